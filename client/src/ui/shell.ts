@@ -1,0 +1,34 @@
+// The common frame of every page: title in Vietnamese with English beside it.
+// Text goes in with textContent only: no user text is ever parsed as HTML.
+export interface Bilingual {
+  vi: string;
+  en: string;
+}
+
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: { className?: string; text?: string; attrs?: Record<string, string> } = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (props.className) node.className = props.className;
+  if (props.text !== undefined) node.textContent = props.text;
+  for (const [k, v] of Object.entries(props.attrs ?? {})) node.setAttribute(k, v);
+  for (const c of children) node.append(c);
+  return node;
+}
+
+export function mountShell(opts: { title: Bilingual }): HTMLElement {
+  document.title = `${opts.title.vi} · ${opts.title.en}`;
+  const main = el('main', { attrs: { id: 'app' } });
+  document.body.replaceChildren(
+    el(
+      'header',
+      { className: 'topbar' },
+      el('h1', { text: opts.title.vi }),
+      el('span', { className: 'en', text: opts.title.en }),
+    ),
+    main,
+  );
+  return main;
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// Bundles the browser pages (client/src/pages/*.ts) into build/client with esbuild.
+// Targets old office PCs' browsers as far as WebRTC allows (Chrome 111, Firefox 115).
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const pagesDir = path.join(ROOT, 'client', 'src', 'pages');
+const outdir = path.join(ROOT, 'build', 'client');
+const entryPoints = fs
+  .readdirSync(pagesDir)
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => path.join(pagesDir, f));
+
+const started = Date.now();
+const result = await build({
+  entryPoints,
+  outdir,
+  bundle: true,
+  format: 'esm',
+  splitting: true,
+  minify: true,
+  sourcemap: true,
+  target: ['chrome111', 'firefox115', 'safari16'],
+  logLevel: 'warning',
+  metafile: true,
+  define: { 'process.env.NODE_ENV': '"production"' },
+});
+const bytes = Object.entries(result.metafile.outputs)
+  .filter(([f]) => f.endsWith('.js'))
+  .reduce((n, [, o]) => n + o.bytes, 0);
+process.stderr.write(
+  `[build-client] ${entryPoints.length} pages, ${(bytes / 1024).toFixed(0)} KiB of JS in ${Date.now() - started} ms → build/client\n`,
+);

@@ -1,0 +1,251 @@
+#!/usr/bin/env node
+// Builds mediasoup's C++ worker from the npm tarball's own sources against Debian's
+// system libraries, and installs it where mediasoup looks for it
+// (node_modules/mediasoup/worker/out/Release/mediasoup-worker).
+//
+// Why: mediasoup's postinstall downloads a prebuilt worker from GitHub, then falls back
+// to pip (invoke, meson, ninja) and meson subprojects fetched from GitHub/wrapdb. None
+// of that is reachable here (npm registry and Debian only). mediasoup 3.12.16 pins the
+// same versions of abseil, libsrtp2, libuv and OpenSSL that Debian bookworm ships, so
+// its worker builds against them once each `subproject()` becomes a `dependency()`.
+//
+// The result is cached outside the checkout, keyed by mediasoup's version and a hash of
+// this script (the patch), so a fresh clone on the same machine does not rebuild.
+// Uses only Node's standard library: it runs before anything else is installed.
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const MEDIASOUP_DIR = path.join(ROOT, 'node_modules', 'mediasoup');
+const INSTALLED_BIN = path.join(MEDIASOUP_DIR, 'worker', 'out', 'Release', 'mediasoup-worker');
+
+export const BUILD_PACKAGES = [
+  'meson',
+  'pkg-config',
+  'ninja-build',
+  'g++',
+  'python3',
+  'libuv1-dev',
+  'libsrtp2-dev',
+  'libusrsctp-dev',
+  'libabsl-dev',
+  'nlohmann-json3-dev',
+  'libssl-dev',
+];
+const RUNTIME_PACKAGES = ['libuv1', 'libsrtp2-1', 'libusrsctp2', 'libssl3'];
+
+function log(msg) {
+  process.stderr.write(`[build-worker] ${msg}\n`);
+}
+
+function fail(msg) {
+  process.stderr.write(`\n[build-worker] ERROR: ${msg}\n\n`);
+  process.exit(1);
+}
+
+function cacheRoot() {
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'briefing-orchestrator');
+}
+
+function mediasoupVersion() {
+  const pkgPath = path.join(MEDIASOUP_DIR, 'package.json');
+  if (!fs.existsSync(pkgPath))
+    fail('node_modules/mediasoup is missing: run `npm ci` first (scripts/prepare.mjs does).');
+  return JSON.parse(fs.readFileSync(pkgPath, 'utf8')).version;
+}
+
+function patchHash() {
+  return createHash('sha256')
+    .update(fs.readFileSync(fileURLToPath(import.meta.url)))
+    .digest('hex')
+    .slice(0, 12);
+}
+
+export function cachedWorkerPath() {
+  const version = mediasoupVersion();
+  return path.join(
+    cacheRoot(),
+    `mediasoup-worker-${version}-${os.platform()}-${os.arch()}-${patchHash()}`,
+    'mediasoup-worker',
+  );
+}
+
+function missingDebianPackages(pkgs) {
+  const r = spawnSync('dpkg-query', ['-W', '-f=${Package} ${Status}\n', ...pkgs], { encoding: 'utf8' });
+  const installed = new Set(
+    (r.stdout || '')
+      .split('\n')
+      .filter((l) => l.endsWith('install ok installed'))
+      .map((l) => l.split(' ')[0]),
+  );
+  return pkgs.filter((p) => !installed.has(p));
+}
+
+export function ensureDebianPackages(pkgs, why) {
+  const missing = missingDebianPackages(pkgs);
+  if (missing.length === 0) return;
+  const line = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+  if (process.getuid?.() !== 0) fail(`${why} needs Debian packages that are missing. Run as root:\n  ${line}`);
+  log(`installing Debian packages for ${why}: ${missing.join(' ')}`);
+  // dpkg's lock may be held by another apt run for a moment; retry a few times.
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    const r = spawnSync('sh', ['-c', line], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+    if (r.status === 0) return;
+    log(`apt-get failed (attempt ${attempt}/5); retrying in 10 s`);
+    spawnSync('sleep', ['10']);
+  }
+  fail(`could not install ${missing.join(' ')}. Try by hand:\n  ${line}`);
+}
+
+// Each wrap subproject becomes the matching pkg-config dependency from Debian.
+const DEPENDENCIES = `
+# --- patched by scripts/build-worker.mjs: Debian system libraries instead of wraps ---
+openssl_dep = dependency('openssl')
+nlohmann_json_dep = dependency('nlohmann_json')
+libuv_dep = dependency('libuv')
+libsrtp2_sys = dependency('libsrtp2')
+# The sources include <srtp.h>; Debian installs it under srtp2/.
+libsrtp2_dep = declare_dependency(
+  dependencies: libsrtp2_sys,
+  compile_args: ['-I' + libsrtp2_sys.get_variable(pkgconfig: 'includedir') + '/srtp2'],
+)
+usrsctp_dep = dependency('usrsctp')
+absl_container_dep = declare_dependency(dependencies: [
+  dependency('absl_flat_hash_map'), dependency('absl_flat_hash_set'),
+])
+absl_strings_dep = dependency('absl_strings')
+absl_types_dep = declare_dependency(dependencies: [dependency('absl_optional'), dependency('absl_variant')])
+catch2_dep = dependency('catch2', required: false)
+`;
+
+const VARIABLE_MAP = {
+  absl_container_dep: 'absl_container_dep',
+  absl_strings_dep: 'absl_strings_dep',
+  absl_types_dep: 'absl_types_dep',
+  openssl_dep: 'openssl_dep',
+  nlohmann_json_dep: 'nlohmann_json_dep',
+  libuv_dep: 'libuv_dep',
+  libsrtp2_dep: 'libsrtp2_dep',
+  usrsctp_dep: 'usrsctp_dep',
+  catch2_dep: 'catch2_dep',
+};
+
+function replaceOrFail(text, pattern, replacement, what) {
+  const out = text.replace(pattern, replacement);
+  if (out === text) fail(`patch step "${what}" matched nothing: the mediasoup sources differ from 3.12.16`);
+  return out;
+}
+
+function patchMeson(workerDir) {
+  const top = path.join(workerDir, 'meson.build');
+  let text = fs.readFileSync(top, 'utf8');
+  text = replaceOrFail(text, /meson_version: '>= 1\.1\.0'/, "meson_version: '>= 1.0.1'", 'meson_version');
+  // Remove every `x_proj = subproject('name', default_options: [...],\n)` block (not the
+  // Windows-only wingetopt one, which is indented) and put the dependencies where the
+  // first one stood.
+  let first = true;
+  text = replaceOrFail(
+    text,
+    /^(\w+)_proj = subproject\(\n[\s\S]*?\n\)\n/gm,
+    () => {
+      const r = first ? DEPENDENCIES : '';
+      first = false;
+      return r;
+    },
+    'subprojects',
+  );
+  text = replaceOrFail(
+    text,
+    /\w+_proj\.get_variable\('(\w+)'\)/g,
+    (m, v) => (v in VARIABLE_MAP ? VARIABLE_MAP[v] : m),
+    'get_variable',
+  );
+  // Static link_whole of the subprojects' libraries: the system libraries are linked
+  // through the dependencies instead.
+  text = replaceOrFail(text, /^link_whole = \[\n[\s\S]*?\n\]\n/m, 'link_whole = [libwebrtc]\n', 'link_whole');
+  fs.writeFileSync(top, text);
+
+  const webrtc = path.join(workerDir, 'deps', 'libwebrtc', 'meson.build');
+  let w = fs.readFileSync(webrtc, 'utf8');
+  w = replaceOrFail(w, /^abseil_cpp_proj = subproject\(\n[\s\S]*?\n\)\n/m, '', 'libwebrtc abseil subproject');
+  w = replaceOrFail(w, /\w+_proj\.get_variable\('(\w+)'\)/g, (m, v) => VARIABLE_MAP[v] ?? m, 'libwebrtc get_variable');
+  fs.writeFileSync(webrtc, w);
+  if (/_proj\b/.test(text.replace(/wingetopt_proj/g, '')) || /_proj\b/.test(w)) {
+    fail('patch left a subproject reference behind');
+  }
+}
+
+function run(cmd, args, opts) {
+  log(`$ ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit', ...opts });
+  if (r.status !== 0) fail(`${cmd} failed with exit code ${r.status}`);
+}
+
+function build(target) {
+  ensureDebianPackages(BUILD_PACKAGES, 'building the mediasoup worker');
+  const version = mediasoupVersion();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), `mediasoup-worker-${version}-`));
+  try {
+    log(`building mediasoup-worker ${version} in ${work} (about 3 minutes on 2 cores)`);
+    const src = path.join(work, 'worker');
+    fs.cpSync(path.join(MEDIASOUP_DIR, 'worker'), src, { recursive: true });
+    fs.rmSync(path.join(src, 'out'), { recursive: true, force: true });
+    patchMeson(src);
+    const out = path.join(work, 'build');
+    run('meson', ['setup', '--buildtype=release', '--wrap-mode=nodownload', out, src]);
+    // ninja prints [n/N] progress lines as it goes.
+    run('ninja', ['-C', out, `-j${Math.max(1, os.cpus().length)}`, 'mediasoup-worker']);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    const tmp = `${target}.tmp-${process.pid}`;
+    fs.copyFileSync(path.join(out, 'mediasoup-worker'), tmp);
+    fs.chmodSync(tmp, 0o755);
+    fs.renameSync(tmp, target); // atomic: a concurrent reader never sees half a binary
+    log(`cached ${target}`);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function workerRuns(bin) {
+  // The worker cannot run without its parent's channel, so check what it needs instead:
+  // an unresolved shared library shows as "not found" in ldd's output.
+  const r = spawnSync('ldd', [bin], { encoding: 'utf8', timeout: 10_000 });
+  return r.status === 0 && !/not found/.test(r.stdout || '');
+}
+
+export function ensureWorker({ force = false } = {}) {
+  const cached = cachedWorkerPath();
+  if (force || !fs.existsSync(cached)) build(cached);
+  else log(`using cached worker ${cached}`);
+  if (!workerRuns(cached)) {
+    ensureDebianPackages(RUNTIME_PACKAGES, 'running the mediasoup worker');
+    if (!workerRuns(cached)) {
+      log('cached worker does not run; rebuilding');
+      build(cached);
+    }
+  }
+  const same =
+    fs.existsSync(INSTALLED_BIN) &&
+    fs.statSync(INSTALLED_BIN).size === fs.statSync(cached).size &&
+    createHash('sha1').update(fs.readFileSync(INSTALLED_BIN)).digest('hex') ===
+      createHash('sha1').update(fs.readFileSync(cached)).digest('hex');
+  if (!same) {
+    fs.mkdirSync(path.dirname(INSTALLED_BIN), { recursive: true });
+    fs.copyFileSync(cached, INSTALLED_BIN);
+    fs.chmodSync(INSTALLED_BIN, 0o755);
+    log(`installed worker into ${path.relative(ROOT, INSTALLED_BIN)}`);
+  }
+  return INSTALLED_BIN;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  ensureWorker({ force: process.argv.includes('--force') });
+}

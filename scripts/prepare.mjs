@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// Idempotent set-up run first by `npm start` and `npm test` on any checkout, fresh or
+// not: npm dependencies, the mediasoup worker (built from source, cached), the system
+// programs the chosen command needs, and the client bundle. Each step is skipped when
+// already done and says what it is doing when it is not. Only Node's standard library is
+// used until `npm ci` has run.
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const purpose = (process.argv.find((a) => a.startsWith('--for=')) ?? '--for=start').slice(6);
+
+function step(msg) {
+  process.stderr.write(`[prepare] ${msg}\n`);
+}
+
+function fail(msg) {
+  process.stderr.write(`\n[prepare] ERROR: ${msg}\n\n`);
+  process.exit(1);
+}
+
+function checkNode() {
+  const [major] = process.versions.node.split('.').map(Number);
+  if (major < 20) fail(`Node.js 20 or newer is required (this is ${process.versions.node}).`);
+}
+
+function sha(file) {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+function ensureNpmDependencies() {
+  const lock = path.join(ROOT, 'package-lock.json');
+  const stamp = path.join(ROOT, 'node_modules', '.briefing-installed');
+  const want = sha(lock);
+  if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === want) return;
+  step('installing npm dependencies (npm ci)…');
+  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) fail('`npm ci` failed; see the messages above (is the npm registry reachable?).');
+  fs.writeFileSync(stamp, want);
+}
+
+function onPath(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+async function main() {
+  checkNode();
+  ensureNpmDependencies();
+  const { ensureWorker, ensureDebianPackages } = await import('./build-worker.mjs');
+  ensureWorker();
+
+  const needsRedis = purpose === 'test' || !process.env.REDIS_URL;
+  if (needsRedis && !onPath('redis-server')) {
+    ensureDebianPackages(
+      ['redis-server'],
+      purpose === 'test' ? 'the tests (each starts its own redis-server)' : 'the embedded Redis (REDIS_URL is not set)',
+    );
+  }
+  if (purpose === 'test') {
+    // End-to-end tests drive Debian's Chromium through playwright-core (never a
+    // downloaded browser).
+    if (!fs.existsSync('/usr/bin/chromium')) ensureDebianPackages(['chromium'], 'the end-to-end browser tests');
+  }
+
+  step('building the client bundle…');
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build-client.mjs')], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+  if (r.status !== 0) fail('building the client bundle failed; see above.');
+}
+
+main().catch((err) => fail(err?.stack ?? String(err)));

@@ -1,0 +1,81 @@
+// Builds the HTTP app and the Socket.IO server around already-started dependencies.
+// Listening is separate (Orchestrator.listen) so tests can bind port 0.
+import http from 'node:http';
+import path from 'node:path';
+import express from 'express';
+import helmet from 'helmet';
+import { Server as SocketServer } from 'socket.io';
+import type { Logger } from 'pino';
+import type { Redis } from 'ioredis';
+import type { WorkerPool } from '../sfu/worker-pool';
+import type { Config } from './config';
+import { healthRouter, redisCheck, workersCheck } from './http/health';
+import { createMetrics } from './http/metrics';
+import { errorHandler, notFoundHandler } from './http/problem';
+import { pagesRouter } from './http/pages';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  redis: Redis;
+  pool: WorkerPool;
+}
+
+export interface App {
+  express: express.Express;
+  http: http.Server;
+  io: SocketServer;
+}
+
+export const ROOT_DIR = path.resolve(__dirname, '..');
+
+export function createApp(deps: AppDeps): App {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          mediaSrc: ["'self'", 'blob:'],
+          connectSrc: ["'self'"],
+          objectSrc: ["'none'"],
+          frameAncestors: ["'none'"],
+          baseUri: ["'self'"],
+          formAction: ["'self'"],
+          upgradeInsecureRequests: null,
+        },
+      },
+      // Pages are served over plain HTTP on a LAN too; HSTS is the reverse proxy's job.
+      strictTransportSecurity: false,
+    }),
+  );
+
+  const server = http.createServer(app);
+  const io = new SocketServer(server, {
+    serveClient: false,
+    maxHttpBufferSize: 64 * 1024,
+    pingInterval: 10_000,
+    pingTimeout: 10_000,
+    // A point that drops for a moment resumes with its rooms and missed packets.
+    connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
+  });
+
+  const metrics = createMetrics({ pool: deps.pool, connectedSockets: () => io.engine.clientsCount });
+  app.use(healthRouter([redisCheck(deps.redis), workersCheck(deps.pool)]));
+  app.use(metrics.router);
+  app.use(pagesRouter(path.join(ROOT_DIR, 'client', 'pages'), path.join(ROOT_DIR, 'build', 'client')));
+
+  // Domain routes are mounted by the orchestrator before finish() adds the fallbacks.
+  return { express: app, http: server, io };
+}
+
+/** Adds the 404 and error handlers last, after every route is mounted. */
+export function finishApp(app: App, logger: Logger): void {
+  app.express.use(notFoundHandler);
+  app.express.use(errorHandler(logger));
+}

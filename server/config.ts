@@ -1,0 +1,127 @@
+// The one place that reads the environment. Everything else receives a parsed,
+// validated `Config`. A bad value stops start-up with a message naming the variable.
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Development-only secret: refused when NODE_ENV=production (see superRefine below). */
+export const DEV_APP_SECRET = 'dev-only-secret-do-not-use-in-production-0000';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const wholeNumber = () => z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number');
+const port = (fallback: number) =>
+  wholeNumber().min(0, 'must be 0-65535').max(65535, 'must be 0-65535').default(fallback);
+const boolFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const ipv4OrV6 = z.string().refine((s) => z.ipv4().safeParse(s).success || z.ipv6().safeParse(s).success, {
+  message: 'must be an IPv4 or IPv6 address',
+});
+
+const EnvSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    PORT: port(3000),
+    PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    DATA_DIR: z.string().min(1).default('data'),
+    LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+    LOG_PRETTY: boolFlag.optional(),
+    RTC_LISTEN_IP: ipv4OrV6.default('0.0.0.0'),
+    RTC_ANNOUNCED_IP: z.string().min(1).optional(),
+    RTC_PORT: port(40000).refine((p) => p >= 1024 || p === 0, 'must be 1024 or above (or 0 for any free port)'),
+    MEDIASOUP_WORKERS: wholeNumber().min(1, 'must be 1-64').max(64, 'must be 1-64').optional(),
+    MEDIASOUP_LOG_LEVEL: z.enum(['debug', 'warn', 'error', 'none']).default('warn'),
+    APP_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEV_APP_SECRET),
+    ADMIN_USERNAME: z.string().min(3).max(64).optional(),
+    ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').max(256).optional(),
+    SHUTDOWN_TIMEOUT_MS: wholeNumber().min(100).max(120_000).default(10_000),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && env.APP_SECRET === DEV_APP_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['APP_SECRET'],
+        message: 'the development default is refused when NODE_ENV=production; set a random value of 32+ characters',
+      });
+    }
+    if (env.NODE_ENV === 'production' && !env.RTC_ANNOUNCED_IP && ['0.0.0.0', '::'].includes(env.RTC_LISTEN_IP)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['RTC_ANNOUNCED_IP'],
+        message: 'required in production when RTC_LISTEN_IP is a wildcard address: the public IP points reach',
+      });
+    }
+    if ((env.ADMIN_USERNAME === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.ADMIN_USERNAME === undefined ? 'ADMIN_USERNAME' : 'ADMIN_PASSWORD'],
+        message: 'ADMIN_USERNAME and ADMIN_PASSWORD go together',
+      });
+    }
+  });
+
+export type Env = z.input<typeof EnvSchema>;
+
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  /** Base URL that links (join, check-in) are built on. */
+  publicUrl: string | undefined;
+  /** Undefined: the launcher starts an embedded redis-server under dataDir. */
+  redisUrl: string | undefined;
+  dataDir: string;
+  log: { level: (typeof LOG_LEVELS)[number]; pretty: boolean };
+  rtc: {
+    listenIp: string;
+    /** Address put in ICE candidates; defaults to 127.0.0.1 when listening on all interfaces. */
+    announcedIp: string | undefined;
+    /** Worker i listens on basePort + i (UDP and TCP); 0 lets the OS choose. */
+    basePort: number;
+  };
+  mediasoup: { numWorkers: number; logLevel: 'debug' | 'warn' | 'error' | 'none' };
+  appSecret: string;
+  initialAdmin: { username: string; password: string } | undefined;
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly issues: { variable: string; message: string }[]) {
+    super('Invalid configuration:\n' + issues.map((i) => `  ${i.variable}: ${i.message}`).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings count as unset, as in most .env tooling.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? '?'), message: i.message })));
+  }
+  const e = parsed.data;
+  const wildcard = e.RTC_LISTEN_IP === '0.0.0.0' || e.RTC_LISTEN_IP === '::';
+  return {
+    nodeEnv: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    redisUrl: e.REDIS_URL,
+    dataDir: path.resolve(e.DATA_DIR),
+    log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY ?? Boolean(process.stdout.isTTY) },
+    rtc: {
+      listenIp: e.RTC_LISTEN_IP,
+      announcedIp: e.RTC_ANNOUNCED_IP ?? (wildcard ? '127.0.0.1' : undefined),
+      basePort: e.RTC_PORT,
+    },
+    mediasoup: { numWorkers: e.MEDIASOUP_WORKERS ?? os.cpus().length, logLevel: e.MEDIASOUP_LOG_LEVEL },
+    appSecret: e.APP_SECRET,
+    initialAdmin:
+      e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : undefined,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,55 @@
+// One error family for the control plane. Thrown anywhere; mapped to HTTP in
+// http/problem.ts and to socket acks in one place, so only known codes reach a client.
+import type { ErrorCode } from './contract/errors';
+
+const STATUS: Record<ErrorCode, number> = {
+  bad_request: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  rate_limited: 429,
+  token_invalid: 401,
+  token_expired: 410,
+  token_revoked: 410,
+  not_open: 409,
+  unavailable: 503,
+  internal: 500,
+};
+
+export interface AppErrorOptions {
+  /** Machine-readable detail for the client, e.g. validation issues. Must be safe to show. */
+  details?: unknown;
+  cause?: unknown;
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message: string, opts: AppErrorOptions = {}) {
+    super(message, { cause: opts.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = STATUS[code];
+    this.details = opts.details;
+  }
+}
+
+export const badRequest = (message: string, details?: unknown) => new AppError('bad_request', message, { details });
+export const notFound = (what: string) => new AppError('not_found', `${what} not found`);
+export const conflict = (message: string, details?: unknown) => new AppError('conflict', message, { details });
+export const forbidden = (message = 'your role does not allow this') => new AppError('forbidden', message);
+export const unauthenticated = (message = 'log in first') => new AppError('unauthenticated', message);
+
+/** Errors from a lost Redis connection become `unavailable` so clients retry. */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const msg = err instanceof Error ? err.message : String(err);
+  if (/Stream isn't writeable|Connection is closed|ECONNREFUSED|ETIMEDOUT|max retries per request|LOADING/i.test(msg)) {
+    return new AppError('unavailable', 'storage is temporarily unavailable; retry', { cause: err });
+  }
+  return new AppError('internal', 'internal error', { cause: err });
+}

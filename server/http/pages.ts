@@ -1,0 +1,50 @@
+// Serves the browser pages (static HTML shells) and their bundles (built by
+// scripts/build-client.mjs into build/client).
+import fs from 'node:fs';
+import path from 'node:path';
+import express, { Router } from 'express';
+
+/** Tokens in page URLs are opaque base64url strings; anything else is a 404, not a page. */
+const TOKEN_PARAM = /^[A-Za-z0-9_.-]{16,512}$/;
+
+export function pagesRouter(pagesDir: string, bundleDir: string): Router {
+  const router = Router();
+  const page = (name: string) => path.join(pagesDir, `${name}.html`);
+  const send =
+    (name: string): express.RequestHandler =>
+    (_req, res) => {
+      res.set('Cache-Control', 'no-store').sendFile(page(name));
+    };
+  const sendWithToken =
+    (name: string): express.RequestHandler =>
+    (req, res, next) => {
+      if (!TOKEN_PARAM.test(String(req.params.token))) return next();
+      res.set('Cache-Control', 'no-store').sendFile(page(name));
+    };
+
+  router.get('/', (_req, res) => res.redirect(302, '/host'));
+  // Browsers ask for /favicon.ico before they read the page's <link rel="icon">.
+  router.get('/favicon.ico', (_req, res) =>
+    res.type('image/svg+xml').sendFile(path.join(pagesDir, 'assets', 'favicon.svg')),
+  );
+  router.get('/host', send('host'));
+  router.get('/monitor', send('monitor'));
+  router.get('/join/:token', sendWithToken('join'));
+  router.get('/checkin/:token', sendWithToken('checkin'));
+  router.use('/assets', express.static(path.join(pagesDir, 'assets'), { maxAge: '1h', index: false }));
+  router.use(
+    '/bundle',
+    (req, res, next) => {
+      if (!fs.existsSync(bundleDir)) {
+        res
+          .status(503)
+          .type('text/plain')
+          .send('client bundle not built: run `npm start` (it runs scripts/build-client.mjs)');
+        return;
+      }
+      next();
+    },
+    express.static(bundleDir, { maxAge: 0, index: false }),
+  );
+  return router;
+}

@@ -1,0 +1,46 @@
+// RFC 9457 problem+json for every HTTP error, with a stable `code`.
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { AppError, toAppError } from '../errors';
+
+export function problemBody(err: AppError, instance: string) {
+  return {
+    type: `urn:briefing:error:${err.code}`,
+    title: err.code.replace(/_/g, ' '),
+    status: err.status,
+    code: err.code,
+    detail: err.message,
+    instance,
+    ...(err.details !== undefined ? { errors: err.details } : {}),
+  };
+}
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new AppError('not_found', `no route for ${req.method} ${req.path}`));
+};
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (raw, req, res, next) => {
+    if (res.headersSent) return next(raw);
+    let err: AppError;
+    const r = raw as { type?: string; status?: number };
+    if (raw instanceof z.ZodError) {
+      err = new AppError('bad_request', 'invalid request', {
+        details: raw.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      });
+    } else if (r?.type === 'entity.too.large') {
+      err = new AppError('payload_too_large', 'request body too large');
+    } else if (
+      r?.type === 'entity.parse.failed' ||
+      r?.type === 'encoding.unsupported' ||
+      r?.type === 'charset.unsupported'
+    ) {
+      err = new AppError('bad_request', 'malformed request body');
+    } else {
+      err = toAppError(raw);
+    }
+    if (err.status >= 500) logger.error({ err: raw, path: req.path }, 'request failed');
+    res.status(err.status).type('application/problem+json').json(problemBody(err, req.originalUrl));
+  };
+}

@@ -1,0 +1,89 @@
+// Starts and stops the whole control server around its dependencies, in a fixed order.
+// main.ts adds the process concerns (embedded Redis, signals, forced exit); tests use
+// this directly with port 0.
+import type { AddressInfo } from 'node:net';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { setMediasoupLogSink } from '../sfu/mediasoup-log';
+import { WorkerPool } from '../sfu/worker-pool';
+import { createApp, finishApp, type App } from './app';
+import type { Config } from './config';
+import { connectRedis, waitForRedis } from './redis/connect';
+
+export class Orchestrator {
+  #stopping: Promise<void> | undefined;
+
+  private constructor(
+    readonly config: Config,
+    readonly logger: Logger,
+    readonly redis: Redis,
+    readonly pool: WorkerPool,
+    readonly app: App,
+  ) {}
+
+  /** Connects to Redis, starts the mediasoup workers and builds the app (not listening yet). */
+  static async create(config: Config, logger: Logger, redisUrl: string): Promise<Orchestrator> {
+    setMediasoupLogSink(logger.child({ component: 'mediasoup' }), { debug: config.mediasoup.logLevel === 'debug' });
+    const redis = connectRedis(redisUrl, 'store', logger.child({ component: 'redis' }));
+    let pool: WorkerPool | undefined;
+    try {
+      await waitForRedis(redis, redisUrl);
+      pool = await WorkerPool.create({
+        numWorkers: config.mediasoup.numWorkers,
+        listenIp: config.rtc.listenIp,
+        announcedIp: config.rtc.announcedIp,
+        basePort: config.rtc.basePort,
+        logLevel: config.mediasoup.logLevel,
+        logger: logger.child({ component: 'sfu' }),
+      });
+      const app = createApp({ config, logger, redis, pool });
+      finishApp(app, logger);
+      return new Orchestrator(config, logger, redis, pool, app);
+    } catch (err) {
+      pool?.close();
+      redis.disconnect();
+      throw err;
+    }
+  }
+
+  async listen(port = this.config.port, host = this.config.host): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.app.http.once('error', reject);
+      this.app.http.listen(port, host, () => {
+        this.app.http.off('error', reject);
+        resolve();
+      });
+    });
+    return this.app.http.address() as AddressInfo;
+  }
+
+  /** The base URL links are built on: PUBLIC_URL, else the listening address. */
+  get publicUrl(): string {
+    if (this.config.publicUrl) return this.config.publicUrl;
+    const addr = this.app.http.address() as AddressInfo | null;
+    const host = !addr || ['0.0.0.0', '::'].includes(addr.address) ? 'localhost' : addr.address;
+    return `http://${host.includes(':') ? `[${host}]` : host}:${addr?.port ?? this.config.port}`;
+  }
+
+  /**
+   * Ordered shutdown: stop accepting connections, close sockets and rooms, then queues,
+   * then Redis, then the mediasoup workers. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      const log = this.logger;
+      log.info('shutting down: closing HTTP and Socket.IO');
+      const httpClosed = new Promise<void>((resolve) => this.app.http.close(() => resolve()));
+      this.app.io.disconnectSockets(true);
+      await new Promise<void>((resolve) => this.app.io.close(() => resolve()));
+      this.app.http.closeAllConnections();
+      await httpClosed;
+      log.info('shutting down: closing Redis');
+      await this.redis.quit().catch(() => this.redis.disconnect());
+      log.info('shutting down: closing mediasoup workers');
+      this.pool.close();
+      log.info('shutdown complete');
+    })();
+    return this.#stopping;
+  }
+}

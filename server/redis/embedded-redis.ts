@@ -1,0 +1,153 @@
+// A redis-server child process with its data on disk (AOF), for `npm start` without
+// REDIS_URL and for tests, which each start their own on a free port so they can kill
+// and restart it without touching the machine's shared Redis.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { Logger } from 'pino';
+
+export interface EmbeddedRedisOptions {
+  /** Directory for the AOF and the server's log; created if missing. */
+  dir: string;
+  /** Defaults to a free port on 127.0.0.1. */
+  port?: number;
+  logger?: Logger;
+  /** Path or name of the binary; found on PATH by default. */
+  binary?: string;
+  startTimeoutMs?: number;
+}
+
+export class RedisNotInstalledError extends Error {
+  constructor(binary: string) {
+    super(
+      `${binary} was not found on PATH. Install it (Debian: apt-get install -y redis-server) ` +
+        'or set REDIS_URL to an existing Redis.',
+    );
+    this.name = 'RedisNotInstalledError';
+  }
+}
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, host, () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export class EmbeddedRedis {
+  #child: ChildProcess | undefined;
+  #exited: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+    private readonly opts: EmbeddedRedisOptions,
+  ) {}
+
+  static async start(opts: EmbeddedRedisOptions): Promise<EmbeddedRedis> {
+    fs.mkdirSync(opts.dir, { recursive: true });
+    const r = new EmbeddedRedis(path.resolve(opts.dir), opts.port ?? (await freePort()), opts);
+    await r.#spawn();
+    return r;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  get running(): boolean {
+    return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
+  async #spawn(): Promise<void> {
+    const binary = this.opts.binary ?? 'redis-server';
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      this.dir,
+      // AOF: every acknowledged write is in the file (OS cache) before the reply, so a
+      // crash of redis-server loses nothing; fsync each second bounds a power loss.
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--save',
+      '',
+      '--daemonize',
+      'no',
+      '--protected-mode',
+      'yes',
+      '--logfile',
+      '',
+    ];
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#child = child;
+    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    const log = this.opts.logger;
+    let output = '';
+    const ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`redis-server did not become ready in time:\n${output.slice(-2000)}`)),
+        this.opts.startTimeoutMs ?? 15_000,
+      );
+      const onData = (buf: Buffer) => {
+        const text = buf.toString();
+        output += text;
+        for (const line of text.split('\n')) if (line.trim()) log?.debug({ redis: this.port }, line.trim());
+        if (/Ready to accept connections/.test(output)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(err.code === 'ENOENT' ? new RedisNotInstalledError(binary) : err);
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(
+          new Error(`redis-server exited during start-up (code ${code}, signal ${signal}):\n${output.slice(-2000)}`),
+        );
+      });
+    });
+    await ready;
+    log?.info({ port: this.port, dir: this.dir, pid: child.pid }, 'embedded redis-server started');
+  }
+
+  /** Graceful stop: redis-server flushes the AOF on SIGTERM. Idempotent. */
+  async stop(): Promise<void> {
+    if (!this.running) return this.#exited;
+    this.#child!.kill('SIGTERM');
+    const timer = setTimeout(() => this.#child?.kill('SIGKILL'), 10_000);
+    await this.#exited;
+    clearTimeout(timer);
+  }
+
+  /** Crash it (tests of Redis faults). */
+  async kill(): Promise<void> {
+    if (!this.running) return this.#exited;
+    this.#child!.kill('SIGKILL');
+    await this.#exited;
+  }
+
+  /** Start again on the same port and directory, replaying the AOF. */
+  async restart(): Promise<void> {
+    if (this.running) await this.stop();
+    await this.#spawn();
+  }
+}

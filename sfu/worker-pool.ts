@@ -1,0 +1,197 @@
+// A pool of mediasoup workers, one per core by default, each with one WebRtcServer so
+// that every WebRTC transport of a worker shares a single UDP and TCP port
+// (basePort + index). A worker that dies is logged, reported, and replaced on the same
+// port; rooms listen for `workerReplaced` to move their points back.
+import './mediasoup-log';
+import { EventEmitter } from 'node:events';
+import * as mediasoup from 'mediasoup';
+import type { types as ms } from 'mediasoup';
+import type { Logger } from 'pino';
+
+export interface WorkerPoolOptions {
+  numWorkers: number;
+  listenIp: string;
+  announcedIp: string | undefined;
+  /** Worker i gets basePort + i for its WebRtcServer; 0 lets the OS choose. */
+  basePort: number;
+  logLevel: 'debug' | 'warn' | 'error' | 'none';
+  logger: Logger;
+  /** Delay before a dead worker is replaced; doubled on each failed attempt, capped at 10 s. */
+  respawnDelayMs?: number;
+}
+
+export interface WorkerSlot {
+  readonly index: number;
+  worker: ms.Worker | undefined;
+  webRtcServer: ms.WebRtcServer | undefined;
+  /** The ports the WebRtcServer listens on (chosen by the OS when basePort is 0). */
+  udpPort: number | undefined;
+  tcpPort: number | undefined;
+  /** Times this slot's worker has died since the pool started. */
+  deaths: number;
+}
+
+export interface WorkerStatus {
+  index: number;
+  pid: number | undefined;
+  alive: boolean;
+  deaths: number;
+  udpPort: number | undefined;
+  tcpPort: number | undefined;
+}
+
+type PoolEvents = {
+  workerDied: [slot: WorkerSlot, error: Error];
+  workerReplaced: [slot: WorkerSlot];
+};
+
+export class WorkerPool extends EventEmitter<PoolEvents> {
+  readonly #opts: Required<WorkerPoolOptions>;
+  readonly #slots: WorkerSlot[] = [];
+  readonly #log: Logger;
+  #closed = false;
+  readonly #respawnTimers = new Set<NodeJS.Timeout>();
+
+  private constructor(opts: WorkerPoolOptions) {
+    super();
+    this.#opts = { respawnDelayMs: 500, ...opts };
+    this.#log = opts.logger;
+  }
+
+  static async create(opts: WorkerPoolOptions): Promise<WorkerPool> {
+    const pool = new WorkerPool(opts);
+    try {
+      for (let i = 0; i < opts.numWorkers; i++) {
+        const slot: WorkerSlot = {
+          index: i,
+          worker: undefined,
+          webRtcServer: undefined,
+          udpPort: undefined,
+          tcpPort: undefined,
+          deaths: 0,
+        };
+        pool.#slots.push(slot);
+        await pool.#start(slot);
+      }
+    } catch (err) {
+      pool.close();
+      throw err;
+    }
+    return pool;
+  }
+
+  get slots(): readonly WorkerSlot[] {
+    return this.#slots;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Live slots only: a slot whose worker died and has not been replaced yet is skipped. */
+  aliveSlots(): WorkerSlot[] {
+    return this.#slots.filter((s) => s.worker && !s.worker.closed);
+  }
+
+  status(): WorkerStatus[] {
+    return this.#slots.map((s) => ({
+      index: s.index,
+      pid: s.worker?.pid,
+      alive: Boolean(s.worker && !s.worker.closed),
+      deaths: s.deaths,
+      udpPort: s.udpPort,
+      tcpPort: s.tcpPort,
+    }));
+  }
+
+  allAlive(): boolean {
+    return !this.#closed && this.#slots.every((s) => s.worker && !s.worker.closed);
+  }
+
+  async resourceUsage(): Promise<{ index: number; usage: ms.WorkerResourceUsage }[]> {
+    const out: { index: number; usage: ms.WorkerResourceUsage }[] = [];
+    for (const s of this.aliveSlots()) {
+      try {
+        out.push({ index: s.index, usage: await s.worker!.getResourceUsage() });
+      } catch {
+        // The worker died between the check and the request: nothing to report for it.
+      }
+    }
+    return out;
+  }
+
+  async #start(slot: WorkerSlot): Promise<void> {
+    const worker = await mediasoup.createWorker({
+      logLevel: this.#opts.logLevel,
+      logTags: ['info', 'ice', 'dtls', 'rtp', 'srtp', 'rtcp', 'simulcast', 'bwe'],
+      appData: { index: slot.index },
+    });
+    try {
+      const port = this.#opts.basePort === 0 ? 0 : this.#opts.basePort + slot.index;
+      const listen = (protocol: 'udp' | 'tcp') => ({
+        protocol,
+        ip: this.#opts.listenIp,
+        ...(this.#opts.announcedIp ? { announcedIp: this.#opts.announcedIp } : {}),
+        // Omitted: the worker picks a free one from its RTC port range.
+        ...(port === 0 ? {} : { port }),
+      });
+      const webRtcServer = await worker.createWebRtcServer({
+        listenInfos: [listen('udp'), listen('tcp')] as ms.WebRtcServerListenInfo[],
+      });
+      const dump = await webRtcServer.dump();
+      slot.udpPort = dump.udpSockets[0]?.port;
+      slot.tcpPort = dump.tcpServers[0]?.port;
+      slot.worker = worker;
+      slot.webRtcServer = webRtcServer;
+    } catch (err) {
+      worker.close();
+      throw err;
+    }
+    worker.on('died', (error) => this.#onDied(slot, worker, error));
+    this.#log.info(
+      { worker: slot.index, pid: worker.pid, udpPort: slot.udpPort, tcpPort: slot.tcpPort },
+      'mediasoup worker started',
+    );
+  }
+
+  #onDied(slot: WorkerSlot, worker: ms.Worker, error: Error): void {
+    if (slot.worker !== worker) return;
+    slot.deaths += 1;
+    slot.webRtcServer = undefined;
+    this.#log.error({ worker: slot.index, pid: worker.pid, err: error }, 'mediasoup worker died; replacing it');
+    this.emit('workerDied', slot, error);
+    this.#scheduleRespawn(slot, this.#opts.respawnDelayMs);
+  }
+
+  #scheduleRespawn(slot: WorkerSlot, delayMs: number): void {
+    if (this.#closed) return;
+    const timer = setTimeout(() => {
+      this.#respawnTimers.delete(timer);
+      if (this.#closed) return;
+      this.#start(slot).then(
+        () => {
+          if (this.#closed) {
+            slot.worker?.close();
+            return;
+          }
+          this.#log.info({ worker: slot.index, pid: slot.worker?.pid }, 'mediasoup worker replaced');
+          this.emit('workerReplaced', slot);
+        },
+        (err: unknown) => {
+          this.#log.error({ worker: slot.index, err }, 'could not replace mediasoup worker; retrying');
+          this.#scheduleRespawn(slot, Math.min(delayMs * 2, 10_000));
+        },
+      );
+    }, delayMs);
+    this.#respawnTimers.add(timer);
+  }
+
+  /** Idempotent. Closing a worker closes its routers, transports and WebRtcServer. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const t of this.#respawnTimers) clearTimeout(t);
+    this.#respawnTimers.clear();
+    for (const s of this.#slots) s.worker?.close();
+  }
+}

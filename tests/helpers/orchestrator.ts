@@ -1,0 +1,52 @@
+// A whole control server in the test process: real Redis, real mediasoup workers,
+// listening on port 0.
+import pino from 'pino';
+import { loadConfig } from '../../server/config';
+import { Orchestrator } from '../../server/orchestrator';
+
+export interface TestOrchestrator {
+  orchestrator: Orchestrator;
+  baseUrl: string;
+  stop: () => Promise<void>;
+}
+
+export async function startTestOrchestrator(
+  redisUrl: string,
+  env: Record<string, string> = {},
+): Promise<TestOrchestrator> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    RTC_LISTEN_IP: '127.0.0.1',
+    RTC_PORT: '0',
+    MEDIASOUP_WORKERS: '1',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const orchestrator = await Orchestrator.create(config, logger, redisUrl);
+  const addr = await orchestrator.listen();
+  return { orchestrator, baseUrl: `http://127.0.0.1:${addr.port}`, stop: () => orchestrator.stop() };
+}
+
+/** Polls until `fn` returns a truthy value or the time runs out. */
+export async function waitFor<T>(
+  fn: () => Promise<T> | T,
+  what: string,
+  timeoutMs = 10_000,
+  everyMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

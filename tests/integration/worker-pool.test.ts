@@ -1,0 +1,116 @@
+import pino from 'pino';
+import { Writable } from 'node:stream';
+import { setMediasoupLogSink } from '../../sfu/mediasoup-log';
+import { WorkerPool } from '../../sfu/worker-pool';
+import { waitFor } from '../helpers/orchestrator';
+
+const logger = pino({ level: 'silent' });
+
+describe('WorkerPool (real mediasoup workers)', () => {
+  let pool: WorkerPool;
+  afterEach(() => pool?.close());
+
+  test('starts workers that create a router and a WebRtcTransport on the WebRtcServer', async () => {
+    pool = await WorkerPool.create({
+      numWorkers: 2,
+      listenIp: '127.0.0.1',
+      announcedIp: undefined,
+      basePort: 0,
+      logLevel: 'warn',
+      logger,
+    });
+    expect(pool.status()).toHaveLength(2);
+    expect(pool.allAlive()).toBe(true);
+    const [a, b] = pool.status();
+    expect(a!.pid).not.toBe(b!.pid);
+    expect(a!.udpPort).toBeGreaterThan(0);
+
+    const slot = pool.slots[0]!;
+    const router = await slot.worker!.createRouter({
+      mediaCodecs: [{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 }],
+    });
+    const transport = await router.createWebRtcTransport({ webRtcServer: slot.webRtcServer! });
+    expect(transport.iceCandidates.length).toBeGreaterThan(0);
+    expect(transport.iceCandidates.map((c) => c.port)).toContain(slot.udpPort);
+    const usage = await pool.resourceUsage();
+    expect(usage).toHaveLength(2);
+  });
+
+  test('a killed worker is reported and replaced on the same port', async () => {
+    pool = await WorkerPool.create({
+      numWorkers: 1,
+      listenIp: '127.0.0.1',
+      announcedIp: undefined,
+      basePort: 0,
+      logLevel: 'warn',
+      logger,
+      respawnDelayMs: 100,
+    });
+    const before = pool.status()[0]!;
+    const died = new Promise((resolve) => pool.once('workerDied', resolve));
+    const replaced = new Promise((resolve) => pool.once('workerReplaced', resolve));
+    process.kill(before.pid!, 'SIGKILL');
+    await died;
+    expect(pool.allAlive()).toBe(false);
+    expect(pool.status()[0]!.deaths).toBe(1);
+    await replaced;
+    const after = pool.status()[0]!;
+    expect(after.alive).toBe(true);
+    expect(after.pid).not.toBe(before.pid);
+    // The replacement serves transports again.
+    const router = await pool.slots[0]!.worker!.createRouter({ mediaCodecs: [] });
+    const t = await router.createWebRtcTransport({ webRtcServer: pool.slots[0]!.webRtcServer! });
+    expect(t.closed).toBe(false);
+  });
+
+  test('close() is idempotent and stops every worker', async () => {
+    pool = await WorkerPool.create({
+      numWorkers: 2,
+      listenIp: '127.0.0.1',
+      announcedIp: undefined,
+      basePort: 0,
+      logLevel: 'warn',
+      logger,
+    });
+    const pids = pool.status().map((s) => s.pid!);
+    pool.close();
+    pool.close();
+    await waitFor(
+      () =>
+        pids.every((pid) => {
+          try {
+            process.kill(pid, 0);
+            return false;
+          } catch {
+            return true;
+          }
+        }),
+      'worker processes to exit',
+    );
+  });
+
+  test("mediasoup's own log lines reach pino", async () => {
+    const lines: { mediasoup?: string; msg: string }[] = [];
+    const stream = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(JSON.parse(String(chunk)));
+        cb();
+      },
+    });
+    setMediasoupLogSink(pino({ level: 'debug' }, stream), { debug: true });
+    try {
+      pool = await WorkerPool.create({
+        numWorkers: 1,
+        listenIp: '127.0.0.1',
+        announcedIp: undefined,
+        basePort: 0,
+        logLevel: 'debug',
+        logger,
+      });
+      await waitFor(() => lines.some((l) => l.mediasoup), 'a mediasoup log line');
+      expect(lines.find((l) => l.mediasoup)!.msg.length).toBeGreaterThan(0);
+    } finally {
+      setMediasoupLogSink(undefined);
+    }
+  });
+});
