@@ -32,17 +32,17 @@ export async function startTestOrchestrator(
 
 /** Polls until `fn` returns a truthy value or the time runs out. */
 export async function waitFor<T>(
-  fn: () => Promise<T> | T,
+  fn: () => T,
   what: string,
   timeoutMs = 10_000,
   everyMs = 100,
-): Promise<T> {
+): Promise<NonNullable<Awaited<T>>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await fn();
-      if (v) return v;
+      if (v) return v as NonNullable<Awaited<T>>;
     } catch (err) {
       last = err;
     }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { EmbeddedRedis } from '../../server/redis/embedded-redis';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 
 describe('embedded redis-server', () => {
@@ -34,7 +35,6 @@ describe('embedded redis-server', () => {
   });
 
   test('a missing binary gives an install hint', async () => {
-    const { EmbeddedRedis } = await import('../../server/redis/embedded-redis');
     await expect(
       EmbeddedRedis.start({ dir: path.join(r.dir, 'x'), binary: 'redis-server-that-does-not-exist' }),
     ).rejects.toThrow(/apt-get install -y redis-server/);
