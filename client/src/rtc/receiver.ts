@@ -1,0 +1,157 @@
+// Receives the broadcast on a point page (and the floor on the host console): one recv
+// transport, one consumer per producer the room announces, resumed once ready so the
+// first key frame is not lost. Rebuilt from scratch after a socket reconnect or when the
+// server says the transport is gone; ICE restarted when the connection fails.
+import { Device } from 'mediasoup-client';
+import type { types as msc } from 'mediasoup-client';
+import type { Socket } from 'socket.io-client';
+import type { MediaSource, PointRequests, ProducerInfo } from '../../../server/contract/broadcast';
+import { requester } from '../net/request';
+
+export interface ReceivedTrack {
+  consumerId: string;
+  producerId: string;
+  source: MediaSource;
+  track: MediaStreamTrack;
+}
+
+export interface ReceiverEvents {
+  onTrack: (t: ReceivedTrack) => void;
+  onTrackEnded: (producerId: string) => void;
+  onState: (state: 'connecting' | 'connected' | 'reconnecting' | 'failed') => void;
+}
+
+type RtcRequests = Pick<
+  PointRequests,
+  | 'rtc:capabilities'
+  | 'rtc:createTransport'
+  | 'rtc:connectTransport'
+  | 'rtc:restartIce'
+  | 'rtc:consume'
+  | 'rtc:resumeConsumer'
+>;
+
+export class BroadcastReceiver {
+  readonly #request: ReturnType<typeof requester<RtcRequests>>;
+  #device: Device | undefined;
+  #transport: msc.Transport | undefined;
+  readonly #consumers = new Map<string, msc.Consumer>(); // by producerId
+  #generation = 0;
+  #iceTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    socket: Socket,
+    private readonly events: ReceiverEvents,
+  ) {
+    this.#request = requester<RtcRequests>(socket);
+  }
+
+  get device(): Device | undefined {
+    return this.#device;
+  }
+
+  get transport(): msc.Transport | undefined {
+    return this.#transport;
+  }
+
+  consumers(): msc.Consumer[] {
+    return [...this.#consumers.values()];
+  }
+
+  /** (Re)builds the transport and consumes every producer given. */
+  async start(producers: ProducerInfo[]): Promise<void> {
+    const generation = ++this.#generation;
+    this.#teardown();
+    this.events.onState('connecting');
+    if (!this.#device) {
+      const { routerRtpCapabilities } = await this.#request('rtc:capabilities', {});
+      const device = new Device();
+      await device.load({ routerRtpCapabilities: routerRtpCapabilities as msc.RtpCapabilities });
+      this.#device = device;
+    }
+    const device = this.#device;
+    const params = await this.#request('rtc:createTransport', {
+      direction: 'recv',
+      rtpCapabilities: device.rtpCapabilities as Record<string, unknown>,
+    });
+    if (generation !== this.#generation) return;
+    const transport = device.createRecvTransport(params as unknown as msc.TransportOptions);
+    this.#transport = transport;
+    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      this.#request('rtc:connectTransport', {
+        transportId: transport.id,
+        dtlsParameters: dtlsParameters as Record<string, unknown>,
+      }).then(() => callback(), errback);
+    });
+    transport.on('connectionstatechange', (state) => this.#onConnectionState(transport, state));
+    for (const p of producers) await this.consume(p);
+  }
+
+  async consume(p: ProducerInfo): Promise<void> {
+    const transport = this.#transport;
+    if (!transport || transport.closed || this.#consumers.has(p.producerId)) return;
+    const c = await this.#request('rtc:consume', { transportId: transport.id, producerId: p.producerId });
+    if (transport.closed) return;
+    const consumer = await transport.consume({
+      id: c.id,
+      producerId: c.producerId,
+      kind: c.kind,
+      rtpParameters: c.rtpParameters as unknown as msc.RtpParameters,
+      appData: { source: c.source },
+    });
+    this.#consumers.set(p.producerId, consumer);
+    consumer.on('transportclose', () => this.#consumers.delete(p.producerId));
+    this.events.onTrack({ consumerId: consumer.id, producerId: p.producerId, source: c.source, track: consumer.track });
+    await this.#request('rtc:resumeConsumer', { consumerId: consumer.id });
+  }
+
+  /** The producer or consumer was closed on the server. */
+  drop(ids: { producerId?: string; consumerId?: string }): void {
+    for (const [producerId, consumer] of this.#consumers) {
+      if (producerId === ids.producerId || consumer.id === ids.consumerId) {
+        consumer.close();
+        this.#consumers.delete(producerId);
+        this.events.onTrackEnded(producerId);
+      }
+    }
+  }
+
+  #onConnectionState(transport: msc.Transport, state: string): void {
+    if (transport !== this.#transport) return;
+    clearTimeout(this.#iceTimer);
+    if (state === 'connected') this.events.onState('connected');
+    else if (state === 'disconnected' || state === 'failed') {
+      this.events.onState('reconnecting');
+      // 'disconnected' often heals by itself; give it 2 s before restarting ICE.
+      this.#iceTimer = setTimeout(() => void this.#restartIce(transport), state === 'failed' ? 0 : 2000);
+    }
+  }
+
+  async #restartIce(transport: msc.Transport): Promise<void> {
+    if (transport.closed || transport !== this.#transport) return;
+    try {
+      const { iceParameters } = await this.#request('rtc:restartIce', { transportId: transport.id });
+      await transport.restartIce({ iceParameters: iceParameters as unknown as msc.IceParameters });
+    } catch {
+      // The transport may be gone on the server (worker died, socket replaced); the
+      // page rebuilds on the next reconnect or rtc:reconnect.
+      this.#iceTimer = setTimeout(() => void this.#restartIce(transport), 3000);
+    }
+  }
+
+  #teardown(): void {
+    clearTimeout(this.#iceTimer);
+    for (const [producerId, c] of this.#consumers) {
+      c.close();
+      this.events.onTrackEnded(producerId);
+    }
+    this.#consumers.clear();
+    this.#transport?.close();
+    this.#transport = undefined;
+  }
+
+  close(): void {
+    this.#generation++;
+    this.#teardown();
+  }
+}
