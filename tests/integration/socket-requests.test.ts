@@ -55,7 +55,7 @@ describe('socket requests (real socket.io)', () => {
   beforeEach(async () => {
     state = [];
     client = connect(url, { transports: ['websocket'], reconnection: false });
-    await new Promise((r) => client.once('connect', r));
+    await new Promise((r) => client.once('connect', () => r(undefined)));
   });
   afterEach(() => client.close());
   afterAll(async () => {

@@ -1,3 +1,328 @@
-import { mountShell } from '../ui/shell';
+// The connection point's page (/join/<token>), run by the point's technician on the
+// room's screen: before the lobby a countdown; in the lobby the pre-flight check; when
+// live the hall full-screen with the agenda caption; raise hand, the floor, modes for
+// weak links. Reconnects by itself (socket and ICE) without a reload.
+import { io, type Socket } from 'socket.io-client';
+import type { BroadcastView, PointRequests, ViewerMode } from '../../../server/contract/broadcast';
+import { requester, RequestError } from '../net/request';
+import { BroadcastReceiver, type ReceivedTrack } from '../rtc/receiver';
+import { MediaSender } from '../rtc/sender';
+import { bi, formatCountdown, formatTime, plain, setBi, type Text } from '../ui/i18n';
+import { el, mountShell } from '../ui/shell';
+import { runPreflight } from '../point/preflight';
+import { startPointExtras } from '../point/extras';
 
-mountShell({ title: { vi: 'Điểm cầu', en: 'Connection point' } });
+const token = decodeURIComponent(location.pathname.split('/').pop() ?? '');
+const main = mountShell({ title: { vi: 'Điểm cầu', en: 'Connection point' } });
+
+const REFUSALS: Record<string, Text> = {
+  token_invalid: [
+    'Đường dẫn không hợp lệ. Hãy dùng đúng đường dẫn được gửi cho điểm cầu.',
+    'This link is not valid. Use the link sent to this point.',
+  ],
+  token_expired: ['Đường dẫn chưa đến giờ hoặc đã hết hạn.', 'This link is not open yet or has expired.'],
+  token_revoked: [
+    'Đường dẫn đã bị thu hồi. Liên hệ ban tổ chức để nhận đường dẫn mới.',
+    'This link was revoked. Ask the organisers for a new one.',
+  ],
+  not_open: ['Hội nghị chưa mở phòng chờ.', 'The briefing lobby is not open yet.'],
+};
+
+// ----- layout -----
+const statusLine = el('div', { className: 'status', attrs: { role: 'status', 'aria-live': 'polite' } });
+const titleLine = el('h2', { className: 'session-title' });
+const whenLine = el('p', { className: 'muted' });
+const countdown = el('div', { className: 'countdown', attrs: { 'data-testid': 'countdown' } });
+const hallVideo = el('video', {
+  className: 'hall',
+  attrs: { autoplay: '', playsinline: '', 'data-testid': 'hall-video' },
+});
+hallVideo.muted = true;
+const slidesVideo = el('video', {
+  className: 'slides',
+  attrs: { autoplay: '', playsinline: '', 'data-testid': 'slides-video' },
+});
+slidesVideo.muted = true;
+const floorVideo = el('video', {
+  className: 'floor',
+  attrs: { autoplay: '', playsinline: '', 'data-testid': 'floor-video' },
+});
+floorVideo.muted = true;
+const audioOut = el('audio', { attrs: { autoplay: '' } });
+audioOut.muted = true;
+const caption = el('div', { className: 'caption', attrs: { 'data-testid': 'caption' } });
+const pausedOverlay = el('div', { className: 'overlay hidden', attrs: { 'data-testid': 'paused' } });
+const onAir = el(
+  'div',
+  { className: 'on-air hidden', attrs: { 'data-testid': 'on-air' } },
+  bi(['ĐANG PHÁT BIỂU', 'You are on air']),
+);
+const stage = el('section', { className: 'stage' }, hallVideo, slidesVideo, floorVideo, caption, pausedOverlay, onAir);
+
+const unmuteBtn = el('button', { className: 'primary', attrs: { 'data-testid': 'unmute' } });
+setBi(unmuteBtn, ['Bật tiếng', 'Unmute']);
+const fullscreenBtn = el('button', {});
+setBi(fullscreenBtn, ['Toàn màn hình', 'Full screen']);
+const handBtn = el('button', { attrs: { 'data-testid': 'raise-hand' } });
+setBi(handBtn, ['Giơ tay phát biểu', 'Raise hand']);
+const modeSelect = el(
+  'select',
+  { attrs: { 'aria-label': 'Chế độ · Mode', 'data-testid': 'mode' } },
+  el('option', { text: 'Đầy đủ · Full', attrs: { value: 'full' } }),
+  el('option', { text: 'Chất lượng thấp · Low', attrs: { value: 'low' } }),
+  el('option', { text: 'Chỉ âm thanh · Audio only', attrs: { value: 'audio-only' } }),
+);
+const controls = el('div', { className: 'controls' }, unmuteBtn, fullscreenBtn, handBtn, modeSelect);
+const preflightBox = el('section', { className: 'card preflight hidden' });
+const extrasBox = el('section', { className: 'card extras' });
+main.append(
+  el('div', { className: 'head' }, titleLine, whenLine, countdown),
+  statusLine,
+  stage,
+  controls,
+  preflightBox,
+  extrasBox,
+);
+
+function status(text: Text, kind: 'info' | 'ok' | 'warn' | 'bad' = 'info'): void {
+  statusLine.className = `status ${kind}`;
+  setBi(statusLine, text);
+}
+
+// ----- connection -----
+const socket: Socket = io('/point', {
+  auth: { token },
+  transports: ['websocket', 'polling'],
+  reconnectionDelay: 500,
+  reconnectionDelayMax: 5000,
+});
+const request = requester<PointRequests>(socket);
+let view: BroadcastView | undefined;
+let handRaised = false;
+let sender: MediaSender | undefined;
+let floorTracks: MediaStreamTrack[] = [];
+const tracks = new Map<string, ReceivedTrack>();
+
+const receiver = new BroadcastReceiver(socket, {
+  onTrack: (t) => {
+    tracks.set(t.producerId, t);
+    attachTracks();
+  },
+  onTrackEnded: (producerId) => {
+    tracks.delete(producerId);
+    attachTracks();
+  },
+  onState: (s) => {
+    if (s === 'connected') status(['Đã kết nối, đang nhận tín hiệu', 'Connected, receiving'], 'ok');
+    else if (s === 'reconnecting')
+      status(['Mất kết nối hình ảnh, đang kết nối lại…', 'Media connection lost, reconnecting…'], 'warn');
+  },
+});
+
+function attachTracks(): void {
+  const bySource = (src: string) => [...tracks.values()].filter((t) => t.source === src).map((t) => t.track);
+  const setStream = (video: HTMLVideoElement, list: MediaStreamTrack[]) => {
+    const current = (video.srcObject as MediaStream | null)?.getTracks() ?? [];
+    if (current.length === list.length && current.every((t, i) => t === list[i])) return;
+    video.srcObject = list.length ? new MediaStream(list) : null;
+    video.classList.toggle('hidden', list.length === 0);
+  };
+  setStream(hallVideo, bySource('host-camera'));
+  setStream(slidesVideo, view?.slidesOn ? bySource('host-screen') : []);
+  setStream(floorVideo, bySource('floor-camera'));
+  const audio = [...bySource('host-mic'), ...bySource('floor-mic')];
+  audioOut.srcObject = audio.length ? new MediaStream(audio) : null;
+  stage.classList.toggle('with-slides', Boolean(view?.slidesOn && bySource('host-screen').length));
+  stage.classList.toggle('with-floor', bySource('floor-camera').length > 0);
+}
+
+socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
+  const refusal = err.data?.code ? REFUSALS[err.data.code] : undefined;
+  if (refusal) {
+    socket.disconnect();
+    status(refusal, 'bad');
+    stage.classList.add('hidden');
+    controls.classList.add('hidden');
+  } else {
+    status(['Không kết nối được máy chủ, đang thử lại…', 'Cannot reach the server, retrying…'], 'warn');
+  }
+});
+
+socket.on('disconnect', (reason) => {
+  if (reason === 'io client disconnect') return;
+  status(['Mất kết nối máy chủ, đang kết nối lại…', 'Lost the server, reconnecting…'], 'warn');
+});
+
+socket.on('connect', () => {
+  status(['Đã kết nối máy chủ', 'Connected to the server'], 'ok');
+  void (async () => {
+    try {
+      render(await request('view:get', {}));
+      if (handRaised) await request('hand:raise', {}).catch(() => undefined);
+      await startMedia();
+    } catch (err) {
+      if (err instanceof RequestError) status([`Lỗi: ${err.message}`, `Error: ${err.message}`], 'bad');
+    }
+  })();
+});
+
+socket.on('view', (v) => render(v));
+socket.on('rtc:newProducer', (p) => void receiver.consume(p).catch(() => undefined));
+socket.on('rtc:producerClosed', ({ producerId }) => receiver.drop({ producerId }));
+socket.on('rtc:consumerClosed', ({ consumerId }) => receiver.drop({ consumerId }));
+socket.on('rtc:reconnect', () => void startMedia());
+socket.on('floor:you', ({ granted }) => void setFloor(granted));
+socket.on('kicked', ({ reason }) => {
+  socket.disconnect();
+  status([`Đã ngắt kết nối: ${reason}`, `Disconnected: ${reason}`], 'bad');
+});
+
+async function startMedia(): Promise<void> {
+  if (!view || !['lobby', 'live'].includes(view.state)) return;
+  await receiver.start(view.producers);
+}
+
+// ----- rendering -----
+let countdownTimer: ReturnType<typeof setInterval> | undefined;
+function render(v: BroadcastView): void {
+  const before = view;
+  view = v;
+  titleLine.textContent = v.title;
+  whenLine.textContent = `${formatTime(v.scheduledStart)} – ${formatTime(v.plannedEnd)}`;
+  clearInterval(countdownTimer);
+  countdown.replaceChildren();
+  if (v.state === 'scheduled' || v.state === 'lobby' || v.state === 'draft') {
+    const target = v.state === 'lobby' ? v.scheduledStart : v.lobbyOpensAt;
+    const label: Text = v.state === 'lobby' ? ['Bắt đầu sau', 'Starts in'] : ['Mở phòng chờ sau', 'Lobby opens in'];
+    const clock = el('span', { className: 'clock' });
+    countdown.append(bi(label), clock);
+    const tick = () => (clock.textContent = formatCountdown(Date.parse(target) - Date.now()));
+    tick();
+    countdownTimer = setInterval(tick, 1000);
+  }
+  preflightBox.classList.toggle('hidden', v.state !== 'lobby');
+  if (v.caption) {
+    caption.replaceChildren(
+      el('div', { className: 'cap-title', text: v.caption.title }),
+      el('div', { className: 'cap-speaker', text: [v.caption.speaker, v.caption.role].filter(Boolean).join(' — ') }),
+    );
+    caption.classList.remove('hidden');
+  } else caption.classList.add('hidden');
+  const paused = v.paused.video || v.paused.audio;
+  pausedOverlay.classList.toggle('hidden', !paused || v.state !== 'live');
+  setBi(
+    pausedOverlay,
+    v.paused.video && v.paused.audio
+      ? ['Điểm cầu tỉnh tạm dừng phát', 'The provincial hall has paused the broadcast']
+      : v.paused.video
+        ? ['Điểm cầu tỉnh tạm tắt hình', 'The hall has paused its camera']
+        : ['Điểm cầu tỉnh tạm tắt tiếng', 'The hall has muted its microphone'],
+  );
+  if (v.state === 'ended') {
+    status(['Hội nghị đã kết thúc. Cảm ơn quý đại biểu.', 'The briefing has ended. Thank you.'], 'info');
+    receiver.close();
+  } else if (v.state === 'cancelled') {
+    status(['Hội nghị đã bị hủy.', 'The briefing was cancelled.'], 'bad');
+    receiver.close();
+  } else if (v.state === 'live' && before?.state !== 'live') {
+    status(['Hội nghị đang diễn ra', 'The briefing is live'], 'ok');
+  }
+  if (
+    before &&
+    before.state !== v.state &&
+    ['lobby', 'live'].includes(v.state) &&
+    !['lobby', 'live'].includes(before.state)
+  ) {
+    void startMedia();
+  }
+  attachTracks();
+}
+
+// ----- controls -----
+unmuteBtn.addEventListener('click', () => {
+  const muted = !audioOut.muted;
+  audioOut.muted = muted;
+  void audioOut.play().catch(() => undefined);
+  setBi(unmuteBtn, muted ? ['Bật tiếng', 'Unmute'] : ['Tắt tiếng', 'Mute']);
+});
+fullscreenBtn.addEventListener('click', () => {
+  if (document.fullscreenElement) void document.exitFullscreen();
+  else void stage.requestFullscreen().catch(() => undefined);
+});
+handBtn.addEventListener('click', () => {
+  void (async () => {
+    try {
+      if (handRaised) {
+        await request('hand:lower', {});
+        handRaised = false;
+        setBi(handBtn, ['Giơ tay phát biểu', 'Raise hand']);
+      } else {
+        const { position } = await request('hand:raise', {});
+        handRaised = true;
+        setBi(handBtn, [`Hạ tay (thứ tự ${position})`, `Lower hand (position ${position})`]);
+      }
+    } catch (err) {
+      status([`Không gửi được: ${(err as Error).message}`, `Could not send: ${(err as Error).message}`], 'warn');
+    }
+  })();
+});
+modeSelect.addEventListener('change', () => {
+  void request('mode:set', { mode: modeSelect.value as ViewerMode }).catch(() => undefined);
+});
+
+async function setFloor(granted: boolean): Promise<void> {
+  onAir.classList.toggle('hidden', !granted);
+  if (granted) {
+    handRaised = false;
+    setBi(handBtn, ['Giơ tay phát biểu', 'Raise hand']);
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720 } });
+      floorTracks = stream.getTracks();
+      if (!receiver.device) return;
+      sender ??= new MediaSender(socket, receiver.device);
+      for (const t of floorTracks) await sender.publish(t.kind === 'video' ? 'floor-camera' : 'floor-mic', t);
+      status(
+        [
+          'Bạn đang được phát biểu: hình và tiếng của điểm cầu đang phát đi',
+          'You have the floor: your camera and microphone are live',
+        ],
+        'ok',
+      );
+    } catch (err) {
+      status(
+        [
+          `Không bật được camera/micro: ${(err as Error).message}`,
+          `Camera/microphone failed: ${(err as Error).message}`,
+        ],
+        'bad',
+      );
+    }
+  } else {
+    sender?.reset();
+    for (const t of floorTracks) t.stop();
+    floorTracks = [];
+    status(['Đã kết thúc phát biểu', 'Your floor has ended'], 'info');
+  }
+}
+
+// ----- lobby pre-flight -----
+const preflightBtn = el('button', { className: 'primary', attrs: { 'data-testid': 'preflight-run' } });
+setBi(preflightBtn, ['Kiểm tra kỹ thuật', 'Run the technical check']);
+const preflightOut = el('div', { attrs: { 'data-testid': 'preflight-result' } });
+preflightBox.append(bi(['Kiểm tra trước hội nghị', 'Pre-flight check'], 'h3'), preflightBtn, preflightOut);
+preflightBtn.addEventListener('click', () => {
+  preflightBtn.disabled = true;
+  void runPreflight(receiver, preflightOut)
+    .then((report) => request('preflight:report', report))
+    .catch((err: Error) =>
+      preflightOut.append(
+        el('p', { className: 'bad', text: plain(['Lỗi kiểm tra', 'Check failed']) + `: ${err.message}` }),
+      ),
+    )
+    .finally(() => (preflightBtn.disabled = false));
+});
+
+startPointExtras({ socket, container: extrasBox, receiver, view: () => view });
+
+// Exposed for the end-to-end tests and for a technician's console.
+(window as unknown as { briefing: unknown }).briefing = { socket, receiver, tracks, view: () => view };

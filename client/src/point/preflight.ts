@@ -1,0 +1,125 @@
+// The lobby's technical check: can the browser reach the SFU (UDP, else TCP), round-trip
+// time, a short measure of what arrives from the SFU, speaker, camera and microphone.
+// The verdict and its reasons are in plain Vietnamese (English beside), and are sent to
+// the server so the monitor sees them.
+import type { PreflightReport } from '../../../server/contract/broadcast';
+import type { BroadcastReceiver } from '../rtc/receiver';
+import { mediaErrorKind, playTestTone } from '../ui/media';
+import { el } from '../ui/shell';
+
+interface PairInfo {
+  protocol: 'udp' | 'tcp';
+  rttMs: number | null;
+}
+
+async function selectedPair(receiver: BroadcastReceiver): Promise<PairInfo | undefined> {
+  const t = receiver.transport;
+  if (!t) return undefined;
+  const stats = await t.getStats();
+  const all = [...stats.values()] as Record<string, unknown>[];
+  const transportStat = all.find((s) => s.type === 'transport' && s.selectedCandidatePairId);
+  const pair =
+    all.find((s) => s.id === transportStat?.selectedCandidatePairId) ??
+    all.find((s) => s.type === 'candidate-pair' && s.state === 'succeeded' && s.nominated);
+  if (!pair) return undefined;
+  const local = all.find((s) => s.id === pair.localCandidateId);
+  const rtt = typeof pair.currentRoundTripTime === 'number' ? Math.round(pair.currentRoundTripTime * 1000) : null;
+  return { protocol: local?.protocol === 'tcp' ? 'tcp' : 'udp', rttMs: rtt };
+}
+
+async function bytesReceived(receiver: BroadcastReceiver): Promise<number> {
+  let total = 0;
+  for (const c of receiver.consumers()) {
+    const stats = await c.getStats();
+    for (const s of stats.values() as IterableIterator<Record<string, unknown>>) {
+      // mediasoup-client adds a 'probator' transceiver; it is not media (browser-e2e note).
+      if (s.type === 'inbound-rtp' && s.mid !== 'probator') total += Number(s.bytesReceived ?? 0);
+    }
+  }
+  return total;
+}
+
+async function waitForPair(receiver: BroadcastReceiver, timeoutMs: number): Promise<PairInfo | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const p = await selectedPair(receiver).catch(() => undefined);
+    if (p) return p;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return undefined;
+}
+
+export async function runPreflight(receiver: BroadcastReceiver, out: HTMLElement): Promise<PreflightReport> {
+  out.replaceChildren(el('p', { text: 'Đang kiểm tra… · Checking…' }));
+  const reasons: string[] = [];
+
+  const pair = await waitForPair(receiver, 10_000);
+  if (!pair)
+    reasons.push(
+      'Không kết nối được máy chủ hình ảnh qua UDP hay TCP: kiểm tra tường lửa. · Cannot reach the media server over UDP or TCP: check the firewall.',
+    );
+  else if (pair.protocol === 'tcp')
+    reasons.push(
+      'Đang dùng TCP vì UDP bị chặn: hình có thể trễ hơn. · Using TCP because UDP is blocked: expect more delay.',
+    );
+  if (pair?.rttMs != null && pair.rttMs > 300)
+    reasons.push(`Độ trễ cao (${pair.rttMs} ms). · High round-trip time (${pair.rttMs} ms).`);
+
+  let downlinkKbps: number | null = null;
+  if (receiver.consumers().length > 0) {
+    const b0 = await bytesReceived(receiver);
+    await new Promise((r) => setTimeout(r, 4000));
+    downlinkKbps = Math.round((((await bytesReceived(receiver)) - b0) * 8) / 4000);
+    if (downlinkKbps < 300)
+      reasons.push(`Tín hiệu nhận về yếu (${downlinkKbps} kbit/s). · Weak downlink (${downlinkKbps} kbit/s).`);
+  } else {
+    reasons.push(
+      'Điểm cầu tỉnh chưa phát nên chưa đo được tốc độ nhận. · The hall is not sending yet, so the downlink was not measured.',
+    );
+  }
+
+  let speaker: PreflightReport['speaker'] = 'skipped';
+  try {
+    await playTestTone();
+    speaker = 'ok';
+  } catch {
+    reasons.push('Không phát được âm thanh thử. · Could not play the test tone.');
+  }
+
+  let camera: PreflightReport['camera'] = 'skipped';
+  let microphone: PreflightReport['microphone'] = 'skipped';
+  try {
+    const s = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+    camera = s.getVideoTracks().length ? 'ok' : 'missing';
+    microphone = s.getAudioTracks().length ? 'ok' : 'missing';
+    s.getTracks().forEach((t) => t.stop());
+  } catch (err) {
+    camera = microphone = mediaErrorKind(err);
+    reasons.push(
+      camera === 'denied'
+        ? 'Trình duyệt chưa cho phép dùng camera/micro (cần khi được phát biểu). · Camera/microphone permission denied (needed to speak).'
+        : 'Không tìm thấy camera/micro (cần khi được phát biểu). · No camera/microphone found (needed to speak).',
+    );
+  }
+
+  const result: PreflightReport['result'] = !pair ? 'fail' : reasons.length ? 'warn' : 'pass';
+  const report: PreflightReport = {
+    result,
+    transport: pair?.protocol ?? 'none',
+    rttMs: pair?.rttMs ?? null,
+    downlinkKbps,
+    camera,
+    microphone,
+    speaker,
+    reasons: reasons.map((r) => r.slice(0, 300)),
+  };
+  const verdict = { pass: 'ĐẠT · Pass', warn: 'CẢNH BÁO · Warning', fail: 'KHÔNG ĐẠT · Fail' }[result];
+  out.replaceChildren(
+    el('p', { className: `verdict ${result}`, text: verdict, attrs: { 'data-result': result } }),
+    el('p', {
+      text: `Kết nối · Connection: ${report.transport.toUpperCase()}${report.rttMs != null ? `, ${report.rttMs} ms` : ''}`,
+    }),
+    el('ul', {}, ...reasons.map((r) => el('li', { text: r }))),
+  );
+  return report;
+}

@@ -1,0 +1,37 @@
+// Vietnamese first, English beside it: every user-facing string is a pair.
+import { el } from './shell';
+
+export type Text = readonly [vi: string, en: string];
+
+/** An element showing the Vietnamese text with the English in a smaller line. */
+export function bi(text: Text, tag: 'span' | 'div' | 'p' | 'h2' | 'h3' | 'button' | 'label' = 'span'): HTMLElement {
+  return el(tag, {}, el('span', { className: 'vi', text: text[0] }), el('span', { className: 'en', text: text[1] }));
+}
+
+export function plain(text: Text): string {
+  return `${text[0]} · ${text[1]}`;
+}
+
+export function setBi(node: HTMLElement, text: Text): void {
+  node.replaceChildren(el('span', { className: 'vi', text: text[0] }), el('span', { className: 'en', text: text[1] }));
+}
+
+const timeFmt = new Intl.DateTimeFormat('vi-VN', {
+  hour: '2-digit',
+  minute: '2-digit',
+  day: '2-digit',
+  month: '2-digit',
+  year: 'numeric',
+});
+export function formatTime(iso: string): string {
+  return timeFmt.format(new Date(iso));
+}
+
+export function formatCountdown(ms: number): string {
+  if (ms <= 0) return '00:00';
+  const s = Math.floor(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${pad(m)}:${pad(s % 60)}`;
+}
