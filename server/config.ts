@@ -16,6 +16,18 @@ const boolFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** "degraded,poor": two numbers, worse upwards (or downwards for scores). */
+const thresholdPair = (degraded: number, poor: number, worse: 'up' | 'down' = 'up') =>
+  z
+    .string()
+    .regex(/^\s*\d+(\.\d+)?\s*,\s*\d+(\.\d+)?\s*$/, 'must be two numbers "degraded,poor", e.g. "250,600"')
+    .transform((v) => v.split(',').map(Number) as [number, number])
+    .refine(
+      ([d, p]) => (worse === 'up' ? p >= d : p <= d),
+      `the poor threshold must be ${worse === 'up' ? 'at or above' : 'at or below'} the degraded one`,
+    )
+    .default([degraded, poor]);
+
 const ipv4OrV6 = z.string().refine((s) => z.ipv4().safeParse(s).success || z.ipv6().safeParse(s).success, {
   message: 'must be an IPv4 or IPv6 address',
 });
@@ -39,6 +51,19 @@ const EnvSchema = z
     ADMIN_USERNAME: z.string().min(3).max(64).optional(),
     ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').max(256).optional(),
     SHUTDOWN_TIMEOUT_MS: wholeNumber().min(100).max(120_000).default(10_000),
+    // Connection health and attendance (issue 5); pairs are "degraded,poor" thresholds.
+    HEALTH_RTT_MS: thresholdPair(250, 600),
+    HEALTH_LOSS_PCT: thresholdPair(2, 8),
+    HEALTH_JITTER_MS: thresholdPair(30, 100),
+    HEALTH_FREEZE_MS: thresholdPair(200, 1000),
+    HEALTH_SFU_SCORE: thresholdPair(7, 4, 'down'),
+    HEALTH_STALE_MS: wholeNumber().min(2000).max(120_000).default(8000),
+    HEALTH_WORSEN_SAMPLES: wholeNumber().min(1).max(30).default(2),
+    HEALTH_RECOVER_SAMPLES: wholeNumber().min(1).max(60).default(3),
+    HEALTH_HISTORY_MAXLEN: wholeNumber().min(100).max(1_000_000).default(10_800),
+    ALERT_AFTER_MS: wholeNumber().min(1000).max(3_600_000).default(30_000),
+    CHECKIN_ROTATE_SECONDS: wholeNumber().min(5).max(3600).default(30),
+    CHECKIN_GRACE_SECONDS: wholeNumber().min(0).max(600).default(10),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && env.APP_SECRET === DEV_APP_SECRET) {
@@ -87,6 +112,24 @@ export interface Config {
   appSecret: string;
   initialAdmin: { username: string; password: string } | undefined;
   shutdownTimeoutMs: number;
+  health: HealthConfig;
+  checkin: { rotateSeconds: number; graceSeconds: number };
+}
+
+/** Thresholds of the point health status (see server/domain/health/status.ts). */
+export interface HealthConfig {
+  rttMs: [degraded: number, poor: number];
+  lossPct: [degraded: number, poor: number];
+  jitterMs: [degraded: number, poor: number];
+  /** Freeze time within one 2-second report. */
+  freezeMs: [degraded: number, poor: number];
+  /** mediasoup consumer score (0-10): at or below these. */
+  sfuScore: [degraded: number, poor: number];
+  staleMs: number;
+  worsenSamples: number;
+  recoverSamples: number;
+  historyMaxLen: number;
+  alertAfterMs: number;
 }
 
 export class ConfigError extends Error {
@@ -123,5 +166,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     initialAdmin:
       e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : undefined,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    health: {
+      rttMs: e.HEALTH_RTT_MS,
+      lossPct: e.HEALTH_LOSS_PCT,
+      jitterMs: e.HEALTH_JITTER_MS,
+      freezeMs: e.HEALTH_FREEZE_MS,
+      sfuScore: e.HEALTH_SFU_SCORE,
+      staleMs: e.HEALTH_STALE_MS,
+      worsenSamples: e.HEALTH_WORSEN_SAMPLES,
+      recoverSamples: e.HEALTH_RECOVER_SAMPLES,
+      historyMaxLen: e.HEALTH_HISTORY_MAXLEN,
+      alertAfterMs: e.ALERT_AFTER_MS,
+    },
+    checkin: { rotateSeconds: e.CHECKIN_ROTATE_SECONDS, graceSeconds: e.CHECKIN_GRACE_SECONDS },
   };
 }
