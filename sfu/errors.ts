@@ -1,0 +1,16 @@
+// The one error type sfu/ throws at its callers. Codes match the control plane's error
+// codes (server/contract/errors.ts) so the signalling layer maps them one to one, but sfu/
+// does not import them: it must stand alone.
+export type SfuErrorCode = 'bad_request' | 'forbidden' | 'not_found' | 'conflict' | 'unavailable';
+
+export class SfuError extends Error {
+  readonly code: SfuErrorCode;
+
+  constructor(code: SfuErrorCode, message: string, opts: { cause?: unknown } = {}) {
+    super(message, { cause: opts.cause });
+    this.name = 'SfuError';
+    this.code = code;
+  }
+}
+
+export const isSfuError = (err: unknown): err is SfuError => err instanceof SfuError;

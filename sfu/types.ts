@@ -1,0 +1,185 @@
+// The public shapes of the media engine: what its methods return and its events carry.
+import type { types as ms } from 'mediasoup';
+import type { ViewerMode } from './layer-policy';
+
+export type { ViewerMode };
+
+/** Where a producer's media comes from; the signalling layer shows it to the clients. */
+export type MediaSource = 'host-camera' | 'host-mic' | 'host-screen' | 'floor-camera' | 'floor-mic';
+export type PeerRole = 'host' | 'viewer';
+export type TransportDirection = 'send' | 'recv';
+export type MediaKind = 'audio' | 'video';
+
+/** What a client needs to build its side of a WebRTC transport (mediasoup-client `createSendTransport`). */
+export interface TransportParams {
+  id: string;
+  iceParameters: ms.IceParameters;
+  iceCandidates: ms.IceCandidate[];
+  dtlsParameters: ms.DtlsParameters;
+  /** Always undefined: no data channels. */
+  sctpParameters: undefined;
+}
+
+export interface ProducerInfo {
+  producerId: string;
+  kind: MediaKind;
+  source: MediaSource;
+  /** The peer that produces it; for a plain (ffmpeg) ingest, its ingest id. */
+  peerId: string;
+  paused: boolean;
+}
+
+/** What a client needs for mediasoup-client `transport.consume()`. */
+export interface ConsumerParams {
+  id: string;
+  producerId: string;
+  kind: MediaKind;
+  rtpParameters: ms.RtpParameters;
+  type: ms.ConsumerType;
+  source: MediaSource;
+  producerPaused: boolean;
+}
+
+export interface ConsumerLayersInfo {
+  spatialLayer: number;
+  temporalLayer?: number;
+}
+
+export interface PlainIngestStreamOptions {
+  ssrc: number;
+  payloadType: number;
+}
+
+export interface PlainIngestOptions {
+  /** VP8 unless `mimeType` says H264. */
+  video?: PlainIngestStreamOptions & { mimeType?: 'video/VP8' | 'video/H264' };
+  /** Opus, 48 kHz stereo. */
+  audio?: PlainIngestStreamOptions;
+  /** Where the PlainTransports listen. Default 127.0.0.1. */
+  listenIp?: string;
+  /** RTCP on its own port (ffmpeg's rtp muxer default: port + 1). Default false = separate port. */
+  rtcpMux?: boolean;
+}
+
+export interface PlainIngestEndpoint {
+  producerId: string;
+  ip: string;
+  port: number;
+  /** Where RTCP goes when rtcpMux is off. */
+  rtcpPort: number | undefined;
+}
+
+export interface PlainIngestInfo {
+  ingestId: string;
+  video?: PlainIngestEndpoint;
+  audio?: PlainIngestEndpoint;
+}
+
+export type ProducerCloseReason = 'closed' | 'floor-revoked' | 'peer-left' | 'worker-died' | 'room-closed';
+
+export interface BroadcastRoomEvents {
+  /** A producer is ready to consume on every live fan-out router. */
+  newProducer: [ProducerInfo];
+  producerClosed: [
+    { producerId: string; kind: MediaKind; source: MediaSource; peerId: string; reason: ProducerCloseReason },
+  ];
+  producerPaused: [ProducerInfo];
+  producerResumed: [ProducerInfo];
+  /** A consumer closed because its producer did (not when the peer's own transport closed). */
+  consumerClosed: [{ peerId: string; consumerId: string; producerId: string }];
+  /** The layers mediasoup actually sends changed (null: none, e.g. paused or no bandwidth). */
+  consumerLayersChanged: [{ peerId: string; consumerId: string; layers: ConsumerLayersInfo | null }];
+  /** The layer ceiling this room sets changed (mode or link quality). */
+  consumerPreferredLayersChanged: [{ peerId: string; consumerId: string; spatialLayer: number }];
+  consumerScore: [{ peerId: string; consumerId: string; score: number; producerScore: number }];
+  viewerModeChanged: [{ peerId: string; mode: ViewerMode }];
+  floorGranted: [{ peerId: string }];
+  floorRevoked: [{ peerId: string; reason: 'revoked' | 'peer-left' | 'room-closed' }];
+  /**
+   * The worker under some of this viewer's transports died: those transports, and their
+   * consumers, are gone (no consumerClosed is sent for them). The client creates a new
+   * receive transport (placed on a live worker) and consumes again.
+   */
+  viewerNeedsReconnect: [{ peerId: string; transportIds: string[]; reason: 'worker-died' }];
+  /**
+   * The origin router's worker died and the origin was rebuilt on a live worker: this
+   * publisher (the host, or the point holding the floor) must create new transports and
+   * produce again. Emitted once the new origin accepts transports.
+   */
+  publisherNeedsReconnect: [{ peerId: string; role: 'host' | 'floor'; transportIds: string[]; reason: 'worker-died' }];
+  /** A viewer's new receive transport went to another worker than its previous one. */
+  peerMoved: [{ peerId: string; fromSlot: number; toSlot: number }];
+  originRebuilt: [{ slot: number; routerId: string }];
+  fanoutAdded: [{ slot: number; routerId: string }];
+  fanoutLost: [{ slot: number }];
+  /** A plain (ffmpeg) ingest lost its transports (worker death or close); its sender must be restarted. */
+  ingestClosed: [{ ingestId: string; reason: 'closed' | 'worker-died' | 'room-closed' }];
+  peerClosed: [{ peerId: string }];
+  closed: [];
+}
+
+export interface TransportStatsInfo {
+  transportId: string;
+  direction: TransportDirection;
+  slot: number;
+  iceState: ms.IceState;
+  dtlsState: ms.DtlsState;
+  bytesSent: number;
+  bytesReceived: number;
+  sendBitrate: number;
+  recvBitrate: number;
+  availableOutgoingBitrate: number | undefined;
+}
+
+export interface ConsumerStatsInfo {
+  consumerId: string;
+  producerId: string;
+  source: MediaSource;
+  kind: MediaKind;
+  paused: boolean;
+  producerPaused: boolean;
+  score: number;
+  producerScore: number;
+  currentLayers: ConsumerLayersInfo | null;
+  preferredLayers: ConsumerLayersInfo | null;
+}
+
+export interface ProducerStats extends ProducerInfo {
+  /** One entry per RTP stream the origin receives (three for simulcast). */
+  streams: {
+    ssrc: number;
+    rid: string | undefined;
+    score: number;
+    packetCount: number;
+    byteCount: number;
+    bitrate: number;
+  }[];
+}
+
+export interface ViewerStats {
+  peerId: string;
+  mode: ViewerMode;
+  /** The pool slot its receive transport is on, if any. */
+  slot: number | undefined;
+  transports: TransportStatsInfo[];
+  consumers: ConsumerStatsInfo[];
+}
+
+export interface RouterStats {
+  slot: number;
+  routerId: string;
+  role: 'origin' | 'fanout';
+  /** Viewer receive transports on this router. */
+  transports: number;
+  consumers: number;
+}
+
+export interface RoomStats {
+  roomId: string;
+  originSlot: number | undefined;
+  floorPeerId: string | undefined;
+  peers: number;
+  viewers: number;
+  producers: ProducerInfo[];
+  routers: RouterStats[];
+}
