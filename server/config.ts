@@ -51,6 +51,11 @@ const EnvSchema = z
     ADMIN_USERNAME: z.string().min(3).max(64).optional(),
     ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').max(256).optional(),
     SHUTDOWN_TIMEOUT_MS: wholeNumber().min(100).max(120_000).default(10_000),
+    SESSION_OVERRUN_MINUTES: z.coerce
+      .number({ error: 'must be a number' })
+      .min(0, 'must be 0-1440')
+      .max(1440, 'must be 0-1440')
+      .default(15),
     // Connection health and attendance (issue 5); pairs are "degraded,poor" thresholds.
     HEALTH_RTT_MS: thresholdPair(250, 600),
     HEALTH_LOSS_PCT: thresholdPair(2, 8),
@@ -112,6 +117,8 @@ export interface Config {
   appSecret: string;
   initialAdmin: { username: string; password: string } | undefined;
   shutdownTimeoutMs: number;
+  /** A session still open this long past its planned end is flagged as overrunning. */
+  sessions: { overrunAfterMs: number };
   health: HealthConfig;
   checkin: { rotateSeconds: number; graceSeconds: number };
 }
@@ -166,6 +173,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     initialAdmin:
       e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : undefined,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    sessions: { overrunAfterMs: Math.round(e.SESSION_OVERRUN_MINUTES * 60_000) },
     health: {
       rttMs: e.HEALTH_RTT_MS,
       lossPct: e.HEALTH_LOSS_PCT,
