@@ -1,0 +1,382 @@
+// Attendance, connection health and the monitor: the Socket.IO requests a point page
+// makes (on the `/point` namespace, beside the broadcast's), the `/monitor` namespace of
+// the network desk, and the REST bodies of check-in, rosters and reports. Imports only
+// zod: the browser imports this file.
+import { z } from 'zod';
+import { defineRequests, type PushEvents, type RequestEvents } from './socket';
+
+const Id = z.string().min(1).max(128);
+const Iso = z.string().max(40);
+/** A measured number that may be missing (no consumer yet, browser without the stat). */
+const num = (max: number) => z.number().min(0).max(max).nullable();
+
+// ── health ──────────────────────────────────────────────────────────────────────────────
+
+export const HEALTH_STATUSES = ['offline', 'connecting', 'good', 'degraded', 'poor', 'lost'] as const;
+export const HealthStatusSchema = z.enum(HEALTH_STATUSES);
+export type HealthStatus = z.infer<typeof HealthStatusSchema>;
+
+/** What a point's browser measured over the last ~2 seconds (deltas, not totals, where said). */
+export const HealthReportSchema = z
+  .object({
+    /** ICE state of the receive transport; null before one exists. */
+    transportState: z.enum(['new', 'connecting', 'connected', 'disconnected', 'failed', 'closed']).nullable(),
+    protocol: z.enum(['udp', 'tcp']).nullable(),
+    /** Selected candidate pair's current round-trip time. */
+    rttMs: num(60_000),
+    /** Round trip of the previous health:report's ack: the signalling path. */
+    signalRttMs: num(60_000),
+    /** Packets lost / (received + lost) over the interval, all media, percent. */
+    lossPct: num(100),
+    jitterMs: num(60_000),
+    /** Received media bitrate over the interval. */
+    bitrateKbps: num(1_000_000),
+    consumers: z.number().int().min(0).max(50),
+    framesDecoded: z.number().int().min(0).max(10_000).nullable(),
+    framesDropped: z.number().int().min(0).max(10_000).nullable(),
+    freezeCount: z.number().int().min(0).max(1000).nullable(),
+    freezeMs: num(600_000),
+    width: z.number().int().min(0).max(10_000).nullable(),
+    height: z.number().int().min(0).max(10_000).nullable(),
+    /** Concealed audio samples / received samples over the interval, percent. */
+    audioConcealedPct: num(100),
+  })
+  .strict();
+export type HealthReport = z.infer<typeof HealthReportSchema>;
+
+/** The SFU's view of one point (merged in by the server when the broadcast exposes it). */
+export const SfuViewerStatsSchema = z.object({
+  /** Lowest consumer score (0-10) of the point's video and audio consumers. */
+  score: z.number().min(0).max(10).nullable(),
+  /** Current spatial layer of the hall camera (0 = lowest), null when not video. */
+  spatialLayer: z.number().int().nullable(),
+  bytesSent: z.number().min(0).nullable(),
+  availableOutgoingBitrate: z.number().min(0).nullable(),
+});
+export type SfuViewerStats = z.infer<typeof SfuViewerStatsSchema>;
+
+/** One recorded sample: the browser's report, the SFU's view, the derived status. */
+export const HealthSampleSchema = z.object({
+  at: Iso,
+  status: HealthStatusSchema,
+  quality: z.number().nullable(),
+  rttMs: z.number().nullable(),
+  lossPct: z.number().nullable(),
+  jitterMs: z.number().nullable(),
+  bitrateKbps: z.number().nullable(),
+  freezeMs: z.number().nullable(),
+  freezeCount: z.number().nullable(),
+  framesDecoded: z.number().nullable(),
+  width: z.number().nullable(),
+  height: z.number().nullable(),
+  audioConcealedPct: z.number().nullable(),
+  protocol: z.string().nullable(),
+  sfuScore: z.number().nullable(),
+  sfuLayer: z.number().nullable(),
+});
+export type HealthSample = z.infer<typeof HealthSampleSchema>;
+
+// ── alerts ──────────────────────────────────────────────────────────────────────────────
+
+export const ALERT_KINDS = ['quality', 'no-video', 'no-audio', 'other'] as const;
+export const AlertKindSchema = z.enum(ALERT_KINDS);
+export type AlertKind = z.infer<typeof AlertKindSchema>;
+
+export const AlertSchema = z.object({
+  id: Id,
+  sessionId: Id,
+  pointId: Id,
+  pointName: z.string(),
+  kind: AlertKindSchema,
+  /** For quality alerts: the status that lasted too long (poor or lost). */
+  status: HealthStatusSchema.nullable(),
+  state: z.enum(['open', 'acknowledged', 'cleared']),
+  raisedAt: Iso,
+  /** How many times the same problem was reported while this alert was open. */
+  count: z.number().int(),
+  note: z.string(),
+  acknowledgedAt: Iso.nullable(),
+  acknowledgedBy: z.string().nullable(),
+  assignee: z.string().nullable(),
+  clearedAt: Iso.nullable(),
+  clearedBy: z.string().nullable(),
+  /** The point's last recorded sample when the alert was raised. */
+  lastSample: HealthSampleSchema.nullable(),
+});
+export type Alert = z.infer<typeof AlertSchema>;
+
+// ── the point page's requests (on `/point`) ─────────────────────────────────────────────
+
+export const PROBLEM_KINDS = ['no-video', 'no-audio', 'other'] as const;
+
+export const HeadcountSchema = z.object({
+  count: z.number().int().min(0).max(100_000),
+  at: Iso,
+  by: z.string(),
+  /** How many reports (first plus corrections). */
+  reports: z.number().int(),
+});
+export type Headcount = z.infer<typeof HeadcountSchema>;
+
+export const CheckinQrSchema = z.object({
+  token: z.string(),
+  url: z.string(),
+  /** When the page should ask for the next one. */
+  rotateAt: Iso,
+  /** Delegates checked in at this point so far. */
+  checkedIn: z.number().int(),
+});
+export type CheckinQr = z.infer<typeof CheckinQrSchema>;
+
+export const pointAttendanceRequests = defineRequests({
+  'headcount:report': {
+    input: z
+      .object({
+        count: z.number().int().min(0).max(100_000),
+        /** Who counted (the operator's name), optional. */
+        by: z.string().trim().max(80).optional(),
+      })
+      .strict(),
+    output: HeadcountSchema,
+  },
+  'health:report': { input: HealthReportSchema, output: z.object({ status: HealthStatusSchema }) },
+  'problem:report': {
+    input: z.object({ kind: z.enum(PROBLEM_KINDS), note: z.string().trim().max(500).optional() }).strict(),
+    output: z.object({ alertId: Id }),
+  },
+  'checkin:qr': { input: z.object({}).strict().optional(), output: CheckinQrSchema },
+  'attendance:mine': {
+    input: z.object({}).strict().optional(),
+    output: z.object({ headcount: HeadcountSchema.nullable(), checkedIn: z.number().int() }),
+  },
+});
+export type PointAttendanceRequests = typeof pointAttendanceRequests;
+export type PointAttendanceClientEvents = RequestEvents<PointAttendanceRequests>;
+
+// ── the monitor (`/monitor`) ────────────────────────────────────────────────────────────
+
+/** One point's tile: everything the grid shows. */
+export const PointTileSchema = z.object({
+  id: Id,
+  name: z.string(),
+  level: z.string(),
+  district: z.string().nullable(),
+  districtName: z.string(),
+  status: HealthStatusSchema,
+  statusSince: Iso.nullable(),
+  /** 0-100, higher is better; null without media statistics. */
+  quality: z.number().nullable(),
+  rttMs: z.number().nullable(),
+  lossPct: z.number().nullable(),
+  bitrateKbps: z.number().nullable(),
+  connected: z.boolean(),
+  disconnects: z.number().int(),
+  headcount: z.number().int().nullable(),
+  expected: z.number().int(),
+  checkedIn: z.number().int(),
+  openAlerts: z.number().int(),
+});
+export type PointTile = z.infer<typeof PointTileSchema>;
+
+export const RollupSchema = z.object({
+  /** District code, or `province` for the whole. */
+  code: z.string(),
+  name: z.string(),
+  invited: z.number().int(),
+  connected: z.number().int(),
+  delegates: z.number().int(),
+  expected: z.number().int(),
+  checkedIn: z.number().int(),
+  byStatus: z.record(z.string(), z.number().int()),
+});
+export type Rollup = z.infer<typeof RollupSchema>;
+
+export const MonitorSessionSchema = z.object({
+  id: Id,
+  title: z.string(),
+  state: z.string(),
+  scheduledStart: Iso,
+  plannedEnd: Iso,
+});
+export type MonitorSession = z.infer<typeof MonitorSessionSchema>;
+
+export const MonitorSnapshotSchema = z.object({
+  session: MonitorSessionSchema,
+  points: z.array(PointTileSchema),
+  province: RollupSchema,
+  districts: z.array(RollupSchema),
+  alerts: z.array(AlertSchema),
+  serverTime: Iso,
+});
+export type MonitorSnapshot = z.infer<typeof MonitorSnapshotSchema>;
+
+/** About once a second: only the tiles and alerts that changed, and the new totals. */
+export const MonitorDeltaSchema = z.object({
+  sessionId: Id,
+  seq: z.number().int(),
+  points: z.array(PointTileSchema),
+  province: RollupSchema,
+  districts: z.array(RollupSchema),
+  alerts: z.array(AlertSchema),
+  session: MonitorSessionSchema.optional(),
+});
+export type MonitorDelta = z.infer<typeof MonitorDeltaSchema>;
+
+export const ConnectionEventSchema = z.object({
+  at: Iso,
+  type: z.enum(['join', 'leave', 'status', 'headcount', 'problem', 'checkin', 'preflight']),
+  detail: z.string(),
+});
+export type ConnectionEvent = z.infer<typeof ConnectionEventSchema>;
+
+export const PreflightSummarySchema = z.object({
+  at: Iso,
+  result: z.enum(['pass', 'warn', 'fail']),
+  transport: z.string(),
+  rttMs: z.number().nullable(),
+  downlinkKbps: z.number().nullable(),
+  reasons: z.array(z.string()),
+});
+
+export const PointDetailSchema = z.object({
+  tile: PointTileSchema,
+  contactName: z.string(),
+  contactPhone: z.string(),
+  presence: z.object({
+    firstJoin: Iso.nullable(),
+    lastLeave: Iso.nullable(),
+    connectedSeconds: z.number(),
+    disconnects: z.number().int(),
+  }),
+  headcount: HeadcountSchema.nullable(),
+  history: z.array(HealthSampleSchema),
+  events: z.array(ConnectionEventSchema),
+  preflight: PreflightSummarySchema.nullable(),
+  alerts: z.array(AlertSchema),
+});
+export type PointDetail = z.infer<typeof PointDetailSchema>;
+
+const SessionRef = z.object({ sessionId: Id }).strict();
+
+export const monitorRequests = defineRequests({
+  'monitor:sessions': { input: z.object({}).strict().optional(), output: z.array(MonitorSessionSchema) },
+  /** Start watching a session (leaves any other): answers the snapshot; deltas follow. */
+  'monitor:watch': { input: SessionRef, output: MonitorSnapshotSchema },
+  'monitor:detail': { input: SessionRef.extend({ pointId: Id }).strict(), output: PointDetailSchema },
+  'alert:ack': { input: SessionRef.extend({ alertId: Id }).strict(), output: AlertSchema },
+  'alert:assign': {
+    input: SessionRef.extend({ alertId: Id, assignee: z.string().trim().min(1).max(80) }).strict(),
+    output: AlertSchema,
+  },
+  'alert:clear': { input: SessionRef.extend({ alertId: Id }).strict(), output: AlertSchema },
+});
+export type MonitorRequests = typeof monitorRequests;
+
+const monitorPushes = {
+  delta: MonitorDeltaSchema,
+  /** A watched point's new sample, for an open detail view (only the watched point). */
+  sample: z.object({ sessionId: Id, pointId: Id, sample: HealthSampleSchema }),
+};
+export type MonitorClientEvents = RequestEvents<MonitorRequests>;
+export type MonitorServerEvents = PushEvents<typeof monitorPushes>;
+export const monitorPushSchemas = monitorPushes;
+
+// ── REST: delegate check-in ─────────────────────────────────────────────────────────────
+
+export const CheckinTokenSchema = z.string().regex(/^[A-Za-z0-9_.-]{16,512}$/, 'not a check-in token');
+
+export const RosterEntrySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  position: z.string(),
+});
+export type RosterEntry = z.infer<typeof RosterEntrySchema>;
+
+/** GET /api/v1/checkin/:token: what the phone shows, and a ticket to send back. */
+export const CheckinInfoSchema = z.object({
+  ticket: z.string().meta({ description: 'signed; valid for 15 minutes, for the POST' }),
+  session: z.object({ title: z.string(), state: z.string() }),
+  point: z.object({ id: z.string(), name: z.string() }),
+  roster: z.array(RosterEntrySchema),
+});
+export type CheckinInfo = z.infer<typeof CheckinInfoSchema>;
+
+const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `at most ${max} characters`);
+
+export const CheckinSubmitSchema = z
+  .object({
+    ticket: z.string().min(16).max(512),
+    /** Picked from the roster; name and position are then taken from it. */
+    rosterId: z.string().max(64).optional(),
+    name: text(120).optional(),
+    position: z.string().trim().max(160).optional(),
+    /** A random id the phone keeps, so a second scan from it counts once. */
+    deviceId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
+  })
+  .strict()
+  .refine((v) => v.rosterId !== undefined || v.name !== undefined, {
+    message: 'give a name or pick from the list',
+    path: ['name'],
+  });
+export type CheckinSubmit = z.input<typeof CheckinSubmitSchema>;
+
+export const CheckinResultSchema = z.object({
+  name: z.string(),
+  position: z.string(),
+  pointName: z.string(),
+  at: Iso,
+  /** True when this delegate had already checked in: counted once. */
+  already: z.boolean(),
+});
+export type CheckinResult = z.infer<typeof CheckinResultSchema>;
+
+/** PUT /api/v1/rosters/:pointId (JSON; CSV with columns name,position is also accepted). */
+export const RosterInputSchema = z
+  .object({
+    entries: z
+      .array(z.object({ name: text(120), position: z.string().trim().max(160).default('') }).strict())
+      .max(2000),
+  })
+  .strict();
+
+// ── REST: reports ───────────────────────────────────────────────────────────────────────
+
+export const ReportRowSchema = z.object({
+  pointId: z.string(),
+  code: z.string(),
+  name: z.string(),
+  level: z.string(),
+  district: z.string(),
+  firstJoin: Iso.nullable(),
+  lastLeave: Iso.nullable(),
+  connectedMinutes: z.number(),
+  disconnects: z.number().int(),
+  headcount: z.number().int().nullable(),
+  expected: z.number().int(),
+  checkedIn: z.number().int(),
+  worstStatus: HealthStatusSchema,
+  alerts: z.number().int(),
+});
+export type ReportRow = z.infer<typeof ReportRowSchema>;
+
+export const ReportSchema = z.object({
+  sessionId: z.string(),
+  title: z.string(),
+  generatedAt: Iso,
+  startedAt: Iso.nullable(),
+  endedAt: Iso.nullable(),
+  rows: z.array(ReportRowSchema),
+  province: RollupSchema,
+  districts: z.array(RollupSchema),
+  incidents: z.array(AlertSchema),
+});
+export type Report = z.infer<typeof ReportSchema>;
+
+export const ReportStatusSchema = z.object({
+  sessionId: z.string(),
+  state: z.enum(['none', 'queued', 'ready']),
+  generatedAt: Iso.nullable(),
+  csvUrl: z.string().nullable(),
+  htmlUrl: z.string().nullable(),
+});
+export type ReportStatus = z.infer<typeof ReportStatusSchema>;

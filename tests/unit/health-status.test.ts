@@ -1,0 +1,183 @@
+// The point status machine: grading of one report, and hysteresis over a sequence.
+import { loadConfig } from '../../server/config';
+import type { HealthReport } from '../../server/contract/attendance';
+import { gradeReport, initialHealth, nextHealth, PointHealth, type Grade } from '../../server/domain/health/status';
+
+const cfg = loadConfig({}).health; // documented defaults: rtt 250/600, loss 2/8, 2 worse, 3 better
+
+const report = (over: Partial<HealthReport> = {}): HealthReport => ({
+  transportState: 'connected',
+  protocol: 'udp',
+  rttMs: 20,
+  signalRttMs: 30,
+  lossPct: 0,
+  jitterMs: 5,
+  bitrateKbps: 1200,
+  consumers: 2,
+  framesDecoded: 50,
+  framesDropped: 0,
+  freezeCount: 0,
+  freezeMs: 0,
+  width: 640,
+  height: 360,
+  audioConcealedPct: 0,
+  ...over,
+});
+
+describe('gradeReport', () => {
+  test.each<[string, Partial<HealthReport>, Grade]>([
+    ['clean link', {}, 'good'],
+    ['rtt at the degraded threshold', { rttMs: 250 }, 'degraded'],
+    ['rtt at the poor threshold', { rttMs: 600 }, 'poor'],
+    ['3 % loss', { lossPct: 3 }, 'degraded'],
+    ['10 % loss', { lossPct: 10 }, 'poor'],
+    ['frozen for 1.5 s of 2', { freezeMs: 1500 }, 'poor'],
+    ['consumers but nothing received', { bitrateKbps: 0 }, 'poor'],
+    ['transport failed', { transportState: 'failed' }, 'lost'],
+    ['transport disconnected', { transportState: 'disconnected' }, 'poor'],
+    ['media still connecting', { transportState: 'connecting' }, 'connecting'],
+    ['lobby: no consumers, no transport, fast signalling', { transportState: null, consumers: 0, rttMs: null }, 'good'],
+    [
+      'lobby: slow signalling',
+      { transportState: null, consumers: 0, rttMs: null, signalRttMs: 700, lossPct: 50 },
+      'poor',
+    ],
+  ])('%s → %s', (_name, over, grade) => {
+    expect(gradeReport(report(over), null, cfg).grade).toBe(grade);
+  });
+
+  test('the SFU score is taken into account', () => {
+    expect(
+      gradeReport(report(), { score: 6, spatialLayer: 1, bytesSent: 1, availableOutgoingBitrate: 1 }, cfg).grade,
+    ).toBe('degraded');
+    expect(
+      gradeReport(report(), { score: 3, spatialLayer: 0, bytesSent: 1, availableOutgoingBitrate: 1 }, cfg).grade,
+    ).toBe('poor');
+    expect(
+      gradeReport(report(), { score: 10, spatialLayer: 2, bytesSent: 1, availableOutgoingBitrate: 1 }, cfg).grade,
+    ).toBe('good');
+  });
+
+  test('quality falls as the link worsens', () => {
+    const q = (over: Partial<HealthReport>) => gradeReport(report(over), null, cfg).quality!;
+    expect(q({})).toBeGreaterThan(90);
+    expect(q({ rttMs: 300 })).toBeLessThan(q({}));
+    expect(q({ rttMs: 600 })).toBeLessThanOrEqual(50);
+    expect(q({ lossPct: 20 })).toBe(0);
+  });
+});
+
+describe('status with hysteresis', () => {
+  const run = (events: [string, number][]) => {
+    const h = new PointHealth(cfg);
+    const out: string[] = [];
+    for (const [what, at] of events) {
+      if (what === 'connect' || what === 'disconnect' || what === 'tick' || what === 'end') {
+        h.apply({ type: what, at });
+      } else {
+        h.apply({ type: 'report', at, grade: what as Grade });
+      }
+      out.push(h.status);
+    }
+    return { out, h };
+  };
+
+  test('connect → connecting, first report decides at once', () => {
+    expect(
+      run([
+        ['connect', 0],
+        ['connecting', 2000],
+        ['good', 4000],
+      ]).out,
+    ).toEqual(['connecting', 'connecting', 'good']);
+  });
+
+  test('one bad sample does not change a good point; two in a row do', () => {
+    const { out } = run([
+      ['connect', 0],
+      ['good', 2000],
+      ['poor', 4000],
+      ['good', 6000],
+      ['poor', 8000],
+      ['poor', 10_000],
+    ]);
+    expect(out).toEqual(['connecting', 'good', 'good', 'good', 'good', 'poor']);
+  });
+
+  test('worsening goes to the mildest grade of the streak', () => {
+    const { out } = run([
+      ['connect', 0],
+      ['good', 2000],
+      ['poor', 4000],
+      ['degraded', 6000],
+    ]);
+    expect(out.at(-1)).toBe('degraded');
+  });
+
+  test('recovery needs three better samples and goes to the worst of them', () => {
+    const { out } = run([
+      ['connect', 0],
+      ['poor', 2000],
+      ['good', 4000],
+      ['good', 6000],
+      ['poor', 8000], // breaks the streak
+      ['good', 10_000],
+      ['degraded', 12_000],
+      ['good', 14_000],
+    ]);
+    expect(out).toEqual(['connecting', 'poor', 'poor', 'poor', 'poor', 'poor', 'poor', 'degraded']);
+  });
+
+  test('socket gone → lost at once; back → connecting → status', () => {
+    const { out, h } = run([
+      ['connect', 0],
+      ['good', 2000],
+      ['disconnect', 3000],
+      ['connect', 9000],
+      ['good', 10_000],
+    ]);
+    expect(out).toEqual(['connecting', 'good', 'lost', 'connecting', 'good']);
+    expect(h.state.worst).toBe('lost');
+  });
+
+  test('reports that stop while the socket stays up → lost after the stale time', () => {
+    const { out } = run([
+      ['connect', 0],
+      ['good', 2000],
+      ['tick', 2000 + cfg.staleMs],
+      ['tick', 2001 + cfg.staleMs],
+      ['good', 20_000],
+    ]);
+    expect(out).toEqual(['connecting', 'good', 'good', 'lost', 'good']);
+  });
+
+  test('a session that ends puts everyone offline', () => {
+    let s = initialHealth();
+    s = nextHealth(s, { type: 'connect', at: 0 }, cfg);
+    s = nextHealth(s, { type: 'report', at: 1, grade: 'good' }, cfg);
+    s = nextHealth(s, { type: 'end', at: 2 }, cfg);
+    expect(s.status).toBe('offline');
+    expect(s.connected).toBe(false);
+  });
+
+  test('a replay of recorded samples flips only on sustained change', () => {
+    // A minute of a rural link: good, a 10-second bad patch with one good blip, good again.
+    const grades: Grade[] = [
+      ...Array<Grade>(10).fill('good'),
+      'poor',
+      'poor',
+      'good',
+      'poor',
+      'poor',
+      ...Array<Grade>(8).fill('good'),
+    ];
+    const h = new PointHealth(cfg);
+    h.apply({ type: 'connect', at: 0 });
+    const changes: string[] = [];
+    grades.forEach((g, i) => {
+      const r = h.apply({ type: 'report', at: (i + 1) * 2000, grade: g });
+      if (r.changed) changes.push(`${i}:${r.to}`);
+    });
+    expect(changes).toEqual(['0:good', '11:poor', '17:good']);
+  });
+});
