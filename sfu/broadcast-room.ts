@@ -800,26 +800,20 @@ export class BroadcastRoom extends EventEmitter<BroadcastRoomEvents> {
 
   stats(): RoomStats {
     const routers: RouterStats[] = [];
-    const count = (router: ms.Router) => {
+    for (const f of this.#fanouts.values()) {
+      if (!f.alive) continue;
       let transports = 0;
       let consumers = 0;
       for (const peer of this.#peers.values()) {
-        for (const t of peer.transports.values()) if (t.router === router && t.direction === 'recv') transports += 1;
+        if (peer.role !== 'viewer') continue;
+        for (const t of peer.transports.values()) if (t.router === f.router && t.direction === 'recv') transports += 1;
         for (const pc of peer.consumers.values())
-          if (peer.transports.get(pc.transportId)?.router === router) consumers += 1;
+          if (peer.transports.get(pc.transportId)?.router === f.router) consumers += 1;
       }
-      return { transports, consumers };
-    };
-    if (this.#origin)
-      routers.push({
-        slot: this.#origin.slot,
-        routerId: this.#origin.router.id,
-        role: 'origin',
-        ...count(this.#origin.router),
-      });
-    for (const f of this.#fanouts.values()) {
-      if (f.alive) routers.push({ slot: f.slot, routerId: f.router.id, role: 'fanout', ...count(f.router) });
+      const producers = f.isOrigin ? this.#producers.size : f.pipedCount;
+      routers.push({ slot: f.slot, routerId: f.router.id, origin: f.isOrigin, producers, transports, consumers });
     }
+    routers.sort((a, b) => a.slot - b.slot);
     let viewers = 0;
     for (const p of this.#peers.values()) if (p.role === 'viewer') viewers += 1;
     return {
@@ -940,6 +934,11 @@ export class BroadcastRoom extends EventEmitter<BroadcastRoomEvents> {
     entry.loadWeight = weight;
   }
 
+  /**
+   * The origin goes on the preferred (or least-loaded) live slot. If the room already has a
+   * fan-out router there (a rebuild after the origin's worker died), that router is promoted:
+   * its viewers keep their transports and simply see the new producers appear.
+   */
   async #buildOrigin(preferredSlot?: number): Promise<void> {
     if (this.#origin || this.#closed) return;
     if (this.#originBuilding) return this.#originBuilding;
@@ -950,17 +949,20 @@ export class BroadcastRoom extends EventEmitter<BroadcastRoomEvents> {
     if (!slot?.worker) return;
     const worker = slot.worker;
     this.#originBuilding = (async () => {
-      const router = await worker.createRouter({
-        mediaCodecs: this.#codecs,
-        appData: { roomId: this.id, role: 'origin' },
-      });
-      if (this.#closed) {
-        router.close();
-        return;
+      let fanout = this.#fanouts.get(slot.index);
+      if (!fanout || !fanout.alive) {
+        const router = await worker.createRouter({ mediaCodecs: this.#codecs, appData: { roomId: this.id } });
+        if (this.#closed) {
+          router.close();
+          return;
+        }
+        fanout = this.#trackFanout(slot.index, worker, router);
+        fanout.ready = true;
       }
-      const origin: Origin = { slot: slot.index, worker, router };
+      fanout.isOrigin = true;
+      const origin: Origin = { slot: slot.index, worker, router: fanout.router };
       this.#origin = origin;
-      router.observer.once('close', () => {
+      fanout.router.observer.once('close', () => {
         if (this.#origin === origin) this.#origin = undefined;
       });
       for (const w of this.#originWaiters.splice(0)) w.resolve(origin);
@@ -968,6 +970,16 @@ export class BroadcastRoom extends EventEmitter<BroadcastRoomEvents> {
       this.#originBuilding = undefined;
     });
     return this.#originBuilding;
+  }
+
+  #trackFanout(slot: number, worker: ms.Worker, router: ms.Router): FanoutRouter {
+    const fanout = new FanoutRouter(slot, worker, router, this.#log);
+    this.#fanouts.set(slot, fanout);
+    router.observer.once('close', () => {
+      if (this.#fanouts.get(slot) === fanout) this.#fanouts.delete(slot);
+      if (worker.died && !this.#closed) this.emit('fanoutLost', { slot });
+    });
+    return fanout;
   }
 
   #originReady(): Promise<Origin> {
@@ -997,20 +1009,12 @@ export class BroadcastRoom extends EventEmitter<BroadcastRoomEvents> {
     if (!worker || worker.closed || this.#closed) return;
     const existing = this.#fanouts.get(slot.index);
     if (existing && existing.alive) return;
-    const router = await worker.createRouter({
-      mediaCodecs: this.#codecs,
-      appData: { roomId: this.id, role: 'fanout' },
-    });
+    const router = await worker.createRouter({ mediaCodecs: this.#codecs, appData: { roomId: this.id } });
     if (this.#closed) {
       router.close();
       return;
     }
-    const fanout = new FanoutRouter(slot.index, worker, router, this.#log);
-    this.#fanouts.set(slot.index, fanout);
-    router.observer.once('close', () => {
-      if (this.#fanouts.get(slot.index) === fanout) this.#fanouts.delete(slot.index);
-      if (worker.died && !this.#closed) this.emit('fanoutLost', { slot: slot.index });
-    });
+    const fanout = this.#trackFanout(slot.index, worker, router);
     const origin = this.#origin;
     if (origin) {
       await Promise.allSettled([...this.#producers.keys()].map((id) => fanout.pipe(origin.router, id)));

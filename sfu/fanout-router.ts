@@ -1,5 +1,8 @@
 // A router on one worker that receives every origin producer through pipeToRouter and
 // serves the points placed on that worker. The origin pipes into it; it never pipes back.
+// On the origin's own worker the origin router itself plays this part: mediasoup 3.12
+// keeps the producer id across pipeToRouter, and two producers with one id cannot live in
+// one worker, so a same-worker pipe fails (and would only cost a loopback hop anyway).
 // A later edge node in another process would play the same part behind a PipeTransport
 // pair it sets up itself: nothing here assumes the origin shares its process.
 import type { types as ms } from 'mediasoup';
@@ -11,6 +14,8 @@ export class FanoutRouter {
   readonly router: ms.Router;
   /** Every producer present when it was created has been piped: points may be placed here. */
   ready = false;
+  /** This is the origin router: its producers are local and need no pipe. */
+  isOrigin = false;
   readonly #pipes = new Map<string, Promise<void>>();
   readonly #piped = new Set<string>();
   readonly #log: Logger;
@@ -30,12 +35,18 @@ export class FanoutRouter {
     return !this.router.closed && !this.worker.closed;
   }
 
+  /** Origin producers piped in so far (not meaningful for the origin router itself). */
+  get pipedCount(): number {
+    return this.#piped.size;
+  }
+
   hasProducer(producerId: string): boolean {
-    return this.#piped.has(producerId);
+    return this.isOrigin || this.#piped.has(producerId);
   }
 
   /** Pipes one origin producer in; concurrent calls for the same producer share one pipe. */
   pipe(origin: ms.Router, producerId: string): Promise<void> {
+    if (this.isOrigin || origin === this.router) return Promise.resolve();
     const existing = this.#pipes.get(producerId);
     if (existing) return existing;
     const p = origin

@@ -168,7 +168,10 @@ export interface ViewerStats {
 export interface RouterStats {
   slot: number;
   routerId: string;
-  role: 'origin' | 'fanout';
+  /** The origin router, which also serves the viewers placed on its worker. */
+  origin: boolean;
+  /** Origin producers consumable here (piped in, or local on the origin). */
+  producers: number;
   /** Viewer receive transports on this router. */
   transports: number;
   consumers: number;
