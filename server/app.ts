@@ -9,6 +9,8 @@ import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import type { WorkerPool } from '../sfu/worker-pool';
 import type { Config } from './config';
+import type { ControlPlane } from './control-plane';
+import { apiRouter } from './http/api';
 import { healthRouter, redisCheck, workersCheck } from './http/health';
 import { createMetrics } from './http/metrics';
 import { errorHandler, notFoundHandler } from './http/problem';
@@ -19,6 +21,7 @@ export interface AppDeps {
   logger: Logger;
   redis: Redis;
   pool: WorkerPool;
+  control: ControlPlane;
 }
 
 export interface App {
@@ -69,6 +72,7 @@ export function createApp(deps: AppDeps): App {
   app.use(healthRouter([redisCheck(deps.redis), workersCheck(deps.pool)]));
   app.use(metrics.router);
   app.use(pagesRouter(path.join(ROOT_DIR, 'client', 'pages'), path.join(ROOT_DIR, 'build', 'client')));
+  app.use(apiRouter(deps.control));
 
   // Domain routes are mounted by the orchestrator before finish() adds the fallbacks.
   return { express: app, http: server, io };

@@ -8,6 +8,7 @@ import { setMediasoupLogSink } from '../sfu/mediasoup-log';
 import { WorkerPool } from '../sfu/worker-pool';
 import { createApp, finishApp, type App } from './app';
 import type { Config } from './config';
+import { ControlPlane } from './control-plane';
 import { connectRedis, waitForRedis } from './redis/connect';
 
 export class Orchestrator {
@@ -19,6 +20,8 @@ export class Orchestrator {
     readonly redis: Redis,
     readonly pool: WorkerPool,
     readonly app: App,
+    /** Points, sessions, links, accounts, jobs and session events (server/control-plane.ts). */
+    readonly control: ControlPlane,
   ) {}
 
   /** Connects to Redis, starts the mediasoup workers and builds the app (not listening yet). */
@@ -26,6 +29,7 @@ export class Orchestrator {
     setMediasoupLogSink(logger.child({ component: 'mediasoup' }), { debug: config.mediasoup.logLevel === 'debug' });
     const redis = connectRedis(redisUrl, 'store', logger.child({ component: 'redis' }));
     let pool: WorkerPool | undefined;
+    let control: ControlPlane | undefined;
     try {
       await waitForRedis(redis, redisUrl);
       pool = await WorkerPool.create({
@@ -36,10 +40,14 @@ export class Orchestrator {
         logLevel: config.mediasoup.logLevel,
         logger: logger.child({ component: 'sfu' }),
       });
-      const app = createApp({ config, logger, redis, pool });
+      control = await ControlPlane.create({ config, logger, redis, redisUrl });
+      const app = createApp({ config, logger, redis, pool, control });
       finishApp(app, logger);
-      return new Orchestrator(config, logger, redis, pool, app);
+      const orchestrator = new Orchestrator(config, logger, redis, pool, app, control);
+      control.useBaseUrl(() => orchestrator.publicUrl);
+      return orchestrator;
     } catch (err) {
+      await control?.close();
       pool?.close();
       redis.disconnect();
       throw err;
@@ -78,6 +86,8 @@ export class Orchestrator {
       await new Promise<void>((resolve) => this.app.io.close(() => resolve()));
       this.app.http.closeAllConnections();
       await httpClosed;
+      log.info('shutting down: closing job worker and queue');
+      await this.control.close();
       log.info('shutting down: closing Redis');
       await this.redis.quit().catch(() => this.redis.disconnect());
       log.info('shutting down: closing mediasoup workers');

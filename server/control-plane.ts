@@ -1,0 +1,121 @@
+// The control plane's services, built once around the store connection and handed to the
+// HTTP API and the realtime layer: the point registry, sessions and their jobs, join
+// links, accounts and logins, and the session events.
+//
+// Other modules use:
+//   control.links.verifyJoinToken(token)      → Promise<{ sessionId, pointId }> (AppError token_*/not_open)
+//   control.auth.authenticateCookie(header)   → Promise<AuthUser | undefined>
+//   control.events.on('stateChanged', ...)     (SessionEvents, server/domain/sessions/events.ts)
+//   control.points.get(id) / .all() / .list(q) (PointRegistry)
+//   control.sessions.get(id) / .require(id)    (SessionService)
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { Auth } from './auth/auth';
+import type { Config } from './config';
+import { AccountService } from './domain/accounts/accounts';
+import { JoinLinks } from './domain/links/join-links';
+import { PointRegistry } from './domain/points/registry';
+import { SessionEvents } from './domain/sessions/events';
+import { SessionService } from './domain/sessions/service';
+import { SessionStore } from './domain/sessions/store';
+import { SessionJobs } from './jobs/session-jobs';
+
+export const SHIPPED_POINTS_CSV = path.resolve(__dirname, 'data', 'hatinh-points.csv');
+/** Every server process re-checks that open sessions have their jobs this often. */
+const RECONCILE_EVERY_MS = 5 * 60_000;
+
+export interface ControlPlaneOptions {
+  config: Config;
+  logger: Logger;
+  /** The 'store' connection (fails fast while Redis is down). */
+  redis: Redis;
+  /** For BullMQ's own connections. */
+  redisUrl: string;
+  /** Load server/data/hatinh-points.csv when the registry has never been filled (default true). */
+  seedPoints?: boolean;
+}
+
+export class ControlPlane {
+  readonly events = new SessionEvents();
+  readonly points: PointRegistry;
+  readonly sessions: SessionService;
+  readonly links: JoinLinks;
+  readonly accounts: AccountService;
+  readonly auth: Auth;
+  readonly jobs: SessionJobs;
+  /** The 'store' connection the services use. */
+  readonly redis: Redis;
+  #baseUrl: () => string;
+  #reconcileTimer: NodeJS.Timeout | undefined;
+  #closing: Promise<void> | undefined;
+  readonly #log: Logger;
+
+  private constructor(o: ControlPlaneOptions) {
+    const { config, logger, redis } = o;
+    this.redis = redis;
+    this.#log = logger.child({ component: 'control-plane' });
+    this.#baseUrl = () => config.publicUrl ?? `http://localhost:${config.port}`;
+    this.points = new PointRegistry(redis, logger);
+    this.jobs = new SessionJobs({ redisUrl: o.redisUrl, logger });
+    this.sessions = new SessionService({
+      store: new SessionStore(redis),
+      points: this.points,
+      events: this.events,
+      scheduler: this.jobs,
+      logger,
+      overrunAfterMs: config.sessions.overrunAfterMs,
+    });
+    this.links = new JoinLinks({
+      redis,
+      appSecret: config.appSecret,
+      sessions: this.sessions,
+      points: this.points,
+      events: this.events,
+      logger,
+      baseUrl: () => this.#baseUrl(),
+    });
+    this.accounts = new AccountService(redis, logger);
+    this.auth = new Auth({
+      redis,
+      accounts: this.accounts,
+      appSecret: config.appSecret,
+      secureCookies: (config.publicUrl ?? '').startsWith('https:'),
+      logger,
+    });
+  }
+
+  /** Seeds what a first start needs, starts the job worker and re-queues missing jobs. */
+  static async create(o: ControlPlaneOptions): Promise<ControlPlane> {
+    const cp = new ControlPlane(o);
+    try {
+      if (o.seedPoints !== false) await cp.points.seedIfEmpty(SHIPPED_POINTS_CSV);
+      await cp.accounts.ensureInitialAdmin(o.config.initialAdmin);
+      cp.jobs.start((kind, sessionId) => cp.sessions.runJob(kind, sessionId));
+      const open = await cp.sessions.reconcileJobs();
+      if (open > 0) cp.#log.info({ sessions: open }, 'checked the jobs of open sessions');
+      cp.#reconcileTimer = setInterval(() => {
+        cp.sessions.reconcileJobs().catch((err) => cp.#log.warn({ err }, 'job reconcile failed'));
+      }, RECONCILE_EVERY_MS);
+      cp.#reconcileTimer.unref();
+    } catch (err) {
+      await cp.close();
+      throw err;
+    }
+    return cp;
+  }
+
+  /** Links are built on PUBLIC_URL, else on the address the server listens on. */
+  useBaseUrl(fn: () => string): void {
+    this.#baseUrl = fn;
+  }
+
+  /** Stops the job worker and queue (they finish a running job first). Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      clearInterval(this.#reconcileTimer);
+      await this.jobs.close();
+    })();
+    return this.#closing;
+  }
+}

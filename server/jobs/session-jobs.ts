@@ -1,0 +1,123 @@
+// The BullMQ queue and worker that move sessions at their times: open the lobby, warn the
+// host at the start time, flag an overrun. Jobs live in Redis (delayed jobs survive a
+// restart); each has the id `<sessionId>__<kind>`, so rescheduling replaces it and
+// cancelling removes it. The work itself is the session service's `runJob`, which is
+// idempotent. Every server process runs a worker; BullMQ gives each job to one of them.
+//
+// Keys: BullMQ's own, under `bull:session-jobs:*`.
+import { Queue, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { PlannedJob, SessionJobKind } from '../domain/sessions/model';
+import { connectRedis } from '../redis/connect';
+
+export const SESSION_QUEUE = 'session-jobs';
+const KINDS = ['open-lobby', 'start-reached', 'overrun'] as const satisfies readonly SessionJobKind[];
+
+const JobDataSchema = z.object({
+  sessionId: z.string().min(1),
+  kind: z.enum(KINDS),
+  /** When it was meant to run (ISO), to tell a moved job from an unchanged one. */
+  at: z.iso.datetime(),
+});
+type JobData = z.infer<typeof JobDataSchema>;
+
+export const sessionJobId = (sessionId: string, kind: SessionJobKind) => `${sessionId}__${kind}`;
+
+export type JobHandler = (kind: SessionJobKind, sessionId: string) => Promise<unknown>;
+
+export interface SessionJobsOptions {
+  redisUrl: string;
+  logger: Logger;
+  /** Run jobs in this process (default true). */
+  worker?: boolean;
+  concurrency?: number;
+}
+
+export class SessionJobs {
+  readonly queue: Queue<JobData>;
+  #worker: Worker<JobData> | undefined;
+  #handler: JobHandler | undefined;
+  readonly #connections: Redis[] = [];
+  readonly #log: Logger;
+  #closing: Promise<void> | undefined;
+
+  constructor(private readonly opts: SessionJobsOptions) {
+    this.#log = opts.logger.child({ component: 'jobs' });
+    const conn = connectRedis(opts.redisUrl, 'bullmq', this.#log);
+    this.#connections.push(conn);
+    this.queue = new Queue<JobData>(SESSION_QUEUE, {
+      connection: conn,
+      defaultJobOptions: {
+        // Redis may blink; the work is idempotent, so retrying is safe.
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 1000 },
+        // Removed once done so the same id can be queued again; failures kept for a look.
+        removeOnComplete: true,
+        removeOnFail: { count: 200 },
+      },
+    });
+    this.queue.on('error', (err) => this.#log.warn({ err: err.message }, 'queue error'));
+  }
+
+  /** Starts the worker; jobs due while no worker ran are picked up at once. */
+  start(handler: JobHandler): void {
+    this.#handler = handler;
+    if (this.opts.worker === false || this.#worker) return;
+    const conn = connectRedis(this.opts.redisUrl, 'bullmq', this.#log);
+    this.#connections.push(conn);
+    this.#worker = new Worker<JobData>(SESSION_QUEUE, (job) => this.#process(job), {
+      connection: conn,
+      concurrency: this.opts.concurrency ?? 4,
+    });
+    this.#worker.on('failed', (job, err) =>
+      this.#log.error({ err, jobId: job?.id, attempts: job?.attemptsMade }, 'session job failed'),
+    );
+    this.#worker.on('error', (err) => this.#log.warn({ err: err.message }, 'worker error'));
+  }
+
+  async #process(job: Job<JobData>): Promise<unknown> {
+    // Job data crosses Redis: checked like any other untrusted input.
+    const data = JobDataSchema.parse(job.data);
+    if (!this.#handler) throw new Error('no job handler');
+    return this.#handler(data.kind, data.sessionId);
+  }
+
+  /** Makes the session's queued jobs exactly `jobs` (see SessionScheduler). */
+  async sync(sessionId: string, jobs: PlannedJob[]): Promise<void> {
+    for (const kind of KINDS) {
+      const id = sessionJobId(sessionId, kind);
+      const want = jobs.find((j) => j.kind === kind);
+      const existing = await this.queue.getJob(id);
+      if (existing) {
+        const state = await existing.getState();
+        if (want && existing.data.at === want.at.toISOString() && (state === 'delayed' || state === 'waiting')) {
+          continue;
+        }
+        if (state !== 'active') {
+          await this.queue.remove(id);
+        } else if (want) {
+          // It is running now; the run is idempotent and checks the session's current times.
+          this.#log.warn({ sessionId, kind }, 'job is running while being moved; it will not be re-queued');
+          continue;
+        }
+      }
+      if (want) {
+        const delay = Math.max(0, want.at.getTime() - Date.now());
+        await this.queue.add(kind, { sessionId, kind, at: want.at.toISOString() }, { jobId: id, delay });
+        this.#log.debug({ sessionId, kind, at: want.at.toISOString(), delayMs: delay }, 'job queued');
+      }
+    }
+  }
+
+  /** Worker first (lets a running job finish), then the queue, then their connections. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#worker?.close().catch((err) => this.#log.warn({ err }, 'closing the worker'));
+      await this.queue.close().catch((err) => this.#log.warn({ err }, 'closing the queue'));
+      await Promise.all(this.#connections.map((c) => c.quit().catch(() => c.disconnect())));
+    })();
+    return this.#closing;
+  }
+}
