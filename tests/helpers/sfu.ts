@@ -81,7 +81,7 @@ export function nextEvent<K extends keyof BroadcastRoomEvents>(
   match: (...args: BroadcastRoomEvents[K]) => boolean = () => true,
   timeoutMs = 10_000,
 ): Promise<BroadcastRoomEvents[K]> {
-  return new Promise((resolve, reject) => {
+  const p = new Promise<BroadcastRoomEvents[K]>((resolve, reject) => {
     const listener = (...args: BroadcastRoomEvents[K]) => {
       if (!match(...args)) return;
       clearTimeout(timer);
@@ -94,9 +94,13 @@ export function nextEvent<K extends keyof BroadcastRoomEvents>(
       room.off(event, listener as any);
       reject(new Error(`timed out waiting for ${String(event)}`));
     }, timeoutMs);
+    timer.unref();
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     room.on(event, listener as any);
   });
+  // A test that fails before awaiting it must not crash the run with an unhandled rejection.
+  p.catch(() => undefined);
+  return p;
 }
 
 /** Collects every payload of `event` from now on. */
