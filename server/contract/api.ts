@@ -164,6 +164,7 @@ export const PointSchema = z
     expectedDelegates: z.number().int(),
     contactName: z.string(),
     contactPhone: z.string(),
+    position: z.number().int().meta({ description: 'order in the registry: the import file order, new points last' }),
     updatedAt: DateTimeSchema,
   })
   .meta({ id: 'Point' });

@@ -70,17 +70,12 @@ interface Snapshot {
   sorted: Point[];
 }
 
-const LEVEL_ORDER = { province: 0, district: 1, agency: 2, commune: 3 } as const;
-
+/** In the registry's own order (as imported), which puts parents before their children. */
 function sortPoints(points: Iterable<Point>): Point[] {
-  return [...points].sort((a, b) => {
-    // Communes sit under their district in lists; the others by level.
-    const ka = a.level === 'commune' ? 1 : LEVEL_ORDER[a.level];
-    const kb = b.level === 'commune' ? 1 : LEVEL_ORDER[b.level];
-    if (ka !== kb) return ka - kb;
-    return a.code.localeCompare(b.code, 'en');
-  });
+  return [...points].sort((a, b) => a.position - b.position || a.code.localeCompare(b.code, 'en'));
 }
+
+const nextPosition = (snap: Snapshot) => (snap.sorted.at(-1)?.position ?? 0) + 1;
 
 export class PointRegistry {
   #snapshot: Snapshot | undefined;
@@ -173,7 +168,7 @@ export class PointRegistry {
   async create(input: PointInput): Promise<Point> {
     return this.#retry(async (snap) => {
       if (snap.points.has(String(input.code).trim())) throw conflict(`a point with code ${input.code} already exists`);
-      const point = this.#validateOne(input, snap);
+      const point = { ...this.#validateOne(input, snap), position: nextPosition(snap) };
       return { write: [point], result: point };
     });
   }
@@ -185,7 +180,8 @@ export class PointRegistry {
       const merged: Record<string, unknown> = { ...cur, ...patch, code: cur.code };
       delete merged.id;
       delete merged.updatedAt;
-      const point = this.#validateOne(merged, snap);
+      delete merged.position;
+      const point = { ...this.#validateOne(merged, snap), position: cur.position };
       // Children must still fit under the point with its new level.
       const children = [...snap.points.values()].filter((p) => p.parent === id);
       if (point.level !== cur.level && children.length > 0) {
@@ -257,7 +253,14 @@ export class PointRegistry {
   ): Promise<ImportReport> {
     const snap = await this.snapshot();
     const base = opts.mode === 'merge' ? snap.points : new Map<string, Point>();
-    const { points, issues } = validatePoints(rows, { base, columns, now: this.now() });
+    const validated = validatePoints(rows, { base, columns, now: this.now() });
+    const { issues } = validated;
+    // Merge: updated points keep their place, new ones go last in file order.
+    const after = nextPosition(snap);
+    const points =
+      opts.mode === 'merge'
+        ? validated.points.map((p) => ({ ...p, position: snap.points.get(p.id)?.position ?? after + p.position }))
+        : validated.points;
     const all = [...readIssues, ...issues].sort((a, b) => a.row - b.row);
     if (rows.length === 0 && all.length === 0) {
       all.push({ row: 0, line: null, column: '', reason: 'no points in the file' });

@@ -70,6 +70,7 @@ export function validatePoints(rows: RawRow[], opts: ValidateOptions): Validatio
         expectedDelegates: p.expectedDelegates,
         contactName: p.contactName.normalize('NFC'),
         contactPhone: p.contactPhone,
+        position: raw.row,
         updatedAt,
       },
     });
@@ -106,7 +107,12 @@ export function validatePoints(rows: RawRow[], opts: ValidateOptions): Validatio
       const d = result.get(point.district);
       if (!d) at('district', `unknown district ${point.district}`);
       else if (d.level !== 'district') at('district', `${point.district} is a ${d.level} point, not a district`);
-      else if (point.level === 'commune' && point.parent !== null && point.parent !== point.district) {
+      else if (
+        point.level === 'commune' &&
+        point.parent !== null &&
+        result.get(point.parent)?.level === 'district' &&
+        point.parent !== point.district
+      ) {
         at('district', `a commune's district must be its parent (${point.parent})`);
       }
     } else if (point.level === 'commune') {
@@ -117,7 +123,8 @@ export function validatePoints(rows: RawRow[], opts: ValidateOptions): Validatio
   // A cycle (A under B under A) can only involve points of the batch.
   for (const { raw, point } of accepted) {
     const seen = new Set<string>([point.id]);
-    let cur = point.parent ? result.get(point.parent) : undefined;
+    // A point that is its own parent was reported above.
+    let cur = point.parent && point.parent !== point.id ? result.get(point.parent) : undefined;
     while (cur) {
       if (seen.has(cur.id)) {
         issues.push({
