@@ -1,3 +1,5 @@
+import { startHostApp } from '../host/app';
 import { mountShell } from '../ui/shell';
 
-mountShell({ title: { vi: 'Bàn điều khiển chủ trì', en: 'Host console' } });
+const main = mountShell({ title: { vi: 'Bàn điều khiển chủ trì', en: 'Host console' } });
+void startHostApp(main);

@@ -1,0 +1,111 @@
+// Small building blocks of the host views: bilingual buttons and fields, a status line,
+// error display. All text goes in through textContent (el / setBi).
+import { bi, setBi, type Text } from '../ui/i18n';
+import { el } from '../ui/shell';
+import { ApiError } from './api';
+
+export { bi, el, setBi, type Text };
+
+export function button(text: Text, onClick: () => void | Promise<void>, className = ''): HTMLButtonElement {
+  const b = el('button', { className, attrs: { type: 'button' } });
+  setBi(b, text);
+  b.addEventListener('click', () => {
+    b.disabled = true;
+    void Promise.resolve(onClick()).finally(() => (b.disabled = false));
+  });
+  return b;
+}
+
+export function field(label: Text, input: HTMLElement): HTMLLabelElement {
+  return el('label', { className: 'field' }, bi(label), input);
+}
+
+export function input(attrs: Record<string, string> = {}): HTMLInputElement {
+  return el('input', { attrs });
+}
+
+export function select(
+  options: [value: string, text: string][],
+  attrs: Record<string, string> = {},
+): HTMLSelectElement {
+  return el('select', { attrs }, ...options.map(([value, text]) => el('option', { text, attrs: { value } })));
+}
+
+export interface StatusLine {
+  node: HTMLElement;
+  say: (t: Text | string, kind?: 'info' | 'ok' | 'warn' | 'bad') => void;
+  error: (err: unknown) => void;
+  clear: () => void;
+}
+
+export function statusLine(): StatusLine {
+  const node = el('div', { className: 'status hidden', attrs: { role: 'status' } });
+  const say: StatusLine['say'] = (t, kind = 'info') => {
+    node.className = `status ${kind}`;
+    if (typeof t === 'string') node.textContent = t;
+    else setBi(node, t);
+  };
+  return {
+    node,
+    say,
+    error: (err) => {
+      if (err instanceof ApiError) {
+        const details = Array.isArray(err.details)
+          ? (err.details as { path?: string; message?: string }[])
+              .map((d) => `${d.path ? `${d.path}: ` : ''}${d.message ?? ''}`)
+              .join('; ')
+          : '';
+        say(`${messageFor(err)}${details ? ` (${details})` : ''}`, 'bad');
+      } else {
+        say(String(err instanceof Error ? err.message : err), 'bad');
+      }
+    },
+    clear: () => {
+      node.className = 'status hidden';
+      node.textContent = '';
+    },
+  };
+}
+
+const MESSAGES: Partial<Record<string, Text>> = {
+  unauthenticated: ['Cần đăng nhập lại', 'Please log in again'],
+  forbidden: ['Tài khoản không có quyền này', 'Your role does not allow this'],
+  conflict: ['Không thực hiện được ở trạng thái hiện tại', 'Not possible in the current state'],
+  rate_limited: ['Quá nhiều lần thử, vui lòng chờ', 'Too many attempts, please wait'],
+  payload_too_large: ['Dữ liệu quá lớn', 'Too large'],
+  unavailable: ['Máy chủ tạm thời không sẵn sàng, thử lại', 'Server temporarily unavailable, retry'],
+  bad_request: ['Dữ liệu không hợp lệ', 'Invalid input'],
+};
+
+function messageFor(err: ApiError): string {
+  const m = MESSAGES[err.code];
+  return m ? `${m[0]} · ${m[1]}: ${err.message}` : err.message;
+}
+
+const dateFmt = new Intl.DateTimeFormat('vi-VN', { dateStyle: 'short', timeStyle: 'short' });
+export const when = (iso: string | null) => (iso ? dateFmt.format(new Date(iso)) : '—');
+
+/** `datetime-local` value (the browser's local time) from an ISO instant, and back. */
+export function toLocalInput(iso: string): string {
+  const d = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+export function fromLocalInput(value: string): string | undefined {
+  if (!value) return undefined;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}
+
+export function table(headers: Text[], rows: HTMLTableRowElement[]): HTMLTableElement {
+  return el(
+    'table',
+    { className: 'grid' },
+    el('thead', {}, el('tr', {}, ...headers.map((h) => el('th', {}, bi(h))))),
+    el('tbody', {}, ...rows),
+  );
+}
+
+export function row(...cells: (string | Node)[]): HTMLTableRowElement {
+  return el('tr', {}, ...cells.map((c) => el('td', {}, c)));
+}
