@@ -1,5 +1,6 @@
 // One error family for the control plane. Thrown anywhere; mapped to HTTP in
 // http/problem.ts and to socket acks in one place, so only known codes reach a client.
+import { isSfuError } from '../sfu/errors';
 import type { ErrorCode } from './contract/errors';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -47,6 +48,8 @@ export const unauthenticated = (message = 'log in first') => new AppError('unaut
 /** Errors from a lost Redis connection become `unavailable` so clients retry. */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
+  // The media engine's codes are a subset of the contract's.
+  if (isSfuError(err)) return new AppError(err.code, err.message, { cause: err });
   const msg = err instanceof Error ? err.message : String(err);
   if (/Stream isn't writeable|Connection is closed|ECONNREFUSED|ETIMEDOUT|max retries per request|LOADING/i.test(msg)) {
     return new AppError('unavailable', 'storage is temporarily unavailable; retry', { cause: err });

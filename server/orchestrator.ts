@@ -9,7 +9,9 @@ import { WorkerPool } from '../sfu/worker-pool';
 import { createApp, finishApp, type App } from './app';
 import type { Config } from './config';
 import { ControlPlane } from './control-plane';
+import { AttendanceModule } from './attendance';
 import { connectRedis, waitForRedis } from './redis/connect';
+import { attachRealtime, type Realtime } from './realtime';
 
 export class Orchestrator {
   #stopping: Promise<void> | undefined;
@@ -22,6 +24,10 @@ export class Orchestrator {
     readonly app: App,
     /** Points, sessions, links, accounts, jobs and session events (server/control-plane.ts). */
     readonly control: ControlPlane,
+    /** Attendance, health, alerts, the monitor and reports (server/attendance.ts). */
+    readonly attendance: AttendanceModule,
+    /** The live broadcast's namespaces and rooms (server/realtime). */
+    readonly realtime: Realtime,
   ) {}
 
   /** Connects to Redis, starts the mediasoup workers and builds the app (not listening yet). */
@@ -30,6 +36,8 @@ export class Orchestrator {
     const redis = connectRedis(redisUrl, 'store', logger.child({ component: 'redis' }));
     let pool: WorkerPool | undefined;
     let control: ControlPlane | undefined;
+    let attendance: AttendanceModule | undefined;
+    let realtime: Realtime | undefined;
     try {
       await waitForRedis(redis, redisUrl);
       pool = await WorkerPool.create({
@@ -42,11 +50,24 @@ export class Orchestrator {
       });
       control = await ControlPlane.create({ config, logger, redis, redisUrl });
       const app = createApp({ config, logger, redis, pool, control });
+      attendance = new AttendanceModule({
+        config,
+        logger,
+        redis,
+        redisUrl,
+        control,
+        io: app.io,
+        publicUrl: () => orchestrator.publicUrl,
+      });
+      app.express.use(attendance.router);
+      realtime = attachRealtime({ io: app.io, control, pool, redis, logger });
       finishApp(app, logger);
-      const orchestrator = new Orchestrator(config, logger, redis, pool, app, control);
+      const orchestrator = new Orchestrator(config, logger, redis, pool, app, control, attendance, realtime);
       control.useBaseUrl(() => orchestrator.publicUrl);
       return orchestrator;
     } catch (err) {
+      await realtime?.close();
+      await attendance?.close();
       await control?.close();
       pool?.close();
       redis.disconnect();
@@ -86,7 +107,10 @@ export class Orchestrator {
       await new Promise<void>((resolve) => this.app.io.close(() => resolve()));
       this.app.http.closeAllConnections();
       await httpClosed;
+      log.info('shutting down: closing broadcast rooms');
+      await this.realtime.close();
       log.info('shutting down: closing job worker and queue');
+      await this.attendance.close();
       await this.control.close();
       log.info('shutting down: closing Redis');
       await this.redis.quit().catch(() => this.redis.disconnect());

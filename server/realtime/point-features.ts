@@ -1,8 +1,16 @@
 // Attendance and health features attached to every authenticated point socket (the
 // `/point` namespace in point-namespace.ts calls attachPointFeatures once per connection,
 // after the socket joined its session's rooms). Owned by the attendance/monitor work.
-import type { Socket } from 'socket.io';
+//
+// The AttendanceService is found through the Socket.IO server the socket belongs to
+// (registered once by the orchestrator with `useAttendance(io, service)`), so the
+// namespace needs to pass nothing more than who the socket is.
+import type { Server, Socket } from 'socket.io';
 import type { Logger } from 'pino';
+import { pointAttendanceRequests } from '../contract/attendance';
+import type { PreflightReport } from '../contract/broadcast';
+import type { AttendanceService } from '../domain/attendance/service';
+import { bindRequests } from './requests';
 
 /** Who a point socket is: set by the namespace's token middleware. */
 export interface PointIdentity {
@@ -15,6 +23,51 @@ export interface PointFeatureContext {
   logger: Logger;
 }
 
-export function attachPointFeatures(_socket: Socket, _ctx: PointFeatureContext): void {
-  // Filled by the attendance and health work (issue 5).
+const services = new WeakMap<Server, AttendanceService>();
+
+/** Called once by the wiring: point sockets of this server report to this service. */
+export function useAttendance(io: Server, service: AttendanceService): void {
+  services.set(io, service);
+}
+
+function serviceOf(socket: Socket): AttendanceService | undefined {
+  return services.get(socket.nsp.server);
+}
+
+// A health report every 2 s, headcount edits and QR refreshes: well below these. A page
+// retrying a queue of reports after a blip sends a burst, hence the burst size.
+const RATE = { perSecond: 5, burst: 40, disconnectAfter: 400 };
+
+export function attachPointFeatures(socket: Socket, ctx: PointFeatureContext): void {
+  const service = serviceOf(socket);
+  if (!service) {
+    ctx.logger.warn('attendance service not registered on this server; point features off');
+    return;
+  }
+  const id = { sessionId: ctx.identity.sessionId, pointId: ctx.identity.pointId };
+  const log = ctx.logger.child({ component: 'attendance', ...id });
+  service.pointConnected(id, socket.id);
+  socket.once('disconnect', (reason) => service.pointDisconnected(id, socket.id, reason));
+  bindRequests(
+    socket,
+    pointAttendanceRequests,
+    {
+      'headcount:report': ({ count, by }) => service.reportHeadcount(id, count, by),
+      'health:report': async (r) => ({ status: await service.healthReport(id, socket.id, r) }),
+      'problem:report': ({ kind, note }) => service.reportProblem(id, kind, note),
+      'checkin:qr': () => service.checkinQr(id),
+      'attendance:mine': () => service.mine(id),
+    },
+    id,
+    log,
+    RATE,
+  );
+}
+
+/**
+ * For the broadcast's `preflight:report` handler: keeps the result for the monitor's
+ * point detail. Resolves once stored.
+ */
+export async function recordPreflight(socket: Socket, identity: PointIdentity, report: PreflightReport): Promise<void> {
+  await serviceOf(socket)?.recordPreflight(identity, report);
 }

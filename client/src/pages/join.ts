@@ -276,6 +276,9 @@ async function setFloor(granted: boolean): Promise<void> {
     handRaised = false;
     setBi(handBtn, ['Giơ tay phát biểu', 'Raise hand']);
     try {
+      // A second grant (the origin was rebuilt) starts from a clean sender.
+      sender?.reset();
+      for (const t of floorTracks) t.stop();
       const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720 } });
       floorTracks = stream.getTracks();
       if (!receiver.device) return;

@@ -1,0 +1,45 @@
+// The live broadcast's Socket.IO side: the `/point` and `/host` namespaces around the
+// sessions on the air. Built once per process by the orchestrator.
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Server } from 'socket.io';
+import type { WorkerPool } from '../../sfu';
+import type { ControlPlane } from '../control-plane';
+import { setupHostNamespace } from './host-namespace';
+import { LiveBroadcasts } from './live-broadcasts';
+import { LiveStateStore } from './live-state';
+import { setupPointNamespace } from './point-namespace';
+
+export interface RealtimeDeps {
+  io: Server;
+  control: ControlPlane;
+  pool: WorkerPool;
+  redis: Redis;
+  logger: Logger;
+  delegatesReported?: (sessionId: string) => Promise<number>;
+}
+
+export interface Realtime {
+  broadcasts: LiveBroadcasts;
+  store: LiveStateStore;
+  close: () => Promise<void>;
+}
+
+export function attachRealtime(deps: RealtimeDeps): Realtime {
+  const logger = deps.logger.child({ component: 'realtime' });
+  const store = new LiveStateStore(deps.redis);
+  const pointNs = deps.io.of('/point');
+  const hostNs = deps.io.of('/host');
+  const broadcasts = new LiveBroadcasts({
+    pool: deps.pool,
+    control: deps.control,
+    store,
+    logger,
+    pointNs,
+    hostNs,
+    delegatesReported: deps.delegatesReported ?? (async () => 0),
+  });
+  setupPointNamespace(pointNs, { control: deps.control, broadcasts, store, logger });
+  setupHostNamespace(hostNs, { control: deps.control, broadcasts, logger });
+  return { broadcasts, store, close: () => broadcasts.close() };
+}

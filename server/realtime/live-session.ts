@@ -1,0 +1,364 @@
+// One briefing session on the air: its BroadcastRoom, the host's settings (agenda item,
+// pauses, slides), raised hands, the floor, and the sockets of its points and hosts.
+// It turns room events into pushes and keeps the host's live numbers current.
+// Created by LiveBroadcasts when a session needs media (lobby, live, or a host
+// preparing); closed when the session ends or is cancelled.
+import type { Namespace, Socket } from 'socket.io';
+import type { Logger } from 'pino';
+import { BroadcastRoom, type WorkerPool } from '../../sfu';
+import type { AgendaCaption, BroadcastView, Hand, LiveNumbers } from '../contract/broadcast';
+import type { Session } from '../contract/api';
+import type { ControlPlane } from '../control-plane';
+import { AppError, conflict } from '../errors';
+import type { LiveState, LiveStateStore } from './live-state';
+
+export interface LiveSessionDeps {
+  pool: WorkerPool;
+  control: ControlPlane;
+  store: LiveStateStore;
+  logger: Logger;
+  pointNs: Namespace;
+  hostNs: Namespace;
+  /** Delegates reported by headcount, from the attendance ledger (0 when unknown). */
+  delegatesReported: (sessionId: string) => Promise<number>;
+}
+
+export const roomOf = {
+  points: (sessionId: string) => `s:${sessionId}:points`,
+  hosts: (sessionId: string) => `s:${sessionId}:hosts`,
+};
+
+const MEDIA_STATES: readonly Session['state'][] = ['scheduled', 'lobby', 'live'];
+
+export class LiveSession {
+  readonly sessionId: string;
+  #session: Session;
+  #state: LiveState;
+  #room: BroadcastRoom | undefined;
+  #roomCreating: Promise<BroadcastRoom> | undefined;
+  /** The one socket currently speaking for each point (a second tab replaces the first). */
+  readonly #pointSockets = new Map<string, Socket>();
+  readonly #hostSockets = new Set<Socket>();
+  /** Raised hands in order of raising. */
+  readonly #hands = new Map<string, Hand>();
+  /** Video consumers resumed per point: "points receiving video". */
+  readonly #videoConsumers = new Map<string, Set<string>>();
+  #numbersTimer: NodeJS.Timeout | undefined;
+  #lastNumbers = '';
+  #closed = false;
+  readonly #log: Logger;
+
+  private constructor(
+    private readonly deps: LiveSessionDeps,
+    session: Session,
+    state: LiveState,
+  ) {
+    this.sessionId = session.id;
+    this.#session = session;
+    this.#state = state;
+    this.#log = deps.logger.child({ sessionId: session.id });
+    // One timer per session, not per point: the host's numbers at most once a second.
+    this.#numbersTimer = setInterval(() => void this.#pushNumbers(), 1000);
+    this.#numbersTimer.unref();
+  }
+
+  static async create(deps: LiveSessionDeps, session: Session): Promise<LiveSession> {
+    const state = await deps.store.get(session.id);
+    return new LiveSession(deps, session, state);
+  }
+
+  get session(): Session {
+    return this.#session;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get room(): BroadcastRoom | undefined {
+    return this.#room;
+  }
+
+  /** The room, created on first need while the session is in a media state. */
+  async requireRoom(): Promise<BroadcastRoom> {
+    if (this.#room && !this.#room.closed) return this.#room;
+    if (!MEDIA_STATES.includes(this.#session.state)) {
+      throw new AppError(
+        'not_open',
+        this.#session.state === 'ended' ? 'the briefing has ended' : 'the briefing is not open',
+      );
+    }
+    this.#roomCreating ??= BroadcastRoom.create({
+      pool: this.deps.pool,
+      roomId: this.sessionId,
+      logger: this.#log.child({ component: 'room' }),
+    }).then(
+      (room) => {
+        this.#roomCreating = undefined;
+        if (this.#closed) {
+          room.close();
+          throw new AppError('not_open', 'the briefing has ended');
+        }
+        this.#room = room;
+        this.#wireRoom(room);
+        return room;
+      },
+      (err: unknown) => {
+        this.#roomCreating = undefined;
+        throw err;
+      },
+    );
+    return this.#roomCreating;
+  }
+
+  // ----- view -----
+
+  caption(): AgendaCaption | null {
+    const i = this.#state.agendaIndex;
+    const item = i === null ? undefined : this.#session.agenda[i];
+    if (i === null || !item) return null;
+    return { index: i, total: this.#session.agenda.length, title: item.title, speaker: item.speaker, role: item.role };
+  }
+
+  async view(): Promise<BroadcastView> {
+    const s = this.#session;
+    const floorId = this.#room?.floorHolder;
+    const floorPoint = floorId ? await this.deps.control.points.get(floorId) : undefined;
+    return {
+      sessionId: s.id,
+      title: s.title,
+      state: s.state,
+      scheduledStart: s.scheduledStart,
+      lobbyOpensAt: s.lobbyOpensAt,
+      plannedEnd: s.plannedEnd,
+      caption: this.caption(),
+      paused: { video: this.#state.pausedVideo, audio: this.#state.pausedAudio },
+      slidesOn: this.#state.slidesOn,
+      floor: floorId ? { pointId: floorId, name: floorPoint?.name ?? floorId } : null,
+      producers: (this.#room?.listProducers() ?? []).map((p) => ({
+        producerId: p.producerId,
+        kind: p.kind,
+        source: p.source,
+      })),
+    };
+  }
+
+  async pushView(): Promise<BroadcastView> {
+    const v = await this.view();
+    this.deps.pointNs.to(roomOf.points(this.sessionId)).emit('view', v);
+    this.deps.hostNs.to(roomOf.hosts(this.sessionId)).emit('view', v);
+    return v;
+  }
+
+  hands(): Hand[] {
+    return [...this.#hands.values()];
+  }
+
+  async numbers(): Promise<LiveNumbers> {
+    let receivingVideo = 0;
+    for (const set of this.#videoConsumers.values()) if (set.size > 0) receivingVideo++;
+    return {
+      invited: this.#session.invitedPointIds.length,
+      connected: this.#pointSockets.size,
+      receivingVideo,
+      delegatesReported: await this.deps.delegatesReported(this.sessionId).catch(() => 0),
+    };
+  }
+
+  async #pushNumbers(): Promise<void> {
+    if (this.#hostSockets.size === 0) return;
+    const n = await this.numbers();
+    const key = JSON.stringify(n);
+    if (key === this.#lastNumbers) return;
+    this.#lastNumbers = key;
+    this.deps.hostNs.to(roomOf.hosts(this.sessionId)).emit('numbers', n);
+  }
+
+  #pushHands(): void {
+    this.deps.hostNs.to(roomOf.hosts(this.sessionId)).emit('hands', this.hands());
+  }
+
+  // ----- session changes (from the control plane) -----
+
+  async sessionChanged(session: Session): Promise<void> {
+    this.#session = session;
+    // Going live shows the first agenda item's caption at once.
+    if (session.state === 'live' && this.#state.agendaIndex === null && session.agenda.length > 0) {
+      await this.deps.store.set(this.sessionId, { agendaIndex: 0 });
+      this.#state = { ...this.#state, agendaIndex: 0 };
+    }
+    if (!MEDIA_STATES.includes(session.state)) {
+      this.#room?.close();
+      this.#room = undefined;
+      this.#videoConsumers.clear();
+    }
+    await this.pushView();
+  }
+
+  // ----- host settings -----
+
+  async setState(patch: Partial<LiveState>): Promise<BroadcastView> {
+    await this.deps.store.set(this.sessionId, patch);
+    this.#state = { ...this.#state, ...patch };
+    return this.pushView();
+  }
+
+  get liveState(): LiveState {
+    return this.#state;
+  }
+
+  // ----- points -----
+
+  attachPoint(socket: Socket, pointId: string): void {
+    const previous = this.#pointSockets.get(pointId);
+    if (previous && previous !== socket) {
+      // The same point opened its page again (refresh, second tab, another PC): the
+      // newest page is the point; the old one is told why and let go.
+      previous.emit('kicked', { reason: 'Điểm cầu đã mở trên một màn hình khác · opened on another screen' });
+      this.#detachPoint(previous, pointId);
+      previous.disconnect(true);
+    }
+    this.#pointSockets.set(pointId, socket);
+    void socket.join(roomOf.points(this.sessionId));
+  }
+
+  /** The socket left: its media goes, its hand goes down, its floor (if any) ends. */
+  detachPoint(socket: Socket, pointId: string): void {
+    if (this.#pointSockets.get(pointId) !== socket) return;
+    this.#detachPoint(socket, pointId);
+  }
+
+  #detachPoint(_socket: Socket, pointId: string): void {
+    this.#pointSockets.delete(pointId);
+    this.#videoConsumers.delete(pointId);
+    if (this.#hands.delete(pointId)) this.#pushHands();
+    this.#room?.removePeer(pointId);
+  }
+
+  pointSocket(pointId: string): Socket | undefined {
+    return this.#pointSockets.get(pointId);
+  }
+
+  kickPoint(pointId: string, reason: string): void {
+    const s = this.#pointSockets.get(pointId);
+    if (!s) return;
+    s.emit('kicked', { reason });
+    this.#detachPoint(s, pointId);
+    s.disconnect(true);
+  }
+
+  videoConsumerResumed(pointId: string, consumerId: string): void {
+    let set = this.#videoConsumers.get(pointId);
+    if (!set) this.#videoConsumers.set(pointId, (set = new Set()));
+    set.add(consumerId);
+  }
+
+  videoTransportReset(pointId: string): void {
+    this.#videoConsumers.delete(pointId);
+  }
+
+  async raiseHand(pointId: string): Promise<number> {
+    if (this.#session.state !== 'live')
+      throw new AppError('not_open', 'hands can be raised only while the briefing is live');
+    if (!this.#hands.has(pointId)) {
+      const p = await this.deps.control.points.get(pointId);
+      this.#hands.set(pointId, {
+        pointId,
+        name: p?.name ?? pointId,
+        district: p?.district ?? '',
+        raisedAt: new Date().toISOString(),
+      });
+      this.#pushHands();
+    }
+    return [...this.#hands.keys()].indexOf(pointId) + 1;
+  }
+
+  lowerHand(pointId: string): void {
+    if (this.#hands.delete(pointId)) this.#pushHands();
+  }
+
+  // ----- floor -----
+
+  async grantFloor(pointId: string): Promise<BroadcastView> {
+    if (this.#session.state !== 'live')
+      throw new AppError('not_open', 'the floor can be given only while the briefing is live');
+    const room = await this.requireRoom();
+    if (!this.#pointSockets.has(pointId)) throw conflict('this point is not connected; it cannot take the floor now');
+    room.addViewer(pointId);
+    // One floor at a time: giving it to another point takes it from the current one.
+    if (room.floorHolder && room.floorHolder !== pointId) room.revokeFloor();
+    room.grantFloor(pointId);
+    this.lowerHand(pointId);
+    return this.pushView();
+  }
+
+  async revokeFloor(): Promise<BroadcastView> {
+    this.#room?.revokeFloor();
+    return this.pushView();
+  }
+
+  // ----- hosts -----
+
+  attachHost(socket: Socket): void {
+    this.#hostSockets.add(socket);
+    void socket.join(roomOf.hosts(this.sessionId));
+    this.#lastNumbers = '';
+  }
+
+  detachHost(socket: Socket, peerId: string): void {
+    this.#hostSockets.delete(socket);
+    void socket.leave(roomOf.hosts(this.sessionId));
+    this.#room?.removePeer(peerId);
+  }
+
+  // ----- room events → clients -----
+
+  #wireRoom(room: BroadcastRoom): void {
+    const points = () => this.deps.pointNs.to(roomOf.points(this.sessionId));
+    const hosts = () => this.deps.hostNs.to(roomOf.hosts(this.sessionId));
+    const toPeer = (peerId: string) =>
+      this.#pointSockets.get(peerId) ?? [...this.#hostSockets].find((s) => s.data.peerId === peerId);
+
+    room.on('newProducer', (p) => {
+      const info = { producerId: p.producerId, kind: p.kind, source: p.source };
+      points().emit('rtc:newProducer', info);
+      hosts().emit('rtc:newProducer', info);
+    });
+    room.on('producerClosed', (p) => {
+      points().emit('rtc:producerClosed', { producerId: p.producerId });
+      hosts().emit('rtc:producerClosed', { producerId: p.producerId });
+    });
+    room.on('consumerClosed', ({ peerId, consumerId }) => {
+      this.#videoConsumers.get(peerId)?.delete(consumerId);
+      toPeer(peerId)?.emit('rtc:consumerClosed', { consumerId });
+    });
+    room.on('viewerNeedsReconnect', ({ peerId }) => {
+      this.#videoConsumers.delete(peerId);
+      toPeer(peerId)?.emit('rtc:reconnect', { reason: 'worker-died' });
+    });
+    room.on('publisherNeedsReconnect', ({ peerId, role }) => {
+      const s = toPeer(peerId);
+      if (role === 'host') s?.emit('rtc:republish', { reason: 'worker-died' });
+      else s?.emit('floor:you', { granted: true });
+    });
+    room.on('floorGranted', ({ peerId }) => {
+      this.#pointSockets.get(peerId)?.emit('floor:you', { granted: true });
+      void this.pushView();
+    });
+    room.on('floorRevoked', ({ peerId }) => {
+      this.#pointSockets.get(peerId)?.emit('floor:you', { granted: false });
+      void this.pushView();
+    });
+    room.on('closed', () => {
+      if (this.#room === room) this.#room = undefined;
+    });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#numbersTimer);
+    this.#room?.close();
+    this.#room = undefined;
+  }
+}

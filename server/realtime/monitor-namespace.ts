@@ -1,0 +1,245 @@
+// The `/monitor` namespace for the network desk (technician, host or admin, by login
+// cookie). A watcher gets a snapshot of the session, then batched deltas about once a
+// second: only the tiles and alerts that changed, and the totals. One feed (one timer)
+// per watched session, shared by every watcher in this process, never one per point.
+//
+// The feed reads the state from Redis (a few bulk reads per tick), so it shows what every
+// server process stored, not only what this one saw. A point's detail view also gets that
+// point's samples as they arrive.
+import type { Namespace, Server, Socket } from 'socket.io';
+import type { Logger } from 'pino';
+import type { Role } from '../contract/api';
+import {
+  monitorRequests,
+  type Alert,
+  type MonitorDelta,
+  type MonitorSnapshot,
+  type PointTile,
+} from '../contract/attendance';
+import { AppError } from '../errors';
+import type { AttendanceService } from '../domain/attendance/service';
+import { bindRequests } from './requests';
+
+export interface MonitorUser {
+  username: string;
+  role: Role;
+}
+
+export interface MonitorNamespaceOptions {
+  io: Server;
+  service: AttendanceService;
+  /** The control plane's cookie check (`control.auth.authenticateCookie`). */
+  authenticate: (cookieHeader: string | undefined) => Promise<MonitorUser | undefined>;
+  logger: Logger;
+  /** Delta period (default 1000 ms). */
+  periodMs?: number;
+}
+
+const ROLES: readonly Role[] = ['technician', 'host', 'admin'];
+const room = (s: string) => `mon:${s}`;
+const detailRoom = (s: string, p: string) => `mon:${s}:p:${p}`;
+
+class SessionFeed {
+  watchers = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #running = false;
+  #seq = 0;
+  #tiles = new Map<string, string>();
+  #alerts = new Map<string, string>();
+  #session = '';
+  #totals = '';
+
+  constructor(
+    readonly sessionId: string,
+    private readonly nsp: Namespace,
+    private readonly service: AttendanceService,
+    private readonly log: Logger,
+    private readonly periodMs: number,
+  ) {}
+
+  /** A new feed starts from the snapshot its first watcher got, so its first delta is small. */
+  seed(snap: MonitorSnapshot): void {
+    if (this.#seq > 0 || this.#tiles.size > 0) return;
+    for (const tile of snap.points) this.#tiles.set(tile.id, JSON.stringify(tile));
+    for (const a of snap.alerts) this.#alerts.set(a.id, JSON.stringify(a));
+    this.#totals = JSON.stringify([snap.province, snap.districts]);
+    this.#session = JSON.stringify(snap.session);
+  }
+
+  start(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => void this.tick(), this.periodMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  async tick(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    try {
+      const at = new Date().toISOString();
+      const [t, alerts] = await Promise.all([
+        this.service.tiles(this.sessionId),
+        this.service.alerts.list(this.sessionId),
+      ]);
+      const points: PointTile[] = [];
+      for (const tile of t.tiles) {
+        const j = JSON.stringify(tile);
+        if (this.#tiles.get(tile.id) !== j) {
+          this.#tiles.set(tile.id, j);
+          points.push(tile);
+        }
+      }
+      const changedAlerts: Alert[] = [];
+      for (const a of alerts) {
+        const j = JSON.stringify(a);
+        if (this.#alerts.get(a.id) !== j) {
+          this.#alerts.set(a.id, j);
+          changedAlerts.push(a);
+        }
+      }
+      const totals = JSON.stringify([t.province, t.districts]);
+      const session = JSON.stringify(t.session);
+      const sessionChanged = session !== this.#session;
+      if (points.length === 0 && changedAlerts.length === 0 && totals === this.#totals && !sessionChanged) return;
+      this.#totals = totals;
+      this.#session = session;
+      const delta: MonitorDelta = {
+        sessionId: this.sessionId,
+        seq: ++this.#seq,
+        at,
+        points,
+        province: t.province,
+        districts: t.districts,
+        alerts: changedAlerts,
+        ...(sessionChanged ? { session: t.session } : {}),
+      };
+      this.nsp.to(room(this.sessionId)).emit('delta', delta);
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message, sessionId: this.sessionId }, 'monitor tick failed');
+    } finally {
+      this.#running = false;
+    }
+  }
+}
+
+export function attachMonitorNamespace(o: MonitorNamespaceOptions): { close: () => void } {
+  const nsp = o.io.of('/monitor');
+  const log = o.logger.child({ component: 'monitor' });
+  const feeds = new Map<string, SessionFeed>();
+
+  nsp.use((socket, next) => {
+    o.authenticate(socket.request.headers.cookie)
+      .then((user) => {
+        if (!user) {
+          const err = new Error('log in first') as Error & { data?: unknown };
+          err.data = { code: 'unauthenticated' };
+          return next(err);
+        }
+        if (!ROLES.includes(user.role)) {
+          const err = new Error('your role does not allow this') as Error & { data?: unknown };
+          err.data = { code: 'forbidden' };
+          return next(err);
+        }
+        socket.data.user = user;
+        next();
+      })
+      .catch(() => {
+        const err = new Error('storage is temporarily unavailable; retry') as Error & { data?: unknown };
+        err.data = { code: 'unavailable' };
+        next(err);
+      });
+  });
+
+  const watch = (s: string, snap: MonitorSnapshot) => {
+    let f = feeds.get(s);
+    if (!f) {
+      f = new SessionFeed(s, nsp, o.service, log, o.periodMs ?? 1000);
+      feeds.set(s, f);
+    }
+    f.seed(snap);
+    f.watchers++;
+    f.start();
+    o.service.watch(s, 1);
+  };
+  const unwatch = (s: string) => {
+    const f = feeds.get(s);
+    if (!f) return;
+    o.service.watch(s, -1);
+    if (--f.watchers <= 0) {
+      f.stop();
+      feeds.delete(s);
+    }
+  };
+
+  const onSample = (e: { sessionId: string; pointId: string; sample: unknown }) => {
+    nsp.to(detailRoom(e.sessionId, e.pointId)).emit('sample', e);
+  };
+  o.service.on('sample', onSample);
+
+  nsp.on('connection', (socket: Socket) => {
+    const user = socket.data.user as MonitorUser;
+    const state: { watching?: string; detail?: string } = {};
+    const by = user.username;
+    const requireWatching = (sessionId: string) => {
+      if (state.watching !== sessionId) throw new AppError('bad_request', 'watch the session first');
+    };
+    bindRequests(
+      socket,
+      monitorRequests,
+      {
+        'monitor:sessions': () => o.service.monitorSessions(),
+        'monitor:watch': async ({ sessionId }) => {
+          const snapshot = await o.service.snapshot(sessionId);
+          if (state.watching !== sessionId) {
+            if (state.watching) {
+              await socket.leave(room(state.watching));
+              unwatch(state.watching);
+            }
+            state.watching = sessionId;
+            await socket.join(room(sessionId));
+            watch(sessionId, snapshot);
+          }
+          return snapshot;
+        },
+        'monitor:detail': async ({ sessionId, pointId }) => {
+          requireWatching(sessionId);
+          const detail = await o.service.detail(sessionId, pointId);
+          if (state.detail) await socket.leave(state.detail);
+          state.detail = detailRoom(sessionId, pointId);
+          await socket.join(state.detail);
+          return detail;
+        },
+        'alert:ack': ({ sessionId, alertId }) => {
+          requireWatching(sessionId);
+          return o.service.acknowledgeAlert(sessionId, alertId, by);
+        },
+        'alert:assign': ({ sessionId, alertId, assignee }) => {
+          requireWatching(sessionId);
+          return o.service.assignAlert(sessionId, alertId, assignee, by);
+        },
+        'alert:clear': ({ sessionId, alertId }) => {
+          requireWatching(sessionId);
+          return o.service.clearAlert(sessionId, alertId, by);
+        },
+      },
+      {},
+      log.child({ user: by }),
+    );
+    socket.on('disconnect', () => {
+      if (state.watching) unwatch(state.watching);
+    });
+  });
+
+  return {
+    close: () => {
+      o.service.off('sample', onSample);
+      for (const f of feeds.values()) f.stop();
+      feeds.clear();
+    },
+  };
+}

@@ -1,0 +1,136 @@
+// `/point`: a connection point's page. The handshake carries the point's join token;
+// a valid token binds the socket to one session and one point, for its whole life.
+// Points consume only; producing is possible only while the SFU says the point holds
+// the floor.
+import type { Namespace, Socket } from 'socket.io';
+import type { Logger } from 'pino';
+import type { types as ms } from 'mediasoup';
+import { pointRequests } from '../contract/broadcast';
+import type { ControlPlane } from '../control-plane';
+import { AppError } from '../errors';
+import type { LiveBroadcasts } from './live-broadcasts';
+import type { LiveStateStore } from './live-state';
+import { attachPointFeatures, type PointIdentity } from './point-features';
+import { bindRequests, type Handlers } from './requests';
+import { handshakeError } from './socket-errors';
+
+export interface PointSocketData extends PointIdentity {
+  /** The receive capabilities the page's device loaded, kept for consume(). */
+  rtpCapabilities?: ms.RtpCapabilities;
+  /** The page's current receive transport; a new one replaces it. */
+  recvTransportId?: string;
+}
+
+export interface PointNamespaceDeps {
+  control: ControlPlane;
+  broadcasts: LiveBroadcasts;
+  store: LiveStateStore;
+  logger: Logger;
+}
+
+export function setupPointNamespace(ns: Namespace, deps: PointNamespaceDeps): void {
+  const log = deps.logger.child({ component: 'point-ns' });
+
+  ns.use((socket, next) => {
+    const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+    if (typeof token !== 'string') return next(handshakeError(new AppError('token_invalid', 'no join token')));
+    deps.control.links.verifyJoinToken(token).then(
+      (claims) => {
+        socket.data = { sessionId: claims.sessionId, pointId: claims.pointId } satisfies PointSocketData;
+        next();
+      },
+      (err: unknown) => next(handshakeError(err)),
+    );
+  });
+
+  ns.on('connection', (socket: Socket) => {
+    const data = socket.data as PointSocketData;
+    const { sessionId, pointId } = data;
+    const plog = log.child({ sessionId, pointId });
+    deps.broadcasts.get(sessionId).then(
+      (live) => {
+        if (!socket.connected) return;
+        live.attachPoint(socket, pointId);
+        socket.on('disconnect', (reason) => {
+          plog.debug({ reason }, 'point disconnected');
+          live.detachPoint(socket, pointId);
+        });
+        const handlers: Handlers<typeof pointRequests, PointSocketData> = {
+          'view:get': () => live.view(),
+          'rtc:capabilities': async () => ({ routerRtpCapabilities: (await live.requireRoom()).rtpCapabilities }),
+          'rtc:createTransport': async ({ direction, rtpCapabilities }) => {
+            const room = await live.requireRoom();
+            room.addViewer(pointId);
+            data.rtpCapabilities = rtpCapabilities as unknown as ms.RtpCapabilities;
+            const params = await room.createWebRtcTransport(pointId, direction);
+            if (direction === 'recv') {
+              // One receive transport per page: a rebuilt one replaces the old.
+              if (data.recvTransportId) room.closeTransport(pointId, data.recvTransportId);
+              data.recvTransportId = params.id;
+              live.videoTransportReset(pointId);
+            }
+            return params as never;
+          },
+          'rtc:connectTransport': async ({ transportId, dtlsParameters }) => {
+            await (await live.requireRoom()).connectTransport(pointId, transportId, dtlsParameters as never);
+            return {};
+          },
+          'rtc:restartIce': async ({ transportId }) => ({
+            iceParameters: (await (await live.requireRoom()).restartIce(pointId, transportId)) as never,
+          }),
+          'rtc:consume': async ({ transportId, producerId }) => {
+            if (!data.rtpCapabilities) throw new AppError('conflict', 'create a transport first');
+            const c = await (await live.requireRoom()).consume(pointId, transportId, producerId, data.rtpCapabilities);
+            return {
+              id: c.id,
+              producerId: c.producerId,
+              kind: c.kind,
+              rtpParameters: c.rtpParameters as never,
+              source: c.source,
+            };
+          },
+          'rtc:resumeConsumer': async ({ consumerId }) => {
+            const room = await live.requireRoom();
+            await room.resumeConsumer(pointId, consumerId);
+            const consumer = room.getPeer(pointId)?.consumers.get(consumerId);
+            if (consumer?.consumer.kind === 'video') live.videoConsumerResumed(pointId, consumerId);
+            return {};
+          },
+          'rtc:produce': async ({ transportId, kind, rtpParameters, source }) =>
+            (await live.requireRoom()).produce(pointId, transportId, {
+              kind,
+              rtpParameters: rtpParameters as never,
+              source,
+            }),
+          'rtc:closeProducer': async ({ producerId }) => {
+            await (await live.requireRoom()).closeProducer(pointId, producerId);
+            return {};
+          },
+          'mode:set': async ({ mode }) => {
+            const room = await live.requireRoom();
+            room.addViewer(pointId);
+            await room.setViewerMode(pointId, mode);
+            return { mode };
+          },
+          'hand:raise': async () => ({ position: await live.raiseHand(pointId) }),
+          'hand:lower': () => {
+            live.lowerHand(pointId);
+            return {};
+          },
+          'preflight:report': async (report) => {
+            await deps.store.savePreflight(sessionId, pointId, report);
+            return {};
+          },
+        };
+        bindRequests(socket, pointRequests, handlers, data, plog);
+        attachPointFeatures(socket, { identity: { sessionId, pointId }, logger: plog });
+        plog.debug('point connected');
+      },
+      (err: unknown) => {
+        plog.warn({ err }, 'could not open the live session for a point');
+        socket.emit('kicked', { reason: 'Phiên không còn tồn tại · the session is gone' });
+        socket.disconnect(true);
+      },
+    );
+  });
+}

@@ -1,0 +1,101 @@
+// A briefing prepared through the real HTTP API: log in, create a session with the
+// reference agenda, move it to the lobby, fetch the points' join links.
+import request from 'supertest';
+import { io as connect, type Socket } from 'socket.io-client';
+
+export const TEST_ADMIN = { username: 'admin', password: 'test-admin-password-1' };
+export const ADMIN_ENV = { ADMIN_USERNAME: TEST_ADMIN.username, ADMIN_PASSWORD: TEST_ADMIN.password };
+
+/** The four resolutions and the conclusion of 18 January 2022. */
+export const REFERENCE_AGENDA = [
+  {
+    title: 'Quán triệt Nghị quyết 05-NQ/TU về chuyển đổi số',
+    speaker: 'Lê Ngọc Châu',
+    role: 'Phó Chủ tịch UBND tỉnh',
+    plannedMinutes: 30,
+  },
+  {
+    title: 'Quán triệt Nghị quyết 06-NQ/TU về tích tụ ruộng đất',
+    speaker: 'Đặng Ngọc Sơn',
+    role: 'Phó Chủ tịch UBND tỉnh',
+    plannedMinutes: 30,
+  },
+  {
+    title: 'Quán triệt Nghị quyết 08-NQ/TU về phát triển doanh nghiệp',
+    speaker: 'Nguyễn Hồng Lĩnh',
+    role: 'Phó Chủ tịch Thường trực UBND tỉnh',
+    plannedMinutes: 25,
+  },
+  {
+    title: 'Quán triệt Nghị quyết 09-NQ/TU về Khu Kinh tế Vũng Áng',
+    speaker: 'Nguyễn Hồng Lĩnh',
+    role: 'Phó Chủ tịch Thường trực UBND tỉnh',
+    plannedMinutes: 25,
+  },
+  { title: 'Phát biểu kết luận hội nghị', speaker: 'Hoàng Trung Dũng', role: 'Bí thư Tỉnh ủy', plannedMinutes: 20 },
+];
+
+export async function login(baseUrl: string, user = TEST_ADMIN): Promise<string> {
+  const res = await request(baseUrl).post('/api/v1/auth/login').send(user);
+  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
+  const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
+  return cookies.map((c) => c.split(';')[0]).join('; ');
+}
+
+export interface PreparedBriefing {
+  sessionId: string;
+  cookie: string;
+  links: { pointId: string; name: string; token: string; url: string }[];
+}
+
+/** A session with the given points invited, already in its lobby. */
+export async function prepareBriefing(baseUrl: string, pointIds: string[]): Promise<PreparedBriefing> {
+  const cookie = await login(baseUrl);
+  const now = Date.now();
+  const created = await request(baseUrl)
+    .post('/api/v1/sessions')
+    .set('Cookie', cookie)
+    .send({
+      title: 'Hội nghị trực tuyến quán triệt các nghị quyết của Tỉnh ủy',
+      scheduledStart: new Date(now + 30 * 60_000).toISOString(),
+      plannedEnd: new Date(now + 3 * 3600_000).toISOString(),
+      agenda: REFERENCE_AGENDA,
+      invite: { mode: 'points', pointIds },
+    });
+  if (created.status !== 201 && created.status !== 200)
+    throw new Error(`create failed: ${created.status} ${JSON.stringify(created.body)}`);
+  const sessionId = created.body.id as string;
+  const scheduled = await request(baseUrl).post(`/api/v1/sessions/${sessionId}/schedule`).set('Cookie', cookie);
+  if (scheduled.status !== 200)
+    throw new Error(`schedule failed: ${scheduled.status} ${JSON.stringify(scheduled.body)}`);
+  // The lobby opens 60 minutes before the start, i.e. already: its job may beat us to it.
+  const opened = await request(baseUrl).post(`/api/v1/sessions/${sessionId}/open-lobby`).set('Cookie', cookie);
+  if (opened.status !== 200 && !(opened.status === 409 && opened.body.errors?.state === 'lobby')) {
+    throw new Error(`open-lobby failed: ${opened.status} ${JSON.stringify(opened.body)}`);
+  }
+  const res = await request(baseUrl).get(`/api/v1/sessions/${sessionId}/links?limit=500`).set('Cookie', cookie);
+  if (res.status !== 200) throw new Error(`links failed: ${res.status} ${JSON.stringify(res.body)}`);
+  const items = (res.body.items ?? res.body) as { pointId: string; name: string; token: string; url: string }[];
+  return { sessionId, cookie, links: items };
+}
+
+/** A socket.io client for a namespace, connected (or rejected with the server's code). */
+export function connectSocket(
+  baseUrl: string,
+  ns: '/point' | '/host' | '/monitor',
+  opts: { token?: string; cookie?: string },
+): Promise<Socket> {
+  const socket = connect(baseUrl + ns, {
+    transports: ['websocket'],
+    reconnection: false,
+    auth: opts.token ? { token: opts.token } : {},
+    extraHeaders: opts.cookie ? { cookie: opts.cookie } : {},
+  });
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (err: Error & { data?: { code?: string } }) => {
+      socket.close();
+      reject(Object.assign(new Error(err.message), { code: err.data?.code }));
+    });
+  });
+}
