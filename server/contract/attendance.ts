@@ -214,6 +214,8 @@ export type MonitorSnapshot = z.infer<typeof MonitorSnapshotSchema>;
 export const MonitorDeltaSchema = z.object({
   sessionId: Id,
   seq: z.number().int(),
+  /** When the server read the state this delta carries (older than a snapshot: ignore it). */
+  at: Iso,
   points: z.array(PointTileSchema),
   province: RollupSchema,
   districts: z.array(RollupSchema),

@@ -147,7 +147,7 @@ export function nextHealth(s: HealthState, e: HealthEvent, h: Hysteresis): Healt
       const eff: Grade = g === 'connecting' ? 'poor' : g;
       const diff = statusRank(eff) - statusRank(s.status);
       if (diff === 0) return { ...next, pending: null };
-      const direction = diff > 0 ? 'worse' : 'better';
+      const direction: 'worse' | 'better' = diff > 0 ? 'worse' : 'better';
       const streak =
         s.pending && s.pending.direction === direction
           ? {

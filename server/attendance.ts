@@ -1,0 +1,68 @@
+// Attendance, connection health, alerts, the monitor and reports (issue 5), built once
+// around the store connection and the control plane, and attached to the app:
+//   - point sockets report through attachPointFeatures (realtime/point-features.ts),
+//     which finds the service via useAttendance(io, service);
+//   - the `/monitor` namespace (realtime/monitor-namespace.ts);
+//   - REST under /api/v1 (http/attendance-routes.ts);
+//   - the BullMQ queue `attendance-jobs` (alert checks, reports).
+//
+// The broadcast service gives the SFU's per-point view with
+// `attendance.service.setSfuStatsSource({ getViewerStats(sessionId, pointId) })`.
+import type { Router } from 'express';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Server } from 'socket.io';
+import type { Config } from './config';
+import type { ControlPlane } from './control-plane';
+import { AttendanceService } from './domain/attendance/service';
+import { attendanceRouter } from './http/attendance-routes';
+import { attachMonitorNamespace } from './realtime/monitor-namespace';
+import { useAttendance } from './realtime/point-features';
+
+export interface AttendanceModuleOptions {
+  config: Config;
+  logger: Logger;
+  redis: Redis;
+  redisUrl: string;
+  control: Pick<ControlPlane, 'sessions' | 'points' | 'events' | 'auth'>;
+  io: Server;
+  publicUrl: () => string;
+}
+
+export class AttendanceModule {
+  readonly service: AttendanceService;
+  readonly router: Router;
+  readonly #monitor: { close: () => void };
+  #closing: Promise<void> | undefined;
+
+  constructor(o: AttendanceModuleOptions) {
+    this.service = new AttendanceService({
+      config: o.config,
+      logger: o.logger,
+      redis: o.redis,
+      redisUrl: o.redisUrl,
+      sessions: o.control.sessions,
+      points: o.control.points,
+      events: o.control.events,
+      publicUrl: o.publicUrl,
+    });
+    this.service.start();
+    useAttendance(o.io, this.service);
+    this.router = attendanceRouter(this.service, o.redis, o.control.auth);
+    this.#monitor = attachMonitorNamespace({
+      io: o.io,
+      service: this.service,
+      authenticate: (cookie) => o.control.auth.authenticateCookie(cookie),
+      logger: o.logger,
+    });
+  }
+
+  /** After HTTP and sockets are closed, before Redis quits: timers, then worker and queue. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#monitor.close();
+      await this.service.close();
+    })();
+    return this.#closing;
+  }
+}

@@ -1,0 +1,107 @@
+// The BullMQ queue of the attendance work:
+// - `alert-check`: queued when a point turns poor or lost, delayed by ALERT_AFTER_MS; when
+//   it runs and the point has stayed bad since, an alert is raised. Its id is
+//   `alert__<session>__<point>__<badSince>`, so every process that saw the same change
+//   queues the same job once; a recovery removes it.
+// - `report`: writes the session's attendance and quality report; id `report__<session>`
+//   at the session's end (once), `report__<session>__<time>` when regenerated on demand.
+// Every process runs a worker; BullMQ gives each job to one. Job data is validated.
+//
+// Keys: BullMQ's own, under `bull:attendance-jobs:*`.
+import { Queue, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { connectRedis } from '../../redis/connect';
+
+export const ATTENDANCE_QUEUE = 'attendance-jobs';
+
+const AlertCheckSchema = z.object({ sessionId: z.string().min(1), pointId: z.string().min(1), badSince: z.number() });
+const ReportSchema = z.object({ sessionId: z.string().min(1), reason: z.enum(['ended', 'requested']) });
+type AlertCheck = z.infer<typeof AlertCheckSchema>;
+type ReportJob = z.infer<typeof ReportSchema>;
+
+export interface AttendanceJobHandlers {
+  alertCheck: (d: AlertCheck) => Promise<unknown>;
+  report: (d: ReportJob) => Promise<unknown>;
+}
+
+export const alertJobId = (s: string, p: string, badSince: number) => `alert__${s}__${p}__${badSince}`;
+
+export class AttendanceJobs {
+  readonly queue: Queue;
+  #worker: Worker | undefined;
+  readonly #connections: Redis[] = [];
+  readonly #log: Logger;
+  #closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly redisUrl: string,
+    logger: Logger,
+  ) {
+    this.#log = logger.child({ component: 'attendance-jobs' });
+    const conn = connectRedis(redisUrl, 'bullmq', this.#log);
+    this.#connections.push(conn);
+    this.queue = new Queue(ATTENDANCE_QUEUE, {
+      connection: conn,
+      defaultJobOptions: {
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: { count: 500 },
+        removeOnFail: { count: 200 },
+      },
+    });
+    this.queue.on('error', (err) => this.#log.warn({ err: err.message }, 'queue error'));
+  }
+
+  start(handlers: AttendanceJobHandlers): void {
+    if (this.#worker) return;
+    const conn = connectRedis(this.redisUrl, 'bullmq', this.#log);
+    this.#connections.push(conn);
+    this.#worker = new Worker(
+      ATTENDANCE_QUEUE,
+      async (job: Job) => {
+        if (job.name === 'alert-check') return handlers.alertCheck(AlertCheckSchema.parse(job.data));
+        if (job.name === 'report') return handlers.report(ReportSchema.parse(job.data));
+        throw new Error(`unknown job ${job.name}`);
+      },
+      { connection: conn, concurrency: 4 },
+    );
+    this.#worker.on('failed', (job, err) =>
+      this.#log.error({ err, jobId: job?.id, attempts: job?.attemptsMade }, 'attendance job failed'),
+    );
+    this.#worker.on('error', (err) => this.#log.warn({ err: err.message }, 'worker error'));
+  }
+
+  async scheduleAlertCheck(d: AlertCheck, delayMs: number): Promise<void> {
+    await this.queue.add('alert-check', d, { jobId: alertJobId(d.sessionId, d.pointId, d.badSince), delay: delayMs });
+  }
+
+  async cancelAlertCheck(d: AlertCheck): Promise<void> {
+    // A running or finished job is left alone: it re-checks the state itself.
+    const job = await this.queue.getJob(alertJobId(d.sessionId, d.pointId, d.badSince));
+    if (job && (await job.getState()) === 'delayed') await job.remove().catch(() => undefined);
+  }
+
+  /** At the end (once per session) or on demand (always a new run). Returns the job id. */
+  async queueReport(sessionId: string, reason: ReportJob['reason']): Promise<string> {
+    const jobId = reason === 'ended' ? `report__${sessionId}` : `report__${sessionId}__${Date.now()}`;
+    await this.queue.add('report', { sessionId, reason }, { jobId });
+    return jobId;
+  }
+
+  async reportQueued(sessionId: string): Promise<boolean> {
+    const jobs = await this.queue.getJobs(['waiting', 'active', 'delayed', 'prioritized'], 0, 200);
+    return jobs.some((j) => j?.name === 'report' && (j.data as ReportJob).sessionId === sessionId);
+  }
+
+  /** Worker first (a running job finishes), then the queue, then their connections. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#worker?.close().catch((err) => this.#log.warn({ err }, 'closing the worker'));
+      await this.queue.close().catch((err) => this.#log.warn({ err }, 'closing the queue'));
+      await Promise.all(this.#connections.map((c) => c.quit().catch(() => c.disconnect())));
+    })();
+    return this.#closing;
+  }
+}

@@ -1,0 +1,354 @@
+// Attendance of one session, per point, in Redis: presence (first join, every leave and
+// return, connected time, disconnects), the reported headcount, delegates' check-ins, the
+// pre-flight result and a bounded log of connection events. Every write is one Lua script
+// or MULTI, so it is all-or-nothing, and a caller acknowledges only after it resolved.
+//
+// Presence counts points, not sockets: a point is present while it has at least one
+// socket (a refreshed page or a second tab is the same point). Sockets are kept in a
+// sorted set scored by when they were last seen, so a process that died without saying
+// goodbye leaves entries that a sweep removes.
+//
+// Keys (s = session id, p = point id):
+//   att:<s>:p:<p>           hash    firstJoin, lastJoin, lastLeave, since (ms; '' while away),
+//                                   connectedMs (closed intervals), disconnects
+//   att:<s>:sockets:<p>     zset    socket id → last seen (ms)
+//   att:<s>:present         set     points with a socket now (for sweeps and totals)
+//   att:<s>:events:<p>      stream  type, at, detail (MAXLEN ~ 2000)
+//   att:<s>:headcount       hash    p → Headcount JSON
+//   att:<s>:checkins        hash    delegate key → check-in JSON
+//   att:<s>:checkinCount    hash    p → delegates checked in
+//   att:<s>:devices         hash    phone's device id → delegate key
+//   att:<s>:preflight       hash    p → pre-flight summary JSON
+//   att:<s>:closed          string  set when the session's presence was closed at its end
+import type { Redis } from 'ioredis';
+import type { ConnectionEvent, Headcount } from '../../contract/attendance';
+
+export const ATT_KEYS = {
+  point: (s: string, p: string) => `att:${s}:p:${p}`,
+  sockets: (s: string, p: string) => `att:${s}:sockets:${p}`,
+  present: (s: string) => `att:${s}:present`,
+  events: (s: string, p: string) => `att:${s}:events:${p}`,
+  headcount: (s: string) => `att:${s}:headcount`,
+  checkins: (s: string) => `att:${s}:checkins`,
+  checkinCount: (s: string) => `att:${s}:checkinCount`,
+  devices: (s: string) => `att:${s}:devices`,
+  preflight: (s: string) => `att:${s}:preflight`,
+  closed: (s: string) => `att:${s}:closed`,
+} as const;
+
+const EVENTS_MAXLEN = 2000;
+
+// KEYS: point, sockets, present, events; ARGV: socket, now, maxlen, point id.
+// Returns 1 when the point became present (first join or a return).
+const JOIN = `
+local had = redis.call('ZCARD', KEYS[2])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+if had > 0 then return 0 end
+local first = redis.call('HSETNX', KEYS[1], 'firstJoin', ARGV[2])
+redis.call('HSET', KEYS[1], 'lastJoin', ARGV[2], 'since', ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[4])
+local detail = 'return'
+if first == 1 then detail = 'first' end
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 'type', 'join', 'at', ARGV[2], 'detail', detail)
+return 1
+`;
+
+// KEYS: point, sockets, present, events; ARGV: socket, now, maxlen, point id, reason,
+// count ('1' counts a disconnect). Returns 1 when the point left (its last socket went).
+const LEAVE = `
+if redis.call('ZREM', KEYS[2], ARGV[1]) == 0 then return 0 end
+if redis.call('ZCARD', KEYS[2]) > 0 then return 0 end
+local since = redis.call('HGET', KEYS[1], 'since')
+if since and since ~= '' then
+  local d = tonumber(ARGV[2]) - tonumber(since)
+  if d > 0 then redis.call('HINCRBY', KEYS[1], 'connectedMs', d) end
+end
+redis.call('HSET', KEYS[1], 'lastLeave', ARGV[2], 'since', '')
+if ARGV[6] == '1' then redis.call('HINCRBY', KEYS[1], 'disconnects', 1) end
+redis.call('SREM', KEYS[3], ARGV[4])
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 'type', 'leave', 'at', ARGV[2], 'detail', ARGV[5])
+return 1
+`;
+
+// KEYS: headcount, events; ARGV: point, count, at (ISO), by, maxlen.
+const HEADCOUNT = `
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+local n = 1
+local prev = ''
+if old then
+  local o = cjson.decode(old)
+  n = o['reports'] + 1
+  prev = ' (was ' .. o['count'] .. ')'
+end
+local v = cjson.encode({count = tonumber(ARGV[2]), at = ARGV[3], by = ARGV[4], reports = n})
+redis.call('HSET', KEYS[1], ARGV[1], v)
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'type', 'headcount', 'at', ARGV[6], 'detail', ARGV[2] .. prev .. ' by ' .. ARGV[4])
+return v
+`;
+
+// KEYS: checkins, counts, devices, events; ARGV: delegate key, JSON, point, device, now ms, maxlen, name.
+// Returns {already (0|1), stored JSON}.
+const CHECKIN = `
+local byDev = redis.call('HGET', KEYS[3], ARGV[4])
+if byDev then
+  local rec = redis.call('HGET', KEYS[1], byDev)
+  if rec then return {1, rec} end
+end
+local existing = redis.call('HGET', KEYS[1], ARGV[1])
+if existing then
+  redis.call('HSET', KEYS[3], ARGV[4], ARGV[1])
+  return {1, existing}
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[3], ARGV[4], ARGV[1])
+redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[6], '*', 'type', 'checkin', 'at', ARGV[5], 'detail', ARGV[7])
+return {0, ARGV[2]}
+`;
+
+export interface Presence {
+  firstJoin: number | null;
+  lastJoin: number | null;
+  lastLeave: number | null;
+  /** Start of the current connection, null while away. */
+  since: number | null;
+  connectedMs: number;
+  disconnects: number;
+}
+
+export interface CheckinRecord {
+  pointId: string;
+  name: string;
+  position: string;
+  rosterId: string | null;
+  at: string;
+}
+
+const num = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
+
+function parsePresence(h: Record<string, string>): Presence {
+  return {
+    firstJoin: num(h.firstJoin),
+    lastJoin: num(h.lastJoin),
+    lastLeave: num(h.lastLeave),
+    since: num(h.since),
+    connectedMs: Number(h.connectedMs ?? 0),
+    disconnects: Number(h.disconnects ?? 0),
+  };
+}
+
+/** Connected time up to `now`, the open interval included. */
+export function connectedMs(p: Presence, now: number): number {
+  return p.connectedMs + (p.since !== null ? Math.max(0, now - p.since) : 0);
+}
+
+export class AttendanceLedger {
+  constructor(private readonly redis: Redis) {}
+
+  /** A socket of the point connected. True when the point became present. */
+  async join(s: string, p: string, socketId: string, at: number): Promise<boolean> {
+    const r = await this.redis.eval(
+      JOIN,
+      4,
+      ATT_KEYS.point(s, p),
+      ATT_KEYS.sockets(s, p),
+      ATT_KEYS.present(s),
+      ATT_KEYS.events(s, p),
+      socketId,
+      String(at),
+      String(EVENTS_MAXLEN),
+      p,
+    );
+    return r === 1;
+  }
+
+  /**
+   * A socket of the point went. True when it was the point's last one: the point left.
+   * `countAsDisconnect` is false for the close at the session's end.
+   */
+  async leave(s: string, p: string, socketId: string, at: number, reason: string, countAsDisconnect = true) {
+    const r = await this.redis.eval(
+      LEAVE,
+      4,
+      ATT_KEYS.point(s, p),
+      ATT_KEYS.sockets(s, p),
+      ATT_KEYS.present(s),
+      ATT_KEYS.events(s, p),
+      socketId,
+      String(at),
+      String(EVENTS_MAXLEN),
+      p,
+      reason.slice(0, 100),
+      countAsDisconnect ? '1' : '0',
+    );
+    return r === 1;
+  }
+
+  /** Marks sockets as still alive (one round trip for many). */
+  async touch(s: string, entries: { pointId: string; socketId: string }[], at: number): Promise<void> {
+    if (entries.length === 0) return;
+    const pipe = this.redis.pipeline();
+    for (const e of entries) pipe.zadd(ATT_KEYS.sockets(s, e.pointId), 'XX', String(at), e.socketId);
+    await pipe.exec();
+  }
+
+  /**
+   * Removes sockets not seen since `olderThan` (their process died) and closes the
+   * presence of points left without any. Returns the points that left.
+   */
+  async sweep(s: string, olderThan: number, at: number): Promise<string[]> {
+    const present = await this.redis.smembers(ATT_KEYS.present(s));
+    const left: string[] = [];
+    for (const p of present) {
+      const stale = await this.redis.zrangebyscore(ATT_KEYS.sockets(s, p), '-inf', `(${olderThan}`);
+      for (const id of stale) {
+        if (await this.leave(s, p, id, at, 'no sign of life')) left.push(p);
+      }
+    }
+    return left;
+  }
+
+  /** At the session's end: closes every open interval (not counted as a disconnect). */
+  async closeAll(s: string, at: number): Promise<boolean> {
+    const first = await this.redis.set(ATT_KEYS.closed(s), String(at), 'NX');
+    const present = await this.redis.smembers(ATT_KEYS.present(s));
+    for (const p of present) {
+      for (const id of await this.redis.zrange(ATT_KEYS.sockets(s, p), '0', '-1')) {
+        await this.leave(s, p, id, at, 'session ended', false);
+      }
+    }
+    return first === 'OK';
+  }
+
+  async isClosed(s: string): Promise<boolean> {
+    return (await this.redis.exists(ATT_KEYS.closed(s))) === 1;
+  }
+
+  async presence(s: string, p: string): Promise<Presence> {
+    return parsePresence(await this.redis.hgetall(ATT_KEYS.point(s, p)));
+  }
+
+  /** Presence of many points in one round trip. */
+  async presenceMany(s: string, points: string[]): Promise<Map<string, Presence>> {
+    const pipe = this.redis.pipeline();
+    for (const p of points) pipe.hgetall(ATT_KEYS.point(s, p));
+    const res = (await pipe.exec()) ?? [];
+    const out = new Map<string, Presence>();
+    points.forEach((p, i) => {
+      const [err, h] = res[i] ?? [];
+      if (err) throw err;
+      out.set(p, parsePresence((h as Record<string, string>) ?? {}));
+    });
+    return out;
+  }
+
+  async presentPoints(s: string): Promise<Set<string>> {
+    return new Set(await this.redis.smembers(ATT_KEYS.present(s)));
+  }
+
+  async reportHeadcount(s: string, p: string, count: number, by: string, at: Date): Promise<Headcount> {
+    const json = (await this.redis.eval(
+      HEADCOUNT,
+      2,
+      ATT_KEYS.headcount(s),
+      ATT_KEYS.events(s, p),
+      p,
+      String(count),
+      at.toISOString(),
+      by,
+      String(EVENTS_MAXLEN),
+      String(at.getTime()),
+    )) as string;
+    return JSON.parse(json) as Headcount;
+  }
+
+  async headcounts(s: string): Promise<Map<string, Headcount>> {
+    const all = await this.redis.hgetall(ATT_KEYS.headcount(s));
+    return new Map(Object.entries(all).map(([p, j]) => [p, JSON.parse(j) as Headcount]));
+  }
+
+  async headcount(s: string, p: string): Promise<Headcount | null> {
+    const j = await this.redis.hget(ATT_KEYS.headcount(s), p);
+    return j ? (JSON.parse(j) as Headcount) : null;
+  }
+
+  /**
+   * Records a delegate once per session: by the delegate's key, and by the phone (a second
+   * scan from the same phone answers the first check-in). `already` when counted before.
+   */
+  async checkin(
+    s: string,
+    delegateKey: string,
+    deviceId: string,
+    rec: CheckinRecord,
+  ): Promise<{ already: boolean; record: CheckinRecord }> {
+    const [already, json] = (await this.redis.eval(
+      CHECKIN,
+      4,
+      ATT_KEYS.checkins(s),
+      ATT_KEYS.checkinCount(s),
+      ATT_KEYS.devices(s),
+      ATT_KEYS.events(s, rec.pointId),
+      delegateKey,
+      JSON.stringify(rec),
+      rec.pointId,
+      deviceId,
+      String(Date.parse(rec.at)),
+      String(EVENTS_MAXLEN),
+      rec.name.slice(0, 120),
+    )) as [number, string];
+    return { already: already === 1, record: JSON.parse(json) as CheckinRecord };
+  }
+
+  async checkinCounts(s: string): Promise<Map<string, number>> {
+    const all = await this.redis.hgetall(ATT_KEYS.checkinCount(s));
+    return new Map(Object.entries(all).map(([p, n]) => [p, Number(n)]));
+  }
+
+  async checkinCount(s: string, p: string): Promise<number> {
+    return Number((await this.redis.hget(ATT_KEYS.checkinCount(s), p)) ?? 0);
+  }
+
+  async checkinList(s: string): Promise<CheckinRecord[]> {
+    return Object.values(await this.redis.hgetall(ATT_KEYS.checkins(s))).map((j) => JSON.parse(j) as CheckinRecord);
+  }
+
+  async event(s: string, p: string, type: ConnectionEvent['type'], detail: string, at: number): Promise<void> {
+    await this.redis.xadd(
+      ATT_KEYS.events(s, p),
+      'MAXLEN',
+      '~',
+      String(EVENTS_MAXLEN),
+      '*',
+      'type',
+      type,
+      'at',
+      String(at),
+      'detail',
+      detail.slice(0, 300),
+    );
+  }
+
+  /** The newest `count` events, oldest first. */
+  async events(s: string, p: string, count = 200): Promise<ConnectionEvent[]> {
+    const raw = await this.redis.xrevrange(ATT_KEYS.events(s, p), '+', '-', 'COUNT', count);
+    return raw.reverse().map(([, fields]) => {
+      const f: Record<string, string> = {};
+      for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+      return {
+        at: new Date(Number(f.at)).toISOString(),
+        type: f.type as ConnectionEvent['type'],
+        detail: f.detail ?? '',
+      };
+    });
+  }
+
+  async setPreflight(s: string, p: string, summary: unknown): Promise<void> {
+    await this.redis.hset(ATT_KEYS.preflight(s), p, JSON.stringify(summary));
+  }
+
+  async preflight<T>(s: string, p: string): Promise<T | null> {
+    const j = await this.redis.hget(ATT_KEYS.preflight(s), p);
+    return j ? (JSON.parse(j) as T) : null;
+  }
+}

@@ -1,0 +1,262 @@
+// The attendance and quality report of a session: every invited point, the totals by
+// district and province, the incidents. Rendered as CSV (UTF-8 with BOM, for Excel) and
+// as a printable page in Vietnamese. All text is escaped; nothing from a user is markup.
+//
+// Keys: report:<s>   hash   json, csv, html, generatedAt
+import { stringify } from 'csv-stringify/sync';
+import type { Redis } from 'ioredis';
+import type { Alert, Headcount, HealthStatus, Report, ReportRow } from '../../contract/attendance';
+import { connectedMs, type Presence } from './ledger';
+import { rollup } from './rollup';
+
+export const reportKey = (s: string) => `report:${s}`;
+
+export interface ReportPoint {
+  id: string;
+  code: string;
+  name: string;
+  level: string;
+  district: string | null;
+  districtName: string;
+  expected: number;
+}
+
+export interface ReportInput {
+  session: { id: string; title: string; startedAt: string | null; endedAt: string | null };
+  points: ReportPoint[];
+  presence: Map<string, Presence>;
+  headcounts: Map<string, Headcount>;
+  checkins: Map<string, number>;
+  worst: Map<string, HealthStatus>;
+  alerts: Alert[];
+  now: Date;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function buildReport(i: ReportInput): Report {
+  const end = i.session.endedAt ? Date.parse(i.session.endedAt) : i.now.getTime();
+  const alertsBy = new Map<string, number>();
+  for (const a of i.alerts) alertsBy.set(a.pointId, (alertsBy.get(a.pointId) ?? 0) + 1);
+  const rows: ReportRow[] = i.points.map((p) => {
+    const pr = i.presence.get(p.id);
+    return {
+      pointId: p.id,
+      code: p.code,
+      name: p.name,
+      level: p.level,
+      district: p.districtName,
+      firstJoin: iso(pr?.firstJoin ?? null),
+      lastLeave: iso(pr?.since != null ? null : (pr?.lastLeave ?? null)),
+      connectedMinutes: pr ? Math.round(connectedMs(pr, end) / 6000) / 10 : 0,
+      disconnects: pr?.disconnects ?? 0,
+      headcount: i.headcounts.get(p.id)?.count ?? null,
+      expected: p.expected,
+      checkedIn: i.checkins.get(p.id) ?? 0,
+      worstStatus: i.worst.get(p.id) ?? 'offline',
+      alerts: alertsBy.get(p.id) ?? 0,
+    };
+  });
+  const totals = rollup(
+    i.points.map((p, k) => ({
+      district: p.district,
+      districtName: p.districtName,
+      connected: i.presence.get(p.id)?.firstJoin != null,
+      headcount: rows[k]!.headcount,
+      expected: p.expected,
+      checkedIn: rows[k]!.checkedIn,
+      status: rows[k]!.worstStatus,
+    })),
+  );
+  return {
+    sessionId: i.session.id,
+    title: i.session.title,
+    generatedAt: i.now.toISOString(),
+    startedAt: i.session.startedAt,
+    endedAt: i.session.endedAt,
+    rows,
+    province: totals.province,
+    districts: totals.districts,
+    incidents: i.alerts,
+  };
+}
+
+const STATUS_VI: Record<HealthStatus, string> = {
+  offline: 'Không kết nối',
+  connecting: 'Đang kết nối',
+  good: 'Tốt',
+  degraded: 'Giảm chất lượng',
+  poor: 'Kém',
+  lost: 'Mất kết nối',
+};
+const KIND_VI: Record<Alert['kind'], string> = {
+  quality: 'Chất lượng kém kéo dài',
+  'no-video': 'Mất hình',
+  'no-audio': 'Mất tiếng',
+  other: 'Sự cố khác',
+};
+
+/** A spreadsheet must never run a cell as a formula. */
+const cell = (v: unknown): string => {
+  const s = v === null || v === undefined ? '' : String(v);
+  return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+};
+
+const vnTime = (v: string | null) =>
+  v
+    ? new Intl.DateTimeFormat('vi-VN', {
+        timeZone: 'Asia/Ho_Chi_Minh',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+        day: '2-digit',
+        month: '2-digit',
+        year: 'numeric',
+      }).format(new Date(v))
+    : '';
+
+export function reportCsv(r: Report): string {
+  const header = [
+    'Mã điểm cầu',
+    'Tên điểm cầu',
+    'Cấp',
+    'Huyện/thị/thành',
+    'Vào lần đầu',
+    'Rời lần cuối',
+    'Số phút kết nối',
+    'Số lần mất kết nối',
+    'Số đại biểu báo cáo',
+    'Số đại biểu dự kiến',
+    'Số đại biểu điểm danh',
+    'Trạng thái xấu nhất',
+    'Số cảnh báo',
+  ];
+  const lines = r.rows.map((x) =>
+    [
+      x.code,
+      x.name,
+      x.level,
+      x.district,
+      vnTime(x.firstJoin),
+      vnTime(x.lastLeave),
+      x.connectedMinutes,
+      x.disconnects,
+      x.headcount ?? '',
+      x.expected,
+      x.checkedIn,
+      STATUS_VI[x.worstStatus],
+      x.alerts,
+    ].map(cell),
+  );
+  const totals = [...r.districts, r.province].map((d) =>
+    [
+      'TỔNG',
+      d.name,
+      '',
+      '',
+      '',
+      '',
+      '',
+      '',
+      d.delegates,
+      d.expected,
+      d.checkedIn,
+      `${d.connected}/${d.invited} điểm cầu kết nối`,
+      '',
+    ].map(cell),
+  );
+  return '\uFEFF' + stringify([header, ...lines, [], ...totals]);
+}
+
+const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export const esc = (v: unknown): string =>
+  (v === null || v === undefined ? '' : String(v)).replace(/[&<>"']/g, (c) => ESC[c]!);
+
+const fmt = (n: number) => new Intl.NumberFormat('vi-VN').format(n);
+
+export function reportHtml(r: Report): string {
+  const td = (v: unknown, cls = '') => `<td${cls ? ` class="${cls}"` : ''}>${esc(v)}</td>`;
+  const rows = r.rows
+    .map(
+      (x) =>
+        `<tr class="st-${esc(x.worstStatus)}">${td(x.code)}${td(x.name)}${td(x.district)}${td(vnTime(x.firstJoin))}${td(
+          vnTime(x.lastLeave),
+        )}${td(x.connectedMinutes, 'n')}${td(x.disconnects, 'n')}${td(x.headcount ?? '—', 'n')}${td(x.expected, 'n')}${td(
+          x.checkedIn,
+          'n',
+        )}${td(STATUS_VI[x.worstStatus])}${td(x.alerts, 'n')}</tr>`,
+    )
+    .join('\n');
+  const totals = [r.province, ...r.districts]
+    .map(
+      (d) =>
+        `<tr>${td(d.name)}${td(`${fmt(d.connected)}/${fmt(d.invited)}`, 'n')}${td(
+          `${fmt(d.delegates)}/${fmt(d.expected)}`,
+          'n',
+        )}${td(fmt(d.checkedIn), 'n')}</tr>`,
+    )
+    .join('\n');
+  const incidents = r.incidents.length
+    ? r.incidents
+        .map(
+          (a) =>
+            `<tr>${td(vnTime(a.raisedAt))}${td(a.pointName)}${td(
+              KIND_VI[a.kind] + (a.status ? ` (${STATUS_VI[a.status]})` : ''),
+            )}${td(a.note)}${td(a.assignee ?? '')}${td(a.clearedAt ? vnTime(a.clearedAt) : 'Chưa xử lý xong')}</tr>`,
+        )
+        .join('\n')
+    : '<tr><td colspan="6">Không có sự cố.</td></tr>';
+  return `<!doctype html>
+<html lang="vi">
+<head>
+<meta charset="utf-8">
+<title>Báo cáo điểm danh và chất lượng kết nối — ${esc(r.title)}</title>
+<link rel="stylesheet" href="/assets/attendance.css">
+</head>
+<body class="report">
+<h1>Báo cáo điểm danh và chất lượng kết nối</h1>
+<p class="sub">${esc(r.title)}</p>
+<p>Bắt đầu: ${esc(vnTime(r.startedAt))} · Kết thúc: ${esc(vnTime(r.endedAt))} · Lập lúc: ${esc(vnTime(r.generatedAt))}</p>
+<p class="big">${fmt(r.province.connected)}/${fmt(r.province.invited)} điểm cầu đã kết nối, ${fmt(
+    r.province.delegates,
+  )}/${fmt(r.province.expected)} đại biểu, ${fmt(r.province.checkedIn)} lượt điểm danh</p>
+<h2>Tổng hợp theo huyện</h2>
+<table><thead><tr><th>Đơn vị</th><th>Điểm cầu kết nối</th><th>Đại biểu (báo cáo/dự kiến)</th><th>Điểm danh</th></tr></thead>
+<tbody>
+${totals}
+</tbody></table>
+<h2>Sự cố</h2>
+<table><thead><tr><th>Lúc</th><th>Điểm cầu</th><th>Loại</th><th>Ghi chú</th><th>Người xử lý</th><th>Đã xử lý</th></tr></thead>
+<tbody>
+${incidents}
+</tbody></table>
+<h2>Chi tiết từng điểm cầu</h2>
+<table><thead><tr><th>Mã</th><th>Điểm cầu</th><th>Huyện</th><th>Vào lần đầu</th><th>Rời lần cuối</th><th>Phút kết nối</th><th>Mất kết nối</th><th>Đại biểu</th><th>Dự kiến</th><th>Điểm danh</th><th>Trạng thái xấu nhất</th><th>Cảnh báo</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>
+</body>
+</html>
+`;
+}
+
+export class ReportStore {
+  constructor(private readonly redis: Redis) {}
+
+  async save(r: Report): Promise<void> {
+    await this.redis.hset(reportKey(r.sessionId), {
+      json: JSON.stringify(r),
+      csv: reportCsv(r),
+      html: reportHtml(r),
+      generatedAt: r.generatedAt,
+    });
+  }
+
+  async get(s: string, format: 'json' | 'csv' | 'html'): Promise<string | null> {
+    return this.redis.hget(reportKey(s), format);
+  }
+
+  async generatedAt(s: string): Promise<string | null> {
+    return this.redis.hget(reportKey(s), 'generatedAt');
+  }
+}

@@ -1,0 +1,244 @@
+// REST for attendance, under /api/v1 (declared with the control plane's ApiBuilder, so
+// each route is zod-validated, role-checked and documented the same way):
+//   GET  /checkin/:token            public, rate-limited: what the phone shows + a ticket
+//   POST /checkin                   public, rate-limited: check a delegate in (once)
+//   GET  /rosters/:pointId          a point's roster
+//   PUT  /rosters/:pointId          replace it (JSON {entries} or CSV name,position)
+//   GET  /attendance/:sessionId     totals by district and province
+//   GET  /reports/:sessionId        is the report ready
+//   POST /reports/:sessionId        (re)generate it (a BullMQ job)
+//   GET  /reports/:sessionId/csv    download
+//   GET  /reports/:sessionId/html   printable page (Vietnamese)
+import { parse } from 'csv-parse/sync';
+import express, { Router } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { IdParamSchema, PointCodeSchema, type Role } from '../contract/api';
+import {
+  CheckinInfoSchema,
+  CheckinResultSchema,
+  CheckinSubmitSchema,
+  CheckinTokenSchema,
+  RollupSchema,
+  RosterEntrySchema,
+  RosterInputSchema,
+  ReportStatusSchema,
+} from '../contract/attendance';
+import { RedisRateLimitStore, sameOriginOnly, type Auth } from '../auth/auth';
+import type { AttendanceService } from '../domain/attendance/service';
+import { AppError, badRequest, notFound } from '../errors';
+import { ApiBuilder } from './api/route';
+
+export const ATTENDANCE_PREFIX = '/api/v1';
+/** Per address: a room of 100 delegates behind one NAT opens and sends the form. */
+export const CHECKIN_LIMIT = { windowMs: 60_000, limit: 600 };
+
+const READERS: Role[] = ['technician', 'host', 'admin'];
+const EDITORS: Role[] = ['host', 'admin'];
+const SessionParam = z.object({ sessionId: IdParamSchema.shape.id });
+
+export function buildAttendanceApi(service: AttendanceService, redis: Redis): ApiBuilder {
+  const api = new ApiBuilder(ATTENDANCE_PREFIX);
+  const limiter = rateLimit({
+    windowMs: CHECKIN_LIMIT.windowMs,
+    limit: CHECKIN_LIMIT.limit,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    store: new RedisRateLimitStore(redis, 'checkin'),
+    passOnStoreError: true,
+    handler: (_req, _res, next) =>
+      next(new AppError('rate_limited', 'too many check-ins from this address; wait a minute')),
+  });
+
+  api.route(
+    {
+      method: 'get',
+      path: '/checkin/:token',
+      summary: 'Open a check-in QR code: the session, the point, its roster and a ticket for the form',
+      tag: 'attendance',
+      roles: 'public',
+      params: z.object({ token: CheckinTokenSchema }),
+      parsers: [limiter],
+      success: { status: 200, description: 'the form to show', schema: CheckinInfoSchema },
+      errors: [401, 409, 410, 429],
+    },
+    ({ params, res }) => {
+      res.set('Cache-Control', 'no-store');
+      return service.checkinInfo(params.token);
+    },
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/checkin',
+      summary: 'Check a delegate in; counted once per session however often they scan',
+      tag: 'attendance',
+      roles: 'public',
+      body: CheckinSubmitSchema,
+      parsers: [limiter, express.json({ limit: '4kb' })],
+      success: { status: 200, description: 'checked in (or already was)', schema: CheckinResultSchema },
+      errors: [401, 409, 410, 429],
+    },
+    ({ body }) => service.checkinSubmit(body),
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/rosters/:pointId',
+      summary: "A point's roster of delegates",
+      tag: 'attendance',
+      roles: READERS,
+      params: z.object({ pointId: PointCodeSchema }),
+      success: { status: 200, description: 'the roster', schema: z.array(RosterEntrySchema) },
+    },
+    ({ params }) => service.rosters.list(params.pointId),
+  );
+
+  api.route(
+    {
+      method: 'put',
+      path: '/rosters/:pointId',
+      summary: "Replace a point's roster: JSON {entries:[{name,position}]} or CSV with columns name,position",
+      tag: 'attendance',
+      roles: EDITORS,
+      params: z.object({ pointId: PointCodeSchema }),
+      bodyDoc: {
+        'application/json': { schema: RosterInputSchema },
+        'text/csv': { schema: z.string().meta({ description: 'header name,position (or họ tên,chức vụ)' }) },
+      },
+      parsers: [express.json({ limit: '256kb' }), express.text({ type: ['text/csv', 'text/plain'], limit: '256kb' })],
+      success: { status: 200, description: 'the new roster', schema: z.array(RosterEntrySchema) },
+      errors: [404, 413],
+    },
+    async ({ params, req }) => {
+      if (!(await service.point(params.pointId))) throw notFound(`point ${params.pointId}`);
+      let input: unknown = req.body;
+      if (typeof req.body === 'string') input = { entries: rosterCsv(req.body) };
+      const parsed = RosterInputSchema.parse(input);
+      return service.rosters.replace(params.pointId, parsed.entries);
+    },
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/attendance/:sessionId',
+      summary: 'Attendance totals by district and province',
+      tag: 'attendance',
+      roles: READERS,
+      params: SessionParam,
+      success: {
+        status: 200,
+        description: 'totals',
+        schema: z.object({ province: RollupSchema, districts: z.array(RollupSchema) }),
+      },
+      errors: [404],
+    },
+    async ({ params }) => {
+      const t = await service.tiles(params.sessionId);
+      return { province: t.province, districts: t.districts };
+    },
+  );
+
+  const status = async (sessionId: string) => {
+    const generatedAt = await service.reports.generatedAt(sessionId);
+    const queued = await service.jobs.reportQueued(sessionId);
+    const base = `${ATTENDANCE_PREFIX}/reports/${sessionId}`;
+    return {
+      sessionId,
+      state: queued ? ('queued' as const) : generatedAt ? ('ready' as const) : ('none' as const),
+      generatedAt,
+      csvUrl: generatedAt ? `${base}/csv` : null,
+      htmlUrl: generatedAt ? `${base}/html` : null,
+    };
+  };
+
+  api.route(
+    {
+      method: 'get',
+      path: '/reports/:sessionId',
+      summary: 'Whether the attendance and quality report is ready, and where',
+      tag: 'reports',
+      roles: READERS,
+      params: SessionParam,
+      success: { status: 200, description: 'report status', schema: ReportStatusSchema },
+    },
+    ({ params }) => status(params.sessionId),
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/reports/:sessionId',
+      summary: 'Generate the report again (a job); poll GET for `ready`',
+      tag: 'reports',
+      roles: READERS,
+      params: SessionParam,
+      success: { status: 202, description: 'queued', schema: ReportStatusSchema },
+      errors: [404],
+    },
+    async ({ params }) => {
+      await service.requireSession(params.sessionId);
+      await service.jobs.queueReport(params.sessionId, 'requested');
+      return status(params.sessionId);
+    },
+  );
+
+  for (const format of ['csv', 'html'] as const) {
+    api.route(
+      {
+        method: 'get',
+        path: `/reports/:sessionId/${format}`,
+        summary: format === 'csv' ? 'The report as CSV (UTF-8)' : 'The report as a printable page in Vietnamese',
+        tag: 'reports',
+        roles: READERS,
+        params: SessionParam,
+        success: {
+          status: 200,
+          description: format,
+          schema: z.string(),
+          contentType: format === 'csv' ? 'text/csv' : 'text/html',
+        },
+        errors: [404],
+      },
+      async ({ params, req, res }) => {
+        const body = await service.reports.get(params.sessionId, format);
+        if (body === null) throw notFound('report (generate it first)');
+        const name = `bao-cao-diem-danh-${params.sessionId}.${format}`;
+        res
+          .status(200)
+          .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'text/html; charset=utf-8')
+          .set('Cache-Control', 'no-store')
+          .set(
+            'Content-Disposition',
+            `${format === 'csv' || req.query.download !== undefined ? 'attachment' : 'inline'}; filename="${name}"`,
+          )
+          .send(body);
+      },
+    );
+  }
+  return api;
+}
+
+/** name,position rows; a header row is recognised (English or Vietnamese) and skipped. */
+function rosterCsv(text: string): { name: string; position: string }[] {
+  let rows: string[][];
+  try {
+    rows = parse(text.replace(/^\uFEFF/, ''), { skip_empty_lines: true, relax_column_count: true, trim: true });
+  } catch (err) {
+    throw badRequest(`malformed CSV: ${(err as Error).message}`);
+  }
+  if (rows[0] && /^(name|họ tên|ho ten|họ và tên)$/i.test(rows[0][0] ?? '')) rows = rows.slice(1);
+  return rows.map((r) => ({ name: r[0] ?? '', position: r[1] ?? '' }));
+}
+
+/** Mount before finishApp(). */
+export function attendanceRouter(service: AttendanceService, redis: Redis, auth: Pick<Auth, 'attachUser'>): Router {
+  const api = buildAttendanceApi(service, redis);
+  const router = Router();
+  router.use(ATTENDANCE_PREFIX, sameOriginOnly(), auth.attachUser(), api.router);
+  return router;
+}
