@@ -1,3 +1,241 @@
-import { mountShell } from '../ui/shell';
+// The network desk's monitor (/monitor): every invited point of a session as a tile
+// coloured by status, totals by district and province, filters, a point's detail with
+// live charts, the alerts. A snapshot on (re)connect, then deltas about once a second.
+import { io, type Socket } from 'socket.io-client';
+import type {
+  MonitorDelta,
+  MonitorRequests,
+  MonitorSession,
+  MonitorSnapshot,
+  HealthSample,
+  Rollup,
+} from '../../../server/contract/attendance';
+import { loginView } from '../host/login';
+import { AlertList } from '../monitor/alerts';
+import { DetailPanel } from '../monitor/detail';
+import { TileGrid, type GridFilter } from '../monitor/grid';
+import { fmtNum, LEVEL_TEXT, STATUS_TEXT } from '../monitor/labels';
+import { requester, RequestError } from '../net/request';
+import { bi, plain, setBi } from '../ui/i18n';
+import { el, mountShell } from '../ui/shell';
 
-mountShell({ title: { vi: 'Giám sát kết nối', en: 'Connection monitor' } });
+const main = mountShell({ title: { vi: 'Giám sát kết nối', en: 'Connection monitor' } });
+document.head.append(el('link', { attrs: { rel: 'stylesheet', href: '/assets/attendance.css' } }));
+document.body.classList.add('monitor-page');
+
+const status = el('div', { className: 'status', attrs: { role: 'status', 'aria-live': 'polite' } });
+const loginBox = el('div', { className: 'hidden' });
+const sessionSelect = el('select', { attrs: { 'data-testid': 'session-select', 'aria-label': 'Phiên · Session' } });
+const totals = el('div', { className: 'totals', attrs: { 'data-testid': 'totals' } });
+const reportLinks = el('span', { className: 'report-links' });
+const worst = el('input', { attrs: { type: 'checkbox', 'data-testid': 'worst-first' } });
+const districtSel = el('select', { attrs: { 'aria-label': 'Huyện · District', 'data-testid': 'filter-district' } });
+const levelSel = el('select', { attrs: { 'aria-label': 'Cấp · Level', 'data-testid': 'filter-level' } });
+const statusSel = el('select', { attrs: { 'aria-label': 'Trạng thái · Status', 'data-testid': 'filter-status' } });
+const search = el('input', {
+  attrs: { type: 'search', placeholder: 'Tìm điểm cầu · Search', 'data-testid': 'filter-search' },
+});
+levelSel.append(el('option', { text: 'Mọi cấp · All levels', attrs: { value: '' } }));
+for (const [k, t] of Object.entries(LEVEL_TEXT)) levelSel.append(el('option', { text: plain(t), attrs: { value: k } }));
+statusSel.append(el('option', { text: 'Mọi trạng thái · All statuses', attrs: { value: '' } }));
+for (const [k, t] of Object.entries(STATUS_TEXT))
+  statusSel.append(el('option', { text: plain(t), attrs: { value: k } }));
+const worstLabel = el('label', { className: 'inline' }, worst);
+worstLabel.append(' Xấu nhất trước · Worst first');
+const toolbar = el(
+  'div',
+  { className: 'toolbar' },
+  sessionSelect,
+  districtSel,
+  levelSel,
+  statusSel,
+  search,
+  worstLabel,
+  reportLinks,
+);
+
+const socket: Socket = io('/monitor', { transports: ['websocket', 'polling'], reconnectionDelayMax: 5000 });
+const request = requester<MonitorRequests>(socket);
+let sessionId: string | undefined = new URLSearchParams(location.search).get('session') ?? undefined;
+let snapshotAt = '';
+
+const grid = new TileGrid((id) => void openDetail(id));
+const detail = new DetailPanel(() => grid.select(undefined));
+const alerts = new AlertList({
+  ack: (id) => act(() => request('alert:ack', { sessionId: sessionId!, alertId: id })),
+  assign: (id, to) => act(() => request('alert:assign', { sessionId: sessionId!, alertId: id, assignee: to })),
+  clear: (id) => act(() => request('alert:clear', { sessionId: sessionId!, alertId: id })),
+  open: (pointId) => void openDetail(pointId),
+});
+const board = el('div', { className: 'board' }, grid.node, el('div', { className: 'side' }, detail.node, alerts.node));
+const app = el('div', { className: 'monitor hidden' }, toolbar, totals, board);
+main.append(status, loginBox, app);
+
+function say(text: readonly [string, string], kind: 'info' | 'ok' | 'warn' | 'bad' = 'info') {
+  status.className = `status ${kind}`;
+  setBi(status, text);
+}
+
+async function act(fn: () => Promise<{ id: string } & Record<string, unknown>>): Promise<void> {
+  try {
+    const a = await fn();
+    alerts.upsert([a as never]);
+  } catch (err) {
+    say([`Không thực hiện được: ${(err as Error).message}`, `Failed: ${(err as Error).message}`], 'warn');
+  }
+}
+
+function showTotals(p: Rollup) {
+  const by = (s: string) => p.byStatus[s] ?? 0;
+  totals.replaceChildren(
+    el(
+      'div',
+      { className: 'big' },
+      el('strong', { text: `${fmtNum(p.connected)}/${fmtNum(p.invited)}`, attrs: { 'data-testid': 'total-points' } }),
+      bi(['điểm cầu kết nối', 'points connected']),
+    ),
+    el(
+      'div',
+      { className: 'big' },
+      el('strong', {
+        text: `${fmtNum(p.delegates)}/${fmtNum(p.expected)}`,
+        attrs: { 'data-testid': 'total-delegates' },
+      }),
+      bi(['đại biểu', 'delegates']),
+    ),
+    el('div', { className: 'big' }, el('strong', { text: fmtNum(p.checkedIn) }), bi(['điểm danh', 'checked in'])),
+    el(
+      'div',
+      { className: 'chips' },
+      ...(['good', 'degraded', 'poor', 'lost', 'connecting', 'offline'] as const).map((s) =>
+        el('span', { className: `chip st-${s}`, text: `${plain(STATUS_TEXT[s])}: ${by(s)}` }),
+      ),
+    ),
+  );
+}
+
+function filters(): GridFilter {
+  return {
+    district: districtSel.value,
+    level: levelSel.value,
+    status: statusSel.value,
+    q: search.value,
+    worstFirst: worst.checked,
+  };
+}
+for (const c of [districtSel, levelSel, statusSel, worst])
+  c.addEventListener('change', () => grid.applyFilter(filters()));
+search.addEventListener('input', () => grid.applyFilter(filters()));
+
+function applySnapshot(s: MonitorSnapshot) {
+  snapshotAt = s.serverTime;
+  const keep = districtSel.value;
+  districtSel.replaceChildren(el('option', { text: 'Mọi huyện · All districts', attrs: { value: '' } }));
+  for (const d of s.districts) districtSel.append(el('option', { text: d.name, attrs: { value: d.code } }));
+  districtSel.value = keep;
+  grid.setAll(s.points, s.districts);
+  grid.applyFilter(filters());
+  alerts.set(s.alerts.slice().reverse());
+  showTotals(s.province);
+  showReportLinks(s.session);
+}
+
+function showReportLinks(s: MonitorSession) {
+  reportLinks.replaceChildren();
+  if (s.state !== 'ended') return;
+  const base = `/api/v1/reports/${encodeURIComponent(s.id)}`;
+  const csv = el('a', { text: 'Báo cáo CSV · CSV report', attrs: { href: `${base}/csv` } });
+  const html = el('a', {
+    text: 'Bản in · Printable',
+    attrs: { href: `${base}/html`, target: '_blank', rel: 'noopener' },
+  });
+  reportLinks.append(csv, ' · ', html);
+}
+
+async function watch(id: string) {
+  sessionId = id;
+  history.replaceState(null, '', `?session=${encodeURIComponent(id)}`);
+  detail.hide();
+  applySnapshot(await request('monitor:watch', { sessionId: id }));
+}
+
+async function openDetail(pointId: string) {
+  if (!sessionId) return;
+  grid.select(pointId);
+  try {
+    detail.show(await request('monitor:detail', { sessionId, pointId }));
+  } catch (err) {
+    say([`Không mở được: ${(err as Error).message}`, `Could not open: ${(err as Error).message}`], 'warn');
+  }
+}
+
+socket.on('delta', (d: MonitorDelta) => {
+  if (d.sessionId !== sessionId || d.at < snapshotAt) return;
+  grid.update(d.points);
+  grid.setRollups(d.districts);
+  showTotals(d.province);
+  if (d.alerts.length) alerts.upsert(d.alerts);
+  if (detail.pointId) {
+    const t = d.points.find((p) => p.id === detail.pointId);
+    if (t) detail.tile(t);
+  }
+  if (d.session) showReportLinks(d.session);
+});
+socket.on('sample', (e: { sessionId: string; pointId: string; sample: HealthSample }) => {
+  if (e.sessionId === sessionId && e.pointId === detail.pointId) detail.sample(e.sample);
+});
+
+socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
+  if (err.data?.code === 'unauthenticated' || err.data?.code === 'forbidden') {
+    socket.disconnect();
+    app.classList.add('hidden');
+    if (err.data.code === 'forbidden') {
+      say(['Tài khoản này không được xem trang giám sát.', 'This account may not use the monitor.'], 'bad');
+    } else {
+      status.className = 'status hidden';
+    }
+    loginBox.replaceChildren(
+      loginView(() => {
+        loginBox.classList.add('hidden');
+        socket.connect();
+      }),
+    );
+    loginBox.classList.remove('hidden');
+  } else {
+    say(['Mất kết nối máy chủ, đang thử lại…', 'Lost the server, retrying…'], 'warn');
+  }
+});
+socket.on('disconnect', (reason) => {
+  if (reason !== 'io client disconnect')
+    say(['Mất kết nối máy chủ, đang thử lại…', 'Lost the server, retrying…'], 'warn');
+});
+socket.on('connect', () => {
+  void (async () => {
+    try {
+      const sessions = await request('monitor:sessions', {});
+      sessionSelect.replaceChildren(
+        ...sessions.map((s) =>
+          el('option', {
+            text: `${s.title} — ${new Date(s.scheduledStart).toLocaleString('vi-VN')} (${s.state})`,
+            attrs: { value: s.id },
+          }),
+        ),
+      );
+      if (sessions.length === 0) {
+        say(['Chưa có hội nghị nào.', 'No briefing yet.'], 'info');
+        return;
+      }
+      const id = sessionId && sessions.some((s) => s.id === sessionId) ? sessionId : sessions[0]!.id;
+      sessionSelect.value = id;
+      app.classList.remove('hidden');
+      await watch(id);
+      say(['Đang theo dõi trực tiếp', 'Watching live'], 'ok');
+    } catch (err) {
+      if (err instanceof RequestError) say([`Lỗi: ${err.message}`, `Error: ${err.message}`], 'bad');
+    }
+  })();
+});
+sessionSelect.addEventListener('change', () => void watch(sessionSelect.value).catch(() => undefined));
+
+// For the end-to-end tests and a technician's console.
+(window as unknown as { monitor: unknown }).monitor = { socket, grid, sessionId: () => sessionId };

@@ -1,9 +1,17 @@
-// Attendance and health on the point page: headcount, delegates' check-in QR code,
-// problem reports and the 2-second statistics. (Filled by the attendance work; the
-// page calls this once with what it has.)
+// Attendance and health on the point page: the 2-second statistics, the headcount, the
+// delegates' check-in QR code and the "mất hình" / "mất tiếng" buttons.
+//
+// Statistics are real time: a report that cannot be sent is dropped (the next one is two
+// seconds away). Headcounts and problem reports are kept in an outbox (in localStorage,
+// so a reload keeps them) and sent again until the server says they are stored.
+import QRCode from 'qrcode';
 import type { Socket } from 'socket.io-client';
+import type { CheckinQr, HealthReport, PointAttendanceRequests } from '../../../server/contract/attendance';
 import type { BroadcastView } from '../../../server/contract/broadcast';
+import { requester, RequestError } from '../net/request';
 import type { BroadcastReceiver } from '../rtc/receiver';
+import { bi, setBi, type Text } from '../ui/i18n';
+import { el } from '../ui/shell';
 
 export interface PointExtrasContext {
   socket: Socket;
@@ -12,6 +20,358 @@ export interface PointExtrasContext {
   view: () => BroadcastView | undefined;
 }
 
+const REPORT_EVERY_MS = 2000;
+const RETRYABLE = new Set(['unavailable', 'timeout', 'disconnected', 'rate_limited', 'internal']);
+
+type Stat = Record<string, unknown>;
+const n = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+interface Totals {
+  at: number;
+  bytes: number;
+  packets: number;
+  lost: number;
+  frames: number;
+  dropped: number;
+  freezes: number;
+  freezeS: number;
+  concealed: number;
+  samples: number;
+}
+
+/** Reads the consumers' inbound-rtp stats and the selected candidate pair. */
+async function readStats(receiver: BroadcastReceiver) {
+  const t: Totals = {
+    at: performance.now(),
+    bytes: 0,
+    packets: 0,
+    lost: 0,
+    frames: 0,
+    dropped: 0,
+    freezes: 0,
+    freezeS: 0,
+    concealed: 0,
+    samples: 0,
+  };
+  let jitter: number | undefined;
+  let width: number | undefined;
+  let height: number | undefined;
+  let video = false;
+  const consumers = receiver.consumers();
+  for (const c of consumers) {
+    const report = await c.getStats().catch(() => undefined);
+    if (!report) continue;
+    report.forEach((s: Stat) => {
+      // mediasoup-client's receive-side probator is not media (shared/notes/browser-e2e.md).
+      if (s.type !== 'inbound-rtp' || s.mid === 'probator') return;
+      t.bytes += n(s.bytesReceived) ?? 0;
+      t.packets += n(s.packetsReceived) ?? 0;
+      t.lost += Math.max(0, n(s.packetsLost) ?? 0);
+      const j = n(s.jitter);
+      if (j !== undefined) jitter = Math.max(jitter ?? 0, j * 1000);
+      if (s.kind === 'video') {
+        video = true;
+        t.frames += n(s.framesDecoded) ?? 0;
+        t.dropped += n(s.framesDropped) ?? 0;
+        t.freezes += n(s.freezeCount) ?? 0;
+        t.freezeS += n(s.totalFreezesDuration) ?? 0;
+        width = Math.max(width ?? 0, n(s.frameWidth) ?? 0);
+        height = Math.max(height ?? 0, n(s.frameHeight) ?? 0);
+      } else if (s.kind === 'audio') {
+        t.concealed += n(s.concealedSamples) ?? 0;
+        t.samples += n(s.totalSamplesReceived) ?? 0;
+      }
+    });
+  }
+  let rttMs: number | null = null;
+  let protocol: 'udp' | 'tcp' | null = null;
+  const transport = receiver.transport;
+  if (transport && !transport.closed) {
+    const stats = await transport.getStats().catch(() => undefined);
+    if (stats) {
+      const all = [...stats.values()] as Stat[];
+      const ts = all.find((s) => s.type === 'transport' && s.selectedCandidatePairId);
+      const pair =
+        all.find((s) => s.id === ts?.selectedCandidatePairId) ??
+        all.find((s) => s.type === 'candidate-pair' && s.state === 'succeeded' && s.nominated);
+      if (pair) {
+        const rtt = n(pair.currentRoundTripTime);
+        rttMs = rtt !== undefined ? Math.round(rtt * 1000) : null;
+        const local = all.find((s) => s.id === pair.localCandidateId);
+        protocol = local?.protocol === 'tcp' ? 'tcp' : 'udp';
+      }
+    }
+  }
+  return {
+    totals: t,
+    jitter,
+    width,
+    height,
+    video,
+    consumers: consumers.length,
+    rttMs,
+    protocol,
+    state: transport && !transport.closed ? (transport.connectionState as HealthReport['transportState']) : null,
+  };
+}
+
+const clamp = (v: number, max: number) => Math.max(0, Math.min(max, v));
+
 export function startPointExtras(ctx: PointExtrasContext): void {
-  ctx.container.classList.add('hidden');
+  const { socket, container, receiver } = ctx;
+  const request = requester<PointAttendanceRequests>(socket, 8000);
+  const storeKey = `briefing:outbox:${location.pathname}`;
+  document.head.append(el('link', { attrs: { rel: 'stylesheet', href: '/assets/attendance.css' } }));
+
+  // ----- layout -----
+  const healthLine = el('p', { className: 'health-line muted', attrs: { 'data-testid': 'health-status' } });
+  const hcInput = el('input', {
+    attrs: { type: 'number', min: '0', max: '100000', inputmode: 'numeric', 'data-testid': 'headcount-input' },
+  });
+  const hcBy = el('input', { attrs: { type: 'text', maxlength: '80', 'aria-label': 'Người báo cáo · Reported by' } });
+  const hcBtn = el('button', { className: 'primary', attrs: { 'data-testid': 'headcount-send' } });
+  setBi(hcBtn, ['Báo cáo số đại biểu', 'Report headcount']);
+  const hcNow = el('p', { className: 'muted', attrs: { 'data-testid': 'headcount-now' } });
+  const hcLabel = el('label', {}, bi(['Số đại biểu có mặt', 'Delegates present']), hcInput);
+  const byLabel = el('label', {}, bi(['Người báo cáo (không bắt buộc)', 'Reported by (optional)']), hcBy);
+  const headcountBox = el(
+    'form',
+    { className: 'headcount' },
+    bi(['Số đại biểu', 'Headcount'], 'h3'),
+    hcLabel,
+    byLabel,
+    hcBtn,
+    hcNow,
+  );
+
+  const qrBtn = el('button', { attrs: { type: 'button', 'data-testid': 'qr-toggle' } });
+  setBi(qrBtn, ['Hiện mã QR điểm danh', 'Show the check-in QR code']);
+  const qrImg = el('img', { className: 'qr', attrs: { alt: 'QR', 'data-testid': 'qr-image' } });
+  const qrInfo = el('p', { className: 'muted' });
+  const qrPanel = el(
+    'div',
+    { className: 'qr-panel hidden' },
+    bi(['Đại biểu quét mã để điểm danh', 'Delegates scan to check in'], 'p'),
+    qrImg,
+    qrInfo,
+  );
+  const qrBox = el('div', { className: 'checkin-qr' }, qrBtn, qrPanel);
+
+  const noVideo = el('button', { className: 'warn', attrs: { type: 'button', 'data-testid': 'problem-no-video' } });
+  setBi(noVideo, ['Mất hình', 'No picture']);
+  const noAudio = el('button', { className: 'warn', attrs: { type: 'button', 'data-testid': 'problem-no-audio' } });
+  setBi(noAudio, ['Mất tiếng', 'No sound']);
+  const problemOut = el('p', { className: 'muted', attrs: { role: 'status' } });
+  const problemBox = el(
+    'div',
+    { className: 'problems' },
+    bi(['Báo sự cố cho kỹ thuật trung tâm', 'Tell the central desk'], 'h3'),
+    el('div', { className: 'row' }, noVideo, noAudio),
+    problemOut,
+  );
+  const outboxLine = el('p', { className: 'warn-text hidden', attrs: { 'data-testid': 'outbox' } });
+  container.replaceChildren(
+    el('div', { className: 'extras-grid' }, headcountBox, qrBox, problemBox),
+    healthLine,
+    outboxLine,
+  );
+
+  // ----- outbox: stored writes the page waits for -----
+  type Item =
+    | { event: 'headcount:report'; payload: { count: number; by?: string } }
+    | { event: 'problem:report'; payload: { kind: 'no-video' | 'no-audio' | 'other'; note?: string } };
+  let outbox: Item[] = [];
+  try {
+    outbox = JSON.parse(localStorage.getItem(storeKey) ?? '[]') as Item[];
+  } catch {
+    outbox = [];
+  }
+  const save = () => {
+    try {
+      localStorage.setItem(storeKey, JSON.stringify(outbox));
+    } catch {
+      // private mode: the queue lives in memory only
+    }
+    outboxLine.classList.toggle('hidden', outbox.length === 0);
+    setBi(outboxLine, [
+      `${outbox.length} báo cáo chưa gửi được, đang thử lại…`,
+      `${outbox.length} report(s) not sent yet, retrying…`,
+    ]);
+  };
+  let flushing = false;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  const flush = async () => {
+    if (flushing) return;
+    flushing = true;
+    clearTimeout(retryTimer);
+    try {
+      while (outbox.length > 0) {
+        const item = outbox[0]!;
+        try {
+          if (item.event === 'headcount:report') {
+            const hc = await request('headcount:report', item.payload);
+            showHeadcount(hc.count, hc.at);
+          } else {
+            await request('problem:report', item.payload);
+            setBi(problemOut, [
+              'Đã báo cho kỹ thuật trung tâm. Xin chờ hỗ trợ.',
+              'The central desk has been told. Help is on the way.',
+            ]);
+          }
+          outbox.shift();
+          save();
+        } catch (err) {
+          const code = err instanceof RequestError ? err.code : 'internal';
+          if (RETRYABLE.has(code)) {
+            retryTimer = setTimeout(() => void flush(), 3000);
+            return;
+          }
+          outbox.shift(); // refused for good (e.g. the session is over): say so, move on
+          save();
+          problemOut.textContent = `${(err as Error).message}`;
+        }
+      }
+    } finally {
+      flushing = false;
+    }
+  };
+  const enqueue = (item: Item) => {
+    // A newer headcount replaces one not sent yet.
+    if (item.event === 'headcount:report') outbox = outbox.filter((i) => i.event !== 'headcount:report');
+    outbox.push(item);
+    save();
+    void flush();
+  };
+  save();
+
+  function showHeadcount(count: number, at: string) {
+    setBi(hcNow, [
+      `Đã báo cáo: ${count} đại biểu lúc ${new Date(at).toLocaleTimeString('vi-VN')}`,
+      `Reported: ${count} delegates at ${new Date(at).toLocaleTimeString('en-GB')}`,
+    ]);
+  }
+
+  headcountBox.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const count = Number(hcInput.value);
+    if (!Number.isInteger(count) || count < 0 || count > 100_000) {
+      setBi(hcNow, ['Hãy nhập một số nguyên từ 0.', 'Enter a whole number from 0.']);
+      return;
+    }
+    const by = hcBy.value.trim();
+    enqueue({ event: 'headcount:report', payload: by ? { count, by } : { count } });
+    setBi(hcNow, ['Đang gửi…', 'Sending…']);
+  });
+  const problem = (kind: 'no-video' | 'no-audio', text: Text) => () => {
+    enqueue({ event: 'problem:report', payload: { kind } });
+    setBi(problemOut, text);
+  };
+  noVideo.addEventListener('click', problem('no-video', ['Đang báo mất hình…', 'Reporting no picture…']));
+  noAudio.addEventListener('click', problem('no-audio', ['Đang báo mất tiếng…', 'Reporting no sound…']));
+
+  // ----- check-in QR, rotating -----
+  let qrTimer: ReturnType<typeof setTimeout> | undefined;
+  let qrShown = false;
+  const showQr = async () => {
+    clearTimeout(qrTimer);
+    if (!qrShown) return;
+    try {
+      const qr: CheckinQr = await request('checkin:qr', {});
+      const svg = await QRCode.toString(qr.url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+      // An image, never markup in the page: the SVG comes from the library, as data.
+      qrImg.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
+      qrImg.dataset.url = qr.url;
+      setBi(qrInfo, [`Đã điểm danh: ${qr.checkedIn} đại biểu`, `Checked in: ${qr.checkedIn} delegates`]);
+      qrTimer = setTimeout(() => void showQr(), Math.max(1000, Date.parse(qr.rotateAt) - Date.now() + 300));
+    } catch (err) {
+      const code = err instanceof RequestError ? err.code : 'internal';
+      qrImg.removeAttribute('src');
+      setBi(
+        qrInfo,
+        code === 'not_open'
+          ? [
+              'Điểm danh mở từ khi vào phòng chờ đến khi kết thúc.',
+              'Check-in opens with the lobby and closes at the end.',
+            ]
+          : ['Chưa lấy được mã, đang thử lại…', 'Could not get a code, retrying…'],
+      );
+      qrTimer = setTimeout(() => void showQr(), 5000);
+    }
+  };
+  qrBtn.addEventListener('click', () => {
+    qrShown = !qrShown;
+    qrPanel.classList.toggle('hidden', !qrShown);
+    setBi(qrBtn, qrShown ? ['Ẩn mã QR', 'Hide the QR code'] : ['Hiện mã QR điểm danh', 'Show the check-in QR code']);
+    void showQr();
+  });
+
+  // ----- statistics every 2 s -----
+  let prev: Totals | undefined;
+  let lastAckMs: number | null = null;
+  let reporting = false;
+  const STATUS_TEXT: Record<string, Text> = {
+    good: ['Kết nối tốt', 'Connection good'],
+    degraded: ['Kết nối giảm chất lượng', 'Connection degraded'],
+    poor: ['Kết nối kém', 'Connection poor'],
+    lost: ['Mất kết nối', 'Connection lost'],
+    connecting: ['Đang kết nối', 'Connecting'],
+    offline: ['Ngoài giờ hội nghị', 'Outside the briefing'],
+  };
+  const tick = async () => {
+    const v = ctx.view();
+    const active = !!v && (v.state === 'lobby' || v.state === 'live');
+    container.classList.toggle('hidden', !active);
+    if (!active || !socket.connected || reporting) return;
+    reporting = true;
+    try {
+      const s = await readStats(receiver);
+      const t = s.totals;
+      const dt = prev ? (t.at - prev.at) / 1000 : 0;
+      const d = (k: keyof Totals) => (prev ? Math.max(0, t[k] - prev[k]) : 0);
+      const packets = d('packets') + d('lost');
+      const report: HealthReport = {
+        transportState: s.state,
+        protocol: s.protocol,
+        rttMs: s.rttMs,
+        signalRttMs: lastAckMs,
+        lossPct: prev && packets > 0 ? clamp((d('lost') / packets) * 100, 100) : null,
+        jitterMs: s.jitter !== undefined ? clamp(Math.round(s.jitter), 60_000) : null,
+        bitrateKbps: prev && dt > 0 ? clamp(Math.round((d('bytes') * 8) / dt / 1000), 1_000_000) : null,
+        consumers: Math.min(50, s.consumers),
+        framesDecoded: s.video && prev ? Math.min(10_000, d('frames')) : null,
+        framesDropped: s.video && prev ? Math.min(10_000, d('dropped')) : null,
+        freezeCount: s.video && prev ? Math.min(1000, d('freezes')) : null,
+        freezeMs: s.video && prev ? clamp(Math.round(d('freezeS') * 1000), 600_000) : null,
+        width: s.width ?? null,
+        height: s.height ?? null,
+        audioConcealedPct:
+          prev && d('samples') > 0 ? clamp((d('concealed') / (d('samples') + d('concealed'))) * 100, 100) : null,
+      };
+      prev = t;
+      const sent = performance.now();
+      const { status } = await request('health:report', report);
+      lastAckMs = Math.round(performance.now() - sent);
+      healthLine.className = `health-line st-${status}`;
+      setBi(healthLine, STATUS_TEXT[status] ?? [status, status]);
+    } catch {
+      // Real-time numbers: the next report follows in two seconds.
+    } finally {
+      reporting = false;
+    }
+  };
+  setInterval(() => void tick(), REPORT_EVERY_MS);
+
+  socket.on('connect', () => {
+    void flush();
+    void request('attendance:mine', {})
+      .then((m) => {
+        if (m.headcount) {
+          showHeadcount(m.headcount.count, m.headcount.at);
+          if (!hcInput.value) hcInput.value = String(m.headcount.count);
+        }
+      })
+      .catch(() => undefined);
+    if (qrShown) void showQr();
+  });
+  if (socket.connected) void flush();
 }

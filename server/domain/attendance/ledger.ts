@@ -347,8 +347,31 @@ export class AttendanceLedger {
     await this.redis.hset(ATT_KEYS.preflight(s), p, JSON.stringify(summary));
   }
 
-  async preflight<T>(s: string, p: string): Promise<T | null> {
-    const j = await this.redis.hget(ATT_KEYS.preflight(s), p);
-    return j ? (JSON.parse(j) as T) : null;
+  /**
+   * The point's pre-flight result: recorded here by recordPreflight(), else the one the
+   * broadcast's `/point` namespace keeps (`preflight:<s>`, server/realtime/live-state.ts).
+   */
+  async preflight(
+    s: string,
+    p: string,
+  ): Promise<{
+    at: string;
+    result: 'pass' | 'warn' | 'fail';
+    transport: string;
+    rttMs: number | null;
+    downlinkKbps: number | null;
+    reasons: string[];
+  } | null> {
+    const j = (await this.redis.hget(ATT_KEYS.preflight(s), p)) ?? (await this.redis.hget(`preflight:${s}`, p));
+    if (!j) return null;
+    const r = JSON.parse(j) as Record<string, unknown>;
+    return {
+      at: String(r.at ?? ''),
+      result: r.result as 'pass' | 'warn' | 'fail',
+      transport: String(r.transport ?? ''),
+      rttMs: typeof r.rttMs === 'number' ? r.rttMs : null,
+      downlinkKbps: typeof r.downlinkKbps === 'number' ? r.downlinkKbps : null,
+      reasons: Array.isArray(r.reasons) ? r.reasons.map(String) : [],
+    };
   }
 }

@@ -759,7 +759,7 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
       this.ledger.headcount(sessionId, pointId),
       this.health.history(sessionId, pointId),
       this.ledger.events(sessionId, pointId),
-      this.ledger.preflight<PointDetail['preflight']>(sessionId, pointId),
+      this.ledger.preflight(sessionId, pointId),
       this.alerts.list(sessionId),
     ]);
     const point = await this.#o.points.get(pointId);

@@ -1,0 +1,199 @@
+// The wall of tiles: every invited point, grouped by district (or worst first), coloured
+// by status. Built once from the snapshot; a delta touches only the tiles it carries
+// (class and three text nodes), so 420 tiles updating every second stay cheap. Filters
+// toggle visibility; worst-first re-orders at most every two seconds.
+import type { PointTile, Rollup } from '../../../server/contract/attendance';
+import { plain } from '../ui/i18n';
+import { el } from '../ui/shell';
+import { fmtNum, STATUS_TEXT } from './labels';
+
+export interface GridFilter {
+  district: string;
+  level: string;
+  status: string;
+  q: string;
+  worstFirst: boolean;
+}
+
+const SEVERITY: Record<string, number> = { lost: 5, poor: 4, degraded: 3, connecting: 2, offline: 1, good: 0 };
+const PROVINCE_GROUP = '_province';
+
+export const searchKey = (s: string) =>
+  s
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/đ/g, 'd')
+    .replace(/Đ/g, 'D')
+    .toLowerCase();
+
+interface TileView {
+  tile: PointTile;
+  node: HTMLElement;
+  hc: HTMLElement;
+  q: HTMLElement;
+  key: string;
+}
+
+interface GroupView {
+  node: HTMLElement;
+  count: HTMLElement;
+  body: HTMLElement;
+}
+
+export class TileGrid {
+  readonly node = el('div', { className: 'grid', attrs: { 'data-testid': 'tile-grid' } });
+  readonly #grouped = el('div', { className: 'groups' });
+  readonly #flat = el('div', { className: 'tiles flat hidden' });
+  readonly #views = new Map<string, TileView>();
+  readonly #groups = new Map<string, GroupView>();
+  #filter: GridFilter = { district: '', level: '', status: '', q: '', worstFirst: false };
+  #resortTimer: ReturnType<typeof setTimeout> | undefined;
+  selected: string | undefined;
+
+  constructor(private readonly onSelect: (id: string) => void) {
+    this.node.append(this.#grouped, this.#flat);
+    this.node.addEventListener('click', (e) => {
+      const t = (e.target as HTMLElement).closest<HTMLElement>('.tile');
+      if (t?.dataset.id) this.onSelect(t.dataset.id);
+    });
+  }
+
+  /** From a snapshot: builds everything once. */
+  setAll(tiles: PointTile[], districts: Rollup[]): void {
+    this.#views.clear();
+    this.#groups.clear();
+    this.#grouped.replaceChildren();
+    this.#flat.replaceChildren();
+    for (const d of districts) this.#group(d.code, d.name);
+    for (const t of tiles) {
+      const hc = el('span', { className: 'hc' });
+      const q = el('span', { className: 'q' });
+      const node = el(
+        'div',
+        { className: 'tile', attrs: { 'data-id': t.id, 'data-testid': `tile-${t.id}`, tabindex: '0', role: 'button' } },
+        el('span', { className: 'name', text: t.name }),
+        el('span', { className: 'nums' }, hc, q),
+      );
+      const view: TileView = { tile: t, node, hc, q, key: searchKey(`${t.id} ${t.name}`) };
+      this.#views.set(t.id, view);
+      this.#paint(view);
+      this.#group(t.district ?? PROVINCE_GROUP, t.districtName).body.append(node);
+    }
+    this.setRollups(districts);
+    this.applyFilter(this.#filter);
+  }
+
+  #group(code: string, name: string): GroupView {
+    let g = this.#groups.get(code);
+    if (!g) {
+      const count = el('span', { className: 'group-count' });
+      const body = el('div', { className: 'tiles' });
+      const node = el(
+        'section',
+        { className: 'group', attrs: { 'data-district': code } },
+        el('h3', {}, el('span', { text: name }), count),
+        body,
+      );
+      g = { node, count, body };
+      this.#groups.set(code, g);
+      this.#grouped.append(node);
+    }
+    return g;
+  }
+
+  #paint(v: TileView): void {
+    const t = v.tile;
+    v.node.className = `tile st-${t.status}${t.openAlerts > 0 ? ' alerting' : ''}${
+      this.selected === t.id ? ' selected' : ''
+    }`;
+    v.node.dataset.status = t.status;
+    v.hc.textContent = `${t.headcount ?? '–'}/${t.expected}`;
+    v.q.textContent = t.quality === null ? '' : `${t.quality}`;
+    v.node.title = `${t.name}\n${plain(STATUS_TEXT[t.status])}${
+      t.rttMs !== null ? `\nRTT ${Math.round(t.rttMs)} ms` : ''
+    }${t.lossPct !== null ? ` · loss ${t.lossPct.toFixed(1)} %` : ''}${
+      t.bitrateKbps !== null ? ` · ${t.bitrateKbps} kbit/s` : ''
+    }\nĐiểm danh · checked in: ${t.checkedIn}`;
+  }
+
+  /** A delta: only these tiles change. */
+  update(tiles: PointTile[]): void {
+    let reorder = false;
+    for (const t of tiles) {
+      const v = this.#views.get(t.id);
+      if (!v) continue;
+      if (v.tile.status !== t.status || v.tile.quality !== t.quality) reorder = true;
+      v.tile = t;
+      this.#paint(v);
+      this.#visible(v);
+    }
+    if (reorder && this.#filter.worstFirst && !this.#resortTimer) {
+      this.#resortTimer = setTimeout(() => {
+        this.#resortTimer = undefined;
+        this.#sortFlat();
+      }, 2000);
+    }
+  }
+
+  setRollups(districts: Rollup[]): void {
+    for (const d of districts) {
+      const g = this.#groups.get(d.code);
+      if (!g) continue;
+      g.count.textContent = ` ${d.connected}/${d.invited} · ${fmtNum(d.delegates)}/${fmtNum(d.expected)}`;
+    }
+  }
+
+  select(id: string | undefined): void {
+    const before = this.selected;
+    this.selected = id;
+    for (const x of [before, id]) {
+      const v = x ? this.#views.get(x) : undefined;
+      if (v) this.#paint(v);
+    }
+  }
+
+  tile(id: string): PointTile | undefined {
+    return this.#views.get(id)?.tile;
+  }
+
+  #matches(t: PointTile, key: string): boolean {
+    const f = this.#filter;
+    return (
+      (!f.district || (t.district ?? PROVINCE_GROUP) === f.district) &&
+      (!f.level || t.level === f.level) &&
+      (!f.status || t.status === f.status) &&
+      (!f.q || key.includes(searchKey(f.q.trim())))
+    );
+  }
+
+  #visible(v: TileView): void {
+    v.node.classList.toggle('hidden', !this.#matches(v.tile, v.key));
+  }
+
+  applyFilter(f: GridFilter): void {
+    const modeChanged = f.worstFirst !== this.#filter.worstFirst;
+    this.#filter = { ...f };
+    for (const v of this.#views.values()) this.#visible(v);
+    for (const [code, g] of this.#groups) {
+      g.node.classList.toggle('hidden', !!f.district && f.district !== code);
+    }
+    if (modeChanged || f.worstFirst) {
+      this.#grouped.classList.toggle('hidden', f.worstFirst);
+      this.#flat.classList.toggle('hidden', !f.worstFirst);
+      if (f.worstFirst) this.#sortFlat();
+      else
+        for (const v of this.#views.values()) this.#groups.get(v.tile.district ?? PROVINCE_GROUP)?.body.append(v.node);
+    }
+  }
+
+  #sortFlat(): void {
+    const sorted = [...this.#views.values()].sort(
+      (a, b) =>
+        (SEVERITY[b.tile.status] ?? 0) - (SEVERITY[a.tile.status] ?? 0) ||
+        (a.tile.quality ?? 101) - (b.tile.quality ?? 101) ||
+        a.tile.name.localeCompare(b.tile.name, 'vi'),
+    );
+    // append() moves existing nodes; nothing is rebuilt.
+    this.#flat.append(...sorted.map((v) => v.node));
+  }
+}
