@@ -1,0 +1,77 @@
+// The monitor page in Chromium: a point's tile turns good when its page plays, lost when
+// the page is closed, and good again when it comes back; the totals follow.
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser';
+import { ADMIN_ENV, prepareBriefing, TEST_ADMIN, type PreparedBriefing } from '../helpers/briefing';
+import { startTestOrchestrator, type TestOrchestrator } from '../helpers/orchestrator';
+import { startTestRedis, type TestRedis } from '../helpers/redis';
+
+jest.setTimeout(120_000);
+
+describe('monitor page (Chromium)', () => {
+  let r: TestRedis;
+  let o: TestOrchestrator;
+  let browser: Browser;
+  let briefing: PreparedBriefing;
+  let pointIds: string[];
+
+  beforeAll(async () => {
+    r = await startTestRedis();
+    o = await startTestOrchestrator(r.url, ADMIN_ENV);
+    browser = await launchChromium();
+    const all = await o.orchestrator.control.points.all();
+    pointIds = all
+      .filter((p) => p.level === 'commune')
+      .slice(0, 2)
+      .map((p) => p.id);
+    briefing = await prepareBriefing(o.baseUrl, pointIds);
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await o?.stop();
+    await r?.cleanup();
+  });
+
+  const tileStatus = (monitor: Page, id: string, status: string) =>
+    monitor.waitForSelector(`[data-testid="tile-${id}"][data-status="${status}"]`, { timeout: 30_000 });
+
+  test('a point turns from good to lost when its page is closed, and back', async () => {
+    const monitor = await (await browser.newContext()).newPage();
+    const errors: string[] = [];
+    monitor.on('pageerror', (e) => errors.push(e.message));
+    await monitor.goto(`${o.baseUrl}/monitor`);
+    // Not logged in: the login form, then the wall.
+    await monitor.fill('[data-testid="login-username"]', TEST_ADMIN.username);
+    await monitor.fill('[data-testid="login-password"]', TEST_ADMIN.password);
+    await monitor.press('[data-testid="login-password"]', 'Enter');
+    const [a, b] = pointIds as [string, string];
+    await tileStatus(monitor, a, 'offline');
+    await tileStatus(monitor, b, 'offline');
+    expect(await monitor.textContent('[data-testid="total-points"]')).toBe('0/2');
+
+    const link = briefing.links.find((l) => l.pointId === a)!;
+    const pointContext = await browser.newContext();
+    let point = await pointContext.newPage();
+    await point.goto(link.url);
+    await tileStatus(monitor, a, 'good');
+    expect(await monitor.textContent('[data-testid="total-points"]')).toBe('1/2');
+    expect(await monitor.getAttribute(`[data-testid="tile-${b}"]`, 'data-status')).toBe('offline');
+
+    // The point's detail shows its status and its connection events.
+    await monitor.click(`[data-testid="tile-${a}"]`);
+    await monitor.waitForSelector('[data-testid="detail-status"][data-status="good"]');
+    expect(await monitor.textContent('[data-testid="detail-events"]')).toContain('join');
+
+    await point.close();
+    await tileStatus(monitor, a, 'lost');
+    await monitor.waitForSelector('[data-testid="detail-status"][data-status="lost"]');
+    await monitor.waitForFunction(() => document.querySelector('[data-testid="total-points"]')?.textContent === '0/2');
+
+    point = await pointContext.newPage();
+    await point.goto(link.url);
+    await tileStatus(monitor, a, 'good');
+    await monitor.waitForFunction(() => document.querySelector('[data-testid="total-points"]')?.textContent === '1/2');
+    expect(errors).toEqual([]);
+    await pointContext.close();
+  });
+});
