@@ -344,7 +344,7 @@ export function mountLiveConsole(container: HTMLElement, sessionId: string, agen
 
   void listDevices().catch(() => undefined);
 
-  const handle = { socket, receiver, view: () => view, open: openDevices };
+  const handle = { socket, receiver, sender: () => sender, view: () => view, open: openDevices };
   (window as unknown as { briefingHost: unknown }).briefingHost = handle;
   return {
     socket,
