@@ -153,4 +153,15 @@ describe('live broadcast in Chromium (real WebRTC)', () => {
     expect(resumed.frames).toBeGreaterThan(0);
     expect(errors).toEqual([]);
   }, 60_000);
+
+  test('before the lobby opens a point sees the title, the time and a countdown', async () => {
+    const early = await prepareBriefing(o.baseUrl, [POINTS[0]!], { startInMinutes: 120 });
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(early.links[0]!.url);
+    await page.waitForSelector('.session-title:has-text("quán triệt")');
+    await page.waitForSelector('[data-testid=countdown]:has-text("Mở phòng chờ sau")');
+    expect(await page.textContent('[data-testid=countdown] .clock')).toMatch(/^0?59:\d\d$|^1:00:00$/);
+    expect(await page.textContent('header h1')).toContain('Huyện ủy Cẩm Xuyên');
+    await page.close();
+  });
 });

@@ -48,17 +48,25 @@ export interface PreparedBriefing {
   links: { pointId: string; name: string; token: string; url: string }[];
 }
 
-/** A session with the given points invited, already in its lobby. */
-export async function prepareBriefing(baseUrl: string, pointIds: string[]): Promise<PreparedBriefing> {
+/**
+ * A session with the given points invited, in its lobby (or, with `startInMinutes` over
+ * 60, scheduled with its lobby still ahead).
+ */
+export async function prepareBriefing(
+  baseUrl: string,
+  pointIds: string[],
+  opts: { startInMinutes?: number } = {},
+): Promise<PreparedBriefing> {
   const cookie = await login(baseUrl);
   const now = Date.now();
+  const startIn = opts.startInMinutes ?? 30;
   const created = await request(baseUrl)
     .post('/api/v1/sessions')
     .set('Cookie', cookie)
     .send({
       title: 'Hội nghị trực tuyến quán triệt các nghị quyết của Tỉnh ủy',
-      scheduledStart: new Date(now + 30 * 60_000).toISOString(),
-      plannedEnd: new Date(now + 3 * 3600_000).toISOString(),
+      scheduledStart: new Date(now + startIn * 60_000).toISOString(),
+      plannedEnd: new Date(now + (startIn + 150) * 60_000).toISOString(),
       agenda: REFERENCE_AGENDA,
       invite: { mode: 'points', pointIds },
     });
@@ -69,14 +77,18 @@ export async function prepareBriefing(baseUrl: string, pointIds: string[]): Prom
   if (scheduled.status !== 200)
     throw new Error(`schedule failed: ${scheduled.status} ${JSON.stringify(scheduled.body)}`);
   // The lobby opens 60 minutes before the start, i.e. already: its job may beat us to it.
+  if (startIn > 60) return { sessionId, cookie, links: await links(baseUrl, cookie, sessionId) };
   const opened = await request(baseUrl).post(`/api/v1/sessions/${sessionId}/open-lobby`).set('Cookie', cookie);
   if (opened.status !== 200 && !(opened.status === 409 && opened.body.errors?.state === 'lobby')) {
     throw new Error(`open-lobby failed: ${opened.status} ${JSON.stringify(opened.body)}`);
   }
+  return { sessionId, cookie, links: await links(baseUrl, cookie, sessionId) };
+}
+
+async function links(baseUrl: string, cookie: string, sessionId: string): Promise<PreparedBriefing['links']> {
   const res = await request(baseUrl).get(`/api/v1/sessions/${sessionId}/links?limit=500`).set('Cookie', cookie);
   if (res.status !== 200) throw new Error(`links failed: ${res.status} ${JSON.stringify(res.body)}`);
-  const items = (res.body.items ?? res.body) as { pointId: string; name: string; token: string; url: string }[];
-  return { sessionId, cookie, links: items };
+  return res.body.items as PreparedBriefing['links'];
 }
 
 /** A socket.io client for a namespace, connected (or rejected with the server's code). */

@@ -3,6 +3,7 @@
 // live the hall full-screen with the agenda caption; raise hand, the floor, modes for
 // weak links. Reconnects by itself (socket and ICE) without a reload.
 import { io, type Socket } from 'socket.io-client';
+import type { JoinInfo } from '../../../server/contract/api';
 import type { BroadcastView, PointRequests, ViewerMode } from '../../../server/contract/broadcast';
 import { requester, RequestError } from '../net/request';
 import { BroadcastReceiver, type ReceivedTrack } from '../rtc/receiver';
@@ -136,7 +137,55 @@ function attachTracks(): void {
   stage.classList.toggle('with-floor', bySource('floor-camera').length > 0);
 }
 
+// Before the lobby opens the socket is refused with not_open: show the session from the
+// public join info with a countdown, and connect by itself when the lobby opens.
+let lobbyTimer: ReturnType<typeof setTimeout> | undefined;
+async function showBeforeLobby(): Promise<void> {
+  const res = await fetch(`/api/v1/join/${encodeURIComponent(token)}`, { cache: 'no-store' });
+  if (!res.ok) return;
+  const info = (await res.json()) as JoinInfo;
+  render({
+    sessionId: info.session.id,
+    title: info.session.title,
+    state: info.session.state,
+    scheduledStart: info.session.scheduledStart,
+    lobbyOpensAt: info.session.lobbyOpensAt,
+    plannedEnd: info.session.plannedEnd,
+    caption: null,
+    paused: { video: false, audio: false },
+    slidesOn: false,
+    floor: null,
+    producers: [],
+  });
+  status(
+    [
+      'Hội nghị chưa mở phòng chờ. Trang sẽ tự kết nối khi đến giờ.',
+      'The lobby is not open yet. This page connects by itself when it opens.',
+    ],
+    'info',
+  );
+  clearTimeout(lobbyTimer);
+  // A little after the opening, spread so hundreds of points do not knock at once.
+  const wait = Math.max(5_000, Date.parse(info.session.lobbyOpensAt) - Date.now() + Math.random() * 10_000);
+  lobbyTimer = setTimeout(() => socket.connect(), Math.min(wait, 2 ** 31 - 1));
+}
+
+// The point's name in the header, whatever the session's state.
+void fetch(`/api/v1/join/${encodeURIComponent(token)}`, { cache: 'no-store' })
+  .then(async (res) => {
+    if (!res.ok) return;
+    const info = (await res.json()) as JoinInfo;
+    document.querySelector('header h1')!.textContent = `Điểm cầu: ${info.point.name}`;
+    document.title = `${info.point.name} · ${info.session.title}`;
+  })
+  .catch(() => undefined);
+
 socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
+  if (err.data?.code === 'not_open') {
+    socket.disconnect();
+    void showBeforeLobby().catch(() => undefined);
+    return;
+  }
   const refusal = err.data?.code ? REFUSALS[err.data.code] : undefined;
   if (refusal) {
     socket.disconnect();

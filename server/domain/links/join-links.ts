@@ -101,7 +101,10 @@ export class JoinLinks {
     return (await this.#verify(token)).claims;
   }
 
-  async #verify(token: string): Promise<{ claims: VerifiedToken; session: Session }> {
+  async #verify(
+    token: string,
+    opts: { beforeOpen?: boolean } = {},
+  ): Promise<{ claims: VerifiedToken; session: Session }> {
     const { sessionId, pointId, nonce } = this.#decode(token);
     const [session, raw] = await Promise.all([
       this.o.sessions.get(sessionId),
@@ -120,7 +123,7 @@ export class JoinLinks {
     const now = this.#now().getTime();
     const window = linkWindow(session);
     const opened = session.state === 'lobby' || session.state === 'live' || session.state === 'ended';
-    if (!opened && (session.state === 'draft' || now < window.from.getTime())) {
+    if (!opts.beforeOpen && !opened && (session.state === 'draft' || now < window.from.getTime())) {
       throw new AppError('not_open', 'the briefing is not open yet', {
         details: { opensAt: session.lobbyOpensAt, scheduledStart: session.scheduledStart },
       });
@@ -130,9 +133,13 @@ export class JoinLinks {
     return { claims: { sessionId, pointId }, session };
   }
 
-  /** What the join page shows: its session and its point. */
+  /**
+   * What the join page shows: its session and its point. Answers before the lobby opens
+   * too, so the page can show the title, the time and a countdown; the media and the
+   * point's socket open only from the lobby (verifyJoinToken).
+   */
   async joinInfo(token: string): Promise<JoinInfo> {
-    const { claims, session } = await this.#verify(token);
+    const { claims, session } = await this.#verify(token, { beforeOpen: true });
     const p = await this.o.points.get(claims.pointId);
     if (!p) throw new AppError('token_revoked', 'this point was removed from the registry');
     return {
