@@ -11,6 +11,7 @@ import type { WorkerPool } from '../sfu/worker-pool';
 import type { Config } from './config';
 import type { ControlPlane } from './control-plane';
 import { apiRouter } from './http/api';
+import type { ApiBuilder } from './http/api/route';
 import { healthRouter, redisCheck, workersCheck } from './http/health';
 import { createMetrics } from './http/metrics';
 import { errorHandler, notFoundHandler } from './http/problem';
@@ -28,6 +29,8 @@ export interface App {
   express: express.Express;
   http: http.Server;
   io: SocketServer;
+  /** Route declarations of other modules, added to /api/openapi.json. */
+  openApiExtras: ApiBuilder[];
 }
 
 export const ROOT_DIR = path.resolve(__dirname, '..');
@@ -72,10 +75,11 @@ export function createApp(deps: AppDeps): App {
   app.use(healthRouter([redisCheck(deps.redis), workersCheck(deps.pool)]));
   app.use(metrics.router);
   app.use(pagesRouter(path.join(ROOT_DIR, 'client', 'pages'), path.join(ROOT_DIR, 'build', 'client')));
-  app.use(apiRouter(deps.control));
+  const openApiExtras: ApiBuilder[] = [];
+  app.use(apiRouter(deps.control, () => openApiExtras));
 
   // Domain routes are mounted by the orchestrator before finish() adds the fallbacks.
-  return { express: app, http: server, io };
+  return { express: app, http: server, io, openApiExtras };
 }
 
 /** Adds the 404 and error handlers last, after every route is mounted. */

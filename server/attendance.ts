@@ -16,6 +16,7 @@ import type { Config } from './config';
 import type { ControlPlane } from './control-plane';
 import { AttendanceService } from './domain/attendance/service';
 import { attendanceRouter } from './http/attendance-routes';
+import type { ApiBuilder } from './http/api/route';
 import { attachMonitorNamespace } from './realtime/monitor-namespace';
 import { useAttendance } from './realtime/point-features';
 
@@ -32,6 +33,8 @@ export interface AttendanceModuleOptions {
 export class AttendanceModule {
   readonly service: AttendanceService;
   readonly router: Router;
+  /** Its routes' declarations, for the OpenAPI document. */
+  readonly api: ApiBuilder;
   readonly #monitor: { close: () => void };
   #closing: Promise<void> | undefined;
 
@@ -48,7 +51,7 @@ export class AttendanceModule {
     });
     this.service.start();
     useAttendance(o.io, this.service);
-    this.router = attendanceRouter(this.service, o.redis, o.control.auth);
+    ({ router: this.router, api: this.api } = attendanceRouter(this.service, o.redis, o.control.auth));
     this.#monitor = attachMonitorNamespace({
       io: o.io,
       service: this.service,

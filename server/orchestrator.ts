@@ -12,6 +12,7 @@ import { ControlPlane } from './control-plane';
 import { AttendanceModule } from './attendance';
 import { connectRedis, waitForRedis } from './redis/connect';
 import { attachRealtime, type Realtime } from './realtime';
+import { sfuStatsSource } from './realtime/sfu-stats';
 
 export class Orchestrator {
   #stopping: Promise<void> | undefined;
@@ -60,7 +61,21 @@ export class Orchestrator {
         publicUrl: () => orchestrator.publicUrl,
       });
       app.express.use(attendance.router);
-      realtime = attachRealtime({ io: app.io, control, pool, redis, logger });
+      app.openApiExtras.push(attendance.api);
+      const ledger = attendance.service.ledger;
+      realtime = attachRealtime({
+        io: app.io,
+        control,
+        pool,
+        redis,
+        logger,
+        delegatesReported: async (sessionId) => {
+          let n = 0;
+          for (const h of (await ledger.headcounts(sessionId)).values()) n += h.count;
+          return n;
+        },
+      });
+      attendance.service.setSfuStatsSource(sfuStatsSource(realtime.broadcasts));
       finishApp(app, logger);
       const orchestrator = new Orchestrator(config, logger, redis, pool, app, control, attendance, realtime);
       control.useBaseUrl(() => orchestrator.publicUrl);

@@ -236,9 +236,13 @@ function rosterCsv(text: string): { name: string; position: string }[] {
 }
 
 /** Mount before finishApp(). */
-export function attendanceRouter(service: AttendanceService, redis: Redis, auth: Pick<Auth, 'attachUser'>): Router {
+export function attendanceRouter(
+  service: AttendanceService,
+  redis: Redis,
+  auth: Pick<Auth, 'attachUser'>,
+): { router: Router; api: ApiBuilder } {
   const api = buildAttendanceApi(service, redis);
   const router = Router();
   router.use(ATTENDANCE_PREFIX, sameOriginOnly(), auth.attachUser(), api.router);
-  return router;
+  return { router, api };
 }

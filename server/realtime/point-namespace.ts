@@ -10,7 +10,7 @@ import type { ControlPlane } from '../control-plane';
 import { AppError } from '../errors';
 import type { LiveBroadcasts } from './live-broadcasts';
 import type { LiveStateStore } from './live-state';
-import { attachPointFeatures, type PointIdentity } from './point-features';
+import { attachPointFeatures, recordPreflight, type PointIdentity } from './point-features';
 import { bindRequests, type Handlers } from './requests';
 import { handshakeError } from './socket-errors';
 
@@ -119,6 +119,8 @@ export function setupPointNamespace(ns: Namespace, deps: PointNamespaceDeps): vo
           },
           'preflight:report': async (report) => {
             await deps.store.savePreflight(sessionId, pointId, report);
+            // Also into the point's connection events, shown on the monitor.
+            await recordPreflight(socket, { sessionId, pointId }, report);
             return {};
           },
         };

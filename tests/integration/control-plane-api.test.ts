@@ -468,12 +468,19 @@ describe('control plane API', () => {
       const early = await newSession();
       await as('host').post(`/sessions/${early.id}/schedule`);
       const l = (await as('host').get(`/sessions/${early.id}/links/HT-VQ`)).body as JoinLink;
-      const notOpen = await join(l.token);
-      expect([notOpen.status, notOpen.body.code]).toEqual([409, 'not_open']);
-      expect(notOpen.body.errors.opensAt).toBe(early.lobbyOpensAt);
+      // The page may show its session (title, time, countdown) before the lobby…
+      const info = await join(l.token);
+      expect([info.status, info.body.session.state]).toEqual([200, 'scheduled']);
+      // …but the token does not admit the point yet.
+      const c0 = o.orchestrator.control;
+      await expect(c0.links.verifyJoinToken(l.token)).rejects.toMatchObject({
+        code: 'not_open',
+        details: { opensAt: early.lobbyOpensAt },
+      });
 
       // The host may open the lobby early: the link works from then.
       await as('host').post(`/sessions/${early.id}/open-lobby`);
+      await expect(c0.links.verifyJoinToken(l.token)).resolves.toMatchObject({ pointId: 'HT-VQ' });
       expect((await join(l.token)).status).toBe(200);
       await as('host').post(`/sessions/${early.id}/start`);
       await as('host').post(`/sessions/${early.id}/end`);

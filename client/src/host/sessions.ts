@@ -157,6 +157,7 @@ export function sessionsView(role: Role): HTMLElement {
             : []),
           ...(canEdit ? [button(['Đường dẫn tham dự', 'Join links'], () => showLinks(s, linksBox))] : []),
         ),
+        ...(s.state === 'ended' ? [reportLinks(s.id)] : []),
         st.node,
         liveBox,
       ),
@@ -409,5 +410,17 @@ export function sessionsView(role: Role): HTMLElement {
     status.node,
     detail,
     list,
+  );
+}
+
+/** The attendance and quality report of an ended session (written by a job at its end). */
+function reportLinks(sessionId: string): HTMLElement {
+  const base = `/api/v1/reports/${encodeURIComponent(sessionId)}`;
+  return el(
+    'p',
+    { attrs: { 'data-testid': 'report-links' } },
+    el('a', { text: 'Báo cáo điểm danh (CSV) · Attendance report (CSV)', attrs: { href: `${base}/csv` } }),
+    ' · ',
+    el('a', { text: 'Bản in · Printable', attrs: { href: `${base}/html`, target: '_blank', rel: 'noopener' } }),
   );
 }

@@ -19,8 +19,8 @@ export function buildApi(control: ControlPlane): ApiBuilder {
   return api;
 }
 
-export function openApiDocument(api: ApiBuilder) {
-  return new OpenApiGeneratorV3(api.registry.definitions).generateDocument({
+export function openApiDocument(apis: ApiBuilder[]) {
+  return new OpenApiGeneratorV3(apis.flatMap((a) => a.registry.definitions)).generateDocument({
     openapi: '3.0.3',
     info: {
       title: 'Briefing orchestrator control plane',
@@ -33,13 +33,17 @@ export function openApiDocument(api: ApiBuilder) {
   });
 }
 
-/** Mount before finishApp(): the API under /api/v1 and its OpenAPI document. */
-export function apiRouter(control: ControlPlane): Router {
+/**
+ * Mount before finishApp(): the API under /api/v1 and its OpenAPI document, which also
+ * describes the routes other modules declare with their own ApiBuilder (`extraApis`,
+ * read when the document is first asked for).
+ */
+export function apiRouter(control: ControlPlane, extraApis: () => ApiBuilder[] = () => []): Router {
   const api = buildApi(control);
   let doc: ReturnType<typeof openApiDocument> | undefined;
   const router = Router();
   router.get('/api/openapi.json', (_req, res) => {
-    doc ??= openApiDocument(api);
+    doc ??= openApiDocument([api, ...extraApis()]);
     res.json(doc);
   });
   router.use(API_PREFIX, sameOriginOnly(), control.auth.attachUser(), api.router);
