@@ -44,7 +44,15 @@ export function pagesRouter(pagesDir: string, bundleDir: string): Router {
       }
       next();
     },
-    express.static(bundleDir, { maxAge: 0, index: false }),
+    express.static(bundleDir, {
+      index: false,
+      // Shared chunks are named by content hash (esbuild): cache them for good. Entry
+      // bundles keep their names and are revalidated by ETag.
+      setHeaders: (res, file) => {
+        const hashed = /[\\/]chunk-[A-Z0-9]+\.js(\.map)?$/.test(file);
+        res.set('Cache-Control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    }),
   );
   return router;
 }

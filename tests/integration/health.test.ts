@@ -68,6 +68,19 @@ describe('health, readiness and metrics', () => {
     expect(res.body.code).toBe('not_found');
   });
 
+  test('bundles are gzipped; content-hashed chunks are cached for good, entries revalidated', async () => {
+    const page = await request(o.baseUrl).get('/join/abcdefghijklmnopqrstuvwxyz');
+    expect(page.status).toBe(200);
+    const entry = await request(o.baseUrl).get('/bundle/join.js').set('Accept-Encoding', 'gzip');
+    expect(entry.status).toBe(200);
+    expect(entry.headers['content-encoding']).toBe('gzip');
+    expect(entry.headers['cache-control']).toBe('no-cache');
+    const chunk = /from"\.\/(chunk-[A-Z0-9]+\.js)"/.exec(entry.text)?.[1];
+    expect(chunk).toBeDefined();
+    const c = await request(o.baseUrl).get(`/bundle/${chunk}`).set('Accept-Encoding', 'gzip');
+    expect(c.headers['cache-control']).toMatch(/immutable/);
+  });
+
   test('pages are served with a strict CSP', async () => {
     const res = await request(o.baseUrl).get('/host');
     expect(res.status).toBe(200);
