@@ -84,6 +84,15 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     return this.#slots;
   }
 
+  /**
+   * Where plain (unencrypted, comedia) RTP ingests listen by default: the pool's own listen
+   * address when it names one interface, else loopback, so a wildcard never exposes them.
+   */
+  get ingestListenIp(): string {
+    const ip = this.#opts.listenIp;
+    return ip === '0.0.0.0' || ip === '::' ? '127.0.0.1' : ip;
+  }
+
   get closed(): boolean {
     return this.#closed;
   }
@@ -149,7 +158,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     }
     worker.on('died', (error) => this.#onDied(slot, worker, error));
     this.#log.info(
-      { worker: slot.index, pid: worker.pid, udpPort: slot.udpPort, tcpPort: slot.tcpPort },
+      { worker: slot.index, workerPid: worker.pid, udpPort: slot.udpPort, tcpPort: slot.tcpPort },
       'mediasoup worker started',
     );
   }
@@ -158,7 +167,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     if (slot.worker !== worker) return;
     slot.deaths += 1;
     slot.webRtcServer = undefined;
-    this.#log.error({ worker: slot.index, pid: worker.pid, err: error }, 'mediasoup worker died; replacing it');
+    this.#log.error({ worker: slot.index, workerPid: worker.pid, err: error }, 'mediasoup worker died; replacing it');
     this.emit('workerDied', slot, error);
     this.#scheduleRespawn(slot, this.#opts.respawnDelayMs);
   }
@@ -174,7 +183,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
             slot.worker?.close();
             return;
           }
-          this.#log.info({ worker: slot.index, pid: slot.worker?.pid }, 'mediasoup worker replaced');
+          this.#log.info({ worker: slot.index, workerPid: slot.worker?.pid }, 'mediasoup worker replaced');
           this.emit('workerReplaced', slot);
         },
         (err: unknown) => {

@@ -126,7 +126,7 @@ export class EmbeddedRedis {
       });
     });
     await ready;
-    log?.info({ port: this.port, dir: this.dir, pid: child.pid }, 'embedded redis-server started');
+    log?.info({ port: this.port, dir: this.dir, redisPid: child.pid }, 'embedded redis-server started');
   }
 
   /** Graceful stop: redis-server flushes the AOF on SIGTERM. Idempotent. */

@@ -52,10 +52,7 @@ describe('the main process (npm start)', () => {
       const res = await fetch(`${url}/readyz`);
       expect(res.status).toBe(200);
       expect(fs.readdirSync(path.join(dir, 'redis')).some((f) => f.startsWith('appendonly'))).toBe(true);
-      const redisPid = Number(
-        /"component":"embedded-redis".*?"pid":(\d+)/.exec(m.out())?.[1] ??
-          /"pid":(\d+)[^\n]*embedded redis-server started/.exec(m.out())?.[1],
-      );
+      const redisPid = Number(/"redisPid":(\d+)/.exec(m.out())?.[1]);
       expect(redisPid).toBeGreaterThan(0);
 
       m.child.kill('SIGTERM');

@@ -40,12 +40,12 @@ const hallVideo = el('video', {
 });
 hallVideo.muted = true;
 const slidesVideo = el('video', {
-  className: 'slides',
+  className: 'slides hidden',
   attrs: { autoplay: '', playsinline: '', 'data-testid': 'slides-video' },
 });
 slidesVideo.muted = true;
 const floorVideo = el('video', {
-  className: 'floor',
+  className: 'floor hidden',
   attrs: { autoplay: '', playsinline: '', 'data-testid': 'floor-video' },
 });
 floorVideo.muted = true;
@@ -123,10 +123,10 @@ const receiver = new BroadcastReceiver(socket, {
 function attachTracks(): void {
   const bySource = (src: string) => [...tracks.values()].filter((t) => t.source === src).map((t) => t.track);
   const setStream = (video: HTMLVideoElement, list: MediaStreamTrack[]) => {
+    video.classList.toggle('hidden', list.length === 0);
     const current = (video.srcObject as MediaStream | null)?.getTracks() ?? [];
     if (current.length === list.length && current.every((t, i) => t === list[i])) return;
     video.srcObject = list.length ? new MediaStream(list) : null;
-    video.classList.toggle('hidden', list.length === 0);
   };
   setStream(hallVideo, bySource('host-camera'));
   setStream(slidesVideo, view?.slidesOn ? bySource('host-screen') : []);
