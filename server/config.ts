@@ -69,6 +69,16 @@ const EnvSchema = z
     ALERT_AFTER_MS: wholeNumber().min(1000).max(3_600_000).default(30_000),
     CHECKIN_ROTATE_SECONDS: wholeNumber().min(5).max(3600).default(30),
     CHECKIN_GRACE_SECONDS: wholeNumber().min(0).max(600).default(10),
+    // Scale-out (issue 8): `all` is the single-process default; see server/cluster/.
+    NODE_ROLE: z.enum(['all', 'control', 'origin', 'edge']).default('all'),
+    NODE_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, dot, dash or underscore')
+      .optional(),
+    NODE_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+    NODE_REGION: z.string().min(1).max(100).optional(),
+    CLUSTER_HEARTBEAT_MS: wholeNumber().min(200).max(60_000).default(2000),
+    CLUSTER_NODE_TTL_MS: wholeNumber().min(600).max(300_000).default(6000),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && env.APP_SECRET === DEV_APP_SECRET) {
@@ -121,6 +131,23 @@ export interface Config {
   sessions: { overrunAfterMs: number };
   health: HealthConfig;
   checkin: { rotateSeconds: number; graceSeconds: number };
+  cluster: ClusterConfig;
+}
+
+/** This process's place in a multi-node deployment (server/cluster/). */
+export interface ClusterConfig {
+  /** all: everything in one process (default); control: API, sockets, jobs, no points'
+   * media; origin: receives the host; edge: serves points from the origin's stream. */
+  role: 'all' | 'control' | 'origin' | 'edge';
+  /** Unique within the cluster; default `<hostname>-<port>`. */
+  nodeId: string;
+  /** Where points and other nodes reach this node; default PUBLIC_URL, else the listening address. */
+  publicUrl: string | undefined;
+  /** Points of this district (or region) go to this edge first. */
+  region: string | undefined;
+  heartbeatMs: number;
+  /** A node whose heartbeat is older than this is dead. */
+  ttlMs: number;
 }
 
 /** Thresholds of the point health status (see server/domain/health/status.ts). */
@@ -187,5 +214,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       alertAfterMs: e.ALERT_AFTER_MS,
     },
     checkin: { rotateSeconds: e.CHECKIN_ROTATE_SECONDS, graceSeconds: e.CHECKIN_GRACE_SECONDS },
+    cluster: {
+      role: e.NODE_ROLE,
+      nodeId:
+        e.NODE_ID ??
+        `${os
+          .hostname()
+          .replace(/[^A-Za-z0-9_.-]/g, '-')
+          .slice(0, 50)}-${e.PORT}`,
+      publicUrl: (e.NODE_PUBLIC_URL ?? e.PUBLIC_URL)?.replace(/\/+$/, ''),
+      region: e.NODE_REGION,
+      heartbeatMs: e.CLUSTER_HEARTBEAT_MS,
+      ttlMs: Math.max(e.CLUSTER_NODE_TTL_MS, e.CLUSTER_HEARTBEAT_MS * 2),
+    },
   };
 }

@@ -12,6 +12,7 @@ import { ControlPlane } from './control-plane';
 import { AttendanceModule } from './attendance';
 import { connectRedis, waitForRedis } from './redis/connect';
 import { attachRealtime, type Realtime } from './realtime';
+import { attachCluster, type Cluster, type RoomHooks } from './cluster';
 import { sfuStatsSource } from './realtime/sfu-stats';
 
 export class Orchestrator {
@@ -29,6 +30,8 @@ export class Orchestrator {
     readonly attendance: AttendanceModule,
     /** The live broadcast's namespaces and rooms (server/realtime). */
     readonly realtime: Realtime,
+    /** Scale-out: set when NODE_ROLE is not `all` (server/cluster). */
+    readonly cluster: Cluster | undefined,
   ) {}
 
   /** Connects to Redis, starts the mediasoup workers and builds the app (not listening yet). */
@@ -39,6 +42,8 @@ export class Orchestrator {
     let control: ControlPlane | undefined;
     let attendance: AttendanceModule | undefined;
     let realtime: Realtime | undefined;
+    let cluster: Cluster | undefined;
+    const roomHooks: RoomHooks = {};
     try {
       await waitForRedis(redis, redisUrl);
       pool = await WorkerPool.create({
@@ -74,13 +79,30 @@ export class Orchestrator {
           for (const h of (await ledger.headcounts(sessionId)).values()) n += h.count;
           return n;
         },
+        roomHooks,
       });
       attendance.service.setSfuStatsSource(sfuStatsSource(realtime.broadcasts));
+      if (config.cluster.role !== 'all') {
+        cluster = await attachCluster({
+          config,
+          logger,
+          redis,
+          redisUrl,
+          io: app.io,
+          express: app.express,
+          control,
+          broadcasts: realtime.broadcasts,
+          pool,
+          roomHooks,
+          publicUrl: () => orchestrator.publicUrl,
+        });
+      }
       finishApp(app, logger);
-      const orchestrator = new Orchestrator(config, logger, redis, pool, app, control, attendance, realtime);
+      const orchestrator = new Orchestrator(config, logger, redis, pool, app, control, attendance, realtime, cluster);
       control.useBaseUrl(() => orchestrator.publicUrl);
       return orchestrator;
     } catch (err) {
+      await cluster?.close();
       await realtime?.close();
       await attendance?.close();
       await control?.close();
@@ -98,6 +120,7 @@ export class Orchestrator {
         resolve();
       });
     });
+    await this.cluster?.start();
     return this.app.http.address() as AddressInfo;
   }
 
@@ -123,6 +146,7 @@ export class Orchestrator {
       this.app.http.closeAllConnections();
       await httpClosed;
       log.info('shutting down: closing broadcast rooms');
+      await this.cluster?.close();
       await this.realtime.close();
       log.info('shutting down: closing job worker and queue');
       await this.attendance.close();

@@ -400,6 +400,17 @@ export class BroadcastRoom extends EventEmitter<BroadcastRoomEvents> {
     return [...this.#producers.values()].map((p) => this.#producerInfo(p));
   }
 
+  /**
+   * A producer made on the origin router by someone else: an edge node's PipeTransport
+   * from the origin node (sfu/remote-pipe.ts). It fans out and is consumed like the host's.
+   */
+  async adoptProducer(producer: ms.Producer, source: MediaSource, peerId: string): Promise<void> {
+    this.#assertOpen();
+    const origin = this.#origin;
+    if (!origin) throw new SfuError('unavailable', 'the origin is being rebuilt; retry');
+    await this.#registerProducer(producer, source, peerId, origin.worker);
+  }
+
   #checkMayProduce(peer: Peer, source: MediaSource): void {
     if (peer.closed) throw new SfuError('not_found', `peer ${peer.id} left`);
     if (peer.role === 'host') {

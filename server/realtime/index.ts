@@ -7,6 +7,7 @@ import type { WorkerPool } from '../../sfu';
 import type { ControlPlane } from '../control-plane';
 import { setupHostNamespace } from './host-namespace';
 import { LiveBroadcasts } from './live-broadcasts';
+import type { LiveSessionDeps } from './live-session';
 import { LiveStateStore } from './live-state';
 import { setupPointNamespace } from './point-namespace';
 
@@ -17,6 +18,8 @@ export interface RealtimeDeps {
   redis: Redis;
   logger: Logger;
   delegatesReported?: (sessionId: string) => Promise<number>;
+  /** Scale-out hooks (server/cluster), filled after this is built. */
+  roomHooks?: LiveSessionDeps['roomHooks'];
 }
 
 export interface Realtime {
@@ -38,6 +41,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     pointNs,
     hostNs,
     delegatesReported: deps.delegatesReported ?? (async () => 0),
+    roomHooks: deps.roomHooks,
   });
   setupPointNamespace(pointNs, { control: deps.control, broadcasts, store, logger });
   setupHostNamespace(hostNs, { control: deps.control, broadcasts, logger });

@@ -21,6 +21,12 @@ export interface LiveSessionDeps {
   hostNs: Namespace;
   /** Delegates reported by headcount, from the attendance ledger (0 when unknown). */
   delegatesReported: (sessionId: string) => Promise<number>;
+  /** Scale-out: told of each room created (server/cluster links it to other nodes). */
+  roomHooks?: {
+    created?: (sessionId: string, room: BroadcastRoom) => void;
+    /** Points connected to any node (this process knows only its own sockets). */
+    connectedPoints?: (sessionId: string) => Promise<number>;
+  };
 }
 
 export const roomOf = {
@@ -101,6 +107,7 @@ export class LiveSession {
         }
         this.#room = room;
         this.#wireRoom(room);
+        this.deps.roomHooks?.created?.(this.sessionId, room);
         return room;
       },
       (err: unknown) => {
@@ -159,7 +166,9 @@ export class LiveSession {
     for (const set of this.#videoConsumers.values()) if (set.size > 0) receivingVideo++;
     return {
       invited: this.#session.invitedPointIds.length,
-      connected: this.#pointSockets.size,
+      connected:
+        (await this.deps.roomHooks?.connectedPoints?.(this.sessionId).catch(() => undefined)) ??
+        this.#pointSockets.size,
       receivingVideo,
       delegatesReported: await this.deps.delegatesReported(this.sessionId).catch(() => 0),
     };
@@ -314,8 +323,10 @@ export class LiveSession {
   // ----- room events → clients -----
 
   #wireRoom(room: BroadcastRoom): void {
-    const points = () => this.deps.pointNs.to(roomOf.points(this.sessionId));
-    const hosts = () => this.deps.hostNs.to(roomOf.hosts(this.sessionId));
+    // Media is per process: with several nodes, a room's producers reach only the sockets
+    // served by this node's room (`local` changes nothing in one process).
+    const points = () => this.deps.pointNs.local.to(roomOf.points(this.sessionId));
+    const hosts = () => this.deps.hostNs.local.to(roomOf.hosts(this.sessionId));
     const toPeer = (peerId: string) =>
       this.#pointSockets.get(peerId) ?? [...this.#hostSockets].find((s) => s.data.peerId === peerId);
 

@@ -1,0 +1,245 @@
+// Scale-out (issue 8): what a process adds when it runs as one node of several
+// (NODE_ROLE control, origin or edge). Nothing here runs in the default `all` role.
+//
+// - Socket.IO Redis adapter: a push to a room reaches sockets on every process.
+// - SessionEvents relayed over Redis pub/sub (event-relay.ts).
+// - Node registry with heartbeat and expiry (node-registry.ts), shown on /monitor.
+// - Point assignment to edges (assignment.ts), answered at /cluster/v1/join/:token/node.
+// - Origin → edge media over PipeTransports (origin-pipes.ts, edge-feed.ts).
+//
+// Redis: keys `cluster:*` (keys.ts), channels `cluster:session-events`,
+// `cluster:producers:<session>`, and the adapter's `socket.io#*`.
+import express, { Router } from 'express';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Server } from 'socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
+import type { BroadcastRoom, WorkerPool } from '../../sfu';
+import { currentUser } from '../auth/auth';
+import type { ClusterConfig, Config } from '../config';
+import { clusterMonitorRequests, type NodeInfo } from '../contract/cluster';
+import type { ControlPlane } from '../control-plane';
+import { AppError } from '../errors';
+import type { LiveBroadcasts } from '../realtime/live-broadcasts';
+import { bindRequests } from '../realtime/requests';
+import { connectRedis } from '../redis/connect';
+import { PointAssignment } from './assignment';
+import { EdgeFeed } from './edge-feed';
+import { SessionEventRelay } from './event-relay';
+import { internalToken } from './internal-auth';
+import { clusterChannels } from './keys';
+import { NodeRegistry } from './node-registry';
+import { OriginPipes, type ProducerMessage } from './origin-pipes';
+
+/** Set by the cluster layer, called by LiveSession when it creates a session's room. */
+export interface RoomHooks {
+  created?: (sessionId: string, room: BroadcastRoom) => void;
+  connectedPoints?: (sessionId: string) => Promise<number>;
+}
+
+export interface ClusterDeps {
+  config: Config;
+  logger: Logger;
+  redis: Redis;
+  redisUrl: string;
+  io: Server;
+  express: express.Express;
+  control: ControlPlane;
+  broadcasts: LiveBroadcasts;
+  pool: WorkerPool;
+  roomHooks: RoomHooks;
+  /** This node's URL when NODE_PUBLIC_URL is unset: the listening address. */
+  publicUrl: () => string;
+}
+
+export interface Cluster {
+  config: ClusterConfig;
+  registry: NodeRegistry;
+  assignment: PointAssignment;
+  /** Edge: the feeds of the rooms this node serves, by session. */
+  feeds: Map<string, EdgeFeed>;
+  /** Registers the node and starts its heartbeat: once it listens (its URL is known). */
+  start: () => Promise<void>;
+  close: () => Promise<void>;
+}
+
+export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
+  const cfg = d.config.cluster;
+  const log = d.logger.child({ component: 'cluster', nodeId: cfg.nodeId, role: cfg.role });
+  const pub = connectRedis(d.redisUrl, 'pubsub', log);
+  const sub = connectRedis(d.redisUrl, 'pubsub', log);
+  const relaySub = connectRedis(d.redisUrl, 'pubsub', log);
+  const cleanups: (() => void | Promise<unknown>)[] = [];
+  try {
+    d.io.adapter(createAdapter(pub, sub, { key: 'socket.io' }));
+    const relay = await SessionEventRelay.start(d.control.events, d.redis, relaySub, log);
+    cleanups.push(() => relay.close());
+
+    const rooms = new Map<string, BroadcastRoom>();
+    let cpuAt = Date.now();
+    let cpuMs = 0;
+    const feeds = new Map<string, EdgeFeed>();
+    const sample = async (): Promise<Pick<NodeInfo, 'load' | 'sessions' | 'feeds'>> => {
+      const sessions: Record<string, string[]> = {};
+      const pointSockets = await d.io.of('/point').local.fetchSockets();
+      for (const s of pointSockets) {
+        const { sessionId, pointId } = s.data as { sessionId?: string; pointId?: string };
+        if (sessionId && pointId) (sessions[sessionId] ??= []).push(pointId);
+      }
+      let consumers = 0;
+      for (const room of rooms.values()) {
+        if (!room.closed) for (const r of room.stats().routers) consumers += r.consumers;
+      }
+      const usage = await d.pool.resourceUsage().catch(() => []);
+      const total = usage.reduce((n, u) => n + u.usage.ru_utime + u.usage.ru_stime, 0);
+      const now = Date.now();
+      const cpuPct = cpuMs && now > cpuAt ? Math.max(0, ((total - cpuMs) / (now - cpuAt)) * 100) : 0;
+      cpuMs = total;
+      cpuAt = now;
+      return {
+        load: {
+          points: new Set(pointSockets.map((s) => (s.data as { pointId?: string }).pointId)).size,
+          consumers,
+          workers: d.pool.aliveSlots().length,
+          cpuPct: Math.round(cpuPct * 10) / 10,
+        },
+        sessions,
+        feeds: Object.fromEntries(await Promise.all([...feeds].map(async ([id, f]) => [id, await f.stats()] as const))),
+      };
+    };
+    const registry = new NodeRegistry({
+      redis: d.redis,
+      logger: log,
+      self: { id: cfg.nodeId, role: cfg.role, url: () => cfg.publicUrl ?? d.publicUrl(), region: cfg.region },
+      heartbeatMs: cfg.heartbeatMs,
+      ttlMs: cfg.ttlMs,
+      sample,
+    });
+    const assignment = new PointAssignment(d.redis, registry, d.control.points);
+    const listen = { listenIp: d.config.rtc.listenIp, announcedIp: d.config.rtc.announcedIp };
+    const token = internalToken(d.config.appSecret);
+
+    // ---- media between nodes
+    let originPipes: OriginPipes | undefined;
+    const router = Router();
+    if (cfg.role === 'origin') {
+      originPipes = new OriginPipes({
+        broadcasts: d.broadcasts,
+        redis: d.redis,
+        logger: log,
+        appSecret: d.config.appSecret,
+        listen,
+      });
+      router.use('/cluster/v1/internal/pipe', originPipes.router);
+      const op = originPipes;
+      cleanups.push(() => op.close());
+    }
+    if (cfg.role === 'edge') {
+      const onProducer = (_pattern: string, channel: string, message: string) => {
+        const sessionId = channel.slice(clusterChannels.producers('').length);
+        const feed = feeds.get(sessionId);
+        if (!feed) return;
+        try {
+          feed.onMessage(JSON.parse(message) as ProducerMessage);
+        } catch {
+          /* not ours */
+        }
+      };
+      relaySub.on('pmessage', onProducer);
+      await relaySub.psubscribe(clusterChannels.producersPattern);
+    }
+    d.roomHooks.created = (sessionId, room) => {
+      rooms.set(sessionId, room);
+      room.once('closed', () => {
+        if (rooms.get(sessionId) === room) rooms.delete(sessionId);
+      });
+      originPipes?.roomCreated(sessionId, room);
+      if (cfg.role === 'edge') {
+        feeds.get(sessionId)?.close();
+        const feed = new EdgeFeed(sessionId, room, {
+          selfId: cfg.nodeId,
+          listen,
+          token,
+          logger: log,
+          findOrigin: async () => (await registry.list()).find((n) => n.role === 'origin'),
+        });
+        feeds.set(sessionId, feed);
+        room.once('closed', () => {
+          if (feeds.get(sessionId) === feed) feeds.delete(sessionId);
+        });
+      }
+    };
+
+    // The host's live numbers count the points of every node (as of their last heartbeat).
+    d.roomHooks.connectedPoints = async (sessionId) => {
+      const ids = new Set<string>();
+      for (const n of await registry.list()) for (const p of n.sessions[sessionId] ?? []) ids.add(p);
+      return ids.size;
+    };
+
+    // ---- where a point connects, and what the monitor sees
+    router.get('/cluster/v1/join/:token/node', async (req, res) => {
+      try {
+        const claims = await d.control.links.verifyJoinToken(req.params.token);
+        const session = await d.control.sessions.require(claims.sessionId);
+        const node = await assignment.assign(claims.sessionId, claims.pointId, session.invitedPointIds.length);
+        if (!node) throw new AppError('unavailable', 'no node serves points right now; retry');
+        res.set('cache-control', 'no-store').json({ nodeId: node.id, url: node.url, role: node.role });
+      } catch (err) {
+        const e = err instanceof AppError ? err : new AppError('internal', 'could not assign a node');
+        res.status(e.status).type('application/problem+json').json({ code: e.code, title: e.message });
+      }
+    });
+    router.get('/cluster/v1/nodes', d.control.auth.attachUser(), async (_req, res) => {
+      if (!currentUser(res)) return void res.status(401).json({ code: 'unauthenticated', title: 'log in first' });
+      res.set('cache-control', 'no-store').json(await registry.list());
+    });
+    d.express.use(router);
+
+    d.io.of('/monitor').on('connection', (socket) => {
+      bindRequests(socket, clusterMonitorRequests, { 'cluster:nodes': () => registry.list() }, {}, log);
+    });
+    // A point is where it connected: later questions about it find this node.
+    if (cfg.role === 'edge' || cfg.role === 'origin') {
+      d.io.of('/point').on('connection', (socket) => {
+        const { sessionId, pointId } = socket.data as { sessionId: string; pointId: string };
+        assignment.claim(sessionId, pointId, cfg.nodeId).catch((err: unknown) => {
+          log.warn({ err, sessionId, pointId }, 'could not record where a point connected');
+        });
+      });
+    }
+
+    const sweeper = setInterval(() => {
+      if (!originPipes) return;
+      const op = originPipes;
+      registry
+        .list()
+        .then((nodes) => op.sweep(new Set(nodes.map((n) => n.id))))
+        .catch(() => undefined);
+    }, cfg.heartbeatMs);
+    sweeper.unref();
+    cleanups.push(() => clearInterval(sweeper));
+    return {
+      config: cfg,
+      start: async () => {
+        await registry.start();
+        log.info({ url: cfg.publicUrl ?? d.publicUrl() }, 'joined the cluster');
+      },
+      registry,
+      assignment,
+      feeds,
+      close: async () => {
+        await registry.stop();
+        for (const f of feeds.values()) f.close();
+        for (const c of cleanups.splice(0).reverse()) await c();
+        d.roomHooks.created = undefined;
+        d.roomHooks.connectedPoints = undefined;
+        for (const r of [pub, sub, relaySub]) await r.quit().catch(() => r.disconnect());
+      },
+    };
+  } catch (err) {
+    for (const c of cleanups.reverse()) await c();
+    for (const r of [pub, sub, relaySub]) r.disconnect();
+    throw err;
+  }
+}

@@ -1,0 +1,19 @@
+// Redis keys and channels of the scale-out layer, in one place.
+export const clusterKeys = {
+  /** JSON NodeInfo, expiring after CLUSTER_NODE_TTL_MS without a heartbeat. */
+  node: (id: string) => `cluster:node:${id}`,
+  /** Ids of the nodes that registered (expired ones are pruned when listed). */
+  nodes: 'cluster:nodes',
+  /** Hash pointId → nodeId: the node a point's page connects to. */
+  assign: (sessionId: string) => `cluster:assign:${sessionId}`,
+  /** Hash district → nodeId: a district's points go together. */
+  assignDistrict: (sessionId: string) => `cluster:assign:${sessionId}:district`,
+};
+
+export const clusterChannels = {
+  /** SessionEvents relayed between processes. */
+  sessionEvents: 'cluster:session-events',
+  /** The origin's producers of a session appearing, closing, pausing, resuming. */
+  producers: (sessionId: string) => `cluster:producers:${sessionId}`,
+  producersPattern: 'cluster:producers:*',
+};

@@ -1,0 +1,106 @@
+// Every node of a cluster registers in Redis and renews its entry on a heartbeat; an
+// entry nobody renews expires, and that is how the others learn a node died.
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { NodeInfoSchema, type NodeInfo, type NodeRole } from '../contract/cluster';
+import { clusterKeys } from './keys';
+
+export interface NodeRegistryOptions {
+  redis: Redis;
+  logger: Logger;
+  self: { id: string; role: NodeRole; url: () => string; region: string | undefined };
+  heartbeatMs: number;
+  ttlMs: number;
+  /** This node's current load and points, sampled at each heartbeat. */
+  sample: () => Promise<Pick<NodeInfo, 'load' | 'sessions' | 'feeds'>>;
+}
+
+export class NodeRegistry {
+  readonly #o: NodeRegistryOptions;
+  readonly #log: Logger;
+  readonly #startedAt = new Date().toISOString();
+  #timer: NodeJS.Timeout | undefined;
+  #beating: Promise<void> | undefined;
+  #stopped = false;
+
+  constructor(o: NodeRegistryOptions) {
+    this.#o = o;
+    this.#log = o.logger.child({ component: 'node-registry' });
+  }
+
+  get selfId(): string {
+    return this.#o.self.id;
+  }
+
+  async start(): Promise<void> {
+    await this.beat();
+    this.#timer = setInterval(() => void this.beat(), this.#o.heartbeatMs);
+    this.#timer.unref();
+  }
+
+  /** Writes this node's entry now (also on a timer). */
+  beat(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    this.#beating ??= (async () => {
+      try {
+        const { self } = this.#o;
+        const info: NodeInfo = {
+          id: self.id,
+          role: self.role,
+          url: self.url(),
+          region: self.region ?? null,
+          startedAt: this.#startedAt,
+          heartbeatAt: new Date().toISOString(),
+          ...(await this.#o.sample()),
+        };
+        if (this.#stopped) return;
+        await this.#o.redis
+          .multi()
+          .set(clusterKeys.node(self.id), JSON.stringify(info), 'PX', this.#o.ttlMs)
+          .sadd(clusterKeys.nodes, self.id)
+          .exec();
+      } catch (err) {
+        this.#log.warn({ err }, 'heartbeat failed');
+      } finally {
+        this.#beating = undefined;
+      }
+    })();
+    return this.#beating;
+  }
+
+  /** The live nodes, pruning the set of ids whose entry expired. */
+  async list(): Promise<NodeInfo[]> {
+    const ids = await this.#o.redis.smembers(clusterKeys.nodes);
+    if (ids.length === 0) return [];
+    const raw = await this.#o.redis.mget(ids.map((id) => clusterKeys.node(id)));
+    const out: NodeInfo[] = [];
+    const gone: string[] = [];
+    raw.forEach((r, i) => {
+      if (r === null) return void gone.push(ids[i]!);
+      const parsed = NodeInfoSchema.safeParse(JSON.parse(r));
+      if (parsed.success) out.push(parsed.data);
+    });
+    if (gone.length) await this.#o.redis.srem(clusterKeys.nodes, ...gone);
+    return out.sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  async get(id: string): Promise<NodeInfo | undefined> {
+    const r = await this.#o.redis.get(clusterKeys.node(id));
+    if (!r) return undefined;
+    const parsed = NodeInfoSchema.safeParse(JSON.parse(r));
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  /** Leaves the cluster at once (a clean stop), so points move without waiting for the TTL. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    await this.#beating?.catch(() => undefined);
+    await this.#o.redis
+      .multi()
+      .del(clusterKeys.node(this.#o.self.id))
+      .srem(clusterKeys.nodes, this.#o.self.id)
+      .exec()
+      .catch(() => undefined);
+  }
+}

@@ -1,0 +1,44 @@
+// Scale-out: the nodes of a multi-node deployment as the monitor and the point page see
+// them. Imports only zod: the browser imports this file.
+import { z } from 'zod';
+import { defineRequests, type RequestEvents } from './socket';
+
+export const NODE_ROLES = ['all', 'control', 'origin', 'edge'] as const;
+export const NodeRoleSchema = z.enum(NODE_ROLES);
+export type NodeRole = z.infer<typeof NodeRoleSchema>;
+
+export const NodeInfoSchema = z.object({
+  id: z.string(),
+  role: NodeRoleSchema,
+  /** Where points (and other nodes) reach it. */
+  url: z.string(),
+  region: z.string().nullable(),
+  startedAt: z.string(),
+  heartbeatAt: z.string(),
+  load: z.object({
+    /** Point sockets connected to this node, all sessions. */
+    points: z.number().int(),
+    /** mediasoup consumers on this node's routers. */
+    consumers: z.number().int(),
+    /** Live mediasoup workers. */
+    workers: z.number().int(),
+    /** Workers' CPU since the previous heartbeat, percent of one core, summed. */
+    cpuPct: z.number(),
+  }),
+  /** The points connected here, by session. */
+  sessions: z.record(z.string(), z.array(z.string())),
+  /** Edge: the origin's streams piped in, by session (producers, RTP bytes received so far). */
+  feeds: z.record(z.string(), z.object({ producers: z.number().int(), bytes: z.number() })),
+});
+export type NodeInfo = z.infer<typeof NodeInfoSchema>;
+
+/** GET /cluster/v1/join/:token/node: where a point's page connects its socket and media. */
+export const PointNodeSchema = z.object({ nodeId: z.string(), url: z.string(), role: NodeRoleSchema });
+export type PointNode = z.infer<typeof PointNodeSchema>;
+
+/** Extra requests on the `/monitor` namespace when the server runs as a cluster. */
+export const clusterMonitorRequests = defineRequests({
+  'cluster:nodes': { input: z.object({}).strict().optional(), output: z.array(NodeInfoSchema) },
+});
+export type ClusterMonitorRequests = typeof clusterMonitorRequests;
+export type ClusterMonitorClientEvents = RequestEvents<ClusterMonitorRequests>;
