@@ -713,7 +713,7 @@ export class BroadcastRoom extends EventEmitter<BroadcastRoomEvents> {
       source: MediaSource,
     ): Promise<PlainIngestEndpoint> => {
       const transport = await origin.router.createPlainTransport({
-        listenIp: opts.listenIp ?? '127.0.0.1',
+        listenIp: opts.listenIp ?? this.#pool.ingestListenIp,
         comedia: true,
         rtcpMux,
         appData: { roomId: this.id, ingestId: ingest.id },
@@ -788,6 +788,10 @@ export class BroadcastRoom extends EventEmitter<BroadcastRoomEvents> {
     }
     this.#log.info({ ...info }, 'plain ingest ready');
     return info;
+  }
+
+  hasIngest(ingestId: string): boolean {
+    return this.#ingests.has(ingestId);
   }
 
   closeIngest(ingestId: string): void {

@@ -55,7 +55,7 @@ export interface PlainIngestOptions {
   video?: PlainIngestStreamOptions & { mimeType?: 'video/VP8' | 'video/H264' };
   /** Opus, 48 kHz stereo. */
   audio?: PlainIngestStreamOptions;
-  /** Where the PlainTransports listen. Default 127.0.0.1. */
+  /** Where the PlainTransports listen. Default: the pool's listen IP, loopback for a wildcard. */
   listenIp?: string;
   /** RTCP on its own port (ffmpeg's rtp muxer default: port + 1). Default false = separate port. */
   rtcpMux?: boolean;

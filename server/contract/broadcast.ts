@@ -137,6 +137,45 @@ export const LiveNumbersSchema = z.object({
 });
 export type LiveNumbers = z.infer<typeof LiveNumbersSchema>;
 
+/** One RTP stream a hardware encoder (or ffmpeg) sends into a plain ingest. */
+const PlainIngestStreamSchema = z
+  .object({
+    ssrc: z.number().int().min(1).max(0xffffffff),
+    /** Dynamic payload types only. */
+    payloadType: z.number().int().min(96).max(127),
+  })
+  .strict();
+
+const PlainIngestEndpointSchema = z.object({
+  producerId: Id,
+  ip: z.string(),
+  port: z.number().int(),
+  /** Where RTCP goes when rtcpMux is off. */
+  rtcpPort: z.number().int().optional(),
+});
+
+export const PlainIngestRequestSchema = z
+  .object({
+    video: PlainIngestStreamSchema.extend({ mimeType: z.enum(['video/VP8', 'video/H264']).optional() })
+      .strict()
+      .optional(),
+    audio: PlainIngestStreamSchema.optional(),
+    rtcpMux: z.boolean().optional(),
+  })
+  .strict()
+  .refine((v) => v.video !== undefined || v.audio !== undefined, { message: 'give video, audio or both' })
+  .refine((v) => !v.video || !v.audio || v.video.ssrc !== v.audio.ssrc, {
+    message: 'video and audio need different ssrcs',
+  });
+export type PlainIngestRequest = z.input<typeof PlainIngestRequestSchema>;
+
+export const PlainIngestResultSchema = z.object({
+  ingestId: Id,
+  video: PlainIngestEndpointSchema.optional(),
+  audio: PlainIngestEndpointSchema.optional(),
+});
+export type PlainIngestResult = z.infer<typeof PlainIngestResultSchema>;
+
 export const hostRequests = defineRequests({
   ...rtcRequests,
   'host:attach': {
@@ -153,6 +192,14 @@ export const hostRequests = defineRequests({
   'slides:set': { input: z.object({ on: z.boolean() }).strict(), output: BroadcastViewSchema },
   'floor:grant': { input: z.object({ pointId: Id }).strict(), output: BroadcastViewSchema },
   'floor:revoke': { input: Empty, output: BroadcastViewSchema },
+  /**
+   * Publish the hall from plain RTP (a hardware encoder, ffmpeg) instead of a browser:
+   * comedia PlainTransports on the origin, without SRTP, so they listen on the SFU's own
+   * listen address only (loopback when that is a wildcard). Closed with `ingest:close`
+   * or when this console's socket goes.
+   */
+  'ingest:plain': { input: PlainIngestRequestSchema, output: PlainIngestResultSchema },
+  'ingest:close': { input: z.object({ ingestId: Id }).strict(), output: z.object({}) },
 });
 export type HostRequests = typeof hostRequests;
 

@@ -19,7 +19,12 @@ export interface HostSocketData {
   peerId: string;
   live?: LiveSession;
   rtpCapabilities?: ms.RtpCapabilities;
+  /** Plain RTP ingests this console opened (closed with it). */
+  ingests?: Set<string>;
 }
+
+/** Enough for a camera feed and a spare; each ingest holds two ports on the origin worker. */
+const MAX_INGESTS_PER_CONSOLE = 2;
 
 export interface HostNamespaceDeps {
   control: ControlPlane;
@@ -138,8 +143,30 @@ export function setupHostNamespace(ns: Namespace, deps: HostNamespaceDeps): void
       'slides:set': async ({ on }) => attached().setState({ slidesOn: on }),
       'floor:grant': async ({ pointId }) => attached().grantFloor(pointId),
       'floor:revoke': async () => attached().revokeFloor(),
+      'ingest:plain': async ({ video, audio, rtcpMux }) => {
+        const r = await room();
+        const ingests = (data.ingests ??= new Set());
+        for (const id of ingests) if (!r.hasIngest(id)) ingests.delete(id);
+        if (ingests.size >= MAX_INGESTS_PER_CONSOLE) {
+          throw new AppError('conflict', `at most ${MAX_INGESTS_PER_CONSOLE} ingests per console; close one first`);
+        }
+        // listenIp: the room's default (the SFU's listen address, loopback for a wildcard).
+        const info = await r.createPlainIngest({ video, audio, rtcpMux });
+        ingests.add(info.ingestId);
+        hlog.info({ ingestId: info.ingestId, video: info.video?.port, audio: info.audio?.port }, 'plain ingest opened');
+        return info;
+      },
+      'ingest:close': async ({ ingestId }) => {
+        if (!data.ingests?.has(ingestId)) throw new AppError('not_found', `ingest ${ingestId} is not yours`);
+        data.ingests.delete(ingestId);
+        data.live?.room?.closeIngest(ingestId);
+        return {};
+      },
     };
     bindRequests(socket, hostRequests, handlers, data, hlog);
-    socket.on('disconnect', () => data.live?.detachHost(socket, data.peerId));
+    socket.on('disconnect', () => {
+      for (const id of data.ingests ?? []) data.live?.room?.closeIngest(id);
+      data.live?.detachHost(socket, data.peerId);
+    });
   });
 }
