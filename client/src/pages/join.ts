@@ -12,6 +12,7 @@ import { bi, formatCountdown, formatTime, plain, setBi, type Text } from '../ui/
 import { el, mountShell } from '../ui/shell';
 import { runPreflight } from '../point/preflight';
 import { startPointExtras } from '../point/extras';
+import { followAssignment, homeFallback } from '../point/cluster';
 
 const token = decodeURIComponent(location.pathname.split('/').pop() ?? '');
 const main = mountShell({ title: { vi: 'Điểm cầu', en: 'Connection point' } });
@@ -96,6 +97,12 @@ const socket: Socket = io('/point', {
   transports: ['websocket', 'polling'],
   reconnectionDelay: 500,
   reconnectionDelayMax: 5000,
+  // Connected once the page knows it stays on this server (point/cluster.ts).
+  autoConnect: false,
+});
+const fallback = homeFallback(token);
+void followAssignment(token).then((moving) => {
+  if (!moving) socket.connect();
 });
 const request = requester<PointRequests>(socket);
 let view: BroadcastView | undefined;
@@ -167,7 +174,10 @@ async function showBeforeLobby(): Promise<void> {
   clearTimeout(lobbyTimer);
   // A little after the opening, spread so hundreds of points do not knock at once.
   const wait = Math.max(5_000, Date.parse(info.session.lobbyOpensAt) - Date.now() + Math.random() * 10_000);
-  lobbyTimer = setTimeout(() => socket.connect(), Math.min(wait, 2 ** 31 - 1));
+  lobbyTimer = setTimeout(
+    () => void followAssignment(token).then((moving) => !moving && socket.connect()),
+    Math.min(wait, 2 ** 31 - 1),
+  );
 }
 
 // The point's name in the header, whatever the session's state.
@@ -194,6 +204,7 @@ socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
     controls.classList.add('hidden');
   } else {
     status(['Không kết nối được máy chủ, đang thử lại…', 'Cannot reach the server, retrying…'], 'warn');
+    fallback.failed();
   }
 });
 
@@ -203,6 +214,7 @@ socket.on('disconnect', (reason) => {
 });
 
 socket.on('connect', () => {
+  fallback.connected();
   status(['Đã kết nối máy chủ', 'Connected to the server'], 'ok');
   void (async () => {
     try {

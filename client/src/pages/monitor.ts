@@ -18,6 +18,7 @@ import { fmtNum, LEVEL_TEXT, STATUS_TEXT } from '../monitor/labels';
 import { requester, RequestError } from '../net/request';
 import { bi, plain, setBi } from '../ui/i18n';
 import { el, mountShell } from '../ui/shell';
+import { NodesPanel } from '../monitor/nodes';
 
 const main = mountShell({ title: { vi: 'Giám sát kết nối', en: 'Connection monitor' } });
 document.head.append(el('link', { attrs: { rel: 'stylesheet', href: '/assets/attendance.css' } }));
@@ -68,7 +69,8 @@ const alerts = new AlertList({
   open: (pointId) => void openDetail(pointId),
 });
 const board = el('div', { className: 'board' }, grid.node, el('div', { className: 'side' }, detail.node, alerts.node));
-const app = el('div', { className: 'monitor hidden' }, toolbar, totals, board);
+const nodes = new NodesPanel(() => sessionId);
+const app = el('div', { className: 'monitor hidden' }, toolbar, totals, board, nodes.node);
 main.append(status, loginBox, app);
 
 function say(text: readonly [string, string], kind: 'info' | 'ok' | 'warn' | 'bad' = 'info') {
@@ -228,6 +230,7 @@ socket.on('connect', () => {
       const id = sessionId && sessions.some((s) => s.id === sessionId) ? sessionId : sessions[0]!.id;
       sessionSelect.value = id;
       app.classList.remove('hidden');
+      nodes.start();
       await watch(id);
       say(['Đang theo dõi trực tiếp', 'Watching live'], 'ok');
     } catch (err) {
