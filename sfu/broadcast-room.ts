@@ -244,14 +244,27 @@ export class BroadcastRoom extends EventEmitter<BroadcastRoomEvents> {
     let router: ms.Router;
     let worker: ms.Worker;
     let slot: number;
+    // A viewer's place is reserved before the worker answers: in a join storm hundreds of
+    // requests pick a router within the same few milliseconds, and counting only created
+    // transports put most of them on whichever router looked empty first.
+    let reserved: number | undefined;
     if (direction === 'recv' && peer.role === 'viewer') {
       const fanout = this.#pickFanout();
       ({ router, worker, slot } = fanout);
+      reserved = slot;
+      this.#load.add(slot, 1);
     } else {
       ({ router, worker, slot } = await this.#originReady());
     }
+    const release = () => {
+      if (reserved !== undefined) this.#load.add(reserved, -1);
+      reserved = undefined;
+    };
     const webRtcServer = this.#pool.slots[slot]?.webRtcServer;
-    if (!webRtcServer || worker.closed) throw new SfuError('unavailable', 'the chosen worker is not serving; retry');
+    if (!webRtcServer || worker.closed) {
+      release();
+      throw new SfuError('unavailable', 'the chosen worker is not serving; retry');
+    }
     let transport: ms.WebRtcTransport;
     try {
       transport = await router.createWebRtcTransport({
@@ -263,9 +276,11 @@ export class BroadcastRoom extends EventEmitter<BroadcastRoomEvents> {
         appData: { roomId: this.id, peerId, direction },
       });
     } catch (err) {
+      release();
       throw new SfuError('unavailable', 'could not create a transport; retry', { cause: err });
     }
     if (peer.closed || this.#closed) {
+      release();
       transport.close();
       throw new SfuError('not_found', `peer ${peerId} left`);
     }
@@ -296,7 +311,8 @@ export class BroadcastRoom extends EventEmitter<BroadcastRoomEvents> {
       });
       await transport.enableTraceEvent(['bwe']).catch(() => undefined);
       if (peer.role === 'viewer') {
-        this.#setLoad(entry, 1);
+        release();
+        if (!transport.closed) this.#setLoad(entry, 1);
         if (peer.lastRecvSlot !== undefined && peer.lastRecvSlot !== slot) {
           this.emit('peerMoved', { peerId, fromSlot: peer.lastRecvSlot, toSlot: slot });
         }
