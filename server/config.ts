@@ -79,6 +79,11 @@ const EnvSchema = z
     NODE_REGION: z.string().min(1).max(100).optional(),
     CLUSTER_HEARTBEAT_MS: wholeNumber().min(200).max(60_000).default(2000),
     CLUSTER_NODE_TTL_MS: wholeNumber().min(600).max(300_000).default(6000),
+    CLUSTER_PIPE_IP: ipv4OrV6.optional(),
+    NODE_UPSTREAM: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be a NODE_ID')
+      .optional(),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && env.APP_SECRET === DEV_APP_SECRET) {
@@ -148,6 +153,11 @@ export interface ClusterConfig {
   heartbeatMs: number;
   /** A node whose heartbeat is older than this is dead. */
   ttlMs: number;
+  /** Where PipeTransports between SFU nodes listen and are reached (a private address);
+   * undefined: RTC_LISTEN_IP, announced as RTC_ANNOUNCED_IP. */
+  pipeIp: string | undefined;
+  /** Edge: the node it takes the broadcast from (another edge, for a tree); default the origin. */
+  upstream: string | undefined;
 }
 
 /** Thresholds of the point health status (see server/domain/health/status.ts). */
@@ -226,6 +236,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       region: e.NODE_REGION,
       heartbeatMs: e.CLUSTER_HEARTBEAT_MS,
       ttlMs: Math.max(e.CLUSTER_NODE_TTL_MS, e.CLUSTER_HEARTBEAT_MS * 2),
+      pipeIp: e.CLUSTER_PIPE_IP,
+      upstream: e.NODE_UPSTREAM,
     },
   };
 }

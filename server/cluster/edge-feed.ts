@@ -15,13 +15,16 @@ export interface EdgeFeedDeps {
   listen: PipeListen;
   token: string;
   logger: Logger;
-  findOrigin: () => Promise<NodeInfo | undefined>;
+  /** The node to take the broadcast from: NODE_UPSTREAM if alive, else the origin. */
+  findUpstream: () => Promise<NodeInfo | undefined>;
 }
 
 export class EdgeFeed {
   #end: EdgePipeEnd | undefined;
   #transportId: string | undefined;
   #originUrl: string | undefined;
+  /** The node feeding this room (its producer news are the ones followed). */
+  upstreamId: string | undefined;
   #chain: Promise<void> = Promise.resolve();
   #closed = false;
   readonly #log: Logger;
@@ -40,8 +43,12 @@ export class EdgeFeed {
     return this.#end?.adopted() ?? [];
   }
 
-  async stats(): Promise<{ producers: number; bytes: number }> {
-    return { producers: this.adopted.length, bytes: (await this.#end?.bytesIn()) ?? 0 };
+  async stats(): Promise<{ upstream: string | null; producers: number; bytes: number }> {
+    return {
+      upstream: this.upstreamId ?? null,
+      producers: this.adopted.length,
+      bytes: (await this.#end?.bytesIn()) ?? 0,
+    };
   }
 
   onMessage(m: ProducerMessage): void {
@@ -77,9 +84,10 @@ export class EdgeFeed {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS && !this.#closed && !this.room.closed; attempt++) {
       let end: EdgePipeEnd | undefined;
       try {
-        const origin = await this.deps.findOrigin();
+        const origin = await this.deps.findUpstream();
         if (!origin) throw new Error('no origin node is registered');
         this.#originUrl = origin.url;
+        this.upstreamId = origin.id;
         end = await EdgePipeEnd.open(this.room, this.deps.listen);
         const answer = await this.#call<{
           transportId: string;

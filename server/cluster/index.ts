@@ -116,19 +116,43 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
       sample,
     });
     const assignment = new PointAssignment(d.redis, registry, d.control.points);
-    const listen = { listenIp: d.config.rtc.listenIp, announcedIp: d.config.rtc.announcedIp };
+    const listen = cfg.pipeIp
+      ? { listenIp: cfg.pipeIp, announcedIp: undefined }
+      : { listenIp: d.config.rtc.listenIp, announcedIp: d.config.rtc.announcedIp };
     const token = internalToken(d.config.appSecret);
 
     // ---- media between nodes
+    const startFeed = (sessionId: string, room: BroadcastRoom) => {
+      feeds.get(sessionId)?.close();
+      const feed = new EdgeFeed(sessionId, room, {
+        selfId: cfg.nodeId,
+        listen,
+        token,
+        logger: log,
+        findUpstream: async () => {
+          const list = await registry.list();
+          return (
+            (cfg.upstream ? list.find((n) => n.id === cfg.upstream && n.role !== 'control') : undefined) ??
+            list.find((n) => n.role === 'origin')
+          );
+        },
+      });
+      feeds.set(sessionId, feed);
+      room.once('closed', () => {
+        if (feeds.get(sessionId) === feed) feeds.delete(sessionId);
+      });
+    };
     let originPipes: OriginPipes | undefined;
     const router = Router();
-    if (cfg.role === 'origin') {
+    // The origin feeds edges; an edge can feed other edges too (a tree, NODE_UPSTREAM).
+    if (cfg.role === 'origin' || cfg.role === 'edge') {
       originPipes = new OriginPipes({
         broadcasts: d.broadcasts,
         redis: d.redis,
         logger: log,
         appSecret: d.config.appSecret,
         listen,
+        selfId: cfg.nodeId,
       });
       router.use('/cluster/v1/internal/pipe', originPipes.router);
       const op = originPipes;
@@ -136,9 +160,9 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
     }
     if (cfg.role === 'edge') {
       const onProducer = (_pattern: string, channel: string, message: string) => {
-        const sessionId = channel.slice(clusterChannels.producers('').length);
-        const feed = feeds.get(sessionId);
-        if (!feed) return;
+        const [from, sessionId] = clusterChannels.parseProducers(channel) ?? [];
+        const feed = sessionId ? feeds.get(sessionId) : undefined;
+        if (!feed || feed.upstreamId !== from) return;
         try {
           feed.onMessage(JSON.parse(message) as ProducerMessage);
         } catch {
@@ -154,20 +178,7 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
         if (rooms.get(sessionId) === room) rooms.delete(sessionId);
       });
       originPipes?.roomCreated(sessionId, room);
-      if (cfg.role === 'edge') {
-        feeds.get(sessionId)?.close();
-        const feed = new EdgeFeed(sessionId, room, {
-          selfId: cfg.nodeId,
-          listen,
-          token,
-          logger: log,
-          findOrigin: async () => (await registry.list()).find((n) => n.role === 'origin'),
-        });
-        feeds.set(sessionId, feed);
-        room.once('closed', () => {
-          if (feeds.get(sessionId) === feed) feeds.delete(sessionId);
-        });
-      }
+      if (cfg.role === 'edge') startFeed(sessionId, room);
     };
 
     // The host's live numbers count the points of every node (as of their last heartbeat).
@@ -209,12 +220,21 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
       });
     }
 
+    // Pipes to edges that stopped beating close; an edge whose upstream stopped beating
+    // takes the broadcast again from a live one (the origin, in a tree).
     const sweeper = setInterval(() => {
-      if (!originPipes) return;
-      const op = originPipes;
       registry
         .list()
-        .then((nodes) => op.sweep(new Set(nodes.map((n) => n.id))))
+        .then((nodes) => {
+          const alive = new Set(nodes.map((n) => n.id));
+          originPipes?.sweep(alive);
+          for (const [sessionId, feed] of feeds) {
+            if (feed.upstreamId && !alive.has(feed.upstreamId) && !feed.room.closed) {
+              log.warn({ sessionId, upstream: feed.upstreamId }, 'upstream node gone; feeding from another');
+              startFeed(sessionId, feed.room);
+            }
+          }
+        })
         .catch(() => undefined);
     }, cfg.heartbeatMs);
     sweeper.unref();

@@ -13,7 +13,12 @@ export const clusterKeys = {
 export const clusterChannels = {
   /** SessionEvents relayed between processes. */
   sessionEvents: 'cluster:session-events',
-  /** The origin's producers of a session appearing, closing, pausing, resuming. */
-  producers: (sessionId: string) => `cluster:producers:${sessionId}`,
+  /** A feeding node's (origin, or edge in a tree) producers of a session appearing, closing, pausing, resuming. */
+  producers: (nodeId: string, sessionId: string) => `cluster:producers:${nodeId}:${sessionId}`,
   producersPattern: 'cluster:producers:*',
+  /** [nodeId, sessionId] of a producers channel (node ids hold no colon). */
+  parseProducers: (channel: string): [string, string] | undefined => {
+    const m = /^cluster:producers:([^:]+):(.+)$/.exec(channel);
+    return m ? [m[1]!, m[2]!] : undefined;
+  },
 };

@@ -1,4 +1,5 @@
-// The origin node's side of origin → edge media: an internal HTTP API an edge calls to
+// The feeding side of origin → edge media (the origin, or an edge feeding another edge
+// in a tree): an internal HTTP API an edge calls to
 // open a PipeTransport pair for one session and pull producers through it, and Redis
 // messages announcing the room's producers as they appear, close, pause and resume.
 import express, { Router } from 'express';
@@ -37,6 +38,7 @@ export class OriginPipes {
       logger: Logger;
       appSecret: string;
       listen: PipeListen;
+      selfId: string;
     },
   ) {
     this.#log = o.logger.child({ component: 'origin-pipes' });
@@ -89,9 +91,11 @@ export class OriginPipes {
   /** Announces the room's producers to the edges. */
   roomCreated(sessionId: string, room: BroadcastRoom): void {
     const say = (m: ProducerMessage) => {
-      this.o.redis.publish(clusterChannels.producers(sessionId), JSON.stringify(m)).catch((err: unknown) => {
-        this.#log.warn({ err, sessionId }, 'could not announce a producer change');
-      });
+      this.o.redis
+        .publish(clusterChannels.producers(this.o.selfId, sessionId), JSON.stringify(m))
+        .catch((err: unknown) => {
+          this.#log.warn({ err, sessionId }, 'could not announce a producer change');
+        });
     };
     room.on('newProducer', (p) => say({ type: 'new', producerId: p.producerId }));
     room.on('producerClosed', (p) => say({ type: 'closed', producerId: p.producerId }));

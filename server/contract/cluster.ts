@@ -27,8 +27,11 @@ export const NodeInfoSchema = z.object({
   }),
   /** The points connected here, by session. */
   sessions: z.record(z.string(), z.array(z.string())),
-  /** Edge: the origin's streams piped in, by session (producers, RTP bytes received so far). */
-  feeds: z.record(z.string(), z.object({ producers: z.number().int(), bytes: z.number() })),
+  /** Edge: the streams piped in, by session: from which node, how many, RTP bytes received so far. */
+  feeds: z.record(
+    z.string(),
+    z.object({ upstream: z.string().nullable(), producers: z.number().int(), bytes: z.number() }),
+  ),
 });
 export type NodeInfo = z.infer<typeof NodeInfoSchema>;
 

@@ -56,6 +56,9 @@ class PointClient {
 
   async receiveHall(): Promise<void> {
     const s = this.socket!;
+    // A node that has just started answers a socket's first requests only once it has
+    // loaded the session (point-namespace binds the handlers after an async lookup).
+    await waitFor(() => s.timeout(1000).emitWithAck('view:get', {}), 'the node to answer', 15_000, 0);
     const { routerRtpCapabilities } = await ok(s, 'rtc:capabilities');
     const t = await ok(s, 'rtc:createTransport', { direction: 'recv', rtpCapabilities: routerRtpCapabilities });
     const producers = await waitFor(
@@ -82,6 +85,7 @@ describe('several nodes: origin, two edges, a control server', () => {
   let edgeA: NodeProcess;
   let edgeB: NodeProcess;
   let control: NodeProcess;
+  let edgeC: NodeProcess | undefined;
   let b: PreparedBriefing;
   let cookie: string;
   let host: Socket;
@@ -108,7 +112,7 @@ describe('several nodes: origin, two edges, a control server', () => {
     ff?.kill('SIGKILL');
     host?.close();
     for (const p of points) p.socket?.close();
-    await Promise.all([origin, edgeA, edgeB, control].filter(Boolean).map((n) => n.stop()));
+    await Promise.all([origin, edgeA, edgeB, control, edgeC].filter(Boolean).map((n) => n!.stop()));
     await r?.cleanup();
   });
 
@@ -254,5 +258,46 @@ describe('several nodes: origin, two edges, a control server', () => {
       250,
     );
     expect(l.find((n) => n.id === 'edge-b')!.load.consumers).toBe(8);
+  });
+
+  test('an edge fed by another edge (a tree) takes the origin when its parent dies', async () => {
+    edgeC = await startNode('edge-c', {
+      REDIS_URL: r.url,
+      NODE_ROLE: 'edge',
+      NODE_UPSTREAM: 'edge-b',
+    });
+    const p = points[3]!;
+    p.socket!.close();
+    p.nodeUrl = edgeC.url;
+    p.socket = await connectSocket(edgeC.url, '/point', { token: p.token });
+    await p.receiveHall();
+    const feedOf = async (id: string) => (await nodes()).find((n) => n.id === id)?.feeds[b.sessionId];
+    const before = await waitFor(
+      async () => {
+        const f = await feedOf('edge-c');
+        return f?.upstream === 'edge-b' && f.producers === 2 && f.bytes > 10_000 ? f : undefined;
+      },
+      'edge-c fed by edge-b',
+      20_000,
+      250,
+    );
+    expect(before.upstream).toBe('edge-b');
+
+    const reannounced = new Promise<void>((resolve) =>
+      p.socket!.on('rtc:newProducer', (x: { source: string }) => x.source === 'host-camera' && resolve()),
+    );
+    await edgeB.stop('SIGKILL');
+    const after = await waitFor(
+      async () => {
+        const f = await feedOf('edge-c');
+        return f?.upstream === 'origin-1' && f.producers === 2 && f.bytes > 10_000 ? f : undefined;
+      },
+      'edge-c fed by the origin',
+      20_000,
+      250,
+    );
+    expect(after.upstream).toBe('origin-1');
+    await reannounced;
+    await p.receiveHall();
   });
 });
