@@ -210,15 +210,25 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
     d.io.of('/monitor').on('connection', (socket) => {
       bindRequests(socket, clusterMonitorRequests, { 'cluster:nodes': () => registry.list() }, {}, log);
     });
-    // A point is where it connected: later questions about it find this node.
-    if (cfg.role === 'edge' || cfg.role === 'origin') {
-      d.io.of('/point').on('connection', (socket) => {
-        const { sessionId, pointId } = socket.data as { sessionId: string; pointId: string };
+    // A point is where it connected: later questions about it find this node, and a page
+    // of the same point still open on another node is let go (LiveSession does it within
+    // one process; the adapter carries it to the others).
+    const pointNs = d.io.of('/point');
+    pointNs.on('connection', (socket) => {
+      const { sessionId, pointId } = socket.data as { sessionId: string; pointId: string };
+      const own = `cluster:p:${sessionId}:${pointId}`;
+      void socket.join(own);
+      pointNs
+        .to(own)
+        .except(socket.id)
+        .emit('kicked', { reason: 'Điểm cầu đã mở trên một màn hình khác · opened on another screen' });
+      pointNs.in(own).except(socket.id).disconnectSockets(true);
+      if (cfg.role === 'edge' || cfg.role === 'origin') {
         assignment.claim(sessionId, pointId, cfg.nodeId).catch((err: unknown) => {
           log.warn({ err, sessionId, pointId }, 'could not record where a point connected');
         });
-      });
-    }
+      }
+    });
 
     // Pipes to edges that stopped beating close; an edge whose upstream stopped beating
     // takes the broadcast again from a live one (the origin, in a tree).

@@ -266,10 +266,13 @@ describe('several nodes: origin, two edges, a control server', () => {
       NODE_ROLE: 'edge',
       NODE_UPSTREAM: 'edge-b',
     });
+    // The point opens its page on edge-c while still connected to edge-b: the old page is let go.
     const p = points[3]!;
-    p.socket!.close();
+    const kicked = new Promise<void>((resolve) => p.socket!.once('kicked', () => resolve()));
+    const dropped = new Promise<void>((resolve) => p.socket!.once('disconnect', () => resolve()));
     p.nodeUrl = edgeC.url;
     p.socket = await connectSocket(edgeC.url, '/point', { token: p.token });
+    await Promise.all([kicked, dropped]);
     await p.receiveHall();
     const feedOf = async (id: string) => (await nodes()).find((n) => n.id === id)?.feeds[b.sessionId];
     const before = await waitFor(
