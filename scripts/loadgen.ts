@@ -1,0 +1,130 @@
+// The load generator: plays the reference event (420 points, 18,000 check-ins) against
+// an orchestrator and reports what it measured. See docs/benchmarks.md.
+//
+//   node --import tsx scripts/loadgen.ts --points 420 --duration 120
+//   node --import tsx scripts/loadgen.ts --points 420 --checkins 18000 --checkin-window 600
+//   node --import tsx scripts/loadgen.ts --url http://127.0.0.1:3000 --server-pid 1234 \
+//        --admin-user admin --admin-password '…' --points 50 --ramp 10
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULTS, runLoad, type LoadResult } from './loadgen/run';
+
+const HELP = `usage: node --import tsx scripts/loadgen.ts [options]
+  --points N            virtual points (default 420; the first N of the registry)
+  --duration S          steady seconds after the join (default 120)
+  --ramp R              join R points per second (default: a storm, all at once)
+  --checkins N          delegate check-ins (default 0; the reference event: 18000)
+  --checkin-window S    spread over S seconds (default 600)
+  --checkin-burst       all check-ins at once (200 in flight)
+  --no-media            signalling, health and check-ins only (no WebRTC, no ffmpeg)
+  --decrypt-every K     decrypt one packet in K after the first key frame (default 10)
+  --cut N               cut N points' sockets mid-run (they must rejoin)
+  --workers N           mediasoup workers of a spawned server (default: cores)
+  --url URL             use a running orchestrator instead of spawning one
+  --server-pid PID      its process id (CPU and memory of it and its workers)
+  --admin-user U --admin-password P   an admin account of that orchestrator
+  --no-monitor          no /monitor client
+  --no-floor            skip the native SRTP+send floor measurement
+  --max-seconds S       hard limit of the whole run (default 3600)
+  --out FILE            result JSON (default data/loadgen/<date>.json)`;
+
+function main(): Promise<void> {
+  const { values: v } = parseArgs({
+    options: {
+      points: { type: 'string' },
+      duration: { type: 'string' },
+      ramp: { type: 'string' },
+      checkins: { type: 'string' },
+      'checkin-window': { type: 'string' },
+      'checkin-burst': { type: 'boolean' },
+      'no-media': { type: 'boolean' },
+      'decrypt-every': { type: 'string' },
+      cut: { type: 'string' },
+      workers: { type: 'string' },
+      url: { type: 'string' },
+      'server-pid': { type: 'string' },
+      'admin-user': { type: 'string' },
+      'admin-password': { type: 'string' },
+      'no-monitor': { type: 'boolean' },
+      'no-floor': { type: 'boolean' },
+      'max-seconds': { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (v.help) {
+    process.stdout.write(`${HELP}\n`);
+    return Promise.resolve();
+  }
+  const int = (s: string | undefined, d: number, name: string) => {
+    if (s === undefined) return d;
+    const n = Number(s);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number`);
+    return n;
+  };
+  const points = int(v.points, DEFAULTS.points, 'points');
+  const started = Date.now();
+  const log = (line: string) =>
+    process.stderr.write(`[loadgen ${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${line}\n`);
+  return runLoad({
+    points,
+    duration: int(v.duration, DEFAULTS.duration, 'duration'),
+    join: v.ramp ? { mode: 'ramp', rate: int(v.ramp, 10, 'ramp') } : { mode: 'storm' },
+    checkins: int(v.checkins, 0, 'checkins'),
+    checkinWindow: int(v['checkin-window'], DEFAULTS.checkinWindow, 'checkin-window'),
+    checkinBurst: Boolean(v['checkin-burst']),
+    media: !v['no-media'],
+    decryptEvery: int(v['decrypt-every'], DEFAULTS.decryptEvery, 'decrypt-every'),
+    cut: int(v.cut, 0, 'cut'),
+    workers: int(v.workers, DEFAULTS.workers, 'workers'),
+    ...(v.url ? { url: v.url } : {}),
+    ...(v['server-pid'] ? { serverPid: int(v['server-pid'], 0, 'server-pid') } : {}),
+    admin: {
+      username: v['admin-user'] ?? DEFAULTS.admin.username,
+      password: v['admin-password'] ?? DEFAULTS.admin.password,
+    },
+    monitor: !v['no-monitor'],
+    floor: !v['no-floor'],
+    maxSeconds: int(v['max-seconds'], DEFAULTS.maxSeconds, 'max-seconds'),
+    log,
+  }).then((r) => {
+    const out = v.out ?? path.join('data', 'loadgen', `${r.startedAt.replace(/[:.]/g, '-')}.json`);
+    mkdirSync(path.dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(r, null, 2)}\n`);
+    process.stdout.write(`${summary(r)}\nresult: ${out}\n`);
+  });
+}
+
+export function summary(r: LoadResult): string {
+  const c = r.cost;
+  const workers = Object.keys(c.cpuPct)
+    .filter((k) => /^worker\d+$/.test(k))
+    .map((k) => `${k} ${c.cpuPct[k]}% / ${c.rssMiB[k]} MiB`)
+    .join(', ');
+  const lines = [
+    `points: ${r.points.signalled}/${r.points.requested} signalled, ${r.points.receivingVideo} receiving video, ${r.points.withKeyFrame} with a key frame, ${r.points.starved.length} starved`,
+    `join (${r.join.storm ? 'storm' : 'ramp'}): all within ${(r.join.allKeyFramesWithinMs / 1000).toFixed(1)} s; to first key frame p50 ${r.join.p50} ms, p95 ${r.join.p95} ms, max ${r.join.max} ms`,
+    `media: ${r.media.packetsReceived} packets (${r.media.packetsPerSecond}/s, ${r.media.avgPacketBytes} B avg), loss per point p50 ${r.media.lossPct.p50}% p95 ${r.media.lossPct.p95}% worst ${r.media.lossPct.worst}% (${r.media.lossPct.pointsOver1Pct} points >= 1%), video jitter p50 ${r.media.jitterMs.video.p50} ms p95 ${r.media.jitterMs.video.p95} ms worst ${r.media.jitterMs.video.worst} ms; ${r.media.decrypted} decrypted (${r.media.srtpProfile}), ${r.media.authFailures} auth failures; ${r.media.rejoins} rejoins`,
+    `cpu over ${c.windowSeconds} s (% of one core): server ${c.cpuPct.server}%, workers ${c.cpuPct.workersTotal}% (${workers}), redis ${c.cpuPct.redis}%, generator ${c.cpuPct.generator}%, ffmpeg ${c.cpuPct.ffmpeg}%; machine ${c.machineBusyPct}% busy, other ${c.otherPct}% ${c.alone ? '(alone)' : '(NOT ALONE)'}; ${c.udpRcvbufErrors} datagrams dropped at full receive buffers`,
+    `sfu: ${c.sfuUsPerPacket} us of worker CPU per forwarded packet; floor (GCM protect + send, same machine) ${c.floorGcmUsPerPacket ?? 'n/a'} us`,
+    `memory: server+workers+redis ${c.serverPlusWorkersRssMiB} MiB RSS (server ${c.rssMiB.server} MiB)`,
+    `signalling (generator's own loop p99 ${r.signalling.generatorLoopP99Ms} ms is inside the client-side figures): server event-loop p99 max ${r.signalling.eventLoopP99Ms.max} ms (median ${r.signalling.eventLoopP99Ms.median} ms over ${r.signalling.eventLoopP99Ms.windows} windows), health ack p95 ${r.signalling.healthAckMs.p95} ms, monitor delta p95 ${r.signalling.monitorDeltaMs.p95} ms max ${r.signalling.monitorDeltaMs.max} ms`,
+    r.checkins.requested
+      ? `check-ins: ${r.checkins.ok} ok, ${r.checkins.already} already, ${r.checkins.failed} failed in ${r.checkins.tookSeconds} s; POST p95 ${r.checkins.postMs.p95} ms, GET p95 ${r.checkins.getMs.p95} ms`
+      : 'check-ins: none',
+    `attendance: server ${r.attendance.serverCheckedIn} checked in / ${r.attendance.serverDelegates} delegates reported; sent ${r.attendance.sentCheckins} / ${r.attendance.sentHeadcount}: ${r.attendance.match ? 'MATCH' : 'MISMATCH'}`,
+  ];
+  if (r.errors.length) lines.push(`errors (${r.errors.length}): ${r.errors.slice(0, 5).join(' | ')}`);
+  return lines.join('\n');
+}
+
+if (require.main === module) {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`loadgen failed: ${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,318 @@
+// One virtual connection point: its join link's token, the real `/point` Socket.IO
+// signalling, a real WebRTC receive transport consuming every producer of the hall,
+// a health report every 2 s, a headcount, the rotating check-in QR code, and a rejoin
+// whenever the socket or the transport is cut.
+import { io as connect, type Socket } from 'socket.io-client';
+import { Receiver, lostOf, type RemoteTransportParams, type StreamStats } from './receiver';
+import { Reservoir } from './stats';
+
+export interface PointOptions {
+  baseUrl: string;
+  pointId: string;
+  token: string;
+  /** Expected delegates: what the headcount reports. */
+  headcount: number;
+  media: boolean;
+  decryptEvery: number;
+  /** Health reports go here (ack latency), shared by all points. */
+  healthAcks: Reservoir;
+  /** Called with the marker (rttMs) of each report sent, for the monitor probe. */
+  onReportSent?: (pointId: string, marker: number, at: number) => void;
+  log: (msg: string) => void;
+}
+
+interface Ack<T> {
+  ok: boolean;
+  data?: T;
+  error?: { code: string; message: string };
+}
+
+interface ConsumerParams {
+  id: string;
+  producerId: string;
+  kind: 'audio' | 'video';
+  rtpParameters: { encodings?: { ssrc?: number }[]; codecs: { clockRate: number }[] };
+}
+
+type Caps = { codecs: { mimeType: string; kind: string; rtcpFeedback?: unknown[] }[]; headerExtensions?: unknown[] };
+
+/** What a browser would offer, minus header extensions and RTX (we send no RTCP, so no NACK). */
+function receiveCapabilities(router: Caps): Caps {
+  return {
+    codecs: router.codecs
+      .filter((c) => c.mimeType.toLowerCase() === 'audio/opus' || c.mimeType.toLowerCase() === 'video/vp8')
+      .map((c) => ({
+        ...c,
+        rtcpFeedback:
+          c.kind === 'video'
+            ? [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }]
+            : [],
+      })),
+    headerExtensions: [],
+  };
+}
+
+export class VirtualPoint {
+  readonly o: PointOptions;
+  socket: Socket | undefined;
+  receiver: Receiver | undefined;
+  /** Receivers replaced by a rejoin: their counters still count. */
+  readonly retired: Receiver[] = [];
+  joinStartedAt = 0;
+  /** First video key frame after the first join started (ms), the join figure. */
+  joinMs: number | undefined;
+  signalledAt: number | undefined;
+  connectedAt: number | undefined;
+  rejoins = 0;
+  disconnects = 0;
+  errors: string[] = [];
+  headcountSent = 0;
+  reportsSent = 0;
+  reportsFailed = 0;
+  #joining: Promise<void> | undefined;
+  #rejoinWanted = false;
+  #healthTimer: NodeJS.Timeout | undefined;
+  #lastAckMs: number | null = null;
+  #reportSeq = 0;
+  #prev = { received: 0, lost: 0, bytes: 0, frames: 0, at: 0 };
+  #qr: { token: string; rotateAt: number } | undefined;
+  #qrPending: Promise<string> | undefined;
+  #stopped = false;
+  #producers = new Set<string>();
+  #transportId = '';
+
+  constructor(o: PointOptions) {
+    this.o = o;
+  }
+
+  #req<T>(event: string, payload: unknown = {}, timeoutMs = 15_000): Promise<T> {
+    const s = this.socket;
+    if (!s || !s.connected) return Promise.reject(new Error(`${event}: not connected`));
+    return (s.timeout(timeoutMs).emitWithAck(event, payload) as Promise<Ack<T>>).then((res) => {
+      if (!res.ok) throw new Error(`${event}: ${res.error?.code} ${res.error?.message}`);
+      return res.data as T;
+    });
+  }
+
+  /** Opens the socket; media and reports follow on their own. Resolves once signalled. */
+  start(): Promise<void> {
+    this.joinStartedAt = Date.now();
+    const socket = connect(`${this.o.baseUrl}/point`, {
+      transports: ['websocket'],
+      auth: { token: this.o.token },
+      forceNew: true,
+      reconnection: true,
+      reconnectionAttempts: 30,
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 5000,
+      timeout: 20_000,
+    });
+    this.socket = socket;
+    socket.on('disconnect', (reason) => {
+      if (this.#stopped) return;
+      this.disconnects += 1;
+      this.o.log(`point ${this.o.pointId} disconnected: ${reason}`);
+    });
+    socket.on('connect', () => {
+      if (this.#stopped) return;
+      const first = this.signalledAt === undefined;
+      if (first) this.signalledAt = Date.now();
+      else this.rejoins += 1;
+      void this.#join('connect');
+    });
+    socket.on('rtc:reconnect', () => {
+      this.rejoins += 1;
+      void this.#join('rtc:reconnect');
+    });
+    socket.on('rtc:newProducer', (p: { producerId: string }) => {
+      if (this.receiver && !this.#producers.has(p.producerId)) void this.#consume(p.producerId).catch(() => undefined);
+    });
+    socket.on('kicked', (k: { reason: string }) => this.errors.push(`kicked: ${k.reason}`));
+    this.#healthTimer = setTimeout(() => this.#healthTick(), 2000 * Math.random());
+    return new Promise((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', (e) => {
+        if (this.signalledAt === undefined) {
+          this.errors.push(`connect_error: ${e.message}`);
+          if (!socket.active) reject(e);
+        }
+      });
+    });
+  }
+
+  #join(why: string): Promise<void> {
+    if (this.#joining) {
+      this.#rejoinWanted = true;
+      return this.#joining;
+    }
+    this.#joining = (async () => {
+      do {
+        this.#rejoinWanted = false;
+        try {
+          await this.#joinOnce();
+        } catch (err) {
+          this.errors.push(`${why}: ${(err as Error).message}`);
+          if (this.errors.length > 50) this.errors.splice(0, 25);
+          if (!this.#stopped && this.socket?.connected) {
+            await new Promise((r) => setTimeout(r, 1000 + Math.random() * 1000));
+            this.#rejoinWanted = true;
+          }
+        }
+      } while (this.#rejoinWanted && !this.#stopped && this.socket?.connected);
+    })().finally(() => {
+      this.#joining = undefined;
+    });
+    return this.#joining;
+  }
+
+  async #joinOnce(): Promise<void> {
+    if (this.#headcountPending()) {
+      await this.#req('headcount:report', { count: this.o.headcount, by: 'loadgen' });
+      this.headcountSent = this.o.headcount;
+    }
+    if (!this.o.media) return;
+    if (this.receiver) {
+      this.retired.push(this.receiver);
+      void this.receiver.close();
+      this.receiver = undefined;
+    }
+    this.#producers.clear();
+    const caps = await this.#req<{ routerRtpCapabilities: Caps }>('rtc:capabilities');
+    const rtpCapabilities = receiveCapabilities(caps.routerRtpCapabilities);
+    const params = await this.#req<RemoteTransportParams>('rtc:createTransport', {
+      direction: 'recv',
+      rtpCapabilities,
+    });
+    const receiver = new Receiver({ decryptEvery: this.o.decryptEvery });
+    this.receiver = receiver;
+    this.#transportId = params.id;
+    await this.#req('rtc:connectTransport', {
+      transportId: params.id,
+      dtlsParameters: await Receiver.dtlsParameters(),
+    });
+    const connecting = receiver.connect(params);
+    const view = await this.#req<{ producers: { producerId: string }[] }>('view:get');
+    await Promise.all(view.producers.map((p) => this.#consume(p.producerId)));
+    await connecting;
+    this.connectedAt ??= Date.now();
+  }
+
+  #headcountPending(): boolean {
+    return this.headcountSent === 0 && this.o.headcount > 0;
+  }
+
+  async #consume(producerId: string): Promise<void> {
+    const r = this.receiver;
+    if (!r) return;
+    this.#producers.add(producerId);
+    const c = await this.#req<ConsumerParams>('rtc:consume', { transportId: this.#transportId, producerId });
+    const ssrc = c.rtpParameters.encodings?.[0]?.ssrc;
+    if (ssrc !== undefined) r.expect(ssrc, c.kind, c.rtpParameters.codecs[0]?.clockRate ?? 90000);
+    await this.#req('rtc:resumeConsumer', { consumerId: c.id });
+  }
+
+  /** All streams ever received by this point (current and replaced transports). */
+  streams(): StreamStats[] {
+    const out: StreamStats[] = [];
+    for (const r of [...this.retired, ...(this.receiver ? [this.receiver] : [])]) out.push(...r.streams.values());
+    return out;
+  }
+
+  #healthTick(): void {
+    if (this.#stopped) return;
+    this.#healthTimer = setTimeout(() => this.#healthTick(), 2000);
+    if (!this.socket?.connected) return;
+    const now = Date.now();
+    let received = 0;
+    let lost = 0;
+    let bytes = 0;
+    let frames = 0;
+    let jitterMs: number | null = null;
+    for (const s of this.streams()) {
+      received += s.received;
+      lost += lostOf(s);
+      bytes += s.bytes;
+      frames += s.frames;
+      if (s.kind === 'video' && s === this.#currentVideo()) jitterMs = (s.jitter / s.clockRate) * 1000;
+    }
+    const dt = this.#prev.at ? (now - this.#prev.at) / 1000 : 2;
+    const dRecv = received - this.#prev.received;
+    const dLost = Math.max(0, lost - this.#prev.lost);
+    const report = {
+      transportState: !this.o.media ? null : this.receiver?.connectedAt ? 'connected' : 'connecting',
+      protocol: this.o.media && this.receiver?.connectedAt ? 'udp' : null,
+      // The media path's RTT is not measured here; this field carries a marker instead
+      // (a few ms, unique per report) so the monitor probe can find this report's tile.
+      rttMs: 5 + (++this.#reportSeq % 100_000) / 1000,
+      signalRttMs: this.#lastAckMs,
+      lossPct: dRecv + dLost > 0 ? (100 * dLost) / (dRecv + dLost) : 0,
+      jitterMs: jitterMs === null ? null : Math.min(60_000, jitterMs),
+      bitrateKbps: Math.min(1_000_000, ((bytes - this.#prev.bytes) * 8) / 1000 / dt),
+      consumers: this.o.media ? this.#producers.size : 0,
+      framesDecoded: Math.min(10_000, frames - this.#prev.frames),
+      framesDropped: null,
+      freezeCount: null,
+      freezeMs: null,
+      width: null,
+      height: null,
+      audioConcealedPct: null,
+    };
+    this.#prev = { received, lost, bytes, frames, at: now };
+    const sentAt = performance.now();
+    this.o.onReportSent?.(this.o.pointId, report.rttMs, Date.now());
+    this.reportsSent += 1;
+    this.#req('health:report', report, 10_000).then(
+      () => {
+        const ms = performance.now() - sentAt;
+        this.#lastAckMs = Math.round(ms * 10) / 10;
+        this.o.healthAcks.add(ms);
+      },
+      () => {
+        this.reportsFailed += 1;
+      },
+    );
+  }
+
+  #currentVideo(): StreamStats | undefined {
+    if (!this.receiver) return undefined;
+    for (const s of this.receiver.streams.values()) if (s.kind === 'video') return s;
+    return undefined;
+  }
+
+  /** The current check-in QR token, asked again shortly before it rotates. */
+  async checkinToken(): Promise<string> {
+    if (this.#qr && Date.now() < this.#qr.rotateAt - 3000) return this.#qr.token;
+    this.#qrPending ??= this.#req<{ token: string; rotateAt: string }>('checkin:qr')
+      .then((q) => {
+        this.#qr = { token: q.token, rotateAt: Date.parse(q.rotateAt) };
+        return q.token;
+      })
+      .finally(() => {
+        this.#qrPending = undefined;
+      });
+    return this.#qrPending;
+  }
+
+  /** Time from the join's start to the first video key frame (ms), if one came. */
+  firstKeyFrameMs(): number | undefined {
+    let first: number | undefined;
+    for (const s of this.streams()) {
+      if (s.kind === 'video' && s.firstKeyFrameAt !== undefined) {
+        first = first === undefined ? s.firstKeyFrameAt : Math.min(first, s.firstKeyFrameAt);
+      }
+    }
+    return first === undefined ? undefined : first - this.joinStartedAt;
+  }
+
+  /** For the fault drill: cut this point's socket (it reconnects by itself). */
+  cut(): void {
+    this.socket?.io.engine?.close();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#healthTimer);
+    this.socket?.close();
+    await Promise.all([...this.retired, ...(this.receiver ? [this.receiver] : [])].map((r) => r.close()));
+  }
+}

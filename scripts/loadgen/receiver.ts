@@ -1,0 +1,343 @@
+// One virtual point's WebRTC receive transport, as cheap as it can be while staying real:
+// werift does ICE (controlling, against mediasoup's ICE-lite), DTLS (client) and the SRTP
+// key derivation; every datagram after that is read here directly from the UDP socket.
+// Per RTP packet: the header (ssrc, sequence, timestamp, marker) for loss, jitter and
+// bitrate, no parsing objects, no RTCP sent back. Every video packet until the first key
+// frame, and one packet in `decryptEvery` after it, is decrypted (AES-128-GCM, the
+// profile mediasoup picks) to prove SRTP works and to find VP8 key frames. No decoding.
+import type { Socket as UdpSocket } from 'node:dgram';
+import {
+  Candidate,
+  Connection,
+  DtlsClient,
+  ProtectionProfileAeadAes128Gcm,
+  ProtectionProfileAes128CmHmacSha1_80,
+  RTCDtlsTransport,
+  SrtpSession,
+  keyLength,
+  saltLength,
+  type RTCCertificate,
+} from 'werift';
+
+export interface RemoteTransportParams {
+  id: string;
+  iceParameters: { usernameFragment: string; password: string; iceLite?: boolean };
+  iceCandidates: {
+    foundation: string;
+    priority: number;
+    ip?: string;
+    address?: string;
+    protocol: string;
+    port: number;
+  }[];
+  dtlsParameters: { fingerprints: { algorithm: string; value: string }[] };
+}
+
+export interface StreamStats {
+  kind: 'audio' | 'video';
+  clockRate: number;
+  ssrc: number;
+  received: number;
+  bytes: number;
+  /** Highest extended sequence number seen, and the first. */
+  firstSeq: number;
+  maxSeq: number;
+  /** RFC 3550 interarrival jitter, in RTP timestamp units. */
+  jitter: number;
+  lastTransit: number | undefined;
+  lastArrival: number;
+  /** Longest silence between two packets after the first (ms). */
+  maxGapMs: number;
+  /** Frames completed (marker bit on video). */
+  frames: number;
+  firstPacketAt: number | undefined;
+  firstKeyFrameAt: number | undefined;
+  decrypted: number;
+  authFailures: number;
+}
+
+let certificate: Promise<RTCCertificate> | undefined;
+/** One self-signed certificate for all receivers of this process (generating is slow). */
+export function receiverCertificate(): Promise<RTCCertificate> {
+  certificate ??= RTCDtlsTransport.SetupCertificate();
+  return certificate;
+}
+
+export function newStream(kind: 'audio' | 'video', ssrc: number, clockRate: number): StreamStats {
+  return {
+    kind,
+    clockRate,
+    ssrc,
+    received: 0,
+    bytes: 0,
+    firstSeq: -1,
+    maxSeq: -1,
+    jitter: 0,
+    lastTransit: undefined,
+    lastArrival: 0,
+    maxGapMs: 0,
+    frames: 0,
+    firstPacketAt: undefined,
+    firstKeyFrameAt: undefined,
+    decrypted: 0,
+    authFailures: 0,
+  };
+}
+
+/** Packets the SFU sent that never arrived, from sequence numbers. */
+export function lostOf(s: StreamStats): number {
+  if (s.firstSeq < 0) return 0;
+  return Math.max(0, s.maxSeq - s.firstSeq + 1 - s.received);
+}
+
+/**
+ * A VP8 key frame starts in this decrypted RTP packet: the payload descriptor (RFC 7741)
+ * says start of partition 0, and the VP8 header's P bit is 0.
+ */
+export function isVp8KeyFrameStart(pkt: Buffer): boolean {
+  if (pkt.length < 13) return false;
+  const cc = pkt[0]! & 0x0f;
+  let off = 12 + cc * 4;
+  if (pkt[0]! & 0x10) {
+    if (pkt.length < off + 4) return false;
+    off += 4 + pkt.readUInt16BE(off + 2) * 4;
+  }
+  if (pkt.length <= off) return false;
+  const b0 = pkt[off]!;
+  const start = (b0 & 0x10) !== 0 && (b0 & 0x07) === 0;
+  if (!start) return false;
+  off += 1;
+  if (b0 & 0x80) {
+    const x = pkt[off]!;
+    off += 1;
+    if (x & 0x80) off += pkt[off]! & 0x80 ? 2 : 1; // PictureID, 7 or 15 bits
+    if (x & 0x40) off += 1; // TL0PICIDX
+    if (x & 0x30) off += 1; // TID/KEYIDX
+  }
+  if (pkt.length <= off) return false;
+  return (pkt[off]! & 0x01) === 0;
+}
+
+interface IceProtocolLike {
+  transport?: { socket?: UdpSocket };
+  datagramReceived?: (data: Buffer, addr: readonly [string, number]) => void;
+}
+
+export class Receiver {
+  readonly streams = new Map<number, StreamStats>();
+  /** SSRCs the consumers announced: kind and clock rate. */
+  readonly #expected = new Map<number, { kind: 'audio' | 'video'; clockRate: number }>();
+  #ice: Connection | undefined;
+  #dtls: DtlsClient | undefined;
+  #srtp: SrtpSession | undefined;
+  #closed = false;
+  #decryptEvery: number;
+  #n = 0;
+  connectedAt: number | undefined;
+  /** Non-media datagrams (STUN, DTLS) handed back to werift. */
+  controlPackets = 0;
+  /** RTP from SSRCs no consumer announced (RTX, probation). */
+  unknownPackets = 0;
+
+  constructor(opts: { decryptEvery?: number } = {}) {
+    this.#decryptEvery = Math.max(1, opts.decryptEvery ?? 10);
+  }
+
+  expect(ssrc: number, kind: 'audio' | 'video', clockRate: number): void {
+    this.#expected.set(ssrc, { kind, clockRate });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Our DTLS parameters for rtc:connectTransport (we are the DTLS client). */
+  static async dtlsParameters(): Promise<{
+    role: 'client';
+    fingerprints: { algorithm: string; value: string }[];
+  }> {
+    const cert = await receiverCertificate();
+    return {
+      role: 'client',
+      fingerprints: cert.getFingerprints().map((f) => ({ algorithm: f.algorithm, value: f.value })),
+    };
+  }
+
+  /** ICE to the first UDP candidate, then DTLS; resolves once SRTP keys are there. */
+  async connect(remote: RemoteTransportParams, timeoutMs = 20_000): Promise<void> {
+    const cert = await receiverCertificate();
+    // Loopback only: no other interface is gathered (the machine allows loopback traffic only).
+    const ice = new Connection(true, {
+      useIpv4: false,
+      useIpv6: false,
+      additionalHostAddresses: ['127.0.0.1'],
+      interfaceAddresses: { udp4: '127.0.0.1' },
+    });
+    this.#ice = ice;
+    ice.setRemoteParams({
+      iceLite: true,
+      usernameFragment: remote.iceParameters.usernameFragment,
+      password: remote.iceParameters.password,
+    });
+    await ice.gatherCandidates();
+    for (const c of remote.iceCandidates) {
+      if (c.protocol !== 'udp') continue;
+      await ice.addRemoteCandidate(
+        new Candidate(c.foundation, 1, 'udp', c.priority, c.ip ?? c.address ?? '', c.port, 'host'),
+      );
+    }
+    await ice.addRemoteCandidate(undefined);
+    const timeout = <T>(p: Promise<T>, what: string) =>
+      Promise.race([
+        p,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), timeoutMs).unref()),
+      ]);
+    await timeout(ice.connect(), 'ICE');
+    if (this.#closed) throw new Error('closed');
+
+    const transport = {
+      type: 'ice',
+      address: {} as never,
+      closed: false,
+      onData: (_buf: Buffer): void => undefined,
+      send: (data: Buffer) => ice.send(data),
+      close: async () => undefined,
+    };
+    ice.onData.subscribe((buf: Buffer) => {
+      const b = buf[0]!;
+      if (b >= 20 && b <= 63) transport.onData(buf);
+    });
+    const dtls = new DtlsClient({
+      cert: cert.certPem,
+      key: cert.privateKey,
+      signatureHash: cert.signatureHash,
+      transport: transport as never,
+      srtpProfiles: [ProtectionProfileAeadAes128Gcm, ProtectionProfileAes128CmHmacSha1_80],
+      extendedMasterSecret: true,
+    });
+    this.#dtls = dtls;
+    await timeout(
+      new Promise<void>((resolve, reject) => {
+        dtls.onConnect.once(() => resolve());
+        dtls.onError.once((e: unknown) => reject(e instanceof Error ? e : new Error(String(e))));
+        dtls.connect().catch(reject);
+      }),
+      'DTLS',
+    );
+    const profile = dtls.srtp.srtpProfile;
+    if (!profile) throw new Error('no SRTP profile negotiated');
+    const k = dtls.extractSessionKeys(keyLength(profile), saltLength(profile));
+    this.#srtp = new SrtpSession({
+      profile,
+      keys: {
+        localMasterKey: k.localKey,
+        localMasterSalt: k.localSalt,
+        remoteMasterKey: k.remoteKey,
+        remoteMasterSalt: k.remoteSalt,
+      },
+    });
+    this.profile = profile === ProtectionProfileAeadAes128Gcm ? 'AEAD_AES_128_GCM' : 'AES_CM_128_HMAC_SHA1_80';
+    this.#takeOverSocket(ice);
+    this.connectedAt = Date.now();
+  }
+
+  profile = '';
+
+  /**
+   * Replaces werift's per-datagram path on the selected pair's socket: media is handled
+   * here, anything else (STUN consent, DTLS alerts) goes to werift as before.
+   */
+  #takeOverSocket(ice: Connection): void {
+    const protocol = (ice.nominated as unknown as { protocol?: IceProtocolLike } | undefined)?.protocol;
+    const socket = protocol?.transport?.socket;
+    if (!socket || !protocol?.datagramReceived) throw new Error('werift internals changed: no UDP socket on the pair');
+    try {
+      socket.setRecvBufferSize(2 * 1024 * 1024);
+    } catch {
+      // Capped by net.core.rmem_max: the default is kept.
+    }
+    const werift = socket.listeners('message') as ((msg: Buffer, rinfo: unknown) => void)[];
+    socket.removeAllListeners('message');
+    socket.on('message', (msg: Buffer, rinfo) => {
+      const b = msg[0]!;
+      if (b >= 128 && b <= 191) {
+        const pt = msg[1]! & 0x7f;
+        if (pt >= 64 && pt <= 95) return; // RTCP (sender reports): not needed
+        this.#onRtp(msg);
+        return;
+      }
+      this.controlPackets += 1;
+      for (const l of werift) l(msg, rinfo);
+    });
+  }
+
+  #onRtp(pkt: Buffer): void {
+    if (pkt.length < 12) return;
+    const now = performance.now();
+    const ssrc = pkt.readUInt32BE(8);
+    let s = this.streams.get(ssrc);
+    if (!s) {
+      const e = this.#expected.get(ssrc);
+      if (!e) {
+        this.unknownPackets += 1; // probation or an RTX stream we did not ask for
+        return;
+      }
+      s = newStream(e.kind, ssrc, e.clockRate);
+      this.streams.set(ssrc, s);
+    }
+    const seq = pkt.readUInt16BE(2);
+    const ts = pkt.readUInt32BE(4);
+    if (s.firstSeq < 0) {
+      s.firstSeq = seq;
+      s.maxSeq = seq;
+      s.firstPacketAt = Date.now();
+    } else {
+      // Extend the 16-bit sequence number around the highest one seen.
+      const cycle = s.maxSeq & ~0xffff;
+      let ext = cycle | seq;
+      if (ext - s.maxSeq > 0x8000) ext -= 0x10000;
+      else if (s.maxSeq - ext > 0x8000) ext += 0x10000;
+      if (ext > s.maxSeq) s.maxSeq = ext;
+      const gap = now - s.lastArrival;
+      if (gap > s.maxGapMs) s.maxGapMs = gap;
+    }
+    s.received += 1;
+    s.bytes += pkt.length;
+    if (pkt[1]! & 0x80 && s.kind === 'video') s.frames += 1;
+    const transit = (now * s.clockRate) / 1000 - ts;
+    if (s.lastTransit !== undefined) {
+      let d = transit - s.lastTransit;
+      // Timestamp wrap: ignore that sample.
+      if (Math.abs(d) < 2 ** 30) {
+        if (d < 0) d = -d;
+        s.jitter += (d - s.jitter) / 16;
+      }
+    }
+    s.lastTransit = transit;
+    s.lastArrival = now;
+
+    const needKey = s.kind === 'video' && s.firstKeyFrameAt === undefined;
+    if (needKey || ++this.#n % this.#decryptEvery === 0) {
+      let clear: Buffer;
+      try {
+        clear = this.#srtp!.decrypt(pkt);
+      } catch {
+        s.authFailures += 1;
+        return;
+      }
+      s.decrypted += 1;
+      if (needKey && isVp8KeyFrameStart(clear)) s.firstKeyFrameAt = Date.now();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#dtls?.close();
+    } catch {
+      // already gone
+    }
+    await this.#ice?.close().catch(() => undefined);
+  }
+}

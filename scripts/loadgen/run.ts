@@ -1,0 +1,918 @@
+// One load run against an orchestrator (started here, or already running): the briefing
+// prepared through the REST API, the virtual host publishing through `ingest:plain`,
+// N virtual points joining (storm or ramp), delegate check-ins through the real QR
+// token and /api/v1/checkin, a `/monitor` client timing its deltas, and the cost of
+// every process read from /proc. Returns the result; the CLI (scripts/loadgen.ts) and
+// the integration test call this.
+import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { io as connect, type Socket } from 'socket.io-client';
+import { lostOf } from './receiver';
+import { VirtualPoint } from './point';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import {
+  cpuBetween,
+  childrenNamed,
+  loadAverage,
+  readMachine,
+  readProc,
+  udpRcvbufErrors,
+  type ProcSample,
+} from './procstat';
+import { DEFAULT_SOURCE, preparedClip, startReplay } from './source';
+import { measureFloor, type FloorResult } from './floor';
+import { Reservoir, percentile, round, summarize } from './stats';
+
+export interface LoadOptions {
+  /** Base URL of a running orchestrator; when unset one is started (`server/main.ts`). */
+  url?: string;
+  /** Its process id, for CPU and memory (found from the workers when spawned). */
+  serverPid?: number;
+  admin: { username: string; password: string };
+  points: number;
+  /** Seconds of steady state after the join (the check-in window extends it). */
+  duration: number;
+  /** Join all at once, or `rate` points per second. */
+  join: { mode: 'storm' } | { mode: 'ramp'; rate: number };
+  checkins: number;
+  checkinWindow: number;
+  checkinBurst: boolean;
+  media: boolean;
+  decryptEvery: number;
+  workers: number;
+  /** Cut this many points' sockets once in the middle of the run (they must rejoin). */
+  cut: number;
+  monitor: boolean;
+  floor: boolean;
+  /** Progress lines (stderr); silent when undefined. */
+  log?: (line: string) => void;
+  /** Hard limit on the whole run (s). */
+  maxSeconds: number;
+  /** Where a spawned server keeps Redis' data (a temp dir by default, removed after). */
+  dataDir?: string;
+  /** Extra environment for a spawned server. */
+  serverEnv?: Record<string, string>;
+}
+
+export const DEFAULTS: LoadOptions = {
+  admin: { username: 'loadgen-admin', password: 'loadgen-password-1234' },
+  points: 420,
+  duration: 120,
+  join: { mode: 'storm' },
+  checkins: 0,
+  checkinWindow: 600,
+  checkinBurst: false,
+  media: true,
+  decryptEvery: 10,
+  workers: os.cpus().length,
+  cut: 0,
+  monitor: true,
+  floor: true,
+  maxSeconds: 3600,
+};
+
+// ── HTTP helpers (node:http, so each point's phones can come from their own address) ──
+
+interface HttpResult<T = unknown> {
+  status: number;
+  body: T;
+  ms: number;
+  headers: http.IncomingHttpHeaders;
+}
+
+function httpJson<T = unknown>(
+  url: string,
+  opts: { method?: string; body?: unknown; cookie?: string; agent?: http.Agent; timeoutMs?: number } = {},
+): Promise<HttpResult<T>> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
+    const req = http.request(
+      url,
+      {
+        method: opts.method ?? 'GET',
+        agent: opts.agent,
+        headers: {
+          accept: 'application/json',
+          ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+          ...(opts.cookie ? { cookie: opts.cookie } : {}),
+        },
+        timeout: opts.timeoutMs ?? 30_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          let body: unknown = text;
+          try {
+            body = text ? JSON.parse(text) : undefined;
+          } catch {
+            // not JSON (metrics)
+          }
+          resolve({ status: res.statusCode ?? 0, body: body as T, ms: performance.now() - t0, headers: res.headers });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`timeout ${url}`)));
+    req.on('error', reject);
+    if (payload) req.write(payload);
+    req.end();
+  });
+}
+
+async function must<T>(p: Promise<HttpResult<T>>, what: string, ok = [200, 201]): Promise<HttpResult<T>> {
+  const r = await p;
+  if (!ok.includes(r.status)) throw new Error(`${what}: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
+  return r;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+// ── the server under test ──
+
+interface ServerHandle {
+  baseUrl: string;
+  pid: number | undefined;
+  stop: () => Promise<void>;
+}
+
+async function startServer(o: LoadOptions, log: (l: string) => void): Promise<ServerHandle> {
+  const port = await freePort();
+  const dataDir = o.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'loadgen-data-'));
+  const root = path.resolve(__dirname, '..', '..');
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      NODE_ENV: 'development',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      RTC_LISTEN_IP: '127.0.0.1',
+      RTC_ANNOUNCED_IP: '127.0.0.1',
+      RTC_PORT: '0',
+      MEDIASOUP_WORKERS: String(o.workers),
+      LOG_LEVEL: 'warn',
+      LOG_PRETTY: 'false',
+      ADMIN_USERNAME: o.admin.username,
+      ADMIN_PASSWORD: o.admin.password,
+      APP_SECRET: randomBytes(32).toString('hex'),
+      REDIS_URL: '',
+      ...o.serverEnv,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  child.once('exit', (code, signal) => {
+    if (!stopping) log(`server exited (${code ?? signal}): ${stderr.slice(-2000)}`);
+  });
+  let stopping = false;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}): ${stderr}`);
+    const r = await httpJson(`${baseUrl}/readyz`, { timeoutMs: 2000 }).catch(() => undefined);
+    if (r?.status === 200) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`server not ready in 120 s: ${stderr}`);
+    }
+    await sleep(300);
+  }
+  log(`server ready at ${baseUrl} (pid ${child.pid})`);
+  return {
+    baseUrl,
+    pid: child.pid,
+    stop: async () => {
+      stopping = true;
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        let timer: NodeJS.Timeout | undefined;
+        const exited = await Promise.race([
+          new Promise<boolean>((r) => child.once('exit', () => r(true))),
+          new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 15_000))),
+        ]);
+        clearTimeout(timer);
+        if (!exited) child.kill('SIGKILL');
+      }
+      if (!o.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+// ── result shape ──
+
+export interface LoadResult {
+  startedAt: string;
+  options: Omit<LoadOptions, 'log' | 'admin'>;
+  machine: { cores: number; memGiB: number; loadBefore: number[]; loadAfter: number[]; node: string };
+  points: { requested: number; signalled: number; receivingVideo: number; withKeyFrame: number; starved: string[] };
+  join: { storm: boolean; allKeyFramesWithinMs: number; p50: number; p95: number; max: number };
+  media: {
+    packetsReceived: number;
+    packetsLost: number;
+    decrypted: number;
+    authFailures: number;
+    srtpProfile: string;
+    lossPct: { p50: number; p95: number; worst: number; pointsOver1Pct: number };
+    jitterMs: {
+      video: { p50: number; p95: number; worst: number };
+      audio: { p50: number; p95: number; worst: number };
+    };
+    maxGapMs: { p95: number; worst: number };
+    packetsPerSecond: number;
+    avgPacketBytes: number;
+    rejoins: number;
+    disconnects: number;
+  };
+  cost: {
+    windowSeconds: number;
+    cpuPct: Record<string, number>;
+    rssMiB: Record<string, number>;
+    machineBusyPct: number;
+    otherPct: number;
+    alone: boolean;
+    /** Datagrams the kernel dropped for full receive buffers (the generator not keeping up). */
+    udpRcvbufErrors: number;
+    sfuUsPerPacket: number;
+    floor: FloorResult | { error: string } | undefined;
+    floorGcmUsPerPacket: number | undefined;
+    serverPlusWorkersRssMiB: number;
+  };
+  signalling: {
+    /** The generator's own event-loop delay: client-side latencies below include it. */
+    generatorLoopP99Ms: number;
+    eventLoopP99Ms: { max: number; median: number; windows: number };
+    eventLoopMaxMs: number;
+    healthAckMs: { n: number; p50: number; p95: number; p99: number; max: number };
+    healthReportsSent: number;
+    healthReportsFailed: number;
+    monitorDeltaMs: { n: number; p50: number; p95: number; p99: number; max: number };
+    monitorDeltas: number;
+  };
+  checkins: {
+    requested: number;
+    ok: number;
+    failed: number;
+    already: number;
+    errors: Record<string, number>;
+    windowSeconds: number;
+    burst: boolean;
+    getMs: { n: number; p50: number; p95: number; p99: number; max: number };
+    postMs: { n: number; p50: number; p95: number; p99: number; max: number };
+    totalMs: { n: number; p50: number; p95: number; p99: number; max: number };
+    tookSeconds: number;
+  };
+  attendance: {
+    sentHeadcount: number;
+    sentCheckins: number;
+    serverDelegates: number;
+    serverCheckedIn: number;
+    serverConnected: number;
+    match: boolean;
+  };
+  errors: string[];
+}
+
+// ── the run ──
+
+export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResult> {
+  const o: LoadOptions = { ...DEFAULTS, ...opts };
+  const log = o.log ?? (() => undefined);
+  const hardDeadline = Date.now() + o.maxSeconds * 1000;
+  const errors: string[] = [];
+  const startedAt = new Date().toISOString();
+  const loadBefore = loadAverage();
+
+  const server = o.url
+    ? { baseUrl: o.url.replace(/\/$/, ''), pid: o.serverPid, stop: async () => undefined }
+    : await startServer(o, log);
+  const base = server.baseUrl;
+  let ffmpeg: ChildProcess | undefined;
+  let host: Socket | undefined;
+  let monitor: Socket | undefined;
+  const points: VirtualPoint[] = [];
+  const agents: http.Agent[] = [];
+  try {
+    // Log in and prepare the briefing through the API, as the host console does.
+    const login = await must(httpJson(`${base}/api/v1/auth/login`, { method: 'POST', body: o.admin }), 'login');
+    const cookie = ([] as string[])
+      .concat(login.headers['set-cookie'] ?? [])
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const registry = await must(
+      httpJson<{ items: { id: string; expectedDelegates: number }[]; total: number }>(
+        `${base}/api/v1/points?limit=500`,
+        { cookie },
+      ),
+      'points',
+    );
+    const chosen = registry.body.items.slice(0, o.points);
+    if (chosen.length < o.points) throw new Error(`the registry has ${chosen.length} points, ${o.points} asked`);
+    const now = Date.now();
+    const created = await must(
+      httpJson<{ id: string }>(`${base}/api/v1/sessions`, {
+        method: 'POST',
+        cookie,
+        body: {
+          title: `Tải thử ${o.points} điểm cầu · load test`,
+          scheduledStart: new Date(now + 30 * 60_000).toISOString(),
+          plannedEnd: new Date(now + 180 * 60_000).toISOString(),
+          agenda: [
+            {
+              title: 'Quán triệt Nghị quyết 05-NQ/TU',
+              speaker: 'Lê Ngọc Châu',
+              role: 'Phó Chủ tịch UBND tỉnh',
+              plannedMinutes: 30,
+            },
+          ],
+          invite:
+            o.points === registry.body.total ? { mode: 'all' } : { mode: 'points', pointIds: chosen.map((p) => p.id) },
+        },
+      }),
+      'create session',
+    );
+    const sessionId = created.body.id;
+    await must(httpJson(`${base}/api/v1/sessions/${sessionId}/schedule`, { method: 'POST', cookie }), 'schedule');
+    await must(
+      httpJson(`${base}/api/v1/sessions/${sessionId}/open-lobby`, { method: 'POST', cookie }),
+      'open-lobby',
+      [200, 409],
+    );
+    await must(httpJson(`${base}/api/v1/sessions/${sessionId}/start`, { method: 'POST', cookie }), 'start');
+    const links = await must(
+      httpJson<{ items: { pointId: string; token: string }[] }>(
+        `${base}/api/v1/sessions/${sessionId}/links?limit=500`,
+        { cookie },
+      ),
+      'links',
+    );
+    const tokenOf = new Map(links.body.items.map((l) => [l.pointId, l.token]));
+    log(`session ${sessionId} live with ${chosen.length} points`);
+
+    // The virtual host: `/host` socket, plain ingest, ffmpeg.
+    if (o.media) {
+      const clip = preparedClip();
+      host = await socketOf(base, '/host', { cookie });
+      await ask(host, 'host:attach', { sessionId });
+      const vSsrc = 11111111 + Math.floor(Math.random() * 1000);
+      const aSsrc = vSsrc + 1000;
+      const ingest = await ask<{
+        video?: { ip: string; port: number; rtcpPort?: number };
+        audio?: { ip: string; port: number; rtcpPort?: number };
+      }>(host, 'ingest:plain', {
+        video: { ssrc: vSsrc, payloadType: 101 },
+        audio: { ssrc: aSsrc, payloadType: 100 },
+        // ffmpeg's RTCP leaves from another port than its RTP: with one comedia tuple per
+        // transport, whichever came first would win and the other be dropped.
+        rtcpMux: false,
+      });
+      ffmpeg = startReplay(
+        clip,
+        { ...ingest.video!, rtcpPort: ingest.video!.rtcpPort ?? ingest.video!.port, ssrc: vSsrc, payloadType: 101 },
+        { ...ingest.audio!, rtcpPort: ingest.audio!.rtcpPort ?? ingest.audio!.port, ssrc: aSsrc, payloadType: 100 },
+      );
+      ffmpeg.stderr?.on('data', (d: Buffer) => errors.push(`ffmpeg: ${d.toString().trim().slice(0, 200)}`));
+      log(
+        `virtual host publishing ${DEFAULT_SOURCE.width}x${DEFAULT_SOURCE.height} VP8 ${DEFAULT_SOURCE.videoKbps} kbps + Opus (ffmpeg pid ${ffmpeg.pid})`,
+      );
+    }
+
+    // The monitor: snapshot, then deltas timed against the reports' markers.
+    const markers = new Map<string, Map<number, number>>();
+    const deltaMs = new Reservoir();
+    let deltas = 0;
+    if (o.monitor) {
+      monitor = await socketOf(base, '/monitor', { cookie });
+      await ask(monitor, 'monitor:watch', { sessionId });
+      monitor.on('delta', (d: { points: { id: string; rttMs: number | null }[] }) => {
+        deltas += 1;
+        const at = Date.now();
+        for (const t of d.points) {
+          const m = markers.get(t.id);
+          const sent = t.rttMs === null ? undefined : m?.get(t.rttMs);
+          if (sent !== undefined) {
+            deltaMs.add(at - sent);
+            m!.delete(t.rttMs!);
+          }
+        }
+      });
+    }
+    const onReportSent = (pointId: string, marker: number, at: number) => {
+      let m = markers.get(pointId);
+      if (!m) markers.set(pointId, (m = new Map()));
+      m.set(marker, at);
+      if (m.size > 8) m.delete(m.keys().next().value!);
+    };
+
+    // Server-side processes.
+    const serverPid = server.pid;
+    const workerPids = serverPid ? childrenNamed(serverPid, 'mediasoup-worker') : [];
+    const redisPids = serverPid ? childrenNamed(serverPid, 'redis-server') : [];
+    const procs = (): Record<string, ProcSample | undefined> => {
+      const out: Record<string, ProcSample | undefined> = {};
+      if (serverPid) out.server = readProc(serverPid);
+      workerPids.forEach((p, i) => (out[`worker${i}`] = readProc(p)));
+      redisPids.forEach((p, i) => (out[i ? `redis${i}` : 'redis'] = readProc(p)));
+      out.generator = readProc(process.pid);
+      if (ffmpeg?.pid) out.ffmpeg = readProc(ffmpeg.pid);
+      return out;
+    };
+
+    // Event loop: prom-client resets its histogram at every scrape, so each scrape is a window.
+    const loopP99: number[] = [];
+    let loopMax = 0;
+    const scrape = async () => {
+      const r = await httpJson<string>(`${base}/metrics`, { timeoutMs: 5000 }).catch(() => undefined);
+      if (!r || typeof r.body !== 'string') return;
+      const p99 = /^nodejs_eventloop_lag_p99_seconds(?:\{[^}]*\})? ([\d.e+-]+)/m.exec(r.body);
+      const max = /^nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})? ([\d.e+-]+)/m.exec(r.body);
+      if (p99) loopP99.push(Number(p99[1]) * 1000);
+      if (max) loopMax = Math.max(loopMax, Number(max[1]) * 1000);
+    };
+    await scrape();
+
+    // Points join.
+    const healthAcks = new Reservoir();
+    for (const p of chosen) {
+      const token = tokenOf.get(p.id);
+      if (!token) throw new Error(`no join link for ${p.id}`);
+      points.push(
+        new VirtualPoint({
+          baseUrl: base,
+          pointId: p.id,
+          token,
+          headcount: p.expectedDelegates,
+          media: o.media,
+          decryptEvery: o.decryptEvery,
+          healthAcks,
+          onReportSent,
+          log: () => undefined,
+        }),
+      );
+    }
+    const joinT0 = Date.now();
+    const storm = o.join.mode === 'storm';
+    log(`joining ${points.length} points (${storm ? 'storm' : `ramp ${(o.join as { rate: number }).rate}/s`})`);
+    const starting: Promise<void>[] = [];
+    for (let i = 0; i < points.length; i++) {
+      if (o.join.mode === 'ramp') {
+        const due = joinT0 + (i * 1000) / o.join.rate;
+        if (due > Date.now()) await sleep(due - Date.now());
+      }
+      starting.push(points[i]!.start().catch((e: Error) => void errors.push(`${points[i]!.o.pointId}: ${e.message}`)));
+    }
+    await Promise.all(starting);
+    const joinLimit = Date.now() + 60_000;
+    const ready = (p: VirtualPoint) => (o.media ? p.firstKeyFrameMs() !== undefined : p.headcountSent > 0);
+    for (;;) {
+      const n = points.filter(ready).length;
+      if (n === points.length || Date.now() > joinLimit || Date.now() > hardDeadline) break;
+      await sleep(250);
+    }
+    const allJoinedMs = Date.now() - joinT0;
+    log(`joined: ${points.filter(ready).length}/${points.length} in ${(allJoinedMs / 1000).toFixed(1)} s`);
+
+    // Steady state (check-ins run inside it).
+    await sleep(3000);
+    const steadySeconds = Math.max(o.duration, o.checkins > 0 && !o.checkinBurst ? o.checkinWindow + 10 : 0);
+    const steadyT0 = Date.now();
+    const m0 = readMachine();
+    const p0 = procs();
+    const udp0 = udpRcvbufErrors();
+    const genLoop = monitorEventLoopDelay({ resolution: 10 });
+    genLoop.enable();
+    const packets0 = countPackets(points);
+    await scrape();
+    loopP99.length = 0;
+    loopMax = 0;
+
+    const checkinsP = o.checkins > 0 ? runCheckins(o, base, points, agents, log) : Promise.resolve(undefined);
+    const cutAt = steadyT0 + (steadySeconds * 1000) / 2;
+    let cutDone = o.cut === 0;
+    let prevProcs = p0;
+    let prevT = steadyT0;
+    let prevPackets = packets0.received;
+    const steadyEnd = Math.min(steadyT0 + steadySeconds * 1000, hardDeadline - 30_000);
+    while (Date.now() < steadyEnd) {
+      await sleep(Math.min(5000, Math.max(0, steadyEnd - Date.now())));
+      await scrape();
+      if (!cutDone && Date.now() >= cutAt) {
+        cutDone = true;
+        for (const p of points.slice(0, o.cut)) p.cut();
+        log(`cut ${o.cut} points' sockets`);
+      }
+      const pn = procs();
+      const t = Date.now();
+      const pk = countPackets(points);
+      const secs = (t - prevT) / 1000;
+      const cpu = (k: string) => round(cpuBetween(prevProcs[k], pn[k], secs).cpuPct, 0);
+      const workers = workerPids.map((_, i) => `${cpu(`worker${i}`)}`).join('+');
+      log(
+        `t=${Math.round((t - steadyT0) / 1000)}s pkts/s=${Math.round((pk.received - prevPackets) / secs)} lost=${pk.lost} ` +
+          `cpu% server=${cpu('server')} workers=${workers} redis=${cpu('redis')} gen=${cpu('generator')} ` +
+          `udpDrops=${udpRcvbufErrors() - udp0} genLoopP99=${round(genLoop.percentile(99) / 1e6, 0)}ms ` +
+          `loopP99=${round(loopP99[loopP99.length - 1] ?? NaN, 1)}ms healthAckP95=${round(percentile(healthAcks.values, 95), 1)}ms ` +
+          `deltaP95=${round(percentile(deltaMs.values, 95), 0)}ms${checkinProgress.line()}`,
+      );
+      prevProcs = pn;
+      prevT = t;
+      prevPackets = pk.received;
+    }
+    const checkins = await checkinsP;
+    const steadyT1 = Date.now();
+    const m1 = readMachine();
+    const p1 = procs();
+    const udp1 = udpRcvbufErrors();
+    genLoop.disable();
+    const packets1 = countPackets(points);
+    const windowSeconds = (steadyT1 - steadyT0) / 1000;
+
+    // Attendance totals as the server has them.
+    await sleep(1500);
+    const att = await must(
+      httpJson<{ province: { delegates: number; checkedIn: number; connected: number } }>(
+        `${base}/api/v1/attendance/${sessionId}`,
+        { cookie },
+      ),
+      'attendance',
+    );
+
+    // Cost.
+    const cpuPct: Record<string, number> = {};
+    const rssMiB: Record<string, number> = {};
+    for (const k of Object.keys(p1)) {
+      const c = cpuBetween(p0[k], p1[k], windowSeconds);
+      cpuPct[k] = round(c.cpuPct, 1);
+      rssMiB[k] = round(c.rssBytes / 2 ** 20, 0);
+    }
+    const workerCpu = workerPids.reduce((a, _, i) => a + (cpuPct[`worker${i}`] ?? 0), 0);
+    cpuPct.workersTotal = round(workerCpu, 1);
+    const machineBusyPct = ((m1.busy - m0.busy) / windowSeconds) * 100;
+    const ours = Object.entries(cpuPct)
+      .filter(([k]) => k !== 'workersTotal')
+      .reduce((a, [, v]) => a + (Number.isFinite(v) ? v : 0), 0);
+    const otherPct = machineBusyPct - ours;
+    const forwarded = packets1.received + packets1.lost - (packets0.received + packets0.lost);
+    const workerCpuSeconds = (workerCpu / 100) * windowSeconds;
+    const sfuUsPerPacket = forwarded > 0 ? (workerCpuSeconds / forwarded) * 1e6 : NaN;
+    const avgPacketBytes =
+      packets1.received > packets0.received
+        ? (packets1.bytes - packets0.bytes) / (packets1.received - packets0.received)
+        : 0;
+    const floor = o.floor && o.media && avgPacketBytes > 0 ? measureFloor(avgPacketBytes, true) : undefined;
+    const serverPlusWorkers =
+      (rssMiB.server ?? 0) + workerPids.reduce((a, _, i) => a + (rssMiB[`worker${i}`] ?? 0), 0) + (rssMiB.redis ?? 0);
+
+    // Media per point.
+    const lossPerPoint: number[] = [];
+    const jitterV: number[] = [];
+    const jitterA: number[] = [];
+    const gaps: number[] = [];
+    const starved: string[] = [];
+    let decrypted = 0;
+    let authFailures = 0;
+    let profile = '';
+    for (const p of points) {
+      const ss = p.streams();
+      let rec = 0;
+      let lost = 0;
+      let gap = 0;
+      let video = 0;
+      for (const s of ss) {
+        rec += s.received;
+        lost += lostOf(s);
+        decrypted += s.decrypted;
+        authFailures += s.authFailures;
+        if (s.kind === 'video') video += s.received;
+        gap = Math.max(gap, s.maxGapMs);
+        (s.kind === 'video' ? jitterV : jitterA).push((s.jitter / s.clockRate) * 1000);
+      }
+      profile ||= p.receiver?.profile ?? '';
+      lossPerPoint.push(rec + lost > 0 ? (100 * lost) / (rec + lost) : 100);
+      gaps.push(gap);
+      // Starved: never got video, or video stopped for over a second (not counting a rejoin).
+      if (o.media && (video === 0 || (gap > 1000 && p.rejoins === 0))) starved.push(p.o.pointId);
+    }
+    const joinMs = points.map((p) => p.firstKeyFrameMs() ?? NaN);
+    const sentHeadcount = points.reduce((a, p) => a + p.headcountSent, 0);
+    const sentCheckins = checkins?.ok ?? 0;
+
+    return {
+      startedAt,
+      options: { ...o, log: undefined, admin: undefined } as unknown as LoadResult['options'],
+      machine: {
+        cores: os.cpus().length,
+        memGiB: round(os.totalmem() / 2 ** 30, 1),
+        loadBefore,
+        loadAfter: loadAverage(),
+        node: process.version,
+      },
+      points: {
+        requested: o.points,
+        signalled: points.filter((p) => p.signalledAt !== undefined).length,
+        receivingVideo: points.filter((p) => p.streams().some((s) => s.kind === 'video' && s.received > 0)).length,
+        withKeyFrame: points.filter((p) => p.firstKeyFrameMs() !== undefined).length,
+        starved,
+      },
+      join: {
+        storm,
+        allKeyFramesWithinMs: allJoinedMs,
+        p50: round(percentile(joinMs, 50), 0),
+        p95: round(percentile(joinMs, 95), 0),
+        max: round(Math.max(...joinMs.map((x) => (Number.isFinite(x) ? x : Infinity))), 0),
+      },
+      media: {
+        packetsReceived: packets1.received,
+        packetsLost: packets1.lost,
+        decrypted,
+        authFailures,
+        srtpProfile: profile,
+        lossPct: {
+          p50: round(percentile(lossPerPoint, 50), 3),
+          p95: round(percentile(lossPerPoint, 95), 3),
+          worst: round(Math.max(0, ...lossPerPoint), 3),
+          pointsOver1Pct: lossPerPoint.filter((x) => x >= 1).length,
+        },
+        jitterMs: {
+          video: {
+            p50: round(percentile(jitterV, 50)),
+            p95: round(percentile(jitterV, 95)),
+            worst: round(Math.max(0, ...jitterV)),
+          },
+          audio: {
+            p50: round(percentile(jitterA, 50)),
+            p95: round(percentile(jitterA, 95)),
+            worst: round(Math.max(0, ...jitterA)),
+          },
+        },
+        maxGapMs: { p95: round(percentile(gaps, 95), 0), worst: round(Math.max(0, ...gaps), 0) },
+        packetsPerSecond: round((packets1.received - packets0.received) / windowSeconds, 0),
+        avgPacketBytes: round(avgPacketBytes, 0),
+        rejoins: points.reduce((a, p) => a + p.rejoins, 0),
+        disconnects: points.reduce((a, p) => a + p.disconnects, 0),
+      },
+      cost: {
+        windowSeconds: round(windowSeconds, 1),
+        cpuPct,
+        rssMiB,
+        machineBusyPct: round(machineBusyPct, 1),
+        otherPct: round(otherPct, 1),
+        alone: otherPct < 15,
+        udpRcvbufErrors: udp1 - udp0,
+        sfuUsPerPacket: round(sfuUsPerPacket, 2),
+        floor,
+        floorGcmUsPerPacket: floor && 'protectSendUs' in floor ? floor.protectSendUs : undefined,
+        serverPlusWorkersRssMiB: round(serverPlusWorkers, 0),
+      },
+      signalling: {
+        generatorLoopP99Ms: round(genLoop.percentile(99) / 1e6, 1),
+        eventLoopP99Ms: {
+          max: round(Math.max(0, ...loopP99), 1),
+          median: round(percentile(loopP99, 50), 1),
+          windows: loopP99.length,
+        },
+        eventLoopMaxMs: round(loopMax, 1),
+        healthAckMs: rounded(summarize(healthAcks.values)),
+        healthReportsSent: points.reduce((a, p) => a + p.reportsSent, 0),
+        healthReportsFailed: points.reduce((a, p) => a + p.reportsFailed, 0),
+        monitorDeltaMs: rounded(summarize(deltaMs.values)),
+        monitorDeltas: deltas,
+      },
+      checkins: checkins ?? emptyCheckins(o),
+      attendance: {
+        sentHeadcount,
+        sentCheckins,
+        serverDelegates: att.body.province.delegates,
+        serverCheckedIn: att.body.province.checkedIn,
+        serverConnected: att.body.province.connected,
+        match: att.body.province.delegates === sentHeadcount && att.body.province.checkedIn === sentCheckins,
+      },
+      errors: [...errors, ...points.flatMap((p) => p.errors.map((e) => `${p.o.pointId}: ${e}`))].slice(0, 200),
+    };
+  } finally {
+    checkinProgress.reset();
+    await Promise.all(points.map((p) => p.stop().catch(() => undefined)));
+    host?.close();
+    monitor?.close();
+    if (ffmpeg && ffmpeg.exitCode === null) ffmpeg.kill('SIGKILL');
+    for (const a of agents) a.destroy();
+    await server.stop();
+  }
+}
+
+function rounded(s: ReturnType<typeof summarize>) {
+  return { n: s.n, p50: round(s.p50, 1), p95: round(s.p95, 1), p99: round(s.p99, 1), max: round(s.max, 1) };
+}
+
+function countPackets(points: VirtualPoint[]): { received: number; lost: number; bytes: number } {
+  let received = 0;
+  let lost = 0;
+  let bytes = 0;
+  for (const p of points)
+    for (const s of p.streams()) {
+      received += s.received;
+      lost += lostOf(s);
+      bytes += s.bytes;
+    }
+  return { received, lost, bytes };
+}
+
+function socketOf(base: string, ns: string, o: { cookie?: string; token?: string }): Promise<Socket> {
+  const s = connect(base + ns, {
+    transports: ['websocket'],
+    forceNew: true,
+    reconnection: false,
+    auth: o.token ? { token: o.token } : {},
+    extraHeaders: o.cookie ? { cookie: o.cookie } : {},
+  });
+  return new Promise((resolve, reject) => {
+    s.once('connect', () => resolve(s));
+    s.once('connect_error', (e) => {
+      s.close();
+      reject(e);
+    });
+  });
+}
+
+async function ask<T = unknown>(s: Socket, event: string, payload: unknown = {}): Promise<T> {
+  const res = (await s.timeout(15_000).emitWithAck(event, payload)) as {
+    ok: boolean;
+    data?: T;
+    error?: { code: string; message: string };
+  };
+  if (!res.ok) throw new Error(`${event}: ${res.error?.code} ${res.error?.message}`);
+  return res.data as T;
+}
+
+// ── check-ins ──
+
+const checkinProgress = {
+  done: 0,
+  total: 0,
+  post: new Reservoir(),
+  reset() {
+    this.done = 0;
+    this.total = 0;
+    this.post = new Reservoir();
+  },
+  line(): string {
+    return this.total
+      ? ` checkins=${this.done}/${this.total} postP95=${round(percentile(this.post.values, 95), 0)}ms`
+      : '';
+  },
+};
+
+function emptyCheckins(o: LoadOptions): LoadResult['checkins'] {
+  const e = { n: 0, p50: NaN, p95: NaN, p99: NaN, max: NaN };
+  return {
+    requested: 0,
+    ok: 0,
+    failed: 0,
+    already: 0,
+    errors: {},
+    windowSeconds: o.checkinWindow,
+    burst: o.checkinBurst,
+    getMs: e,
+    postMs: e,
+    totalMs: e,
+    tookSeconds: 0,
+  };
+}
+
+/**
+ * Spreads `o.checkins` over the points in proportion to their expected delegates; each
+ * check-in is a phone opening the point's current QR code (GET /checkin/:token) and
+ * sending the form (POST /checkin). A point's phones share its source address
+ * (127.1.x.y, its room's NAT) and a keep-alive agent.
+ */
+async function runCheckins(
+  o: LoadOptions,
+  base: string,
+  points: VirtualPoint[],
+  agents: http.Agent[],
+  log: (l: string) => void,
+): Promise<LoadResult['checkins']> {
+  const totalExpected = points.reduce((a, p) => a + p.o.headcount, 0) || points.length;
+  const per = points.map((p) => Math.floor((o.checkins * (p.o.headcount || 1)) / totalExpected));
+  let rest = o.checkins - per.reduce((a, b) => a + b, 0);
+  for (let i = 0; rest > 0; i = (i + 1) % points.length, rest--) per[i]! += 1;
+  const jobs: { point: number; k: number }[] = [];
+  per.forEach((n, i) => {
+    for (let k = 0; k < n; k++) jobs.push({ point: i, k });
+  });
+  for (let i = jobs.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [jobs[i], jobs[j]] = [jobs[j]!, jobs[i]!];
+  }
+  const pointAgents = points.map((_, i) => {
+    const a = new http.Agent({
+      keepAlive: true,
+      maxSockets: 4,
+      localAddress: `127.1.${(i >> 8) & 255}.${(i & 255) + 1}`,
+    });
+    agents.push(a);
+    return a;
+  });
+  const getMs = new Reservoir();
+  const postMs = new Reservoir();
+  const totalMs = new Reservoir();
+  const errs: Record<string, number> = {};
+  let ok = 0;
+  let failed = 0;
+  let already = 0;
+  checkinProgress.total = jobs.length;
+  checkinProgress.post = postMs;
+  const t0 = Date.now();
+  const windowMs = o.checkinBurst ? 0 : o.checkinWindow * 1000;
+  const maxInFlight = o.checkinBurst ? 200 : 400;
+  let inFlight = 0;
+  let next = 0;
+  log(`check-ins: ${jobs.length} over ${o.checkinBurst ? 'a burst' : `${o.checkinWindow} s`}`);
+  const one = async (job: { point: number; k: number }) => {
+    const p = points[job.point]!;
+    const agent = pointAgents[job.point]!;
+    const t = performance.now();
+    try {
+      const token = await p.checkinToken();
+      const info = await httpJson<{ ticket: string }>(`${base}/api/v1/checkin/${token}`, { agent });
+      getMs.add(info.ms);
+      if (info.status !== 200) throw new Error(`GET ${info.status} ${(info.body as { code?: string })?.code ?? ''}`);
+      const res = await httpJson<{ already: boolean }>(`${base}/api/v1/checkin`, {
+        method: 'POST',
+        agent,
+        body: {
+          ticket: info.body.ticket,
+          deviceId: `lg${job.point.toString(36)}d${job.k.toString(36)}x`.padEnd(8, '0'),
+          name: `Đại biểu ${job.k + 1} ${p.o.pointId}`,
+          position: 'Đảng viên',
+        },
+      });
+      postMs.add(res.ms);
+      if (res.status !== 200) throw new Error(`POST ${res.status} ${(res.body as { code?: string })?.code ?? ''}`);
+      if (res.body.already) already += 1;
+      else ok += 1;
+      totalMs.add(performance.now() - t);
+    } catch (err) {
+      failed += 1;
+      const key = (err as Error).message.slice(0, 60);
+      errs[key] = (errs[key] ?? 0) + 1;
+    } finally {
+      checkinProgress.done += 1;
+    }
+  };
+  const running = new Set<Promise<void>>();
+  while (next < jobs.length) {
+    const elapsed = Date.now() - t0;
+    const due =
+      windowMs === 0 ? jobs.length : Math.min(jobs.length, Math.floor((elapsed / windowMs) * jobs.length) + 1);
+    while (next < due && inFlight < maxInFlight) {
+      const job = jobs[next++]!;
+      inFlight += 1;
+      const pr = one(job).finally(() => {
+        inFlight -= 1;
+        running.delete(pr);
+      });
+      running.add(pr);
+    }
+    await sleep(windowMs === 0 ? 5 : 20);
+    if (Date.now() - t0 > (o.checkinWindow + 300) * 1000) break; // bounded
+  }
+  await Promise.all(running);
+  const took = (Date.now() - t0) / 1000;
+  log(`check-ins done: ${ok} ok, ${already} already, ${failed} failed in ${took.toFixed(1)} s`);
+  return {
+    requested: jobs.length,
+    ok,
+    failed,
+    already,
+    errors: errs,
+    windowSeconds: o.checkinWindow,
+    burst: o.checkinBurst,
+    getMs: rounded(summarize(getMs.values)),
+    postMs: rounded(summarize(postMs.values)),
+    totalMs: rounded(summarize(totalMs.values)),
+    tookSeconds: round(took, 1),
+  };
+}

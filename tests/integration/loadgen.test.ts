@@ -1,0 +1,45 @@
+// A small run of the load generator (scripts/loadgen): a spawned orchestrator, the
+// virtual host publishing through `ingest:plain` with ffmpeg, 12 virtual points each
+// with its own join link, Socket.IO signalling and WebRTC receive transport (ICE, DTLS,
+// SRTP), health reports, a headcount, check-ins through the QR token and /api/v1/checkin,
+// one point's socket cut and rejoined. It asserts the path works, not how fast.
+import { existsSync } from 'node:fs';
+import { runLoad } from '../../scripts/loadgen/run';
+import { FFMPEG } from '../../scripts/loadgen/source';
+
+jest.setTimeout(120_000);
+
+const maybe = existsSync(FFMPEG) ? test : test.skip;
+
+maybe('12 virtual points receive the hall through the real join path; attendance totals match', async () => {
+  const r = await runLoad({
+    points: 12,
+    duration: 12,
+    checkins: 60,
+    checkinWindow: 6,
+    workers: 2,
+    cut: 1,
+    floor: false,
+    decryptEvery: 5,
+    maxSeconds: 100,
+  });
+  expect(r.errors.filter((e) => !/disconnected|transport close/.test(e))).toEqual([]);
+  expect(r.points.signalled).toBe(12);
+  expect(r.points.receivingVideo).toBe(12);
+  expect(r.points.withKeyFrame).toBe(12);
+  expect(r.media.srtpProfile).toBe('AEAD_AES_128_GCM');
+  expect(r.media.decrypted).toBeGreaterThan(100);
+  expect(r.media.authFailures).toBe(0);
+  // The cut point came back by itself and receives again.
+  expect(r.media.rejoins).toBeGreaterThanOrEqual(1);
+  expect(r.signalling.healthReportsSent).toBeGreaterThan(12 * 4);
+  expect(r.signalling.healthAckMs.n).toBeGreaterThan(12 * 3);
+  expect(r.signalling.monitorDeltaMs.n).toBeGreaterThan(0);
+  expect(r.checkins).toMatchObject({ requested: 60, ok: 60, failed: 0, already: 0 });
+  expect(r.attendance.serverCheckedIn).toBe(60);
+  expect(r.attendance.serverDelegates).toBe(r.attendance.sentHeadcount);
+  expect(r.attendance.match).toBe(true);
+  // Cost figures are read (not judged here).
+  expect(r.cost.cpuPct.server).toBeGreaterThan(0);
+  expect(Object.keys(r.cost.cpuPct).filter((k) => /^worker\d$/.test(k))).toHaveLength(2);
+});
