@@ -63,6 +63,9 @@ async function main() {
     // End-to-end tests drive Debian's Chromium through playwright-core (never a
     // downloaded browser).
     if (!fs.existsSync('/usr/bin/chromium')) ensureDebianPackages(['chromium'], 'the end-to-end browser tests');
+    // ffmpeg publishes a real VP8 + Opus stream into the SFU (plain RTP ingest) in the
+    // media and load-generator tests.
+    if (!onPath('ffmpeg')) ensureDebianPackages(['ffmpeg'], 'the media tests (an RTP publisher)');
   }
 
   step('building the client bundle…');
