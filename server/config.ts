@@ -76,6 +76,7 @@ const EnvSchema = z
       .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, dot, dash or underscore')
       .optional(),
     NODE_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+    NODE_INTERNAL_URL: z.url({ protocol: /^https?$/ }).optional(),
     NODE_REGION: z.string().min(1).max(100).optional(),
     CLUSTER_HEARTBEAT_MS: wholeNumber().min(200).max(60_000).default(2000),
     CLUSTER_NODE_TTL_MS: wholeNumber().min(600).max(300_000).default(6000),
@@ -148,6 +149,8 @@ export interface ClusterConfig {
   nodeId: string;
   /** Where points and other nodes reach this node; default PUBLIC_URL, else the listening address. */
   publicUrl: string | undefined;
+  /** Where other nodes call this one (the internal pipe API); default publicUrl. */
+  internalUrl: string | undefined;
   /** Points of this district (or region) go to this edge first. */
   region: string | undefined;
   heartbeatMs: number;
@@ -233,6 +236,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           .replace(/[^A-Za-z0-9_.-]/g, '-')
           .slice(0, 50)}-${e.PORT}`,
       publicUrl: (e.NODE_PUBLIC_URL ?? e.PUBLIC_URL)?.replace(/\/+$/, ''),
+      internalUrl: e.NODE_INTERNAL_URL?.replace(/\/+$/, ''),
       region: e.NODE_REGION,
       heartbeatMs: e.CLUSTER_HEARTBEAT_MS,
       ttlMs: Math.max(e.CLUSTER_NODE_TTL_MS, e.CLUSTER_HEARTBEAT_MS * 2),

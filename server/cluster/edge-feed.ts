@@ -86,7 +86,7 @@ export class EdgeFeed {
       try {
         const origin = await this.deps.findUpstream();
         if (!origin) throw new Error('no origin node is registered');
-        this.#originUrl = origin.url;
+        this.#originUrl = origin.internalUrl;
         this.upstreamId = origin.id;
         end = await EdgePipeEnd.open(this.room, this.deps.listen);
         const answer = await this.#call<{

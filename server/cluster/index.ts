@@ -110,7 +110,13 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
     const registry = new NodeRegistry({
       redis: d.redis,
       logger: log,
-      self: { id: cfg.nodeId, role: cfg.role, url: () => cfg.publicUrl ?? d.publicUrl(), region: cfg.region },
+      self: {
+        id: cfg.nodeId,
+        role: cfg.role,
+        url: () => cfg.publicUrl ?? d.publicUrl(),
+        internalUrl: () => cfg.internalUrl ?? cfg.publicUrl ?? d.publicUrl(),
+        region: cfg.region,
+      },
       heartbeatMs: cfg.heartbeatMs,
       ttlMs: cfg.ttlMs,
       sample,

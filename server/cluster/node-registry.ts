@@ -8,7 +8,7 @@ import { clusterKeys } from './keys';
 export interface NodeRegistryOptions {
   redis: Redis;
   logger: Logger;
-  self: { id: string; role: NodeRole; url: () => string; region: string | undefined };
+  self: { id: string; role: NodeRole; url: () => string; internalUrl: () => string; region: string | undefined };
   heartbeatMs: number;
   ttlMs: number;
   /** This node's current load and points, sampled at each heartbeat. */
@@ -48,6 +48,7 @@ export class NodeRegistry {
           id: self.id,
           role: self.role,
           url: self.url(),
+          internalUrl: self.internalUrl(),
           region: self.region ?? null,
           startedAt: this.#startedAt,
           heartbeatAt: new Date().toISOString(),

@@ -10,8 +10,10 @@ export type NodeRole = z.infer<typeof NodeRoleSchema>;
 export const NodeInfoSchema = z.object({
   id: z.string(),
   role: NodeRoleSchema,
-  /** Where points (and other nodes) reach it. */
+  /** Where browsers reach it (points' pages, the host's console). */
   url: z.string(),
+  /** Where other nodes call it. */
+  internalUrl: z.string(),
   region: z.string().nullable(),
   startedAt: z.string(),
   heartbeatAt: z.string(),

@@ -251,7 +251,11 @@ describe('several nodes: origin, two edges, a control server', () => {
       async () => {
         const list = await nodes();
         const bNode = list.find((n) => n.id === 'edge-b');
-        return !list.some((n) => n.id === 'edge-a') && bNode?.sessions[b.sessionId]?.length === 4 ? list : undefined;
+        return !list.some((n) => n.id === 'edge-a') &&
+          bNode?.sessions[b.sessionId]?.length === 4 &&
+          bNode.load.consumers === 8
+          ? list
+          : undefined;
       },
       'edge-a gone and edge-b serving all four points',
       15_000,
