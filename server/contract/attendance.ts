@@ -226,7 +226,8 @@ export type MonitorDelta = z.infer<typeof MonitorDeltaSchema>;
 
 export const ConnectionEventSchema = z.object({
   at: Iso,
-  type: z.enum(['join', 'leave', 'status', 'headcount', 'problem', 'checkin', 'preflight']),
+  /** `media`: the point's media path was rebuilt by the server (e.g. its SFU worker died). */
+  type: z.enum(['join', 'leave', 'status', 'headcount', 'problem', 'checkin', 'preflight', 'media']),
   detail: z.string(),
 });
 export type ConnectionEvent = z.infer<typeof ConnectionEventSchema>;

@@ -11,6 +11,7 @@ import type { Session } from '../contract/api';
 import type { ControlPlane } from '../control-plane';
 import { AppError, conflict } from '../errors';
 import type { LiveState, LiveStateStore } from './live-state';
+import { recordMediaEvent } from './point-features';
 
 export interface LiveSessionDeps {
   pool: WorkerPool;
@@ -49,6 +50,8 @@ export class LiveSession {
   readonly #hands = new Map<string, Hand>();
   /** Video consumers resumed per point: "points receiving video". */
   readonly #videoConsumers = new Map<string, Set<string>>();
+  /** Points told to rebuild their media after a worker death, and since when (for the monitor). */
+  readonly #mediaLost = new Map<string, number>();
   #numbersTimer: NodeJS.Timeout | undefined;
   #lastNumbers = '';
   #closed = false;
@@ -240,6 +243,7 @@ export class LiveSession {
   #detachPoint(_socket: Socket, pointId: string): void {
     this.#pointSockets.delete(pointId);
     this.#videoConsumers.delete(pointId);
+    this.#mediaLost.delete(pointId);
     if (this.#hands.delete(pointId)) this.#pushHands();
     this.#room?.removePeer(pointId);
   }
@@ -260,6 +264,19 @@ export class LiveSession {
     let set = this.#videoConsumers.get(pointId);
     if (!set) this.#videoConsumers.set(pointId, (set = new Set()));
     set.add(consumerId);
+    const lostAt = this.#mediaLost.get(pointId);
+    if (lostAt !== undefined) {
+      this.#mediaLost.delete(pointId);
+      this.#mediaEvent(pointId, `video back after ${Date.now() - lostAt} ms`);
+    }
+  }
+
+  #mediaEvent(pointId: string, detail: string): void {
+    const socket = this.#pointSockets.get(pointId);
+    if (!socket) return;
+    recordMediaEvent(socket, { sessionId: this.sessionId, pointId }, detail).catch((err: unknown) =>
+      this.#log.debug({ err, pointId }, 'could not record a media event'),
+    );
   }
 
   videoTransportReset(pointId: string): void {
@@ -346,6 +363,10 @@ export class LiveSession {
     room.on('viewerNeedsReconnect', ({ peerId }) => {
       this.#videoConsumers.delete(peerId);
       toPeer(peerId)?.emit('rtc:reconnect', { reason: 'worker-died' });
+      if (this.#pointSockets.has(peerId)) {
+        this.#mediaLost.set(peerId, Date.now());
+        this.#mediaEvent(peerId, 'media server worker died; reconnecting');
+      }
     });
     room.on('publisherNeedsReconnect', ({ peerId, role }) => {
       const s = toPeer(peerId);

@@ -71,3 +71,8 @@ export function attachPointFeatures(socket: Socket, ctx: PointFeatureContext): v
 export async function recordPreflight(socket: Socket, identity: PointIdentity, report: PreflightReport): Promise<void> {
   await serviceOf(socket)?.recordPreflight(identity, report);
 }
+
+/** For the live session: a media incident into the point's connection events (the monitor's detail). */
+export async function recordMediaEvent(socket: Socket, identity: PointIdentity, detail: string): Promise<void> {
+  await serviceOf(socket)?.recordMediaEvent(identity, detail);
+}

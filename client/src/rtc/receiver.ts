@@ -36,6 +36,7 @@ export class BroadcastReceiver {
   #device: Device | undefined;
   #transport: msc.Transport | undefined;
   readonly #consumers = new Map<string, msc.Consumer>(); // by producerId
+  readonly #announced = new Map<string, ProducerInfo>(); // while there is no transport
   #generation = 0;
   #iceTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -58,9 +59,29 @@ export class BroadcastReceiver {
     return [...this.#consumers.values()];
   }
 
-  /** (Re)builds the transport and consumes every producer given. */
+  /**
+   * (Re)builds the transport and consumes every producer given, and every producer
+   * announced while there was no transport. A failed build is retried with a backoff
+   * (a worker death answers requests with errors until the SFU has rebuilt its routers)
+   * until it works, a newer start() replaces it, or about two minutes pass.
+   */
   async start(producers: ProducerInfo[]): Promise<void> {
     const generation = ++this.#generation;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.#build(generation, producers);
+        return;
+      } catch (err) {
+        if (generation !== this.#generation) return;
+        if (attempt >= 30) throw err;
+        this.events.onState('reconnecting');
+        await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** attempt, 5000)));
+        if (generation !== this.#generation) return;
+      }
+    }
+  }
+
+  async #build(generation: number, producers: ProducerInfo[]): Promise<void> {
     this.#teardown();
     this.events.onState('connecting');
     if (!this.#device) {
@@ -84,12 +105,23 @@ export class BroadcastReceiver {
       }).then(() => callback(), errback);
     });
     transport.on('connectionstatechange', (state) => this.#onConnectionState(transport, state));
-    for (const p of producers) await this.consume(p);
+    const all = new Map([...producers, ...this.#announced.values()].map((p) => [p.producerId, p]));
+    this.#announced.clear();
+    for (const p of all.values()) {
+      // The list may be stale (a worker death rebuilds the origin and its producers): a
+      // producer gone meanwhile must not stop the others.
+      await this.consume(p).catch(() => undefined);
+    }
   }
 
   async consume(p: ProducerInfo): Promise<void> {
     const transport = this.#transport;
-    if (!transport || transport.closed || this.#consumers.has(p.producerId)) return;
+    if (!transport || transport.closed) {
+      // Announced while the transport is being (re)built: consumed once it exists.
+      this.#announced.set(p.producerId, p);
+      return;
+    }
+    if (this.#consumers.has(p.producerId)) return;
     const c = await this.#request('rtc:consume', { transportId: transport.id, producerId: p.producerId });
     if (transport.closed) return;
     const consumer = await transport.consume({
@@ -107,6 +139,7 @@ export class BroadcastReceiver {
 
   /** The producer or consumer was closed on the server. */
   drop(ids: { producerId?: string; consumerId?: string }): void {
+    if (ids.producerId) this.#announced.delete(ids.producerId);
     for (const [producerId, consumer] of this.#consumers) {
       if (producerId === ids.producerId || consumer.id === ids.consumerId) {
         consumer.close();

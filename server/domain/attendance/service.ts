@@ -524,6 +524,12 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
     this.emit('changed', id);
   }
 
+  /** A media incident the server saw (a worker death, the media back): into the point's events. */
+  async recordMediaEvent(id: PointIdentity, detail: string): Promise<void> {
+    await this.ledger.event(id.sessionId, id.pointId, 'media', detail, this.#now());
+    this.emit('changed', id);
+  }
+
   // ── the per-session timer ───────────────────────────────────────────────────────────
 
   async #tick(rt: SessionRuntime, tick: number): Promise<void> {
