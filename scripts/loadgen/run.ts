@@ -57,6 +57,8 @@ export interface LoadOptions {
   dataDir?: string;
   /** Extra environment for a spawned server. */
   serverEnv?: Record<string, string>;
+  /** Runs beside the steady state (e.g. a browser on /monitor); its answer lands in `extra`. */
+  during?: (ctx: { baseUrl: string; sessionId: string; admin: LoadOptions['admin'] }) => Promise<unknown>;
 }
 
 export const DEFAULTS: LoadOptions = {
@@ -292,6 +294,7 @@ export interface LoadResult {
     serverConnected: number;
     match: boolean;
   };
+  extra?: unknown;
   errors: string[];
 }
 
@@ -508,6 +511,9 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
     loopP99.length = 0;
     loopMax = 0;
 
+    const duringP = o.during
+      ? o.during({ baseUrl: base, sessionId, admin: o.admin }).catch((e: Error) => ({ error: e.message }))
+      : Promise.resolve(undefined);
     const checkinsP = o.checkins > 0 ? runCheckins(o, base, points, agents, log) : Promise.resolve(undefined);
     const cutAt = steadyT0 + (steadySeconds * 1000) / 2;
     let cutDone = o.cut === 0;
@@ -541,6 +547,7 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
       prevPackets = pk.received;
     }
     const checkins = await checkinsP;
+    const extra = await duringP;
     const steadyT1 = Date.now();
     const m1 = readMachine();
     const p1 = procs();
@@ -709,6 +716,7 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
         serverConnected: att.body.province.connected,
         match: att.body.province.delegates === sentHeadcount && att.body.province.checkedIn === sentCheckins,
       },
+      extra,
       errors: [...errors, ...points.flatMap((p) => p.errors.map((e) => `${p.o.pointId}: ${e}`))].slice(0, 200),
     };
   } finally {
@@ -767,6 +775,16 @@ async function ask<T = unknown>(s: Socket, event: string, payload: unknown = {})
 }
 
 // ── check-ins ──
+
+/** One retry when a kept-alive connection was closed by the server as it was reused. */
+async function withRetry<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    if (!/ECONNRESET|socket hang up/.test((err as Error).message)) throw err;
+    return f();
+  }
+}
 
 const checkinProgress = {
   done: 0,
@@ -830,7 +848,8 @@ async function runCheckins(
     const a = new http.Agent({
       keepAlive: true,
       maxSockets: 4,
-      localAddress: `127.1.${(i >> 8) & 255}.${(i & 255) + 1}`,
+      // 127.1.x.y: 250 addresses per x, none ending in 0 or 255.
+      localAddress: `127.1.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`,
     });
     agents.push(a);
     return a;
@@ -856,19 +875,22 @@ async function runCheckins(
     const t = performance.now();
     try {
       const token = await p.checkinToken();
-      const info = await httpJson<{ ticket: string }>(`${base}/api/v1/checkin/${token}`, { agent });
+      const info = await withRetry(() => httpJson<{ ticket: string }>(`${base}/api/v1/checkin/${token}`, { agent }));
       getMs.add(info.ms);
       if (info.status !== 200) throw new Error(`GET ${info.status} ${(info.body as { code?: string })?.code ?? ''}`);
-      const res = await httpJson<{ already: boolean }>(`${base}/api/v1/checkin`, {
-        method: 'POST',
-        agent,
-        body: {
-          ticket: info.body.ticket,
-          deviceId: `lg${job.point.toString(36)}d${job.k.toString(36)}x`.padEnd(8, '0'),
-          name: `Đại biểu ${job.k + 1} ${p.o.pointId}`,
-          position: 'Đảng viên',
-        },
-      });
+      // A phone sends the form again when the connection drops; check-in is idempotent.
+      const res = await withRetry(() =>
+        httpJson<{ already: boolean }>(`${base}/api/v1/checkin`, {
+          method: 'POST',
+          agent,
+          body: {
+            ticket: info.body.ticket,
+            deviceId: `lg${job.point.toString(36)}d${job.k.toString(36)}x`.padEnd(8, '0'),
+            name: `Đại biểu ${job.k + 1} ${p.o.pointId}`,
+            position: 'Đảng viên',
+          },
+        }),
+      );
       postMs.add(res.ms);
       if (res.status !== 200) throw new Error(`POST ${res.status} ${(res.body as { code?: string })?.code ?? ''}`);
       if (res.body.already) already += 1;

@@ -21,7 +21,7 @@ export function summarize(values: readonly number[]): Summary {
     p50: percentile(finite, 50),
     p95: percentile(finite, 95),
     p99: percentile(finite, 99),
-    max: finite.length ? Math.max(...finite) : NaN,
+    max: finite.reduce((a, b) => (b > a ? b : a), finite.length ? -Infinity : NaN),
   };
 }
 
