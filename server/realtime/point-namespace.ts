@@ -9,9 +9,10 @@ import { pointRequests } from '../contract/broadcast';
 import type { ControlPlane } from '../control-plane';
 import { AppError } from '../errors';
 import type { LiveBroadcasts } from './live-broadcasts';
+import type { LiveSession } from './live-session';
 import type { LiveStateStore } from './live-state';
 import { attachPointFeatures, recordPreflight, type PointIdentity } from './point-features';
-import { bindRequests, type Handlers } from './requests';
+import { bindRequests, deferHandlers, type Handlers } from './requests';
 import { handshakeError } from './socket-errors';
 
 export interface PointSocketData extends PointIdentity {
@@ -47,92 +48,95 @@ export function setupPointNamespace(ns: Namespace, deps: PointNamespaceDeps): vo
     const data = socket.data as PointSocketData;
     const { sessionId, pointId } = data;
     const plog = log.child({ sessionId, pointId });
-    deps.broadcasts.get(sessionId).then(
-      (live) => {
-        if (!socket.connected) return;
-        live.attachPoint(socket, pointId);
-        socket.on('disconnect', (reason) => {
-          plog.debug({ reason }, 'point disconnected');
-          live.detachPoint(socket, pointId);
-        });
-        const handlers: Handlers<typeof pointRequests, PointSocketData> = {
-          'view:get': () => live.view(),
-          'rtc:capabilities': async () => ({ routerRtpCapabilities: (await live.requireRoom()).rtpCapabilities }),
-          'rtc:createTransport': async ({ direction, rtpCapabilities }) => {
-            const room = await live.requireRoom();
-            room.addViewer(pointId);
-            data.rtpCapabilities = rtpCapabilities as unknown as ms.RtpCapabilities;
-            const params = await room.createWebRtcTransport(pointId, direction);
-            if (direction === 'recv') {
-              // One receive transport per page: a rebuilt one replaces the old.
-              if (data.recvTransportId) room.closeTransport(pointId, data.recvTransportId);
-              data.recvTransportId = params.id;
-              live.videoTransportReset(pointId);
-            }
-            return params as never;
-          },
-          'rtc:connectTransport': async ({ transportId, dtlsParameters }) => {
-            await (await live.requireRoom()).connectTransport(pointId, transportId, dtlsParameters as never);
-            return {};
-          },
-          'rtc:restartIce': async ({ transportId }) => ({
-            iceParameters: (await (await live.requireRoom()).restartIce(pointId, transportId)) as never,
-          }),
-          'rtc:consume': async ({ transportId, producerId }) => {
-            if (!data.rtpCapabilities) throw new AppError('conflict', 'create a transport first');
-            const c = await (await live.requireRoom()).consume(pointId, transportId, producerId, data.rtpCapabilities);
-            return {
-              id: c.id,
-              producerId: c.producerId,
-              kind: c.kind,
-              rtpParameters: c.rtpParameters as never,
-              source: c.source,
-            };
-          },
-          'rtc:resumeConsumer': async ({ consumerId }) => {
-            const room = await live.requireRoom();
-            await room.resumeConsumer(pointId, consumerId);
-            const consumer = room.getPeer(pointId)?.consumers.get(consumerId);
-            if (consumer?.consumer.kind === 'video') live.videoConsumerResumed(pointId, consumerId);
-            return {};
-          },
-          'rtc:produce': async ({ transportId, kind, rtpParameters, source }) =>
-            (await live.requireRoom()).produce(pointId, transportId, {
-              kind,
-              rtpParameters: rtpParameters as never,
-              source,
-            }),
-          'rtc:closeProducer': async ({ producerId }) => {
-            await (await live.requireRoom()).closeProducer(pointId, producerId);
-            return {};
-          },
-          'mode:set': async ({ mode }) => {
-            const room = await live.requireRoom();
-            room.addViewer(pointId);
-            await room.setViewerMode(pointId, mode);
-            return { mode };
-          },
-          'hand:raise': async () => ({ position: await live.raiseHand(pointId) }),
-          'hand:lower': () => {
-            live.lowerHand(pointId);
-            return {};
-          },
-          'preflight:report': async (report) => {
-            await deps.store.savePreflight(sessionId, pointId, report);
-            // Also into the point's connection events, shown on the monitor.
-            await recordPreflight(socket, { sessionId, pointId }, report);
-            return {};
-          },
+    // Handlers are bound at once, before the session lookup resolves, so that a page's
+    // first requests (sent the moment it connects) are never dropped; each waits for
+    // the point to be attached to its live session.
+    const attached = deps.broadcasts.get(sessionId).then((live) => {
+      if (socket.connected) live.attachPoint(socket, pointId);
+      return live;
+    });
+    attached.catch((err: unknown) => {
+      plog.warn({ err }, 'could not open the live session for a point');
+      socket.emit('kicked', { reason: 'Phiên không còn tồn tại · the session is gone' });
+      socket.disconnect(true);
+    });
+    socket.on('disconnect', (reason) => {
+      plog.debug({ reason }, 'point disconnected');
+      attached.then((live) => live.detachPoint(socket, pointId)).catch(() => undefined);
+    });
+    const handlersFor = (live: LiveSession): Handlers<typeof pointRequests, PointSocketData> => ({
+      'view:get': () => live.view(),
+      'rtc:capabilities': async () => ({ routerRtpCapabilities: (await live.requireRoom()).rtpCapabilities }),
+      'rtc:createTransport': async ({ direction, rtpCapabilities }) => {
+        const room = await live.requireRoom();
+        room.addViewer(pointId);
+        data.rtpCapabilities = rtpCapabilities as unknown as ms.RtpCapabilities;
+        const params = await room.createWebRtcTransport(pointId, direction);
+        if (direction === 'recv') {
+          // One receive transport per page: a rebuilt one replaces the old.
+          if (data.recvTransportId) room.closeTransport(pointId, data.recvTransportId);
+          data.recvTransportId = params.id;
+          live.videoTransportReset(pointId);
+        }
+        return params as never;
+      },
+      'rtc:connectTransport': async ({ transportId, dtlsParameters }) => {
+        await (await live.requireRoom()).connectTransport(pointId, transportId, dtlsParameters as never);
+        return {};
+      },
+      'rtc:restartIce': async ({ transportId }) => ({
+        iceParameters: (await (await live.requireRoom()).restartIce(pointId, transportId)) as never,
+      }),
+      'rtc:consume': async ({ transportId, producerId }) => {
+        if (!data.rtpCapabilities) throw new AppError('conflict', 'create a transport first');
+        const c = await (await live.requireRoom()).consume(pointId, transportId, producerId, data.rtpCapabilities);
+        return {
+          id: c.id,
+          producerId: c.producerId,
+          kind: c.kind,
+          rtpParameters: c.rtpParameters as never,
+          source: c.source,
         };
-        bindRequests(socket, pointRequests, handlers, data, plog);
-        attachPointFeatures(socket, { identity: { sessionId, pointId }, logger: plog });
-        plog.debug('point connected');
       },
-      (err: unknown) => {
-        plog.warn({ err }, 'could not open the live session for a point');
-        socket.emit('kicked', { reason: 'Phiên không còn tồn tại · the session is gone' });
-        socket.disconnect(true);
+      'rtc:resumeConsumer': async ({ consumerId }) => {
+        const room = await live.requireRoom();
+        await room.resumeConsumer(pointId, consumerId);
+        const consumer = room.getPeer(pointId)?.consumers.get(consumerId);
+        if (consumer?.consumer.kind === 'video') live.videoConsumerResumed(pointId, consumerId);
+        return {};
       },
-    );
+      'rtc:produce': async ({ transportId, kind, rtpParameters, source }) =>
+        (await live.requireRoom()).produce(pointId, transportId, {
+          kind,
+          rtpParameters: rtpParameters as never,
+          source,
+        }),
+      'rtc:closeProducer': async ({ producerId }) => {
+        await (await live.requireRoom()).closeProducer(pointId, producerId);
+        return {};
+      },
+      'mode:set': async ({ mode }) => {
+        const room = await live.requireRoom();
+        room.addViewer(pointId);
+        await room.setViewerMode(pointId, mode);
+        return { mode };
+      },
+      'hand:raise': async () => ({ position: await live.raiseHand(pointId) }),
+      'hand:lower': () => {
+        live.lowerHand(pointId);
+        return {};
+      },
+      'preflight:report': async (report) => {
+        await deps.store.savePreflight(sessionId, pointId, report);
+        // Also into the point's connection events, shown on the monitor.
+        await recordPreflight(socket, { sessionId, pointId }, report);
+        return {};
+      },
+    });
+    const ready = attached.then(handlersFor);
+    ready.catch(() => undefined); // reported above; requests then answer with an error
+    bindRequests(socket, pointRequests, deferHandlers(pointRequests, ready), data, plog);
+    attachPointFeatures(socket, { identity: { sessionId, pointId }, logger: plog });
+    plog.debug('point connected');
   });
 }

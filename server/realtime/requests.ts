@@ -48,6 +48,18 @@ class TokenBucket {
   }
 }
 
+/**
+ * Handlers that exist once `ready` resolves, bound at once: a request that arrives
+ * earlier waits for them instead of being dropped.
+ */
+export function deferHandlers<M extends RequestMap, Ctx>(map: M, ready: Promise<Handlers<M, Ctx>>): Handlers<M, Ctx> {
+  const out = {} as Handlers<M, Ctx>;
+  for (const name of Object.keys(map) as (keyof M)[]) {
+    out[name] = (async (input: never, ctx: Ctx) => (await ready)[name](input, ctx)) as Handlers<M, Ctx>[keyof M];
+  }
+  return out;
+}
+
 export function errorAck(err: AppError): Ack<never> {
   return { ok: false, error: { code: err.code, message: err.message } };
 }

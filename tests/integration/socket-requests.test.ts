@@ -7,7 +7,7 @@ import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
 import { z } from 'zod';
 import { defineRequests } from '../../server/contract/socket';
 import { AppError } from '../../server/errors';
-import { bindRequests } from '../../server/realtime/requests';
+import { bindRequests, deferHandlers, type Handlers } from '../../server/realtime/requests';
 import { requester, RequestError } from '../../client/src/net/request';
 
 const requests = defineRequests({
@@ -101,5 +101,34 @@ describe('socket requests (real socket.io)', () => {
     const disconnected = new Promise((r) => client.once('disconnect', r));
     for (let i = 0; i < 30; i++) client.emit('echo', { text: 'x' }, () => undefined);
     await disconnected;
+  });
+});
+
+describe('handlers that become ready later', () => {
+  test('a request sent at once after connecting waits for them instead of being dropped', async () => {
+    const server = http.createServer();
+    const io = new Server(server);
+    io.on('connection', (socket) => {
+      const ready = new Promise<Handlers<typeof requests, object>>((resolve) =>
+        setTimeout(
+          () =>
+            resolve({
+              echo: ({ text }) => ({ text: `late ${text}` }),
+              refuse: () => ({}),
+              crash: () => ({}),
+              lie: () => ({ n: 1 }),
+            }),
+          300,
+        ),
+      );
+      bindRequests(socket, requests, deferHandlers(requests, ready), {}, pino({ level: 'silent' }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const client = connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { transports: ['websocket'] });
+    await new Promise((r) => client.once('connect', () => r(undefined)));
+    await expect(requester<typeof requests>(client)('echo', { text: 'sớm' })).resolves.toEqual({ text: 'late sớm' });
+    client.close();
+    io.close();
+    await new Promise((r) => server.close(r));
   });
 });
