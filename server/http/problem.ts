@@ -37,6 +37,19 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       r?.type === 'charset.unsupported'
     ) {
       err = new AppError('bad_request', 'malformed request body');
+    } else if (raw instanceof URIError) {
+      // The router could not decode a path parameter (malformed percent-encoding).
+      err = new AppError('bad_request', 'malformed URL');
+    } else if (
+      !(raw instanceof AppError) &&
+      (raw as { expose?: unknown }).expose === true &&
+      typeof r?.status === 'number' &&
+      r.status >= 400 &&
+      r.status < 500
+    ) {
+      // Other client errors raised by Express and its body parsers (http-errors: aborted,
+      // bad length…).
+      err = new AppError(r.status === 413 ? 'payload_too_large' : 'bad_request', 'malformed request');
     } else {
       err = toAppError(raw);
     }

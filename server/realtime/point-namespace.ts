@@ -69,7 +69,9 @@ export function setupPointNamespace(ns: Namespace, deps: PointNamespaceDeps): vo
       'rtc:capabilities': async () => ({ routerRtpCapabilities: (await live.requireRoom()).rtpCapabilities }),
       'rtc:createTransport': async ({ direction, rtpCapabilities }) => {
         const room = await live.requireRoom();
-        room.addViewer(pointId);
+        // A send transport needs the floor, whose grant made the point a peer already:
+        // a refused request must leave no peer behind.
+        if (direction === 'recv') room.addViewer(pointId);
         data.rtpCapabilities = rtpCapabilities as unknown as ms.RtpCapabilities;
         const params = await room.createWebRtcTransport(pointId, direction);
         if (direction === 'recv') {
