@@ -21,7 +21,11 @@ export interface RateLimit {
   perSecond: number;
   /** Burst size. */
   burst: number;
-  /** Refusals in a row after which the socket is disconnected. */
+  /**
+   * Refusals, net of accepted requests since, after which the socket is disconnected. Not
+   * "in a row": a client flooding at 1,000/s still gets a request through at each refill,
+   * which must not wipe its record.
+   */
   disconnectAfter: number;
 }
 
@@ -30,7 +34,8 @@ export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 20, burst: 60, disconn
 class TokenBucket {
   #tokens: number;
   #last = Date.now();
-  refusedInARow = 0;
+  /** +1 per refusal, -1 per accepted request, never below 0. */
+  strikes = 0;
   constructor(private readonly limit: RateLimit) {
     this.#tokens = limit.burst;
   }
@@ -39,11 +44,11 @@ class TokenBucket {
     this.#tokens = Math.min(this.limit.burst, this.#tokens + ((now - this.#last) / 1000) * this.limit.perSecond);
     this.#last = now;
     if (this.#tokens < 1) {
-      this.refusedInARow += 1;
+      this.strikes += 1;
       return false;
     }
     this.#tokens -= 1;
-    this.refusedInARow = 0;
+    this.strikes = Math.max(0, this.strikes - 1);
     return true;
   }
 }
@@ -83,7 +88,7 @@ export function bindRequests<M extends RequestMap, Ctx>(
       };
       if (!bucket.take()) {
         reply(errorAck(new AppError('rate_limited', 'too many requests; slow down')));
-        if (bucket.refusedInARow >= limit.disconnectAfter) {
+        if (bucket.strikes >= limit.disconnectAfter) {
           logger.warn({ event: name }, 'socket flooding; disconnecting');
           socket.disconnect(true);
         }

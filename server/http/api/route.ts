@@ -6,6 +6,7 @@ import express, { Router, type Request, type RequestHandler, type Response } fro
 import { z } from 'zod';
 import { ProblemSchema, type Role } from '../../contract/api';
 import { currentUser, requireRole, type AuthUser } from '../../auth/auth';
+import { AppError } from '../../errors';
 
 type Method = 'get' | 'post' | 'patch' | 'put' | 'delete';
 type AnyObject = z.ZodType<Record<string, unknown>, Record<string, unknown>>;
@@ -53,11 +54,30 @@ const ERROR_TEXT: Record<number, string> = {
 };
 
 export const DEFAULT_JSON_LIMIT = '256kb';
+const DEFAULT_JSON_LIMIT_BYTES = 256 * 1024;
+
+/**
+ * Refuses a body whose announced length is over `maxBytes` at once, and closes the
+ * connection after the answer. Without it the body parser reads (and discards) the whole
+ * announced body before answering 413: a client announcing 100 MB and trickling it would
+ * hold a request open until the server's request timeout.
+ */
+export function refuseAnnouncedOver(maxBytes: number, parser: RequestHandler): RequestHandler {
+  return (req, res, next) => {
+    const announced = Number(req.headers['content-length'] ?? 0);
+    if (announced > maxBytes) {
+      res.set('Connection', 'close');
+      next(new AppError('payload_too_large', 'request body too large'));
+      return;
+    }
+    parser(req, res, next);
+  };
+}
 
 export class ApiBuilder {
   readonly router = Router();
   readonly registry = new OpenAPIRegistry();
-  readonly #json = express.json({ limit: DEFAULT_JSON_LIMIT });
+  readonly #json = refuseAnnouncedOver(DEFAULT_JSON_LIMIT_BYTES, express.json({ limit: DEFAULT_JSON_LIMIT }));
 
   constructor(readonly prefix: string) {
     this.registry.registerComponent('securitySchemes', 'cookieAuth', {
