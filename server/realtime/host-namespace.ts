@@ -3,7 +3,6 @@
 // go live, agenda, pauses, slides, the floor, end.
 import type { Namespace, Socket } from 'socket.io';
 import type { Logger } from 'pino';
-import type { types as ms } from 'mediasoup';
 import { hostRequests, type BroadcastView } from '../contract/broadcast';
 import type { ControlPlane } from '../control-plane';
 import type { AuthUser } from '../auth/auth';
@@ -11,14 +10,14 @@ import { AppError, badRequest } from '../errors';
 import type { LiveBroadcasts } from './live-broadcasts';
 import type { LiveSession } from './live-session';
 import { bindRequests, type Handlers } from './requests';
+import { rtcHandlers, type RtcSocketState } from './rtc-handlers';
 import { handshakeError } from './socket-errors';
 
-export interface HostSocketData {
+export interface HostSocketData extends RtcSocketState {
   user: AuthUser;
   /** This console's peer in the room (one per socket). */
   peerId: string;
   live?: LiveSession;
-  rtpCapabilities?: ms.RtpCapabilities;
   /** Plain RTP ingests this console opened (closed with it). */
   ingests?: Set<string>;
 }
@@ -77,47 +76,17 @@ export function setupHostNamespace(ns: Namespace, deps: HostNamespaceDeps): void
         live.attachHost(socket);
         return { view: await live.view(), hands: live.hands(), numbers: await live.numbers() };
       },
-      'rtc:capabilities': async () => ({ routerRtpCapabilities: (await room()).rtpCapabilities as never }),
-      'rtc:createTransport': async ({ direction, rtpCapabilities }) => {
-        const r = await room();
-        data.rtpCapabilities = rtpCapabilities as unknown as ms.RtpCapabilities;
-        return (await r.createWebRtcTransport(data.peerId, direction)) as never;
-      },
-      'rtc:connectTransport': async ({ transportId, dtlsParameters }) => {
-        await (await room()).connectTransport(data.peerId, transportId, dtlsParameters as never);
-        return {};
-      },
-      'rtc:restartIce': async ({ transportId }) => ({
-        iceParameters: (await (await room()).restartIce(data.peerId, transportId)) as never,
-      }),
-      'rtc:consume': async ({ transportId, producerId }) => {
-        if (!data.rtpCapabilities) throw new AppError('conflict', 'create a transport first');
-        const c = await (await room()).consume(data.peerId, transportId, producerId, data.rtpCapabilities);
-        return {
-          id: c.id,
-          producerId: c.producerId,
-          kind: c.kind,
-          rtpParameters: c.rtpParameters as never,
-          source: c.source,
-        };
-      },
-      'rtc:resumeConsumer': async ({ consumerId }) => {
-        await (await room()).resumeConsumer(data.peerId, consumerId);
-        return {};
-      },
-      'rtc:produce': async ({ transportId, kind, rtpParameters, source }) => {
-        const r = await room();
-        const live = attached();
-        // A camera or microphone published while paused starts paused.
-        const paused =
-          (kind === 'video' && source === 'host-camera' && live.liveState.pausedVideo) ||
-          (kind === 'audio' && live.liveState.pausedAudio);
-        return r.produce(data.peerId, transportId, { kind, rtpParameters: rtpParameters as never, source, paused });
-      },
-      'rtc:closeProducer': async ({ producerId }) => {
-        await (await room()).closeProducer(data.peerId, producerId);
-        return {};
-      },
+      ...rtcHandlers<HostSocketData>(
+        {
+          peerId: data.peerId,
+          room,
+          // A camera or microphone published while paused starts paused.
+          startPaused: (kind, source) =>
+            (kind === 'video' && source === 'host-camera' && attached().liveState.pausedVideo) ||
+            (kind === 'audio' && attached().liveState.pausedAudio),
+        },
+        data,
+      ),
       'session:goLive': () => act('start'),
       'session:end': () => act('end'),
       'agenda:go': async ({ index }) => {

@@ -4,7 +4,6 @@
 // the floor.
 import type { Namespace, Socket } from 'socket.io';
 import type { Logger } from 'pino';
-import type { types as ms } from 'mediasoup';
 import { pointRequests } from '../contract/broadcast';
 import type { ControlPlane } from '../control-plane';
 import { AppError } from '../errors';
@@ -13,11 +12,10 @@ import type { LiveSession } from './live-session';
 import type { LiveStateStore } from './live-state';
 import { attachPointFeatures, recordPreflight, type PointIdentity } from './point-features';
 import { bindRequests, deferHandlers, type Handlers } from './requests';
+import { rtcHandlers, type RtcSocketState } from './rtc-handlers';
 import { handshakeError } from './socket-errors';
 
-export interface PointSocketData extends PointIdentity {
-  /** The receive capabilities the page's device loaded, kept for consume(). */
-  rtpCapabilities?: ms.RtpCapabilities;
+export interface PointSocketData extends PointIdentity, RtcSocketState {
   /** The page's current receive transport; a new one replaces it. */
   recvTransportId?: string;
 }
@@ -66,57 +64,27 @@ export function setupPointNamespace(ns: Namespace, deps: PointNamespaceDeps): vo
     });
     const handlersFor = (live: LiveSession): Handlers<typeof pointRequests, PointSocketData> => ({
       'view:get': () => live.view(),
-      'rtc:capabilities': async () => ({ routerRtpCapabilities: (await live.requireRoom()).rtpCapabilities }),
-      'rtc:createTransport': async ({ direction, rtpCapabilities }) => {
-        const room = await live.requireRoom();
-        // A send transport needs the floor, whose grant made the point a peer already:
-        // a refused request must leave no peer behind.
-        if (direction === 'recv') room.addViewer(pointId);
-        data.rtpCapabilities = rtpCapabilities as unknown as ms.RtpCapabilities;
-        const params = await room.createWebRtcTransport(pointId, direction);
-        if (direction === 'recv') {
-          // One receive transport per page: a rebuilt one replaces the old.
-          if (data.recvTransportId) room.closeTransport(pointId, data.recvTransportId);
-          data.recvTransportId = params.id;
-          live.videoTransportReset(pointId);
-        }
-        return params as never;
-      },
-      'rtc:connectTransport': async ({ transportId, dtlsParameters }) => {
-        await (await live.requireRoom()).connectTransport(pointId, transportId, dtlsParameters as never);
-        return {};
-      },
-      'rtc:restartIce': async ({ transportId }) => ({
-        iceParameters: (await (await live.requireRoom()).restartIce(pointId, transportId)) as never,
-      }),
-      'rtc:consume': async ({ transportId, producerId }) => {
-        if (!data.rtpCapabilities) throw new AppError('conflict', 'create a transport first');
-        const c = await (await live.requireRoom()).consume(pointId, transportId, producerId, data.rtpCapabilities);
-        return {
-          id: c.id,
-          producerId: c.producerId,
-          kind: c.kind,
-          rtpParameters: c.rtpParameters as never,
-          source: c.source,
-        };
-      },
-      'rtc:resumeConsumer': async ({ consumerId }) => {
-        const room = await live.requireRoom();
-        await room.resumeConsumer(pointId, consumerId);
-        const consumer = room.getPeer(pointId)?.consumers.get(consumerId);
-        if (consumer?.consumer.kind === 'video') live.videoConsumerResumed(pointId, consumerId);
-        return {};
-      },
-      'rtc:produce': async ({ transportId, kind, rtpParameters, source }) =>
-        (await live.requireRoom()).produce(pointId, transportId, {
-          kind,
-          rtpParameters: rtpParameters as never,
-          source,
-        }),
-      'rtc:closeProducer': async ({ producerId }) => {
-        await (await live.requireRoom()).closeProducer(pointId, producerId);
-        return {};
-      },
+      ...rtcHandlers<PointSocketData>(
+        {
+          peerId: pointId,
+          room: () => live.requireRoom(),
+          // A send transport needs the floor, whose grant made the point a peer already:
+          // a refused request must leave no peer behind.
+          beforeTransport: (room, direction) => {
+            if (direction === 'recv') room.addViewer(pointId);
+          },
+          onRecvTransport: (room, transportId) => {
+            // One receive transport per page: a rebuilt one replaces the old.
+            if (data.recvTransportId) room.closeTransport(pointId, data.recvTransportId);
+            data.recvTransportId = transportId;
+            live.videoTransportReset(pointId);
+          },
+          onConsumerResumed: (consumerId, kind) => {
+            if (kind === 'video') live.videoConsumerResumed(pointId, consumerId);
+          },
+        },
+        data,
+      ),
       'mode:set': async ({ mode }) => {
         const room = await live.requireRoom();
         room.addViewer(pointId);
