@@ -7,57 +7,9 @@ import { launchChromium } from '../helpers/browser';
 import { ADMIN_ENV, prepareBriefing, REFERENCE_AGENDA, type PreparedBriefing } from '../helpers/briefing';
 import { startTestOrchestrator, waitFor, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
+import { decoding, mediaStats } from '../helpers/media';
 
 const POINTS = ['HT-CX', 'HT-DT', 'HT-VQ'];
-
-interface MediaStat {
-  id: string;
-  source: string;
-  kind: string;
-  frames: number;
-  energy: number;
-}
-
-/** What each consumer of a page has decoded (the probator transceiver skipped). */
-function mediaStats(page: Page): Promise<MediaStat[]> {
-  return page.evaluate(async () => {
-    const w = window as unknown as {
-      briefing: {
-        receiver: { consumers(): { id: string; appData: { source: string }; getStats(): Promise<RTCStatsReport> }[] };
-      };
-    };
-    const out: MediaStat[] = [];
-    for (const c of w.briefing.receiver.consumers()) {
-      const report = await c.getStats();
-      report.forEach((s: Record<string, unknown>) => {
-        if (s.type === 'inbound-rtp' && s.mid !== 'probator') {
-          out.push({
-            id: c.id,
-            source: c.appData.source,
-            kind: String(s.kind),
-            frames: Number(s.framesDecoded ?? 0),
-            energy: Number(s.totalAudioEnergy ?? 0),
-          });
-        }
-      });
-    }
-    return out;
-  });
-}
-
-async function decoding(
-  page: Page,
-  source: string,
-  what: 'frames' | 'energy' = 'frames',
-  above = 0,
-): Promise<MediaStat> {
-  return waitFor(
-    async () => (await mediaStats(page)).find((s) => s.source === source && s[what] > above),
-    `${source} ${what} above ${above}`,
-    30_000,
-    250,
-  );
-}
 
 describe('live broadcast in Chromium (real WebRTC)', () => {
   let r: TestRedis;
@@ -105,14 +57,14 @@ describe('live broadcast in Chromium (real WebRTC)', () => {
       await decoding(page, 'host-camera');
       // The page starts muted (autoplay rules); the operator clicks once to hear the hall.
       await page.click('[data-testid=unmute]');
-      const a = await decoding(page, 'host-mic', 'energy');
+      const a = await decoding(page, 'host-mic', { what: 'energy' });
       expect(a.energy).toBeGreaterThan(0);
       expect(await page.textContent('[data-testid=caption]')).toContain(REFERENCE_AGENDA[0]!.title);
     }
     await host.waitForSelector(`[data-testid=points-connected]:has-text("${POINTS.length}/${POINTS.length}")`);
     // Video keeps flowing: frames decoded go on rising.
     const before = await decoding(pages[0]!, 'host-camera');
-    await decoding(pages[0]!, 'host-camera', 'frames', before.frames + 10);
+    await decoding(pages[0]!, 'host-camera', { above: before.frames + 10 });
   }, 120_000);
 
   test('the host moves the agenda and the caption follows on every point', async () => {
@@ -144,12 +96,7 @@ describe('live broadcast in Chromium (real WebRTC)', () => {
       const w = window as unknown as { briefing: { socket: { io: { engine: { close(): void } } } } };
       w.briefing.socket.io.engine.close();
     });
-    const resumed = await waitFor(
-      async () => (await mediaStats(page)).find((s) => s.source === 'host-camera' && s.id !== old.id && s.frames > 0),
-      'new consumer decoding after the reconnect',
-      30_000,
-      250,
-    );
+    const resumed = await decoding(page, 'host-camera', { notId: old.id });
     expect(resumed.frames).toBeGreaterThan(0);
     expect(errors).toEqual([]);
   }, 60_000);
