@@ -28,10 +28,21 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type AckRes = { ok: true; data: unknown } | { ok: false; error: { code: string; message: string } };
 
-/** Sends and waits for the ack; a rate-limited answer is waited out and sent again. */
+/**
+ * Next free send slot per socket: at most ~18 requests a second, under the server's 20/s
+ * per-socket limit, so the fuzzer is not itself taken for a flood and disconnected.
+ */
+const slots = new WeakMap<Socket, number>();
+const SPACING_MS = 55;
+
+/** Sends (paced) and waits for the ack; a rate-limited answer is waited out and sent again. */
 async function send(s: Socket, event: string, payload: unknown): Promise<AckRes> {
   for (let i = 0; i < 50; i++) {
-    const res = (await s.timeout(5000).emitWithAck(event, payload)) as AckRes;
+    const now = Date.now();
+    const at = Math.max(now, slots.get(s) ?? 0);
+    slots.set(s, at + SPACING_MS);
+    if (at > now) await sleep(at - now);
+    const res = (await s.timeout(10_000).emitWithAck(event, payload)) as AckRes;
     if (res.ok || res.error.code !== 'rate_limited') return res;
     await sleep(120);
   }
