@@ -7,7 +7,7 @@
 // docs/reliability.md. The two-minute network drop runs with FAULTS_LONG=1 (see the README).
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Socket } from 'socket.io-client';
-import type { HealthReport, MonitorDelta, PointDetail, PointTile } from '../../server/contract/attendance';
+import type { HealthReport, PointDetail } from '../../server/contract/attendance';
 import { goodReport } from '../helpers/attendance';
 import { launchChromium } from '../helpers/browser';
 import { ADMIN_ENV, connectSocket, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
@@ -39,7 +39,6 @@ describe('faults during a live briefing (Chromium, real WebRTC)', () => {
   const pages = new Map<string, Page>();
   const errors: string[] = [];
   let monitor: Socket;
-  const tiles: { at: number; tile: PointTile }[] = [];
 
   const svc = () => o.orchestrator.attendance.service;
   const live = () => o.orchestrator.realtime.broadcasts.get(b.sessionId);
@@ -112,9 +111,6 @@ describe('faults during a live briefing (Chromium, real WebRTC)', () => {
       await markPage(page);
     }
     monitor = await connectSocket(o.baseUrl, '/monitor', { cookie: b.cookie });
-    monitor.on('delta', (d: MonitorDelta) => {
-      for (const tile of d.points) tiles.push({ at: Date.now(), tile });
-    });
     const watched = await ask(monitor, 'monitor:watch', { sessionId: b.sessionId });
     if (!watched.ok) throw new Error(`monitor:watch: ${watched.error.code}`);
     // Let the pages report for a while so every tile is `good` with a quality figure.
@@ -190,13 +186,6 @@ describe('faults during a live briefing (Chromium, real WebRTC)', () => {
       /worker died.*\| video back after \d+ ms|video back after \d+ ms.*worker died/,
     );
     log(`worker kill: monitor detail for ${victim}: ${events.map((e) => e.detail).join(' | ')}`);
-    const blip = tiles.filter((x) => x.at > t0 && x.tile.id === victim);
-    log(
-      `worker kill: tiles after: ${blip
-        .slice(0, 4)
-        .map((x) => `+${x.at - t0}ms ${x.tile.status} q=${x.tile.quality} ${x.tile.bitrateKbps}kbps`)
-        .join(', ')}`,
-    );
     // Attendance: the socket never dropped, so no disconnect was recorded for anyone.
     for (const p of PAGES) {
       const now = await svc().ledger.presence(b.sessionId, p);
