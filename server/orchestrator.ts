@@ -13,6 +13,7 @@ import { AttendanceModule } from './attendance';
 import { connectRedis, waitForRedis } from './redis/connect';
 import { attachRealtime, type Realtime } from './realtime';
 import { attachCluster, type Cluster, type RoomHooks } from './cluster';
+import { standaloneClusterRouter } from './cluster/standalone';
 import { sfuStatsSource } from './realtime/sfu-stats';
 
 export class Orchestrator {
@@ -96,6 +97,8 @@ export class Orchestrator {
           roomHooks,
           publicUrl: () => orchestrator.publicUrl,
         });
+      } else {
+        app.express.use(standaloneClusterRouter());
       }
       finishApp(app, logger);
       const orchestrator = new Orchestrator(config, logger, redis, pool, app, control, attendance, realtime, cluster);

@@ -75,10 +75,7 @@ describe('web security in Chromium', () => {
     expect(found.handlers).toBe(0);
     expect(found.csp).toEqual([]);
     for (const l of literal) expect(found.text).toContain(l);
-    // KNOWN (issue 8, scale-out, in progress): on a single node the point page asks
-    // /cluster/v1/join/…/node and the monitor /cluster/v1/nodes, which answer 404 (a
-    // console error each); reported, left to that work.
-    expect(w.problems.filter((p) => !/\/cluster\/v1\//.test(p))).toEqual([]);
+    expect(w.problems).toEqual([]);
   }
 
   beforeAll(async () => {

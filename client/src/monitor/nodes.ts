@@ -26,7 +26,7 @@ export class NodesPanel {
   async #poll(): Promise<void> {
     try {
       const res = await fetch('/cluster/v1/nodes', { cache: 'no-store', credentials: 'same-origin' });
-      if (res.status === 404) return; // one process: no cluster
+      if (res.status === 204) return; // one process: no cluster
       if (res.ok) this.render((await res.json()) as NodeInfo[]);
     } catch {
       /* the next poll retries */

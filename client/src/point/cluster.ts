@@ -24,7 +24,7 @@ function homeUrl(): URL | undefined {
 export async function followAssignment(token: string): Promise<boolean> {
   try {
     const res = await fetch(`/cluster/v1/join/${encodeURIComponent(token)}/node`, { cache: 'no-store' });
-    if (!res.ok) return false;
+    if (res.status !== 200) return false; // 204: one process, no cluster
     const node = (await res.json()) as PointNode;
     const target = new URL(node.url);
     if (target.origin === location.origin) return false;
