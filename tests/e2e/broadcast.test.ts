@@ -3,7 +3,7 @@
 // the caption follows the agenda, a point raises its hand and takes the floor and the
 // others decode it, a point whose socket is cut resumes by itself.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/browser';
+import { launchChromium, loggedInContext } from '../helpers/browser';
 import { ADMIN_ENV, prepareBriefing, REFERENCE_AGENDA, type PreparedBriefing } from '../helpers/briefing';
 import { startTestOrchestrator, waitFor, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
@@ -26,9 +26,7 @@ describe('live broadcast in Chromium (real WebRTC)', () => {
     o = await startTestOrchestrator(r.url, { ...ADMIN_ENV, MEDIASOUP_WORKERS: '2' });
     b = await prepareBriefing(o.baseUrl, POINTS);
     browser = await launchChromium();
-    hostCtx = await browser.newContext();
-    const [name, ...value] = b.cookie.split('=');
-    await hostCtx.addCookies([{ name: name!, value: value.join('='), url: o.baseUrl }]);
+    hostCtx = await loggedInContext(browser, o.baseUrl, b.cookie);
     host = await hostCtx.newPage();
     host.on('pageerror', (e) => errors.push(`host: ${e.message}`));
   }, 60_000);

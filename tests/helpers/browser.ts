@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -65,4 +65,12 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/** A browser context logged in with a `name=value` session cookie (from tests/helpers/briefing.ts `login`). */
+export async function loggedInContext(browser: Browser, baseUrl: string, cookie: string): Promise<BrowserContext> {
+  const ctx = await browser.newContext();
+  const [name, ...value] = cookie.split('=');
+  await ctx.addCookies([{ name: name!, value: value.join('='), url: baseUrl }]);
+  return ctx;
 }
