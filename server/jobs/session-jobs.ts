@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { PlannedJob, SessionJobKind } from '../domain/sessions/model';
 import { connectRedis } from '../redis/connect';
+import { closeQueue } from './close-queue';
 
 export const SESSION_QUEUE = 'session-jobs';
 const KINDS = ['open-lobby', 'start-reached', 'overrun'] as const satisfies readonly SessionJobKind[];
@@ -113,11 +114,12 @@ export class SessionJobs {
 
   /** Worker first (lets a running job finish), then the queue, then their connections. Idempotent. */
   close(): Promise<void> {
-    this.#closing ??= (async () => {
-      await this.#worker?.close().catch((err) => this.#log.warn({ err }, 'closing the worker'));
-      await this.queue.close().catch((err) => this.#log.warn({ err }, 'closing the queue'));
-      await Promise.all(this.#connections.map((c) => c.quit().catch(() => c.disconnect())));
-    })();
+    this.#closing ??= closeQueue({
+      worker: this.#worker,
+      queue: this.queue,
+      connections: this.#connections,
+      log: this.#log,
+    });
     return this.#closing;
   }
 }

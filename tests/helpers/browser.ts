@@ -46,24 +46,29 @@ export function fakeMicrophoneWav(): string {
   return file;
 }
 
+/** Fake camera and microphone, no prompts, autoplay, and no background networking. */
+export function chromiumArgs(extra: string[] = []): string[] {
+  return [
+    '--use-fake-device-for-media-stream=fps=30',
+    '--use-fake-ui-for-media-stream',
+    `--use-file-for-fake-audio-capture=${fakeMicrophoneWav()}`,
+    ...extra,
+    '--autoplay-policy=no-user-gesture-required',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ];
+}
+
 export async function launchChromium(): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM))
     throw new Error(`${CHROMIUM} not found: apt-get install -y chromium (npm test does this as root)`);
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: [
-      '--use-fake-device-for-media-stream=fps=30',
-      '--use-fake-ui-for-media-stream',
-      `--use-file-for-fake-audio-capture=${fakeMicrophoneWav()}`,
-      '--allow-loopback-in-peer-connection',
-      '--autoplay-policy=no-user-gesture-required',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: chromiumArgs(['--allow-loopback-in-peer-connection']),
   });
 }
 

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { CHROMIUM, fakeMicrophoneWav } from './browser';
+import { CHROMIUM, chromiumArgs } from './browser';
 
 export interface PointNetwork {
   /** The address of this machine as seen from the namespace: serve and announce on it. */
@@ -68,19 +68,7 @@ export function createPointNetwork(): PointNetwork {
     launchChromium: (origin) =>
       chromium.launch({
         executablePath: wrapper,
-        args: [
-          `--unsafely-treat-insecure-origin-as-secure=${origin}`,
-          '--use-fake-device-for-media-stream=fps=30',
-          '--use-fake-ui-for-media-stream',
-          `--use-file-for-fake-audio-capture=${fakeMicrophoneWav()}`,
-          '--autoplay-policy=no-user-gesture-required',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
+        args: chromiumArgs([`--unsafely-treat-insecure-origin-as-secure=${origin}`]),
       }),
     remove: () => {
       removeQuietly(name, outside);

@@ -13,6 +13,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { connectRedis } from '../../redis/connect';
+import { closeQueue } from '../../jobs/close-queue';
 
 export const ATTENDANCE_QUEUE = 'attendance-jobs';
 
@@ -97,11 +98,12 @@ export class AttendanceJobs {
 
   /** Worker first (a running job finishes), then the queue, then their connections. Idempotent. */
   close(): Promise<void> {
-    this.#closing ??= (async () => {
-      await this.#worker?.close().catch((err) => this.#log.warn({ err }, 'closing the worker'));
-      await this.queue.close().catch((err) => this.#log.warn({ err }, 'closing the queue'));
-      await Promise.all(this.#connections.map((c) => c.quit().catch(() => c.disconnect())));
-    })();
+    this.#closing ??= closeQueue({
+      worker: this.#worker,
+      queue: this.queue,
+      connections: this.#connections,
+      log: this.#log,
+    });
     return this.#closing;
   }
 }
