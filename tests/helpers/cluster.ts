@@ -1,6 +1,8 @@
 // Several server processes (server/main.ts children) on loopback, one Redis: a cluster.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import type { Socket } from 'socket.io-client';
+import { connectSocket } from './briefing';
 import { waitFor } from './orchestrator';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -70,4 +72,70 @@ export async function startNode(name: string, env: Record<string, string>): Prom
       clearTimeout(t);
     },
   };
+}
+
+// Ack payloads are validated by the server's output schemas; here they are read loosely.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Loose = any;
+type Ack = { ok: true; data: Loose } | { ok: false; error: { code: string; message: string } };
+export async function ok(s: Socket, event: string, payload: unknown = {}): Promise<Loose> {
+  const res = (await s.timeout(10_000).emitWithAck(event, payload)) as Ack;
+  if (!res.ok) throw new Error(`${event}: ${res.error.code} ${res.error.message}`);
+  return res.data;
+}
+
+/** A point page as join.ts behaves in a cluster: ask where to connect, connect there, consume the hall. */
+export class PointClient {
+  socket: Socket | undefined;
+  nodeUrl = '';
+  consumers = 0;
+  constructor(
+    readonly pointId: string,
+    readonly token: string,
+    readonly controlUrl: string,
+  ) {}
+
+  async locate(): Promise<string> {
+    const res = await fetch(`${this.controlUrl}/cluster/v1/join/${encodeURIComponent(this.token)}/node`);
+    if (!res.ok) throw new Error(`locate: ${res.status}`);
+    return ((await res.json()) as { url: string }).url;
+  }
+
+  /** Connects where the cluster says; retries while the answer points at a node that is gone. */
+  async connect(): Promise<void> {
+    this.socket?.close();
+    this.socket = await waitFor(
+      async () => {
+        this.nodeUrl = await this.locate();
+        return connectSocket(this.nodeUrl, '/point', { token: this.token });
+      },
+      `point ${this.pointId} to connect`,
+      30_000,
+      250,
+    );
+  }
+
+  async receiveHall(): Promise<void> {
+    const s = this.socket!;
+    // A node that has just started answers a socket's first requests only once it has
+    // loaded the session (point-namespace binds the handlers after an async lookup).
+    await waitFor(() => s.timeout(1000).emitWithAck('view:get', {}), 'the node to answer', 15_000, 0);
+    const { routerRtpCapabilities } = await ok(s, 'rtc:capabilities');
+    const t = await ok(s, 'rtc:createTransport', { direction: 'recv', rtpCapabilities: routerRtpCapabilities });
+    const producers = await waitFor(
+      async () => {
+        const v = (await ok(s, 'view:get')) as { producers: { producerId: string; source: string }[] };
+        return v.producers.length >= 2 ? v.producers : undefined;
+      },
+      `the hall's producers on ${this.nodeUrl}`,
+      15_000,
+      200,
+    );
+    this.consumers = 0;
+    for (const p of producers) {
+      const c = await ok(s, 'rtc:consume', { transportId: t.id, producerId: p.producerId });
+      await ok(s, 'rtc:resumeConsumer', { consumerId: c.id });
+      this.consumers++;
+    }
+  }
 }
