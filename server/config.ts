@@ -129,6 +129,7 @@ export interface Config {
     /** Worker i listens on basePort + i (UDP and TCP); 0 lets the OS choose. */
     basePort: number;
   };
+  /** numWorkers is 0 on a control node (NODE_ROLE=control). */
   mediasoup: { numWorkers: number; logLevel: 'debug' | 'warn' | 'error' | 'none' };
   appSecret: string;
   initialAdmin: { username: string; password: string } | undefined;
@@ -208,7 +209,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       announcedIp: e.RTC_ANNOUNCED_IP ?? (wildcard ? '127.0.0.1' : undefined),
       basePort: e.RTC_PORT,
     },
-    mediasoup: { numWorkers: e.MEDIASOUP_WORKERS ?? os.cpus().length, logLevel: e.MEDIASOUP_LOG_LEVEL },
+    mediasoup: {
+      // A control node serves no media (points and the host are sent to origin and edge
+      // nodes): no worker at all, whatever MEDIASOUP_WORKERS says, so none sits idle.
+      numWorkers: e.NODE_ROLE === 'control' ? 0 : (e.MEDIASOUP_WORKERS ?? os.cpus().length),
+      logLevel: e.MEDIASOUP_LOG_LEVEL,
+    },
     appSecret: e.APP_SECRET,
     initialAdmin:
       e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : undefined,

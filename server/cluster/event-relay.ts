@@ -15,6 +15,9 @@ const RELAYED: readonly (keyof SessionEventMap)[] = [
   'startReached',
   'overrun',
   'linkRevoked',
+  'handsChanged',
+  'floorOrder',
+  'floorEnded',
 ];
 
 interface Envelope {

@@ -17,10 +17,11 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import type { BroadcastRoom, WorkerPool } from '../../sfu';
 import { currentUser } from '../auth/auth';
 import type { ClusterConfig, Config } from '../config';
-import { clusterMonitorRequests, type NodeInfo } from '../contract/cluster';
+import { clusterMonitorRequests, type NodeInfo, type NodeUrls } from '../contract/cluster';
 import type { ControlPlane } from '../control-plane';
 import { AppError } from '../errors';
 import type { LiveBroadcasts } from '../realtime/live-broadcasts';
+import type { RoomHooks } from '../realtime/live-session';
 import { bindRequests } from '../realtime/requests';
 import { connectRedis } from '../redis/connect';
 import { PointAssignment } from './assignment';
@@ -28,14 +29,12 @@ import { EdgeFeed } from './edge-feed';
 import { SessionEventRelay } from './event-relay';
 import { internalToken } from './internal-auth';
 import { clusterChannels } from './keys';
+import { LiveLinks } from './live-links';
 import { NodeRegistry } from './node-registry';
 import { OriginPipes, type ProducerMessage } from './origin-pipes';
 
-/** Set by the cluster layer, called by LiveSession when it creates a session's room. */
-export interface RoomHooks {
-  created?: (sessionId: string, room: BroadcastRoom) => void;
-  connectedPoints?: (sessionId: string) => Promise<number>;
-}
+/** Set by the cluster layer, called by LiveSession (server/realtime/live-session.ts). */
+export type { RoomHooks };
 
 export interface ClusterDeps {
   config: Config;
@@ -79,7 +78,7 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
     let cpuAt = Date.now();
     let cpuMs = 0;
     const feeds = new Map<string, EdgeFeed>();
-    const sample = async (): Promise<Pick<NodeInfo, 'load' | 'sessions' | 'feeds'>> => {
+    const sample = async (): Promise<Pick<NodeInfo, 'load' | 'sessions' | 'feeds' | 'receiving'>> => {
       const sessions: Record<string, string[]> = {};
       const pointSockets = await d.io.of('/point').local.fetchSockets();
       for (const s of pointSockets) {
@@ -104,6 +103,14 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
           cpuPct: Math.round(cpuPct * 10) / 10,
         },
         sessions,
+        receiving: Object.fromEntries(
+          await Promise.all(
+            Object.keys(sessions).map(async (id) => {
+              const live = await d.broadcasts.peek(id)?.catch(() => undefined);
+              return [id, live?.pointsReceivingVideo() ?? []] as const;
+            }),
+          ),
+        ),
         feeds: Object.fromEntries(await Promise.all([...feeds].map(async ([id, f]) => [id, await f.stats()] as const))),
       };
     };
@@ -122,6 +129,14 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
       sample,
     });
     const assignment = new PointAssignment(d.redis, registry, d.control.points);
+    const links = new LiveLinks({
+      redis: d.redis,
+      registry,
+      events: d.control.events,
+      broadcasts: d.broadcasts,
+      logger: log,
+    });
+    cleanups.push(() => links.close());
     const listen = cfg.pipeIp
       ? { listenIp: cfg.pipeIp, announcedIp: undefined }
       : { listenIp: d.config.rtc.listenIp, announcedIp: d.config.rtc.announcedIp };
@@ -193,6 +208,7 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
       for (const n of await registry.list()) for (const p of n.sessions[sessionId] ?? []) ids.add(p);
       return ids.size;
     };
+    Object.assign(d.roomHooks, links.hooks());
 
     // ---- where a point connects, and what the monitor sees
     router.get('/cluster/v1/join/:token/node', async (req, res) => {
@@ -204,6 +220,19 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
         res.set('cache-control', 'no-store').json({ nodeId: node.id, url: node.url, role: node.role });
       } catch (err) {
         const e = err instanceof AppError ? err : new AppError('internal', 'could not assign a node');
+        res.status(e.status).type('application/problem+json').json({ code: e.code, title: e.message });
+      }
+    });
+    // For a point page's `?home=` (client/src/point/cluster.ts): only the URLs, which
+    // browsers are sent to anyway, so no login; nothing of the nodes' load or points.
+    router.get('/cluster/v1/node-urls', async (_req, res) => {
+      try {
+        const urls = new Set((await registry.list()).map((n) => n.url));
+        if (d.config.publicUrl) urls.add(d.config.publicUrl);
+        const body: NodeUrls = { urls: [...urls].sort() };
+        res.set('cache-control', 'no-store').json(body);
+      } catch {
+        const e = new AppError('unavailable', 'the cluster registry cannot be read; retry');
         res.status(e.status).type('application/problem+json').json({ code: e.code, title: e.message });
       }
     });
@@ -244,6 +273,7 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
         .then((nodes) => {
           const alive = new Set(nodes.map((n) => n.id));
           originPipes?.sweep(alive);
+          links.nodesChanged(alive);
           for (const [sessionId, feed] of feeds) {
             if (feed.upstreamId && !alive.has(feed.upstreamId) && !feed.room.closed) {
               log.warn({ sessionId, upstream: feed.upstreamId }, 'upstream node gone; feeding from another');
@@ -268,8 +298,7 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
         await registry.stop();
         for (const f of feeds.values()) f.close();
         for (const c of cleanups.splice(0).reverse()) await c();
-        d.roomHooks.created = undefined;
-        d.roomHooks.connectedPoints = undefined;
+        for (const k of Object.keys(d.roomHooks)) delete d.roomHooks[k as keyof RoomHooks];
         for (const r of [pub, sub, relaySub]) await r.quit().catch(() => r.disconnect());
       },
     };

@@ -8,6 +8,8 @@ export const clusterKeys = {
   assign: (sessionId: string) => `cluster:assign:${sessionId}`,
   /** Hash district → nodeId: a district's points go together. */
   assignDistrict: (sessionId: string) => `cluster:assign:${sessionId}:district`,
+  /** Hash nodeId → JSON { startedAt, hands }: each node's raised hands of a session. */
+  hands: (sessionId: string) => `cluster:hands:${sessionId}`,
 };
 
 export const clusterChannels = {

@@ -32,6 +32,11 @@ export class NodeRegistry {
     return this.#o.self.id;
   }
 
+  /** This run's start, in its entry: tells a node restarted under the same id from its past run. */
+  get startedAt(): string {
+    return this.#startedAt;
+  }
+
   async start(): Promise<void> {
     await this.beat();
     this.#timer = setInterval(() => void this.beat(), this.#o.heartbeatMs);

@@ -5,7 +5,7 @@ import { Router } from 'express';
 
 export function standaloneClusterRouter(): Router {
   const router = Router();
-  router.get(['/cluster/v1/nodes', '/cluster/v1/join/:token/node'], (_req, res) => {
+  router.get(['/cluster/v1/nodes', '/cluster/v1/node-urls', '/cluster/v1/join/:token/node'], (_req, res) => {
     res.set('Cache-Control', 'no-store').status(204).end();
   });
   return router;

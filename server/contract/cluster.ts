@@ -29,6 +29,8 @@ export const NodeInfoSchema = z.object({
   }),
   /** The points connected here, by session. */
   sessions: z.record(z.string(), z.array(z.string())),
+  /** The points receiving the hall's video here, by session (the host's numbers add them up). */
+  receiving: z.record(z.string(), z.array(z.string())).optional(),
   /** Edge: the streams piped in, by session: from which node, how many, RTP bytes received so far. */
   feeds: z.record(
     z.string(),
@@ -40,6 +42,13 @@ export type NodeInfo = z.infer<typeof NodeInfoSchema>;
 /** GET /cluster/v1/join/:token/node: where a point's page connects its socket and media. */
 export const PointNodeSchema = z.object({ nodeId: z.string(), url: z.string(), role: NodeRoleSchema });
 export type PointNode = z.infer<typeof PointNodeSchema>;
+
+/**
+ * GET /cluster/v1/node-urls (no login): the public URLs of the cluster's nodes and its
+ * PUBLIC_URL, nothing else. A point page follows a `?home=` only to one of them.
+ */
+export const NodeUrlsSchema = z.object({ urls: z.array(z.string()) });
+export type NodeUrls = z.infer<typeof NodeUrlsSchema>;
 
 /** Extra requests on the `/monitor` namespace when the server runs as a cluster. */
 export const clusterMonitorRequests = defineRequests({

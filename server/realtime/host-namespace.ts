@@ -74,7 +74,7 @@ export function setupHostNamespace(ns: Namespace, deps: HostNamespaceDeps): void
         if (data.live && data.live !== live) data.live.detachHost(socket, data.peerId);
         data.live = live;
         live.attachHost(socket);
-        return { view: await live.view(), hands: live.hands(), numbers: await live.numbers() };
+        return { view: await live.view(), hands: await live.allHands(), numbers: await live.numbers() };
       },
       ...rtcHandlers<HostSocketData>(
         {

@@ -22,12 +22,32 @@ export interface LiveSessionDeps {
   hostNs: Namespace;
   /** Delegates reported by headcount, from the attendance ledger (0 when unknown). */
   delegatesReported: (sessionId: string) => Promise<number>;
-  /** Scale-out: told of each room created (server/cluster links it to other nodes). */
-  roomHooks?: {
-    created?: (sessionId: string, room: BroadcastRoom) => void;
-    /** Points connected to any node (this process knows only its own sockets). */
-    connectedPoints?: (sessionId: string) => Promise<number>;
-  };
+  /** Scale-out: set by server/cluster, which links this session to its peers on other nodes. */
+  roomHooks?: RoomHooks;
+}
+
+/**
+ * What a live session asks of the cluster (server/cluster sets them when NODE_ROLE is not
+ * `all`; unset, a session knows only its own process, which is all there is).
+ */
+export interface RoomHooks {
+  /** Told of each room created (the cluster links it to other nodes' rooms). */
+  created?: (sessionId: string, room: BroadcastRoom) => void;
+  /** Points connected to any node (this process knows only its own sockets). */
+  connectedPoints?: (sessionId: string) => Promise<number>;
+  /** Points receiving video on any node; `local` are this node's. */
+  receivingVideo?: (sessionId: string, local: readonly string[]) => Promise<number>;
+  /** This node's raised hands changed: share them with the other nodes. */
+  handsChanged?: (sessionId: string, local: readonly Hand[]) => Promise<void>;
+  /** The raised hands of every node, in order of raising (`local`: this node's). */
+  allHands?: (sessionId: string, local: readonly Hand[]) => Promise<Hand[]>;
+  /**
+   * The host gave (or took back) the floor of a point this node does not serve: tell
+   * the node that serves it. Resolves false when no other node serves it.
+   */
+  remoteFloor?: (sessionId: string, pointId: string, granted: boolean) => Promise<boolean>;
+  /** A floor held on this node ended (taken back, or its point left). */
+  floorEnded?: (sessionId: string, pointId: string) => void;
 }
 
 export const roomOf = {
@@ -50,6 +70,8 @@ export class LiveSession {
   readonly #hands = new Map<string, Hand>();
   /** Video consumers resumed per point: "points receiving video". */
   readonly #videoConsumers = new Map<string, Set<string>>();
+  /** Scale-out: the point of another node that the host gave the floor to from here. */
+  #remoteFloor: string | undefined;
   /** Points told to rebuild their media after a worker death, and since when (for the monitor). */
   readonly #mediaLost = new Map<string, number>();
   #numbersTimer: NodeJS.Timeout | undefined;
@@ -91,6 +113,10 @@ export class LiveSession {
   /** The room, created on first need while the session is in a media state. */
   async requireRoom(): Promise<BroadcastRoom> {
     if (this.#room && !this.#room.closed) return this.#room;
+    // A control node (NODE_ROLE=control) runs no mediasoup worker by design.
+    if (this.deps.pool.slots.length === 0) {
+      throw new AppError('unavailable', 'this server carries no media; connect to the node the cluster assigns');
+    }
     if (!MEDIA_STATES.includes(this.#session.state)) {
       throw new AppError(
         'not_open',
@@ -132,7 +158,7 @@ export class LiveSession {
 
   async view(): Promise<BroadcastView> {
     const s = this.#session;
-    const floorId = this.#room?.floorHolder;
+    const floorId = this.#room?.floorHolder ?? this.#remoteFloor;
     const floorPoint = floorId ? await this.deps.control.points.get(floorId) : undefined;
     return {
       sessionId: s.id,
@@ -160,19 +186,37 @@ export class LiveSession {
     return v;
   }
 
+  /** This node's raised hands. */
   hands(): Hand[] {
     return [...this.#hands.values()];
   }
 
+  /** Every node's raised hands, in order of raising: what the host sees. */
+  async allHands(): Promise<Hand[]> {
+    const local = this.hands();
+    const hook = this.deps.roomHooks?.allHands;
+    if (!hook) return local;
+    return hook(this.sessionId, local).catch((err: unknown) => {
+      this.#log.warn({ err }, "could not read other nodes' raised hands");
+      return local;
+    });
+  }
+
+  /** The points of this node receiving video (at least one video consumer resumed). */
+  pointsReceivingVideo(): string[] {
+    return [...this.#videoConsumers].filter(([, set]) => set.size > 0).map(([pointId]) => pointId);
+  }
+
   async numbers(): Promise<LiveNumbers> {
-    let receivingVideo = 0;
-    for (const set of this.#videoConsumers.values()) if (set.size > 0) receivingVideo++;
+    const receiving = this.pointsReceivingVideo();
     return {
       invited: this.#session.invitedPointIds.length,
       connected:
         (await this.deps.roomHooks?.connectedPoints?.(this.sessionId).catch(() => undefined)) ??
         this.#pointSockets.size,
-      receivingVideo,
+      receivingVideo:
+        (await this.deps.roomHooks?.receivingVideo?.(this.sessionId, receiving).catch(() => undefined)) ??
+        receiving.length,
       delegatesReported: await this.deps.delegatesReported(this.sessionId).catch(() => 0),
     };
   }
@@ -186,8 +230,23 @@ export class LiveSession {
     this.deps.hostNs.to(roomOf.hosts(this.sessionId)).emit('numbers', n);
   }
 
-  #pushHands(): void {
-    this.deps.hostNs.to(roomOf.hosts(this.sessionId)).emit('hands', this.hands());
+  /**
+   * Sends the hands to this node's hosts. `local`: each node pushes to its own hosts (the
+   * other nodes are told by the cluster and push theirs), the same as `to` in one process.
+   */
+  async pushHands(): Promise<void> {
+    const list = await this.allHands();
+    this.deps.hostNs.local.to(roomOf.hosts(this.sessionId)).emit('hands', list);
+  }
+
+  async #handsChanged(): Promise<void> {
+    const share = this.deps.roomHooks?.handsChanged;
+    if (share) {
+      await share(this.sessionId, this.hands()).catch((err: unknown) => {
+        this.#log.warn({ err }, 'could not share raised hands with the other nodes');
+      });
+    }
+    await this.pushHands();
   }
 
   // ----- session changes (from the control plane) -----
@@ -244,7 +303,7 @@ export class LiveSession {
     this.#pointSockets.delete(pointId);
     this.#videoConsumers.delete(pointId);
     this.#mediaLost.delete(pointId);
-    if (this.#hands.delete(pointId)) this.#pushHands();
+    if (this.#hands.delete(pointId)) void this.#handsChanged();
     this.#room?.removePeer(pointId);
   }
 
@@ -294,13 +353,15 @@ export class LiveSession {
         district: p?.district ?? '',
         raisedAt: new Date().toISOString(),
       });
-      this.#pushHands();
+      await this.#handsChanged();
     }
-    return [...this.#hands.keys()].indexOf(pointId) + 1;
+    const all = await this.allHands();
+    const i = all.findIndex((h) => h.pointId === pointId);
+    return i >= 0 ? i + 1 : [...this.#hands.keys()].indexOf(pointId) + 1;
   }
 
-  lowerHand(pointId: string): void {
-    if (this.#hands.delete(pointId)) this.#pushHands();
+  async lowerHand(pointId: string): Promise<void> {
+    if (this.#hands.delete(pointId)) await this.#handsChanged();
   }
 
   // ----- floor -----
@@ -309,18 +370,67 @@ export class LiveSession {
     if (this.#session.state !== 'live')
       throw new AppError('not_open', 'the floor can be given only while the briefing is live');
     const room = await this.requireRoom();
-    if (!this.#pointSockets.has(pointId)) throw conflict('this point is not connected; it cannot take the floor now');
+    const remote = this.deps.roomHooks?.remoteFloor;
+    if (!this.#pointSockets.has(pointId)) {
+      // Scale-out: the point may be on another node, which enacts the grant there.
+      if (!remote || !(await remote(this.sessionId, pointId, true))) {
+        throw conflict('this point is not connected; it cannot take the floor now');
+      }
+      // One floor at a time, on whichever node it is held.
+      await this.#takeRemoteFloor(pointId);
+      if (room.floorHolder) room.revokeFloor();
+      this.#remoteFloor = pointId;
+      return this.pushView();
+    }
+    await this.#takeRemoteFloor();
+    this.#grantHere(room, pointId);
+    await this.lowerHand(pointId);
+    return this.pushView();
+  }
+
+  #grantHere(room: BroadcastRoom, pointId: string): void {
     room.addViewer(pointId);
     // One floor at a time: giving it to another point takes it from the current one.
     if (room.floorHolder && room.floorHolder !== pointId) room.revokeFloor();
     room.grantFloor(pointId);
-    this.lowerHand(pointId);
-    return this.pushView();
+  }
+
+  /** Takes back a floor given to another node's point (unless it is `keep`'s). */
+  async #takeRemoteFloor(keep?: string): Promise<void> {
+    const held = this.#remoteFloor;
+    if (!held || held === keep) return;
+    this.#remoteFloor = undefined;
+    await this.deps.roomHooks?.remoteFloor?.(this.sessionId, held, false);
   }
 
   async revokeFloor(): Promise<BroadcastView> {
     this.#room?.revokeFloor();
+    await this.#takeRemoteFloor();
     return this.pushView();
+  }
+
+  /**
+   * Scale-out: the host, on another node, gave or took back the floor of `pointId`; this
+   * node serves the point and enacts it (never forwarding it again). False when the
+   * point is not here (it moved): nothing happens.
+   */
+  async floorOrdered(pointId: string, granted: boolean): Promise<boolean> {
+    if (!this.#pointSockets.has(pointId)) return false;
+    if (!granted) {
+      if (this.#room?.floorHolder === pointId) this.#room.revokeFloor();
+      return true;
+    }
+    if (this.#session.state !== 'live') return false;
+    this.#grantHere(await this.requireRoom(), pointId);
+    await this.lowerHand(pointId);
+    return true;
+  }
+
+  /** Scale-out: the floor this node gave to another node's point ended there. */
+  remoteFloorEnded(pointId: string): void {
+    if (this.#remoteFloor !== pointId) return;
+    this.#remoteFloor = undefined;
+    void this.pushView();
   }
 
   // ----- hosts -----
@@ -379,6 +489,7 @@ export class LiveSession {
     });
     room.on('floorRevoked', ({ peerId }) => {
       this.#pointSockets.get(peerId)?.emit('floor:you', { granted: false });
+      this.deps.roomHooks?.floorEnded?.(this.sessionId, peerId);
       void this.pushView();
     });
     room.on('closed', () => {

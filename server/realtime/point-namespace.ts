@@ -92,8 +92,8 @@ export function setupPointNamespace(ns: Namespace, deps: PointNamespaceDeps): vo
         return { mode };
       },
       'hand:raise': async () => ({ position: await live.raiseHand(pointId) }),
-      'hand:lower': () => {
-        live.lowerHand(pointId);
+      'hand:lower': async () => {
+        await live.lowerHand(pointId);
         return {};
       },
       'preflight:report': async (report) => {

@@ -2,34 +2,73 @@
 // it (an edge), so its socket and media stay same-origin (the page's CSP allows no
 // other). The page asks the server it was opened on where to go and moves there; a page
 // on an edge that keeps failing to reach it goes back "home" to be assigned a live one.
-// On a single server the question answers 404 and nothing moves.
-import type { PointNode } from '../../../server/contract/cluster';
+// On a single server the question answers 204 and nothing moves.
+//
+// The home travels in the URL (`?home=`), so anyone can craft a link with any home: the
+// page follows it only when the node it is on vouches for it (GET /cluster/v1/node-urls,
+// the public URLs of the cluster's nodes), else its home is its own origin. The check is
+// made while the node answers, at load: once the node is down it cannot be asked.
+import { NodeUrlsSchema, type PointNode } from '../../../server/contract/cluster';
 
 const HOME_PARAM = 'home';
 /** Failed reconnects in a row before an edge page goes home (the socket retries every 0.5-5 s). */
 const GO_HOME_AFTER = 4;
 
-function homeUrl(): URL | undefined {
-  const raw = new URLSearchParams(location.search).get(HOME_PARAM);
-  if (!raw) return undefined;
+/**
+ * The origin a page may go home to: `raw`'s origin when it is one of the cluster's
+ * `known` URLs (and http or https), otherwise the page's own origin. Pure (unit-tested).
+ */
+export function vouchedHome(raw: string | null, selfOrigin: string, known: readonly string[]): string {
+  if (!raw) return selfOrigin;
+  let wanted: URL;
   try {
-    const u = new URL(raw);
-    return u.protocol === 'http:' || u.protocol === 'https:' ? u : undefined;
+    wanted = new URL(raw);
   } catch {
-    return undefined;
+    return selfOrigin;
   }
+  if (wanted.protocol !== 'http:' && wanted.protocol !== 'https:') return selfOrigin;
+  for (const k of known) {
+    try {
+      if (new URL(k).origin === wanted.origin) return wanted.origin;
+    } catch {
+      /* not a URL: vouches for nothing */
+    }
+  }
+  return selfOrigin;
+}
+
+let home: Promise<string> | undefined;
+/** Set once the check has answered; until then the page has no other home than itself. */
+let resolvedHome: string | undefined;
+
+/** This page's home origin, checked with the node it is on (once per page). */
+function checkHome(): Promise<string> {
+  home ??= (async () => {
+    const raw = new URLSearchParams(location.search).get(HOME_PARAM);
+    if (!raw) return location.origin;
+    try {
+      const res = await fetch('/cluster/v1/node-urls', { cache: 'no-store' });
+      if (res.status !== 200) return location.origin; // 204: one process, no cluster
+      const parsed = NodeUrlsSchema.safeParse(await res.json());
+      return vouchedHome(raw, location.origin, parsed.success ? parsed.data.urls : []);
+    } catch {
+      return location.origin;
+    }
+  })().then((h) => (resolvedHome = h));
+  return home;
 }
 
 /** Resolves true when the page is moving to its node (do not connect here). */
 export async function followAssignment(token: string): Promise<boolean> {
+  const homeChecked = checkHome();
   try {
     const res = await fetch(`/cluster/v1/join/${encodeURIComponent(token)}/node`, { cache: 'no-store' });
     if (res.status !== 200) return false; // 204: one process, no cluster
     const node = (await res.json()) as PointNode;
     const target = new URL(node.url);
     if (target.origin === location.origin) return false;
-    const home = homeUrl()?.origin ?? location.origin;
-    location.replace(`${target.origin}/join/${encodeURIComponent(token)}?${HOME_PARAM}=${encodeURIComponent(home)}`);
+    const h = await homeChecked;
+    location.replace(`${target.origin}/join/${encodeURIComponent(token)}?${HOME_PARAM}=${encodeURIComponent(h)}`);
     return true;
   } catch {
     return false;
@@ -41,9 +80,8 @@ export function homeFallback(token: string): { failed: () => void; connected: ()
   let failures = 0;
   return {
     failed: () => {
-      const home = homeUrl();
-      if (!home || home.origin === location.origin || ++failures < GO_HOME_AFTER) return;
-      location.replace(`${home.origin}/join/${encodeURIComponent(token)}`);
+      if (!resolvedHome || resolvedHome === location.origin || ++failures < GO_HOME_AFTER) return;
+      location.replace(`${resolvedHome}/join/${encodeURIComponent(token)}`);
     },
     connected: () => {
       failures = 0;

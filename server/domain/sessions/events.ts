@@ -18,6 +18,13 @@ export interface SessionEventMap {
   overrun: [{ sessionId: string; plannedEnd: string; at: string }];
   /** A point's link was revoked or re-issued: its open connections should be dropped. */
   linkRevoked: [{ sessionId: string; pointId: string; reissued: boolean }];
+  // Scale-out only (server/cluster): what one node's live session tells the others.
+  /** Node `nodeId`'s raised hands changed (stored under `cluster:hands:<session>`). */
+  handsChanged: [{ sessionId: string; nodeId: string }];
+  /** The host gave (or took back) the floor of a point that node `nodeId` serves: that node enacts it. */
+  floorOrder: [{ sessionId: string; pointId: string; nodeId: string; granted: boolean }];
+  /** On node `nodeId`, the floor of a point ended (taken back, or the point left). */
+  floorEnded: [{ sessionId: string; pointId: string; nodeId: string }];
 }
 
 export class SessionEvents extends EventEmitter<SessionEventMap> {

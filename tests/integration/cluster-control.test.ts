@@ -1,0 +1,237 @@
+// Scale-out, the control side on loopback: an origin (the host), an edge (points) and a
+// control server, three processes on one Redis. A control node runs no media; a point
+// page's `?home=` is followed only to a node the cluster vouches for; raised hands,
+// the host's numbers and the floor reach across nodes.
+import { readdirSync, readFileSync } from 'node:fs';
+import request from 'supertest';
+import type { Socket } from 'socket.io-client';
+import { ADMIN_ENV, connectSocket, login, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
+import { ok, PointClient, startNode, type NodeProcess } from '../helpers/cluster';
+import { waitFor } from '../helpers/orchestrator';
+import { startTestRedis, type TestRedis } from '../helpers/redis';
+import { vouchedHome } from '../../client/src/point/cluster';
+import type { NodeInfo } from '../../server/contract/cluster';
+
+jest.setTimeout(180_000);
+
+/** Command lines of the processes whose parent is `pid` (from /proc). */
+function childCommands(pid: number): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The command name, in parentheses, may hold spaces: the fields after it are fixed.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' '));
+    } catch {
+      /* the process ended meanwhile */
+    }
+  }
+  return out;
+}
+
+type Hand = { pointId: string };
+type Numbers = { connected: number; receivingVideo: number };
+
+describe('the control side of several nodes: origin, edge, control server', () => {
+  let r: TestRedis;
+  let origin: NodeProcess;
+  let edge: NodeProcess;
+  let control: NodeProcess;
+  let cookie: string;
+  let b: PreparedBriefing;
+  let host: Socket;
+  /** P1 on the edge (as assigned), P2 on the origin, P3 invited but never connected. */
+  let p1: PointClient;
+  let p2: PointClient;
+  let absentId: string;
+  let hands: Hand[] = [];
+  const sockets: Socket[] = [];
+
+  beforeAll(async () => {
+    r = await startTestRedis();
+    const common = { REDIS_URL: r.url, ...ADMIN_ENV };
+    origin = await startNode('origin-1', { ...common, NODE_ROLE: 'origin' });
+    [edge, control] = await Promise.all([
+      startNode('edge-a', { ...common, NODE_ROLE: 'edge' }),
+      // MEDIASOUP_WORKERS is ignored for a control node.
+      startNode('control-1', { ...common, NODE_ROLE: 'control', MEDIASOUP_WORKERS: '2' }),
+    ]);
+    cookie = await login(control.url);
+    await waitFor(
+      async () => {
+        const res = await request(control.url).get('/cluster/v1/nodes').set('Cookie', cookie);
+        return (res.body as NodeInfo[]).length === 3;
+      },
+      'three nodes registered',
+      15_000,
+    );
+  });
+
+  afterAll(async () => {
+    for (const s of [host, p1?.socket, p2?.socket, ...sockets]) s?.close();
+    await Promise.all([origin, edge, control].filter(Boolean).map((n) => n.stop()));
+    await r?.cleanup();
+  });
+
+  test('a control node starts no mediasoup worker, and is ready with correct metrics', async () => {
+    const workerChildren = (pid: number) => childCommands(pid).filter((c) => c.includes('mediasoup-worker'));
+    // The same check finds the origin's worker: it would find one on the control node.
+    expect(workerChildren(origin.child.pid!)).toHaveLength(1);
+    expect(workerChildren(control.child.pid!)).toEqual([]);
+
+    const ready = await request(control.url).get('/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.body).toEqual({ status: 'ready', checks: { redis: 'ok', mediasoup: 'ok' } });
+    const metrics = (await request(control.url).get('/metrics').expect(200)).text;
+    expect(metrics).toMatch(/^mediasoup_workers_alive 0$/m);
+    expect(metrics).toMatch(/^mediasoup_workers_configured 0$/m);
+    expect(metrics).not.toMatch(/^mediasoup_worker_deaths\{/m);
+    const nodes = (await request(control.url).get('/cluster/v1/nodes').set('Cookie', cookie)).body as NodeInfo[];
+    expect(nodes.find((n) => n.id === 'control-1')!.load.workers).toBe(0);
+    expect(nodes.find((n) => n.id === 'origin-1')!.load.workers).toBe(1);
+  });
+
+  test('a point page follows `?home=` only to a node the cluster vouches for', async () => {
+    // No login: the list holds the nodes' public URLs and nothing else.
+    const res = await request(edge.url).get('/cluster/v1/node-urls').expect(200);
+    expect(Object.keys(res.body)).toEqual(['urls']);
+    const urls = res.body.urls as string[];
+    expect([...urls].sort()).toEqual([control.url, edge.url, origin.url].sort());
+    expect(res.headers['cache-control']).toBe('no-store');
+
+    // What the page on the edge does with it (client/src/point/cluster.ts).
+    expect(vouchedHome(control.url, edge.url, urls)).toBe(control.url);
+    expect(vouchedHome('https://evil.example.com/join/x', edge.url, urls)).toBe(edge.url);
+    const port = Number(new URL(control.url).port);
+    expect(vouchedHome(`http://127.0.0.1:${port + 1}`, edge.url, urls)).toBe(edge.url);
+    expect(vouchedHome(`http://localhost:${port}`, edge.url, urls)).toBe(edge.url);
+  });
+
+  test('a control node refuses media with a coded error rather than a dead worker', async () => {
+    const all = (await request(control.url).get('/api/v1/points?limit=500').set('Cookie', cookie).expect(200)).body
+      .items as { id: string; level: string }[];
+    const ids = all
+      .filter((p) => p.level === 'commune')
+      .slice(0, 3)
+      .map((p) => p.id);
+    b = await prepareBriefing(control.url, ids);
+    absentId = ids[2]!;
+    const hostOnControl = await connectSocket(control.url, '/host', { cookie: b.cookie });
+    sockets.push(hostOnControl);
+    await ok(hostOnControl, 'host:attach', { sessionId: b.sessionId });
+    await expect(ok(hostOnControl, 'rtc:capabilities')).rejects.toThrow(/^rtc:capabilities: unavailable /);
+    hostOnControl.close();
+  });
+
+  test('a hand raised on the edge, and one on the origin, reach the host on the origin in order', async () => {
+    host = await connectSocket(origin.url, '/host', { cookie: b.cookie });
+    host.on('hands', (h: Hand[]) => (hands = h));
+    await ok(host, 'host:attach', { sessionId: b.sessionId });
+    await ok(host, 'session:goLive');
+
+    const token = (id: string) => b.links.find((l) => l.pointId === id)!.token;
+    const [id1, id2] = b.links.map((l) => l.pointId).filter((id) => id !== absentId);
+    p1 = new PointClient(id1!, token(id1!), control.url);
+    await p1.connect();
+    expect(p1.nodeUrl).toBe(edge.url);
+    p2 = new PointClient(id2!, token(id2!), control.url);
+    p2.nodeUrl = origin.url;
+    p2.socket = await connectSocket(origin.url, '/point', { token: p2.token });
+    for (const p of [p1, p2]) {
+      await waitFor(
+        async () => ((await ok(p.socket!, 'view:get')) as { state: string }).state === 'live',
+        `${p.pointId} to see the briefing live`,
+        15_000,
+        200,
+      );
+    }
+
+    expect(await ok(p1.socket!, 'hand:raise')).toEqual({ position: 1 });
+    await waitFor(() => hands.length === 1 && hands[0]!.pointId === p1.pointId, "the edge point's hand", 10_000, 50);
+    expect(await ok(p2.socket!, 'hand:raise')).toEqual({ position: 2 });
+    await waitFor(() => hands.length === 2, 'both hands', 10_000, 50);
+    expect(hands.map((h) => h.pointId)).toEqual([p1.pointId, p2.pointId]);
+    // A console attaching now reads the same list.
+    const attached = await ok(host, 'host:attach', { sessionId: b.sessionId });
+    expect(attached.hands.map((h: Hand) => h.pointId)).toEqual([p1.pointId, p2.pointId]);
+
+    await ok(p1.socket!, 'hand:lower');
+    await waitFor(() => hands.length === 1 && hands[0]!.pointId === p2.pointId, 'the edge hand lowered', 10_000, 50);
+    await ok(p2.socket!, 'hand:lower');
+    await waitFor(() => hands.length === 0, 'no hands', 10_000, 50);
+  });
+
+  test("the host's numbers count the points connected and receiving video on every node", async () => {
+    await ok(host, 'ingest:plain', {
+      video: { ssrc: 33333333, payloadType: 101 },
+      audio: { ssrc: 44444444, payloadType: 100 },
+    });
+    const numbers = async (): Promise<Numbers> =>
+      (await ok(host, 'host:attach', { sessionId: b.sessionId })).numbers as Numbers;
+    // Only the edge's point receives: the origin itself has none.
+    await p1.receiveHall();
+    const one = await waitFor(
+      async () => {
+        const n = await numbers();
+        return n.connected === 2 && n.receivingVideo === 1 ? n : undefined;
+      },
+      'the edge point counted as receiving video',
+      15_000,
+      250,
+    );
+    expect(one).toMatchObject({ connected: 2, receivingVideo: 1 });
+    await p2.receiveHall();
+    await waitFor(async () => (await numbers()).receivingVideo === 2, 'both points receiving video', 15_000, 250);
+  });
+
+  test("the host's grant reaches the edge point's node, which gives it the floor there", async () => {
+    await ok(p1.socket!, 'hand:raise');
+    await waitFor(() => hands.some((h) => h.pointId === p1.pointId), 'the hand up', 10_000, 50);
+    const floor = (s: Socket) =>
+      new Promise<boolean>((resolve) => s.once('floor:you', (f: { granted: boolean }) => resolve(f.granted)));
+
+    let told = floor(p1.socket!);
+    const view = await ok(host, 'floor:grant', { pointId: p1.pointId });
+    expect(view.floor.pointId).toBe(p1.pointId);
+    expect(await told).toBe(true);
+    // Enacted on the edge's own room: the point may now open a send transport there.
+    const caps = await ok(p1.socket!, 'rtc:capabilities');
+    await ok(p1.socket!, 'rtc:createTransport', { direction: 'send', rtpCapabilities: caps.routerRtpCapabilities });
+    await waitFor(() => !hands.some((h) => h.pointId === p1.pointId), 'the hand lowered by the grant', 10_000, 50);
+
+    // Giving the floor to the origin's own point takes it from the edge's.
+    told = floor(p1.socket!);
+    const toP2 = floor(p2.socket!);
+    expect((await ok(host, 'floor:grant', { pointId: p2.pointId })).floor.pointId).toBe(p2.pointId);
+    expect(await told).toBe(false);
+    expect(await toP2).toBe(true);
+
+    // Back to the edge point, then taken back by the host.
+    told = floor(p1.socket!);
+    await ok(host, 'floor:grant', { pointId: p1.pointId });
+    expect(await told).toBe(true);
+    told = floor(p1.socket!);
+    expect((await ok(host, 'floor:revoke')).floor).toBeNull();
+    expect(await told).toBe(false);
+
+    // A point connected nowhere cannot take it.
+    await expect(ok(host, 'floor:grant', { pointId: absentId })).rejects.toThrow(/^floor:grant: conflict /);
+  });
+
+  test('an edge point holding the floor leaves: the host sees the floor end', async () => {
+    const told = new Promise<boolean>((resolve) =>
+      p1.socket!.once('floor:you', (f: { granted: boolean }) => resolve(f.granted)),
+    );
+    await ok(host, 'floor:grant', { pointId: p1.pointId });
+    expect(await told).toBe(true);
+    p1.socket!.close();
+    await waitFor(
+      async () => (await ok(host, 'host:attach', { sessionId: b.sessionId })).view.floor === null,
+      "the host's view without a floor",
+      10_000,
+      200,
+    );
+  });
+});

@@ -1,0 +1,92 @@
+// Scale-out, pure parts: which `?home=` a point page follows, and how the raised hands of
+// several nodes merge for the host.
+import { vouchedHome } from '../../client/src/point/cluster';
+import { loadConfig } from '../../server/config';
+import { mergeHands } from '../../server/cluster/live-links';
+import type { Hand } from '../../server/contract/broadcast';
+
+describe('a point page follows only a home the cluster vouches for', () => {
+  const self = 'http://edge-a.example.vn:3011';
+  const known = ['http://control.example.vn', 'http://edge-a.example.vn:3011', 'https://lb.example.vn/'];
+
+  test("a node's URL is followed, as its origin", () => {
+    expect(vouchedHome('http://control.example.vn', self, known)).toBe('http://control.example.vn');
+    expect(vouchedHome('https://lb.example.vn/join/x?y=1', self, known)).toBe('https://lb.example.vn');
+  });
+
+  test('a foreign URL, or one differing only in scheme or port, falls back to the page itself', () => {
+    for (const raw of [
+      'https://evil.example.com',
+      'http://control.example.vn.evil.example.com',
+      'https://control.example.vn',
+      'http://control.example.vn:8080',
+      'http://lb.example.vn',
+      'javascript:alert(1)',
+      'data:text/html,hi',
+      '//evil.example.com',
+      'not a url',
+    ]) {
+      expect(vouchedHome(raw, self, known)).toBe(self);
+    }
+  });
+
+  test('no home, or nothing known (one process, registry unreadable), is the page itself', () => {
+    expect(vouchedHome(null, self, known)).toBe(self);
+    expect(vouchedHome('http://control.example.vn', self, [])).toBe(self);
+    expect(vouchedHome('http://control.example.vn', self, ['garbage'])).toBe(self);
+  });
+});
+
+describe("the host's list of raised hands across nodes", () => {
+  const hand = (pointId: string, second: number): Hand => ({
+    pointId,
+    name: pointId,
+    district: 'd',
+    raisedAt: `2025-01-18T08:00:${String(second).padStart(2, '0')}.000Z`,
+  });
+  const nodes = [
+    { id: 'origin-1', startedAt: 'o' },
+    { id: 'edge-a', startedAt: 'a2' },
+    { id: 'edge-b', startedAt: 'b' },
+  ];
+  const stored = (startedAt: string, hands: Hand[]) => JSON.stringify({ startedAt, hands });
+
+  test("merges live nodes' hands in order of raising, this node's from memory", () => {
+    const list = mergeHands(
+      'origin-1',
+      [hand('P2', 5)],
+      {
+        'origin-1': stored('o', [hand('STALE', 1)]),
+        'edge-a': stored('a2', [hand('P1', 3), hand('P3', 9)]),
+        'edge-b': stored('b', [hand('P4', 7)]),
+      },
+      nodes,
+    );
+    expect(list.map((h) => h.pointId)).toEqual(['P1', 'P2', 'P4', 'P3']);
+  });
+
+  test("drops a gone node's hands and those of a node's previous run; a point moved counts once", () => {
+    const list = mergeHands(
+      'origin-1',
+      [],
+      {
+        'edge-a': stored('a1', [hand('OLD', 1)]),
+        'edge-c': stored('c', [hand('GONE', 2)]),
+        'edge-b': stored('b', [hand('P1', 4), hand('P5', 6)]),
+        'edge-x': 'not json',
+      },
+      [...nodes, { id: 'edge-x', startedAt: 'x' }],
+    );
+    expect(list.map((h) => h.pointId)).toEqual(['P1', 'P5']);
+    const moved = mergeHands('edge-a', [hand('P1', 8)], { 'edge-b': stored('b', [hand('P1', 4)]) }, nodes);
+    expect(moved).toEqual([hand('P1', 4)]);
+  });
+});
+
+describe('a control node runs no media', () => {
+  test('no mediasoup worker whatever MEDIASOUP_WORKERS says; other roles unchanged', () => {
+    expect(loadConfig({ NODE_ROLE: 'control', MEDIASOUP_WORKERS: '2' }).mediasoup.numWorkers).toBe(0);
+    expect(loadConfig({ NODE_ROLE: 'edge', MEDIASOUP_WORKERS: '2' }).mediasoup.numWorkers).toBe(2);
+    expect(loadConfig({ MEDIASOUP_WORKERS: '3' }).mediasoup.numWorkers).toBe(3);
+  });
+});
