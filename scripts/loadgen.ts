@@ -115,6 +115,10 @@ export function summary(r: LoadResult): string {
       : 'check-ins: none',
     `attendance: server ${r.attendance.serverCheckedIn} checked in / ${r.attendance.serverDelegates} delegates reported; sent ${r.attendance.sentCheckins} / ${r.attendance.sentHeadcount}: ${r.attendance.match ? 'MATCH' : 'MISMATCH'}`,
   ];
+  for (const u of r.media.undecryptable.slice(0, 5))
+    lines.push(
+      `never decrypted: ${u.pointId} ${u.kind} ssrc ${u.ssrc} from seq ${u.firstSeq}, ${u.received} packets, ${u.authFailures} failed checks: ${u.diagnosis ?? 'not diagnosed'}`,
+    );
   if (r.errors.length) lines.push(`errors (${r.errors.length}): ${r.errors.slice(0, 5).join(' | ')}`);
   return lines.join('\n');
 }

@@ -5,6 +5,9 @@
 // bitrate, no parsing objects, no RTCP sent back. Every video packet until the first key
 // frame, and one packet in `decryptEvery` after it, is decrypted (AES-128-GCM, the
 // profile mediasoup picks) to prove SRTP works and to find VP8 key frames. No decoding.
+// The SRTP index (rollover counter) of each decrypt comes from this file's own count of
+// every packet's sequence number (srtp-index.ts), not from werift's context, which only
+// sees the sampled packets.
 import type { Socket as UdpSocket } from 'node:dgram';
 import {
   Candidate,
@@ -18,6 +21,7 @@ import {
   saltLength,
   type RTCCertificate,
 } from 'werift';
+import { SrtpStreamReader, extendSeq, rocOf, tryDecrypt } from './srtp-index';
 
 export interface RemoteTransportParams {
   id: string;
@@ -54,6 +58,10 @@ export interface StreamStats {
   firstKeyFrameAt: number | undefined;
   decrypted: number;
   authFailures: number;
+  /** The decrypt checks of this SSRC, with their own index (ROC) count. */
+  reader: SrtpStreamReader | undefined;
+  /** Why this stream's packets do not decrypt, when none ever did (see diagnose()). */
+  diagnosis?: string;
 }
 
 let certificate: Promise<RTCCertificate> | undefined;
@@ -81,6 +89,7 @@ export function newStream(kind: 'audio' | 'video', ssrc: number, clockRate: numb
     firstKeyFrameAt: undefined,
     decrypted: 0,
     authFailures: 0,
+    reader: undefined,
   };
 }
 
@@ -194,6 +203,10 @@ export class Receiver {
       ]);
     await timeout(ice.connect(), 'ICE');
     if (this.#closed) throw new Error('closed');
+    // The socket is ours from here: RTP that arrives before the SRTP keys (mediasoup sends
+    // as soon as its side of DTLS is done, before our client has read the last flight) is
+    // held and read once the keys are there, so every packet from the first is counted.
+    this.#takeOverSocket(ice);
 
     const transport = {
       type: 'ice',
@@ -237,8 +250,20 @@ export class Receiver {
       },
     });
     this.profile = profile === ProtectionProfileAeadAes128Gcm ? 'AEAD_AES_128_GCM' : 'AES_CM_128_HMAC_SHA1_80';
-    this.#takeOverSocket(ice);
+    this.#masterSecretAtConnect = Buffer.from(this.#masterSecret() ?? Buffer.alloc(0));
     this.connectedAt = Date.now();
+    const held = this.#held;
+    this.#held = undefined;
+    for (const pkt of held ?? []) this.#onRtp(pkt);
+  }
+
+  /** RTP received between ICE and the SRTP keys (bounded: a few seconds of media). */
+  #held: Buffer[] | undefined = [];
+  heldDropped = 0;
+  #masterSecretAtConnect: Buffer | undefined;
+
+  #masterSecret(): Buffer | undefined {
+    return (this.#dtls as unknown as { cipher?: { masterSecret?: Buffer } } | undefined)?.cipher?.masterSecret;
   }
 
   profile = '';
@@ -263,6 +288,11 @@ export class Receiver {
       if (b >= 128 && b <= 191) {
         const pt = msg[1]! & 0x7f;
         if (pt >= 64 && pt <= 95) return; // RTCP (sender reports): not needed
+        if (this.#held) {
+          if (this.#held.length < 2000) this.#held.push(msg);
+          else this.heldDropped += 1;
+          return;
+        }
         this.#onRtp(msg);
         return;
       }
@@ -287,16 +317,15 @@ export class Receiver {
     }
     const seq = pkt.readUInt16BE(2);
     const ts = pkt.readUInt32BE(4);
+    let ext: number;
     if (s.firstSeq < 0) {
+      ext = seq;
       s.firstSeq = seq;
       s.maxSeq = seq;
       s.firstPacketAt = Date.now();
     } else {
-      // Extend the 16-bit sequence number around the highest one seen.
-      const cycle = s.maxSeq & ~0xffff;
-      let ext = cycle | seq;
-      if (ext - s.maxSeq > 0x8000) ext -= 0x10000;
-      else if (s.maxSeq - ext > 0x8000) ext += 0x10000;
+      // The 16-bit sequence number extended around the highest one seen (RFC 3711 §3.3.1).
+      ext = extendSeq(s.maxSeq, seq);
       if (ext > s.maxSeq) s.maxSeq = ext;
       const gap = now - s.lastArrival;
       if (gap > s.maxGapMs) s.maxGapMs = gap;
@@ -317,17 +346,39 @@ export class Receiver {
     s.lastArrival = now;
 
     const needKey = s.kind === 'video' && s.firstKeyFrameAt === undefined;
-    if (needKey || ++this.#n % this.#decryptEvery === 0) {
-      let clear: Buffer;
-      try {
-        clear = this.#srtp!.decrypt(pkt);
-      } catch {
+    // ext < 0: reordered from before the first packet seen (its ROC would be -1).
+    if (ext >= 0 && (needKey || ++this.#n % this.#decryptEvery === 0)) {
+      s.reader ??= new SrtpStreamReader(this.#srtp!.remoteContext.cipher);
+      const clear = s.reader.decrypt(pkt, ext);
+      if (!clear) {
         s.authFailures += 1;
+        if (s.decrypted === 0 && s.authFailures === 50) s.diagnosis = this.diagnose(pkt, ext);
         return;
       }
       s.decrypted += 1;
       if (needKey && isVp8KeyFrameStart(clear)) s.firstKeyFrameAt = Date.now();
     }
+  }
+
+  /**
+   * Why a stream's packets never authenticate, from one of them: another ROC (0-3 around
+   * ours), the keys of the other direction, werift having changed its DTLS master secret
+   * after the handshake (a second key exchange), or none of these (the two sides derived
+   * different keys, or the packet was protected under another transport's keys).
+   */
+  diagnose(pkt: Buffer, ext: number): string {
+    const srtp = this.#srtp;
+    if (!srtp) return 'no SRTP session';
+    const ours = rocOf(ext);
+    for (let roc = 0; roc <= Math.max(3, ours + 2); roc++)
+      if (roc !== ours && tryDecrypt(srtp.remoteContext.cipher, pkt, roc))
+        return `rollover counter: ${roc}, not ${ours}`;
+    for (let roc = 0; roc <= 3; roc++)
+      if (tryDecrypt(srtp.localContext.cipher, pkt, roc)) return 'protected with our own (client) keys';
+    const now = this.#masterSecret();
+    if (this.#masterSecretAtConnect && now && !now.equals(this.#masterSecretAtConnect))
+      return 'werift changed its DTLS master secret after connecting';
+    return 'keys differ: no ROC or key of ours authenticates it';
   }
 
   async close(): Promise<void> {

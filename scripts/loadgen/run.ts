@@ -4,10 +4,9 @@
 // token and /api/v1/checkin, a `/monitor` client timing its deltas, and the cost of
 // every process read from /proc. Returns the result; the CLI (scripts/loadgen.ts) and
 // the integration test call this.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -27,6 +26,8 @@ import {
 import { DEFAULT_SOURCE, preparedClip, startReplay } from './source';
 import { measureFloor, type FloorResult } from './floor';
 import { Reservoir, percentile, round, summarize } from './stats';
+import { httpJson, must, sleep } from './http';
+import { spawnServer, type ServerHandle } from './spawn';
 
 export interface LoadOptions {
   /** Base URL of a running orchestrator; when unset one is started (`server/main.ts`). */
@@ -78,149 +79,19 @@ export const DEFAULTS: LoadOptions = {
   maxSeconds: 3600,
 };
 
-// ── HTTP helpers (node:http, so each point's phones can come from their own address) ──
-
-interface HttpResult<T = unknown> {
-  status: number;
-  body: T;
-  ms: number;
-  headers: http.IncomingHttpHeaders;
-}
-
-function httpJson<T = unknown>(
-  url: string,
-  opts: { method?: string; body?: unknown; cookie?: string; agent?: http.Agent; timeoutMs?: number } = {},
-): Promise<HttpResult<T>> {
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
-    const req = http.request(
-      url,
-      {
-        method: opts.method ?? 'GET',
-        agent: opts.agent,
-        headers: {
-          accept: 'application/json',
-          ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
-          ...(opts.cookie ? { cookie: opts.cookie } : {}),
-        },
-        timeout: opts.timeoutMs ?? 30_000,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          let body: unknown = text;
-          try {
-            body = text ? JSON.parse(text) : undefined;
-          } catch {
-            // not JSON (metrics)
-          }
-          resolve({ status: res.statusCode ?? 0, body: body as T, ms: performance.now() - t0, headers: res.headers });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`timeout ${url}`)));
-    req.on('error', reject);
-    if (payload) req.write(payload);
-    req.end();
-  });
-}
-
-async function must<T>(p: Promise<HttpResult<T>>, what: string, ok = [200, 201]): Promise<HttpResult<T>> {
-  const r = await p;
-  if (!ok.includes(r.status)) throw new Error(`${what}: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
-  return r;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-// ── the server under test ──
-
-interface ServerHandle {
-  baseUrl: string;
-  pid: number | undefined;
-  stop: () => Promise<void>;
-}
-
-async function startServer(o: LoadOptions, log: (l: string) => void): Promise<ServerHandle> {
-  const port = await freePort();
-  const dataDir = o.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'loadgen-data-'));
-  const root = path.resolve(__dirname, '..', '..');
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      NODE_ENV: 'development',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATA_DIR: dataDir,
-      RTC_LISTEN_IP: '127.0.0.1',
-      RTC_ANNOUNCED_IP: '127.0.0.1',
-      RTC_PORT: '0',
-      MEDIASOUP_WORKERS: String(o.workers),
-      LOG_LEVEL: 'warn',
-      LOG_PRETTY: 'false',
-      ADMIN_USERNAME: o.admin.username,
-      ADMIN_PASSWORD: o.admin.password,
-      APP_SECRET: randomBytes(32).toString('hex'),
-      REDIS_URL: '',
-      ...o.serverEnv,
+function startServer(o: LoadOptions, log: (l: string) => void): Promise<ServerHandle> {
+  return spawnServer(
+    {
+      name: 'server',
+      env: o.serverEnv ?? {},
+      dataDir: o.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'loadgen-data-')),
+      removeDataDir: !o.dataDir,
+      workers: o.workers,
+      admin: o.admin,
+      appSecret: randomBytes(32).toString('hex'),
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
-  });
-  child.once('exit', (code, signal) => {
-    if (!stopping) log(`server exited (${code ?? signal}): ${stderr.slice(-2000)}`);
-  });
-  let stopping = false;
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}): ${stderr}`);
-    const r = await httpJson(`${baseUrl}/readyz`, { timeoutMs: 2000 }).catch(() => undefined);
-    if (r?.status === 200) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`server not ready in 120 s: ${stderr}`);
-    }
-    await sleep(300);
-  }
-  log(`server ready at ${baseUrl} (pid ${child.pid})`);
-  return {
-    baseUrl,
-    pid: child.pid,
-    stop: async () => {
-      stopping = true;
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        let timer: NodeJS.Timeout | undefined;
-        const exited = await Promise.race([
-          new Promise<boolean>((r) => child.once('exit', () => r(true))),
-          new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 15_000))),
-        ]);
-        clearTimeout(timer);
-        if (!exited) child.kill('SIGKILL');
-      }
-      if (!o.dataDir) rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+    log,
+  );
 }
 
 // ── result shape ──
@@ -247,6 +118,16 @@ export interface LoadResult {
     avgPacketBytes: number;
     rejoins: number;
     disconnects: number;
+    /** Streams none of whose sampled packets ever authenticated, with the receiver's diagnosis. */
+    undecryptable: {
+      pointId: string;
+      kind: string;
+      ssrc: number;
+      firstSeq: number;
+      received: number;
+      authFailures: number;
+      diagnosis: string | null;
+    }[];
   };
   cost: {
     windowSeconds: number;
@@ -679,6 +560,20 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
         avgPacketBytes: round(avgPacketBytes, 0),
         rejoins: points.reduce((a, p) => a + p.rejoins, 0),
         disconnects: points.reduce((a, p) => a + p.disconnects, 0),
+        undecryptable: points.flatMap((p) =>
+          p
+            .streams()
+            .filter((s) => s.decrypted === 0 && s.authFailures > 0)
+            .map((s) => ({
+              pointId: p.o.pointId,
+              kind: s.kind,
+              ssrc: s.ssrc,
+              firstSeq: s.firstSeq,
+              received: s.received,
+              authFailures: s.authFailures,
+              diagnosis: s.diagnosis ?? null,
+            })),
+        ),
       },
       cost: {
         windowSeconds: round(windowSeconds, 1),

@@ -1,0 +1,72 @@
+// HTTP helpers of the load generator: node:http, so each point's phones can come from
+// their own address and connection pool.
+import http from 'node:http';
+import net from 'node:net';
+
+export interface HttpResult<T = unknown> {
+  status: number;
+  body: T;
+  ms: number;
+  headers: http.IncomingHttpHeaders;
+}
+
+export function httpJson<T = unknown>(
+  url: string,
+  opts: { method?: string; body?: unknown; cookie?: string; agent?: http.Agent; timeoutMs?: number } = {},
+): Promise<HttpResult<T>> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
+    const req = http.request(
+      url,
+      {
+        method: opts.method ?? 'GET',
+        agent: opts.agent,
+        headers: {
+          accept: 'application/json',
+          ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+          ...(opts.cookie ? { cookie: opts.cookie } : {}),
+        },
+        timeout: opts.timeoutMs ?? 30_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          let body: unknown = text;
+          try {
+            body = text ? JSON.parse(text) : undefined;
+          } catch {
+            // not JSON (metrics)
+          }
+          resolve({ status: res.statusCode ?? 0, body: body as T, ms: performance.now() - t0, headers: res.headers });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`timeout ${url}`)));
+    req.on('error', reject);
+    if (payload) req.write(payload);
+    req.end();
+  });
+}
+
+export async function must<T>(p: Promise<HttpResult<T>>, what: string, ok = [200, 201]): Promise<HttpResult<T>> {
+  const r = await p;
+  if (!ok.includes(r.status)) throw new Error(`${what}: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
+  return r;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

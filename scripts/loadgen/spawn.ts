@@ -1,0 +1,96 @@
+// One orchestrator process (`server/main.ts`) on loopback for a load run: the single
+// server of a plain run, or one node (origin, edge, control) of a cluster run.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { freePort, httpJson, sleep } from './http';
+
+export interface ServerHandle {
+  baseUrl: string;
+  pid: number | undefined;
+  stop: () => Promise<void>;
+}
+
+export interface SpawnServerOptions {
+  /** For log lines. */
+  name: string;
+  /** Extra environment (a cluster node's role, id and Redis). */
+  env: Record<string, string>;
+  dataDir: string;
+  /** Remove dataDir when stopped. */
+  removeDataDir: boolean;
+  workers: number;
+  admin: { username: string; password: string };
+  appSecret: string;
+}
+
+/** One `server/main.ts` process on loopback, ready (/readyz) when this resolves. */
+export async function spawnServer(s: SpawnServerOptions, log: (l: string) => void): Promise<ServerHandle> {
+  const port = await freePort();
+  const root = path.resolve(__dirname, '..', '..');
+  const base = { ...process.env };
+  // A node's identity comes from its env here only, never from the caller's shell.
+  for (const k of Object.keys(base))
+    if (/^(NODE_ROLE|NODE_ID|NODE_PUBLIC_URL|NODE_REGION|PUBLIC_URL)$/.test(k)) delete base[k];
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: root,
+    env: {
+      ...base,
+      NODE_ENV: 'development',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATA_DIR: s.dataDir,
+      RTC_LISTEN_IP: '127.0.0.1',
+      RTC_ANNOUNCED_IP: '127.0.0.1',
+      RTC_PORT: '0',
+      MEDIASOUP_WORKERS: String(s.workers),
+      LOG_LEVEL: 'warn',
+      LOG_PRETTY: 'false',
+      ADMIN_USERNAME: s.admin.username,
+      ADMIN_PASSWORD: s.admin.password,
+      APP_SECRET: s.appSecret,
+      REDIS_URL: '',
+      ...s.env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  child.once('exit', (code, signal) => {
+    if (!stopping) log(`${s.name} exited (${code ?? signal}): ${stderr.slice(-2000)}`);
+  });
+  let stopping = false;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${s.name} exited (${child.exitCode}): ${stderr}`);
+    const r = await httpJson(`${baseUrl}/readyz`, { timeoutMs: 2000 }).catch(() => undefined);
+    if (r?.status === 200) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${s.name} not ready in 120 s: ${stderr}`);
+    }
+    await sleep(300);
+  }
+  log(`${s.name} ready at ${baseUrl} (pid ${child.pid})`);
+  return {
+    baseUrl,
+    pid: child.pid,
+    stop: async () => {
+      stopping = true;
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        let timer: NodeJS.Timeout | undefined;
+        const exited = await Promise.race([
+          new Promise<boolean>((r) => child.once('exit', () => r(true))),
+          new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 15_000))),
+        ]);
+        clearTimeout(timer);
+        if (!exited) child.kill('SIGKILL');
+      }
+      if (s.removeDataDir) rmSync(s.dataDir, { recursive: true, force: true });
+    },
+  };
+}
