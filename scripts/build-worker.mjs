@@ -9,6 +9,14 @@
 // same versions of abseil, libsrtp2, libuv and OpenSSL that Debian bookworm ships, so
 // its worker builds against them once each `subproject()` becomes a `dependency()`.
 //
+// One exception: libsrtp2. Debian builds it against NSS, whose AES-GCM path takes a mutex
+// and allocates per packet; profiled at 420 points that was a quarter of the worker's CPU
+// (docs/benchmarks.md). mediasoup builds libsrtp2 against OpenSSL. So the worker gets
+// libsrtp2 2.5.0 built as mediasoup does (its own subproject, crypto-library=openssl),
+// from Debian's source archive: Debian's orig tarball is byte-identical to the one
+// mediasoup's wrap pins, and its sha256 is checked against the wrap's. If the archive is
+// unreachable, the build falls back to Debian's libsrtp2 (NSS) and says so.
+//
 // The result is cached outside the checkout, keyed by mediasoup's version and a hash of
 // this script (the patch), so a fresh clone on the same machine does not rebuild.
 // Uses only Node's standard library: it runs before anything else is installed.
@@ -63,22 +71,67 @@ function mediasoupVersion() {
 const BUILD_REVISION = 1;
 
 /** Identifies the patch, not this file's formatting: a reformat must not force a rebuild. */
-function patchHash() {
+function patchHash(srtp) {
   return createHash('sha256')
     .update(
-      `${BUILD_REVISION}\n${DEPENDENCIES}\n${JSON.stringify(VARIABLE_MAP)}\n${patchMeson.toString().replace(/\s+/g, ' ')}`,
+      `${BUILD_REVISION}\n${DEPENDENCIES}\n${srtp === 'system' ? SYSTEM_LIBSRTP2 : LIBSRTP2_SOURCE_URL}\n` +
+        `${JSON.stringify(VARIABLE_MAP)}\n${patchMeson.toString().replace(/\s+/g, ' ')}`,
     )
     .digest('hex')
     .slice(0, 12);
 }
 
-export function cachedWorkerPath() {
+export function cachedWorkerPath(srtp = 'openssl') {
   const version = mediasoupVersion();
   return path.join(
     cacheRoot(),
-    `mediasoup-worker-${version}-${os.platform()}-${os.arch()}-${patchHash()}`,
+    `mediasoup-worker-${version}-${os.platform()}-${os.arch()}-${patchHash(srtp)}`,
     'mediasoup-worker',
   );
+}
+
+/** What mediasoup's own wrap says about libsrtp2: the directory and the tarball's sha256. */
+function libsrtp2Wrap() {
+  const wrap = fs.readFileSync(path.join(MEDIASOUP_DIR, 'worker', 'subprojects', 'libsrtp2.wrap'), 'utf8');
+  const field = (k) => new RegExp(`^${k} = (\\S+)$`, 'm').exec(wrap)?.[1];
+  const directory = field('directory');
+  const sha256 = field('source_hash');
+  if (!directory || !sha256) fail('subprojects/libsrtp2.wrap has no directory or source_hash');
+  return { directory, sha256 };
+}
+
+/**
+ * libsrtp2's source tarball, downloaded once into the cache and checked against the hash
+ * mediasoup's wrap pins. Returns undefined (with the reason logged) when it cannot be had.
+ */
+function libsrtp2Tarball() {
+  const { sha256 } = libsrtp2Wrap();
+  const file = path.join(cacheRoot(), path.basename(new URL(LIBSRTP2_SOURCE_URL).pathname));
+  const hashOf = (f) => createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+  if (fs.existsSync(file) && hashOf(file) === sha256) return file;
+  log(`downloading libsrtp2's source from ${LIBSRTP2_SOURCE_URL}`);
+  fs.mkdirSync(cacheRoot(), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  // A child process, because this script is synchronous and uses only Node's own library.
+  const script =
+    'const [u,f]=process.argv.slice(1);fetch(u,{signal:AbortSignal.timeout(60000)})' +
+    '.then(async r=>{if(!r.ok)throw new Error("HTTP "+r.status);' +
+    'require("fs").writeFileSync(f,Buffer.from(await r.arrayBuffer()))})' +
+    '.catch(e=>{console.error(e.message);process.exit(1)})';
+  const r = spawnSync(process.execPath, ['-e', script, LIBSRTP2_SOURCE_URL, tmp], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    fs.rmSync(tmp, { force: true });
+    log(`WARNING: could not download libsrtp2's source (${(r.stderr || '').trim()})`);
+    return undefined;
+  }
+  const got = hashOf(tmp);
+  if (got !== sha256) {
+    fs.rmSync(tmp, { force: true });
+    log(`WARNING: libsrtp2's source has sha256 ${got}, mediasoup's wrap pins ${sha256}; not using it`);
+    return undefined;
+  }
+  fs.renameSync(tmp, file);
+  return file;
 }
 
 function missingDebianPackages(pkgs) {
@@ -117,12 +170,6 @@ const DEPENDENCIES = `
 openssl_dep = dependency('openssl')
 nlohmann_json_dep = dependency('nlohmann_json')
 libuv_dep = dependency('libuv')
-libsrtp2_sys = dependency('libsrtp2')
-# The sources include <srtp.h>; Debian installs it under srtp2/.
-libsrtp2_dep = declare_dependency(
-  dependencies: libsrtp2_sys,
-  compile_args: ['-I' + libsrtp2_sys.get_variable(pkgconfig: 'includedir') + '/srtp2'],
-)
 usrsctp_dep = dependency('usrsctp')
 absl_container_dep = declare_dependency(dependencies: [
   dependency('absl_flat_hash_map'), dependency('absl_flat_hash_set'),
@@ -132,6 +179,19 @@ absl_types_dep = declare_dependency(dependencies: [dependency('absl_optional'), 
 catch2_dep = dependency('catch2', required: false)
 `;
 
+// The fallback: Debian's libsrtp2 (NSS crypto).
+const SYSTEM_LIBSRTP2 = `
+libsrtp2_sys = dependency('libsrtp2')
+# The sources include <srtp.h>; Debian installs it under srtp2/.
+libsrtp2_dep = declare_dependency(
+  dependencies: libsrtp2_sys,
+  compile_args: ['-I' + libsrtp2_sys.get_variable(pkgconfig: 'includedir') + '/srtp2'],
+)
+`;
+
+// libsrtp2's source as mediasoup's wrap names it, from Debian's archive (same bytes).
+const LIBSRTP2_SOURCE_URL = 'https://deb.debian.org/debian/pool/main/libs/libsrtp2/libsrtp2_2.5.0.orig.tar.gz';
+
 const VARIABLE_MAP = {
   absl_container_dep: 'absl_container_dep',
   absl_strings_dep: 'absl_strings_dep',
@@ -139,7 +199,6 @@ const VARIABLE_MAP = {
   openssl_dep: 'openssl_dep',
   nlohmann_json_dep: 'nlohmann_json_dep',
   libuv_dep: 'libuv_dep',
-  libsrtp2_dep: 'libsrtp2_dep',
   usrsctp_dep: 'usrsctp_dep',
   catch2_dep: 'catch2_dep',
 };
@@ -150,24 +209,26 @@ function replaceOrFail(text, pattern, replacement, what) {
   return out;
 }
 
-function patchMeson(workerDir) {
+function patchMeson(workerDir, srtp) {
   const top = path.join(workerDir, 'meson.build');
   let text = fs.readFileSync(top, 'utf8');
   text = replaceOrFail(text, /meson_version: '>= 1\.1\.0'/, "meson_version: '>= 1.0.1'", 'meson_version');
   // Remove every `x_proj = subproject('name', default_options: [...],\n)` block (not the
   // Windows-only wingetopt one, which is indented) and put the dependencies where the
-  // first one stood.
+  // first one stood. libsrtp2's block stays when its source is there (crypto-library=openssl).
   let first = true;
   text = replaceOrFail(
     text,
     /^(\w+)_proj = subproject\(\n[\s\S]*?\n\)\n/gm,
-    () => {
-      const r = first ? DEPENDENCIES : '';
+    (block, name) => {
+      if (name === 'libsrtp2' && srtp === 'openssl') return block;
+      const r = first ? DEPENDENCIES + (srtp === 'system' ? SYSTEM_LIBSRTP2 : '') : '';
       first = false;
       return r;
     },
     'subprojects',
   );
+  if (srtp === 'system') text = text.replace(/libsrtp2_proj\.get_variable\('libsrtp2_dep'\)/, 'libsrtp2_dep');
   text = replaceOrFail(
     text,
     /\w+_proj\.get_variable\('(\w+)'\)/g,
@@ -176,7 +237,14 @@ function patchMeson(workerDir) {
   );
   // Static link_whole of the subprojects' libraries: the system libraries are linked
   // through the dependencies instead.
-  text = replaceOrFail(text, /^link_whole = \[\n[\s\S]*?\n\]\n/m, 'link_whole = [libwebrtc]\n', 'link_whole');
+  text = replaceOrFail(
+    text,
+    /^link_whole = \[\n[\s\S]*?\n\]\n/m,
+    srtp === 'openssl'
+      ? "link_whole = [libsrtp2_proj.get_variable('libsrtp2'), libwebrtc]\n"
+      : 'link_whole = [libwebrtc]\n',
+    'link_whole',
+  );
   fs.writeFileSync(top, text);
 
   const webrtc = path.join(workerDir, 'deps', 'libwebrtc', 'meson.build');
@@ -184,7 +252,7 @@ function patchMeson(workerDir) {
   w = replaceOrFail(w, /^abseil_cpp_proj = subproject\(\n[\s\S]*?\n\)\n/m, '', 'libwebrtc abseil subproject');
   w = replaceOrFail(w, /\w+_proj\.get_variable\('(\w+)'\)/g, (m, v) => VARIABLE_MAP[v] ?? m, 'libwebrtc get_variable');
   fs.writeFileSync(webrtc, w);
-  if (/_proj\b/.test(text.replace(/wingetopt_proj/g, '')) || /_proj\b/.test(w)) {
+  if (/_proj\b/.test(text.replace(/wingetopt_proj|libsrtp2_proj/g, '')) || /_proj\b/.test(w)) {
     fail('patch left a subproject reference behind');
   }
 }
@@ -195,7 +263,7 @@ function run(cmd, args, opts) {
   if (r.status !== 0) fail(`${cmd} failed with exit code ${r.status}`);
 }
 
-function build(target) {
+function build(target, srtp, tarball) {
   ensureDebianPackages(BUILD_PACKAGES, 'building the mediasoup worker');
   const version = mediasoupVersion();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), `mediasoup-worker-${version}-`));
@@ -204,7 +272,17 @@ function build(target) {
     const src = path.join(work, 'worker');
     fs.cpSync(path.join(MEDIASOUP_DIR, 'worker'), src, { recursive: true });
     fs.rmSync(path.join(src, 'out'), { recursive: true, force: true });
-    patchMeson(src);
+    if (srtp === 'openssl') {
+      if (!tarball) fail("libsrtp2's source is needed and could not be downloaded (see the warning above)");
+      // Where the wrap expects it, so meson uses it without downloading anything.
+      run('tar', ['-xzf', tarball, '-C', path.join(src, 'subprojects')]);
+      if (!fs.existsSync(path.join(src, 'subprojects', libsrtp2Wrap().directory, 'meson.build')))
+        fail(`libsrtp2's tarball did not unpack into subprojects/${libsrtp2Wrap().directory}`);
+      log('libsrtp2 2.5.0 from source, crypto-library=openssl (as mediasoup builds it)');
+    } else {
+      log("WARNING: linking Debian's libsrtp2 (NSS crypto): SRTP costs the worker noticeably more CPU");
+    }
+    patchMeson(src, srtp);
     const out = path.join(work, 'build');
     run('meson', ['setup', '--buildtype=release', '--wrap-mode=nodownload', out, src]);
     // ninja prints [n/N] progress lines as it goes.
@@ -227,15 +305,24 @@ function workerRuns(bin) {
   return r.status === 0 && !/not found/.test(r.stdout || '');
 }
 
+/** The preferred worker (libsrtp2 on OpenSSL) when it is cached or can be built, else the fallback. */
+function chooseWorker(force) {
+  const preferred = cachedWorkerPath('openssl');
+  if (!force && fs.existsSync(preferred)) return { cached: preferred, srtp: 'openssl' };
+  const tarball = libsrtp2Tarball();
+  if (tarball) return { cached: preferred, srtp: 'openssl', tarball };
+  return { cached: cachedWorkerPath('system'), srtp: 'system' };
+}
+
 export function ensureWorker({ force = false } = {}) {
-  const cached = cachedWorkerPath();
-  if (force || !fs.existsSync(cached)) build(cached);
+  const { cached, srtp, tarball } = chooseWorker(force);
+  if (force || !fs.existsSync(cached)) build(cached, srtp, tarball ?? libsrtp2Tarball());
   else log(`using cached worker ${cached}`);
   if (!workerRuns(cached)) {
     ensureDebianPackages(RUNTIME_PACKAGES, 'running the mediasoup worker');
     if (!workerRuns(cached)) {
       log('cached worker does not run; rebuilding');
-      build(cached);
+      build(cached, srtp, srtp === 'openssl' ? libsrtp2Tarball() : undefined);
     }
   }
   const same =
@@ -245,8 +332,11 @@ export function ensureWorker({ force = false } = {}) {
       createHash('sha1').update(fs.readFileSync(cached)).digest('hex');
   if (!same) {
     fs.mkdirSync(path.dirname(INSTALLED_BIN), { recursive: true });
-    fs.copyFileSync(cached, INSTALLED_BIN);
-    fs.chmodSync(INSTALLED_BIN, 0o755);
+    // Copy, then rename: a worker running from the old file keeps it (no ETXTBSY).
+    const tmp = `${INSTALLED_BIN}.tmp-${process.pid}`;
+    fs.copyFileSync(cached, tmp);
+    fs.chmodSync(tmp, 0o755);
+    fs.renameSync(tmp, INSTALLED_BIN);
     log(`installed worker into ${path.relative(ROOT, INSTALLED_BIN)}`);
   }
   return INSTALLED_BIN;

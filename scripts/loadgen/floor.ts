@@ -1,10 +1,13 @@
 // The floor for one forwarded packet on this machine: a tight native loop of SRTP
 // protect (libsrtp2, as the mediasoup worker uses) of one RTP packet of the run's average
-// size plus one sendto() over loopback, compiled here with gcc against Debian's libsrtp2.
+// size plus one sendto() over loopback, compiled here with gcc.
+// The libsrtp2 is the worker's own: 2.5.0 on OpenSSL, built once (meson, about 20 s) from
+// the source tarball scripts/build-worker.mjs caches. Without that tarball it falls back
+// to Debian's libsrtp2 (NSS crypto, slower), and the result says which (`crypto`).
 // CPU time per packet is read with CLOCK_PROCESS_CPUTIME_ID, so it holds while other
 // processes run.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { execFileSync, type ExecFileSyncOptions } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -65,6 +68,8 @@ int main(int argc, char **argv) {
 `;
 
 export interface FloorResult {
+  /** Which libsrtp2: the worker's (OpenSSL) or Debian's (NSS). */
+  crypto: 'openssl' | 'nss';
   size: number;
   iters: number;
   gcm: number;
@@ -74,16 +79,70 @@ export interface FloorResult {
   protectSendUs: number;
 }
 
-/** Compiles and runs the floor loop; undefined when gcc or libsrtp2-dev is missing. */
+const CACHE = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'briefing-orchestrator');
+const TARBALL = path.join(CACHE, 'libsrtp2_2.5.0.orig.tar.gz');
+const OPENSSL_SRTP = path.join(CACHE, 'libsrtp2-2.5.0-openssl');
+
+/**
+ * libsrtp2 2.5.0 built as the worker's (static, crypto-library=openssl), once, into the
+ * cache: the include directory (holding srtp2/srtp.h) and the archive; undefined without
+ * the tarball.
+ */
+function opensslLibsrtp(): { include: string; archive: string } | undefined {
+  const include = path.join(OPENSSL_SRTP, 'include');
+  const archive = path.join(OPENSSL_SRTP, 'libsrtp2.a');
+  if (existsSync(archive)) return { include, archive };
+  if (!existsSync(TARBALL)) return undefined;
+  const work = mkdtempSync(path.join(os.tmpdir(), 'libsrtp2-'));
+  try {
+    execFileSync('tar', ['-xzf', TARBALL, '-C', work]);
+    const src = path.join(work, 'libsrtp-2.5.0');
+    const out = path.join(work, 'build');
+    const quiet: ExecFileSyncOptions = { stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 };
+    execFileSync(
+      'meson',
+      [
+        'setup',
+        '--buildtype=release',
+        '-Ddefault_library=static',
+        '-Dcrypto-library=openssl',
+        '-Dcrypto-library-kdf=disabled',
+        '-Dtests=disabled',
+        '-Ddoc=disabled',
+        out,
+        src,
+      ],
+      quiet,
+    );
+    execFileSync('ninja', ['-C', out], quiet);
+    const staged = `${OPENSSL_SRTP}.tmp-${process.pid}`;
+    mkdirSync(path.join(staged, 'include', 'srtp2'), { recursive: true });
+    execFileSync('cp', [path.join(src, 'include', 'srtp.h'), path.join(staged, 'include', 'srtp2', 'srtp.h')]);
+    execFileSync('cp', [path.join(out, 'libsrtp2.a'), path.join(staged, 'libsrtp2.a')]);
+    renameSync(staged, OPENSSL_SRTP);
+    return { include, archive };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Compiles and runs the floor loop; an error when gcc or any libsrtp2 is missing. */
 export function measureFloor(size: number, gcm = true, iters = 200_000): FloorResult | { error: string } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'srtp-floor-'));
   try {
     const src = path.join(dir, 'floor.c');
     const bin = path.join(dir, 'floor');
     writeFileSync(src, SOURCE);
-    execFileSync('gcc', ['-O2', '-o', bin, src, '-lsrtp2'], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+    let lib: { include: string; archive: string } | undefined;
+    try {
+      lib = opensslLibsrtp();
+    } catch {
+      lib = undefined; // meson or the build failed: Debian's libsrtp2 below
+    }
+    const link = lib ? [`-I${lib.include}`, src, lib.archive, '-lcrypto'] : [src, '-lsrtp2'];
+    execFileSync('gcc', ['-O2', '-o', bin, ...link], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
     const out = execFileSync(bin, [String(Math.round(size)), String(iters), gcm ? '1' : '0'], { timeout: 120_000 });
-    return JSON.parse(out.toString()) as FloorResult;
+    return { crypto: lib ? 'openssl' : 'nss', ...(JSON.parse(out.toString()) as Omit<FloorResult, 'crypto'>) };
   } catch (err) {
     return { error: (err as Error).message.split('\n')[0] ?? 'failed' };
   } finally {
