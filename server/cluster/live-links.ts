@@ -10,7 +10,8 @@
 //   node's last heartbeat) and this node's own, current one.
 // - Floor: the host's grant or revoke for a point served elsewhere goes to that node as a
 //   `floorOrder` event; that node enacts it on its own room and reports the end of the
-//   floor (`floorEnded`). Carrying the point's media back to the host's node is not here.
+//   floor (`floorEnded`), or at once when the point is not there after all. Carrying the
+//   point's media back to the host's node is not here.
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -45,6 +46,8 @@ export class LiveLinks {
   readonly #self: string;
   /** Sessions whose hands some node shared, for a refresh when a node goes. */
   readonly #handSessions = new Set<string>();
+  /** Floors this node ordered on another node, by session: ended here if that node dies. */
+  readonly #ordered = new Map<string, { pointId: string; nodeId: string }>();
   #alive: Set<string> | undefined;
   readonly #offs: (() => void)[] = [];
 
@@ -60,12 +63,16 @@ export class LiveLinks {
     this.#on('floorOrder', FloorOrderSchema, ({ sessionId, pointId, nodeId, granted }) => {
       if (nodeId !== this.#self) return;
       this.#withLive(sessionId, async (live) => {
-        if (!(await live.floorOrdered(pointId, granted)))
-          this.#log.info({ sessionId, pointId, granted }, 'floor order for a point no longer here');
+        if (await live.floorOrdered(pointId, granted)) return;
+        this.#log.info({ sessionId, pointId, granted }, 'floor order for a point no longer here');
+        // The host's node shows the floor as given: it is told it did not happen.
+        if (granted) this.#d.events.emit('floorEnded', { sessionId, pointId, nodeId: this.#self });
       });
     });
     this.#on('floorEnded', FloorEndedSchema, ({ sessionId, pointId, nodeId }) => {
-      if (nodeId !== this.#self) this.#withLive(sessionId, (live) => live.remoteFloorEnded(pointId));
+      if (nodeId === this.#self) return;
+      if (this.#ordered.get(sessionId)?.pointId === pointId) this.#ordered.delete(sessionId);
+      this.#withLive(sessionId, (live) => live.remoteFloorEnded(pointId));
     });
   }
 
@@ -98,11 +105,18 @@ export class LiveLinks {
       },
       remoteFloor: async (sessionId, pointId, granted) => {
         // This node is skipped: the point is not among its sockets, whatever its last
-        // heartbeat said (an order to itself would come straight back here).
-        const node = (await this.#d.registry.list()).find(
-          (n) => n.id !== this.#self && n.role !== 'control' && n.sessions[sessionId]?.includes(pointId),
-        );
+        // heartbeat said (an order to itself would come straight back here). A point that
+        // connected since the last heartbeats is found by the claim its node made then.
+        const [nodes, claimed] = await Promise.all([
+          this.#d.registry.list(),
+          this.#d.redis.hget(clusterKeys.assign(sessionId), pointId),
+        ]);
+        const candidates = nodes.filter((n) => n.id !== this.#self && n.role !== 'control');
+        const node =
+          candidates.find((n) => n.sessions[sessionId]?.includes(pointId)) ?? candidates.find((n) => n.id === claimed);
         if (!node) return false;
+        if (granted) this.#ordered.set(sessionId, { pointId, nodeId: node.id });
+        else if (this.#ordered.get(sessionId)?.pointId === pointId) this.#ordered.delete(sessionId);
         this.#d.events.emit('floorOrder', { sessionId, pointId, nodeId: node.id, granted });
         return true;
       },
@@ -112,8 +126,16 @@ export class LiveLinks {
     };
   }
 
-  /** Called with the live node ids at each sweep: a node gone takes its hands with it. */
+  /**
+   * Called with the live node ids at each sweep: a node gone takes its hands with it, and
+   * the floor it held for the host here (it can no longer report its end).
+   */
   nodesChanged(alive: ReadonlySet<string>): void {
+    for (const [sessionId, { pointId, nodeId }] of this.#ordered) {
+      if (alive.has(nodeId)) continue;
+      this.#ordered.delete(sessionId);
+      this.#withLive(sessionId, (live) => live.remoteFloorEnded(pointId));
+    }
     const before = this.#alive;
     this.#alive = new Set(alive);
     if (!before || ![...before].some((id) => !alive.has(id))) return;

@@ -234,4 +234,26 @@ describe('the control side of several nodes: origin, edge, control server', () =
       200,
     );
   });
+
+  test("the edge dies: the host's list drops its hands and the floor held there ends", async () => {
+    await p1.connect();
+    const p3 = new PointClient(absentId, b.links.find((l) => l.pointId === absentId)!.token, control.url);
+    await p3.connect();
+    sockets.push(p3.socket!);
+    expect([p1.nodeUrl, p3.nodeUrl]).toEqual([edge.url, edge.url]);
+    for (const p of [p1, p3]) await waitFor(() => ok(p.socket!, 'view:get'), `${p.pointId} attached`, 15_000, 200);
+    const told = new Promise<boolean>((resolve) =>
+      p1.socket!.once('floor:you', (f: { granted: boolean }) => resolve(f.granted)),
+    );
+    expect((await ok(host, 'floor:grant', { pointId: p1.pointId })).floor.pointId).toBe(p1.pointId);
+    expect(await told).toBe(true);
+    await ok(p3.socket!, 'hand:raise');
+    await waitFor(() => hands.length === 1 && hands[0]!.pointId === absentId, "the edge point's hand", 10_000, 50);
+
+    await edge.stop('SIGKILL');
+    // Pushed to the host when the registry drops the edge (TTL 1.5 s here), not polled.
+    await waitFor(() => hands.length === 0, 'the dead edge hands dropped', 15_000, 100);
+    const { view } = await ok(host, 'host:attach', { sessionId: b.sessionId });
+    expect(view.floor).toBeNull();
+  });
 });
