@@ -5,10 +5,12 @@
 //   node --import tsx scripts/loadgen.ts --points 420 --checkins 18000 --checkin-window 600
 //   node --import tsx scripts/loadgen.ts --url http://127.0.0.1:3000 --server-pid 1234 \
 //        --admin-user admin --admin-password '…' --points 50 --ramp 10
+//   node --import tsx scripts/loadgen.ts --cluster origin+2edges --points 40 --duration 20
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULTS, runLoad, type LoadResult } from './loadgen/run';
+import { parseClusterSpec } from './loadgen/cluster';
 
 const HELP = `usage: node --import tsx scripts/loadgen.ts [options]
   --points N            virtual points (default 420; the first N of the registry)
@@ -20,7 +22,16 @@ const HELP = `usage: node --import tsx scripts/loadgen.ts [options]
   --no-media            signalling, health and check-ins only (no WebRTC, no ffmpeg)
   --decrypt-every K     decrypt one packet in K after the first key frame (default 10)
   --cut N               cut N points' sockets mid-run (they must rejoin)
-  --workers N           mediasoup workers of a spawned server (default: cores)
+  --workers N           mediasoup workers of a spawned server (default: cores), or of
+                        each edge with --cluster (default 1)
+  --cluster origin+Nedges
+                        spawn a cluster instead of one server: Redis, an origin (the
+                        virtual host publishes into it), N edges and a control server,
+                        each a server/main.ts process on loopback; every point asks the
+                        control server where to go (GET /cluster/v1/join/:token/node,
+                        again before each reconnect) and connects its socket and media
+                        there. The result adds CPU/RSS per node and per worker, the
+                        points per edge and the pipe hop (origin workers vs edges')
   --url URL             use a running orchestrator instead of spawning one
   --server-pid PID      its process id (CPU and memory of it and its workers)
   --admin-user U --admin-password P   an admin account of that orchestrator
@@ -42,6 +53,7 @@ function main(): Promise<void> {
       'decrypt-every': { type: 'string' },
       cut: { type: 'string' },
       workers: { type: 'string' },
+      cluster: { type: 'string' },
       url: { type: 'string' },
       'server-pid': { type: 'string' },
       'admin-user': { type: 'string' },
@@ -78,6 +90,7 @@ function main(): Promise<void> {
     decryptEvery: int(v['decrypt-every'], DEFAULTS.decryptEvery, 'decrypt-every'),
     cut: int(v.cut, 0, 'cut'),
     workers: int(v.workers, DEFAULTS.workers, 'workers'),
+    ...(v.cluster ? { cluster: parseClusterSpec(v.cluster, int(v.workers, 1, 'workers')) } : {}),
     ...(v.url ? { url: v.url } : {}),
     ...(v['server-pid'] ? { serverPid: int(v['server-pid'], 0, 'server-pid') } : {}),
     admin: {
@@ -99,22 +112,30 @@ function main(): Promise<void> {
 export function summary(r: LoadResult): string {
   const c = r.cost;
   const workers = Object.keys(c.cpuPct)
-    .filter((k) => /^worker\d+$/.test(k))
+    .filter((k) => /(^|\.)worker\d+$/.test(k))
     .map((k) => `${k} ${c.cpuPct[k]}% / ${c.rssMiB[k]} MiB`)
     .join(', ');
   const lines = [
     `points: ${r.points.signalled}/${r.points.requested} signalled, ${r.points.receivingVideo} receiving video, ${r.points.withKeyFrame} with a key frame, ${r.points.starved.length} starved`,
     `join (${r.join.storm ? 'storm' : 'ramp'}): all within ${(r.join.allKeyFramesWithinMs / 1000).toFixed(1)} s; to first key frame p50 ${r.join.p50} ms, p95 ${r.join.p95} ms, max ${r.join.max} ms`,
     `media: ${r.media.packetsReceived} packets (${r.media.packetsPerSecond}/s, ${r.media.avgPacketBytes} B avg), loss per point p50 ${r.media.lossPct.p50}% p95 ${r.media.lossPct.p95}% worst ${r.media.lossPct.worst}% (${r.media.lossPct.pointsOver1Pct} points >= 1%), video jitter p50 ${r.media.jitterMs.video.p50} ms p95 ${r.media.jitterMs.video.p95} ms worst ${r.media.jitterMs.video.worst} ms; ${r.media.decrypted} decrypted (${r.media.srtpProfile}), ${r.media.authFailures} auth failures; ${r.media.rejoins} rejoins`,
-    `cpu over ${c.windowSeconds} s (% of one core): server ${c.cpuPct.server}%, workers ${c.cpuPct.workersTotal}% (${workers}), redis ${c.cpuPct.redis}%, generator ${c.cpuPct.generator}%, ffmpeg ${c.cpuPct.ffmpeg}%; machine ${c.machineBusyPct}% busy, other ${c.otherPct}% ${c.alone ? '(alone)' : '(NOT ALONE)'}; ${c.udpRcvbufErrors} datagrams dropped at full receive buffers`,
+    `cpu over ${c.windowSeconds} s (% of one core): server ${c.cpuPct.server ?? '(per node below)'}%, workers ${c.cpuPct.workersTotal}% (${workers}), redis ${c.cpuPct.redis}%, generator ${c.cpuPct.generator}%, ffmpeg ${c.cpuPct.ffmpeg}%; machine ${c.machineBusyPct}% busy, other ${c.otherPct}% ${c.alone ? '(alone)' : '(NOT ALONE)'}; ${c.udpRcvbufErrors} datagrams dropped at full receive buffers`,
     `sfu: ${c.sfuUsPerPacket} us of worker CPU per forwarded packet; floor (GCM protect + send, same machine) ${c.floorGcmUsPerPacket ?? 'n/a'} us`,
-    `memory: server+workers+redis ${c.serverPlusWorkersRssMiB} MiB RSS (server ${c.rssMiB.server} MiB)`,
+    `memory: server+workers+redis ${c.serverPlusWorkersRssMiB} MiB RSS (server ${c.rssMiB.server ?? 'per node below'} MiB)`,
     `signalling (generator's own loop p99 ${r.signalling.generatorLoopP99Ms} ms is inside the client-side figures): server event-loop p99 max ${r.signalling.eventLoopP99Ms.max} ms (median ${r.signalling.eventLoopP99Ms.median} ms over ${r.signalling.eventLoopP99Ms.windows} windows), health ack p95 ${r.signalling.healthAckMs.p95} ms, monitor delta p95 ${r.signalling.monitorDeltaMs.p95} ms max ${r.signalling.monitorDeltaMs.max} ms`,
     r.checkins.requested
       ? `check-ins: ${r.checkins.ok} ok, ${r.checkins.already} already, ${r.checkins.failed} failed in ${r.checkins.tookSeconds} s; POST p95 ${r.checkins.postMs.p95} ms, GET p95 ${r.checkins.getMs.p95} ms`
       : 'check-ins: none',
     `attendance: server ${r.attendance.serverCheckedIn} checked in / ${r.attendance.serverDelegates} delegates reported; sent ${r.attendance.sentCheckins} / ${r.attendance.sentHeadcount}: ${r.attendance.match ? 'MATCH' : 'MISMATCH'}`,
   ];
+  if (r.cluster) {
+    const k = r.cluster;
+    const nodes = k.nodes.map((n) => `${n.name} ${c.cpuPct[n.name]}% / ${c.rssMiB[n.name]} MiB`).join(', ');
+    lines.push(
+      `cluster: ${nodes}; points per node ${JSON.stringify(k.pointsPerNode)}, ${k.moves} moved`,
+      `pipe hop: origin workers ${k.originWorkersPct}% (${k.originUsPerPipedPacket} us per piped packet), edge workers ${k.edgeWorkersPct}% (${k.edgeUsPerForwardedPacket} us per forwarded packet); ${k.pipes.map((p) => `${p.edge} pipe ${p.bytesPerSecond} B/s ~${p.packetsPerSecondEst} pkt/s`).join(', ')}`,
+    );
+  }
   for (const u of r.media.undecryptable.slice(0, 5))
     lines.push(
       `never decrypted: ${u.pointId} ${u.kind} ssrc ${u.ssrc} from seq ${u.firstSeq}, ${u.received} packets, ${u.authFailures} failed checks: ${u.diagnosis ?? 'not diagnosed'}`,

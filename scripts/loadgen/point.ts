@@ -5,9 +5,16 @@
 import { io as connect, type Socket } from 'socket.io-client';
 import { Receiver, lostOf, type RemoteTransportParams, type StreamStats } from './receiver';
 import { Reservoir } from './stats';
+import { locatePoint } from './cluster';
 
 export interface PointOptions {
   baseUrl: string;
+  /**
+   * Cluster mode: ask this control server where the point lives (GET
+   * /cluster/v1/join/:token/node, as the page does) before connecting and again before
+   * each reconnect; socket and media go to the node it names.
+   */
+  controlUrl?: string;
   pointId: string;
   token: string;
   /** Expected delegates: what the headcount reports. */
@@ -55,6 +62,10 @@ function receiveCapabilities(router: Caps): Caps {
 export class VirtualPoint {
   readonly o: PointOptions;
   socket: Socket | undefined;
+  /** The node the socket and media go to (baseUrl unless a cluster assigned another). */
+  nodeUrl = '';
+  /** Times the cluster moved this point to another node. */
+  moves = 0;
   receiver: Receiver | undefined;
   /** Receivers replaced by a rejoin: their counters still count. */
   readonly retired: Receiver[] = [];
@@ -95,9 +106,24 @@ export class VirtualPoint {
   }
 
   /** Opens the socket; media and reports follow on their own. Resolves once signalled. */
-  start(): Promise<void> {
+  async start(): Promise<void> {
     this.joinStartedAt = Date.now();
-    const socket = connect(`${this.o.baseUrl}/point`, {
+    this.nodeUrl = this.o.controlUrl ? await locatePoint(this.o.controlUrl, this.o.token) : this.o.baseUrl;
+    this.#healthTimer = setTimeout(() => this.#healthTick(), 2000 * Math.random());
+    const socket = this.#open(this.nodeUrl);
+    return new Promise((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', (e) => {
+        if (this.signalledAt === undefined) {
+          this.errors.push(`connect_error: ${e.message}`);
+          if (!socket.active) reject(e);
+        }
+      });
+    });
+  }
+
+  #open(url: string): Socket {
+    const socket = connect(`${url}/point`, {
       transports: ['websocket'],
       auth: { token: this.o.token },
       forceNew: true,
@@ -109,17 +135,22 @@ export class VirtualPoint {
     });
     this.socket = socket;
     socket.on('disconnect', (reason) => {
-      if (this.#stopped) return;
+      if (this.#stopped || socket !== this.socket) return;
       this.disconnects += 1;
       this.o.log(`point ${this.o.pointId} disconnected: ${reason}`);
     });
     socket.on('connect', () => {
-      if (this.#stopped) return;
+      if (this.#stopped || socket !== this.socket) return;
       const first = this.signalledAt === undefined;
       if (first) this.signalledAt = Date.now();
       else this.rejoins += 1;
       void this.#join('connect');
     });
+    // In a cluster a reconnect asks again where to go: a dead edge's points move.
+    if (this.o.controlUrl)
+      socket.io.on('reconnect_attempt', () => {
+        void this.#relocate(socket);
+      });
     socket.on('rtc:reconnect', () => {
       this.rejoins += 1;
       void this.#join('rtc:reconnect');
@@ -128,16 +159,17 @@ export class VirtualPoint {
       if (this.receiver && !this.#producers.has(p.producerId)) void this.#consume(p.producerId).catch(() => undefined);
     });
     socket.on('kicked', (k: { reason: string }) => this.errors.push(`kicked: ${k.reason}`));
-    this.#healthTimer = setTimeout(() => this.#healthTick(), 2000 * Math.random());
-    return new Promise((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', (e) => {
-        if (this.signalledAt === undefined) {
-          this.errors.push(`connect_error: ${e.message}`);
-          if (!socket.active) reject(e);
-        }
-      });
-    });
+    return socket;
+  }
+
+  async #relocate(socket: Socket): Promise<void> {
+    const url = await locatePoint(this.o.controlUrl!, this.o.token).catch(() => undefined);
+    if (!url || url === this.nodeUrl || this.#stopped || socket !== this.socket) return;
+    this.o.log(`point ${this.o.pointId} moves from ${this.nodeUrl} to ${url}`);
+    this.moves += 1;
+    this.nodeUrl = url;
+    socket.close();
+    this.#open(url);
   }
 
   #join(why: string): Promise<void> {

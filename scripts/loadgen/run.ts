@@ -28,6 +28,7 @@ import { measureFloor, type FloorResult } from './floor';
 import { Reservoir, percentile, round, summarize } from './stats';
 import { httpJson, must, sleep } from './http';
 import { spawnServer, type ServerHandle } from './spawn';
+import { startCluster, type ClusterHandle, type ClusterSpec } from './cluster';
 
 export interface LoadOptions {
   /** Base URL of a running orchestrator; when unset one is started (`server/main.ts`). */
@@ -56,6 +57,11 @@ export interface LoadOptions {
   maxSeconds: number;
   /** Where a spawned server keeps Redis' data (a temp dir by default, removed after). */
   dataDir?: string;
+  /**
+   * Cluster mode: spawn Redis, an origin, `edges` edges and a control server instead of
+   * one server; the points find their edge through the control server.
+   */
+  cluster?: ClusterSpec;
   /** Extra environment for a spawned server. */
   serverEnv?: Record<string, string>;
   /** Runs beside the steady state (e.g. a browser on /monitor); its answer lands in `extra`. */
@@ -175,8 +181,32 @@ export interface LoadResult {
     serverConnected: number;
     match: boolean;
   };
+  /** Cluster mode only. */
+  cluster?: ClusterResult;
   extra?: unknown;
   errors: string[];
+}
+
+export interface ClusterResult {
+  nodes: { name: string; role: string; url: string; pid: number | undefined; workers: number }[];
+  /** Points whose socket and media ended on each node. */
+  pointsPerNode: Record<string, number>;
+  /** Points the cluster moved to another node during the run. */
+  moves: number;
+  /** CPU (% of one core) of the origin's workers (ingest + feeding the pipes) and of the edges' (fan-out). */
+  originWorkersPct: number;
+  edgeWorkersPct: number;
+  /** Edge worker CPU per packet forwarded to a point. */
+  edgeUsPerForwardedPacket: number;
+  /** Origin worker CPU per packet sent into a pipe (the ingest's receive included). */
+  originUsPerPipedPacket: number;
+  /**
+   * Per edge: RTP bytes/s arriving through its pipe (the edge's feed counter) and packets/s
+   * estimated from it with the points' average packet size less the 16-byte GCM tag.
+   */
+  pipes: { edge: string; bytesPerSecond: number; packetsPerSecondEst: number }[];
+  /** Each node's event-loop p99 (max of the 5 s windows). */
+  eventLoopP99MaxMs: Record<string, number>;
 }
 
 // ── the run ──
@@ -189,10 +219,17 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
   const startedAt = new Date().toISOString();
   const loadBefore = loadAverage();
 
-  const server = o.url
-    ? { baseUrl: o.url.replace(/\/$/, ''), pid: o.serverPid, stop: async () => undefined }
-    : await startServer(o, log);
+  let cluster: ClusterHandle | undefined;
+  if (o.cluster && !o.url) cluster = await startCluster(o.cluster, o.admin, log);
+  const server: ServerHandle = cluster
+    ? { baseUrl: cluster.control.baseUrl, pid: undefined, stop: cluster.stop }
+    : o.url
+      ? { baseUrl: o.url.replace(/\/$/, ''), pid: o.serverPid, stop: async () => undefined }
+      : await startServer(o, log);
+  // REST, the monitor and the points' first question go to `base` (the control server in
+  // a cluster); the host publishes on the origin.
   const base = server.baseUrl;
+  const hostBase = cluster?.origin.baseUrl ?? base;
   let ffmpeg: ChildProcess | undefined;
   let host: Socket | undefined;
   let monitor: Socket | undefined;
@@ -206,13 +243,15 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
       .map((c) => c.split(';')[0])
       .join('; ');
     const registry = await must(
-      httpJson<{ items: { id: string; expectedDelegates: number }[]; total: number }>(
+      httpJson<{ items: { id: string; expectedDelegates: number; district?: string | null }[]; total: number }>(
         `${base}/api/v1/points?limit=500`,
         { cookie },
       ),
       'points',
     );
-    const chosen = registry.body.items.slice(0, o.points);
+    // In a cluster a district's points share an edge: a small run takes points from each
+    // district in turn so that every edge gets some.
+    const chosen = (cluster ? byDistrictInTurn(registry.body.items) : registry.body.items).slice(0, o.points);
     if (chosen.length < o.points) throw new Error(`the registry has ${chosen.length} points, ${o.points} asked`);
     const now = Date.now();
     const created = await must(
@@ -258,7 +297,7 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
     // The virtual host: `/host` socket, plain ingest, ffmpeg.
     if (o.media) {
       const clip = preparedClip();
-      host = await socketOf(base, '/host', { cookie });
+      host = await socketOf(hostBase, '/host', { cookie });
       await ask(host, 'host:attach', { sessionId });
       const vSsrc = 11111111 + Math.floor(Math.random() * 1000);
       const aSsrc = vSsrc + 1000;
@@ -310,15 +349,29 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
       if (m.size > 8) m.delete(m.keys().next().value!);
     };
 
-    // Server-side processes.
-    const serverPid = server.pid;
-    const workerPids = serverPid ? childrenNamed(serverPid, 'mediasoup-worker') : [];
-    const redisPids = serverPid ? childrenNamed(serverPid, 'redis-server') : [];
+    // Server-side processes: one server, or every node of the cluster (key `<node>`,
+    // its workers `<node>.worker<i>`) and their Redis.
+    const serverProcs: { key: string; pid: number }[] = [];
+    const workerKeys: string[] = [];
+    const addNode = (key: string, pid: number | undefined) => {
+      if (!pid) return;
+      serverProcs.push({ key, pid });
+      childrenNamed(pid, 'mediasoup-worker').forEach((w, i) => {
+        const k = key === 'server' ? `worker${i}` : `${key}.worker${i}`;
+        serverProcs.push({ key: k, pid: w });
+        workerKeys.push(k);
+      });
+      childrenNamed(pid, 'redis-server').forEach((r, i) =>
+        serverProcs.push({ key: i ? `redis${i}` : 'redis', pid: r }),
+      );
+    };
+    if (cluster) {
+      for (const n of cluster.nodes) addNode(n.name, n.pid);
+      if (cluster.redisPid) serverProcs.push({ key: 'redis', pid: cluster.redisPid });
+    } else addNode('server', server.pid);
     const procs = (): Record<string, ProcSample | undefined> => {
       const out: Record<string, ProcSample | undefined> = {};
-      if (serverPid) out.server = readProc(serverPid);
-      workerPids.forEach((p, i) => (out[`worker${i}`] = readProc(p)));
-      redisPids.forEach((p, i) => (out[i ? `redis${i}` : 'redis'] = readProc(p)));
+      for (const p of serverProcs) out[p.key] = readProc(p.pid);
       out.generator = readProc(process.pid);
       if (ffmpeg?.pid) out.ffmpeg = readProc(ffmpeg.pid);
       return out;
@@ -327,13 +380,39 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
     // Event loop: prom-client resets its histogram at every scrape, so each scrape is a window.
     const loopP99: number[] = [];
     let loopMax = 0;
-    const scrape = async () => {
-      const r = await httpJson<string>(`${base}/metrics`, { timeoutMs: 5000 }).catch(() => undefined);
-      if (!r || typeof r.body !== 'string') return;
+    const nodeLoopP99 = new Map<string, number[]>();
+    const scrapeOne = async (url: string) => {
+      const r = await httpJson<string>(`${url}/metrics`, { timeoutMs: 5000 }).catch(() => undefined);
+      if (!r || typeof r.body !== 'string') return undefined;
       const p99 = /^nodejs_eventloop_lag_p99_seconds(?:\{[^}]*\})? ([\d.e+-]+)/m.exec(r.body);
       const max = /^nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})? ([\d.e+-]+)/m.exec(r.body);
-      if (p99) loopP99.push(Number(p99[1]) * 1000);
-      if (max) loopMax = Math.max(loopMax, Number(max[1]) * 1000);
+      return { p99: p99 ? Number(p99[1]) * 1000 : undefined, max: max ? Number(max[1]) * 1000 : undefined };
+    };
+    const scrape = async () => {
+      const own = await scrapeOne(base);
+      if (own?.p99 !== undefined) loopP99.push(own.p99);
+      if (own?.max !== undefined) loopMax = Math.max(loopMax, own.max);
+      for (const n of cluster?.nodes ?? []) {
+        if (n.baseUrl === base) {
+          if (own?.p99 !== undefined)
+            (nodeLoopP99.get(n.name) ?? nodeLoopP99.set(n.name, []).get(n.name)!).push(own.p99);
+          continue;
+        }
+        const m = await scrapeOne(n.baseUrl);
+        if (m?.p99 !== undefined) (nodeLoopP99.get(n.name) ?? nodeLoopP99.set(n.name, []).get(n.name)!).push(m.p99);
+      }
+    };
+    // The edges' pipe counters (RTP bytes received from the origin), from the registry.
+    const feeds = async (): Promise<Map<string, number>> => {
+      const out = new Map<string, number>();
+      if (!cluster) return out;
+      const r = await httpJson<{ id: string; role: string; feeds?: Record<string, { bytes: number }> }[]>(
+        `${base}/cluster/v1/nodes`,
+        { cookie, timeoutMs: 5000 },
+      ).catch(() => undefined);
+      if (r?.status !== 200 || !Array.isArray(r.body)) return out;
+      for (const n of r.body) if (n.role === 'edge') out.set(n.id, n.feeds?.[sessionId]?.bytes ?? 0);
+      return out;
     };
     await scrape();
 
@@ -345,6 +424,7 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
       points.push(
         new VirtualPoint({
           baseUrl: base,
+          ...(cluster ? { controlUrl: base } : {}),
           pointId: p.id,
           token,
           headcount: p.expectedDelegates,
@@ -388,9 +468,12 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
     const genLoop = monitorEventLoopDelay({ resolution: 10 });
     genLoop.enable();
     const packets0 = countPackets(points);
+    const feeds0 = await feeds();
+    const feedsT0 = Date.now();
     await scrape();
     loopP99.length = 0;
     loopMax = 0;
+    nodeLoopP99.clear();
 
     const duringP = o.during
       ? o.during({ baseUrl: base, sessionId, admin: o.admin }).catch((e: Error) => ({ error: e.message }))
@@ -415,10 +498,14 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
       const pk = countPackets(points);
       const secs = (t - prevT) / 1000;
       const cpu = (k: string) => round(cpuBetween(prevProcs[k], pn[k], secs).cpuPct, 0);
-      const workers = workerPids.map((_, i) => `${cpu(`worker${i}`)}`).join('+');
+      const workers = workerKeys.map((k) => `${cpu(k)}`).join('+');
+      const processes = serverProcs
+        .filter((p) => !workerKeys.includes(p.key))
+        .map((p) => `${p.key}=${cpu(p.key)}`)
+        .join(' ');
       log(
         `t=${Math.round((t - steadyT0) / 1000)}s pkts/s=${Math.round((pk.received - prevPackets) / secs)} lost=${pk.lost} ` +
-          `cpu% server=${cpu('server')} workers=${workers} redis=${cpu('redis')} gen=${cpu('generator')} ` +
+          `cpu% ${processes} workers=${workers} gen=${cpu('generator')} ` +
           `udpDrops=${udpRcvbufErrors() - udp0} genLoopP99=${round(genLoop.percentile(99) / 1e6, 0)}ms ` +
           `loopP99=${round(loopP99[loopP99.length - 1] ?? NaN, 1)}ms healthAckP95=${round(percentile(healthAcks.values, 95), 1)}ms ` +
           `deltaP95=${round(percentile(deltaMs.values, 95), 0)}ms${checkinProgress.line()}`,
@@ -435,6 +522,8 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
     const udp1 = udpRcvbufErrors();
     genLoop.disable();
     const packets1 = countPackets(points);
+    const feeds1 = await feeds();
+    const feedsSeconds = (Date.now() - feedsT0) / 1000;
     const windowSeconds = (steadyT1 - steadyT0) / 1000;
 
     // Attendance totals as the server has them.
@@ -455,7 +544,7 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
       cpuPct[k] = round(c.cpuPct, 1);
       rssMiB[k] = round(c.rssBytes / 2 ** 20, 0);
     }
-    const workerCpu = workerPids.reduce((a, _, i) => a + (cpuPct[`worker${i}`] ?? 0), 0);
+    const workerCpu = workerKeys.reduce((a, k) => a + (cpuPct[k] ?? 0), 0);
     cpuPct.workersTotal = round(workerCpu, 1);
     const machineBusyPct = ((m1.busy - m0.busy) / windowSeconds) * 100;
     const ours = Object.entries(cpuPct)
@@ -470,8 +559,47 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
         ? (packets1.bytes - packets0.bytes) / (packets1.received - packets0.received)
         : 0;
     const floor = o.floor && o.media && avgPacketBytes > 0 ? measureFloor(avgPacketBytes, true) : undefined;
-    const serverPlusWorkers =
-      (rssMiB.server ?? 0) + workerPids.reduce((a, _, i) => a + (rssMiB[`worker${i}`] ?? 0), 0) + (rssMiB.redis ?? 0);
+    const serverPlusWorkers = serverProcs.reduce((a, p) => a + (rssMiB[p.key] ?? 0), 0);
+    let clusterResult: ClusterResult | undefined;
+    if (cluster) {
+      const pct = (prefix: string) =>
+        workerKeys.filter((k) => k.startsWith(`${prefix}.`)).reduce((a, k) => a + (cpuPct[k] ?? 0), 0);
+      const originWorkersPct = pct(cluster.origin.name);
+      const edgeWorkersPct = cluster.edges.reduce((a, e) => a + pct(e.name), 0);
+      const pipePacketBytes = Math.max(1, avgPacketBytes - 16);
+      const pipes = cluster.edges.map((e) => {
+        const bps = ((feeds1.get(e.name) ?? 0) - (feeds0.get(e.name) ?? 0)) / feedsSeconds;
+        return { edge: e.name, bytesPerSecond: round(bps, 0), packetsPerSecondEst: round(bps / pipePacketBytes, 0) };
+      });
+      const piped = pipes.reduce((a, p) => a + p.packetsPerSecondEst, 0) * windowSeconds;
+      const pointsPerNode: Record<string, number> = {};
+      for (const p of points) {
+        const n = cluster.nodes.find((x) => x.baseUrl === p.nodeUrl)?.name ?? p.nodeUrl;
+        pointsPerNode[n] = (pointsPerNode[n] ?? 0) + 1;
+      }
+      clusterResult = {
+        nodes: cluster.nodes.map((n) => ({
+          name: n.name,
+          role: n.role,
+          url: n.baseUrl,
+          pid: n.pid,
+          workers: workerKeys.filter((k) => k.startsWith(`${n.name}.`)).length,
+        })),
+        pointsPerNode,
+        moves: points.reduce((a, p) => a + p.moves, 0),
+        originWorkersPct: round(originWorkersPct, 1),
+        edgeWorkersPct: round(edgeWorkersPct, 1),
+        edgeUsPerForwardedPacket: round(
+          forwarded > 0 ? (((edgeWorkersPct / 100) * windowSeconds) / forwarded) * 1e6 : NaN,
+          2,
+        ),
+        originUsPerPipedPacket: round(piped > 0 ? (((originWorkersPct / 100) * windowSeconds) / piped) * 1e6 : NaN, 2),
+        pipes,
+        eventLoopP99MaxMs: Object.fromEntries(
+          [...nodeLoopP99.entries()].map(([k, v]) => [k, round(Math.max(0, ...v), 1)]),
+        ),
+      };
+    }
 
     // Media per point.
     const lossPerPoint: number[] = [];
@@ -611,6 +739,7 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
         serverConnected: att.body.province.connected,
         match: att.body.province.delegates === sentHeadcount && att.body.province.checkedIn === sentCheckins,
       },
+      ...(clusterResult ? { cluster: clusterResult } : {}),
       extra,
       errors: [...errors, ...points.flatMap((p) => p.errors.map((e) => `${p.o.pointId}: ${e}`))].slice(0, 200),
     };
@@ -623,6 +752,19 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
     for (const a of agents) a.destroy();
     await server.stop();
   }
+}
+
+/** Registry items reordered to take one point of each district in turn (order kept within one). */
+function byDistrictInTurn<T extends { district?: string | null }>(items: T[]): T[] {
+  const groups = new Map<string, T[]>();
+  for (const it of items) {
+    const k = it.district ?? '';
+    (groups.get(k) ?? groups.set(k, []).get(k)!).push(it);
+  }
+  const lists = [...groups.values()];
+  const out: T[] = [];
+  for (let i = 0; out.length < items.length; i++) for (const l of lists) if (i < l.length) out.push(l[i]!);
+  return out;
 }
 
 function rounded(s: ReturnType<typeof summarize>) {

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { runLoad } from '../../scripts/loadgen/run';
 import { FFMPEG } from '../../scripts/loadgen/source';
 
-jest.setTimeout(120_000);
+jest.setTimeout(180_000);
 
 const maybe = existsSync(FFMPEG) ? test : test.skip;
 
@@ -43,3 +43,35 @@ maybe('12 virtual points receive the hall through the real join path; attendance
   expect(r.cost.cpuPct.server).toBeGreaterThan(0);
   expect(Object.keys(r.cost.cpuPct).filter((k) => /^worker\d$/.test(k))).toHaveLength(2);
 });
+
+maybe(
+  'cluster mode: origin + 2 edges, every point finds its edge through the control server and receives',
+  async () => {
+    const r = await runLoad({
+      points: 6,
+      duration: 15,
+      checkins: 0,
+      cluster: { edges: 2, edgeWorkers: 1 },
+      cut: 1,
+      floor: false,
+      monitor: false,
+      decryptEvery: 5,
+      maxSeconds: 150,
+    });
+    expect(r.errors.filter((e) => !/disconnected|transport close/.test(e))).toEqual([]);
+    expect(r.points.receivingVideo).toBe(6);
+    expect(r.points.withKeyFrame).toBe(6);
+    expect(r.media.authFailures).toBe(0);
+    expect(r.media.rejoins).toBeGreaterThanOrEqual(1);
+    // Spread over both edges (points from different districts), none on the origin or control.
+    const k = r.cluster!;
+    expect(Object.keys(k.pointsPerNode).sort()).toEqual(['edge-1', 'edge-2']);
+    // Each edge's media came through its pipe from the origin; every node's cost is read.
+    expect(k.pipes.map((p) => p.edge).sort()).toEqual(['edge-1', 'edge-2']);
+    for (const p of k.pipes) expect(p.bytesPerSecond).toBeGreaterThan(10_000);
+    for (const n of ['origin-1', 'edge-1', 'edge-2', 'control-1']) expect(r.cost.rssMiB[n]).toBeGreaterThan(0);
+    expect(r.cost.rssMiB['edge-1.worker0']).toBeGreaterThan(0);
+    expect(r.cost.rssMiB['origin-1.worker0']).toBeGreaterThan(0);
+    expect(r.attendance.match).toBe(true);
+  },
+);
