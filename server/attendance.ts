@@ -14,10 +14,10 @@ import type { Logger } from 'pino';
 import type { Server } from 'socket.io';
 import type { Config } from './config';
 import type { ControlPlane } from './control-plane';
-import { AttendanceService } from './domain/attendance/service';
+import { AttendanceService, type HealthCluster } from './domain/attendance/service';
 import { attendanceRouter } from './http/attendance-routes';
 import type { ApiBuilder } from './http/api/route';
-import { attachMonitorNamespace } from './realtime/monitor-namespace';
+import { attachMonitorNamespace, type FeedLease, type MonitorNamespace } from './realtime/monitor-namespace';
 import { useAttendance } from './realtime/point-features';
 
 export interface AttendanceModuleOptions {
@@ -35,7 +35,7 @@ export class AttendanceModule {
   readonly router: Router;
   /** Its routes' declarations, for the OpenAPI document. */
   readonly api: ApiBuilder;
-  readonly #monitor: { close: () => void };
+  readonly #monitor: MonitorNamespace;
   #closing: Promise<void> | undefined;
 
   constructor(o: AttendanceModuleOptions) {
@@ -58,6 +58,15 @@ export class AttendanceModule {
       authenticate: (cookie) => o.control.auth.authenticateCookie(cookie),
       logger: o.logger,
     });
+  }
+
+  /**
+   * Several nodes share the points and the monitor (server/cluster/health-sharing.ts);
+   * called before the server listens. Undefined for both goes back to one process.
+   */
+  useCluster(cluster: HealthCluster | undefined, lease: FeedLease | undefined): void {
+    this.service.setCluster(cluster);
+    this.#monitor.useLease(lease);
   }
 
   /** After HTTP and sockets are closed, before Redis quits: timers, then worker and queue. */

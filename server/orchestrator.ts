@@ -13,6 +13,7 @@ import { AttendanceModule } from './attendance';
 import { connectRedis, waitForRedis } from './redis/connect';
 import { attachRealtime, type Realtime } from './realtime';
 import { attachCluster, type Cluster, type RoomHooks } from './cluster';
+import { shareHealth } from './cluster/health-sharing';
 import { standaloneClusterRouter } from './cluster/standalone';
 import { sfuStatsSource } from './realtime/sfu-stats';
 
@@ -97,6 +98,8 @@ export class Orchestrator {
           roomHooks,
           publicUrl: () => orchestrator.publicUrl,
         });
+        // Health, attendance and the monitor the same on every node.
+        shareHealth({ attendance, registry: cluster.registry, redis, nodeId: config.cluster.nodeId });
       } else {
         app.express.use(standaloneClusterRouter());
       }

@@ -6,6 +6,13 @@
 // The feed reads the state from Redis (a few bulk reads per tick), so it shows what every
 // server process stored, not only what this one saw. A point's detail view also gets that
 // point's samples as they arrive.
+//
+// With several nodes (a FeedLease set by server/cluster/health-sharing.ts) one process per
+// session computes the deltas, the holder of the session's lease, and the Socket.IO Redis
+// adapter carries each delta to the watchers of every process: every technician gets the
+// same deltas, and 420 tiles are read once a second for the cluster, not once per node.
+// A process that takes the lease over sends every tile and alert in its first delta,
+// since it cannot know what the previous holder sent.
 import type { Namespace, Server, Socket } from 'socket.io';
 import type { Logger } from 'pino';
 import type { Role } from '../contract/api';
@@ -35,6 +42,14 @@ export interface MonitorNamespaceOptions {
   periodMs?: number;
 }
 
+/** One delta computer per session across processes (server/cluster/monitor-lease.ts). */
+export interface FeedLease {
+  /** Takes or renews the session's lease; true while this process holds it. */
+  hold(sessionId: string): Promise<boolean>;
+  /** Lets it go (this process's last watcher of the session left). */
+  release(sessionId: string): Promise<void>;
+}
+
 const ROLES: readonly Role[] = ['technician', 'host', 'admin'];
 const room = (s: string) => `mon:${s}`;
 const detailRoom = (s: string, p: string) => `mon:${s}:p:${p}`;
@@ -48,6 +63,8 @@ class SessionFeed {
   #alerts = new Map<string, string>();
   #session = '';
   #totals = '';
+  /** This process held the lease at the last tick. */
+  #leader = false;
 
   constructor(
     readonly sessionId: string,
@@ -55,6 +72,7 @@ class SessionFeed {
     private readonly service: AttendanceService,
     private readonly log: Logger,
     private readonly periodMs: number,
+    private readonly lease: () => FeedLease | undefined,
   ) {}
 
   /** A new feed starts from the snapshot its first watcher got, so its first delta is small. */
@@ -75,12 +93,29 @@ class SessionFeed {
   stop(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    if (this.#leader) {
+      this.#leader = false;
+      this.lease()
+        ?.release(this.sessionId)
+        .catch(() => undefined);
+    }
   }
 
   async tick(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
     try {
+      let full = false;
+      const lease = this.lease();
+      if (lease) {
+        if (!(await lease.hold(this.sessionId))) {
+          this.#leader = false;
+          return;
+        }
+        if (!this.#timer) return void (await lease.release(this.sessionId)); // stopped meanwhile
+        full = !this.#leader;
+        this.#leader = true;
+      }
       const at = new Date().toISOString();
       const [t, alerts] = await Promise.all([
         this.service.tiles(this.sessionId),
@@ -89,7 +124,7 @@ class SessionFeed {
       const points: PointTile[] = [];
       for (const tile of t.tiles) {
         const j = JSON.stringify(tile);
-        if (this.#tiles.get(tile.id) !== j) {
+        if (full || this.#tiles.get(tile.id) !== j) {
           this.#tiles.set(tile.id, j);
           points.push(tile);
         }
@@ -97,7 +132,7 @@ class SessionFeed {
       const changedAlerts: Alert[] = [];
       for (const a of alerts) {
         const j = JSON.stringify(a);
-        if (this.#alerts.get(a.id) !== j) {
+        if (full || this.#alerts.get(a.id) !== j) {
           this.#alerts.set(a.id, j);
           changedAlerts.push(a);
         }
@@ -105,7 +140,8 @@ class SessionFeed {
       const totals = JSON.stringify([t.province, t.districts]);
       const session = JSON.stringify(t.session);
       const sessionChanged = session !== this.#session;
-      if (points.length === 0 && changedAlerts.length === 0 && totals === this.#totals && !sessionChanged) return;
+      if (!full && points.length === 0 && changedAlerts.length === 0 && totals === this.#totals && !sessionChanged)
+        return;
       this.#totals = totals;
       this.#session = session;
       const delta: MonitorDelta = {
@@ -127,10 +163,17 @@ class SessionFeed {
   }
 }
 
-export function attachMonitorNamespace(o: MonitorNamespaceOptions): { close: () => void } {
+export interface MonitorNamespace {
+  /** Several nodes: one delta computer per session (set before the server listens). */
+  useLease: (lease: FeedLease | undefined) => void;
+  close: () => void;
+}
+
+export function attachMonitorNamespace(o: MonitorNamespaceOptions): MonitorNamespace {
   const nsp = o.io.of('/monitor');
   const log = o.logger.child({ component: 'monitor' });
   const feeds = new Map<string, SessionFeed>();
+  let lease: FeedLease | undefined;
 
   nsp.use((socket, next) => {
     o.authenticate(socket.request.headers.cookie)
@@ -158,7 +201,7 @@ export function attachMonitorNamespace(o: MonitorNamespaceOptions): { close: () 
   const watch = (s: string, snap: MonitorSnapshot) => {
     let f = feeds.get(s);
     if (!f) {
-      f = new SessionFeed(s, nsp, o.service, log, o.periodMs ?? 1000);
+      f = new SessionFeed(s, nsp, o.service, log, o.periodMs ?? 1000, () => lease);
       feeds.set(s, f);
     }
     f.seed(snap);
@@ -236,6 +279,9 @@ export function attachMonitorNamespace(o: MonitorNamespaceOptions): { close: () 
   });
 
   return {
+    useLease: (l) => {
+      lease = l;
+    },
     close: () => {
       o.service.off('sample', onSample);
       for (const f of feeds.values()) f.stop();

@@ -184,6 +184,10 @@ export class AttendanceLedger {
     return r === 1;
   }
 
+  async hasSocket(s: string, p: string, socketId: string): Promise<boolean> {
+    return (await this.redis.zscore(ATT_KEYS.sockets(s, p), socketId)) !== null;
+  }
+
   /** Marks sockets as still alive (one round trip for many). */
   async touch(s: string, entries: { pointId: string; socketId: string }[], at: number): Promise<void> {
     if (entries.length === 0) return;
@@ -203,6 +207,28 @@ export class AttendanceLedger {
       const stale = await this.redis.zrangebyscore(ATT_KEYS.sockets(s, p), '-inf', `(${olderThan}`);
       for (const id of stale) {
         if (await this.leave(s, p, id, at, 'no sign of life')) left.push(p);
+      }
+    }
+    return left;
+  }
+
+  /**
+   * Removes the sockets `gone(socketId)` names (their node left the cluster, see
+   * server/cluster/health-sharing.ts) and closes the presence of points left without any.
+   * One read for every present point. Returns the points that left.
+   */
+  async sweepWhere(s: string, gone: (socketId: string) => boolean, at: number, reason: string): Promise<string[]> {
+    const present = await this.redis.smembers(ATT_KEYS.present(s));
+    if (present.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const p of present) pipe.zrange(ATT_KEYS.sockets(s, p), '0', '-1');
+    const res = (await pipe.exec()) ?? [];
+    const left: string[] = [];
+    for (const [i, p] of present.entries()) {
+      const [err, ids] = res[i] ?? [];
+      if (err) throw err;
+      for (const id of (ids as string[] | undefined) ?? []) {
+        if (gone(id) && (await this.leave(s, p, id, at, reason))) left.push(p);
       }
     }
     return left;

@@ -6,6 +6,15 @@
 // per point): it ages the status of this process's points (reports that stopped),
 // refreshes and sweeps socket liveness, and notices the session's end.
 //
+// Several nodes (server/cluster/health-sharing.ts, `setCluster`): a point's status machine
+// runs on the node that serves its socket, and only there: that node claims the point in
+// `health:<s>:owner`, and its writes are fenced by that claim, so the reports and ageing
+// ticks of a page that moved away are refused. A node that takes a point over (a page
+// that moved to it, or a node that went away) reloads the machine from Redis and goes on
+// from there. Socket entries in the ledger carry their node's id (`<node>|<socket>`), so
+// when a node leaves the cluster any survivor closes its points' presence at once and
+// they turn lost everywhere, instead of after the 60-second sweep.
+//
 // Writes a client waits for (headcount, health report, problem, check-in) resolve only
 // once stored; the 'store' connection fails at once while Redis is down, so the client
 // gets `unavailable` and retries. Presence changes come from socket events nobody waits
@@ -66,6 +75,20 @@ export interface PointIdentity {
   pointId: string;
 }
 
+/** Several nodes share the points (set by server/cluster/health-sharing.ts). */
+export interface HealthCluster {
+  /** This process's node id (NODE_ID). */
+  nodeId: string;
+  /** The ids of the nodes alive now; rejects when that is unknown (Redis down). */
+  aliveNodes(): Promise<ReadonlySet<string>>;
+}
+
+/** A ledger socket entry `<node>|<socket id>`: the node it is on, if it says. */
+export function socketNode(member: string): string | undefined {
+  const i = member.indexOf('|');
+  return i > 0 ? member.slice(0, i) : undefined;
+}
+
 export interface AttendanceOptions {
   config: Config;
   logger: Logger;
@@ -98,6 +121,10 @@ const SESSION_CHECK_EVERY_TICKS = 5;
 /** A runtime with no local socket and no watcher stops after this many idle ticks. */
 const IDLE_TICKS = 60;
 const SESSION_CACHE_MS = 2000;
+/** With several nodes: how long a page let go by the server leaves its point's presence open. */
+const HANDOVER_GRACE_MS = 2000;
+/** With several nodes, sockets of nodes gone are looked for at least this often (ticks). */
+const NODE_SWEEP_EVERY_TICKS = 5;
 
 const STATUS_VI: Record<HealthStatus, string> = {
   offline: 'không kết nối',
@@ -113,6 +140,11 @@ interface LocalHealth extends StoredHealth {
   sockets: Set<string>;
   /** Status changes of one point run one after the other (join, report and tick race). */
   lock: Promise<unknown>;
+  /**
+   * With several nodes: the machine above is this node's own (loaded after it took the
+   * point). False while another node may own it: the next change reloads it first.
+   */
+  owned: boolean;
 }
 
 class SessionRuntime {
@@ -123,6 +155,8 @@ class SessionRuntime {
   #idle = 0;
   #running = false;
   session: { value: Session | undefined; at: number } = { value: undefined, at: 0 };
+  /** The live nodes at the last look, as one string, to notice one going. */
+  alive = '';
 
   constructor(
     readonly sessionId: string,
@@ -169,6 +203,7 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
   readonly #now: () => number;
   readonly #runtimes = new Map<string, SessionRuntime>();
   #sfu: SfuStatsSource | undefined;
+  #cluster: HealthCluster | undefined;
   /** Presence writes waiting for Redis, in order. */
   readonly #queue: { run: () => Promise<void>; what: string }[] = [];
   #draining = false;
@@ -225,6 +260,16 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
     return this.#session(id, true);
   }
 
+  /** Several nodes share the points: set before the server listens (server/cluster/health-sharing.ts). */
+  setCluster(c: HealthCluster | undefined): void {
+    this.#cluster = c;
+  }
+
+  /** The ledger's entry for a socket of this process. */
+  #member(socketId: string): string {
+    return this.#cluster ? `${this.#cluster.nodeId}|${socketId}` : socketId;
+  }
+
   /** The broadcast service plugs the SFU's per-point statistics in here. */
   setSfuStatsSource(src: SfuStatsSource | undefined): void {
     this.#sfu = src;
@@ -276,6 +321,7 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
         badSince: stored?.badSince ?? null,
         sockets: new Set(),
         lock: Promise.resolve(),
+        owned: false,
       };
       rt.points.set(pointId, h);
     }
@@ -294,7 +340,9 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
     this.#enqueue(`join ${id.sessionId}/${id.pointId}`, async () => {
       const s = await this.#session(id.sessionId);
       if (s.state === 'ended' || s.state === 'cancelled') return;
-      const joined = await this.ledger.join(id.sessionId, id.pointId, socketId, at);
+      // The newest page's node computes the point's status from now on.
+      if (this.#cluster) await this.health.claim(id.sessionId, id.pointId, this.#cluster.nodeId);
+      const joined = await this.ledger.join(id.sessionId, id.pointId, this.#member(socketId), at);
       if (joined) await this.#applyHealth(rt, id.pointId, { type: 'connect', at }, null);
       this.emit('changed', id);
     });
@@ -304,12 +352,27 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
   pointDisconnected(id: PointIdentity, socketId: string, reason: string): void {
     const rt = this.#runtime(id.sessionId);
     const at = this.#now();
-    rt.points.get(id.pointId)?.sockets.delete(socketId);
-    this.#enqueue(`leave ${id.sessionId}/${id.pointId}`, async () => {
-      const left = await this.ledger.leave(id.sessionId, id.pointId, socketId, at, reason);
-      if (left) await this.#applyHealth(rt, id.pointId, { type: 'disconnect', at }, null);
-      this.emit('changed', id);
-    });
+    const local = rt.points.get(id.pointId);
+    if (local) {
+      local.sockets.delete(socketId);
+      if (local.sockets.size === 0) local.owned = false;
+    }
+    const leave = () =>
+      this.#enqueue(`leave ${id.sessionId}/${id.pointId}`, async () => {
+        const left = await this.ledger.leave(id.sessionId, id.pointId, this.#member(socketId), at, reason);
+        if (left) await this.#applyHealth(rt, id.pointId, { type: 'disconnect', at }, null);
+        this.emit('changed', id);
+      });
+    // A page let go by the server was most often replaced by a newer one of the same point.
+    // In one process the newer page's join is queued before this leave; across nodes it
+    // is written by another process, after this socket was already kicked. Leaving a
+    // little later lets it land first, so a page moving between nodes is not counted as a
+    // disconnect and does not blink lost (the leave keeps its time).
+    if (this.#cluster && reason === 'server namespace disconnect') {
+      setTimeout(leave, HANDOVER_GRACE_MS).unref();
+    } else {
+      leave();
+    }
   }
 
   #enqueue(what: string, run: () => Promise<void>): void {
@@ -364,6 +427,16 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
     e: HealthEvent,
     sample: HealthSample | null,
   ): Promise<HealthStatus> {
+    return (await this.#applyHealthOwned(rt, pointId, e, sample)).status;
+  }
+
+  /** As #applyHealth; `written` is false when another node owns the point (nothing stored). */
+  async #applyHealthOwned(
+    rt: SessionRuntime,
+    pointId: string,
+    e: HealthEvent,
+    sample: HealthSample | null,
+  ): Promise<{ status: HealthStatus; written: boolean }> {
     const h = await this.#local(rt, pointId);
     const run = h.lock.then(() => this.#applyHealthNow(rt, pointId, h, e, sample));
     h.lock = run.catch(() => undefined);
@@ -376,14 +449,30 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
     h: LocalHealth,
     e: HealthEvent,
     sample: HealthSample | null,
-  ): Promise<HealthStatus> {
+  ): Promise<{ status: HealthStatus; written: boolean }> {
+    const c = this.#cluster;
+    if (c && !h.owned) {
+      // Another node may have moved the machine on since this one last held the point.
+      const stored = await this.health.get(rt.sessionId, pointId);
+      h.state = stored?.state ?? initialHealth();
+      h.last = stored?.last ?? null;
+      h.badSince = stored?.badSince ?? null;
+      h.owned = h.sockets.size > 0;
+    }
     const prev = h.state;
     const next = nextHealth(prev, e, this.#o.config.health);
     const isBad = BAD.includes(next.status);
     const badSince = isBad ? (BAD.includes(prev.status) && h.badSince !== null ? h.badSince : e.at) : null;
     if (sample) sample.status = next.status;
     const stored: StoredHealth = { state: next, last: sample ?? h.last, badSince };
-    await this.health.record(rt.sessionId, pointId, sample, stored);
+    // Presence changes are decided once by the ledger's scripts, so whoever sees one takes
+    // the point; reports and ageing only count from its owner.
+    const fence = c ? { node: c.nodeId, take: e.type !== 'report' && e.type !== 'tick' } : undefined;
+    if (!(await this.health.record(rt.sessionId, pointId, sample, stored, fence))) {
+      h.owned = false;
+      const now = await this.health.get(rt.sessionId, pointId);
+      return { status: now?.state.status ?? prev.status, written: false };
+    }
     const prevBadSince = h.badSince;
     h.state = next;
     h.last = stored.last;
@@ -393,7 +482,7 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
         (err) => this.#log.warn({ err, sessionId: rt.sessionId, pointId }, 'status change follow-up failed'),
       );
     }
-    return next.status;
+    return { status: next.status, written: true };
   }
 
   async #statusChanged(
@@ -449,7 +538,20 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
       sfuScore: sfu?.score ?? null,
       sfuLayer: sfu?.spatialLayer ?? null,
     };
-    const status = await this.#applyHealth(rt, id.pointId, { type: 'report', at, grade: g.grade }, sample);
+    const { status, written } = await this.#applyHealthOwned(
+      rt,
+      id.pointId,
+      { type: 'report', at, grade: g.grade },
+      sample,
+    );
+    if (!written) {
+      // Another node owns the point. If that is because this socket was swept (its node
+      // was taken for gone), join again: the point is here, and is owned from here.
+      if (!(await this.ledger.hasSocket(id.sessionId, id.pointId, this.#member(socketId)))) {
+        this.pointConnected(id, socketId);
+      }
+      return status;
+    }
     this.emit('sample', { ...id, sample });
     this.emit('changed', id);
     return status;
@@ -474,6 +576,8 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
     const point = await this.#o.points.get(id.pointId);
     const rt = this.#runtime(id.sessionId);
     const h = await this.#local(rt, id.pointId);
+    // With several nodes the last sample may have been taken on another one.
+    const last = this.#cluster && !h.owned ? ((await this.health.get(id.sessionId, id.pointId))?.last ?? null) : h.last;
     const at = new Date(this.#now());
     const { alert } = await this.alerts.raise({
       sessionId: id.sessionId,
@@ -482,7 +586,7 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
       kind,
       status: null,
       note: note ?? '',
-      lastSample: h.last,
+      lastSample: last,
       at,
     });
     await this.ledger.event(id.sessionId, id.pointId, 'problem', `${kind}${note ? `: ${note}` : ''}`, at.getTime());
@@ -542,7 +646,7 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
       }
       if (tick % TOUCH_EVERY_TICKS === 0) {
         const entries = [...rt.points].flatMap(([pointId, h]) =>
-          [...h.sockets].map((socketId) => ({ pointId, socketId })),
+          [...h.sockets].map((socketId) => ({ pointId, socketId: this.#member(socketId) })),
         );
         await this.ledger.touch(rt.sessionId, entries, at);
         for (const p of await this.ledger.sweep(rt.sessionId, at - SOCKET_STALE_MS, at)) {
@@ -550,6 +654,7 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
           this.emit('changed', { sessionId: rt.sessionId, pointId: p });
         }
       }
+      if (this.#cluster) await this.#sweepGoneNodes(rt, this.#cluster, tick, at);
       if (tick % SESSION_CHECK_EVERY_TICKS === 0) {
         const s = await this.#session(rt.sessionId, true);
         if (s.state === 'ended' || s.state === 'cancelled') {
@@ -558,6 +663,34 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
       }
     } catch (err) {
       this.#log.debug({ err: (err as Error).message, sessionId: rt.sessionId }, 'attendance tick failed');
+    }
+  }
+
+  /**
+   * The sockets of nodes that left the cluster: closed here, so their points turn lost on
+   * every monitor within a heartbeat's TTL. At once when a node went since the last tick,
+   * else every few ticks (for nodes that went before this runtime started). Every live
+   * process may run it; the ledger's script gives each socket's leave to exactly one.
+   */
+  async #sweepGoneNodes(rt: SessionRuntime, c: HealthCluster, tick: number, at: number): Promise<void> {
+    let alive: ReadonlySet<string>;
+    try {
+      alive = await c.aliveNodes();
+    } catch {
+      return; // unknown: never take live nodes for gone
+    }
+    const key = [...alive].sort().join(',');
+    const went = rt.alive !== '' && rt.alive.split(',').some((n) => !alive.has(n));
+    rt.alive = key;
+    if (!went && tick % NODE_SWEEP_EVERY_TICKS !== 0) return;
+    const gone = (member: string) => {
+      const n = socketNode(member);
+      return n !== undefined && n !== c.nodeId && !alive.has(n);
+    };
+    for (const p of await this.ledger.sweepWhere(rt.sessionId, gone, at, 'node gone')) {
+      await this.#applyHealth(rt, p, { type: 'disconnect', at }, null);
+      this.emit('changed', { sessionId: rt.sessionId, pointId: p });
+      this.#log.info({ sessionId: rt.sessionId, pointId: p }, "the point's node left the cluster: lost");
     }
   }
 

@@ -1,0 +1,47 @@
+// Health, attendance and the monitor across nodes (issue 8). Plugs the cluster into the
+// attendance module (server/attendance.ts) of a node that is not `all`:
+//
+// - the point's status machine runs on the node that serves its socket, fenced in Redis
+//   (`health:<s>:owner`, server/domain/health/store.ts), and continues from Redis on the
+//   node a page moves to;
+// - when a node leaves the registry (its heartbeat expired), the survivors close the
+//   presence of the points it served, which turn lost on every monitor
+//   (AttendanceService's node sweep, driven by `aliveNodes` below);
+// - one process per session computes the monitor's deltas (MonitorFeedLease) and the
+//   Socket.IO Redis adapter carries them, and the alerts' acknowledgements, to every node.
+//
+// The single process (NODE_ROLE=all) never calls this and keeps its in-memory paths.
+import type { Redis } from 'ioredis';
+import type { HealthCluster } from '../domain/attendance/service';
+import type { AttendanceModule } from '../attendance';
+import { MonitorFeedLease } from './monitor-lease';
+import type { NodeRegistry } from './node-registry';
+
+/** Many session runtimes ask each second; the registry changes at heartbeat pace. */
+const ALIVE_CACHE_MS = 500;
+
+export function shareHealth(o: {
+  attendance: AttendanceModule;
+  registry: NodeRegistry;
+  redis: Redis;
+  nodeId: string;
+}): { close: () => void } {
+  let cached: { at: number; ids: Promise<ReadonlySet<string>> } | undefined;
+  const cluster: HealthCluster = {
+    nodeId: o.nodeId,
+    aliveNodes: () => {
+      const now = Date.now();
+      if (!cached || now - cached.at > ALIVE_CACHE_MS) {
+        const ids = o.registry.list().then((nodes) => new Set([o.nodeId, ...nodes.map((n) => n.id)]));
+        cached = { at: now, ids };
+        // A failed look is not kept: the next caller asks again.
+        ids.catch(() => {
+          if (cached?.ids === ids) cached = undefined;
+        });
+      }
+      return cached.ids;
+    },
+  };
+  o.attendance.useCluster(cluster, new MonitorFeedLease(o.redis, o.nodeId));
+  return { close: () => o.attendance.useCluster(undefined, undefined) };
+}
