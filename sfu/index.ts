@@ -18,5 +18,5 @@ export {
   DEFAULT_LAYER_BITRATES_BPS,
 } from './media-codecs';
 export type * from './types';
-export { OriginPipeEnd, EdgePipeEnd } from './remote-pipe';
+export { PipeSender, PipeReceiver } from './remote-pipe';
 export type { PipeEndpoint, PipedProducer, PipeListen } from './remote-pipe';

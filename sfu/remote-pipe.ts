@@ -1,9 +1,14 @@
-// A broadcast room spanning processes: the origin node's room sends its producers to an
-// edge node's room over a mediasoup PipeTransport pair (plain RTP, SRTP on), as
-// pipeToRouter does within one process. The two ends are created on each side and their
-// ip/port/SRTP parameters exchanged by the caller (server/cluster carries them over HTTP);
-// the edge produces each piped stream with the origin producer's id and RTP parameters,
-// and its room fans it out to its own workers like the host's.
+// A broadcast room spanning processes: one node's room sends producers to another node's
+// room over a mediasoup PipeTransport pair (plain RTP, SRTP on), as pipeToRouter does
+// within one process. The two ends are created on each side and their ip/port/SRTP
+// parameters exchanged by the caller (server/cluster carries them over HTTP); the
+// receiving end produces each piped stream with the sending producer's id and RTP
+// parameters, and its room fans it out to its own workers like a local producer.
+//
+// Two directions use the same ends: origin → edge (the hall, and everything else the
+// origin's room holds: the origin sends, the edge receives), and edge → origin (the
+// floor of a point served by an edge: the edge sends, the origin receives, and its
+// origin → edge pipes carry the floor on to the other edges).
 import type { types as ms } from 'mediasoup';
 import { SfuError } from './errors';
 import type { BroadcastRoom } from './broadcast-room';
@@ -15,7 +20,7 @@ export interface PipeEndpoint {
   srtpParameters: ms.SrtpParameters | undefined;
 }
 
-/** What the edge needs to re-create one origin producer. */
+/** What the receiving node needs to re-create one producer of the sending node. */
 export interface PipedProducer {
   producerId: string;
   kind: MediaKind;
@@ -45,8 +50,8 @@ function endpoint(t: ms.PipeTransport, listen: PipeListen): PipeEndpoint {
   return { ip: listen.announcedIp ?? t.tuple.localIp, port: t.tuple.localPort, srtpParameters: t.srtpParameters };
 }
 
-/** The origin's end of one edge's pipe: consumes the room's producers into it. */
-export class OriginPipeEnd {
+/** The sending end of a pipe: consumes its room's producers into it. */
+export class PipeSender {
   readonly #consumers = new Map<string, ms.Consumer>();
 
   private constructor(
@@ -55,9 +60,9 @@ export class OriginPipeEnd {
     readonly local: PipeEndpoint,
   ) {}
 
-  static async open(room: BroadcastRoom, listen: PipeListen): Promise<OriginPipeEnd> {
-    const t = await pipeTransport(room, listen, 'origin');
-    return new OriginPipeEnd(room, t, endpoint(t, listen));
+  static async open(room: BroadcastRoom, listen: PipeListen): Promise<PipeSender> {
+    const t = await pipeTransport(room, listen, 'send');
+    return new PipeSender(room, t, endpoint(t, listen));
   }
 
   get id(): string {
@@ -72,7 +77,7 @@ export class OriginPipeEnd {
     await this.transport.connect({ ip: remote.ip, port: remote.port, srtpParameters: remote.srtpParameters });
   }
 
-  /** Starts sending one producer to the edge; idempotent per producer. */
+  /** Starts sending one producer to the other node; idempotent per producer. */
   async consume(producerId: string): Promise<PipedProducer> {
     const info = this.room.listProducers().find((p) => p.producerId === producerId);
     if (!info) throw new SfuError('not_found', `producer ${producerId} not found`);
@@ -111,8 +116,8 @@ export class OriginPipeEnd {
   }
 }
 
-/** The edge's end: produces the origin's streams into its own room. */
-export class EdgePipeEnd {
+/** The receiving end of a pipe: produces the other node's streams into its own room. */
+export class PipeReceiver {
   readonly #producers = new Map<string, ms.Producer>();
 
   private constructor(
@@ -121,9 +126,9 @@ export class EdgePipeEnd {
     readonly local: PipeEndpoint,
   ) {}
 
-  static async open(room: BroadcastRoom, listen: PipeListen): Promise<EdgePipeEnd> {
-    const t = await pipeTransport(room, listen, 'edge');
-    return new EdgePipeEnd(room, t, endpoint(t, listen));
+  static async open(room: BroadcastRoom, listen: PipeListen): Promise<PipeReceiver> {
+    const t = await pipeTransport(room, listen, 'receive');
+    return new PipeReceiver(room, t, endpoint(t, listen));
   }
 
   get closed(): boolean {
@@ -138,7 +143,7 @@ export class EdgePipeEnd {
     return this.#producers.has(producerId);
   }
 
-  /** The origin producer, re-created here with its id, and fanned out by the room. */
+  /** The sending node's producer, re-created here with its id, and fanned out by the room. */
   async adopt(p: PipedProducer): Promise<void> {
     if (this.#producers.has(p.producerId)) return;
     const producer = await this.transport.produce({
@@ -150,7 +155,13 @@ export class EdgePipeEnd {
     });
     this.#producers.set(p.producerId, producer);
     producer.observer.once('close', () => this.#producers.delete(p.producerId));
-    await this.room.adoptProducer(producer, p.source, p.peerId);
+    try {
+      await this.room.adoptProducer(producer, p.source, p.peerId);
+    } catch (err) {
+      // Not in the room, so nobody would ever close it: the next attempt starts clean.
+      producer.close();
+      throw err;
+    }
   }
 
   drop(producerId: string): void {

@@ -6,6 +6,8 @@
 // - Node registry with heartbeat and expiry (node-registry.ts), shown on /monitor.
 // - Point assignment to edges (assignment.ts), answered at /cluster/v1/join/:token/node.
 // - Origin → edge media over PipeTransports (origin-pipes.ts, edge-feed.ts).
+// - Edge → origin media: the floor of a point served by an edge (floor-uplink.ts,
+//   uplink-pipes.ts); the origin's pipes carry it on to the other edges.
 //
 // Redis: keys `cluster:*` (keys.ts), channels `cluster:session-events`,
 // `cluster:producers:<session>`, and the adapter's `socket.io#*`.
@@ -27,11 +29,13 @@ import { connectRedis } from '../redis/connect';
 import { PointAssignment } from './assignment';
 import { EdgeFeed } from './edge-feed';
 import { SessionEventRelay } from './event-relay';
+import { FloorUplink } from './floor-uplink';
 import { internalToken } from './internal-auth';
 import { clusterChannels } from './keys';
 import { LiveLinks } from './live-links';
 import { NodeRegistry } from './node-registry';
 import { OriginPipes, type ProducerMessage } from './origin-pipes';
+import { UplinkPipes } from './uplink-pipes';
 
 /** Set by the cluster layer, called by LiveSession (server/realtime/live-session.ts). */
 export type { RoomHooks };
@@ -57,6 +61,8 @@ export interface Cluster {
   assignment: PointAssignment;
   /** Edge: the feeds of the rooms this node serves, by session. */
   feeds: Map<string, EdgeFeed>;
+  /** Edge: the floor of its points sent to the origin, by session. */
+  uplinks: Map<string, FloorUplink>;
   /** Registers the node and starts its heartbeat: once it listens (its URL is known). */
   start: () => Promise<void>;
   close: () => Promise<void>;
@@ -78,6 +84,7 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
     let cpuAt = Date.now();
     let cpuMs = 0;
     const feeds = new Map<string, EdgeFeed>();
+    const uplinks = new Map<string, FloorUplink>();
     const sample = async (): Promise<Pick<NodeInfo, 'load' | 'sessions' | 'feeds' | 'receiving'>> => {
       const sessions: Record<string, string[]> = {};
       const pointSockets = await d.io.of('/point').local.fetchSockets();
@@ -163,7 +170,22 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
         if (feeds.get(sessionId) === feed) feeds.delete(sessionId);
       });
     };
+    const startUplink = (sessionId: string, room: BroadcastRoom) => {
+      uplinks.get(sessionId)?.close();
+      const uplink = new FloorUplink(sessionId, room, {
+        selfId: cfg.nodeId,
+        listen,
+        token,
+        logger: log,
+        findOrigin: async () => (await registry.list()).find((n) => n.role === 'origin'),
+      });
+      uplinks.set(sessionId, uplink);
+      room.once('closed', () => {
+        if (uplinks.get(sessionId) === uplink) uplinks.delete(sessionId);
+      });
+    };
     let originPipes: OriginPipes | undefined;
+    let uplinkPipes: UplinkPipes | undefined;
     const router = Router();
     // The origin feeds edges; an edge can feed other edges too (a tree, NODE_UPSTREAM).
     if (cfg.role === 'origin' || cfg.role === 'edge') {
@@ -179,16 +201,32 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
       const op = originPipes;
       cleanups.push(() => op.close());
     }
+    // The origin takes the floor of points on edges and adopts it into its room.
+    if (cfg.role === 'origin') {
+      uplinkPipes = new UplinkPipes({
+        broadcasts: d.broadcasts,
+        logger: log,
+        appSecret: d.config.appSecret,
+        listen,
+      });
+      router.use('/cluster/v1/internal/uplink', uplinkPipes.router);
+      const up = uplinkPipes;
+      cleanups.push(() => up.close());
+    }
     if (cfg.role === 'edge') {
       const onProducer = (_pattern: string, channel: string, message: string) => {
         const [from, sessionId] = clusterChannels.parseProducers(channel) ?? [];
-        const feed = sessionId ? feeds.get(sessionId) : undefined;
-        if (!feed || feed.upstreamId !== from) return;
+        if (!sessionId) return;
+        let m: ProducerMessage;
         try {
-          feed.onMessage(JSON.parse(message) as ProducerMessage);
+          m = JSON.parse(message) as ProducerMessage;
         } catch {
-          /* not ours */
+          return; // not ours
         }
+        const feed = feeds.get(sessionId);
+        if (feed && feed.upstreamId === from) feed.onMessage(m);
+        const uplink = uplinks.get(sessionId);
+        if (uplink && uplink.originId === from) uplink.onMessage(m);
       };
       relaySub.on('pmessage', onProducer);
       await relaySub.psubscribe(clusterChannels.producersPattern);
@@ -199,7 +237,10 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
         if (rooms.get(sessionId) === room) rooms.delete(sessionId);
       });
       originPipes?.roomCreated(sessionId, room);
-      if (cfg.role === 'edge') startFeed(sessionId, room);
+      if (cfg.role === 'edge') {
+        startFeed(sessionId, room);
+        startUplink(sessionId, room);
+      }
     };
 
     // The host's live numbers count the points of every node (as of their last heartbeat).
@@ -273,6 +314,7 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
         .then((nodes) => {
           const alive = new Set(nodes.map((n) => n.id));
           originPipes?.sweep(alive);
+          uplinkPipes?.sweep(alive);
           links.nodesChanged(alive);
           for (const [sessionId, feed] of feeds) {
             if (feed.upstreamId && !alive.has(feed.upstreamId) && !feed.room.closed) {
@@ -294,9 +336,11 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
       registry,
       assignment,
       feeds,
+      uplinks,
       close: async () => {
         await registry.stop();
         for (const f of feeds.values()) f.close();
+        for (const u of uplinks.values()) u.close();
         for (const c of cleanups.splice(0).reverse()) await c();
         for (const k of Object.keys(d.roomHooks)) delete d.roomHooks[k as keyof RoomHooks];
         for (const r of [pub, sub, relaySub]) await r.quit().catch(() => r.disconnect());

@@ -15,3 +15,42 @@ export function requireInternal(appSecret: string): RequestHandler {
     res.status(401).type('application/problem+json').json({ code: 'unauthenticated', title: 'node token required' });
   };
 }
+
+/** A node-to-node call that failed: the HTTP status and the problem's code, when there was an answer. */
+export class InternalCallError extends Error {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+    this.name = 'InternalCallError';
+  }
+}
+
+/** One JSON call to another node's internal API, with this cluster's token and a timeout. */
+export async function callInternal<T>(
+  baseUrl: string,
+  token: string,
+  method: 'GET' | 'POST' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(5000),
+  });
+  if (!res.ok) {
+    const text = await res.text();
+    let code: string | undefined;
+    try {
+      code = (JSON.parse(text) as { code?: unknown }).code as string | undefined;
+    } catch {
+      /* not a problem document */
+    }
+    throw new InternalCallError(`${baseUrl} answered ${res.status} to ${method} ${path}: ${text}`, res.status, code);
+  }
+  return (res.status === 204 ? undefined : await res.json()) as T;
+}

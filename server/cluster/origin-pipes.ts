@@ -6,7 +6,7 @@ import express, { Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { OriginPipeEnd, isSfuError, type BroadcastRoom, type PipeListen } from '../../sfu';
+import { PipeSender, isSfuError, type BroadcastRoom, type PipeListen } from '../../sfu';
 import type { LiveBroadcasts } from '../realtime/live-broadcasts';
 import { clusterChannels } from './keys';
 import { requireInternal } from './internal-auth';
@@ -17,18 +17,99 @@ export const EndpointSchema = z.object({
   port: z.number().int().min(1).max(65535),
   srtpParameters: SrtpSchema.optional(),
 });
-const OpenSchema = z.object({ edgeNodeId: z.string().min(1).max(64), endpoint: EndpointSchema }).strict();
+export const OpenSchema = z.object({ edgeNodeId: z.string().min(1).max(64), endpoint: EndpointSchema }).strict();
 const ConsumeSchema = z.object({ producerId: z.string().min(1).max(128) }).strict();
 
-/** Producer news on `cluster:producers:<session>`. */
+const CodecParams = z.record(z.string().max(64), z.union([z.string().max(512), z.number()]));
+/** A pipe consumer's RTP parameters as mediasoup gives them (mediasoup checks them again). */
+const RtpParametersSchema = z
+  .object({
+    mid: z.string().max(32).optional(),
+    codecs: z
+      .array(
+        z
+          .object({
+            mimeType: z.string().max(64),
+            payloadType: z.number().int().min(0).max(127),
+            clockRate: z.number().int().positive(),
+            channels: z.number().int().min(1).max(8).optional(),
+            parameters: CodecParams.optional(),
+            rtcpFeedback: z
+              .array(z.object({ type: z.string().max(32), parameter: z.string().max(32).optional() }).strict())
+              .max(16)
+              .optional(),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(8),
+    headerExtensions: z
+      .array(
+        z
+          .object({
+            uri: z.string().max(256),
+            id: z.number().int().min(1).max(255),
+            encrypt: z.boolean().optional(),
+            parameters: CodecParams.optional(),
+          })
+          .strict(),
+      )
+      .max(16)
+      .optional(),
+    encodings: z
+      .array(
+        z
+          .object({
+            ssrc: z.number().int().nonnegative().optional(),
+            rid: z.string().max(32).optional(),
+            codecPayloadType: z.number().int().min(0).max(127).optional(),
+            rtx: z.object({ ssrc: z.number().int().nonnegative() }).strict().optional(),
+            dtx: z.boolean().optional(),
+            scalabilityMode: z.string().max(16).optional(),
+            scaleResolutionDownBy: z.number().optional(),
+            maxBitrate: z.number().optional(),
+            maxFramerate: z.number().optional(),
+          })
+          .strict(),
+      )
+      .max(8)
+      .optional(),
+    rtcp: z
+      .object({
+        cname: z.string().max(256).optional(),
+        reducedSize: z.boolean().optional(),
+        mux: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** What one node answers another about a producer it sends through a pipe (sfu PipedProducer). */
+export const PipedProducerSchema = z
+  .object({
+    producerId: z.string().min(1).max(128),
+    kind: z.enum(['audio', 'video']),
+    rtpParameters: RtpParametersSchema,
+    paused: z.boolean(),
+    source: z.enum(['host-camera', 'host-mic', 'host-screen', 'floor-camera', 'floor-mic']),
+    peerId: z.string().min(1).max(128),
+  })
+  .strict();
+
+/**
+ * Producer news on `cluster:producers:<node>:<session>`. `originRebuilt`: the room's origin
+ * router moved to another worker (its worker died), so every pipe to it is gone and the
+ * nodes it feeds open new ones.
+ */
 export interface ProducerMessage {
-  type: 'new' | 'closed' | 'paused' | 'resumed' | 'roomClosed';
+  type: 'new' | 'closed' | 'paused' | 'resumed' | 'roomClosed' | 'originRebuilt';
   producerId?: string;
 }
 
 export class OriginPipes {
   readonly router: Router;
-  readonly #pipes = new Map<string, { end: OriginPipeEnd; sessionId: string; edgeNodeId: string }>();
+  readonly #pipes = new Map<string, { end: PipeSender; sessionId: string; edgeNodeId: string }>();
   readonly #log: Logger;
 
   constructor(
@@ -51,7 +132,7 @@ export class OriginPipes {
       try {
         const live = await o.broadcasts.get(sessionId);
         const room = await live.requireRoom();
-        const end = await OriginPipeEnd.open(room, o.listen);
+        const end = await PipeSender.open(room, o.listen);
         await end.connect({ ...body.data.endpoint, srtpParameters: body.data.endpoint.srtpParameters as never });
         this.#pipes.set(end.id, { end, sessionId, edgeNodeId: body.data.edgeNodeId });
         end.transport.observer.once('close', () => this.#pipes.delete(end.id));
@@ -65,8 +146,9 @@ export class OriginPipes {
       const body = ConsumeSchema.safeParse(req.body);
       if (!body.success) return void res.status(400).json({ code: 'bad_request', title: body.error.message });
       const pipe = this.#pipes.get(req.params.transportId);
+      // pipe_gone, not not_found: the edge opens a new pipe rather than giving up on a producer.
       if (!pipe || pipe.sessionId !== req.params.sessionId || pipe.end.closed)
-        return void res.status(404).json({ code: 'not_found', title: 'no such pipe' });
+        return void res.status(404).json({ code: 'pipe_gone', title: 'no such pipe' });
       try {
         res.json(await pipe.end.consume(body.data.producerId));
       } catch (err) {
@@ -101,6 +183,7 @@ export class OriginPipes {
     room.on('producerClosed', (p) => say({ type: 'closed', producerId: p.producerId }));
     room.on('producerPaused', (p) => say({ type: 'paused', producerId: p.producerId }));
     room.on('producerResumed', (p) => say({ type: 'resumed', producerId: p.producerId }));
+    room.on('originRebuilt', () => say({ type: 'originRebuilt' }));
     room.on('closed', () => say({ type: 'roomClosed' }));
   }
 

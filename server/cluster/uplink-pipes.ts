@@ -1,0 +1,102 @@
+// The origin's side of edge → origin media: the floor of a point served by an edge node.
+// That edge opens one pipe per session here (internal API, node token) and hands over
+// each floor producer; the origin's room adopts it, so the host console consumes it like
+// a local floor, and the origin → edge pipes (origin-pipes.ts) carry it on to the other
+// edges as they carry the host's. The edge side is floor-uplink.ts.
+import express, { Router } from 'express';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { PipeReceiver, isSfuError, type PipeListen } from '../../sfu';
+import type { LiveBroadcasts } from '../realtime/live-broadcasts';
+import { requireInternal } from './internal-auth';
+import { OpenSchema, PipedProducerSchema } from './origin-pipes';
+
+/** Only a point's floor comes up a pipe: an edge never speaks for the hall. */
+const UplinkProducerSchema = PipedProducerSchema.extend({ source: z.enum(['floor-camera', 'floor-mic']) }).strict();
+
+export class UplinkPipes {
+  readonly router: Router;
+  readonly #pipes = new Map<string, { end: PipeReceiver; sessionId: string; edgeNodeId: string }>();
+  readonly #log: Logger;
+
+  constructor(o: { broadcasts: LiveBroadcasts; logger: Logger; appSecret: string; listen: PipeListen }) {
+    this.#log = o.logger.child({ component: 'uplink-pipes' });
+    const r = Router();
+    r.use(requireInternal(o.appSecret), express.json({ limit: '64kb' }));
+    const pipeOf = (req: express.Request) => {
+      const pipe = this.#pipes.get(String(req.params.transportId));
+      return pipe && pipe.sessionId === req.params.sessionId && !pipe.end.closed ? pipe : undefined;
+    };
+    r.post('/:sessionId/open', async (req, res) => {
+      const body = OpenSchema.safeParse(req.body);
+      if (!body.success) return void res.status(400).json({ code: 'bad_request', title: body.error.message });
+      const sessionId = req.params.sessionId;
+      try {
+        const live = await o.broadcasts.get(sessionId);
+        const room = await live.requireRoom();
+        const end = await PipeReceiver.open(room, o.listen);
+        await end.connect({ ...body.data.endpoint, srtpParameters: body.data.endpoint.srtpParameters as never });
+        const id = end.transport.id;
+        this.#pipes.set(id, { end, sessionId, edgeNodeId: body.data.edgeNodeId });
+        end.transport.observer.once('close', () => this.#pipes.delete(id));
+        this.#log.info({ sessionId, edge: body.data.edgeNodeId, transportId: id }, 'pipe from an edge opened');
+        res.json({ transportId: id, endpoint: end.local });
+      } catch (err) {
+        this.#fail(res, err);
+      }
+    });
+    r.post('/:sessionId/:transportId/produce', async (req, res) => {
+      const body = UplinkProducerSchema.safeParse(req.body);
+      if (!body.success) return void res.status(400).json({ code: 'bad_request', title: body.error.message });
+      const pipe = pipeOf(req);
+      // pipe_gone: the edge opens a new pipe (this one died with the origin's worker).
+      if (!pipe) return void res.status(404).json({ code: 'pipe_gone', title: 'no such pipe' });
+      try {
+        await pipe.end.adopt({ ...body.data, rtpParameters: body.data.rtpParameters as never });
+        this.#log.info(
+          {
+            sessionId: pipe.sessionId,
+            edge: pipe.edgeNodeId,
+            producerId: body.data.producerId,
+            source: body.data.source,
+          },
+          'floor of a point on an edge adopted',
+        );
+        res.json({});
+      } catch (err) {
+        this.#fail(res, err);
+      }
+    });
+    r.delete('/:sessionId/:transportId/:producerId', (req, res) => {
+      pipeOf(req)?.end.drop(req.params.producerId);
+      res.status(204).end();
+    });
+    r.delete('/:sessionId/:transportId', (req, res) => {
+      pipeOf(req)?.end.close();
+      res.status(204).end();
+    });
+    this.router = r;
+  }
+
+  #fail(res: express.Response, err: unknown): void {
+    const code = isSfuError(err) ? err.code : 'unavailable';
+    const status = code === 'not_found' ? 404 : code === 'bad_request' ? 400 : code === 'conflict' ? 409 : 503;
+    this.#log.warn({ err }, 'uplink request failed');
+    res.status(status).json({ code, title: (err as Error).message });
+  }
+
+  /** Closes the pipes of edges that stopped beating: the floor they carried ends here too. */
+  sweep(aliveNodeIds: Set<string>): void {
+    for (const p of [...this.#pipes.values()]) {
+      if (!aliveNodeIds.has(p.edgeNodeId)) {
+        this.#log.info({ sessionId: p.sessionId, edge: p.edgeNodeId }, 'closing the uplink of a gone edge');
+        p.end.close();
+      }
+    }
+  }
+
+  close(): void {
+    for (const p of [...this.#pipes.values()]) p.end.close();
+    this.#pipes.clear();
+  }
+}
