@@ -9,6 +9,8 @@
 // 2. The origin's only mediasoup worker is SIGKILLed: the origin is rebuilt on its
 //    replacement, the host publishes again, and the points on the edges get the hall, and
 //    the floor, back on the same sockets and receive transports.
+// 3. The worker of the floor's own edge is SIGKILLed: the point publishes again there and
+//    its new floor reaches the host and the other edge; that edge's feed re-pipes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import request from 'supertest';
@@ -217,6 +219,8 @@ describe('media across nodes: the floor of a point on an edge, and edges after t
   let p3: MediaSide;
   let ids: string[];
   const spawned: ChildProcess[] = [];
+  /** The ffmpeg of the floor now being sent. */
+  const floorSenders: ChildProcess[] = [];
   const floorPeers: RtpPeer[] = [];
   const closers: (() => void)[] = [];
 
@@ -284,6 +288,7 @@ describe('media across nodes: the floor of a point on an edge, and edges after t
     const to = { ip: '127.0.0.1', port: fwd.port };
     const ff = ffmpegRtp(FLOOR, to, to);
     spawned.push(ff);
+    floorSenders.push(ff);
     return { camera: camera.id, mic: mic.id, ff };
   };
 
@@ -467,5 +472,47 @@ describe('media across nodes: the floor of a point on an edge, and edges after t
       250,
     );
     expect(fed.bytes).toBeGreaterThan(0);
+  });
+
+  test("the worker of the floor's own edge dies: the point publishes again and its floor reaches the host and the other edge; that edge's points take the hall again", async () => {
+    const oldFloor = p2.consumed.filter((c) => !c.closed && c.source.startsWith('floor-')).map((c) => c.producerId);
+    expect(oldFloor).toHaveLength(2);
+    const republish = new Promise<void>((resolve) =>
+      p1.socket.on('floor:you', (f: { granted: boolean }) => f.granted && resolve()),
+    );
+    const p3Reconnects = p3.reconnects;
+    const workers = mediasoupWorkers(edgeA.child.pid!);
+    expect(workers).toHaveLength(1);
+    process.kill(workers[0]!, 'SIGKILL');
+
+    // The floor died on edge-a; the origin and edge-b let it go too.
+    for (const m of [host, p2])
+      await waitFor(
+        () => oldFloor.every((id) => m.closedProducers.includes(id)),
+        `${m.name} told the old floor closed`,
+        15_000,
+      );
+    // Still holding the floor, the point is asked to publish again once edge-a is rebuilt.
+    await republish;
+    for (const c of floorSenders.splice(0)) c.kill('SIGKILL');
+    const floor = await produceFloor(p1);
+    expect([floor.camera, floor.mic]).not.toEqual(oldFloor);
+    await p2.consumeNew('floor-camera');
+    await p2.consumeNew('floor-mic');
+    await host.consumeNew('floor-camera', hostProducers);
+    await host.consumeNew('floor-mic', hostProducers);
+    await Promise.all([p2, host].map((m) => m.receiving(['floor-camera', 'floor-mic'])));
+    expect(host.consumed.filter((c) => !c.closed && c.source.startsWith('floor-')).map((c) => c.producerId)).toEqual([
+      floor.camera,
+      floor.mic,
+    ]);
+
+    // p3 lost its receive transport with the worker: a new one, fed by edge-a's new pipe.
+    await waitFor(() => p3.reconnects > p3Reconnects, 'p3 told to reconnect its media', 15_000);
+    await p3.openRecv();
+    await p3.consumeNew('host-camera', viewProducers(p3.socket));
+    await p3.consumeNew('host-mic', viewProducers(p3.socket));
+    await p3.consumeNew('floor-camera', viewProducers(p3.socket));
+    await p3.receiving(['host-camera', 'host-mic', 'floor-camera']);
   });
 });
