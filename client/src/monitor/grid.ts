@@ -1,10 +1,12 @@
 // The wall of tiles: every invited point, grouped by district (or worst first), coloured
 // by status. Built once from the snapshot; a delta touches only the tiles it carries
-// (class and three text nodes), so 420 tiles updating every second stay cheap. Filters
-// toggle visibility; worst-first re-orders at most every two seconds.
+// (class and three text nodes), and those are painted over the next animation frames a
+// slice at a time (./frame-batch.ts), so a delta of 200 tiles does not block the page.
+// Filters toggle visibility; worst-first re-orders at most every two seconds.
 import type { PointTile, Rollup } from '../../../server/contract/attendance';
 import { plain } from '../ui/i18n';
 import { el } from '../ui/shell';
+import { browserFrameClock, FrameBatch, type FrameClock } from './frame-batch';
 import { fmtNum, STATUS_TEXT } from './labels';
 
 export interface GridFilter {
@@ -48,9 +50,29 @@ export class TileGrid {
   readonly #groups = new Map<string, GroupView>();
   #filter: GridFilter = { district: '', level: '', status: '', q: '', worstFirst: false };
   #resortTimer: ReturnType<typeof setTimeout> | undefined;
+  #reorder = false;
+  /** Tile updates not painted yet, with the server time of the delta that brought them. */
+  readonly #batch: FrameBatch<string, { tile: PointTile; at: string }>;
   selected: string | undefined;
 
-  constructor(private readonly onSelect: (id: string) => void) {
+  constructor(
+    private readonly onSelect: (id: string) => void,
+    o: { clock?: FrameClock; startPerFrame?: number; maxPerFrame?: number; frameTargetMs?: number } = {},
+  ) {
+    this.#batch = new FrameBatch({
+      clock: o.clock ?? browserFrameClock(),
+      apply: (_id, u) => this.#applyTile(u.tile),
+      afterSlice: () => this.#planResort(),
+      // ~8 ms of script per frame; the tiles' style, layout and paint come after it, so
+      // the count per frame follows the frames seen: halved after a frame that missed a
+      // 60 Hz vsync. At the floor of 10, a delta of 210 tiles takes 21 frames (~350 ms),
+      // well inside the 1 s between deltas.
+      budgetMs: 8,
+      startPerFrame: o.startPerFrame ?? 30,
+      minPerFrame: 10,
+      maxPerFrame: o.maxPerFrame ?? 120,
+      frameTargetMs: o.frameTargetMs ?? 25,
+    });
     this.node.append(this.#grouped, this.#flat);
     this.node.addEventListener('click', (e) => {
       const t = (e.target as HTMLElement).closest<HTMLElement>('.tile');
@@ -58,8 +80,12 @@ export class TileGrid {
     });
   }
 
-  /** From a snapshot: builds everything once. */
-  setAll(tiles: PointTile[], districts: Rollup[]): void {
+  /**
+   * From a snapshot taken at `at` (server time): builds everything once. Updates still
+   * waiting from deltas at or after it are newer than the snapshot and stay queued.
+   */
+  setAll(tiles: PointTile[], districts: Rollup[], at = ''): void {
+    this.#batch.retain((_id, u) => u.at >= at);
     this.#views.clear();
     this.#groups.clear();
     this.#grouped.replaceChildren();
@@ -116,23 +142,48 @@ export class TileGrid {
     }\nĐiểm danh · checked in: ${t.checkedIn}`;
   }
 
-  /** A delta: only these tiles change. */
-  update(tiles: PointTile[]): void {
-    let reorder = false;
-    for (const t of tiles) {
-      const v = this.#views.get(t.id);
-      if (!v) continue;
-      if (v.tile.status !== t.status || v.tile.quality !== t.quality) reorder = true;
-      v.tile = t;
-      this.#paint(v);
-      this.#visible(v);
-    }
-    if (reorder && this.#filter.worstFirst && !this.#resortTimer) {
-      this.#resortTimer = setTimeout(() => {
-        this.#resortTimer = undefined;
-        this.#sortFlat();
-      }, 2000);
-    }
+  /**
+   * A delta at `at` (server time): only these tiles change, painted over the next frames.
+   * Queued even before the snapshot has built their tile (it may answer after a newer
+   * delta); an id still unknown when its turn comes is skipped.
+   */
+  update(tiles: PointTile[], at = ''): void {
+    for (const t of tiles) this.#batch.push(t.id, { tile: t, at });
+  }
+
+  /** Tile updates not painted yet. */
+  get pendingUpdates(): number {
+    return this.#batch.size;
+  }
+
+  /** Paints every waiting update now. */
+  flush(): void {
+    this.#batch.flush();
+  }
+
+  /** Forgets waiting updates (before watching another session: same point ids, other data). */
+  discardPending(): void {
+    this.#batch.clear();
+  }
+
+  #applyTile(t: PointTile): void {
+    const v = this.#views.get(t.id);
+    if (!v) return;
+    if (v.tile.status !== t.status || v.tile.quality !== t.quality) this.#reorder = true;
+    v.tile = t;
+    this.#paint(v);
+    this.#visible(v);
+  }
+
+  #planResort(): void {
+    // A timer already set sorts whatever has been painted by the time it fires.
+    const due = this.#reorder && this.#filter.worstFirst;
+    this.#reorder = false;
+    if (!due || this.#resortTimer) return;
+    this.#resortTimer = setTimeout(() => {
+      this.#resortTimer = undefined;
+      this.#sortFlat();
+    }, 2000);
   }
 
   setRollups(districts: Rollup[]): void {

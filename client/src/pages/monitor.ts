@@ -135,7 +135,7 @@ function applySnapshot(s: MonitorSnapshot) {
   districtSel.replaceChildren(el('option', { text: 'Mọi huyện · All districts', attrs: { value: '' } }));
   for (const d of s.districts) districtSel.append(el('option', { text: d.name, attrs: { value: d.code } }));
   districtSel.value = keep;
-  grid.setAll(s.points, s.districts);
+  grid.setAll(s.points, s.districts, s.serverTime);
   grid.applyFilter(filters());
   alerts.set(s.alerts.slice().reverse());
   showTotals(s.province);
@@ -157,6 +157,8 @@ function showReportLinks(s: MonitorSession) {
 async function watch(id: string) {
   sessionId = id;
   history.replaceState(null, '', `?session=${encodeURIComponent(id)}`);
+  // Tiles still waiting may belong to the session watched before, under the same ids.
+  grid.discardPending();
   detail.hide();
   applySnapshot(await request('monitor:watch', { sessionId: id }));
 }
@@ -173,7 +175,9 @@ async function openDetail(pointId: string) {
 
 socket.on('delta', (d: MonitorDelta) => {
   if (d.sessionId !== sessionId || d.at < snapshotAt) return;
-  grid.update(d.points);
+  // The tiles are painted over the next frames (half the wall can change at once); the
+  // totals, district counts, alerts and the open detail are few nodes and go now.
+  grid.update(d.points, d.at);
   grid.setRollups(d.districts);
   showTotals(d.province);
   if (d.alerts.length) alerts.upsert(d.alerts);
