@@ -1,5 +1,6 @@
 // The host console in Chromium under the strict CSP: log in, the registry, a session with
-// its agenda, scheduling, the join links with QR codes.
+// its agenda, scheduling, the join links with QR codes; the session card following the
+// state the live console moves it to.
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/browser';
 import { startTestOrchestrator, type TestOrchestrator } from '../helpers/orchestrator';
@@ -57,6 +58,34 @@ describe('host console', () => {
       .locator('[data-testid=link-card] img.qr >> nth=0')
       .evaluate((img: HTMLImageElement) => img.decode().then(() => img.naturalWidth));
     expect(loaded).toBeGreaterThan(0);
+    expect(errors).toEqual([]);
+  }, 60_000);
+
+  test('going live and ending from the live console: the card follows without being reopened', async () => {
+    const card = '[data-testid=session-card]';
+    const actions = '[data-testid=session-actions]';
+    await page.click(`${actions} button:has-text("Mở phòng chờ ngay")`);
+    await page.waitForSelector(`${card}[data-state=lobby]`);
+    await page.click(`${actions} button:has-text("Bàn điều khiển trực tiếp")`);
+    await page.waitForSelector('[data-testid=camera-select] option', { state: 'attached' });
+    expect(await page.locator(`${actions} button:has-text("Bắt đầu")`).count()).toBe(1);
+
+    await page.click('[data-testid=go-live]');
+    await page.waitForSelector('[data-testid=host-status]:has-text("ĐANG PHÁT TRỰC TIẾP")', { timeout: 20_000 });
+    await page.waitForSelector(`${card}[data-state=live] ${actions} button:has-text("Kết thúc")`);
+    expect(await page.textContent(`${card} > p`)).toContain('Đang diễn ra');
+    for (const gone of ['Bắt đầu', 'Hủy phiên', 'Mở phòng chờ ngay']) {
+      expect(await page.locator(`${actions} button:has-text("${gone}")`).count()).toBe(0);
+    }
+    await page.waitForSelector('[data-testid=sessions-list] td:has-text("Đang diễn ra")');
+    // The same console, still live: the card was drawn again around it, not it again.
+    expect(await page.textContent('[data-testid=host-status]')).toContain('ĐANG PHÁT TRỰC TIẾP');
+    expect(await page.locator('[data-testid=go-live]').isDisabled()).toBe(true);
+
+    page.once('dialog', (d) => void d.accept());
+    await page.click('[data-testid=end]');
+    await page.waitForSelector(`${card}[data-state=ended] [data-testid=report-links]`);
+    expect(await page.locator(`${actions} button:has-text("Kết thúc")`).count()).toBe(0);
     expect(errors).toEqual([]);
   }, 60_000);
 });

@@ -30,7 +30,20 @@ function button(text: Text, testid: string, className = ''): HTMLButtonElement {
   return b;
 }
 
-export function mountLiveConsole(container: HTMLElement, sessionId: string, agenda: AgendaItemView[]): LiveConsole {
+export interface LiveConsoleHooks {
+  /**
+   * The session's state as the console sees it (the attach answer, `view` events, the
+   * answers to its own requests), so the session card around it can follow.
+   */
+  onState?: (state: BroadcastView['state']) => void;
+}
+
+export function mountLiveConsole(
+  container: HTMLElement,
+  sessionId: string,
+  agenda: AgendaItemView[],
+  hooks: LiveConsoleHooks = {},
+): LiveConsole {
   const socket = io('/host', { transports: ['websocket', 'polling'], reconnectionDelayMax: 5000 });
   const request = requester<HostRequests>(socket);
   let view: BroadcastView | undefined;
@@ -176,6 +189,7 @@ export function mountLiveConsole(container: HTMLElement, sessionId: string, agen
 
   // ----- rendering -----
   function renderView(v: BroadcastView): void {
+    const stateChanged = view?.state !== v.state;
     view = v;
     goLiveBtn.disabled = v.state === 'live' || v.state === 'ended' || v.state === 'cancelled';
     endBtn.disabled = v.state !== 'live';
@@ -216,6 +230,7 @@ export function mountLiveConsole(container: HTMLElement, sessionId: string, agen
         ['Phòng chờ đang mở: các điểm cầu đang kiểm tra kỹ thuật', 'Lobby open: points are running their checks'],
         'info',
       );
+    if (stateChanged) hooks.onState?.(v.state);
   }
 
   function renderHands(hands: Hand[]): void {

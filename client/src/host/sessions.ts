@@ -56,7 +56,35 @@ export function sessionsView(role: Role): HTMLElement {
   const status = statusLine();
   const list = el('div', { attrs: { 'data-testid': 'sessions-list' } });
   const detail = el('div', { attrs: { 'data-testid': 'session-detail' } });
-  let live: LiveConsole | undefined;
+  /** The live console, in a box that stays when the card around it is drawn again. */
+  let live: { id: string; box: HTMLElement; console: LiveConsole } | undefined;
+  /** The card on screen: the session it was drawn from and its node. */
+  let shown: { s: Session; node: HTMLElement; linksBox: HTMLElement } | undefined;
+  let following = 0;
+
+  function closeLive() {
+    live?.console.close();
+    live = undefined;
+  }
+
+  /**
+   * The live console tells the session's state (going live, ending, or a job or another
+   * host moving it); the card's state line and buttons follow without being reopened.
+   */
+  async function followState(id: string, state: SessionState) {
+    const card = shown;
+    if (!card || card.s.id !== id || card.s.state === state || !card.node.isConnected) return;
+    const mine = ++following;
+    try {
+      const fresh = await call<Session>('GET', `/sessions/${id}`);
+      // Another change, another card or the editor may have come meanwhile.
+      if (mine !== following || shown !== card || !card.node.isConnected) return;
+      showSession(fresh);
+      await loadList();
+    } catch (err) {
+      status.error(err);
+    }
+  }
 
   async function loadList() {
     try {
@@ -87,8 +115,8 @@ export function sessionsView(role: Role): HTMLElement {
   }
 
   async function openSession(id: string) {
-    live?.close();
-    live = undefined;
+    closeLive();
+    shown = undefined;
     try {
       const s = await call<Session>('GET', `/sessions/${id}`);
       showSession(s);
@@ -111,12 +139,20 @@ export function sessionsView(role: Role): HTMLElement {
     const actions = canEdit
       ? ACTIONS.filter((a) => a.from.includes(s.state)).map((a) => button(a.text, () => act(a.action), a.className))
       : [];
-    const liveBox = el('div', { attrs: { 'data-testid': 'live-console' } });
+    if (live && live.id !== s.id) closeLive();
+    // Drawn again for the same session (an action, a state change): the console and the
+    // join links stay where they are, with their media and sockets.
+    const liveBox = live?.box ?? el('div', { attrs: { 'data-testid': 'live-console' } });
+    const linksBox = shown?.s.id === s.id ? shown.linksBox : el('div');
     if (canEdit && (s.state === 'lobby' || s.state === 'live')) {
       actions.push(
         button(['Bàn điều khiển trực tiếp', 'Live console'], () => {
-          live?.close();
-          live = mountLiveConsole(liveBox, s.id, s.agenda);
+          closeLive();
+          live = {
+            id: s.id,
+            box: liveBox,
+            console: mountLiveConsole(liveBox, s.id, s.agenda, { onState: (state) => void followState(s.id, state) }),
+          };
         }),
       );
     }
@@ -129,41 +165,39 @@ export function sessionsView(role: Role): HTMLElement {
         el('p', { className: 'status bad', text: 'Phiên họp đã quá giờ dự kiến · Running past its planned end' }),
       );
     }
-    detail.replaceChildren(
+    const card = el(
+      'div',
+      { className: 'card', attrs: { 'data-testid': 'session-card', 'data-state': s.state } },
+      el('h3', { text: s.title }),
+      el('p', {
+        text:
+          `${STATE_TEXT[s.state].join(' · ')} — ` +
+          `mở phòng chờ ${when(s.lobbyOpensAt)}, bắt đầu ${when(s.scheduledStart)}, kết thúc dự kiến ${when(s.plannedEnd)} · ` +
+          `${s.invitedPointIds.length} điểm cầu, ${s.invitedDelegates} đại biểu`,
+      }),
+      ...warnings,
+      el(
+        'ol',
+        { className: 'agenda' },
+        ...s.agenda.map((a) =>
+          el('li', { text: `${a.title} — ${[a.speaker, a.role].filter(Boolean).join(', ')} (${a.plannedMinutes}′)` }),
+        ),
+      ),
       el(
         'div',
-        { className: 'card' },
-        el('h3', { text: s.title }),
-        el('p', {
-          text:
-            `${STATE_TEXT[s.state].join(' · ')} — ` +
-            `mở phòng chờ ${when(s.lobbyOpensAt)}, bắt đầu ${when(s.scheduledStart)}, kết thúc dự kiến ${when(s.plannedEnd)} · ` +
-            `${s.invitedPointIds.length} điểm cầu, ${s.invitedDelegates} đại biểu`,
-        }),
-        ...warnings,
-        el(
-          'ol',
-          { className: 'agenda' },
-          ...s.agenda.map((a) =>
-            el('li', { text: `${a.title} — ${[a.speaker, a.role].filter(Boolean).join(', ')} (${a.plannedMinutes}′)` }),
-          ),
-        ),
-        el(
-          'div',
-          { className: 'controls' },
-          ...actions,
-          ...(canEdit && ['draft', 'scheduled', 'lobby', 'live'].includes(s.state)
-            ? [button(['Sửa', 'Edit'], () => void detail.replaceChildren(editor(s)))]
-            : []),
-          ...(canEdit ? [button(['Đường dẫn tham dự', 'Join links'], () => showLinks(s, linksBox))] : []),
-        ),
-        ...(s.state === 'ended' ? [reportLinks(s.id)] : []),
-        st.node,
-        liveBox,
+        { className: 'controls', attrs: { 'data-testid': 'session-actions' } },
+        ...actions,
+        ...(canEdit && ['draft', 'scheduled', 'lobby', 'live'].includes(s.state)
+          ? [button(['Sửa', 'Edit'], () => void detail.replaceChildren(editor(s)))]
+          : []),
+        ...(canEdit ? [button(['Đường dẫn tham dự', 'Join links'], () => showLinks(s, linksBox))] : []),
       ),
+      ...(s.state === 'ended' ? [reportLinks(s.id)] : []),
+      st.node,
+      liveBox,
     );
-    const linksBox = el('div');
-    detail.append(linksBox);
+    shown = { s, node: card, linksBox };
+    detail.replaceChildren(card, linksBox);
   }
 
   function editor(s: Session | undefined): HTMLElement {
