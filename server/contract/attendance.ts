@@ -40,6 +40,12 @@ export const HealthReportSchema = z
     height: z.number().int().min(0).max(10_000).nullable(),
     /** Concealed audio samples / received samples over the interval, percent. */
     audioConcealedPct: num(100),
+    /**
+     * Times the page's media watchdog rebuilt its receive transport and consumers since
+     * the page loaded (a total, not a delta): media stalled while socket and ICE looked
+     * fine. Optional: older pages and the load generator before it do not send it.
+     */
+    mediaRebuilds: z.number().int().min(0).max(10_000).optional(),
   })
   .strict();
 export type HealthReport = z.infer<typeof HealthReportSchema>;
@@ -73,6 +79,8 @@ export const HealthSampleSchema = z.object({
   protocol: z.string().nullable(),
   sfuScore: z.number().nullable(),
   sfuLayer: z.number().nullable(),
+  /** The page's watchdog rebuilds so far (HealthReport.mediaRebuilds); absent in older samples. */
+  mediaRebuilds: z.number().nullable().optional(),
 });
 export type HealthSample = z.infer<typeof HealthSampleSchema>;
 

@@ -321,6 +321,26 @@ describe('attendance (real Redis, BullMQ, socket.io)', () => {
     await expect(ask(sock, 'problem:report', { kind: 'fire' })).rejects.toMatchObject({ code: 'bad_request' });
   });
 
+  test("the page's media watchdog rebuilds: stored with the samples, one connection event per rebuild, validated", async () => {
+    const [p] = await somePoints(t, 1);
+    const s = await sessionWith(t, [p!], 'live');
+    const sock = await open(s.id, p!);
+    await ask(sock, 'health:report', goodReport()); // a page from before the field
+    for (const n of [0, 0, 1, 1, 1, 2]) await ask(sock, 'health:report', goodReport({ mediaRebuilds: n }));
+    const history = await svc().health.history(s.id, p!);
+    expect(history.map((h) => h.mediaRebuilds)).toEqual([null, 0, 0, 1, 1, 1, 2]);
+    const events = (await svc().ledger.events(s.id, p!)).filter((e) => e.type === 'media');
+    expect(events.map((e) => /\(#(\d+)\)$/.exec(e.detail)?.[1])).toEqual(['1', '2']);
+    // A reloaded page counts from 0 again: its first rebuild is an event too.
+    await ask(sock, 'health:report', goodReport({ mediaRebuilds: 0 }));
+    await ask(sock, 'health:report', goodReport({ mediaRebuilds: 1 }));
+    expect((await svc().ledger.events(s.id, p!)).filter((e) => e.type === 'media')).toHaveLength(3);
+    for (const bad of [-1, 1.5, 10_001, '3'])
+      await expect(ask(sock, 'health:report', { ...goodReport(), mediaRebuilds: bad as number })).rejects.toMatchObject(
+        { code: 'bad_request' },
+      );
+  });
+
   test('the monitor needs a technician, host or admin login; deltas carry only what changed', async () => {
     await expect(monitorSocket(t, undefined)).rejects.toMatchObject({ data: { code: 'unauthenticated' } });
     await expect(monitorSocket(t, 'briefing_sid=forged.value')).rejects.toMatchObject({

@@ -50,6 +50,12 @@ export class DetailPanel {
         el('dd', { text: `${Math.round(p.connectedSeconds / 60)} phút · min` }),
         el('dt', { text: 'Mất kết nối · Disconnects' }),
         el('dd', { text: String(p.disconnects) }),
+        // The page's media watchdog: rebuilds since it loaded (the events below say when).
+        el('dt', { text: 'Tự dựng lại hình · Media rebuilds' }),
+        el('dd', {
+          text: String([...d.history].reverse().find((h) => h.mediaRebuilds != null)?.mediaRebuilds ?? 0),
+          attrs: { 'data-testid': 'detail-media-rebuilds' },
+        }),
         el('dt', { text: 'Đại biểu · Headcount' }),
         el('dd', {
           text: d.headcount

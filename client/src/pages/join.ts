@@ -1,7 +1,8 @@
 // The connection point's page (/join/<token>), run by the point's technician on the
 // room's screen: before the lobby a countdown; in the lobby the pre-flight check; when
 // live the hall full-screen with the agenda caption; raise hand, the floor, modes for
-// weak links. Reconnects by itself (socket and ICE) without a reload.
+// weak links. Reconnects by itself (socket and ICE) without a reload, and rebuilds its
+// media when the hall's tracks stall while everything looks connected (point/watch-media.ts).
 import { io, type Socket } from 'socket.io-client';
 import type { JoinInfo } from '../../../server/contract/api';
 import type { BroadcastView, PointRequests, ViewerMode } from '../../../server/contract/broadcast';
@@ -13,6 +14,7 @@ import { el, mountShell } from '../ui/shell';
 import { runPreflight } from '../point/preflight';
 import { startPointExtras } from '../point/extras';
 import { followAssignment, homeFallback } from '../point/cluster';
+import { startMediaWatch } from '../point/watch-media';
 
 const token = decodeURIComponent(location.pathname.split('/').pop() ?? '');
 const main = mountShell({ title: { vi: 'Điểm cầu', en: 'Connection point' } });
@@ -386,7 +388,19 @@ preflightBtn.addEventListener('click', () => {
     .finally(() => (preflightBtn.disabled = false));
 });
 
-startPointExtras({ socket, container: extrasBox, receiver, view: () => view });
+const watchdog = startMediaWatch({
+  socket,
+  receiver,
+  view: () => view,
+  mode: () => modeSelect.value as ViewerMode,
+  rebuild: startMedia,
+  onAction: (a) => {
+    if (a.type === 'rebuild')
+      status(['Không nhận được hình, đang kết nối lại…', 'No picture arriving, reconnecting the media…'], 'warn');
+  },
+});
+
+startPointExtras({ socket, container: extrasBox, receiver, view: () => view, mediaRebuilds: () => watchdog.rebuilds });
 
 // Exposed for the end-to-end tests and for a technician's console.
-(window as unknown as { briefing: unknown }).briefing = { socket, receiver, tracks, view: () => view };
+(window as unknown as { briefing: unknown }).briefing = { socket, receiver, tracks, view: () => view, watchdog };

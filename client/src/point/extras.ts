@@ -18,6 +18,8 @@ export interface PointExtrasContext {
   container: HTMLElement;
   receiver: BroadcastReceiver;
   view: () => BroadcastView | undefined;
+  /** Times the media watchdog rebuilt the receive path since the page loaded. */
+  mediaRebuilds?: () => number;
 }
 
 const REPORT_EVERY_MS = 2000;
@@ -346,6 +348,7 @@ export function startPointExtras(ctx: PointExtrasContext): void {
         height: s.height ?? null,
         audioConcealedPct:
           prev && d('samples') > 0 ? clamp((d('concealed') / (d('samples') + d('concealed'))) * 100, 100) : null,
+        mediaRebuilds: Math.min(10_000, ctx.mediaRebuilds?.() ?? 0),
       };
       prev = t;
       const sent = performance.now();

@@ -1,7 +1,9 @@
 // Receives the broadcast on a point page (and the floor on the host console): one recv
 // transport, one consumer per producer the room announces, resumed once ready so the
 // first key frame is not lost. Rebuilt from scratch after a socket reconnect or when the
-// server says the transport is gone; ICE restarted when the connection fails.
+// server says the transport is gone; ICE restarted when the connection fails. The point
+// page's media watchdog (point/watch-media.ts) uses the same two repairs when media stalls
+// while everything looks connected.
 import { Device } from 'mediasoup-client';
 import type { types as msc } from 'mediasoup-client';
 import type { Socket } from 'socket.io-client';
@@ -39,6 +41,7 @@ export class BroadcastReceiver {
   readonly #announced = new Map<string, ProducerInfo>(); // while there is no transport
   #generation = 0;
   #iceTimer: ReturnType<typeof setTimeout> | undefined;
+  #building = 0;
 
   constructor(
     socket: Socket,
@@ -59,6 +62,19 @@ export class BroadcastReceiver {
     return [...this.#consumers.values()];
   }
 
+  /** A (re)build is running: its consumers are not there yet, nothing to judge. */
+  get building(): boolean {
+    return this.#building > 0;
+  }
+
+  /** Restarts ICE on the current transport now (the media watchdog's first strike). */
+  restartIce(): void {
+    const transport = this.#transport;
+    if (!transport || transport.closed) return;
+    clearTimeout(this.#iceTimer);
+    void this.#restartIce(transport);
+  }
+
   /**
    * (Re)builds the transport and consumes every producer given, and every producer
    * announced while there was no transport. A failed build is retried with a backoff
@@ -67,17 +83,22 @@ export class BroadcastReceiver {
    */
   async start(producers: ProducerInfo[]): Promise<void> {
     const generation = ++this.#generation;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.#build(generation, producers);
-        return;
-      } catch (err) {
-        if (generation !== this.#generation) return;
-        if (attempt >= 30) throw err;
-        this.events.onState('reconnecting');
-        await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** attempt, 5000)));
-        if (generation !== this.#generation) return;
+    this.#building += 1;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.#build(generation, producers);
+          return;
+        } catch (err) {
+          if (generation !== this.#generation) return;
+          if (attempt >= 30) throw err;
+          this.events.onState('reconnecting');
+          await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** attempt, 5000)));
+          if (generation !== this.#generation) return;
+        }
       }
+    } finally {
+      this.#building -= 1;
     }
   }
 

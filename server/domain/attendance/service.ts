@@ -537,7 +537,12 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
       protocol: r.protocol,
       sfuScore: sfu?.score ?? null,
       sfuLayer: sfu?.spatialLayer ?? null,
+      mediaRebuilds: r.mediaRebuilds ?? null,
     };
+    // The page's watchdog rebuilt its media since the last sample: one event per change,
+    // so the point's detail on the monitor lists it (a reloaded page counts from 0 again).
+    const rebuildsBefore = h.last?.mediaRebuilds ?? 0;
+    const rebuilt = r.mediaRebuilds !== undefined && r.mediaRebuilds > 0 && r.mediaRebuilds !== rebuildsBefore;
     const { status, written } = await this.#applyHealthOwned(
       rt,
       id.pointId,
@@ -551,6 +556,15 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
         this.pointConnected(id, socketId);
       }
       return status;
+    }
+    if (rebuilt) {
+      await this.ledger.event(
+        id.sessionId,
+        id.pointId,
+        'media',
+        `watchdog: hình bị treo, trang đã tự dựng lại kết nối nhận (lần ${r.mediaRebuilds}) · media stalled, the page rebuilt its receive path (#${r.mediaRebuilds})`,
+        at,
+      );
     }
     this.emit('sample', { ...id, sample });
     this.emit('changed', id);
