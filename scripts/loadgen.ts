@@ -22,6 +22,8 @@ const HELP = `usage: node --import tsx scripts/loadgen.ts [options]
   --no-media            signalling, health and check-ins only (no WebRTC, no ffmpeg)
   --decrypt-every K     decrypt one packet in K after the first key frame (default 10)
   --cut N               cut N points' sockets mid-run (they must rejoin)
+  --stall N             watchdog drill: N points stop counting media at the steady
+                        state's start, socket and ICE up; their watchdog must rebuild
   --workers N           mediasoup workers of a spawned server (default: cores), or of
                         each edge with --cluster (default 1)
   --cluster origin+Nedges
@@ -52,6 +54,7 @@ function main(): Promise<void> {
       'no-media': { type: 'boolean' },
       'decrypt-every': { type: 'string' },
       cut: { type: 'string' },
+      stall: { type: 'string' },
       workers: { type: 'string' },
       cluster: { type: 'string' },
       url: { type: 'string' },
@@ -89,6 +92,7 @@ function main(): Promise<void> {
     media: !v['no-media'],
     decryptEvery: int(v['decrypt-every'], DEFAULTS.decryptEvery, 'decrypt-every'),
     cut: int(v.cut, 0, 'cut'),
+    stall: int(v.stall, 0, 'stall'),
     workers: int(v.workers, DEFAULTS.workers, 'workers'),
     ...(v.cluster ? { cluster: parseClusterSpec(v.cluster, int(v.workers, 1, 'workers')) } : {}),
     ...(v.url ? { url: v.url } : {}),
@@ -140,6 +144,25 @@ export function summary(r: LoadResult): string {
     lines.push(
       `never decrypted: ${u.pointId} ${u.kind} ssrc ${u.ssrc} from seq ${u.firstSeq}, ${u.received} packets, ${u.authFailures} failed checks: ${u.diagnosis ?? 'not diagnosed'}`,
     );
+  const w = r.media.watchdog;
+  lines.push(
+    `watchdog: ${w.rebuilds} rebuilds at ${w.points.length} points (${w.strikes} strikes${
+      w.drilled.length ? `; ${w.drilled.length} stalled on purpose: ${w.drilled.slice(0, 5).join(', ')}` : ''
+    })${w.points
+      .slice(0, 5)
+      .map(
+        (p) =>
+          `; ${p.pointId} ${p.rebuilds
+            .map(
+              (b) =>
+                `#${b.attempt} at ${(b.atMs / 1000).toFixed(1)} s (${b.stalled
+                  .map((s) => `${s.kind} ${s.received} packets, ${s.decrypted} decrypted`)
+                  .join(', ')})`,
+            )
+            .join(' ')} ${p.receivingAfter ? '→ receiving after' : '→ STILL NOT RECEIVING'}`,
+      )
+      .join('')}`,
+  );
   if (r.errors.length) lines.push(`errors (${r.errors.length}): ${r.errors.slice(0, 5).join(' | ')}`);
   return lines.join('\n');
 }

@@ -1,8 +1,11 @@
 // One virtual connection point: its join link's token, the real `/point` Socket.IO
 // signalling, a real WebRTC receive transport consuming every producer of the hall,
 // a health report every 2 s, a headcount, the rotating check-in QR code, and a rejoin
-// whenever the socket or the transport is cut.
+// whenever the socket or the transport is cut. Like the page, a media watchdog
+// (client/src/point/media-watchdog.ts, the same decisions) rebuilds the transport and
+// consumers when the hall's media stalls while everything looks connected, and counts it.
 import { io as connect, type Socket } from 'socket.io-client';
+import { MediaWatchdog, type WatchedTrack } from '../../client/src/point/media-watchdog';
 import { Receiver, lostOf, type RemoteTransportParams, type StreamStats } from './receiver';
 import { Reservoir } from './stats';
 import { locatePoint } from './cluster';
@@ -37,6 +40,7 @@ interface Ack<T> {
 interface ConsumerParams {
   id: string;
   producerId: string;
+  source: string;
   kind: 'audio' | 'video';
   rtpParameters: { encodings?: { ssrc?: number }[]; codecs: { clockRate: number }[] };
 }
@@ -57,6 +61,20 @@ function receiveCapabilities(router: Caps): Caps {
       })),
     headerExtensions: [],
   };
+}
+
+/** One watchdog rebuild: when, and what the stalled streams had seen (the root cause stays visible). */
+export interface WatchdogRebuild {
+  /** ms since the point's join started. */
+  atMs: number;
+  attempt: number;
+  stalled: { kind: 'audio' | 'video'; received: number; decrypted: number; authFailures: number }[];
+}
+
+interface ViewLike {
+  state: string;
+  paused: { video: boolean; audio: boolean };
+  producers: { producerId: string }[];
 }
 
 export class VirtualPoint {
@@ -80,6 +98,13 @@ export class VirtualPoint {
   headcountSent = 0;
   reportsSent = 0;
   reportsFailed = 0;
+  /** The media watchdog's strikes (a stall noticed) and rebuilds, as the page counts them. */
+  readonly watchdog = new MediaWatchdog();
+  readonly watchdogRebuilds: WatchdogRebuild[] = [];
+  /** The hall's streams of the current receiver (SSRC → kind): what the watchdog watches. */
+  #hall = new Map<number, 'audio' | 'video'>();
+  #receiverSeq = 0;
+  #view: Pick<ViewLike, 'state' | 'paused'> | undefined;
   #joining: Promise<void> | undefined;
   #rejoinWanted = false;
   #healthTimer: NodeJS.Timeout | undefined;
@@ -159,6 +184,9 @@ export class VirtualPoint {
       if (this.receiver && !this.#producers.has(p.producerId)) void this.#consume(p.producerId).catch(() => undefined);
     });
     socket.on('kicked', (k: { reason: string }) => this.errors.push(`kicked: ${k.reason}`));
+    socket.on('view', (v: ViewLike) => {
+      this.#view = { state: v.state, paused: v.paused };
+    });
     return socket;
   }
 
@@ -209,6 +237,8 @@ export class VirtualPoint {
       this.receiver = undefined;
     }
     this.#producers.clear();
+    this.#hall = new Map();
+    this.#receiverSeq += 1;
     const caps = await this.#req<{ routerRtpCapabilities: Caps }>('rtc:capabilities');
     const rtpCapabilities = receiveCapabilities(caps.routerRtpCapabilities);
     const params = await this.#req<RemoteTransportParams>('rtc:createTransport', {
@@ -223,7 +253,8 @@ export class VirtualPoint {
       dtlsParameters: await Receiver.dtlsParameters(),
     });
     const connecting = receiver.connect(params);
-    const view = await this.#req<{ producers: { producerId: string }[] }>('view:get');
+    const view = await this.#req<ViewLike>('view:get');
+    this.#view = { state: view.state, paused: view.paused };
     await Promise.all(view.producers.map((p) => this.#consume(p.producerId)));
     await connecting;
     this.connectedAt ??= Date.now();
@@ -241,6 +272,9 @@ export class VirtualPoint {
     const ssrc = c.rtpParameters.encodings?.[0]?.ssrc;
     if (ssrc !== undefined) r.expect(ssrc, c.kind, c.rtpParameters.codecs[0]?.clockRate ?? 90000);
     await this.#req('rtc:resumeConsumer', { consumerId: c.id });
+    // Watched from the resume on, as the page does (the floor comes and goes: not watched).
+    if (ssrc !== undefined && r === this.receiver && (c.source === 'host-camera' || c.source === 'host-mic'))
+      this.#hall.set(ssrc, c.kind);
   }
 
   /** All streams ever received by this point (current and replaced transports). */
@@ -250,9 +284,52 @@ export class VirtualPoint {
     return out;
   }
 
+  /**
+   * The page's watchdog, judged on what this generator can see: decrypted packets for
+   * video (packets that arrive but never authenticate are as black as none), packets for
+   * audio. werift's ICE restart is not wired, so the first strike only waits; the second
+   * rebuilds the transport and consumers through the same join as a reconnect.
+   */
+  #watch(): void {
+    if (!this.o.media || this.#joining) return;
+    const v = this.#view;
+    const r = this.receiver;
+    const active = !!v && v.state === 'live' && !!this.socket?.connected && !!r;
+    const tracks: WatchedTrack[] = [];
+    if (active)
+      for (const [ssrc, kind] of this.#hall) {
+        if (kind === 'video' ? v.paused.video : v.paused.audio) continue;
+        const s = r.streams.get(ssrc);
+        tracks.push({
+          key: `${this.#receiverSeq}:${ssrc}`,
+          progress: !s ? 0 : kind === 'video' ? s.decrypted : s.received,
+        });
+      }
+    const action = this.watchdog.observe(performance.now(), active, tracks);
+    if (action.type !== 'rebuild' || !r) return;
+    const stalled = action.stalled.map((key) => {
+      const ssrc = Number(key.split(':')[1]);
+      const s = r.streams.get(ssrc);
+      return {
+        kind: this.#hall.get(ssrc) ?? 'video',
+        received: s?.received ?? 0,
+        decrypted: s?.decrypted ?? 0,
+        authFailures: s?.authFailures ?? 0,
+      };
+    });
+    this.watchdogRebuilds.push({ atMs: Date.now() - this.joinStartedAt, attempt: action.attempt, stalled });
+    this.o.log(
+      `point ${this.o.pointId} watchdog rebuild #${action.attempt}: ${stalled
+        .map((s) => `${s.kind} ${s.received} packets, ${s.decrypted} decrypted`)
+        .join('; ')}`,
+    );
+    void this.#join('watchdog');
+  }
+
   #healthTick(): void {
     if (this.#stopped) return;
     this.#healthTimer = setTimeout(() => this.#healthTick(), 2000);
+    this.#watch();
     if (!this.socket?.connected) return;
     const now = Date.now();
     let received = 0;
@@ -288,6 +365,7 @@ export class VirtualPoint {
       width: null,
       height: null,
       audioConcealedPct: null,
+      mediaRebuilds: Math.min(10_000, this.watchdogRebuilds.length),
     };
     this.#prev = { received, lost, bytes, frames, at: now };
     const sentAt = performance.now();
@@ -334,6 +412,11 @@ export class VirtualPoint {
       }
     }
     return first === undefined ? undefined : first - this.joinStartedAt;
+  }
+
+  /** For the watchdog drill: the current receiver stops counting media (socket and ICE stay up). */
+  stall(): void {
+    if (this.receiver) this.receiver.blackhole = true;
   }
 
   /** For the fault drill: cut this point's socket (it reconnects by itself). */

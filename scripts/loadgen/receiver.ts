@@ -147,6 +147,8 @@ export class Receiver {
   controlPackets = 0;
   /** RTP from SSRCs no consumer announced (RTX, probation). */
   unknownPackets = 0;
+  /** The watchdog drill: RTP is dropped uncounted, as if it never decrypted. */
+  blackhole = false;
 
   constructor(opts: { decryptEvery?: number } = {}) {
     this.#decryptEvery = Math.max(1, opts.decryptEvery ?? 10);
@@ -288,6 +290,7 @@ export class Receiver {
       if (b >= 128 && b <= 191) {
         const pt = msg[1]! & 0x7f;
         if (pt >= 64 && pt <= 95) return; // RTCP (sender reports): not needed
+        if (this.blackhole) return;
         if (this.#held) {
           if (this.#held.length < 2000) this.#held.push(msg);
           else this.heldDropped += 1;

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { io as connect, type Socket } from 'socket.io-client';
 import { lostOf } from './receiver';
-import { VirtualPoint } from './point';
+import { VirtualPoint, type WatchdogRebuild } from './point';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   cpuBetween,
@@ -49,6 +49,12 @@ export interface LoadOptions {
   workers: number;
   /** Cut this many points' sockets once in the middle of the run (they must rejoin). */
   cut: number;
+  /**
+   * The watchdog drill: this many points (the last ones) stop counting their media at the
+   * start of the steady state, socket and ICE untouched, as issue 6's black point did;
+   * their watchdog must rebuild them. Listed as drilled in the result.
+   */
+  stall?: number;
   monitor: boolean;
   floor: boolean;
   /** Progress lines (stderr); silent when undefined. */
@@ -134,6 +140,18 @@ export interface LoadResult {
       authFailures: number;
       diagnosis: string | null;
     }[];
+    /**
+     * The media watchdog (as on the page): rebuilds of a point's transport and consumers
+     * after its hall media stalled with socket and ICE up, and the points that needed one,
+     * with what their stalled streams had seen. A workaround, not a cause: keep it visible.
+     */
+    watchdog: {
+      /** Points stalled on purpose by the drill (--stall): not the product's failure. */
+      drilled: string[];
+      rebuilds: number;
+      strikes: number;
+      points: { pointId: string; rebuilds: WatchdogRebuild[]; receivingAfter: boolean }[];
+    };
   };
   cost: {
     windowSeconds: number;
@@ -460,7 +478,14 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
 
     // Steady state (check-ins run inside it).
     await sleep(3000);
-    const steadySeconds = Math.max(o.duration, o.checkins > 0 && !o.checkinBurst ? o.checkinWindow + 10 : 0);
+    const stallCount = o.media ? Math.min(o.stall ?? 0, Math.max(0, points.length - o.cut)) : 0;
+    const drilled = stallCount > 0 ? points.slice(-stallCount) : [];
+    const steadySeconds = Math.max(
+      o.duration,
+      o.checkins > 0 && !o.checkinBurst ? o.checkinWindow + 10 : 0,
+      // Two strikes of 6 s, the rebuild and a key frame.
+      stallCount > 0 ? 26 : 0,
+    );
     const steadyT0 = Date.now();
     const m0 = readMachine();
     const p0 = procs();
@@ -480,6 +505,10 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
       : Promise.resolve(undefined);
     const checkinsP = o.checkins > 0 ? runCheckins(o, base, points, agents, log) : Promise.resolve(undefined);
     const cutAt = steadyT0 + (steadySeconds * 1000) / 2;
+    if (stallCount > 0) {
+      for (const p of drilled) p.stall();
+      log(`stalled ${stallCount} points' media (watchdog drill)`);
+    }
     let cutDone = o.cut === 0;
     let prevProcs = p0;
     let prevT = steadyT0;
@@ -702,6 +731,21 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
               diagnosis: s.diagnosis ?? null,
             })),
         ),
+        watchdog: {
+          drilled: drilled.map((p) => p.o.pointId),
+          rebuilds: points.reduce((a, p) => a + p.watchdogRebuilds.length, 0),
+          strikes: points.reduce((a, p) => a + p.watchdog.stalls, 0),
+          points: points
+            .filter((p) => p.watchdogRebuilds.length > 0)
+            .map((p) => ({
+              pointId: p.o.pointId,
+              rebuilds: p.watchdogRebuilds,
+              // The current receiver got decryptable video: the rebuild cured it.
+              receivingAfter: [...(p.receiver?.streams.values() ?? [])].some(
+                (s) => s.kind === 'video' && s.decrypted > 0,
+              ),
+            })),
+        },
       },
       cost: {
         windowSeconds: round(windowSeconds, 1),

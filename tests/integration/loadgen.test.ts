@@ -2,7 +2,8 @@
 // virtual host publishing through `ingest:plain` with ffmpeg, 12 virtual points each
 // with its own join link, Socket.IO signalling and WebRTC receive transport (ICE, DTLS,
 // SRTP), health reports, a headcount, check-ins through the QR token and /api/v1/checkin,
-// one point's socket cut and rejoined. It asserts the path works, not how fast.
+// one point's socket cut and rejoined, one point's media stalled with its socket and ICE
+// up (the watchdog drill) and rebuilt by its watchdog. It asserts the path works, not how fast.
 import { existsSync } from 'node:fs';
 import { runLoad } from '../../scripts/loadgen/run';
 import { FFMPEG } from '../../scripts/loadgen/source';
@@ -19,9 +20,10 @@ maybe('12 virtual points receive the hall through the real join path; attendance
     checkinWindow: 6,
     workers: 2,
     cut: 1,
+    stall: 1,
     floor: false,
     decryptEvery: 5,
-    maxSeconds: 100,
+    maxSeconds: 120,
   });
   expect(r.errors.filter((e) => !/disconnected|transport close/.test(e))).toEqual([]);
   expect(r.points.signalled).toBe(12);
@@ -32,6 +34,14 @@ maybe('12 virtual points receive the hall through the real join path; attendance
   expect(r.media.authFailures).toBe(0);
   // The cut point came back by itself and receives again.
   expect(r.media.rejoins).toBeGreaterThanOrEqual(1);
+  // The stalled point was rebuilt by its watchdog (counted, with what it had seen) and
+  // receives again; no other point needed one.
+  const w = r.media.watchdog;
+  expect(w.drilled).toHaveLength(1);
+  expect(w.points.map((p) => p.pointId)).toEqual(w.drilled);
+  expect(w.points[0]!.rebuilds[0]!.stalled.map((s) => s.kind)).toContain('video');
+  expect(w.points[0]!.receivingAfter).toBe(true);
+  expect(w.rebuilds).toBeGreaterThanOrEqual(1);
   expect(r.signalling.healthReportsSent).toBeGreaterThan(12 * 4);
   expect(r.signalling.healthAckMs.n).toBeGreaterThan(12 * 3);
   expect(r.signalling.monitorDeltaMs.n).toBeGreaterThan(0);
