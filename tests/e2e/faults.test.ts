@@ -309,7 +309,10 @@ describe('faults during a live briefing (Chromium, real WebRTC)', () => {
     await sleep(seconds * 1000 - 2000);
     expect(await hallFrames(page)).toBeLessThanOrEqual(stalled + 5); // nothing came through
     const statusDuring = (await svc().tiles(b.sessionId)).tiles.find((t) => t.id === 'HT-VQ')!.status;
-    expect(await hallFrames(other)).toBeGreaterThan(othersBefore + seconds * 10); // the others did not notice
+    // The others did not notice: still decoding. At least 2 frames a second of the 30 sent,
+    // because Chromium decodes slowly on a loaded CI machine (5 fps seen); a frozen point
+    // would add none.
+    expect(await hallFrames(other)).toBeGreaterThan(othersBefore + seconds * 2);
     net.restore();
     const t1 = Date.now();
     const back = await waitFor(
