@@ -10,7 +10,6 @@
 // sees the sampled packets.
 import type { Socket as UdpSocket } from 'node:dgram';
 import {
-  Candidate,
   Connection,
   DtlsClient,
   ProtectionProfileAeadAes128Gcm,
@@ -22,6 +21,7 @@ import {
   type RTCCertificate,
 } from 'werift';
 import { SrtpStreamReader, extendSeq, rocOf, tryDecrypt } from './srtp-index';
+import { iceToMediasoup, withTimeout } from './werift-ice';
 
 export interface RemoteTransportParams {
   id: string;
@@ -177,33 +177,8 @@ export class Receiver {
   /** ICE to the first UDP candidate, then DTLS; resolves once SRTP keys are there. */
   async connect(remote: RemoteTransportParams, timeoutMs = 20_000): Promise<void> {
     const cert = await receiverCertificate();
-    // Loopback only: no other interface is gathered (the machine allows loopback traffic only).
-    const ice = new Connection(true, {
-      useIpv4: false,
-      useIpv6: false,
-      additionalHostAddresses: ['127.0.0.1'],
-      interfaceAddresses: { udp4: '127.0.0.1' },
-    });
-    this.#ice = ice;
-    ice.setRemoteParams({
-      iceLite: true,
-      usernameFragment: remote.iceParameters.usernameFragment,
-      password: remote.iceParameters.password,
-    });
-    await ice.gatherCandidates();
-    for (const c of remote.iceCandidates) {
-      if (c.protocol !== 'udp') continue;
-      await ice.addRemoteCandidate(
-        new Candidate(c.foundation, 1, 'udp', c.priority, c.ip ?? c.address ?? '', c.port, 'host'),
-      );
-    }
-    await ice.addRemoteCandidate(undefined);
-    const timeout = <T>(p: Promise<T>, what: string) =>
-      Promise.race([
-        p,
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), timeoutMs).unref()),
-      ]);
-    await timeout(ice.connect(), 'ICE');
+    const ice = await iceToMediasoup(remote, timeoutMs, (created) => (this.#ice = created));
+    const timeout = <T>(p: Promise<T>, what: string) => withTimeout(p, what, timeoutMs);
     if (this.#closed) throw new Error('closed');
     // The socket is ours from here: RTP that arrives before the SRTP keys (mediasoup sends
     // as soon as its side of DTLS is done, before our client has read the last flight) is

@@ -5,7 +5,6 @@
 // where a point must produce (the floor) or the media a consumer gets must be counted.
 import dgram from 'node:dgram';
 import {
-  Candidate,
   Connection,
   DtlsClient,
   ProtectionProfileAeadAes128Gcm,
@@ -17,6 +16,7 @@ import {
   saltLength,
   type RTCCertificate,
 } from 'werift';
+import { iceToMediasoup, withTimeout } from '../../scripts/loadgen/werift-ice';
 
 export interface RemoteTransport {
   id: string;
@@ -65,32 +65,8 @@ export class RtpPeer {
   /** ICE to the transport's UDP candidates, then DTLS; resolves once SRTP keys are there. */
   async connect(remote: RemoteTransport, timeoutMs = 20_000): Promise<void> {
     const c = await cert();
-    const ice = new Connection(true, {
-      useIpv4: false,
-      useIpv6: false,
-      additionalHostAddresses: ['127.0.0.1'],
-      interfaceAddresses: { udp4: '127.0.0.1' },
-    });
-    this.#ice = ice;
-    ice.setRemoteParams({
-      iceLite: true,
-      usernameFragment: remote.iceParameters.usernameFragment,
-      password: remote.iceParameters.password,
-    });
-    await ice.gatherCandidates();
-    for (const x of remote.iceCandidates) {
-      if (x.protocol !== 'udp') continue;
-      await ice.addRemoteCandidate(
-        new Candidate(x.foundation, 1, 'udp', x.priority, x.ip ?? x.address ?? '', x.port, 'host'),
-      );
-    }
-    await ice.addRemoteCandidate(undefined);
-    const timeout = <T>(p: Promise<T>, what: string) =>
-      Promise.race([
-        p,
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), timeoutMs).unref()),
-      ]);
-    await timeout(ice.connect(), 'ICE');
+    const ice = await iceToMediasoup(remote, timeoutMs, (created) => (this.#ice = created));
+    const timeout = <T>(p: Promise<T>, what: string) => withTimeout(p, what, timeoutMs);
     const transport = {
       type: 'ice',
       address: {} as never,
