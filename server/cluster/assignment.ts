@@ -3,12 +3,10 @@
 // named so, unless that edge already carries well over its share; otherwise the least
 // loaded edge. A point whose edge stopped beating is given a live one when it asks again.
 //
-// Decisions of one session are taken one at a time (an in-process queue, then a short
-// Redis lock shared by every control process): each reads the loads the previous one
-// wrote. Without it, a join storm of 420 points read the same loads concurrently and
-// split 271/149 where the districts allow 210/210 (docs/benchmarks.md, run G).
-import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
+// Each decision is one Lua script in Redis (read the loads, choose, write), so decisions of
+// one session never interleave, whichever control process takes them. Without that, a
+// join storm of 420 points read the same loads concurrently and split 271/149 where the
+// districts allow 210/210 (docs/benchmarks.md, run G).
 import type { Redis } from 'ioredis';
 import type { NodeInfo } from '../contract/cluster';
 import type { PointRegistry } from '../domain/points/registry';
@@ -17,17 +15,47 @@ import type { NodeRegistry } from './node-registry';
 
 /** A district stays on its edge until that edge has this much more than an even share. */
 const DISTRICT_SLACK = 1.25;
-/** The lock outlives a crashed holder by this much at most. */
-const LOCK_TTL_MS = 2000;
-/** After this long waiting for the lock, decide anyway: an uneven split beats a refused point. */
-const LOCK_WAIT_MS = 3000;
-/** Releases the lock only if it is still ours (it may have expired and been retaken). */
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+/** One decision, atomically: KEYS assign hash, district hash; ARGV point, district key,
+ * invited, slack, then "id<TAB>region" of each alive node in tie-break order. */
+const DECIDE = `
+local pointId, district, invited, slack = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local ids, regionOf, load = {}, {}, {}
+for i = 5, #ARGV do
+  local id, region = string.match(ARGV[i], '^([^\t]*)\t(.*)$')
+  ids[#ids + 1] = id
+  regionOf[id] = region
+  load[id] = 0
+end
+local current = redis.call('HGET', KEYS[1], pointId)
+if current and load[current] ~= nil then return current end
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  local n = all[i + 1]
+  if all[i] ~= pointId and load[n] ~= nil then load[n] = load[n] + 1 end
+end
+local share = math.ceil(math.max(invited, #all / 2 + 1) / #ids * slack) + 1
+local chosen = nil
+if district ~= '' then
+  local dn = redis.call('HGET', KEYS[2], district)
+  if dn and load[dn] ~= nil and load[dn] < share then chosen = dn end
+  if not chosen then
+    for _, id in ipairs(ids) do
+      if regionOf[id] == district and load[id] < share then chosen = id break end
+    end
+  end
+end
+if not chosen then
+  chosen = ids[1]
+  for _, id in ipairs(ids) do
+    if load[id] < load[chosen] then chosen = id end
+  end
+end
+redis.call('HSET', KEYS[1], pointId, chosen)
+if district ~= '' then redis.call('HSET', KEYS[2], district, chosen) end
+return chosen
+`;
 
 export class PointAssignment {
-  /** The tail of each session's in-process queue of decisions. */
-  readonly #queues = new Map<string, Promise<unknown>>();
-
   constructor(
     private readonly redis: Redis,
     private readonly nodes: Pick<NodeRegistry, 'list'>,
@@ -43,61 +71,22 @@ export class PointAssignment {
   async assign(sessionId: string, pointId: string, invited: number): Promise<NodeInfo | undefined> {
     const alive = PointAssignment.servers(await this.nodes.list());
     if (alive.length === 0) return undefined;
-    // A point asking again (a reload, a reconnect) keeps its live node without queueing.
-    const current = await this.redis.hget(clusterKeys.assign(sessionId), pointId);
-    const known = alive.find((n) => n.id === current);
-    if (known) return known;
-    return this.#oneAtATime(sessionId, () => this.#decide(sessionId, pointId, invited, alive));
-  }
-
-  async #decide(sessionId: string, pointId: string, invited: number, alive: NodeInfo[]): Promise<NodeInfo> {
-    const byId = new Map(alive.map((n) => [n.id, n]));
-    const current = await this.redis.hget(clusterKeys.assign(sessionId), pointId);
-    if (current && byId.has(current)) return byId.get(current)!;
-
-    const all = await this.redis.hgetall(clusterKeys.assign(sessionId));
-    const load = new Map(alive.map((n) => [n.id, 0]));
-    for (const [p, nodeId] of Object.entries(all))
-      if (p !== pointId && load.has(nodeId)) load.set(nodeId, load.get(nodeId)! + 1);
-    const share = Math.ceil((Math.max(invited, Object.keys(all).length + 1) / alive.length) * DISTRICT_SLACK) + 1;
-
-    const district = (await this.points.get(pointId))?.district ?? '';
-    const key = district.trim().toLowerCase();
-    let chosen: NodeInfo | undefined;
-    const districtNode = key ? await this.redis.hget(clusterKeys.assignDistrict(sessionId), key) : null;
-    if (districtNode && byId.has(districtNode) && load.get(districtNode)! < share) chosen = byId.get(districtNode);
-    if (!chosen && key) {
-      chosen = alive.find((n) => n.region && n.region.trim().toLowerCase() === key && load.get(n.id)! < share);
-    }
-    chosen ??= [...alive].sort((a, b) => load.get(a.id)! - load.get(b.id)! || a.load.points - b.load.points)[0]!;
-    const m = this.redis.multi().hset(clusterKeys.assign(sessionId), pointId, chosen.id);
-    if (key) m.hset(clusterKeys.assignDistrict(sessionId), key, chosen.id);
-    await m.exec();
-    return chosen;
-  }
-
-  #oneAtATime<T>(sessionId: string, fn: () => Promise<T>): Promise<T> {
-    const run = (this.#queues.get(sessionId) ?? Promise.resolve()).then(() => this.#locked(sessionId, fn));
-    const tail = run.catch(() => undefined);
-    this.#queues.set(sessionId, tail);
-    void tail.then(() => {
-      if (this.#queues.get(sessionId) === tail) this.#queues.delete(sessionId);
-    });
-    return run;
-  }
-
-  async #locked<T>(sessionId: string, fn: () => Promise<T>): Promise<T> {
-    const key = clusterKeys.assignLock(sessionId);
-    const token = randomUUID();
-    const giveUpAt = Date.now() + LOCK_WAIT_MS;
-    let held = false;
-    while (!(held = (await this.redis.set(key, token, 'PX', LOCK_TTL_MS, 'NX')) === 'OK') && Date.now() < giveUpAt)
-      await sleep(5 + Math.random() * 10);
-    try {
-      return await fn();
-    } finally {
-      if (held) await this.redis.eval(RELEASE, 1, key, token).catch(() => undefined);
-    }
+    const district = ((await this.points.get(pointId))?.district ?? '').trim().toLowerCase();
+    // Ties go to the node with fewer points connected (all sessions).
+    const order = [...alive].sort((a, b) => a.load.points - b.load.points);
+    const nodeArgs = order.map((n) => `${n.id}\t${(n.region ?? '').trim().toLowerCase()}`);
+    const chosen = (await this.redis.eval(
+      DECIDE,
+      2,
+      clusterKeys.assign(sessionId),
+      clusterKeys.assignDistrict(sessionId),
+      pointId,
+      district,
+      String(invited),
+      String(DISTRICT_SLACK),
+      ...nodeArgs,
+    )) as string;
+    return alive.find((n) => n.id === chosen);
   }
 
   /** The point connected to `nodeId` (wherever it was sent): that is where it is now. */

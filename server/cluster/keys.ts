@@ -6,8 +6,6 @@ export const clusterKeys = {
   nodes: 'cluster:nodes',
   /** Hash pointId → nodeId: the node a point's page connects to. */
   assign: (sessionId: string) => `cluster:assign:${sessionId}`,
-  /** Lock (SET NX PX): one assignment of a session decided at a time, across processes. */
-  assignLock: (sessionId: string) => `cluster:assign:${sessionId}:lock`,
   /** Hash district → nodeId: a district's points go together. */
   assignDistrict: (sessionId: string) => `cluster:assign:${sessionId}:district`,
   /** Hash nodeId → JSON { startedAt, hands }: each node's raised hands of a session. */

@@ -1,6 +1,6 @@
 // Where points go in a join storm: 420 points of the Hà Tĩnh registry asking at once,
 // through two control processes' PointAssignment objects on one real Redis. Without
-// one-at-a-time decisions every concurrent request read the same empty loads.
+// atomic decisions every concurrent request read the same empty loads.
 import fs from 'node:fs';
 import path from 'node:path';
 import Redis from 'ioredis';
@@ -80,7 +80,5 @@ describe('point assignment in a join storm', () => {
     // Asking again (a reload) gives the same node, from either process.
     const again = await Promise.all(ids.slice(0, 40).map((id, i) => controls[(i + 1) % 2]!.assign('s1', id, 420)));
     expect(again.map((n) => n!.id)).toEqual(placed.slice(0, 40).map((n) => n!.id));
-    // The lock is released.
-    expect(await clients[0]!.exists('cluster:assign:s1:lock')).toBe(0);
   });
 });
