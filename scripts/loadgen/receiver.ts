@@ -141,7 +141,6 @@ export class Receiver {
   #srtp: SrtpSession | undefined;
   #closed = false;
   #decryptEvery: number;
-  #n = 0;
   connectedAt: number | undefined;
   /** Non-media datagrams (STUN, DTLS) handed back to werift. */
   controlPackets = 0;
@@ -325,7 +324,10 @@ export class Receiver {
 
     const needKey = s.kind === 'video' && s.firstKeyFrameAt === undefined;
     // ext < 0: reordered from before the first packet seen (its ROC would be -1).
-    if (ext >= 0 && (needKey || ++this.#n % this.#decryptEvery === 0)) {
+    // One packet in K of *this stream*: a counter shared by audio and video picked only
+    // audio packets when the two arrived in a regular pattern (through a cluster's pipe),
+    // so video never decrypted again and the watchdog rebuilt healthy points.
+    if (ext >= 0 && (needKey || s.received % this.#decryptEvery === 0)) {
       s.reader ??= new SrtpStreamReader(this.#srtp!.remoteContext.cipher);
       const clear = s.reader.decrypt(pkt, ext);
       if (!clear) {
