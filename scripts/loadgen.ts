@@ -131,7 +131,11 @@ export function summary(r: LoadResult): string {
     `sfu: ${c.sfuUsPerPacket} us of worker CPU per forwarded packet; floor (GCM protect + send, same machine) ${c.floorGcmUsPerPacket ?? 'n/a'} us`,
   ].filter((line) => media || !/^(join|media|sfu)\b/.test(line));
   lines.push(
-    `memory: server+workers+redis ${c.serverPlusWorkersRssMiB} MiB RSS (server ${c.rssMiB.server ?? 'per node below'} MiB)`,
+    `memory: server+workers+redis ${c.serverPlusWorkersRssMiB} MiB RSS (server ${c.rssMiB.server ?? 'per node below'} MiB)${
+      c.perConsumer
+        ? `; per consumer (${c.perConsumer.consumers}): worker CPU ${c.perConsumer.workerCpuPct}% of a core, worker RSS ${c.perConsumer.workerRssKiB} KiB`
+        : ''
+    }`,
     `signalling (generator's own loop p99 ${r.signalling.generatorLoopP99Ms} ms is inside the client-side figures): server event-loop p99 max ${r.signalling.eventLoopP99Ms.max} ms (median ${r.signalling.eventLoopP99Ms.median} ms over ${r.signalling.eventLoopP99Ms.windows} windows), health ack p95 ${r.signalling.healthAckMs.p95} ms, monitor delta p95 ${r.signalling.monitorDeltaMs.p95} ms max ${r.signalling.monitorDeltaMs.max} ms`,
     r.checkins.requested
       ? `check-ins: ${r.checkins.ok} ok, ${r.checkins.already} already, ${r.checkins.failed} failed in ${r.checkins.tookSeconds} s; POST p95 ${r.checkins.postMs.p95} ms, GET p95 ${r.checkins.getMs.p95} ms`

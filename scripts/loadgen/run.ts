@@ -166,6 +166,8 @@ export interface LoadResult {
     floor: FloorResult | { error: string } | undefined;
     floorGcmUsPerPacket: number | undefined;
     serverPlusWorkersRssMiB: number;
+    /** Per consumer (each stream a point receives): the workers' CPU and RSS divided among them. */
+    perConsumer: { consumers: number; workerCpuPct: number; workerRssKiB: number } | undefined;
   };
   signalling: {
     /** The generator's own event-loop delay: client-side latencies below include it. */
@@ -589,6 +591,7 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
         : 0;
     const floor = o.floor && o.media && avgPacketBytes > 0 ? measureFloor(avgPacketBytes, true) : undefined;
     const serverPlusWorkers = serverProcs.reduce((a, p) => a + (rssMiB[p.key] ?? 0), 0);
+    const consumers = points.reduce((a, p) => a + p.streams().filter((st) => st.received > 0).length, 0);
     let clusterResult: ClusterResult | undefined;
     if (cluster) {
       const pct = (prefix: string) =>
@@ -759,6 +762,13 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
         floor,
         floorGcmUsPerPacket: floor && 'protectSendUs' in floor ? floor.protectSendUs : undefined,
         serverPlusWorkersRssMiB: round(serverPlusWorkers, 0),
+        perConsumer: consumers
+          ? {
+              consumers,
+              workerCpuPct: round(workerCpu / consumers, 4),
+              workerRssKiB: round((workerKeys.reduce((a, k) => a + (rssMiB[k] ?? 0), 0) * 1024) / consumers, 0),
+            }
+          : undefined,
       },
       signalling: {
         generatorLoopP99Ms: round(genLoop.percentile(99) / 1e6, 1),
