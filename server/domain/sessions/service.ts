@@ -331,7 +331,10 @@ export class SessionService {
       sessionId: next.id,
       from: prev.state,
       to: next.state,
-      at: next.updatedAt,
+      // The transition's own instant (also endedAt / startedAt), not the write's
+      // updatedAt, which is taken a moment later: presences closed at the end must end
+      // exactly when the session did.
+      at: next.history.at(-1)?.at ?? next.updatedAt,
       by: by.username,
     });
   }
