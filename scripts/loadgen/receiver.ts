@@ -9,31 +9,12 @@
 // every packet's sequence number (srtp-index.ts), not from werift's context, which only
 // sees the sampled packets.
 import type { Socket as UdpSocket } from 'node:dgram';
-import {
-  Connection,
-  DtlsClient,
-  ProtectionProfileAeadAes128Gcm,
-  ProtectionProfileAes128CmHmacSha1_80,
-  RTCDtlsTransport,
-  SrtpSession,
-  keyLength,
-  saltLength,
-  type RTCCertificate,
-} from 'werift';
+import type { Connection, DtlsClient, SrtpSession } from 'werift';
 import { SrtpStreamReader, extendSeq, rocOf, tryDecrypt } from './srtp-index';
-import { iceToMediasoup, withTimeout } from './werift-ice';
+import { clientDtlsParameters, dtlsOverIce, iceToMediasoup, type IceRemote } from './werift-link';
 
-export interface RemoteTransportParams {
+export interface RemoteTransportParams extends IceRemote {
   id: string;
-  iceParameters: { usernameFragment: string; password: string; iceLite?: boolean };
-  iceCandidates: {
-    foundation: string;
-    priority: number;
-    ip?: string;
-    address?: string;
-    protocol: string;
-    port: number;
-  }[];
   dtlsParameters: { fingerprints: { algorithm: string; value: string }[] };
 }
 
@@ -62,13 +43,6 @@ export interface StreamStats {
   reader: SrtpStreamReader | undefined;
   /** Why this stream's packets do not decrypt, when none ever did (see diagnose()). */
   diagnosis?: string;
-}
-
-let certificate: Promise<RTCCertificate> | undefined;
-/** One self-signed certificate for all receivers of this process (generating is slow). */
-export function receiverCertificate(): Promise<RTCCertificate> {
-  certificate ??= RTCDtlsTransport.SetupCertificate();
-  return certificate;
 }
 
 export function newStream(kind: 'audio' | 'video', ssrc: number, clockRate: number): StreamStats {
@@ -162,70 +136,20 @@ export class Receiver {
   }
 
   /** Our DTLS parameters for rtc:connectTransport (we are the DTLS client). */
-  static async dtlsParameters(): Promise<{
-    role: 'client';
-    fingerprints: { algorithm: string; value: string }[];
-  }> {
-    const cert = await receiverCertificate();
-    return {
-      role: 'client',
-      fingerprints: cert.getFingerprints().map((f) => ({ algorithm: f.algorithm, value: f.value })),
-    };
-  }
+  static dtlsParameters = clientDtlsParameters;
 
   /** ICE to the first UDP candidate, then DTLS; resolves once SRTP keys are there. */
   async connect(remote: RemoteTransportParams, timeoutMs = 20_000): Promise<void> {
-    const cert = await receiverCertificate();
     const ice = await iceToMediasoup(remote, timeoutMs, (created) => (this.#ice = created));
-    const timeout = <T>(p: Promise<T>, what: string) => withTimeout(p, what, timeoutMs);
     if (this.#closed) throw new Error('closed');
     // The socket is ours from here: RTP that arrives before the SRTP keys (mediasoup sends
     // as soon as its side of DTLS is done, before our client has read the last flight) is
     // held and read once the keys are there, so every packet from the first is counted.
     this.#takeOverSocket(ice);
 
-    const transport = {
-      type: 'ice',
-      address: {} as never,
-      closed: false,
-      onData: (_buf: Buffer): void => undefined,
-      send: (data: Buffer) => ice.send(data),
-      close: async () => undefined,
-    };
-    ice.onData.subscribe((buf: Buffer) => {
-      const b = buf[0]!;
-      if (b >= 20 && b <= 63) transport.onData(buf);
-    });
-    const dtls = new DtlsClient({
-      cert: cert.certPem,
-      key: cert.privateKey,
-      signatureHash: cert.signatureHash,
-      transport: transport as never,
-      srtpProfiles: [ProtectionProfileAeadAes128Gcm, ProtectionProfileAes128CmHmacSha1_80],
-      extendedMasterSecret: true,
-    });
-    this.#dtls = dtls;
-    await timeout(
-      new Promise<void>((resolve, reject) => {
-        dtls.onConnect.once(() => resolve());
-        dtls.onError.once((e: unknown) => reject(e instanceof Error ? e : new Error(String(e))));
-        dtls.connect().catch(reject);
-      }),
-      'DTLS',
-    );
-    const profile = dtls.srtp.srtpProfile;
-    if (!profile) throw new Error('no SRTP profile negotiated');
-    const k = dtls.extractSessionKeys(keyLength(profile), saltLength(profile));
-    this.#srtp = new SrtpSession({
-      profile,
-      keys: {
-        localMasterKey: k.localKey,
-        localMasterSalt: k.localSalt,
-        remoteMasterKey: k.remoteKey,
-        remoteMasterSalt: k.remoteSalt,
-      },
-    });
-    this.profile = profile === ProtectionProfileAeadAes128Gcm ? 'AEAD_AES_128_GCM' : 'AES_CM_128_HMAC_SHA1_80';
+    const link = await dtlsOverIce(ice, timeoutMs, { created: (dtls) => (this.#dtls = dtls) });
+    this.#srtp = link.srtp;
+    this.profile = link.profile;
     this.#masterSecretAtConnect = Buffer.from(this.#masterSecret() ?? Buffer.alloc(0));
     this.connectedAt = Date.now();
     const held = this.#held;

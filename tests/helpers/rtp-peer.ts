@@ -4,40 +4,17 @@
 // sends plain RTP it is given (e.g. ffmpeg's, through forwardRtpFrom). For cluster tests
 // where a point must produce (the floor) or the media a consumer gets must be counted.
 import dgram from 'node:dgram';
-import {
-  Connection,
-  DtlsClient,
-  ProtectionProfileAeadAes128Gcm,
-  ProtectionProfileAes128CmHmacSha1_80,
-  RTCDtlsTransport,
-  RtpPacket,
-  SrtpSession,
-  keyLength,
-  saltLength,
-  type RTCCertificate,
-} from 'werift';
-import { iceToMediasoup, withTimeout } from '../../scripts/loadgen/werift-ice';
+import { RtpPacket, type Connection, type DtlsClient, type SrtpSession } from 'werift';
+import { clientDtlsParameters, dtlsOverIce, iceToMediasoup, type IceRemote } from '../../scripts/loadgen/werift-link';
 
-export interface RemoteTransport {
+export interface RemoteTransport extends IceRemote {
   id: string;
-  iceParameters: { usernameFragment: string; password: string };
-  iceCandidates: {
-    foundation: string;
-    priority: number;
-    ip?: string;
-    address?: string;
-    protocol: string;
-    port: number;
-  }[];
 }
 
 export interface SsrcCount {
   packets: number;
   bytes: number;
 }
-
-let certificate: Promise<RTCCertificate> | undefined;
-const cert = () => (certificate ??= RTCDtlsTransport.SetupCertificate());
 
 const isRtcp = (b: Buffer) => {
   const pt = b[1]! & 0x7f;
@@ -54,61 +31,19 @@ export class RtpPeer {
   #closed = false;
 
   /** Our DTLS parameters for rtc:connectTransport (we are the DTLS client). */
-  static async dtlsParameters(): Promise<{ role: 'client'; fingerprints: { algorithm: string; value: string }[] }> {
-    const c = await cert();
-    return {
-      role: 'client',
-      fingerprints: c.getFingerprints().map((f) => ({ algorithm: f.algorithm, value: f.value })),
-    };
-  }
+  static dtlsParameters = clientDtlsParameters;
 
   /** ICE to the transport's UDP candidates, then DTLS; resolves once SRTP keys are there. */
   async connect(remote: RemoteTransport, timeoutMs = 20_000): Promise<void> {
-    const c = await cert();
     const ice = await iceToMediasoup(remote, timeoutMs, (created) => (this.#ice = created));
-    const timeout = <T>(p: Promise<T>, what: string) => withTimeout(p, what, timeoutMs);
-    const transport = {
-      type: 'ice',
-      address: {} as never,
-      closed: false,
-      onData: (_buf: Buffer): void => undefined,
-      send: (data: Buffer) => ice.send(data),
-      close: async () => undefined,
-    };
-    ice.onData.subscribe((buf: Buffer) => {
-      const b = buf[0]!;
-      if (b >= 20 && b <= 63) transport.onData(buf);
-      else if (b >= 128 && b <= 191 && !isRtcp(buf)) this.#onRtp(buf);
-    });
-    const dtls = new DtlsClient({
-      cert: c.certPem,
-      key: c.privateKey,
-      signatureHash: c.signatureHash,
-      transport: transport as never,
-      srtpProfiles: [ProtectionProfileAeadAes128Gcm, ProtectionProfileAes128CmHmacSha1_80],
-      extendedMasterSecret: true,
-    });
-    this.#dtls = dtls;
-    await timeout(
-      new Promise<void>((resolve, reject) => {
-        dtls.onConnect.once(() => resolve());
-        dtls.onError.once((e: unknown) => reject(e instanceof Error ? e : new Error(String(e))));
-        dtls.connect().catch(reject);
-      }),
-      'DTLS',
-    );
-    const profile = dtls.srtp.srtpProfile;
-    if (!profile) throw new Error('no SRTP profile negotiated');
-    const k = dtls.extractSessionKeys(keyLength(profile), saltLength(profile));
-    this.#srtp = new SrtpSession({
-      profile,
-      keys: {
-        localMasterKey: k.localKey,
-        localMasterSalt: k.localSalt,
-        remoteMasterKey: k.remoteKey,
-        remoteMasterSalt: k.remoteSalt,
+    const link = await dtlsOverIce(ice, timeoutMs, {
+      created: (dtls) => (this.#dtls = dtls),
+      onOther: (buf) => {
+        const b = buf[0]!;
+        if (b >= 128 && b <= 191 && !isRtcp(buf)) this.#onRtp(buf);
       },
     });
+    this.#srtp = link.srtp;
   }
 
   #onRtp(buf: Buffer): void {
