@@ -50,20 +50,13 @@ function endpoint(t: ms.PipeTransport, listen: PipeListen): PipeEndpoint {
   return { ip: listen.announcedIp ?? t.tuple.localIp, port: t.tuple.localPort, srtpParameters: t.srtpParameters };
 }
 
-/** The sending end of a pipe: consumes its room's producers into it. */
-export class PipeSender {
-  readonly #consumers = new Map<string, ms.Consumer>();
-
-  private constructor(
+/** What both ends of a pipe are: a PipeTransport on a room's router, connected to the other node's end. */
+abstract class PipeEnd {
+  protected constructor(
     readonly room: BroadcastRoom,
     readonly transport: ms.PipeTransport,
     readonly local: PipeEndpoint,
   ) {}
-
-  static async open(room: BroadcastRoom, listen: PipeListen): Promise<PipeSender> {
-    const t = await pipeTransport(room, listen, 'send');
-    return new PipeSender(room, t, endpoint(t, listen));
-  }
 
   get id(): string {
     return this.transport.id;
@@ -75,6 +68,20 @@ export class PipeSender {
 
   async connect(remote: PipeEndpoint): Promise<void> {
     await this.transport.connect({ ip: remote.ip, port: remote.port, srtpParameters: remote.srtpParameters });
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+}
+
+/** The sending end of a pipe: consumes its room's producers into it. */
+export class PipeSender extends PipeEnd {
+  readonly #consumers = new Map<string, ms.Consumer>();
+
+  static async open(room: BroadcastRoom, listen: PipeListen): Promise<PipeSender> {
+    const t = await pipeTransport(room, listen, 'send');
+    return new PipeSender(room, t, endpoint(t, listen));
   }
 
   /** Starts sending one producer to the other node; idempotent per producer. */
@@ -110,33 +117,15 @@ export class PipeSender {
   piped(): string[] {
     return [...this.#consumers.keys()];
   }
-
-  close(): void {
-    this.transport.close();
-  }
 }
 
 /** The receiving end of a pipe: produces the other node's streams into its own room. */
-export class PipeReceiver {
+export class PipeReceiver extends PipeEnd {
   readonly #producers = new Map<string, ms.Producer>();
-
-  private constructor(
-    readonly room: BroadcastRoom,
-    readonly transport: ms.PipeTransport,
-    readonly local: PipeEndpoint,
-  ) {}
 
   static async open(room: BroadcastRoom, listen: PipeListen): Promise<PipeReceiver> {
     const t = await pipeTransport(room, listen, 'receive');
     return new PipeReceiver(room, t, endpoint(t, listen));
-  }
-
-  get closed(): boolean {
-    return this.transport.closed;
-  }
-
-  async connect(remote: PipeEndpoint): Promise<void> {
-    await this.transport.connect({ ip: remote.ip, port: remote.port, srtpParameters: remote.srtpParameters });
   }
 
   has(producerId: string): boolean {
@@ -188,9 +177,5 @@ export class PipeReceiver {
       for (const s of stats) n += s.byteCount ?? 0;
     }
     return n;
-  }
-
-  close(): void {
-    this.transport.close();
   }
 }

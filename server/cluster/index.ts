@@ -150,40 +150,54 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
     const token = internalToken(d.config.appSecret);
 
     // ---- media between nodes
-    const startFeed = (sessionId: string, room: BroadcastRoom) => {
-      feeds.get(sessionId)?.close();
-      const feed = new EdgeFeed(sessionId, room, {
-        selfId: cfg.nodeId,
-        listen,
-        token,
-        logger: log,
-        findUpstream: async () => {
-          const list = await registry.list();
-          return (
-            (cfg.upstream ? list.find((n) => n.id === cfg.upstream && n.role !== 'control') : undefined) ??
-            list.find((n) => n.role === 'origin')
-          );
-        },
-      });
-      feeds.set(sessionId, feed);
+    /** One link per session and room: a new one replaces the old, and is forgotten when its room closes. */
+    const replaceFor = <L extends { close(): void }>(
+      perSession: Map<string, L>,
+      sessionId: string,
+      room: BroadcastRoom,
+      make: () => L,
+    ) => {
+      perSession.get(sessionId)?.close();
+      const link = make();
+      perSession.set(sessionId, link);
       room.once('closed', () => {
-        if (feeds.get(sessionId) === feed) feeds.delete(sessionId);
+        if (perSession.get(sessionId) === link) perSession.delete(sessionId);
       });
     };
-    const startUplink = (sessionId: string, room: BroadcastRoom) => {
-      uplinks.get(sessionId)?.close();
-      const uplink = new FloorUplink(sessionId, room, {
-        selfId: cfg.nodeId,
-        listen,
-        token,
-        logger: log,
-        findOrigin: async () => (await registry.list()).find((n) => n.role === 'origin'),
-      });
-      uplinks.set(sessionId, uplink);
-      room.once('closed', () => {
-        if (uplinks.get(sessionId) === uplink) uplinks.delete(sessionId);
-      });
-    };
+    const startFeed = (sessionId: string, room: BroadcastRoom) =>
+      replaceFor(
+        feeds,
+        sessionId,
+        room,
+        () =>
+          new EdgeFeed(sessionId, room, {
+            selfId: cfg.nodeId,
+            listen,
+            token,
+            logger: log,
+            findUpstream: async () => {
+              const list = await registry.list();
+              return (
+                (cfg.upstream ? list.find((n) => n.id === cfg.upstream && n.role !== 'control') : undefined) ??
+                list.find((n) => n.role === 'origin')
+              );
+            },
+          }),
+      );
+    const startUplink = (sessionId: string, room: BroadcastRoom) =>
+      replaceFor(
+        uplinks,
+        sessionId,
+        room,
+        () =>
+          new FloorUplink(sessionId, room, {
+            selfId: cfg.nodeId,
+            listen,
+            token,
+            logger: log,
+            findOrigin: async () => (await registry.list()).find((n) => n.role === 'origin'),
+          }),
+      );
     let originPipes: OriginPipes | undefined;
     let uplinkPipes: UplinkPipes | undefined;
     const router = Router();

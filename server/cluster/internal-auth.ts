@@ -1,7 +1,9 @@
 // Node-to-node HTTP calls carry a bearer token derived from APP_SECRET, which every node
 // of a cluster shares; nothing on these routes is reachable without it.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+import { isSfuError } from '../../sfu';
 
 export function internalToken(appSecret: string): string {
   return createHmac('sha256', appSecret).update('briefing-cluster-internal-v1').digest('hex');
@@ -14,6 +16,14 @@ export function requireInternal(appSecret: string): RequestHandler {
     if (got.length === expected.length && timingSafeEqual(got, expected)) return next();
     res.status(401).type('application/problem+json').json({ code: 'unauthenticated', title: 'node token required' });
   };
+}
+
+/** Answers a failed internal request with the SFU's code (callers act on the code, e.g. pipe_gone). */
+export function answerInternalFailure(res: Response, err: unknown, log: Logger, what: string): void {
+  const code = isSfuError(err) ? err.code : 'unavailable';
+  const status = ({ not_found: 404, bad_request: 400, conflict: 409 } as Record<string, number>)[code] ?? 503;
+  log.warn({ err }, what);
+  res.status(status).json({ code, title: (err as Error).message });
 }
 
 /** A node-to-node call that failed: the HTTP status and the problem's code, when there was an answer. */

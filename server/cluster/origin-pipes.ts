@@ -6,10 +6,10 @@ import express, { Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { PipeSender, isSfuError, type BroadcastRoom, type PipeListen } from '../../sfu';
+import { PipeSender, type BroadcastRoom, type PipeEndpoint, type PipeListen } from '../../sfu';
 import type { LiveBroadcasts } from '../realtime/live-broadcasts';
 import { clusterChannels } from './keys';
-import { requireInternal } from './internal-auth';
+import { answerInternalFailure, requireInternal } from './internal-auth';
 
 export const SrtpSchema = z.object({ cryptoSuite: z.string().max(64), keyBase64: z.string().max(256) });
 export const EndpointSchema = z.object({
@@ -18,6 +18,27 @@ export const EndpointSchema = z.object({
   srtpParameters: SrtpSchema.optional(),
 });
 export const OpenSchema = z.object({ edgeNodeId: z.string().min(1).max(64), endpoint: EndpointSchema }).strict();
+
+/**
+ * Opens this node's end of a pipe on a live session's room and connects it to the calling
+ * node's end (both directions: origin → edge feeds, edge → origin floor uplinks).
+ */
+export async function openPipeEnd<E extends { connect(remote: PipeEndpoint): Promise<void>; close(): void }>(
+  broadcasts: LiveBroadcasts,
+  sessionId: string,
+  remote: z.infer<typeof EndpointSchema>,
+  open: (room: BroadcastRoom) => Promise<E>,
+): Promise<{ end: E; room: BroadcastRoom }> {
+  const room = await (await broadcasts.get(sessionId)).requireRoom();
+  const end = await open(room);
+  try {
+    await end.connect({ ...remote, srtpParameters: remote.srtpParameters as never });
+  } catch (err) {
+    end.close();
+    throw err;
+  }
+  return { end, room };
+}
 const ConsumeSchema = z.object({ producerId: z.string().min(1).max(128) }).strict();
 
 const CodecParams = z.record(z.string().max(64), z.union([z.string().max(512), z.number()]));
@@ -130,10 +151,9 @@ export class OriginPipes {
       if (!body.success) return void res.status(400).json({ code: 'bad_request', title: body.error.message });
       const sessionId = req.params.sessionId;
       try {
-        const live = await o.broadcasts.get(sessionId);
-        const room = await live.requireRoom();
-        const end = await PipeSender.open(room, o.listen);
-        await end.connect({ ...body.data.endpoint, srtpParameters: body.data.endpoint.srtpParameters as never });
+        const { end, room } = await openPipeEnd(o.broadcasts, sessionId, body.data.endpoint, (room) =>
+          PipeSender.open(room, o.listen),
+        );
         this.#pipes.set(end.id, { end, sessionId, edgeNodeId: body.data.edgeNodeId });
         end.transport.observer.once('close', () => this.#pipes.delete(end.id));
         this.#log.info({ sessionId, edge: body.data.edgeNodeId, transportId: end.id }, 'pipe to an edge opened');
@@ -164,10 +184,7 @@ export class OriginPipes {
   }
 
   #fail(res: express.Response, err: unknown): void {
-    const code = isSfuError(err) ? err.code : 'unavailable';
-    const status = code === 'not_found' ? 404 : code === 'bad_request' ? 400 : 503;
-    this.#log.warn({ err }, 'pipe request failed');
-    res.status(status).json({ code, title: (err as Error).message });
+    answerInternalFailure(res, err, this.#log, 'pipe request failed');
   }
 
   /** Announces the room's producers to the edges. */

@@ -6,10 +6,10 @@
 import express, { Router } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { PipeReceiver, isSfuError, type PipeListen } from '../../sfu';
+import { PipeReceiver, type PipeListen } from '../../sfu';
 import type { LiveBroadcasts } from '../realtime/live-broadcasts';
-import { requireInternal } from './internal-auth';
-import { OpenSchema, PipedProducerSchema } from './origin-pipes';
+import { answerInternalFailure, requireInternal } from './internal-auth';
+import { OpenSchema, PipedProducerSchema, openPipeEnd } from './origin-pipes';
 
 /** Only a point's floor comes up a pipe: an edge never speaks for the hall. */
 const UplinkProducerSchema = PipedProducerSchema.extend({ source: z.enum(['floor-camera', 'floor-mic']) }).strict();
@@ -32,10 +32,9 @@ export class UplinkPipes {
       if (!body.success) return void res.status(400).json({ code: 'bad_request', title: body.error.message });
       const sessionId = req.params.sessionId;
       try {
-        const live = await o.broadcasts.get(sessionId);
-        const room = await live.requireRoom();
-        const end = await PipeReceiver.open(room, o.listen);
-        await end.connect({ ...body.data.endpoint, srtpParameters: body.data.endpoint.srtpParameters as never });
+        const { end } = await openPipeEnd(o.broadcasts, sessionId, body.data.endpoint, (room) =>
+          PipeReceiver.open(room, o.listen),
+        );
         const id = end.transport.id;
         this.#pipes.set(id, { end, sessionId, edgeNodeId: body.data.edgeNodeId });
         end.transport.observer.once('close', () => this.#pipes.delete(id));
@@ -79,10 +78,7 @@ export class UplinkPipes {
   }
 
   #fail(res: express.Response, err: unknown): void {
-    const code = isSfuError(err) ? err.code : 'unavailable';
-    const status = code === 'not_found' ? 404 : code === 'bad_request' ? 400 : code === 'conflict' ? 409 : 503;
-    this.#log.warn({ err }, 'uplink request failed');
-    res.status(status).json({ code, title: (err as Error).message });
+    answerInternalFailure(res, err, this.#log, 'uplink request failed');
   }
 
   /** Closes the pipes of edges that stopped beating: the floor they carried ends here too. */

@@ -142,23 +142,16 @@ export function connectedMs(p: Presence, now: number): number {
   return p.connectedMs + (p.since !== null ? Math.max(0, now - p.since) : 0);
 }
 
+/** The four keys the JOIN and LEAVE scripts touch, in their KEYS order. */
+const presenceKeys = (s: string, p: string) =>
+  [ATT_KEYS.point(s, p), ATT_KEYS.sockets(s, p), ATT_KEYS.present(s), ATT_KEYS.events(s, p)] as const;
+
 export class AttendanceLedger {
   constructor(private readonly redis: Redis) {}
 
   /** A socket of the point connected. True when the point became present. */
   async join(s: string, p: string, socketId: string, at: number): Promise<boolean> {
-    const r = await this.redis.eval(
-      JOIN,
-      4,
-      ATT_KEYS.point(s, p),
-      ATT_KEYS.sockets(s, p),
-      ATT_KEYS.present(s),
-      ATT_KEYS.events(s, p),
-      socketId,
-      String(at),
-      String(EVENTS_MAXLEN),
-      p,
-    );
+    const r = await this.redis.eval(JOIN, 4, ...presenceKeys(s, p), socketId, String(at), String(EVENTS_MAXLEN), p);
     return r === 1;
   }
 
@@ -170,10 +163,7 @@ export class AttendanceLedger {
     const r = await this.redis.eval(
       LEAVE,
       4,
-      ATT_KEYS.point(s, p),
-      ATT_KEYS.sockets(s, p),
-      ATT_KEYS.present(s),
-      ATT_KEYS.events(s, p),
+      ...presenceKeys(s, p),
       socketId,
       String(at),
       String(EVENTS_MAXLEN),
