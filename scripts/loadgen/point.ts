@@ -9,6 +9,7 @@ import { MediaWatchdog, type WatchedTrack } from '../../client/src/point/media-w
 import { Receiver, lostOf, type RemoteTransportParams, type StreamStats } from './receiver';
 import { Reservoir } from './stats';
 import { locatePoint } from './cluster';
+import { receiveCapabilities, type Caps } from './werift-link';
 
 export interface PointOptions {
   baseUrl: string;
@@ -43,24 +44,6 @@ interface ConsumerParams {
   source: string;
   kind: 'audio' | 'video';
   rtpParameters: { encodings?: { ssrc?: number }[]; codecs: { clockRate: number }[] };
-}
-
-type Caps = { codecs: { mimeType: string; kind: string; rtcpFeedback?: unknown[] }[]; headerExtensions?: unknown[] };
-
-/** What a browser would offer, minus header extensions and RTX (we send no RTCP, so no NACK). */
-function receiveCapabilities(router: Caps): Caps {
-  return {
-    codecs: router.codecs
-      .filter((c) => c.mimeType.toLowerCase() === 'audio/opus' || c.mimeType.toLowerCase() === 'video/vp8')
-      .map((c) => ({
-        ...c,
-        rtcpFeedback:
-          c.kind === 'video'
-            ? [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }]
-            : [],
-      })),
-    headerExtensions: [],
-  };
 }
 
 /** One watchdog rebuild: when, and what the stalled streams had seen (the root cause stays visible). */

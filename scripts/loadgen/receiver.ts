@@ -11,7 +11,7 @@
 import type { Socket as UdpSocket } from 'node:dgram';
 import type { Connection, DtlsClient, SrtpSession } from 'werift';
 import { SrtpStreamReader, extendSeq, rocOf, tryDecrypt } from './srtp-index';
-import { clientDtlsParameters, dtlsOverIce, iceToMediasoup, type IceRemote } from './werift-link';
+import { clientDtlsParameters, closeLink, dtlsOverIce, iceToMediasoup, type IceRemote } from './werift-link';
 
 export interface RemoteTransportParams extends IceRemote {
   id: string;
@@ -288,11 +288,6 @@ export class Receiver {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    try {
-      this.#dtls?.close();
-    } catch {
-      // already gone
-    }
-    await this.#ice?.close().catch(() => undefined);
+    await closeLink(this.#dtls, this.#ice);
   }
 }

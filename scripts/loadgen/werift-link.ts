@@ -151,3 +151,34 @@ export async function dtlsOverIce(
     profile: profile === ProtectionProfileAeadAes128Gcm ? 'AEAD_AES_128_GCM' : 'AES_CM_128_HMAC_SHA1_80',
   };
 }
+
+/** Closes a link's DTLS and ICE, whatever state they reached. */
+export async function closeLink(dtls: DtlsClient | undefined, ice: Connection | undefined): Promise<void> {
+  try {
+    dtls?.close();
+  } catch {
+    // already gone
+  }
+  await ice?.close().catch(() => undefined);
+}
+
+export type Caps = {
+  codecs: { mimeType: string; kind: string; rtcpFeedback?: unknown[] }[];
+  headerExtensions?: unknown[];
+};
+
+/** What a browser would offer to receive, minus header extensions and RTX (these links send no RTCP back). */
+export function receiveCapabilities(router: Caps): Caps {
+  return {
+    codecs: router.codecs
+      .filter((c) => c.mimeType.toLowerCase() === 'audio/opus' || c.mimeType.toLowerCase() === 'video/vp8')
+      .map((c) => ({
+        ...c,
+        rtcpFeedback:
+          c.kind === 'video'
+            ? [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }]
+            : [],
+      })),
+    headerExtensions: [],
+  };
+}

@@ -5,7 +5,13 @@
 // where a point must produce (the floor) or the media a consumer gets must be counted.
 import dgram from 'node:dgram';
 import { RtpPacket, type Connection, type DtlsClient, type SrtpSession } from 'werift';
-import { clientDtlsParameters, dtlsOverIce, iceToMediasoup, type IceRemote } from '../../scripts/loadgen/werift-link';
+import {
+  clientDtlsParameters,
+  closeLink,
+  dtlsOverIce,
+  iceToMediasoup,
+  type IceRemote,
+} from '../../scripts/loadgen/werift-link';
 
 export interface RemoteTransport extends IceRemote {
   id: string;
@@ -92,11 +98,6 @@ export class RtpPeer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    try {
-      this.#dtls?.close();
-    } catch {
-      // already gone
-    }
-    await this.#ice?.close().catch(() => undefined);
+    await closeLink(this.#dtls, this.#ice);
   }
 }

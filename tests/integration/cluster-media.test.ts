@@ -20,6 +20,7 @@ import { ok, startNode, type NodeProcess } from '../helpers/cluster';
 import { waitFor } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 import { RtpPeer } from '../helpers/rtp-peer';
+import { receiveCapabilities } from '../../scripts/loadgen/werift-link';
 import type { NodeInfo } from '../../server/contract/cluster';
 
 jest.setTimeout(300_000);
@@ -34,22 +35,6 @@ const FLOOR = { video: { ssrc: 22220001, payloadType: 101 }, audio: { ssrc: 2222
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Loose = any;
 type Source = 'host-camera' | 'host-mic' | 'floor-camera' | 'floor-mic';
-
-/** A browser's offer minus header extensions and RTX (the Node peer sends no RTCP back). */
-function receiveCapabilities(router: Loose): Loose {
-  return {
-    codecs: (router.codecs as Loose[])
-      .filter((c) => ['audio/opus', 'video/vp8'].includes(String(c.mimeType).toLowerCase()))
-      .map((c) => ({
-        ...c,
-        rtcpFeedback:
-          c.kind === 'video'
-            ? [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }]
-            : [],
-      })),
-    headerExtensions: [],
-  };
-}
 
 /** ffmpeg sending a test pattern (VP8) and a tone (Opus) as RTP to the given ports. */
 function ffmpegRtp(
