@@ -1,0 +1,141 @@
+// The host console's media: the chosen camera and microphone (preview, level meter), the
+// optional slides screen, publishing them to the SFU, and receiving the floor (a point's
+// camera and microphone) while a point holds it.
+import { Device } from 'mediasoup-client';
+import type { types as msc } from 'mediasoup-client';
+import type { Socket } from 'socket.io-client';
+import type { HostRequests, ProducerInfo } from '../../../server/contract/broadcast';
+import type { requester } from '../net/request';
+import { BroadcastReceiver } from '../rtc/receiver';
+import { MediaSender } from '../rtc/sender';
+import { levelMeter } from '../ui/media';
+import { el } from '../ui/shell';
+import type { LiveLayout } from './live-view';
+
+type HostRequest = ReturnType<typeof requester<HostRequests>>;
+type MediaElements = Pick<LiveLayout, 'camSelect' | 'micSelect' | 'preview' | 'meter' | 'floorVideo' | 'floorAudio'>;
+
+export class HostMedia {
+  device: Device | undefined;
+  sender: MediaSender | undefined;
+  camera: MediaStreamTrack | undefined;
+  mic: MediaStreamTrack | undefined;
+  screen: MediaStreamTrack | undefined;
+  readonly receiver: BroadcastReceiver;
+  #stopMeter: (() => void) | undefined;
+
+  /** `floorProducers` reads the producers of the floor in the latest broadcast view. */
+  constructor(
+    private readonly socket: Socket,
+    private readonly request: HostRequest,
+    private readonly ui: MediaElements,
+    private readonly floorProducers: () => ProducerInfo[],
+  ) {
+    ui.camSelect.addEventListener('change', () => void this.openDevices());
+    ui.micSelect.addEventListener('change', () => void this.openDevices());
+    this.receiver = new BroadcastReceiver(socket, {
+      onTrack: (t) => {
+        if (t.source === 'floor-camera') {
+          ui.floorVideo.srcObject = new MediaStream([t.track]);
+          ui.floorVideo.classList.remove('hidden');
+        } else if (t.source === 'floor-mic') ui.floorAudio.srcObject = new MediaStream([t.track]);
+      },
+      onTrackEnded: () => undefined,
+      onState: () => undefined,
+    });
+  }
+
+  /** Fills the camera and microphone pickers, keeping the current choice. */
+  async listDevices(): Promise<void> {
+    const devices = await navigator.mediaDevices.enumerateDevices();
+    const fill = (select: HTMLSelectElement, kind: MediaDeviceKind) => {
+      const current = select.value;
+      select.replaceChildren(
+        ...devices
+          .filter((d) => d.kind === kind)
+          .map((d, i) => el('option', { text: d.label || `${kind} ${i + 1}`, attrs: { value: d.deviceId } })),
+      );
+      if (current) select.value = current;
+    };
+    fill(this.ui.camSelect, 'videoinput');
+    fill(this.ui.micSelect, 'audioinput');
+  }
+
+  /** Opens the chosen devices (again after a change of choice), replacing what is published. */
+  async openDevices(): Promise<void> {
+    const { camSelect, micSelect, preview, meter } = this.ui;
+    const stream = await navigator.mediaDevices.getUserMedia({
+      video: {
+        deviceId: camSelect.value ? { exact: camSelect.value } : undefined,
+        width: 1280,
+        height: 720,
+        frameRate: 30,
+      },
+      audio: {
+        deviceId: micSelect.value ? { exact: micSelect.value } : undefined,
+        echoCancellation: true,
+        noiseSuppression: true,
+      },
+    });
+    this.camera?.stop();
+    this.mic?.stop();
+    this.camera = stream.getVideoTracks()[0];
+    this.mic = stream.getAudioTracks()[0];
+    preview.srcObject = new MediaStream(this.camera ? [this.camera] : []);
+    this.#stopMeter?.();
+    if (this.mic) this.#stopMeter = levelMeter(this.mic, (l) => (meter.value = l));
+    await this.listDevices();
+    if (this.sender && this.camera) await this.sender.publish('host-camera', this.camera);
+    if (this.sender && this.mic) await this.sender.publish('host-mic', this.mic);
+  }
+
+  /** Publishes every local track and consumes the floor, loading the device the first time. */
+  async publishAll(): Promise<void> {
+    if (!this.device) {
+      const { routerRtpCapabilities } = await this.request('rtc:capabilities', {});
+      this.device = new Device();
+      await this.device.load({ routerRtpCapabilities: routerRtpCapabilities as msc.RtpCapabilities });
+    }
+    this.sender ??= new MediaSender(this.socket, this.device);
+    if (this.camera) await this.sender.publish('host-camera', this.camera);
+    if (this.mic) await this.sender.publish('host-mic', this.mic);
+    if (this.screen) await this.sender.publish('host-screen', this.screen);
+    await this.receiver.start(this.floorProducers());
+  }
+
+  /** The server dropped the send transport: forget it and publish everything again. */
+  async republish(): Promise<void> {
+    this.sender?.reset();
+    await this.publishAll();
+  }
+
+  /** Pauses or resumes the local producer; the server is told by the caller. */
+  setPaused(source: 'host-camera' | 'host-mic', paused: boolean): void {
+    if (paused) this.sender?.producer(source)?.pause();
+    else this.sender?.producer(source)?.resume();
+  }
+
+  /** Asks for a screen to share as slides; `onEnded` runs when the browser stops sharing it. */
+  async startSlides(onEnded: () => void): Promise<void> {
+    const s = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: 5 }, audio: false });
+    this.screen = s.getVideoTracks()[0]!;
+    this.screen.contentHint = 'detail';
+    this.screen.addEventListener('ended', onEnded);
+    if (this.sender) await this.sender.publish('host-screen', this.screen);
+  }
+
+  async stopSlides(): Promise<void> {
+    await this.sender?.unpublish('host-screen');
+    this.screen?.stop();
+    this.screen = undefined;
+  }
+
+  close(): void {
+    this.#stopMeter?.();
+    this.sender?.reset();
+    this.receiver.close();
+    this.camera?.stop();
+    this.mic?.stop();
+    this.screen?.stop();
+  }
+}
