@@ -27,6 +27,11 @@ export function summarize(values: readonly number[]): Summary {
 
 export const round = (x: number, d = 2): number => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : x);
 
+/** A summary rounded to 0.1 ms, as the result reports latencies. */
+export function rounded(s: Summary): Summary {
+  return { n: s.n, p50: round(s.p50, 1), p95: round(s.p95, 1), p99: round(s.p99, 1), max: round(s.max, 1) };
+}
+
 /** Bounded reservoir: keeps at most `cap` latency samples (uniformly). */
 export class Reservoir {
   readonly values: number[] = [];

@@ -1,0 +1,68 @@
+// The load run's result in a few lines of text, as the CLI prints them after the run
+// (the JSON file holds everything).
+import type { LoadResult } from './result';
+
+/** One line per concern: points, join, media, CPU, SFU cost, memory, signalling, check-ins, attendance, cluster, watchdog, errors. */
+export function summary(r: LoadResult): string {
+  const c = r.cost;
+  const workers = Object.keys(c.cpuPct)
+    .filter((k) => /(^|\.)worker\d+$/.test(k))
+    .map((k) => `${k} ${c.cpuPct[k]}% / ${c.rssMiB[k]} MiB`)
+    .join(', ');
+  // Without media (--no-media) the media lines would only print NaN and 100 % loss.
+  const media = r.options.media;
+  const lines = [
+    media
+      ? `points: ${r.points.signalled}/${r.points.requested} signalled, ${r.points.receivingVideo} receiving video, ${r.points.withKeyFrame} with a key frame, ${r.points.starved.length} starved`
+      : `points: ${r.points.signalled}/${r.points.requested} signalled (no media)`,
+    `join (${r.join.storm ? 'storm' : 'ramp'}): all within ${(r.join.allKeyFramesWithinMs / 1000).toFixed(1)} s; to first key frame p50 ${r.join.p50} ms, p95 ${r.join.p95} ms, max ${r.join.max} ms`,
+    `media: ${r.media.packetsReceived} packets (${r.media.packetsPerSecond}/s, ${r.media.avgPacketBytes} B avg), loss per point p50 ${r.media.lossPct.p50}% p95 ${r.media.lossPct.p95}% worst ${r.media.lossPct.worst}% (${r.media.lossPct.pointsOver1Pct} points >= 1%), video jitter p50 ${r.media.jitterMs.video.p50} ms p95 ${r.media.jitterMs.video.p95} ms worst ${r.media.jitterMs.video.worst} ms; ${r.media.decrypted} decrypted (${r.media.srtpProfile}), ${r.media.authFailures} auth failures; ${r.media.rejoins} rejoins`,
+    `cpu over ${c.windowSeconds} s (% of one core): server ${c.cpuPct.server ?? '(per node below)'}%, workers ${c.cpuPct.workersTotal}% (${workers}), redis ${c.cpuPct.redis}%, generator ${c.cpuPct.generator}%, ffmpeg ${c.cpuPct.ffmpeg}%; machine ${c.machineBusyPct}% busy, other ${c.otherPct}% ${c.alone ? '(alone)' : '(NOT ALONE)'}; ${c.udpRcvbufErrors} datagrams dropped at full receive buffers`,
+    `sfu: ${c.sfuUsPerPacket} us of worker CPU per forwarded packet; floor (GCM protect + send, same machine) ${c.floorGcmUsPerPacket ?? 'n/a'} us`,
+  ].filter((line) => media || !/^(join|media|sfu)\b/.test(line));
+  lines.push(
+    `memory: server+workers+redis ${c.serverPlusWorkersRssMiB} MiB RSS (server ${c.rssMiB.server ?? 'per node below'} MiB)${
+      c.perConsumer
+        ? `; per consumer (${c.perConsumer.consumers}): worker CPU ${c.perConsumer.workerCpuPct}% of a core, worker RSS ${c.perConsumer.workerRssKiB} KiB`
+        : ''
+    }`,
+    `signalling (generator's own loop p99 ${r.signalling.generatorLoopP99Ms} ms is inside the client-side figures): server event-loop p99 max ${r.signalling.eventLoopP99Ms.max} ms (median ${r.signalling.eventLoopP99Ms.median} ms over ${r.signalling.eventLoopP99Ms.windows} windows), health ack p95 ${r.signalling.healthAckMs.p95} ms, monitor delta p95 ${r.signalling.monitorDeltaMs.p95} ms max ${r.signalling.monitorDeltaMs.max} ms`,
+    r.checkins.requested
+      ? `check-ins: ${r.checkins.ok} ok, ${r.checkins.already} already, ${r.checkins.failed} failed in ${r.checkins.tookSeconds} s; POST p95 ${r.checkins.postMs.p95} ms, GET p95 ${r.checkins.getMs.p95} ms`
+      : 'check-ins: none',
+    `attendance: server ${r.attendance.serverCheckedIn} checked in / ${r.attendance.serverDelegates} delegates reported; sent ${r.attendance.sentCheckins} / ${r.attendance.sentHeadcount}: ${r.attendance.match ? 'MATCH' : 'MISMATCH'}`,
+  );
+  if (r.cluster) {
+    const k = r.cluster;
+    const nodes = k.nodes.map((n) => `${n.name} ${c.cpuPct[n.name]}% / ${c.rssMiB[n.name]} MiB`).join(', ');
+    lines.push(
+      `cluster: ${nodes}; points per node ${JSON.stringify(k.pointsPerNode)}, ${k.moves} moved`,
+      `pipe hop: origin workers ${k.originWorkersPct}% (${k.originUsPerPipedPacket} us per piped packet), edge workers ${k.edgeWorkersPct}% (${k.edgeUsPerForwardedPacket} us per forwarded packet); ${k.pipes.map((p) => `${p.edge} pipe ${p.bytesPerSecond} B/s ~${p.packetsPerSecondEst} pkt/s`).join(', ')}`,
+    );
+  }
+  for (const u of r.media.undecryptable.slice(0, 5))
+    lines.push(
+      `never decrypted: ${u.pointId} ${u.kind} ssrc ${u.ssrc} from seq ${u.firstSeq}, ${u.received} packets, ${u.authFailures} failed checks: ${u.diagnosis ?? 'not diagnosed'}`,
+    );
+  const w = r.media.watchdog;
+  lines.push(
+    `watchdog: ${w.rebuilds} rebuilds at ${w.points.length} points (${w.strikes} strikes${
+      w.drilled.length ? `; ${w.drilled.length} stalled on purpose: ${w.drilled.slice(0, 5).join(', ')}` : ''
+    })${w.points
+      .slice(0, 5)
+      .map(
+        (p) =>
+          `; ${p.pointId} ${p.rebuilds
+            .map(
+              (b) =>
+                `#${b.attempt} at ${(b.atMs / 1000).toFixed(1)} s (${b.stalled
+                  .map((s) => `${s.kind} ${s.received} packets, ${s.decrypted} decrypted`)
+                  .join(', ')})`,
+            )
+            .join(' ')} ${p.receivingAfter ? '→ receiving after' : '→ STILL NOT RECEIVING'}`,
+      )
+      .join('')}`,
+  );
+  if (r.errors.length) lines.push(`errors (${r.errors.length}): ${r.errors.slice(0, 5).join(' | ')}`);
+  return lines.join('\n');
+}
