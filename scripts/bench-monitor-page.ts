@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { launchChromium } from '../tests/helpers/browser';
+import { launchChromium } from './lib/chromium';
 import { runLoad } from './loadgen/run';
 import { percentile, round } from './loadgen/stats';
 
