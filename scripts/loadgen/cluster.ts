@@ -1,4 +1,4 @@
-// Cluster mode of the load generator (issue 8's benchmark): one Redis, an origin (the
+// Cluster mode of the load generator (--cluster): one Redis, an origin (the
 // host publishes into it), N edges (the points' media, piped from the origin) and a
 // control server (join links, REST, the monitor), each a `server/main.ts` process on
 // loopback with the environment tests/helpers/cluster.ts gives its nodes.

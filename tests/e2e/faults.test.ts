@@ -159,7 +159,7 @@ describe('faults during a live briefing (Chromium, real WebRTC)', () => {
       }),
     );
     for (const [i, p] of victims.entries()) log(`worker kill: ${p} decoding again after ${recovered[i]} ms`);
-    // The issue's requirement: they resume by themselves within 5 s.
+    // The promise after a worker death: its points resume by themselves within 5 s.
     for (const ms of recovered) expect(ms).toBeLessThan(5000);
     // The points on the other worker never stopped: the same consumer, frames rising.
     for (const p of others) {

@@ -1,9 +1,10 @@
 // The point page's media watchdog in real Chromium with real WebRTC: one point's hall
 // video is silenced on the server (its mediasoup consumer paused directly, behind the
-// room's back, so no signalling tells the page) while its socket and ICE stay up, the way
-// issue 6's black point looked. The page must notice by itself, try an ICE restart,
-// then rebuild its transport and consumers and decode again, without a reload or a
-// disconnect; its health report carries the rebuild and the monitor's detail shows it.
+// room's back, so no signalling tells the page) while its socket and ICE stay up: a point
+// whose screen stays black while everything looks connected. The page must notice by
+// itself, try an ICE restart, then rebuild its transport and consumers and decode again,
+// without a reload or a disconnect; its health report carries the rebuild and the
+// monitor's detail shows it.
 // Without the watchdog the page stays black and this test fails.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Socket } from 'socket.io-client';

@@ -1,5 +1,8 @@
-// What a point page decodes, read from its mediasoup-client consumers (the probator
-// transceiver skipped, see ../shared/notes/browser-e2e.md), and the host page going live.
+// What a point page decodes, read from its mediasoup-client consumers, and the host page
+// going live. mediasoup-client adds a receive-side "probator" video transceiver (mid
+// `probator`) that decodes nothing: reading the transport's first video inbound-rtp could
+// return it instead of the real consumer, so each consumer's own stats are read and
+// `probator` is skipped.
 import type { Page } from 'playwright-core';
 import { waitFor } from './orchestrator';
 

@@ -1,4 +1,4 @@
-// Health, alerts and the monitor across nodes (issue 8): a point served by an edge, two
+// Health, alerts and the monitor across nodes: a point served by an edge, two
 // technicians on two other processes (a control server and the origin), four server
 // processes on one Redis. Both monitors must show the same tiles and alerts from the same
 // deltas, an acknowledgement on one must reach the other, a page moving to another edge

@@ -1,6 +1,6 @@
-// The cluster's nodes on the monitor (scale-out, issue 8): role, region, load and the
-// points each serves in the watched session. Polls GET /cluster/v1/nodes; a single
-// server answers 404 and the panel stays hidden.
+// The cluster's nodes on the monitor (several nodes, docs/cluster.md): role, region, load
+// and the points each serves in the watched session. Polls GET /cluster/v1/nodes; a
+// single server answers 204 (no cluster) and the panel stays hidden.
 import type { NodeInfo } from '../../../server/contract/cluster';
 import { el } from '../ui/shell';
 

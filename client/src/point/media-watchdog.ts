@@ -3,8 +3,8 @@
 // audio), it says when media has stalled and what to do. Why it exists: in 420-point join
 // storms about one point in 420 completed signalling, got its transport and consumers and
 // then never received decryptable video, with its socket and ICE looking fine, so neither
-// the socket reconnect nor the ICE-restart path ever ran (issue 6). A real point must not
-// stay black.
+// the socket reconnect nor the ICE-restart path ever ran. A real point must not stay
+// black.
 //
 // The caller passes only the tracks that should be flowing: not in the lobby, not while the
 // hall has paused that producer, not video in audio-only mode. A track that leaves the
