@@ -4,7 +4,7 @@
 // namespace, tests/helpers/netns.ts) so its network can be cut while the others stay.
 //
 // Measured recovery times are printed as `[fault] …` lines and recorded in
-// docs/reliability.md. The two-minute network drop runs with FAULTS_LONG=1 (see the README).
+// docs/reliability.md. The two-minute network drop runs with FAULTS_LONG=1 (docs/development.md).
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Socket } from 'socket.io-client';
 import type { HealthReport, PointDetail } from '../../server/contract/attendance';
