@@ -3,7 +3,7 @@
 import type { ImportReport, Page, Point, PointLevel, PointSummary, Role } from '../../../server/contract/api';
 import { POINT_LEVELS } from '../../../server/contract/api';
 import { API, call, qs } from './api';
-import { bi, button, el, field, input, row, select, statusLine, table, type Text } from './ui';
+import { bi, button, el, field, input, row, select, statusLine, table, type StatusLine, type Text } from './ui';
 
 export const LEVEL_TEXT: Record<PointLevel, Text> = {
   province: ['Tỉnh', 'Province'],
@@ -49,28 +49,7 @@ export function pointsView(role: Role): HTMLElement {
         'GET',
         `/points${qs({ q: q.value.trim(), district: district.value, level: level.value, limit: PAGE, offset })}`,
       );
-      list.replaceChildren(
-        table(
-          [
-            ['Mã', 'Code'],
-            ['Tên điểm cầu', 'Name'],
-            ['Cấp', 'Level'],
-            ['Đại biểu', 'Delegates'],
-            ['Người liên hệ', 'Contact'],
-            ['', ''],
-          ],
-          page.items.map((p) =>
-            row(
-              p.code,
-              p.name,
-              LEVEL_TEXT[p.level][0],
-              String(p.expectedDelegates),
-              `${p.contactName} ${p.contactPhone}`.trim(),
-              role === 'admin' ? button(['Sửa', 'Edit'], () => editPoint(p)) : '',
-            ),
-          ),
-        ),
-      );
+      list.replaceChildren(pointsTable(page.items, role === 'admin' ? editPoint : undefined));
       pager.replaceChildren(
         el('span', { text: `${page.total === 0 ? 0 : offset + 1}–${offset + page.items.length} / ${page.total}` }),
         button(['Trang trước', 'Previous'], () => {
@@ -89,115 +68,21 @@ export function pointsView(role: Role): HTMLElement {
 
   const editor = el('div');
   function editPoint(p: Point) {
-    const name = input({ value: p.name });
-    const delegates = input({ type: 'number', min: '0', value: String(p.expectedDelegates) });
-    const contactName = input({ value: p.contactName });
-    const contactPhone = input({ value: p.contactPhone });
-    const st = statusLine();
     editor.replaceChildren(
-      el(
-        'div',
-        { className: 'card' },
-        el('h3', { text: `${p.code} · ${p.name}` }),
-        field(['Tên', 'Name'], name),
-        field(['Số đại biểu dự kiến', 'Expected delegates'], delegates),
-        field(['Người liên hệ', 'Contact name'], contactName),
-        field(['Điện thoại', 'Phone'], contactPhone),
-        el(
-          'div',
-          { className: 'controls' },
-          button(
-            ['Lưu', 'Save'],
-            async () => {
-              try {
-                await call('PATCH', `/points/${encodeURIComponent(p.id)}`, {
-                  name: name.value,
-                  expectedDelegates: Number(delegates.value),
-                  contactName: contactName.value,
-                  contactPhone: contactPhone.value,
-                });
-                editor.replaceChildren();
-                await Promise.all([load(), loadSummary()]);
-              } catch (err) {
-                st.error(err);
-              }
-            },
-            'primary',
-          ),
-          button(['Đóng', 'Close'], () => void editor.replaceChildren()),
-        ),
-        st.node,
-      ),
+      pointEditor(p, {
+        onSaved: async () => {
+          editor.replaceChildren();
+          await Promise.all([load(), loadSummary()]);
+        },
+        onClose: () => void editor.replaceChildren(),
+      }),
     );
   }
 
-  // ── import (admin) ──
-  const importBox = el('div');
-  if (role === 'admin') {
-    const file = input({ type: 'file', accept: '.csv,text/csv', 'data-testid': 'import-file' });
-    const mode = select([
-      ['replace', 'Thay toàn bộ danh sách · Replace the registry'],
-      ['merge', 'Thêm và cập nhật · Add and update'],
-    ]);
-    const report = el('div', { attrs: { 'data-testid': 'import-report' } });
-    const run = async (dryRun: boolean) => {
-      const f = file.files?.[0];
-      if (!f) return status.say(['Chọn tệp CSV trước', 'Choose a CSV file first'], 'warn');
-      try {
-        const r = await call<ImportReport>(
-          'POST',
-          `/points/import${qs({ format: 'csv', dryRun: String(dryRun), mode: mode.value })}`,
-          undefined,
-          {
-            contentType: 'text/csv',
-            raw: await f.arrayBuffer(),
-          },
-        );
-        showReport(r);
-        if (r.imported) await Promise.all([load(), loadSummary()]);
-      } catch (err) {
-        status.error(err);
-      }
-    };
-    const showReport = (r: ImportReport) => {
-      const head = r.issues.length
-        ? `${r.issues.length} lỗi, không nhập gì · ${r.issues.length} problems, nothing imported`
-        : r.imported
-          ? `Đã nhập ${r.rows} điểm cầu · Imported ${r.rows} points`
-          : `Kiểm tra xong: ${r.rows} dòng hợp lệ (${r.created} mới, ${r.updated} cập nhật, ${r.removed} bỏ), ${r.expectedDelegates} đại biểu · Dry run OK`;
-      report.replaceChildren(
-        el('p', { className: r.issues.length ? 'status bad' : 'status ok', text: head }),
-        ...(r.issues.length
-          ? [
-              table(
-                [
-                  ['Dòng', 'Line'],
-                  ['Cột', 'Column'],
-                  ['Lý do', 'Reason'],
-                ],
-                r.issues.map((i) => row(String(i.line ?? i.row), i.column, i.reason)),
-              ),
-            ]
-          : []),
-      );
-    };
-    importBox.append(
-      el(
-        'details',
-        { className: 'card' },
-        el('summary', {}, bi(['Nhập danh sách từ CSV', 'Import the registry from CSV'])),
-        field(['Tệp CSV (UTF-8)', 'CSV file (UTF-8)'], file),
-        field(['Cách nhập', 'Mode'], mode),
-        el(
-          'div',
-          { className: 'controls' },
-          button(['Kiểm tra thử', 'Dry run'], () => run(true)),
-          button(['Nhập', 'Import'], () => run(false), 'primary'),
-        ),
-        report,
-      ),
-    );
-  }
+  const importBox =
+    role === 'admin'
+      ? importPanel(status, () => Promise.all([load(), loadSummary()]).then(() => undefined))
+      : el('div');
 
   let searchTimer: ReturnType<typeof setTimeout> | undefined;
   q.addEventListener('input', () => {
@@ -236,5 +121,139 @@ export function pointsView(role: Role): HTMLElement {
     status.node,
     list,
     pager,
+  );
+}
+
+/** One page of points; `edit` (admins only) adds an Edit button to each row. */
+function pointsTable(items: Point[], edit: ((p: Point) => void) | undefined): HTMLElement {
+  return table(
+    [
+      ['Mã', 'Code'],
+      ['Tên điểm cầu', 'Name'],
+      ['Cấp', 'Level'],
+      ['Đại biểu', 'Delegates'],
+      ['Người liên hệ', 'Contact'],
+      ['', ''],
+    ],
+    items.map((p) =>
+      row(
+        p.code,
+        p.name,
+        LEVEL_TEXT[p.level][0],
+        String(p.expectedDelegates),
+        `${p.contactName} ${p.contactPhone}`.trim(),
+        edit ? button(['Sửa', 'Edit'], () => edit(p)) : '',
+      ),
+    ),
+  );
+}
+
+/** An admin's editor of one point: name, expected delegates, contact. */
+function pointEditor(p: Point, hooks: { onSaved: () => Promise<void>; onClose: () => void }): HTMLElement {
+  const name = input({ value: p.name });
+  const delegates = input({ type: 'number', min: '0', value: String(p.expectedDelegates) });
+  const contactName = input({ value: p.contactName });
+  const contactPhone = input({ value: p.contactPhone });
+  const st = statusLine();
+  return el(
+    'div',
+    { className: 'card' },
+    el('h3', { text: `${p.code} · ${p.name}` }),
+    field(['Tên', 'Name'], name),
+    field(['Số đại biểu dự kiến', 'Expected delegates'], delegates),
+    field(['Người liên hệ', 'Contact name'], contactName),
+    field(['Điện thoại', 'Phone'], contactPhone),
+    el(
+      'div',
+      { className: 'controls' },
+      button(
+        ['Lưu', 'Save'],
+        async () => {
+          try {
+            await call('PATCH', `/points/${encodeURIComponent(p.id)}`, {
+              name: name.value,
+              expectedDelegates: Number(delegates.value),
+              contactName: contactName.value,
+              contactPhone: contactPhone.value,
+            });
+            await hooks.onSaved();
+          } catch (err) {
+            st.error(err);
+          }
+        },
+        'primary',
+      ),
+      button(['Đóng', 'Close'], hooks.onClose),
+    ),
+    st.node,
+  );
+}
+
+/** The admin's CSV import: a dry run or the import itself, and the report of every bad row. */
+function importPanel(status: StatusLine, onImported: () => Promise<void>): HTMLElement {
+  const file = input({ type: 'file', accept: '.csv,text/csv', 'data-testid': 'import-file' });
+  const mode = select([
+    ['replace', 'Thay toàn bộ danh sách · Replace the registry'],
+    ['merge', 'Thêm và cập nhật · Add and update'],
+  ]);
+  const report = el('div', { attrs: { 'data-testid': 'import-report' } });
+  const run = async (dryRun: boolean) => {
+    const f = file.files?.[0];
+    if (!f) return status.say(['Chọn tệp CSV trước', 'Choose a CSV file first'], 'warn');
+    try {
+      const r = await call<ImportReport>(
+        'POST',
+        `/points/import${qs({ format: 'csv', dryRun: String(dryRun), mode: mode.value })}`,
+        undefined,
+        {
+          contentType: 'text/csv',
+          raw: await f.arrayBuffer(),
+        },
+      );
+      showReport(r);
+      if (r.imported) await onImported();
+    } catch (err) {
+      status.error(err);
+    }
+  };
+  const showReport = (r: ImportReport) => {
+    const head = r.issues.length
+      ? `${r.issues.length} lỗi, không nhập gì · ${r.issues.length} problems, nothing imported`
+      : r.imported
+        ? `Đã nhập ${r.rows} điểm cầu · Imported ${r.rows} points`
+        : `Kiểm tra xong: ${r.rows} dòng hợp lệ (${r.created} mới, ${r.updated} cập nhật, ${r.removed} bỏ), ${r.expectedDelegates} đại biểu · Dry run OK`;
+    report.replaceChildren(
+      el('p', { className: r.issues.length ? 'status bad' : 'status ok', text: head }),
+      ...(r.issues.length
+        ? [
+            table(
+              [
+                ['Dòng', 'Line'],
+                ['Cột', 'Column'],
+                ['Lý do', 'Reason'],
+              ],
+              r.issues.map((i) => row(String(i.line ?? i.row), i.column, i.reason)),
+            ),
+          ]
+        : []),
+    );
+  };
+  return el(
+    'div',
+    {},
+    el(
+      'details',
+      { className: 'card' },
+      el('summary', {}, bi(['Nhập danh sách từ CSV', 'Import the registry from CSV'])),
+      field(['Tệp CSV (UTF-8)', 'CSV file (UTF-8)'], file),
+      field(['Cách nhập', 'Mode'], mode),
+      el(
+        'div',
+        { className: 'controls' },
+        button(['Kiểm tra thử', 'Dry run'], () => run(true)),
+        button(['Nhập', 'Import'], () => run(false), 'primary'),
+      ),
+      report,
+    ),
   );
 }
