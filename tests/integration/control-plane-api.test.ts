@@ -1,5 +1,7 @@
 // The /api/v1 control plane against a real Redis: roles on every route class, every
 // class of bad input, the registry import, sessions and their join links.
+// Longer than most files (about 590 lines) on purpose: the whole REST surface shares one
+// Redis, one server and its logged-in accounts, started once for the file.
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
