@@ -3,8 +3,8 @@
 // On the origin's own worker the origin router itself plays this part: mediasoup 3.12
 // keeps the producer id across pipeToRouter, and two producers with one id cannot live in
 // one worker, so a same-worker pipe fails (and would only cost a loopback hop anyway).
-// A later edge node in another process would play the same part behind a PipeTransport
-// pair it sets up itself: nothing here assumes the origin shares its process.
+// Another node's room is fed differently: the origin's producers reach its own origin
+// router through a PipeTransport pair (remote-pipe.ts), and its fan-out routers pipe from there.
 import type { types as ms } from 'mediasoup';
 import type { Logger } from 'pino';
 

@@ -1,0 +1,171 @@
+// Plain RTP ingest: a sender without WebRTC (ffmpeg, GStreamer, a hardware encoder in the
+// hall) feeds the origin through comedia PlainTransports, one per stream, no SRTP. Its
+// producers are the room's `host-camera` and `host-mic`, consumed by the points like the
+// host console's. An ingest whose transports close (by request, or with their worker) is
+// announced once, so the operator restarts its sender.
+import { randomUUID } from 'node:crypto';
+import type { types as ms } from 'mediasoup';
+import { SfuError } from './errors';
+import type { RoomContext } from './room-context';
+import type { RoomProducers } from './room-producers';
+import type { Origin } from './room-topology';
+import type {
+  MediaKind,
+  MediaSource,
+  PlainIngestEndpoint,
+  PlainIngestInfo,
+  PlainIngestOptions,
+  PlainIngestStreamOptions,
+} from './types';
+
+interface PlainIngest {
+  readonly id: string;
+  readonly transports: ms.PlainTransport[];
+  readonly producerIds: string[];
+  readonly worker: ms.Worker;
+  /** Its close was announced (or needs no announcement: it failed while being created). */
+  reported: boolean;
+}
+
+export interface PlainIngestsDeps extends Pick<RoomContext, 'roomId' | 'log' | 'isClosed' | 'emit'> {
+  /** Where the PlainTransports listen unless the ingest says otherwise. */
+  listenIp: string;
+  /** Producer keyFrameRequestDelay for video (ms). */
+  keyFrameDelayMs: number;
+  originReady: () => Promise<Origin>;
+  producers: Pick<RoomProducers, 'register' | 'markClosing'>;
+}
+
+export class PlainIngests {
+  readonly #deps: PlainIngestsDeps;
+  readonly #byId = new Map<string, PlainIngest>();
+
+  constructor(deps: PlainIngestsDeps) {
+    this.#deps = deps;
+  }
+
+  async create(opts: PlainIngestOptions): Promise<PlainIngestInfo> {
+    if (!opts.video && !opts.audio) throw new SfuError('bad_request', 'an ingest needs video, audio or both');
+    const origin = await this.#deps.originReady();
+    const ingest: PlainIngest = {
+      id: `ingest-${randomUUID()}`,
+      transports: [],
+      producerIds: [],
+      worker: origin.worker,
+      reported: false,
+    };
+    this.#byId.set(ingest.id, ingest);
+    const info: PlainIngestInfo = { ingestId: ingest.id };
+    const listen = { listenIp: opts.listenIp ?? this.#deps.listenIp, rtcpMux: opts.rtcpMux ?? false };
+    try {
+      if (opts.video) {
+        const video = videoParameters(opts.video);
+        info.video = await this.#open(ingest, origin, listen, 'video', video, 'host-camera');
+      }
+      if (opts.audio) {
+        info.audio = await this.#open(ingest, origin, listen, 'audio', audioParameters(opts.audio), 'host-mic');
+      }
+    } catch (err) {
+      ingest.reported = true;
+      this.close(ingest.id);
+      if (err instanceof SfuError) throw err;
+      throw new SfuError('bad_request', `cannot create the ingest: ${(err as Error).message}`, { cause: err });
+    }
+    this.#deps.log.info({ ...info }, 'plain ingest ready');
+    return info;
+  }
+
+  has(ingestId: string): boolean {
+    return this.#byId.has(ingestId);
+  }
+
+  /** Idempotent. Its producers close with its transports, announced as closed. */
+  close(ingestId: string): void {
+    const ingest = this.#byId.get(ingestId);
+    if (!ingest) return;
+    this.#byId.delete(ingestId);
+    this.#deps.producers.markClosing(ingest.producerIds, 'closed');
+    for (const t of ingest.transports) t.close();
+  }
+
+  closeAll(): void {
+    for (const id of [...this.#byId.keys()]) this.close(id);
+  }
+
+  /** One stream: a comedia PlainTransport on the origin (the sender's first packet fixes its address) and its producer. */
+  async #open(
+    ingest: PlainIngest,
+    origin: Origin,
+    listen: { listenIp: string; rtcpMux: boolean },
+    kind: MediaKind,
+    rtpParameters: ms.RtpParameters,
+    source: MediaSource,
+  ): Promise<PlainIngestEndpoint> {
+    const transport = await origin.router.createPlainTransport({
+      listenIp: listen.listenIp,
+      comedia: true,
+      rtcpMux: listen.rtcpMux,
+      appData: { roomId: this.#deps.roomId, ingestId: ingest.id },
+    });
+    ingest.transports.push(transport);
+    transport.observer.once('close', () => this.#onTransportClosed(ingest));
+    const producer = await transport.produce({
+      kind,
+      rtpParameters,
+      ...(kind === 'video' ? { keyFrameRequestDelay: this.#deps.keyFrameDelayMs } : {}),
+      appData: { ingestId: ingest.id, source },
+    });
+    ingest.producerIds.push(producer.id);
+    await this.#deps.producers.register(producer, source, ingest.id, origin.worker);
+    return {
+      producerId: producer.id,
+      ip: transport.tuple.localIp,
+      port: transport.tuple.localPort,
+      rtcpPort: transport.rtcpTuple?.localPort,
+    };
+  }
+
+  /** The ingest is one sender: when one of its transports closes, the others close too, announced once. */
+  #onTransportClosed(ingest: PlainIngest): void {
+    this.#byId.delete(ingest.id);
+    for (const t of ingest.transports) t.close();
+    if (ingest.reported || this.#deps.isClosed()) return;
+    ingest.reported = true;
+    this.#deps.emit('ingestClosed', { ingestId: ingest.id, reason: ingest.worker.died ? 'worker-died' : 'closed' });
+  }
+}
+
+/** VP8 unless the sender says H264 (constrained baseline, as the routers offer it). */
+function videoParameters(opts: NonNullable<PlainIngestOptions['video']>): ms.RtpParameters {
+  const mimeType = opts.mimeType ?? 'video/VP8';
+  return {
+    codecs: [
+      {
+        mimeType,
+        clockRate: 90000,
+        payloadType: opts.payloadType,
+        ...(mimeType === 'video/H264'
+          ? { parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f', 'level-asymmetry-allowed': 1 } }
+          : {}),
+        rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
+      },
+    ],
+    encodings: [{ ssrc: opts.ssrc }],
+  };
+}
+
+/** Opus, 48 kHz stereo. */
+function audioParameters(opts: PlainIngestStreamOptions): ms.RtpParameters {
+  return {
+    codecs: [
+      {
+        mimeType: 'audio/opus',
+        clockRate: 48000,
+        channels: 2,
+        payloadType: opts.payloadType,
+        parameters: { 'sprop-stereo': 1 },
+      },
+    ],
+    encodings: [{ ssrc: opts.ssrc }],
+  };
+}

@@ -1,0 +1,95 @@
+// How a peer receives a room producer: a consumer on one of its receive transports, on the
+// router that transport lives on (the producer is piped there first if it is not yet),
+// created paused at the layer its viewer mode allows, its score and layers announced.
+import type { types as ms } from 'mediasoup';
+import { SfuError } from './errors';
+import type { Peer, PeerConsumer, PeerTransport } from './peer';
+import type { RoomContext } from './room-context';
+import type { RoomProducers } from './room-producers';
+import type { RoomTopology } from './room-topology';
+import type { ConsumerParams } from './types';
+import type { ViewerLayers } from './viewer-layers';
+
+export interface RoomConsumersDeps extends Pick<RoomContext, 'isClosed' | 'emit'> {
+  producers: Pick<RoomProducers, 'get'>;
+  topology: Pick<RoomTopology, 'ensurePiped' | 'updateLoad'>;
+  layers: Pick<ViewerLayers, 'initial'>;
+}
+
+export class RoomConsumers {
+  readonly #deps: RoomConsumersDeps;
+
+  constructor(deps: RoomConsumersDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * A consumer created PAUSED: the client resumes it once it has set up its side, so the
+   * first key frame is not lost.
+   */
+  async consume(
+    peer: Peer,
+    entry: PeerTransport,
+    producerId: string,
+    rtpCapabilities: ms.RtpCapabilities,
+  ): Promise<ConsumerParams> {
+    if (entry.direction !== 'recv') throw new SfuError('bad_request', 'not a receive transport');
+    const rp = this.#deps.producers.get(producerId);
+    if (!rp) throw new SfuError('not_found', `producer ${producerId} not found`);
+    if (rp.peerId === peer.id) throw new SfuError('bad_request', 'a peer does not consume its own producer');
+    await this.#deps.topology.ensurePiped(entry.router, producerId);
+    if (!entry.router.canConsume({ producerId, rtpCapabilities })) {
+      throw new SfuError('bad_request', 'these RTP capabilities cannot consume this producer');
+    }
+    const start = this.#deps.layers.initial(peer, rp.producer);
+    let consumer: ms.Consumer;
+    try {
+      consumer = await entry.transport.consume({
+        producerId,
+        rtpCapabilities,
+        paused: true,
+        ...(start.maxSpatialLayer > 0 ? { preferredLayers: { spatialLayer: start.layerState.spatialLayer } } : {}),
+        appData: { peerId: peer.id, source: rp.source },
+      });
+    } catch (err) {
+      throw new SfuError('bad_request', `cannot consume: ${(err as Error).message}`, { cause: err });
+    }
+    if (peer.closed || consumer.closed) {
+      consumer.close();
+      throw new SfuError('not_found', 'the peer or its transport closed meanwhile');
+    }
+    const pc: PeerConsumer = {
+      consumer,
+      source: rp.source,
+      transportId: entry.transport.id,
+      clientReady: false,
+      ...start,
+    };
+    peer.addConsumer(pc);
+    this.#follow(peer, entry, pc);
+    return consumerParams(pc);
+  }
+
+  /** Keeps the transport's load in step with its consumers, and announces what the consumer reports. */
+  #follow(peer: Peer, entry: PeerTransport, pc: PeerConsumer): void {
+    const { topology } = this.#deps;
+    const { emit } = this.#deps;
+    const { consumer } = pc;
+    const ids = { peerId: peer.id, consumerId: consumer.id };
+    topology.updateLoad(peer, entry);
+    consumer.observer.once('close', () => {
+      if (!entry.transport.closed) topology.updateLoad(peer, entry);
+    });
+    consumer.on('producerclose', () => {
+      if (!this.#deps.isClosed()) emit('consumerClosed', { ...ids, producerId: consumer.producerId });
+    });
+    consumer.on('score', (s) => emit('consumerScore', { ...ids, score: s.score, producerScore: s.producerScore }));
+    consumer.on('layerschange', (layers) => emit('consumerLayersChanged', { ...ids, layers: layers ?? null }));
+  }
+}
+
+/** What a client needs to consume on its side (mediasoup-client `transport.consume()`). */
+function consumerParams({ consumer, source }: PeerConsumer): ConsumerParams {
+  const { id, producerId, kind, rtpParameters, type, producerPaused } = consumer;
+  return { id, producerId, kind, rtpParameters, type, source, producerPaused };
+}
