@@ -4,9 +4,10 @@
 // transports, producers and consumers. Worker deaths become events the signalling layer
 // relays ("reconnect your transport", "produce again").
 //
-// This file is the room's core and its public face: its peers and their transports. The
-// rest is in parts the room builds and owns, one concern each:
+// This file is the room's core and its public face: its peers, the API the signalling
+// layer calls, and closing. The rest is in parts the room builds and owns, one concern each:
 //   room-topology.ts   origin and fan-out routers, placement, worker deaths and rebuilds
+//   room-transports.ts a peer's WebRtcTransports
 //   room-producers.ts  every producer of the room, and how its close is announced
 //   room-consumers.ts  how a peer receives a producer
 //   floor.ts           who may send: the host, and the one point holding the floor
@@ -19,13 +20,7 @@ import type { Logger } from 'pino';
 import { SfuError } from './errors';
 import { Floor } from './floor';
 import { DEFAULT_LAYER_POLICY, type LayerPolicyConfig, type ViewerMode } from './layer-policy';
-import {
-  FLOOR_MAX_INCOMING_BITRATE,
-  HOST_MAX_INCOMING_BITRATE,
-  KEY_FRAME_REQUEST_DELAY_MS,
-  ROUTER_MEDIA_CODECS,
-  VIEWER_INITIAL_OUTGOING_BITRATE,
-} from './media-codecs';
+import { KEY_FRAME_REQUEST_DELAY_MS, ROUTER_MEDIA_CODECS } from './media-codecs';
 import { Peer, type PeerTransport } from './peer';
 import { PlainIngests } from './plain-ingest';
 import { RoomConsumers } from './room-consumers';
@@ -33,6 +28,7 @@ import type { RoomContext, RoomEmit } from './room-context';
 import { RoomProducers } from './room-producers';
 import { RoomStatsReader } from './room-stats';
 import { RoomTopology } from './room-topology';
+import { RoomTransports } from './room-transports';
 import type {
   BroadcastRoomEvents,
   ConsumerParams,
@@ -74,6 +70,7 @@ export class BroadcastRoom extends EventEmitter<BroadcastRoomEvents> {
   readonly #peers = new Map<string, Peer>();
   readonly #producers: RoomProducers;
   readonly #topology: RoomTopology;
+  readonly #transports: RoomTransports;
   readonly #floor: Floor;
   readonly #consumers: RoomConsumers;
   readonly #ingests: PlainIngests;
@@ -112,6 +109,7 @@ export class BroadcastRoom extends EventEmitter<BroadcastRoomEvents> {
       producers: this.#producers,
       forgetPublisher: (peerId) => this.#topology.forgetPublisher(peerId),
     });
+    this.#transports = new RoomTransports({ ...ctx, topology: this.#topology, floor: this.#floor });
     this.#layers = new ViewerLayers({ ...ctx, policy: { ...DEFAULT_LAYER_POLICY, ...opts.layerPolicy } });
     this.#consumers = new RoomConsumers({
       ...ctx,
@@ -225,75 +223,9 @@ export class BroadcastRoom extends EventEmitter<BroadcastRoomEvents> {
   // ---------------------------------------------------------------------------------------
   // Transports
 
-  /**
-   * A WebRtcTransport on the worker's WebRtcServer (UDP preferred, TCP allowed, no SCTP).
-   * recv for a viewer: the least-loaded live fan-out router. send (host, or the floor
-   * holder) and the host's recv (to hear the floor): the origin router.
-   */
+  /** A WebRtcTransport for the peer, placed by the topology (room-transports.ts). */
   async createWebRtcTransport(peerId: string, direction: TransportDirection): Promise<TransportParams> {
-    const peer = this.#requirePeer(peerId);
-    this.#floor.checkMaySend(peer, direction);
-    const place = await this.#topology.place(peer, direction);
-    const { router, worker, slot } = place;
-    let transport: ms.WebRtcTransport;
-    try {
-      transport = await router.createWebRtcTransport({
-        webRtcServer: place.webRtcServer,
-        enableUdp: true,
-        enableTcp: true,
-        preferUdp: true,
-        initialAvailableOutgoingBitrate: VIEWER_INITIAL_OUTGOING_BITRATE,
-        appData: { roomId: this.id, peerId, direction },
-      });
-    } catch (err) {
-      place.release();
-      throw new SfuError('unavailable', 'could not create a transport; retry', { cause: err });
-    }
-    if (peer.closed || this.#closed) {
-      place.release();
-      transport.close();
-      throw new SfuError('not_found', `peer ${peerId} left`);
-    }
-    const entry: PeerTransport = {
-      transport,
-      router,
-      direction,
-      slot,
-      worker,
-      availableBitrate: undefined,
-      loadWeight: 0,
-    };
-    peer.addTransport(entry);
-    this.#topology.track(peer, entry);
-    if (direction === 'send') {
-      const max = peer.role === 'host' ? HOST_MAX_INCOMING_BITRATE : FLOOR_MAX_INCOMING_BITRATE;
-      await transport
-        .setMaxIncomingBitrate(max)
-        .catch((err: unknown) => this.#log.warn({ err }, 'setMaxIncomingBitrate'));
-    } else {
-      transport.on('trace', (trace) => {
-        if (trace.type === 'bwe' && typeof trace.info?.availableBitrate === 'number') {
-          entry.availableBitrate = trace.info.availableBitrate;
-        }
-      });
-      await transport.enableTraceEvent(['bwe']).catch(() => undefined);
-      if (peer.role === 'viewer') {
-        place.release();
-        if (!transport.closed) this.#topology.updateLoad(peer, entry);
-        if (peer.lastRecvSlot !== undefined && peer.lastRecvSlot !== slot) {
-          this.emit('peerMoved', { peerId, fromSlot: peer.lastRecvSlot, toSlot: slot });
-        }
-        peer.lastRecvSlot = slot;
-      }
-    }
-    this.#log.debug({ peerId, transportId: transport.id, direction, slot }, 'transport created');
-    return {
-      id: transport.id,
-      iceParameters: transport.iceParameters,
-      iceCandidates: transport.iceCandidates,
-      dtlsParameters: transport.dtlsParameters,
-      sctpParameters: undefined,
-    };
+    return this.#transports.create(this.#requirePeer(peerId), direction);
   }
 
   async connectTransport(peerId: string, transportId: string, dtlsParameters: ms.DtlsParameters): Promise<void> {
