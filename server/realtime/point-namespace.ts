@@ -73,12 +73,7 @@ export function setupPointNamespace(ns: Namespace, deps: PointNamespaceDeps): vo
           beforeTransport: (room, direction) => {
             if (direction === 'recv') room.addViewer(pointId);
           },
-          onRecvTransport: (room, transportId) => {
-            // One receive transport per page: a rebuilt one replaces the old.
-            if (data.recvTransportId) room.closeTransport(pointId, data.recvTransportId);
-            data.recvTransportId = transportId;
-            live.videoTransportReset(pointId);
-          },
+          onRecvTransport: () => live.videoTransportReset(pointId),
           onConsumerResumed: (consumerId, kind) => {
             if (kind === 'video') live.videoConsumerResumed(pointId, consumerId);
           },

@@ -23,16 +23,17 @@ export interface RtcPeer {
   room: () => Promise<BroadcastRoom>;
   /** Called before a transport is created: e.g. a point joins as a viewer to receive. */
   beforeTransport?: (room: BroadcastRoom, direction: 'send' | 'recv') => void;
-  /** A receive transport was created (a point keeps one: the newest replaces the old). */
+  /** A receive transport was created; it replaced the page's previous one. */
   onRecvTransport?: (room: BroadcastRoom, transportId: string) => void;
   onConsumerResumed?: (consumerId: string, kind: 'audio' | 'video') => void;
   /** Start a new producer paused (the host paused camera or microphone before). */
   startPaused?: (kind: 'audio' | 'video', source: MediaSource) => boolean;
 }
 
-/** The receive capabilities each page loaded, kept per socket for consume(). */
+/** Kept per socket: the receive capabilities its page loaded (for consume) and its receive transport. */
 export interface RtcSocketState {
   rtpCapabilities?: ms.RtpCapabilities;
+  recvTransportId?: string;
 }
 
 export function rtcHandlers<Ctx>(peer: RtcPeer, state: RtcSocketState): Handlers<RtcRequests, Ctx> {
@@ -44,7 +45,12 @@ export function rtcHandlers<Ctx>(peer: RtcPeer, state: RtcSocketState): Handlers
       peer.beforeTransport?.(room, direction);
       state.rtpCapabilities = rtpCapabilities as unknown as ms.RtpCapabilities;
       const params = await room.createWebRtcTransport(peerId, direction);
-      if (direction === 'recv') peer.onRecvTransport?.(room, params.id);
+      if (direction === 'recv') {
+        // One receive transport per page: a rebuilt one replaces the old, which gives its place back.
+        if (state.recvTransportId) room.closeTransport(peerId, state.recvTransportId);
+        state.recvTransportId = params.id;
+        peer.onRecvTransport?.(room, params.id);
+      }
       return params as never;
     },
     'rtc:connectTransport': async ({ transportId, dtlsParameters }) => {
