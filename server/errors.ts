@@ -11,6 +11,7 @@ const STATUS: Record<ErrorCode, number> = {
   conflict: 409,
   payload_too_large: 413,
   rate_limited: 429,
+  limit_exceeded: 429,
   token_invalid: 401,
   token_expired: 410,
   token_revoked: 410,

@@ -20,6 +20,7 @@ import type { Logger } from 'pino';
 import { SfuError } from './errors';
 import { Floor } from './floor';
 import { DEFAULT_LAYER_POLICY, type LayerPolicyConfig, type ViewerMode } from './layer-policy';
+import { DEFAULT_PEER_LIMITS, type PeerLimits } from './limits';
 import { KEY_FRAME_REQUEST_DELAY_MS, ROUTER_MEDIA_CODECS } from './media-codecs';
 import { Peer, type PeerTransport } from './peer';
 import { PlainIngests } from './plain-ingest';
@@ -62,11 +63,14 @@ export interface BroadcastRoomOptions {
   statsMaxAgeMs?: number;
   /** How long a publisher's request waits for an origin being rebuilt (ms). Default 10000. */
   originWaitMs?: number;
+  /** Caps on what one peer may hold. Default DEFAULT_PEER_LIMITS. */
+  limits?: Partial<PeerLimits>;
 }
 
 export class BroadcastRoom extends EventEmitter<BroadcastRoomEvents> {
   readonly id: string;
   readonly #log: Logger;
+  readonly #limits: PeerLimits;
   readonly #peers = new Map<string, Peer>();
   readonly #producers: RoomProducers;
   readonly #topology: RoomTopology;
@@ -82,6 +86,7 @@ export class BroadcastRoom extends EventEmitter<BroadcastRoomEvents> {
     super();
     this.id = opts.roomId;
     this.#log = opts.logger.child({ roomId: opts.roomId });
+    this.#limits = { ...DEFAULT_PEER_LIMITS, ...opts.limits };
     const keyFrameDelayMs = opts.keyFrameRequestDelayMs ?? KEY_FRAME_REQUEST_DELAY_MS;
     const ctx: RoomContext = {
       roomId: this.id,
@@ -109,10 +114,16 @@ export class BroadcastRoom extends EventEmitter<BroadcastRoomEvents> {
       producers: this.#producers,
       forgetPublisher: (peerId) => this.#topology.forgetPublisher(peerId),
     });
-    this.#transports = new RoomTransports({ ...ctx, topology: this.#topology, floor: this.#floor });
+    this.#transports = new RoomTransports({
+      ...ctx,
+      maxTransportsPerPeer: this.#limits.maxTransportsPerPeer,
+      topology: this.#topology,
+      floor: this.#floor,
+    });
     this.#layers = new ViewerLayers({ ...ctx, policy: { ...DEFAULT_LAYER_POLICY, ...opts.layerPolicy } });
     this.#consumers = new RoomConsumers({
       ...ctx,
+      maxConsumersPerTransport: this.#limits.maxConsumersPerTransport,
       producers: this.#producers,
       topology: this.#topology,
       layers: this.#layers,

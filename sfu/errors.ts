@@ -1,7 +1,14 @@
 // The one error type sfu/ throws at its callers. Codes match the control plane's error
 // codes (server/contract/errors.ts) so the signalling layer maps them one to one, but sfu/
 // does not import them: it must stand alone.
-export type SfuErrorCode = 'bad_request' | 'forbidden' | 'not_found' | 'conflict' | 'unavailable';
+export type SfuErrorCode =
+  | 'bad_request'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  /** A peer asked for more transports or consumers than its caps allow (limits.ts). */
+  | 'limit_exceeded'
+  | 'unavailable';
 
 export class SfuError extends Error {
   readonly code: SfuErrorCode;

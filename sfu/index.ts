@@ -8,6 +8,8 @@ export { Peer } from './peer';
 export { SfuError, isSfuError } from './errors';
 export type { SfuErrorCode } from './errors';
 export { DEFAULT_LAYER_POLICY, decideLayer, initialLayerState, modeCap } from './layer-policy';
+export { DEFAULT_PEER_LIMITS } from './limits';
+export type { PeerLimits } from './limits';
 export type { LayerPolicyConfig, LayerPolicyInput, LayerPolicyState, LayerDecision } from './layer-policy';
 export {
   ROUTER_MEDIA_CODECS,

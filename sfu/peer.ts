@@ -3,6 +3,7 @@
 // its `close`; closing the peer closes its transports, which close what runs on them.
 import { EventEmitter } from 'node:events';
 import type { types as ms } from 'mediasoup';
+import { SfuError } from './errors';
 import type { LayerPolicyState, ViewerMode } from './layer-policy';
 import type { MediaSource, PeerRole, TransportDirection } from './types';
 
@@ -50,6 +51,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   readonly lostTransports: PeerTransport[] = [];
   /** The slot of the last receive transport it had, to report moves. */
   lastRecvSlot: number | undefined;
+  /** Transports asked for and not created yet: they count against the cap already. */
+  #opening = 0;
   #closed = false;
 
   constructor(id: string, role: PeerRole) {
@@ -60,6 +63,23 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /**
+   * Holds a place for a transport about to be created, unless the peer has `max` already
+   * (open or being created). The returned function gives the place back: call it when the
+   * transport has been added, or could not be created.
+   */
+  holdTransportPlace(max: number): () => void {
+    if (this.transports.size + this.#opening >= max) {
+      throw new SfuError('limit_exceeded', `a peer may hold ${max} transports at most`);
+    }
+    this.#opening += 1;
+    let held = true;
+    return () => {
+      if (held) this.#opening -= 1;
+      held = false;
+    };
   }
 
   addTransport(entry: PeerTransport): void {
@@ -75,6 +95,18 @@ export class Peer extends EventEmitter<PeerEvents> {
   addConsumer(entry: PeerConsumer): void {
     this.consumers.set(entry.consumer.id, entry);
     entry.consumer.observer.once('close', () => this.consumers.delete(entry.consumer.id));
+  }
+
+  /** Its consumer of this producer, if it has one (on whichever of its transports). */
+  consumerOf(producerId: string): PeerConsumer | undefined {
+    for (const pc of this.consumers.values()) if (pc.consumer.producerId === producerId) return pc;
+    return undefined;
+  }
+
+  consumersOn(transportId: string): number {
+    let n = 0;
+    for (const pc of this.consumers.values()) if (pc.transportId === transportId) n += 1;
+    return n;
   }
 
   recvTransport(): PeerTransport | undefined {

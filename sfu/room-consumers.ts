@@ -1,6 +1,14 @@
 // How a peer receives a room producer: a consumer on one of its receive transports, on the
 // router that transport lives on (the producer is piped there first if it is not yet),
 // created paused at the layer its viewer mode allows, its score and layers announced.
+//
+// A peer has one consumer per producer. Asking again on the same transport answers the
+// consumer it has (a page that lost track of it, or a client repeating itself); asking on
+// another transport (a page that rebuilt its receive transport while the server still holds
+// the old one) moves it: the new consumer replaces the old. A consumer closes with its
+// transport, so one on a closed transport never stands in the way. A peer's requests run
+// one at a time, so concurrent repeats find the consumer the first one made and the cap per
+// transport counts every consumer.
 import type { types as ms } from 'mediasoup';
 import { SfuError } from './errors';
 import type { Peer, PeerConsumer, PeerTransport } from './peer';
@@ -11,6 +19,7 @@ import type { ConsumerParams } from './types';
 import type { ViewerLayers } from './viewer-layers';
 
 export interface RoomConsumersDeps extends Pick<RoomContext, 'isClosed' | 'emit'> {
+  maxConsumersPerTransport: number;
   producers: Pick<RoomProducers, 'get'>;
   topology: Pick<RoomTopology, 'ensurePiped' | 'updateLoad'>;
   layers: Pick<ViewerLayers, 'initial'>;
@@ -18,6 +27,8 @@ export interface RoomConsumersDeps extends Pick<RoomContext, 'isClosed' | 'emit'
 
 export class RoomConsumers {
   readonly #deps: RoomConsumersDeps;
+  /** Each peer's latest consume request: the next one starts when it has settled. */
+  readonly #queues = new WeakMap<Peer, Promise<unknown>>();
 
   constructor(deps: RoomConsumersDeps) {
     this.#deps = deps;
@@ -27,20 +38,45 @@ export class RoomConsumers {
    * A consumer created PAUSED: the client resumes it once it has set up its side, so the
    * first key frame is not lost.
    */
-  async consume(
+  consume(
     peer: Peer,
     entry: PeerTransport,
     producerId: string,
     rtpCapabilities: ms.RtpCapabilities,
   ): Promise<ConsumerParams> {
+    const previous = this.#queues.get(peer) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => this.#consume(peer, entry, producerId, rtpCapabilities));
+    this.#queues.set(peer, next);
+    const settled = () => {
+      if (this.#queues.get(peer) === next) this.#queues.delete(peer);
+    };
+    next.then(settled, settled);
+    return next;
+  }
+
+  async #consume(
+    peer: Peer,
+    entry: PeerTransport,
+    producerId: string,
+    rtpCapabilities: ms.RtpCapabilities,
+  ): Promise<ConsumerParams> {
+    const transportId = entry.transport.id;
     if (entry.direction !== 'recv') throw new SfuError('bad_request', 'not a receive transport');
+    if (peer.closed || entry.transport.closed) throw new SfuError('not_found', `transport ${transportId} closed`);
     const rp = this.#deps.producers.get(producerId);
     if (!rp) throw new SfuError('not_found', `producer ${producerId} not found`);
     if (rp.peerId === peer.id) throw new SfuError('bad_request', 'a peer does not consume its own producer');
+    const max = this.#deps.maxConsumersPerTransport;
+    const again = peer.consumerOf(producerId)?.transportId === transportId;
+    if (!again && peer.consumersOn(transportId) >= max) {
+      throw new SfuError('limit_exceeded', `a receive transport holds ${max} consumers at most`);
+    }
     await this.#deps.topology.ensurePiped(entry.router, producerId);
     if (!entry.router.canConsume({ producerId, rtpCapabilities })) {
       throw new SfuError('bad_request', 'these RTP capabilities cannot consume this producer');
     }
+    const existing = peer.consumerOf(producerId);
+    if (existing?.transportId === transportId) return consumerParams(existing);
     const start = this.#deps.layers.initial(peer, rp.producer);
     let consumer: ms.Consumer;
     try {
@@ -58,13 +94,9 @@ export class RoomConsumers {
       consumer.close();
       throw new SfuError('not_found', 'the peer or its transport closed meanwhile');
     }
-    const pc: PeerConsumer = {
-      consumer,
-      source: rp.source,
-      transportId: entry.transport.id,
-      clientReady: false,
-      ...start,
-    };
+    const pc: PeerConsumer = { consumer, source: rp.source, transportId, clientReady: false, ...start };
+    // Moved to this transport: the consumer on the page's previous one goes.
+    existing?.consumer.close();
     peer.addConsumer(pc);
     this.#follow(peer, entry, pc);
     return consumerParams(pc);
@@ -72,8 +104,7 @@ export class RoomConsumers {
 
   /** Keeps the transport's load in step with its consumers, and announces what the consumer reports. */
   #follow(peer: Peer, entry: PeerTransport, pc: PeerConsumer): void {
-    const { topology } = this.#deps;
-    const { emit } = this.#deps;
+    const { topology, emit } = this.#deps;
     const { consumer } = pc;
     const ids = { peerId: peer.id, consumerId: consumer.id };
     topology.updateLoad(peer, entry);

@@ -157,9 +157,7 @@ export class RoomTopology {
 
   /** A viewer's receive transport weighs max(1, its consumers) in its slot's load. */
   updateLoad(peer: Peer, entry: PeerTransport): void {
-    let consumers = 0;
-    for (const pc of peer.consumers.values()) if (pc.transportId === entry.transport.id) consumers += 1;
-    this.#setLoad(entry, Math.max(1, consumers));
+    this.#setLoad(entry, Math.max(1, peer.consumersOn(entry.transport.id)));
   }
 
   #setLoad(entry: PeerTransport, weight: number): void {

@@ -1,6 +1,6 @@
 // A peer's WebRtcTransports: on the worker's WebRtcServer (one UDP and one TCP port per
-// worker; UDP preferred, TCP allowed, no SCTP), on the router the topology places it on. A
-// send transport is capped at what its publisher
+// worker; UDP preferred, TCP allowed, no SCTP), on the router the topology places it on,
+// within the peer's cap on transports. A send transport is capped at what its publisher
 // sends; a receive transport follows mediasoup's bandwidth estimate for the layer policy,
 // and a viewer's counts in its worker's load.
 import type { types as ms } from 'mediasoup';
@@ -13,6 +13,7 @@ import type { Placement, RoomTopology } from './room-topology';
 import type { TransportDirection, TransportParams } from './types';
 
 export interface RoomTransportsDeps extends Pick<RoomContext, 'roomId' | 'log' | 'isClosed' | 'emit'> {
+  maxTransportsPerPeer: number;
   topology: Pick<RoomTopology, 'place' | 'track' | 'updateLoad'>;
   floor: Pick<Floor, 'checkMaySend'>;
 }
@@ -31,7 +32,15 @@ export class RoomTransports {
   async create(peer: Peer, direction: TransportDirection): Promise<TransportParams> {
     const { topology, log, emit } = this.#deps;
     this.#deps.floor.checkMaySend(peer, direction);
-    const { place, transport } = await this.#open(peer, direction);
+    // Counted against the cap until it is added to the peer, with no wait in between.
+    const giveBack = peer.holdTransportPlace(this.#deps.maxTransportsPerPeer);
+    let opened: { place: Placement; transport: ms.WebRtcTransport };
+    try {
+      opened = await this.#open(peer, direction);
+    } finally {
+      giveBack();
+    }
+    const { place, transport } = opened;
     const { router, worker, slot } = place;
     if (peer.closed || this.#deps.isClosed()) {
       place.release();

@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   'conflict', // e.g. duplicate code, illegal state transition
   'payload_too_large',
   'rate_limited',
+  'limit_exceeded', // a peer holds as many media transports or consumers as it may
   'token_invalid', // forged or malformed join / check-in token
   'token_expired', // outside its validity window
   'token_revoked',
