@@ -25,7 +25,7 @@ export interface AttendanceModuleOptions {
   logger: Logger;
   redis: Redis;
   redisUrl: string;
-  control: Pick<ControlPlane, 'sessions' | 'points' | 'events' | 'auth'>;
+  control: Pick<ControlPlane, 'sessions' | 'points' | 'events' | 'auth' | 'keys'>;
   io: Server;
   publicUrl: () => string;
 }
@@ -48,6 +48,7 @@ export class AttendanceModule {
       points: o.control.points,
       events: o.control.events,
       publicUrl: o.publicUrl,
+      checkinKey: o.control.keys.for('checkin'),
     });
     this.service.start();
     useAttendance(o.io, this.service);

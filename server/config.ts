@@ -3,9 +3,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-
-/** Development-only secret: refused when NODE_ENV=production (see superRefine below). */
-export const DEV_APP_SECRET = 'dev-only-secret-do-not-use-in-production-0000';
+import { parseAddressList } from './security/client-address';
+import { secretWeakness } from './security/secret-strength';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -47,7 +46,8 @@ const EnvSchema = z
     RTC_PORT: port(40000).refine((p) => p >= 1024 || p === 0, 'must be 1024 or above (or 0 for any free port)'),
     MEDIASOUP_WORKERS: wholeNumber().min(1, 'must be 1-64').max(64, 'must be 1-64').optional(),
     MEDIASOUP_LOG_LEVEL: z.enum(['debug', 'warn', 'error', 'none']).default('warn'),
-    APP_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEV_APP_SECRET),
+    // Unset: generated on the first start and kept in DATA_DIR (server/security/app-secret.ts).
+    APP_SECRET: z.string().optional(),
     ADMIN_USERNAME: z.string().min(3).max(64).optional(),
     ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').max(256).optional(),
     SHUTDOWN_TIMEOUT_MS: wholeNumber().min(100).max(120_000).default(10_000),
@@ -85,13 +85,33 @@ const EnvSchema = z
       .string()
       .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be a NODE_ID')
       .optional(),
+    // Who may read /metrics: a bearer token, and/or addresses (server/http/metrics.ts).
+    METRICS_TOKEN: z.string().optional(),
+    METRICS_ALLOW: z
+      .string()
+      .transform((v, ctx) => {
+        try {
+          return parseAddressList(v);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      })
+      .optional(),
+    // Socket.IO connections open at once from one client address (a NAT, a proxy).
+    SOCKET_MAX_PER_ADDRESS: wholeNumber().min(1, 'must be 1 or more').max(1_000_000).default(1000),
   })
   .superRefine((env, ctx) => {
-    if (env.NODE_ENV === 'production' && env.APP_SECRET === DEV_APP_SECRET) {
+    const production = env.NODE_ENV === 'production';
+    for (const name of ['APP_SECRET', 'METRICS_TOKEN'] as const) {
+      const weak = env[name] === undefined ? undefined : secretWeakness(env[name], production);
+      if (weak) ctx.addIssue({ code: 'custom', path: [name], message: weak });
+    }
+    if (env.NODE_ROLE !== 'all' && env.APP_SECRET === undefined) {
       ctx.addIssue({
         code: 'custom',
         path: ['APP_SECRET'],
-        message: 'the development default is refused when NODE_ENV=production; set a random value of 32+ characters',
+        message: `required with NODE_ROLE=${env.NODE_ROLE}: every node of a cluster signs with the same secret (openssl rand -hex 32)`,
       });
     }
     if (env.NODE_ENV === 'production' && !env.RTC_ANNOUNCED_IP && ['0.0.0.0', '::'].includes(env.RTC_LISTEN_IP)) {
@@ -131,7 +151,11 @@ export interface Config {
   };
   /** numWorkers is 0 on a control node (NODE_ROLE=control). */
   mediasoup: { numWorkers: number; logLevel: 'debug' | 'warn' | 'error' | 'none' };
-  appSecret: string;
+  /** Undefined: the one kept in dataDir is used, or made (server/security/app-secret.ts). */
+  appSecret: string | undefined;
+  metrics: MetricsAccess;
+  /** Socket.IO connections open at once per client address. */
+  sockets: { maxPerAddress: number };
   initialAdmin: { username: string; password: string } | undefined;
   shutdownTimeoutMs: number;
   /** A session still open this long past its planned end is flagged as overrunning. */
@@ -139,6 +163,13 @@ export interface Config {
   health: HealthConfig;
   checkin: { rotateSeconds: number; graceSeconds: number };
   cluster: ClusterConfig;
+}
+
+/** Who may read /metrics: a bearer token, or a client address in `allow` (IPs and CIDRs). */
+export interface MetricsAccess {
+  token: string | undefined;
+  /** Default: loopback only. Empty: no address is enough (the token is needed). */
+  allow: string[];
 }
 
 /** This process's place in a multi-node deployment (server/cluster/). */
@@ -216,6 +247,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       logLevel: e.MEDIASOUP_LOG_LEVEL,
     },
     appSecret: e.APP_SECRET,
+    metrics: { token: e.METRICS_TOKEN, allow: e.METRICS_ALLOW ?? ['loopback'] },
+    sockets: { maxPerAddress: e.SOCKET_MAX_PER_ADDRESS },
     initialAdmin:
       e.ADMIN_USERNAME && e.ADMIN_PASSWORD ? { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD } : undefined,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

@@ -20,6 +20,8 @@ import { SessionEvents } from './domain/sessions/events';
 import { SessionService } from './domain/sessions/service';
 import { SessionStore } from './domain/sessions/store';
 import { SessionJobs } from './jobs/session-jobs';
+import { resolveAppSecret } from './security/app-secret';
+import { SecretKeys } from './security/keys';
 
 export const SHIPPED_POINTS_CSV = path.resolve(__dirname, 'data', 'hatinh-points.csv');
 /** Every server process re-checks that open sessions have their jobs this often. */
@@ -44,6 +46,8 @@ export class ControlPlane {
   readonly accounts: AccountService;
   readonly auth: Auth;
   readonly jobs: SessionJobs;
+  /** Every signing key of this process, one per purpose (server/security/keys.ts). */
+  readonly keys: SecretKeys;
   /** The 'store' connection the services use. */
   readonly redis: Redis;
   #baseUrl: () => string;
@@ -51,8 +55,9 @@ export class ControlPlane {
   #closing: Promise<void> | undefined;
   readonly #log: Logger;
 
-  private constructor(o: ControlPlaneOptions) {
+  private constructor(o: ControlPlaneOptions, keys: SecretKeys) {
     const { config, logger, redis } = o;
+    this.keys = keys;
     this.redis = redis;
     this.#log = logger.child({ component: 'control-plane' });
     this.#baseUrl = () => config.publicUrl ?? `http://localhost:${config.port}`;
@@ -68,7 +73,7 @@ export class ControlPlane {
     });
     this.links = new JoinLinks({
       redis,
-      appSecret: config.appSecret,
+      key: keys.for('join-link'),
       sessions: this.sessions,
       points: this.points,
       events: this.events,
@@ -79,15 +84,24 @@ export class ControlPlane {
     this.auth = new Auth({
       redis,
       accounts: this.accounts,
-      appSecret: config.appSecret,
+      cookieKey: keys.for('login-cookie'),
       secureCookies: (config.publicUrl ?? '').startsWith('https:'),
       logger,
     });
   }
 
-  /** Seeds what a first start needs, starts the job worker and re-queues missing jobs. */
+  /**
+   * Finds the secret (APP_SECRET, else the one kept in DATA_DIR, else a new one), seeds
+   * what a first start needs, starts the job worker and re-queues missing jobs.
+   */
   static async create(o: ControlPlaneOptions): Promise<ControlPlane> {
-    const cp = new ControlPlane(o);
+    const secret = await resolveAppSecret({
+      configured: o.config.appSecret,
+      dataDir: o.config.dataDir,
+      production: o.config.nodeEnv === 'production',
+      logger: o.logger,
+    });
+    const cp = new ControlPlane(o, new SecretKeys(secret));
     try {
       if (o.seedPoints !== false) await cp.points.seedIfEmpty(SHIPPED_POINTS_CSV);
       await cp.accounts.ensureInitialAdmin(o.config.initialAdmin);

@@ -1,16 +1,19 @@
-// Node-to-node HTTP calls carry a bearer token derived from APP_SECRET, which every node
-// of a cluster shares; nothing on these routes is reachable without it.
+// Node-to-node HTTP calls carry a bearer token made from the `cluster-internal` key
+// (server/security/keys.ts), derived from the secret every node of a cluster shares;
+// nothing on these routes is reachable without it. The token crosses the network on each
+// call: it opens these routes and nothing else (no link, cookie or Redis signature).
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { isSfuError } from '../../sfu';
 
-export function internalToken(appSecret: string): string {
-  return createHmac('sha256', appSecret).update('briefing-cluster-internal-v1').digest('hex');
+export function internalToken(key: Buffer): string {
+  return createHmac('sha256', key).update('bearer').digest('hex');
 }
 
-export function requireInternal(appSecret: string): RequestHandler {
-  const expected = Buffer.from(`Bearer ${internalToken(appSecret)}`);
+/** Refuses a request without this cluster's bearer token (`internalToken`). */
+export function requireInternal(token: string): RequestHandler {
+  const expected = Buffer.from(`Bearer ${token}`);
   return (req, res, next) => {
     const got = Buffer.from(req.headers.authorization ?? '');
     if (got.length === expected.length && timingSafeEqual(got, expected)) return next();

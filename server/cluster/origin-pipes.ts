@@ -138,14 +138,14 @@ export class OriginPipes {
       broadcasts: LiveBroadcasts;
       redis: Redis;
       logger: Logger;
-      appSecret: string;
+      token: string;
       listen: PipeListen;
       selfId: string;
     },
   ) {
     this.#log = o.logger.child({ component: 'origin-pipes' });
     const r = Router();
-    r.use(requireInternal(o.appSecret), express.json({ limit: '64kb' }));
+    r.use(requireInternal(o.token), express.json({ limit: '64kb' }));
     r.post('/:sessionId/open', async (req, res) => {
       const body = OpenSchema.safeParse(req.body);
       if (!body.success) return void res.status(400).json({ code: 'bad_request', title: body.error.message });

@@ -4,7 +4,9 @@
 // attendance and health history recorded before the crash are intact, and a session
 // whose lobby was due while the server was down opens on time.
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import request from 'supertest';
@@ -52,6 +54,8 @@ describe('the server process is SIGKILLed and restarted mid-briefing', () => {
   let r: TestRedis;
   let server: Server | undefined;
   let env: Record<string, string>;
+  /** No APP_SECRET: the server keeps its generated one here, and the restart reads it back. */
+  let dataDir: string;
   let base: string;
   let b: PreparedBriefing;
   let browser: Browser;
@@ -72,8 +76,10 @@ describe('the server process is SIGKILLed and restarted mid-briefing', () => {
     r = await startTestRedis();
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'briefing-restart-data-'));
     env = {
       ...ADMIN_ENV,
+      DATA_DIR: dataDir,
       REDIS_URL: r.url,
       HOST: '127.0.0.1',
       PORT: String(port),
@@ -108,6 +114,7 @@ describe('the server process is SIGKILLed and restarted mid-briefing', () => {
     await Promise.race([server?.exited, new Promise((res) => setTimeout(res, 10_000))]);
     server?.child.kill('SIGKILL');
     await r?.cleanup();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   }, 60_000);
 
   test('points and host come back by themselves; the session is live; attendance, history and jobs survive', async () => {

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Socket } from 'socket.io-client';
 import { connectSocket } from './briefing';
-import { waitFor } from './orchestrator';
+import { TEST_APP_SECRET, waitFor } from './orchestrator';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -36,6 +36,8 @@ export async function startNode(name: string, env: Record<string, string>): Prom
       CLUSTER_HEARTBEAT_MS: '500',
       CLUSTER_NODE_TTL_MS: '1500',
       SHUTDOWN_TIMEOUT_MS: '5000',
+      // Every node of a cluster signs with the same secret.
+      APP_SECRET: TEST_APP_SECRET,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,8 +1,15 @@
 // A whole control server in the test process: real Redis, real mediasoup workers,
 // listening on port 0.
-import pino from 'pino';
+import { randomBytes } from 'node:crypto';
+import pino, { type Logger } from 'pino';
 import { loadConfig } from '../../server/config';
 import { Orchestrator } from '../../server/orchestrator';
+
+/**
+ * One random secret per test file, shared by every server it starts (a restarted server
+ * still accepts the links and cookies of the one before), never a value from the repository.
+ */
+export const TEST_APP_SECRET = randomBytes(32).toString('hex');
 
 export interface TestOrchestrator {
   orchestrator: Orchestrator;
@@ -13,6 +20,8 @@ export interface TestOrchestrator {
 export async function startTestOrchestrator(
   redisUrl: string,
   env: Record<string, string> = {},
+  /** Default: silent (TEST_LOG_LEVEL to see it). */
+  logger?: Logger,
 ): Promise<TestOrchestrator> {
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -22,10 +31,15 @@ export async function startTestOrchestrator(
     RTC_PORT: '0',
     MEDIASOUP_WORKERS: '1',
     LOG_LEVEL: 'silent',
+    // Without DATA_DIR the server would keep a generated secret in the checkout's data/.
+    ...(env.DATA_DIR ? {} : { APP_SECRET: TEST_APP_SECRET }),
     ...env,
   });
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const orchestrator = await Orchestrator.create(config, logger, redisUrl);
+  const orchestrator = await Orchestrator.create(
+    config,
+    logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    redisUrl,
+  );
   const addr = await orchestrator.listen();
   return { orchestrator, baseUrl: `http://127.0.0.1:${addr.port}`, stop: () => orchestrator.stop() };
 }

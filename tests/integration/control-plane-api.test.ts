@@ -2,11 +2,13 @@
 // class of bad input, the registry import, sessions and their join links.
 // Longer than most files (about 590 lines) on purpose: the whole REST surface shares one
 // Redis, one server and its logged-in accounts, started once for the file.
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import type { JoinLink, Session } from '../../server/contract/api';
 import { JoinLinks } from '../../server/domain/links/join-links';
+import { SecretKeys } from '../../server/security/keys';
 import { startTestOrchestrator, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 
@@ -491,7 +493,7 @@ describe('control plane API', () => {
       const c = o.orchestrator.control;
       const later = new JoinLinks({
         redis: c.redis,
-        appSecret: o.orchestrator.config.appSecret,
+        key: c.keys.for('join-link'),
         sessions: c.sessions,
         points: c.points,
         events: c.events,
@@ -516,7 +518,7 @@ describe('control plane API', () => {
       const c = o.orchestrator.control;
       const foreign = new JoinLinks({
         redis: c.redis,
-        appSecret: 'another-secret-another-secret-another-secret',
+        key: new SecretKeys(randomBytes(32).toString('hex')).for('join-link'),
         sessions: c.sessions,
         points: c.points,
         events: c.events,

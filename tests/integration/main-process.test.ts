@@ -52,6 +52,9 @@ describe('the main process (npm start)', () => {
       const res = await fetch(`${url}/readyz`);
       expect(res.status).toBe(200);
       expect(fs.readdirSync(path.join(dir, 'redis')).some((f) => f.startsWith('appendonly'))).toBe(true);
+      // No APP_SECRET: a random one, kept beside the data, readable by this user only.
+      expect(fs.statSync(path.join(dir, 'app-secret')).mode & 0o777).toBe(0o600);
+      expect(m.out()).toMatch(/APP_SECRET is not set: generated a random one/);
       const redisPid = Number(/"redisPid":(\d+)/.exec(m.out())?.[1]);
       expect(redisPid).toBeGreaterThan(0);
 
@@ -68,8 +71,13 @@ describe('the main process (npm start)', () => {
     const m = startMain({ DATA_DIR: dir, PORT: 'eighty' });
     expect(await m.exited).toBe(2);
     expect(m.out()).toMatch(/PORT: must be a whole number/);
-    const p = startMain({ DATA_DIR: dir, NODE_ENV: 'production', RTC_ANNOUNCED_IP: '203.0.113.7' });
+    const p = startMain({
+      DATA_DIR: dir,
+      NODE_ENV: 'production',
+      RTC_ANNOUNCED_IP: '203.0.113.7',
+      APP_SECRET: 'briefing-briefing-briefing-briefing',
+    });
     expect(await p.exited).toBe(2);
-    expect(p.out()).toMatch(/APP_SECRET: .*refused when NODE_ENV=production/);
+    expect(p.out()).toMatch(/APP_SECRET: is too easy to guess for NODE_ENV=production/);
   }, 30_000);
 });

@@ -12,6 +12,7 @@ describe('scale-out configuration', () => {
   test('reads the role, identity, URLs, region and timings', () => {
     const c = loadConfig({
       NODE_ROLE: 'edge',
+      APP_SECRET: 'c1uster-n0des-share-this-s3cret-9f2e7a',
       NODE_ID: 'edge-a',
       NODE_PUBLIC_URL: 'https://edge-a.example.vn/',
       NODE_INTERNAL_URL: 'http://10.0.0.11:3011',

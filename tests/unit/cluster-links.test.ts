@@ -85,8 +85,9 @@ describe("the host's list of raised hands across nodes", () => {
 
 describe('a control node runs no media', () => {
   test('no mediasoup worker whatever MEDIASOUP_WORKERS says; other roles unchanged', () => {
-    expect(loadConfig({ NODE_ROLE: 'control', MEDIASOUP_WORKERS: '2' }).mediasoup.numWorkers).toBe(0);
-    expect(loadConfig({ NODE_ROLE: 'edge', MEDIASOUP_WORKERS: '2' }).mediasoup.numWorkers).toBe(2);
+    const APP_SECRET = 'c1uster-n0des-share-this-s3cret-9f2e7a';
+    expect(loadConfig({ NODE_ROLE: 'control', APP_SECRET, MEDIASOUP_WORKERS: '2' }).mediasoup.numWorkers).toBe(0);
+    expect(loadConfig({ NODE_ROLE: 'edge', APP_SECRET, MEDIASOUP_WORKERS: '2' }).mediasoup.numWorkers).toBe(2);
     expect(loadConfig({ MEDIASOUP_WORKERS: '3' }).mediasoup.numWorkers).toBe(3);
   });
 });

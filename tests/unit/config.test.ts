@@ -1,4 +1,7 @@
-import { ConfigError, DEV_APP_SECRET, loadConfig } from '../../server/config';
+import { randomBytes } from 'node:crypto';
+import { ConfigError, loadConfig } from '../../server/config';
+import { isPublishedSecret } from '../../server/security/secret-strength';
+import { publishedDevSecret } from '../helpers/published-secret';
 
 function issuesOf(env: Record<string, string>): { variable: string; message: string }[] {
   try {
@@ -17,7 +20,10 @@ describe('config', () => {
     expect(c.redisUrl).toBeUndefined();
     expect(c.rtc.announcedIp).toBe('127.0.0.1');
     expect(c.mediasoup.numWorkers).toBeGreaterThanOrEqual(1);
-    expect(c.appSecret).toBe(DEV_APP_SECRET);
+    // No built-in secret: the server generates one in DATA_DIR (server/security/app-secret.ts).
+    expect(c.appSecret).toBeUndefined();
+    expect(c.metrics).toEqual({ token: undefined, allow: ['loopback'] });
+    expect(c.sockets.maxPerAddress).toBeGreaterThanOrEqual(420 * 2);
   });
 
   test.each([
@@ -30,6 +36,11 @@ describe('config', () => {
     [{ MEDIASOUP_WORKERS: '0' }, 'MEDIASOUP_WORKERS'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ APP_SECRET: 'short' }, 'APP_SECRET'],
+    [{ NODE_ROLE: 'edge' }, 'APP_SECRET'],
+    [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
+    [{ METRICS_ALLOW: '10.0.0.0/99' }, 'METRICS_ALLOW'],
+    [{ METRICS_ALLOW: 'example.org' }, 'METRICS_ALLOW'],
+    [{ SOCKET_MAX_PER_ADDRESS: '0' }, 'SOCKET_MAX_PER_ADDRESS'],
     [{ ADMIN_USERNAME: 'admin' }, 'ADMIN_PASSWORD'],
     [{ ADMIN_USERNAME: 'admin', ADMIN_PASSWORD: 'short' }, 'ADMIN_PASSWORD'],
   ])('rejects %j naming %s', (env, variable) => {
@@ -47,11 +58,50 @@ describe('config', () => {
     }
   });
 
-  test('production refuses the development secret and a missing announced IP', () => {
-    const vars = issuesOf({ NODE_ENV: 'production' }).map((i) => i.variable);
-    expect(vars).toEqual(expect.arrayContaining(['APP_SECRET', 'RTC_ANNOUNCED_IP']));
-    const ok = loadConfig({ NODE_ENV: 'production', APP_SECRET: 'x'.repeat(40), RTC_ANNOUNCED_IP: '203.0.113.7' });
-    expect(ok.rtc.announcedIp).toBe('203.0.113.7');
+  test('production refuses guessable secrets and a missing announced IP', () => {
+    const prod = { NODE_ENV: 'production', RTC_ANNOUNCED_IP: '203.0.113.7' };
+    expect(issuesOf({ NODE_ENV: 'production' }).map((i) => i.variable)).toEqual(['RTC_ANNOUNCED_IP']);
+    for (const weak of [
+      'x'.repeat(40),
+      'abcdefghijklmnopqrstuvwxyz0123456789',
+      'passwordpasswordpasswordpassword',
+      'briefing-briefing-briefing-briefing',
+      '0123456789012345678901234567890123456789',
+    ]) {
+      expect(issuesOf({ ...prod, APP_SECRET: weak }).map((i) => i.variable)).toEqual(['APP_SECRET']);
+      expect(issuesOf({ ...prod, METRICS_TOKEN: weak }).map((i) => i.variable)).toEqual(['METRICS_TOKEN']);
+      // Outside production only the length (and published values) count.
+      expect(loadConfig({ APP_SECRET: weak }).appSecret).toBe(weak);
+    }
+    const strong = randomBytes(16).toString('hex');
+    expect(loadConfig({ ...prod, APP_SECRET: strong }).appSecret).toBe(strong);
+    expect(loadConfig({ ...prod, APP_SECRET: randomBytes(32).toString('base64') }).rtc.announcedIp).toBe('203.0.113.7');
+  });
+
+  test('a secret published in the repository history is refused in every mode', () => {
+    const old = publishedDevSecret();
+    expect(isPublishedSecret(old)).toBe(true);
+    for (const NODE_ENV of ['development', 'test', 'production']) {
+      const issues = issuesOf({ NODE_ENV, APP_SECRET: old, RTC_ANNOUNCED_IP: '203.0.113.7' });
+      expect(issues).toEqual([{ variable: 'APP_SECRET', message: expect.stringMatching(/published/) }]);
+    }
+  });
+
+  test('a cluster node needs APP_SECRET (all nodes share it); one process can do without', () => {
+    expect(issuesOf({ NODE_ROLE: 'origin' })[0]?.message).toMatch(/every node of a cluster/);
+    expect(loadConfig({ NODE_ROLE: 'origin', APP_SECRET: randomBytes(32).toString('hex') }).cluster.role).toBe(
+      'origin',
+    );
+  });
+
+  test('METRICS_ALLOW takes addresses, networks and names; none empties it', () => {
+    expect(loadConfig({ METRICS_ALLOW: '10.0.0.0/8, 192.0.2.7,::1,loopback' }).metrics.allow).toEqual([
+      '10.0.0.0/8',
+      '192.0.2.7',
+      '::1',
+      'loopback',
+    ]);
+    expect(loadConfig({ METRICS_ALLOW: 'none' }).metrics.allow).toEqual([]);
   });
 
   test('empty strings count as unset', () => {

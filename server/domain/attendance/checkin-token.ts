@@ -1,4 +1,4 @@
-// Tokens for delegates' check-in, HMAC-signed with APP_SECRET.
+// Tokens for delegates' check-in, HMAC-signed with the check-in key (server/security/keys.ts).
 //
 // - The QR token, shown on the point's screen: bound to session, point and a time window
 //   of CHECKIN_ROTATE_SECONDS; refused once its window (plus CHECKIN_GRACE_SECONDS) has
@@ -23,14 +23,14 @@ const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export class CheckinTokens {
   constructor(
-    private readonly secret: string,
+    private readonly key: Buffer,
     private readonly rotateSeconds: number,
     private readonly graceSeconds: number,
     private readonly now: () => number = Date.now,
   ) {}
 
   #mac(payload: string): string {
-    return crypto.createHmac('sha256', this.secret).update(`checkin|${payload}`).digest('base64url').slice(0, 27);
+    return crypto.createHmac('sha256', this.key).update(`checkin|${payload}`).digest('base64url').slice(0, 27);
   }
 
   #window(at: number): number {

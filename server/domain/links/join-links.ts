@@ -2,8 +2,8 @@
 // re-issuable one point at a time.
 //
 // A token is `<payload>.<mac>`, both base64url: payload = `1|<sessionId>|<pointId>|<nonce>`,
-// mac = the first 16 bytes of HMAC-SHA256 over the payload text, keyed by a key derived
-// from APP_SECRET (node:crypto: a fixed, tiny format needs no JOSE header or algorithm
+// mac = the first 16 bytes of HMAC-SHA256 over the payload text, keyed by the join-link
+// key derived from the application secret (server/security/keys.ts; node:crypto: a fixed, tiny format needs no JOSE header or algorithm
 // negotiation, and keeps the URL and its QR code short). The validity window is not in the
 // token: it follows the session (lobby opening to end plus a grace), so rescheduling
 // does not invalidate links already sent out.
@@ -43,7 +43,8 @@ export interface VerifiedToken {
 
 export interface JoinLinksOptions {
   redis: Redis;
-  appSecret: string;
+  /** The join-link key (server/security/keys.ts). */
+  key: Buffer;
   sessions: SessionService;
   points: PointRegistry;
   events: SessionEvents;
@@ -62,7 +63,7 @@ export class JoinLinks {
 
   constructor(private readonly o: JoinLinksOptions) {
     // A key of its own, so a join token can never pass for a cookie signature or the reverse.
-    this.#key = createHmac('sha256', o.appSecret).update('briefing/join-link/v1').digest();
+    this.#key = o.key;
     this.#log = o.logger.child({ component: 'links' });
     this.#now = o.now ?? (() => new Date());
   }
