@@ -1,48 +1,51 @@
 // Logins: a random session id in Redis (with a TTL), sent to the browser in an httpOnly,
 // SameSite=Strict cookie as `<sid>.<mac>` so a guessed or altered id is refused before
-// Redis is asked. Failed logins slow down per username; express-rate-limit (with the
-// Redis store below, so every process counts together) caps them per address.
+// Redis is asked. Failed logins slow down per username and client address together
+// (login-throttle.ts); express-rate-limit (with the Redis store below, so every process
+// counts together) caps them per address. Ending logins (logout, a password, role or
+// status change) is announced (`onLoginsEnded`) so that open sockets close too
+// (server/security/login-sockets.ts).
 //
 // Keys:
 //   auth:sess:<sid>           string  { userId, createdAt } JSON, expires after LOGIN_TTL_S idle
 //   auth:user:<userId>        set     that user's session ids, to end them all at once
-//   auth:fail:<username>      string  failed logins in the current window (expires)
-//   auth:lock:<username>      string  present while the username must wait (PX = the wait)
+//   auth:fail:…, auth:lock:…  the throttle's (login-throttle.ts)
 //   ratelimit:<prefix>:<ip>   string  express-rate-limit hits per address (expires)
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Store, ClientRateLimitInfo } from 'express-rate-limit';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Account, Role } from '../contract/api';
-import { AppError, forbidden, unauthenticated } from '../errors';
+import { forbidden, unauthenticated } from '../errors';
 import type { AccountService } from '../domain/accounts/accounts';
+import { LoginThrottle } from './login-throttle';
 
 export const COOKIE_NAME = 'briefing_sid';
 export const LOGIN_TTL_S = 12 * 3600;
-/** Failures per username before it has to wait, and the longest wait. */
-const FREE_FAILURES = 5;
-const MAX_LOCK_MS = 5 * 60_000;
-const FAIL_WINDOW_S = 15 * 60;
 
 export const AUTH_KEYS = {
   session: (sid: string) => `auth:sess:${sid}`,
   userSessions: (userId: string) => `auth:user:${userId}`,
-  fail: (name: string) => `auth:fail:${name}`,
-  lock: (name: string) => `auth:lock:${name}`,
 } as const;
 
 export interface AuthUser {
   userId: string;
+  /** Names one login (one cookie) without revealing it: a digest of its session id. */
+  loginId: string;
   username: string;
   displayName: string;
   role: Role;
 }
 
+/** Logins that just ended: every one of a user, or one. */
+export type LoginsEnded = { userId: string } | { loginId: string };
+
 export interface AuthOptions {
   redis: Redis;
   accounts: AccountService;
-  appSecret: string;
+  /** The login cookie's key (server/security/keys.ts, purpose `login-cookie`). */
+  cookieKey: Buffer;
   /** Secure cookies when the public URL is https. */
   secureCookies: boolean;
   logger: Logger;
@@ -69,13 +72,34 @@ export function parseCookies(header: string | undefined): Map<string, string> {
   return out;
 }
 
+const loginIdOf = (sid: string) => createHash('sha256').update(sid).digest().subarray(0, 12).toString('base64url');
+
 export class Auth {
   readonly #key: Buffer;
   readonly #log: Logger;
+  readonly #throttle: LoginThrottle;
+  readonly #endedListeners = new Set<(e: LoginsEnded) => void>();
 
   constructor(private readonly o: AuthOptions) {
-    this.#key = createHmac('sha256', o.appSecret).update('briefing/login-cookie/v1').digest();
+    this.#key = o.cookieKey;
     this.#log = o.logger.child({ component: 'auth' });
+    this.#throttle = new LoginThrottle(o.redis, o.logger);
+  }
+
+  /** Told after logins end (logout, endAllLogins); returns the unsubscribe. */
+  onLoginsEnded(fn: (e: LoginsEnded) => void): () => void {
+    this.#endedListeners.add(fn);
+    return () => this.#endedListeners.delete(fn);
+  }
+
+  #ended(e: LoginsEnded): void {
+    for (const fn of this.#endedListeners) {
+      try {
+        fn(e);
+      } catch (err) {
+        this.#log.error({ err }, 'a logins-ended listener failed');
+      }
+    }
   }
 
   #mac(sid: string): string {
@@ -105,30 +129,25 @@ export class Auth {
     if (!account || account.disabled) return undefined;
     // Sliding expiry: an operator working all day stays logged in.
     void this.o.redis.expire(AUTH_KEYS.session(sid), LOGIN_TTL_S).catch(() => undefined);
-    return { userId: account.id, username: account.username, displayName: account.displayName, role: account.role };
+    return {
+      userId: account.id,
+      loginId: loginIdOf(sid),
+      username: account.username,
+      displayName: account.displayName,
+      role: account.role,
+    };
   }
 
-  /** Checks the password (with the per-username slow-down) and opens a login session. */
-  async login(username: string, password: string): Promise<{ cookie: string; account: Account }> {
+  /**
+   * Checks the password and opens a login session. Failures slow down this username at
+   * this client address (`address`: server/security/client-address.ts), nowhere else.
+   */
+  async login(username: string, password: string, address: string): Promise<{ cookie: string; account: Account }> {
     const name = username.trim().toLowerCase();
-    const wait = await this.o.redis.pttl(AUTH_KEYS.lock(name));
-    if (wait > 0) {
-      throw new AppError('rate_limited', `too many failed logins for this username; wait ${Math.ceil(wait / 1000)} s`, {
-        details: { retryAfterSeconds: Math.ceil(wait / 1000) },
-      });
-    }
+    await this.#throttle.check(name, address);
     const account = await this.o.accounts.checkPassword(name, password);
     if (!account) {
-      const [[, fails]] = (await this.o.redis
-        .multi()
-        .incr(AUTH_KEYS.fail(name))
-        .expire(AUTH_KEYS.fail(name), FAIL_WINDOW_S)
-        .exec()) as [[null, number], unknown];
-      if (fails >= FREE_FAILURES) {
-        const lockMs = Math.min(1000 * 2 ** (fails - FREE_FAILURES), MAX_LOCK_MS);
-        await this.o.redis.set(AUTH_KEYS.lock(name), '1', 'PX', lockMs);
-        this.#log.warn({ username: name, fails, lockMs }, 'repeated failed logins: slowing down');
-      }
+      await this.#throttle.failed(name, address);
       throw unauthenticated('wrong username or password');
     }
     const sid = randomBytes(24).toString('base64url');
@@ -138,21 +157,24 @@ export class Auth {
       .expire(AUTH_KEYS.session(sid), LOGIN_TTL_S)
       .sadd(AUTH_KEYS.userSessions(account.id), sid)
       .expire(AUTH_KEYS.userSessions(account.id), LOGIN_TTL_S * 2)
-      .del(AUTH_KEYS.fail(name), AUTH_KEYS.lock(name))
       .exec();
-    this.#log.info({ username: account.username, role: account.role }, 'logged in');
+    await this.#throttle.succeeded(name, address);
+    this.#log.info({ username: account.username, role: account.role, address }, 'logged in');
     return { cookie: `${sid}.${this.#mac(sid)}`, account };
   }
 
   async logout(cookieHeader: string | undefined): Promise<void> {
     const sid = this.#sidFromCookie(parseCookies(cookieHeader).get(COOKIE_NAME));
-    if (sid) await this.o.redis.del(AUTH_KEYS.session(sid));
+    if (!sid) return;
+    await this.o.redis.del(AUTH_KEYS.session(sid));
+    this.#ended({ loginId: loginIdOf(sid) });
   }
 
   /** Ends every login of a user (password or role changed, account disabled or deleted). */
   async endAllLogins(userId: string): Promise<void> {
     const sids = await this.o.redis.smembers(AUTH_KEYS.userSessions(userId));
     await this.o.redis.del(...sids.map(AUTH_KEYS.session), AUTH_KEYS.userSessions(userId));
+    this.#ended({ userId });
   }
 
   setCookie(res: Response, value: string): void {

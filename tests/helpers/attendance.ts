@@ -105,7 +105,7 @@ export async function loginCookie(t: TestOrchestrator, role: 'technician' | 'hos
   const username = `${role}-${Math.random().toString(36).slice(2, 8)}`;
   const password = 'mật-khẩu-thử-nghiệm-12345';
   await t.orchestrator.control.accounts.create({ username, role, password });
-  const { cookie } = await t.orchestrator.control.auth.login(username, password);
+  const { cookie } = await t.orchestrator.control.auth.login(username, password, '127.0.0.1');
   return `briefing_sid=${encodeURIComponent(cookie)}`;
 }
 

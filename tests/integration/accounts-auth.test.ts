@@ -1,8 +1,12 @@
 // Accounts and logins against a real Redis: argon2id hashes, the cookie, logout,
-// slow-down per username and per address, the first admin (env and CLI), role changes.
+// slow-down per username and address together, the cap per address, the first admin (env
+// and CLI), role changes, and the open sockets of logins that end.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
+import pino from 'pino';
+import { io as connect, type Socket } from 'socket.io-client';
 import request from 'supertest';
 import { ACCOUNT_KEYS } from '../../server/domain/accounts/accounts';
 import { LOGIN_LIMIT } from '../../server/http/api/auth-routes';
@@ -18,9 +22,24 @@ describe('accounts and logins', () => {
   let o: TestOrchestrator;
   let redis: Redis;
   let admin: string;
+  /** The server's warnings and errors, as pino JSON lines. */
+  const logLines: Record<string, unknown>[] = [];
+  const logger = pino(
+    { level: 'warn' },
+    new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const line of chunk.toString().split('\n')) if (line) logLines.push(JSON.parse(line));
+        done();
+      },
+    }),
+  );
 
-  const login = (username: string, password = PASSWORD) =>
-    request(o.baseUrl).post('/api/v1/auth/login').send({ username, password });
+  /** Clients behind the server's (trusted, loopback) proxy: `from` is their address. */
+  const login = (username: string, password = PASSWORD, from?: string) => {
+    const req = request(o.baseUrl).post('/api/v1/auth/login');
+    if (from) req.set('X-Forwarded-For', from);
+    return req.send({ username, password });
+  };
   const cookieOf = (res: request.Response) => String(res.headers['set-cookie']).split(';')[0]!;
   const me = (cookie: string) => request(o.baseUrl).get('/api/v1/auth/me').set('Cookie', cookie);
   const asAdmin = () => ({
@@ -31,7 +50,7 @@ describe('accounts and logins', () => {
 
   beforeAll(async () => {
     r = await startTestRedis();
-    o = await startTestOrchestrator(r.url, ENV);
+    o = await startTestOrchestrator(r.url, ENV, logger);
     redis = new Redis(r.url);
     admin = cookieOf(await login('admin'));
   }, 60_000);
@@ -73,19 +92,76 @@ describe('accounts and logins', () => {
     expect((await request(o.baseUrl).get('/api/v1/points').set('Cookie', cookie)).status).toBe(401);
   });
 
-  test('wrong passwords: 401; five in a row slow the username down, even for the right password', async () => {
+  test('wrong passwords: 401; five in a row slow that username down from that address only, and the lock is logged with it', async () => {
     await asAdmin().post('/accounts', { username: 'slow', role: 'host', password: PASSWORD });
-    for (let i = 0; i < 5; i++) {
-      const res = await login('slow', 'wrong password!!');
-      expect([res.status, res.body.code]).toEqual([401, 'unauthenticated']);
+    const attacker = '198.51.100.66';
+    for (let i = 0; i < 9; i++) {
+      const res = await login('slow', 'wrong password!!', attacker);
+      expect([res.status, res.body.code]).toEqual(i < 5 ? [401, 'unauthenticated'] : [429, 'rate_limited']);
     }
-    const locked = await login('slow');
+    const locked = await login('slow', PASSWORD, attacker);
     expect([locked.status, locked.body.code]).toEqual([429, 'rate_limited']);
-    // Another username is not affected.
-    expect((await login('admin')).status).toBe(200);
-    // The first wait is one second.
+    // The real owner, from an address with no failures, logs in at once; so does another username.
+    expect((await login('slow', PASSWORD, '203.0.113.10')).status).toBe(200);
+    expect((await login('slow', PASSWORD)).status).toBe(200);
+    expect((await login('admin', PASSWORD, attacker)).status).toBe(200);
+    const locks = logLines.filter((l) => /failed logins/.test(String(l.msg)));
+    expect(locks.length).toBeGreaterThan(0);
+    expect(locks.every((l) => l.address === attacker && l.username === 'slow')).toBe(true);
+    // The first wait is one second: after it the attacker's address may try again.
     await new Promise((res) => setTimeout(res, 1100));
-    expect((await login('slow')).status).toBe(200);
+    expect((await login('slow', PASSWORD, attacker)).status).toBe(200);
+  });
+
+  test("disabling, demoting or logging out closes that login's open sockets at once", async () => {
+    await asAdmin().post('/accounts', { username: 'live-host', role: 'host', password: PASSWORD });
+    const id = (await o.orchestrator.control.accounts.list({ limit: 500, offset: 0 })).items.find(
+      (a) => a.username === 'live-host',
+    )!.id;
+    const open = (ns: '/host' | '/monitor', cookie: string) =>
+      new Promise<Socket>((resolve, reject) => {
+        const s = connect(`${o.baseUrl}${ns}`, {
+          forceNew: true,
+          reconnection: false,
+          transports: ['websocket'],
+          extraHeaders: { cookie },
+        });
+        s.once('connect', () => resolve(s));
+        s.once('connect_error', reject);
+      });
+    const closes = (s: Socket) =>
+      new Promise<number>((resolve) => {
+        const t0 = Date.now();
+        s.once('disconnect', () => resolve(Date.now() - t0));
+      });
+    const stays = async (s: Socket) => {
+      await new Promise((res) => setTimeout(res, 300));
+      return s.connected;
+    };
+
+    // Logout: the sockets of that login close, another login of the same user stays.
+    const a = cookieOf(await login('live-host'));
+    const b = cookieOf(await login('live-host'));
+    const [hostA, monA, monB] = await Promise.all([open('/host', a), open('/monitor', a), open('/monitor', b)]);
+    const aClosed = Promise.all([closes(hostA), closes(monA)]);
+    await request(o.baseUrl).post('/api/v1/auth/logout').set('Cookie', a).expect(204);
+    expect(Math.max(...(await aClosed))).toBeLessThan(2000);
+    expect(await stays(monB)).toBe(true);
+
+    // Demoted: every login's sockets close (the monitor reconnects as a technician, the console cannot).
+    const hostB = await open('/host', b);
+    const bClosed = Promise.all([closes(hostB), closes(monB)]);
+    await asAdmin().patch(`/accounts/${id}`, { role: 'technician' }).expect(200);
+    expect(Math.max(...(await bClosed))).toBeLessThan(2000);
+
+    // Disabled: the technician's monitor closes and cannot come back.
+    const c = cookieOf(await login('live-host'));
+    const monC = await open('/monitor', c);
+    await expect(open('/host', c)).rejects.toMatchObject({ data: { code: 'forbidden' } });
+    const cClosed = closes(monC);
+    await asAdmin().patch(`/accounts/${id}`, { disabled: true }).expect(200);
+    expect(await cClosed).toBeLessThan(2000);
+    await expect(open('/monitor', c)).rejects.toMatchObject({ data: { code: 'unauthenticated' } });
   });
 
   test('a password change, role change or disabling ends the logins; disabled accounts cannot log in', async () => {

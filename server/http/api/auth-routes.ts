@@ -13,6 +13,7 @@ import {
 import { RedisRateLimitStore } from '../../auth/auth';
 import type { ControlPlane } from '../../control-plane';
 import { AppError, conflict, notFound } from '../../errors';
+import { clientAddress, trustOf } from '../../security/client-address';
 import type { ApiBuilder } from './route';
 
 /** Failed logins per address per window, across every server process. */
@@ -48,8 +49,9 @@ export function registerAuthRoutes(api: ApiBuilder, control: ControlPlane): void
       success: { status: 200, description: 'logged in', schema: MeSchema },
       errors: [401, 429],
     },
-    async ({ body, res }) => {
-      const { cookie, account } = await control.auth.login(body.username, body.password);
+    async ({ body, req, res }) => {
+      const address = clientAddress(req, trustOf(req.app));
+      const { cookie, account } = await control.auth.login(body.username, body.password, address);
       control.auth.setCookie(res, cookie);
       return {
         user: { id: account.id, username: account.username, displayName: account.displayName, role: account.role },
