@@ -17,6 +17,10 @@ import { healthRouter, redisCheck, workersCheck } from './http/health';
 import { createMetrics } from './http/metrics';
 import { errorHandler, notFoundHandler } from './http/problem';
 import { pagesRouter } from './http/pages';
+import { trustOf } from './security/client-address';
+import { closeSocketsOfEndedLogins } from './security/login-sockets';
+import { metricsGuard } from './security/metrics-access';
+import { SocketGate } from './security/socket-gate';
 
 export interface AppDeps {
   config: Config;
@@ -32,6 +36,8 @@ export interface App {
   io: SocketServer;
   /** Route declarations of other modules, added to /api/openapi.json. */
   openApiExtras: ApiBuilder[];
+  /** Origin allow-list and per-address cap of Socket.IO handshakes (the cluster adds node URLs). */
+  socketGate: SocketGate;
 }
 
 export const ROOT_DIR = path.resolve(__dirname, '..');
@@ -66,8 +72,15 @@ export function createApp(deps: AppDeps): App {
   app.use(compression());
 
   const server = http.createServer(app);
+  const socketGate = new SocketGate({
+    ownUrls: [deps.config.publicUrl, deps.config.cluster.publicUrl],
+    maxPerAddress: deps.config.sockets.maxPerAddress,
+    trust: () => trustOf(app),
+    logger: deps.logger,
+  });
   const io = new SocketServer(server, {
     serveClient: false,
+    allowRequest: socketGate.allowRequest,
     maxHttpBufferSize: 64 * 1024,
     pingInterval: 10_000,
     pingTimeout: 10_000,
@@ -75,15 +88,24 @@ export function createApp(deps: AppDeps): App {
     connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
   });
 
+  socketGate.attach(io);
+  closeSocketsOfEndedLogins(io, deps.control.auth, deps.logger);
+
   const metrics = createMetrics({ pool: deps.pool, connectedSockets: () => io.engine.clientsCount });
-  app.use(healthRouter([redisCheck(deps.redis), workersCheck(deps.pool)]));
+  app.use(healthRouter([redisCheck(deps.redis, deps.logger), workersCheck(deps.pool)]));
+  app.use('/metrics', metricsGuard(deps.config.metrics));
   app.use(metrics.router);
-  app.use(pagesRouter(path.join(ROOT_DIR, 'client', 'pages'), path.join(ROOT_DIR, 'build', 'client')));
+  app.use(
+    pagesRouter(path.join(ROOT_DIR, 'client', 'pages'), path.join(ROOT_DIR, 'build', 'client'), {
+      // Source maps would hand out the pages' whole source; developers have them locally.
+      sourceMaps: deps.config.nodeEnv !== 'production',
+    }),
+  );
   const openApiExtras: ApiBuilder[] = [];
   app.use(apiRouter(deps.control, () => openApiExtras));
 
   // Domain routes are mounted by the orchestrator before finish() adds the fallbacks.
-  return { express: app, http: server, io, openApiExtras };
+  return { express: app, http: server, io, openApiExtras, socketGate };
 }
 
 /** Adds the 404 and error handlers last, after every route is mounted. */

