@@ -26,15 +26,18 @@ import type { LiveBroadcasts } from '../realtime/live-broadcasts';
 import type { RoomHooks } from '../realtime/live-session';
 import { bindRequests } from '../realtime/requests';
 import { connectRedis } from '../redis/connect';
+import type { SocketGate } from '../security/socket-gate';
 import { PointAssignment } from './assignment';
 import { EdgeFeed } from './edge-feed';
 import { SessionEventRelay } from './event-relay';
+import { FloorGrants } from './floor-grants';
 import { FloorUplink } from './floor-uplink';
 import { internalToken } from './internal-auth';
 import { clusterChannels } from './keys';
 import { LiveLinks } from './live-links';
 import { NodeRegistry } from './node-registry';
 import { OriginPipes, type ProducerMessage } from './origin-pipes';
+import { RecordSeal } from './sealed';
 import { UplinkPipes } from './uplink-pipes';
 
 /** Set by the cluster layer, called by LiveSession (server/realtime/live-session.ts). */
@@ -53,6 +56,8 @@ export interface ClusterDeps {
   roomHooks: RoomHooks;
   /** This node's URL when NODE_PUBLIC_URL is unset: the listening address. */
   publicUrl: () => string;
+  /** Socket.IO handshakes from the registered nodes' pages are from an allowed origin. */
+  socketGate?: Pick<SocketGate, 'useNodeUrls'>;
 }
 
 export interface Cluster {
@@ -121,8 +126,11 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
         feeds: Object.fromEntries(await Promise.all([...feeds].map(async ([id, f]) => [id, await f.stats()] as const))),
       };
     };
+    const seal = new RecordSeal(d.control.keys.for('cluster-state'));
+    const grants = new FloorGrants(d.redis, seal, cfg.nodeId);
     const registry = new NodeRegistry({
       redis: d.redis,
+      seal,
       logger: log,
       self: {
         id: cfg.nodeId,
@@ -136,18 +144,21 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
       sample,
     });
     const assignment = new PointAssignment(d.redis, registry, d.control.points);
+    d.socketGate?.useNodeUrls(async () => (await registry.list()).map((n) => n.url));
+    cleanups.push(() => d.socketGate?.useNodeUrls(undefined));
     const links = new LiveLinks({
       redis: d.redis,
       registry,
       events: d.control.events,
       broadcasts: d.broadcasts,
+      grants,
       logger: log,
     });
     cleanups.push(() => links.close());
     const listen = cfg.pipeIp
       ? { listenIp: cfg.pipeIp, announcedIp: undefined }
       : { listenIp: d.config.rtc.listenIp, announcedIp: d.config.rtc.announcedIp };
-    const token = internalToken(d.config.appSecret);
+    const token = internalToken(d.control.keys.for('cluster-internal'));
 
     // ---- media between nodes
     /** One link per session and room: a new one replaces the old, and is forgotten when its room closes. */
@@ -207,7 +218,7 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
         broadcasts: d.broadcasts,
         redis: d.redis,
         logger: log,
-        appSecret: d.config.appSecret,
+        token,
         listen,
         selfId: cfg.nodeId,
       });
@@ -220,8 +231,9 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
       uplinkPipes = new UplinkPipes({
         broadcasts: d.broadcasts,
         logger: log,
-        appSecret: d.config.appSecret,
+        token,
         listen,
+        grants,
       });
       router.use('/cluster/v1/internal/uplink', uplinkPipes.router);
       const up = uplinkPipes;

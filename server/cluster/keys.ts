@@ -1,6 +1,6 @@
 // Redis keys and channels of the scale-out layer, in one place.
 export const clusterKeys = {
-  /** JSON NodeInfo, expiring after CLUSTER_NODE_TTL_MS without a heartbeat. */
+  /** Sealed JSON NodeInfo (sealed.ts), expiring after CLUSTER_NODE_TTL_MS without a heartbeat. */
   node: (id: string) => `cluster:node:${id}`,
   /** Ids of the nodes that registered (expired ones are pruned when listed). */
   nodes: 'cluster:nodes',
@@ -10,6 +10,8 @@ export const clusterKeys = {
   assignDistrict: (sessionId: string) => `cluster:assign:${sessionId}:district`,
   /** Hash nodeId → JSON { startedAt, hands }: each node's raised hands of a session. */
   hands: (sessionId: string) => `cluster:hands:${sessionId}`,
+  /** Sealed FloorGrant (floor-grants.ts): the point holding a session's floor and its node. */
+  floorGrant: (sessionId: string) => `cluster:floor:${sessionId}`,
 };
 
 export const clusterChannels = {

@@ -11,7 +11,8 @@
 // - Floor: the host's grant or revoke for a point served elsewhere goes to that node as a
 //   `floorOrder` event; that node enacts it on its own room and reports the end of the
 //   floor (`floorEnded`), or at once when the point is not there after all. Carrying the
-//   point's media back to the host's node is not here.
+//   point's media back to the host's node is not here. Every grant given from this node
+//   is recorded first (floor-grants.ts): the origin adopts a floor stream only for it.
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -20,6 +21,7 @@ import type { NodeInfo } from '../contract/cluster';
 import type { SessionEventMap, SessionEvents } from '../domain/sessions/events';
 import type { LiveBroadcasts } from '../realtime/live-broadcasts';
 import type { LiveSession, RoomHooks } from '../realtime/live-session';
+import type { FloorGrants } from './floor-grants';
 import { clusterKeys } from './keys';
 import type { NodeRegistry } from './node-registry';
 
@@ -37,6 +39,7 @@ export interface LiveLinksDeps {
   registry: NodeRegistry;
   events: SessionEvents;
   broadcasts: LiveBroadcasts;
+  grants: FloorGrants;
   logger: Logger;
 }
 
@@ -77,7 +80,9 @@ export class LiveLinks {
   }
 
   /** The hooks a LiveSession calls (server/realtime/live-session.ts). */
-  hooks(): Required<Pick<RoomHooks, 'receivingVideo' | 'handsChanged' | 'allHands' | 'remoteFloor' | 'floorEnded'>> {
+  hooks(): Required<
+    Pick<RoomHooks, 'receivingVideo' | 'handsChanged' | 'allHands' | 'remoteFloor' | 'floorGranted' | 'floorEnded'>
+  > {
     return {
       receivingVideo: async (sessionId, local) => {
         const ids = new Set(local);
@@ -115,13 +120,22 @@ export class LiveLinks {
         const node =
           candidates.find((n) => n.sessions[sessionId]?.includes(pointId)) ?? candidates.find((n) => n.id === claimed);
         if (!node) return false;
-        if (granted) this.#ordered.set(sessionId, { pointId, nodeId: node.id });
-        else if (this.#ordered.get(sessionId)?.pointId === pointId) this.#ordered.delete(sessionId);
+        if (granted) {
+          await this.#d.grants.grant(sessionId, pointId, node.id);
+          this.#ordered.set(sessionId, { pointId, nodeId: node.id });
+        } else {
+          await this.#d.grants.end(sessionId, pointId);
+          if (this.#ordered.get(sessionId)?.pointId === pointId) this.#ordered.delete(sessionId);
+        }
         this.#d.events.emit('floorOrder', { sessionId, pointId, nodeId: node.id, granted });
         return true;
       },
+      floorGranted: (sessionId, pointId) => this.#d.grants.grant(sessionId, pointId, this.#self),
       floorEnded: (sessionId, pointId) => {
         this.#d.events.emit('floorEnded', { sessionId, pointId, nodeId: this.#self });
+        this.#d.grants
+          .end(sessionId, pointId)
+          .catch((err: unknown) => this.#log.warn({ err, sessionId, pointId }, 'could not clear a floor grant'));
       },
     };
   }

@@ -1,9 +1,15 @@
 // Every node of a cluster registers in Redis and renews its entry on a heartbeat; an
-// entry nobody renews expires, and that is how the others learn a node died.
+// entry nobody renews expires, and that is how the others learn a node died. Entries are
+// sealed (sealed.ts): one that does not verify, or whose heartbeat is long past (an old
+// entry written back), is not a node.
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { NodeInfoSchema, type NodeInfo, type NodeRole } from '../contract/cluster';
 import { clusterKeys } from './keys';
+import type { RecordSeal } from './sealed';
+
+/** An entry's heartbeat older than this (by the reader's clock) is a replay, whatever Redis's expiry says. */
+const STALE_AFTER_MS = 60_000;
 
 export interface NodeRegistryOptions {
   redis: Redis;
@@ -11,6 +17,8 @@ export interface NodeRegistryOptions {
   self: { id: string; role: NodeRole; url: () => string; internalUrl: () => string; region: string | undefined };
   heartbeatMs: number;
   ttlMs: number;
+  /** Signs this node's entry and checks the others' (the `cluster-state` key). */
+  seal: RecordSeal;
   /** This node's current load and points, sampled at each heartbeat. */
   sample: () => Promise<Pick<NodeInfo, 'load' | 'sessions' | 'feeds'>>;
 }
@@ -22,6 +30,8 @@ export class NodeRegistry {
   #timer: NodeJS.Timeout | undefined;
   #beating: Promise<void> | undefined;
   #stopped = false;
+  /** Ids of refused entries already logged (one line each, not one per read). */
+  readonly #refused = new Set<string>();
 
   constructor(o: NodeRegistryOptions) {
     this.#o = o;
@@ -62,7 +72,7 @@ export class NodeRegistry {
         if (this.#stopped) return;
         await this.#o.redis
           .multi()
-          .set(clusterKeys.node(self.id), JSON.stringify(info), 'PX', this.#o.ttlMs)
+          .set(clusterKeys.node(self.id), this.#o.seal.seal(clusterKeys.node(self.id), info), 'PX', this.#o.ttlMs)
           .sadd(clusterKeys.nodes, self.id)
           .exec();
       } catch (err) {
@@ -83,8 +93,8 @@ export class NodeRegistry {
     const gone: string[] = [];
     raw.forEach((r, i) => {
       if (r === null) return void gone.push(ids[i]!);
-      const parsed = NodeInfoSchema.safeParse(JSON.parse(r));
-      if (parsed.success) out.push(parsed.data);
+      const info = this.#open(ids[i]!, r);
+      if (info) out.push(info);
     });
     if (gone.length) await this.#o.redis.srem(clusterKeys.nodes, ...gone);
     return out.sort((a, b) => a.id.localeCompare(b.id));
@@ -92,9 +102,28 @@ export class NodeRegistry {
 
   async get(id: string): Promise<NodeInfo | undefined> {
     const r = await this.#o.redis.get(clusterKeys.node(id));
-    if (!r) return undefined;
-    const parsed = NodeInfoSchema.safeParse(JSON.parse(r));
-    return parsed.success ? parsed.data : undefined;
+    return r ? this.#open(id, r) : undefined;
+  }
+
+  #open(id: string, raw: string): NodeInfo | undefined {
+    const parsed = NodeInfoSchema.safeParse(this.#o.seal.open(clusterKeys.node(id), raw));
+    const why = !parsed.success
+      ? 'not signed by this cluster'
+      : parsed.data.id !== id
+        ? 'names another node'
+        : Date.now() - Date.parse(parsed.data.heartbeatAt) > STALE_AFTER_MS
+          ? 'an old entry written back'
+          : undefined;
+    if (!why) {
+      this.#refused.delete(id);
+      return parsed.data;
+    }
+    if (!this.#refused.has(id)) {
+      if (this.#refused.size > 1000) this.#refused.clear();
+      this.#refused.add(id);
+      this.#log.warn({ node: id, why }, 'registry entry refused');
+    }
+    return undefined;
   }
 
   /** Leaves the cluster at once (a clean stop), so points move without waiting for the TTL. */

@@ -2,12 +2,14 @@
 // That edge opens one pipe per session here (internal API, node token) and hands over
 // each floor producer; the origin's room adopts it, so the host console consumes it like
 // a local floor, and the origin → edge pipes (origin-pipes.ts) carry it on to the other
-// edges as they carry the host's. The edge side is floor-uplink.ts.
+// edges as they carry the host's. The edge side is floor-uplink.ts. A stream is adopted
+// only for the point the floor was given to, from the node serving it (floor-grants.ts).
 import express, { Router } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { PipeReceiver, type PipeListen } from '../../sfu';
 import type { LiveBroadcasts } from '../realtime/live-broadcasts';
+import type { FloorGrants } from './floor-grants';
 import { answerInternalFailure, requireInternal } from './internal-auth';
 import { OpenSchema, PipedProducerSchema, openPipeEnd } from './origin-pipes';
 
@@ -19,10 +21,16 @@ export class UplinkPipes {
   readonly #pipes = new Map<string, { end: PipeReceiver; sessionId: string; edgeNodeId: string }>();
   readonly #log: Logger;
 
-  constructor(o: { broadcasts: LiveBroadcasts; logger: Logger; appSecret: string; listen: PipeListen }) {
+  constructor(o: {
+    broadcasts: LiveBroadcasts;
+    logger: Logger;
+    token: string;
+    listen: PipeListen;
+    grants: Pick<FloorGrants, 'get'>;
+  }) {
     this.#log = o.logger.child({ component: 'uplink-pipes' });
     const r = Router();
-    r.use(requireInternal(o.appSecret), express.json({ limit: '64kb' }));
+    r.use(requireInternal(o.token), express.json({ limit: '64kb' }));
     const pipeOf = (req: express.Request) => {
       const pipe = this.#pipes.get(String(req.params.transportId));
       return pipe && pipe.sessionId === req.params.sessionId && !pipe.end.closed ? pipe : undefined;
@@ -51,6 +59,16 @@ export class UplinkPipes {
       // pipe_gone: the edge opens a new pipe (this one died with the origin's worker).
       if (!pipe) return void res.status(404).json({ code: 'pipe_gone', title: 'no such pipe' });
       try {
+        const grant = await o.grants.get(pipe.sessionId);
+        if (grant?.pointId !== body.data.peerId || grant.nodeId !== pipe.edgeNodeId) {
+          this.#log.warn(
+            { sessionId: pipe.sessionId, edge: pipe.edgeNodeId, peerId: body.data.peerId, grant },
+            'floor stream refused: that point does not hold the floor through that node',
+          );
+          return void res
+            .status(403)
+            .json({ code: 'forbidden', title: 'that point does not hold the floor through that node' });
+        }
         await pipe.end.adopt({ ...body.data, rtpParameters: body.data.rtpParameters as never });
         this.#log.info(
           {

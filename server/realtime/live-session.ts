@@ -46,6 +46,8 @@ export interface RoomHooks {
    * the node that serves it. Resolves false when no other node serves it.
    */
   remoteFloor?: (sessionId: string, pointId: string, granted: boolean) => Promise<boolean>;
+  /** The host here gives the floor to a point here: recorded before it is enacted. */
+  floorGranted?: (sessionId: string, pointId: string) => Promise<void>;
   /** A floor held on this node ended (taken back, or its point left). */
   floorEnded?: (sessionId: string, pointId: string) => void;
 }
@@ -383,6 +385,7 @@ export class LiveSession {
       return this.pushView();
     }
     await this.#takeRemoteFloor();
+    await this.deps.roomHooks?.floorGranted?.(this.sessionId, pointId);
     this.#grantHere(room, pointId);
     await this.lowerHand(pointId);
     return this.pushView();

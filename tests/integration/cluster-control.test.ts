@@ -2,12 +2,16 @@
 // control server, three processes on one Redis. A control node runs no media; a point
 // page's `?home=` is followed only to a node the cluster vouches for; raised hands,
 // the host's numbers and the floor reach across nodes.
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import request from 'supertest';
-import type { Socket } from 'socket.io-client';
+import { io as connectIo, type Socket } from 'socket.io-client';
 import { ADMIN_ENV, connectSocket, login, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
 import { ok, PointClient, startNode, type NodeProcess } from '../helpers/cluster';
-import { waitFor } from '../helpers/orchestrator';
+import { forge } from '../helpers/forge';
+import { TEST_APP_SECRET, waitFor } from '../helpers/orchestrator';
+import { publishedDevSecret } from '../helpers/published-secret';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 import { vouchedHome } from '../../client/src/point/cluster';
 import type { NodeInfo } from '../../server/contract/cluster';
@@ -91,6 +95,72 @@ describe('the control side of several nodes: origin, edge, control server', () =
     const nodes = (await request(control.url).get('/cluster/v1/nodes').set('Cookie', cookie)).body as NodeInfo[];
     expect(nodes.find((n) => n.id === 'control-1')!.load.workers).toBe(0);
     expect(nodes.find((n) => n.id === 'origin-1')!.load.workers).toBe(1);
+  });
+
+  test('a registry entry not signed by the cluster is no node; a bearer made from the published secret opens nothing', async () => {
+    const redis = new Redis(r.url);
+    try {
+      const edgeEntry = (await redis.get('cluster:node:edge-a'))!;
+      expect(edgeEntry).toMatch(/^s1\./);
+      const forgedInfo = {
+        ...JSON.parse(edgeEntry.slice(edgeEntry.indexOf('{'))),
+        id: 'evil',
+        url: 'https://evil.example',
+      };
+      await redis
+        .multi()
+        .set('cluster:node:evil', JSON.stringify(forgedInfo), 'PX', 60_000)
+        // A genuine entry copied under another node's key does not verify either.
+        .set('cluster:node:evil-copy', edgeEntry, 'PX', 60_000)
+        .sadd('cluster:nodes', 'evil', 'evil-copy')
+        .exec();
+      const urls = (await request(control.url).get('/cluster/v1/node-urls').expect(200)).body.urls as string[];
+      expect(urls).not.toContain('https://evil.example');
+      expect(urls.sort()).toEqual([control.url, edge.url, origin.url].sort());
+      const nodes = (await request(origin.url).get('/cluster/v1/nodes').set('Cookie', cookie)).body as NodeInfo[];
+      expect(nodes.map((n) => n.id).sort()).toEqual(['control-1', 'edge-a', 'origin-1']);
+      await redis.del('cluster:node:evil', 'cluster:node:evil-copy');
+    } finally {
+      redis.disconnect();
+    }
+
+    const open = (bearer: string) =>
+      request(origin.url)
+        .post('/cluster/v1/internal/pipe/nosuchsession/open')
+        .set('Authorization', `Bearer ${bearer}`)
+        .send({});
+    const old = publishedDevSecret();
+    for (const bearer of [forge.legacy(old).bearer, forge.derived(old).bearer]) {
+      expect((await open(bearer)).status).toBe(401);
+    }
+    // The cluster's own token passes the check (and the empty body is then refused).
+    expect((await open(forge.derived(TEST_APP_SECRET).bearer)).status).toBe(400);
+  });
+
+  test('socket handshakes: from a registered node or the same host, yes; from another origin or to `/`, no', async () => {
+    const attempt = (url: string, origin: string | undefined, ns = '/monitor') =>
+      new Promise<string>((resolve) => {
+        const s = connectIo(url + ns, {
+          forceNew: true,
+          reconnection: false,
+          transports: ['websocket'],
+          extraHeaders: { cookie, ...(origin ? { origin } : {}) },
+        });
+        s.once('connect', () => {
+          s.close();
+          resolve('connected');
+        });
+        s.once('connect_error', (err: Error & { data?: { code?: string } }) => {
+          s.close();
+          resolve(err.data?.code ?? 'refused');
+        });
+      });
+    expect(await attempt(control.url, edge.url)).toBe('connected');
+    expect(await attempt(control.url, control.url)).toBe('connected');
+    expect(await attempt(control.url, undefined)).toBe('connected');
+    expect(await attempt(control.url, 'https://evil.example')).toBe('refused');
+    expect(await attempt(control.url, 'null')).toBe('refused');
+    expect(await attempt(edge.url, undefined, '/')).toBe('not_found');
   });
 
   test('a point page follows `?home=` only to a node the cluster vouches for', async () => {
@@ -218,6 +288,90 @@ describe('the control side of several nodes: origin, edge, control server', () =
 
     // A point connected nowhere cannot take it.
     await expect(ok(host, 'floor:grant', { pointId: absentId })).rejects.toThrow(/^floor:grant: conflict /);
+  });
+
+  test('the origin adopts a floor stream from an edge only for the point holding the floor, through its node', async () => {
+    const bearer = forge.derived(TEST_APP_SECRET).bearer;
+    const api = (path: string) =>
+      request(origin.url)
+        .post(`/cluster/v1/internal/uplink/${b.sessionId}${path}`)
+        .set('Authorization', `Bearer ${bearer}`);
+    const pipeAs = async (edgeNodeId: string) =>
+      (
+        await api('/open')
+          .send({
+            edgeNodeId,
+            endpoint: {
+              ip: '127.0.0.1',
+              port: 9,
+              srtpParameters: { cryptoSuite: 'AEAD_AES_256_GCM', keyBase64: randomBytes(44).toString('base64') },
+            },
+          })
+          .expect(200)
+      ).body.transportId as string;
+    const produce = (transportId: string, peerId: string) =>
+      api(`/${transportId}/produce`).send({
+        producerId: `forged-${peerId}`,
+        kind: 'audio',
+        rtpParameters: {
+          codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }],
+          encodings: [{ ssrc: 1234 }],
+        },
+        paused: false,
+        source: 'floor-mic',
+        peerId,
+      });
+    const fromEdge = await pipeAs('edge-a');
+    const fromOther = await pipeAs('control-1');
+    // Nobody holds the floor.
+    expect((await produce(fromEdge, p1.pointId)).body.code).toBe('forbidden');
+    // The origin's own point holds it: no edge speaks for it.
+    await ok(host, 'floor:grant', { pointId: p2.pointId });
+    expect((await produce(fromEdge, p2.pointId)).status).toBe(403);
+    // The edge's point holds it: another point, or another node, is still refused.
+    await ok(host, 'floor:grant', { pointId: p1.pointId });
+    expect((await produce(fromEdge, p2.pointId)).status).toBe(403);
+    expect((await produce(fromOther, p1.pointId)).status).toBe(403);
+    await ok(host, 'floor:revoke');
+    expect((await produce(fromEdge, p1.pointId)).status).toBe(403);
+    const view = (await ok(host, 'host:attach', { sessionId: b.sessionId })).view;
+    expect(view.floor).toBeNull();
+  });
+
+  test('an account disabled through one node loses its open sockets on every node at once', async () => {
+    const admin = await login(control.url);
+    const created = await request(origin.url)
+      .post('/api/v1/accounts')
+      .set('Cookie', admin)
+      .send({ username: 'desk-tech', role: 'technician', password: 'a long enough password' })
+      .expect(201);
+    const tech = await login(control.url, { username: 'desk-tech', password: 'a long enough password' });
+    for (const n of [origin, edge, control]) {
+      const me = await request(n.url).get('/api/v1/auth/me').set('Cookie', tech);
+      expect([n.name, me.body.user?.username]).toEqual([n.name, 'desk-tech']);
+    }
+    // A Manager of its own each: a cached one (a point's, say) would carry no cookie.
+    const monitorOn = (url: string) =>
+      new Promise<Socket>((resolve, reject) => {
+        const s = connectIo(`${url}/monitor`, {
+          forceNew: true,
+          reconnection: false,
+          transports: ['websocket'],
+          extraHeaders: { cookie: tech },
+        });
+        s.once('connect', () => resolve(s));
+        s.once('connect_error', (err: Error & { data?: { code?: string } }) =>
+          reject(Object.assign(err, { code: err.data?.code })),
+        );
+      });
+    const monitors = await Promise.all([origin, edge, control].map((n) => monitorOn(n.url)));
+    sockets.push(...monitors);
+    const closed = monitors.map((s) => new Promise<void>((resolve) => s.once('disconnect', () => resolve())));
+    await request(edge.url).patch(`/api/v1/accounts/${created.body.id}`).set('Cookie', admin).send({ disabled: true });
+    const t0 = Date.now();
+    await Promise.all(closed);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    await expect(monitorOn(control.url)).rejects.toMatchObject({ code: 'unauthenticated' });
   });
 
   test('an edge point holding the floor leaves: the host sees the floor end', async () => {
