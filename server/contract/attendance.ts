@@ -86,7 +86,8 @@ export type HealthSample = z.infer<typeof HealthSampleSchema>;
 
 // ── alerts ──────────────────────────────────────────────────────────────────────────────
 
-export const ALERT_KINDS = ['quality', 'no-video', 'no-audio', 'other'] as const;
+/** `headcount`: a point reported far more delegates than it expects (kept, or refused above its limit). */
+export const ALERT_KINDS = ['quality', 'no-video', 'no-audio', 'other', 'headcount'] as const;
 export const AlertKindSchema = z.enum(ALERT_KINDS);
 export type AlertKind = z.infer<typeof AlertKindSchema>;
 

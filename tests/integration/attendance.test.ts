@@ -12,7 +12,6 @@ import type {
   PointDetail,
   Report,
 } from '../../server/contract/attendance';
-import { DEV_APP_SECRET } from '../../server/config';
 import { CheckinTokens } from '../../server/domain/attendance/checkin-token';
 import {
   ask,
@@ -34,6 +33,7 @@ describe('attendance (real Redis, BullMQ, socket.io)', () => {
   let r: TestRedis;
   let t: TestOrchestrator;
   const sockets: ClientSocket[] = [];
+  const checkinKey = () => t.orchestrator.control.keys.for('checkin');
   const open = async (sessionId: string, pointId: string) => {
     const s = await pointSocket(t, sessionId, pointId);
     sockets.push(s);
@@ -105,6 +105,21 @@ describe('attendance (real Redis, BullMQ, socket.io)', () => {
       '40 by Nguyễn Văn Kỹ',
       '42 (was 40) by kỹ thuật viên điểm cầu · point operator',
     ]);
+
+    // Bounded by the point's expected delegates: far above is refused, somewhat above is
+    // kept; both raise a headcount alert for the desk, and the totals hold only what was kept.
+    const expected = (await t.orchestrator.control.points.get(pts[1]!))!.expectedDelegates;
+    await expect(ask(b, 'headcount:report', { count: 100_000 })).rejects.toMatchObject({ code: 'bad_request' });
+    const alerts = async () => (await svc().alerts.list(s.id)).filter((x) => x.kind === 'headcount');
+    expect(await alerts()).toEqual([
+      expect.objectContaining({ pointId: pts[1], state: 'open', note: expect.stringMatching(/100000.*refused/) }),
+    ]);
+    expect((await svc().tiles(s.id)).province.delegates).toBe(72);
+    await ask(b, 'headcount:report', { count: expected + 40 });
+    expect((await svc().tiles(s.id)).province.delegates).toBe(42 + expected + 40);
+    expect((await alerts())[0]).toMatchObject({ count: 2, note: expect.stringMatching(/kept/) });
+    await ask(b, 'headcount:report', { count: 30 });
+
     await t.orchestrator.control.sessions.act(s.id, 'end', { username: 'test-host' });
     await expect(ask(a, 'headcount:report', { count: 50 })).rejects.toMatchObject({ code: 'not_open' });
   });
@@ -171,12 +186,12 @@ describe('attendance (real Redis, BullMQ, socket.io)', () => {
     const bad = await http.get(`/api/v1/checkin/${tampered}`).expect(401);
     expect(bad.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(bad.body.code).toBe('token_invalid');
-    const old = new CheckinTokens(DEV_APP_SECRET, 30, 10, () => Date.now() - 75_000).issue({
+    const old = new CheckinTokens(checkinKey(), 30, 10, () => Date.now() - 75_000).issue({
       sessionId: s.id,
       pointId: p,
     });
     expect((await http.get(`/api/v1/checkin/${old.token}`).expect(410)).body.code).toBe('token_expired');
-    const otherSession = new CheckinTokens(DEV_APP_SECRET, 30, 10).issue({ sessionId: scheduled.id, pointId: p });
+    const otherSession = new CheckinTokens(checkinKey(), 30, 10).issue({ sessionId: scheduled.id, pointId: p });
     expect((await http.get(`/api/v1/checkin/${otherSession.token}`).expect(409)).body.code).toBe('not_open');
     await http.post('/api/v1/checkin').send({ ticket: info.ticket, deviceId: 'short' }).expect(400);
     await http

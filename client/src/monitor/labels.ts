@@ -23,6 +23,7 @@ export const KIND_TEXT: Record<string, Text> = {
   'no-video': ['Mất hình', 'No picture'],
   'no-audio': ['Mất tiếng', 'No sound'],
   other: ['Sự cố khác', 'Other problem'],
+  headcount: ['Số đại biểu báo cáo bất thường', 'Headcount out of line'],
 };
 
 export const fmtNum = (n: number) => new Intl.NumberFormat('vi-VN').format(n);

@@ -3,11 +3,11 @@
 // as a printable page in Vietnamese. All text is escaped; nothing from a user is markup.
 //
 // Keys: report:<s>   hash   json, csv, html, generatedAt
-import { stringify } from 'csv-stringify/sync';
 import type { Redis } from 'ioredis';
 import type { Alert, Headcount, HealthStatus, Report, ReportRow } from '../../contract/attendance';
 import { connectedMs, type Presence } from './ledger';
 import { rollup } from './rollup';
+import { writeCsv } from '../../security/csv';
 
 export const reportKey = (s: string) => `report:${s}`;
 
@@ -94,12 +94,7 @@ const KIND_VI: Record<Alert['kind'], string> = {
   'no-video': 'Mất hình',
   'no-audio': 'Mất tiếng',
   other: 'Sự cố khác',
-};
-
-/** A spreadsheet must never run a cell as a formula. */
-const cell = (v: unknown): string => {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+  headcount: 'Số đại biểu báo cáo bất thường',
 };
 
 const vnTime = (v: string | null) =>
@@ -131,41 +126,37 @@ export function reportCsv(r: Report): string {
     'Trạng thái xấu nhất',
     'Số cảnh báo',
   ];
-  const lines = r.rows.map((x) =>
-    [
-      x.code,
-      x.name,
-      x.level,
-      x.district,
-      vnTime(x.firstJoin),
-      vnTime(x.lastLeave),
-      x.connectedMinutes,
-      x.disconnects,
-      x.headcount ?? '',
-      x.expected,
-      x.checkedIn,
-      STATUS_VI[x.worstStatus],
-      x.alerts,
-    ].map(cell),
-  );
-  const totals = [...r.districts, r.province].map((d) =>
-    [
-      'TỔNG',
-      d.name,
-      '',
-      '',
-      '',
-      '',
-      '',
-      '',
-      d.delegates,
-      d.expected,
-      d.checkedIn,
-      `${d.connected}/${d.invited} điểm cầu kết nối`,
-      '',
-    ].map(cell),
-  );
-  return '\uFEFF' + stringify([header, ...lines, [], ...totals]);
+  const lines = r.rows.map((x) => [
+    x.code,
+    x.name,
+    x.level,
+    x.district,
+    vnTime(x.firstJoin),
+    vnTime(x.lastLeave),
+    x.connectedMinutes,
+    x.disconnects,
+    x.headcount ?? '',
+    x.expected,
+    x.checkedIn,
+    STATUS_VI[x.worstStatus],
+    x.alerts,
+  ]);
+  const totals = [...r.districts, r.province].map((d) => [
+    'TỔNG',
+    d.name,
+    '',
+    '',
+    '',
+    '',
+    '',
+    '',
+    d.delegates,
+    d.expected,
+    d.checkedIn,
+    `${d.connected}/${d.invited} điểm cầu kết nối`,
+    '',
+  ]);
+  return writeCsv([header, ...lines, [], ...totals]);
 }
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

@@ -43,7 +43,8 @@ import type {
 } from '../../contract/attendance';
 import type { PreflightReport } from '../../contract/broadcast';
 import type { Config } from '../../config';
-import { AppError, notFound } from '../../errors';
+import { AppError, badRequest, notFound } from '../../errors';
+import { judgeHeadcount } from './headcount-bound';
 import type { SessionEvents } from '../sessions/events';
 import { searchKey } from '../points/validate';
 import { AlertStore } from '../health/alerts';
@@ -100,6 +101,8 @@ export interface AttendanceOptions {
   points: PointLookup;
   events?: SessionEvents;
   publicUrl: () => string;
+  /** Signs check-in codes and tickets (server/security/keys.ts, purpose `checkin`). */
+  checkinKey: Buffer;
   /** Run the job worker in this process (default true). */
   worker?: boolean;
   now?: () => number;
@@ -231,7 +234,7 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
     this.rosters = new RosterStore(o.redis);
     this.reports = new ReportStore(o.redis);
     this.tokens = new CheckinTokens(
-      o.config.appSecret,
+      o.checkinKey,
       o.config.checkin.rotateSeconds,
       o.config.checkin.graceSeconds,
       this.#now,
@@ -573,6 +576,30 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
 
   async reportHeadcount(id: PointIdentity, count: number, by: string | undefined): Promise<Headcount> {
     await this.#requireOpen(id.sessionId, 'the headcount');
+    const point = await this.#o.points.get(id.pointId);
+    const expected = point?.expectedDelegates ?? 0;
+    const judged = judgeHeadcount(count, expected);
+    if (judged.outlier) {
+      const at = new Date(this.#now());
+      const what = judged.accepted ? 'kept' : `refused, at most ${judged.limit}`;
+      await this.alerts.raise({
+        sessionId: id.sessionId,
+        pointId: id.pointId,
+        pointName: point?.name ?? id.pointId,
+        kind: 'headcount',
+        status: null,
+        note: `báo cáo ${count} đại biểu, dự kiến ${expected} · reported ${count} delegates, ${expected} expected (${what})`,
+        lastSample: null,
+        at,
+      });
+      this.emit('changed', id);
+    }
+    if (!judged.accepted) {
+      throw badRequest(
+        `a headcount of ${count} is not plausible here: at most ${judged.limit} for ${expected} expected delegates`,
+        { limit: judged.limit, expected },
+      );
+    }
     const hc = await this.ledger.reportHeadcount(
       id.sessionId,
       id.pointId,

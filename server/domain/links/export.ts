@@ -1,7 +1,7 @@
 // The links of a session as files to send out: a CSV for mail merges and a printable
 // HTML sheet (Vietnamese first), one card per point with its QR code.
-import { stringify } from 'csv-stringify/sync';
 import type { JoinLink, Session } from '../../contract/api';
+import { writeCsv } from '../../security/csv';
 import { qrDataUrl } from './join-links';
 
 const TZ = 'Asia/Ho_Chi_Minh';
@@ -9,39 +9,32 @@ const fmt = (iso: string) =>
   new Intl.DateTimeFormat('vi-VN', { dateStyle: 'full', timeStyle: 'short', timeZone: TZ }).format(new Date(iso));
 
 export function linksCsv(links: JoinLink[]): string {
-  return (
-    '\uFEFF' +
-    stringify(
-      links.map((l) => [
-        l.code,
-        l.name,
-        l.district ?? '',
-        l.contactName,
-        l.contactPhone,
-        l.url,
-        String(l.version),
-        l.revokedAt ? 'revoked' : 'active',
-        l.validFrom,
-        l.validUntil,
-      ]),
-      {
-        header: true,
-        columns: [
-          'code',
-          'name',
-          'district',
-          'contact_name',
-          'contact_phone',
-          'url',
-          'version',
-          'status',
-          'valid_from',
-          'valid_until',
-        ],
-        record_delimiter: '\n',
-      },
-    )
-  );
+  return writeCsv([
+    [
+      'code',
+      'name',
+      'district',
+      'contact_name',
+      'contact_phone',
+      'url',
+      'version',
+      'status',
+      'valid_from',
+      'valid_until',
+    ],
+    ...links.map((l) => [
+      l.code,
+      l.name,
+      l.district ?? '',
+      l.contactName,
+      l.contactPhone,
+      l.url,
+      String(l.version),
+      l.revokedAt ? 'revoked' : 'active',
+      l.validFrom,
+      l.validUntil,
+    ]),
+  ]);
 }
 
 /** Text into HTML: every user-supplied string goes through this. */

@@ -1,8 +1,8 @@
 // CSV in and out of the point registry. Reading never throws on bad content: every
 // problem becomes an ImportIssue with its line and column, so a dry run can show them all.
 import { parse } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
 import type { ImportIssue, Point } from '../../contract/api';
+import { writeCsv } from '../../security/csv';
 
 /** Column order of the shipped file and of exports (server/data/README.md). */
 export const CSV_COLUMNS = [
@@ -156,25 +156,19 @@ export function csvColumnOf(field: string): string {
   return field;
 }
 
-// Spreadsheets run cells that start with these as formulas (CSV injection). Phone
-// numbers may start with +, so only a + or - followed by something other than a digit counts.
-const FORMULA = /^(?:[=@\t\r]|[+-](?![0-9 .]*$))/;
-const safeCell = (v: string) => (FORMULA.test(v) ? `'${v}` : v);
-
-/** UTF-8 with a BOM so that Excel opens the Vietnamese names correctly; import accepts either. */
+/** The import format; every CSV the product writes escapes formulas the same way (server/security/csv.ts). */
 export function writePointsCsv(points: Point[]): string {
-  const body = stringify(
-    points.map((p) => [
-      safeCell(p.code),
-      safeCell(p.name),
+  return writeCsv([
+    [...CSV_COLUMNS],
+    ...points.map((p) => [
+      p.code,
+      p.name,
       p.level,
       p.parent ?? '',
       p.district ?? '',
       String(p.expectedDelegates),
-      safeCell(p.contactName),
-      safeCell(p.contactPhone),
+      p.contactName,
+      p.contactPhone,
     ]),
-    { header: true, columns: [...CSV_COLUMNS], record_delimiter: '\n' },
-  );
-  return '\uFEFF' + body;
+  ]);
 }
