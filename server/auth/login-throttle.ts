@@ -9,10 +9,10 @@
 // counts it, since one IPv6 client may hold a whole network):
 //   auth:fail:<net>|<username>   failed logins in the current window
 //   auth:lock:<net>|<username>   present while that pair must wait (PX = the wait)
-import { ipKeyGenerator } from 'express-rate-limit';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AppError } from '../errors';
+import { addressKey } from '../security/client-address';
 
 /** Failures of one username from one address before it has to wait, and the longest wait. */
 export const FREE_FAILURES = 5;
@@ -36,7 +36,7 @@ export class LoginThrottle {
 
   /** Throws rate_limited while this username must wait at this address. */
   async check(username: string, address: string): Promise<void> {
-    const wait = await this.redis.pttl(THROTTLE_KEYS.lock(ipKeyGenerator(address), username));
+    const wait = await this.redis.pttl(THROTTLE_KEYS.lock(addressKey(address), username));
     if (wait > 0) {
       const s = Math.ceil(wait / 1000);
       throw new AppError('rate_limited', `too many failed logins for this username from this address; wait ${s} s`, {
@@ -46,7 +46,7 @@ export class LoginThrottle {
   }
 
   async failed(username: string, address: string): Promise<void> {
-    const net = ipKeyGenerator(address);
+    const net = addressKey(address);
     const failKey = THROTTLE_KEYS.fail(net, username);
     const [[, fails]] = (await this.redis.multi().incr(failKey).expire(failKey, FAIL_WINDOW_S).exec()) as [
       [null, number],
@@ -62,7 +62,7 @@ export class LoginThrottle {
   }
 
   async succeeded(username: string, address: string): Promise<void> {
-    const net = ipKeyGenerator(address);
+    const net = addressKey(address);
     await this.redis.del(THROTTLE_KEYS.fail(net, username), THROTTLE_KEYS.lock(net, username));
   }
 }

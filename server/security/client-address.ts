@@ -5,6 +5,7 @@
 // (keyed on req.ip) and the socket limits (keyed on this) count the same clients.
 import type { IncomingMessage } from 'node:http';
 import type { Application } from 'express';
+import { ipKeyGenerator } from 'express-rate-limit';
 import proxyaddr from 'proxy-addr';
 
 export type TrustFn = (addr: string, hop: number) => boolean;
@@ -18,6 +19,18 @@ export function trustOf(app: Application): TrustFn {
 export function clientAddress(req: IncomingMessage, trust: TrustFn): string {
   if (!req.socket) return 'unknown';
   return normalize(proxyaddr(req, trust));
+}
+
+/**
+ * What a per-client limit counts under: the address, or for IPv6 its /56 (one client may
+ * hold a whole network), as express-rate-limit counts req.ip.
+ */
+export function addressKey(address: string): string {
+  try {
+    return ipKeyGenerator(address);
+  } catch {
+    return address; // not an address ipKeyGenerator can read (a zone id): itself
+  }
 }
 
 /** IPv4 clients of a dual-stack listener appear as ::ffff:a.b.c.d: one client, one key. */

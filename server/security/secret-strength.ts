@@ -43,7 +43,13 @@ function isRunLike(s: string): boolean {
 /** A shorter string repeated ("abc123abc123…", "secret-secret-secr"). */
 function isRepeated(s: string): boolean {
   for (let period = 1; period <= s.length / 2; period++) {
-    if (s.slice(0, period).repeat(Math.ceil(s.length / period)).slice(0, s.length) === s) return true;
+    if (
+      s
+        .slice(0, period)
+        .repeat(Math.ceil(s.length / period))
+        .slice(0, s.length) === s
+    )
+      return true;
   }
   return false;
 }

@@ -13,12 +13,11 @@
 //
 // It also closes the default namespace `/`, which no page uses.
 import type { IncomingMessage } from 'node:http';
-import { ipKeyGenerator } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import type { Server } from 'socket.io';
 import { AppError } from '../errors';
 import { handshakeError } from '../realtime/socket-errors';
-import { clientAddress, type TrustFn } from './client-address';
+import { addressKey, clientAddress, type TrustFn } from './client-address';
 
 export interface SocketGateOptions {
   /** PUBLIC_URL and this node's public URL (either may be unset). */
@@ -66,13 +65,13 @@ export class SocketGate {
 
   /** Open connections from one address (for tests and metrics). */
   openFrom(address: string): number {
-    return this.#open.get(ipKeyGenerator(address)) ?? 0;
+    return this.#open.get(addressKey(address)) ?? 0;
   }
 
   /** engine.io's allowRequest. */
   readonly allowRequest = (req: IncomingMessage, done: (err: string | null | undefined, ok: boolean) => void) => {
     const address = clientAddress(req, this.#o.trust());
-    const key = ipKeyGenerator(address);
+    const key = addressKey(address);
     if ((this.#open.get(key) ?? 0) >= this.#o.maxPerAddress) {
       this.#note(address, 'too many connections from one address', { max: this.#o.maxPerAddress });
       return done('too many connections from this address', false);
@@ -94,7 +93,7 @@ export class SocketGate {
   /** Counts connections per address and closes `/`. Call once, on the server whose engine uses allowRequest. */
   attach(io: Server): void {
     io.engine.on('connection', (conn: { request: IncomingMessage; once: (ev: 'close', fn: () => void) => void }) => {
-      const key = ipKeyGenerator(clientAddress(conn.request, this.#o.trust()));
+      const key = addressKey(clientAddress(conn.request, this.#o.trust()));
       this.#open.set(key, (this.#open.get(key) ?? 0) + 1);
       conn.once('close', () => {
         const n = (this.#open.get(key) ?? 1) - 1;
