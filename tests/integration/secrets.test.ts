@@ -5,6 +5,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import pino from 'pino';
 import request from 'supertest';
 import { resolveAppSecret, SECRET_FILE } from '../../server/security/app-secret';
@@ -152,6 +154,27 @@ describe('a server started without APP_SECRET', () => {
     } finally {
       await other.stop();
       fs.rmSync(otherDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Redis with a password (as docker-compose runs it)', () => {
+  test('the server uses the password in REDIS_URL for every connection (store, jobs)', async () => {
+    const r = await startTestRedis();
+    const password = randomBytes(16).toString('hex');
+    const admin = new Redis(r.url);
+    await admin.call('CONFIG', 'SET', 'requirepass', password);
+    admin.disconnect();
+    const url = new URL(r.url);
+    url.password = password;
+    const o = await startTestOrchestrator(url.toString(), ADMIN_ENV);
+    try {
+      expect((await request(o.baseUrl).get('/readyz')).status).toBe(200);
+      const b = await prepareBriefing(o.baseUrl, ['HT-CX']); // writes, and schedules BullMQ jobs
+      expect((await request(o.baseUrl).get(`/api/v1/join/${b.links[0]!.token}`)).status).toBe(200);
+    } finally {
+      await o.stop();
+      await r.cleanup();
     }
   });
 });
