@@ -4,7 +4,11 @@
 // a problem note) shows as text on /host, /join, /checkin, /monitor and the printable
 // pages, never as HTML. Cookies (HttpOnly, SameSite=Strict) and cross-site writes are
 // covered by accounts-auth.test.ts and control-plane-api.test.ts; the headers are
-// checked here once more on pages and API answers.
+// checked here once more on pages and API answers. A page of another origin on the same
+// site (so the browser does send the SameSite=Strict cookie) cannot open a Socket.IO
+// connection with it: the handshake's Origin is checked (docs/security.md).
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
 import { launchChromium } from '../helpers/browser';
@@ -141,6 +145,40 @@ describe('web security in Chromium', () => {
     const set = String(res.headers['set-cookie']);
     expect(set).toMatch(/HttpOnly/);
     expect(set).toMatch(/SameSite=Strict/);
+  });
+
+  test('a page of another origin cannot open a monitor socket with the logged-in cookie', async () => {
+    // Same site as the server (127.0.0.1, another port): the browser sends the cookie.
+    const foreign = createServer((_req, res) => res.end('<!doctype html><title>elsewhere</title>'));
+    await new Promise<void>((resolve) => foreign.listen(0, '127.0.0.1', resolve));
+    const { page } = await watched(true);
+    const attempt = (url: string) =>
+      page.evaluate(
+        (u) =>
+          new Promise<string>((resolve) => {
+            const ws = new WebSocket(u);
+            ws.onmessage = (e) => {
+              const m = String(e.data);
+              if (m.startsWith('0')) ws.send('40/monitor,');
+              else if (m.startsWith('40/monitor')) resolve('connected');
+              else if (m.startsWith('44/monitor')) resolve(`refused by the namespace: ${m}`);
+            };
+            ws.onerror = () => resolve('handshake refused');
+            setTimeout(() => resolve('no answer'), 5000);
+          }),
+        url,
+      );
+    const socketUrl = `${o.baseUrl.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
+    try {
+      // From the server's own page the same code connects (the cookie is valid).
+      await page.goto(`${o.baseUrl}/monitor`);
+      expect(await attempt(socketUrl)).toBe('connected');
+      await page.goto(`http://127.0.0.1:${(foreign.address() as AddressInfo).port}/`);
+      expect(await attempt(socketUrl)).toBe('handshake refused');
+    } finally {
+      await page.context().close();
+      foreign.close();
+    }
   });
 
   test('/join: the point name and agenda title with markup show as text; no CSP violation', async () => {

@@ -3,10 +3,13 @@
 // fast-check, against a whole server with a briefing on the air. Each answer must be a
 // coded error (an ack `{ ok: false, error: { code } }` or problem+json with a known
 // code, never `internal`), the process must live on, and Redis plus the live session's
-// memory must be exactly as before. Case counts are printed as `[fuzz] …` lines and
+// memory must be exactly as before. Hostile headers (Origin, X-Forwarded-For,
+// Authorization) on socket handshakes, /metrics and logins are refused or admitted by
+// the rule alone (docs/security.md). Case counts are printed as `[fuzz] …` lines and
 // recorded in docs/reliability.md.
 import fc from 'fast-check';
-import type { Socket } from 'socket.io-client';
+import proxyaddr from 'proxy-addr';
+import { io as connectIo, type Socket } from 'socket.io-client';
 import request from 'supertest';
 import type { z } from 'zod';
 import { pointAttendanceRequests, monitorRequests } from '../../server/contract/attendance';
@@ -21,6 +24,7 @@ import { redisSnapshot, snapshotDiff } from '../helpers/state';
 jest.setTimeout(240_000);
 
 const POINTS = ['HT-CX', 'HT-DT', 'HT-VQ', 'HT-KA', 'HT-HK', 'HT-HS'];
+const isLoopback = proxyaddr.compile('loopback');
 const RUNS = Number(process.env.FUZZ_RUNS ?? 25); // per event / route
 const SEED = Number(process.env.FUZZ_SEED ?? 20261128);
 const log = (line: string) => process.stderr.write(`[fuzz] ${line}\n`);
@@ -412,6 +416,75 @@ describe('hostile input (fast-check against a whole server)', () => {
       }
     }
     log(`REST: ${routes} operations`);
+  });
+
+  test('hostile headers: handshake origins; forwarded addresses and bearer tokens on /metrics', async () => {
+    const host = new URL(o.baseUrl).host;
+    const handshake = (headers: Record<string, string>) =>
+      new Promise<boolean>((resolve) => {
+        const s = connectIo(`${o.baseUrl}/monitor`, {
+          forceNew: true,
+          reconnection: false,
+          transports: ['websocket'],
+          extraHeaders: { cookie: b.cookie, ...headers },
+        });
+        s.once('connect', () => (s.close(), resolve(true)));
+        s.once('connect_error', () => (s.close(), resolve(false)));
+      });
+    const origin = fc.oneof(
+      fc.webUrl(),
+      fc.webUrl().map((u) => u.replace(/^(https?:\/\/)[^/]+/, `$1${host}`)),
+      fc.constantFrom('null', `http://${host}`, `https://${host}`, `http://${host}.evil.example`, 'file://', ''),
+      fc.string({ maxLength: 60 }),
+    );
+    const sameHost = (o: string) => {
+      try {
+        return new URL(o).host === host && /^https?:$/.test(new URL(o).protocol);
+      } catch {
+        return false;
+      }
+    };
+    await fc.assert(
+      fc.asyncProperty(origin, async (org) => {
+        count('handshake Origin');
+        // An empty header is no header for the client library.
+        expect(await handshake(org ? { origin: org } : {})).toBe(org === '' || sameHost(org));
+      }),
+      { numRuns: RUNS * 4, seed: SEED },
+    );
+
+    // /metrics is for loopback (default METRICS_ALLOW) or a bearer token (none set here):
+    // whatever a client forwards or claims, it is admitted only if the address the server
+    // believes (trusting its loopback proxy) is loopback.
+    const forwarded = fc.oneof(
+      fc.ipV4(),
+      fc.ipV6(),
+      fc.constantFrom('127.0.0.1', '::1', '127.0.0.1, 203.0.113.9', '203.0.113.9, 127.0.0.1', 'unknown', ''),
+      fc
+        .array(fc.oneof(fc.ipV4(), fc.string({ maxLength: 20 })), { minLength: 1, maxLength: 4 })
+        .map((a) => a.join(', ')),
+    );
+    await fc.assert(
+      fc.asyncProperty(forwarded, fc.string({ maxLength: 80 }), async (xff, bearer) => {
+        count('/metrics headers');
+        const res = await request(o.baseUrl)
+          .get('/metrics')
+          .set('X-Forwarded-For', xff)
+          .set('Authorization', `Bearer ${bearer}`);
+        // X-Forwarded-For read from the right while the hop is a trusted (loopback) proxy.
+        let client = '127.0.0.1';
+        for (const hop of xff
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean)
+          .reverse()) {
+          if (!isLoopback(client, 0)) break;
+          client = hop;
+        }
+        expect([xff, res.status]).toEqual([xff, isLoopback(client, 0) ? 200 : 403]);
+      }),
+      { numRuns: RUNS * 2, seed: SEED + 1 },
+    );
   });
 
   test('after all of it: the process serves, and Redis and the live session are exactly as before', async () => {
