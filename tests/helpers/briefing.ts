@@ -111,3 +111,33 @@ export function connectSocket(
     });
   });
 }
+
+/**
+ * A handshake on a connection of its own (a cached Manager would reuse another socket's
+ * headers): 'connected', or the refusal's code ('refused' when the server gave none, as
+ * for a handshake refused before any namespace).
+ */
+export function handshake(
+  url: string,
+  opts: { cookie?: string; origin?: string; polling?: boolean } = {},
+): Promise<string> {
+  return new Promise((resolve) => {
+    const s = connect(url, {
+      forceNew: true,
+      reconnection: false,
+      transports: [opts.polling ? 'polling' : 'websocket'],
+      extraHeaders: {
+        ...(opts.cookie ? { cookie: opts.cookie } : {}),
+        ...(opts.origin ? { origin: opts.origin } : {}),
+      },
+    });
+    s.once('connect', () => {
+      s.close();
+      resolve('connected');
+    });
+    s.once('connect_error', (err: Error & { data?: { code?: string } }) => {
+      s.close();
+      resolve(err.data?.code ?? 'refused');
+    });
+  });
+}

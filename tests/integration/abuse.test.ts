@@ -11,7 +11,7 @@ import http from 'node:http';
 import { parse } from 'csv-parse/sync';
 import { io as connect, Manager, type Socket } from 'socket.io-client';
 import request from 'supertest';
-import { ADMIN_ENV, connectSocket, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
+import { ADMIN_ENV, connectSocket, handshake, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
 import { startTestOrchestrator, waitFor, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 
@@ -33,29 +33,6 @@ function engineConnection(baseUrl: string, headers: Record<string, string> = {})
     extraHeaders: headers,
   });
   return new Promise((resolve, reject) => m.open((err) => (err ? reject(err) : resolve(m))));
-}
-
-/** The outcome of a handshake to a namespace: 'connected', or the refusal's code. */
-function handshake(url: string, opts: { cookie?: string; origin?: string; polling?: boolean } = {}): Promise<string> {
-  return new Promise((resolve) => {
-    const s = connect(url, {
-      forceNew: true,
-      reconnection: false,
-      transports: [opts.polling ? 'polling' : 'websocket'],
-      extraHeaders: {
-        ...(opts.cookie ? { cookie: opts.cookie } : {}),
-        ...(opts.origin ? { origin: opts.origin } : {}),
-      },
-    });
-    s.once('connect', () => {
-      s.close();
-      resolve('connected');
-    });
-    s.once('connect_error', (err: Error & { data?: { code?: string } }) => {
-      s.close();
-      resolve(err.data?.code ?? 'refused');
-    });
-  });
 }
 
 function percentile(xs: number[], p: number): number {

@@ -7,7 +7,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { io as connectIo, type Socket } from 'socket.io-client';
-import { ADMIN_ENV, connectSocket, login, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
+import {
+  ADMIN_ENV,
+  connectSocket,
+  handshake,
+  login,
+  prepareBriefing,
+  type PreparedBriefing,
+} from '../helpers/briefing';
 import { ok, PointClient, startNode, type NodeProcess } from '../helpers/cluster';
 import { forge } from '../helpers/forge';
 import { TEST_APP_SECRET, waitFor } from '../helpers/orchestrator';
@@ -139,22 +146,7 @@ describe('the control side of several nodes: origin, edge, control server', () =
 
   test('socket handshakes: from a registered node or the same host, yes; from another origin or to `/`, no', async () => {
     const attempt = (url: string, origin: string | undefined, ns = '/monitor') =>
-      new Promise<string>((resolve) => {
-        const s = connectIo(url + ns, {
-          forceNew: true,
-          reconnection: false,
-          transports: ['websocket'],
-          extraHeaders: { cookie, ...(origin ? { origin } : {}) },
-        });
-        s.once('connect', () => {
-          s.close();
-          resolve('connected');
-        });
-        s.once('connect_error', (err: Error & { data?: { code?: string } }) => {
-          s.close();
-          resolve(err.data?.code ?? 'refused');
-        });
-      });
+      handshake(url + ns, { cookie, origin });
     expect(await attempt(control.url, edge.url)).toBe('connected');
     expect(await attempt(control.url, control.url)).toBe('connected');
     expect(await attempt(control.url, undefined)).toBe('connected');
