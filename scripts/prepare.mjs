@@ -59,7 +59,18 @@ async function main() {
       purpose === 'test' ? 'the tests (each starts its own redis-server)' : 'the embedded Redis (REDIS_URL is not set)',
     );
   }
+  // The local certificate authority (an https PUBLIC_URL without TLS_CERT, or TURN's TLS).
+  if (!onPath('openssl')) ensureDebianPackages(['openssl'], 'the local certificate authority (server/net/local-ca.ts)');
+  // TURN=embedded runs a coturn beside the server; the tests run real ones.
+  if ((purpose === 'test' || process.env.TURN === 'embedded') && !onPath('turnserver')) {
+    ensureDebianPackages(
+      ['coturn'],
+      purpose === 'test' ? 'the TURN relay tests' : 'the embedded TURN relay (TURN=embedded)',
+    );
+  }
   if (purpose === 'test') {
+    // The network topology test sets each site's firewall with nftables.
+    if (!onPath('nft')) ensureDebianPackages(['nftables'], 'the network topology test (site firewalls)');
     // End-to-end tests drive Debian's Chromium through playwright-core (never a
     // downloaded browser).
     if (!fs.existsSync('/usr/bin/chromium')) ensureDebianPackages(['chromium'], 'the end-to-end browser tests');

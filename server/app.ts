@@ -45,7 +45,8 @@ export const ROOT_DIR = path.resolve(__dirname, '..');
 export function createApp(deps: AppDeps): App {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // TRUST_PROXY: which proxies' X-Forwarded-For to believe, so limits and logs see the client.
+  app.set('trust proxy', deps.config.net.trustProxy);
   app.use(
     helmet({
       contentSecurityPolicy: {

@@ -31,6 +31,56 @@ const ipv4OrV6 = z.string().refine((s) => z.ipv4().safeParse(s).success || z.ipv
   message: 'must be an IPv4 or IPv6 address',
 });
 
+/** "49160-49359": a first and last port, inclusive. */
+const portRange = (first: number, last: number) =>
+  z
+    .string()
+    .regex(/^\s*\d{4,5}\s*-\s*\d{4,5}\s*$/, 'must be a port range "first-last", e.g. "49160-49359"')
+    .transform((v) => v.split('-').map(Number) as [number, number])
+    .refine(([a, b]) => a >= 1024 && b <= 65535 && b >= a, 'must be within 1024-65535, first at or below last')
+    .default([first, last]);
+
+/**
+ * Express's `trust proxy`: a hop count (how many proxies stand in front), or a list of
+ * the proxies' addresses or CIDR ranges (or `loopback`, `linklocal`, `uniquelocal`).
+ */
+const trustProxy = z.string().transform((v, ctx) => {
+  const s = v.trim();
+  if (/^\d+$/.test(s)) {
+    const n = Number(s);
+    if (n > 10) ctx.addIssue({ code: 'custom', message: 'a hop count must be 0-10' });
+    return n;
+  }
+  const items = s.split(',').map((x) => x.trim());
+  for (const item of items) {
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(item)) continue;
+    const [addr, bits, extra] = item.split('/');
+    const v4 = z.ipv4().safeParse(addr).success;
+    const v6 = z.ipv6().safeParse(addr).success;
+    const okBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (v4 ? 32 : 128));
+    if (!(v4 || v6) || !okBits || extra !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${item}" is not a hop count, an IP address, a CIDR range or loopback/linklocal/uniquelocal`,
+      });
+    }
+  }
+  return items;
+});
+
+/** turn:/turns: URLs of an existing TURN server, comma-separated. */
+const turnUrls = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
+  .refine((urls) => urls.length > 0 && urls.every((u) => /^turns?:[^\s/?#]+(\?transport=(udp|tcp))?$/.test(u)), {
+    message: 'must be turn: or turns: URLs, comma-separated, e.g. "turn:turn.example.vn:3478?transport=udp"',
+  });
+
 const EnvSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -100,6 +150,24 @@ const EnvSchema = z
       .optional(),
     // Socket.IO connections open at once from one client address (a NAT, a proxy).
     SOCKET_MAX_PER_ADDRESS: wholeNumber().min(1, 'must be 1 or more').max(1_000_000).default(1000),
+    // Real networks: HTTPS, proxies, TURN (server/net/).
+    TLS_CERT: z.string().min(1).optional(),
+    TLS_KEY: z.string().min(1).optional(),
+    HTTP_REDIRECT_PORT: port(0).optional(),
+    TRUST_PROXY: trustProxy.optional(),
+    TURN: z.enum(['off', 'embedded']).default('off'),
+    TURN_URLS: turnUrls.optional(),
+    TURN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    TURN_LISTEN_IP: ipv4OrV6.optional(),
+    TURN_PORT: port(3478).refine((p) => p > 0, 'must be 1-65535'),
+    TURN_TLS_PORT: port(443)
+      .refine((p) => p > 0, 'must be 1-65535')
+      .optional(),
+    TURN_RELAY_PORTS: portRange(49160, 49359),
+    TURN_CREDENTIAL_TTL: wholeNumber()
+      .min(60, 'must be 60-172800 seconds')
+      .max(172_800, 'must be 60-172800 seconds')
+      .default(43_200),
   })
   .superRefine((env, ctx) => {
     const production = env.NODE_ENV === 'production';
@@ -121,6 +189,34 @@ const EnvSchema = z
         message: 'required in production when RTC_LISTEN_IP is a wildcard address: the public IP points reach',
       });
     }
+    if ((env.TLS_CERT === undefined) !== (env.TLS_KEY === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.TLS_CERT === undefined ? 'TLS_CERT' : 'TLS_KEY'],
+        message: 'TLS_CERT and TLS_KEY go together (PEM files of the certificate chain and its private key)',
+      });
+    }
+    if (env.TLS_CERT && env.PUBLIC_URL?.startsWith('http:')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PUBLIC_URL'],
+        message: 'must be https:// when TLS_CERT is set (the server answers HTTPS on PORT)',
+      });
+    }
+    if (env.TURN_URLS && !env.TURN_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TURN_SECRET'],
+        message: "required with TURN_URLS: the TURN server's static-auth-secret (coturn use-auth-secret)",
+      });
+    }
+    if (env.TURN_URLS && env.TURN === 'embedded') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TURN'],
+        message: 'TURN=embedded starts a relay of its own; TURN_URLS names an existing one: set one of them',
+      });
+    }
     if ((env.ADMIN_USERNAME === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
       ctx.addIssue({
         code: 'custom',
@@ -136,7 +232,8 @@ export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
   host: string;
   port: number;
-  /** Base URL that links (join, check-in) are built on. */
+  /** Base URL that links (join, check-in) are built on; filled from the machine's
+   * address at start (server/net/addresses.ts) when PUBLIC_URL is unset. */
   publicUrl: string | undefined;
   /** Undefined: the launcher starts an embedded redis-server under dataDir. */
   redisUrl: string | undefined;
@@ -144,8 +241,11 @@ export interface Config {
   log: { level: (typeof LOG_LEVELS)[number]; pretty: boolean };
   rtc: {
     listenIp: string;
-    /** Address put in ICE candidates; defaults to 127.0.0.1 when listening on all interfaces. */
+    /** Address put in ICE candidates; defaults to 127.0.0.1 when listening on all interfaces
+     * (the process start puts the machine's address there instead: server/net/addresses.ts). */
     announcedIp: string | undefined;
+    /** Neither RTC_ANNOUNCED_IP nor a specific RTC_LISTEN_IP was given: the start may detect it. */
+    announcedIpDefaulted: boolean;
     /** Worker i listens on basePort + i (UDP and TCP); 0 lets the OS choose. */
     basePort: number;
   };
@@ -163,6 +263,37 @@ export interface Config {
   health: HealthConfig;
   checkin: { rotateSeconds: number; graceSeconds: number };
   cluster: ClusterConfig;
+  net: NetConfig;
+}
+
+/** HTTPS, proxies and TURN (server/net/). */
+export interface NetConfig {
+  /** PEM files given by the operator; reloaded on SIGHUP. */
+  tls: { certFile: string; keyFile: string } | undefined;
+  /** PUBLIC_URL is https and no certificate is given: a local CA under dataDir/tls signs one. */
+  localCa: boolean;
+  /** A plain-HTTP port (e.g. 80) answering only with redirects to PUBLIC_URL; undefined: none. */
+  httpRedirectPort: number | undefined;
+  /** Express's `trust proxy`: hops, or proxies' addresses. */
+  trustProxy: number | string[];
+  turn: TurnConfig;
+}
+
+export interface TurnConfig {
+  /** off: no relay; embedded: the start runs a coturn; external: TURN_URLS + TURN_SECRET. */
+  mode: 'off' | 'embedded' | 'external';
+  /** External: the relay's URLs as given. */
+  urls: string[];
+  /** External: the shared secret (coturn static-auth-secret); embedded: made at each start. */
+  secret: string | undefined;
+  /** Embedded: the address coturn listens on (a second address lets TLS take 443); default all. */
+  listenIp: string | undefined;
+  port: number;
+  /** Embedded: TURN over TLS; default 443 unless the web server holds it on the same address, then 5349. */
+  tlsPort: number;
+  relayPorts: [number, number];
+  /** Lifetime of the credentials handed to a page. */
+  credentialTtlSeconds: number;
 }
 
 /** Who may read /metrics: a bearer token, or a client address in `allow` (IPs and CIDRs). */
@@ -238,6 +369,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rtc: {
       listenIp: e.RTC_LISTEN_IP,
       announcedIp: e.RTC_ANNOUNCED_IP ?? (wildcard ? '127.0.0.1' : undefined),
+      announcedIpDefaulted: wildcard && !e.RTC_ANNOUNCED_IP,
       basePort: e.RTC_PORT,
     },
     mediasoup: {
@@ -281,6 +413,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ttlMs: Math.max(e.CLUSTER_NODE_TTL_MS, e.CLUSTER_HEARTBEAT_MS * 2),
       pipeIp: e.CLUSTER_PIPE_IP,
       upstream: e.NODE_UPSTREAM,
+    },
+    net: {
+      tls:
+        e.TLS_CERT && e.TLS_KEY ? { certFile: path.resolve(e.TLS_CERT), keyFile: path.resolve(e.TLS_KEY) } : undefined,
+      localCa: !e.TLS_CERT && (e.PUBLIC_URL ?? '').startsWith('https:'),
+      httpRedirectPort: e.HTTP_REDIRECT_PORT || undefined,
+      trustProxy: e.TRUST_PROXY ?? ['loopback'],
+      turn: {
+        mode: e.TURN_URLS ? 'external' : e.TURN,
+        urls: e.TURN_URLS ?? [],
+        secret: e.TURN_SECRET,
+        listenIp: e.TURN_LISTEN_IP,
+        port: e.TURN_PORT,
+        tlsPort: e.TURN_TLS_PORT ?? (e.PORT === 443 && !e.TURN_LISTEN_IP ? 5349 : 443),
+        relayPorts: e.TURN_RELAY_PORTS,
+        credentialTtlSeconds: e.TURN_CREDENTIAL_TTL,
+      },
     },
   };
 }

@@ -2,6 +2,7 @@
 // main.ts adds the process concerns (embedded Redis, signals, forced exit); tests use
 // this directly with port 0.
 import type { AddressInfo } from 'node:net';
+import type { Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { setMediasoupLogSink } from '../sfu/mediasoup-log';
@@ -16,9 +17,23 @@ import { attachCluster, type Cluster, type RoomHooks } from './cluster';
 import { shareHealth } from './cluster/health-sharing';
 import { standaloneClusterRouter } from './cluster/standalone';
 import { sfuStatsSource } from './realtime/sfu-stats';
+import type { IceServer } from './contract/broadcast';
+import { Front, type FrontOptions } from './net/listener';
+import { FirstRun } from './setup/first-run';
+
+/** What the process start adds around the orchestrator (server/launch.ts). */
+export interface OrchestratorExtras {
+  /** TURN relays handed to each page with its transports (server/net/turn.ts). */
+  iceServers?: (peerId: string) => IceServer[];
+  /** Routes of the process start (the local CA's page), mounted before the fallbacks. */
+  routers?: Router[];
+  /** HTTPS on the listening port, plain HTTP redirected (server/net/listener.ts). */
+  tls?: Omit<FrontOptions, 'app' | 'publicUrl'>;
+}
 
 export class Orchestrator {
   #stopping: Promise<void> | undefined;
+  #front: Front | undefined;
 
   private constructor(
     readonly config: Config,
@@ -34,10 +49,18 @@ export class Orchestrator {
     readonly realtime: Realtime,
     /** Scale-out: set when NODE_ROLE is not `all` (server/cluster). */
     readonly cluster: Cluster | undefined,
+    /** The one-time setup link while no admin exists (server/setup/first-run.ts). */
+    readonly firstRun: FirstRun,
+    readonly extras: OrchestratorExtras,
   ) {}
 
   /** Connects to Redis, starts the mediasoup workers and builds the app (not listening yet). */
-  static async create(config: Config, logger: Logger, redisUrl: string): Promise<Orchestrator> {
+  static async create(
+    config: Config,
+    logger: Logger,
+    redisUrl: string,
+    extras: OrchestratorExtras = {},
+  ): Promise<Orchestrator> {
     setMediasoupLogSink(logger.child({ component: 'mediasoup' }), { debug: config.mediasoup.logLevel === 'debug' });
     const redis = connectRedis(redisUrl, 'store', logger.child({ component: 'redis' }));
     let pool: WorkerPool | undefined;
@@ -82,6 +105,7 @@ export class Orchestrator {
           return n;
         },
         roomHooks,
+        iceServers: extras.iceServers,
       });
       attendance.service.setSfuStatsSource(sfuStatsSource(realtime.broadcasts));
       if (config.cluster.role !== 'all') {
@@ -104,8 +128,25 @@ export class Orchestrator {
       } else {
         app.express.use(standaloneClusterRouter());
       }
+      const firstRun = new FirstRun({ redis, accounts: control.accounts, logger });
+      const setup = firstRun.routes();
+      app.express.use(setup.router);
+      app.openApiExtras.push(setup.api);
+      for (const r of extras.routers ?? []) app.express.use(r);
       finishApp(app, logger);
-      const orchestrator = new Orchestrator(config, logger, redis, pool, app, control, attendance, realtime, cluster);
+      const orchestrator = new Orchestrator(
+        config,
+        logger,
+        redis,
+        pool,
+        app,
+        control,
+        attendance,
+        realtime,
+        cluster,
+        firstRun,
+        extras,
+      );
       control.useBaseUrl(() => orchestrator.publicUrl);
       return orchestrator;
     } catch (err) {
@@ -120,6 +161,12 @@ export class Orchestrator {
   }
 
   async listen(port = this.config.port, host = this.config.host): Promise<AddressInfo> {
+    if (this.extras.tls) {
+      this.#front = new Front({ ...this.extras.tls, app: this.app.http, publicUrl: this.publicUrl });
+      const addr = await this.#front.listen(port, host);
+      await this.cluster?.start();
+      return addr;
+    }
     await new Promise<void>((resolve, reject) => {
       this.app.http.once('error', reject);
       this.app.http.listen(port, host, () => {
@@ -134,9 +181,10 @@ export class Orchestrator {
   /** The base URL links are built on: PUBLIC_URL, else the listening address. */
   get publicUrl(): string {
     if (this.config.publicUrl) return this.config.publicUrl;
-    const addr = this.app.http.address() as AddressInfo | null;
+    const addr = (this.#front?.address() ?? this.app.http.address()) as AddressInfo | null;
     const host = !addr || ['0.0.0.0', '::'].includes(addr.address) ? 'localhost' : addr.address;
-    return `http://${host.includes(':') ? `[${host}]` : host}:${addr?.port ?? this.config.port}`;
+    const scheme = this.extras.tls ? 'https' : 'http';
+    return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${addr?.port ?? this.config.port}`;
   }
 
   /**
@@ -152,6 +200,7 @@ export class Orchestrator {
       await new Promise<void>((resolve) => this.app.io.close(() => resolve()));
       this.app.http.closeAllConnections();
       await httpClosed;
+      await this.#front?.close();
       log.info('shutting down: closing broadcast rooms');
       await this.cluster?.close();
       await this.realtime.close();

@@ -15,11 +15,21 @@ export type MediaSource = z.infer<typeof MediaSourceSchema>;
 export const ViewerModeSchema = z.enum(['full', 'low', 'audio-only']);
 export type ViewerMode = z.infer<typeof ViewerModeSchema>;
 
+/** A TURN relay with its short-lived credentials (RTCIceServer). */
+export const IceServerSchema = z.object({
+  urls: z.array(z.string().max(300)).max(10),
+  username: z.string().max(200),
+  credential: z.string().max(200),
+});
+export type IceServer = z.infer<typeof IceServerSchema>;
+
 export const TransportParamsSchema = z.object({
   id: Id,
   iceParameters: MediasoupObject,
   iceCandidates: z.array(MediasoupObject),
   dtlsParameters: MediasoupObject,
+  /** Relays the page may use besides the SFU's own candidates (none when TURN is off). */
+  iceServers: z.array(IceServerSchema).optional(),
 });
 export type TransportParams = z.infer<typeof TransportParamsSchema>;
 

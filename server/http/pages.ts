@@ -31,6 +31,7 @@ export function pagesRouter(pagesDir: string, bundleDir: string, opts: { sourceM
   router.get('/monitor', send('monitor'));
   router.get('/join/:token', sendWithToken('join'));
   router.get('/checkin/:token', sendWithToken('checkin'));
+  router.get('/setup/:token', sendWithToken('setup'));
   router.use('/assets', express.static(path.join(pagesDir, 'assets'), { maxAge: '1h', index: false }));
   router.use(
     '/bundle',

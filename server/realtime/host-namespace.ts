@@ -3,7 +3,7 @@
 // go live, agenda, pauses, slides, the floor, end.
 import type { Namespace, Socket } from 'socket.io';
 import type { Logger } from 'pino';
-import { hostRequests, type BroadcastView } from '../contract/broadcast';
+import { hostRequests, type BroadcastView, type IceServer } from '../contract/broadcast';
 import type { ControlPlane } from '../control-plane';
 import type { AuthUser } from '../auth/auth';
 import { AppError, badRequest } from '../errors';
@@ -29,6 +29,7 @@ export interface HostNamespaceDeps {
   control: ControlPlane;
   broadcasts: LiveBroadcasts;
   logger: Logger;
+  iceServers?: (peerId: string) => IceServer[];
 }
 
 export function setupHostNamespace(ns: Namespace, deps: HostNamespaceDeps): void {
@@ -80,6 +81,7 @@ export function setupHostNamespace(ns: Namespace, deps: HostNamespaceDeps): void
         {
           peerId: data.peerId,
           room,
+          iceServers: deps.iceServers,
           // A camera or microphone published while paused starts paused.
           startPaused: (kind, source) =>
             (kind === 'video' && source === 'host-camera' && attached().liveState.pausedVideo) ||

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Server } from 'socket.io';
 import type { WorkerPool } from '../../sfu';
+import type { IceServer } from '../contract/broadcast';
 import type { ControlPlane } from '../control-plane';
 import { setupHostNamespace } from './host-namespace';
 import { LiveBroadcasts } from './live-broadcasts';
@@ -20,6 +21,8 @@ export interface RealtimeDeps {
   delegatesReported?: (sessionId: string) => Promise<number>;
   /** Scale-out hooks (server/cluster), filled after this is built. */
   roomHooks?: LiveSessionDeps['roomHooks'];
+  /** TURN relays handed to each page with its transports (server/net/turn.ts). */
+  iceServers?: (peerId: string) => IceServer[];
 }
 
 export interface Realtime {
@@ -43,7 +46,8 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     delegatesReported: deps.delegatesReported ?? (async () => 0),
     roomHooks: deps.roomHooks,
   });
-  setupPointNamespace(pointNs, { control: deps.control, broadcasts, store, logger });
-  setupHostNamespace(hostNs, { control: deps.control, broadcasts, logger });
+  const { iceServers } = deps;
+  setupPointNamespace(pointNs, { control: deps.control, broadcasts, store, logger, iceServers });
+  setupHostNamespace(hostNs, { control: deps.control, broadcasts, logger, iceServers });
   return { broadcasts, store, close: () => broadcasts.close() };
 }

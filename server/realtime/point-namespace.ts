@@ -4,7 +4,7 @@
 // the floor.
 import type { Namespace, Socket } from 'socket.io';
 import type { Logger } from 'pino';
-import { pointRequests } from '../contract/broadcast';
+import { pointRequests, type IceServer } from '../contract/broadcast';
 import type { ControlPlane } from '../control-plane';
 import { AppError } from '../errors';
 import type { LiveBroadcasts } from './live-broadcasts';
@@ -25,6 +25,7 @@ export interface PointNamespaceDeps {
   broadcasts: LiveBroadcasts;
   store: LiveStateStore;
   logger: Logger;
+  iceServers?: (peerId: string) => IceServer[];
 }
 
 export function setupPointNamespace(ns: Namespace, deps: PointNamespaceDeps): void {
@@ -68,6 +69,7 @@ export function setupPointNamespace(ns: Namespace, deps: PointNamespaceDeps): vo
         {
           peerId: pointId,
           room: () => live.requireRoom(),
+          iceServers: deps.iceServers,
           // A send transport needs the floor, whose grant made the point a peer already:
           // a refused request must leave no peer behind.
           beforeTransport: (room, direction) => {

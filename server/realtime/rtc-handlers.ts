@@ -2,7 +2,7 @@
 // the same for the host console and a point's page, apart from the hooks below.
 import type { types as ms } from 'mediasoup';
 import type { BroadcastRoom } from '../../sfu';
-import type { HostRequests, MediaSource } from '../contract/broadcast';
+import type { HostRequests, IceServer, MediaSource } from '../contract/broadcast';
 import { AppError } from '../errors';
 import type { Handlers } from './requests';
 
@@ -28,6 +28,8 @@ export interface RtcPeer {
   onConsumerResumed?: (consumerId: string, kind: 'audio' | 'video') => void;
   /** Start a new producer paused (the host paused camera or microphone before). */
   startPaused?: (kind: 'audio' | 'video', source: MediaSource) => boolean;
+  /** TURN relays with fresh credentials, handed out with each transport (server/net/turn.ts). */
+  iceServers?: (peerId: string) => IceServer[];
 }
 
 /** Kept per socket: the receive capabilities its page loaded (for consume) and its receive transport. */
@@ -51,7 +53,8 @@ export function rtcHandlers<Ctx>(peer: RtcPeer, state: RtcSocketState): Handlers
         state.recvTransportId = params.id;
         peer.onRecvTransport?.(room, params.id);
       }
-      return params as never;
+      const iceServers = peer.iceServers?.(peerId) ?? [];
+      return (iceServers.length ? { ...params, iceServers } : params) as never;
     },
     'rtc:connectTransport': async ({ transportId, dtlsParameters }) => {
       await (await peer.room()).connectTransport(peerId, transportId, dtlsParameters as never);

@@ -139,6 +139,11 @@ export class AccountService {
     return publicView(rec);
   }
 
+  /** Whether an enabled admin account exists (the first-run setup is over). */
+  async hasAdmin(): Promise<boolean> {
+    return (await this.#all()).some((a) => a.role === 'admin' && !a.disabled);
+  }
+
   /** The first admin from ADMIN_USERNAME / ADMIN_PASSWORD, only while no admin exists. */
   async ensureInitialAdmin(initial: { username: string; password: string } | undefined): Promise<boolean> {
     if (!initial) return false;
