@@ -17,11 +17,16 @@ export const HealthStatusSchema = z.enum(HEALTH_STATUSES);
 export type HealthStatus = z.infer<typeof HealthStatusSchema>;
 
 /** What a point's browser measured over the last ~2 seconds (deltas, not totals, where said). */
+/** How a page's media arrives: straight from the SFU over UDP or TCP, or through a TURN relay. */
+export const MediaPathSchema = z.enum(['udp', 'tcp', 'relay']);
+export type MediaPath = z.infer<typeof MediaPathSchema>;
+
 export const HealthReportSchema = z
   .object({
     /** ICE state of the receive transport; null before one exists. */
     transportState: z.enum(['new', 'connecting', 'connected', 'disconnected', 'failed', 'closed']).nullable(),
-    protocol: z.enum(['udp', 'tcp']).nullable(),
+    /** The media path: the selected candidate pair's local candidate (relay, else its protocol). */
+    protocol: MediaPathSchema.nullable(),
     /** Selected candidate pair's current round-trip time. */
     rttMs: num(60_000),
     /** Round trip of the previous health:report's ack: the signalling path. */
@@ -184,6 +189,8 @@ export const PointTileSchema = z.object({
   expected: z.number().int(),
   checkedIn: z.number().int(),
   openAlerts: z.number().int(),
+  /** The media path of the point's last report; absent from older servers. */
+  mediaPath: MediaPathSchema.nullable().optional(),
 });
 export type PointTile = z.infer<typeof PointTileSchema>;
 

@@ -115,7 +115,7 @@ const rtcRequests = {
 export const PreflightReportSchema = z
   .object({
     result: z.enum(['pass', 'warn', 'fail']),
-    transport: z.enum(['udp', 'tcp', 'none']),
+    transport: z.enum(['udp', 'tcp', 'relay', 'none']),
     rttMs: z.number().min(0).max(60_000).nullable(),
     downlinkKbps: z.number().min(0).max(1_000_000).nullable(),
     camera: z.enum(['ok', 'missing', 'denied', 'skipped']),

@@ -33,6 +33,7 @@ interface TileView {
   node: HTMLElement;
   hc: HTMLElement;
   q: HTMLElement;
+  path: HTMLElement;
   key: string;
 }
 
@@ -94,13 +95,14 @@ export class TileGrid {
     for (const t of tiles) {
       const hc = el('span', { className: 'hc' });
       const q = el('span', { className: 'q' });
+      const path = el('span', { className: 'path', attrs: { 'data-testid': `path-${t.id}` } });
       const node = el(
         'div',
         { className: 'tile', attrs: { 'data-id': t.id, 'data-testid': `tile-${t.id}`, tabindex: '0', role: 'button' } },
         el('span', { className: 'name', text: t.name }),
-        el('span', { className: 'nums' }, hc, q),
+        el('span', { className: 'nums' }, hc, path, q),
       );
-      const view: TileView = { tile: t, node, hc, q, key: searchKey(`${t.id} ${t.name}`) };
+      const view: TileView = { tile: t, node, hc, q, path, key: searchKey(`${t.id} ${t.name}`) };
       this.#views.set(t.id, view);
       this.#paint(view);
       this.#group(t.district ?? PROVINCE_GROUP, t.districtName).body.append(node);
@@ -135,6 +137,10 @@ export class TileGrid {
     v.node.dataset.status = t.status;
     v.hc.textContent = `${t.headcount ?? '–'}/${t.expected}`;
     v.q.textContent = t.quality === null ? '' : `${t.quality}`;
+    // The media path: UDP, TCP (ICE-TCP) or relay (TURN), shown while connected.
+    v.path.textContent =
+      t.connected && t.mediaPath ? (t.mediaPath === 'relay' ? 'relay' : t.mediaPath.toUpperCase()) : '';
+    v.path.dataset.path = t.connected ? (t.mediaPath ?? '') : '';
     v.node.title = `${t.name}\n${plain(STATUS_TEXT[t.status])}${
       t.rttMs !== null ? `\nRTT ${Math.round(t.rttMs)} ms` : ''
     }${t.lossPct !== null ? ` · loss ${t.lossPct.toFixed(1)} %` : ''}${

@@ -10,6 +10,7 @@ import type { CheckinQr, HealthReport, PointAttendanceRequests } from '../../../
 import type { BroadcastView } from '../../../server/contract/broadcast';
 import { requester, RequestError } from '../net/request';
 import type { BroadcastReceiver } from '../rtc/receiver';
+import { PATH_TEXT, selectedPair } from '../rtc/media-path';
 import { bi, setBi, type Text } from '../ui/i18n';
 import { el } from '../ui/shell';
 
@@ -85,25 +86,8 @@ async function readStats(receiver: BroadcastReceiver) {
       }
     });
   }
-  let rttMs: number | null = null;
-  let protocol: 'udp' | 'tcp' | null = null;
   const transport = receiver.transport;
-  if (transport && !transport.closed) {
-    const stats = await transport.getStats().catch(() => undefined);
-    if (stats) {
-      const all = [...stats.values()] as Stat[];
-      const ts = all.find((s) => s.type === 'transport' && s.selectedCandidatePairId);
-      const pair =
-        all.find((s) => s.id === ts?.selectedCandidatePairId) ??
-        all.find((s) => s.type === 'candidate-pair' && s.state === 'succeeded' && s.nominated);
-      if (pair) {
-        const rtt = n(pair.currentRoundTripTime);
-        rttMs = rtt !== undefined ? Math.round(rtt * 1000) : null;
-        const local = all.find((s) => s.id === pair.localCandidateId);
-        protocol = local?.protocol === 'tcp' ? 'tcp' : 'udp';
-      }
-    }
-  }
+  const pair = await selectedPair(transport).catch(() => undefined);
   return {
     totals: t,
     jitter,
@@ -111,8 +95,8 @@ async function readStats(receiver: BroadcastReceiver) {
     height,
     video,
     consumers: consumers.length,
-    rttMs,
-    protocol,
+    rttMs: pair?.rttMs ?? null,
+    pair,
     state: transport && !transport.closed ? (transport.connectionState as HealthReport['transportState']) : null,
   };
 }
@@ -333,7 +317,7 @@ export function startPointExtras(ctx: PointExtrasContext): void {
       const packets = d('packets') + d('lost');
       const report: HealthReport = {
         transportState: s.state,
-        protocol: s.protocol,
+        protocol: s.pair?.path ?? null,
         rttMs: s.rttMs,
         signalRttMs: lastAckMs,
         lossPct: prev && packets > 0 ? clamp((d('lost') / packets) * 100, 100) : null,
@@ -355,7 +339,10 @@ export function startPointExtras(ctx: PointExtrasContext): void {
       const { status } = await request('health:report', report);
       lastAckMs = Math.round(performance.now() - sent);
       healthLine.className = `health-line st-${status}`;
-      setBi(healthLine, STATUS_TEXT[status] ?? [status, status]);
+      const [vi, en] = STATUS_TEXT[status] ?? [status, status];
+      const p = s.pair ? PATH_TEXT[s.pair.path] : undefined;
+      setBi(healthLine, p ? [`${vi} · đường truyền: ${p[0]}`, `${en} · media path: ${p[1]}`] : [vi, en]);
+      healthLine.dataset.path = s.pair?.path ?? '';
     } catch {
       // Real-time numbers: the next report follows in two seconds.
     } finally {

@@ -4,28 +4,9 @@
 // the server so the monitor sees them.
 import type { PreflightReport } from '../../../server/contract/broadcast';
 import type { BroadcastReceiver } from '../rtc/receiver';
+import { selectedPair, type SelectedPair } from '../rtc/media-path';
 import { mediaErrorKind, playTestTone } from '../ui/media';
 import { el } from '../ui/shell';
-
-interface PairInfo {
-  protocol: 'udp' | 'tcp';
-  rttMs: number | null;
-}
-
-async function selectedPair(receiver: BroadcastReceiver): Promise<PairInfo | undefined> {
-  const t = receiver.transport;
-  if (!t) return undefined;
-  const stats = await t.getStats();
-  const all = [...stats.values()] as Record<string, unknown>[];
-  const transportStat = all.find((s) => s.type === 'transport' && s.selectedCandidatePairId);
-  const pair =
-    all.find((s) => s.id === transportStat?.selectedCandidatePairId) ??
-    all.find((s) => s.type === 'candidate-pair' && s.state === 'succeeded' && s.nominated);
-  if (!pair) return undefined;
-  const local = all.find((s) => s.id === pair.localCandidateId);
-  const rtt = typeof pair.currentRoundTripTime === 'number' ? Math.round(pair.currentRoundTripTime * 1000) : null;
-  return { protocol: local?.protocol === 'tcp' ? 'tcp' : 'udp', rttMs: rtt };
-}
 
 async function bytesReceived(receiver: BroadcastReceiver): Promise<number> {
   let total = 0;
@@ -39,10 +20,10 @@ async function bytesReceived(receiver: BroadcastReceiver): Promise<number> {
   return total;
 }
 
-async function waitForPair(receiver: BroadcastReceiver, timeoutMs: number): Promise<PairInfo | undefined> {
+async function waitForPair(receiver: BroadcastReceiver, timeoutMs: number): Promise<SelectedPair | undefined> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const p = await selectedPair(receiver).catch(() => undefined);
+    const p = await selectedPair(receiver.transport).catch(() => undefined);
     if (p) return p;
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -58,9 +39,13 @@ export async function runPreflight(receiver: BroadcastReceiver, out: HTMLElement
     reasons.push(
       'Không kết nối được máy chủ hình ảnh qua UDP hay TCP: kiểm tra tường lửa. · Cannot reach the media server over UDP or TCP: check the firewall.',
     );
-  else if (pair.protocol === 'tcp')
+  else if (pair.path === 'tcp')
     reasons.push(
       'Đang dùng TCP vì UDP bị chặn: hình có thể trễ hơn. · Using TCP because UDP is blocked: expect more delay.',
+    );
+  else if (pair.path === 'relay')
+    reasons.push(
+      'Tường lửa chặn đường trực tiếp: hình đi qua máy chủ chuyển tiếp (TURN), có thể trễ hơn. · The firewall blocks the direct path: media goes through the TURN relay, expect more delay.',
     );
   if (pair?.rttMs != null && pair.rttMs > 300)
     reasons.push(`Độ trễ cao (${pair.rttMs} ms). · High round-trip time (${pair.rttMs} ms).`);
@@ -105,7 +90,7 @@ export async function runPreflight(receiver: BroadcastReceiver, out: HTMLElement
   const result: PreflightReport['result'] = !pair ? 'fail' : reasons.length ? 'warn' : 'pass';
   const report: PreflightReport = {
     result,
-    transport: pair?.protocol ?? 'none',
+    transport: pair?.path ?? 'none',
     rttMs: pair?.rttMs ?? null,
     downlinkKbps,
     camera,

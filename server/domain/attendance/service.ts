@@ -894,6 +894,7 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
         expected: p?.expectedDelegates ?? 0,
         checkedIn: checkins.get(id) ?? 0,
         openAlerts: openIdx.get(id) ?? 0,
+        mediaPath: (h?.last?.protocol as PointTile['mediaPath']) ?? null,
       });
     }
     const totals = rollup(tiles);
