@@ -2,38 +2,13 @@
 // reference agenda, move it to the lobby, fetch the points' join links.
 import request from 'supertest';
 import { io as connect, type Socket } from 'socket.io-client';
+import { REFERENCE_AGENDA } from '../../server/data/reference-briefing';
 
 export const TEST_ADMIN = { username: 'admin', password: 'test-admin-password-1' };
 export const ADMIN_ENV = { ADMIN_USERNAME: TEST_ADMIN.username, ADMIN_PASSWORD: TEST_ADMIN.password };
 
-/** The four resolutions and the conclusion of 18 January 2022. */
-export const REFERENCE_AGENDA = [
-  {
-    title: 'Quán triệt Nghị quyết 05-NQ/TU về chuyển đổi số',
-    speaker: 'Lê Ngọc Châu',
-    role: 'Phó Chủ tịch UBND tỉnh',
-    plannedMinutes: 30,
-  },
-  {
-    title: 'Quán triệt Nghị quyết 06-NQ/TU về tích tụ ruộng đất',
-    speaker: 'Đặng Ngọc Sơn',
-    role: 'Phó Chủ tịch UBND tỉnh',
-    plannedMinutes: 30,
-  },
-  {
-    title: 'Quán triệt Nghị quyết 08-NQ/TU về phát triển doanh nghiệp',
-    speaker: 'Nguyễn Hồng Lĩnh',
-    role: 'Phó Chủ tịch Thường trực UBND tỉnh',
-    plannedMinutes: 25,
-  },
-  {
-    title: 'Quán triệt Nghị quyết 09-NQ/TU về Khu Kinh tế Vũng Áng',
-    speaker: 'Nguyễn Hồng Lĩnh',
-    role: 'Phó Chủ tịch Thường trực UBND tỉnh',
-    plannedMinutes: 25,
-  },
-  { title: 'Phát biểu kết luận hội nghị', speaker: 'Hoàng Trung Dũng', role: 'Bí thư Tỉnh ủy', plannedMinutes: 20 },
-];
+/** The four resolutions and the conclusion of 18 January 2022 (server/data/reference-briefing.ts). */
+export { REFERENCE_AGENDA, REFERENCE_TITLE } from '../../server/data/reference-briefing';
 
 export async function login(baseUrl: string, user = TEST_ADMIN): Promise<string> {
   const res = await request(baseUrl).post('/api/v1/auth/login').send(user);
