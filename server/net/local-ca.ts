@@ -183,6 +183,9 @@ export function ensureLocalCa(dataDir: string, names: LocalCaNames, now = new Da
     );
     fs.rmSync(csr, { force: true });
     fs.rmSync(ext, { force: true });
+    // The chain the server sends: its certificate, then the CA's, so a client that pins
+    // the CA's key (or has it installed) sees it in the chain.
+    fs.writeFileSync(certFile, fs.readFileSync(certFile, 'utf8').trimEnd() + '\n' + fs.readFileSync(caFile, 'utf8'));
     issued = true;
   }
   return { dir, caFile, certFile, keyFile, caFingerprint: ca.fingerprint256, created, issued };

@@ -10,8 +10,18 @@ export const ADMIN_ENV = { ADMIN_USERNAME: TEST_ADMIN.username, ADMIN_PASSWORD: 
 /** The four resolutions and the conclusion of 18 January 2022 (server/data/reference-briefing.ts). */
 export { REFERENCE_AGENDA, REFERENCE_TITLE } from '../../server/data/reference-briefing';
 
+let extraCa: string | undefined;
+/** Trusts this CA in the helpers' https requests (a test server's local CA). */
+export function trustCa(pem: string | undefined): void {
+  extraCa = pem;
+}
+const api = (baseUrl: string, method: 'get' | 'post', path: string) => {
+  const t = request(baseUrl)[method](path);
+  return extraCa ? t.ca(extraCa) : t;
+};
+
 export async function login(baseUrl: string, user = TEST_ADMIN): Promise<string> {
-  const res = await request(baseUrl).post('/api/v1/auth/login').send(user);
+  const res = await api(baseUrl, 'post', '/api/v1/auth/login').send(user);
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
   const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
   return cookies.map((c) => c.split(';')[0]).join('; ');
@@ -30,13 +40,12 @@ export interface PreparedBriefing {
 export async function prepareBriefing(
   baseUrl: string,
   pointIds: string[],
-  opts: { startInMinutes?: number } = {},
+  opts: { startInMinutes?: number; user?: { username: string; password: string } } = {},
 ): Promise<PreparedBriefing> {
-  const cookie = await login(baseUrl);
+  const cookie = await login(baseUrl, opts.user);
   const now = Date.now();
   const startIn = opts.startInMinutes ?? 30;
-  const created = await request(baseUrl)
-    .post('/api/v1/sessions')
+  const created = await api(baseUrl, 'post', '/api/v1/sessions')
     .set('Cookie', cookie)
     .send({
       title: 'Hội nghị trực tuyến quán triệt các nghị quyết của Tỉnh ủy',
@@ -48,12 +57,12 @@ export async function prepareBriefing(
   if (created.status !== 201 && created.status !== 200)
     throw new Error(`create failed: ${created.status} ${JSON.stringify(created.body)}`);
   const sessionId = created.body.id as string;
-  const scheduled = await request(baseUrl).post(`/api/v1/sessions/${sessionId}/schedule`).set('Cookie', cookie);
+  const scheduled = await api(baseUrl, 'post', `/api/v1/sessions/${sessionId}/schedule`).set('Cookie', cookie);
   if (scheduled.status !== 200)
     throw new Error(`schedule failed: ${scheduled.status} ${JSON.stringify(scheduled.body)}`);
   // The lobby opens 60 minutes before the start, i.e. already: its job may beat us to it.
   if (startIn > 60) return { sessionId, cookie, links: await links(baseUrl, cookie, sessionId) };
-  const opened = await request(baseUrl).post(`/api/v1/sessions/${sessionId}/open-lobby`).set('Cookie', cookie);
+  const opened = await api(baseUrl, 'post', `/api/v1/sessions/${sessionId}/open-lobby`).set('Cookie', cookie);
   if (opened.status !== 200 && !(opened.status === 409 && opened.body.errors?.state === 'lobby')) {
     throw new Error(`open-lobby failed: ${opened.status} ${JSON.stringify(opened.body)}`);
   }
@@ -61,7 +70,7 @@ export async function prepareBriefing(
 }
 
 async function links(baseUrl: string, cookie: string, sessionId: string): Promise<PreparedBriefing['links']> {
-  const res = await request(baseUrl).get(`/api/v1/sessions/${sessionId}/links?limit=500`).set('Cookie', cookie);
+  const res = await api(baseUrl, 'get', `/api/v1/sessions/${sessionId}/links?limit=500`).set('Cookie', cookie);
   if (res.status !== 200) throw new Error(`links failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.items as PreparedBriefing['links'];
 }
