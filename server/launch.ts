@@ -46,9 +46,14 @@ interface Tls {
   files: { certFile: string; keyFile: string } | undefined;
 }
 
+/** The host name or address in PUBLIC_URL (the address points reach when it is unset). */
+function publicHost(config: Config, addressing: Addressing): string {
+  return config.publicUrl ? new URL(config.publicUrl).hostname.replace(/^\[|\]$/g, '') : addressing.address;
+}
+
 /** The operator's certificate, or the local CA's; checked now, before anything starts. */
 function prepareTls(config: Config, addressing: Addressing): Tls {
-  const host = new URL(config.publicUrl!).hostname.replace(/^\[|\]$/g, '');
+  const host = publicHost(config, addressing);
   const isIp = /^[\d.]+$/.test(host) || host.includes(':');
   const ips = new Set(['127.0.0.1', '::1', ...addressing.machine.map((a) => a.address)]);
   if (isIp) ips.add(host);
@@ -84,12 +89,13 @@ function prepareTls(config: Config, addressing: Addressing): Tls {
 
 function banner(s: {
   config: Config;
+  publicUrl: string;
   addressing: Addressing;
   tls: Tls;
   turnUrls: string[];
   setupLink: { url: string; expiresAt: Date } | undefined;
 }): string {
-  const base = s.config.publicUrl!;
+  const base = s.publicUrl;
   const where =
     s.addressing.source === 'detected'
       ? `${s.addressing.address} (detected on ${s.addressing.machine[0]?.interface}; set PUBLIC_URL and RTC_ANNOUNCED_IP to choose another)`
@@ -209,7 +215,7 @@ export async function launch(opts: LaunchOptions = {}): Promise<void> {
         port: turn.port,
         tlsPort: turn.tlsPort,
         relayPorts: turn.relayPorts,
-        realm: new URL(config.publicUrl!).hostname,
+        realm: publicHost(config, addressing),
         cert: tls.files!,
         logger: logger.child({ component: 'coturn' }),
       });
@@ -235,7 +241,7 @@ export async function launch(opts: LaunchOptions = {}): Promise<void> {
       ? { url: `${orchestrator.publicUrl}/setup/${issued.token}`, expiresAt: issued.expiresAt }
       : undefined;
     const print = (text: string) => process.stdout.write(text);
-    print(banner({ config, addressing, tls, turnUrls, setupLink }));
+    print(banner({ config, publicUrl: orchestrator.publicUrl, addressing, tls, turnUrls, setupLink }));
     await opts.afterStart?.({ orchestrator, config, logger, print });
   } catch (err) {
     logger.fatal({ err }, 'start-up failed');

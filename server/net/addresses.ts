@@ -115,7 +115,8 @@ export function resolveAddressing(
     );
   }
   const scheme = config.net.tls || config.net.localCa ? 'https' : 'http';
-  const publicUrl = config.publicUrl ?? `${scheme}://${bracket(address)}:${config.port}`;
+  // PORT=0 (any free port, in tests): the orchestrator builds it from the listening port.
+  const publicUrl = config.publicUrl ?? (config.port ? `${scheme}://${bracket(address)}:${config.port}` : undefined);
   const announcedIp = config.rtc.announcedIpDefaulted ? address : config.rtc.announcedIp;
   if (scheme === 'http' && source !== 'loopback' && !config.publicUrl) {
     warnings.push(

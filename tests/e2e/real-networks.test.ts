@@ -4,6 +4,7 @@
 // Chromium inside each (tests/helpers/topology.ts). The sites open the https links and
 // trust the server's CA by its key hash only. One site's firewall lets out nothing but TCP
 // to port 443: it receives through the TURN relay over TLS and its tile says "relay".
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -24,6 +25,7 @@ const cannot = canBuildTopology();
 
 (cannot ? describe.skip : describe)('a briefing across real addresses (namespaces, HTTPS, TURN)', () => {
   let net: Topology;
+  let server: ChildProcess | undefined;
   let out = '';
   let base: string;
   let caPem: string;
@@ -43,7 +45,7 @@ const cannot = canBuildTopology();
     net = createTopology(['a', 'b', 'c', 'phone']);
     net.sites.get('c')!.firewall(ONLY_TCP_443);
     base = `https://${net.serverIp}`;
-    const server = net.spawnInServer(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    server = net.spawnInServer(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
@@ -64,8 +66,9 @@ const cannot = canBuildTopology();
     });
     server.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     server.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    await waitFor(() => line('Setup link:') ?? (server.exitCode !== null ? 'exited' : undefined), 'the server', 60_000);
-    if (server.exitCode !== null) throw new Error(`the server exited:\n${out}`);
+    const s = server;
+    await waitFor(() => line('Setup link:') ?? (s.exitCode !== null ? 'exited' : undefined), 'the server', 60_000);
+    if (s.exitCode !== null) throw new Error(`the server exited:\n${out}`);
     const caFile = path.join(dataDir, 'tls', 'ca.crt');
     caPem = fs.readFileSync(caFile, 'utf8');
     // Trust the server's CA by its key hash, for this test process and the browsers alike.
@@ -78,6 +81,12 @@ const cannot = canBuildTopology();
   afterAll(async () => {
     try {
       for (const br of [...browsers, hostBrowser]) await br?.close().catch(() => undefined);
+      // A clean stop: the server stops its coturn and Redis (remove() kills what is left).
+      if (server && server.exitCode === null) {
+        const exited = new Promise((r) => server!.once('exit', r));
+        server.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+      }
     } finally {
       trustCa(undefined);
       net?.remove();

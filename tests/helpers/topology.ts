@@ -100,6 +100,15 @@ export function createTopology(siteNames: string[]): Topology {
     if (removed) return;
     removed = true;
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    // Whatever still runs inside (a server's Redis or coturn whose parent was killed) goes too.
+    for (const ns of namespaces) {
+      try {
+        const pids = execFileSync('ip', ['netns', 'pids', ns], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+        for (const p of pids.split(/\s+/).filter(Boolean)) quiet('kill', '-9', p);
+      } catch {
+        // no such namespace
+      }
+    }
     quiet('ip', 'link', 'del', rootVeth);
     for (const ns of namespaces) quiet('ip', 'netns', 'del', ns);
     for (const w of wrappers) fs.rmSync(w, { force: true });

@@ -1,23 +1,33 @@
-// `npm start`'s process as a user runs it: embedded Redis, workers, pages, signals.
-import { spawn, type ChildProcess } from 'node:child_process';
+// `npm start`'s process as a user runs it: embedded Redis, workers, pages, signals; its
+// embedded coturn; and bad certificates or variables stopping it before anything starts.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { waitFor } from '../helpers/orchestrator';
+import { freePort } from '../../server/redis/embedded-redis';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-function startMain(env: Record<string, string>): {
+function startMain(
+  env: Record<string, string>,
+  how: 'main' | 'npm start' = 'main',
+): {
   child: ChildProcess;
   out: () => string;
   exited: Promise<number | null>;
 } {
   const base = { ...process.env };
   delete base.REDIS_URL;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  for (const k of Object.keys(base)) if (/^(TURN|TLS_|PUBLIC_URL|RTC_ANNOUNCED_IP|TRUST_PROXY)/.test(k)) delete base[k];
+  const [cmd, args] =
+    how === 'main' ? [process.execPath, ['--import', 'tsx', 'server/main.ts']] : ['npm', ['start', '--silent']];
+  const child = spawn(cmd, args, {
     cwd: ROOT,
     env: { ...base, LOG_PRETTY: 'false', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, as a terminal would run it (Ctrl-C signals the group).
+    detached: how !== 'main',
   });
   let text = '';
   child.stdout!.on('data', (b) => (text += b));
@@ -80,4 +90,162 @@ describe('the main process (npm start)', () => {
     expect(await p.exited).toBe(2);
     expect(p.out()).toMatch(/APP_SECRET: is too easy to guess for NODE_ENV=production/);
   }, 30_000);
+
+  /** Every process below `pid` (children, grandchildren…), with its command name. */
+  const descendants = (pid: number): Map<number, string> => {
+    const parent = new Map<number, number>();
+    const name = new Map<number, string>();
+    for (const d of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+        const close = stat.lastIndexOf(')');
+        parent.set(Number(d), Number(stat.slice(close + 2).split(' ')[1]));
+        name.set(Number(d), stat.slice(stat.indexOf('(') + 1, close));
+      } catch {
+        // gone meanwhile
+      }
+    }
+    const out = new Map<number, string>();
+    const walk = (p: number) => {
+      for (const [child, pp] of parent) {
+        if (pp === p && !out.has(child)) {
+          out.set(child, name.get(child)!);
+          walk(child);
+        }
+      }
+    };
+    walk(pid);
+    return out;
+  };
+  /** Still running (a zombie waiting for its parent's wait() is not). */
+  const running = (pid: number) => {
+    try {
+      return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+
+  const stopLeavesNothing = (signal: 'SIGTERM' | 'SIGINT', target: 'npm' | 'group') => async () => {
+    const [port, turnPort, turnTlsPort] = [await freePort(), await freePort(), await freePort()];
+    const m = startMain(
+      {
+        DATA_DIR: dir,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        PUBLIC_URL: `https://127.0.0.1:${port}`,
+        RTC_LISTEN_IP: '127.0.0.1',
+        RTC_PORT: '0',
+        MEDIASOUP_WORKERS: '1',
+        TURN: 'embedded',
+        TURN_LISTEN_IP: '127.0.0.1',
+        TURN_PORT: String(turnPort),
+        TURN_TLS_PORT: String(turnTlsPort),
+      },
+      'npm start',
+    );
+    let tree = new Map<number, string>();
+    try {
+      await waitFor(() => /Setup link:/.test(m.out()), 'npm start to be running', 120_000, 200);
+      tree = descendants(m.child.pid!);
+      const names = [...tree.values()];
+      // One node process under npm (no shell in between), and everything it started.
+      // (a command name is cut at 15 characters)
+      expect(names).toEqual(expect.arrayContaining(['node', 'redis-server', 'turnserver', 'mediasoup-worke']));
+      expect(names).not.toContain('sh');
+      if (target === 'npm') process.kill(m.child.pid!, signal);
+      else process.kill(-m.child.pid!, signal);
+      // Within 10 s, not one process of the product is left.
+      await waitFor(
+        () => [...tree.keys()].every((p) => !running(p)),
+        `every process gone after ${signal} (left: ${[...tree].filter(([p]) => running(p)).map(([p, n]) => `${n} ${p}`)})`,
+        10_000,
+        100,
+      );
+      expect(await m.exited).toBe(0);
+    } finally {
+      for (const p of tree.keys()) if (running(p)) process.kill(p, 'SIGKILL');
+    }
+  };
+
+  test(
+    'npm start: SIGTERM to the npm process stops the server, its workers, Redis and coturn within 10 s',
+    stopLeavesNothing('SIGTERM', 'npm'),
+    150_000,
+  );
+
+  test(
+    'npm start: Ctrl-C (SIGINT to its process group) leaves no process behind within 10 s',
+    stopLeavesNothing('SIGINT', 'group'),
+    150_000,
+  );
+
+  /** A certificate signed by a throw-away CA, with the validity given (openssl ca). */
+  const makeCert = (name: string, start: string, end: string): { cert: string; key: string } => {
+    const d = path.join(dir, `ca-${name}`);
+    fs.mkdirSync(d);
+    const sh = (args: string[]) => execFileSync('openssl', args, { cwd: d, stdio: ['ignore', 'ignore', 'pipe'] });
+    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+    sh(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '3650', '-subj', '/CN=test CA']);
+    sh(['req', '-new', ...ec, '-keyout', 'key.pem', '-out', 'csr.pem', '-subj', '/CN=localhost']);
+    fs.writeFileSync(path.join(d, 'index.txt'), '');
+    const cnf =
+      '[ca]\ndefault_ca=d\n[d]\ndatabase=index.txt\nnew_certs_dir=.\npolicy=p\ndefault_md=sha256\nrand_serial=yes\n[p]\ncommonName=supplied\n';
+    fs.writeFileSync(path.join(d, 'ca.cnf'), cnf);
+    sh([
+      'ca',
+      '-batch',
+      '-config',
+      'ca.cnf',
+      '-cert',
+      'ca.crt',
+      '-keyfile',
+      'ca.key',
+      '-in',
+      'csr.pem',
+      '-out',
+      'cert.pem',
+      '-startdate',
+      start,
+      '-enddate',
+      end,
+      '-notext',
+    ]);
+    return { cert: path.join(d, 'cert.pem'), key: path.join(d, 'key.pem') };
+  };
+
+  test('bad certificates and TRUST_PROXY stop start-up naming the variable, before anything starts', async () => {
+    const good = makeCert('good', '20200101000000Z', '20991231000000Z');
+    const other = makeCert('other', '20200101000000Z', '20991231000000Z');
+    const expired = makeCert('expired', '20200101000000Z', '20200201000000Z');
+    const common = {
+      DATA_DIR: path.join(dir, 'data'),
+      HOST: '127.0.0.1',
+      PORT: '0',
+      PUBLIC_URL: 'https://127.0.0.1:3443',
+    };
+    const cases: [Record<string, string>, RegExp][] = [
+      [
+        { TLS_CERT: good.cert, TLS_KEY: other.key },
+        /TLS_KEY: .*key\.pem does not match the certificate in .*cert\.pem/,
+      ],
+      [
+        { TLS_CERT: expired.cert, TLS_KEY: expired.key },
+        /TLS_CERT: the certificate in .* expired on Feb +1 00:00:00 2020 GMT/,
+      ],
+      [{ TLS_CERT: path.join(dir, 'missing.pem'), TLS_KEY: good.key }, /TLS_CERT: file not found: .*missing\.pem/],
+      [{ TLS_CERT: good.cert }, /TLS_KEY: TLS_CERT and TLS_KEY go together/],
+      [{ TRUST_PROXY: '10.0.0.300' }, /TRUST_PROXY: "10\.0\.0\.300" is not a hop count, an IP address, a CIDR range/],
+      [{ TRUST_PROXY: '99' }, /TRUST_PROXY: a hop count must be 0-10/],
+    ];
+    for (const [env, message] of cases) {
+      const m = startMain({ ...common, ...env });
+      expect(await m.exited).toBe(2);
+      expect(m.out()).toMatch(message);
+      // Nothing was started: no Redis data, no listening line.
+      expect(fs.existsSync(path.join(dir, 'data', 'redis'))).toBe(false);
+      expect(m.out()).not.toMatch(/listening|is running/);
+    }
+  }, 90_000);
 });

@@ -1,0 +1,130 @@
+// The embedded coturn (TURN=embedded) with the credentials pages are handed: a fresh one
+// allocates a relay over UDP and over TLS; an expired one, or one made with another
+// secret, is refused by coturn itself. Plain TURN Allocate requests (werift's STUN
+// messages), loopback only.
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import pino from 'pino';
+import { classes, makeIntegrityKey, Message, methods, parseMessage } from 'werift';
+import { EmbeddedCoturn } from '../../server/net/coturn';
+import { ensureLocalCa } from '../../server/net/local-ca';
+import { turnCredential } from '../../server/net/turn';
+import { freePort } from '../../server/redis/embedded-redis';
+
+describe('embedded coturn with time-limited credentials', () => {
+  let dir: string;
+  let coturn: EmbeddedCoturn;
+  let port: number;
+  let tlsPort: number;
+  let caPem: string;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turn-relay-'));
+    const ca = ensureLocalCa(dir, { dns: ['localhost'], ips: ['127.0.0.1'] });
+    caPem = fs.readFileSync(ca.caFile, 'utf8');
+    port = await freePort();
+    tlsPort = await freePort();
+    const relay = await freePort();
+    coturn = await EmbeddedCoturn.start({
+      dir: path.join(dir, 'turn'),
+      listenIp: '127.0.0.1',
+      externalIp: '127.0.0.1',
+      allowedPeers: ['127.0.0.1'],
+      port,
+      tlsPort,
+      relayPorts: [Math.max(relay, 1024), Math.min(relay + 20, 65535)],
+      realm: 'localhost',
+      cert: { certFile: ca.certFile, keyFile: ca.keyFile },
+      logger: pino({ level: 'silent' }),
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    await coturn?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('its config file, holding the shared secret, is readable by this user only', () => {
+    expect(fs.statSync(path.join(dir, 'turn', 'turnserver.conf')).mode & 0o777).toBe(0o600);
+  });
+
+  /** Sends STUN messages to coturn over UDP or TLS and reads one answer each. */
+  const connect = async (transport: 'udp' | 'tls') => {
+    if (transport === 'udp') {
+      const sock = dgram.createSocket('udp4');
+      return {
+        ask: (m: Message) =>
+          new Promise<Buffer>((resolve) => {
+            sock.once('message', resolve);
+            sock.send(m.bytes, port, '127.0.0.1');
+          }),
+        close: () => sock.close(),
+      };
+    }
+    const sock = tls.connect({ host: '127.0.0.1', port: tlsPort, ca: caPem, servername: 'localhost' });
+    await new Promise<void>((resolve, reject) => sock.once('secureConnect', resolve).once('error', reject));
+    let buf = Buffer.alloc(0);
+    let waiting: ((b: Buffer) => void) | undefined;
+    sock.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      // A STUN message over a stream: 20-byte header whose bytes 2-3 give the body length.
+      if (buf.length >= 20 && buf.length >= 20 + buf.readUInt16BE(2) && waiting) {
+        const n = 20 + buf.readUInt16BE(2);
+        const msg = buf.subarray(0, n);
+        buf = buf.subarray(n);
+        const w = waiting;
+        waiting = undefined;
+        w(msg);
+      }
+    });
+    return {
+      ask: (m: Message) =>
+        new Promise<Buffer>((resolve) => {
+          waiting = resolve;
+          sock.write(m.bytes);
+        }),
+      close: () => sock.destroy(),
+    };
+  };
+
+  /** A TURN Allocate with these credentials: what coturn answers (allocated, or its error code). */
+  const allocate = async (cred: { username: string; credential: string }, transport: 'udp' | 'tls' = 'udp') => {
+    const link = await connect(transport);
+    const timer = setTimeout(() => link.close(), 5000);
+    const request = () =>
+      new Message(methods.ALLOCATE, classes.REQUEST).setAttribute('REQUESTED-TRANSPORT', 0x11000000);
+    try {
+      // The first answer is 401 with the realm and a nonce; then the authenticated request.
+      const challenge = parseMessage(await link.ask(request()))!;
+      const realm = challenge.getAttributeValue('REALM') as string;
+      const key = makeIntegrityKey(cred.username, realm, cred.credential);
+      const m = request()
+        .setAttribute('USERNAME', cred.username)
+        .setAttribute('REALM', realm)
+        .setAttribute('NONCE', challenge.getAttributeValue('NONCE') as Buffer)
+        .addMessageIntegrity(key)
+        .addFingerprint();
+      const answer = parseMessage(await link.ask(m))!;
+      if (answer.messageClass === classes.RESPONSE) return 'allocated';
+      const [code] = answer.getAttributeValue('ERROR-CODE') as [number, string];
+      return `error ${code}`;
+    } finally {
+      clearTimeout(timer);
+      link.close();
+    }
+  };
+
+  test('a fresh credential allocates a relay over UDP and over TLS', async () => {
+    const cred = turnCredential(coturn.secret, 'HT-CX', 600);
+    expect(await allocate(cred, 'udp')).toBe('allocated');
+    expect(await allocate(cred, 'tls')).toBe('allocated');
+  });
+
+  test('an expired credential, or one made with another secret, is refused', async () => {
+    expect(await allocate(turnCredential(coturn.secret, 'HT-CX', -60))).toBe('error 401');
+    expect(await allocate(turnCredential('not-the-relay-secret-0123456789abcdef', 'HT-CX', 600))).toBe('error 401');
+  });
+});
