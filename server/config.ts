@@ -160,9 +160,7 @@ const EnvSchema = z
     TURN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     TURN_LISTEN_IP: ipv4OrV6.optional(),
     TURN_PORT: port(3478).refine((p) => p > 0, 'must be 1-65535'),
-    TURN_TLS_PORT: port(443)
-      .refine((p) => p > 0, 'must be 1-65535')
-      .optional(),
+    TURN_TLS_PORT: wholeNumber().min(1, 'must be 1-65535').max(65535, 'must be 1-65535').optional(),
     TURN_RELAY_PORTS: portRange(49160, 49359),
     TURN_CREDENTIAL_TTL: wholeNumber()
       .min(60, 'must be 60-172800 seconds')

@@ -43,9 +43,49 @@ describe('config', () => {
     [{ SOCKET_MAX_PER_ADDRESS: '0' }, 'SOCKET_MAX_PER_ADDRESS'],
     [{ ADMIN_USERNAME: 'admin' }, 'ADMIN_PASSWORD'],
     [{ ADMIN_USERNAME: 'admin', ADMIN_PASSWORD: 'short' }, 'ADMIN_PASSWORD'],
+    [{ TLS_CERT: '/etc/briefing/cert.pem' }, 'TLS_KEY'],
+    [{ TLS_KEY: '/etc/briefing/key.pem' }, 'TLS_CERT'],
+    [{ TLS_CERT: 'c.pem', TLS_KEY: 'k.pem', PUBLIC_URL: 'http://x.vn' }, 'PUBLIC_URL'],
+    [{ TRUST_PROXY: '11' }, 'TRUST_PROXY'],
+    [{ TRUST_PROXY: 'nginx' }, 'TRUST_PROXY'],
+    [{ TRUST_PROXY: '10.0.0.1/33' }, 'TRUST_PROXY'],
+    [{ TRUST_PROXY: '10.0.0.1,300.1.1.1' }, 'TRUST_PROXY'],
+    [{ TURN: 'yes' }, 'TURN'],
+    [{ TURN_URLS: 'turn:relay.vn:3478' }, 'TURN_SECRET'],
+    [{ TURN_URLS: 'http://relay.vn', TURN_SECRET: 'x'.repeat(32) }, 'TURN_URLS'],
+    [{ TURN_URLS: 'turn:relay.vn:3478', TURN_SECRET: 'short' }, 'TURN_SECRET'],
+    [{ TURN_URLS: 'turn:relay.vn:3478', TURN_SECRET: 'x'.repeat(32), TURN: 'embedded' }, 'TURN'],
+    [{ TURN_RELAY_PORTS: '50000-40000' }, 'TURN_RELAY_PORTS'],
+    [{ TURN_CREDENTIAL_TTL: '5' }, 'TURN_CREDENTIAL_TTL'],
   ])('rejects %j naming %s', (env, variable) => {
     const issues = issuesOf(env as Record<string, string>);
     expect(issues.map((i) => i.variable)).toContain(variable);
+  });
+
+  test('TRUST_PROXY: a hop count or a list of proxies; loopback by default', () => {
+    expect(loadConfig({}).net.trustProxy).toEqual(['loopback']);
+    expect(loadConfig({ TRUST_PROXY: '1' }).net.trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.2, 172.28.0.0/24,loopback' }).net.trustProxy).toEqual([
+      '10.0.0.2',
+      '172.28.0.0/24',
+      'loopback',
+    ]);
+    expect(loadConfig({ TRUST_PROXY: '2001:db8::1/64' }).net.trustProxy).toEqual(['2001:db8::1/64']);
+  });
+
+  test('TURN: off by default; embedded takes TLS on 443 unless the web server holds it; external needs its secret', () => {
+    expect(loadConfig({}).net.turn.mode).toBe('off');
+    expect(loadConfig({ TURN: 'embedded' }).net.turn).toMatchObject({ mode: 'embedded', port: 3478, tlsPort: 443 });
+    expect(loadConfig({ TURN: 'embedded', PORT: '443' }).net.turn.tlsPort).toBe(5349);
+    expect(loadConfig({ TURN: 'embedded', PORT: '443', TURN_LISTEN_IP: '10.0.0.6' }).net.turn.tlsPort).toBe(443);
+    const ext = loadConfig({
+      TURN_URLS: 'turn:relay.vn:3478?transport=udp,turns:relay.vn:443',
+      TURN_SECRET: 's'.repeat(40),
+    });
+    expect(ext.net.turn).toMatchObject({
+      mode: 'external',
+      urls: ['turn:relay.vn:3478?transport=udp', 'turns:relay.vn:443'],
+    });
   });
 
   test('the message names every bad variable', () => {
