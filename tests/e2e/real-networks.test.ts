@@ -4,7 +4,6 @@
 // Chromium inside each (tests/helpers/topology.ts). The sites open the https links and
 // trust the server's CA by its key hash only. One site's firewall lets out nothing but TCP
 // to port 443: it receives through the TURN relay over TLS and its tile says "relay".
-import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -15,18 +14,23 @@ import { spkiSha256 } from '../../server/net/tls';
 import { CHROMIUM, chromiumArgs } from '../helpers/browser';
 import { login, prepareBriefing, trustCa, type PreparedBriefing } from '../helpers/briefing';
 import { decoding, hostGoesLive } from '../helpers/media';
-import { waitFor } from '../helpers/orchestrator';
-import { canBuildTopology, createTopology, ONLY_TCP_443, type Topology } from '../helpers/topology';
+import {
+  canBuildTopology,
+  createTopology,
+  ONLY_TCP_443,
+  startServerIn,
+  type ServerInTopology,
+  type Topology,
+} from '../helpers/topology';
 
-const ROOT = path.resolve(__dirname, '../..');
 const SITES = { a: 'HT-CX', b: 'HT-DT', c: 'HT-VQ' } as const; // c: only TCP 443 out
 const ADMIN = { username: 'chief', password: 'a-long-setup-password-1' };
 const cannot = canBuildTopology();
 
 (cannot ? describe.skip : describe)('a briefing across real addresses (namespaces, HTTPS, TURN)', () => {
   let net: Topology;
-  let server: ChildProcess | undefined;
-  let out = '';
+  let server: ServerInTopology | undefined;
+  let line: ServerInTopology['line'];
   let base: string;
   let caPem: string;
   let spkiFlag: string;
@@ -39,36 +43,12 @@ const cannot = canBuildTopology();
   const errors: string[] = [];
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'real-networks-'));
 
-  const line = (prefix: string) => out.split('\n').find((l) => l.trimStart().startsWith(prefix));
-
   beforeAll(async () => {
     net = createTopology(['a', 'b', 'c', 'phone']);
     net.sites.get('c')!.firewall(ONLY_TCP_443);
     base = `https://${net.serverIp}`;
-    server = net.spawnInServer(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        NODE_ENV: 'development',
-        DATA_DIR: dataDir,
-        HOST: net.serverIp,
-        PORT: '443',
-        PUBLIC_URL: base,
-        RTC_LISTEN_IP: '0.0.0.0',
-        RTC_PORT: '40000',
-        MEDIASOUP_WORKERS: '1',
-        TURN: 'embedded',
-        TURN_LISTEN_IP: net.turnIp,
-        LOG_LEVEL: 'warn',
-        LOG_PRETTY: 'false',
-      },
-    });
-    server.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    server.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    const s = server;
-    await waitFor(() => line('Setup link:') ?? (s.exitCode !== null ? 'exited' : undefined), 'the server', 60_000);
-    if (s.exitCode !== null) throw new Error(`the server exited:\n${out}`);
+    server = await startServerIn(net, dataDir);
+    line = server.line;
     const caFile = path.join(dataDir, 'tls', 'ca.crt');
     caPem = fs.readFileSync(caFile, 'utf8');
     // Trust the server's CA by its key hash, for this test process and the browsers alike.
@@ -82,11 +62,7 @@ const cannot = canBuildTopology();
     try {
       for (const br of [...browsers, hostBrowser]) await br?.close().catch(() => undefined);
       // A clean stop: the server stops its coturn and Redis (remove() kills what is left).
-      if (server && server.exitCode === null) {
-        const exited = new Promise((r) => server!.once('exit', r));
-        server.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-      }
+      await server?.stop();
     } finally {
       trustCa(undefined);
       net?.remove();

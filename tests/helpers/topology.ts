@@ -86,6 +86,69 @@ export function canBuildTopology(): string | undefined {
   return undefined;
 }
 
+export interface ServerInTopology {
+  child: ChildProcess;
+  /** Everything it printed so far. */
+  output(): string;
+  /** The first printed line starting with `prefix` (leading spaces ignored). */
+  line(prefix: string): string | undefined;
+  /** SIGTERM and wait for its clean stop (its coturn and Redis stop with it). */
+  stop(): Promise<void>;
+}
+
+/**
+ * The server process as `npm start` runs it, inside the server namespace: HTTPS on 443 of
+ * the first address with a local CA under `dataDir`, the embedded coturn on the second
+ * (TLS on 443 there too). Resolves once it has printed its start-up lines.
+ */
+export async function startServerIn(
+  net: Topology,
+  dataDir: string,
+  env: Record<string, string> = {},
+): Promise<ServerInTopology> {
+  const root = path.resolve(__dirname, '../..');
+  const child = net.spawnInServer(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      NODE_ENV: 'development',
+      DATA_DIR: dataDir,
+      HOST: net.serverIp,
+      PORT: '443',
+      PUBLIC_URL: `https://${net.serverIp}`,
+      RTC_LISTEN_IP: '0.0.0.0',
+      RTC_PORT: '40000',
+      MEDIASOUP_WORKERS: '1',
+      TURN: 'embedded',
+      TURN_LISTEN_IP: net.turnIp,
+      LOG_LEVEL: 'warn',
+      LOG_PRETTY: 'false',
+      ...env,
+    },
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const line = (prefix: string) => out.split('\n').find((l) => l.trimStart().startsWith(prefix));
+  const deadline = Date.now() + 60_000;
+  while (!line('Briefing orchestrator is running.') || !/\n\n$/.test(out)) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the server did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    child,
+    output: () => out,
+    line,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+    },
+  };
+}
+
 export function createTopology(siteNames: string[]): Topology {
   const pid = process.pid;
   const subnet = `10.${(pid % 200) + 20}.${100 + (Math.floor(pid / 200) % 150)}`;
