@@ -30,6 +30,8 @@ export interface LocalCaNames {
   ips: string[];
 }
 
+/** openssl req: a new unencrypted ECDSA P-256 key. */
+const NEW_EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
 const SERVER_DAYS = 397; // the most browsers accept for a server certificate
 const RENEW_BEFORE_MS = 30 * 86_400_000;
 
@@ -99,11 +101,7 @@ export function ensureLocalCa(dataDir: string, names: LocalCaNames, now = new Da
       [
         'req',
         '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
+        ...NEW_EC_KEY,
         '-keyout',
         caKey,
         '-out',
@@ -145,11 +143,7 @@ export function ensureLocalCa(dataDir: string, names: LocalCaNames, now = new Da
       [
         'req',
         '-new',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
+        ...NEW_EC_KEY,
         '-keyout',
         keyFile,
         '-out',
