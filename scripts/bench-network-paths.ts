@@ -14,9 +14,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { spkiSha256 } from '../server/net/tls';
-import { CHROMIUM, chromiumArgs } from '../tests/helpers/browser';
-import { prepareBriefing, trustCa } from '../tests/helpers/briefing';
-import { hostGoesLive, mediaStats } from '../tests/helpers/media';
+import { CHROMIUM, chromiumArgs } from './lib/chromium';
+import { prepareBriefing, trustCa } from './lib/briefing-api';
+import { hostGoesLive, mediaStats } from './lib/briefing-pages';
 import {
   canBuildTopology,
   createTopology,
@@ -24,7 +24,7 @@ import {
   ONLY_TCP_443,
   startServerIn,
   type Topology,
-} from '../tests/helpers/topology';
+} from './lib/netns-topology';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);

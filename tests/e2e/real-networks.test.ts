@@ -21,7 +21,7 @@ import {
   startServerIn,
   type ServerInTopology,
   type Topology,
-} from '../helpers/topology';
+} from '../../scripts/lib/netns-topology';
 
 const SITES = { a: 'HT-CX', b: 'HT-DT', c: 'HT-VQ' } as const; // c: only TCP 443 out
 const ADMIN = { username: 'chief', password: 'a-long-setup-password-1' };

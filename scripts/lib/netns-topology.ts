@@ -1,4 +1,5 @@
-// A small network of its own for a test or a benchmark: a "server" network namespace
+// A small network of its own for a test or a benchmark (tests/e2e/real-networks.test.ts,
+// scripts/bench-network-paths.ts): a "server" network namespace
 // holding a bridge with two addresses (the web server and SFU on .1, the TURN relay on .2),
 // "site" namespaces each with their own address on that bridge, and one link from this
 // namespace (.254) so the test process can drive the server. Nothing here reaches the
@@ -10,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { CHROMIUM, chromiumArgs } from './browser';
+import { CHROMIUM, chromiumArgs } from './chromium';
 
 export interface Site {
   name: string;
