@@ -115,8 +115,10 @@ export function resolveAddressing(
     );
   }
   const scheme = config.net.tls || config.net.localCa ? 'https' : 'http';
-  // PORT=0 (any free port, in tests): the orchestrator builds it from the listening port.
-  const publicUrl = config.publicUrl ?? (config.port ? `${scheme}://${bracket(address)}:${config.port}` : undefined);
+  // A server listening on one address (HOST) is reached there. PORT=0 (any free port, in
+  // tests): the orchestrator builds the URL from the listening port.
+  const webAddress = ['0.0.0.0', '::'].includes(config.host) ? address : config.host;
+  const publicUrl = config.publicUrl ?? (config.port ? `${scheme}://${bracket(webAddress)}:${config.port}` : undefined);
   const announcedIp = config.rtc.announcedIpDefaulted ? address : config.rtc.announcedIp;
   if (scheme === 'http' && source !== 'loopback' && !config.publicUrl) {
     warnings.push(

@@ -1,17 +1,20 @@
 // `npm start`'s process as a user runs it: embedded Redis, workers, pages, signals; its
 // embedded coturn; and bad certificates or variables stopping it before anything starts.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { waitFor } from '../helpers/orchestrator';
 import { freePort } from '../../server/redis/embedded-redis';
+import { REFERENCE_TITLE } from '../../server/data/reference-briefing';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
 function startMain(
   env: Record<string, string>,
-  how: 'main' | 'npm start' = 'main',
+  how: 'main' | 'npm start' | 'demo' = 'main',
 ): {
   child: ChildProcess;
   out: () => string;
@@ -21,13 +24,15 @@ function startMain(
   delete base.REDIS_URL;
   for (const k of Object.keys(base)) if (/^(TURN|TLS_|PUBLIC_URL|RTC_ANNOUNCED_IP|TRUST_PROXY)/.test(k)) delete base[k];
   const [cmd, args] =
-    how === 'main' ? [process.execPath, ['--import', 'tsx', 'server/main.ts']] : ['npm', ['start', '--silent']];
+    how === 'npm start'
+      ? ['npm', ['start', '--silent']]
+      : [process.execPath, ['--import', 'tsx', how === 'demo' ? 'scripts/demo.ts' : 'server/main.ts']];
   const child = spawn(cmd, args, {
     cwd: ROOT,
     env: { ...base, LOG_PRETTY: 'false', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, as a terminal would run it (Ctrl-C signals the group).
-    detached: how !== 'main',
+    detached: how === 'npm start',
   });
   let text = '';
   child.stdout!.on('data', (b) => (text += b));
@@ -246,6 +251,94 @@ describe('the main process (npm start)', () => {
       // Nothing was started: no Redis data, no listening line.
       expect(fs.existsSync(path.join(dir, 'data', 'redis'))).toBe(false);
       expect(m.out()).not.toMatch(/listening|is running/);
+    }
+  }, 90_000);
+
+  test('SIGHUP reloads TLS_CERT and TLS_KEY without a restart; a bad pair keeps the old one', async () => {
+    const first = makeCert('first', '20200101000000Z', '20991231000000Z');
+    const second = makeCert('second', '20200101000000Z', '20991231000000Z');
+    const cert = path.join(dir, 'served-cert.pem');
+    const key = path.join(dir, 'served-key.pem');
+    fs.copyFileSync(first.cert, cert);
+    fs.copyFileSync(first.key, key);
+    const port = await freePort();
+    const m = startMain({
+      DATA_DIR: path.join(dir, 'data'),
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      PUBLIC_URL: `https://localhost:${port}`,
+      RTC_LISTEN_IP: '127.0.0.1',
+      RTC_PORT: '0',
+      MEDIASOUP_WORKERS: '1',
+      TLS_CERT: cert,
+      TLS_KEY: key,
+    });
+    const served = () =>
+      new Promise<string>((resolve, reject) => {
+        const s = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, servername: 'localhost' }, () => {
+          resolve(s.getPeerX509Certificate()!.serialNumber);
+          s.destroy();
+        });
+        s.once('error', reject);
+      });
+    const serial = (file: string) => new X509Certificate(fs.readFileSync(file)).serialNumber;
+    try {
+      await waitFor(() => /is running/.test(m.out()), 'the server', 30_000);
+      expect(await served()).toBe(serial(first.cert));
+      fs.copyFileSync(second.cert, cert);
+      fs.copyFileSync(second.key, key);
+      m.child.kill('SIGHUP');
+      await waitFor(async () => (await served()) === serial(second.cert), 'the new certificate served', 10_000);
+      expect(m.out()).toMatch(/SIGHUP: certificate reloaded/);
+      fs.copyFileSync(first.key, key); // no longer the certificate's key
+      m.child.kill('SIGHUP');
+      await waitFor(() => /certificate not reloaded/.test(m.out()), 'the refusal', 10_000);
+      expect(m.out()).toMatch(/TLS_KEY: .*does not match/);
+      expect(await served()).toBe(serial(second.cert));
+      m.child.kill('SIGTERM');
+      expect(await m.exited).toBe(0);
+    } finally {
+      m.child.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  test('npm run demo: the reference briefing for the 420 points, with links and QR codes', async () => {
+    const port = await freePort();
+    const m = startMain(
+      {
+        DATA_DIR: path.join(dir, 'data'),
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        RTC_LISTEN_IP: '127.0.0.1',
+        RTC_PORT: '0',
+        MEDIASOUP_WORKERS: '1',
+      },
+      'demo',
+    );
+    try {
+      await waitFor(() => /Every point's link/.test(m.out()), 'the demo briefing', 60_000);
+      const out = m.out();
+      expect(out).toContain(`Demo briefing: ${REFERENCE_TITLE}`);
+      expect(out).toMatch(/420 points invited, state lobby/);
+      const agenda = out.split('\n').filter((l) => /^ {2}\d\. /.test(l));
+      expect(agenda).toEqual([
+        '  1. Quán triệt Nghị quyết 05-NQ/TU về chuyển đổi số: Lê Ngọc Châu',
+        '  2. Quán triệt Nghị quyết 06-NQ/TU về tích tụ ruộng đất: Đặng Ngọc Sơn',
+        '  3. Quán triệt Nghị quyết 08-NQ/TU về phát triển doanh nghiệp: Nguyễn Hồng Lĩnh',
+        '  4. Quán triệt Nghị quyết 09-NQ/TU về Khu Kinh tế Vũng Áng: Nguyễn Hồng Lĩnh',
+        '  5. Phát biểu kết luận hội nghị: Trần Thế Dũng',
+      ]);
+      expect(out).toMatch(new RegExp(`Host console .*: http://127\\.0\\.0\\.1:${port}/host`));
+      const points = out
+        .split('\n')
+        .filter((l) => /^Point HT-[A-Z0-9-]+ \(.+\): http:\/\/127\.0\.0\.1:\d+\/join\//.test(l));
+      expect(points).toHaveLength(3);
+      // A QR code drawn with block characters after each link.
+      expect(out.match(/[▄▀█]{7}/g)!.length).toBeGreaterThan(5);
+      m.child.kill('SIGTERM');
+      expect(await m.exited).toBe(0);
+    } finally {
+      m.child.kill('SIGKILL');
     }
   }, 90_000);
 });

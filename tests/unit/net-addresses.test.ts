@@ -87,6 +87,8 @@ describe('address detection', () => {
     const named = resolveAddressing(loadConfig({ PUBLIC_URL: 'https://hoinghi.hatinh.gov.vn' }), m);
     expect(named.config.publicUrl).toBe('https://hoinghi.hatinh.gov.vn');
     expect(named.config.rtc.announcedIp).toBe('192.168.10.20');
+    const onHost = resolveAddressing(loadConfig({ HOST: '127.0.0.1', PORT: '8080' }), m);
+    expect(onHost.config.publicUrl).toBe('http://127.0.0.1:8080');
     const listen = resolveAddressing(loadConfig({ RTC_LISTEN_IP: '10.9.8.7' }), m);
     expect(listen.address).toBe('10.9.8.7');
     expect(listen.config.rtc.announcedIp).toBeUndefined(); // mediasoup announces its listen address
