@@ -42,7 +42,8 @@ const portRange = (first: number, last: number) =>
 
 /**
  * Express's `trust proxy`: a hop count (how many proxies stand in front), or a list of
- * the proxies' addresses or CIDR ranges (or `loopback`, `linklocal`, `uniquelocal`).
+ * the proxies' addresses or CIDR ranges (or `loopback`, `linklocal`, `uniquelocal`),
+ * checked by the same library Express compiles it with.
  */
 const trustProxy = z.string().transform((v, ctx) => {
   const s = v.trim();
@@ -51,21 +52,12 @@ const trustProxy = z.string().transform((v, ctx) => {
     if (n > 10) ctx.addIssue({ code: 'custom', message: 'a hop count must be 0-10' });
     return n;
   }
-  const items = s.split(',').map((x) => x.trim());
-  for (const item of items) {
-    if (['loopback', 'linklocal', 'uniquelocal'].includes(item)) continue;
-    const [addr, bits, extra] = item.split('/');
-    const v4 = z.ipv4().safeParse(addr).success;
-    const v6 = z.ipv6().safeParse(addr).success;
-    const okBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (v4 ? 32 : 128));
-    if (!(v4 || v6) || !okBits || extra !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `"${item}" is not a hop count, an IP address, a CIDR range or loopback/linklocal/uniquelocal`,
-      });
-    }
+  try {
+    return parseAddressList(s);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `not a hop count (0-10), and the list ${(err as Error).message}` });
+    return z.NEVER;
   }
-  return items;
 });
 
 /** turn:/turns: URLs of an existing TURN server, comma-separated. */
