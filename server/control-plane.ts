@@ -8,6 +8,7 @@
 //   control.events.on('stateChanged', ...)     (SessionEvents, server/domain/sessions/events.ts)
 //   control.points.get(id) / .all() / .list(q) (PointRegistry)
 //   control.sessions.get(id) / .require(id)    (SessionService)
+//   control.timeline.record(sessionId, entry)  (TimelineRecorder: the record of a briefing)
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -19,6 +20,8 @@ import { PointRegistry } from './domain/points/registry';
 import { SessionEvents } from './domain/sessions/events';
 import { SessionService } from './domain/sessions/service';
 import { SessionStore } from './domain/sessions/store';
+import { TimelineRecorder } from './domain/timeline/recorder';
+import { TimelineStore } from './domain/timeline/store';
 import { SessionJobs } from './jobs/session-jobs';
 import { resolveAppSecret } from './security/app-secret';
 import { SecretKeys } from './security/keys';
@@ -46,6 +49,8 @@ export class ControlPlane {
   readonly accounts: AccountService;
   readonly auth: Auth;
   readonly jobs: SessionJobs;
+  /** State transitions recorded as they happen; the live session records the rest. */
+  readonly timeline: TimelineRecorder;
   /** Every signing key of this process, one per purpose (server/security/keys.ts). */
   readonly keys: SecretKeys;
   /** The 'store' connection the services use. */
@@ -80,6 +85,7 @@ export class ControlPlane {
       logger,
       baseUrl: () => this.#baseUrl(),
     });
+    this.timeline = new TimelineRecorder(new TimelineStore(redis, logger), this.events, logger);
     this.accounts = new AccountService(redis, logger);
     this.auth = new Auth({
       redis,
@@ -129,6 +135,7 @@ export class ControlPlane {
     this.#closing ??= (async () => {
       clearInterval(this.#reconcileTimer);
       await this.jobs.close();
+      await this.timeline.close();
     })();
     return this.#closing;
   }

@@ -4,6 +4,7 @@
 // zod: the browser imports this file.
 import { z } from 'zod';
 import { defineRequests, type PushEvents, type RequestEvents } from './socket';
+import { ReportTimelineSchema } from './timeline';
 
 const Id = z.string().min(1).max(128);
 const Iso = z.string().max(40);
@@ -375,6 +376,8 @@ export const ReportRowSchema = z.object({
   checkedIn: z.number().int(),
   worstStatus: HealthStatusSchema,
   alerts: z.number().int(),
+  /** Per item of `timeline.items`: seconds of it the point was away or lost. */
+  missedSeconds: z.array(z.number()),
 });
 export type ReportRow = z.infer<typeof ReportRowSchema>;
 
@@ -388,6 +391,7 @@ export const ReportSchema = z.object({
   province: RollupSchema,
   districts: z.array(RollupSchema),
   incidents: z.array(AlertSchema),
+  timeline: ReportTimelineSchema,
 });
 export type Report = z.infer<typeof ReportSchema>;
 

@@ -10,6 +10,8 @@ import type { AgendaCaption, BroadcastView, Hand, LiveNumbers } from '../contrac
 import type { Session } from '../contract/api';
 import type { ControlPlane } from '../control-plane';
 import { AppError, conflict } from '../errors';
+import type { TimelineEntry } from '../contract/timeline';
+import { settingsEntries } from '../domain/timeline/changes';
 import type { LiveState, LiveStateStore } from './live-state';
 import { recordMediaEvent } from './point-features';
 
@@ -257,8 +259,10 @@ export class LiveSession {
     this.#session = session;
     // Going live shows the first agenda item's caption at once.
     if (session.state === 'live' && this.#state.agendaIndex === null && session.agenda.length > 0) {
+      const at = new Date();
       await this.deps.store.set(this.sessionId, { agendaIndex: 0 });
       this.#state = { ...this.#state, agendaIndex: 0 };
+      await this.#record(settingsEntries({ agendaIndex: 0 }, session.agenda, at));
     }
     if (!MEDIA_STATES.includes(session.state)) {
       this.#room?.close();
@@ -271,9 +275,22 @@ export class LiveSession {
   // ----- host settings -----
 
   async setState(patch: Partial<LiveState>): Promise<BroadcastView> {
+    const at = new Date();
     await this.deps.store.set(this.sessionId, patch);
     this.#state = { ...this.#state, ...patch };
+    await this.#record(settingsEntries(patch, this.#session.agenda, at));
     return this.pushView();
+  }
+
+  /** Into the session's timeline (server/domain/timeline); a failed write is logged there. */
+  async #record(entries: TimelineEntry[]): Promise<void> {
+    for (const e of entries) await this.deps.control.timeline.record(this.sessionId, e);
+  }
+
+  async #recordFloor(pointId: string, granted: boolean): Promise<void> {
+    const at = new Date().toISOString();
+    const name = (await this.deps.control.points.get(pointId).catch(() => undefined))?.name ?? pointId;
+    await this.#record([{ type: 'floor', at, pointId, name, granted }]);
   }
 
   get liveState(): LiveState {
@@ -487,10 +504,12 @@ export class LiveSession {
       else s?.emit('floor:you', { granted: true });
     });
     room.on('floorGranted', ({ peerId }) => {
+      void this.#recordFloor(peerId, true);
       this.#pointSockets.get(peerId)?.emit('floor:you', { granted: true });
       void this.pushView();
     });
     room.on('floorRevoked', ({ peerId }) => {
+      void this.#recordFloor(peerId, false);
       this.#pointSockets.get(peerId)?.emit('floor:you', { granted: false });
       this.deps.roomHooks?.floorEnded?.(this.sessionId, peerId);
       void this.pushView();

@@ -1,6 +1,8 @@
 // Writes a session's attendance and quality report (report.ts renders it) from what the
-// ledger, the health store and the alerts hold: at the session's end and on request.
+// ledger, the health store, the alerts and the timeline hold: at the session's end and on
+// request.
 import type { Report } from '../../contract/attendance';
+import type { TimelineStore } from '../timeline/store';
 import { buildReport, type ReportStore } from './report';
 import type { AttendanceCore } from './runtime';
 
@@ -8,6 +10,7 @@ export class ReportWriter {
   constructor(
     private readonly core: AttendanceCore,
     private readonly reports: ReportStore,
+    private readonly timeline: TimelineStore,
   ) {}
 
   async generate(sessionId: string): Promise<Report> {
@@ -37,6 +40,11 @@ export class ReportWriter {
       checkins: await core.ledger.checkinCounts(sessionId),
       worst: new Map([...health].map(([p, h]) => [p, h.state.worst])),
       alerts: (await core.alerts.list(sessionId)).reverse(),
+      timeline: await this.timeline.list(sessionId),
+      // Joins, leaves and status changes: what each point missed of each item.
+      connectionEvents: new Map(
+        await Promise.all(ids.map(async (p) => [p, await core.ledger.events(sessionId, p, 5000)] as const)),
+      ),
       now: new Date(core.now()),
     });
     await this.reports.save(report);

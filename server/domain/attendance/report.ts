@@ -1,10 +1,21 @@
 // The attendance and quality report of a session: every invited point, the totals by
 // district and province, the incidents. Rendered as CSV (UTF-8 with BOM, for Excel) and
-// as a printable page in Vietnamese. All text is escaped; nothing from a user is markup.
+// as a printable page in Vietnamese, with the timeline: the agenda items as they ran and
+// what each point missed of them. All text is escaped; nothing from a user is markup.
 //
 // Keys: report:<s>   hash   json, csv, html, generatedAt
 import type { Redis } from 'ioredis';
-import type { Alert, Headcount, HealthStatus, Report, ReportRow } from '../../contract/attendance';
+import type { Alert, ConnectionEvent, Headcount, HealthStatus, Report, ReportRow } from '../../contract/attendance';
+import type { TimelineEntry } from '../../contract/timeline';
+import { buildTimeline, missedSeconds, pointGaps } from '../timeline/spans';
+import {
+  missedCsvCells,
+  missedCsvHeader,
+  missedHtml,
+  timelineCsvRows,
+  timelineHtml,
+  type Printer,
+} from '../timeline/report-section';
 import { connectedMs, type Presence } from './ledger';
 import { rollup } from './rollup';
 import { writeCsv } from '../../security/csv';
@@ -29,6 +40,10 @@ export interface ReportInput {
   checkins: Map<string, number>;
   worst: Map<string, HealthStatus>;
   alerts: Alert[];
+  /** The session's timeline entries (server/domain/timeline). */
+  timeline: TimelineEntry[];
+  /** Each point's join, leave and status events, for what it missed. */
+  connectionEvents: Map<string, ConnectionEvent[]>;
   now: Date;
 }
 
@@ -36,6 +51,8 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 export function buildReport(i: ReportInput): Report {
   const end = i.session.endedAt ? Date.parse(i.session.endedAt) : i.now.getTime();
+  const timeline = buildTimeline(i.timeline, end);
+  const onAir = timeline.items.length ? Date.parse(timeline.items[0]!.startedAt) : end;
   const alertsBy = new Map<string, number>();
   for (const a of i.alerts) alertsBy.set(a.pointId, (alertsBy.get(a.pointId) ?? 0) + 1);
   const rows: ReportRow[] = i.points.map((p) => {
@@ -55,6 +72,7 @@ export function buildReport(i: ReportInput): Report {
       checkedIn: i.checkins.get(p.id) ?? 0,
       worstStatus: i.worst.get(p.id) ?? 'offline',
       alerts: alertsBy.get(p.id) ?? 0,
+      missedSeconds: missedSeconds(timeline.items, pointGaps(i.connectionEvents.get(p.id) ?? [], onAir, end)),
     };
   });
   const totals = rollup(
@@ -78,6 +96,7 @@ export function buildReport(i: ReportInput): Report {
     province: totals.province,
     districts: totals.districts,
     incidents: i.alerts,
+    timeline,
   };
 }
 
@@ -125,6 +144,7 @@ export function reportCsv(r: Report): string {
     'Số đại biểu điểm danh',
     'Trạng thái xấu nhất',
     'Số cảnh báo',
+    ...missedCsvHeader(r.timeline),
   ];
   const lines = r.rows.map((x) => [
     x.code,
@@ -140,6 +160,7 @@ export function reportCsv(r: Report): string {
     x.checkedIn,
     STATUS_VI[x.worstStatus],
     x.alerts,
+    ...missedCsvCells(x),
   ]);
   const totals = [...r.districts, r.province].map((d) => [
     'TỔNG',
@@ -156,12 +177,14 @@ export function reportCsv(r: Report): string {
     `${d.connected}/${d.invited} điểm cầu kết nối`,
     '',
   ]);
-  return writeCsv([header, ...lines, [], ...totals]);
+  return writeCsv([header, ...lines, [], ...totals, [], ...timelineCsvRows(r.timeline, PRINTER)]);
 }
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export const esc = (v: unknown): string =>
   (v === null || v === undefined ? '' : String(v)).replace(/[&<>"']/g, (c) => ESC[c]!);
+
+const PRINTER: Printer = { time: vnTime, esc: (v) => esc(v) };
 
 const fmt = (n: number) => new Intl.NumberFormat('vi-VN').format(n);
 
@@ -175,7 +198,7 @@ export function reportHtml(r: Report): string {
         )}${td(x.connectedMinutes, 'n')}${td(x.disconnects, 'n')}${td(x.headcount ?? '—', 'n')}${td(x.expected, 'n')}${td(
           x.checkedIn,
           'n',
-        )}${td(STATUS_VI[x.worstStatus])}${td(x.alerts, 'n')}</tr>`,
+        )}${td(STATUS_VI[x.worstStatus])}${td(x.alerts, 'n')}<td>${missedHtml(r.timeline, x, PRINTER)}</td></tr>`,
     )
     .join('\n');
   const totals = [r.province, ...r.districts]
@@ -211,6 +234,7 @@ export function reportHtml(r: Report): string {
 <p class="big">${fmt(r.province.connected)}/${fmt(r.province.invited)} điểm cầu đã kết nối, ${fmt(
     r.province.delegates,
   )}/${fmt(r.province.expected)} đại biểu, ${fmt(r.province.checkedIn)} lượt điểm danh</p>
+${timelineHtml(r.timeline, PRINTER)}
 <h2>Tổng hợp theo huyện</h2>
 <table><thead><tr><th>Đơn vị</th><th>Điểm cầu kết nối</th><th>Đại biểu (báo cáo/dự kiến)</th><th>Điểm danh</th></tr></thead>
 <tbody>
@@ -222,7 +246,7 @@ ${totals}
 ${incidents}
 </tbody></table>
 <h2>Chi tiết từng điểm cầu</h2>
-<table><thead><tr><th>Mã</th><th>Điểm cầu</th><th>Huyện</th><th>Vào lần đầu</th><th>Rời lần cuối</th><th>Phút kết nối</th><th>Mất kết nối</th><th>Đại biểu</th><th>Dự kiến</th><th>Điểm danh</th><th>Trạng thái xấu nhất</th><th>Cảnh báo</th></tr></thead>
+<table><thead><tr><th>Mã</th><th>Điểm cầu</th><th>Huyện</th><th>Vào lần đầu</th><th>Rời lần cuối</th><th>Phút kết nối</th><th>Mất kết nối</th><th>Đại biểu</th><th>Dự kiến</th><th>Điểm danh</th><th>Trạng thái xấu nhất</th><th>Cảnh báo</th><th>Bỏ lỡ (nội dung: phút)</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>

@@ -43,6 +43,7 @@ import { PointHealth } from './point-health';
 import { PointPresence } from './presence';
 import { ReportStore } from './report';
 import { ReportWriter } from './report-writer';
+import { TimelineStore } from '../timeline/store';
 import { RosterStore } from './roster';
 import {
   AttendanceCore,
@@ -119,7 +120,7 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
     this.#presence = new PointPresence(this.#core, this.#health, this.jobs);
     this.#checkins = new Checkins(this.#core, this.tokens, this.rosters);
     this.#monitor = new MonitorView(this.#core);
-    this.#reports = new ReportWriter(this.#core, this.reports);
+    this.#reports = new ReportWriter(this.#core, this.reports, new TimelineStore(o.redis, o.logger));
   }
 
   start(): void {

@@ -5,8 +5,10 @@
 //                               and writes are compare-and-set on it (Lua), so two hosts
 //                               editing, or a host and a job, never overwrite each other
 //   sessions:byStart    zset    session id scored by scheduledStart (ms), for lists
+// Deleting a session deletes its timeline too (server/domain/timeline/store.ts).
 import type { Redis } from 'ioredis';
 import type { Session } from '../../contract/api';
+import { TIMELINE_KEYS } from '../timeline/store';
 
 export const SESSION_KEYS = {
   doc: (id: string) => `session:${id}`,
@@ -24,12 +26,12 @@ redis.call('SET', KEYS[1], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
 return 1
 `;
-// KEYS[1] doc, KEYS[2] byStart; ARGV[1] expected rev, ARGV[2] id.
+// KEYS[1] doc, KEYS[2] byStart, KEYS[3..] the session's other keys; ARGV[1] expected rev, ARGV[2] id.
 const CAS_DEL = `
 local cur = redis.call('GET', KEYS[1])
 if not cur then return 0 end
 if tostring(cjson.decode(cur)['rev']) ~= ARGV[1] then return 0 end
-redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[3], KEYS[4])
 redis.call('ZREM', KEYS[2], ARGV[2])
 return 1
 `;
@@ -66,7 +68,16 @@ export class SessionStore {
   }
 
   async delete(id: string, expectedRev: number): Promise<boolean> {
-    const ok = await this.redis.eval(CAS_DEL, 2, SESSION_KEYS.doc(id), SESSION_KEYS.byStart, String(expectedRev), id);
+    const ok = await this.redis.eval(
+      CAS_DEL,
+      4,
+      SESSION_KEYS.doc(id),
+      SESSION_KEYS.byStart,
+      TIMELINE_KEYS.entries(id),
+      TIMELINE_KEYS.last(id),
+      String(expectedRev),
+      id,
+    );
     return ok === 1;
   }
 }
