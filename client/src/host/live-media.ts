@@ -130,12 +130,15 @@ export class HostMedia {
     this.screen = undefined;
   }
 
+  /** Stops publishing and receiving and releases the camera, microphone and screen. */
   close(): void {
     this.#stopMeter?.();
+    this.#stopMeter = undefined;
     this.sender?.reset();
     this.receiver.close();
-    this.camera?.stop();
-    this.mic?.stop();
-    this.screen?.stop();
+    for (const t of [this.camera, this.mic, this.screen]) t?.stop();
+    this.camera = this.mic = this.screen = undefined;
+    this.ui.preview.srcObject = null;
+    this.ui.meter.value = 0;
   }
 }

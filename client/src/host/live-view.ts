@@ -41,6 +41,7 @@ export function liveLayout(container: HTMLElement) {
   });
   const floorAudio = el('audio', { attrs: { autoplay: '' } });
 
+  const cameraBtn = button(['Bật camera và micro', 'Turn camera and microphone on'], 'camera-on');
   const goLiveBtn = button(['Bắt đầu phát trực tiếp', 'Go live'], 'go-live', 'primary');
   const camBtn = button(['Tạm tắt hình', 'Pause camera'], 'pause-video');
   const micBtn = button(['Tắt micro', 'Mute microphone'], 'pause-audio');
@@ -66,6 +67,7 @@ export function liveLayout(container: HTMLElement) {
         el('label', {}, bi(['Micro', 'Microphone']), micSelect),
         preview,
         el('label', {}, bi(['Mức âm micro', 'Microphone level']), meter),
+        el('div', { className: 'controls' }, cameraBtn),
         el('div', { className: 'controls' }, goLiveBtn, camBtn, micBtn, slidesBtn, endBtn),
       ),
       el('section', { className: 'card' }, bi(['Chương trình', 'Agenda'], 'h3'), agendaList, nextBtn),
@@ -91,6 +93,7 @@ export function liveLayout(container: HTMLElement) {
     meter,
     floorVideo,
     floorAudio,
+    cameraBtn,
     goLiveBtn,
     camBtn,
     micBtn,
@@ -115,7 +118,6 @@ export function renderView(
   agenda: AgendaItemView[],
   goTo: (index: number) => void,
 ): void {
-  ui.goLiveBtn.disabled = v.state === 'live' || v.state === 'ended' || v.state === 'cancelled';
   ui.endBtn.disabled = v.state !== 'live';
   ui.nextBtn.disabled = v.state !== 'live' || (v.caption ? v.caption.index + 1 >= agenda.length : agenda.length === 0);
   setBi(ui.camBtn, v.paused.video ? ['Bật lại hình', 'Resume camera'] : ['Tạm tắt hình', 'Pause camera']);

@@ -44,7 +44,28 @@ export function mountLiveConsole(
     const stateChanged = view?.state !== v.state;
     view = v;
     renderView(ui, v, agenda, (i) => v.state === 'live' && void act(() => request('agenda:go', { index: i })));
+    allowGoLive();
+    // The briefing is over: the camera and microphone go off at once.
+    if (stateChanged && (v.state === 'ended' || v.state === 'cancelled')) media.close();
     if (stateChanged) hooks.onState?.(v.state);
+  }
+
+  /** Going live needs the lobby and a camera showing in the preview. */
+  function allowGoLive(): void {
+    const cameraOn = media.camera?.readyState === 'live';
+    ui.goLiveBtn.disabled = view?.state !== 'lobby' || !cameraOn;
+    ui.goLiveBtn.title = cameraOn ? '' : plain(['Cần bật camera trước', 'Turn the camera on first']);
+  }
+
+  /** Opens the chosen camera and microphone into the preview and the level meter. */
+  async function openPreview(): Promise<void> {
+    try {
+      await media.openDevices();
+    } catch (err) {
+      const why = (err as Error).message;
+      ui.say([`Không mở được camera/micro: ${why}`, `Cannot open camera/microphone: ${why}`], 'bad');
+    }
+    allowGoLive();
   }
 
   /** Runs one request of the host and draws the view it answers, or says why it failed. */
@@ -92,7 +113,9 @@ export function mountLiveConsole(
     void act(() => request('floor:grant', { pointId }));
   }
 
-  void media.listDevices().catch(() => undefined);
+  ui.cameraBtn.addEventListener('click', () => void openPreview());
+  // Preview and level before going live: the host sees and hears what the points will.
+  void openPreview();
 
   const handle = {
     socket,
@@ -100,6 +123,8 @@ export function mountLiveConsole(
     sender: () => media.sender,
     view: () => view,
     open: () => media.openDevices(),
+    /** The camera and microphone tracks this console holds (none once the briefing ended). */
+    tracks: () => [media.camera, media.mic].filter((t) => t !== undefined),
   };
   (window as unknown as { briefingHost: unknown }).briefingHost = handle;
   return {
@@ -123,7 +148,7 @@ function wireControls(
     'click',
     () =>
       void act(async () => {
-        if (!media.camera && !media.mic) await media.openDevices();
+        if (media.camera?.readyState !== 'live') await media.openDevices();
         await media.publishAll();
         return request('session:goLive', {});
       }),

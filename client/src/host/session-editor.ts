@@ -91,27 +91,38 @@ function agendaEditor(s: Session | undefined) {
   const node = el('div', { className: 'agenda-edit' });
   const add = (a?: Partial<AgendaItemInput>) => {
     const t = input({ value: a?.title ?? '', placeholder: 'Quán triệt Nghị quyết 05-NQ/TU' });
-    const sp = input({ value: a?.speaker ?? '', placeholder: 'Người trình bày · Speaker' });
-    const ro = input({ value: a?.role ?? '', placeholder: 'Chức vụ · Role' });
-    const mi = input({ type: 'number', min: '1', max: '600', value: String(a?.plannedMinutes ?? 30) });
+    const sp = input({ value: a?.speaker ?? '', placeholder: 'Đồng chí …' });
+    const ro = input({ value: a?.role ?? '', placeholder: 'Bí thư Tỉnh ủy' });
+    const mi = input({ type: 'number', min: '1', max: '600', step: '1', value: String(a?.plannedMinutes ?? 30) });
     const docs = input({
       value: (a?.documents ?? []).map((d) => `${d.title} | ${d.url}`).join('; '),
-      placeholder: 'Tài liệu: tên | https://… ; … · Documents',
+      placeholder: 'tên | https://… ; …',
     });
-    const r: AgendaRow = Object.assign(el('div', { className: 'agenda-row' }, t, sp, ro, mi, docs), {
-      read: (): AgendaItemInput => ({
-        ...(a?.id ? { id: a.id } : {}),
-        title: t.value,
-        speaker: sp.value,
-        role: ro.value,
-        plannedMinutes: Number(mi.value),
-        documents: docs.value
-          .split(';')
-          .map((d) => d.split('|').map((x) => x.trim()))
-          .filter(([dt, du]) => dt && du)
-          .map(([dt, du]) => ({ title: dt!, url: du! })),
-      }),
-    });
+    const r: AgendaRow = Object.assign(
+      el(
+        'div',
+        { className: 'agenda-row' },
+        field(['Nội dung', 'Item'], t),
+        field(['Người trình bày', 'Speaker'], sp),
+        field(['Chức vụ', 'Role'], ro),
+        field(['Thời lượng (phút)', 'Duration (minutes)'], mi),
+        field(['Tài liệu: tên | địa chỉ; …', 'Documents: title | URL; …'], docs),
+      ),
+      {
+        read: (): AgendaItemInput => ({
+          ...(a?.id ? { id: a.id } : {}),
+          title: t.value,
+          speaker: sp.value,
+          role: ro.value,
+          plannedMinutes: Number(mi.value),
+          documents: docs.value
+            .split(';')
+            .map((d) => d.split('|').map((x) => x.trim()))
+            .filter(([dt, du]) => dt && du)
+            .map(([dt, du]) => ({ title: dt!, url: du! })),
+        }),
+      },
+    );
     r.append(button(['Xóa', 'Remove'], () => r.remove()));
     node.append(r);
   };

@@ -6,6 +6,7 @@ import { call, qs } from './api';
 import { showJoinLinks } from './join-links';
 import { mountLiveConsole, type LiveConsole } from './live';
 import { sessionEditor } from './session-editor';
+import { plain } from '../ui/i18n';
 import { bi, button, el, row, statusLine, table, when, type StatusLine, type Text } from './ui';
 
 export const STATE_TEXT: Record<SessionState, Text> = {
@@ -17,12 +18,29 @@ export const STATE_TEXT: Record<SessionState, Text> = {
   cancelled: ['Đã hủy', 'Cancelled'],
 };
 
-const ACTIONS: { action: SessionAction; from: SessionState[]; text: Text; className?: string }[] = [
+/**
+ * The card's state buttons. "Start" never makes a session live by itself: it opens the
+ * lobby when needed and then the live console, where the host goes live with the camera
+ * on. "End" and "Cancel" ask first.
+ */
+const ACTIONS: { action: SessionAction; from: SessionState[]; text: Text; className?: string; ask?: Text }[] = [
   { action: 'schedule', from: ['draft'], text: ['Lên lịch', 'Schedule'], className: 'primary' },
   { action: 'open-lobby', from: ['scheduled'], text: ['Mở phòng chờ ngay', 'Open the lobby now'] },
   { action: 'start', from: ['scheduled', 'lobby'], text: ['Bắt đầu', 'Start'], className: 'primary' },
-  { action: 'end', from: ['live'], text: ['Kết thúc', 'End'], className: 'danger' },
-  { action: 'cancel', from: ['draft', 'scheduled', 'lobby'], text: ['Hủy phiên', 'Cancel'], className: 'danger' },
+  {
+    action: 'end',
+    from: ['live'],
+    text: ['Kết thúc', 'End'],
+    className: 'danger',
+    ask: ['Kết thúc hội nghị cho tất cả các điểm cầu?', 'End the briefing for every point?'],
+  },
+  {
+    action: 'cancel',
+    from: ['draft', 'scheduled', 'lobby'],
+    text: ['Hủy phiên', 'Cancel'],
+    className: 'danger',
+    ask: ['Hủy phiên họp này?', 'Cancel this session?'],
+  },
 ];
 
 export function sessionsView(role: Role): HTMLElement {
@@ -92,36 +110,50 @@ export function sessionsView(role: Role): HTMLElement {
     );
   }
 
-  function showSession(s: Session) {
+  /** Draws `s`'s card; with `console`, opens its live console in it. */
+  function showSession(s: Session, opts: { console?: boolean } = {}) {
     const st = statusLine();
-    const act = async (action: SessionAction) => {
+    if (live && live.id !== s.id) closeLive();
+    // Drawn again for the same session (an action, a state change): the console and the
+    // join links stay where they are, with their media and sockets.
+    const liveBox = live?.box ?? el('div', { attrs: { 'data-testid': 'live-console' } });
+    const linksBox = shown?.s.id === s.id ? shown.linksBox : el('div');
+    const openConsole = () => {
+      closeLive();
+      live = {
+        id: s.id,
+        box: liveBox,
+        console: mountLiveConsole(liveBox, s.id, s.agenda, { onState: (state) => void followState(s.id, state) }),
+      };
+      if (s.state === 'lobby') {
+        st.say([
+          'Kiểm tra camera và micro, rồi bấm "Bắt đầu phát trực tiếp"',
+          'Check camera and microphone, then "Go live"',
+        ]);
+      }
+    };
+    const act = async (action: SessionAction, ask?: Text) => {
+      if (ask && !confirm(plain(ask))) return;
       try {
-        const next = await call<Session>('POST', `/sessions/${s.id}/${action}`);
-        showSession(next);
+        if (action === 'start' && s.state === 'lobby') return openConsole();
+        if (action === 'start') {
+          // Going live happens in the console, with the camera on: open the lobby first.
+          showSession(await call<Session>('POST', `/sessions/${s.id}/open-lobby`), { console: true });
+        } else {
+          showSession(await call<Session>('POST', `/sessions/${s.id}/${action}`));
+        }
         await loadList();
       } catch (err) {
         st.error(err);
       }
     };
     const actions = canEdit
-      ? ACTIONS.filter((a) => a.from.includes(s.state)).map((a) => button(a.text, () => act(a.action), a.className))
+      ? ACTIONS.filter((a) => a.from.includes(s.state)).map((a) =>
+          button(a.text, () => act(a.action, a.ask), a.className),
+        )
       : [];
-    if (live && live.id !== s.id) closeLive();
-    // Drawn again for the same session (an action, a state change): the console and the
-    // join links stay where they are, with their media and sockets.
-    const liveBox = live?.box ?? el('div', { attrs: { 'data-testid': 'live-console' } });
-    const linksBox = shown?.s.id === s.id ? shown.linksBox : el('div');
     if (canEdit && (s.state === 'lobby' || s.state === 'live')) {
-      actions.push(
-        button(['Bàn điều khiển trực tiếp', 'Live console'], () => {
-          closeLive();
-          live = {
-            id: s.id,
-            box: liveBox,
-            console: mountLiveConsole(liveBox, s.id, s.agenda, { onState: (state) => void followState(s.id, state) }),
-          };
-        }),
-      );
+      actions.push(button(['Bàn điều khiển trực tiếp', 'Live console'], openConsole));
     }
     if (canEdit && ['draft', 'scheduled', 'lobby', 'live'].includes(s.state)) {
       actions.push(button(['Sửa', 'Edit'], () => openEditor(s)));
@@ -130,6 +162,7 @@ export function sessionsView(role: Role): HTMLElement {
     const card = sessionCard(s, actions, st, liveBox);
     shown = { s, node: card, linksBox };
     detail.replaceChildren(card, linksBox);
+    if (opts.console) openConsole();
   }
 
   void loadList();

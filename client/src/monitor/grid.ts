@@ -99,7 +99,7 @@ export class TileGrid {
       const node = el(
         'div',
         { className: 'tile', attrs: { 'data-id': t.id, 'data-testid': `tile-${t.id}`, tabindex: '0', role: 'button' } },
-        el('span', { className: 'name', text: t.name }),
+        el('span', { className: 'name', text: t.name, attrs: { title: t.name } }),
         el('span', { className: 'nums' }, hc, path, q),
       );
       const view: TileView = { tile: t, node, hc, q, path, key: searchKey(`${t.id} ${t.name}`) };

@@ -1,0 +1,143 @@
+// The desk on the day, in Chromium: the host console cannot be misused (one way to go
+// live, from the console with the camera on; End asks first; the camera and microphone
+// are released after the end), the session editor shows what it asks, and the monitor's
+// tiles show a point's whole name.
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium, loggedInContext } from '../helpers/browser';
+import { ADMIN_ENV, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
+import { startTestOrchestrator, type TestOrchestrator } from '../helpers/orchestrator';
+import { startTestRedis, type TestRedis } from '../helpers/redis';
+
+jest.setTimeout(120_000);
+
+describe('the desk on the day (Chromium)', () => {
+  let r: TestRedis;
+  let o: TestOrchestrator;
+  let browser: Browser;
+  let ctx: BrowserContext;
+  let briefing: PreparedBriefing;
+  let longNamed: string[];
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    r = await startTestRedis();
+    o = await startTestOrchestrator(r.url, ADMIN_ENV);
+    const all = await o.orchestrator.control.points.all();
+    // The three longest names of the registry.
+    longNamed = [...all]
+      .sort((a, b) => b.name.length - a.name.length)
+      .slice(0, 3)
+      .map((p) => p.id);
+    briefing = await prepareBriefing(o.baseUrl, longNamed);
+    browser = await launchChromium();
+    ctx = await loggedInContext(browser, o.baseUrl, briefing.cookie);
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await o?.stop();
+    await r?.cleanup();
+  });
+
+  async function open(path: string, viewport = { width: 1366, height: 768 }): Promise<Page> {
+    const page = await ctx.newPage();
+    await page.setViewportSize(viewport);
+    page.on('pageerror', (e) => errors.push(`${path}: ${e.message}`));
+    await page.goto(`${o.baseUrl}${path}`);
+    return page;
+  }
+
+  test('monitor tiles show each point’s whole name on a wide screen', async () => {
+    const monitor = await open('/monitor');
+    for (const id of longNamed) await monitor.waitForSelector(`[data-testid="tile-${id}"]`);
+    const cut = await monitor.$$eval('.tile .name', (names) =>
+      names
+        .filter((n) => n.scrollWidth > n.clientWidth + 1 || n.scrollHeight > n.clientHeight + 1)
+        .map((n) => n.textContent),
+    );
+    expect(cut).toEqual([]);
+    await monitor.close();
+    expect(errors).toEqual([]);
+  });
+
+  test('the session editor: invitation choices hide, agenda fields are labelled', async () => {
+    const host = await open('/host');
+    await host.click('[data-testid=sessions-view] .controls button.primary');
+    const editor = '[data-testid=session-editor]';
+    await host.waitForSelector(`${editor} .checks label`, { state: 'attached' });
+    const visible = async () =>
+      host.$$eval(`${editor} .checks, ${editor} textarea`, (nodes) =>
+        nodes.map((n) => (n as HTMLElement).offsetParent !== null),
+      );
+    // "All points": no districts, levels or codes to pick.
+    expect(await visible()).toEqual([false, false, false]);
+    await host.selectOption(`${editor} select`, 'districts');
+    expect(await visible()).toEqual([true, false, false]);
+    await host.selectOption(`${editor} select`, 'points');
+    expect(await visible()).toEqual([false, false, true]);
+
+    const labels = await host.$$eval(`${editor} .agenda-row label`, (ls) => ls.map((l) => l.textContent ?? ''));
+    expect(labels).toHaveLength(5);
+    expect(labels[3]).toMatch(/phút/);
+    expect(labels[3]).toMatch(/minutes/);
+    await host.close();
+  });
+
+  test('Start opens the console; going live needs the camera; End asks; the camera is released', async () => {
+    const host = await open('/host');
+    const card = '[data-testid=session-card]';
+    const actions = '[data-testid=session-actions]';
+    await host.click('[data-testid=sessions-view] button:has-text("Mở")');
+    await host.waitForSelector(`${card}[data-state=lobby]`);
+
+    // The card's Start opens the console instead of making the session live with no media.
+    await host.click(`${actions} button:has-text("Bắt đầu")`);
+    await host.waitForSelector('[data-testid=go-live]');
+    // Preview and level before going live.
+    await host.waitForFunction(() => {
+      const v = document.querySelector<HTMLVideoElement>('[data-testid=preview]');
+      return v !== null && v.videoWidth > 0;
+    });
+    await host.waitForFunction(
+      () => Number(document.querySelector<HTMLMeterElement>('[data-testid=mic-level]')?.value) > 0,
+    );
+    expect(await host.getAttribute(card, 'data-state')).toBe('lobby');
+    const state = async () =>
+      (
+        await host.evaluate(
+          (id) => fetch(`/api/v1/sessions/${id}`).then((res) => res.json() as Promise<{ state: string }>),
+          briefing.sessionId,
+        )
+      ).state;
+    expect(await state()).toBe('lobby');
+
+    await host.click('[data-testid=go-live]');
+    await host.waitForSelector(`${card}[data-state=live]`, { timeout: 20_000 });
+    const held = await host.evaluate(() => {
+      const h = (window as unknown as { briefingHost: { tracks: () => MediaStreamTrack[] } }).briefingHost;
+      (window as unknown as { held: MediaStreamTrack[] }).held = h.tracks();
+      return h.tracks().map((t) => `${t.kind}:${t.readyState}`);
+    });
+    expect(held.sort()).toEqual(['audio:live', 'video:live']);
+
+    // The card's End asks first: declined, nothing happens.
+    let asked = '';
+    host.once('dialog', (d) => {
+      asked = d.message();
+      void d.dismiss();
+    });
+    await host.click(`${actions} button:has-text("Kết thúc")`);
+    await host.waitForFunction(() => true);
+    expect(asked).toContain('Kết thúc');
+    expect(await state()).toBe('live');
+
+    host.once('dialog', (d) => void d.accept());
+    await host.click(`${actions} button:has-text("Kết thúc")`);
+    await host.waitForSelector(`${card}[data-state=ended]`);
+    // The camera and microphone go off with the briefing.
+    await host.waitForFunction(() =>
+      (window as unknown as { held: MediaStreamTrack[] }).held.every((t) => t.readyState === 'ended'),
+    );
+    expect(await host.$eval('[data-testid=preview]', (v: HTMLVideoElement) => v.srcObject)).toBeNull();
+    expect(errors).toEqual([]);
+  });
+});
