@@ -100,6 +100,7 @@ export function createApp(deps: AppDeps): App {
     pagesRouter(path.join(ROOT_DIR, 'client', 'pages'), path.join(ROOT_DIR, 'build', 'client'), {
       // Source maps would hand out the pages' whole source; developers have them locally.
       sourceMaps: deps.config.nodeEnv !== 'production',
+      timeZone: deps.config.timeZone,
     }),
   );
   const openApiExtras: ApiBuilder[] = [];

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parseAddressList } from './security/client-address';
 import { secretWeakness } from './security/secret-strength';
+import { DEFAULT_TIME_ZONE, isTimeZone } from './contract/time-zone';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -109,6 +110,10 @@ const EnvSchema = z
     HEALTH_RECOVER_SAMPLES: wholeNumber().min(1).max(60).default(3),
     HEALTH_HISTORY_MAXLEN: wholeNumber().min(100).max(1_000_000).default(10_800),
     ALERT_AFTER_MS: wholeNumber().min(1000).max(3_600_000).default(30_000),
+    BRIEFING_TZ: z
+      .string()
+      .refine(isTimeZone, { message: 'must be an IANA time zone, e.g. Asia/Ho_Chi_Minh' })
+      .default(DEFAULT_TIME_ZONE),
     CHECKIN_ROTATE_SECONDS: wholeNumber().min(5).max(3600).default(30),
     CHECKIN_GRACE_SECONDS: wholeNumber().min(0).max(600).default(10),
     // Scale-out (issue 8): `all` is the single-process default; see server/cluster/.
@@ -252,6 +257,8 @@ export interface Config {
   sessions: { overrunAfterMs: number };
   health: HealthConfig;
   checkin: { rotateSeconds: number; graceSeconds: number };
+  /** The zone every page and file gives times in (IANA name). */
+  timeZone: string;
   cluster: ClusterConfig;
   net: NetConfig;
 }
@@ -388,6 +395,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       alertAfterMs: e.ALERT_AFTER_MS,
     },
     checkin: { rotateSeconds: e.CHECKIN_ROTATE_SECONDS, graceSeconds: e.CHECKIN_GRACE_SECONDS },
+    timeZone: e.BRIEFING_TZ,
     cluster: {
       role: e.NODE_ROLE,
       nodeId:

@@ -55,6 +55,8 @@ export class ControlPlane {
   readonly keys: SecretKeys;
   /** The 'store' connection the services use. */
   readonly redis: Redis;
+  /** The briefing's time zone (BRIEFING_TZ): times in files and on the pages. */
+  readonly timeZone: string;
   #baseUrl: () => string;
   #reconcileTimer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
@@ -64,6 +66,7 @@ export class ControlPlane {
     const { config, logger, redis } = o;
     this.keys = keys;
     this.redis = redis;
+    this.timeZone = config.timeZone;
     this.#log = logger.child({ component: 'control-plane' });
     this.#baseUrl = () => config.publicUrl ?? `http://localhost:${config.port}`;
     this.points = new PointRegistry(redis, logger);

@@ -1,5 +1,6 @@
 // Serves the browser pages (static HTML shells) and their bundles (built by
-// scripts/build-client.mjs into build/client).
+// scripts/build-client.mjs into build/client). Each shell is given the briefing's time
+// zone in `<meta name="briefing-tz">`, which the pages show every time in.
 import fs from 'node:fs';
 import path from 'node:path';
 import express, { Router } from 'express';
@@ -7,19 +8,30 @@ import express, { Router } from 'express';
 /** Tokens in page URLs are opaque base64url strings; anything else is a 404, not a page. */
 const TOKEN_PARAM = /^[A-Za-z0-9_.-]{16,512}$/;
 
-export function pagesRouter(pagesDir: string, bundleDir: string, opts: { sourceMaps: boolean }): Router {
+export function pagesRouter(
+  pagesDir: string,
+  bundleDir: string,
+  opts: { sourceMaps: boolean; timeZone: string },
+): Router {
   const router = Router();
-  const page = (name: string) => path.join(pagesDir, `${name}.html`);
+  const zoneMeta = `<meta name="briefing-tz" content="${opts.timeZone.replace(/[^A-Za-z0-9_/+-]/g, '')}" />`;
+  const shell = async (name: string) =>
+    (await fs.promises.readFile(path.join(pagesDir, `${name}.html`), 'utf8')).replace(
+      '<head>',
+      `<head>\n    ${zoneMeta}`,
+    );
+  const sendPage = (name: string, res: express.Response, next: express.NextFunction) => {
+    shell(name).then((html) => res.set('Cache-Control', 'no-store').type('html').send(html), next);
+  };
   const send =
     (name: string): express.RequestHandler =>
-    (_req, res) => {
-      res.set('Cache-Control', 'no-store').sendFile(page(name));
-    };
+    (_req, res, next) =>
+      sendPage(name, res, next);
   const sendWithToken =
     (name: string): express.RequestHandler =>
     (req, res, next) => {
       if (!TOKEN_PARAM.test(String(req.params.token))) return next();
-      res.set('Cache-Control', 'no-store').sendFile(page(name));
+      sendPage(name, res, next);
     };
 
   router.get('/', (_req, res) => res.redirect(302, '/host'));

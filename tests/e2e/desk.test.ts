@@ -1,9 +1,11 @@
 // The desk on the day, in Chromium: the host console cannot be misused (one way to go
 // live, from the console with the camera on; End asks first; the camera and microphone
 // are released after the end), the session editor shows what it asks, and the monitor's
-// tiles show a point's whole name.
+// tiles show a point's whole name; every time is in the briefing's zone (here the browser
+// runs in New York) and says so.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, loggedInContext } from '../helpers/browser';
+import { formatInZone } from '../../server/contract/time-zone';
+import { launchChromium } from '../helpers/browser';
 import { ADMIN_ENV, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
 import { startTestOrchestrator, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
@@ -30,7 +32,10 @@ describe('the desk on the day (Chromium)', () => {
       .map((p) => p.id);
     briefing = await prepareBriefing(o.baseUrl, longNamed);
     browser = await launchChromium();
-    ctx = await loggedInContext(browser, o.baseUrl, briefing.cookie);
+    // The browser's zone is not the briefing's.
+    ctx = await browser.newContext({ timezoneId: 'America/New_York' });
+    const [name, ...value] = briefing.cookie.split('=');
+    await ctx.addCookies([{ name: name!, value: value.join('='), url: o.baseUrl }]);
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
@@ -55,11 +60,12 @@ describe('the desk on the day (Chromium)', () => {
         .map((n) => n.textContent),
     );
     expect(cut).toEqual([]);
+    expect(await monitor.textContent('[data-testid=time-zone]')).toContain('Asia/Ho_Chi_Minh, UTC+7');
     await monitor.close();
     expect(errors).toEqual([]);
   });
 
-  test('the session editor: invitation choices hide, agenda fields are labelled', async () => {
+  test('the session editor: invitation choices hide, fields are labelled, times in the briefing zone', async () => {
     const host = await open('/host');
     await host.click('[data-testid=sessions-view] .controls button.primary');
     const editor = '[data-testid=session-editor]';
@@ -79,6 +85,26 @@ describe('the desk on the day (Chromium)', () => {
     expect(labels).toHaveLength(5);
     expect(labels[3]).toMatch(/phút/);
     expect(labels[3]).toMatch(/minutes/);
+
+    // 08:00 typed is 08:00 in Ha Tinh, whatever the browser's zone.
+    expect(await host.textContent(`${editor} [data-testid=editor-zone]`)).toContain('Asia/Ho_Chi_Minh, UTC+7');
+    await host.fill('[data-testid=session-title]', 'Giao ban tháng 12');
+    await host.fill('[data-testid=session-start]', '2026-12-15T08:00');
+    await host.fill('[data-testid=session-end]', '2026-12-15T11:30');
+    await host.fill(`${editor} textarea`, longNamed.join(', '));
+    await host.fill('.agenda-row input >> nth=0', 'Tình hình tháng 11');
+    await host.click(`${editor} .controls button.primary`);
+    await host.waitForSelector('[data-testid=session-card] h3:has-text("Giao ban tháng 12")');
+    const card = (await host.textContent('[data-testid=session-card] > p')) ?? '';
+    expect(card).toContain('08:00 15/12/2026');
+    expect(card).toContain('11:30 15/12/2026');
+    expect(card).toContain('Asia/Ho_Chi_Minh, UTC+7');
+    const saved = await host.evaluate(() =>
+      fetch('/api/v1/sessions?limit=100').then(
+        (res) => res.json() as Promise<{ items: { title: string; scheduledStart: string }[] }>,
+      ),
+    );
+    expect(saved.items.find((x) => x.title === 'Giao ban tháng 12')?.scheduledStart).toBe('2026-12-15T01:00:00.000Z');
     await host.close();
   });
 
@@ -86,7 +112,7 @@ describe('the desk on the day (Chromium)', () => {
     const host = await open('/host');
     const card = '[data-testid=session-card]';
     const actions = '[data-testid=session-actions]';
-    await host.click('[data-testid=sessions-view] button:has-text("Mở")');
+    await host.click('[data-testid=sessions-list] tr:has-text("Hội nghị trực tuyến") button:has-text("Mở")');
     await host.waitForSelector(`${card}[data-state=lobby]`);
 
     // The card's Start opens the console instead of making the session live with no media.
@@ -101,6 +127,11 @@ describe('the desk on the day (Chromium)', () => {
       () => Number(document.querySelector<HTMLMeterElement>('[data-testid=mic-level]')?.value) > 0,
     );
     expect(await host.getAttribute(card, 'data-state')).toBe('lobby');
+    const start = await host.evaluate(
+      (id) => fetch(`/api/v1/sessions/${id}`).then((res) => res.json() as Promise<{ scheduledStart: string }>),
+      briefing.sessionId,
+    );
+    expect(await host.textContent(`${card} > p`)).toContain(formatInZone(start.scheduledStart, 'Asia/Ho_Chi_Minh'));
     const state = async () =>
       (
         await host.evaluate(

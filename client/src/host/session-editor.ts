@@ -4,7 +4,8 @@ import type { AgendaItemInput, Invite, PointLevel, PointSummary, Session } from 
 import { POINT_LEVELS } from '../../../server/contract/api';
 import { call } from './api';
 import { LEVEL_TEXT } from './points';
-import { bi, button, el, field, fromLocalInput, input, select, statusLine, toLocalInput } from './ui';
+import { plain } from '../ui/i18n';
+import { bi, button, el, field, fromLocalInput, input, select, statusLine, toLocalInput, zoneText } from './ui';
 
 export interface SessionEditorHooks {
   /** The session as the server saved it (created or updated). */
@@ -30,6 +31,7 @@ export function sessionEditor(s: Session | undefined, hooks: SessionEditorHooks)
     'data-testid': 'session-end',
   });
   const agenda = agendaEditor(s);
+  const zone: [string, string] = [`Thời gian theo ${zoneText()[0]}`, `Times in ${zoneText()[1]}`];
   const invite = inviteEditor(s);
 
   const save = async () => {
@@ -69,6 +71,7 @@ export function sessionEditor(s: Session | undefined, hooks: SessionEditorHooks)
       field(['Mở phòng chờ (mặc định 60 phút trước)', 'Lobby opens (default 60 min before)'], lobby),
       field(['Kết thúc dự kiến', 'Planned end'], end),
     ),
+    el('p', { className: 'muted', text: plain(zone), attrs: { 'data-testid': 'editor-zone' } }),
     bi(['Chương trình', 'Agenda'], 'h3'),
     agenda.node,
     button(['Thêm nội dung', 'Add an item'], () => agenda.add()),

@@ -7,7 +7,7 @@ import { showJoinLinks } from './join-links';
 import { mountLiveConsole, type LiveConsole } from './live';
 import { sessionEditor } from './session-editor';
 import { plain } from '../ui/i18n';
-import { bi, button, el, row, statusLine, table, when, type StatusLine, type Text } from './ui';
+import { bi, button, el, row, statusLine, table, when, zoneText, type StatusLine, type Text } from './ui';
 
 export const STATE_TEXT: Record<SessionState, Text> = {
   draft: ['Nháp', 'Draft'],
@@ -188,7 +188,7 @@ function sessionsTable(items: SessionSummary[], open: (id: string) => Promise<vo
   return table(
     [
       ['Phiên họp', 'Session'],
-      ['Bắt đầu', 'Start'],
+      [`Bắt đầu (${zoneText()[0]})`, `Start (${zoneText()[1]})`],
       ['Trạng thái', 'State'],
       ['Điểm cầu', 'Points'],
       ['', ''],
@@ -224,7 +224,7 @@ function sessionCard(s: Session, actions: HTMLElement[], st: StatusLine, liveBox
       text:
         `${STATE_TEXT[s.state].join(' · ')} — ` +
         `mở phòng chờ ${when(s.lobbyOpensAt)}, bắt đầu ${when(s.scheduledStart)}, kết thúc dự kiến ${when(s.plannedEnd)} · ` +
-        `${s.invitedPointIds.length} điểm cầu, ${s.invitedDelegates} đại biểu`,
+        `${s.invitedPointIds.length} điểm cầu, ${s.invitedDelegates} đại biểu (${zoneText()[0]})`,
     }),
     ...warnings,
     el(

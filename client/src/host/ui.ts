@@ -3,6 +3,7 @@
 import { bi, setBi, type Text } from '../ui/i18n';
 import { el } from '../ui/shell';
 import { ApiError } from './api';
+import { showTime } from '../ui/time';
 
 export { bi, el, setBi, type Text };
 
@@ -82,20 +83,9 @@ function messageFor(err: ApiError): string {
   return m ? `${m[0]} · ${m[1]}: ${err.message}` : err.message;
 }
 
-const dateFmt = new Intl.DateTimeFormat('vi-VN', { dateStyle: 'short', timeStyle: 'short' });
-export const when = (iso: string | null) => (iso ? dateFmt.format(new Date(iso)) : '—');
-
-/** `datetime-local` value (the browser's local time) from an ISO instant, and back. */
-export function toLocalInput(iso: string): string {
-  const d = new Date(iso);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
-export function fromLocalInput(value: string): string | undefined {
-  if (!value) return undefined;
-  const d = new Date(value);
-  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
-}
+/** An instant in the briefing's zone (../ui/time.ts). */
+export const when = (iso: string | null) => showTime(iso);
+export { fromLocalInput, toLocalInput, zoneText } from '../ui/time';
 
 export function table(headers: Text[], rows: HTMLTableRowElement[]): HTMLTableElement {
   return el(

@@ -1,6 +1,7 @@
 // Words of the monitor, Vietnamese first.
 import type { HealthStatus } from '../../../server/contract/attendance';
 import type { Text } from '../ui/i18n';
+import { showTime } from '../ui/time';
 
 export const STATUS_TEXT: Record<HealthStatus, Text> = {
   good: ['Tốt', 'Good'],
@@ -27,4 +28,5 @@ export const KIND_TEXT: Record<string, Text> = {
 };
 
 export const fmtNum = (n: number) => new Intl.NumberFormat('vi-VN').format(n);
-export const fmtTime = (iso: string | null) => (iso ? new Date(iso).toLocaleTimeString('vi-VN') : '—');
+/** A time of day in the briefing's zone (the page says which zone beside the session). */
+export const fmtTime = (iso: string | null) => showTime(iso, 'time');

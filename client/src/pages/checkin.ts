@@ -4,6 +4,7 @@
 import type { CheckinInfo, CheckinResult } from '../../../server/contract/attendance';
 import { bi, setBi, type Text } from '../ui/i18n';
 import { el, mountShell } from '../ui/shell';
+import { showTime } from '../ui/time';
 
 const token = decodeURIComponent(location.pathname.split('/').pop() ?? '');
 const main = mountShell({ title: { vi: 'Điểm danh đại biểu', en: 'Delegate check-in' } });
@@ -121,7 +122,7 @@ async function start() {
       .then((r) => {
         form.classList.add('hidden');
         status.className = 'status hidden';
-        const time = new Date(r.at).toLocaleTimeString('vi-VN');
+        const time = showTime(r.at, 'time');
         done.replaceChildren(
           el('div', { className: 'tick', text: '✓' }),
           bi(

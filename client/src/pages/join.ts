@@ -9,7 +9,8 @@ import type { BroadcastView, PointRequests, ViewerMode } from '../../../server/c
 import { requester, RequestError } from '../net/request';
 import { BroadcastReceiver, type ReceivedTrack } from '../rtc/receiver';
 import { MediaSender } from '../rtc/sender';
-import { bi, formatCountdown, formatTime, plain, setBi, type Text } from '../ui/i18n';
+import { bi, formatCountdown, plain, setBi, type Text } from '../ui/i18n';
+import { showTime, zoneText } from '../ui/time';
 import { el, mountShell } from '../ui/shell';
 import { runPreflight } from '../point/preflight';
 import { startPointExtras } from '../point/extras';
@@ -251,7 +252,7 @@ function render(v: BroadcastView): void {
   const before = view;
   view = v;
   titleLine.textContent = v.title;
-  whenLine.textContent = `${formatTime(v.scheduledStart)} – ${formatTime(v.plannedEnd)}`;
+  whenLine.textContent = `${showTime(v.scheduledStart)} – ${showTime(v.plannedEnd)} (${zoneText()[0]})`;
   clearInterval(countdownTimer);
   countdown.replaceChildren();
   if (v.state === 'scheduled' || v.state === 'lobby' || v.state === 'draft') {

@@ -19,6 +19,7 @@ import { requester, RequestError } from '../net/request';
 import { bi, plain, setBi } from '../ui/i18n';
 import { el, mountShell } from '../ui/shell';
 import { NodesPanel } from '../monitor/nodes';
+import { showTime, zoneText } from '../ui/time';
 
 const main = mountShell({ title: { vi: 'Giám sát kết nối', en: 'Connection monitor' } });
 document.head.append(el('link', { attrs: { rel: 'stylesheet', href: '/assets/attendance.css' } }));
@@ -52,6 +53,7 @@ const toolbar = el(
   statusSel,
   search,
   worstLabel,
+  el('span', { className: 'muted', text: plain(zoneText()), attrs: { 'data-testid': 'time-zone' } }),
   reportLinks,
 );
 
@@ -222,7 +224,7 @@ socket.on('connect', () => {
       sessionSelect.replaceChildren(
         ...sessions.map((s) =>
           el('option', {
-            text: `${s.title} — ${new Date(s.scheduledStart).toLocaleString('vi-VN')} (${s.state})`,
+            text: `${s.title} — ${showTime(s.scheduledStart)} (${s.state})`,
             attrs: { value: s.id },
           }),
         ),

@@ -13,6 +13,7 @@ import type { BroadcastReceiver } from '../rtc/receiver';
 import { PATH_TEXT, selectedPair } from '../rtc/media-path';
 import { bi, setBi, type Text } from '../ui/i18n';
 import { el } from '../ui/shell';
+import { showTime } from '../ui/time';
 
 export interface PointExtrasContext {
   socket: Socket;
@@ -232,8 +233,8 @@ export function startPointExtras(ctx: PointExtrasContext): void {
 
   function showHeadcount(count: number, at: string) {
     setBi(hcNow, [
-      `Đã báo cáo: ${count} đại biểu lúc ${new Date(at).toLocaleTimeString('vi-VN')}`,
-      `Reported: ${count} delegates at ${new Date(at).toLocaleTimeString('en-GB')}`,
+      `Đã báo cáo: ${count} đại biểu lúc ${showTime(at, 'time')}`,
+      `Reported: ${count} delegates at ${showTime(at, 'time')}`,
     ]);
   }
 

@@ -16,17 +16,6 @@ export function setBi(node: HTMLElement, text: Text): void {
   node.replaceChildren(el('span', { className: 'vi', text: text[0] }), el('span', { className: 'en', text: text[1] }));
 }
 
-const timeFmt = new Intl.DateTimeFormat('vi-VN', {
-  hour: '2-digit',
-  minute: '2-digit',
-  day: '2-digit',
-  month: '2-digit',
-  year: 'numeric',
-});
-export function formatTime(iso: string): string {
-  return timeFmt.format(new Date(iso));
-}
-
 export function formatCountdown(ms: number): string {
   if (ms <= 0) return '00:00';
   const s = Math.floor(ms / 1000);

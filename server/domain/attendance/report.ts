@@ -19,6 +19,7 @@ import {
 import { connectedMs, type Presence } from './ledger';
 import { rollup } from './rollup';
 import { writeCsv } from '../../security/csv';
+import { formatInZone, zoneLabel } from '../../contract/time-zone';
 
 export const reportKey = (s: string) => `report:${s}`;
 
@@ -116,27 +117,18 @@ const KIND_VI: Record<Alert['kind'], string> = {
   headcount: 'Số đại biểu báo cáo bất thường',
 };
 
-const vnTime = (v: string | null) =>
-  v
-    ? new Intl.DateTimeFormat('vi-VN', {
-        timeZone: 'Asia/Ho_Chi_Minh',
-        hour: '2-digit',
-        minute: '2-digit',
-        second: '2-digit',
-        day: '2-digit',
-        month: '2-digit',
-        year: 'numeric',
-      }).format(new Date(v))
-    : '';
+/** Times in the briefing's zone, to the second; empty for none. */
+const zoned = (v: string | null, tz: string) => (v ? formatInZone(v, tz, 'dateTimeSeconds') : '');
 
-export function reportCsv(r: Report): string {
+export function reportCsv(r: Report, tz: string): string {
+  const zone = ` (${zoneLabel(tz)})`;
   const header = [
     'Mã điểm cầu',
     'Tên điểm cầu',
     'Cấp',
     'Huyện/thị/thành',
-    'Vào lần đầu',
-    'Rời lần cuối',
+    `Vào lần đầu${zone}`,
+    `Rời lần cuối${zone}`,
     'Số phút kết nối',
     'Số lần mất kết nối',
     'Số đại biểu báo cáo',
@@ -151,8 +143,8 @@ export function reportCsv(r: Report): string {
     x.name,
     x.level,
     x.district,
-    vnTime(x.firstJoin),
-    vnTime(x.lastLeave),
+    zoned(x.firstJoin, tz),
+    zoned(x.lastLeave, tz),
     x.connectedMinutes,
     x.disconnects,
     x.headcount ?? '',
@@ -177,28 +169,30 @@ export function reportCsv(r: Report): string {
     `${d.connected}/${d.invited} điểm cầu kết nối`,
     '',
   ]);
-  return writeCsv([header, ...lines, [], ...totals, [], ...timelineCsvRows(r.timeline, PRINTER)]);
+  return writeCsv([header, ...lines, [], ...totals, [], ...timelineCsvRows(r.timeline, printer(tz))]);
 }
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export const esc = (v: unknown): string =>
   (v === null || v === undefined ? '' : String(v)).replace(/[&<>"']/g, (c) => ESC[c]!);
 
-const PRINTER: Printer = { time: vnTime, esc: (v) => esc(v) };
+/** How the report prints times (in `tz`) and escapes text, for the timeline's part too. */
+const printer = (tz: string): Printer => ({ time: (v) => zoned(v, tz), esc: (v) => esc(v) });
 
 const fmt = (n: number) => new Intl.NumberFormat('vi-VN').format(n);
 
-export function reportHtml(r: Report): string {
+export function reportHtml(r: Report, tz: string): string {
+  const at = (v: string | null) => zoned(v, tz);
   const td = (v: unknown, cls = '') => `<td${cls ? ` class="${cls}"` : ''}>${esc(v)}</td>`;
   const rows = r.rows
     .map(
       (x) =>
-        `<tr class="st-${esc(x.worstStatus)}">${td(x.code)}${td(x.name)}${td(x.district)}${td(vnTime(x.firstJoin))}${td(
-          vnTime(x.lastLeave),
+        `<tr class="st-${esc(x.worstStatus)}">${td(x.code)}${td(x.name)}${td(x.district)}${td(at(x.firstJoin))}${td(
+          at(x.lastLeave),
         )}${td(x.connectedMinutes, 'n')}${td(x.disconnects, 'n')}${td(x.headcount ?? '—', 'n')}${td(x.expected, 'n')}${td(
           x.checkedIn,
           'n',
-        )}${td(STATUS_VI[x.worstStatus])}${td(x.alerts, 'n')}<td>${missedHtml(r.timeline, x, PRINTER)}</td></tr>`,
+        )}${td(STATUS_VI[x.worstStatus])}${td(x.alerts, 'n')}<td>${missedHtml(r.timeline, x, printer(tz))}</td></tr>`,
     )
     .join('\n');
   const totals = [r.province, ...r.districts]
@@ -214,9 +208,9 @@ export function reportHtml(r: Report): string {
     ? r.incidents
         .map(
           (a) =>
-            `<tr>${td(vnTime(a.raisedAt))}${td(a.pointName)}${td(
+            `<tr>${td(at(a.raisedAt))}${td(a.pointName)}${td(
               KIND_VI[a.kind] + (a.status ? ` (${STATUS_VI[a.status]})` : ''),
-            )}${td(a.note)}${td(a.assignee ?? '')}${td(a.clearedAt ? vnTime(a.clearedAt) : 'Chưa xử lý xong')}</tr>`,
+            )}${td(a.note)}${td(a.assignee ?? '')}${td(a.clearedAt ? at(a.clearedAt) : 'Chưa xử lý xong')}</tr>`,
         )
         .join('\n')
     : '<tr><td colspan="6">Không có sự cố.</td></tr>';
@@ -230,11 +224,11 @@ export function reportHtml(r: Report): string {
 <body class="report">
 <h1>Báo cáo điểm danh và chất lượng kết nối</h1>
 <p class="sub">${esc(r.title)}</p>
-<p>Bắt đầu: ${esc(vnTime(r.startedAt))} · Kết thúc: ${esc(vnTime(r.endedAt))} · Lập lúc: ${esc(vnTime(r.generatedAt))}</p>
+<p>Bắt đầu: ${esc(at(r.startedAt))} · Kết thúc: ${esc(at(r.endedAt))} · Lập lúc: ${esc(at(r.generatedAt))} · Giờ ${esc(zoneLabel(tz))}</p>
 <p class="big">${fmt(r.province.connected)}/${fmt(r.province.invited)} điểm cầu đã kết nối, ${fmt(
     r.province.delegates,
   )}/${fmt(r.province.expected)} đại biểu, ${fmt(r.province.checkedIn)} lượt điểm danh</p>
-${timelineHtml(r.timeline, PRINTER)}
+${timelineHtml(r.timeline, printer(tz))}
 <h2>Tổng hợp theo huyện</h2>
 <table><thead><tr><th>Đơn vị</th><th>Điểm cầu kết nối</th><th>Đại biểu (báo cáo/dự kiến)</th><th>Điểm danh</th></tr></thead>
 <tbody>
@@ -256,13 +250,17 @@ ${rows}
 }
 
 export class ReportStore {
-  constructor(private readonly redis: Redis) {}
+  /** `tz`: the zone the CSV and the printable page give times in. */
+  constructor(
+    private readonly redis: Redis,
+    private readonly tz: string,
+  ) {}
 
   async save(r: Report): Promise<void> {
     await this.redis.hset(reportKey(r.sessionId), {
       json: JSON.stringify(r),
-      csv: reportCsv(r),
-      html: reportHtml(r),
+      csv: reportCsv(r, this.tz),
+      html: reportHtml(r, this.tz),
       generatedAt: r.generatedAt,
     });
   }

@@ -101,7 +101,7 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
     this.health = new HealthStore(o.redis, o.config.health.historyMaxLen);
     this.alerts = new AlertStore(o.redis);
     this.rosters = new RosterStore(o.redis);
-    this.reports = new ReportStore(o.redis);
+    this.reports = new ReportStore(o.redis, o.config.timeZone);
     this.tokens = new CheckinTokens(
       o.checkinKey,
       o.config.checkin.rotateSeconds,

@@ -3,10 +3,7 @@
 import type { JoinLink, Session } from '../../contract/api';
 import { writeCsv } from '../../security/csv';
 import { qrDataUrl } from './join-links';
-
-const TZ = 'Asia/Ho_Chi_Minh';
-const fmt = (iso: string) =>
-  new Intl.DateTimeFormat('vi-VN', { dateStyle: 'full', timeStyle: 'short', timeZone: TZ }).format(new Date(iso));
+import { formatInZone, zoneLabel } from '../../contract/time-zone';
 
 export function linksCsv(links: JoinLink[]): string {
   return writeCsv([
@@ -43,7 +40,9 @@ export function escapeHtml(s: string): string {
 }
 
 /** A self-contained page (QR codes as data: URLs, the stylesheet from /assets) for printing. */
-export async function linksPrintSheet(session: Session, links: JoinLink[]): Promise<string> {
+/** The printable sheet; times in `tz`, the briefing's zone, said beside them. */
+export async function linksPrintSheet(session: Session, links: JoinLink[], tz: string): Promise<string> {
+  const fmt = (iso: string) => `${formatInZone(iso, tz, 'long')} (${zoneLabel(tz)})`;
   const e = escapeHtml;
   const active = links.filter((l) => !l.revokedAt);
   const cards = await Promise.all(

@@ -161,7 +161,7 @@ export function registerSessionRoutes(api: ApiBuilder, control: ControlPlane): v
       res
         .type('text/html; charset=utf-8')
         .set('Cache-Control', 'no-store')
-        .send(await linksPrintSheet(session, links));
+        .send(await linksPrintSheet(session, links, control.timeZone));
     },
   );
   api.route(
