@@ -17,6 +17,7 @@ const STATUS: Record<ErrorCode, number> = {
   token_revoked: 410,
   not_open: 409,
   unavailable: 503,
+  pipe_gone: 404,
   internal: 500,
 };
 

@@ -1,4 +1,4 @@
-// Scale-out (issue 8): what a process adds when it runs as one node of several
+// Scale-out: what a process adds when it runs as one node of several
 // (NODE_ROLE control, origin or edge). Nothing here runs in the default `all` role.
 //
 // - Socket.IO Redis adapter: a push to a room reaches sockets on every process.
@@ -21,7 +21,7 @@ import { currentUser } from '../auth/auth';
 import type { ClusterConfig, Config } from '../config';
 import { clusterMonitorRequests, type NodeInfo, type NodeUrls } from '../contract/cluster';
 import type { ControlPlane } from '../control-plane';
-import { AppError } from '../errors';
+import { AppError, unauthenticated } from '../errors';
 import type { LiveBroadcasts } from '../realtime/live-broadcasts';
 import type { RoomHooks } from '../realtime/live-session';
 import { bindRequests } from '../realtime/requests';
@@ -279,16 +279,11 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
 
     // ---- where a point connects, and what the monitor sees
     router.get('/cluster/v1/join/:token/node', async (req, res) => {
-      try {
-        const claims = await d.control.links.verifyJoinToken(req.params.token);
-        const session = await d.control.sessions.require(claims.sessionId);
-        const node = await assignment.assign(claims.sessionId, claims.pointId, session.invitedPointIds.length);
-        if (!node) throw new AppError('unavailable', 'no node serves points right now; retry');
-        res.set('cache-control', 'no-store').json({ nodeId: node.id, url: node.url, role: node.role });
-      } catch (err) {
-        const e = err instanceof AppError ? err : new AppError('internal', 'could not assign a node');
-        res.status(e.status).type('application/problem+json').json({ code: e.code, title: e.message });
-      }
+      const claims = await d.control.links.verifyJoinToken(req.params.token);
+      const session = await d.control.sessions.require(claims.sessionId);
+      const node = await assignment.assign(claims.sessionId, claims.pointId, session.invitedPointIds.length);
+      if (!node) throw new AppError('unavailable', 'no node serves points right now; retry');
+      res.set('cache-control', 'no-store').json({ nodeId: node.id, url: node.url, role: node.role });
     });
     // For a point page's `?home=` (client/src/point/cluster.ts): only the URLs, which
     // browsers are sent to anyway, so no login; nothing of the nodes' load or points.
@@ -298,13 +293,12 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
         if (d.config.publicUrl) urls.add(d.config.publicUrl);
         const body: NodeUrls = { urls: [...urls].sort() };
         res.set('cache-control', 'no-store').json(body);
-      } catch {
-        const e = new AppError('unavailable', 'the cluster registry cannot be read; retry');
-        res.status(e.status).type('application/problem+json').json({ code: e.code, title: e.message });
+      } catch (err) {
+        throw new AppError('unavailable', 'the cluster registry cannot be read; retry', { cause: err });
       }
     });
     router.get('/cluster/v1/nodes', d.control.auth.attachUser(), async (_req, res) => {
-      if (!currentUser(res)) return void res.status(401).json({ code: 'unauthenticated', title: 'log in first' });
+      if (!currentUser(res)) throw unauthenticated();
       res.set('cache-control', 'no-store').json(await registry.list());
     });
     d.express.use(router);

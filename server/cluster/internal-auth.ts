@@ -3,9 +3,10 @@
 // nothing on these routes is reachable without it. The token crosses the network on each
 // call: it opens these routes and nothing else (no link, cookie or Redis signature).
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { RequestHandler, Response } from 'express';
+import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { isSfuError } from '../../sfu';
+import { AppError, toAppError } from '../errors';
 
 export function internalToken(key: Buffer): string {
   return createHmac('sha256', key).update('bearer').digest('hex');
@@ -17,16 +18,19 @@ export function requireInternal(token: string): RequestHandler {
   return (req, res, next) => {
     const got = Buffer.from(req.headers.authorization ?? '');
     if (got.length === expected.length && timingSafeEqual(got, expected)) return next();
-    res.status(401).type('application/problem+json').json({ code: 'unauthenticated', title: 'node token required' });
+    next(new AppError('unauthenticated', 'node token required'));
   };
 }
 
-/** Answers a failed internal request with the SFU's code (callers act on the code, e.g. pipe_gone). */
-export function answerInternalFailure(res: Response, err: unknown, log: Logger, what: string): void {
-  const code = isSfuError(err) ? err.code : 'unavailable';
-  const status = ({ not_found: 404, bad_request: 400, conflict: 409 } as Record<string, number>)[code] ?? 503;
+/**
+ * A failed internal request as the error the app's handler answers: the SFU's own code
+ * (the calling node acts on it), anything else `unavailable` so that node retries.
+ */
+export function internalFailure(err: unknown, log: Logger, what: string): AppError {
+  if (err instanceof AppError) return err;
+  if (!isSfuError(err)) return new AppError('unavailable', (err as Error).message, { cause: err });
   log.warn({ err }, what);
-  res.status(status).json({ code, title: (err as Error).message });
+  return toAppError(err);
 }
 
 /** A node-to-node call that failed: the HTTP status and the problem's code, when there was an answer. */

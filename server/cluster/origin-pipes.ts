@@ -7,9 +7,10 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { PipeSender, type BroadcastRoom, type PipeEndpoint, type PipeListen } from '../../sfu';
+import { AppError } from '../errors';
 import type { LiveBroadcasts } from '../realtime/live-broadcasts';
 import { clusterChannels } from './keys';
-import { answerInternalFailure, requireInternal } from './internal-auth';
+import { internalFailure, requireInternal } from './internal-auth';
 
 export const SrtpSchema = z.object({ cryptoSuite: z.string().max(64), keyBase64: z.string().max(256) });
 export const EndpointSchema = z.object({
@@ -147,32 +148,30 @@ export class OriginPipes {
     const r = Router();
     r.use(requireInternal(o.token), express.json({ limit: '64kb' }));
     r.post('/:sessionId/open', async (req, res) => {
-      const body = OpenSchema.safeParse(req.body);
-      if (!body.success) return void res.status(400).json({ code: 'bad_request', title: body.error.message });
+      const body = OpenSchema.parse(req.body);
       const sessionId = req.params.sessionId;
       try {
-        const { end, room } = await openPipeEnd(o.broadcasts, sessionId, body.data.endpoint, (room) =>
+        const { end, room } = await openPipeEnd(o.broadcasts, sessionId, body.endpoint, (room) =>
           PipeSender.open(room, o.listen),
         );
-        this.#pipes.set(end.id, { end, sessionId, edgeNodeId: body.data.edgeNodeId });
+        this.#pipes.set(end.id, { end, sessionId, edgeNodeId: body.edgeNodeId });
         end.transport.observer.once('close', () => this.#pipes.delete(end.id));
-        this.#log.info({ sessionId, edge: body.data.edgeNodeId, transportId: end.id }, 'pipe to an edge opened');
+        this.#log.info({ sessionId, edge: body.edgeNodeId, transportId: end.id }, 'pipe to an edge opened');
         res.json({ transportId: end.id, endpoint: end.local, producers: room.listProducers() });
       } catch (err) {
-        this.#fail(res, err);
+        throw internalFailure(err, this.#log, 'pipe request failed');
       }
     });
     r.post('/:sessionId/:transportId/consume', async (req, res) => {
-      const body = ConsumeSchema.safeParse(req.body);
-      if (!body.success) return void res.status(400).json({ code: 'bad_request', title: body.error.message });
+      const body = ConsumeSchema.parse(req.body);
       const pipe = this.#pipes.get(req.params.transportId);
       // pipe_gone, not not_found: the edge opens a new pipe rather than giving up on a producer.
       if (!pipe || pipe.sessionId !== req.params.sessionId || pipe.end.closed)
-        return void res.status(404).json({ code: 'pipe_gone', title: 'no such pipe' });
+        throw new AppError('pipe_gone', 'no such pipe');
       try {
-        res.json(await pipe.end.consume(body.data.producerId));
+        res.json(await pipe.end.consume(body.producerId));
       } catch (err) {
-        this.#fail(res, err);
+        throw internalFailure(err, this.#log, 'pipe request failed');
       }
     });
     r.delete('/:sessionId/:transportId', (req, res) => {
@@ -181,10 +180,6 @@ export class OriginPipes {
       res.status(204).end();
     });
     this.router = r;
-  }
-
-  #fail(res: express.Response, err: unknown): void {
-    answerInternalFailure(res, err, this.#log, 'pipe request failed');
   }
 
   /** Announces the room's producers to the edges. */

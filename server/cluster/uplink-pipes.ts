@@ -8,9 +8,10 @@ import express, { Router } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { PipeReceiver, type PipeListen } from '../../sfu';
+import { AppError } from '../errors';
 import type { LiveBroadcasts } from '../realtime/live-broadcasts';
 import type { FloorGrants } from './floor-grants';
-import { answerInternalFailure, requireInternal } from './internal-auth';
+import { internalFailure, requireInternal } from './internal-auth';
 import { OpenSchema, PipedProducerSchema, openPipeEnd } from './origin-pipes';
 
 /** Only a point's floor comes up a pipe: an edge never speaks for the hall. */
@@ -36,52 +37,48 @@ export class UplinkPipes {
       return pipe && pipe.sessionId === req.params.sessionId && !pipe.end.closed ? pipe : undefined;
     };
     r.post('/:sessionId/open', async (req, res) => {
-      const body = OpenSchema.safeParse(req.body);
-      if (!body.success) return void res.status(400).json({ code: 'bad_request', title: body.error.message });
+      const body = OpenSchema.parse(req.body);
       const sessionId = req.params.sessionId;
       try {
-        const { end } = await openPipeEnd(o.broadcasts, sessionId, body.data.endpoint, (room) =>
+        const { end } = await openPipeEnd(o.broadcasts, sessionId, body.endpoint, (room) =>
           PipeReceiver.open(room, o.listen),
         );
         const id = end.transport.id;
-        this.#pipes.set(id, { end, sessionId, edgeNodeId: body.data.edgeNodeId });
+        this.#pipes.set(id, { end, sessionId, edgeNodeId: body.edgeNodeId });
         end.transport.observer.once('close', () => this.#pipes.delete(id));
-        this.#log.info({ sessionId, edge: body.data.edgeNodeId, transportId: id }, 'pipe from an edge opened');
+        this.#log.info({ sessionId, edge: body.edgeNodeId, transportId: id }, 'pipe from an edge opened');
         res.json({ transportId: id, endpoint: end.local });
       } catch (err) {
-        this.#fail(res, err);
+        throw internalFailure(err, this.#log, 'uplink request failed');
       }
     });
     r.post('/:sessionId/:transportId/produce', async (req, res) => {
-      const body = UplinkProducerSchema.safeParse(req.body);
-      if (!body.success) return void res.status(400).json({ code: 'bad_request', title: body.error.message });
+      const body = UplinkProducerSchema.parse(req.body);
       const pipe = pipeOf(req);
       // pipe_gone: the edge opens a new pipe (this one died with the origin's worker).
-      if (!pipe) return void res.status(404).json({ code: 'pipe_gone', title: 'no such pipe' });
+      if (!pipe) throw new AppError('pipe_gone', 'no such pipe');
       try {
         const grant = await o.grants.get(pipe.sessionId);
-        if (grant?.pointId !== body.data.peerId || grant.nodeId !== pipe.edgeNodeId) {
+        if (grant?.pointId !== body.peerId || grant.nodeId !== pipe.edgeNodeId) {
           this.#log.warn(
-            { sessionId: pipe.sessionId, edge: pipe.edgeNodeId, peerId: body.data.peerId, grant },
+            { sessionId: pipe.sessionId, edge: pipe.edgeNodeId, peerId: body.peerId, grant },
             'floor stream refused: that point does not hold the floor through that node',
           );
-          return void res
-            .status(403)
-            .json({ code: 'forbidden', title: 'that point does not hold the floor through that node' });
+          throw new AppError('forbidden', 'that point does not hold the floor through that node');
         }
-        await pipe.end.adopt({ ...body.data, rtpParameters: body.data.rtpParameters as never });
+        await pipe.end.adopt({ ...body, rtpParameters: body.rtpParameters as never });
         this.#log.info(
           {
             sessionId: pipe.sessionId,
             edge: pipe.edgeNodeId,
-            producerId: body.data.producerId,
-            source: body.data.source,
+            producerId: body.producerId,
+            source: body.source,
           },
           'floor of a point on an edge adopted',
         );
         res.json({});
       } catch (err) {
-        this.#fail(res, err);
+        throw internalFailure(err, this.#log, 'uplink request failed');
       }
     });
     r.delete('/:sessionId/:transportId/:producerId', (req, res) => {
@@ -93,10 +90,6 @@ export class UplinkPipes {
       res.status(204).end();
     });
     this.router = r;
-  }
-
-  #fail(res: express.Response, err: unknown): void {
-    answerInternalFailure(res, err, this.#log, 'uplink request failed');
   }
 
   /** Closes the pipes of edges that stopped beating: the floor they carried ends here too. */

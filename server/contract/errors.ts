@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'token_revoked',
   'not_open', // e.g. check-in outside lobby..end
   'unavailable', // a dependency (Redis, SFU) is down: retry later
+  'pipe_gone', // between nodes: that media pipe is closed; the calling node opens a new one
   'internal',
 ] as const;
 

@@ -138,10 +138,24 @@ describe('the control side of several nodes: origin, edge, control server', () =
         .send({});
     const old = publishedDevSecret();
     for (const bearer of [forge.legacy(old).bearer, forge.derived(old).bearer]) {
-      expect((await open(bearer)).status).toBe(401);
+      const refused = await open(bearer);
+      expect(refused.status).toBe(401);
+      expect(refused.body).toMatchObject({ code: 'unauthenticated', status: 401 });
     }
-    // The cluster's own token passes the check (and the empty body is then refused).
-    expect((await open(forge.derived(TEST_APP_SECRET).bearer)).status).toBe(400);
+    // The cluster's own token passes the check (and the empty body is then refused). The
+    // internal routes answer with the same problem documents as the public API.
+    const bearer = forge.derived(TEST_APP_SECRET).bearer;
+    const empty = await open(bearer);
+    expect(empty.status).toBe(400);
+    expect(empty.type).toBe('application/problem+json');
+    expect(empty.body).toMatchObject({ code: 'bad_request', status: 400 });
+    const gone = await request(origin.url)
+      .post('/cluster/v1/internal/pipe/nosuchsession/nosuchpipe/consume')
+      .set('Authorization', `Bearer ${bearer}`)
+      .send({ producerId: 'p1' });
+    expect(gone.status).toBe(404);
+    expect(gone.type).toBe('application/problem+json');
+    expect(gone.body).toMatchObject({ code: 'pipe_gone', status: 404, type: 'urn:briefing:error:pipe_gone' });
   });
 
   test('socket handshakes: from a registered node or the same host, yes; from another origin or to `/`, no', async () => {
