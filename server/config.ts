@@ -116,6 +116,8 @@ const EnvSchema = z
       .default(DEFAULT_TIME_ZONE),
     CHECKIN_ROTATE_SECONDS: wholeNumber().min(5).max(3600).default(30),
     CHECKIN_GRACE_SECONDS: wholeNumber().min(0).max(600).default(10),
+    CHECKIN_TICKET_SECONDS: wholeNumber().min(30).max(3600).default(300),
+    CHECKIN_MARGIN_PERCENT: wholeNumber().min(0).max(1000).default(10),
     // Scale-out (issue 8): `all` is the single-process default; see server/cluster/.
     NODE_ROLE: z.enum(['all', 'control', 'origin', 'edge']).default('all'),
     NODE_ID: z
@@ -256,11 +258,23 @@ export interface Config {
   /** A session still open this long past its planned end is flagged as overrunning. */
   sessions: { overrunAfterMs: number };
   health: HealthConfig;
-  checkin: { rotateSeconds: number; graceSeconds: number };
+  checkin: CheckinConfig;
   /** The zone every page and file gives times in (IANA name). */
   timeZone: string;
   cluster: ClusterConfig;
   net: NetConfig;
+}
+
+/** Delegates' check-in (server/domain/attendance/checkins.ts). */
+export interface CheckinConfig {
+  /** The QR code on a point's screen changes this often. */
+  rotateSeconds: number;
+  /** A QR code is still accepted this long after its window. */
+  graceSeconds: number;
+  /** How long the form a phone opened may be sent. */
+  ticketSeconds: number;
+  /** A point's check-ins stop at its expected delegates plus this percentage (at least 2 more). */
+  marginPercent: number;
 }
 
 /** HTTPS, proxies and TURN (server/net/). */
@@ -394,7 +408,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       historyMaxLen: e.HEALTH_HISTORY_MAXLEN,
       alertAfterMs: e.ALERT_AFTER_MS,
     },
-    checkin: { rotateSeconds: e.CHECKIN_ROTATE_SECONDS, graceSeconds: e.CHECKIN_GRACE_SECONDS },
+    checkin: {
+      rotateSeconds: e.CHECKIN_ROTATE_SECONDS,
+      graceSeconds: e.CHECKIN_GRACE_SECONDS,
+      ticketSeconds: e.CHECKIN_TICKET_SECONDS,
+      marginPercent: e.CHECKIN_MARGIN_PERCENT,
+    },
     timeZone: e.BRIEFING_TZ,
     cluster: {
       role: e.NODE_ROLE,

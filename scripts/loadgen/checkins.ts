@@ -111,14 +111,19 @@ export async function runCheckins(
       const info = await withRetry(() => httpJson<{ ticket: string }>(`${base}/api/v1/checkin/${token}`, { agent }));
       getMs.add(info.ms);
       if (info.status !== 200) throw new Error(`GET ${info.status} ${(info.body as { code?: string })?.code ?? ''}`);
+      // Each phone is its own device: the cookie the GET set goes with its form.
+      const cookie = ([] as string[])
+        .concat(info.headers['set-cookie'] ?? [])
+        .map((c) => c.split(';')[0])
+        .join('; ');
       // A phone sends the form again when the connection drops; check-in is idempotent.
       const res = await withRetry(() =>
         httpJson<{ already: boolean }>(`${base}/api/v1/checkin`, {
           method: 'POST',
           agent,
+          cookie,
           body: {
             ticket: info.body.ticket,
-            deviceId: `lg${job.point.toString(36)}d${job.k.toString(36)}x`.padEnd(8, '0'),
             name: `Đại biểu ${job.k + 1} ${p.o.pointId}`,
             position: 'Đảng viên',
           },

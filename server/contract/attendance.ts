@@ -93,7 +93,8 @@ export type HealthSample = z.infer<typeof HealthSampleSchema>;
 // ── alerts ──────────────────────────────────────────────────────────────────────────────
 
 /** `headcount`: a point reported far more delegates than it expects (kept, or refused above its limit). */
-export const ALERT_KINDS = ['quality', 'no-video', 'no-audio', 'other', 'headcount'] as const;
+/** `checkin`: a point's check-ins went above its expected delegates, or reached their cap. */
+export const ALERT_KINDS = ['quality', 'no-video', 'no-audio', 'other', 'headcount', 'checkin'] as const;
 export const AlertKindSchema = z.enum(ALERT_KINDS);
 export type AlertKind = z.infer<typeof AlertKindSchema>;
 
@@ -258,6 +259,21 @@ export const PreflightSummarySchema = z.object({
   reasons: z.array(z.string()),
 });
 
+/** One delegate's check-in as the desk sees it; a voided one stays, marked, and is not counted. */
+export const CheckinEntrySchema = z.object({
+  id: z.string(),
+  pointId: z.string(),
+  name: z.string(),
+  position: z.string(),
+  rosterId: z.string().nullable(),
+  at: Iso,
+  voided: z.object({ by: z.string(), at: Iso, reason: z.string() }).nullable(),
+});
+export type CheckinEntry = z.infer<typeof CheckinEntrySchema>;
+
+/** Why the desk voids a check-in (kept with it). */
+export const CheckinVoidSchema = z.object({ reason: z.string().trim().min(1).max(200) }).strict();
+
 export const PointDetailSchema = z.object({
   tile: PointTileSchema,
   contactName: z.string(),
@@ -273,6 +289,8 @@ export const PointDetailSchema = z.object({
   events: z.array(ConnectionEventSchema),
   preflight: PreflightSummarySchema.nullable(),
   alerts: z.array(AlertSchema),
+  /** The point's check-ins, newest first, voided ones included (at most 500). */
+  checkins: z.array(CheckinEntrySchema),
 });
 export type PointDetail = z.infer<typeof PointDetailSchema>;
 
@@ -289,6 +307,10 @@ export const monitorRequests = defineRequests({
     output: AlertSchema,
   },
   'alert:clear': { input: SessionRef.extend({ alertId: Id }).strict(), output: AlertSchema },
+  'checkin:void': {
+    input: SessionRef.extend({ pointId: Id, checkinId: Id, ...CheckinVoidSchema.shape }).strict(),
+    output: CheckinEntrySchema,
+  },
 });
 export type MonitorRequests = typeof monitorRequests;
 
@@ -312,12 +334,21 @@ export const RosterEntrySchema = z.object({
 });
 export type RosterEntry = z.infer<typeof RosterEntrySchema>;
 
-/** GET /api/v1/checkin/:token: what the phone shows, and a ticket to send back. */
+/**
+ * GET /api/v1/checkin/:token: what the phone shows, and a ticket to send back. The roster's
+ * names are not handed out here (only how many); a typed name that matches one is taken
+ * as that entry. The full roster is for the desk (GET /api/v1/rosters/:pointId).
+ */
 export const CheckinInfoSchema = z.object({
-  ticket: z.string().meta({ description: 'signed; valid for 15 minutes, for the POST' }),
+  ticket: z.string().meta({
+    description: "signed, bound to this phone's device cookie; valid for CHECKIN_TICKET_SECONDS, for the POST",
+  }),
   session: z.object({ title: z.string(), state: z.string() }),
   point: z.object({ id: z.string(), name: z.string() }),
-  roster: z.array(RosterEntrySchema),
+  /** How many names the point's roster holds. */
+  rosterSize: z.number().int(),
+  /** This phone's check-in in this session, if it made one (voided included). */
+  mine: CheckinEntrySchema.omit({ rosterId: true }).nullable(),
 });
 export type CheckinInfo = z.infer<typeof CheckinInfoSchema>;
 
@@ -326,18 +357,16 @@ const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(
 export const CheckinSubmitSchema = z
   .object({
     ticket: z.string().min(16).max(512),
-    /** Picked from the roster; name and position are then taken from it. */
-    rosterId: z.string().max(64).optional(),
-    name: text(120).optional(),
+    /** Matched against the point's roster (accents and case aside): a match is taken as that entry. */
+    name: text(120),
     position: z.string().trim().max(160).optional(),
-    /** A random id the phone keeps, so a second scan from it counts once. */
-    deviceId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
+    /** Ignored (pages before the device cookie sent it): the phone is its cookie. */
+    deviceId: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{8,64}$/)
+      .optional(),
   })
-  .strict()
-  .refine((v) => v.rosterId !== undefined || v.name !== undefined, {
-    message: 'give a name or pick from the list',
-    path: ['name'],
-  });
+  .strict();
 export type CheckinSubmit = z.input<typeof CheckinSubmitSchema>;
 
 export const CheckinResultSchema = z.object({

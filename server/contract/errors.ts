@@ -15,6 +15,9 @@ export const ERROR_CODES = [
   'token_expired', // outside its validity window
   'token_revoked',
   'not_open', // e.g. check-in outside lobby..end
+  'device_unknown', // a check-in without this phone's device cookie, or with another phone's
+  'device_used', // this phone already checked in another delegate in this session
+  'checkin_full', // the point's check-ins reached their cap (expected delegates and margin)
   'unavailable', // a dependency (Redis, SFU) is down: retry later
   'pipe_gone', // between nodes: that media pipe is closed; the calling node opens a new one
   'internal',

@@ -1,7 +1,11 @@
 // REST for attendance, under /api/v1 (declared with the control plane's ApiBuilder, so
 // each route is zod-validated, role-checked and documented the same way):
-//   GET  /checkin/:token            public, rate-limited: what the phone shows + a ticket
-//   POST /checkin                   public, rate-limited: check a delegate in (once)
+//   GET  /checkin/:token            public, rate-limited: what the phone shows + a ticket;
+//                                   sets the phone's device cookie when it has none
+//   POST /checkin                   public, rate-limited: check a delegate in (once), from
+//                                   the phone the ticket was given to (its device cookie)
+//   GET  /checkins/:sessionId       the desk: every check-in, voided ones included
+//   POST /checkins/:sessionId/:pointId/:checkinId/void   the desk voids one (kept, not counted)
 //   GET  /rosters/:pointId          a point's roster
 //   PUT  /rosters/:pointId          replace it (JSON {entries} or CSV name,position)
 //   GET  /attendance/:sessionId     totals by district and province
@@ -10,22 +14,24 @@
 //   GET  /reports/:sessionId/csv    download
 //   GET  /reports/:sessionId/html   printable page (Vietnamese)
 import { parse } from 'csv-parse/sync';
-import express, { Router } from 'express';
+import express, { Router, type Request, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { IdParamSchema, PointCodeSchema, type Role } from '../contract/api';
 import {
+  CheckinEntrySchema,
   CheckinInfoSchema,
   CheckinResultSchema,
   CheckinSubmitSchema,
   CheckinTokenSchema,
+  CheckinVoidSchema,
   RollupSchema,
   RosterEntrySchema,
   RosterInputSchema,
   ReportStatusSchema,
 } from '../contract/attendance';
-import { RedisRateLimitStore, sameOriginOnly, type Auth } from '../auth/auth';
+import { parseCookies, RedisRateLimitStore, sameOriginOnly, type Auth } from '../auth/auth';
 import type { AttendanceService } from '../domain/attendance/service';
 import { AppError, badRequest, notFound } from '../errors';
 import { ApiBuilder } from './api/route';
@@ -37,6 +43,25 @@ export const CHECKIN_LIMIT = { windowMs: 60_000, limit: 600 };
 const READERS: Role[] = ['technician', 'host', 'admin'];
 const EDITORS: Role[] = ['host', 'admin'];
 const SessionParam = z.object({ sessionId: IdParamSchema.shape.id });
+
+/** The phone's device id (checkin-token.ts), sent only to the check-in API. */
+export const DEVICE_COOKIE = 'briefing_device';
+const DEVICE_COOKIE_PATH = `${ATTENDANCE_PREFIX}/checkin`;
+/** Longer than any briefing, so a phone stays the same device for a whole session. */
+const DEVICE_COOKIE_MAX_AGE_MS = 7 * 24 * 3600_000;
+
+const deviceCookie = (service: AttendanceService, req: Request) =>
+  service.tokens.deviceOf(parseCookies(req.headers.cookie).get(DEVICE_COOKIE));
+
+function setDeviceCookie(req: Request, res: Response, value: string): void {
+  res.cookie(DEVICE_COOKIE, value, {
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: req.secure,
+    path: DEVICE_COOKIE_PATH,
+    maxAge: DEVICE_COOKIE_MAX_AGE_MS,
+  });
+}
 
 export function buildAttendanceApi(service: AttendanceService, redis: Redis): ApiBuilder {
   const api = new ApiBuilder(ATTENDANCE_PREFIX);
@@ -55,7 +80,8 @@ export function buildAttendanceApi(service: AttendanceService, redis: Redis): Ap
     {
       method: 'get',
       path: '/checkin/:token',
-      summary: 'Open a check-in QR code: the session, the point, its roster and a ticket for the form',
+      summary:
+        "Open a check-in QR code: the session, the point, the phone's own check-in and a ticket for the form; sets the device cookie",
       tag: 'attendance',
       roles: 'public',
       params: z.object({ token: CheckinTokenSchema }),
@@ -63,9 +89,13 @@ export function buildAttendanceApi(service: AttendanceService, redis: Redis): Ap
       success: { status: 200, description: 'the form to show', schema: CheckinInfoSchema },
       errors: [401, 409, 410, 429],
     },
-    ({ params, res }) => {
+    async ({ params, req, res }) => {
       res.set('Cache-Control', 'no-store');
-      return service.checkinInfo(params.token);
+      const known = deviceCookie(service, req);
+      const fresh = known === undefined ? service.tokens.newDevice() : undefined;
+      const info = await service.checkinInfo(params.token, known ?? fresh!.device);
+      if (fresh) setDeviceCookie(req, res, fresh.cookie);
+      return info;
     },
   );
 
@@ -73,7 +103,8 @@ export function buildAttendanceApi(service: AttendanceService, redis: Redis): Ap
     {
       method: 'post',
       path: '/checkin',
-      summary: 'Check a delegate in; counted once per session however often they scan',
+      summary:
+        "Check a delegate in from the phone that opened the form (its device cookie): once per delegate and per phone, up to the point's cap",
       tag: 'attendance',
       roles: 'public',
       body: CheckinSubmitSchema,
@@ -81,7 +112,47 @@ export function buildAttendanceApi(service: AttendanceService, redis: Redis): Ap
       success: { status: 200, description: 'checked in (or already was)', schema: CheckinResultSchema },
       errors: [401, 409, 410, 429],
     },
-    ({ body }) => service.checkinSubmit(body),
+    ({ body, req }) => service.checkinSubmit(body, deviceCookie(service, req)),
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/checkins/:sessionId',
+      summary: "The session's check-ins, newest first, voided ones included (of one point with ?pointId=)",
+      tag: 'attendance',
+      roles: READERS,
+      params: SessionParam,
+      query: z.object({ pointId: PointCodeSchema.optional() }),
+      success: { status: 200, description: 'the check-ins', schema: z.array(CheckinEntrySchema) },
+      errors: [404],
+    },
+    async ({ params, query }) => {
+      await service.requireSession(params.sessionId);
+      return service.checkins(params.sessionId, query.pointId);
+    },
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/checkins/:sessionId/:pointId/:checkinId/void',
+      summary: 'Void a suspicious check-in: kept with who, when and why; no longer counted nor in the report',
+      tag: 'attendance',
+      roles: READERS,
+      params: SessionParam.extend({ pointId: PointCodeSchema, checkinId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) }),
+      body: CheckinVoidSchema,
+      parsers: [express.json({ limit: '4kb' })],
+      success: { status: 200, description: 'the check-in, voided', schema: CheckinEntrySchema },
+      errors: [404],
+    },
+    ({ params, body, user }) =>
+      service.voidCheckin(
+        { sessionId: params.sessionId, pointId: params.pointId },
+        params.checkinId,
+        body.reason,
+        user!.username,
+      ),
   );
 
   api.route(

@@ -269,6 +269,10 @@ export function attachMonitorNamespace(o: MonitorNamespaceOptions): MonitorNames
           requireWatching(sessionId);
           return o.service.clearAlert(sessionId, alertId, by);
         },
+        'checkin:void': ({ sessionId, pointId, checkinId, reason }) => {
+          requireWatching(sessionId);
+          return o.service.voidCheckin({ sessionId, pointId }, checkinId, reason, by);
+        },
       },
       {},
       log.child({ user: by }),

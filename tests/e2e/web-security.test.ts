@@ -192,7 +192,7 @@ describe('web security in Chromium', () => {
     await w.page.context().close();
   }, 60_000);
 
-  test('/checkin: the point name and roster names show as text', async () => {
+  test('/checkin: the point name and the matched roster name show as text', async () => {
     const p = await connectSocket(o.baseUrl, '/point', { token: tokens.get(PLAIN)! });
     // The marked point's code: its own socket replaced by a new one, briefly.
     p.close();
@@ -202,10 +202,19 @@ describe('web security in Chromium', () => {
     expect(qr.ok).toBe(true);
     const w = await watched();
     await w.page.goto(new URL(qr.data.url).pathname.replace(/^/, o.baseUrl));
-    await w.page.waitForSelector('[data-testid=checkin-roster] option', { state: 'attached' });
-    const options = await w.page.$$eval('[data-testid=checkin-roster] option', (os) => os.map((x) => x.textContent));
-    expect(options.join(' ')).toContain(ROSTER_NAME);
-    await checkPage(w, [POINT_NAME]);
+    // The phone is not given the roster; the name typed in full is matched to its entry,
+    // whose spelling and position come back (through the page's device cookie).
+    await w.page.waitForSelector('[data-testid=checkin-form]:not(.hidden)');
+    await w.page.fill('[data-testid=checkin-name]', ROSTER_NAME);
+    await w.page.click('[data-testid=checkin-submit]');
+    await w.page.waitForSelector('[data-testid=checkin-done]:not(.hidden)');
+    await checkPage(w, [POINT_NAME, `${ROSTER_NAME} — <b>Bí thư</b>`]);
+    // The phone is known by its HttpOnly cookie: opened again, it shows its own check-in.
+    expect(await w.page.evaluate(() => document.cookie)).toBe('');
+    await w.page.reload();
+    await w.page.waitForSelector('[data-testid=checkin-done]:not(.hidden)');
+    expect(await w.page.innerText('[data-testid=checkin-done]')).toContain('Bạn đã điểm danh trước đó');
+    await checkPage(w, [`${ROSTER_NAME} — <b>Bí thư</b>`]);
     await w.page.context().close();
   });
 

@@ -1,8 +1,9 @@
 // Helpers for the attendance tests: a session with a few invited points, point sockets
 // that go through attachPointFeatures exactly as the `/point` namespace does (on a test
 // namespace authenticated by ids, so these tests do not depend on join tokens), and a
-// logged-in technician for `/monitor` and the REST routes.
+// logged-in technician for `/monitor` and the REST routes, and a phone at the check-in API.
 import pino from 'pino';
+import request from 'supertest';
 import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
 import type { Session } from '../../server/contract/api';
 import type { HealthReport } from '../../server/contract/attendance';
@@ -121,4 +122,38 @@ export async function monitorSocket(t: TestOrchestrator, cookie: string | undefi
     s.once('connect_error', reject);
   });
   return s;
+}
+
+/**
+ * A phone at the check-in API: opening a QR code sets its device cookie (kept here, as a
+ * browser would), and its forms go with it.
+ */
+export class Phone {
+  cookie: string | undefined;
+
+  constructor(private readonly baseUrl: string) {}
+
+  /** GET /api/v1/checkin/:token; keeps the device cookie the server sets. */
+  async open(token: string, status = 200): Promise<request.Response> {
+    const req = request(this.baseUrl).get(`/api/v1/checkin/${token}`);
+    if (this.cookie) req.set('Cookie', this.cookie);
+    const res = await req.expect(status);
+    const set = ([] as string[]).concat((res.headers['set-cookie'] as string[] | string | undefined) ?? []);
+    const device = set.find((c) => c.startsWith('briefing_device='));
+    if (device) this.cookie = device.split(';')[0];
+    return res;
+  }
+
+  /** POST /api/v1/checkin with this phone's cookie. */
+  send(body: object): request.Test {
+    const req = request(this.baseUrl).post('/api/v1/checkin');
+    if (this.cookie) req.set('Cookie', this.cookie);
+    return req.send(body);
+  }
+
+  /** Opens the code and sends the form with its ticket. */
+  async checkin(token: string, body: { name: string; position?: string }): Promise<request.Response> {
+    const info = (await this.open(token)).body as { ticket: string };
+    return this.send({ ticket: info.ticket, ...body });
+  }
 }

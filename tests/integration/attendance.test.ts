@@ -1,10 +1,9 @@
-// Attendance, health, alerts, check-in, the monitor and reports, with a real Redis, real
+// Attendance, health, alerts, the monitor and reports (check-in: checkin.test.ts), with a real Redis, real
 // BullMQ workers and real socket.io clients, through a whole control server.
 import request from 'supertest';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import type {
   Alert,
-  CheckinInfo,
   CheckinQr,
   Headcount,
   MonitorDelta,
@@ -12,10 +11,10 @@ import type {
   PointDetail,
   Report,
 } from '../../server/contract/attendance';
-import { CheckinTokens } from '../../server/domain/attendance/checkin-token';
 import {
   ask,
   goodReport,
+  Phone,
   loginCookie,
   monitorSocket,
   pointSocket,
@@ -33,7 +32,6 @@ describe('attendance (real Redis, BullMQ, socket.io)', () => {
   let r: TestRedis;
   let t: TestOrchestrator;
   const sockets: ClientSocket[] = [];
-  const checkinKey = () => t.orchestrator.control.keys.for('checkin');
   const open = async (sessionId: string, pointId: string) => {
     const s = await pointSocket(t, sessionId, pointId);
     sockets.push(s);
@@ -122,89 +120,6 @@ describe('attendance (real Redis, BullMQ, socket.io)', () => {
 
     await t.orchestrator.control.sessions.act(s.id, 'end', { username: 'test-host' });
     await expect(ask(a, 'headcount:report', { count: 50 })).rejects.toMatchObject({ code: 'not_open' });
-  });
-
-  test('check-in: rotating signed token, once per delegate, roster, closed outside the session', async () => {
-    const pts = await somePoints(t, 2);
-    const p = pts[1]!;
-    const scheduled = await sessionWith(t, [p], 'scheduled');
-    const early = await open(scheduled.id, p);
-    await expect(ask(early, 'checkin:qr')).rejects.toMatchObject({ code: 'not_open' });
-
-    const s = await sessionWith(t, [p], 'lobby');
-    const sock = await open(s.id, p);
-    const qr = await ask<CheckinQr>(sock, 'checkin:qr');
-    expect(qr.url).toBe(`${t.baseUrl}/checkin/${qr.token}`);
-    expect(Date.parse(qr.rotateAt) - Date.now()).toBeLessThanOrEqual(30_000);
-    const http = request(t.baseUrl);
-
-    // The page is served for it, and the API opens the form.
-    await http.get(`/checkin/${qr.token}`).expect(200);
-    const info = (await http.get(`/api/v1/checkin/${qr.token}`).expect(200)).body as CheckinInfo;
-    expect(info.point.id).toBe(p);
-    expect(info.roster).toEqual([]);
-
-    const submit = (body: object) => http.post('/api/v1/checkin').send({ ticket: info.ticket, ...body });
-    const one = await submit({ name: 'Trần Thị Hoa', position: 'Bí thư chi bộ', deviceId: 'phone-aaaaaaaa' }).expect(
-      200,
-    );
-    expect(one.body).toMatchObject({ name: 'Trần Thị Hoa', already: false });
-    // The same phone scanning again, and the same person on another phone typed without accents.
-    expect((await submit({ name: 'x', deviceId: 'phone-aaaaaaaa' }).expect(200)).body).toMatchObject({
-      name: 'Trần Thị Hoa',
-      already: true,
-    });
-    expect((await submit({ name: '  tran thi HOA ', deviceId: 'phone-bbbbbbbb' }).expect(200)).body.already).toBe(true);
-    await submit({ name: 'Lê Văn Nam', position: 'Đảng viên', deviceId: 'phone-cccccccc' }).expect(200);
-    expect(await svc().ledger.checkinCount(s.id, p)).toBe(2);
-
-    // Roster: imported by a host as CSV, then picked.
-    const host = await loginCookie(t, 'host');
-    await http
-      .put(`/api/v1/rosters/${p}`)
-      .set('Cookie', host)
-      .set('Content-Type', 'text/csv')
-      .send('họ tên,chức vụ\nPhạm Minh Đức,Chủ tịch UBND xã\n"Hoàng, Thị Lan",Phó Bí thư\n')
-      .expect(200);
-    await request(t.baseUrl).put(`/api/v1/rosters/${p}`).set('Content-Type', 'text/csv').send('a,b').expect(401);
-    const info2 = (await http.get(`/api/v1/checkin/${qr.token}`).expect(200)).body as CheckinInfo;
-    expect(info2.roster.map((e) => e.name)).toEqual(['Phạm Minh Đức', 'Hoàng, Thị Lan']);
-    const picked = await http
-      .post('/api/v1/checkin')
-      .send({ ticket: info2.ticket, rosterId: info2.roster[1]!.id, deviceId: 'phone-dddddddd' })
-      .expect(200);
-    expect(picked.body).toMatchObject({ name: 'Hoàng, Thị Lan', position: 'Phó Bí thư', already: false });
-    await http
-      .post('/api/v1/checkin')
-      .send({ ticket: info2.ticket, rosterId: info2.roster[1]!.id, deviceId: 'phone-eeeeeeee' })
-      .expect(200)
-      .expect((res) => expect(res.body.already).toBe(true));
-    expect(await svc().ledger.checkinCount(s.id, p)).toBe(3);
-
-    // Bad and old tokens.
-    const tampered = qr.token.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
-    const bad = await http.get(`/api/v1/checkin/${tampered}`).expect(401);
-    expect(bad.headers['content-type']).toMatch(/application\/problem\+json/);
-    expect(bad.body.code).toBe('token_invalid');
-    const old = new CheckinTokens(checkinKey(), 30, 10, () => Date.now() - 75_000).issue({
-      sessionId: s.id,
-      pointId: p,
-    });
-    expect((await http.get(`/api/v1/checkin/${old.token}`).expect(410)).body.code).toBe('token_expired');
-    const otherSession = new CheckinTokens(checkinKey(), 30, 10).issue({ sessionId: scheduled.id, pointId: p });
-    expect((await http.get(`/api/v1/checkin/${otherSession.token}`).expect(409)).body.code).toBe('not_open');
-    await http.post('/api/v1/checkin').send({ ticket: info.ticket, deviceId: 'short' }).expect(400);
-    await http
-      .post('/api/v1/checkin')
-      .send({ ticket: 'x'.repeat(20), name: 'A', deviceId: 'phone-ffffffff' })
-      .expect(401);
-
-    // After the end the same codes are refused.
-    await t.orchestrator.control.sessions.act(s.id, 'start', { username: 'h' });
-    await t.orchestrator.control.sessions.act(s.id, 'end', { username: 'h' });
-    expect((await http.get(`/api/v1/checkin/${qr.token}`).expect(409)).body.code).toBe('not_open');
-    await submit({ name: 'Muộn', deviceId: 'phone-gggggggg' }).expect(409);
-    expect(await svc().ledger.checkinCount(s.id, p)).toBe(3);
   });
 
   test('status with hysteresis from reported statistics; an alert raised, acknowledged, assigned and cleared', async () => {
@@ -397,11 +312,7 @@ describe('attendance (real Redis, BullMQ, socket.io)', () => {
     await ask(a, 'headcount:report', { count: 31 });
     await ask(b, 'headcount:report', { count: 19 });
     const qr = await ask<CheckinQr>(b, 'checkin:qr');
-    const info = (await request(t.baseUrl).get(`/api/v1/checkin/${qr.token}`).expect(200)).body as CheckinInfo;
-    await request(t.baseUrl)
-      .post('/api/v1/checkin')
-      .send({ ticket: info.ticket, name: 'Võ Văn Bình', deviceId: 'dev-report-1' })
-      .expect(200);
+    expect((await new Phone(t.baseUrl).checkin(qr.token, { name: 'Võ Văn Bình' })).status).toBe(200);
     b.close(); // one disconnect for b
     await waitFor(async () => (await svc().ledger.presence(s.id, pts[1]!)).since === null, 'b left');
     const b2 = await open(s.id, pts[1]!);
@@ -458,11 +369,7 @@ describe('attendance (real Redis, BullMQ, socket.io)', () => {
     await ask(a, 'health:report', goodReport());
     await ask(a, 'health:report', goodReport());
     const qr = await ask<CheckinQr>(a, 'checkin:qr');
-    const info = (await request(t.baseUrl).get(`/api/v1/checkin/${qr.token}`).expect(200)).body as CheckinInfo;
-    await request(t.baseUrl)
-      .post('/api/v1/checkin')
-      .send({ ticket: info.ticket, name: 'Đặng Thị Mai', deviceId: 'dev-restart-1' })
-      .expect(200);
+    expect((await new Phone(t.baseUrl).checkin(qr.token, { name: 'Đặng Thị Mai' })).status).toBe(200);
     await svc().flushed();
 
     await r.redis.kill();

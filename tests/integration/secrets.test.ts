@@ -119,10 +119,12 @@ describe('a server started without APP_SECRET', () => {
       const qr = f.checkin.issue({ sessionId: b.sessionId, pointId: 'HT-CX' }).token;
       const open = await request(o.baseUrl).get(`/api/v1/checkin/${qr}`);
       expect([open.status, open.body.code]).toEqual([401, 'token_invalid']);
-      const ticket = f.checkin.ticket({ sessionId: b.sessionId, pointId: 'HT-CX' });
+      const device = f.checkin.newDevice();
+      const ticket = f.checkin.ticket({ sessionId: b.sessionId, pointId: 'HT-CX', device: device.device });
       const submit = await request(o.baseUrl)
         .post('/api/v1/checkin')
-        .send({ ticket, deviceId: 'phone-0123456789', name: 'Người giả mạo' });
+        .set('Cookie', `briefing_device=${device.cookie}`)
+        .send({ ticket, name: 'Người giả mạo' });
       expect([submit.status, submit.body.code]).toEqual([401, 'token_invalid']);
 
       // Even knowing a live login's session id, its cookie cannot be re-signed.

@@ -1,4 +1,4 @@
-import { headcountLimit, judgeHeadcount } from '../../server/domain/attendance/headcount-bound';
+import { checkinCap, headcountLimit, judgeHeadcount } from '../../server/domain/attendance/headcount-bound';
 
 describe('headcount bound', () => {
   test.each([
@@ -26,5 +26,19 @@ describe('headcount bound', () => {
     const expected = [150, ...Array<number>(419).fill(43)];
     const most = expected.reduce((n, e) => n + headcountLimit(e), 0);
     expect(most).toBeLessThan(18_240 * 2.5);
+  });
+});
+
+describe('check-in cap', () => {
+  test.each([
+    // expected, margin %, cap
+    [60, 10, 66],
+    [61, 10, 68],
+    [3, 10, 5],
+    [0, 10, 2],
+    [60, 0, 62],
+    [100, 50, 150],
+  ])('%i expected with a %i %% margin: at most %i', (expected, margin, cap) => {
+    expect(checkinCap(expected, margin)).toBe(cap);
   });
 });

@@ -1,7 +1,8 @@
 // One point's detail: live charts of RTT, loss, bitrate and freezes for the session, its
-// pre-flight result, presence, connection events and alerts.
-import type { HealthSample, PointDetail } from '../../../server/contract/attendance';
-import { bi, plain } from '../ui/i18n';
+// pre-flight result, presence, connection events, alerts, and its delegates' check-ins
+// (the desk voids a suspicious one here, with a reason; it stays listed, struck through).
+import type { CheckinEntry, HealthSample, PointDetail } from '../../../server/contract/attendance';
+import { bi, plain, setBi } from '../ui/i18n';
 import { el } from '../ui/shell';
 import { fmtTime, KIND_TEXT, LEVEL_TEXT, STATUS_TEXT } from './labels';
 import { sparkline, type Sparkline } from './sparkline';
@@ -12,7 +13,10 @@ export class DetailPanel {
   #charts: { rtt: Sparkline; loss: Sparkline; bitrate: Sparkline; freeze: Sparkline } | undefined;
   #statusLine = el('p', { className: 'detail-status', attrs: { 'data-testid': 'detail-status' } });
 
-  constructor(private readonly onClose: () => void) {}
+  constructor(
+    private readonly onClose: () => void,
+    private readonly onVoid: (pointId: string, checkinId: string, reason: string) => Promise<void>,
+  ) {}
 
   show(d: PointDetail): void {
     this.pointId = d.tile.id;
@@ -91,6 +95,8 @@ export class DetailPanel {
             ),
           )
         : el('p', { className: 'muted', text: 'Không có · None' }),
+      bi(['Điểm danh', 'Check-ins'], 'h3'),
+      this.#checkins(d.tile.id, d.checkins),
       bi(['Sự kiện kết nối', 'Connection events'], 'h3'),
       el(
         'ol',
@@ -102,6 +108,41 @@ export class DetailPanel {
       ),
     );
     this.node.classList.remove('hidden');
+  }
+
+  #checkins(pointId: string, list: CheckinEntry[]): HTMLElement {
+    if (list.length === 0) return el('p', { className: 'muted', text: 'Chưa có · None yet' });
+    return el(
+      'ul',
+      { className: 'point-checkins', attrs: { 'data-testid': 'detail-checkins' } },
+      ...list.map((c) => {
+        const who = `${fmtTime(c.at)} ${c.name}${c.position ? ` — ${c.position}` : ''}`;
+        const row = el('li', { attrs: { 'data-checkin': c.id } });
+        if (c.voided) {
+          row.classList.add('voided');
+          row.append(
+            el('s', { text: who }),
+            el('span', {
+              className: 'muted',
+              text: ` · đã huỷ · voided: ${c.voided.by}, ${fmtTime(c.voided.at)}, ${c.voided.reason}`,
+            }),
+          );
+          return row;
+        }
+        const reason = el('input', {
+          attrs: { type: 'text', maxlength: '200', placeholder: 'Lý do · Reason', 'data-testid': 'void-reason' },
+        });
+        const button = el('button', { attrs: { type: 'button', 'data-testid': 'void-checkin' } });
+        setBi(button, ['Huỷ', 'Void']);
+        button.addEventListener('click', () => {
+          if (!reason.value.trim()) return reason.focus();
+          button.disabled = true;
+          void this.onVoid(pointId, c.id, reason.value.trim()).finally(() => (button.disabled = false));
+        });
+        row.append(el('span', { text: who }), reason, button);
+        return row;
+      }),
+    );
   }
 
   #fill(history: HealthSample[]): void {

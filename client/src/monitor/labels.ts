@@ -25,6 +25,7 @@ export const KIND_TEXT: Record<string, Text> = {
   'no-audio': ['Mất tiếng', 'No sound'],
   other: ['Sự cố khác', 'Other problem'],
   headcount: ['Số đại biểu báo cáo bất thường', 'Headcount out of line'],
+  checkin: ['Điểm danh vượt số dự kiến', 'More check-ins than expected'],
 };
 
 export const fmtNum = (n: number) => new Intl.NumberFormat('vi-VN').format(n);

@@ -1,6 +1,7 @@
 // Delegate check-in on a phone (/checkin/<token>, from the QR code on the point's screen):
-// pick your name from the point's list, or type name and position; counted once per
-// session however often you scan. Text is set with textContent only.
+// type name and position (a name on the point's list is recognised by the server); counted
+// once per session however often you scan. The phone is known by an HttpOnly cookie the
+// server sets when the form opens: one delegate per phone. Text is set with textContent only.
 import type { CheckinInfo, CheckinResult } from '../../../server/contract/attendance';
 import { bi, setBi, type Text } from '../ui/i18n';
 import { el, mountShell } from '../ui/shell';
@@ -21,6 +22,18 @@ const ERRORS: Record<string, Text> = {
   rate_limited: ['Quá nhiều lượt cùng lúc, xin thử lại sau ít giây.', 'Too many at once; try again in a moment.'],
   unavailable: ['Máy chủ đang bận, xin thử lại.', 'The server is busy; try again.'],
   bad_request: ['Thông tin chưa hợp lệ.', 'Please check what you entered.'],
+  device_unknown: [
+    'Không nhận ra điện thoại này. Hãy quét lại mã QR trên chính điện thoại này.',
+    'This phone is not recognised. Scan the QR code again on this phone.',
+  ],
+  device_used: [
+    'Điện thoại này đã điểm danh cho một đại biểu khác. Mỗi đại biểu điểm danh trên điện thoại của mình; nếu nhầm, xin báo bàn kỹ thuật.',
+    'This phone already checked in another delegate. Each delegate checks in on their own phone; if it was a mistake, ask the desk.',
+  ],
+  checkin_full: [
+    'Điểm cầu đã đủ số đại biểu dự kiến. Xin báo bàn kỹ thuật.',
+    'This point has as many check-ins as it expects. Please ask the desk.',
+  ],
 };
 
 const status = el('div', { className: 'status', attrs: { role: 'status', 'aria-live': 'polite' } });
@@ -34,26 +47,6 @@ function say(text: Text, kind: 'info' | 'ok' | 'warn' | 'bad' = 'info') {
   setBi(status, text);
 }
 
-function deviceId(): string {
-  const key = 'briefing:device';
-  let id: string | null = null;
-  try {
-    id = localStorage.getItem(key);
-  } catch {
-    id = null;
-  }
-  if (!id || !/^[A-Za-z0-9_-]{8,64}$/.test(id)) {
-    const bytes = crypto.getRandomValues(new Uint8Array(12));
-    id = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-    try {
-      localStorage.setItem(key, id);
-    } catch {
-      // private mode: this scan only
-    }
-  }
-  return id;
-}
-
 async function api<T>(path: string, init?: RequestInit): Promise<T> {
   const res = await fetch(path, { ...init, headers: { 'Content-Type': 'application/json', ...(init?.headers ?? {}) } });
   const body = (await res.json().catch(() => ({}))) as T & { code?: string; detail?: string };
@@ -64,6 +57,30 @@ async function api<T>(path: string, init?: RequestInit): Promise<T> {
 function fail(err: unknown) {
   const code = (err as { code?: string }).code ?? 'internal';
   say(ERRORS[code] ?? ['Có lỗi, xin thử lại.', 'Something went wrong; try again.'], 'bad');
+}
+
+function showDone(
+  r: { name: string; position: string; at: string; voided?: unknown },
+  pointName: string,
+  before: boolean,
+) {
+  form.classList.add('hidden');
+  status.className = 'status hidden';
+  const time = showTime(r.at, 'time');
+  done.replaceChildren(
+    el('div', { className: 'tick', text: r.voided ? '✕' : '✓' }),
+    bi(
+      r.voided
+        ? ['Lượt điểm danh của điện thoại này đã bị bàn kỹ thuật huỷ.', "This phone's check-in was voided by the desk."]
+        : before
+          ? ['Bạn đã điểm danh trước đó.', 'You had already checked in.']
+          : ['Đã điểm danh. Xin cảm ơn!', 'Checked in. Thank you!'],
+      'h2',
+    ),
+    el('p', { text: r.position ? `${r.name} — ${r.position}` : r.name }),
+    el('p', { className: 'muted', text: `${pointName} · ${time}` }),
+  );
+  done.classList.remove('hidden');
 }
 
 async function start() {
@@ -80,12 +97,11 @@ async function start() {
     el('h2', { text: info.session.title }),
     el('p', { className: 'point-name', text: info.point.name }),
   );
-
-  const pick = el('select', { attrs: { 'data-testid': 'checkin-roster' } });
-  pick.append(el('option', { text: '— Tự nhập tên · Type my name —', attrs: { value: '' } }));
-  for (const r of info.roster) {
-    pick.append(el('option', { text: r.position ? `${r.name} — ${r.position}` : r.name, attrs: { value: r.id } }));
+  if (info.mine) {
+    showDone(info.mine, info.point.name, true);
+    return;
   }
+
   const name = el('input', {
     attrs: { type: 'text', maxlength: '120', autocomplete: 'name', 'data-testid': 'checkin-name' },
   });
@@ -94,48 +110,32 @@ async function start() {
   });
   const submit = el('button', { className: 'primary big', attrs: { type: 'submit', 'data-testid': 'checkin-submit' } });
   setBi(submit, ['Điểm danh', 'Check in']);
-  const typed = el(
-    'div',
-    {},
+  form.append(
     el('label', {}, bi(['Họ và tên', 'Full name']), name),
     el('label', {}, bi(['Chức vụ, đơn vị', 'Position']), position),
   );
-  if (info.roster.length > 0) form.append(el('label', {}, bi(['Chọn tên trong danh sách', 'Pick your name']), pick));
-  form.append(typed, submit);
+  if (info.rosterSize > 0) {
+    form.append(
+      el('p', {
+        className: 'muted',
+        text: "Tên trong danh sách của điểm cầu được nhận ra khi bạn gõ đúng họ tên. · A name on the point's list is recognised when typed in full.",
+      }),
+    );
+  }
+  form.append(submit);
   form.classList.remove('hidden');
-  pick.addEventListener('change', () => typed.classList.toggle('hidden', pick.value !== ''));
 
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    const body: Record<string, string> = { ticket: info.ticket, deviceId: deviceId() };
-    if (pick.value) body.rosterId = pick.value;
-    else {
-      if (!name.value.trim()) {
-        say(['Hãy nhập họ và tên.', 'Enter your name.'], 'warn');
-        return;
-      }
-      body.name = name.value.trim();
-      if (position.value.trim()) body.position = position.value.trim();
+    if (!name.value.trim()) {
+      say(['Hãy nhập họ và tên.', 'Enter your name.'], 'warn');
+      return;
     }
+    const body: Record<string, string> = { ticket: info.ticket, name: name.value.trim() };
+    if (position.value.trim()) body.position = position.value.trim();
     submit.disabled = true;
     void api<CheckinResult>('/api/v1/checkin', { method: 'POST', body: JSON.stringify(body) })
-      .then((r) => {
-        form.classList.add('hidden');
-        status.className = 'status hidden';
-        const time = showTime(r.at, 'time');
-        done.replaceChildren(
-          el('div', { className: 'tick', text: '✓' }),
-          bi(
-            r.already
-              ? ['Bạn đã điểm danh trước đó.', 'You had already checked in.']
-              : ['Đã điểm danh. Xin cảm ơn!', 'Checked in. Thank you!'],
-            'h2',
-          ),
-          el('p', { text: r.position ? `${r.name} — ${r.position}` : r.name }),
-          el('p', { className: 'muted', text: `${r.pointName} · ${time}` }),
-        );
-        done.classList.remove('hidden');
-      })
+      .then((r) => showDone(r, r.pointName, r.already))
       .catch(fail)
       .finally(() => (submit.disabled = false));
   });

@@ -63,7 +63,17 @@ let sessionId: string | undefined = new URLSearchParams(location.search).get('se
 let snapshotAt = '';
 
 const grid = new TileGrid((id) => void openDetail(id));
-const detail = new DetailPanel(() => grid.select(undefined));
+const detail = new DetailPanel(
+  () => grid.select(undefined),
+  async (pointId, checkinId, reason) => {
+    try {
+      await request('checkin:void', { sessionId: sessionId!, pointId, checkinId, reason });
+      await openDetail(pointId);
+    } catch (err) {
+      say([`Không huỷ được: ${(err as Error).message}`, `Could not void: ${(err as Error).message}`], 'warn');
+    }
+  },
+);
 const alerts = new AlertList({
   ack: (id) => act(() => request('alert:ack', { sessionId: sessionId!, alertId: id })),
   assign: (id, to) => act(() => request('alert:assign', { sessionId: sessionId!, alertId: id, assignee: to })),

@@ -4,22 +4,29 @@
 //   of CHECKIN_ROTATE_SECONDS; refused once its window (plus CHECKIN_GRACE_SECONDS) has
 //   passed, so a photo of the QR sent to someone outside the room stops working.
 //   Form: `q1.<session>.<point>.<window>.<mac>`.
-// - The ticket, given to the phone that opened a fresh QR token: the same binding, valid
-//   for TICKET_MS so filling in the form may take a while. Form: `t1.<session>.<point>.<expiry>.<mac>`.
+// - The phone's device id, kept in an HttpOnly cookie the check-in API sets: random, issued
+//   by the server and signed, so a client cannot make one up. Form: `d1.<id>.<mac>`.
+// - The ticket, given to the phone that opened a fresh QR token: the same binding plus that
+//   phone's device id, valid for CHECKIN_TICKET_SECONDS (a few minutes: long enough to fill
+//   in the form). Form: `t2.<session>.<point>.<expiry>.<device>.<mac>`.
 //
 // Session ids and point codes are [A-Za-z0-9_-], so '.' separates safely, and the result
 // matches the page router's token alphabet.
 import crypto from 'node:crypto';
 import { AppError } from '../../errors';
 
-export const TICKET_MS = 15 * 60_000;
-
 export interface CheckinBinding {
   sessionId: string;
   pointId: string;
 }
 
+/** A ticket's binding: the QR code's, and the phone it was given to. */
+export interface TicketBinding extends CheckinBinding {
+  device: string;
+}
+
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
+const DEVICE = /^[A-Za-z0-9_-]{22}$/;
 
 export class CheckinTokens {
   constructor(
@@ -27,6 +34,7 @@ export class CheckinTokens {
     private readonly rotateSeconds: number,
     private readonly graceSeconds: number,
     private readonly now: () => number = Date.now,
+    private readonly ticketSeconds = 300,
   ) {}
 
   #mac(payload: string): string {
@@ -59,27 +67,50 @@ export class CheckinTokens {
     return { sessionId: b.sessionId, pointId: b.pointId };
   }
 
-  ticket(b: CheckinBinding): string {
-    const payload = `t1.${b.sessionId}.${b.pointId}.${this.now() + TICKET_MS}`;
+  ticket(b: TicketBinding): string {
+    const payload = `t2.${b.sessionId}.${b.pointId}.${this.now() + this.ticketSeconds * 1000}.${b.device}`;
     return `${payload}.${this.#mac(payload)}`;
   }
 
-  verifyTicket(ticket: string): CheckinBinding {
-    const b = this.#verify(ticket, 't1');
-    if (this.now() > Number(b.n))
+  verifyTicket(ticket: string): TicketBinding {
+    const parts = ticket.split('.');
+    const invalid = () => new AppError('token_invalid', 'not a valid check-in code');
+    if (parts.length !== 6 || parts[0] !== 't2') throw invalid();
+    const [, sessionId, pointId, n, device, mac] = parts as [string, string, string, string, string, string];
+    if (!ID.test(sessionId) || !ID.test(pointId) || !/^\d{1,15}$/.test(n) || !DEVICE.test(device)) throw invalid();
+    if (!this.#macOk(parts.slice(0, 5).join('.'), mac)) throw invalid();
+    if (this.now() > Number(n))
       throw new AppError('token_expired', 'the check-in form expired; scan the QR code again');
-    return { sessionId: b.sessionId, pointId: b.pointId };
+    return { sessionId, pointId, device };
   }
 
-  #verify(token: string, kind: 'q1' | 't1'): CheckinBinding & { n: string } {
+  /** A new device id for a phone, and the cookie value that carries it. */
+  newDevice(): { device: string; cookie: string } {
+    const device = crypto.randomBytes(16).toString('base64url');
+    const payload = `d1.${device}`;
+    return { device, cookie: `${payload}.${this.#mac(payload)}` };
+  }
+
+  /** The device id in a cookie value, if the server issued it. */
+  deviceOf(cookie: string | undefined): string | undefined {
+    const parts = (cookie ?? '').split('.');
+    if (parts.length !== 3 || parts[0] !== 'd1' || !DEVICE.test(parts[1]!)) return undefined;
+    return this.#macOk(`d1.${parts[1]}`, parts[2]!) ? parts[1] : undefined;
+  }
+
+  #macOk(payload: string, mac: string): boolean {
+    const expected = Buffer.from(this.#mac(payload));
+    const given = Buffer.from(mac);
+    return given.length === expected.length && crypto.timingSafeEqual(given, expected);
+  }
+
+  #verify(token: string, kind: 'q1'): CheckinBinding & { n: string } {
     const parts = token.split('.');
     const invalid = () => new AppError('token_invalid', 'not a valid check-in code');
     if (parts.length !== 5 || parts[0] !== kind) throw invalid();
     const [, sessionId, pointId, n, mac] = parts as [string, string, string, string, string];
     if (!ID.test(sessionId) || !ID.test(pointId) || !/^\d{1,15}$/.test(n)) throw invalid();
-    const expected = Buffer.from(this.#mac(`${kind}.${sessionId}.${pointId}.${n}`));
-    const given = Buffer.from(mac);
-    if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) throw invalid();
+    if (!this.#macOk(`${kind}.${sessionId}.${pointId}.${n}`, mac)) throw invalid();
     return { sessionId, pointId, n };
   }
 }

@@ -15,9 +15,9 @@
 //   att:<s>:present         set     points with a socket now (for sweeps and totals)
 //   att:<s>:events:<p>      stream  type, at, detail (MAXLEN ~ 2000)
 //   att:<s>:headcount       hash    p → Headcount JSON
-//   att:<s>:checkins        hash    delegate key → check-in JSON
-//   att:<s>:checkinCount    hash    p → delegates checked in
-//   att:<s>:devices         hash    phone's device id → delegate key
+//   att:<s>:checkins        hash    delegate key → check-in JSON (written by checkin-ledger.ts)
+//   att:<s>:checkinCount    hash    p → delegates checked in (written by checkin-ledger.ts)
+//   att:<s>:devices         hash    phone's device id → delegate key (checkin-ledger.ts)
 //   att:<s>:preflight       hash    p → pre-flight summary JSON
 //   att:<s>:closed          string  set when the session's presence was closed at its end
 import type { Redis } from 'ioredis';
@@ -86,26 +86,6 @@ redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'type', 'headcount', 'a
 return v
 `;
 
-// KEYS: checkins, counts, devices, events; ARGV: delegate key, JSON, point, device, now ms, maxlen, name.
-// Returns {already (0|1), stored JSON}.
-const CHECKIN = `
-local byDev = redis.call('HGET', KEYS[3], ARGV[4])
-if byDev then
-  local rec = redis.call('HGET', KEYS[1], byDev)
-  if rec then return {1, rec} end
-end
-local existing = redis.call('HGET', KEYS[1], ARGV[1])
-if existing then
-  redis.call('HSET', KEYS[3], ARGV[4], ARGV[1])
-  return {1, existing}
-end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('HSET', KEYS[3], ARGV[4], ARGV[1])
-redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
-redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[6], '*', 'type', 'checkin', 'at', ARGV[5], 'detail', ARGV[7])
-return {0, ARGV[2]}
-`;
-
 export interface Presence {
   firstJoin: number | null;
   lastJoin: number | null;
@@ -114,14 +94,6 @@ export interface Presence {
   since: number | null;
   connectedMs: number;
   disconnects: number;
-}
-
-export interface CheckinRecord {
-  pointId: string;
-  name: string;
-  position: string;
-  rosterId: string | null;
-  at: string;
 }
 
 const num = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
@@ -288,34 +260,6 @@ export class AttendanceLedger {
     return j ? (JSON.parse(j) as Headcount) : null;
   }
 
-  /**
-   * Records a delegate once per session: by the delegate's key, and by the phone (a second
-   * scan from the same phone answers the first check-in). `already` when counted before.
-   */
-  async checkin(
-    s: string,
-    delegateKey: string,
-    deviceId: string,
-    rec: CheckinRecord,
-  ): Promise<{ already: boolean; record: CheckinRecord }> {
-    const [already, json] = (await this.redis.eval(
-      CHECKIN,
-      4,
-      ATT_KEYS.checkins(s),
-      ATT_KEYS.checkinCount(s),
-      ATT_KEYS.devices(s),
-      ATT_KEYS.events(s, rec.pointId),
-      delegateKey,
-      JSON.stringify(rec),
-      rec.pointId,
-      deviceId,
-      String(Date.parse(rec.at)),
-      String(EVENTS_MAXLEN),
-      rec.name.slice(0, 120),
-    )) as [number, string];
-    return { already: already === 1, record: JSON.parse(json) as CheckinRecord };
-  }
-
   async checkinCounts(s: string): Promise<Map<string, number>> {
     const all = await this.redis.hgetall(ATT_KEYS.checkinCount(s));
     return new Map(Object.entries(all).map(([p, n]) => [p, Number(n)]));
@@ -323,10 +267,6 @@ export class AttendanceLedger {
 
   async checkinCount(s: string, p: string): Promise<number> {
     return Number((await this.redis.hget(ATT_KEYS.checkinCount(s), p)) ?? 0);
-  }
-
-  async checkinList(s: string): Promise<CheckinRecord[]> {
-    return Object.values(await this.redis.hgetall(ATT_KEYS.checkins(s))).map((j) => JSON.parse(j) as CheckinRecord);
   }
 
   async event(s: string, p: string, type: ConnectionEvent['type'], detail: string, at: number): Promise<void> {

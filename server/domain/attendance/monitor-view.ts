@@ -1,13 +1,18 @@
 // What the monitor reads: the sessions to watch, every invited point's tile with the
-// province and district totals, a point's detail, and the alerts the desk works on.
+// province and district totals, a point's detail (with its check-ins), and the alerts the
+// desk works on.
 import type { Alert, MonitorSession, MonitorSnapshot, PointDetail, PointTile, Rollup } from '../../contract/attendance';
 import { notFound } from '../../errors';
+import type { CheckinLedger } from './checkin-ledger';
 import { connectedMs } from './ledger';
 import { rollup } from './rollup';
 import type { AttendanceCore } from './runtime';
 
 export class MonitorView {
-  constructor(private readonly core: AttendanceCore) {}
+  constructor(
+    private readonly core: AttendanceCore,
+    private readonly checkins: CheckinLedger,
+  ) {}
 
   async monitorSessions(): Promise<MonitorSession[]> {
     const page = await this.core.sessions.list({ limit: 100, offset: 0 });
@@ -108,7 +113,7 @@ export class MonitorView {
     const { core } = this;
     const s = await core.session(sessionId);
     if (!s.invitedPointIds.includes(pointId)) throw notFound(`point ${pointId} in this session`);
-    const [t, presence, headcount, history, events, preflight, alerts] = await Promise.all([
+    const [t, presence, headcount, history, events, preflight, alerts, checkins] = await Promise.all([
       this.tiles(sessionId),
       core.ledger.presence(sessionId, pointId),
       core.ledger.headcount(sessionId, pointId),
@@ -116,6 +121,7 @@ export class MonitorView {
       core.ledger.events(sessionId, pointId),
       core.ledger.preflight(sessionId, pointId),
       core.alerts.list(sessionId),
+      this.checkins.list(sessionId, pointId),
     ]);
     const point = await core.points.get(pointId);
     const tile = t.tiles.find((x) => x.id === pointId)!;
@@ -134,6 +140,7 @@ export class MonitorView {
       events,
       preflight,
       alerts: alerts.filter((a) => a.pointId === pointId),
+      checkins: checkins.slice(0, 500),
     };
   }
 

@@ -115,6 +115,7 @@ const KIND_VI: Record<Alert['kind'], string> = {
   'no-audio': 'Mất tiếng',
   other: 'Sự cố khác',
   headcount: 'Số đại biểu báo cáo bất thường',
+  checkin: 'Điểm danh vượt số dự kiến',
 };
 
 /** Times in the briefing's zone, to the second; empty for none. */

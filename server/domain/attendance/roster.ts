@@ -1,5 +1,6 @@
-// A point's roster of delegates (optional): imported per point, so a delegate checking in
-// can pick their name instead of typing it. Replaced as a whole on each import.
+// A point's roster of delegates (optional): imported per point; a name a delegate types at
+// check-in that matches an entry is taken as that entry (its spelling and position). The
+// names go to the desk only, never to a phone. Replaced as a whole on each import.
 //
 // Keys: roster:<pointId>   hash   entry id → { name, position } JSON
 import type { Redis } from 'ioredis';
@@ -28,6 +29,10 @@ export class RosterStore {
     return Object.entries(all)
       .map(([id, j]) => ({ id, ...(JSON.parse(j) as { name: string; position: string }) }))
       .sort((a, b) => Number(a.id) - Number(b.id));
+  }
+
+  async size(pointId: string): Promise<number> {
+    return this.redis.hlen(rosterKey(pointId));
   }
 
   async get(pointId: string, id: string): Promise<RosterEntry | undefined> {

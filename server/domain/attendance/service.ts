@@ -17,6 +17,7 @@ import { EventEmitter } from 'node:events';
 import type { Point, Session, SessionState } from '../../contract/api';
 import type {
   Alert,
+  CheckinEntry,
   CheckinInfo,
   CheckinQr,
   CheckinResult,
@@ -34,6 +35,7 @@ import type {
 import type { PreflightReport } from '../../contract/broadcast';
 import { AlertStore } from '../health/alerts';
 import { HealthStore } from '../health/store';
+import { CheckinLedger } from './checkin-ledger';
 import { CheckinTokens } from './checkin-token';
 import { Checkins } from './checkins';
 import { AttendanceJobs } from './jobs';
@@ -72,6 +74,7 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
   readonly rosters: RosterStore;
   readonly reports: ReportStore;
   readonly tokens: CheckinTokens;
+  readonly checkinLedger: CheckinLedger;
   readonly jobs: AttendanceJobs;
   readonly #o: AttendanceOptions;
   readonly #core: AttendanceCore;
@@ -107,7 +110,9 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
       o.config.checkin.rotateSeconds,
       o.config.checkin.graceSeconds,
       o.now ?? Date.now,
+      o.config.checkin.ticketSeconds,
     );
+    this.checkinLedger = new CheckinLedger(o.redis);
     this.jobs = new AttendanceJobs(o.redisUrl, o.logger);
     // A runtime ticks only after this constructor returned, so #presence is set by then.
     this.#core = new AttendanceCore(
@@ -118,8 +123,8 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
     );
     this.#health = new PointHealth(this.#core, this.jobs);
     this.#presence = new PointPresence(this.#core, this.#health, this.jobs);
-    this.#checkins = new Checkins(this.#core, this.tokens, this.rosters);
-    this.#monitor = new MonitorView(this.#core);
+    this.#checkins = new Checkins(this.#core, this.tokens, this.rosters, this.checkinLedger);
+    this.#monitor = new MonitorView(this.#core, this.checkinLedger);
     this.#reports = new ReportWriter(this.#core, this.reports, new TimelineStore(o.redis, o.logger));
   }
 
@@ -210,12 +215,22 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
 
   // ── delegate check-in ───────────────────────────────────────────────────────────────
 
-  checkinInfo(token: string): Promise<CheckinInfo> {
-    return this.#checkins.checkinInfo(token);
+  /** The form for a phone that scanned a QR code; `device` is its device cookie's id. */
+  checkinInfo(token: string, device: string): Promise<CheckinInfo> {
+    return this.#checkins.checkinInfo(token, device);
   }
 
-  checkinSubmit(body: CheckinSubmit): Promise<CheckinResult> {
-    return this.#checkins.checkinSubmit(body);
+  /** `device`: the id in the phone's device cookie, undefined without a valid one. */
+  checkinSubmit(body: CheckinSubmit, device: string | undefined): Promise<CheckinResult> {
+    return this.#checkins.checkinSubmit(body, device);
+  }
+
+  checkins(sessionId: string, pointId?: string): Promise<CheckinEntry[]> {
+    return this.#checkins.list(sessionId, pointId);
+  }
+
+  voidCheckin(id: PointIdentity, checkinId: string, reason: string, by: string): Promise<CheckinEntry> {
+    return this.#checkins.voidCheckin(id, checkinId, reason, by);
   }
 
   // ── the monitor's reads and the desk's alert actions ────────────────────────────────
