@@ -1,8 +1,9 @@
 // The monitor page in Chromium: a point's tile turns good when its page plays, lost when
-// the page is closed, and good again when it comes back; the totals follow.
+// the page is closed, and good again when it comes back; the totals follow. A delegate's
+// check-in from a phone shows in the point's detail, where the desk voids it.
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/browser';
-import { ADMIN_ENV, prepareBriefing, TEST_ADMIN, type PreparedBriefing } from '../helpers/briefing';
+import { ADMIN_ENV, connectSocket, prepareBriefing, TEST_ADMIN, type PreparedBriefing } from '../helpers/briefing';
 import { startTestOrchestrator, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 
@@ -35,15 +36,21 @@ describe('monitor page (Chromium)', () => {
   const tileStatus = (monitor: Page, id: string, status: string) =>
     monitor.waitForSelector(`[data-testid="tile-${id}"][data-status="${status}"]`, { timeout: 30_000 });
 
-  test('a point turns from good to lost when its page is closed, and back', async () => {
+  /** The monitor, logged in through its form. */
+  async function openMonitor(errors: string[]): Promise<Page> {
     const monitor = await (await browser.newContext()).newPage();
-    const errors: string[] = [];
     monitor.on('pageerror', (e) => errors.push(e.message));
     await monitor.goto(`${o.baseUrl}/monitor`);
-    // Not logged in: the login form, then the wall.
     await monitor.fill('[data-testid="login-username"]', TEST_ADMIN.username);
     await monitor.fill('[data-testid="login-password"]', TEST_ADMIN.password);
     await monitor.press('[data-testid="login-password"]', 'Enter');
+    return monitor;
+  }
+
+  test('a point turns from good to lost when its page is closed, and back', async () => {
+    const errors: string[] = [];
+    // Not logged in: the login form, then the wall.
+    const monitor = await openMonitor(errors);
     const [a, b] = pointIds as [string, string];
     await tileStatus(monitor, a, 'offline');
     await tileStatus(monitor, b, 'offline');
@@ -73,5 +80,44 @@ describe('monitor page (Chromium)', () => {
     await monitor.waitForFunction(() => document.querySelector('[data-testid="total-points"]')?.textContent === '1/2');
     expect(errors).toEqual([]);
     await pointContext.close();
+  });
+
+  test("a phone's check-in shows in the point's detail, where the desk voids it", async () => {
+    const b = pointIds[1]!;
+    const sock = await connectSocket(o.baseUrl, '/point', {
+      token: briefing.links.find((l) => l.pointId === b)!.token,
+    });
+    const qr = (await sock.timeout(10_000).emitWithAck('checkin:qr', {})) as { ok: boolean; data: { url: string } };
+    sock.close();
+    expect(qr.ok).toBe(true);
+    const phoneContext = await browser.newContext({ viewport: { width: 390, height: 800 }, isMobile: true });
+    const phone = await phoneContext.newPage();
+    await phone.goto(o.baseUrl + new URL(qr.data.url).pathname);
+    await phone.waitForSelector('[data-testid=checkin-form]:not(.hidden)');
+    await phone.fill('[data-testid=checkin-name]', 'Nguyễn Thị Thử');
+    await phone.click('[data-testid=checkin-submit]');
+    await phone.waitForSelector('[data-testid=checkin-done]:not(.hidden)');
+    const count = () => o.orchestrator.attendance.service.ledger.checkinCount(briefing.sessionId, b);
+    expect(await count()).toBe(1);
+
+    const errors: string[] = [];
+    const monitor = await openMonitor(errors);
+    await monitor.click(`[data-testid="tile-${b}"]`);
+    await monitor.waitForSelector('[data-testid="detail-checkins"]');
+    expect(await monitor.textContent('[data-testid="detail-checkins"]')).toContain('Nguyễn Thị Thử');
+    await monitor.fill('[data-testid="void-reason"]', 'không có mặt trong phòng');
+    await monitor.click('[data-testid="void-checkin"]');
+    await monitor.waitForSelector('[data-testid="detail-checkins"] li.voided');
+    expect(await monitor.textContent('[data-testid="detail-checkins"] li.voided')).toContain(
+      'không có mặt trong phòng',
+    );
+    expect(await count()).toBe(0);
+
+    // The phone, opened again, knows its check-in was voided.
+    await phone.reload();
+    await phone.waitForSelector('[data-testid=checkin-done]:not(.hidden)');
+    expect(await phone.innerText('[data-testid=checkin-done]')).toContain('đã bị bàn kỹ thuật huỷ');
+    expect(errors).toEqual([]);
+    await phoneContext.close();
   });
 });
