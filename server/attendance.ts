@@ -19,6 +19,7 @@ import { attendanceRouter } from './http/attendance-routes';
 import type { ApiBuilder } from './http/api/route';
 import { attachMonitorNamespace, type FeedLease, type MonitorNamespace } from './realtime/monitor-namespace';
 import { useAttendance } from './realtime/point-features';
+import { PointModes } from './realtime/point-modes';
 
 export interface AttendanceModuleOptions {
   config: Config;
@@ -58,6 +59,7 @@ export class AttendanceModule {
       service: this.service,
       authenticate: (cookie) => o.control.auth.authenticateCookie(cookie),
       logger: o.logger,
+      modes: new PointModes(o.redis, o.io.of('/point')),
     });
   }
 

@@ -4,6 +4,7 @@
 // zod: the browser imports this file.
 import { z } from 'zod';
 import { defineRequests, type PushEvents, type RequestEvents } from './socket';
+import { PointModeSchema, ViewerModeSchema } from './broadcast';
 import { ReportTimelineSchema } from './timeline';
 
 const Id = z.string().min(1).max(128);
@@ -310,6 +311,11 @@ export const monitorRequests = defineRequests({
   'checkin:void': {
     input: SessionRef.extend({ pointId: Id, checkinId: Id, ...CheckinVoidSchema.shape }).strict(),
     output: CheckinEntrySchema,
+  },
+  /** A point's mode (full, low, audio only): read it, or with `mode`, set it for the point. */
+  'point:mode': {
+    input: SessionRef.extend({ pointId: Id, mode: ViewerModeSchema.optional() }).strict(),
+    output: PointModeSchema,
   },
 });
 export type MonitorRequests = typeof monitorRequests;

@@ -15,6 +15,14 @@ export type MediaSource = z.infer<typeof MediaSourceSchema>;
 export const ViewerModeSchema = z.enum(['full', 'low', 'audio-only']);
 export type ViewerMode = z.infer<typeof ViewerModeSchema>;
 
+/** A point's mode, who chose it (its page or the desk on the monitor) and when. */
+export const PointModeSchema = z.object({
+  mode: ViewerModeSchema,
+  by: z.enum(['point', 'desk']),
+  at: z.string().nullable(),
+});
+export type PointMode = z.infer<typeof PointModeSchema>;
+
 /** A TURN relay with its short-lived credentials (RTCIceServer). */
 export const IceServerSchema = z.object({
   urls: z.array(z.string().max(300)).max(10),
@@ -221,6 +229,8 @@ const pointPushes = {
   /** The transport is gone (its worker died): create a new one and consume again. */
   'rtc:reconnect': z.object({ reason: z.string() }),
   'floor:you': z.object({ granted: z.boolean() }),
+  /** The point's kept mode: sent on connect, and when the desk sets it (the page applies it). */
+  mode: PointModeSchema,
   kicked: z.object({ reason: z.string() }),
 };
 

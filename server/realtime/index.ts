@@ -11,6 +11,7 @@ import { LiveBroadcasts } from './live-broadcasts';
 import type { LiveSessionDeps } from './live-session';
 import { LiveStateStore } from './live-state';
 import { setupPointNamespace } from './point-namespace';
+import { PointModes } from './point-modes';
 
 export interface RealtimeDeps {
   io: Server;
@@ -47,7 +48,8 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     roomHooks: deps.roomHooks,
   });
   const { iceServers } = deps;
-  setupPointNamespace(pointNs, { control: deps.control, broadcasts, store, logger, iceServers });
+  const modes = new PointModes(deps.redis, pointNs);
+  setupPointNamespace(pointNs, { control: deps.control, broadcasts, store, modes, logger, iceServers });
   setupHostNamespace(hostNs, { control: deps.control, broadcasts, logger, iceServers });
   return { broadcasts, store, close: () => broadcasts.close() };
 }

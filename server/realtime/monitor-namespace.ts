@@ -25,6 +25,7 @@ import {
 } from '../contract/attendance';
 import { AppError } from '../errors';
 import type { AttendanceService } from '../domain/attendance/service';
+import type { PointModes } from './point-modes';
 import { bindRequests } from './requests';
 
 export interface MonitorUser {
@@ -40,6 +41,8 @@ export interface MonitorNamespaceOptions {
   logger: Logger;
   /** Delta period (default 1000 ms). */
   periodMs?: number;
+  /** The points' modes (./point-modes.ts): the desk reads and sets them. */
+  modes: PointModes;
 }
 
 /** One delta computer per session across processes (server/cluster/monitor-lease.ts). */
@@ -272,6 +275,13 @@ export function attachMonitorNamespace(o: MonitorNamespaceOptions): MonitorNames
         'checkin:void': ({ sessionId, pointId, checkinId, reason }) => {
           requireWatching(sessionId);
           return o.service.voidCheckin({ sessionId, pointId }, checkinId, reason, by);
+        },
+        'point:mode': async ({ sessionId, pointId, mode }) => {
+          requireWatching(sessionId);
+          await o.service.requireInvited(sessionId, pointId);
+          if (!mode) return o.modes.get(sessionId, pointId);
+          log.info({ sessionId, pointId, mode, by }, 'the desk set a point mode');
+          return o.modes.set(sessionId, pointId, mode, 'desk');
         },
       },
       {},

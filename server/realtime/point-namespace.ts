@@ -11,6 +11,7 @@ import type { LiveBroadcasts } from './live-broadcasts';
 import type { LiveSession } from './live-session';
 import type { LiveStateStore } from './live-state';
 import { attachPointFeatures, recordPreflight, type PointIdentity } from './point-features';
+import { pointRoom, type PointModes } from './point-modes';
 import { bindRequests, deferHandlers, type Handlers } from './requests';
 import { rtcHandlers, type RtcSocketState } from './rtc-handlers';
 import { handshakeError } from './socket-errors';
@@ -24,6 +25,7 @@ export interface PointNamespaceDeps {
   control: ControlPlane;
   broadcasts: LiveBroadcasts;
   store: LiveStateStore;
+  modes: PointModes;
   logger: Logger;
   iceServers?: (peerId: string) => IceServer[];
 }
@@ -54,6 +56,12 @@ export function setupPointNamespace(ns: Namespace, deps: PointNamespaceDeps): vo
       if (socket.connected) live.attachPoint(socket, pointId);
       return live;
     });
+    // The point's kept mode, to its page now and whenever the desk changes it.
+    void socket.join(pointRoom(sessionId, pointId));
+    deps.modes.get(sessionId, pointId).then(
+      (m) => m.at && socket.emit('mode', m),
+      (err: unknown) => plog.warn({ err }, 'could not read the point mode'),
+    );
     attached.catch((err: unknown) => {
       plog.warn({ err }, 'could not open the live session for a point');
       socket.emit('kicked', { reason: 'Phiên không còn tồn tại · the session is gone' });
@@ -72,8 +80,12 @@ export function setupPointNamespace(ns: Namespace, deps: PointNamespaceDeps): vo
           iceServers: deps.iceServers,
           // A send transport needs the floor, whose grant made the point a peer already:
           // a refused request must leave no peer behind.
-          beforeTransport: (room, direction) => {
-            if (direction === 'recv') room.addViewer(pointId);
+          beforeTransport: async (room, direction) => {
+            if (direction !== 'recv') return;
+            room.addViewer(pointId);
+            // A page back after a cut receives in the mode it had, from its first consumer.
+            const { mode } = await deps.modes.get(sessionId, pointId);
+            if (mode !== 'full') await room.setViewerMode(pointId, mode);
           },
           onRecvTransport: () => live.videoTransportReset(pointId),
           onConsumerResumed: (consumerId, kind) => {
@@ -86,6 +98,10 @@ export function setupPointNamespace(ns: Namespace, deps: PointNamespaceDeps): vo
         const room = await live.requireRoom();
         room.addViewer(pointId);
         await room.setViewerMode(pointId, mode);
+        // The same mode again (the page applying the desk's choice) keeps who chose it.
+        if ((await deps.modes.get(sessionId, pointId)).mode !== mode) {
+          await deps.modes.set(sessionId, pointId, mode, 'point');
+        }
         return { mode };
       },
       'hand:raise': async () => ({ position: await live.raiseHand(pointId) }),

@@ -22,7 +22,7 @@ export interface RtcPeer {
   /** The session's room, with this peer in it where the request allows. */
   room: () => Promise<BroadcastRoom>;
   /** Called before a transport is created: e.g. a point joins as a viewer to receive. */
-  beforeTransport?: (room: BroadcastRoom, direction: 'send' | 'recv') => void;
+  beforeTransport?: (room: BroadcastRoom, direction: 'send' | 'recv') => void | Promise<void>;
   /** A receive transport was created; it replaced the page's previous one. */
   onRecvTransport?: (room: BroadcastRoom, transportId: string) => void;
   onConsumerResumed?: (consumerId: string, kind: 'audio' | 'video') => void;
@@ -44,7 +44,7 @@ export function rtcHandlers<Ctx>(peer: RtcPeer, state: RtcSocketState): Handlers
     'rtc:capabilities': async () => ({ routerRtpCapabilities: (await peer.room()).rtpCapabilities as never }),
     'rtc:createTransport': async ({ direction, rtpCapabilities }) => {
       const room = await peer.room();
-      peer.beforeTransport?.(room, direction);
+      await peer.beforeTransport?.(room, direction);
       state.rtpCapabilities = rtpCapabilities as unknown as ms.RtpCapabilities;
       const params = await room.createWebRtcTransport(peerId, direction);
       if (direction === 'recv') {

@@ -2,7 +2,8 @@
 // live, from the console with the camera on; End asks first; the camera and microphone
 // are released after the end), the session editor shows what it asks, and the monitor's
 // tiles show a point's whole name; every time is in the briefing's zone (here the browser
-// runs in New York) and says so.
+// runs in New York) and says so; a point keeps its receive mode across a cut socket and a
+// reload, and the desk sets it from the monitor.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { formatInZone } from '../../server/contract/time-zone';
 import { launchChromium } from '../helpers/browser';
@@ -169,6 +170,74 @@ describe('the desk on the day (Chromium)', () => {
       (window as unknown as { held: MediaStreamTrack[] }).held.every((t) => t.readyState === 'ended'),
     );
     expect(await host.$eval('[data-testid=preview]', (v: HTMLVideoElement) => v.srcObject)).toBeNull();
+    expect(errors).toEqual([]);
+  });
+
+  test('a point keeps its mode across a cut socket and a reload; the desk sets it from the monitor', async () => {
+    const [pointId] = longNamed as [string];
+    const b = await prepareBriefing(o.baseUrl, [pointId]);
+    const host = await open('/host');
+    await host.click('[data-testid=sessions-list] tr:has-text("Phòng chờ") button:has-text("Mở")');
+    await host.click('[data-testid=session-actions] button:has-text("Bàn điều khiển trực tiếp")');
+    await host.click('[data-testid=go-live]');
+    await host.waitForSelector('[data-testid=host-status]:has-text("ĐANG PHÁT TRỰC TIẾP")', { timeout: 20_000 });
+
+    // What the SFU applies to the point, not what its page shows.
+    const sfuMode = async () => {
+      const live = await o.orchestrator.realtime.broadcasts.peek(b.sessionId);
+      const peer = live?.room?.getPeer(pointId);
+      return peer && peer.consumers.size > 0 ? peer.mode : undefined;
+    };
+    const eventually = async (want: string) => {
+      for (let i = 0; i < 100 && (await sfuMode()) !== want; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await sfuMode()).toBe(want);
+    };
+
+    const pointCtx = await browser.newContext();
+    const point = await pointCtx.newPage();
+    point.on('pageerror', (e) => errors.push(`point: ${e.message}`));
+    await point.goto(b.links[0]!.url);
+    await eventually('full');
+    await point.selectOption('[data-testid=mode]', 'audio-only');
+    await eventually('audio-only');
+
+    // The socket is cut; the page comes back on a new one, with a new transport and consumers.
+    const before = await point.evaluate(
+      () => (window as unknown as { briefing: { socket: { id: string } } }).briefing.socket.id,
+    );
+    await point.evaluate(() =>
+      (
+        window as unknown as { briefing: { socket: { io: { engine: { close: () => void } } } } }
+      ).briefing.socket.io.engine.close(),
+    );
+    await point.waitForFunction(
+      (old) => {
+        const s = (window as unknown as { briefing: { socket: { id?: string; connected: boolean } } }).briefing.socket;
+        return s.connected && s.id !== old;
+      },
+      before,
+      { timeout: 20_000 },
+    );
+    await eventually('audio-only');
+
+    // The desk sees it on the point's detail and sets another; the page applies it.
+    const monitor = await open(`/monitor?session=${encodeURIComponent(b.sessionId)}`);
+    await monitor.click(`[data-testid="tile-${pointId}"]`);
+    await monitor.waitForFunction(
+      () => document.querySelector<HTMLSelectElement>('[data-testid=detail-mode]')?.value === 'audio-only',
+    );
+    expect(await monitor.textContent('[data-testid=detail-mode-by]')).toContain('chosen by the point');
+    await monitor.selectOption('[data-testid=detail-mode]', 'low');
+    await monitor.waitForSelector('[data-testid=detail-mode-by]:has-text("set by the desk")');
+    await point.waitForFunction(() => document.querySelector<HTMLSelectElement>('[data-testid=mode]')?.value === 'low');
+    await eventually('low');
+
+    // A reload: the page starts at full, is told its kept mode and shows it.
+    await point.reload();
+    await point.waitForFunction(() => document.querySelector<HTMLSelectElement>('[data-testid=mode]')?.value === 'low');
+    await eventually('low');
+    expect(await monitor.textContent('[data-testid=detail-mode-by]')).toContain('set by the desk');
+    await pointCtx.close();
     expect(errors).toEqual([]);
   });
 });

@@ -13,9 +13,11 @@ export class DetailPanel {
   #charts: { rtt: Sparkline; loss: Sparkline; bitrate: Sparkline; freeze: Sparkline } | undefined;
   #statusLine = el('p', { className: 'detail-status', attrs: { 'data-testid': 'detail-status' } });
 
+  /** `extras` go under the status line (controls the page owns, e.g. the point's mode). */
   constructor(
     private readonly onClose: () => void,
     private readonly onVoid: (pointId: string, checkinId: string, reason: string) => Promise<void>,
+    private readonly extras: HTMLElement[] = [],
   ) {}
 
   show(d: PointDetail): void {
@@ -45,6 +47,7 @@ export class DetailPanel {
         } ${d.contactPhone}`,
       }),
       this.#statusLine,
+      ...this.extras,
       el(
         'dl',
         { className: 'facts' },

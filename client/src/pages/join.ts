@@ -5,12 +5,13 @@
 // media when the hall's tracks stall while everything looks connected (point/watch-media.ts).
 import { io, type Socket } from 'socket.io-client';
 import type { JoinInfo } from '../../../server/contract/api';
-import type { BroadcastView, PointRequests, ViewerMode } from '../../../server/contract/broadcast';
+import type { BroadcastView, PointMode, PointRequests, ViewerMode } from '../../../server/contract/broadcast';
 import { requester, RequestError } from '../net/request';
 import { BroadcastReceiver, type ReceivedTrack } from '../rtc/receiver';
 import { MediaSender } from '../rtc/sender';
 import { bi, formatCountdown, plain, setBi, type Text } from '../ui/i18n';
 import { showTime, zoneText } from '../ui/time';
+import { MODE_TEXT } from '../ui/modes';
 import { el, mountShell } from '../ui/shell';
 import { runPreflight } from '../point/preflight';
 import { startPointExtras } from '../point/extras';
@@ -73,9 +74,7 @@ setBi(handBtn, ['Giơ tay phát biểu', 'Raise hand']);
 const modeSelect = el(
   'select',
   { attrs: { 'aria-label': 'Chế độ · Mode', 'data-testid': 'mode' } },
-  el('option', { text: 'Đầy đủ · Full', attrs: { value: 'full' } }),
-  el('option', { text: 'Chất lượng thấp · Low', attrs: { value: 'low' } }),
-  el('option', { text: 'Chỉ âm thanh · Audio only', attrs: { value: 'audio-only' } }),
+  ...Object.entries(MODE_TEXT).map(([value, t]) => el('option', { text: plain(t), attrs: { value } })),
 );
 const controls = el('div', { className: 'controls' }, unmuteBtn, fullscreenBtn, handBtn, modeSelect);
 const preflightBox = el('section', { className: 'card preflight hidden' });
@@ -236,6 +235,15 @@ socket.on('rtc:producerClosed', ({ producerId }) => receiver.drop({ producerId }
 socket.on('rtc:consumerClosed', ({ consumerId }) => receiver.drop({ consumerId }));
 socket.on('rtc:reconnect', () => void startMedia());
 socket.on('floor:you', ({ granted }) => void setFloor(granted));
+// The kept mode (after a reconnect or a reload), or the desk's choice, which this page applies.
+socket.on('mode', (m: PointMode) => {
+  const changed = modeSelect.value !== m.mode;
+  modeSelect.value = m.mode;
+  if (m.by !== 'desk' || !changed) return;
+  const [vi, en] = MODE_TEXT[m.mode];
+  status([`Bàn kỹ thuật chuyển chế độ: ${vi}`, `The desk set the mode: ${en}`], 'info');
+  void request('mode:set', { mode: m.mode }).catch(() => undefined);
+});
 socket.on('kicked', ({ reason }) => {
   socket.disconnect();
   status([`Đã ngắt kết nối: ${reason}`, `Disconnected: ${reason}`], 'bad');

@@ -10,9 +10,11 @@ import type {
   HealthSample,
   Rollup,
 } from '../../../server/contract/attendance';
+import type { PointMode } from '../../../server/contract/broadcast';
 import { loginView } from '../host/login';
 import { AlertList } from '../monitor/alerts';
 import { DetailPanel } from '../monitor/detail';
+import { PointModeControl } from '../monitor/point-mode';
 import { TileGrid, type GridFilter } from '../monitor/grid';
 import { fmtNum, LEVEL_TEXT, STATUS_TEXT } from '../monitor/labels';
 import { requester, RequestError } from '../net/request';
@@ -63,7 +65,10 @@ let sessionId: string | undefined = new URLSearchParams(location.search).get('se
 let snapshotAt = '';
 
 const grid = new TileGrid((id) => void openDetail(id));
-const detail = new DetailPanel(
+const pointMode: PointModeControl = new PointModeControl((mode): Promise<PointMode> =>
+  request('point:mode', { sessionId: sessionId!, pointId: detail.pointId!, mode }),
+);
+const detail: DetailPanel = new DetailPanel(
   () => grid.select(undefined),
   async (pointId, checkinId, reason) => {
     try {
@@ -73,6 +78,7 @@ const detail = new DetailPanel(
       say([`Không huỷ được: ${(err as Error).message}`, `Could not void: ${(err as Error).message}`], 'warn');
     }
   },
+  [pointMode.node],
 );
 const alerts = new AlertList({
   ack: (id) => act(() => request('alert:ack', { sessionId: sessionId!, alertId: id })),
@@ -179,7 +185,12 @@ async function openDetail(pointId: string) {
   if (!sessionId) return;
   grid.select(pointId);
   try {
-    detail.show(await request('monitor:detail', { sessionId, pointId }));
+    const [d, mode] = await Promise.all([
+      request('monitor:detail', { sessionId, pointId }),
+      request('point:mode', { sessionId, pointId }),
+    ]);
+    detail.show(d);
+    pointMode.show(mode);
   } catch (err) {
     say([`Không mở được: ${(err as Error).message}`, `Could not open: ${(err as Error).message}`], 'warn');
   }

@@ -109,10 +109,15 @@ export class MonitorView {
     };
   }
 
+  /** Throws not_found unless the point is invited to the session. */
+  async requireInvited(sessionId: string, pointId: string): Promise<void> {
+    const s = await this.core.session(sessionId);
+    if (!s.invitedPointIds.includes(pointId)) throw notFound(`point ${pointId} in this session`);
+  }
+
   async detail(sessionId: string, pointId: string): Promise<PointDetail> {
     const { core } = this;
-    const s = await core.session(sessionId);
-    if (!s.invitedPointIds.includes(pointId)) throw notFound(`point ${pointId} in this session`);
+    await this.requireInvited(sessionId, pointId);
     const [t, presence, headcount, history, events, preflight, alerts, checkins] = await Promise.all([
       this.tiles(sessionId),
       core.ledger.presence(sessionId, pointId),

@@ -257,6 +257,10 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
     return this.#monitor.detail(sessionId, pointId);
   }
 
+  requireInvited(sessionId: string, pointId: string): Promise<void> {
+    return this.#monitor.requireInvited(sessionId, pointId);
+  }
+
   acknowledgeAlert(sessionId: string, alertId: string, by: string): Promise<Alert> {
     return this.#monitor.acknowledgeAlert(sessionId, alertId, by);
   }
