@@ -10,7 +10,7 @@
 import { AppError } from '../../errors';
 import { nextHealth } from '../health/status';
 import type { AttendanceJobs } from './jobs';
-import type { PointHealth } from './point-health';
+import type { HealthTracker } from './health-tracker';
 import {
   socketNode,
   type AttendanceCore,
@@ -37,7 +37,7 @@ export class PointPresence {
 
   constructor(
     private readonly core: AttendanceCore,
-    private readonly health: PointHealth,
+    private readonly health: HealthTracker,
     private readonly jobs: AttendanceJobs,
   ) {}
 

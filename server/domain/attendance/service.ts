@@ -4,11 +4,11 @@
 //
 // This is the one object the rest of the server holds. It builds the stores and the five
 // parts that own the work, all sharing one AttendanceCore (runtime.ts):
-//   presence.ts      sockets joining and leaving, the per-session tick, a session's end
-//   point-health.ts  the status machine (fenced by node with several nodes), alert checks
-//   checkins.ts      check-in codes, the phone's form, the headcount
-//   monitor-view.ts  tiles, totals, a point's detail, the desk's alert actions
-//   report-writer.ts the attendance and quality report
+//   presence.ts        sockets joining and leaving, the per-session tick, a session's end
+//   health-tracker.ts  the status machine (fenced by node with several nodes), alert checks
+//   checkins.ts        check-in codes, the phone's form and device, the cap, voids, headcount
+//   monitor-view.ts    tiles, totals, a point's detail, the desk's alert actions
+//   report-writer.ts   the attendance and quality report
 //
 // Writes a client waits for (headcount, health report, problem, check-in) resolve only
 // once stored; the 'store' connection fails at once while Redis is down, so the client
@@ -41,7 +41,7 @@ import { Checkins } from './checkins';
 import { AttendanceJobs } from './jobs';
 import { AttendanceLedger } from './ledger';
 import { MonitorView } from './monitor-view';
-import { PointHealth } from './point-health';
+import { HealthTracker } from './health-tracker';
 import { PointPresence } from './presence';
 import { ReportStore } from './report';
 import { ReportWriter } from './report-writer';
@@ -78,7 +78,7 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
   readonly jobs: AttendanceJobs;
   readonly #o: AttendanceOptions;
   readonly #core: AttendanceCore;
-  readonly #health: PointHealth;
+  readonly #health: HealthTracker;
   readonly #presence: PointPresence;
   readonly #checkins: Checkins;
   readonly #monitor: MonitorView;
@@ -121,7 +121,7 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
       this,
       (rt, tick) => this.#presence.tick(rt, tick),
     );
-    this.#health = new PointHealth(this.#core, this.jobs);
+    this.#health = new HealthTracker(this.#core, this.jobs);
     this.#presence = new PointPresence(this.#core, this.#health, this.jobs);
     this.#checkins = new Checkins(this.#core, this.tokens, this.rosters, this.checkinLedger);
     this.#monitor = new MonitorView(this.#core, this.checkinLedger);

@@ -33,7 +33,7 @@ export const STATUS_VI: Record<HealthStatus, string> = {
   lost: 'mất kết nối',
 };
 
-export class PointHealth {
+export class HealthTracker {
   #sfu: SfuStatsSource | undefined;
 
   constructor(
