@@ -94,7 +94,8 @@ describe('the main process (npm start)', () => {
     });
     expect(await p.exited).toBe(2);
     expect(p.out()).toMatch(/APP_SECRET: is too easy to guess for NODE_ENV=production/);
-  }, 30_000);
+    // Two cold starts of the TypeScript entry point: as long as one full start above.
+  }, 60_000);
 
   /** Every process below `pid` (children, grandchildren…), with its command name. */
   const descendants = (pid: number): Map<number, string> => {
