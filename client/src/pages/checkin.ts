@@ -68,7 +68,7 @@ function showDone(
   status.className = 'status hidden';
   const time = showTime(r.at, 'time');
   done.replaceChildren(
-    el('div', { className: 'tick', text: r.voided ? '✕' : '✓' }),
+    el('div', { className: r.voided ? 'tick voided' : 'tick', text: r.voided ? '✕' : '✓' }),
     bi(
       r.voided
         ? ['Lượt điểm danh của điện thoại này đã bị bàn kỹ thuật huỷ.', "This phone's check-in was voided by the desk."]
