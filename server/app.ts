@@ -5,7 +5,7 @@ import path from 'node:path';
 import express from 'express';
 import compression from 'compression';
 import helmet from 'helmet';
-import { Server as SocketServer } from 'socket.io';
+import { Server } from 'socket.io';
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import type { WorkerPool } from '../sfu/worker-pool';
@@ -16,6 +16,7 @@ import type { ApiBuilder } from './http/api/route';
 import { healthRouter, redisCheck, workersCheck } from './http/health';
 import { createMetrics } from './http/metrics';
 import { errorHandler, notFoundHandler } from './http/problem';
+import { socketNamespaces, type SocketNamespaces, type SocketServer } from './realtime/sockets';
 import { pagesRouter } from './http/pages';
 import { trustOf } from './security/client-address';
 import { closeSocketsOfEndedLogins } from './security/login-sockets';
@@ -34,6 +35,8 @@ export interface App {
   express: express.Express;
   http: http.Server;
   io: SocketServer;
+  /** `/point`, `/host` and `/monitor`, typed from the contract. */
+  namespaces: SocketNamespaces;
   /** Route declarations of other modules, added to /api/openapi.json. */
   openApiExtras: ApiBuilder[];
   /** Origin allow-list and per-address cap of Socket.IO handshakes (the cluster adds node URLs). */
@@ -79,7 +82,7 @@ export function createApp(deps: AppDeps): App {
     trust: () => trustOf(app),
     logger: deps.logger,
   });
-  const io = new SocketServer(server, {
+  const io: SocketServer = new Server(server, {
     serveClient: false,
     allowRequest: socketGate.allowRequest,
     maxHttpBufferSize: 64 * 1024,
@@ -90,7 +93,8 @@ export function createApp(deps: AppDeps): App {
   });
 
   socketGate.attach(io);
-  closeSocketsOfEndedLogins(io, deps.control.auth, deps.logger);
+  const namespaces = socketNamespaces(io);
+  closeSocketsOfEndedLogins(namespaces, deps.control.auth, deps.logger);
 
   const metrics = createMetrics({ pool: deps.pool, connectedSockets: () => io.engine.clientsCount });
   app.use(healthRouter([redisCheck(deps.redis, deps.logger), workersCheck(deps.pool)]));
@@ -107,7 +111,7 @@ export function createApp(deps: AppDeps): App {
   app.use(apiRouter(deps.control, () => openApiExtras));
 
   // Domain routes are mounted by the orchestrator before finish() adds the fallbacks.
-  return { express: app, http: server, io, openApiExtras, socketGate };
+  return { express: app, http: server, io, namespaces, openApiExtras, socketGate };
 }
 
 /** Adds the 404 and error handlers last, after every route is mounted. */

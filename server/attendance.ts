@@ -11,15 +11,15 @@
 import type { Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Server } from 'socket.io';
 import type { Config } from './config';
 import type { ControlPlane } from './control-plane';
 import { AttendanceService, type HealthCluster } from './domain/attendance/service';
 import { attendanceRouter } from './http/attendance-routes';
 import type { ApiBuilder } from './http/api/route';
-import { attachMonitorNamespace, type FeedLease, type MonitorNamespace } from './realtime/monitor-namespace';
+import { attachMonitorNamespace, type FeedLease, type MonitorFeeds } from './realtime/monitor-namespace';
 import { useAttendance } from './realtime/point-features';
 import { PointModes } from './realtime/point-modes';
+import type { SocketNamespaces, SocketServer } from './realtime/sockets';
 
 export interface AttendanceModuleOptions {
   config: Config;
@@ -27,7 +27,8 @@ export interface AttendanceModuleOptions {
   redis: Redis;
   redisUrl: string;
   control: Pick<ControlPlane, 'sessions' | 'points' | 'events' | 'auth' | 'keys'>;
-  io: Server;
+  io: SocketServer;
+  namespaces: Pick<SocketNamespaces, 'point' | 'monitor'>;
   publicUrl: () => string;
 }
 
@@ -36,7 +37,7 @@ export class AttendanceModule {
   readonly router: Router;
   /** Its routes' declarations, for the OpenAPI document. */
   readonly api: ApiBuilder;
-  readonly #monitor: MonitorNamespace;
+  readonly #monitor: MonitorFeeds;
   #closing: Promise<void> | undefined;
 
   constructor(o: AttendanceModuleOptions) {
@@ -55,11 +56,11 @@ export class AttendanceModule {
     useAttendance(o.io, this.service);
     ({ router: this.router, api: this.api } = attendanceRouter(this.service, o.redis, o.control.auth));
     this.#monitor = attachMonitorNamespace({
-      io: o.io,
+      nsp: o.namespaces.monitor,
       service: this.service,
       authenticate: (cookie) => o.control.auth.authenticateCookie(cookie),
       logger: o.logger,
-      modes: new PointModes(o.redis, o.io.of('/point')),
+      modes: new PointModes(o.redis, o.namespaces.point),
     });
   }
 

@@ -88,13 +88,14 @@ export class Orchestrator {
         redisUrl,
         control,
         io: app.io,
+        namespaces: app.namespaces,
         publicUrl: () => orchestrator.publicUrl,
       });
       app.express.use(attendance.router);
       app.openApiExtras.push(attendance.api);
       const ledger = attendance.service.ledger;
       realtime = attachRealtime({
-        io: app.io,
+        namespaces: app.namespaces,
         control,
         pool,
         redis,
@@ -115,6 +116,7 @@ export class Orchestrator {
           redis,
           redisUrl,
           io: app.io,
+          namespaces: app.namespaces,
           express: app.express,
           control,
           broadcasts: realtime.broadcasts,

@@ -14,7 +14,6 @@
 import express, { Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Server } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { BroadcastRoom, WorkerPool } from '../../sfu';
 import { currentUser } from '../auth/auth';
@@ -25,6 +24,7 @@ import { AppError, unauthenticated } from '../errors';
 import type { LiveBroadcasts } from '../realtime/live-broadcasts';
 import type { RoomHooks } from '../realtime/live-session';
 import { bindRequests } from '../realtime/requests';
+import type { SocketNamespaces, SocketServer } from '../realtime/sockets';
 import { connectRedis } from '../redis/connect';
 import type { SocketGate } from '../security/socket-gate';
 import { PointAssignment } from './assignment';
@@ -48,7 +48,8 @@ export interface ClusterDeps {
   logger: Logger;
   redis: Redis;
   redisUrl: string;
-  io: Server;
+  io: SocketServer;
+  namespaces: SocketNamespaces;
   express: express.Express;
   control: ControlPlane;
   broadcasts: LiveBroadcasts;
@@ -92,9 +93,9 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
     const uplinks = new Map<string, FloorUplink>();
     const sample = async (): Promise<Pick<NodeInfo, 'load' | 'sessions' | 'feeds' | 'receiving'>> => {
       const sessions: Record<string, string[]> = {};
-      const pointSockets = await d.io.of('/point').local.fetchSockets();
+      const pointSockets = await d.namespaces.point.local.fetchSockets();
       for (const s of pointSockets) {
-        const { sessionId, pointId } = s.data as { sessionId?: string; pointId?: string };
+        const { sessionId, pointId } = s.data;
         if (sessionId && pointId) (sessions[sessionId] ??= []).push(pointId);
       }
       let consumers = 0;
@@ -109,7 +110,7 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
       cpuAt = now;
       return {
         load: {
-          points: new Set(pointSockets.map((s) => (s.data as { pointId?: string }).pointId)).size,
+          points: new Set(pointSockets.map((s) => s.data.pointId)).size,
           consumers,
           workers: d.pool.aliveSlots().length,
           cpuPct: Math.round(cpuPct * 10) / 10,
@@ -303,15 +304,15 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
     });
     d.express.use(router);
 
-    d.io.of('/monitor').on('connection', (socket) => {
+    d.namespaces.monitor.on('connection', (socket) => {
       bindRequests(socket, clusterMonitorRequests, { 'cluster:nodes': () => registry.list() }, {}, log);
     });
     // A point is where it connected: later questions about it find this node, and a page
     // of the same point still open on another node is let go (LiveSession does it within
     // one process; the adapter carries it to the others).
-    const pointNs = d.io.of('/point');
+    const pointNs = d.namespaces.point;
     pointNs.on('connection', (socket) => {
-      const { sessionId, pointId } = socket.data as { sessionId: string; pointId: string };
+      const { sessionId, pointId } = socket.data;
       const own = `cluster:p:${sessionId}:${pointId}`;
       void socket.join(own);
       pointNs

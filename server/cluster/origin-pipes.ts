@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { PipeSender, type BroadcastRoom, type PipeEndpoint, type PipeListen } from '../../sfu';
+import { MediaSourceSchema } from '../contract/broadcast';
 import { AppError } from '../errors';
 import type { LiveBroadcasts } from '../realtime/live-broadcasts';
 import { clusterChannels } from './keys';
@@ -114,7 +115,7 @@ export const PipedProducerSchema = z
     kind: z.enum(['audio', 'video']),
     rtpParameters: RtpParametersSchema,
     paused: z.boolean(),
-    source: z.enum(['host-camera', 'host-mic', 'host-screen', 'floor-camera', 'floor-mic']),
+    source: MediaSourceSchema,
     peerId: z.string().min(1).max(128),
   })
   .strict();

@@ -6,8 +6,8 @@
 // only for the point the floor was given to, from the node serving it (floor-grants.ts).
 import express, { Router } from 'express';
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import { PipeReceiver, type PipeListen } from '../../sfu';
+import { FloorSourceSchema } from '../contract/broadcast';
 import { AppError } from '../errors';
 import type { LiveBroadcasts } from '../realtime/live-broadcasts';
 import type { FloorGrants } from './floor-grants';
@@ -15,7 +15,7 @@ import { internalFailure, requireInternal } from './internal-auth';
 import { OpenSchema, PipedProducerSchema, openPipeEnd } from './origin-pipes';
 
 /** Only a point's floor comes up a pipe: an edge never speaks for the hall. */
-const UplinkProducerSchema = PipedProducerSchema.extend({ source: z.enum(['floor-camera', 'floor-mic']) }).strict();
+const UplinkProducerSchema = PipedProducerSchema.extend({ source: FloorSourceSchema }).strict();
 
 export class UplinkPipes {
   readonly router: Router;

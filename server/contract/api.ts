@@ -3,6 +3,7 @@
 // builds its forms and reads its answers with them). Imports only zod: the layering check
 // keeps it that way. `.meta({ id })` names a schema in the OpenAPI components.
 import { z } from 'zod';
+import { SessionStateSchema } from './session-state';
 
 // ── common ──────────────────────────────────────────────────────────────────────────────
 
@@ -248,9 +249,14 @@ export type ImportReport = z.infer<typeof ImportReportSchema>;
 
 // ── briefing sessions ───────────────────────────────────────────────────────────────────
 
-export const SESSION_STATES = ['draft', 'scheduled', 'lobby', 'live', 'ended', 'cancelled'] as const;
-export const SessionStateSchema = z.enum(SESSION_STATES).meta({ id: 'SessionState' });
-export type SessionState = z.infer<typeof SessionStateSchema>;
+export {
+  SESSION_ACTIONS,
+  SESSION_STATES,
+  SessionActionSchema,
+  SessionStateSchema,
+  type SessionAction,
+  type SessionState,
+} from './session-state';
 
 export const DocumentRefSchema = z
   .object({ title: text(200), url: z.url({ protocol: /^https?$/ }).max(2000) })
@@ -363,10 +369,6 @@ export type SessionSummary = z.infer<typeof SessionSummarySchema>;
 
 export const SessionListQuerySchema = PageQuerySchema.extend({ state: SessionStateSchema.optional() });
 export const SessionPageSchema = pageOf(SessionSummarySchema).meta({ id: 'SessionPage' });
-
-export const SESSION_ACTIONS = ['schedule', 'open-lobby', 'start', 'end', 'cancel'] as const;
-export const SessionActionSchema = z.enum(SESSION_ACTIONS);
-export type SessionAction = z.infer<typeof SessionActionSchema>;
 
 // ── join links ──────────────────────────────────────────────────────────────────────────
 

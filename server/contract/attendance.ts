@@ -3,7 +3,7 @@
 // the network desk, and the REST bodies of check-in, rosters and reports. Imports only
 // zod: the browser imports this file.
 import { z } from 'zod';
-import { defineRequests, type PushEvents, type RequestEvents } from './socket';
+import { defineRequests } from './socket';
 import { PointModeSchema, ViewerModeSchema } from './broadcast';
 import { ReportTimelineSchema } from './timeline';
 
@@ -168,7 +168,6 @@ export const pointAttendanceRequests = defineRequests({
   },
 });
 export type PointAttendanceRequests = typeof pointAttendanceRequests;
-export type PointAttendanceClientEvents = RequestEvents<PointAttendanceRequests>;
 
 // ── the monitor (`/monitor`) ────────────────────────────────────────────────────────────
 
@@ -320,14 +319,16 @@ export const monitorRequests = defineRequests({
 });
 export type MonitorRequests = typeof monitorRequests;
 
-const monitorPushes = {
+export const MonitorSampleSchema = z.object({ sessionId: Id, pointId: Id, sample: HealthSampleSchema });
+export type MonitorSample = z.infer<typeof MonitorSampleSchema>;
+
+/** Pushes to the monitor (`/monitor`); the namespace's event maps are in namespaces.ts. */
+export const monitorPushes = {
   delta: MonitorDeltaSchema,
   /** A watched point's new sample, for an open detail view (only the watched point). */
-  sample: z.object({ sessionId: Id, pointId: Id, sample: HealthSampleSchema }),
+  sample: MonitorSampleSchema,
 };
-export type MonitorClientEvents = RequestEvents<MonitorRequests>;
-export type MonitorServerEvents = PushEvents<typeof monitorPushes>;
-export const monitorPushSchemas = monitorPushes;
+export type MonitorPushes = typeof monitorPushes;
 
 // ── REST: delegate check-in ─────────────────────────────────────────────────────────────
 

@@ -3,14 +3,23 @@
 // cookie). mediasoup's RTP and DTLS parameter objects are checked here for shape and
 // size only; mediasoup validates their content and its errors come back as bad_request.
 import { z } from 'zod';
-import { defineRequests, type PushEvents, type RequestEvents } from './socket';
+import { SessionStateSchema } from './session-state';
+import { defineRequests } from './socket';
 
 const Id = z.string().min(1).max(128);
 /** An opaque mediasoup parameter object (RTP capabilities, DTLS parameters…). */
 const MediasoupObject = z.looseObject({});
 
-export const MediaSourceSchema = z.enum(['host-camera', 'host-mic', 'host-screen', 'floor-camera', 'floor-mic']);
+/**
+ * Every stream a room carries: the hall's camera, microphone and screen (slides), and the
+ * camera and microphone of the point holding the floor. sfu/ keeps the same union as its
+ * own type (it imports nothing of ours); server/realtime/rtc-handlers.ts checks they agree.
+ */
+export const MEDIA_SOURCES = ['host-camera', 'host-mic', 'host-screen', 'floor-camera', 'floor-mic'] as const;
+export const MediaSourceSchema = z.enum(MEDIA_SOURCES);
 export type MediaSource = z.infer<typeof MediaSourceSchema>;
+/** The streams of the point holding the floor. */
+export const FloorSourceSchema = MediaSourceSchema.extract(['floor-camera', 'floor-mic']);
 
 export const ViewerModeSchema = z.enum(['full', 'low', 'audio-only']);
 export type ViewerMode = z.infer<typeof ViewerModeSchema>;
@@ -65,8 +74,6 @@ export const AgendaCaptionSchema = z.object({
 });
 export type AgendaCaption = z.infer<typeof AgendaCaptionSchema>;
 
-export const SessionStateSchema = z.enum(['draft', 'scheduled', 'lobby', 'live', 'ended', 'cancelled']);
-
 /** What a point's page needs to show, pushed on connect and on every change. */
 export const BroadcastViewSchema = z.object({
   sessionId: Id,
@@ -86,8 +93,8 @@ export type BroadcastView = z.infer<typeof BroadcastViewSchema>;
 
 const Empty = z.object({}).strict().optional();
 
-/** Requests both the host console and a point page make to receive media. */
-const rtcRequests = {
+/** Requests both the host console and a point page make to send and receive media. */
+export const rtcRequests = defineRequests({
   'rtc:capabilities': { input: Empty, output: z.object({ routerRtpCapabilities: MediasoupObject }) },
   'rtc:createTransport': {
     input: z.object({ direction: z.enum(['send', 'recv']), rtpCapabilities: MediasoupObject }).strict(),
@@ -118,7 +125,12 @@ const rtcRequests = {
     output: z.object({ id: Id }),
   },
   'rtc:closeProducer': { input: z.object({ producerId: Id }).strict(), output: z.object({}) },
-} as const;
+});
+export type RtcRequests = typeof rtcRequests;
+/** What a page asks to receive (client/src/rtc/receiver.ts). */
+export type RtcReceiveRequests = Omit<RtcRequests, 'rtc:produce' | 'rtc:closeProducer'>;
+/** What a page asks to publish (client/src/rtc/sender.ts). */
+export type RtcSendRequests = Omit<RtcRequests, 'rtc:capabilities' | 'rtc:consume' | 'rtc:resumeConsumer'>;
 
 export const PreflightReportSchema = z
   .object({
@@ -221,33 +233,33 @@ export const hostRequests = defineRequests({
 });
 export type HostRequests = typeof hostRequests;
 
-const pointPushes = {
-  view: BroadcastViewSchema,
+/** What the room tells every page that receives from it. */
+const rtcPushes = {
   'rtc:newProducer': ProducerInfoSchema,
   'rtc:producerClosed': z.object({ producerId: Id }),
   'rtc:consumerClosed': z.object({ consumerId: Id }),
   /** The transport is gone (its worker died): create a new one and consume again. */
   'rtc:reconnect': z.object({ reason: z.string() }),
+};
+
+/** Pushes to a point's page (`/point`); the namespace's event maps are in namespaces.ts. */
+export const pointPushes = {
+  ...rtcPushes,
+  view: BroadcastViewSchema,
   'floor:you': z.object({ granted: z.boolean() }),
   /** The point's kept mode: sent on connect, and when the desk sets it (the page applies it). */
   mode: PointModeSchema,
   kicked: z.object({ reason: z.string() }),
 };
+export type PointPushes = typeof pointPushes;
 
-const hostPushes = {
+/** Pushes to the host console (`/host`). */
+export const hostPushes = {
+  ...rtcPushes,
   view: BroadcastViewSchema,
   hands: z.array(HandSchema),
   numbers: LiveNumbersSchema,
-  'rtc:newProducer': ProducerInfoSchema,
-  'rtc:producerClosed': z.object({ producerId: Id }),
-  'rtc:consumerClosed': z.object({ consumerId: Id }),
-  'rtc:reconnect': z.object({ reason: z.string() }),
   /** The origin was rebuilt (its worker died): produce again on a new transport. */
   'rtc:republish': z.object({ reason: z.string() }),
 };
-
-export type PointClientEvents = RequestEvents<PointRequests>;
-export type PointServerEvents = PushEvents<typeof pointPushes>;
-export type HostClientEvents = RequestEvents<HostRequests>;
-export type HostServerEvents = PushEvents<typeof hostPushes>;
-export const pushSchemas = { point: pointPushes, host: hostPushes };
+export type HostPushes = typeof hostPushes;

@@ -1,7 +1,7 @@
 // Scale-out: the nodes of a multi-node deployment as the monitor and the point page see
 // them. Imports only zod: the browser imports this file.
 import { z } from 'zod';
-import { defineRequests, type RequestEvents } from './socket';
+import { defineRequests } from './socket';
 
 export const NODE_ROLES = ['all', 'control', 'origin', 'edge'] as const;
 export const NodeRoleSchema = z.enum(NODE_ROLES);
@@ -55,4 +55,3 @@ export const clusterMonitorRequests = defineRequests({
   'cluster:nodes': { input: z.object({}).strict().optional(), output: z.array(NodeInfoSchema) },
 });
 export type ClusterMonitorRequests = typeof clusterMonitorRequests;
-export type ClusterMonitorClientEvents = RequestEvents<ClusterMonitorRequests>;

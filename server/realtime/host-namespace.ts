@@ -1,22 +1,19 @@
 // `/host`: the host console, for logged-in hosts and admins. A socket attaches to one
 // session at a time, publishes the hall's media into its room, and runs the briefing:
 // go live, agenda, pauses, slides, the floor, end.
-import type { Namespace, Socket } from 'socket.io';
 import type { Logger } from 'pino';
 import { hostRequests, type BroadcastView, type IceServer } from '../contract/broadcast';
 import type { ControlPlane } from '../control-plane';
-import type { AuthUser } from '../auth/auth';
 import { AppError, badRequest } from '../errors';
 import type { LiveBroadcasts } from './live-broadcasts';
 import type { LiveSession } from './live-session';
 import { bindRequests, type Handlers } from './requests';
 import { rtcHandlers, type RtcSocketState } from './rtc-handlers';
 import { handshakeError } from './socket-errors';
+import type { HostNamespace, HostSocketData } from './sockets';
 
-export interface HostSocketData extends RtcSocketState {
-  user: AuthUser;
-  /** This console's peer in the room (one per socket). */
-  peerId: string;
+/** What one console holds while its socket lives. */
+interface ConsoleState extends RtcSocketState {
   live?: LiveSession;
   /** Plain RTP ingests this console opened (closed with it). */
   ingests?: Set<string>;
@@ -32,7 +29,7 @@ export interface HostNamespaceDeps {
   iceServers?: (peerId: string) => IceServer[];
 }
 
-export function setupHostNamespace(ns: Namespace, deps: HostNamespaceDeps): void {
+export function setupHostNamespace(ns: HostNamespace, deps: HostNamespaceDeps): void {
   const log = deps.logger.child({ component: 'host-ns' });
 
   ns.use((socket, next) => {
@@ -49,13 +46,14 @@ export function setupHostNamespace(ns: Namespace, deps: HostNamespaceDeps): void
     );
   });
 
-  ns.on('connection', (socket: Socket) => {
-    const data = socket.data as HostSocketData;
+  ns.on('connection', (socket) => {
+    const data = socket.data;
+    const state: ConsoleState = {};
     const hlog = log.child({ user: data.user.username });
     const actor = { username: data.user.username };
     const attached = (): LiveSession => {
-      if (!data.live || data.live.closed) throw new AppError('conflict', 'attach to a session first (host:attach)');
-      return data.live;
+      if (!state.live || state.live.closed) throw new AppError('conflict', 'attach to a session first (host:attach)');
+      return state.live;
     };
     const room = async () => {
       const live = attached();
@@ -72,8 +70,8 @@ export function setupHostNamespace(ns: Namespace, deps: HostNamespaceDeps): void
     const handlers: Handlers<typeof hostRequests, HostSocketData> = {
       'host:attach': async ({ sessionId }) => {
         const live = await deps.broadcasts.get(sessionId);
-        if (data.live && data.live !== live) data.live.detachHost(socket, data.peerId);
-        data.live = live;
+        if (state.live && state.live !== live) state.live.detachHost(socket, data.peerId);
+        state.live = live;
         live.attachHost(socket);
         return { view: await live.view(), hands: await live.allHands(), numbers: await live.numbers() };
       },
@@ -87,7 +85,7 @@ export function setupHostNamespace(ns: Namespace, deps: HostNamespaceDeps): void
             (kind === 'video' && source === 'host-camera' && attached().liveState.pausedVideo) ||
             (kind === 'audio' && attached().liveState.pausedAudio),
         },
-        data,
+        state,
       ),
       'session:goLive': () => act('start'),
       'session:end': () => act('end'),
@@ -116,7 +114,7 @@ export function setupHostNamespace(ns: Namespace, deps: HostNamespaceDeps): void
       'floor:revoke': async () => attached().revokeFloor(),
       'ingest:plain': async ({ video, audio, rtcpMux }) => {
         const r = await room();
-        const ingests = (data.ingests ??= new Set());
+        const ingests = (state.ingests ??= new Set());
         for (const id of ingests) if (!r.hasIngest(id)) ingests.delete(id);
         if (ingests.size >= MAX_INGESTS_PER_CONSOLE) {
           throw new AppError('conflict', `at most ${MAX_INGESTS_PER_CONSOLE} ingests per console; close one first`);
@@ -128,16 +126,16 @@ export function setupHostNamespace(ns: Namespace, deps: HostNamespaceDeps): void
         return info;
       },
       'ingest:close': async ({ ingestId }) => {
-        if (!data.ingests?.has(ingestId)) throw new AppError('not_found', `ingest ${ingestId} is not yours`);
-        data.ingests.delete(ingestId);
-        data.live?.room?.closeIngest(ingestId);
+        if (!state.ingests?.has(ingestId)) throw new AppError('not_found', `ingest ${ingestId} is not yours`);
+        state.ingests.delete(ingestId);
+        state.live?.room?.closeIngest(ingestId);
         return {};
       },
     };
     bindRequests(socket, hostRequests, handlers, data, hlog);
     socket.on('disconnect', () => {
-      for (const id of data.ingests ?? []) data.live?.room?.closeIngest(id);
-      data.live?.detachHost(socket, data.peerId);
+      for (const id of state.ingests ?? []) state.live?.room?.closeIngest(id);
+      state.live?.detachHost(socket, data.peerId);
     });
   });
 }

@@ -2,7 +2,6 @@
 // sessions on the air. Built once per process by the orchestrator.
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Server } from 'socket.io';
 import type { WorkerPool } from '../../sfu';
 import type { IceServer } from '../contract/broadcast';
 import type { ControlPlane } from '../control-plane';
@@ -12,9 +11,10 @@ import type { LiveSessionDeps } from './live-session';
 import { LiveStateStore } from './live-state';
 import { setupPointNamespace } from './point-namespace';
 import { PointModes } from './point-modes';
+import type { SocketNamespaces } from './sockets';
 
 export interface RealtimeDeps {
-  io: Server;
+  namespaces: Pick<SocketNamespaces, 'point' | 'host'>;
   control: ControlPlane;
   pool: WorkerPool;
   redis: Redis;
@@ -35,8 +35,7 @@ export interface Realtime {
 export function attachRealtime(deps: RealtimeDeps): Realtime {
   const logger = deps.logger.child({ component: 'realtime' });
   const store = new LiveStateStore(deps.redis);
-  const pointNs = deps.io.of('/point');
-  const hostNs = deps.io.of('/host');
+  const { point: pointNs, host: hostNs } = deps.namespaces;
   const broadcasts = new LiveBroadcasts({
     pool: deps.pool,
     control: deps.control,

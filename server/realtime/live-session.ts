@@ -3,7 +3,6 @@
 // It turns room events into pushes and keeps the host's live numbers current.
 // Created by LiveBroadcasts when a session needs media (lobby, live, or a host
 // preparing); closed when the session ends or is cancelled.
-import type { Namespace, Socket } from 'socket.io';
 import type { Logger } from 'pino';
 import { BroadcastRoom, type WorkerPool } from '../../sfu';
 import type { AgendaCaption, BroadcastView, Hand, LiveNumbers } from '../contract/broadcast';
@@ -14,14 +13,15 @@ import type { TimelineEntry } from '../contract/timeline';
 import { settingsEntries } from '../domain/timeline/changes';
 import type { LiveState, LiveStateStore } from './live-state';
 import { recordMediaEvent } from './point-features';
+import type { HostNamespace, HostSocket, PointNamespace, PointSocket } from './sockets';
 
 export interface LiveSessionDeps {
   pool: WorkerPool;
   control: ControlPlane;
   store: LiveStateStore;
   logger: Logger;
-  pointNs: Namespace;
-  hostNs: Namespace;
+  pointNs: PointNamespace;
+  hostNs: HostNamespace;
   /** Delegates reported by headcount, from the attendance ledger (0 when unknown). */
   delegatesReported: (sessionId: string) => Promise<number>;
   /** Scale-out: set by server/cluster, which links this session to its peers on other nodes. */
@@ -68,8 +68,8 @@ export class LiveSession {
   #room: BroadcastRoom | undefined;
   #roomCreating: Promise<BroadcastRoom> | undefined;
   /** The one socket currently speaking for each point (a second tab replaces the first). */
-  readonly #pointSockets = new Map<string, Socket>();
-  readonly #hostSockets = new Set<Socket>();
+  readonly #pointSockets = new Map<string, PointSocket>();
+  readonly #hostSockets = new Set<HostSocket>();
   /** Raised hands in order of raising. */
   readonly #hands = new Map<string, Hand>();
   /** Video consumers resumed per point: "points receiving video". */
@@ -299,7 +299,7 @@ export class LiveSession {
 
   // ----- points -----
 
-  attachPoint(socket: Socket, pointId: string): void {
+  attachPoint(socket: PointSocket, pointId: string): void {
     const previous = this.#pointSockets.get(pointId);
     if (previous && previous !== socket) {
       // The same point opened its page again (refresh, second tab, another PC): the
@@ -313,12 +313,12 @@ export class LiveSession {
   }
 
   /** The socket left: its media goes, its hand goes down, its floor (if any) ends. */
-  detachPoint(socket: Socket, pointId: string): void {
+  detachPoint(socket: PointSocket, pointId: string): void {
     if (this.#pointSockets.get(pointId) !== socket) return;
     this.#detachPoint(socket, pointId);
   }
 
-  #detachPoint(_socket: Socket, pointId: string): void {
+  #detachPoint(_socket: PointSocket, pointId: string): void {
     this.#pointSockets.delete(pointId);
     this.#videoConsumers.delete(pointId);
     this.#mediaLost.delete(pointId);
@@ -326,7 +326,7 @@ export class LiveSession {
     this.#room?.removePeer(pointId);
   }
 
-  pointSocket(pointId: string): Socket | undefined {
+  pointSocket(pointId: string): PointSocket | undefined {
     return this.#pointSockets.get(pointId);
   }
 
@@ -455,13 +455,13 @@ export class LiveSession {
 
   // ----- hosts -----
 
-  attachHost(socket: Socket): void {
+  attachHost(socket: HostSocket): void {
     this.#hostSockets.add(socket);
     void socket.join(roomOf.hosts(this.sessionId));
     this.#lastNumbers = '';
   }
 
-  detachHost(socket: Socket, peerId: string): void {
+  detachHost(socket: HostSocket, peerId: string): void {
     this.#hostSockets.delete(socket);
     void socket.leave(roomOf.hosts(this.sessionId));
     this.#room?.removePeer(peerId);
@@ -474,8 +474,7 @@ export class LiveSession {
     // served by this node's room (`local` changes nothing in one process).
     const points = () => this.deps.pointNs.local.to(roomOf.points(this.sessionId));
     const hosts = () => this.deps.hostNs.local.to(roomOf.hosts(this.sessionId));
-    const toPeer = (peerId: string) =>
-      this.#pointSockets.get(peerId) ?? [...this.#hostSockets].find((s) => s.data.peerId === peerId);
+    const hostOf = (peerId: string) => [...this.#hostSockets].find((s) => s.data.peerId === peerId);
 
     room.on('newProducer', (p) => {
       const info = { producerId: p.producerId, kind: p.kind, source: p.source };
@@ -488,20 +487,23 @@ export class LiveSession {
     });
     room.on('consumerClosed', ({ peerId, consumerId }) => {
       this.#videoConsumers.get(peerId)?.delete(consumerId);
-      toPeer(peerId)?.emit('rtc:consumerClosed', { consumerId });
+      const point = this.#pointSockets.get(peerId);
+      if (point) point.emit('rtc:consumerClosed', { consumerId });
+      else hostOf(peerId)?.emit('rtc:consumerClosed', { consumerId });
     });
     room.on('viewerNeedsReconnect', ({ peerId }) => {
       this.#videoConsumers.delete(peerId);
-      toPeer(peerId)?.emit('rtc:reconnect', { reason: 'worker-died' });
-      if (this.#pointSockets.has(peerId)) {
+      const point = this.#pointSockets.get(peerId);
+      if (!point) hostOf(peerId)?.emit('rtc:reconnect', { reason: 'worker-died' });
+      else {
+        point.emit('rtc:reconnect', { reason: 'worker-died' });
         this.#mediaLost.set(peerId, Date.now());
         this.#mediaEvent(peerId, 'media server worker died; reconnecting');
       }
     });
     room.on('publisherNeedsReconnect', ({ peerId, role }) => {
-      const s = toPeer(peerId);
-      if (role === 'host') s?.emit('rtc:republish', { reason: 'worker-died' });
-      else s?.emit('floor:you', { granted: true });
+      if (role === 'host') hostOf(peerId)?.emit('rtc:republish', { reason: 'worker-died' });
+      else this.#pointSockets.get(peerId)?.emit('floor:you', { granted: true });
     });
     room.on('floorGranted', ({ peerId }) => {
       void this.#recordFloor(peerId, true);

@@ -13,13 +13,14 @@
 // same deltas, and 420 tiles are read once a second for the cluster, not once per node.
 // A process that takes the lease over sends every tile and alert in its first delta,
 // since it cannot know what the previous holder sent.
-import type { Namespace, Server, Socket } from 'socket.io';
 import type { Logger } from 'pino';
+import type { AuthUser } from '../auth/auth';
 import type { Role } from '../contract/api';
 import {
   monitorRequests,
   type Alert,
   type MonitorDelta,
+  type MonitorSample,
   type MonitorSnapshot,
   type PointTile,
 } from '../contract/attendance';
@@ -27,17 +28,14 @@ import { AppError } from '../errors';
 import type { AttendanceService } from '../domain/attendance/service';
 import type { PointModes } from './point-modes';
 import { bindRequests } from './requests';
-
-export interface MonitorUser {
-  username: string;
-  role: Role;
-}
+import { handshakeError } from './socket-errors';
+import type { MonitorNamespace } from './sockets';
 
 export interface MonitorNamespaceOptions {
-  io: Server;
+  nsp: MonitorNamespace;
   service: AttendanceService;
   /** The control plane's cookie check (`control.auth.authenticateCookie`). */
-  authenticate: (cookieHeader: string | undefined) => Promise<MonitorUser | undefined>;
+  authenticate: (cookieHeader: string | undefined) => Promise<AuthUser | undefined>;
   logger: Logger;
   /** Delta period (default 1000 ms). */
   periodMs?: number;
@@ -71,7 +69,7 @@ class SessionFeed {
 
   constructor(
     readonly sessionId: string,
-    private readonly nsp: Namespace,
+    private readonly nsp: MonitorNamespace,
     private readonly service: AttendanceService,
     private readonly log: Logger,
     private readonly periodMs: number,
@@ -166,14 +164,14 @@ class SessionFeed {
   }
 }
 
-export interface MonitorNamespace {
+export interface MonitorFeeds {
   /** Several nodes: one delta computer per session (set before the server listens). */
   useLease: (lease: FeedLease | undefined) => void;
   close: () => void;
 }
 
-export function attachMonitorNamespace(o: MonitorNamespaceOptions): MonitorNamespace {
-  const nsp = o.io.of('/monitor');
+export function attachMonitorNamespace(o: MonitorNamespaceOptions): MonitorFeeds {
+  const { nsp } = o;
   const log = o.logger.child({ component: 'monitor' });
   const feeds = new Map<string, SessionFeed>();
   let lease: FeedLease | undefined;
@@ -181,23 +179,14 @@ export function attachMonitorNamespace(o: MonitorNamespaceOptions): MonitorNames
   nsp.use((socket, next) => {
     o.authenticate(socket.request.headers.cookie)
       .then((user) => {
-        if (!user) {
-          const err = new Error('log in first') as Error & { data?: unknown };
-          err.data = { code: 'unauthenticated' };
-          return next(err);
-        }
-        if (!ROLES.includes(user.role)) {
-          const err = new Error('your role does not allow this') as Error & { data?: unknown };
-          err.data = { code: 'forbidden' };
-          return next(err);
-        }
-        socket.data.user = user;
+        if (!user) return next(handshakeError(new AppError('unauthenticated', 'log in first')));
+        if (!ROLES.includes(user.role))
+          return next(handshakeError(new AppError('forbidden', 'your role does not allow this')));
+        socket.data = { user };
         next();
       })
-      .catch(() => {
-        const err = new Error('storage is temporarily unavailable; retry') as Error & { data?: unknown };
-        err.data = { code: 'unavailable' };
-        next(err);
+      .catch((err: unknown) => {
+        next(handshakeError(new AppError('unavailable', 'storage is temporarily unavailable; retry', { cause: err })));
       });
   });
 
@@ -222,13 +211,13 @@ export function attachMonitorNamespace(o: MonitorNamespaceOptions): MonitorNames
     }
   };
 
-  const onSample = (e: { sessionId: string; pointId: string; sample: unknown }) => {
+  const onSample = (e: MonitorSample) => {
     nsp.to(detailRoom(e.sessionId, e.pointId)).emit('sample', e);
   };
   o.service.on('sample', onSample);
 
-  nsp.on('connection', (socket: Socket) => {
-    const user = socket.data.user as MonitorUser;
+  nsp.on('connection', (socket) => {
+    const { user } = socket.data;
     const state: { watching?: string; detail?: string } = {};
     const by = user.username;
     const requireWatching = (sessionId: string) => {

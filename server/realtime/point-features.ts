@@ -5,32 +5,29 @@
 // The AttendanceService is found through the Socket.IO server the socket belongs to
 // (registered once by the orchestrator with `useAttendance(io, service)`), so the
 // namespace needs to pass nothing more than who the socket is.
-import type { Server, Socket } from 'socket.io';
 import type { Logger } from 'pino';
 import { pointAttendanceRequests } from '../contract/attendance';
 import type { PreflightReport } from '../contract/broadcast';
 import type { AttendanceService } from '../domain/attendance/service';
 import { bindRequests } from './requests';
+import type { PointSocket, PointSocketData, SocketServer } from './sockets';
 
 /** Who a point socket is: set by the namespace's token middleware. */
-export interface PointIdentity {
-  sessionId: string;
-  pointId: string;
-}
+export type PointIdentity = PointSocketData;
 
 export interface PointFeatureContext {
   identity: PointIdentity;
   logger: Logger;
 }
 
-const services = new WeakMap<Server, AttendanceService>();
+const services = new WeakMap<object, AttendanceService>();
 
 /** Called once by the wiring: point sockets of this server report to this service. */
-export function useAttendance(io: Server, service: AttendanceService): void {
+export function useAttendance(io: SocketServer, service: AttendanceService): void {
   services.set(io, service);
 }
 
-function serviceOf(socket: Socket): AttendanceService | undefined {
+function serviceOf(socket: PointSocket): AttendanceService | undefined {
   return services.get(socket.nsp.server);
 }
 
@@ -38,7 +35,7 @@ function serviceOf(socket: Socket): AttendanceService | undefined {
 // retrying a queue of reports after a blip sends a burst, hence the burst size.
 const RATE = { perSecond: 5, burst: 40, disconnectAfter: 400 };
 
-export function attachPointFeatures(socket: Socket, ctx: PointFeatureContext): void {
+export function attachPointFeatures(socket: PointSocket, ctx: PointFeatureContext): void {
   const service = serviceOf(socket);
   if (!service) {
     ctx.logger.warn('attendance service not registered on this server; point features off');
@@ -68,11 +65,15 @@ export function attachPointFeatures(socket: Socket, ctx: PointFeatureContext): v
  * For the broadcast's `preflight:report` handler: keeps the result for the monitor's
  * point detail. Resolves once stored.
  */
-export async function recordPreflight(socket: Socket, identity: PointIdentity, report: PreflightReport): Promise<void> {
+export async function recordPreflight(
+  socket: PointSocket,
+  identity: PointIdentity,
+  report: PreflightReport,
+): Promise<void> {
   await serviceOf(socket)?.recordPreflight(identity, report);
 }
 
 /** For the live session: a media incident into the point's connection events (the monitor's detail). */
-export async function recordMediaEvent(socket: Socket, identity: PointIdentity, detail: string): Promise<void> {
+export async function recordMediaEvent(socket: PointSocket, identity: PointIdentity, detail: string): Promise<void> {
   await serviceOf(socket)?.recordMediaEvent(identity, detail);
 }

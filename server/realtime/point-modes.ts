@@ -8,8 +8,8 @@
 // Redis keys:
 //   mode:{sessionId}   hash  pointId → JSON { mode, by, at }
 import type { Redis } from 'ioredis';
-import type { Namespace } from 'socket.io';
 import type { PointMode, ViewerMode } from '../contract/broadcast';
+import type { PointNamespace } from './sockets';
 
 const KEEP_SECONDS = 30 * 24 * 3600;
 const key = (sessionId: string) => `mode:${sessionId}`;
@@ -20,7 +20,7 @@ export const pointRoom = (sessionId: string, pointId: string) => `s:${sessionId}
 export class PointModes {
   constructor(
     private readonly redis: Redis,
-    private readonly pointNs: Namespace,
+    private readonly pointNs: PointNamespace,
   ) {}
 
   /** The point's mode; full when nobody chose one. */

@@ -2,7 +2,6 @@
 // a valid token binds the socket to one session and one point, for its whole life.
 // Points consume only; producing is possible only while the SFU says the point holds
 // the floor.
-import type { Namespace, Socket } from 'socket.io';
 import type { Logger } from 'pino';
 import { pointRequests, type IceServer } from '../contract/broadcast';
 import type { ControlPlane } from '../control-plane';
@@ -10,16 +9,12 @@ import { AppError } from '../errors';
 import type { LiveBroadcasts } from './live-broadcasts';
 import type { LiveSession } from './live-session';
 import type { LiveStateStore } from './live-state';
-import { attachPointFeatures, recordPreflight, type PointIdentity } from './point-features';
+import { attachPointFeatures, recordPreflight } from './point-features';
 import { pointRoom, type PointModes } from './point-modes';
 import { bindRequests, deferHandlers, type Handlers } from './requests';
 import { rtcHandlers, type RtcSocketState } from './rtc-handlers';
 import { handshakeError } from './socket-errors';
-
-export interface PointSocketData extends PointIdentity, RtcSocketState {
-  /** The page's current receive transport; a new one replaces it. */
-  recvTransportId?: string;
-}
+import type { PointNamespace, PointSocketData } from './sockets';
 
 export interface PointNamespaceDeps {
   control: ControlPlane;
@@ -30,7 +25,7 @@ export interface PointNamespaceDeps {
   iceServers?: (peerId: string) => IceServer[];
 }
 
-export function setupPointNamespace(ns: Namespace, deps: PointNamespaceDeps): void {
+export function setupPointNamespace(ns: PointNamespace, deps: PointNamespaceDeps): void {
   const log = deps.logger.child({ component: 'point-ns' });
 
   ns.use((socket, next) => {
@@ -45,9 +40,10 @@ export function setupPointNamespace(ns: Namespace, deps: PointNamespaceDeps): vo
     );
   });
 
-  ns.on('connection', (socket: Socket) => {
-    const data = socket.data as PointSocketData;
-    const { sessionId, pointId } = data;
+  ns.on('connection', (socket) => {
+    const { sessionId, pointId } = socket.data;
+    /** The page's receive capabilities and its current receive transport (a new one replaces it). */
+    const rtc: RtcSocketState = {};
     const plog = log.child({ sessionId, pointId });
     // Handlers are bound at once, before the session lookup resolves, so that a page's
     // first requests (sent the moment it connects) are never dropped; each waits for
@@ -92,7 +88,7 @@ export function setupPointNamespace(ns: Namespace, deps: PointNamespaceDeps): vo
             if (kind === 'video') live.videoConsumerResumed(pointId, consumerId);
           },
         },
-        data,
+        rtc,
       ),
       'mode:set': async ({ mode }) => {
         const room = await live.requireRoom();
@@ -118,7 +114,7 @@ export function setupPointNamespace(ns: Namespace, deps: PointNamespaceDeps): vo
     });
     const ready = attached.then(handlersFor);
     ready.catch(() => undefined); // reported above; requests then answer with an error
-    bindRequests(socket, pointRequests, deferHandlers(pointRequests, ready), data, plog);
+    bindRequests(socket, pointRequests, deferHandlers(pointRequests, ready), socket.data, plog);
     attachPointFeatures(socket, { identity: { sessionId, pointId }, logger: plog });
     plog.debug('point connected');
   });

@@ -1,21 +1,15 @@
 // The `rtc:*` requests a page makes to send and receive media, for one peer of a room:
 // the same for the host console and a point's page, apart from the hooks below.
 import type { types as ms } from 'mediasoup';
-import type { BroadcastRoom } from '../../sfu';
-import type { HostRequests, IceServer, MediaSource } from '../contract/broadcast';
+import type { BroadcastRoom, MediaSource as SfuMediaSource } from '../../sfu';
+import type { IceServer, MediaSource, RtcRequests } from '../contract/broadcast';
 import { AppError } from '../errors';
 import type { Handlers } from './requests';
 
-type RtcEvents =
-  | 'rtc:capabilities'
-  | 'rtc:createTransport'
-  | 'rtc:connectTransport'
-  | 'rtc:restartIce'
-  | 'rtc:consume'
-  | 'rtc:resumeConsumer'
-  | 'rtc:produce'
-  | 'rtc:closeProducer';
-export type RtcRequests = Pick<HostRequests, RtcEvents>;
+/** The contract's media sources are the SFU's, no more and no fewer (sfu/ keeps its own copy). */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sourcesAgree: Same<MediaSource, SfuMediaSource> = true;
+void sourcesAgree;
 
 export interface RtcPeer {
   peerId: string;

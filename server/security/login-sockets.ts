@@ -7,41 +7,42 @@
 // A handshake that authenticated just before its login ended could join its rooms just
 // after the disconnect went out: each socket checks its login once more after joining.
 import type { Logger } from 'pino';
-import type { Server, Socket } from 'socket.io';
-import type { Auth, AuthUser } from '../auth/auth';
-
-/** The namespaces whose sockets a login cookie authenticates. */
-export const LOGIN_NAMESPACES = ['/host', '/monitor'] as const;
+import type { Auth } from '../auth/auth';
+import type { HostSocket, MonitorSocket, SocketNamespaces } from '../realtime/sockets';
 
 export const loginRooms = {
   user: (userId: string) => `auth:u:${userId}`,
   login: (loginId: string) => `auth:l:${loginId}`,
 };
 
-const userOf = (socket: Socket): Partial<AuthUser> | undefined =>
-  (socket.data as { user?: Partial<AuthUser> } | undefined)?.user;
-
-export function closeSocketsOfEndedLogins(io: Server, auth: Auth, logger: Logger): () => void {
+export function closeSocketsOfEndedLogins(
+  namespaces: Pick<SocketNamespaces, 'host' | 'monitor'>,
+  auth: Auth,
+  logger: Logger,
+): () => void {
   const log = logger.child({ component: 'login-sockets' });
-  for (const name of LOGIN_NAMESPACES) {
-    io.of(name).on('connection', (socket: Socket) => {
-      const user = userOf(socket);
-      if (!user?.userId || !user.loginId) return;
-      const { userId, loginId, role } = user;
-      void socket.join([loginRooms.user(userId), loginRooms.login(loginId)]);
-      auth.authenticateCookie(socket.request.headers.cookie).then(
-        (now) => {
-          if (now?.loginId === loginId && now.role === role) return;
-          log.info({ namespace: name, username: user.username }, 'login ended during the handshake: socket closed');
-          socket.disconnect(true);
-        },
-        () => undefined, // Redis down: the handshake itself just passed; the next one checks.
-      );
-    });
-  }
+  const logins = [namespaces.host, namespaces.monitor];
+  const joined = (socket: HostSocket | MonitorSocket) => {
+    const { user } = socket.data;
+    const { userId, loginId, role } = user;
+    void socket.join([loginRooms.user(userId), loginRooms.login(loginId)]);
+    auth.authenticateCookie(socket.request.headers.cookie).then(
+      (now) => {
+        if (now?.loginId === loginId && now.role === role) return;
+        log.info(
+          { namespace: socket.nsp.name, username: user.username },
+          'login ended during the handshake: socket closed',
+        );
+        socket.disconnect(true);
+      },
+      () => undefined, // Redis down: the handshake itself just passed; the next one checks.
+    );
+  };
+  namespaces.host.on('connection', joined);
+  namespaces.monitor.on('connection', joined);
   return auth.onLoginsEnded((e) => {
     const room = 'userId' in e ? loginRooms.user(e.userId) : loginRooms.login(e.loginId);
-    for (const name of LOGIN_NAMESPACES) io.of(name).in(room).disconnectSockets(true);
+    for (const ns of logins) ns.in(room).disconnectSockets(true);
     log.info({ ...e }, 'login ended: its sockets closed on every node');
   });
 }

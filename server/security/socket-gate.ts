@@ -14,7 +14,7 @@
 // It also closes the default namespace `/`, which no page uses.
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
-import type { Server } from 'socket.io';
+import type { SocketServer } from '../realtime/sockets';
 import { AppError } from '../errors';
 import { handshakeError } from '../realtime/socket-errors';
 import { addressKey, clientAddress, type TrustFn } from './client-address';
@@ -91,7 +91,7 @@ export class SocketGate {
   };
 
   /** Counts connections per address and closes `/`. Call once, on the server whose engine uses allowRequest. */
-  attach(io: Server): void {
+  attach(io: SocketServer): void {
     io.engine.on('connection', (conn: { request: IncomingMessage; once: (ev: 'close', fn: () => void) => void }) => {
       const key = addressKey(clientAddress(conn.request, this.#o.trust()));
       this.#open.set(key, (this.#open.get(key) ?? 0) + 1);

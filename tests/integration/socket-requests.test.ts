@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { defineRequests } from '../../server/contract/socket';
 import { AppError } from '../../server/errors';
 import { bindRequests, deferHandlers, type Handlers } from '../../server/realtime/requests';
-import { requester, RequestError } from '../../client/src/net/request';
+import { requester, RequestError, type RequestSocket } from '../../client/src/net/request';
 
 const requests = defineRequests({
   echo: { input: z.object({ text: z.string().max(10) }).strict(), output: z.object({ text: z.string() }) },
@@ -16,6 +16,9 @@ const requests = defineRequests({
   crash: { input: z.object({}).optional(), output: z.object({}) },
   lie: { input: z.object({}).optional(), output: z.object({ n: z.number() }) },
 });
+
+/** The test's plain client socket, typed as a page's socket for these requests. */
+const typed = (socket: ClientSocket): RequestSocket<typeof requests> => socket;
 
 describe('socket requests (real socket.io)', () => {
   let server: http.Server;
@@ -64,7 +67,7 @@ describe('socket requests (real socket.io)', () => {
   });
 
   test('valid input reaches the handler and the answer comes back', async () => {
-    const request = requester<typeof requests>(client);
+    const request = requester(typed(client));
     await expect(request('echo', { text: 'xin chào' })).resolves.toEqual({ text: 'xin chào' });
     expect(state).toEqual(['xin chào']);
   });
@@ -83,7 +86,7 @@ describe('socket requests (real socket.io)', () => {
   });
 
   test('an AppError keeps its code; an unexpected error becomes internal without detail', async () => {
-    const request = requester<typeof requests>(client);
+    const request = requester(typed(client));
     await expect(request('refuse', {})).rejects.toMatchObject({ code: 'forbidden', message: 'not yours' });
     const err = await request('crash', {}).catch((e: RequestError) => e);
     expect(err).toBeInstanceOf(RequestError);
@@ -126,7 +129,7 @@ describe('handlers that become ready later', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const client = connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { transports: ['websocket'] });
     await new Promise((r) => client.once('connect', () => r(undefined)));
-    await expect(requester<typeof requests>(client)('echo', { text: 'sớm' })).resolves.toEqual({ text: 'late sớm' });
+    await expect(requester(typed(client))('echo', { text: 'sớm' })).resolves.toEqual({ text: 'late sớm' });
     client.close();
     io.close();
     await new Promise((r) => server.close(r));

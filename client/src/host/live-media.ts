@@ -3,16 +3,17 @@
 // camera and microphone) while a point holds it.
 import { Device } from 'mediasoup-client';
 import type { types as msc } from 'mediasoup-client';
-import type { Socket } from 'socket.io-client';
-import type { HostRequests, ProducerInfo } from '../../../server/contract/broadcast';
-import type { requester } from '../net/request';
+import type { ProducerInfo } from '../../../server/contract/broadcast';
+import type { HostClientEvents } from '../../../server/contract/namespaces';
+import type { Request } from '../net/request';
+import type { HostSocket } from '../net/sockets';
 import { BroadcastReceiver } from '../rtc/receiver';
 import { MediaSender } from '../rtc/sender';
 import { levelMeter } from '../ui/media';
 import { el } from '../ui/shell';
 import type { LiveLayout } from './live-view';
 
-type HostRequest = ReturnType<typeof requester<HostRequests>>;
+type HostRequest = Request<HostClientEvents>;
 type MediaElements = Pick<LiveLayout, 'camSelect' | 'micSelect' | 'preview' | 'meter' | 'floorVideo' | 'floorAudio'>;
 
 export class HostMedia {
@@ -26,7 +27,7 @@ export class HostMedia {
 
   /** `floorProducers` reads the producers of the floor in the latest broadcast view. */
   constructor(
-    private readonly socket: Socket,
+    private readonly socket: HostSocket,
     private readonly request: HostRequest,
     private readonly ui: MediaElements,
     private readonly floorProducers: () => ProducerInfo[],

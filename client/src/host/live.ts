@@ -3,9 +3,10 @@
 // agenda, see live numbers and raised hands, give and take back the floor, end.
 // The layout and its renderers are in ./live-view.ts, the media in ./live-media.ts; this
 // module holds the host socket and wires the buttons and the server's pushes to them.
-import { io, type Socket } from 'socket.io-client';
-import type { BroadcastView, HostRequests } from '../../../server/contract/broadcast';
-import { requester } from '../net/request';
+import type { BroadcastView } from '../../../server/contract/broadcast';
+import type { HostClientEvents } from '../../../server/contract/namespaces';
+import { requester, type Request } from '../net/request';
+import { connectHost, type HostSocket } from '../net/sockets';
 import { plain } from '../ui/i18n';
 import { HostMedia } from './live-media';
 import { liveLayout, renderHands, renderNumbers, renderView, type AgendaItemView, type LiveLayout } from './live-view';
@@ -13,7 +14,7 @@ import { liveLayout, renderHands, renderNumbers, renderView, type AgendaItemView
 export type { AgendaItemView } from './live-view';
 
 export interface LiveConsole {
-  socket: Socket;
+  socket: HostSocket;
   close: () => void;
 }
 
@@ -25,7 +26,7 @@ export interface LiveConsoleHooks {
   onState?: (state: BroadcastView['state']) => void;
 }
 
-type HostRequest = ReturnType<typeof requester<HostRequests>>;
+type HostRequest = Request<HostClientEvents>;
 
 export function mountLiveConsole(
   container: HTMLElement,
@@ -33,8 +34,8 @@ export function mountLiveConsole(
   agenda: AgendaItemView[],
   hooks: LiveConsoleHooks = {},
 ): LiveConsole {
-  const socket = io('/host', { transports: ['websocket', 'polling'], reconnectionDelayMax: 5000 });
-  const request = requester<HostRequests>(socket);
+  const socket = connectHost({ transports: ['websocket', 'polling'], reconnectionDelayMax: 5000 });
+  const request = requester(socket);
   let view: BroadcastView | undefined;
   const ui = liveLayout(container);
   const floorProducers = () => view?.producers.filter((p) => p.source.startsWith('floor-')) ?? [];

@@ -2,6 +2,7 @@
 // and the invited points (all, by district, by level, or a list of codes).
 import type { AgendaItemInput, Invite, PointLevel, PointSummary, Session } from '../../../server/contract/api';
 import { POINT_LEVELS } from '../../../server/contract/api';
+import { TIMES_EDITABLE } from '../../../server/contract/session-state';
 import { call } from './api';
 import { LEVEL_TEXT } from './points';
 import { plain } from '../ui/i18n';
@@ -36,7 +37,7 @@ export function sessionEditor(s: Session | undefined, hooks: SessionEditorHooks)
 
   const save = async () => {
     st.clear();
-    const timesEditable = !s || s.state === 'draft' || s.state === 'scheduled';
+    const timesEditable = !s || TIMES_EDITABLE.includes(s.state);
     const body = {
       title: title.value,
       ...(timesEditable

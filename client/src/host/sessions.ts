@@ -2,6 +2,7 @@
 // the editor (./session-editor.ts) and the join links (./join-links.ts). A session in
 // its lobby or live opens the live console (./live.ts) inside its card.
 import type { Page, Role, Session, SessionAction, SessionState, SessionSummary } from '../../../server/contract/api';
+import { actionAllowed, CONTENT_EDITABLE } from '../../../server/contract/session-state';
 import { call, qs } from './api';
 import { showJoinLinks } from './join-links';
 import { mountLiveConsole, type LiveConsole } from './live';
@@ -21,22 +22,21 @@ export const STATE_TEXT: Record<SessionState, Text> = {
 /**
  * The card's state buttons. "Start" never makes a session live by itself: it opens the
  * lobby when needed and then the live console, where the host goes live with the camera
- * on. "End" and "Cancel" ask first.
+ * on. "End" and "Cancel" ask first. Each shows only where the contract's state
+ * machine allows its action.
  */
-const ACTIONS: { action: SessionAction; from: SessionState[]; text: Text; className?: string; ask?: Text }[] = [
-  { action: 'schedule', from: ['draft'], text: ['Lên lịch', 'Schedule'], className: 'primary' },
-  { action: 'open-lobby', from: ['scheduled'], text: ['Mở phòng chờ ngay', 'Open the lobby now'] },
-  { action: 'start', from: ['scheduled', 'lobby'], text: ['Bắt đầu', 'Start'], className: 'primary' },
+const ACTIONS: { action: SessionAction; text: Text; className?: string; ask?: Text }[] = [
+  { action: 'schedule', text: ['Lên lịch', 'Schedule'], className: 'primary' },
+  { action: 'open-lobby', text: ['Mở phòng chờ ngay', 'Open the lobby now'] },
+  { action: 'start', text: ['Bắt đầu', 'Start'], className: 'primary' },
   {
     action: 'end',
-    from: ['live'],
     text: ['Kết thúc', 'End'],
     className: 'danger',
     ask: ['Kết thúc hội nghị cho tất cả các điểm cầu?', 'End the briefing for every point?'],
   },
   {
     action: 'cancel',
-    from: ['draft', 'scheduled', 'lobby'],
     text: ['Hủy phiên', 'Cancel'],
     className: 'danger',
     ask: ['Hủy phiên họp này?', 'Cancel this session?'],
@@ -148,14 +148,14 @@ export function sessionsView(role: Role): HTMLElement {
       }
     };
     const actions = canEdit
-      ? ACTIONS.filter((a) => a.from.includes(s.state)).map((a) =>
+      ? ACTIONS.filter((a) => actionAllowed(a.action, s.state)).map((a) =>
           button(a.text, () => act(a.action, a.ask), a.className),
         )
       : [];
     if (canEdit && (s.state === 'lobby' || s.state === 'live')) {
       actions.push(button(['Bàn điều khiển trực tiếp', 'Live console'], openConsole));
     }
-    if (canEdit && ['draft', 'scheduled', 'lobby', 'live'].includes(s.state)) {
+    if (canEdit && CONTENT_EDITABLE.includes(s.state)) {
       actions.push(button(['Sửa', 'Edit'], () => openEditor(s)));
     }
     if (canEdit) actions.push(button(['Đường dẫn tham dự', 'Join links'], () => showJoinLinks(s, linksBox)));

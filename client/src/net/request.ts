@@ -1,9 +1,10 @@
 // Client side of the contract's request/ack pattern: resolves with `data` or throws a
 // RequestError carrying the server's code. Times out rather than hanging when the
-// socket is down.
+// socket is down. The events, their payloads and answers come from the socket's type
+// (`Socket<ServerEvents, ClientEvents>` of server/contract/namespaces.ts).
 import type { Socket } from 'socket.io-client';
-import type { ErrorCode } from '../../../server/contract/errors';
-import type { RequestInput, RequestMap, RequestOutput } from '../../../server/contract/socket';
+import type { Ack, ErrorCode } from '../../../server/contract/errors';
+import type { RequestEvents, RequestMap } from '../../../server/contract/socket';
 
 export class RequestError extends Error {
   constructor(
@@ -15,19 +16,35 @@ export class RequestError extends Error {
   }
 }
 
-export function requester<M extends RequestMap>(socket: Socket, timeoutMs = 10_000) {
-  return async function request<K extends keyof M & string>(
-    event: K,
-    payload: RequestInput<M, K>,
-  ): Promise<RequestOutput<M, K>> {
+/** Any socket.io event map: the pushes a socket listens to do not matter here. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyEvents = Record<string, (...args: any[]) => void>;
+
+/** A socket that may send the requests of `M` (its namespace's client events include them). */
+export type RequestSocket<M extends RequestMap> = Socket<AnyEvents, RequestEvents<M>>;
+
+/** A request event's payload and the `data` of its answer, read from the event's signature. */
+type PayloadOf<F> = F extends (payload: infer P, ack: never) => void ? P : never;
+type AnswerOf<F> = F extends (payload: never, ack: (res: Ack<infer D>) => void) => void ? D : never;
+
+export type Request<C extends AnyEvents> = <K extends keyof C & string>(
+  event: K,
+  payload: PayloadOf<C[K]>,
+) => Promise<AnswerOf<C[K]>>;
+
+export function requester<C extends AnyEvents>(socket: Socket<AnyEvents, C>, timeoutMs = 10_000): Request<C> {
+  return async (event, payload) => {
     if (!socket.connected) throw new RequestError('disconnected', 'not connected');
-    let res: { ok: boolean; data?: unknown; error?: { code: ErrorCode; message: string } };
+    let res: Ack<unknown>;
+    // The event is generic here (its payload and answer were checked at the call): sent
+    // through the socket's untyped face.
+    const untyped: Socket = socket;
     try {
-      res = await socket.timeout(timeoutMs).emitWithAck(event, payload);
+      res = (await untyped.timeout(timeoutMs).emitWithAck(event, payload)) as Ack<unknown>;
     } catch {
       throw new RequestError('timeout', `no answer to ${event} within ${timeoutMs} ms`);
     }
-    if (!res.ok) throw new RequestError(res.error!.code, res.error!.message);
-    return res.data as RequestOutput<M, K>;
+    if (!res.ok) throw new RequestError(res.error.code, res.error.message);
+    return res.data as never;
   };
 }

@@ -3,10 +3,10 @@
 // live the hall full-screen with the agenda caption; raise hand, the floor, modes for
 // weak links. Reconnects by itself (socket and ICE) without a reload, and rebuilds its
 // media when the hall's tracks stall while everything looks connected (point/watch-media.ts).
-import { io, type Socket } from 'socket.io-client';
 import type { JoinInfo } from '../../../server/contract/api';
-import type { BroadcastView, PointMode, PointRequests, ViewerMode } from '../../../server/contract/broadcast';
+import type { BroadcastView, PointMode, ViewerMode } from '../../../server/contract/broadcast';
 import { requester, RequestError } from '../net/request';
+import { connectPoint } from '../net/sockets';
 import { BroadcastReceiver, type ReceivedTrack } from '../rtc/receiver';
 import { MediaSender } from '../rtc/sender';
 import { bi, formatCountdown, plain, setBi, type Text } from '../ui/i18n';
@@ -94,7 +94,7 @@ function status(text: Text, kind: 'info' | 'ok' | 'warn' | 'bad' = 'info'): void
 }
 
 // ----- connection -----
-const socket: Socket = io('/point', {
+const socket = connectPoint({
   auth: { token },
   transports: ['websocket', 'polling'],
   reconnectionDelay: 500,
@@ -106,7 +106,7 @@ const fallback = homeFallback(token);
 void followAssignment(token).then((moving) => {
   if (!moving) socket.connect();
 });
-const request = requester<PointRequests>(socket);
+const request = requester(socket);
 let view: BroadcastView | undefined;
 let handRaised = false;
 let sender: MediaSender | undefined;

@@ -1,15 +1,7 @@
 // The network desk's monitor (/monitor): every invited point of a session as a tile
 // coloured by status, totals by district and province, filters, a point's detail with
 // live charts, the alerts. A snapshot on (re)connect, then deltas about once a second.
-import { io, type Socket } from 'socket.io-client';
-import type {
-  MonitorDelta,
-  MonitorRequests,
-  MonitorSession,
-  MonitorSnapshot,
-  HealthSample,
-  Rollup,
-} from '../../../server/contract/attendance';
+import type { MonitorSession, MonitorSnapshot, Rollup } from '../../../server/contract/attendance';
 import type { PointMode } from '../../../server/contract/broadcast';
 import { loginView } from '../host/login';
 import { AlertList } from '../monitor/alerts';
@@ -18,6 +10,7 @@ import { PointModeControl } from '../monitor/point-mode';
 import { TileGrid, type GridFilter } from '../monitor/grid';
 import { fmtNum, LEVEL_TEXT, STATUS_TEXT } from '../monitor/labels';
 import { requester, RequestError } from '../net/request';
+import { connectMonitor } from '../net/sockets';
 import { bi, plain, setBi } from '../ui/i18n';
 import { el, mountShell } from '../ui/shell';
 import { NodesPanel } from '../monitor/nodes';
@@ -59,8 +52,8 @@ const toolbar = el(
   reportLinks,
 );
 
-const socket: Socket = io('/monitor', { transports: ['websocket', 'polling'], reconnectionDelayMax: 5000 });
-const request = requester<MonitorRequests>(socket);
+const socket = connectMonitor({ transports: ['websocket', 'polling'], reconnectionDelayMax: 5000 });
+const request = requester(socket);
 let sessionId: string | undefined = new URLSearchParams(location.search).get('session') ?? undefined;
 let snapshotAt = '';
 
@@ -196,7 +189,7 @@ async function openDetail(pointId: string) {
   }
 }
 
-socket.on('delta', (d: MonitorDelta) => {
+socket.on('delta', (d) => {
   if (d.sessionId !== sessionId || d.at < snapshotAt) return;
   // The tiles are painted over the next frames (half the wall can change at once); the
   // totals, district counts, alerts and the open detail are few nodes and go now.
@@ -210,7 +203,7 @@ socket.on('delta', (d: MonitorDelta) => {
   }
   if (d.session) showReportLinks(d.session);
 });
-socket.on('sample', (e: { sessionId: string; pointId: string; sample: HealthSample }) => {
+socket.on('sample', (e) => {
   if (e.sessionId === sessionId && e.pointId === detail.pointId) detail.sample(e.sample);
 });
 

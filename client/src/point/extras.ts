@@ -5,10 +5,10 @@
 // seconds away). Headcounts and problem reports are kept in an outbox (in localStorage,
 // so a reload keeps them) and sent again until the server says they are stored.
 import QRCode from 'qrcode';
-import type { Socket } from 'socket.io-client';
-import type { CheckinQr, HealthReport, PointAttendanceRequests } from '../../../server/contract/attendance';
+import type { CheckinQr, HealthReport } from '../../../server/contract/attendance';
 import type { BroadcastView } from '../../../server/contract/broadcast';
 import { requester, RequestError } from '../net/request';
+import type { PointSocket } from '../net/sockets';
 import type { BroadcastReceiver } from '../rtc/receiver';
 import { PATH_TEXT, selectedPair } from '../rtc/media-path';
 import { bi, setBi, type Text } from '../ui/i18n';
@@ -16,7 +16,7 @@ import { el } from '../ui/shell';
 import { showTime } from '../ui/time';
 
 export interface PointExtrasContext {
-  socket: Socket;
+  socket: PointSocket;
   container: HTMLElement;
   receiver: BroadcastReceiver;
   view: () => BroadcastView | undefined;
@@ -106,7 +106,7 @@ const clamp = (v: number, max: number) => Math.max(0, Math.min(max, v));
 
 export function startPointExtras(ctx: PointExtrasContext): void {
   const { socket, container, receiver } = ctx;
-  const request = requester<PointAttendanceRequests>(socket, 8000);
+  const request = requester(socket, 8000);
   const storeKey = `briefing:outbox:${location.pathname}`;
   document.head.append(el('link', { attrs: { rel: 'stylesheet', href: '/assets/attendance.css' } }));
 

@@ -4,13 +4,13 @@
 // strike: the page's own rebuild (new transport and consumers, the path a socket
 // reconnect takes). The count of rebuilds goes into every health report, so the network
 // desk sees a point that needed one.
-import type { Socket } from 'socket.io-client';
 import type { BroadcastView, ViewerMode } from '../../../server/contract/broadcast';
+import type { PointSocket } from '../net/sockets';
 import type { BroadcastReceiver } from '../rtc/receiver';
 import { MediaWatchdog, type MediaWatchdogOptions, type WatchedTrack, type WatchdogAction } from './media-watchdog';
 
 export interface MediaWatchContext {
-  socket: Socket;
+  socket: PointSocket;
   receiver: BroadcastReceiver;
   view: () => BroadcastView | undefined;
   mode: () => ViewerMode;

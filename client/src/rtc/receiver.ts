@@ -6,9 +6,9 @@
 // while everything looks connected.
 import { Device } from 'mediasoup-client';
 import type { types as msc } from 'mediasoup-client';
-import type { Socket } from 'socket.io-client';
-import type { MediaSource, PointRequests, ProducerInfo } from '../../../server/contract/broadcast';
-import { requester } from '../net/request';
+import type { MediaSource, ProducerInfo, RtcReceiveRequests } from '../../../server/contract/broadcast';
+import type { RequestEvents } from '../../../server/contract/socket';
+import { requester, type Request, type RequestSocket } from '../net/request';
 
 export interface ReceivedTrack {
   consumerId: string;
@@ -23,18 +23,8 @@ export interface ReceiverEvents {
   onState: (state: 'connecting' | 'connected' | 'reconnecting' | 'failed') => void;
 }
 
-type RtcRequests = Pick<
-  PointRequests,
-  | 'rtc:capabilities'
-  | 'rtc:createTransport'
-  | 'rtc:connectTransport'
-  | 'rtc:restartIce'
-  | 'rtc:consume'
-  | 'rtc:resumeConsumer'
->;
-
 export class BroadcastReceiver {
-  readonly #request: ReturnType<typeof requester<RtcRequests>>;
+  readonly #request: Request<RequestEvents<RtcReceiveRequests>>;
   #device: Device | undefined;
   #transport: msc.Transport | undefined;
   readonly #consumers = new Map<string, msc.Consumer>(); // by producerId
@@ -44,10 +34,10 @@ export class BroadcastReceiver {
   #building = 0;
 
   constructor(
-    socket: Socket,
+    socket: RequestSocket<RtcReceiveRequests>,
     private readonly events: ReceiverEvents,
   ) {
-    this.#request = requester<RtcRequests>(socket);
+    this.#request = requester(socket);
   }
 
   get device(): Device | undefined {

@@ -2,14 +2,9 @@
 // 720p), microphone, and optionally a screen for slides; or a point's camera and
 // microphone while it holds the floor.
 import type { Device, types as msc } from 'mediasoup-client';
-import type { Socket } from 'socket.io-client';
-import type { HostRequests, MediaSource } from '../../../server/contract/broadcast';
-import { requester } from '../net/request';
-
-type SendRequests = Pick<
-  HostRequests,
-  'rtc:createTransport' | 'rtc:connectTransport' | 'rtc:produce' | 'rtc:closeProducer' | 'rtc:restartIce'
->;
+import type { MediaSource, RtcSendRequests } from '../../../server/contract/broadcast';
+import type { RequestEvents } from '../../../server/contract/socket';
+import { requester, type Request, type RequestSocket } from '../net/request';
 
 /** Three layers; Chromium drops the top ones itself when the uplink cannot carry them. */
 export const CAMERA_ENCODINGS: msc.RtpEncodingParameters[] = [
@@ -19,15 +14,15 @@ export const CAMERA_ENCODINGS: msc.RtpEncodingParameters[] = [
 ];
 
 export class MediaSender {
-  readonly #request: ReturnType<typeof requester<SendRequests>>;
+  readonly #request: Request<RequestEvents<RtcSendRequests>>;
   #transport: msc.Transport | undefined;
   readonly #producers = new Map<MediaSource, msc.Producer>();
 
   constructor(
-    socket: Socket,
+    socket: RequestSocket<RtcSendRequests>,
     private readonly device: Device,
   ) {
-    this.#request = requester<SendRequests>(socket);
+    this.#request = requester(socket);
   }
 
   get transport(): msc.Transport | undefined {

@@ -1,25 +1,9 @@
 // The life of a briefing session as pure functions: which transitions are legal, which
 // fields may change in which state, the times of its scheduled jobs, who is invited.
-import type { Invite, Point, Session, SessionState } from '../../contract/api';
+// The state machine itself is the contract's (contract/session-state.ts), shared with the host page.
+import type { Invite, Point, Session } from '../../contract/api';
 
-/** Legal transitions. Anything else is a 409. */
-export const TRANSITIONS: Record<SessionState, readonly SessionState[]> = {
-  draft: ['scheduled', 'cancelled'],
-  scheduled: ['lobby', 'live', 'cancelled'],
-  lobby: ['live', 'cancelled'],
-  live: ['ended'],
-  ended: [],
-  cancelled: [],
-};
-
-export function canTransition(from: SessionState, to: SessionState): boolean {
-  return TRANSITIONS[from].includes(to);
-}
-
-/** States in which the times may still move (rescheduling replaces the jobs). */
-export const TIMES_EDITABLE: readonly SessionState[] = ['draft', 'scheduled'];
-/** States in which title, agenda, invitations and planned end may still change. */
-export const CONTENT_EDITABLE: readonly SessionState[] = ['draft', 'scheduled', 'lobby', 'live'];
+export { CONTENT_EDITABLE, TIMES_EDITABLE, TRANSITIONS, canTransition } from '../../contract/session-state';
 
 export const DEFAULT_LOBBY_MINUTES = 60;
 /** A join link stays usable this long after the session ends, for a late reconnect or report. */

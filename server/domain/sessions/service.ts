@@ -15,6 +15,7 @@ import {
   AgendaItemInputSchema,
   InviteSchema,
 } from '../../contract/api';
+import { ACTION_TARGET } from '../../contract/session-state';
 import { AppError, badRequest, conflict, notFound } from '../../errors';
 import type { PointRegistry } from '../points/registry';
 import type { SessionEvents } from './events';
@@ -44,14 +45,6 @@ const SYSTEM: Actor = { username: 'system' };
 
 /** A job that fires this early (clock skew, a move that raced the job) still counts as on time. */
 const ON_TIME_TOLERANCE_MS = 1500;
-
-const ACTION_TARGET: Record<SessionAction, SessionState> = {
-  schedule: 'scheduled',
-  'open-lobby': 'lobby',
-  start: 'live',
-  end: 'ended',
-  cancel: 'cancelled',
-};
 
 const newId = (bytes: number) => randomBytes(bytes).toString('base64url');
 const iso = (d: Date) => d.toISOString();
