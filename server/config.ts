@@ -168,7 +168,7 @@ const EnvSchema = z
   })
   .superRefine((env, ctx) => {
     const production = env.NODE_ENV === 'production';
-    for (const name of ['APP_SECRET', 'METRICS_TOKEN'] as const) {
+    for (const name of ['APP_SECRET', 'METRICS_TOKEN', 'TURN_SECRET'] as const) {
       const weak = env[name] === undefined ? undefined : secretWeakness(env[name], production);
       if (weak) ctx.addIssue({ code: 'custom', path: [name], message: weak });
     }

@@ -110,6 +110,10 @@ describe('config', () => {
     ]) {
       expect(issuesOf({ ...prod, APP_SECRET: weak }).map((i) => i.variable)).toEqual(['APP_SECRET']);
       expect(issuesOf({ ...prod, METRICS_TOKEN: weak }).map((i) => i.variable)).toEqual(['METRICS_TOKEN']);
+      // Whoever guesses the TURN secret mints relay credentials for anyone.
+      expect(issuesOf({ ...prod, TURN_URLS: 'turn:relay.vn:3478', TURN_SECRET: weak }).map((i) => i.variable)).toEqual([
+        'TURN_SECRET',
+      ]);
       // Outside production only the length (and published values) count.
       expect(loadConfig({ APP_SECRET: weak }).appSecret).toBe(weak);
     }
