@@ -14,12 +14,12 @@ RUN node scripts/build-worker.mjs && node scripts/build-client.mjs && npm prune 
 
 FROM node:20-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      libuv1 libsrtp2-1 libusrsctp2 libssl3 libabsl20220623 ca-certificates \
+      libuv1 libsrtp2-1 libusrsctp2 libssl3 libabsl20220623 ca-certificates ffmpeg \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 # The code belongs to root and is read-only for the server, which runs as the image's
 # unprivileged `node` user and writes only to DATA_DIR (its generated secret, the
-# embedded Redis when REDIS_URL is unset): mount a volume there to keep them.
+# embedded Redis when REDIS_URL is unset, the recordings): mount a volume there to keep them.
 COPY --from=build /app /app
 RUN mkdir -p /app/data && chown node:node /app/data && chmod 700 /app/data
 ENV NODE_ENV=production DATA_DIR=/app/data

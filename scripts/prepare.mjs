@@ -68,15 +68,19 @@ async function main() {
       purpose === 'test' ? 'the TURN relay tests' : 'the embedded TURN relay (TURN=embedded)',
     );
   }
+  // Live sessions are recorded by ffmpeg (server/recording/) unless RECORDING=false.
+  if ((purpose === 'test' || !/^(false|0|no)$/.test(process.env.RECORDING ?? '')) && !onPath('ffmpeg')) {
+    ensureDebianPackages(
+      ['ffmpeg'],
+      purpose === 'test' ? 'the media and recording tests' : 'recording (RECORDING=false turns it off)',
+    );
+  }
   if (purpose === 'test') {
     // The network topology test sets each site's firewall with nftables.
     if (!onPath('nft')) ensureDebianPackages(['nftables'], 'the network topology test (site firewalls)');
     // End-to-end tests drive Debian's Chromium through playwright-core (never a
     // downloaded browser).
     if (!fs.existsSync('/usr/bin/chromium')) ensureDebianPackages(['chromium'], 'the end-to-end browser tests');
-    // ffmpeg publishes a real VP8 + Opus stream into the SFU (plain RTP ingest) in the
-    // media and load-generator tests.
-    if (!onPath('ffmpeg')) ensureDebianPackages(['ffmpeg'], 'the media tests (an RTP publisher)');
   }
 
   step('building the client bundle…');

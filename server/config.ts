@@ -118,6 +118,11 @@ const EnvSchema = z
     CHECKIN_GRACE_SECONDS: wholeNumber().min(0).max(600).default(10),
     CHECKIN_TICKET_SECONDS: wholeNumber().min(30).max(3600).default(300),
     CHECKIN_MARGIN_PERCENT: wholeNumber().min(0).max(1000).default(10),
+    // Recording of live sessions (server/recording/).
+    RECORDING: boolFlag.default(true),
+    RECORDING_DIR: z.string().min(1).optional(),
+    RECORDING_SEGMENT_SECONDS: wholeNumber().min(2).max(60).default(6),
+    FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
     // Scale-out (issue 8): `all` is the single-process default; see server/cluster/.
     NODE_ROLE: z.enum(['all', 'control', 'origin', 'edge']).default('all'),
     NODE_ID: z
@@ -261,6 +266,7 @@ export interface Config {
   checkin: CheckinConfig;
   /** The zone every page and file gives times in (IANA name). */
   timeZone: string;
+  recording: RecordingConfig;
   cluster: ClusterConfig;
   net: NetConfig;
 }
@@ -275,6 +281,17 @@ export interface CheckinConfig {
   ticketSeconds: number;
   /** A point's check-ins stop at its expected delegates plus this percentage (at least 2 more). */
   marginPercent: number;
+}
+
+/** Recording of live sessions (server/recording/). */
+export interface RecordingConfig {
+  /** False: no session is recorded, whatever the host chooses. */
+  enabled: boolean;
+  /** Each session's recording goes in a folder of its own under this (default dataDir/recordings). */
+  dir: string;
+  /** Length of a segment file: what a crash can lose at most. */
+  segmentSeconds: number;
+  ffmpegPath: string;
 }
 
 /** HTTPS, proxies and TURN (server/net/). */
@@ -415,6 +432,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       marginPercent: e.CHECKIN_MARGIN_PERCENT,
     },
     timeZone: e.BRIEFING_TZ,
+    recording: {
+      enabled: e.RECORDING,
+      dir: path.resolve(e.RECORDING_DIR ?? path.join(e.DATA_DIR, 'recordings')),
+      segmentSeconds: e.RECORDING_SEGMENT_SECONDS,
+      ffmpegPath: e.FFMPEG_PATH,
+    },
     cluster: {
       role: e.NODE_ROLE,
       nodeId:

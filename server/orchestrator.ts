@@ -107,6 +107,8 @@ export class Orchestrator {
         },
         roomHooks,
         iceServers: extras.iceServers,
+        // Only where the hall is received: an edge's rooms carry the same media again.
+        recording: { ...config.recording, enabled: config.recording.enabled && config.cluster.role !== 'edge' },
       });
       attendance.service.setSfuStatsSource(sfuStatsSource(realtime.broadcasts));
       if (config.cluster.role !== 'all') {

@@ -24,6 +24,7 @@ import { DEFAULT_PEER_LIMITS, type PeerLimits } from './limits';
 import { KEY_FRAME_REQUEST_DELAY_MS, ROUTER_MEDIA_CODECS } from './media-codecs';
 import { Peer, type PeerTransport } from './peer';
 import { PlainIngests } from './plain-ingest';
+import { RecordingTaps, type RecordingTapInfo, type RecordingTapTarget } from './recording-taps';
 import { RoomConsumers } from './room-consumers';
 import type { RoomContext, RoomEmit } from './room-context';
 import { RoomProducers } from './room-producers';
@@ -78,6 +79,7 @@ export class BroadcastRoom extends EventEmitter<BroadcastRoomEvents> {
   readonly #floor: Floor;
   readonly #consumers: RoomConsumers;
   readonly #ingests: PlainIngests;
+  readonly #taps: RecordingTaps;
   readonly #stats: RoomStatsReader;
   readonly #layers: ViewerLayers;
   #closed = false;
@@ -132,6 +134,12 @@ export class BroadcastRoom extends EventEmitter<BroadcastRoomEvents> {
       ...ctx,
       listenIp: opts.pool.ingestListenIp,
       keyFrameDelayMs,
+      originReady: () => this.#topology.originReady(),
+      producers: this.#producers,
+    });
+    this.#taps = new RecordingTaps({
+      ...ctx,
+      listenIp: opts.pool.ingestListenIp,
       originReady: () => this.#topology.originReady(),
       producers: this.#producers,
     });
@@ -372,6 +380,27 @@ export class BroadcastRoom extends EventEmitter<BroadcastRoomEvents> {
   }
 
   // ---------------------------------------------------------------------------------------
+  // Recording taps (recording-taps.ts)
+
+  /** Sends a producer as plain RTP to a local recorder; paused until `resumeRecordingTap`. */
+  async openRecordingTap(producerId: string, target: RecordingTapTarget): Promise<RecordingTapInfo> {
+    this.#assertOpen();
+    return this.#taps.open(producerId, target);
+  }
+
+  async resumeRecordingTap(tapId: string): Promise<void> {
+    await this.#taps.resume(tapId);
+  }
+
+  async recordingKeyFrame(tapId: string): Promise<void> {
+    await this.#taps.requestKeyFrame(tapId);
+  }
+
+  closeRecordingTap(tapId: string): void {
+    this.#taps.close(tapId);
+  }
+
+  // ---------------------------------------------------------------------------------------
   // Stats (room-stats.ts)
 
   stats(): RoomStats {
@@ -425,6 +454,7 @@ export class BroadcastRoom extends EventEmitter<BroadcastRoomEvents> {
     this.#floor.revoke('room-closed');
     for (const peer of [...this.#peers.values()]) peer.close();
     this.#ingests.closeAll();
+    this.#taps.closeAll();
     this.#topology.close();
     this.#log.info('broadcast room closed');
     this.emit('closed');

@@ -20,5 +20,6 @@ export {
   DEFAULT_LAYER_BITRATES_BPS,
 } from './media-codecs';
 export type * from './types';
+export type { RecordingTapInfo, RecordingTapTarget } from './recording-taps';
 export { PipeSender, PipeReceiver } from './remote-pipe';
 export type { PipeEndpoint, PipedProducer, PipeListen } from './remote-pipe';

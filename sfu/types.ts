@@ -114,6 +114,8 @@ export interface BroadcastRoomEvents {
   fanoutLost: [{ slot: number }];
   /** A plain (ffmpeg) ingest lost its transports (worker death or close); its sender must be restarted. */
   ingestClosed: [{ ingestId: string; reason: 'closed' | 'worker-died' | 'room-closed' }];
+  /** A recording tap stopped (its producer or transport closed, or it was closed). */
+  recordingTapClosed: [{ tapId: string; producerId: string }];
   peerClosed: [{ peerId: string }];
   closed: [];
 }

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { SessionStateSchema } from './session-state';
 import { defineRequests } from './socket';
+import { RecordingStatusSchema } from './recording';
 
 const Id = z.string().min(1).max(128);
 /** An opaque mediasoup parameter object (RTP capabilities, DTLS parameters…). */
@@ -88,6 +89,8 @@ export const BroadcastViewSchema = z.object({
   slidesOn: z.boolean(),
   floor: z.object({ pointId: Id, name: z.string() }).nullable(),
   producers: z.array(ProducerInfoSchema),
+  /** Recording wanted (before going live: will record) and since when it records. */
+  recording: RecordingStatusSchema,
 });
 export type BroadcastView = z.infer<typeof BroadcastViewSchema>;
 
@@ -220,6 +223,8 @@ export const hostRequests = defineRequests({
     output: BroadcastViewSchema,
   },
   'slides:set': { input: z.object({ on: z.boolean() }).strict(), output: BroadcastViewSchema },
+  /** Only before going live: recording is on by default. */
+  'recording:set': { input: z.object({ on: z.boolean() }).strict(), output: BroadcastViewSchema },
   'floor:grant': { input: z.object({ pointId: Id }).strict(), output: BroadcastViewSchema },
   'floor:revoke': { input: Empty, output: BroadcastViewSchema },
   /**

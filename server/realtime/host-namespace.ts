@@ -110,6 +110,14 @@ export function setupHostNamespace(ns: HostNamespace, deps: HostNamespaceDeps): 
         return live.setState(kind === 'video' ? { pausedVideo: paused } : { pausedAudio: paused });
       },
       'slides:set': async ({ on }) => attached().setState({ slidesOn: on }),
+      'recording:set': async ({ on }) => {
+        const live = attached();
+        if (!['draft', 'scheduled', 'lobby'].includes(live.session.state)) {
+          throw new AppError('conflict', 'recording can be turned on or off only before going live');
+        }
+        hlog.info({ sessionId: live.sessionId, on }, 'recording chosen');
+        return live.setState({ recording: on });
+      },
       'floor:grant': async ({ pointId }) => attached().grantFloor(pointId),
       'floor:revoke': async () => attached().revokeFloor(),
       'ingest:plain': async ({ video, audio, rtcpMux }) => {

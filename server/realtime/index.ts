@@ -12,6 +12,8 @@ import { LiveStateStore } from './live-state';
 import { setupPointNamespace } from './point-namespace';
 import { PointModes } from './point-modes';
 import type { SocketNamespaces } from './sockets';
+import { NO_RECORDING, Recordings } from '../recording/recordings';
+import type { RecordingConfig } from '../config';
 
 export interface RealtimeDeps {
   namespaces: Pick<SocketNamespaces, 'point' | 'host'>;
@@ -20,6 +22,8 @@ export interface RealtimeDeps {
   redis: Redis;
   logger: Logger;
   delegatesReported?: (sessionId: string) => Promise<number>;
+  /** Recording of live sessions (server/recording); off on a node without media workers. */
+  recording: RecordingConfig;
   /** Scale-out hooks (server/cluster), filled after this is built. */
   roomHooks?: LiveSessionDeps['roomHooks'];
   /** TURN relays handed to each page with its transports (server/net/turn.ts). */
@@ -35,6 +39,15 @@ export interface Realtime {
 export function attachRealtime(deps: RealtimeDeps): Realtime {
   const logger = deps.logger.child({ component: 'realtime' });
   const store = new LiveStateStore(deps.redis);
+  const recordings =
+    deps.recording.enabled && deps.pool.slots.length > 0
+      ? new Recordings({
+          config: deps.recording,
+          ip: deps.pool.ingestListenIp,
+          timeline: (sessionId) => deps.control.timeline.store.list(sessionId),
+          logger,
+        })
+      : NO_RECORDING;
   const { point: pointNs, host: hostNs } = deps.namespaces;
   const broadcasts = new LiveBroadcasts({
     pool: deps.pool,
@@ -44,11 +57,17 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     pointNs,
     hostNs,
     delegatesReported: deps.delegatesReported ?? (async () => 0),
+    recording: recordings,
     roomHooks: deps.roomHooks,
   });
   const { iceServers } = deps;
   const modes = new PointModes(deps.redis, pointNs);
   setupPointNamespace(pointNs, { control: deps.control, broadcasts, store, modes, logger, iceServers });
   setupHostNamespace(hostNs, { control: deps.control, broadcasts, logger, iceServers });
-  return { broadcasts, store, close: () => broadcasts.close() };
+  const close = async () => {
+    // Recorders first, so their last segments are written before the rooms close.
+    await recordings.close();
+    await broadcasts.close();
+  };
+  return { broadcasts, store, close };
 }

@@ -9,11 +9,11 @@ import type { AgendaCaption, BroadcastView, Hand, LiveNumbers } from '../contrac
 import type { Session } from '../contract/api';
 import type { ControlPlane } from '../control-plane';
 import { AppError, conflict } from '../errors';
-import type { TimelineEntry } from '../contract/timeline';
-import { settingsEntries } from '../domain/timeline/changes';
 import type { LiveState, LiveStateStore } from './live-state';
 import { recordMediaEvent } from './point-features';
 import type { HostNamespace, HostSocket, PointNamespace, PointSocket } from './sockets';
+import type { RecordingPort } from '../recording/recordings';
+import { LiveRecord } from './live-record';
 
 export interface LiveSessionDeps {
   pool: WorkerPool;
@@ -22,6 +22,8 @@ export interface LiveSessionDeps {
   logger: Logger;
   pointNs: PointNamespace;
   hostNs: HostNamespace;
+  /** Records the live session's media (NO_RECORDING when recording is off). */
+  recording: RecordingPort;
   /** Delegates reported by headcount, from the attendance ledger (0 when unknown). */
   delegatesReported: (sessionId: string) => Promise<number>;
   /** Scale-out: set by server/cluster, which links this session to its peers on other nodes. */
@@ -82,6 +84,8 @@ export class LiveSession {
   #lastNumbers = '';
   #closed = false;
   readonly #log: Logger;
+  /** Its timeline and recording. */
+  readonly #record: LiveRecord;
 
   private constructor(
     private readonly deps: LiveSessionDeps,
@@ -92,6 +96,7 @@ export class LiveSession {
     this.#session = session;
     this.#state = state;
     this.#log = deps.logger.child({ sessionId: session.id });
+    this.#record = new LiveRecord(session.id, deps.control, deps.recording, this.#log);
     // One timer per session, not per point: the host's numbers at most once a second.
     this.#numbersTimer = setInterval(() => void this.#pushNumbers(), 1000);
     this.#numbersTimer.unref();
@@ -140,6 +145,7 @@ export class LiveSession {
         }
         this.#room = room;
         this.#wireRoom(room);
+        void this.#record.media(this.#session, room, this.#state.recording);
         this.deps.roomHooks?.created?.(this.sessionId, room);
         return room;
       },
@@ -180,6 +186,7 @@ export class LiveSession {
         kind: p.kind,
         source: p.source,
       })),
+      recording: this.#record.status(this.#state.recording),
     };
   }
 
@@ -262,13 +269,16 @@ export class LiveSession {
       const at = new Date();
       await this.deps.store.set(this.sessionId, { agendaIndex: 0 });
       this.#state = { ...this.#state, agendaIndex: 0 };
-      await this.#record(settingsEntries({ agendaIndex: 0 }, session.agenda, at));
+      await this.#record.settings({ agendaIndex: 0 }, session, at);
     }
     if (!MEDIA_STATES.includes(session.state)) {
+      // The recording ends by itself (its recorders finish their segments); the end of
+      // the broadcast does not wait for it.
+      void this.#record.media(session, this.#room, this.#state.recording);
       this.#room?.close();
       this.#room = undefined;
       this.#videoConsumers.clear();
-    }
+    } else await this.#record.media(session, this.#room, this.#state.recording);
     await this.pushView();
   }
 
@@ -278,19 +288,8 @@ export class LiveSession {
     const at = new Date();
     await this.deps.store.set(this.sessionId, patch);
     this.#state = { ...this.#state, ...patch };
-    await this.#record(settingsEntries(patch, this.#session.agenda, at));
+    await this.#record.settings(patch, this.#session, at);
     return this.pushView();
-  }
-
-  /** Into the session's timeline (server/domain/timeline); a failed write is logged there. */
-  async #record(entries: TimelineEntry[]): Promise<void> {
-    for (const e of entries) await this.deps.control.timeline.record(this.sessionId, e);
-  }
-
-  async #recordFloor(pointId: string, granted: boolean): Promise<void> {
-    const at = new Date().toISOString();
-    const name = (await this.deps.control.points.get(pointId).catch(() => undefined))?.name ?? pointId;
-    await this.#record([{ type: 'floor', at, pointId, name, granted }]);
   }
 
   get liveState(): LiveState {
@@ -506,12 +505,12 @@ export class LiveSession {
       else this.#pointSockets.get(peerId)?.emit('floor:you', { granted: true });
     });
     room.on('floorGranted', ({ peerId }) => {
-      void this.#recordFloor(peerId, true);
+      void this.#record.floor(peerId, true);
       this.#pointSockets.get(peerId)?.emit('floor:you', { granted: true });
       void this.pushView();
     });
     room.on('floorRevoked', ({ peerId }) => {
-      void this.#recordFloor(peerId, false);
+      void this.#record.floor(peerId, false);
       this.#pointSockets.get(peerId)?.emit('floor:you', { granted: false });
       this.deps.roomHooks?.floorEnded?.(this.sessionId, peerId);
       void this.pushView();

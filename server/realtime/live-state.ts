@@ -1,9 +1,9 @@
 // What the host has set during a live session that must survive a server restart:
-// the current agenda item, camera/microphone paused, slides on; and each point's latest
+// the current agenda item, camera/microphone paused, slides on, recording wanted; and each point's latest
 // pre-flight report (read by the monitor).
 //
 // Redis keys:
-//   live:{sessionId}        hash  agendaIndex, pausedVideo, pausedAudio, slidesOn
+//   live:{sessionId}        hash  agendaIndex, pausedVideo, pausedAudio, slidesOn, recording
 //   preflight:{sessionId}   hash  pointId → JSON PreflightReport + at
 import type { Redis } from 'ioredis';
 import type { PreflightReport } from '../contract/broadcast';
@@ -13,6 +13,8 @@ export interface LiveState {
   pausedVideo: boolean;
   pausedAudio: boolean;
   slidesOn: boolean;
+  /** The host's choice before going live; on unless turned off. */
+  recording: boolean;
 }
 
 export const LIVE_KEYS = {
@@ -33,6 +35,7 @@ export class LiveStateStore {
       pausedVideo: h.pausedVideo === '1',
       pausedAudio: h.pausedAudio === '1',
       slidesOn: h.slidesOn === '1',
+      recording: h.recording !== '0',
     };
   }
 
@@ -43,6 +46,7 @@ export class LiveStateStore {
     if (patch.pausedVideo !== undefined) fields.pausedVideo = patch.pausedVideo ? '1' : '0';
     if (patch.pausedAudio !== undefined) fields.pausedAudio = patch.pausedAudio ? '1' : '0';
     if (patch.slidesOn !== undefined) fields.slidesOn = patch.slidesOn ? '1' : '0';
+    if (patch.recording !== undefined) fields.recording = patch.recording ? '1' : '0';
     if (Object.keys(fields).length === 0) return;
     await this.redis
       .multi()

@@ -1,9 +1,13 @@
 // The host console in Chromium under the strict CSP: log in, the registry, a session with
 // its agenda, scheduling, the join links with QR codes; the session card following the
 // state the live console moves it to.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { RecordingManifestSchema } from '../../server/contract/recording';
 import { launchChromium } from '../helpers/browser';
-import { startTestOrchestrator, type TestOrchestrator } from '../helpers/orchestrator';
+import { startTestOrchestrator, waitFor, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 
 describe('host console', () => {
@@ -69,6 +73,9 @@ describe('host console', () => {
     await page.click(`${actions} button:has-text("Bàn điều khiển trực tiếp")`);
     await page.waitForSelector('[data-testid=camera-select] option', { state: 'attached' });
     expect(await page.locator(`${actions} button:has-text("Bắt đầu")`).count()).toBe(1);
+    // Recording is on unless the host turns it off before going live.
+    expect(await page.locator('[data-testid=recording-toggle]').isChecked()).toBe(true);
+    expect(await page.locator('[data-testid=recording]').isVisible()).toBe(false);
 
     await page.click('[data-testid=go-live]');
     await page.waitForSelector('[data-testid=host-status]:has-text("ĐANG PHÁT TRỰC TIẾP")', { timeout: 20_000 });
@@ -81,11 +88,47 @@ describe('host console', () => {
     // The same console, still live: the card was drawn again around it, not it again.
     expect(await page.textContent('[data-testid=host-status]')).toContain('ĐANG PHÁT TRỰC TIẾP');
     expect(await page.locator('[data-testid=go-live]').isDisabled()).toBe(true);
+    // Red, with its duration, and no longer a choice.
+    await page.waitForSelector('[data-testid=recording]:has-text("Đang ghi hình 0:00:0")');
+    expect(await page.locator('[data-testid=recording-toggle]').isDisabled()).toBe(true);
+    const color = await page.locator('[data-testid=recording]').evaluate((e) => getComputedStyle(e).backgroundColor);
+    expect(color).toBe('rgb(198, 40, 40)');
+    const cameraWidth = await page.locator('[data-testid=preview]').evaluate((v: HTMLVideoElement) => v.videoWidth);
+    await page.waitForSelector('[data-testid=recording]:has-text("Đang ghi hình 0:00:08")', { timeout: 20_000 });
 
     page.once('dialog', (d) => void d.accept());
     await page.click('[data-testid=end]');
     await page.waitForSelector(`${card}[data-state=ended] [data-testid=report-links]`);
     expect(await page.locator(`${actions} button:has-text("Kết thúc")`).count()).toBe(0);
+    expect(await page.locator('[data-testid=recording]').isVisible()).toBe(false);
+
+    // The hall's camera was recorded as the points receive it: VP8, its top simulcast layer.
+    const [sessionDir] = fs.readdirSync(o.recordingDir);
+    const read = () =>
+      RecordingManifestSchema.parse(
+        JSON.parse(fs.readFileSync(path.join(o.recordingDir, sessionDir!, 'manifest.json'), 'utf8')),
+      );
+    const manifest = await waitFor(() => (read().state === 'stopped' ? read() : undefined), 'the final manifest');
+    const camera = manifest.tracks.find((t) => t.source === 'host-camera')!;
+    expect(camera.codec).toBe('video/VP8');
+    const widths = camera.segments.map((s) => {
+      const out = spawnSync(
+        'ffprobe',
+        [
+          '-v',
+          'error',
+          '-show_entries',
+          'stream=width',
+          '-of',
+          'csv=p=0',
+          path.join(o.recordingDir, sessionDir!, s.file),
+        ],
+        { encoding: 'utf8' },
+      ).stdout;
+      return Number(out.trim());
+    });
+    expect(Math.max(...widths)).toBe(cameraWidth);
+    expect(manifest.tracks.some((t) => t.source === 'host-mic' && t.codec === 'audio/opus')).toBe(true);
     expect(errors).toEqual([]);
   }, 60_000);
 });

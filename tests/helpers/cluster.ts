@@ -1,5 +1,7 @@
 // Several server processes (server/main.ts children) on loopback, one Redis: a cluster.
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Socket } from 'socket.io-client';
 import { connectSocket } from './briefing';
@@ -20,6 +22,8 @@ export async function startNode(name: string, env: Record<string, string>): Prom
   const base = { ...process.env };
   for (const k of Object.keys(base))
     if (/^(NODE_ROLE|NODE_ID|NODE_PUBLIC_URL|NODE_REGION|PUBLIC_URL)$/.test(k)) delete base[k];
+  // Recordings (of the origin) go to a temp dir, never into the checkout.
+  const recordings = fs.mkdtempSync(path.join(os.tmpdir(), `briefing-node-rec-${name}-`));
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: ROOT,
     env: {
@@ -38,6 +42,7 @@ export async function startNode(name: string, env: Record<string, string>): Prom
       SHUTDOWN_TIMEOUT_MS: '5000',
       // Every node of a cluster signs with the same secret.
       APP_SECRET: TEST_APP_SECRET,
+      RECORDING_DIR: recordings,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -45,7 +50,12 @@ export async function startNode(name: string, env: Record<string, string>): Prom
   let text = '';
   child.stdout!.on('data', (b) => (text = (text + b).slice(-200_000)));
   child.stderr!.on('data', (b) => (text = (text + b).slice(-200_000)));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      fs.rmSync(recordings, { recursive: true, force: true });
+      resolve(code);
+    }),
+  );
   let url: string;
   try {
     url = await waitFor(

@@ -1,6 +1,9 @@
 // A whole control server in the test process: real Redis, real mediasoup workers,
 // listening on port 0.
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { loadConfig } from '../../server/config';
 import { Orchestrator } from '../../server/orchestrator';
@@ -14,6 +17,8 @@ export const TEST_APP_SECRET = randomBytes(32).toString('hex');
 export interface TestOrchestrator {
   orchestrator: Orchestrator;
   baseUrl: string;
+  /** Where live sessions are recorded (a temp dir removed at stop unless the test gave one). */
+  recordingDir: string;
   stop: () => Promise<void>;
 }
 
@@ -23,7 +28,10 @@ export async function startTestOrchestrator(
   /** Default: silent (TEST_LOG_LEVEL to see it). */
   logger?: Logger,
 ): Promise<TestOrchestrator> {
+  // Live sessions are recorded, as by default, but never into the checkout.
+  const ownDir = env.RECORDING_DIR ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'briefing-test-rec-'));
   const config = loadConfig({
+    ...(ownDir ? { RECORDING_DIR: ownDir } : {}),
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
     PORT: '0',
@@ -41,7 +49,11 @@ export async function startTestOrchestrator(
     redisUrl,
   );
   const addr = await orchestrator.listen();
-  return { orchestrator, baseUrl: `http://127.0.0.1:${addr.port}`, stop: () => orchestrator.stop() };
+  const stop = async () => {
+    await orchestrator.stop();
+    if (ownDir) fs.rmSync(ownDir, { recursive: true, force: true });
+  };
+  return { orchestrator, baseUrl: `http://127.0.0.1:${addr.port}`, recordingDir: config.recording.dir, stop };
 }
 
 /** Polls until `fn` returns a truthy value or the time runs out. */

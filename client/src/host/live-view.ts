@@ -53,6 +53,9 @@ export function liveLayout(container: HTMLElement) {
   const handsList = el('ol', { className: 'hands', attrs: { 'data-testid': 'hands' } });
   const numbersBox = el('div', { className: 'numbers', attrs: { 'data-testid': 'numbers' } });
   const floorLine = el('p', { attrs: { 'data-testid': 'floor-holder' } });
+  // Recording: chosen before going live; while it records, a red badge with its duration.
+  const recordToggle = el('input', { attrs: { type: 'checkbox', 'data-testid': 'recording-toggle' } });
+  const recordBadge = el('p', { className: 'recording hidden', attrs: { 'data-testid': 'recording' } });
 
   container.replaceChildren(
     status,
@@ -68,6 +71,8 @@ export function liveLayout(container: HTMLElement) {
         preview,
         el('label', {}, bi(['Mức âm micro', 'Microphone level']), meter),
         el('div', { className: 'controls' }, cameraBtn),
+        el('label', {}, recordToggle, bi(['Ghi hình hội nghị', 'Record the briefing'])),
+        recordBadge,
         el('div', { className: 'controls' }, goLiveBtn, camBtn, micBtn, slidesBtn, endBtn),
       ),
       el('section', { className: 'card' }, bi(['Chương trình', 'Agenda'], 'h3'), agendaList, nextBtn),
@@ -105,7 +110,19 @@ export function liveLayout(container: HTMLElement) {
     handsList,
     numbersBox,
     floorLine,
+    recordToggle,
+    recordBadge,
   };
+}
+
+/** The red recording badge: hidden unless recording, with how long it has been (h:mm:ss). */
+export function renderRecording(ui: LiveLayout, v: BroadcastView | undefined, now = Date.now()): void {
+  const since = v?.recording.since;
+  ui.recordBadge.classList.toggle('hidden', !since);
+  if (!since) return;
+  const s = Math.max(0, Math.floor((now - Date.parse(since)) / 1000));
+  const hms = `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+  setBi(ui.recordBadge, [`● Đang ghi hình ${hms}`, `Recording ${hms}`]);
 }
 
 /**
@@ -143,6 +160,9 @@ export function renderView(
       return li;
     }),
   );
+  ui.recordToggle.checked = v.recording.on;
+  ui.recordToggle.disabled = !['draft', 'scheduled', 'lobby'].includes(v.state);
+  renderRecording(ui, v);
   ui.floorLine.textContent = v.floor ? plain([`Đang phát biểu: ${v.floor.name}`, `On the floor: ${v.floor.name}`]) : '';
   ui.revokeBtn.disabled = !v.floor;
   if (!v.floor) {

@@ -9,7 +9,15 @@ import { requester, type Request } from '../net/request';
 import { connectHost, type HostSocket } from '../net/sockets';
 import { plain } from '../ui/i18n';
 import { HostMedia } from './live-media';
-import { liveLayout, renderHands, renderNumbers, renderView, type AgendaItemView, type LiveLayout } from './live-view';
+import {
+  liveLayout,
+  renderHands,
+  renderNumbers,
+  renderRecording,
+  renderView,
+  type AgendaItemView,
+  type LiveLayout,
+} from './live-view';
 
 export type { AgendaItemView } from './live-view';
 
@@ -79,6 +87,7 @@ export function mountLiveConsole(
   }
 
   wireControls(ui, media, request, act, () => view);
+  const recordingClock = setInterval(() => renderRecording(ui, view), 1000);
 
   socket.on('connect', () => {
     void (async () => {
@@ -131,6 +140,7 @@ export function mountLiveConsole(
   return {
     socket,
     close: () => {
+      clearInterval(recordingClock);
       media.close();
       socket.close();
     },
@@ -157,6 +167,9 @@ function wireControls(
   ui.endBtn.addEventListener('click', () => {
     if (!confirm(plain(['Kết thúc hội nghị cho tất cả các điểm cầu?', 'End the briefing for every point?']))) return;
     void act(() => request('session:end', {}));
+  });
+  ui.recordToggle.addEventListener('change', () => {
+    void act(() => request('recording:set', { on: ui.recordToggle.checked }));
   });
   ui.nextBtn.addEventListener('click', () => {
     const caption = view()?.caption;

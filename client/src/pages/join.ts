@@ -163,6 +163,7 @@ async function showBeforeLobby(): Promise<void> {
     caption: null,
     paused: { video: false, audio: false },
     slidesOn: false,
+    recording: { on: false, since: null },
     floor: null,
     producers: [],
   });

@@ -1,0 +1,65 @@
+// A session's recording: what was recorded (one track per producer taken from the SFU,
+// in short segment files, each with its size and sha256), where it has gaps, and the
+// session's timeline. Written as manifest.json beside the files while it records.
+import { z } from 'zod';
+import { TimelineEntrySchema } from './timeline';
+
+const Iso = z.string().max(40);
+const Source = z.enum(['host-camera', 'host-mic', 'host-screen', 'floor-camera', 'floor-mic']);
+
+export const RecordingSegmentSchema = z.object({
+  /** Relative to the session's recording folder. */
+  file: z.string(),
+  bytes: z.number().int(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** From the recorder's own list; null for a segment cut short (the recorder died in it). */
+  seconds: z.number().nullable(),
+});
+export type RecordingSegment = z.infer<typeof RecordingSegmentSchema>;
+
+export const RecordingTrackSchema = z.object({
+  id: z.string(),
+  source: Source,
+  kind: z.enum(['audio', 'video']),
+  /** As received, never re-encoded: e.g. video/VP8, audio/opus. */
+  codec: z.string(),
+  producerId: z.string(),
+  /** The point holding the floor, for floor tracks. */
+  pointId: z.string().nullable(),
+  startedAt: Iso,
+  endedAt: Iso.nullable(),
+  /** Times the recorder process was restarted after dying. */
+  restarts: z.number().int(),
+  segments: z.array(RecordingSegmentSchema),
+});
+export type RecordingTrack = z.infer<typeof RecordingTrackSchema>;
+
+/** A stretch where a source of the hall was not recorded. */
+export const RecordingGapSchema = z.object({
+  source: Source,
+  from: Iso,
+  /** Null while it lasts. */
+  to: Iso.nullable(),
+  /** Why: the producer's close reason (e.g. worker-died), recorder-died, or server-restart. */
+  reason: z.string(),
+});
+export type RecordingGap = z.infer<typeof RecordingGapSchema>;
+
+export const RecordingManifestSchema = z.object({
+  version: z.literal(1),
+  sessionId: z.string(),
+  title: z.string(),
+  state: z.enum(['recording', 'stopped']),
+  startedAt: Iso,
+  stoppedAt: Iso.nullable(),
+  updatedAt: Iso,
+  segmentSeconds: z.number(),
+  tracks: z.array(RecordingTrackSchema),
+  gaps: z.array(RecordingGapSchema),
+  timeline: z.array(TimelineEntrySchema),
+});
+export type RecordingManifest = z.infer<typeof RecordingManifestSchema>;
+
+/** What the host console shows: recording on (before going live: will record) and since when. */
+export const RecordingStatusSchema = z.object({ on: z.boolean(), since: Iso.nullable() });
+export type RecordingStatus = z.infer<typeof RecordingStatusSchema>;

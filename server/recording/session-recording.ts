@@ -1,0 +1,320 @@
+// The recording of one live session: every producer of its room that a point would see
+// or hear (the hall's camera, its microphone, the slides, and the floor's camera and
+// microphone while a point holds it) is tapped from the SFU and written by its own
+// ffmpeg into short segments. The manifest beside them is rewritten (atomically) as
+// segments complete, so a crash leaves a manifest a few seconds old and the files.
+//
+// Media the hall loses (a worker death closes its producers) opens a gap for the source,
+// closed when the source is produced again; a server restart continues the same manifest
+// and names the time it was down as a gap. The broadcast never waits on any of this: the
+// room sends RTP to the recorder and forgets it.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { BroadcastRoom, MediaSource, ProducerInfo, RecordingTapInfo } from '../../sfu';
+import { RecordingManifestSchema, type RecordingManifest, type RecordingTrack } from '../contract/recording';
+import type { TimelineEntry } from '../contract/timeline';
+import { FfmpegTrack, freeRtpPort } from './ffmpeg-track';
+
+export type RecordingRoom = Pick<
+  BroadcastRoom,
+  | 'listProducers'
+  | 'openRecordingTap'
+  | 'resumeRecordingTap'
+  | 'recordingKeyFrame'
+  | 'closeRecordingTap'
+  | 'floorHolder'
+  | 'on'
+  | 'off'
+>;
+
+export interface SessionRecordingOptions {
+  sessionId: string;
+  title: string;
+  /** The session's own folder. */
+  dir: string;
+  segmentSeconds: number;
+  ffmpegPath: string;
+  /** Where the recorders listen for the taps' RTP (loopback). */
+  ip: string;
+  timeline: () => Promise<TimelineEntry[]>;
+  log: Logger;
+  now?: () => Date;
+}
+
+const RECORDED: readonly MediaSource[] = ['host-camera', 'host-mic', 'host-screen', 'floor-camera', 'floor-mic'];
+/** Sources whose absence is a gap (the floor's come and go with the floor). */
+const HALL: readonly MediaSource[] = ['host-camera', 'host-mic', 'host-screen'];
+const RESTART_AFTER_MS = 1000;
+
+interface Live {
+  track: RecordingTrack;
+  tap: RecordingTapInfo;
+  ffmpeg: FfmpegTrack;
+}
+
+export class SessionRecording {
+  readonly #o: SessionRecordingOptions;
+  readonly #now: () => Date;
+  readonly #m: RecordingManifest;
+  readonly #live = new Map<string, Live>();
+  /** Why each producer closed, as the room announced it. */
+  readonly #closeReasons = new Map<string, string>();
+  #room: RecordingRoom | undefined;
+  #keyFrames: NodeJS.Timeout | undefined;
+  #writing: Promise<void> = Promise.resolve();
+  #stopped = false;
+
+  private constructor(o: SessionRecordingOptions, manifest: RecordingManifest) {
+    this.#o = o;
+    this.#now = o.now ?? (() => new Date());
+    this.#m = manifest;
+  }
+
+  /** Starts recording (or continues a recording an earlier process left). */
+  static async start(o: SessionRecordingOptions, room: RecordingRoom): Promise<SessionRecording> {
+    await fs.mkdir(o.dir, { recursive: true });
+    const at = (o.now ?? (() => new Date()))().toISOString();
+    const before = await readManifest(o.dir);
+    const manifest: RecordingManifest = before
+      ? continued(before, at)
+      : {
+          version: 1,
+          sessionId: o.sessionId,
+          title: o.title,
+          state: 'recording',
+          startedAt: at,
+          stoppedAt: null,
+          updatedAt: at,
+          segmentSeconds: o.segmentSeconds,
+          tracks: [],
+          gaps: [],
+          timeline: [],
+        };
+    const rec = new SessionRecording(o, manifest);
+    rec.attach(room);
+    rec.#keyFrames = setInterval(() => rec.#keyFrameAll(), o.segmentSeconds * 1000);
+    rec.#keyFrames.unref();
+    await rec.#save();
+    return rec;
+  }
+
+  get startedAt(): string {
+    return this.#m.startedAt;
+  }
+
+  get manifest(): RecordingManifest {
+    return structuredClone(this.#m);
+  }
+
+  /** Follows this room (a new one after the old closed) and records what it has now. */
+  attach(room: RecordingRoom): void {
+    if (this.#room === room || this.#stopped) return;
+    this.#detach();
+    this.#room = room;
+    room.on('newProducer', this.#onProducer);
+    room.on('producerClosed', this.#onProducerClosed);
+    room.on('recordingTapClosed', this.#onTapClosed);
+    for (const p of room.listProducers()) this.#onProducer(p);
+  }
+
+  #detach(): void {
+    this.#room?.off('newProducer', this.#onProducer);
+    this.#room?.off('producerClosed', this.#onProducerClosed);
+    this.#room?.off('recordingTapClosed', this.#onTapClosed);
+    this.#room = undefined;
+  }
+
+  readonly #onProducer = (p: ProducerInfo) => {
+    if (!RECORDED.includes(p.source) || this.#stopped) return;
+    this.#startTrack(p).catch((err: unknown) =>
+      this.#o.log.error({ err, producerId: p.producerId, source: p.source }, 'could not record a producer'),
+    );
+  };
+
+  readonly #onProducerClosed = (p: { producerId: string; reason: string }) => {
+    this.#closeReasons.set(p.producerId, p.reason);
+  };
+
+  readonly #onTapClosed = ({ tapId }: { tapId: string }) => {
+    const live = this.#live.get(tapId);
+    if (!live) return;
+    this.#live.delete(tapId);
+    const at = this.#now().toISOString();
+    live.track.endedAt = at;
+    if (!this.#stopped && HALL.includes(live.tap.source)) {
+      // Asked lazily: the room may announce the producer's close just after the tap's.
+      setImmediate(() => {
+        const reason = this.#closeReasons.get(live.tap.producerId) ?? 'closed';
+        this.#m.gaps.push({ source: live.tap.source, from: at, to: null, reason });
+        void this.#save();
+      });
+    }
+    void live.ffmpeg.stop().then(() => this.#save());
+  };
+
+  async #startTrack(p: ProducerInfo): Promise<void> {
+    const room = this.#room!;
+    const port = await freeRtpPort(this.#o.ip);
+    const tap = await room.openRecordingTap(p.producerId, { ip: this.#o.ip, port });
+    const n = this.#m.tracks.length + 1;
+    const track: RecordingTrack = {
+      id: `${String(n).padStart(2, '0')}-${p.source}`,
+      source: p.source,
+      kind: p.kind,
+      codec: tap.codec.mimeType,
+      producerId: p.producerId,
+      pointId: p.source.startsWith('floor-') ? (room.floorHolder ?? p.peerId) : null,
+      startedAt: this.#now().toISOString(),
+      endedAt: null,
+      restarts: 0,
+      segments: [],
+    };
+    let ffmpeg: FfmpegTrack;
+    try {
+      ffmpeg = await FfmpegTrack.start(
+        {
+          dir: path.join(this.#o.dir, track.id),
+          tap,
+          port,
+          segmentSeconds: this.#o.segmentSeconds,
+          ffmpegPath: this.#o.ffmpegPath,
+          startNumber: 0,
+          log: this.#o.log.child({ track: track.id }),
+        },
+        this.#o.ip,
+      );
+    } catch (err) {
+      room.closeRecordingTap(tap.tapId);
+      throw err;
+    }
+    const live: Live = { track, tap, ffmpeg };
+    this.#m.tracks.push(track);
+    this.#live.set(tap.tapId, live);
+    ffmpeg.on('segment', (s) => {
+      track.segments.push({ ...s, file: `${track.id}/${s.file}` });
+      void this.#save();
+    });
+    ffmpeg.on('exit', ({ expected, died }) => {
+      if (died) this.#recorderDied(live);
+      else if (!expected) this.#restartQuiet(live);
+    });
+    // The source is back: its gap (if any) ends.
+    for (const g of this.#m.gaps) if (g.source === p.source && g.to === null) g.to = track.startedAt;
+    await room.resumeRecordingTap(tap.tapId);
+    await room.recordingKeyFrame(tap.tapId);
+    await this.#save();
+    if (this.#stopped) await this.#stopTrack(live);
+  }
+
+  /** ffmpeg died: the seconds until its restart are a gap of that source. */
+  #recorderDied(live: Live): void {
+    if (this.#stopped || !this.#live.has(live.tap.tapId)) return;
+    const gap = {
+      source: live.tap.source,
+      from: this.#now().toISOString(),
+      to: null as string | null,
+      reason: 'recorder-died',
+    };
+    this.#m.gaps.push(gap);
+    void this.#save();
+    setTimeout(() => {
+      if (this.#stopped || !this.#live.has(live.tap.tapId)) return;
+      live.ffmpeg
+        .restart(this.#o.ip)
+        .then(async () => {
+          live.track.restarts++;
+          gap.to = this.#now().toISOString();
+          await this.#room?.recordingKeyFrame(live.tap.tapId);
+          await this.#save();
+        })
+        .catch((err: unknown) => this.#o.log.error({ err, track: live.track.id }, 'could not restart the recorder'));
+    }, RESTART_AFTER_MS).unref();
+  }
+
+  /** ffmpeg ended after a silence (a paused camera): it waits for packets again, no gap. */
+  #restartQuiet(live: Live): void {
+    setTimeout(() => {
+      if (this.#stopped || !this.#live.has(live.tap.tapId)) return;
+      live.ffmpeg
+        .restart(this.#o.ip)
+        .then(() => this.#room?.recordingKeyFrame(live.tap.tapId))
+        .catch((err: unknown) => this.#o.log.error({ err, track: live.track.id }, 'could not restart the recorder'));
+    }, RESTART_AFTER_MS).unref();
+  }
+
+  #keyFrameAll(): void {
+    for (const { tap } of this.#live.values()) {
+      if (tap.kind === 'video') void this.#room?.recordingKeyFrame(tap.tapId).catch(() => undefined);
+    }
+  }
+
+  /** The recorder first, while packets still arrive (it ends its segment at once), then the tap. */
+  async #stopTrack(live: Live): Promise<void> {
+    this.#live.delete(live.tap.tapId);
+    live.track.endedAt ??= this.#now().toISOString();
+    await live.ffmpeg.stop();
+    this.#room?.closeRecordingTap(live.tap.tapId);
+  }
+
+  /**
+   * Stops every recorder, waits for their last segments, writes the manifest. `final`
+   * false (a server shutting down mid-briefing) leaves it `recording`, so the next start
+   * continues it with the time between as a gap. Idempotent.
+   */
+  async stop(final = true): Promise<RecordingManifest> {
+    if (!this.#stopped) {
+      this.#stopped = true;
+      clearInterval(this.#keyFrames);
+      const at = this.#now().toISOString();
+      await Promise.all([...this.#live.values()].map((l) => this.#stopTrack(l)));
+      this.#detach();
+      if (final) {
+        for (const g of this.#m.gaps) g.to ??= at;
+        this.#m.state = 'stopped';
+        this.#m.stoppedAt = at;
+      }
+      await this.#save();
+    }
+    await this.#writing;
+    return this.manifest;
+  }
+
+  /** Writes the manifest (one write at a time; tmp file then rename, so it is never half written). */
+  #save(): Promise<void> {
+    this.#writing = this.#writing
+      .then(async () => {
+        this.#m.updatedAt = this.#now().toISOString();
+        this.#m.timeline = await this.#o.timeline().catch(() => this.#m.timeline);
+        const file = path.join(this.#o.dir, 'manifest.json');
+        await fs.writeFile(`${file}.tmp`, JSON.stringify(this.#m, null, 2));
+        await fs.rename(`${file}.tmp`, file);
+      })
+      .catch((err: unknown) => this.#o.log.error({ err }, 'could not write the recording manifest'));
+    return this.#writing;
+  }
+}
+
+export async function readManifest(dir: string): Promise<RecordingManifest | undefined> {
+  const raw = await fs.readFile(path.join(dir, 'manifest.json'), 'utf8').catch(() => undefined);
+  if (raw === undefined) return undefined;
+  const parsed = RecordingManifestSchema.safeParse(JSON.parse(raw));
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** An earlier process's manifest: its open tracks end where it last wrote; the hall's sources have a gap since. */
+function continued(m: RecordingManifest, at: string): RecordingManifest {
+  const last = m.updatedAt;
+  for (const t of m.tracks) t.endedAt ??= last;
+  const wasRecording = m.state === 'recording';
+  const gaps = wasRecording
+    ? HALL.filter((s) => m.tracks.some((t) => t.source === s)).map((source) => ({
+        source,
+        from: last,
+        to: null,
+        reason: 'server-restart',
+      }))
+    : [];
+  for (const g of m.gaps) g.to ??= last;
+  return { ...m, state: 'recording', stoppedAt: null, updatedAt: at, gaps: [...m.gaps, ...gaps] };
+}
