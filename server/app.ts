@@ -5,6 +5,7 @@ import path from 'node:path';
 import express from 'express';
 import compression from 'compression';
 import helmet from 'helmet';
+import type { Registry } from 'prom-client';
 import { Server } from 'socket.io';
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
@@ -41,6 +42,8 @@ export interface App {
   openApiExtras: ApiBuilder[];
   /** Origin allow-list and per-address cap of Socket.IO handshakes (the cluster adds node URLs). */
   socketGate: SocketGate;
+  /** The /metrics registry; the product metrics are added once their sources exist. */
+  metrics: Registry;
 }
 
 export const ROOT_DIR = path.resolve(__dirname, '..');
@@ -111,7 +114,7 @@ export function createApp(deps: AppDeps): App {
   app.use(apiRouter(deps.control, () => openApiExtras));
 
   // Domain routes are mounted by the orchestrator before finish() adds the fallbacks.
-  return { express: app, http: server, io, namespaces, openApiExtras, socketGate };
+  return { express: app, http: server, io, namespaces, openApiExtras, socketGate, metrics: metrics.registry };
 }
 
 /** Adds the 404 and error handlers last, after every route is mounted. */

@@ -16,7 +16,8 @@ import { attachRealtime, type Realtime } from './realtime';
 import { attachCluster, type Cluster, type RoomHooks } from './cluster';
 import { shareHealth } from './cluster/health-sharing';
 import { standaloneClusterRouter } from './cluster/standalone';
-import { sfuStatsSource } from './realtime/sfu-stats';
+import { roomFigures, sfuStatsSource } from './realtime/sfu-stats';
+import { registerProductMetrics } from './http/product-metrics';
 import type { IceServer } from './contract/broadcast';
 import { Front, type FrontOptions } from './net/listener';
 import { FirstRun } from './setup/first-run';
@@ -111,6 +112,18 @@ export class Orchestrator {
         recording: { ...config.recording, enabled: config.recording.enabled && config.cluster.role !== 'edge' },
       });
       attendance.service.setSfuStatsSource(sfuStatsSource(realtime.broadcasts));
+      const { service } = attendance;
+      const broadcasts = realtime.broadcasts;
+      registerProductMetrics(app.metrics, {
+        nodeId: config.cluster.nodeId,
+        activeSessions: async () =>
+          (await service.monitorSessions()).filter((s) => s.state === 'lobby' || s.state === 'live').map((s) => s.id),
+        session: async (id) => {
+          const [{ tiles }, alerts] = await Promise.all([service.tiles(id), service.alerts.list(id)]);
+          return { tiles, alerts };
+        },
+        media: (id) => roomFigures(broadcasts, id),
+      });
       if (config.cluster.role !== 'all') {
         cluster = await attachCluster({
           config,

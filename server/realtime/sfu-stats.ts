@@ -1,6 +1,7 @@
 // The SFU's view of one point for the health monitor: its consumers' worst score, the
 // hall camera's current layer, and what its receive transport sends.
 import type { SfuViewerStats } from '../contract/attendance';
+import type { MediaFigures } from '../http/product-metrics';
 import type { LiveBroadcasts } from './live-broadcasts';
 
 export function sfuStatsSource(broadcasts: LiveBroadcasts) {
@@ -21,4 +22,26 @@ export function sfuStatsSource(broadcasts: LiveBroadcasts) {
       };
     },
   };
+}
+
+/** A session's room on this process for /metrics: consumers and bitrates in and out. */
+export async function roomFigures(broadcasts: LiveBroadcasts, sessionId: string): Promise<MediaFigures | null> {
+  const room = (await broadcasts.peek(sessionId))?.room;
+  if (!room || room.closed) return null;
+  const shape = room.stats();
+  const consumers = shape.routers.reduce((n, r) => n + r.consumers, 0);
+  // The viewers and every peer that produces (the host, a point on the floor).
+  const peers = await room.getViewersStats();
+  const producing = [...new Set(shape.producers.map((p) => p.peerId))].filter(
+    (id) => room.hasPeer(id) && !peers.some((v) => v.peerId === id),
+  );
+  const all = producing.length ? [...peers, ...(await room.getViewersStats(producing))] : peers;
+  let bitrateIn = 0;
+  let bitrateOut = 0;
+  for (const p of all)
+    for (const t of p.transports) {
+      bitrateIn += t.recvBitrate;
+      bitrateOut += t.sendBitrate;
+    }
+  return { consumers, bitrateIn, bitrateOut };
 }

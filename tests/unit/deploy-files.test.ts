@@ -52,4 +52,34 @@ describe('deployment files', () => {
     // The load balancer does not reach Redis.
     expect(serviceBlock(compose, 'lb')).not.toMatch(/store/);
   });
+
+  test('compose `monitoring`: pinned Prometheus and Grafana on loopback, scraping with the token', () => {
+    const compose = read('docker-compose.yml');
+    for (const name of ['prometheus', 'grafana']) {
+      const block = serviceBlock(compose, name);
+      expect(block).toMatch(/profiles: \[monitoring\]/);
+      expect(block).toMatch(/image: [\w/-]+:v?\d+\.\d+\.\d+\n/);
+      for (const port of block.matchAll(/^\s+- '([^']+)'$/gm))
+        if (/:\d+$/.test(port[1]!)) expect(port[1]).toMatch(/^127\.0\.0\.1:/);
+    }
+    expect(serviceBlock(compose, 'app')).toMatch(/METRICS_TOKEN: \$\{METRICS_TOKEN:-\}/);
+    const prom = read('deploy/prometheus/prometheus.yml');
+    expect(prom).toMatch(/credentials_file: \/etc\/prometheus\/briefing-token/);
+    expect(prom).toMatch(/targets: \['app:3000'\]/);
+  });
+
+  test('the Grafana dashboard reads only metrics the server exposes, through the provisioned source', () => {
+    const dash = JSON.parse(read('deploy/grafana/dashboards/briefing.json')) as {
+      panels: { datasource: { uid: string }; targets: { expr: string }[] }[];
+    };
+    const exposed = [read('server/http/metrics.ts'), read('server/http/product-metrics.ts')].join('\n');
+    const source = read('deploy/grafana/provisioning/datasources/prometheus.yml');
+    expect(dash.panels.length).toBeGreaterThan(5);
+    for (const p of dash.panels) {
+      expect(source).toContain(`uid: ${p.datasource.uid}`);
+      for (const t of p.targets)
+        for (const [name] of t.expr.matchAll(/\b(?:briefing|mediasoup)_[a-z_]+/g))
+          expect(exposed).toContain(`'${name}'`);
+    }
+  });
 });
