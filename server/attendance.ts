@@ -1,7 +1,7 @@
-// Attendance, connection health, alerts, the monitor and reports (issue 5), built once
-// around the store connection and the control plane, and attached to the app:
-//   - point sockets report through attachPointFeatures (realtime/point-features.ts),
-//     which finds the service via useAttendance(io, service);
+// Attendance, connection health, alerts, the monitor and reports, built once around the
+// store connection and the control plane, and attached to the app:
+//   - point sockets report to `service` (the live broadcast is built with it:
+//     realtime/point-features.ts);
 //   - the `/monitor` namespace (realtime/monitor-namespace.ts);
 //   - REST under /api/v1 (http/attendance-routes.ts);
 //   - the BullMQ queue `attendance-jobs` (alert checks, reports).
@@ -17,9 +17,8 @@ import { AttendanceService, type HealthCluster } from './domain/attendance/servi
 import { attendanceRouter } from './http/attendance-routes';
 import type { ApiBuilder } from './http/api/route';
 import { attachMonitorNamespace, type FeedLease, type MonitorFeeds } from './realtime/monitor-namespace';
-import { useAttendance } from './realtime/point-features';
 import { PointModes } from './realtime/point-modes';
-import type { SocketNamespaces, SocketServer } from './realtime/sockets';
+import type { SocketNamespaces } from './realtime/sockets';
 
 export interface AttendanceModuleOptions {
   config: Config;
@@ -27,7 +26,6 @@ export interface AttendanceModuleOptions {
   redis: Redis;
   redisUrl: string;
   control: Pick<ControlPlane, 'sessions' | 'points' | 'events' | 'auth' | 'keys'>;
-  io: SocketServer;
   namespaces: Pick<SocketNamespaces, 'point' | 'monitor'>;
   publicUrl: () => string;
 }
@@ -53,7 +51,6 @@ export class AttendanceModule {
       checkinKey: o.control.keys.for('checkin'),
     });
     this.service.start();
-    useAttendance(o.io, this.service);
     ({ router: this.router, api: this.api } = attendanceRouter(this.service, o.redis, o.control.auth));
     this.#monitor = attachMonitorNamespace({
       nsp: o.namespaces.monitor,

@@ -39,6 +39,8 @@ export interface ControlPlaneOptions {
   redisUrl: string;
   /** Load server/data/hatinh-points.csv when the registry has never been filled (default true). */
   seedPoints?: boolean;
+  /** Links are built on this: PUBLIC_URL, else the address the server listens on (net/public-url.ts). */
+  baseUrl?: () => string;
 }
 
 export class ControlPlane {
@@ -57,7 +59,6 @@ export class ControlPlane {
   readonly redis: Redis;
   /** The briefing's time zone (BRIEFING_TZ): times in files and on the pages. */
   readonly timeZone: string;
-  #baseUrl: () => string;
   #reconcileTimer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
   readonly #log: Logger;
@@ -68,7 +69,7 @@ export class ControlPlane {
     this.redis = redis;
     this.timeZone = config.timeZone;
     this.#log = logger.child({ component: 'control-plane' });
-    this.#baseUrl = () => config.publicUrl ?? `http://localhost:${config.port}`;
+    const baseUrl = o.baseUrl ?? (() => config.publicUrl ?? `http://localhost:${config.port}`);
     this.points = new PointRegistry(redis, logger);
     this.jobs = new SessionJobs({ redisUrl: o.redisUrl, logger });
     this.sessions = new SessionService({
@@ -86,7 +87,7 @@ export class ControlPlane {
       points: this.points,
       events: this.events,
       logger,
-      baseUrl: () => this.#baseUrl(),
+      baseUrl,
     });
     this.timeline = new TimelineRecorder(new TimelineStore(redis, logger), this.events, logger);
     this.accounts = new AccountService(redis, logger);
@@ -126,11 +127,6 @@ export class ControlPlane {
       throw err;
     }
     return cp;
-  }
-
-  /** Links are built on PUBLIC_URL, else on the address the server listens on. */
-  useBaseUrl(fn: () => string): void {
-    this.#baseUrl = fn;
   }
 
   /** Stops the job worker and queue (they finish a running job first). Idempotent. */

@@ -20,6 +20,7 @@ import { roomFigures, sfuStatsSource } from './realtime/sfu-stats';
 import { registerProductMetrics } from './http/product-metrics';
 import type { IceServer } from './contract/broadcast';
 import { Front, type FrontOptions } from './net/listener';
+import { PublicUrl } from './net/public-url';
 import { FirstRun } from './setup/first-run';
 
 /** What the process start adds around the orchestrator (server/launch.ts). */
@@ -53,6 +54,7 @@ export class Orchestrator {
     /** The one-time setup link while no admin exists (server/setup/first-run.ts). */
     readonly firstRun: FirstRun,
     readonly extras: OrchestratorExtras,
+    private readonly addressing: PublicUrl,
   ) {}
 
   /** Connects to Redis, starts the mediasoup workers and builds the app (not listening yet). */
@@ -70,6 +72,7 @@ export class Orchestrator {
     let realtime: Realtime | undefined;
     let cluster: Cluster | undefined;
     const roomHooks: RoomHooks = {};
+    const publicUrl = new PublicUrl({ configured: config.publicUrl, https: !!extras.tls, port: config.port });
     try {
       await waitForRedis(redis, redisUrl);
       pool = await WorkerPool.create({
@@ -80,7 +83,7 @@ export class Orchestrator {
         logLevel: config.mediasoup.logLevel,
         logger: logger.child({ component: 'sfu' }),
       });
-      control = await ControlPlane.create({ config, logger, redis, redisUrl });
+      control = await ControlPlane.create({ config, logger, redis, redisUrl, baseUrl: publicUrl.get });
       const app = createApp({ config, logger, redis, pool, control });
       attendance = new AttendanceModule({
         config,
@@ -88,9 +91,8 @@ export class Orchestrator {
         redis,
         redisUrl,
         control,
-        io: app.io,
         namespaces: app.namespaces,
-        publicUrl: () => orchestrator.publicUrl,
+        publicUrl: publicUrl.get,
       });
       app.express.use(attendance.router);
       app.openApiExtras.push(attendance.api);
@@ -101,6 +103,7 @@ export class Orchestrator {
         pool,
         redis,
         logger,
+        attendance: attendance.service,
         delegatesReported: async (sessionId) => {
           let n = 0;
           for (const h of (await ledger.headcounts(sessionId)).values()) n += h.count;
@@ -137,7 +140,7 @@ export class Orchestrator {
           broadcasts: realtime.broadcasts,
           pool,
           roomHooks,
-          publicUrl: () => orchestrator.publicUrl,
+          publicUrl: publicUrl.get,
           socketGate: app.socketGate,
         });
         // Health, attendance and the monitor the same on every node.
@@ -151,7 +154,7 @@ export class Orchestrator {
       app.openApiExtras.push(setup.api);
       for (const r of extras.routers ?? []) app.express.use(r);
       finishApp(app, logger);
-      const orchestrator = new Orchestrator(
+      return new Orchestrator(
         config,
         logger,
         redis,
@@ -163,9 +166,8 @@ export class Orchestrator {
         cluster,
         firstRun,
         extras,
+        publicUrl,
       );
-      control.useBaseUrl(() => orchestrator.publicUrl);
-      return orchestrator;
     } catch (err) {
       await cluster?.close();
       await realtime?.close();
@@ -181,6 +183,7 @@ export class Orchestrator {
     if (this.extras.tls) {
       this.#front = new Front({ ...this.extras.tls, app: this.app.http, publicUrl: this.publicUrl });
       const addr = await this.#front.listen(port, host);
+      this.addressing.listeningOn(addr);
       await this.cluster?.start();
       return addr;
     }
@@ -191,17 +194,15 @@ export class Orchestrator {
         resolve();
       });
     });
+    const addr = this.app.http.address() as AddressInfo;
+    this.addressing.listeningOn(addr);
     await this.cluster?.start();
-    return this.app.http.address() as AddressInfo;
+    return addr;
   }
 
   /** The base URL links are built on: PUBLIC_URL, else the listening address. */
   get publicUrl(): string {
-    if (this.config.publicUrl) return this.config.publicUrl;
-    const addr = (this.#front?.address() ?? this.app.http.address()) as AddressInfo | null;
-    const host = !addr || ['0.0.0.0', '::'].includes(addr.address) ? 'localhost' : addr.address;
-    const scheme = this.extras.tls ? 'https' : 'http';
-    return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${addr?.port ?? this.config.port}`;
+    return this.addressing.get();
   }
 
   /**

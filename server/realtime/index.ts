@@ -11,6 +11,7 @@ import type { LiveSessionDeps } from './live-session';
 import { LiveStateStore } from './live-state';
 import { setupPointNamespace } from './point-namespace';
 import { PointModes } from './point-modes';
+import type { PointAttendance } from './point-features';
 import type { SocketNamespaces } from './sockets';
 import { NO_RECORDING, Recordings } from '../recording/recordings';
 import type { RecordingConfig } from '../config';
@@ -21,6 +22,8 @@ export interface RealtimeDeps {
   pool: WorkerPool;
   redis: Redis;
   logger: Logger;
+  /** Attendance: what each point reports, and the monitor's record of its media. */
+  attendance: PointAttendance;
   delegatesReported?: (sessionId: string) => Promise<number>;
   /** Recording of live sessions (server/recording); off on a node without media workers. */
   recording: RecordingConfig;
@@ -54,6 +57,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     control: deps.control,
     store,
     logger,
+    attendance: deps.attendance,
     pointNs,
     hostNs,
     delegatesReported: deps.delegatesReported ?? (async () => 0),
@@ -62,7 +66,15 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   });
   const { iceServers } = deps;
   const modes = new PointModes(deps.redis, pointNs);
-  setupPointNamespace(pointNs, { control: deps.control, broadcasts, store, modes, logger, iceServers });
+  setupPointNamespace(pointNs, {
+    control: deps.control,
+    attendance: deps.attendance,
+    broadcasts,
+    store,
+    modes,
+    logger,
+    iceServers,
+  });
   setupHostNamespace(hostNs, { control: deps.control, broadcasts, logger, iceServers });
   const close = async () => {
     // Recorders first, so their last segments are written before the rooms close.

@@ -10,7 +10,7 @@ import type { Session } from '../contract/api';
 import type { ControlPlane } from '../control-plane';
 import { AppError, conflict } from '../errors';
 import type { LiveState, LiveStateStore } from './live-state';
-import { recordMediaEvent } from './point-features';
+import type { PointAttendance } from './point-features';
 import type { HostNamespace, HostSocket, PointNamespace, PointSocket } from './sockets';
 import type { RecordingPort } from '../recording/recordings';
 import { LiveRecord } from './live-record';
@@ -20,6 +20,8 @@ export interface LiveSessionDeps {
   control: ControlPlane;
   store: LiveStateStore;
   logger: Logger;
+  /** The monitor's connection events of each point (media rebuilt after a worker death). */
+  attendance: Pick<PointAttendance, 'recordMediaEvent'>;
   pointNs: PointNamespace;
   hostNs: HostNamespace;
   /** Records the live session's media (NO_RECORDING when recording is off). */
@@ -349,11 +351,10 @@ export class LiveSession {
   }
 
   #mediaEvent(pointId: string, detail: string): void {
-    const socket = this.#pointSockets.get(pointId);
-    if (!socket) return;
-    recordMediaEvent(socket, { sessionId: this.sessionId, pointId }, detail).catch((err: unknown) =>
-      this.#log.debug({ err, pointId }, 'could not record a media event'),
-    );
+    if (!this.#pointSockets.has(pointId)) return;
+    this.deps.attendance
+      .recordMediaEvent({ sessionId: this.sessionId, pointId }, detail)
+      .catch((err: unknown) => this.#log.debug({ err, pointId }, 'could not record a media event'));
   }
 
   videoTransportReset(pointId: string): void {

@@ -1,34 +1,34 @@
 // Attendance and health features attached to every authenticated point socket (the
 // `/point` namespace in point-namespace.ts calls attachPointFeatures once per connection,
-// after the socket joined its session's rooms). Owned by the attendance/monitor work.
-//
-// The AttendanceService is found through the Socket.IO server the socket belongs to
-// (registered once by the orchestrator with `useAttendance(io, service)`), so the
-// namespace needs to pass nothing more than who the socket is.
+// after the socket joined its session's rooms), reporting to the attendance service the
+// namespace was built with.
 import type { Logger } from 'pino';
 import { pointAttendanceRequests } from '../contract/attendance';
-import type { PreflightReport } from '../contract/broadcast';
 import type { AttendanceService } from '../domain/attendance/service';
 import { bindRequests } from './requests';
-import type { PointSocket, PointSocketData, SocketServer } from './sockets';
+import type { PointSocket, PointSocketData } from './sockets';
 
 /** Who a point socket is: set by the namespace's token middleware. */
 export type PointIdentity = PointSocketData;
 
+/** What the live broadcast tells attendance of its points (AttendanceService). */
+export type PointAttendance = Pick<
+  AttendanceService,
+  | 'pointConnected'
+  | 'pointDisconnected'
+  | 'reportHeadcount'
+  | 'healthReport'
+  | 'reportProblem'
+  | 'checkinQr'
+  | 'mine'
+  | 'recordPreflight'
+  | 'recordMediaEvent'
+>;
+
 export interface PointFeatureContext {
+  attendance: PointAttendance;
   identity: PointIdentity;
   logger: Logger;
-}
-
-const services = new WeakMap<object, AttendanceService>();
-
-/** Called once by the wiring: point sockets of this server report to this service. */
-export function useAttendance(io: SocketServer, service: AttendanceService): void {
-  services.set(io, service);
-}
-
-function serviceOf(socket: PointSocket): AttendanceService | undefined {
-  return services.get(socket.nsp.server);
 }
 
 // A health report every 2 s, headcount edits and QR refreshes: well below these. A page
@@ -36,11 +36,7 @@ function serviceOf(socket: PointSocket): AttendanceService | undefined {
 const RATE = { perSecond: 5, burst: 40, disconnectAfter: 400 };
 
 export function attachPointFeatures(socket: PointSocket, ctx: PointFeatureContext): void {
-  const service = serviceOf(socket);
-  if (!service) {
-    ctx.logger.warn('attendance service not registered on this server; point features off');
-    return;
-  }
+  const service = ctx.attendance;
   const id = { sessionId: ctx.identity.sessionId, pointId: ctx.identity.pointId };
   const log = ctx.logger.child({ component: 'attendance', ...id });
   service.pointConnected(id, socket.id);
@@ -59,21 +55,4 @@ export function attachPointFeatures(socket: PointSocket, ctx: PointFeatureContex
     log,
     RATE,
   );
-}
-
-/**
- * For the broadcast's `preflight:report` handler: keeps the result for the monitor's
- * point detail. Resolves once stored.
- */
-export async function recordPreflight(
-  socket: PointSocket,
-  identity: PointIdentity,
-  report: PreflightReport,
-): Promise<void> {
-  await serviceOf(socket)?.recordPreflight(identity, report);
-}
-
-/** For the live session: a media incident into the point's connection events (the monitor's detail). */
-export async function recordMediaEvent(socket: PointSocket, identity: PointIdentity, detail: string): Promise<void> {
-  await serviceOf(socket)?.recordMediaEvent(identity, detail);
 }

@@ -9,7 +9,7 @@ import { AppError } from '../errors';
 import type { LiveBroadcasts } from './live-broadcasts';
 import type { LiveSession } from './live-session';
 import type { LiveStateStore } from './live-state';
-import { attachPointFeatures, recordPreflight } from './point-features';
+import { attachPointFeatures, type PointAttendance } from './point-features';
 import { pointRoom, type PointModes } from './point-modes';
 import { bindRequests, deferHandlers, type Handlers } from './requests';
 import { rtcHandlers, type RtcSocketState } from './rtc-handlers';
@@ -17,6 +17,8 @@ import { handshakeError } from './socket-errors';
 import type { PointNamespace, PointSocketData } from './sockets';
 
 export interface PointNamespaceDeps {
+  /** Where the point's presence, health, headcount and problems go. */
+  attendance: PointAttendance;
   control: ControlPlane;
   broadcasts: LiveBroadcasts;
   store: LiveStateStore;
@@ -108,14 +110,14 @@ export function setupPointNamespace(ns: PointNamespace, deps: PointNamespaceDeps
       'preflight:report': async (report) => {
         await deps.store.savePreflight(sessionId, pointId, report);
         // Also into the point's connection events, shown on the monitor.
-        await recordPreflight(socket, { sessionId, pointId }, report);
+        await deps.attendance.recordPreflight({ sessionId, pointId }, report);
         return {};
       },
     });
     const ready = attached.then(handlersFor);
     ready.catch(() => undefined); // reported above; requests then answer with an error
     bindRequests(socket, pointRequests, deferHandlers(pointRequests, ready), socket.data, plog);
-    attachPointFeatures(socket, { identity: { sessionId, pointId }, logger: plog });
+    attachPointFeatures(socket, { attendance: deps.attendance, identity: { sessionId, pointId }, logger: plog });
     plog.debug('point connected');
   });
 }

@@ -19,7 +19,11 @@ export function useTestPointNamespace(t: TestOrchestrator): void {
   if (nsp.listenerCount('connection') > 0) return;
   nsp.on('connection', (socket) => {
     const { sessionId, pointId } = socket.handshake.auth as { sessionId: string; pointId: string };
-    attachPointFeatures(socket, { identity: { sessionId, pointId }, logger: pino({ level: 'silent' }) });
+    attachPointFeatures(socket, {
+      attendance: t.orchestrator.attendance.service,
+      identity: { sessionId, pointId },
+      logger: pino({ level: 'silent' }),
+    });
   });
 }
 
