@@ -1,6 +1,7 @@
-# The orchestrator on Debian bookworm, with the mediasoup worker built the same way as
-# on a developer machine (scripts/build-worker.mjs against Debian's libraries).
-FROM node:20-bookworm AS build
+# The orchestrator on the current Node LTS (26) and Debian bookworm, with the mediasoup
+# worker built the same way as on a developer machine (scripts/build-worker.mjs against
+# Debian's libraries). npm test proves the unit and integration suites on that Node too.
+FROM node:26-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
       meson pkg-config ninja-build g++ python3 \
       libuv1-dev libsrtp2-dev libusrsctp-dev libabsl-dev nlohmann-json3-dev libssl-dev \
@@ -12,7 +13,7 @@ COPY . .
 RUN node scripts/build-worker.mjs && node scripts/build-client.mjs && npm prune --omit=dev --no-audit --no-fund \
     && find build/client -name '*.map' -delete
 
-FROM node:20-bookworm-slim
+FROM node:26-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
       libuv1 libsrtp2-1 libusrsctp2 libssl3 libabsl20220623 ca-certificates ffmpeg \
     && rm -rf /var/lib/apt/lists/*

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The whole suite, as `npm test` runs it: type check, lint, layering, then the jest
-// tiers (unit, integration, e2e). Stops at the first failing stage. Ends with a plain
-// "N passed, N failed" line.
+// The whole suite, as `npm test` runs it: type check, lint, layering, then the jest tiers
+// (unit, integration, e2e), and unit + integration again on the current Node LTS. Stops at
+// the first failing stage. Ends with a plain "N passed, N failed" line.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => path.join(ROOT, 'node_modules', '.bin', name);
-const only = process.argv.slice(2); // e.g. `npm test -- unit integration`
+const only = process.argv.slice(2); // e.g. `npm test -- unit integration` or `-- lts`
 
 function stage(name, cmd, args) {
   process.stderr.write(`\n[test] ── ${name} ──\n`);
@@ -53,6 +53,23 @@ for (const tier of tiers) {
       process.stderr.write(`[test] jest ${tier} ran no test\n`);
       ok = false;
     }
+  }
+}
+// The unit and integration suites again on the current Node LTS (from the npm registry,
+// scripts/node-lts.mjs), so the product is proven on it as well as on the oldest Node
+// package.json accepts.
+if (ok && (checks || only.includes('lts'))) {
+  const { ensureNodeLts } = await import('./node-lts.mjs');
+  const lts = ensureNodeLts();
+  const version = spawnSync(lts, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  const out = path.join(os.tmpdir(), `jest-lts-${process.pid}.json`);
+  const args = [bin('jest'), '--selectProjects', 'unit', 'integration', '--runInBand', '--json', `--outputFile=${out}`];
+  ok = stage(`jest unit + integration on Node ${version}`, lts, args) && ok;
+  if (fs.existsSync(out)) {
+    const res = JSON.parse(fs.readFileSync(out, 'utf8'));
+    passed += res.numPassedTests;
+    failed += res.numFailedTests;
+    fs.rmSync(out);
   }
 }
 process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
