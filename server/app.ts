@@ -9,7 +9,7 @@ import type { Registry } from 'prom-client';
 import { Server } from 'socket.io';
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
-import type { WorkerPool } from '../sfu/worker-pool';
+import type { WorkerPool } from '../sfu';
 import type { Config } from './config';
 import type { ControlPlane } from './control-plane';
 import { apiRouter } from './http/api';

@@ -1,6 +1,6 @@
 // One error family for the control plane. Thrown anywhere; mapped to HTTP in
 // http/problem.ts and to socket acks in one place, so only known codes reach a client.
-import { isSfuError } from '../sfu/errors';
+import { isSfuError } from '../sfu';
 import type { ErrorCode } from './contract/errors';
 
 const STATUS: Record<ErrorCode, number> = {

@@ -2,7 +2,7 @@
 import { Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { WorkerPool } from '../../sfu/worker-pool';
+import type { WorkerPool } from '../../sfu';
 
 export interface ReadinessCheck {
   name: string;

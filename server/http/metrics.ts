@@ -2,7 +2,7 @@
 // and their resource usage, connected sockets.
 import { Router } from 'express';
 import client from 'prom-client';
-import type { WorkerPool } from '../../sfu/worker-pool';
+import type { WorkerPool } from '../../sfu';
 
 export interface MetricsSources {
   pool: WorkerPool;
