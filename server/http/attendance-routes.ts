@@ -13,6 +13,7 @@
 //   POST /reports/:sessionId        (re)generate it (a BullMQ job)
 //   GET  /reports/:sessionId/csv    download
 //   GET  /reports/:sessionId/html   printable page (Vietnamese)
+//   /alerts/:sessionId/…            the desk's alerts (alert-routes.ts)
 import { parse } from 'csv-parse/sync';
 import express, { Router, type Request, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
@@ -34,6 +35,7 @@ import {
 import { parseCookies, RedisRateLimitStore, sameOriginOnly, type Auth } from '../auth/auth';
 import type { AttendanceService } from '../domain/attendance/service';
 import { AppError, badRequest, notFound } from '../errors';
+import { addAlertRoutes } from './alert-routes';
 import { ApiBuilder } from './api/route';
 
 export const ATTENDANCE_PREFIX = '/api/v1';
@@ -313,6 +315,7 @@ export function attendanceRouter(
   auth: Pick<Auth, 'attachUser'>,
 ): { router: Router; api: ApiBuilder } {
   const api = buildAttendanceApi(service, redis);
+  addAlertRoutes(api, service);
   const router = Router();
   router.use(ATTENDANCE_PREFIX, sameOriginOnly(), auth.attachUser(), api.router);
   return { router, api };
