@@ -124,5 +124,7 @@ export class Recordings implements RecordingPort {
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.all([...this.#active.keys()].map((id) => this.#stop(id, false)));
+    // Those that ended with their session and are still finishing their last segments.
+    await Promise.all(this.#stopping.values());
   }
 }
