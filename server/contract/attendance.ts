@@ -193,6 +193,8 @@ export const PointTileSchema = z.object({
   openAlerts: z.number().int(),
   /** The media path of the point's last report; absent from older servers. */
   mediaPath: MediaPathSchema.nullable().optional(),
+  /** The verdict of the point's latest pre-flight check; null while it has not run one. */
+  preflight: z.enum(['pass', 'warn', 'fail']).nullable().optional(),
 });
 export type PointTile = z.infer<typeof PointTileSchema>;
 
@@ -310,6 +312,11 @@ export const monitorRequests = defineRequests({
   'checkin:void': {
     input: SessionRef.extend({ pointId: Id, checkinId: Id, ...CheckinVoidSchema.shape }).strict(),
     output: CheckinEntrySchema,
+  },
+  /** Ask one point (`pointId`) or every point of the session to run its pre-flight check again. */
+  'preflight:rerun': {
+    input: SessionRef.extend({ pointId: Id.optional() }).strict(),
+    output: z.object({}),
   },
   /** A point's mode (full, low, audio only): read it, or with `mode`, set it for the point. */
   'point:mode': {

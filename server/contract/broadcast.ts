@@ -252,6 +252,8 @@ export const pointPushes = {
   ...rtcPushes,
   view: BroadcastViewSchema,
   'floor:you': z.object({ granted: z.boolean() }),
+  /** The desk asks the page to run its pre-flight check again. */
+  'preflight:run': z.object({}),
   /** The point's kept mode: sent on connect, and when the desk sets it (the page applies it). */
   mode: PointModeSchema,
   kicked: z.object({ reason: z.string() }),

@@ -11,6 +11,7 @@ import type { ControlPlane } from '../control-plane';
 import { AppError, conflict } from '../errors';
 import type { LiveState, LiveStateStore } from './live-state';
 import type { PointAttendance } from './point-features';
+import { pointsRoom } from './point-modes';
 import type { HostNamespace, HostSocket, PointNamespace, PointSocket } from './sockets';
 import type { RecordingPort } from '../recording/recordings';
 import { LiveRecord } from './live-record';
@@ -59,7 +60,7 @@ export interface RoomHooks {
 }
 
 export const roomOf = {
-  points: (sessionId: string) => `s:${sessionId}:points`,
+  points: pointsRoom,
   hosts: (sessionId: string) => `s:${sessionId}:hosts`,
 };
 

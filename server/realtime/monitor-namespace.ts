@@ -26,7 +26,7 @@ import {
 } from '../contract/attendance';
 import { AppError } from '../errors';
 import type { AttendanceService } from '../domain/attendance/service';
-import type { PointModes } from './point-modes';
+import { askPreflight, type PointModes } from './point-modes';
 import { bindRequests } from './requests';
 import { handshakeError } from './socket-errors';
 import type { MonitorNamespace } from './sockets';
@@ -264,6 +264,13 @@ export function attachMonitorNamespace(o: MonitorNamespaceOptions): MonitorFeeds
         'checkin:void': ({ sessionId, pointId, checkinId, reason }) => {
           requireWatching(sessionId);
           return o.service.voidCheckin({ sessionId, pointId }, checkinId, reason, by);
+        },
+        'preflight:rerun': async ({ sessionId, pointId }) => {
+          requireWatching(sessionId);
+          if (pointId) await o.service.requireInvited(sessionId, pointId);
+          log.info({ sessionId, pointId: pointId ?? 'all', by }, 'the desk asked for the pre-flight check again');
+          askPreflight(o.modes.pointNs, sessionId, pointId);
+          return {};
         },
         'point:mode': async ({ sessionId, pointId, mode }) => {
           requireWatching(sessionId);

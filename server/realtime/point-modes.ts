@@ -17,10 +17,18 @@ const key = (sessionId: string) => `mode:${sessionId}`;
 /** The Socket.IO room of one point's page(s). */
 export const pointRoom = (sessionId: string, pointId: string) => `s:${sessionId}:p:${pointId}`;
 
+/** The Socket.IO room of every point page of a session (joined when a page attaches). */
+export const pointsRoom = (sessionId: string) => `s:${sessionId}:points`;
+
+/** The desk asks one point's page, or every page of the session, to run its pre-flight check. */
+export function askPreflight(pointNs: PointNamespace, sessionId: string, pointId?: string): void {
+  pointNs.to(pointId ? pointRoom(sessionId, pointId) : pointsRoom(sessionId)).emit('preflight:run', {});
+}
+
 export class PointModes {
   constructor(
     private readonly redis: Redis,
-    private readonly pointNs: PointNamespace,
+    readonly pointNs: PointNamespace,
   ) {}
 
   /** The point's mode; full when nobody chose one. */

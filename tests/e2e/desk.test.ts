@@ -3,7 +3,8 @@
 // are released after the end), the session editor shows what it asks, and the monitor's
 // tiles show a point's whole name; every time is in the briefing's zone (here the browser
 // runs in New York) and says so; a point keeps its receive mode across a cut socket and a
-// reload, and the desk sets it from the monitor.
+// reload, and the desk sets it from the monitor; the fleet pre-flight board counts and
+// filters the points' verdicts (one point without a camera) and asks for the check again.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { formatInZone } from '../../server/contract/time-zone';
 import { launchChromium } from '../helpers/browser';
@@ -238,6 +239,80 @@ describe('the desk on the day (Chromium)', () => {
     await eventually('low');
     expect(await monitor.textContent('[data-testid=detail-mode-by]')).toContain('set by the desk');
     await pointCtx.close();
+    expect(errors).toEqual([]);
+  });
+
+  test('the fleet pre-flight board: verdicts on the tiles, counts, a filter, checks asked again', async () => {
+    const all = await o.orchestrator.control.points.all();
+    const ids = all
+      .filter((p) => p.level === 'commune' && !longNamed.includes(p.id))
+      .slice(0, 3)
+      .map((p) => p.id);
+    const [a, b2, c] = ids as [string, string, string];
+    const b = await prepareBriefing(o.baseUrl, ids);
+    const monitor = await open(`/monitor?session=${encodeURIComponent(b.sessionId)}`);
+    const counts = () =>
+      monitor.$$eval('[data-testid=preflight-counts] [data-count]', (ns) =>
+        Object.fromEntries(ns.map((n) => [n.getAttribute('data-count'), Number(n.textContent?.split(' ')[1])])),
+      );
+    await monitor.waitForSelector(`[data-testid="tile-${c}"][data-preflight=none]`);
+    expect(await counts()).toEqual({ pass: 0, warn: 0, fail: 0, none: 3 });
+
+    const pages: Page[] = [];
+    for (const id of ids) {
+      const ctx2 = await browser.newContext();
+      // This point's camera and microphone are missing.
+      if (id === c) {
+        await ctx2.addInitScript(() => {
+          navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('none', 'NotFoundError'));
+        });
+      }
+      const page = await ctx2.newPage();
+      page.on('pageerror', (e) => errors.push(`${id}: ${e.message}`));
+      await page.goto(b.links.find((l) => l.pointId === id)!.url);
+      pages.push(page);
+    }
+    // In the lobby, the devices part on a click: the point without a camera warns, says why.
+    await pages[2]!.click('[data-testid=preflight-run]');
+    await pages[2]!.waitForSelector('[data-testid=preflight-result] li:has-text("No camera/microphone found")', {
+      timeout: 30_000,
+    });
+    await monitor.waitForSelector(`[data-testid="tile-${c}"][data-preflight=warn]`);
+    await monitor.waitForFunction(() =>
+      document.querySelector('[data-testid=preflight-counts] [data-count=warn]')?.textContent?.includes(' 1 '),
+    );
+    expect(await counts()).toEqual({ pass: 0, warn: 1, fail: 0, none: 2 });
+    await monitor.selectOption('[data-testid=filter-preflight]', 'warn');
+    expect(await monitor.isVisible(`[data-testid="tile-${c}"]`)).toBe(true);
+    expect(await monitor.isVisible(`[data-testid="tile-${a}"]`)).toBe(false);
+    await monitor.selectOption('[data-testid=filter-preflight]', 'none');
+    expect(await monitor.isVisible(`[data-testid="tile-${c}"]`)).toBe(false);
+    expect(await monitor.isVisible(`[data-testid="tile-${a}"]`)).toBe(true);
+    await monitor.selectOption('[data-testid=filter-preflight]', '');
+    await monitor.click(`[data-testid="tile-${c}"]`);
+    await monitor.waitForSelector('[data-testid=point-detail] li:has-text("No camera/microphone found")');
+
+    // The network part runs by itself once the hall sends; the missing camera still counts.
+    const host = await open('/host');
+    await host.click('[data-testid=sessions-list] tr:has-text("Phòng chờ") button:has-text("Mở")');
+    await host.click('[data-testid=session-actions] button:has-text("Bàn điều khiển trực tiếp")');
+    await host.click('[data-testid=go-live]');
+    for (const id of [a, b2]) {
+      await monitor.waitForSelector(`[data-testid="tile-${id}"]:not([data-preflight=none])`, { timeout: 40_000 });
+    }
+    expect((await counts()).none).toBe(0);
+    await monitor.waitForSelector('[data-testid=point-detail] li:has-text("No camera/microphone found")');
+    expect(await monitor.getAttribute(`[data-testid="tile-${c}"]`, 'data-preflight')).not.toBe('pass');
+
+    // The desk asks one point, then all, to check again.
+    await monitor.click('[data-testid=preflight-rerun]');
+    await pages[2]!.waitForSelector('[role=status]:has-text("The desk asked for the check again")');
+    expect(await pages[0]!.textContent('[role=status]')).not.toContain('The desk asked');
+    await monitor.click('[data-testid=preflight-rerun-all]');
+    for (const page of pages) {
+      await page.waitForSelector('[role=status]:has-text("The desk asked for the check again")');
+    }
+    for (const page of pages) await page.context().close();
     expect(errors).toEqual([]);
   });
 });

@@ -8,11 +8,14 @@ import { plain } from '../ui/i18n';
 import { el } from '../ui/shell';
 import { browserFrameClock, FrameBatch, type FrameClock } from './frame-batch';
 import { fmtNum, STATUS_TEXT } from './labels';
+import { PREFLIGHT_MARK, PREFLIGHT_TEXT, verdictOf, type PreflightVerdict } from './preflight-board';
 
 export interface GridFilter {
   district: string;
   level: string;
   status: string;
+  /** A pre-flight verdict, or `none` for not run. */
+  preflight: string;
   q: string;
   worstFirst: boolean;
 }
@@ -34,6 +37,7 @@ interface TileView {
   hc: HTMLElement;
   q: HTMLElement;
   path: HTMLElement;
+  pf: HTMLElement;
   key: string;
 }
 
@@ -49,21 +53,33 @@ export class TileGrid {
   readonly #flat = el('div', { className: 'tiles flat hidden' });
   readonly #views = new Map<string, TileView>();
   readonly #groups = new Map<string, GroupView>();
-  #filter: GridFilter = { district: '', level: '', status: '', q: '', worstFirst: false };
+  #filter: GridFilter = { district: '', level: '', status: '', preflight: '', q: '', worstFirst: false };
   #resortTimer: ReturnType<typeof setTimeout> | undefined;
   #reorder = false;
   /** Tile updates not painted yet, with the server time of the delta that brought them. */
   readonly #batch: FrameBatch<string, { tile: PointTile; at: string }>;
   selected: string | undefined;
+  readonly #onPainted: () => void;
 
   constructor(
     private readonly onSelect: (id: string) => void,
-    o: { clock?: FrameClock; startPerFrame?: number; maxPerFrame?: number; frameTargetMs?: number } = {},
+    o: {
+      clock?: FrameClock;
+      startPerFrame?: number;
+      maxPerFrame?: number;
+      frameTargetMs?: number;
+      /** After tiles were painted (a snapshot, a slice of a delta). */
+      onPainted?: () => void;
+    } = {},
   ) {
+    this.#onPainted = o.onPainted ?? (() => undefined);
     this.#batch = new FrameBatch({
       clock: o.clock ?? browserFrameClock(),
       apply: (_id, u) => this.#applyTile(u.tile),
-      afterSlice: () => this.#planResort(),
+      afterSlice: () => {
+        this.#planResort();
+        this.#onPainted();
+      },
       // ~8 ms of script per frame; the tiles' style, layout and paint come after it, so
       // the count per frame follows the frames seen: halved after a frame that missed a
       // 60 Hz vsync. At the floor of 10, a delta of 210 tiles takes 21 frames (~350 ms),
@@ -96,19 +112,28 @@ export class TileGrid {
       const hc = el('span', { className: 'hc' });
       const q = el('span', { className: 'q' });
       const path = el('span', { className: 'path', attrs: { 'data-testid': `path-${t.id}` } });
+      const pf = el('span', { className: 'pf', attrs: { 'data-testid': `pf-${t.id}` } });
       const node = el(
         'div',
         { className: 'tile', attrs: { 'data-id': t.id, 'data-testid': `tile-${t.id}`, tabindex: '0', role: 'button' } },
         el('span', { className: 'name', text: t.name, attrs: { title: t.name } }),
-        el('span', { className: 'nums' }, hc, path, q),
+        el('span', { className: 'nums' }, hc, pf, path, q),
       );
-      const view: TileView = { tile: t, node, hc, q, path, key: searchKey(`${t.id} ${t.name}`) };
+      const view: TileView = { tile: t, node, hc, q, path, pf, key: searchKey(`${t.id} ${t.name}`) };
       this.#views.set(t.id, view);
       this.#paint(view);
       this.#group(t.district ?? PROVINCE_GROUP, t.districtName).body.append(node);
     }
     this.setRollups(districts);
     this.applyFilter(this.#filter);
+    this.#onPainted();
+  }
+
+  /** How many tiles have each pre-flight verdict. */
+  preflightCounts(): Record<PreflightVerdict, number> {
+    const c = { pass: 0, warn: 0, fail: 0, none: 0 };
+    for (const v of this.#views.values()) c[verdictOf(v.tile)]++;
+    return c;
   }
 
   #group(code: string, name: string): GroupView {
@@ -141,6 +166,10 @@ export class TileGrid {
     v.path.textContent =
       t.connected && t.mediaPath ? (t.mediaPath === 'relay' ? 'relay' : t.mediaPath.toUpperCase()) : '';
     v.path.dataset.path = t.connected ? (t.mediaPath ?? '') : '';
+    const pf = verdictOf(t);
+    v.node.dataset.preflight = pf;
+    v.pf.textContent = PREFLIGHT_MARK[pf];
+    v.pf.title = plain(PREFLIGHT_TEXT[pf]);
     v.node.title = `${t.name}\n${plain(STATUS_TEXT[t.status])}${
       t.rttMs !== null ? `\nRTT ${Math.round(t.rttMs)} ms` : ''
     }${t.lossPct !== null ? ` · loss ${t.lossPct.toFixed(1)} %` : ''}${
@@ -219,6 +248,7 @@ export class TileGrid {
       (!f.district || (t.district ?? PROVINCE_GROUP) === f.district) &&
       (!f.level || t.level === f.level) &&
       (!f.status || t.status === f.status) &&
+      (!f.preflight || verdictOf(t) === f.preflight) &&
       (!f.q || key.includes(searchKey(f.q.trim())))
     );
   }

@@ -224,6 +224,7 @@ socket.on('connect', () => {
       render(await request('view:get', {}));
       if (handRaised) await request('hand:raise', {}).catch(() => undefined);
       await startMedia();
+      autoPreflight();
     } catch (err) {
       if (err instanceof RequestError) status([`Lỗi: ${err.message}`, `Error: ${err.message}`], 'bad');
     }
@@ -306,7 +307,7 @@ function render(v: BroadcastView): void {
     ['lobby', 'live'].includes(v.state) &&
     !['lobby', 'live'].includes(before.state)
   ) {
-    void startMedia();
+    void startMedia().then(autoPreflight);
   }
   attachTracks();
 }
@@ -386,16 +387,39 @@ const preflightBtn = el('button', { className: 'primary', attrs: { 'data-testid'
 setBi(preflightBtn, ['Kiểm tra kỹ thuật', 'Run the technical check']);
 const preflightOut = el('div', { attrs: { 'data-testid': 'preflight-result' } });
 preflightBox.append(bi(['Kiểm tra trước hội nghị', 'Pre-flight check'], 'h3'), preflightBtn, preflightOut);
-preflightBtn.addEventListener('click', () => {
+/** Runs the check and reports it; `devices` (speaker, camera, microphone) needs a click. */
+function preflight(devices: boolean): Promise<void> {
   preflightBtn.disabled = true;
-  void runPreflight(receiver, preflightOut)
+  return runPreflight(receiver, preflightOut, { devices })
     .then((report) => request('preflight:report', report))
-    .catch((err: Error) =>
+    .then(() => undefined)
+    .catch((err: Error) => {
       preflightOut.append(
         el('p', { className: 'bad', text: plain(['Lỗi kiểm tra', 'Check failed']) + `: ${err.message}` }),
-      ),
-    )
+      );
+    })
     .finally(() => (preflightBtn.disabled = false));
+}
+preflightBtn.addEventListener('click', () => void preflight(true));
+let preflightAuto = false;
+let preflightWait: ReturnType<typeof setTimeout> | undefined;
+/**
+ * From the lobby on, the network part runs by itself once per page, as soon as the hall
+ * sends (the media path opens with the first stream received).
+ */
+function autoPreflight(): void {
+  clearTimeout(preflightWait);
+  if (preflightAuto || (view?.state !== 'lobby' && view?.state !== 'live')) return;
+  if (receiver.consumers().length === 0) {
+    preflightWait = setTimeout(autoPreflight, 1000);
+    return;
+  }
+  preflightAuto = true;
+  void preflight(false);
+}
+socket.on('preflight:run', () => {
+  status(['Bàn kỹ thuật yêu cầu kiểm tra lại', 'The desk asked for the check again'], 'info');
+  if (!preflightBtn.disabled) void preflight(false);
 });
 
 const watchdog = startMediaWatch({

@@ -14,6 +14,7 @@ import { connectMonitor } from '../net/sockets';
 import { bi, plain, setBi } from '../ui/i18n';
 import { el, mountShell } from '../ui/shell';
 import { NodesPanel } from '../monitor/nodes';
+import { PreflightBoard } from '../monitor/preflight-board';
 import { showTime, zoneText } from '../ui/time';
 
 const main = mountShell({ title: { vi: 'Giám sát kết nối', en: 'Connection monitor' } });
@@ -39,6 +40,15 @@ for (const [k, t] of Object.entries(STATUS_TEXT))
   statusSel.append(el('option', { text: plain(t), attrs: { value: k } }));
 const worstLabel = el('label', { className: 'inline' }, worst);
 worstLabel.append(' Xấu nhất trước · Worst first');
+const preflightBoard = new PreflightBoard(async () => {
+  if (!sessionId) return;
+  try {
+    await request('preflight:rerun', { sessionId });
+    say(['Đã yêu cầu mọi điểm cầu kiểm tra lại', 'Every point was asked to check again'], 'ok');
+  } catch (err) {
+    say([`Không thực hiện được: ${(err as Error).message}`, `Failed: ${(err as Error).message}`], 'warn');
+  }
+});
 const toolbar = el(
   'div',
   { className: 'toolbar' },
@@ -49,6 +59,7 @@ const toolbar = el(
   search,
   worstLabel,
   el('span', { className: 'muted', text: plain(zoneText()), attrs: { 'data-testid': 'time-zone' } }),
+  preflightBoard.node,
   reportLinks,
 );
 
@@ -57,10 +68,23 @@ const request = requester(socket);
 let sessionId: string | undefined = new URLSearchParams(location.search).get('session') ?? undefined;
 let snapshotAt = '';
 
-const grid = new TileGrid((id) => void openDetail(id));
+const grid: TileGrid = new TileGrid((id) => void openDetail(id), {
+  onPainted: () => preflightBoard.show(grid.preflightCounts()),
+});
 const pointMode: PointModeControl = new PointModeControl((mode): Promise<PointMode> =>
   request('point:mode', { sessionId: sessionId!, pointId: detail.pointId!, mode }),
 );
+const rerunOne = el('button', {
+  text: 'Kiểm tra lại điểm này · Check this point again',
+  attrs: { type: 'button', 'data-testid': 'preflight-rerun' },
+});
+rerunOne.addEventListener('click', () => {
+  if (!sessionId || !detail.pointId) return;
+  request('preflight:rerun', { sessionId, pointId: detail.pointId }).then(
+    () => say(['Đã yêu cầu điểm cầu kiểm tra lại', 'The point was asked to check again'], 'ok'),
+    (err: Error) => say([`Không thực hiện được: ${err.message}`, `Failed: ${err.message}`], 'warn'),
+  );
+});
 const detail: DetailPanel = new DetailPanel(
   () => grid.select(undefined),
   async (pointId, checkinId, reason) => {
@@ -71,7 +95,7 @@ const detail: DetailPanel = new DetailPanel(
       say([`Không huỷ được: ${(err as Error).message}`, `Could not void: ${(err as Error).message}`], 'warn');
     }
   },
-  [pointMode.node],
+  [pointMode.node, rerunOne],
 );
 const alerts = new AlertList({
   ack: (id) => act(() => request('alert:ack', { sessionId: sessionId!, alertId: id })),
@@ -132,11 +156,12 @@ function filters(): GridFilter {
     district: districtSel.value,
     level: levelSel.value,
     status: statusSel.value,
+    preflight: preflightBoard.filter.value,
     q: search.value,
     worstFirst: worst.checked,
   };
 }
-for (const c of [districtSel, levelSel, statusSel, worst])
+for (const c of [districtSel, levelSel, statusSel, preflightBoard.filter, worst])
   c.addEventListener('change', () => grid.applyFilter(filters()));
 search.addEventListener('input', () => grid.applyFilter(filters()));
 

@@ -1,7 +1,9 @@
 // The lobby's technical check: can the browser reach the SFU (UDP, else TCP), round-trip
 // time, a short measure of what arrives from the SFU, speaker, camera and microphone.
 // The verdict and its reasons are in plain Vietnamese (English beside), and are sent to
-// the server so the monitor sees them.
+// the server so the monitor sees them. It runs by itself in the lobby (and when the desk
+// asks) without the devices part: the speaker, camera and microphone need a click, as
+// browsers require.
 import type { PreflightReport } from '../../../server/contract/broadcast';
 import type { BroadcastReceiver } from '../rtc/receiver';
 import { selectedPair, type SelectedPair } from '../rtc/media-path';
@@ -30,12 +32,26 @@ async function waitForPair(receiver: BroadcastReceiver, timeoutMs: number): Prom
   return undefined;
 }
 
-export async function runPreflight(receiver: BroadcastReceiver, out: HTMLElement): Promise<PreflightReport> {
+/** The speaker, camera and microphone as last checked on this page (they need a click). */
+let lastDevices: (Pick<PreflightReport, 'speaker' | 'camera' | 'microphone'> & { reasons: string[] }) | undefined;
+
+export async function runPreflight(
+  receiver: BroadcastReceiver,
+  out: HTMLElement,
+  opts: { devices: boolean } = { devices: true },
+): Promise<PreflightReport> {
   out.replaceChildren(el('p', { text: 'Đang kiểm tra… · Checking…' }));
   const reasons: string[] = [];
 
-  const pair = await waitForPair(receiver, 10_000);
-  if (!pair)
+  // The media path opens with the first stream received: before the hall sends, it cannot
+  // be tested, which is a warning, not a failure.
+  const sending = receiver.consumers().length > 0;
+  const pair = sending ? await waitForPair(receiver, 10_000) : undefined;
+  if (!sending)
+    reasons.push(
+      'Điểm cầu tỉnh chưa phát nên chưa kiểm tra được đường truyền hình ảnh. · The hall is not sending yet, so the media path was not tested.',
+    );
+  else if (!pair)
     reasons.push(
       'Không kết nối được máy chủ hình ảnh qua UDP hay TCP: kiểm tra tường lửa. · Cannot reach the media server over UDP or TCP: check the firewall.',
     );
@@ -57,12 +73,52 @@ export async function runPreflight(receiver: BroadcastReceiver, out: HTMLElement
     downlinkKbps = Math.round((((await bytesReceived(receiver)) - b0) * 8) / 4000);
     if (downlinkKbps < 300)
       reasons.push(`Tín hiệu nhận về yếu (${downlinkKbps} kbit/s). · Weak downlink (${downlinkKbps} kbit/s).`);
-  } else {
-    reasons.push(
-      'Điểm cầu tỉnh chưa phát nên chưa đo được tốc độ nhận. · The hall is not sending yet, so the downlink was not measured.',
-    );
   }
 
+  // Without a click the devices are not tried again: their last result (if any) stands.
+  if (opts.devices) {
+    const found: string[] = [];
+    lastDevices = { ...(await checkDevices(found)), reasons: found };
+  }
+  const { speaker, camera, microphone } = lastDevices ?? {
+    speaker: 'skipped',
+    camera: 'skipped',
+    microphone: 'skipped',
+  };
+  reasons.push(...(lastDevices?.reasons ?? []));
+
+  const result: PreflightReport['result'] = sending && !pair ? 'fail' : reasons.length ? 'warn' : 'pass';
+  const report: PreflightReport = {
+    result,
+    transport: pair?.path ?? 'none',
+    rttMs: pair?.rttMs ?? null,
+    downlinkKbps,
+    camera,
+    microphone,
+    speaker,
+    reasons: reasons.map((r) => r.slice(0, 300)),
+  };
+  const verdict = { pass: 'ĐẠT · Pass', warn: 'CẢNH BÁO · Warning', fail: 'KHÔNG ĐẠT · Fail' }[result];
+  out.replaceChildren(
+    el('p', { className: `verdict ${result}`, text: verdict, attrs: { 'data-result': result } }),
+    ...(opts.devices
+      ? []
+      : [
+          el('p', {
+            className: 'muted',
+            text: 'Loa, camera và micro: bấm "Kiểm tra kỹ thuật". · Speaker, camera and microphone: press "Run the technical check".',
+          }),
+        ]),
+    el('p', {
+      text: `Kết nối · Connection: ${report.transport.toUpperCase()}${report.rttMs != null ? `, ${report.rttMs} ms` : ''}`,
+    }),
+    el('ul', {}, ...report.reasons.map((r) => el('li', { text: r }))),
+  );
+  return report;
+}
+
+/** The speaker (a test tone), the camera and the microphone; their problems go into `reasons`. */
+async function checkDevices(reasons: string[]): Promise<Pick<PreflightReport, 'speaker' | 'camera' | 'microphone'>> {
   let speaker: PreflightReport['speaker'] = 'skipped';
   try {
     await playTestTone();
@@ -70,7 +126,6 @@ export async function runPreflight(receiver: BroadcastReceiver, out: HTMLElement
   } catch {
     reasons.push('Không phát được âm thanh thử. · Could not play the test tone.');
   }
-
   let camera: PreflightReport['camera'] = 'skipped';
   let microphone: PreflightReport['microphone'] = 'skipped';
   try {
@@ -86,25 +141,5 @@ export async function runPreflight(receiver: BroadcastReceiver, out: HTMLElement
         : 'Không tìm thấy camera/micro (cần khi được phát biểu). · No camera/microphone found (needed to speak).',
     );
   }
-
-  const result: PreflightReport['result'] = !pair ? 'fail' : reasons.length ? 'warn' : 'pass';
-  const report: PreflightReport = {
-    result,
-    transport: pair?.path ?? 'none',
-    rttMs: pair?.rttMs ?? null,
-    downlinkKbps,
-    camera,
-    microphone,
-    speaker,
-    reasons: reasons.map((r) => r.slice(0, 300)),
-  };
-  const verdict = { pass: 'ĐẠT · Pass', warn: 'CẢNH BÁO · Warning', fail: 'KHÔNG ĐẠT · Fail' }[result];
-  out.replaceChildren(
-    el('p', { className: `verdict ${result}`, text: verdict, attrs: { 'data-result': result } }),
-    el('p', {
-      text: `Kết nối · Connection: ${report.transport.toUpperCase()}${report.rttMs != null ? `, ${report.rttMs} ms` : ''}`,
-    }),
-    el('ul', {}, ...reasons.map((r) => el('li', { text: r }))),
-  );
-  return report;
+  return { speaker, camera, microphone };
 }

@@ -299,6 +299,20 @@ export class AttendanceLedger {
     });
   }
 
+  /** Every point's latest pre-flight verdict, in two reads. */
+  async preflightVerdicts(s: string): Promise<Map<string, 'pass' | 'warn' | 'fail'>> {
+    const [mine, broadcast] = await Promise.all([
+      this.redis.hgetall(ATT_KEYS.preflight(s)),
+      this.redis.hgetall(`preflight:${s}`),
+    ]);
+    const out = new Map<string, 'pass' | 'warn' | 'fail'>();
+    for (const [p, j] of Object.entries({ ...broadcast, ...mine })) {
+      const r = (JSON.parse(j) as { result?: unknown }).result;
+      if (r === 'pass' || r === 'warn' || r === 'fail') out.set(p, r);
+    }
+    return out;
+  }
+
   async setPreflight(s: string, p: string, summary: unknown): Promise<void> {
     await this.redis.hset(ATT_KEYS.preflight(s), p, JSON.stringify(summary));
   }

@@ -39,13 +39,14 @@ export class MonitorView {
     const { core } = this;
     const s = await core.session(sessionId, true);
     const ids = s.invitedPointIds;
-    const [presence, present, headcounts, checkins, health, openIdx] = await Promise.all([
+    const [presence, present, headcounts, checkins, health, openIdx, preflights] = await Promise.all([
       core.ledger.presenceMany(sessionId, ids),
       core.ledger.presentPoints(sessionId),
       core.ledger.headcounts(sessionId),
       core.ledger.checkinCounts(sessionId),
       core.health.all(sessionId),
       this.alertsOpenCount(sessionId),
+      core.ledger.preflightVerdicts(sessionId),
     ]);
     const ended = s.state === 'ended' || s.state === 'cancelled';
     const tiles: PointTile[] = [];
@@ -73,6 +74,7 @@ export class MonitorView {
         checkedIn: checkins.get(id) ?? 0,
         openAlerts: openIdx.get(id) ?? 0,
         mediaPath: (h?.last?.protocol as PointTile['mediaPath']) ?? null,
+        preflight: preflights.get(id) ?? null,
       });
     }
     const totals = rollup(tiles);
