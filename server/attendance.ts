@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config';
 import type { ControlPlane } from './control-plane';
 import { AttendanceService, type HealthCluster } from './domain/attendance/service';
+import { AlertWebhooks } from './domain/health/alert-webhooks';
 import { attendanceRouter } from './http/attendance-routes';
 import type { ApiBuilder } from './http/api/route';
 import { attachMonitorNamespace, type FeedLease, type MonitorFeeds } from './realtime/monitor-namespace';
@@ -36,10 +37,20 @@ export class AttendanceModule {
   /** Its routes' declarations, for the OpenAPI document. */
   readonly api: ApiBuilder;
   readonly #monitor: MonitorFeeds;
+  readonly #webhooks: AlertWebhooks | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(o: AttendanceModuleOptions) {
+    const urls = o.config.health.webhookUrls;
+    this.#webhooks = urls.length
+      ? new AlertWebhooks({
+          urls,
+          key: o.control.keys.for('alert-webhook'),
+          logger: o.logger.child({ component: 'alert-webhooks' }),
+        })
+      : undefined;
     this.service = new AttendanceService({
+      alertWebhooks: this.#webhooks,
       config: o.config,
       logger: o.logger,
       redis: o.redis,
@@ -75,6 +86,7 @@ export class AttendanceModule {
     this.#closing ??= (async () => {
       this.#monitor.close();
       await this.service.close();
+      await this.#webhooks?.close();
     })();
     return this.#closing;
   }

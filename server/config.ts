@@ -110,6 +110,25 @@ const EnvSchema = z
     HEALTH_RECOVER_SAMPLES: wholeNumber().min(1).max(60).default(3),
     HEALTH_HISTORY_MAXLEN: wholeNumber().min(100).max(1_000_000).default(10_800),
     ALERT_AFTER_MS: wholeNumber().min(1000).max(3_600_000).default(30_000),
+    ALERT_WEBHOOK_URLS: z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((u) => u.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z
+          .array(
+            z
+              .string()
+              .url()
+              .regex(/^https?:\/\//, 'must be an http(s) URL'),
+          )
+          .max(10),
+      )
+      .default([]),
     BRIEFING_TZ: z
       .string()
       .refine(isTimeZone, { message: 'must be an IANA time zone, e.g. Asia/Ho_Chi_Minh' })
@@ -368,6 +387,8 @@ export interface HealthConfig {
   recoverSamples: number;
   historyMaxLen: number;
   alertAfterMs: number;
+  /** Where alerts are POSTed, signed (ALERT_WEBHOOK_URLS). */
+  webhookUrls: string[];
 }
 
 export class ConfigError extends Error {
@@ -424,6 +445,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       recoverSamples: e.HEALTH_RECOVER_SAMPLES,
       historyMaxLen: e.HEALTH_HISTORY_MAXLEN,
       alertAfterMs: e.ALERT_AFTER_MS,
+      webhookUrls: e.ALERT_WEBHOOK_URLS,
     },
     checkin: {
       rotateSeconds: e.CHECKIN_ROTATE_SECONDS,

@@ -16,6 +16,8 @@ export const KEY_PURPOSES = [
   'cluster-internal',
   /** Signatures of what nodes write to Redis for each other: registry entries, floor grants. */
   'cluster-state',
+  /** Signatures of the alert webhooks (server/domain/health/alert-webhooks.ts). */
+  'alert-webhook',
 ] as const;
 export type KeyPurpose = (typeof KEY_PURPOSES)[number];
 

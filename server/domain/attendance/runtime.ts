@@ -14,6 +14,7 @@ import type { Config } from '../../config';
 import { AppError, notFound } from '../../errors';
 import type { SessionEvents } from '../sessions/events';
 import type { AlertStore } from '../health/alerts';
+import type { AlertWebhooks } from '../health/alert-webhooks';
 import type { HealthStore, StoredHealth } from '../health/store';
 import { initialHealth } from '../health/status';
 import type { AttendanceLedger } from './ledger';
@@ -64,6 +65,8 @@ export interface AttendanceOptions {
   publicUrl: () => string;
   /** Signs check-in codes and tickets (server/security/keys.ts, purpose `checkin`). */
   checkinKey: Buffer;
+  /** Sends each raise and change of an alert (ALERT_WEBHOOK_URLS). */
+  alertWebhooks?: AlertWebhooks;
   /** Run the job worker in this process (default true). */
   worker?: boolean;
   now?: () => number;

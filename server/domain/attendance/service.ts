@@ -102,7 +102,7 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
     this.#o = o;
     this.ledger = new AttendanceLedger(o.redis);
     this.health = new HealthStore(o.redis, o.config.health.historyMaxLen);
-    this.alerts = new AlertStore(o.redis);
+    this.alerts = new AlertStore(o.redis, o.alertWebhooks && ((e, a) => o.alertWebhooks!.send(e, a)));
     this.rosters = new RosterStore(o.redis);
     this.reports = new ReportStore(o.redis, o.config.timeZone);
     this.tokens = new CheckinTokens(

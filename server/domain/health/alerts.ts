@@ -70,8 +70,14 @@ export interface RaiseInput {
   at: Date;
 }
 
+/** Told of each raise and change (the webhooks); must not throw nor wait. */
+export type AlertListener = (event: 'alert.raised' | 'alert.updated', alert: Alert) => void;
+
 export class AlertStore {
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly listener?: AlertListener,
+  ) {}
 
   async raise(i: RaiseInput): Promise<{ alert: Alert; created: boolean }> {
     const template: Omit<Alert, 'id'> & { id: string } = {
@@ -104,7 +110,9 @@ export class AlertStore {
       i.status ?? '',
       i.note,
     )) as [string, number];
-    return { alert: parseAlert(json), created: created === 1 };
+    const alert = parseAlert(json);
+    this.listener?.(created === 1 ? 'alert.raised' : 'alert.updated', alert);
+    return { alert, created: created === 1 };
   }
 
   async #patch(s: string, id: string, patch: Partial<Alert>, clears: boolean): Promise<Alert> {
@@ -118,7 +126,9 @@ export class AlertStore {
       clears ? '1' : '0',
     )) as string | null;
     if (!json) throw notFound(`alert ${id}`);
-    return parseAlert(json);
+    const alert = parseAlert(json);
+    this.listener?.('alert.updated', alert);
+    return alert;
   }
 
   async acknowledge(s: string, id: string, by: string, at: Date): Promise<Alert> {
