@@ -78,8 +78,10 @@ export class EmbeddedRedis {
       '127.0.0.1',
       '--dir',
       this.dir,
-      // AOF: every acknowledged write is in the file (OS cache) before the reply, so a
-      // crash of redis-server loses nothing; fsync each second bounds a power loss.
+      // AOF: an acknowledged write normally reaches the file (OS cache) before the reply,
+      // so a crash of redis-server loses nothing; while the disk is busy with the previous
+      // fsync, everysec may hold writes back up to two seconds. fsync each second bounds
+      // a power loss.
       '--appendonly',
       'yes',
       '--appendfsync',

@@ -2,7 +2,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { EmbeddedRedis } from '../../server/redis/embedded-redis';
+import { waitFor } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
+
+/** Every append-only file under `dir`, concatenated (Redis 7 keeps them in appendonlydir/). */
+function aofText(dir: string): string {
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.includes('appendonly') && fs.statSync(path.join(dir, f)).isFile())
+    .map((f) => fs.readFileSync(path.join(dir, f), 'latin1'))
+    .join('');
+}
 
 describe('embedded redis-server', () => {
   let r: TestRedis;
@@ -18,6 +28,9 @@ describe('embedded redis-server', () => {
     await client.set('briefing:test', 'kept');
     await client.hset('briefing:hash', { a: '1', b: 'hai' });
 
+    // everysec may hold a write back for up to two seconds while the disk is busy with the
+    // previous fsync; once a write is in the AOF, a SIGKILL loses nothing.
+    await waitFor(() => aofText(r.dir).includes('briefing:hash') || undefined, 'the hash in the AOF', 10_000);
     await r.redis.kill(); // SIGKILL: no chance to flush anything but the AOF
     expect(r.redis.running).toBe(false);
     await r.redis.restart();
