@@ -99,7 +99,7 @@ const EnvSchema = z
       .min(0, 'must be 0-1440')
       .max(1440, 'must be 0-1440')
       .default(15),
-    // Connection health and attendance (issue 5); pairs are "degraded,poor" thresholds.
+    // Connection health and attendance; pairs are "degraded,poor" thresholds.
     HEALTH_RTT_MS: thresholdPair(250, 600),
     HEALTH_LOSS_PCT: thresholdPair(2, 8),
     HEALTH_JITTER_MS: thresholdPair(30, 100),
@@ -142,7 +142,7 @@ const EnvSchema = z
     RECORDING_DIR: z.string().min(1).optional(),
     RECORDING_SEGMENT_SECONDS: wholeNumber().min(2).max(60).default(6),
     FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
-    // Scale-out (issue 8): `all` is the single-process default; see server/cluster/.
+    // Scale-out: `all` is the single-process default; see server/cluster/.
     NODE_ROLE: z.enum(['all', 'control', 'origin', 'edge']).default('all'),
     NODE_ID: z
       .string()

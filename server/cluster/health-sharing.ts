@@ -1,4 +1,4 @@
-// Health, attendance and the monitor across nodes (issue 8). Plugs the cluster into the
+// Health, attendance and the monitor across nodes. Plugs the cluster into the
 // attendance module (server/attendance.ts) of a node that is not `all`:
 //
 // - the point's status machine runs on the node that serves its socket, fenced in Redis

@@ -1,4 +1,4 @@
-// The /monitor feed's lease (issue 8): with several nodes, one process per session reads
+// The /monitor feed's lease: with several nodes, one process per session reads
 // the tiles and computes the deltas, and the Socket.IO Redis adapter carries them to the
 // technicians on every node (server/realtime/monitor-namespace.ts). A process with a
 // watcher of the session takes the lease when nobody holds it; the holder renews it at
