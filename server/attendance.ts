@@ -1,7 +1,7 @@
 // Attendance, connection health, alerts, the monitor and reports, built once around the
 // store connection and the control plane, and attached to the app:
 //   - point sockets report to `service` (the live broadcast is built with it:
-//     realtime/point-features.ts);
+//     realtime/point-attendance.ts);
 //   - the `/monitor` namespace (realtime/monitor-namespace.ts);
 //   - REST under /api/v1 (http/attendance-routes.ts);
 //   - the BullMQ queue `attendance-jobs` (alert checks, reports).

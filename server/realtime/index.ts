@@ -11,7 +11,7 @@ import type { LiveSessionDeps } from './live-session';
 import { LiveStateStore } from './live-state';
 import { setupPointNamespace } from './point-namespace';
 import { PointModes } from './point-modes';
-import type { PointAttendance } from './point-features';
+import type { PointAttendance } from './point-attendance';
 import type { SocketNamespaces } from './sockets';
 import { NO_RECORDING, Recordings } from '../recording/recordings';
 import type { RecordingConfig } from '../config';

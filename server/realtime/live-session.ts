@@ -10,7 +10,7 @@ import type { Session } from '../contract/api';
 import type { ControlPlane } from '../control-plane';
 import { AppError, conflict } from '../errors';
 import type { LiveState, LiveStateStore } from './live-state';
-import type { PointAttendance } from './point-features';
+import type { PointAttendance } from './point-attendance';
 import { pointsRoom } from './point-modes';
 import type { HostNamespace, HostSocket, PointNamespace, PointSocket } from './sockets';
 import type { RecordingPort } from '../recording/recordings';

@@ -9,7 +9,7 @@ import { AppError } from '../errors';
 import type { LiveBroadcasts } from './live-broadcasts';
 import type { LiveSession } from './live-session';
 import type { LiveStateStore } from './live-state';
-import { attachPointFeatures, type PointAttendance } from './point-features';
+import { attachPointAttendance, type PointAttendance } from './point-attendance';
 import { pointRoom, type PointModes } from './point-modes';
 import { bindRequests, deferHandlers, type Handlers } from './requests';
 import { rtcHandlers, type RtcSocketState } from './rtc-handlers';
@@ -117,7 +117,7 @@ export function setupPointNamespace(ns: PointNamespace, deps: PointNamespaceDeps
     const ready = attached.then(handlersFor);
     ready.catch(() => undefined); // reported above; requests then answer with an error
     bindRequests(socket, pointRequests, deferHandlers(pointRequests, ready), socket.data, plog);
-    attachPointFeatures(socket, { attendance: deps.attendance, identity: { sessionId, pointId }, logger: plog });
+    attachPointAttendance(socket, { attendance: deps.attendance, identity: { sessionId, pointId }, logger: plog });
     plog.debug('point connected');
   });
 }

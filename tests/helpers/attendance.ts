@@ -1,5 +1,5 @@
 // Helpers for the attendance tests: a session with a few invited points, point sockets
-// that go through attachPointFeatures exactly as the `/point` namespace does (on a test
+// that go through attachPointAttendance exactly as the `/point` namespace does (on a test
 // namespace authenticated by ids, so these tests do not depend on join tokens), and a
 // logged-in technician for `/monitor` and the REST routes, and a phone at the check-in API.
 import pino from 'pino';
@@ -7,7 +7,7 @@ import request from 'supertest';
 import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
 import type { Session } from '../../server/contract/api';
 import type { HealthReport } from '../../server/contract/attendance';
-import { attachPointFeatures } from '../../server/realtime/point-features';
+import { attachPointAttendance } from '../../server/realtime/point-attendance';
 import type { TestOrchestrator } from './orchestrator';
 
 export const TEST_POINT_NS = '/attendance-test-point';
@@ -19,7 +19,7 @@ export function useTestPointNamespace(t: TestOrchestrator): void {
   if (nsp.listenerCount('connection') > 0) return;
   nsp.on('connection', (socket) => {
     const { sessionId, pointId } = socket.handshake.auth as { sessionId: string; pointId: string };
-    attachPointFeatures(socket, {
+    attachPointAttendance(socket, {
       attendance: t.orchestrator.attendance.service,
       identity: { sessionId, pointId },
       logger: pino({ level: 'silent' }),

@@ -14,7 +14,7 @@ import { showTime, zoneText } from '../ui/time';
 import { MODE_TEXT } from '../ui/modes';
 import { el, mountShell } from '../ui/shell';
 import { runPreflight } from '../point/preflight';
-import { startPointExtras } from '../point/extras';
+import { startPointAttendance } from '../point/attendance';
 import { followAssignment, homeFallback } from '../point/cluster';
 import { startMediaWatch } from '../point/watch-media';
 
@@ -434,7 +434,7 @@ const watchdog = startMediaWatch({
   },
 });
 
-startPointExtras({ socket, container: extrasBox, receiver, view: () => view, mediaRebuilds: () => watchdog.rebuilds });
+startPointAttendance({ socket, container: extrasBox, receiver, view: () => view, mediaRebuilds: () => watchdog.rebuilds });
 
 // Exposed for the end-to-end tests and for a technician's console.
 (window as unknown as { briefing: unknown }).briefing = { socket, receiver, tracks, view: () => view, watchdog };

@@ -12,7 +12,7 @@ import type { HealthReport, HealthSample, HealthStatus, SfuViewerStats } from '.
 import type { PreflightReport } from '../../contract/broadcast';
 import type { StoredHealth } from '../health/store';
 import { gradeReport, initialHealth, nextHealth, type HealthEvent } from '../health/status';
-import type { AttendanceJobs } from './jobs';
+import type { AttendanceJobs } from '../../jobs/attendance-jobs';
 import {
   ACTIVE,
   type AttendanceCore,

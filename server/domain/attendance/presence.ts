@@ -9,7 +9,7 @@
 // they turn lost everywhere, instead of after the 60-second sweep.
 import { AppError } from '../../errors';
 import { nextHealth } from '../health/status';
-import type { AttendanceJobs } from './jobs';
+import type { AttendanceJobs } from '../../jobs/attendance-jobs';
 import type { HealthTracker } from './health-tracker';
 import {
   socketNode,

@@ -38,7 +38,7 @@ import { HealthStore } from '../health/store';
 import { CheckinLedger } from './checkin-ledger';
 import { CheckinTokens } from './checkin-token';
 import { Checkins } from './checkins';
-import { AttendanceJobs } from './jobs';
+import { AttendanceJobs } from '../../jobs/attendance-jobs';
 import { AttendanceLedger } from './ledger';
 import { MonitorView } from './monitor-view';
 import { HealthTracker } from './health-tracker';

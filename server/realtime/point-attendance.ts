@@ -1,5 +1,5 @@
 // Attendance and health features attached to every authenticated point socket (the
-// `/point` namespace in point-namespace.ts calls attachPointFeatures once per connection,
+// `/point` namespace in point-namespace.ts calls attachPointAttendance once per connection,
 // after the socket joined its session's rooms), reporting to the attendance service the
 // namespace was built with.
 import type { Logger } from 'pino';
@@ -25,7 +25,7 @@ export type PointAttendance = Pick<
   | 'recordMediaEvent'
 >;
 
-export interface PointFeatureContext {
+export interface PointAttendanceContext {
   attendance: PointAttendance;
   identity: PointIdentity;
   logger: Logger;
@@ -35,7 +35,7 @@ export interface PointFeatureContext {
 // retrying a queue of reports after a blip sends a burst, hence the burst size.
 const RATE = { perSecond: 5, burst: 40, disconnectAfter: 400 };
 
-export function attachPointFeatures(socket: PointSocket, ctx: PointFeatureContext): void {
+export function attachPointAttendance(socket: PointSocket, ctx: PointAttendanceContext): void {
   const service = ctx.attendance;
   const id = { sessionId: ctx.identity.sessionId, pointId: ctx.identity.pointId };
   const log = ctx.logger.child({ component: 'attendance', ...id });

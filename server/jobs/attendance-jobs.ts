@@ -12,8 +12,8 @@ import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { connectRedis } from '../../redis/connect';
-import { closeQueue } from '../../jobs/close-queue';
+import { connectRedis } from '../redis/connect';
+import { closeQueue } from './close-queue';
 
 export const ATTENDANCE_QUEUE = 'attendance-jobs';
 

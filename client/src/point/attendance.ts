@@ -15,7 +15,7 @@ import { bi, setBi, type Text } from '../ui/i18n';
 import { el } from '../ui/shell';
 import { showTime } from '../ui/time';
 
-export interface PointExtrasContext {
+export interface PointAttendanceContext {
   socket: PointSocket;
   container: HTMLElement;
   receiver: BroadcastReceiver;
@@ -104,7 +104,7 @@ async function readStats(receiver: BroadcastReceiver) {
 
 const clamp = (v: number, max: number) => Math.max(0, Math.min(max, v));
 
-export function startPointExtras(ctx: PointExtrasContext): void {
+export function startPointAttendance(ctx: PointAttendanceContext): void {
   const { socket, container, receiver } = ctx;
   const request = requester(socket, 8000);
   const storeKey = `briefing:outbox:${location.pathname}`;
