@@ -434,7 +434,13 @@ const watchdog = startMediaWatch({
   },
 });
 
-startPointAttendance({ socket, container: extrasBox, receiver, view: () => view, mediaRebuilds: () => watchdog.rebuilds });
+startPointAttendance({
+  socket,
+  container: extrasBox,
+  receiver,
+  view: () => view,
+  mediaRebuilds: () => watchdog.rebuilds,
+});
 
 // Exposed for the end-to-end tests and for a technician's console.
 (window as unknown as { briefing: unknown }).briefing = { socket, receiver, tracks, view: () => view, watchdog };
