@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { io } from 'socket.io-client';
 import { loadConfig } from '../server/config';
-import { Orchestrator } from '../server/orchestrator';
+import { Orchestrator } from '../server/assembly/orchestrator';
 import { EmbeddedRedis } from '../server/redis/embedded-redis';
 import { prepareBriefing } from './lib/briefing-api';
 

@@ -15,7 +15,7 @@ import { ensureLocalCa, OpensslMissingError, type LocalCa } from './net/local-ca
 import { readMachine, resolveAddressing, type Addressing } from './net/addresses';
 import { TlsConfigError, TlsCredentials } from './net/tls';
 import { relayUrls, TurnCredentials, type IceServerSource } from './net/turn';
-import { Orchestrator } from './orchestrator';
+import { Orchestrator } from './assembly/orchestrator';
 import { EmbeddedRedis } from './redis/embedded-redis';
 
 export interface Started {

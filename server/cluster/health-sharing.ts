@@ -1,5 +1,5 @@
 // Health, attendance and the monitor across nodes. Plugs the cluster into the
-// attendance module (server/attendance.ts) of a node that is not `all`:
+// attendance module (server/assembly/attendance.ts) of a node that is not `all`:
 //
 // - the point's status machine runs on the node that serves its socket, fenced in Redis
 //   (`health:<s>:owner`, server/domain/health/store.ts), and continues from Redis on the
@@ -13,7 +13,7 @@
 // The single process (NODE_ROLE=all) never calls this and keeps its in-memory paths.
 import type { Redis } from 'ioredis';
 import type { HealthCluster } from '../domain/attendance/service';
-import type { AttendanceModule } from '../attendance';
+import type { AttendanceModule } from '../assembly/attendance';
 import { MonitorFeedLease } from './monitor-lease';
 import type { NodeRegistry } from './node-registry';
 

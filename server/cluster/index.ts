@@ -19,7 +19,7 @@ import type { BroadcastRoom, WorkerPool } from '../../sfu';
 import { currentUser } from '../auth/auth';
 import type { ClusterConfig, Config } from '../config';
 import { clusterMonitorRequests, type NodeInfo, type NodeUrls } from '../contract/cluster';
-import type { ControlPlane } from '../control-plane';
+import type { ControlPlane } from '../assembly/control-plane';
 import { AppError, unauthenticated } from '../errors';
 import type { LiveBroadcasts } from '../realtime/live-broadcasts';
 import type { RoomHooks } from '../realtime/live-session';

@@ -3,7 +3,7 @@
 // go live, agenda, pauses, slides, the floor, end.
 import type { Logger } from 'pino';
 import { hostRequests, type BroadcastView, type IceServer } from '../contract/broadcast';
-import type { ControlPlane } from '../control-plane';
+import type { ControlPlane } from '../assembly/control-plane';
 import { AppError, badRequest } from '../errors';
 import type { LiveBroadcasts } from './live-broadcasts';
 import type { LiveSession } from './live-session';

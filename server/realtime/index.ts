@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { WorkerPool } from '../../sfu';
 import type { IceServer } from '../contract/broadcast';
-import type { ControlPlane } from '../control-plane';
+import type { ControlPlane } from '../assembly/control-plane';
 import { setupHostNamespace } from './host-namespace';
 import { LiveBroadcasts } from './live-broadcasts';
 import type { LiveSessionDeps } from './live-session';

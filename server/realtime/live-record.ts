@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { BroadcastRoom } from '../../sfu';
 import type { Session } from '../contract/api';
 import type { RecordingStatus } from '../contract/recording';
-import type { ControlPlane } from '../control-plane';
+import type { ControlPlane } from '../assembly/control-plane';
 import { settingsEntries, type LiveSettingsChange } from '../domain/timeline/changes';
 import type { RecordingPort } from '../recording/recordings';
 

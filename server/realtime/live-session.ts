@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { BroadcastRoom, type WorkerPool } from '../../sfu';
 import type { AgendaCaption, BroadcastView, Hand, LiveNumbers } from '../contract/broadcast';
 import type { Session } from '../contract/api';
-import type { ControlPlane } from '../control-plane';
+import type { ControlPlane } from '../assembly/control-plane';
 import { AppError, conflict } from '../errors';
 import type { LiveState, LiveStateStore } from './live-state';
 import type { PointAttendance } from './point-attendance';

@@ -4,7 +4,7 @@
 // the floor.
 import type { Logger } from 'pino';
 import { pointRequests, type IceServer } from '../contract/broadcast';
-import type { ControlPlane } from '../control-plane';
+import type { ControlPlane } from '../assembly/control-plane';
 import { AppError } from '../errors';
 import type { LiveBroadcasts } from './live-broadcasts';
 import type { LiveSession } from './live-session';

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { loadConfig } from '../../server/config';
-import { Orchestrator } from '../../server/orchestrator';
+import { Orchestrator } from '../../server/assembly/orchestrator';
 
 /**
  * One random secret per test file, shared by every server it starts (a restarted server

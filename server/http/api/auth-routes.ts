@@ -11,7 +11,7 @@ import {
   pageOf,
 } from '../../contract/api';
 import { RedisRateLimitStore } from '../../auth/auth';
-import type { ControlPlane } from '../../control-plane';
+import type { ControlPlane } from '../../assembly/control-plane';
 import { AppError, conflict, notFound } from '../../errors';
 import { clientAddress, trustOf } from '../../security/client-address';
 import type { ApiBuilder } from './route';

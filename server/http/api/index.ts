@@ -3,7 +3,7 @@
 import { OpenApiGeneratorV3 } from '@asteasolutions/zod-to-openapi';
 import { Router } from 'express';
 import { sameOriginOnly } from '../../auth/auth';
-import type { ControlPlane } from '../../control-plane';
+import type { ControlPlane } from '../../assembly/control-plane';
 import { registerAuthRoutes } from './auth-routes';
 import { registerPointRoutes } from './points-routes';
 import { ApiBuilder } from './route';

@@ -13,7 +13,7 @@ import {
   PointUpdateSchema,
   PointsJsonImportSchema,
 } from '../../contract/api';
-import type { ControlPlane } from '../../control-plane';
+import type { ControlPlane } from '../../assembly/control-plane';
 import { badRequest } from '../../errors';
 import type { ApiBuilder } from './route';
 

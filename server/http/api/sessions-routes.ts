@@ -16,7 +16,7 @@ import {
   SessionUpdateSchema,
   TokenParamSchema,
 } from '../../contract/api';
-import type { ControlPlane } from '../../control-plane';
+import type { ControlPlane } from '../../assembly/control-plane';
 import { linksCsv, linksPrintSheet } from '../../domain/links/export';
 import { qrSvg } from '../../domain/links/join-links';
 import type { ApiBuilder } from './route';

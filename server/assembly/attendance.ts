@@ -11,15 +11,15 @@
 import type { Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Config } from './config';
+import type { Config } from '../config';
 import type { ControlPlane } from './control-plane';
-import { AttendanceService, type HealthCluster } from './domain/attendance/service';
-import { AlertWebhooks } from './domain/health/alert-webhooks';
-import { attendanceRouter } from './http/attendance-routes';
-import type { ApiBuilder } from './http/api/route';
-import { attachMonitorNamespace, type FeedLease, type MonitorFeeds } from './realtime/monitor-namespace';
-import { PointModes } from './realtime/point-modes';
-import type { SocketNamespaces } from './realtime/sockets';
+import { AttendanceService, type HealthCluster } from '../domain/attendance/service';
+import { AlertWebhooks } from '../domain/health/alert-webhooks';
+import { attendanceRouter } from '../http/attendance-routes';
+import type { ApiBuilder } from '../http/api/route';
+import { attachMonitorNamespace, type FeedLease, type MonitorFeeds } from '../realtime/monitor-namespace';
+import { PointModes } from '../realtime/point-modes';
+import type { SocketNamespaces } from '../realtime/sockets';
 
 export interface AttendanceModuleOptions {
   config: Config;

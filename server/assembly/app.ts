@@ -9,20 +9,20 @@ import type { Registry } from 'prom-client';
 import { Server } from 'socket.io';
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
-import type { WorkerPool } from '../sfu';
-import type { Config } from './config';
+import type { WorkerPool } from '../../sfu';
+import type { Config } from '../config';
 import type { ControlPlane } from './control-plane';
-import { apiRouter } from './http/api';
-import type { ApiBuilder } from './http/api/route';
-import { healthRouter, redisCheck, workersCheck } from './http/health';
-import { createMetrics } from './http/metrics';
-import { errorHandler, notFoundHandler } from './http/problem';
-import { socketNamespaces, type SocketNamespaces, type SocketServer } from './realtime/sockets';
-import { pagesRouter } from './http/pages';
-import { trustOf } from './security/client-address';
-import { closeSocketsOfEndedLogins } from './security/login-sockets';
-import { metricsGuard } from './security/metrics-access';
-import { SocketGate } from './security/socket-gate';
+import { apiRouter } from '../http/api';
+import type { ApiBuilder } from '../http/api/route';
+import { healthRouter, redisCheck, workersCheck } from '../http/health';
+import { createMetrics } from '../http/metrics';
+import { errorHandler, notFoundHandler } from '../http/problem';
+import { socketNamespaces, type SocketNamespaces, type SocketServer } from '../realtime/sockets';
+import { pagesRouter } from '../http/pages';
+import { trustOf } from '../security/client-address';
+import { closeSocketsOfEndedLogins } from '../security/login-sockets';
+import { metricsGuard } from '../security/metrics-access';
+import { SocketGate } from '../security/socket-gate';
 
 export interface AppDeps {
   config: Config;
@@ -46,7 +46,7 @@ export interface App {
   metrics: Registry;
 }
 
-export const ROOT_DIR = path.resolve(__dirname, '..');
+export const ROOT_DIR = path.resolve(__dirname, '..', '..');
 
 export function createApp(deps: AppDeps): App {
   const app = express();

@@ -5,22 +5,22 @@ import type { AddressInfo } from 'node:net';
 import type { Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { setMediasoupLogSink, WorkerPool } from '../sfu';
+import { setMediasoupLogSink, WorkerPool } from '../../sfu';
 import { createApp, finishApp, type App } from './app';
-import type { Config } from './config';
+import type { Config } from '../config';
 import { ControlPlane } from './control-plane';
 import { AttendanceModule } from './attendance';
-import { connectRedis, waitForRedis } from './redis/connect';
-import { attachRealtime, type Realtime } from './realtime';
-import { attachCluster, type Cluster, type RoomHooks } from './cluster';
-import { shareHealth } from './cluster/health-sharing';
-import { standaloneClusterRouter } from './cluster/standalone';
-import { roomFigures, sfuStatsSource } from './realtime/sfu-stats';
-import { registerProductMetrics } from './http/product-metrics';
-import type { IceServer } from './contract/broadcast';
-import { Front, type FrontOptions } from './net/listener';
-import { PublicUrl } from './net/public-url';
-import { FirstRun } from './setup/first-run';
+import { connectRedis, waitForRedis } from '../redis/connect';
+import { attachRealtime, type Realtime } from '../realtime';
+import { attachCluster, type Cluster, type RoomHooks } from '../cluster';
+import { shareHealth } from '../cluster/health-sharing';
+import { standaloneClusterRouter } from '../cluster/standalone';
+import { roomFigures, sfuStatsSource } from '../realtime/sfu-stats';
+import { registerProductMetrics } from '../http/product-metrics';
+import type { IceServer } from '../contract/broadcast';
+import { Front, type FrontOptions } from '../net/listener';
+import { PublicUrl } from '../net/public-url';
+import { FirstRun } from '../setup/first-run';
 
 /** What the process start adds around the orchestrator (server/launch.ts). */
 export interface OrchestratorExtras {
@@ -42,9 +42,9 @@ export class Orchestrator {
     readonly redis: Redis,
     readonly pool: WorkerPool,
     readonly app: App,
-    /** Points, sessions, links, accounts, jobs and session events (server/control-plane.ts). */
+    /** Points, sessions, links, accounts, jobs and session events (server/assembly/control-plane.ts). */
     readonly control: ControlPlane,
-    /** Attendance, health, alerts, the monitor and reports (server/attendance.ts). */
+    /** Attendance, health, alerts, the monitor and reports (server/assembly/attendance.ts). */
     readonly attendance: AttendanceModule,
     /** The live broadcast's namespaces and rooms (server/realtime). */
     readonly realtime: Realtime,

@@ -12,21 +12,21 @@
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { Auth } from './auth/auth';
-import type { Config } from './config';
-import { AccountService } from './domain/accounts/accounts';
-import { JoinLinks } from './domain/links/join-links';
-import { PointRegistry } from './domain/points/registry';
-import { SessionEvents } from './domain/sessions/events';
-import { SessionService } from './domain/sessions/service';
-import { SessionStore } from './domain/sessions/store';
-import { TimelineRecorder } from './domain/timeline/recorder';
-import { TimelineStore } from './domain/timeline/store';
-import { SessionJobs } from './jobs/session-jobs';
-import { resolveAppSecret } from './security/app-secret';
-import { SecretKeys } from './security/keys';
+import { Auth } from '../auth/auth';
+import type { Config } from '../config';
+import { AccountService } from '../domain/accounts/accounts';
+import { JoinLinks } from '../domain/links/join-links';
+import { PointRegistry } from '../domain/points/registry';
+import { SessionEvents } from '../domain/sessions/events';
+import { SessionService } from '../domain/sessions/service';
+import { SessionStore } from '../domain/sessions/store';
+import { TimelineRecorder } from '../domain/timeline/recorder';
+import { TimelineStore } from '../domain/timeline/store';
+import { SessionJobs } from '../jobs/session-jobs';
+import { resolveAppSecret } from '../security/app-secret';
+import { SecretKeys } from '../security/keys';
 
-export const SHIPPED_POINTS_CSV = path.resolve(__dirname, 'data', 'hatinh-points.csv');
+export const SHIPPED_POINTS_CSV = path.resolve(__dirname, '..', 'data', 'hatinh-points.csv');
 /** Every server process re-checks that open sessions have their jobs this often. */
 const RECONCILE_EVERY_MS = 5 * 60_000;
 
