@@ -95,7 +95,10 @@ export class EmbeddedRedis {
       '--logfile',
       '',
     ];
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: a Ctrl-C in the terminal signals the whole foreground group,
+    // and Redis must outlive the server's ordered shutdown (queues and stores close on it
+    // first), so only the server stops it.
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.#child = child;
     this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
     const log = this.opts.logger;
