@@ -112,7 +112,9 @@ export class Orchestrator {
         iceServers: extras.iceServers,
         // Only where the hall is received: an edge's rooms carry the same media again.
         recording: { ...config.recording, enabled: config.recording.enabled && config.cluster.role !== 'edge' },
+        baseUrl: publicUrl.get,
       });
+      app.express.use(realtime.whip.router());
       attendance.service.setSfuStatsSource(sfuStatsSource(realtime.broadcasts));
       const { service } = attendance;
       const broadcasts = realtime.broadcasts;

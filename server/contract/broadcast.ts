@@ -76,6 +76,21 @@ export const AgendaCaptionSchema = z.object({
 export type AgendaCaption = z.infer<typeof AgendaCaptionSchema>;
 
 /** What a point's page needs to show, pushed on connect and on every change. */
+/** Where the hall's camera and microphone come from: the console, an encoder over WHIP, an ingest (RTP, RTMP, SRT). */
+export const HallSourceSchema = z.enum(['console', 'whip', 'ingest']);
+export type HallSource = z.infer<typeof HallSourceSchema>;
+/** The host's choice; `auto` prefers an encoder (WHIP, then an ingest) over the console. */
+export const HallChoiceSchema = z.enum(['auto', 'console', 'whip', 'ingest']);
+export type HallChoice = z.infer<typeof HallChoiceSchema>;
+export const HallViewSchema = z.object({
+  choice: HallChoiceSchema,
+  /** The source points receive now (null: none publishes). */
+  live: HallSourceSchema.nullable(),
+  /** The sources publishing now. */
+  present: z.array(HallSourceSchema),
+});
+export type HallView = z.infer<typeof HallViewSchema>;
+
 export const BroadcastViewSchema = z.object({
   sessionId: Id,
   title: z.string(),
@@ -88,7 +103,9 @@ export const BroadcastViewSchema = z.object({
   paused: z.object({ video: z.boolean(), audio: z.boolean() }),
   slidesOn: z.boolean(),
   floor: z.object({ pointId: Id, name: z.string() }).nullable(),
+  /** What the points may consume: the hall's camera and microphone of its live source only. */
   producers: z.array(ProducerInfoSchema),
+  hall: HallViewSchema,
   /** Recording wanted (before going live: will record) and since when it records. */
   recording: RecordingStatusSchema,
 });
@@ -209,6 +226,20 @@ export const PlainIngestResultSchema = z.object({
 });
 export type PlainIngestResult = z.infer<typeof PlainIngestResultSchema>;
 
+/** An encoder publishing the hall over WHIP (its audio and video replace the console's). */
+export const WhipPublisherSchema = z.object({
+  resourceId: Id,
+  kinds: z.array(z.enum(['audio', 'video'])),
+  /** Simulcast layers of its video: 1 without simulcast, 0 without video. */
+  videoLayers: z.number().int().min(0).max(3),
+  since: z.string(),
+});
+export type WhipPublisher = z.infer<typeof WhipPublisherSchema>;
+
+/** Where an encoder publishes the attached session over WHIP, and who does now. */
+export const WhipStatusSchema = z.object({ url: z.string(), publisher: WhipPublisherSchema.nullable() });
+export type WhipStatus = z.infer<typeof WhipStatusSchema>;
+
 export const hostRequests = defineRequests({
   ...rtcRequests,
   'host:attach': {
@@ -235,6 +266,13 @@ export const hostRequests = defineRequests({
    */
   'ingest:plain': { input: PlainIngestRequestSchema, output: PlainIngestResultSchema },
   'ingest:close': { input: z.object({ ingestId: Id }).strict(), output: z.object({}) },
+  /** Which source the points receive the hall from; switched on the points' same transports. */
+  'hall:source': { input: z.object({ source: HallChoiceSchema }).strict(), output: BroadcastViewSchema },
+  'whip:status': { input: Empty, output: WhipStatusSchema },
+  /** A new bearer token for the session's WHIP URL, shown once; the previous one stops working. */
+  'whip:issue': { input: Empty, output: WhipStatusSchema.extend({ token: z.string() }) },
+  /** Stops the encoder publishing over WHIP, if any. */
+  'whip:stop': { input: Empty, output: z.object({ stopped: z.boolean() }) },
 });
 export type HostRequests = typeof hostRequests;
 
@@ -268,5 +306,7 @@ export const hostPushes = {
   numbers: LiveNumbersSchema,
   /** The origin was rebuilt (its worker died): produce again on a new transport. */
   'rtc:republish': z.object({ reason: z.string() }),
+  /** A WHIP encoder started or stopped publishing the hall. */
+  whip: WhipStatusSchema,
 };
 export type HostPushes = typeof hostPushes;

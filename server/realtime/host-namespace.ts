@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { hostRequests, type BroadcastView, type IceServer } from '../contract/broadcast';
 import type { ControlPlane } from '../assembly/control-plane';
 import { AppError, badRequest } from '../errors';
+import type { WhipIngests } from '../ingest/whip-ingest';
 import type { LiveBroadcasts } from './live-broadcasts';
 import type { LiveSession } from './live-session';
 import { bindRequests, type Handlers } from './requests';
@@ -27,6 +28,8 @@ export interface HostNamespaceDeps {
   broadcasts: LiveBroadcasts;
   logger: Logger;
   iceServers?: (peerId: string) => IceServer[];
+  /** Encoders publishing the hall over WHIP: their token, status and stop. */
+  whip: Pick<WhipIngests, 'status' | 'issue' | 'stopSession'>;
 }
 
 export function setupHostNamespace(ns: HostNamespace, deps: HostNamespaceDeps): void {
@@ -133,6 +136,17 @@ export function setupHostNamespace(ns: HostNamespace, deps: HostNamespaceDeps): 
         hlog.info({ ingestId: info.ingestId, video: info.video?.port, audio: info.audio?.port }, 'plain ingest opened');
         return info;
       },
+      'hall:source': async ({ source }) => {
+        hlog.info({ source }, 'hall source chosen');
+        return attached().chooseHall(source);
+      },
+      'whip:status': async () => deps.whip.status(attached().sessionId),
+      'whip:issue': async () => {
+        const { sessionId } = attached();
+        hlog.info({ sessionId }, 'WHIP token issued from the console');
+        return deps.whip.issue(sessionId);
+      },
+      'whip:stop': async () => ({ stopped: deps.whip.stopSession(attached().sessionId) }),
       'ingest:close': async ({ ingestId }) => {
         if (!state.ingests?.has(ingestId)) throw new AppError('not_found', `ingest ${ingestId} is not yours`);
         state.ingests.delete(ingestId);

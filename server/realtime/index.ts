@@ -14,6 +14,9 @@ import { PointModes } from './point-modes';
 import type { PointAttendance } from './point-attendance';
 import type { SocketNamespaces } from './sockets';
 import { NO_RECORDING, Recordings } from '../recording/recordings';
+import { WhipIngests } from '../ingest/whip-ingest';
+import { WhipTokens } from '../ingest/whip-tokens';
+import { roomOf } from './live-session';
 import type { RecordingConfig } from '../config';
 
 export interface RealtimeDeps {
@@ -31,10 +34,14 @@ export interface RealtimeDeps {
   roomHooks?: LiveSessionDeps['roomHooks'];
   /** TURN relays handed to each page with its transports (server/net/turn.ts). */
   iceServers?: (peerId: string) => IceServer[];
+  /** The base URL encoders reach (the WHIP URL the console shows). */
+  baseUrl: () => string;
 }
 
 export interface Realtime {
   broadcasts: LiveBroadcasts;
+  /** WHIP publishers of the hall; its router is mounted by the orchestrator. */
+  whip: WhipIngests;
   store: LiveStateStore;
   close: () => Promise<void>;
 }
@@ -75,11 +82,19 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     logger,
     iceServers,
   });
-  setupHostNamespace(hostNs, { control: deps.control, broadcasts, logger, iceServers });
+  const whip = new WhipIngests({
+    room: async (sessionId) => (await broadcasts.get(sessionId)).requireRoom(),
+    tokens: new WhipTokens(deps.redis),
+    baseUrl: deps.baseUrl,
+    logger,
+    changed: (sessionId, status) => hostNs.local.to(roomOf.hosts(sessionId)).emit('whip', status),
+  });
+  setupHostNamespace(hostNs, { control: deps.control, broadcasts, logger, iceServers, whip });
   const close = async () => {
+    whip.closeAll();
     // Recorders first, so their last segments are written before the rooms close.
     await recordings.close();
     await broadcasts.close();
   };
-  return { broadcasts, store, close };
+  return { broadcasts, whip, store, close };
 }

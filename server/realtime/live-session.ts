@@ -5,7 +5,7 @@
 // preparing); closed when the session ends or is cancelled.
 import type { Logger } from 'pino';
 import { BroadcastRoom, type WorkerPool } from '../../sfu';
-import type { AgendaCaption, BroadcastView, Hand, LiveNumbers } from '../contract/broadcast';
+import type { AgendaCaption, BroadcastView, HallChoice, Hand, LiveNumbers } from '../contract/broadcast';
 import type { Session } from '../contract/api';
 import type { ControlPlane } from '../assembly/control-plane';
 import { AppError, conflict } from '../errors';
@@ -15,6 +15,7 @@ import { pointsRoom } from './point-modes';
 import type { HostNamespace, HostSocket, PointNamespace, PointSocket } from './sockets';
 import type { RecordingPort } from '../recording/recordings';
 import { LiveRecord } from './live-record';
+import { HallSwitch } from './hall-source';
 
 export interface LiveSessionDeps {
   pool: WorkerPool;
@@ -89,6 +90,8 @@ export class LiveSession {
   readonly #log: Logger;
   /** Its timeline and recording. */
   readonly #record: LiveRecord;
+  /** Which source of the hall the points receive. */
+  readonly #hall: HallSwitch;
 
   private constructor(
     private readonly deps: LiveSessionDeps,
@@ -100,6 +103,14 @@ export class LiveSession {
     this.#state = state;
     this.#log = deps.logger.child({ sessionId: session.id });
     this.#record = new LiveRecord(session.id, deps.control, deps.recording, this.#log);
+    const points = () => this.deps.pointNs.local.to(roomOf.points(this.sessionId));
+    this.#hall = new HallSwitch({
+      room: () => this.#room,
+      choice: () => this.#state.hall,
+      pointPeers: () => this.#pointSockets.keys(),
+      announce: (p) => points().emit('rtc:newProducer', { producerId: p.producerId, kind: p.kind, source: p.source }),
+      withdraw: (producerId) => points().emit('rtc:producerClosed', { producerId }),
+    });
     // One timer per session, not per point: the host's numbers at most once a second.
     this.#numbersTimer = setInterval(() => void this.#pushNumbers(), 1000);
     this.#numbersTimer.unref();
@@ -184,11 +195,10 @@ export class LiveSession {
       paused: { video: this.#state.pausedVideo, audio: this.#state.pausedAudio },
       slidesOn: this.#state.slidesOn,
       floor: floorId ? { pointId: floorId, name: floorPoint?.name ?? floorId } : null,
-      producers: (this.#room?.listProducers() ?? []).map((p) => ({
-        producerId: p.producerId,
-        kind: p.kind,
-        source: p.source,
-      })),
+      producers: (this.#room?.listProducers() ?? [])
+        .filter((p) => this.#hall.reachesPoints(p))
+        .map((p) => ({ producerId: p.producerId, kind: p.kind, source: p.source })),
+      hall: this.#hall.view(),
       recording: this.#record.status(this.#state.recording),
     };
   }
@@ -292,6 +302,14 @@ export class LiveSession {
     await this.deps.store.set(this.sessionId, patch);
     this.#state = { ...this.#state, ...patch };
     await this.#record.settings(patch, this.#session, at);
+    return this.pushView();
+  }
+
+  /** The host chose the hall's source: points switch to it on their same transports. */
+  async chooseHall(choice: HallChoice): Promise<BroadcastView> {
+    await this.deps.store.set(this.sessionId, { hall: choice });
+    this.#state = { ...this.#state, hall: choice };
+    this.#hall.update();
     return this.pushView();
   }
 
@@ -478,13 +496,14 @@ export class LiveSession {
     const hostOf = (peerId: string) => [...this.#hostSockets].find((s) => s.data.peerId === peerId);
 
     room.on('newProducer', (p) => {
-      const info = { producerId: p.producerId, kind: p.kind, source: p.source };
-      points().emit('rtc:newProducer', info);
-      hosts().emit('rtc:newProducer', info);
+      hosts().emit('rtc:newProducer', { producerId: p.producerId, kind: p.kind, source: p.source });
+      // Points hear of it if it is the live source's (or the live source changed with it).
+      if (this.#hall.update(p)) void this.pushView();
     });
     room.on('producerClosed', (p) => {
       points().emit('rtc:producerClosed', { producerId: p.producerId });
       hosts().emit('rtc:producerClosed', { producerId: p.producerId });
+      if (this.#hall.update()) void this.pushView();
     });
     room.on('consumerClosed', ({ peerId, consumerId }) => {
       this.#videoConsumers.get(peerId)?.delete(consumerId);

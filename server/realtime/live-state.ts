@@ -3,10 +3,10 @@
 // pre-flight report (read by the monitor).
 //
 // Redis keys:
-//   live:{sessionId}        hash  agendaIndex, pausedVideo, pausedAudio, slidesOn, recording
+//   live:{sessionId}        hash  agendaIndex, pausedVideo, pausedAudio, slidesOn, recording, hall
 //   preflight:{sessionId}   hash  pointId → JSON PreflightReport + at
 import type { Redis } from 'ioredis';
-import type { PreflightReport } from '../contract/broadcast';
+import { HallChoiceSchema, type HallChoice, type PreflightReport } from '../contract/broadcast';
 
 export interface LiveState {
   agendaIndex: number | null;
@@ -15,6 +15,8 @@ export interface LiveState {
   slidesOn: boolean;
   /** The host's choice before going live; on unless turned off. */
   recording: boolean;
+  /** The hall's source the host chose (hall-source.ts). */
+  hall: HallChoice;
 }
 
 export const LIVE_KEYS = {
@@ -36,6 +38,7 @@ export class LiveStateStore {
       pausedAudio: h.pausedAudio === '1',
       slidesOn: h.slidesOn === '1',
       recording: h.recording !== '0',
+      hall: HallChoiceSchema.catch('auto').parse(h.hall),
     };
   }
 
@@ -47,6 +50,7 @@ export class LiveStateStore {
     if (patch.pausedAudio !== undefined) fields.pausedAudio = patch.pausedAudio ? '1' : '0';
     if (patch.slidesOn !== undefined) fields.slidesOn = patch.slidesOn ? '1' : '0';
     if (patch.recording !== undefined) fields.recording = patch.recording ? '1' : '0';
+    if (patch.hall !== undefined) fields.hall = patch.hall;
     if (Object.keys(fields).length === 0) return;
     await this.redis
       .multi()

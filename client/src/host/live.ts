@@ -18,6 +18,7 @@ import {
   type AgendaItemView,
   type LiveLayout,
 } from './live-view';
+import { mountSourcePanel } from './source-panel';
 
 export type { AgendaItemView } from './live-view';
 
@@ -53,6 +54,7 @@ export function mountLiveConsole(
     const stateChanged = view?.state !== v.state;
     view = v;
     renderView(ui, v, agenda, (i) => v.state === 'live' && void act(() => request('agenda:go', { index: i })));
+    sources.showHall(v.hall);
     allowGoLive();
     // The briefing is over: the camera and microphone go off at once.
     if (stateChanged && (v.state === 'ended' || v.state === 'cancelled')) media.close();
@@ -87,6 +89,7 @@ export function mountLiveConsole(
   }
 
   wireControls(ui, media, request, act, () => view);
+  const sources = mountSourcePanel(container.querySelector('.live-grid') ?? container, socket, request, act);
   const recordingClock = setInterval(() => renderRecording(ui, view), 1000);
 
   socket.on('connect', () => {
@@ -94,6 +97,7 @@ export function mountLiveConsole(
       try {
         const attached = await request('host:attach', { sessionId });
         showView(attached.view);
+        sources.refresh();
         renderHands(ui, attached.hands, give);
         renderNumbers(ui, attached.numbers);
         // After a reconnect while live, publish again (the server dropped the old transport).

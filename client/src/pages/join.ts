@@ -166,6 +166,7 @@ async function showBeforeLobby(): Promise<void> {
     recording: { on: false, since: null },
     floor: null,
     producers: [],
+    hall: { choice: 'auto', live: null, present: [] },
   });
   status(
     [
