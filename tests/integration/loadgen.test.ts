@@ -41,7 +41,9 @@ maybe('12 virtual points receive the hall through the real join path; attendance
   expect(w.drilled).toHaveLength(1);
   const drilled = w.points.find((p) => p.pointId === w.drilled[0]);
   expect(drilled).toBeDefined();
-  expect(drilled!.rebuilds[0]!.stalled.map((s) => s.kind)).toContain('video');
+  // The drill silences audio and video together; which one the watchdog notices first
+  // depends on when its looks fall, but the rebuild answers both, so video is among them.
+  expect(drilled!.rebuilds.flatMap((b) => b.stalled.map((s) => s.kind))).toContain('video');
   expect(drilled!.receivingAfter).toBe(true);
   const others = w.points.filter((p) => p !== drilled);
   if (others.length) console.warn(`watchdog rebuilt undrilled points: ${others.map((p) => p.pointId).join(', ')}`);

@@ -46,6 +46,20 @@ describe('media watchdog', () => {
     expect(w.stalls).toBe(2);
   });
 
+  test('a rebuild names every track still silent since its strike, not only the last to stall', () => {
+    // Video's last progress is one look before audio's (its counter moves in coarser
+    // steps): video is struck first, audio trips the rebuild a look later.
+    const w = new MediaWatchdog(OPTS);
+    const acts = run(w, 0, 10_000, (t) => [
+      { key: 'v1', progress: Math.min(t, 2000) / 40 },
+      { key: 'a1', progress: Math.min(t, 4000) / 20 },
+    ]);
+    expect(acts).toEqual([
+      { at: 8000, action: { type: 'restart-ice', stalled: ['v1'] } },
+      { at: 10_000, action: { type: 'rebuild', stalled: ['v1', 'a1'], attempt: 1 } },
+    ]);
+  });
+
   test('a track that never received anything counts from when it was consumed', () => {
     const w = new MediaWatchdog(OPTS);
     const acts = run(w, 10_000, 34_000, () => [{ key: 'v1', progress: 0 }]);

@@ -48,6 +48,8 @@ interface TrackState {
   grewAt: number;
   /** Progressed at least once since it appeared (or since the last strike). */
   grown: boolean;
+  /** Named in a strike and silent since: still part of the trouble a rebuild answers. */
+  struck: boolean;
 }
 
 export class MediaWatchdog {
@@ -84,13 +86,14 @@ export class MediaWatchdog {
       seen.add(t.key);
       const s = this.#tracks.get(t.key);
       if (!s) {
-        this.#tracks.set(t.key, { progress: t.progress, grewAt: now, grown: false });
+        this.#tracks.set(t.key, { progress: t.progress, grewAt: now, grown: false, struck: false });
         continue;
       }
       if (t.progress > s.progress) {
         s.progress = t.progress;
         s.grewAt = now;
         s.grown = true;
+        s.struck = false;
       } else if (now - s.grewAt >= this.#o.stallMs) stalled.push(t.key);
     }
     for (const key of this.#tracks.keys()) if (!seen.has(key)) this.#tracks.delete(key);
@@ -119,9 +122,13 @@ export class MediaWatchdog {
     this.#level += 1;
     this.#lastRebuildAt = now;
     this.rebuilds += 1;
+    // A track struck earlier and silent since is as stalled as the one that tripped this
+    // strike, though its clock was restarted (video struck first, audio a look later):
+    // the rebuild names both, so the report shows everything the rebuild was for.
+    const all = [...this.#tracks].filter(([k, s]) => stalled.includes(k) || (s.struck && !s.grown)).map(([k]) => k);
     // The rebuilt consumers are new tracks; these keys are gone after the rebuild.
-    this.#restartClocks(stalled, now);
-    return { type: 'rebuild', stalled, attempt: this.#level };
+    this.#restartClocks(all, now);
+    return { type: 'rebuild', stalled: all, attempt: this.#level };
   }
 
   /** The wait a rebuild now would have to respect (ms), for logs and tests. */
@@ -135,6 +142,7 @@ export class MediaWatchdog {
       if (s) {
         s.grewAt = now;
         s.grown = false;
+        s.struck = true;
       }
     }
   }
