@@ -240,6 +240,15 @@ export type WhipPublisher = z.infer<typeof WhipPublisherSchema>;
 export const WhipStatusSchema = z.object({ url: z.string(), publisher: WhipPublisherSchema.nullable() });
 export type WhipStatus = z.infer<typeof WhipStatusSchema>;
 
+/** The session's SRT listener for an encoder: its URL (with the passphrase), and whether an encoder sends. */
+export const SrtStatusSchema = z.object({
+  url: z.string().nullable(),
+  port: z.number().int().nullable(),
+  passphrase: z.string().nullable(),
+  state: z.enum(['off', 'listening', 'receiving']),
+});
+export type SrtStatus = z.infer<typeof SrtStatusSchema>;
+
 export const hostRequests = defineRequests({
   ...rtcRequests,
   'host:attach': {
@@ -268,6 +277,8 @@ export const hostRequests = defineRequests({
   'ingest:close': { input: z.object({ ingestId: Id }).strict(), output: z.object({}) },
   /** Which source the points receive the hall from; switched on the points' same transports. */
   'hall:source': { input: z.object({ source: HallChoiceSchema }).strict(), output: BroadcastViewSchema },
+  /** Opens (a port and a new passphrase) or closes the session's SRT listener; `{}` only reads it. */
+  'ingest:srt': { input: z.object({ open: z.boolean().optional() }).strict(), output: SrtStatusSchema },
   'whip:status': { input: Empty, output: WhipStatusSchema },
   /** A new bearer token for the session's WHIP URL, shown once; the previous one stops working. */
   'whip:issue': { input: Empty, output: WhipStatusSchema.extend({ token: z.string() }) },
@@ -308,5 +319,7 @@ export const hostPushes = {
   'rtc:republish': z.object({ reason: z.string() }),
   /** A WHIP encoder started or stopped publishing the hall. */
   whip: WhipStatusSchema,
+  /** The SRT listener opened, closed, or its encoder started or stopped sending. */
+  srt: SrtStatusSchema,
 };
 export type HostPushes = typeof hostPushes;

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { hostRequests, type BroadcastView, type IceServer } from '../contract/broadcast';
 import type { ControlPlane } from '../assembly/control-plane';
 import { AppError, badRequest } from '../errors';
+import type { SrtIngests } from '../ingest/srt-ingest';
 import type { WhipIngests } from '../ingest/whip-ingest';
 import type { LiveBroadcasts } from './live-broadcasts';
 import type { LiveSession } from './live-session';
@@ -30,6 +31,8 @@ export interface HostNamespaceDeps {
   iceServers?: (peerId: string) => IceServer[];
   /** Encoders publishing the hall over WHIP: their token, status and stop. */
   whip: Pick<WhipIngests, 'status' | 'issue' | 'stopSession'>;
+  /** SRT listeners for an encoder, one per session. */
+  srt: Pick<SrtIngests, 'status' | 'open' | 'close'>;
 }
 
 export function setupHostNamespace(ns: HostNamespace, deps: HostNamespaceDeps): void {
@@ -139,6 +142,14 @@ export function setupHostNamespace(ns: HostNamespace, deps: HostNamespaceDeps): 
       'hall:source': async ({ source }) => {
         hlog.info({ source }, 'hall source chosen');
         return attached().chooseHall(source);
+      },
+      'ingest:srt': async ({ open }) => {
+        const { sessionId } = attached();
+        if (open === undefined) return deps.srt.status(sessionId);
+        hlog.info({ sessionId, open }, 'SRT listener asked');
+        if (open) return deps.srt.open(sessionId);
+        deps.srt.close(sessionId);
+        return deps.srt.status(sessionId);
       },
       'whip:status': async () => deps.whip.status(attached().sessionId),
       'whip:issue': async () => {

@@ -14,10 +14,11 @@ import { PointModes } from './point-modes';
 import type { PointAttendance } from './point-attendance';
 import type { SocketNamespaces } from './sockets';
 import { NO_RECORDING, Recordings } from '../recording/recordings';
+import { SrtIngests } from '../ingest/srt-ingest';
 import { WhipIngests } from '../ingest/whip-ingest';
 import { WhipTokens } from '../ingest/whip-tokens';
 import { roomOf } from './live-session';
-import type { RecordingConfig } from '../config';
+import type { Config, RecordingConfig } from '../config';
 
 export interface RealtimeDeps {
   namespaces: Pick<SocketNamespaces, 'point' | 'host'>;
@@ -36,12 +37,15 @@ export interface RealtimeDeps {
   iceServers?: (peerId: string) => IceServer[];
   /** The base URL encoders reach (the WHIP URL the console shows). */
   baseUrl: () => string;
+  /** SRT listeners' ports and address. */
+  srtIngest: Config['srtIngest'];
 }
 
 export interface Realtime {
   broadcasts: LiveBroadcasts;
   /** WHIP publishers of the hall; its router is mounted by the orchestrator. */
   whip: WhipIngests;
+  srt: SrtIngests;
   store: LiveStateStore;
   close: () => Promise<void>;
 }
@@ -82,19 +86,39 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     logger,
     iceServers,
   });
+  const hostsOf = (sessionId: string) => hostNs.local.to(roomOf.hosts(sessionId));
+  // An encoder's listener lives as long as its session's room.
+  const watched = new WeakSet<object>();
+  const srt: SrtIngests = new SrtIngests({
+    room: async (sessionId) => {
+      const room = await (await broadcasts.get(sessionId)).requireRoom();
+      if (!watched.has(room)) {
+        watched.add(room);
+        room.once('closed', () => srt.close(sessionId));
+      }
+      return room;
+    },
+    ffmpegPath: deps.recording.ffmpegPath,
+    listenIp: deps.srtIngest.listenIp,
+    ports: deps.srtIngest.ports,
+    publicHost: () => new URL(deps.baseUrl()).hostname,
+    logger,
+    changed: (sessionId, status) => hostsOf(sessionId).emit('srt', status),
+  });
   const whip = new WhipIngests({
     room: async (sessionId) => (await broadcasts.get(sessionId)).requireRoom(),
     tokens: new WhipTokens(deps.redis),
     baseUrl: deps.baseUrl,
     logger,
-    changed: (sessionId, status) => hostNs.local.to(roomOf.hosts(sessionId)).emit('whip', status),
+    changed: (sessionId, status) => hostsOf(sessionId).emit('whip', status),
   });
-  setupHostNamespace(hostNs, { control: deps.control, broadcasts, logger, iceServers, whip });
+  setupHostNamespace(hostNs, { control: deps.control, broadcasts, logger, iceServers, whip, srt });
   const close = async () => {
     whip.closeAll();
+    srt.closeAll();
     // Recorders first, so their last segments are written before the rooms close.
     await recordings.close();
     await broadcasts.close();
   };
-  return { broadcasts, whip, store, close };
+  return { broadcasts, whip, srt, store, close };
 }

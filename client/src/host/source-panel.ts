@@ -3,7 +3,7 @@
 // the URL an encoder (OBS, a hardware encoder, a vision mixer's output) publishes to over
 // WHIP, a new bearer token on request (shown once; issuing one revokes the last), and a
 // button to stop that encoder.
-import type { BroadcastView, HallChoice, HallSource, WhipStatus } from '../../../server/contract/broadcast';
+import type { BroadcastView, HallChoice, HallSource, SrtStatus, WhipStatus } from '../../../server/contract/broadcast';
 import type { HostClientEvents } from '../../../server/contract/namespaces';
 import type { Request } from '../net/request';
 import type { HostSocket } from '../net/sockets';
@@ -45,6 +45,23 @@ export function mountSourcePanel(
   setBi(issueBtn, ['Tạo mã WHIP mới', 'New WHIP token']);
   const stopBtn = el('button', { attrs: { 'data-testid': 'whip-stop' } });
   setBi(stopBtn, ['Dừng bộ mã hóa WHIP', 'Stop the WHIP encoder']);
+  const srtUrl = el('code', { attrs: { 'data-testid': 'srt-url' } });
+  const srtState = el('p', { attrs: { 'data-testid': 'srt-state' } });
+  const srtBtn = el('button', { attrs: { 'data-testid': 'srt-toggle' } });
+  let srtOpen = false;
+  const showSrt = (s: SrtStatus) => {
+    srtOpen = s.state !== 'off';
+    srtUrl.textContent = s.url ?? '';
+    setBi(srtBtn, srtOpen ? ['Đóng cổng SRT', 'Close the SRT port'] : ['Mở cổng SRT', 'Open an SRT port']);
+    const states: Record<SrtStatus['state'], Text> = {
+      off: ['Cổng SRT đang đóng', 'The SRT port is closed'],
+      listening: ['Đang chờ bộ mã hóa kết nối', 'Waiting for the encoder'],
+      receiving: ['● Bộ mã hóa SRT đang phát', '● The SRT encoder is sending'],
+    };
+    setBi(srtState, states[s.state]);
+  };
+  srtBtn.addEventListener('click', () => void request('ingest:srt', { open: !srtOpen }).then(showSrt, fail));
+  socket.on('srt', showSrt);
   const card = el(
     'section',
     { className: 'card', attrs: { 'data-testid': 'whip-card' } },
@@ -56,6 +73,10 @@ export function mountSourcePanel(
     el('label', {}, bi(['Mã (Bearer token), chỉ hiện một lần', 'Bearer token, shown once']), token),
     state,
     el('div', { className: 'controls' }, issueBtn, stopBtn),
+    bi(['Bộ mã hóa (SRT)', 'Encoder (SRT)'], 'h3'),
+    srtUrl,
+    srtState,
+    el('div', { className: 'controls' }, srtBtn),
   );
   parent.append(card);
 
@@ -89,7 +110,10 @@ export function mountSourcePanel(
   );
   const name = (s: HallSource) => SOURCE_NAMES[s];
   return {
-    refresh: () => void request('whip:status', {}).then(show, fail),
+    refresh: () => {
+      void request('whip:status', {}).then(show, fail);
+      void request('ingest:srt', {}).then(showSrt, fail);
+    },
     showHall: (hall) => {
       choice.value = hall.choice;
       if (!hall.live) setBi(liveLine, ['Chưa có nguồn nào đang phát', 'No source is publishing']);

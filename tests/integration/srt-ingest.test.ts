@@ -1,0 +1,152 @@
+// The hall from an SRT encoder, with real components: the session's listener is Debian's
+// ffmpeg (libsrt), the encoder is another ffmpeg sending a test pattern and a tone over
+// SRT on loopback (H.264 + AAC in MPEG-TS, as a hardware encoder sends). A wrong
+// passphrase gets nothing in; the right one becomes the hall's camera and microphone at
+// the origin (transcoded to VP8 and Opus), the live source in auto; when the encoder
+// stops, the ingest goes and the listener waits again.
+import { spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import type { Socket } from 'socket.io-client';
+import { ask } from '../helpers/attendance';
+import { ADMIN_ENV, connectSocket, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
+import { startTestOrchestrator, waitFor, type TestOrchestrator } from '../helpers/orchestrator';
+import { startTestRedis, type TestRedis } from '../helpers/redis';
+
+interface SrtStatus {
+  url: string | null;
+  port: number | null;
+  passphrase: string | null;
+  state: 'off' | 'listening' | 'receiving';
+}
+
+/** A UDP port free a moment ago (the listener binds it next). */
+async function freeUdpPort(): Promise<number> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
+  const { port } = s.address();
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+/** ffmpeg as an SRT encoder: H.264 + AAC test pattern in MPEG-TS, in real time, until killed. */
+function encoder(port: number, passphrase: string): ChildProcess {
+  const url = `srt://127.0.0.1:${port}?mode=caller&passphrase=${passphrase}&pbkeylen=16`;
+  const args = [
+    ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-re'],
+    ...[
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=640x360:rate=25',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:sample_rate=48000',
+    ],
+    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-pix_fmt', 'yuv420p'],
+    ...['-c:a', 'aac', '-b:a', '96k', '-f', 'mpegts', url],
+  ];
+  return spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+const exited = (p: ChildProcess) =>
+  new Promise<number | null>((resolve) => (p.exitCode !== null ? resolve(p.exitCode) : p.once('exit', resolve)));
+
+describe('SRT ingest (ffmpeg listener, ffmpeg encoder)', () => {
+  let r: TestRedis;
+  let o: TestOrchestrator;
+  let b: PreparedBriefing;
+  let host: Socket;
+  let port: number;
+  const pushes: SrtStatus[] = [];
+  const views: { hall: { live: string | null } }[] = [];
+  const running: ChildProcess[] = [];
+
+  const room = async () => (await o.orchestrator.realtime.broadcasts.peek(b.sessionId)!).room!;
+  const ingestProducers = async () => (await room()).listProducers().filter((p) => p.peerId.startsWith('ingest-'));
+
+  beforeAll(async () => {
+    port = await freeUdpPort();
+    r = await startTestRedis();
+    o = await startTestOrchestrator(r.url, {
+      ...ADMIN_ENV,
+      SRT_INGEST_PORTS: `${port}-${port}`,
+      SRT_INGEST_LISTEN_IP: '127.0.0.1',
+    });
+    b = await prepareBriefing(o.baseUrl, ['HT-CX']);
+    host = await connectSocket(o.baseUrl, '/host', { cookie: b.cookie });
+    host.on('srt', (s: SrtStatus) => pushes.push(s));
+    host.on('view', (v: { hall: { live: string | null } }) => views.push(v));
+    await ask(host, 'host:attach', { sessionId: b.sessionId });
+  }, 60_000);
+  afterAll(async () => {
+    for (const p of running) p.kill('SIGKILL');
+    host?.close();
+    await o?.stop();
+    await r?.cleanup();
+  });
+
+  test('the console opens a listener with a passphrase; the only port is then taken', async () => {
+    expect(await ask<SrtStatus>(host, 'ingest:srt', {})).toMatchObject({ state: 'off', url: null });
+    const s = await ask<SrtStatus>(host, 'ingest:srt', { open: true });
+    expect(s.state).toBe('listening');
+    expect(s.port).toBe(port);
+    expect(s.passphrase!.length).toBeGreaterThanOrEqual(32);
+    expect(s.url).toBe(`srt://127.0.0.1:${port}?passphrase=${s.passphrase}&pbkeylen=16`);
+    // Opening again changes nothing.
+    expect(await ask<SrtStatus>(host, 'ingest:srt', { open: true })).toEqual(s);
+    // Another session finds no free port.
+    const other = await prepareBriefing(o.baseUrl, ['HT-DT']);
+    const host2 = await connectSocket(o.baseUrl, '/host', { cookie: other.cookie });
+    await ask(host2, 'host:attach', { sessionId: other.sessionId });
+    await expect(ask(host2, 'ingest:srt', { open: true })).rejects.toMatchObject({ code: 'limit_exceeded' });
+    host2.close();
+  });
+
+  test('an encoder with a wrong passphrase gets nothing in', async () => {
+    const wrong = encoder(port, 'not-the-passphrase-of-this-session');
+    running.push(wrong);
+    // The handshake is refused: the encoder gives up by itself.
+    expect(await exited(wrong)).not.toBe(0);
+    expect(await ingestProducers()).toEqual([]);
+    expect((await ask<SrtStatus>(host, 'ingest:srt', {})).state).toBe('listening');
+  }, 60_000);
+
+  test('the right passphrase: the hall arrives at the origin as VP8 and Opus, the live source', async () => {
+    const { passphrase } = await ask<SrtStatus>(host, 'ingest:srt', {});
+    const enc = encoder(port, passphrase!);
+    running.push(enc);
+    await waitFor(() => pushes.some((p) => p.state === 'receiving'), 'the listener to say receiving', 30_000);
+    const producers = await waitFor(
+      async () => {
+        const list = await ingestProducers();
+        return list.length === 2 ? list : undefined;
+      },
+      'the ingest producers',
+      30_000,
+    );
+    expect(producers.map((p) => p.source).sort()).toEqual(['host-camera', 'host-mic']);
+    const r = await room();
+    for (const p of producers) {
+      await waitFor(
+        async () => (await r.getProducerStats(p.producerId)).streams.some((s) => s.packetCount > 50),
+        `RTP of ${p.source} at the origin`,
+        30_000,
+      );
+    }
+    await waitFor(() => views.at(-1)?.hall.live === 'ingest', 'the ingest to be the live source');
+
+    // The encoder stops: the ingest closes, the listener waits for it again.
+    enc.kill('SIGKILL');
+    await waitFor(async () => (await ingestProducers()).length === 0, 'the ingest to close', 30_000);
+    await waitFor(
+      async () => (await ask<SrtStatus>(host, 'ingest:srt', {})).state === 'listening',
+      'listening again',
+      30_000,
+    );
+  }, 120_000);
+
+  test('closing the listener frees it', async () => {
+    expect((await ask<SrtStatus>(host, 'ingest:srt', { open: false })).state).toBe('off');
+  });
+});
