@@ -1,7 +1,7 @@
 // One error family for the control plane. Thrown anywhere; mapped to HTTP in
 // http/problem.ts and to socket acks in one place, so only known codes reach a client.
 import { isSfuError } from '../sfu';
-import type { ErrorCode } from './contract/errors';
+import type { ErrorCode, ErrorParams, ErrorReason } from './contract/errors';
 
 const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
@@ -19,6 +19,7 @@ const STATUS: Record<ErrorCode, number> = {
   device_unknown: 401,
   device_used: 409,
   checkin_full: 409,
+  no_hall_media: 409,
   unavailable: 503,
   pipe_gone: 404,
   internal: 500,
@@ -27,6 +28,9 @@ const STATUS: Record<ErrorCode, number> = {
 export interface AppErrorOptions {
   /** Machine-readable detail for the client, e.g. validation issues. Must be safe to show. */
   details?: unknown;
+  /** What the pages say, more precisely than the code (server/contract/errors.ts). */
+  reason?: ErrorReason;
+  params?: ErrorParams;
   cause?: unknown;
 }
 
@@ -34,6 +38,8 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly details: unknown;
+  readonly reason: ErrorReason | undefined;
+  readonly params: ErrorParams | undefined;
 
   constructor(code: ErrorCode, message: string, opts: AppErrorOptions = {}) {
     super(message, { cause: opts.cause });
@@ -41,12 +47,20 @@ export class AppError extends Error {
     this.code = code;
     this.status = STATUS[code];
     this.details = opts.details;
+    this.reason = opts.reason;
+    this.params = opts.params;
   }
 }
 
-export const badRequest = (message: string, details?: unknown) => new AppError('bad_request', message, { details });
+/** The reason and its parameters the pages render (`why(reason, params)`). */
+type Why = Pick<AppErrorOptions, 'reason' | 'params'>;
+export const why = (reason: ErrorReason, params?: ErrorParams): Why => ({ reason, ...(params ? { params } : {}) });
+
+export const badRequest = (message: string, details?: unknown, reason?: Why) =>
+  new AppError('bad_request', message, { details, ...reason });
 export const notFound = (what: string) => new AppError('not_found', `${what} not found`);
-export const conflict = (message: string, details?: unknown) => new AppError('conflict', message, { details });
+export const conflict = (message: string, details?: unknown, reason?: Why) =>
+  new AppError('conflict', message, { details, ...reason });
 export const forbidden = (message = 'your role does not allow this') => new AppError('forbidden', message);
 export const unauthenticated = (message = 'log in first') => new AppError('unauthenticated', message);
 

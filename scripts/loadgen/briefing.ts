@@ -1,6 +1,7 @@
 // The briefing a load run plays: prepared through the REST API as the host console does
-// (log in, create, schedule, open the lobby, start, read the join links), and the virtual
-// host publishing into it through `ingest:plain` with ffmpeg replaying a prepared clip.
+// (log in, create, schedule, open the lobby, read the join links), and the virtual host
+// publishing into it through `ingest:plain` with ffmpeg replaying a prepared clip, then
+// going live (the server refuses a live briefing without the hall).
 import type { ChildProcess } from 'node:child_process';
 import { io as connect, type Socket } from 'socket.io-client';
 import { httpJson, must } from './http';
@@ -24,7 +25,7 @@ export interface Briefing {
 }
 
 /**
- * Logs in, creates a live session for the first `o.points` points of the registry and
+ * Logs in, creates a session in its lobby for the first `o.points` points of the registry and
  * reads their join links. In a cluster a district's points share an edge: a small run
  * takes points from each district in turn so that every edge gets some.
  */
@@ -75,7 +76,6 @@ export async function prepareBriefing(
     'open-lobby',
     [200, 409],
   );
-  await must(httpJson(`${base}/api/v1/sessions/${sessionId}/start`, { method: 'POST', cookie }), 'start');
   const links = await must(
     httpJson<{ items: { pointId: string; token: string }[] }>(`${base}/api/v1/sessions/${sessionId}/links?limit=500`, {
       cookie,
@@ -83,22 +83,22 @@ export async function prepareBriefing(
     'links',
   );
   const tokenOf = new Map(links.body.items.map((l) => [l.pointId, l.token]));
-  log(`session ${sessionId} live with ${chosen.length} points`);
+  log(`session ${sessionId} in its lobby with ${chosen.length} points`);
   return { cookie, sessionId, chosen, tokenOf };
 }
 
 /**
- * The virtual host: a `/host` socket attached to the session asks for a plain ingest and
- * ffmpeg replays the clip into it (VP8 video and Opus audio). ffmpeg's stderr lands in
- * `errors`.
+ * The virtual host: a `/host` socket attached to the session asks for a plain ingest,
+ * ffmpeg replays the clip into it (VP8 video and Opus audio) unless `feed` is false, and
+ * the session goes live. ffmpeg's stderr lands in `errors`.
  */
 export async function startVirtualHost(
   hostBase: string,
   briefing: Briefing,
+  feed: boolean,
   errors: string[],
   log: (l: string) => void,
-): Promise<{ host: Socket; ffmpeg: ChildProcess }> {
-  const clip = preparedClip();
+): Promise<{ host: Socket; ffmpeg?: ChildProcess }> {
   const host = await socketOf(hostBase, '/host', { cookie: briefing.cookie });
   await ask(host, 'host:attach', { sessionId: briefing.sessionId });
   const vSsrc = 11111111 + Math.floor(Math.random() * 1000);
@@ -113,8 +113,13 @@ export async function startVirtualHost(
     // transport, whichever came first would win and the other be dropped.
     rtcpMux: false,
   });
+  if (!feed) {
+    await ask(host, 'session:goLive');
+    log('virtual host live with an unfed ingest (no media in this run)');
+    return { host };
+  }
   const ffmpeg = startReplay(
-    clip,
+    preparedClip(),
     { ...ingest.video!, rtcpPort: ingest.video!.rtcpPort ?? ingest.video!.port, ssrc: vSsrc, payloadType: 101 },
     { ...ingest.audio!, rtcpPort: ingest.audio!.rtcpPort ?? ingest.audio!.port, ssrc: aSsrc, payloadType: 100 },
   );
@@ -122,6 +127,7 @@ export async function startVirtualHost(
   log(
     `virtual host publishing ${DEFAULT_SOURCE.width}x${DEFAULT_SOURCE.height} VP8 ${DEFAULT_SOURCE.videoKbps} kbps + Opus (ffmpeg pid ${ffmpeg.pid})`,
   );
+  await ask(host, 'session:goLive');
   return { host, ffmpeg };
 }
 

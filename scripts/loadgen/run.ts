@@ -65,7 +65,9 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
   const run: Running = { server, points: [], agents: [] };
   try {
     const briefing = await prepareBriefing(base, o, cluster !== undefined, log);
-    if (o.media) Object.assign(run, await startVirtualHost(hostBase, briefing, errors, log));
+    // The server goes live only with the hall publishing: the virtual host opens its ingest
+    // first, fed by ffmpeg unless the run leaves media out.
+    Object.assign(run, await startVirtualHost(hostBase, briefing, o.media, errors, log));
 
     // The monitor: snapshot, then deltas timed against the reports' markers.
     const monitor = new MonitorTimer();

@@ -9,6 +9,7 @@
 //   control.points.get(id) / .all() / .list(q) (PointRegistry)
 //   control.sessions.get(id) / .require(id)    (SessionService)
 //   control.timeline.record(sessionId, entry)  (TimelineRecorder: the record of a briefing)
+//   control.hallMedia.requireToStart(session)  (HallMedia: AppError no_hall_media unless the hall publishes)
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -18,6 +19,7 @@ import { AccountService } from '../domain/accounts/accounts';
 import { JoinLinks } from '../domain/links/join-links';
 import { PointRegistry } from '../domain/points/registry';
 import { SessionEvents } from '../domain/sessions/events';
+import { HallMedia } from '../domain/sessions/hall-media';
 import { SessionService } from '../domain/sessions/service';
 import { SessionStore } from '../domain/sessions/store';
 import { TimelineRecorder } from '../domain/timeline/recorder';
@@ -51,6 +53,8 @@ export class ControlPlane {
   readonly accounts: AccountService;
   readonly auth: Auth;
   readonly jobs: SessionJobs;
+  /** Whether the hall publishes media into a session, on any node: the condition to go live. */
+  readonly hallMedia: HallMedia;
   /** State transitions recorded as they happen; the live session records the rest. */
   readonly timeline: TimelineRecorder;
   /** Every signing key of this process, one per purpose (server/security/keys.ts). */
@@ -71,6 +75,7 @@ export class ControlPlane {
     this.#log = logger.child({ component: 'control-plane' });
     const baseUrl = o.baseUrl ?? (() => config.publicUrl ?? `http://localhost:${config.port}`);
     this.points = new PointRegistry(redis, logger);
+    this.hallMedia = new HallMedia(redis);
     this.jobs = new SessionJobs({ redisUrl: o.redisUrl, logger });
     this.sessions = new SessionService({
       store: new SessionStore(redis),

@@ -227,7 +227,12 @@ export const ImportIssueSchema = z
       .meta({ description: '1-based data row (CSV: the header is not counted; JSON: array index + 1)' }),
     line: z.number().int().nullable().meta({ description: 'CSV: physical line in the file (the header is line 1)' }),
     column: z.string().meta({ description: 'the column or field, empty when the row as a whole is wrong' }),
-    reason: z.string(),
+    reason: z.string().meta({ description: 'in English, for API users; the pages render `issue` and `params`' }),
+    issue: z.string().meta({ description: 'what is wrong, as a code: a zod issue code or the registry’s own' }),
+    params: z
+      .record(z.string(), z.union([z.string(), z.number()]))
+      .optional()
+      .meta({ description: 'the values the issue is about (a code, a row, a level…)' }),
   })
   .meta({ id: 'ImportIssue' });
 export type ImportIssue = z.infer<typeof ImportIssueSchema>;

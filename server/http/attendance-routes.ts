@@ -34,7 +34,7 @@ import {
 } from '../contract/attendance';
 import { parseCookies, RedisRateLimitStore, sameOriginOnly, type Auth } from '../auth/auth';
 import type { AttendanceService } from '../domain/attendance/service';
-import { AppError, badRequest, notFound } from '../errors';
+import { AppError, badRequest, notFound, why } from '../errors';
 import { addAlertRoutes } from './alert-routes';
 import { ApiBuilder } from './api/route';
 
@@ -302,7 +302,8 @@ function rosterCsv(text: string): { name: string; position: string }[] {
   try {
     rows = parse(text.replace(/^\uFEFF/, ''), { skip_empty_lines: true, relax_column_count: true, trim: true });
   } catch (err) {
-    throw badRequest(`malformed CSV: ${(err as Error).message}`);
+    const detail = (err as Error).message;
+    throw badRequest(`malformed CSV: ${detail}`, undefined, why('malformed_csv', { detail }));
   }
   if (rows[0] && /^(name|họ tên|ho ten|họ và tên)$/i.test(rows[0][0] ?? '')) rows = rows.slice(1);
   return rows.map((r) => ({ name: r[0] ?? '', position: r[1] ?? '' }));

@@ -2,6 +2,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { issuesOf } from '../contract/errors';
 import { AppError, toAppError } from '../errors';
 
 export function problemBody(err: AppError, instance: string) {
@@ -12,6 +13,8 @@ export function problemBody(err: AppError, instance: string) {
     code: err.code,
     detail: err.message,
     instance,
+    ...(err.reason ? { reason: err.reason } : {}),
+    ...(err.params ? { params: err.params } : {}),
     ...(err.details !== undefined ? { errors: err.details } : {}),
   };
 }
@@ -27,7 +30,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const r = raw as { type?: string; status?: number };
     if (raw instanceof z.ZodError) {
       err = new AppError('bad_request', 'invalid request', {
-        details: raw.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+        details: issuesOf(raw.issues),
       });
     } else if (r?.type === 'entity.too.large') {
       err = new AppError('payload_too_large', 'request body too large');

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { hostRequests, type BroadcastView, type IceServer } from '../contract/broadcast';
 import type { ControlPlane } from '../assembly/control-plane';
-import { AppError, badRequest } from '../errors';
+import { AppError, badRequest, why } from '../errors';
 import type { SrtIngests } from '../ingest/srt-ingest';
 import type { WhipIngests } from '../ingest/whip-ingest';
 import type { LiveBroadcasts } from './live-broadcasts';
@@ -58,7 +58,9 @@ export function setupHostNamespace(ns: HostNamespace, deps: HostNamespaceDeps): 
     const hlog = log.child({ user: data.user.username });
     const actor = { username: data.user.username };
     const attached = (): LiveSession => {
-      if (!state.live || state.live.closed) throw new AppError('conflict', 'attach to a session first (host:attach)');
+      if (!state.live || state.live.closed) {
+        throw new AppError('conflict', 'attach to a session first (host:attach)', why('attach_first'));
+      }
       return state.live;
     };
     const room = async () => {
@@ -69,6 +71,8 @@ export function setupHostNamespace(ns: HostNamespace, deps: HostNamespaceDeps): 
     };
     const act = async (action: 'start' | 'end'): Promise<BroadcastView> => {
       const live = attached();
+      if (action === 'start')
+        await deps.control.hallMedia.requireToStart(await deps.control.sessions.require(live.sessionId));
       await live.sessionChanged(await deps.control.sessions.act(live.sessionId, action, actor));
       return live.view();
     };
@@ -97,8 +101,10 @@ export function setupHostNamespace(ns: HostNamespace, deps: HostNamespaceDeps): 
       'session:end': () => act('end'),
       'agenda:go': async ({ index }) => {
         const live = attached();
-        if (live.session.state !== 'live') throw new AppError('not_open', 'the briefing is not live');
-        if (index >= live.session.agenda.length) throw badRequest(`the agenda has ${live.session.agenda.length} items`);
+        if (live.session.state !== 'live') throw new AppError('not_open', 'the briefing is not live', why('not_live'));
+        const count = live.session.agenda.length;
+        if (index >= count)
+          throw badRequest(`the agenda has ${count} items`, undefined, why('agenda_range', { count }));
         return live.setState({ agendaIndex: index });
       },
       'media:pause': async ({ kind, paused }) => {
@@ -119,7 +125,11 @@ export function setupHostNamespace(ns: HostNamespace, deps: HostNamespaceDeps): 
       'recording:set': async ({ on }) => {
         const live = attached();
         if (!['draft', 'scheduled', 'lobby'].includes(live.session.state)) {
-          throw new AppError('conflict', 'recording can be turned on or off only before going live');
+          throw new AppError(
+            'conflict',
+            'recording can be turned on or off only before going live',
+            why('recording_locked'),
+          );
         }
         hlog.info({ sessionId: live.sessionId, on }, 'recording chosen');
         return live.setState({ recording: on });
@@ -131,7 +141,11 @@ export function setupHostNamespace(ns: HostNamespace, deps: HostNamespaceDeps): 
         const ingests = (state.ingests ??= new Set());
         for (const id of ingests) if (!r.hasIngest(id)) ingests.delete(id);
         if (ingests.size >= MAX_INGESTS_PER_CONSOLE) {
-          throw new AppError('conflict', `at most ${MAX_INGESTS_PER_CONSOLE} ingests per console; close one first`);
+          throw new AppError(
+            'conflict',
+            `at most ${MAX_INGESTS_PER_CONSOLE} ingests per console; close one first`,
+            why('ingest_limit', { max: MAX_INGESTS_PER_CONSOLE }),
+          );
         }
         // listenIp: the room's default (the SFU's listen address, loopback for a wildcard).
         const info = await r.createPlainIngest({ video, audio, rtcpMux });

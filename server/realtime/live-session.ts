@@ -8,7 +8,7 @@ import { BroadcastRoom, type WorkerPool } from '../../sfu';
 import type { AgendaCaption, BroadcastView, HallChoice, Hand, LiveNumbers } from '../contract/broadcast';
 import type { Session } from '../contract/api';
 import type { ControlPlane } from '../assembly/control-plane';
-import { AppError, conflict } from '../errors';
+import { AppError, conflict, why } from '../errors';
 import type { LiveState, LiveStateStore } from './live-state';
 import type { PointAttendance } from './point-attendance';
 import { pointsRoom } from './point-modes';
@@ -412,7 +412,11 @@ export class LiveSession {
     if (!this.#pointSockets.has(pointId)) {
       // Scale-out: the point may be on another node, which enacts the grant there.
       if (!remote || !(await remote(this.sessionId, pointId, true))) {
-        throw conflict('this point is not connected; it cannot take the floor now');
+        throw conflict(
+          'this point is not connected; it cannot take the floor now',
+          undefined,
+          why('point_not_connected'),
+        );
       }
       // One floor at a time, on whichever node it is held.
       await this.#takeRemoteFloor(pointId);
@@ -495,12 +499,16 @@ export class LiveSession {
     const hosts = () => this.deps.hostNs.local.to(roomOf.hosts(this.sessionId));
     const hostOf = (peerId: string) => [...this.#hostSockets].find((s) => s.data.peerId === peerId);
 
+    const hallMedia = this.deps.control.hallMedia;
+    const noted = (err: unknown) => this.#log.warn({ err }, "could not note the hall's media");
     room.on('newProducer', (p) => {
+      hallMedia.added(this.sessionId, p.producerId, p.source).catch(noted);
       hosts().emit('rtc:newProducer', { producerId: p.producerId, kind: p.kind, source: p.source });
       // Points hear of it if it is the live source's (or the live source changed with it).
       if (this.#hall.update(p)) void this.pushView();
     });
     room.on('producerClosed', (p) => {
+      hallMedia.removed(this.sessionId, p.producerId).catch(noted);
       points().emit('rtc:producerClosed', { producerId: p.producerId });
       hosts().emit('rtc:producerClosed', { producerId: p.producerId });
       if (this.#hall.update()) void this.pushView();
@@ -537,6 +545,7 @@ export class LiveSession {
       void this.pushView();
     });
     room.on('closed', () => {
+      hallMedia.roomClosed(this.sessionId).catch(noted);
       if (this.#room === room) this.#room = undefined;
     });
   }

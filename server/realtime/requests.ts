@@ -5,7 +5,7 @@
 import type { Socket } from 'socket.io';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { Ack } from '../contract/errors';
+import { issuesOf, type Ack, type Issue } from '../contract/errors';
 import type { RequestMap } from '../contract/socket';
 import { AppError, toAppError } from '../errors';
 
@@ -65,8 +65,21 @@ export function deferHandlers<M extends RequestMap, Ctx>(map: M, ready: Promise<
   return out;
 }
 
+/** Details that are a list of input problems (AppError `details` of a bad request). */
+const isIssueList = (d: unknown): d is Issue[] =>
+  Array.isArray(d) && d.every((i) => typeof i === 'object' && i !== null && 'path' in i && 'issue' in i);
+
 export function errorAck(err: AppError): Ack<never> {
-  return { ok: false, error: { code: err.code, message: err.message } };
+  return {
+    ok: false,
+    error: {
+      code: err.code,
+      message: err.message,
+      ...(err.reason ? { reason: err.reason } : {}),
+      ...(err.params ? { params: err.params } : {}),
+      ...(isIssueList(err.details) ? { issues: err.details } : {}),
+    },
+  };
 }
 
 export function bindRequests<M extends RequestMap, Ctx>(
@@ -101,6 +114,7 @@ export function bindRequests<M extends RequestMap, Ctx>(
           error: {
             code: 'bad_request',
             message: parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; '),
+            issues: issuesOf(parsed.error.issues),
           },
         });
         return;

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
 import { launchChromium } from '../helpers/browser';
-import { ADMIN_ENV, REFERENCE_AGENDA, TEST_ADMIN, connectSocket, login } from '../helpers/briefing';
+import { ADMIN_ENV, REFERENCE_AGENDA, TEST_ADMIN, connectSocket, login, publishHall } from '../helpers/briefing';
 import { startTestOrchestrator, waitFor, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 
@@ -112,6 +112,7 @@ describe('web security in Chromium', () => {
     for (const l of links.body.items as { pointId: string; token: string }[]) tokens.set(l.pointId, l.token);
     const host = await connectSocket(o.baseUrl, '/host', { cookie });
     await host.timeout(10_000).emitWithAck('host:attach', { sessionId });
+    await publishHall(host);
     await host.timeout(10_000).emitWithAck('session:goLive', {});
     host.close();
     // The operator's name and a problem note, from the point itself.

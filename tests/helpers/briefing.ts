@@ -73,3 +73,18 @@ export function handshake(
     });
   });
 }
+
+/**
+ * The hall's camera and microphone as a plain RTP ingest opened by an attached console:
+ * what the server requires before going live. No packet needs to flow for that.
+ */
+export async function publishHall(
+  host: Socket,
+): Promise<{ video: { producerId: string }; audio: { producerId: string } }> {
+  const ack = (await host.timeout(10_000).emitWithAck('ingest:plain', {
+    video: { ssrc: 1111, payloadType: 101 },
+    audio: { ssrc: 2222, payloadType: 100 },
+  })) as { ok: boolean; data?: { video: { producerId: string }; audio: { producerId: string } }; error?: unknown };
+  if (!ack.ok || !ack.data) throw new Error(`ingest:plain refused: ${JSON.stringify(ack.error)}`);
+  return ack.data;
+}

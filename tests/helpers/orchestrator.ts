@@ -76,3 +76,13 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * The hall's camera and microphone in a session's room, as a plain RTP ingest (no packet
+ * needs to flow): what the server requires before going live, for tests that go live over
+ * REST without a console.
+ */
+export async function publishHallInRoom(orchestrator: Orchestrator, sessionId: string): Promise<void> {
+  const room = await (await orchestrator.realtime.broadcasts.get(sessionId)).requireRoom();
+  await room.createPlainIngest({ video: { ssrc: 1111, payloadType: 101 }, audio: { ssrc: 2222, payloadType: 100 } });
+}

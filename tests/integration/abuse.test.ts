@@ -11,7 +11,14 @@ import http from 'node:http';
 import { parse } from 'csv-parse/sync';
 import { io as connect, Manager, type Socket } from 'socket.io-client';
 import request from 'supertest';
-import { ADMIN_ENV, connectSocket, handshake, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
+import {
+  ADMIN_ENV,
+  connectSocket,
+  handshake,
+  prepareBriefing,
+  type PreparedBriefing,
+  publishHall,
+} from '../helpers/briefing';
 import { startTestOrchestrator, waitFor, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 
@@ -61,6 +68,7 @@ describe('abuse: tokens, roles, floods, slow readers, big bodies', () => {
     other = await prepareBriefing(o.baseUrl, POINTS);
     host = await connectSocket(o.baseUrl, '/host', { cookie: b.cookie });
     expect((await ask(host, 'host:attach', { sessionId: b.sessionId })).ok).toBe(true);
+    await publishHall(host);
     expect((await ask(host, 'session:goLive')).ok).toBe(true);
   });
   afterAll(async () => {

@@ -96,10 +96,16 @@ describe('broadcast signalling (real SFU, API and socket.io clients)', () => {
       'view',
       (v) => v.state === 'live',
     );
-    await ok(host, 'session:goLive');
-    expect((await liveView).caption?.title).toMatch(/05-NQ\/TU/);
+    // No hall yet: refused with a code, the session stays in its lobby.
+    const refused = await host.timeout(10_000).emitWithAck('session:goLive', {});
+    expect(refused).toMatchObject({ ok: false, error: { code: 'no_hall_media' } });
+    expect(
+      ((await ok(host, 'host:attach', { sessionId: b.sessionId })) as { view: { state: string } }).view.state,
+    ).toBe('lobby');
     await room.createPlainIngest({ video: { ssrc: 1111, payloadType: 101 }, audio: { ssrc: 2222, payloadType: 100 } });
     await announced;
+    await ok(host, 'session:goLive');
+    expect((await liveView).caption?.title).toMatch(/05-NQ\/TU/);
 
     for (const id of POINTS) {
       const s = points.get(id)!;

@@ -205,6 +205,11 @@ describe('the control side of several nodes: origin, edge, control server', () =
     host = await connectSocket(origin.url, '/host', { cookie: b.cookie });
     host.on('hands', (h: Hand[]) => (hands = h));
     await ok(host, 'host:attach', { sessionId: b.sessionId });
+    // The hall publishes first: the server refuses to go live without it.
+    await ok(host, 'ingest:plain', {
+      video: { ssrc: 33333333, payloadType: 101 },
+      audio: { ssrc: 44444444, payloadType: 100 },
+    });
     await ok(host, 'session:goLive');
 
     const token = (id: string) => b.links.find((l) => l.pointId === id)!.token;
@@ -240,10 +245,6 @@ describe('the control side of several nodes: origin, edge, control server', () =
   });
 
   test("the host's numbers count the points connected and receiving video on every node", async () => {
-    await ok(host, 'ingest:plain', {
-      video: { ssrc: 33333333, payloadType: 101 },
-      audio: { ssrc: 44444444, payloadType: 100 },
-    });
     const numbers = async (): Promise<Numbers> =>
       (await ok(host, 'host:attach', { sessionId: b.sessionId })).numbers as Numbers;
     // Only the edge's point receives: the origin itself has none.

@@ -319,8 +319,8 @@ describe('media across nodes: the floor of a point on an edge, and edges after t
     p1 = await pointOn(edgeA, ids[0]!);
     p2 = await pointOn(edgeB, ids[1]!);
     p3 = await pointOn(edgeA, ids[2]!);
-    await ok(host.socket, 'session:goLive');
     await startHall();
+    await ok(host.socket, 'session:goLive');
     for (const p of [p1, p2, p3]) {
       await p.openRecv();
       await p.consumeNew('host-camera', viewProducers(p.socket));

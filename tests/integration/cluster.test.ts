@@ -100,12 +100,12 @@ describe('several nodes: origin, two edges, a control server', () => {
     const liveOnEdge = new Promise<{ state: string }>((resolve) =>
       points[0]!.socket!.on('view', (v: { state: string }) => v.state === 'live' && resolve(v)),
     );
-    await ok(host, 'session:goLive');
-    expect((await liveOnEdge).state).toBe('live');
     const ingest = await ok(host, 'ingest:plain', {
       video: { ssrc: 33333333, payloadType: 101 },
       audio: { ssrc: 44444444, payloadType: 100 },
     });
+    await ok(host, 'session:goLive');
+    expect((await liveOnEdge).state).toBe('live');
     await Promise.all(points.map((p) => p.receiveHall()));
     expect(points.every((p) => p.consumers === 2)).toBe(true);
 

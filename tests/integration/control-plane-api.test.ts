@@ -9,7 +9,7 @@ import request from 'supertest';
 import type { JoinLink, Session } from '../../server/contract/api';
 import { JoinLinks } from '../../server/domain/links/join-links';
 import { SecretKeys } from '../../server/security/keys';
-import { startTestOrchestrator, type TestOrchestrator } from '../helpers/orchestrator';
+import { publishHallInRoom, startTestOrchestrator, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 
 const SHIPPED = path.join(__dirname, '..', '..', 'server', 'data', 'hatinh-points.csv');
@@ -209,6 +209,7 @@ describe('control plane API', () => {
       expect(res.status).toBe(422);
       expect(res.body.imported).toBe(false);
       expect(res.body.issues[0].reason).toMatch(/malformed CSV/);
+      expect(res.body.issues[0].issue).toBe('malformed_csv');
       expect((await as('admin').get('/points/HT-NEW')).status).toBe(404);
     });
 
@@ -228,6 +229,12 @@ describe('control plane API', () => {
         '3:code',
         '4:parent',
         '5:expected_delegates',
+      ]);
+      // Each reason as a code and its values, which the pages render in Vietnamese and English.
+      expect(res.body.issues.map((i: { issue: string; params?: unknown }) => [i.issue, i.params])).toEqual([
+        ['duplicate_code', { code: 'HT-NEW1', row: 1 }],
+        ['unknown_parent', { code: 'HT-NOPE' }],
+        ['invalid_type', { expected: 'number' }],
       ]);
       expect((await as('admin').get('/points/HT-NEW1')).status).toBe(404);
       expect((await as('admin').get('/points/summary')).body.points).toBe(420);
@@ -292,6 +299,10 @@ describe('control plane API', () => {
       expect(res.body.code).toBe('bad_request');
       const paths = res.body.errors.map((e: { path: string }) => e.path);
       expect(paths).toEqual(expect.arrayContaining(['title', 'scheduledStart']));
+      expect(res.body.errors.find((e: { path: string }) => e.path === 'title')).toMatchObject({
+        issue: 'invalid_type',
+        params: { expected: 'string' },
+      });
       expect((await as('host').get('/points?limit=-1')).status).toBe(400);
       expect((await as('host').get('/points?level=village')).status).toBe(400);
       expect((await as('host').get('/points/bad%20code')).status).toBe(400);
@@ -304,7 +315,7 @@ describe('control plane API', () => {
         plannedEnd: inMin(30),
       });
       expect(times.status).toBe(400);
-      expect(times.body.errors[0].path).toBe('plannedEnd');
+      expect(times.body.errors[0]).toMatchObject({ path: 'plannedEnd', issue: 'end_before_start' });
       const unknownInvite = await as('host').post('/sessions', {
         title: 'x',
         scheduledStart: inMin(60),
@@ -324,12 +335,22 @@ describe('control plane API', () => {
 
     test('illegal transitions: 409 conflict', async () => {
       const s = await newSession();
-      expect((await as('host').post(`/sessions/${s.id}/start`)).status).toBe(409);
+      const early = await as('host').post(`/sessions/${s.id}/start`);
+      expect([early.status, early.body.reason, early.body.params]).toEqual([
+        409,
+        'transition',
+        { action: 'start', state: 'draft' },
+      ]);
       expect((await as('host').post(`/sessions/${s.id}/end`)).status).toBe(409);
       expect((await as('host').post(`/sessions/${s.id}/schedule`)).status).toBe(200);
       const again = await as('host').post(`/sessions/${s.id}/schedule`);
       expect(again.status).toBe(409);
       expect(again.body.code).toBe('conflict');
+      // No hall yet: the one way live is from the console, with its camera or microphone on.
+      const noHall = await as('host').post(`/sessions/${s.id}/start`);
+      expect([noHall.status, noHall.body.code]).toEqual([409, 'no_hall_media']);
+      expect((await as('host').get(`/sessions/${s.id}`)).body.state).toBe('scheduled');
+      await publishHallInRoom(o.orchestrator, s.id);
       expect((await as('host').post(`/sessions/${s.id}/start`)).status).toBe(200);
       expect((await as('host').post(`/sessions/${s.id}/cancel`)).status).toBe(409);
       expect((await as('host').patch(`/sessions/${s.id}`, { scheduledStart: inMin(30) })).status).toBe(409);
@@ -486,7 +507,8 @@ describe('control plane API', () => {
       await as('host').post(`/sessions/${early.id}/open-lobby`);
       await expect(c0.links.verifyJoinToken(l.token)).resolves.toMatchObject({ pointId: 'HT-VQ' });
       expect((await join(l.token)).status).toBe(200);
-      await as('host').post(`/sessions/${early.id}/start`);
+      await publishHallInRoom(o.orchestrator, early.id);
+      expect((await as('host').post(`/sessions/${early.id}/start`)).status).toBe(200);
       await as('host').post(`/sessions/${early.id}/end`);
       expect((await join(l.token)).status).toBe(200); // within the grace
 

@@ -16,7 +16,14 @@ import { pointAttendanceRequests, monitorRequests } from '../../server/contract/
 import { hostRequests, pointRequests } from '../../server/contract/broadcast';
 import { ERROR_CODES } from '../../server/contract/errors';
 import type { RequestMap } from '../../server/contract/socket';
-import { ADMIN_ENV, connectSocket, handshake, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
+import {
+  ADMIN_ENV,
+  connectSocket,
+  handshake,
+  prepareBriefing,
+  type PreparedBriefing,
+  publishHall,
+} from '../helpers/briefing';
 import { startTestOrchestrator, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 import { redisSnapshot, snapshotDiff } from '../helpers/state';
@@ -166,6 +173,7 @@ describe('hostile input (fast-check against a whole server)', () => {
     b = await prepareBriefing(o.baseUrl, POINTS);
     host = await connectSocket(o.baseUrl, '/host', { cookie: b.cookie });
     expect((await send(host, 'host:attach', { sessionId: b.sessionId })).ok).toBe(true);
+    await publishHall(host);
     expect((await send(host, 'session:goLive', {})).ok).toBe(true);
     for (const link of b.links)
       points.set(link.pointId, await connectSocket(o.baseUrl, '/point', { token: link.token }));

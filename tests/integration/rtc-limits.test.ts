@@ -56,9 +56,9 @@ describe('what one page may hold on the SFU', () => {
     b = await prepareBriefing(o.baseUrl, POINTS);
     host = await connectSocket(o.baseUrl, '/host', { cookie: b.cookie });
     await ok(host, 'host:attach', { sessionId: b.sessionId });
-    await ok(host, 'session:goLive');
     room = await (await o.orchestrator.realtime.broadcasts.get(b.sessionId)).requireRoom();
     hall = await ingest(0);
+    await ok(host, 'session:goLive');
   });
   afterAll(async () => {
     for (const s of [host, ...open]) s?.close();

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import type { Session } from '../../server/contract/api';
 import { SESSION_QUEUE, sessionJobId } from '../../server/jobs/session-jobs';
-import { startTestOrchestrator, waitFor, type TestOrchestrator } from '../helpers/orchestrator';
+import { publishHallInRoom, startTestOrchestrator, waitFor, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 
 const ADMIN = { ADMIN_USERNAME: 'admin', ADMIN_PASSWORD: 'correct horse battery', SESSION_OVERRUN_MINUTES: '0' };
@@ -91,6 +91,7 @@ describe('scheduled session jobs', () => {
       const warned = await waitFor(async () => (await state(s.id)).startReachedAt, 'start warning');
       expect(Date.parse(warned)).toBeGreaterThanOrEqual(Date.parse(s.scheduledStart) - TOLERANCE_MS);
 
+      await publishHallInRoom(o.orchestrator, s.id);
       expect((await api().post(`/sessions/${s.id}/start`)).body.state).toBe('live');
       const flagged = await waitFor(async () => (await state(s.id)).overrunAt, 'overrun flag');
       expect(Date.parse(flagged)).toBeGreaterThanOrEqual(Date.parse(s.plannedEnd) - TOLERANCE_MS);

@@ -9,7 +9,7 @@ import type { Report } from '../../server/contract/attendance';
 import type { TimelineEntry } from '../../server/contract/timeline';
 import { TIMELINE_KEYS } from '../../server/domain/timeline/store';
 import { ask } from '../helpers/attendance';
-import { ADMIN_ENV, connectSocket, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
+import { ADMIN_ENV, connectSocket, prepareBriefing, type PreparedBriefing, publishHall } from '../helpers/briefing';
 import { startTestOrchestrator, waitFor, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 
@@ -66,6 +66,7 @@ describe('the timeline of a briefing (real Redis, server and socket.io clients)'
     for (const p of [STAYS, SPEAKS, DROPS]) await join(p);
     await waitFor(async () => (await Promise.all([STAYS, SPEAKS, DROPS].map(present))).every(Boolean), 'all joined');
 
+    await publishHall(host);
     const t0 = Date.now();
     await ask(host, 'session:goLive');
     await sleep(700);

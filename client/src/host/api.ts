@@ -1,6 +1,6 @@
 // The host page's HTTP client for /api/v1: same-origin fetch with the login cookie,
 // problem+json errors turned into ApiError with the server's stable code.
-import type { ErrorCode } from '../../../server/contract/errors';
+import type { ErrorCode, ErrorParams, ErrorReason, Issue } from '../../../server/contract/errors';
 
 export class ApiError extends Error {
   constructor(
@@ -8,9 +8,20 @@ export class ApiError extends Error {
     readonly code: ErrorCode | 'network',
     message: string,
     readonly details: unknown = undefined,
+    /** What the pages say (../ui/errors.ts renders them). */
+    readonly reason?: ErrorReason,
+    readonly params?: ErrorParams,
   ) {
     super(message);
     this.name = 'ApiError';
+  }
+
+  /** The input problems, when the details are a list of them. */
+  get issues(): Issue[] | undefined {
+    const d = this.details;
+    return Array.isArray(d) && d.every((i) => typeof i === 'object' && i !== null && 'issue' in i)
+      ? (d as Issue[])
+      : undefined;
   }
 }
 
@@ -38,10 +49,17 @@ export async function call<T>(
   }
   if (res.status === 204) return undefined as T;
   const data = (await res.json().catch(() => undefined)) as
-    { code?: ErrorCode; detail?: string; errors?: unknown } | undefined;
+    { code?: ErrorCode; detail?: string; errors?: unknown; reason?: ErrorReason; params?: ErrorParams } | undefined;
   // An import with bad rows answers its report with 422: a result, not a failure.
   if (!res.ok && res.status !== 422) {
-    throw new ApiError(res.status, data?.code ?? 'internal', data?.detail ?? res.statusText, data?.errors);
+    throw new ApiError(
+      res.status,
+      data?.code ?? 'internal',
+      data?.detail ?? res.statusText,
+      data?.errors,
+      data?.reason,
+      data?.params,
+    );
   }
   return data as T;
 }

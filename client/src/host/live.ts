@@ -7,6 +7,7 @@ import type { BroadcastView } from '../../../server/contract/broadcast';
 import type { HostClientEvents } from '../../../server/contract/namespaces';
 import { requester, type Request } from '../net/request';
 import { connectHost, type HostSocket } from '../net/sockets';
+import { failed } from '../ui/errors';
 import { plain } from '../ui/i18n';
 import { HostMedia } from './live-media';
 import {
@@ -73,8 +74,7 @@ export function mountLiveConsole(
     try {
       await media.openDevices();
     } catch (err) {
-      const why = (err as Error).message;
-      ui.say([`Không mở được camera/micro: ${why}`, `Cannot open camera/microphone: ${why}`], 'bad');
+      ui.say(failed(['Không mở được camera/micro', 'Cannot open camera/microphone'], err), 'bad');
     }
     allowGoLive();
   }
@@ -84,7 +84,7 @@ export function mountLiveConsole(
     try {
       showView(await fn());
     } catch (err) {
-      ui.say([`Không thực hiện được: ${(err as Error).message}`, `Failed: ${(err as Error).message}`], 'bad');
+      ui.say(failed(['Không thực hiện được', 'Failed'], err), 'bad');
     }
   }
 
@@ -103,7 +103,7 @@ export function mountLiveConsole(
         // After a reconnect while live, publish again (the server dropped the old transport).
         if (attached.view.state === 'live' && (media.camera || media.mic)) await media.republish();
       } catch (err) {
-        ui.say([`Không vào được phiên: ${(err as Error).message}`, `Cannot attach: ${(err as Error).message}`], 'bad');
+        ui.say(failed(['Không vào được phiên', 'Cannot attach'], err), 'bad');
       }
     })();
   });

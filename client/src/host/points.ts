@@ -1,16 +1,13 @@
 // The connection point registry for the host and the admin: totals, search and filters,
 // pages of points, editing (admin), CSV import with a dry-run report, export.
-import type { ImportReport, Page, Point, PointLevel, PointSummary, Role } from '../../../server/contract/api';
+import type { ImportReport, Page, Point, PointSummary, Role } from '../../../server/contract/api';
 import { POINT_LEVELS } from '../../../server/contract/api';
+import { issueText } from '../ui/errors';
+import { LEVEL_TEXT } from '../ui/words';
 import { API, call, qs } from './api';
-import { bi, button, el, field, input, row, select, statusLine, table, type StatusLine, type Text } from './ui';
+import { bi, button, el, field, input, row, select, statusLine, table, type StatusLine } from './ui';
 
-export const LEVEL_TEXT: Record<PointLevel, Text> = {
-  province: ['Tỉnh', 'Province'],
-  district: ['Huyện/Thị/Thành', 'District'],
-  commune: ['Xã/Phường', 'Commune'],
-  agency: ['Cơ quan', 'Agency'],
-};
+export { LEVEL_TEXT };
 
 const PAGE = 50;
 
@@ -232,7 +229,7 @@ function importPanel(status: StatusLine, onImported: () => Promise<void>): HTMLE
                 ['Cột', 'Column'],
                 ['Lý do', 'Reason'],
               ],
-              r.issues.map((i) => row(String(i.line ?? i.row), i.column, i.reason)),
+              r.issues.map((i) => row(String(i.line ?? i.row), i.column, bi(issueText({ ...i, message: i.reason })))),
             ),
           ]
         : []),

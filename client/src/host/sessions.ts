@@ -8,16 +8,10 @@ import { showJoinLinks } from './join-links';
 import { mountLiveConsole, type LiveConsole } from './live';
 import { sessionEditor } from './session-editor';
 import { plain } from '../ui/i18n';
+import { STATE_TEXT } from '../ui/words';
 import { bi, button, el, row, statusLine, table, when, zoneText, type StatusLine, type Text } from './ui';
 
-export const STATE_TEXT: Record<SessionState, Text> = {
-  draft: ['Nháp', 'Draft'],
-  scheduled: ['Đã lên lịch', 'Scheduled'],
-  lobby: ['Phòng chờ', 'Lobby'],
-  live: ['Đang diễn ra', 'Live'],
-  ended: ['Đã kết thúc', 'Ended'],
-  cancelled: ['Đã hủy', 'Cancelled'],
-};
+export { STATE_TEXT };
 
 /**
  * The card's state buttons. "Start" never makes a session live by itself: it opens the

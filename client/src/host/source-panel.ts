@@ -7,6 +7,7 @@ import type { BroadcastView, HallChoice, HallSource, SrtStatus, WhipStatus } fro
 import type { HostClientEvents } from '../../../server/contract/namespaces';
 import type { Request } from '../net/request';
 import type { HostSocket } from '../net/sockets';
+import { failed } from '../ui/errors';
 import { bi, plain, setBi, type Text } from '../ui/i18n';
 import { el } from '../ui/shell';
 
@@ -89,8 +90,7 @@ export function mountSourcePanel(
       setBi(state, [`● Bộ mã hóa đang phát: ${what}`, `● Encoder publishing: ${what}`]);
     }
   };
-  const fail = (err: unknown) =>
-    setBi(state, [`Không thực hiện được: ${(err as Error).message}`, `Failed: ${(err as Error).message}`]);
+  const fail = (err: unknown) => setBi(state, failed(['Không thực hiện được', 'Failed'], err));
 
   socket.on('whip', show);
   issueBtn.addEventListener('click', () => {

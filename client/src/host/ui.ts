@@ -2,7 +2,7 @@
 // error display. All text goes in through textContent (el / setBi).
 import { bi, setBi, type Text } from '../ui/i18n';
 import { el } from '../ui/shell';
-import { ApiError } from './api';
+import { errorText } from '../ui/errors';
 import { showTime } from '../ui/time';
 
 export { bi, el, setBi, type Text };
@@ -49,38 +49,12 @@ export function statusLine(): StatusLine {
   return {
     node,
     say,
-    error: (err) => {
-      if (err instanceof ApiError) {
-        const details = Array.isArray(err.details)
-          ? (err.details as { path?: string; message?: string }[])
-              .map((d) => `${d.path ? `${d.path}: ` : ''}${d.message ?? ''}`)
-              .join('; ')
-          : '';
-        say(`${messageFor(err)}${details ? ` (${details})` : ''}`, 'bad');
-      } else {
-        say(String(err instanceof Error ? err.message : err), 'bad');
-      }
-    },
+    error: (err) => say(errorText(err), 'bad'),
     clear: () => {
       node.className = 'status hidden';
       node.textContent = '';
     },
   };
-}
-
-const MESSAGES: Partial<Record<string, Text>> = {
-  unauthenticated: ['Cần đăng nhập lại', 'Please log in again'],
-  forbidden: ['Tài khoản không có quyền này', 'Your role does not allow this'],
-  conflict: ['Không thực hiện được ở trạng thái hiện tại', 'Not possible in the current state'],
-  rate_limited: ['Quá nhiều lần thử, vui lòng chờ', 'Too many attempts, please wait'],
-  payload_too_large: ['Dữ liệu quá lớn', 'Too large'],
-  unavailable: ['Máy chủ tạm thời không sẵn sàng, thử lại', 'Server temporarily unavailable, retry'],
-  bad_request: ['Dữ liệu không hợp lệ', 'Invalid input'],
-};
-
-function messageFor(err: ApiError): string {
-  const m = MESSAGES[err.code];
-  return m ? `${m[0]} · ${m[1]}: ${err.message}` : err.message;
 }
 
 /** An instant in the briefing's zone (../ui/time.ts). */

@@ -3,13 +3,17 @@
 // socket is down. The events, their payloads and answers come from the socket's type
 // (`Socket<ServerEvents, ClientEvents>` of server/contract/namespaces.ts).
 import type { Socket } from 'socket.io-client';
-import type { Ack, ErrorCode } from '../../../server/contract/errors';
+import type { Ack, ErrorCode, ErrorParams, ErrorReason, Issue } from '../../../server/contract/errors';
 import type { RequestEvents, RequestMap } from '../../../server/contract/socket';
 
 export class RequestError extends Error {
   constructor(
     readonly code: ErrorCode | 'timeout' | 'disconnected',
     message: string,
+    /** What the pages say (../ui/errors.ts renders them). */
+    readonly reason?: ErrorReason,
+    readonly params?: ErrorParams,
+    readonly issues?: Issue[],
   ) {
     super(message);
     this.name = 'RequestError';
@@ -44,7 +48,10 @@ export function requester<C extends AnyEvents>(socket: Socket<AnyEvents, C>, tim
     } catch {
       throw new RequestError('timeout', `no answer to ${event} within ${timeoutMs} ms`);
     }
-    if (!res.ok) throw new RequestError(res.error.code, res.error.message);
+    if (!res.ok) {
+      const e = res.error;
+      throw new RequestError(e.code, e.message, e.reason, e.params, e.issues);
+    }
     return res.data as never;
   };
 }

@@ -9,6 +9,7 @@ import { requester, RequestError } from '../net/request';
 import { connectPoint } from '../net/sockets';
 import { BroadcastReceiver, type ReceivedTrack } from '../rtc/receiver';
 import { MediaSender } from '../rtc/sender';
+import { failed } from '../ui/errors';
 import { bi, formatCountdown, plain, setBi, type Text } from '../ui/i18n';
 import { showTime, zoneText } from '../ui/time';
 import { MODE_TEXT } from '../ui/modes';
@@ -227,7 +228,7 @@ socket.on('connect', () => {
       await startMedia();
       autoPreflight();
     } catch (err) {
-      if (err instanceof RequestError) status([`Lỗi: ${err.message}`, `Error: ${err.message}`], 'bad');
+      if (err instanceof RequestError) status(failed(['Lỗi', 'Error'], err), 'bad');
     }
   })();
 });
@@ -337,7 +338,7 @@ handBtn.addEventListener('click', () => {
         setBi(handBtn, [`Hạ tay (thứ tự ${position})`, `Lower hand (position ${position})`]);
       }
     } catch (err) {
-      status([`Không gửi được: ${(err as Error).message}`, `Could not send: ${(err as Error).message}`], 'warn');
+      status(failed(['Không gửi được', 'Could not send'], err), 'warn');
     }
   })();
 });
@@ -394,10 +395,8 @@ function preflight(devices: boolean): Promise<void> {
   return runPreflight(receiver, preflightOut, { devices })
     .then((report) => request('preflight:report', report))
     .then(() => undefined)
-    .catch((err: Error) => {
-      preflightOut.append(
-        el('p', { className: 'bad', text: plain(['Lỗi kiểm tra', 'Check failed']) + `: ${err.message}` }),
-      );
+    .catch((err: unknown) => {
+      preflightOut.append(el('p', { className: 'bad', text: plain(failed(['Lỗi kiểm tra', 'Check failed'], err)) }));
     })
     .finally(() => (preflightBtn.disabled = false));
 }

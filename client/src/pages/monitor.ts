@@ -11,6 +11,7 @@ import { TileGrid, type GridFilter } from '../monitor/grid';
 import { fmtNum, LEVEL_TEXT, STATUS_TEXT } from '../monitor/labels';
 import { requester, RequestError } from '../net/request';
 import { connectMonitor } from '../net/sockets';
+import { failed } from '../ui/errors';
 import { bi, plain, setBi } from '../ui/i18n';
 import { el, mountShell } from '../ui/shell';
 import { NodesPanel } from '../monitor/nodes';
@@ -46,7 +47,7 @@ const preflightBoard = new PreflightBoard(async () => {
     await request('preflight:rerun', { sessionId });
     say(['Đã yêu cầu mọi điểm cầu kiểm tra lại', 'Every point was asked to check again'], 'ok');
   } catch (err) {
-    say([`Không thực hiện được: ${(err as Error).message}`, `Failed: ${(err as Error).message}`], 'warn');
+    say(failed(['Không thực hiện được', 'Failed'], err), 'warn');
   }
 });
 const toolbar = el(
@@ -82,7 +83,7 @@ rerunOne.addEventListener('click', () => {
   if (!sessionId || !detail.pointId) return;
   request('preflight:rerun', { sessionId, pointId: detail.pointId }).then(
     () => say(['Đã yêu cầu điểm cầu kiểm tra lại', 'The point was asked to check again'], 'ok'),
-    (err: Error) => say([`Không thực hiện được: ${err.message}`, `Failed: ${err.message}`], 'warn'),
+    (err: unknown) => say(failed(['Không thực hiện được', 'Failed'], err), 'warn'),
   );
 });
 const detail: DetailPanel = new DetailPanel(
@@ -92,7 +93,7 @@ const detail: DetailPanel = new DetailPanel(
       await request('checkin:void', { sessionId: sessionId!, pointId, checkinId, reason });
       await openDetail(pointId);
     } catch (err) {
-      say([`Không huỷ được: ${(err as Error).message}`, `Could not void: ${(err as Error).message}`], 'warn');
+      say(failed(['Không huỷ được', 'Could not void'], err), 'warn');
     }
   },
   [pointMode.node, rerunOne],
@@ -118,7 +119,7 @@ async function act(fn: () => Promise<{ id: string } & Record<string, unknown>>):
     const a = await fn();
     alerts.upsert([a as never]);
   } catch (err) {
-    say([`Không thực hiện được: ${(err as Error).message}`, `Failed: ${(err as Error).message}`], 'warn');
+    say(failed(['Không thực hiện được', 'Failed'], err), 'warn');
   }
 }
 
@@ -210,7 +211,7 @@ async function openDetail(pointId: string) {
     detail.show(d);
     pointMode.show(mode);
   } catch (err) {
-    say([`Không mở được: ${(err as Error).message}`, `Could not open: ${(err as Error).message}`], 'warn');
+    say(failed(['Không mở được', 'Could not open'], err), 'warn');
   }
 }
 
@@ -279,7 +280,7 @@ socket.on('connect', () => {
       await watch(id);
       say(['Đang theo dõi trực tiếp', 'Watching live'], 'ok');
     } catch (err) {
-      if (err instanceof RequestError) say([`Lỗi: ${err.message}`, `Error: ${err.message}`], 'bad');
+      if (err instanceof RequestError) say(failed(['Lỗi', 'Error'], err), 'bad');
     }
   })();
 });

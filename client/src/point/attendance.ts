@@ -11,6 +11,7 @@ import { requester, RequestError } from '../net/request';
 import type { PointSocket } from '../net/sockets';
 import type { BroadcastReceiver } from '../rtc/receiver';
 import { PATH_TEXT, selectedPair } from '../rtc/media-path';
+import { failed } from '../ui/errors';
 import { bi, setBi, type Text } from '../ui/i18n';
 import { el } from '../ui/shell';
 import { showTime } from '../ui/time';
@@ -215,7 +216,7 @@ export function startPointAttendance(ctx: PointAttendanceContext): void {
           }
           outbox.shift(); // refused for good (e.g. the session is over): say so, move on
           save();
-          problemOut.textContent = `${(err as Error).message}`;
+          setBi(problemOut, failed(['Không gửi được', 'Could not send'], err));
         }
       }
     } finally {

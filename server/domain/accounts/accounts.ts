@@ -8,7 +8,7 @@ import { hash, verify } from '@node-rs/argon2';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Account, AccountCreate, AccountUpdate, Page, Role } from '../../contract/api';
-import { conflict, notFound } from '../../errors';
+import { conflict, notFound, why } from '../../errors';
 
 export const ACCOUNT_KEYS = { byId: 'accounts:byId', byName: 'accounts:byName' } as const;
 
@@ -92,7 +92,13 @@ export class AccountService {
       rec.id,
       JSON.stringify(rec),
     );
-    if (ok !== 1) throw conflict(`the username ${input.username} is taken`);
+    if (ok !== 1) {
+      throw conflict(
+        `the username ${input.username} is taken`,
+        undefined,
+        why('username_taken', { username: input.username }),
+      );
+    }
     this.#log.info({ username: rec.username, role: rec.role }, 'account created');
     return publicView(rec);
   }
@@ -127,7 +133,9 @@ export class AccountService {
 
   async #keepOneAdmin(exceptId: string): Promise<void> {
     const others = (await this.#all()).filter((a) => a.role === 'admin' && !a.disabled && a.id !== exceptId);
-    if (others.length === 0) throw conflict('this is the last active admin account; create another admin first');
+    if (others.length === 0) {
+      throw conflict('this is the last active admin account; create another admin first', undefined, why('last_admin'));
+    }
   }
 
   /** The account if the password is right and the account is enabled; undefined otherwise. */

@@ -60,7 +60,15 @@ export function readPointsCsv(data: Buffer | string): CsvReadResult {
     } catch {
       return {
         rows: [],
-        issues: [{ row: 0, line: null, column: '', reason: 'the file is not UTF-8: save it as "CSV UTF-8" and retry' }],
+        issues: [
+          {
+            row: 0,
+            line: null,
+            column: '',
+            issue: 'not_utf8',
+            reason: 'the file is not UTF-8: save it as "CSV UTF-8" and retry',
+          },
+        ],
       };
     }
   }
@@ -77,6 +85,8 @@ export function readPointsCsv(data: Buffer | string): CsvReadResult {
       line: e.lines ?? null,
       column: '',
       reason: `malformed CSV (${e.code ?? 'parse error'}): ${e.message ?? ''}; the rest of the file was not read`,
+      issue: 'malformed_csv',
+      params: { detail: e.message ?? e.code ?? '' },
     });
     try {
       records = parse(
@@ -96,7 +106,8 @@ export function readPointsCsv(data: Buffer | string): CsvReadResult {
     }
   }
   if (records.length === 0) {
-    if (issues.length === 0) issues.push({ row: 0, line: 1, column: '', reason: 'the file is empty' });
+    if (issues.length === 0)
+      issues.push({ row: 0, line: 1, column: '', issue: 'empty_file', reason: 'the file is empty' });
     return { rows: [], issues };
   }
 
@@ -106,18 +117,37 @@ export function readPointsCsv(data: Buffer | string): CsvReadResult {
   header.forEach((h, i) => {
     if ((CSV_COLUMNS as readonly string[]).includes(h)) {
       if (columnIndex.has(h as CsvColumn)) {
-        issues.push({ row: 0, line: 1, column: h, reason: 'this column appears twice in the header' });
+        issues.push({
+          row: 0,
+          line: 1,
+          column: h,
+          issue: 'column_twice',
+          reason: 'this column appears twice in the header',
+        });
         headerUnusable = true;
       } else {
         columnIndex.set(h as CsvColumn, i);
       }
     } else if (h !== '') {
-      issues.push({ row: 0, line: 1, column: h, reason: `unknown column; expected ${CSV_COLUMNS.join(', ')}` });
+      issues.push({
+        row: 0,
+        line: 1,
+        column: h,
+        issue: 'unknown_column',
+        params: { expected: CSV_COLUMNS.join(', ') },
+        reason: `unknown column; expected ${CSV_COLUMNS.join(', ')}`,
+      });
     }
   });
   for (const c of REQUIRED) {
     if (!columnIndex.has(c)) {
-      issues.push({ row: 0, line: 1, column: c, reason: 'required column missing from the header' });
+      issues.push({
+        row: 0,
+        line: 1,
+        column: c,
+        issue: 'column_missing',
+        reason: 'required column missing from the header',
+      });
       headerUnusable = true;
     }
   }
@@ -140,6 +170,8 @@ export function readPointsCsv(data: Buffer | string): CsvReadResult {
         line,
         column: '',
         reason: `expected ${header.length} columns, found ${record.length} (a comma inside an unquoted name?)`,
+        issue: 'column_count',
+        params: { expected: header.length, found: record.length },
       });
       continue;
     }

@@ -26,7 +26,7 @@ import {
   type PointSummary,
   type PointUpdate,
 } from '../../contract/api';
-import { AppError, badRequest, conflict, notFound } from '../../errors';
+import { AppError, badRequest, conflict, notFound, why } from '../../errors';
 import { readPointsCsv, writePointsCsv, type RawRow } from './csv';
 import { searchKey, validatePoints } from './validate';
 
@@ -167,7 +167,9 @@ export class PointRegistry {
 
   async create(input: PointInput): Promise<Point> {
     return this.#retry(async (snap) => {
-      if (snap.points.has(String(input.code).trim())) throw conflict(`a point with code ${input.code} already exists`);
+      const code = String(input.code).trim();
+      if (snap.points.has(code))
+        throw conflict(`a point with code ${code} already exists`, undefined, why('code_taken', { code }));
       const point = { ...this.#validateOne(input, snap), position: nextPosition(snap) };
       return { write: [point], result: point };
     });
@@ -185,7 +187,11 @@ export class PointRegistry {
       // Children must still fit under the point with its new level.
       const children = [...snap.points.values()].filter((p) => p.parent === id);
       if (point.level !== cur.level && children.length > 0) {
-        throw conflict(`${id} has ${children.length} child point(s); move them before changing its level`);
+        throw conflict(
+          `${id} has ${children.length} child point(s); move them before changing its level`,
+          undefined,
+          why('has_children', { count: children.length }),
+        );
       }
       return { write: [point], result: point };
     });
@@ -196,9 +202,11 @@ export class PointRegistry {
       if (!snap.points.has(id)) throw notFound(`point ${id}`);
       const children = [...snap.points.values()].filter((p) => p.parent === id || p.district === id);
       if (children.length > 0) {
-        throw conflict(`${id} has ${children.length} point(s) under it; remove or move them first`, {
-          children: children.slice(0, 20).map((c) => c.id),
-        });
+        throw conflict(
+          `${id} has ${children.length} point(s) under it; remove or move them first`,
+          { children: children.slice(0, 20).map((c) => c.id) },
+          why('has_children', { count: children.length }),
+        );
       }
       return { remove: [id], result: undefined };
     });
@@ -214,7 +222,7 @@ export class PointRegistry {
     const issues: ImportIssue[] = [];
     items.forEach((value, i) => {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        issues.push({ row: i + 1, line: null, column: '', reason: 'each item must be an object' });
+        issues.push({ row: i + 1, line: null, column: '', issue: 'not_object', reason: 'each item must be an object' });
       } else {
         rows.push({ row: i + 1, line: null, value: value as Record<string, unknown> });
       }
@@ -263,7 +271,7 @@ export class PointRegistry {
         : validated.points;
     const all = [...readIssues, ...issues].sort((a, b) => a.row - b.row);
     if (rows.length === 0 && all.length === 0) {
-      all.push({ row: 0, line: null, column: '', reason: 'no points in the file' });
+      all.push({ row: 0, line: null, column: '', issue: 'no_points', reason: 'no points in the file' });
     }
     const created = points.filter((p) => !snap.points.has(p.id)).length;
     const ids = new Set(points.map((p) => p.id));
@@ -292,7 +300,13 @@ export class PointRegistry {
       // A crash between here and the rename leaves nothing behind for long.
       await pipe.expire(staging, 600).exec();
       const ok = (await this.redis.eval(CAS_REPLACE, 3, POINT_KEYS.rev, staging, POINT_KEYS.byId, snap.rev)) as number;
-      if (!ok) throw conflict('the registry changed during the import; nothing was imported, retry');
+      if (!ok) {
+        throw conflict(
+          'the registry changed during the import; nothing was imported, retry',
+          undefined,
+          why('changed_meanwhile'),
+        );
+      }
     }
     this.#snapshot = undefined;
     this.#log.info(
@@ -313,7 +327,12 @@ export class PointRegistry {
     if (issues.length > 0 || !points[0]) {
       throw badRequest(
         issues.map((i) => i.reason).join('; '),
-        issues.map((i) => ({ path: i.column, message: i.reason })),
+        issues.map((i) => ({
+          path: i.column,
+          issue: i.issue,
+          ...(i.params ? { params: i.params } : {}),
+          message: i.reason,
+        })),
       );
     }
     return points[0];

@@ -2,7 +2,14 @@
 // its own (zod), then the rows together (duplicate codes, parents, districts, cycles).
 // Every problem is reported; nothing here touches Redis.
 import { PointInputSchema, type ImportIssue, type Point, type PointLevel } from '../../contract/api';
+import { issuesOf, type ErrorParams } from '../../contract/errors';
 import { csvColumnOf, type RawRow } from './csv';
+
+/** A zod issue's parameters, as the pages render them. */
+function issueParams(i: Parameters<typeof issuesOf>[0][number]): { params?: ErrorParams } {
+  const [shown] = issuesOf([i]);
+  return shown?.params ? { params: shown.params } : {};
+}
 
 /** Which levels a point of each level may hang under. */
 const PARENT_LEVELS: Record<PointLevel, (PointLevel | null)[]> = {
@@ -41,6 +48,8 @@ export function validatePoints(rows: RawRow[], opts: ValidateOptions): Validatio
           line: raw.line,
           column: i.code === 'unrecognized_keys' ? i.keys.join(', ') : col(String(i.path[0] ?? '')),
           reason: i.message,
+          issue: i.code,
+          ...issueParams(i),
         });
       }
       continue;
@@ -53,6 +62,8 @@ export function validatePoints(rows: RawRow[], opts: ValidateOptions): Validatio
         line: raw.line,
         column: col('code'),
         reason: `duplicate code ${p.code}: already on row ${first}`,
+        issue: 'duplicate_code',
+        params: { code: p.code, row: first },
       });
       continue;
     }
@@ -84,39 +95,64 @@ export function validatePoints(rows: RawRow[], opts: ValidateOptions): Validatio
   for (const id of result.keys()) byUpper.set(id.toUpperCase(), id);
 
   for (const { raw, point } of accepted) {
-    const at = (field: string, reason: string) =>
-      issues.push({ row: raw.row, line: raw.line, column: col(field), reason });
+    const at = (field: string, issue: string, params: ErrorParams, reason: string) =>
+      issues.push({ row: raw.row, line: raw.line, column: col(field), reason, issue, params });
     const clash = byUpper.get(point.code.toUpperCase());
     if (clash !== undefined && clash !== point.code) {
-      at('code', `code ${point.code} differs only in letter case from the existing point ${clash}`);
+      at(
+        'code',
+        'code_case_clash',
+        { code: point.code, other: clash },
+        `code ${point.code} differs only in letter case from the existing point ${clash}`,
+      );
     }
     if (point.parent === null) {
-      if (!PARENT_LEVELS[point.level].includes(null)) at('parent', `a ${point.level} point needs a parent`);
+      if (!PARENT_LEVELS[point.level].includes(null)) {
+        at('parent', 'parent_missing', { level: point.level }, `a ${point.level} point needs a parent`);
+      }
     } else if (point.parent === point.code) {
-      at('parent', 'a point cannot be its own parent');
+      at('parent', 'own_parent', {}, 'a point cannot be its own parent');
     } else {
       const parent = result.get(point.parent);
-      if (!parent) at('parent', `unknown parent ${point.parent}`);
+      if (!parent) at('parent', 'unknown_parent', { code: point.parent }, `unknown parent ${point.parent}`);
       else if (!PARENT_LEVELS[point.level].includes(parent.level)) {
-        at('parent', `a ${point.level} point cannot hang under the ${parent.level} point ${parent.code}`);
+        at(
+          'parent',
+          'parent_level',
+          { level: point.level, parentLevel: parent.level, code: parent.code },
+          `a ${point.level} point cannot hang under the ${parent.level} point ${parent.code}`,
+        );
       }
     }
     if (point.level === 'district') {
-      if (point.district !== point.code) at('district', `a district point's district must be its own code`);
+      if (point.district !== point.code) {
+        at('district', 'district_not_own', {}, `a district point's district must be its own code`);
+      }
     } else if (point.district !== null) {
       const d = result.get(point.district);
-      if (!d) at('district', `unknown district ${point.district}`);
-      else if (d.level !== 'district') at('district', `${point.district} is a ${d.level} point, not a district`);
-      else if (
+      if (!d) at('district', 'unknown_district', { code: point.district }, `unknown district ${point.district}`);
+      else if (d.level !== 'district') {
+        at(
+          'district',
+          'not_a_district',
+          { code: point.district, level: d.level },
+          `${point.district} is a ${d.level} point, not a district`,
+        );
+      } else if (
         point.level === 'commune' &&
         point.parent !== null &&
         result.get(point.parent)?.level === 'district' &&
         point.parent !== point.district
       ) {
-        at('district', `a commune's district must be its parent (${point.parent})`);
+        at(
+          'district',
+          'district_not_parent',
+          { parent: point.parent },
+          `a commune's district must be its parent (${point.parent})`,
+        );
       }
     } else if (point.level === 'commune') {
-      at('district', 'a commune point needs its district');
+      at('district', 'district_missing', {}, 'a commune point needs its district');
     }
   }
 
@@ -132,6 +168,8 @@ export function validatePoints(rows: RawRow[], opts: ValidateOptions): Validatio
           line: raw.line,
           column: col('parent'),
           reason: `parents form a cycle through ${cur.code}`,
+          issue: 'parent_cycle',
+          params: { code: cur.code },
         });
         break;
       }

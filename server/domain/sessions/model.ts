@@ -2,6 +2,7 @@
 // fields may change in which state, the times of its scheduled jobs, who is invited.
 // The state machine itself is the contract's (contract/session-state.ts), shared with the host page.
 import type { Invite, Point, Session } from '../../contract/api';
+import type { Issue } from '../../contract/errors';
 
 export { CONTENT_EDITABLE, TIMES_EDITABLE, TRANSITIONS, canTransition } from '../../contract/session-state';
 
@@ -40,17 +41,29 @@ export interface TimeCheck {
 }
 
 /** Returns the problems with a session's times, empty when they are consistent. */
-export function timeProblems(t: TimeCheck): { path: string; message: string }[] {
+export function timeProblems(t: TimeCheck): Issue[] {
   const start = Date.parse(t.scheduledStart);
   const lobby = Date.parse(t.lobbyOpensAt);
   const end = Date.parse(t.plannedEnd);
-  const out: { path: string; message: string }[] = [];
-  if (lobby > start) out.push({ path: 'lobbyOpensAt', message: 'the lobby must open before the start' });
-  if (start - lobby > 24 * 3600_000) {
-    out.push({ path: 'lobbyOpensAt', message: 'the lobby may open at most 24 hours before the start' });
+  const out: Issue[] = [];
+  const day = { hours: 24 };
+  if (lobby > start) {
+    out.push({ path: 'lobbyOpensAt', issue: 'lobby_after_start', message: 'the lobby must open before the start' });
   }
-  if (end <= start) out.push({ path: 'plannedEnd', message: 'the planned end must be after the start' });
-  if (end - start > 24 * 3600_000) out.push({ path: 'plannedEnd', message: 'a session lasts at most 24 hours' });
+  if (start - lobby > 24 * 3600_000) {
+    out.push({
+      path: 'lobbyOpensAt',
+      issue: 'lobby_too_early',
+      params: day,
+      message: 'the lobby may open at most 24 hours before the start',
+    });
+  }
+  if (end <= start) {
+    out.push({ path: 'plannedEnd', issue: 'end_before_start', message: 'the planned end must be after the start' });
+  }
+  if (end - start > 24 * 3600_000) {
+    out.push({ path: 'plannedEnd', issue: 'too_long', params: day, message: 'a session lasts at most 24 hours' });
+  }
   return out;
 }
 

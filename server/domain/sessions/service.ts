@@ -16,7 +16,7 @@ import {
   InviteSchema,
 } from '../../contract/api';
 import { ACTION_TARGET } from '../../contract/session-state';
-import { AppError, badRequest, conflict, notFound } from '../../errors';
+import { AppError, badRequest, conflict, notFound, why } from '../../errors';
 import type { PointRegistry } from '../points/registry';
 import type { SessionEvents } from './events';
 import {
@@ -149,10 +149,19 @@ export class SessionService {
     const { next, prev } = await this.#mutate(
       id,
       async (cur) => {
-        if (!CONTENT_EDITABLE.includes(cur.state)) throw conflict(`a ${cur.state} session can no longer be edited`);
+        if (!CONTENT_EDITABLE.includes(cur.state))
+          throw conflict(
+            `a ${cur.state} session can no longer be edited`,
+            undefined,
+            why('not_editable', { state: cur.state }),
+          );
         const onlyEnd = patch.scheduledStart === undefined && patch.lobbyOpensAt === undefined;
         if (touchesTimes && !TIMES_EDITABLE.includes(cur.state) && !onlyEnd) {
-          throw conflict(`the start and lobby times of a ${cur.state} session can no longer change`);
+          throw conflict(
+            `the start and lobby times of a ${cur.state} session can no longer change`,
+            undefined,
+            why('times_locked', { state: cur.state }),
+          );
         }
         const s: Session = { ...cur };
         if (patch.title !== undefined) s.title = patch.title.trim();
@@ -200,9 +209,14 @@ export class SessionService {
   async remove(id: string, by: Actor): Promise<void> {
     const cur = await this.require(id);
     if (cur.state !== 'draft' && cur.state !== 'cancelled') {
-      throw conflict(`only draft or cancelled sessions can be deleted; this one is ${cur.state}`);
+      throw conflict(
+        `only draft or cancelled sessions can be deleted; this one is ${cur.state}`,
+        undefined,
+        why('transition', { action: 'delete', state: cur.state }),
+      );
     }
-    if (!(await this.#store.delete(id, cur.rev))) throw conflict('the session changed meanwhile; retry');
+    if (!(await this.#store.delete(id, cur.rev)))
+      throw conflict('the session changed meanwhile; retry', undefined, why('changed_meanwhile'));
     await this.#sync({ ...cur, state: 'cancelled' });
     this.#log.info({ sessionId: id, by: by.username }, 'session deleted');
   }
@@ -214,20 +228,26 @@ export class SessionService {
       id,
       async (cur) => {
         if (!canTransition(cur.state, to)) {
-          throw conflict(`cannot ${action} a ${cur.state} session`, { state: cur.state, action });
+          throw conflict(
+            `cannot ${action} a ${cur.state} session`,
+            { state: cur.state, action },
+            why('transition', { action, state: cur.state }),
+          );
         }
         const s: Session = { ...cur };
         if (action === 'schedule') {
           if (Date.parse(cur.plannedEnd) <= this.#now().getTime()) {
-            throw badRequest('the planned end has passed; move the times first', [
-              { path: 'plannedEnd', message: 'in the past' },
-            ]);
+            throw badRequest(
+              'the planned end has passed; move the times first',
+              [{ path: 'plannedEnd', issue: 'in_past', message: 'in the past' }],
+              why('end_passed'),
+            );
           }
           // An "all" or "by district" invitation follows the registry until the session is scheduled.
           const invited = await this.#resolve(cur.invite);
           s.invitedPointIds = invited.pointIds;
           s.invitedDelegates = invited.delegates;
-          if (s.invitedPointIds.length === 0) throw conflict('no point is invited');
+          if (s.invitedPointIds.length === 0) throw conflict('no point is invited', undefined, why('no_point_invited'));
         }
         return this.#enter(s, to, by);
       },
@@ -344,7 +364,9 @@ export class SessionService {
       next.rev = prev.rev + 1;
       next.updatedAt = iso(this.#now());
       if (await this.#store.put(next, prev.rev)) return { next, prev };
-      if (attempt >= 4) throw conflict('the session is being changed by someone else; retry');
+      if (attempt >= 4) {
+        throw conflict('the session is being changed by someone else; retry', undefined, why('changed_meanwhile'));
+      }
     }
   }
 
@@ -361,9 +383,12 @@ export class SessionService {
     const registry = await this.#points.all();
     const { pointIds, unknown } = resolveInvite(invite, registry);
     if (unknown.length) {
-      throw badRequest(`unknown point or district: ${unknown.slice(0, 10).join(', ')}`, [
-        { path: 'invite', message: `unknown: ${unknown.join(', ')}` },
-      ]);
+      const list = unknown.slice(0, 10).join(', ');
+      throw badRequest(
+        `unknown point or district: ${list}`,
+        [{ path: 'invite', issue: 'unknown_points', params: { list }, message: `unknown: ${unknown.join(', ')}` }],
+        why('unknown_points', { list }),
+      );
     }
     const byId = new Map(registry.map((p) => [p.id, p]));
     return { pointIds, delegates: pointIds.reduce((n, id) => n + (byId.get(id)?.expectedDelegates ?? 0), 0) };

@@ -12,7 +12,7 @@ import {
 } from '../../contract/api';
 import { RedisRateLimitStore } from '../../auth/auth';
 import type { ControlPlane } from '../../assembly/control-plane';
-import { AppError, conflict, notFound } from '../../errors';
+import { AppError, conflict, notFound, why } from '../../errors';
 import { clientAddress, trustOf } from '../../security/client-address';
 import type { ApiBuilder } from './route';
 
@@ -171,7 +171,8 @@ export function registerAuthRoutes(api: ApiBuilder, control: ControlPlane): void
       errors: [404, 409],
     },
     async ({ params, user }) => {
-      if (user?.userId === params.id) throw conflict('you cannot delete your own account');
+      if (user?.userId === params.id)
+        throw conflict('you cannot delete your own account', undefined, why('own_account'));
       await control.accounts.remove(params.id);
       await control.auth.endAllLogins(params.id);
     },

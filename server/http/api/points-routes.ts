@@ -14,7 +14,7 @@ import {
   PointsJsonImportSchema,
 } from '../../contract/api';
 import type { ControlPlane } from '../../assembly/control-plane';
-import { badRequest } from '../../errors';
+import { badRequest, why } from '../../errors';
 import type { ApiBuilder } from './route';
 
 /** Large enough for a whole country's communes as CSV (about 11,000 rows). */
@@ -102,10 +102,20 @@ export function registerPointRoutes(api: ApiBuilder, control: ControlPlane): voi
       const opts = { mode: query.mode, dryRun: query.dryRun };
       let report;
       if (query.format === 'csv') {
-        if (!Buffer.isBuffer(req.body)) throw badRequest('send the CSV file as the body with Content-Type: text/csv');
+        if (!Buffer.isBuffer(req.body))
+          throw badRequest(
+            'send the CSV file as the body with Content-Type: text/csv',
+            undefined,
+            why('body_type', { type: 'text/csv' }),
+          );
         report = await control.points.importCsv(req.body, opts);
       } else {
-        if (!req.is('application/json')) throw badRequest('send JSON with Content-Type: application/json');
+        if (!req.is('application/json'))
+          throw badRequest(
+            'send JSON with Content-Type: application/json',
+            undefined,
+            why('body_type', { type: 'application/json' }),
+          );
         const body = PointsJsonImportSchema.parse(req.body);
         report = await control.points.importJson(body.points, opts);
       }

@@ -96,7 +96,8 @@ export function registerSessionRoutes(api: ApiBuilder, control: ControlPlane): v
       path: '/sessions/:id/:action',
       summary:
         'Change state: schedule (draft→scheduled), open-lobby (scheduled→lobby, early), start (scheduled|lobby→live), ' +
-        'end (live→ended), cancel (draft|scheduled|lobby→cancelled). Anything else is 409.',
+        'end (live→ended), cancel (draft|scheduled|lobby→cancelled). Anything else is 409. ' +
+        'start is refused (409 no_hall_media) until the hall publishes a camera or microphone from the console.',
       tag: 'sessions',
       roles: [...hosts],
       params: IdParamSchema.extend({ action: SessionActionSchema }),
@@ -104,7 +105,10 @@ export function registerSessionRoutes(api: ApiBuilder, control: ControlPlane): v
       success: { status: 200, description: 'the session in its new state', schema: SessionSchema },
       errors: [404, 409],
     },
-    ({ params, user }) => control.sessions.act(params.id, params.action, actor(user)),
+    async ({ params, user }) => {
+      if (params.action === 'start') await control.hallMedia.requireToStart(await control.sessions.require(params.id));
+      return control.sessions.act(params.id, params.action, actor(user));
+    },
   );
 
   // ── links ──
