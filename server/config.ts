@@ -142,9 +142,10 @@ const EnvSchema = z
     RECORDING_DIR: z.string().min(1).optional(),
     RECORDING_SEGMENT_SECONDS: wholeNumber().min(2).max(60).default(6),
     FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
-    // The hall from an SRT encoder (server/ingest/srt-ingest.ts): one UDP port per session.
+    // The hall from an SRT or RTMP encoder (server/ingest/stream-ingest.ts): a port per session.
     SRT_INGEST_PORTS: portRange(9000, 9009),
-    SRT_INGEST_LISTEN_IP: ipv4OrV6.optional(),
+    RTMP_INGEST_PORTS: portRange(1935, 1944),
+    INGEST_LISTEN_IP: ipv4OrV6.optional(),
     // Scale-out: `all` is the single-process default; see server/cluster/.
     NODE_ROLE: z.enum(['all', 'control', 'origin', 'edge']).default('all'),
     NODE_ID: z
@@ -289,8 +290,8 @@ export interface Config {
   /** The zone every page and file gives times in (IANA name). */
   timeZone: string;
   recording: RecordingConfig;
-  /** SRT listeners for the hall from an encoder (server/ingest/srt-ingest.ts). */
-  srtIngest: { ports: [number, number]; listenIp: string };
+  /** SRT and RTMP listeners for the hall from an encoder (server/ingest/stream-ingest.ts). */
+  streamIngest: { srtPorts: [number, number]; rtmpPorts: [number, number]; listenIp: string };
   cluster: ClusterConfig;
   net: NetConfig;
 }
@@ -465,7 +466,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       segmentSeconds: e.RECORDING_SEGMENT_SECONDS,
       ffmpegPath: e.FFMPEG_PATH,
     },
-    srtIngest: { ports: e.SRT_INGEST_PORTS, listenIp: e.SRT_INGEST_LISTEN_IP ?? e.RTC_LISTEN_IP },
+    streamIngest: {
+      srtPorts: e.SRT_INGEST_PORTS,
+      rtmpPorts: e.RTMP_INGEST_PORTS,
+      listenIp: e.INGEST_LISTEN_IP ?? e.RTC_LISTEN_IP,
+    },
     cluster: {
       role: e.NODE_ROLE,
       nodeId:

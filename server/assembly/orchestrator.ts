@@ -113,7 +113,7 @@ export class Orchestrator {
         // Only where the hall is received: an edge's rooms carry the same media again.
         recording: { ...config.recording, enabled: config.recording.enabled && config.cluster.role !== 'edge' },
         baseUrl: publicUrl.get,
-        srtIngest: config.srtIngest,
+        streamIngest: config.streamIngest,
       });
       app.express.use(realtime.whip.router());
       attendance.service.setSfuStatsSource(sfuStatsSource(realtime.broadcasts));

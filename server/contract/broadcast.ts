@@ -240,7 +240,10 @@ export type WhipPublisher = z.infer<typeof WhipPublisherSchema>;
 export const WhipStatusSchema = z.object({ url: z.string(), publisher: WhipPublisherSchema.nullable() });
 export type WhipStatus = z.infer<typeof WhipStatusSchema>;
 
-/** The session's SRT listener for an encoder: its URL (with the passphrase), and whether an encoder sends. */
+/**
+ * The session's SRT or RTMP listener for an encoder: its URL (SRT: with the passphrase;
+ * RTMP: with the key as application, `hall` the stream), and whether an encoder sends.
+ */
 export const SrtStatusSchema = z.object({
   url: z.string().nullable(),
   port: z.number().int().nullable(),
@@ -279,6 +282,8 @@ export const hostRequests = defineRequests({
   'hall:source': { input: z.object({ source: HallChoiceSchema }).strict(), output: BroadcastViewSchema },
   /** Opens (a port and a new passphrase) or closes the session's SRT listener; `{}` only reads it. */
   'ingest:srt': { input: z.object({ open: z.boolean().optional() }).strict(), output: SrtStatusSchema },
+  /** The same for RTMP (the key is the URL's application; a wrong one is dropped). */
+  'ingest:rtmp': { input: z.object({ open: z.boolean().optional() }).strict(), output: SrtStatusSchema },
   'whip:status': { input: Empty, output: WhipStatusSchema },
   /** A new bearer token for the session's WHIP URL, shown once; the previous one stops working. */
   'whip:issue': { input: Empty, output: WhipStatusSchema.extend({ token: z.string() }) },
@@ -321,5 +326,6 @@ export const hostPushes = {
   whip: WhipStatusSchema,
   /** The SRT listener opened, closed, or its encoder started or stopped sending. */
   srt: SrtStatusSchema,
+  rtmp: SrtStatusSchema,
 };
 export type HostPushes = typeof hostPushes;

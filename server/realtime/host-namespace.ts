@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { hostRequests, type BroadcastView, type IceServer } from '../contract/broadcast';
 import type { ControlPlane } from '../assembly/control-plane';
 import { AppError, badRequest, why } from '../errors';
-import type { SrtIngests } from '../ingest/srt-ingest';
+import type { StreamIngests } from '../ingest/stream-ingest';
 import type { WhipIngests } from '../ingest/whip-ingest';
 import type { LiveBroadcasts } from './live-broadcasts';
 import type { LiveSession } from './live-session';
@@ -31,8 +31,9 @@ export interface HostNamespaceDeps {
   iceServers?: (peerId: string) => IceServer[];
   /** Encoders publishing the hall over WHIP: their token, status and stop. */
   whip: Pick<WhipIngests, 'status' | 'issue' | 'stopSession'>;
-  /** SRT listeners for an encoder, one per session. */
-  srt: Pick<SrtIngests, 'status' | 'open' | 'close'>;
+  /** SRT and RTMP listeners for an encoder, one of each per session. */
+  srt: Pick<StreamIngests, 'status' | 'open' | 'close'>;
+  rtmp: Pick<StreamIngests, 'status' | 'open' | 'close'>;
 }
 
 export function setupHostNamespace(ns: HostNamespace, deps: HostNamespaceDeps): void {
@@ -68,6 +69,14 @@ export function setupHostNamespace(ns: HostNamespace, deps: HostNamespaceDeps): 
       const r = await live.requireRoom();
       r.addHost(data.peerId);
       return r;
+    };
+    const listener = async (ingests: HostNamespaceDeps['srt'], protocol: string, open: boolean | undefined) => {
+      const { sessionId } = attached();
+      if (open === undefined) return ingests.status(sessionId);
+      hlog.info({ sessionId, protocol, open }, 'encoder listener asked');
+      if (open) return ingests.open(sessionId);
+      ingests.close(sessionId);
+      return ingests.status(sessionId);
     };
     const act = async (action: 'start' | 'end'): Promise<BroadcastView> => {
       const live = attached();
@@ -157,14 +166,8 @@ export function setupHostNamespace(ns: HostNamespace, deps: HostNamespaceDeps): 
         hlog.info({ source }, 'hall source chosen');
         return attached().chooseHall(source);
       },
-      'ingest:srt': async ({ open }) => {
-        const { sessionId } = attached();
-        if (open === undefined) return deps.srt.status(sessionId);
-        hlog.info({ sessionId, open }, 'SRT listener asked');
-        if (open) return deps.srt.open(sessionId);
-        deps.srt.close(sessionId);
-        return deps.srt.status(sessionId);
-      },
+      'ingest:srt': async ({ open }) => listener(deps.srt, 'srt', open),
+      'ingest:rtmp': async ({ open }) => listener(deps.rtmp, 'rtmp', open),
       'whip:status': async () => deps.whip.status(attached().sessionId),
       'whip:issue': async () => {
         const { sessionId } = attached();

@@ -14,7 +14,7 @@ import { PointModes } from './point-modes';
 import type { PointAttendance } from './point-attendance';
 import type { SocketNamespaces } from './sockets';
 import { NO_RECORDING, Recordings } from '../recording/recordings';
-import { SrtIngests } from '../ingest/srt-ingest';
+import { StreamIngests, type StreamProtocol } from '../ingest/stream-ingest';
 import { WhipIngests } from '../ingest/whip-ingest';
 import { WhipTokens } from '../ingest/whip-tokens';
 import { roomOf } from './live-session';
@@ -37,15 +37,16 @@ export interface RealtimeDeps {
   iceServers?: (peerId: string) => IceServer[];
   /** The base URL encoders reach (the WHIP URL the console shows). */
   baseUrl: () => string;
-  /** SRT listeners' ports and address. */
-  srtIngest: Config['srtIngest'];
+  /** SRT and RTMP listeners' ports and address. */
+  streamIngest: Config['streamIngest'];
 }
 
 export interface Realtime {
   broadcasts: LiveBroadcasts;
   /** WHIP publishers of the hall; its router is mounted by the orchestrator. */
   whip: WhipIngests;
-  srt: SrtIngests;
+  srt: StreamIngests;
+  rtmp: StreamIngests;
   store: LiveStateStore;
   close: () => Promise<void>;
 }
@@ -89,22 +90,31 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   const hostsOf = (sessionId: string) => hostNs.local.to(roomOf.hosts(sessionId));
   // An encoder's listener lives as long as its session's room.
   const watched = new WeakSet<object>();
-  const srt: SrtIngests = new SrtIngests({
-    room: async (sessionId) => {
-      const room = await (await broadcasts.get(sessionId)).requireRoom();
-      if (!watched.has(room)) {
-        watched.add(room);
-        room.once('closed', () => srt.close(sessionId));
-      }
-      return room;
-    },
-    ffmpegPath: deps.recording.ffmpegPath,
-    listenIp: deps.srtIngest.listenIp,
-    ports: deps.srtIngest.ports,
-    publicHost: () => new URL(deps.baseUrl()).hostname,
-    logger,
-    changed: (sessionId, status) => hostsOf(sessionId).emit('srt', status),
-  });
+  const streams = (protocol: StreamProtocol, ports: [number, number]): StreamIngests => {
+    const ingests: StreamIngests = new StreamIngests({
+      protocol,
+      room: async (sessionId) => {
+        const room = await (await broadcasts.get(sessionId)).requireRoom();
+        if (!watched.has(room)) {
+          watched.add(room);
+          room.once('closed', () => {
+            srt.close(sessionId);
+            rtmp.close(sessionId);
+          });
+        }
+        return room;
+      },
+      ffmpegPath: deps.recording.ffmpegPath,
+      listenIp: deps.streamIngest.listenIp,
+      ports,
+      publicHost: () => new URL(deps.baseUrl()).hostname,
+      logger,
+      changed: (sessionId, status) => hostsOf(sessionId).emit(protocol, status),
+    });
+    return ingests;
+  };
+  const srt = streams('srt', deps.streamIngest.srtPorts);
+  const rtmp = streams('rtmp', deps.streamIngest.rtmpPorts);
   const whip = new WhipIngests({
     room: async (sessionId) => (await broadcasts.get(sessionId)).requireRoom(),
     tokens: new WhipTokens(deps.redis),
@@ -112,13 +122,14 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     logger,
     changed: (sessionId, status) => hostsOf(sessionId).emit('whip', status),
   });
-  setupHostNamespace(hostNs, { control: deps.control, broadcasts, logger, iceServers, whip, srt });
+  setupHostNamespace(hostNs, { control: deps.control, broadcasts, logger, iceServers, whip, srt, rtmp });
   const close = async () => {
     whip.closeAll();
     srt.closeAll();
+    rtmp.closeAll();
     // Recorders first, so their last segments are written before the rooms close.
     await recordings.close();
     await broadcasts.close();
   };
-  return { broadcasts, whip, srt, store, close };
+  return { broadcasts, whip, srt, rtmp, store, close };
 }

@@ -46,23 +46,30 @@ export function mountSourcePanel(
   setBi(issueBtn, ['Tạo mã WHIP mới', 'New WHIP token']);
   const stopBtn = el('button', { attrs: { 'data-testid': 'whip-stop' } });
   setBi(stopBtn, ['Dừng bộ mã hóa WHIP', 'Stop the WHIP encoder']);
-  const srtUrl = el('code', { attrs: { 'data-testid': 'srt-url' } });
-  const srtState = el('p', { attrs: { 'data-testid': 'srt-state' } });
-  const srtBtn = el('button', { attrs: { 'data-testid': 'srt-toggle' } });
-  let srtOpen = false;
-  const showSrt = (s: SrtStatus) => {
-    srtOpen = s.state !== 'off';
-    srtUrl.textContent = s.url ?? '';
-    setBi(srtBtn, srtOpen ? ['Đóng cổng SRT', 'Close the SRT port'] : ['Mở cổng SRT', 'Open an SRT port']);
-    const states: Record<SrtStatus['state'], Text> = {
-      off: ['Cổng SRT đang đóng', 'The SRT port is closed'],
-      listening: ['Đang chờ bộ mã hóa kết nối', 'Waiting for the encoder'],
-      receiving: ['● Bộ mã hóa SRT đang phát', '● The SRT encoder is sending'],
+  const srt = streamListener('srt', ['Mở cổng SRT', 'Open an SRT port'], ['Đóng cổng SRT', 'Close the SRT port']);
+  const rtmp = streamListener('rtmp', ['Mở cổng RTMP', 'Open an RTMP port'], ['Đóng cổng RTMP', 'Close the RTMP port']);
+  function streamListener(protocol: 'srt' | 'rtmp', openText: Text, closeText: Text) {
+    const url = el('code', { attrs: { 'data-testid': `${protocol}-url` } });
+    const state = el('p', { attrs: { 'data-testid': `${protocol}-state` } });
+    const toggle = el('button', { attrs: { 'data-testid': `${protocol}-toggle` } });
+    const name = protocol.toUpperCase();
+    let open = false;
+    const show = (s: SrtStatus) => {
+      open = s.state !== 'off';
+      url.textContent = s.url ?? '';
+      setBi(toggle, open ? closeText : openText);
+      const states: Record<SrtStatus['state'], Text> = {
+        off: [`Cổng ${name} đang đóng`, `The ${name} port is closed`],
+        listening: ['Đang chờ bộ mã hóa kết nối', 'Waiting for the encoder'],
+        receiving: [`● Bộ mã hóa ${name} đang phát`, `● The ${name} encoder is sending`],
+      };
+      setBi(state, states[s.state]);
     };
-    setBi(srtState, states[s.state]);
-  };
-  srtBtn.addEventListener('click', () => void request('ingest:srt', { open: !srtOpen }).then(showSrt, fail));
-  socket.on('srt', showSrt);
+    toggle.addEventListener('click', () => void request(`ingest:${protocol}`, { open: !open }).then(show, fail));
+    socket.on(protocol, show);
+    const refresh = () => void request(`ingest:${protocol}`, {}).then(show, fail);
+    return { nodes: [bi([`Bộ mã hóa (${name})`, `Encoder (${name})`], 'h3'), url, state, toggle], refresh };
+  }
   const card = el(
     'section',
     { className: 'card', attrs: { 'data-testid': 'whip-card' } },
@@ -74,10 +81,8 @@ export function mountSourcePanel(
     el('label', {}, bi(['Mã (Bearer token), chỉ hiện một lần', 'Bearer token, shown once']), token),
     state,
     el('div', { className: 'controls' }, issueBtn, stopBtn),
-    bi(['Bộ mã hóa (SRT)', 'Encoder (SRT)'], 'h3'),
-    srtUrl,
-    srtState,
-    el('div', { className: 'controls' }, srtBtn),
+    ...srt.nodes,
+    ...rtmp.nodes,
   );
   parent.append(card);
 
@@ -112,7 +117,8 @@ export function mountSourcePanel(
   return {
     refresh: () => {
       void request('whip:status', {}).then(show, fail);
-      void request('ingest:srt', {}).then(showSrt, fail);
+      srt.refresh();
+      rtmp.refresh();
     },
     showHall: (hall) => {
       choice.value = hall.choice;

@@ -1,11 +1,12 @@
-// The hall from an SRT encoder, with real components: the session's listener is Debian's
-// ffmpeg (libsrt), the encoder is another ffmpeg sending a test pattern and a tone over
-// SRT on loopback (H.264 + AAC in MPEG-TS, as a hardware encoder sends). A wrong
-// passphrase gets nothing in; the right one becomes the hall's camera and microphone at
-// the origin (transcoded to VP8 and Opus), the live source in auto; when the encoder
-// stops, the ingest goes and the listener waits again.
+// The hall from an SRT or RTMP encoder, with real components: the session's listener is
+// Debian's ffmpeg, the encoder another ffmpeg sending a test pattern and a tone on
+// loopback (H.264 + AAC, in MPEG-TS over SRT or FLV over RTMP, as hardware encoders and
+// OBS send). A wrong passphrase or key gets nothing in; the right one becomes the hall's
+// camera and microphone at the origin (transcoded to VP8 and Opus), the live source in
+// auto; when the encoder stops, the ingest goes and the listener waits again.
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import type { Socket } from 'socket.io-client';
 import { ask } from '../helpers/attendance';
 import { ADMIN_ENV, connectSocket, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
@@ -19,8 +20,17 @@ interface SrtStatus {
   state: 'off' | 'listening' | 'receiving';
 }
 
-/** A UDP port free a moment ago (the listener binds it next). */
-async function freeUdpPort(): Promise<number> {
+type Protocol = 'srt' | 'rtmp';
+
+/** A port free a moment ago (the listener binds it next): UDP for SRT, TCP for RTMP. */
+async function freePort(protocol: Protocol): Promise<number> {
+  if (protocol === 'rtmp') {
+    const srv = net.createServer();
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    const { port } = srv.address() as net.AddressInfo;
+    await new Promise<void>((resolve) => srv.close(() => resolve()));
+    return port;
+  }
   const s = dgram.createSocket('udp4');
   await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
   const { port } = s.address();
@@ -28,9 +38,9 @@ async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-/** ffmpeg as an SRT encoder: H.264 + AAC test pattern in MPEG-TS, in real time, until killed. */
-function encoder(port: number, passphrase: string): ChildProcess {
-  const url = `srt://127.0.0.1:${port}?mode=caller&passphrase=${passphrase}&pbkeylen=16`;
+/** ffmpeg as an encoder: H.264 + AAC test pattern and tone, in real time, until killed. */
+function encoder(protocol: Protocol, url: string): ChildProcess {
+  const out = protocol === 'srt' ? ['-f', 'mpegts', `${url}&mode=caller`] : ['-f', 'flv', url];
   const args = [
     ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-re'],
     ...[
@@ -44,7 +54,7 @@ function encoder(port: number, passphrase: string): ChildProcess {
       'sine=frequency=440:sample_rate=48000',
     ],
     ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-pix_fmt', 'yuv420p'],
-    ...['-c:a', 'aac', '-b:a', '96k', '-f', 'mpegts', url],
+    ...['-c:a', 'aac', '-b:a', '96k', ...out],
   ];
   return spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
@@ -52,7 +62,7 @@ function encoder(port: number, passphrase: string): ChildProcess {
 const exited = (p: ChildProcess) =>
   new Promise<number | null>((resolve) => (p.exitCode !== null ? resolve(p.exitCode) : p.once('exit', resolve)));
 
-describe('SRT ingest (ffmpeg listener, ffmpeg encoder)', () => {
+describe.each(['srt', 'rtmp'] as const)('%s ingest (ffmpeg listener, ffmpeg encoder)', (protocol) => {
   let r: TestRedis;
   let o: TestOrchestrator;
   let b: PreparedBriefing;
@@ -62,20 +72,21 @@ describe('SRT ingest (ffmpeg listener, ffmpeg encoder)', () => {
   const views: { hall: { live: string | null } }[] = [];
   const running: ChildProcess[] = [];
 
+  const request = `ingest:${protocol}`;
   const room = async () => (await o.orchestrator.realtime.broadcasts.peek(b.sessionId)!).room!;
   const ingestProducers = async () => (await room()).listProducers().filter((p) => p.peerId.startsWith('ingest-'));
 
   beforeAll(async () => {
-    port = await freeUdpPort();
+    port = await freePort(protocol);
     r = await startTestRedis();
     o = await startTestOrchestrator(r.url, {
       ...ADMIN_ENV,
-      SRT_INGEST_PORTS: `${port}-${port}`,
-      SRT_INGEST_LISTEN_IP: '127.0.0.1',
+      [protocol === 'srt' ? 'SRT_INGEST_PORTS' : 'RTMP_INGEST_PORTS']: `${port}-${port}`,
+      INGEST_LISTEN_IP: '127.0.0.1',
     });
     b = await prepareBriefing(o.baseUrl, ['HT-CX']);
     host = await connectSocket(o.baseUrl, '/host', { cookie: b.cookie });
-    host.on('srt', (s: SrtStatus) => pushes.push(s));
+    host.on(protocol, (s: SrtStatus) => pushes.push(s));
     host.on('view', (v: { hall: { live: string | null } }) => views.push(v));
     await ask(host, 'host:attach', { sessionId: b.sessionId });
   }, 60_000);
@@ -87,36 +98,50 @@ describe('SRT ingest (ffmpeg listener, ffmpeg encoder)', () => {
   });
 
   test('the console opens a listener with a passphrase; the only port is then taken', async () => {
-    expect(await ask<SrtStatus>(host, 'ingest:srt', {})).toMatchObject({ state: 'off', url: null });
-    const s = await ask<SrtStatus>(host, 'ingest:srt', { open: true });
+    expect(await ask<SrtStatus>(host, request, {})).toMatchObject({ state: 'off', url: null });
+    const s = await ask<SrtStatus>(host, request, { open: true });
     expect(s.state).toBe('listening');
     expect(s.port).toBe(port);
     expect(s.passphrase!.length).toBeGreaterThanOrEqual(32);
-    expect(s.url).toBe(`srt://127.0.0.1:${port}?passphrase=${s.passphrase}&pbkeylen=16`);
+    expect(s.url).toBe(
+      protocol === 'srt'
+        ? `srt://127.0.0.1:${port}?passphrase=${s.passphrase}&pbkeylen=16`
+        : `rtmp://127.0.0.1:${port}/${s.passphrase}/hall`,
+    );
     // Opening again changes nothing.
-    expect(await ask<SrtStatus>(host, 'ingest:srt', { open: true })).toEqual(s);
+    expect(await ask<SrtStatus>(host, request, { open: true })).toEqual(s);
     // Another session finds no free port.
     const other = await prepareBriefing(o.baseUrl, ['HT-DT']);
     const host2 = await connectSocket(o.baseUrl, '/host', { cookie: other.cookie });
     await ask(host2, 'host:attach', { sessionId: other.sessionId });
-    await expect(ask(host2, 'ingest:srt', { open: true })).rejects.toMatchObject({ code: 'limit_exceeded' });
+    await expect(ask(host2, request, { open: true })).rejects.toMatchObject({ code: 'limit_exceeded' });
     host2.close();
   });
 
-  test('an encoder with a wrong passphrase gets nothing in', async () => {
-    const wrong = encoder(port, 'not-the-passphrase-of-this-session');
+  test('an encoder with a wrong passphrase or key gets nothing in', async () => {
+    const { url, passphrase } = await ask<SrtStatus>(host, request, {});
+    const wrong = encoder(protocol, url!.replace(passphrase!, 'not-the-passphrase-of-this-session'));
     running.push(wrong);
     // The handshake is refused: the encoder gives up by itself.
     expect(await exited(wrong)).not.toBe(0);
     expect(await ingestProducers()).toEqual([]);
-    expect((await ask<SrtStatus>(host, 'ingest:srt', {})).state).toBe('listening');
+    expect((await ask<SrtStatus>(host, request, {})).state).toBe('listening');
   }, 60_000);
 
-  test('the right passphrase: the hall arrives at the origin as VP8 and Opus, the live source', async () => {
-    const { passphrase } = await ask<SrtStatus>(host, 'ingest:srt', {});
-    const enc = encoder(port, passphrase!);
+  test('the right passphrase or key: the hall arrives at the origin as VP8 and Opus, the live source', async () => {
+    const { url } = await ask<SrtStatus>(host, request, {});
+    let enc = encoder(protocol, url!);
     running.push(enc);
-    await waitFor(() => pushes.some((p) => p.state === 'receiving'), 'the listener to say receiving', 30_000);
+    await waitFor(
+      () => {
+        // An RTMP listener that dropped the wrong key is back within a second or two: retry until then.
+        if (enc.exitCode !== null) running.push((enc = encoder(protocol, url!)));
+        return pushes.some((p) => p.state === 'receiving');
+      },
+      'the listener to say receiving',
+      30_000,
+      500,
+    );
     const producers = await waitFor(
       async () => {
         const list = await ingestProducers();
@@ -140,13 +165,13 @@ describe('SRT ingest (ffmpeg listener, ffmpeg encoder)', () => {
     enc.kill('SIGKILL');
     await waitFor(async () => (await ingestProducers()).length === 0, 'the ingest to close', 30_000);
     await waitFor(
-      async () => (await ask<SrtStatus>(host, 'ingest:srt', {})).state === 'listening',
+      async () => (await ask<SrtStatus>(host, request, {})).state === 'listening',
       'listening again',
       30_000,
     );
   }, 120_000);
 
   test('closing the listener frees it', async () => {
-    expect((await ask<SrtStatus>(host, 'ingest:srt', { open: false })).state).toBe('off');
+    expect((await ask<SrtStatus>(host, request, { open: false })).state).toBe('off');
   });
 });

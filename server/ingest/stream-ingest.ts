@@ -1,12 +1,14 @@
-// The hall from an SRT encoder (a vision mixer's or hardware encoder's SRT output, OBS):
-// per session, on a port of SRT_INGEST_PORTS, an ffmpeg listener (Debian's, built with
-// libsrt) waits for the encoder with the session's passphrase (AES-128: without it the
-// handshake fails). Once the encoder sends, a second ffmpeg transcodes what arrives (any
-// codec ffmpeg reads, H.264 and AAC usually) to VP8 and Opus into a plain RTP ingest on
-// the origin, whose producers are the hall's `host-camera` and `host-mic` (the `ingest`
-// source of hall-source.ts). The two processes are split so the ingest, and with it the
-// hall's source, exists only while an encoder actually sends. When it stops, the ingest
-// closes and the listener waits again.
+// The hall from an SRT or RTMP encoder (a vision mixer's or hardware encoder's output,
+// OBS): per session, on a port of SRT_INGEST_PORTS (UDP) or RTMP_INGEST_PORTS (TCP), an
+// ffmpeg listener (Debian's) waits for the encoder with the session's key. SRT: the key is
+// the AES-128 passphrase; without it libsrt fails the handshake. RTMP: the key is the
+// application in the URL; ffmpeg logs a wrong one and would take the stream anyway, so
+// the listener is killed on that log line, before anything reaches the hall. Once the
+// encoder sends, a second ffmpeg transcodes what arrives (H.264 and AAC usually) to VP8
+// and Opus into a plain RTP ingest on the origin, whose producers are the hall's
+// `host-camera` and `host-mic` (the `ingest` source of hall-source.ts). The two processes
+// are split so the ingest, and with it the hall's source, exists only while an encoder
+// actually sends. When it stops, the ingest closes and the listener waits again.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -14,7 +16,10 @@ import type { BroadcastRoom, PlainIngestInfo } from '../../sfu';
 import type { SrtStatus } from '../contract/broadcast';
 import { AppError } from '../errors';
 
-export interface SrtIngestDeps {
+export type StreamProtocol = 'srt' | 'rtmp';
+
+export interface StreamIngestDeps {
+  protocol: StreamProtocol;
   room: (sessionId: string) => Promise<BroadcastRoom>;
   ffmpegPath: string;
   listenIp: string;
@@ -30,6 +35,10 @@ export interface SrtIngestDeps {
 const VIDEO = { payloadType: 101, kbps: 1500, gopSeconds: 2 };
 const AUDIO = { payloadType: 100, kbps: 96 };
 const RESTART_MS = [500, 1000, 2000, 5000];
+/** RTMP: the stream name under the session's key (OBS: Server = the URL up to the key, Stream Key = this). */
+export const RTMP_STREAM = 'hall';
+/** What ffmpeg's RTMP listener logs for an application or stream it was not told to expect. */
+const RTMP_WRONG_KEY = /App field don't match up|Unexpected stream/;
 
 interface Listening {
   readonly sessionId: string;
@@ -43,22 +52,26 @@ interface Listening {
   closed: boolean;
 }
 
-export class SrtIngests {
-  readonly #deps: SrtIngestDeps;
+export class StreamIngests {
+  readonly #deps: StreamIngestDeps;
   readonly #log: Logger;
   readonly #bySession = new Map<string, Listening>();
 
-  constructor(deps: SrtIngestDeps) {
+  constructor(deps: StreamIngestDeps) {
     this.#deps = deps;
-    this.#log = deps.logger.child({ component: 'srt-ingest' });
+    this.#log = deps.logger.child({ component: `${deps.protocol}-ingest` });
   }
 
   status(sessionId: string): SrtStatus {
     const l = this.#bySession.get(sessionId);
     if (!l) return { url: null, port: null, passphrase: null, state: 'off' };
     const host = this.#deps.publicHost();
+    const base = `${this.#deps.protocol}://${host.includes(':') ? `[${host}]` : host}:${l.port}`;
     return {
-      url: `srt://${host.includes(':') ? `[${host}]` : host}:${l.port}?passphrase=${l.passphrase}&pbkeylen=16`,
+      url:
+        this.#deps.protocol === 'srt'
+          ? `${base}?passphrase=${l.passphrase}&pbkeylen=16`
+          : `${base}/${l.passphrase}/${RTMP_STREAM}`,
       port: l.port,
       passphrase: l.passphrase,
       state: l.ingest ? 'receiving' : 'listening',
@@ -74,7 +87,8 @@ export class SrtIngests {
     let port: number | undefined;
     for (let p = first; p <= last && port === undefined; p += 1) if (!used.has(p)) port = p;
     if (port === undefined) {
-      throw new AppError('limit_exceeded', `every SRT port (${first}-${last}) is in use; close another session's`);
+      const what = this.#deps.protocol.toUpperCase();
+      throw new AppError('limit_exceeded', `every ${what} port (${first}-${last}) is in use; close another session's`);
     }
     const l: Listening = {
       sessionId,
@@ -88,7 +102,7 @@ export class SrtIngests {
     };
     this.#bySession.set(sessionId, l);
     this.#listen(l);
-    this.#log.info({ sessionId, port }, 'SRT listener opened');
+    this.#log.info({ sessionId, port }, 'listener opened');
     this.#changed(l);
     return this.status(sessionId);
   }
@@ -101,7 +115,7 @@ export class SrtIngests {
     l.listener?.kill('SIGKILL');
     l.transcoder?.kill('SIGKILL');
     this.#closeIngest(l);
-    this.#log.info({ sessionId, port: l.port }, 'SRT listener closed');
+    this.#log.info({ sessionId, port: l.port }, 'listener closed');
     this.#deps.changed?.(sessionId, this.status(sessionId));
   }
 
@@ -111,33 +125,42 @@ export class SrtIngests {
 
   #listen(l: Listening): void {
     const ip = this.#deps.listenIp.includes(':') ? `[${this.#deps.listenIp}]` : this.#deps.listenIp;
-    const url = `srt://${ip}:${l.port}?mode=listener&passphrase=${l.passphrase}&pbkeylen=16`;
+    const input =
+      this.#deps.protocol === 'srt'
+        ? ['-i', `srt://${ip}:${l.port}?mode=listener&passphrase=${l.passphrase}&pbkeylen=16`]
+        : ['-listen', '1', '-i', `rtmp://${ip}:${l.port}/${l.passphrase}/${RTMP_STREAM}`];
     // Remuxed as it comes (no decoding here): the transcoder starts on its first bytes.
-    const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', url, '-map', '0', '-c', 'copy'];
+    const args = ['-hide_banner', '-loglevel', 'warning', '-nostdin', ...input, '-map', '0', '-c', 'copy'];
     const listener = spawn(this.#deps.ffmpegPath, [...args, '-f', 'mpegts', 'pipe:1'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     l.listener = listener;
-    const errors = tail(listener);
+    let refused = false;
+    const errors = tail(listener, (text) => {
+      if (this.#deps.protocol !== 'rtmp' || refused || !RTMP_WRONG_KEY.test(text)) return;
+      refused = true;
+      this.#log.warn({ sessionId: l.sessionId, port: l.port }, 'RTMP encoder with a wrong key refused');
+      listener.kill('SIGKILL');
+    });
     let started = false;
     listener.stdout!.on('data', (chunk: Buffer) => {
-      if (started) return;
+      if (started || refused) return;
       started = true;
       listener.stdout!.pause();
-      void this.#startTranscoder(l, listener, chunk);
+      void this.#startTranscoder(l, listener, chunk, () => refused);
     });
-    listener.on('error', (err) => this.#log.error({ err, sessionId: l.sessionId }, 'cannot run ffmpeg for SRT'));
+    listener.on('error', (err) => this.#log.error({ err, sessionId: l.sessionId }, 'cannot run ffmpeg'));
     listener.on('close', (code) => {
       if (l.listener === listener) l.listener = undefined;
       if (l.closed) return;
       l.idleRuns = started ? 0 : l.idleRuns + 1;
-      this.#log.info({ sessionId: l.sessionId, code, stderr: errors() }, 'SRT listener ended; listening again');
+      this.#log.info({ sessionId: l.sessionId, code, stderr: errors() }, 'listener ended; listening again');
       const wait = RESTART_MS[Math.min(l.idleRuns, RESTART_MS.length - 1)]!;
       setTimeout(() => !l.closed && !l.listener && this.#listen(l), wait).unref();
     });
   }
 
-  async #startTranscoder(l: Listening, listener: ChildProcess, first: Buffer): Promise<void> {
+  async #startTranscoder(l: Listening, listener: ChildProcess, first: Buffer, refused: () => boolean): Promise<void> {
     let room: BroadcastRoom;
     let info: PlainIngestInfo;
     const video = { ssrc: randomInt(1, 2 ** 31), payloadType: VIDEO.payloadType };
@@ -146,11 +169,11 @@ export class SrtIngests {
       room = await this.#deps.room(l.sessionId);
       info = await room.createPlainIngest({ video, audio, rtcpMux: false });
     } catch (err) {
-      this.#log.warn({ err, sessionId: l.sessionId }, 'SRT: no room to send the hall into; dropping the encoder');
+      this.#log.warn({ err, sessionId: l.sessionId }, 'no room to send the hall into; dropping the encoder');
       listener.kill('SIGKILL');
       return;
     }
-    if (l.closed || l.listener !== listener) {
+    if (l.closed || l.listener !== listener || refused()) {
       room.closeIngest(info.ingestId);
       return;
     }
@@ -174,11 +197,11 @@ export class SrtIngests {
     transcoder.stdin!.write(first);
     listener.stdout!.pipe(transcoder.stdin!);
     listener.stdout!.resume();
-    this.#log.info({ sessionId: l.sessionId, ingestId: info.ingestId }, 'SRT encoder sending; hall ingest open');
+    this.#log.info({ sessionId: l.sessionId, ingestId: info.ingestId }, 'encoder sending; hall ingest open');
     this.#changed(l);
     transcoder.on('close', (code) => {
       if (l.transcoder === transcoder) l.transcoder = undefined;
-      this.#log.info({ sessionId: l.sessionId, code, stderr: errors() }, 'SRT transcoder ended');
+      this.#log.info({ sessionId: l.sessionId, code, stderr: errors() }, 'transcoder ended');
       // Whatever ended first, the other goes too: the listener then waits for the encoder again.
       listener.kill('SIGKILL');
       this.#closeIngest(l);
@@ -197,11 +220,12 @@ export class SrtIngests {
   }
 }
 
-/** The last lines a process wrote to stderr, for the log when it ends. */
-function tail(p: ChildProcess): () => string {
+/** The last lines a process wrote to stderr, for the log when it ends; `watch` sees them as they come. */
+function tail(p: ChildProcess, watch?: (text: string) => void): () => string {
   let text = '';
   p.stderr?.on('data', (d: Buffer) => {
     text = (text + d.toString()).slice(-2000);
+    watch?.(text);
   });
   return () => text.trim();
 }
