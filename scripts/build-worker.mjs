@@ -13,9 +13,10 @@
 // and allocates per packet; profiled at 420 points that was a quarter of the worker's CPU
 // (docs/benchmarks.md). mediasoup builds libsrtp2 against OpenSSL. So the worker gets
 // libsrtp2 2.5.0 built as mediasoup does (its own subproject, crypto-library=openssl),
-// from Debian's source archive: Debian's orig tarball is byte-identical to the one
-// mediasoup's wrap pins, and its sha256 is checked against the wrap's. If the archive is
-// unreachable, the build falls back to Debian's libsrtp2 (NSS) and says so.
+// from Debian's source package (`apt-get source`, scripts/debian-source.mjs): its upstream
+// tarball is byte-identical to the one mediasoup's wrap pins, and its sha256 is checked
+// against the wrap's. If it cannot be had, the build falls back to Debian's libsrtp2 (NSS)
+// and says so.
 //
 // The result is cached outside the checkout, keyed by mediasoup's version and a hash of
 // this script (the patch), so a fresh clone on the same machine does not rebuild.
@@ -26,6 +27,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DebianSources } from './debian-source.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MEDIASOUP_DIR = path.join(ROOT, 'node_modules', 'mediasoup');
@@ -74,7 +76,7 @@ const BUILD_REVISION = 1;
 function patchHash(srtp) {
   return createHash('sha256')
     .update(
-      `${BUILD_REVISION}\n${DEPENDENCIES}\n${srtp === 'system' ? SYSTEM_LIBSRTP2 : LIBSRTP2_SOURCE_URL}\n` +
+      `${BUILD_REVISION}\n${DEPENDENCIES}\n${srtp === 'system' ? SYSTEM_LIBSRTP2 : LIBSRTP2_TARBALL}\n` +
         `${JSON.stringify(VARIABLE_MAP)}\n${patchMeson.toString().replace(/\s+/g, ' ')}`,
     )
     .digest('hex')
@@ -101,37 +103,37 @@ function libsrtp2Wrap() {
 }
 
 /**
- * libsrtp2's source tarball, downloaded once into the cache and checked against the hash
- * mediasoup's wrap pins. Returns undefined (with the reason logged) when it cannot be had.
+ * libsrtp2's source tarball, fetched once into the cache with `apt-get source` from
+ * Debian bookworm (scripts/debian-source.mjs) and checked against the hash mediasoup's
+ * wrap pins. Returns undefined (with the reason logged) when it cannot be had.
  */
 function libsrtp2Tarball() {
   const { sha256 } = libsrtp2Wrap();
-  const file = path.join(cacheRoot(), path.basename(new URL(LIBSRTP2_SOURCE_URL).pathname));
+  const file = path.join(cacheRoot(), LIBSRTP2_TARBALL);
   const hashOf = (f) => createHash('sha256').update(fs.readFileSync(f)).digest('hex');
   if (fs.existsSync(file) && hashOf(file) === sha256) return file;
-  log(`downloading libsrtp2's source from ${LIBSRTP2_SOURCE_URL}`);
-  fs.mkdirSync(cacheRoot(), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  // A child process, because this script is synchronous and uses only Node's own library.
-  const script =
-    'const [u,f]=process.argv.slice(1);fetch(u,{signal:AbortSignal.timeout(60000)})' +
-    '.then(async r=>{if(!r.ok)throw new Error("HTTP "+r.status);' +
-    'require("fs").writeFileSync(f,Buffer.from(await r.arrayBuffer()))})' +
-    '.catch(e=>{console.error(e.message);process.exit(1)})';
-  const r = spawnSync(process.execPath, ['-e', script, LIBSRTP2_SOURCE_URL, tmp], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    fs.rmSync(tmp, { force: true });
-    log(`WARNING: could not download libsrtp2's source (${(r.stderr || '').trim()})`);
+  log(`fetching libsrtp2's source: apt-get source --download-only ${LIBSRTP2_SOURCE.join('/')}`);
+  let dir;
+  try {
+    dir = new DebianSources(path.join(cacheRoot(), 'debian'), [LIBSRTP2_SOURCE[1]]).download(
+      ...LIBSRTP2_SOURCE,
+      path.join(cacheRoot(), 'debian', 'download'),
+    );
+  } catch (err) {
+    log(`WARNING: could not fetch libsrtp2's source (${err.message}); dpkg-dev is not needed, apt-get is`);
     return undefined;
   }
-  const got = hashOf(tmp);
-  if (got !== sha256) {
-    fs.rmSync(tmp, { force: true });
-    log(`WARNING: libsrtp2's source has sha256 ${got}, mediasoup's wrap pins ${sha256}; not using it`);
-    return undefined;
+  try {
+    const got = fs.existsSync(path.join(dir, LIBSRTP2_TARBALL)) ? hashOf(path.join(dir, LIBSRTP2_TARBALL)) : 'none';
+    if (got !== sha256) {
+      log(`WARNING: Debian's ${LIBSRTP2_TARBALL} has sha256 ${got}, mediasoup's wrap pins ${sha256}; not using it`);
+      return undefined;
+    }
+    fs.renameSync(path.join(dir, LIBSRTP2_TARBALL), file);
+    return file;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
-  fs.renameSync(tmp, file);
-  return file;
 }
 
 function missingDebianPackages(pkgs) {
@@ -189,8 +191,10 @@ libsrtp2_dep = declare_dependency(
 )
 `;
 
-// libsrtp2's source as mediasoup's wrap names it, from Debian's archive (same bytes).
-const LIBSRTP2_SOURCE_URL = 'https://deb.debian.org/debian/pool/main/libs/libsrtp2/libsrtp2_2.5.0.orig.tar.gz';
+// libsrtp2's source as mediasoup's wrap names it: Debian bookworm's source package carries
+// the same upstream tarball (same bytes).
+const LIBSRTP2_SOURCE = ['libsrtp2', 'bookworm'];
+const LIBSRTP2_TARBALL = 'libsrtp2_2.5.0.orig.tar.gz';
 
 const VARIABLE_MAP = {
   absl_container_dep: 'absl_container_dep',

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The whole suite, as `npm test` runs it: type check, lint, layering, then the jest tiers
+// The whole suite, as `npm test` runs it: mediasoup's own test suite against our worker
+// (scripts/mediasoup-tests.mjs), type check, lint, layering, then the jest tiers
 // (unit, integration, e2e), and unit + integration again on the current Node LTS. Stops at
 // the first failing stage. Ends with a plain "N passed, N failed" line.
 import { spawnSync } from 'node:child_process';
@@ -10,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => path.join(ROOT, 'node_modules', '.bin', name);
-const only = process.argv.slice(2); // e.g. `npm test -- unit integration` or `-- lts`
+const only = process.argv.slice(2); // e.g. `npm test -- unit integration`, `-- lts` or `-- mediasoup`
 
 function stage(name, cmd, args) {
   process.stderr.write(`\n[test] ── ${name} ──\n`);
@@ -29,6 +30,10 @@ function stage(name, cmd, args) {
 const tiers = ['unit', 'integration', 'e2e'].filter((t) => only.length === 0 || only.includes(t));
 const checks = only.length === 0;
 let ok = true;
+// mediasoup's own test suite against the worker we build, before our tests rely on it.
+if (checks || only.includes('mediasoup')) {
+  ok &&= stage('mediasoup test suite', process.execPath, [path.join(ROOT, 'scripts', 'mediasoup-tests.mjs')]);
+}
 if (checks) {
   ok &&= stage('typecheck', bin('tsc'), ['-p', 'tsconfig.json']);
   ok &&= stage('lint', bin('eslint'), ['--max-warnings=0', '.']);
