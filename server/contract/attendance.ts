@@ -248,7 +248,10 @@ export const ConnectionEventSchema = z.object({
   at: Iso,
   /** `media`: the point's media path was rebuilt by the server (e.g. its SFU worker died). */
   type: z.enum(['join', 'leave', 'status', 'headcount', 'problem', 'checkin', 'preflight', 'media']),
+  /** Words for people (Vietnamese · English); never parsed. */
   detail: z.string(),
+  /** For a `status` event: the health status it moved from and to. */
+  status: z.object({ from: HealthStatusSchema, to: HealthStatusSchema }).optional(),
 });
 export type ConnectionEvent = z.infer<typeof ConnectionEventSchema>;
 

@@ -4,10 +4,11 @@
 // segment is hashed and announced. If ffmpeg dies, the segment it was writing is kept
 // (Matroska/WebM is readable up to where it stopped) and announced as partial.
 //
-// ffmpeg ends by itself, cleanly, after QUIET_SECONDS without a packet (a paused camera,
-// a producer gone): the owner starts it again if the tap is still there. It honours
-// SIGINT only between packets, so stop() waits for the next packet or that silence; a
-// second SIGINT would abort the last segment instead of finishing it.
+// ffmpeg waits for packets as long as it takes (a camera paused for minutes costs no
+// restart). It honours SIGINT only between packets, and a second SIGINT would abort the
+// last segment instead of finishing it; so stop() sends it an RTCP BYE, which its RTP
+// input takes as the end of the stream, packets flowing or not: it writes the last
+// segment, lists it and exits. SIGINT, then SIGKILL, only if that BYE goes unheeded.
 //
 // Why ffmpeg (Debian's) rather than GStreamer: the SDP demuxer and the segment muxer do
 // the whole job with `-c copy` in one process and one command line; Debian ships it with
@@ -48,16 +49,28 @@ interface TrackEvents {
   segment: [SegmentFile];
   /**
    * ffmpeg exited; `expected` when stop() asked it to. Not expected: `died` when killed
-   * by a signal, else it ended by itself (no packets for QUIET_SECONDS, or never any).
+   * by a signal, else it ended by itself (a BYE from the sender, or an error).
    */
   exit: [{ expected: boolean; died: boolean; code: number | null; signal: NodeJS.Signals | null }];
 }
 
 const LIST = 'segments.csv';
-/** Seconds without a packet after which ffmpeg ends by itself (its -listen_timeout). */
-export const QUIET_SECONDS = 4;
-const STOP_GRACE_MS = (QUIET_SECONDS + 4) * 1000;
+/** After a BYE, how long ffmpeg may take to finish before SIGINT, and before SIGKILL. */
+const BYE_GRACE_MS = 3000;
+const STOP_GRACE_MS = 8000;
 const READY_WAIT_MS = 5000;
+
+/**
+ * An RTCP BYE (RFC 3550, 6.6) to the recorder's RTCP port. ffmpeg's RTP input ignores
+ * packets under 12 bytes, so it names two sources rather than one.
+ */
+export const RTCP_BYE = Buffer.from([0x82, 203, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2]);
+
+async function sendBye(ip: string, port: number): Promise<void> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => s.send(RTCP_BYE, port + 1, ip, () => resolve()));
+  s.close();
+}
 
 /** A local UDP port with the next one free too (RTP and RTCP), found by binding both. */
 export async function freeRtpPort(ip: string): Promise<number> {
@@ -117,7 +130,7 @@ export function sdpFor(tap: FfmpegTrackOptions['tap'], ip: string, port: number)
 /** WebM for what WebM carries (VP8, VP9, Opus), Matroska otherwise. */
 export const segmentExtension = (mimeType: string) => (/vp8|vp9|opus/i.test(mimeType) ? 'webm' : 'mkv');
 
-async function sha256(file: string): Promise<string> {
+export async function sha256File(file: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
   return h.digest('hex');
@@ -133,6 +146,7 @@ export class FfmpegTrack extends EventEmitter<TrackEvents> {
   #exited: Promise<void> = Promise.resolve();
   #scan: Promise<void> = Promise.resolve();
   #stderr = '';
+  #ip = '';
 
   private constructor(o: FfmpegTrackOptions) {
     super();
@@ -161,6 +175,7 @@ export class FfmpegTrack extends EventEmitter<TrackEvents> {
 
   async #spawn(ip: string): Promise<void> {
     const o = this.#o;
+    this.#ip = ip;
     const sdpFile = path.join(o.dir, `track-${o.startNumber}.sdp`);
     await fs.writeFile(sdpFile, sdpFor(o.tap, ip, o.port));
     const args = [
@@ -170,8 +185,9 @@ export class FfmpegTrack extends EventEmitter<TrackEvents> {
       'warning',
       '-protocol_whitelist',
       'file,udp,rtp',
+      // Never give up on silence: -1 waits for ever (the SDP input's default is 10 s).
       '-listen_timeout',
-      String(QUIET_SECONDS),
+      '-1',
       '-i',
       sdpFile,
       '-map',
@@ -237,9 +253,11 @@ export class FfmpegTrack extends EventEmitter<TrackEvents> {
     this.#stopping = true;
     const proc = this.#proc;
     if (proc) {
-      proc.kill('SIGINT');
+      await sendBye(this.#ip, this.#o.port).catch(() => undefined);
+      const interrupt = setTimeout(() => proc.kill('SIGINT'), BYE_GRACE_MS);
       const kill = setTimeout(() => proc.kill('SIGKILL'), STOP_GRACE_MS);
       await this.#exited;
+      clearTimeout(interrupt);
       clearTimeout(kill);
     }
     await this.#scan;
@@ -272,7 +290,12 @@ export class FfmpegTrack extends EventEmitter<TrackEvents> {
       const stat = await fs.stat(full).catch(() => undefined);
       if (!stat || stat.size === 0) continue;
       this.#seen.add(file);
-      this.emit('segment', { file, bytes: stat.size, sha256: await sha256(full), seconds: listed.get(file) ?? null });
+      this.emit('segment', {
+        file,
+        bytes: stat.size,
+        sha256: await sha256File(full),
+        seconds: listed.get(file) ?? null,
+      });
     }
   }
 }

@@ -197,11 +197,13 @@ export class SessionRecording {
     });
     ffmpeg.on('exit', ({ expected, died }) => {
       if (died) this.#recorderDied(live);
-      else if (!expected) this.#restartQuiet(live);
+      else if (!expected) this.#restartEnded(live);
     });
-    // The source is back: its gap (if any) ends.
-    for (const g of this.#m.gaps) if (g.source === p.source && g.to === null) g.to = track.startedAt;
     await room.resumeRecordingTap(tap.tapId);
+    // The track starts when its media flows to a listening recorder (starting ffmpeg takes
+    // a moment on a busy machine): the archive places it there. Its source's gap ends then.
+    track.startedAt = this.#now().toISOString();
+    for (const g of this.#m.gaps) if (g.source === p.source && g.to === null) g.to = track.startedAt;
     await room.recordingKeyFrame(tap.tapId);
     await this.#save();
     if (this.#stopped) await this.#stopTrack(live);
@@ -232,8 +234,8 @@ export class SessionRecording {
     }, RESTART_AFTER_MS).unref();
   }
 
-  /** ffmpeg ended after a silence (a paused camera): it waits for packets again, no gap. */
-  #restartQuiet(live: Live): void {
+  /** ffmpeg ended by itself (a BYE from the sender) while the tap goes on: it waits for packets again. */
+  #restartEnded(live: Live): void {
     setTimeout(() => {
       if (this.#stopped || !this.#live.has(live.tap.tapId)) return;
       live.ffmpeg
@@ -249,7 +251,7 @@ export class SessionRecording {
     }
   }
 
-  /** The recorder first, while packets still arrive (it ends its segment at once), then the tap. */
+  /** The recorder first (the BYE ends its last segment where the media ends), then the tap. */
   async #stopTrack(live: Live): Promise<void> {
     this.#live.delete(live.tap.tapId);
     live.track.endedAt ??= this.#now().toISOString();

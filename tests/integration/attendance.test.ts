@@ -159,6 +159,12 @@ describe('attendance (real Redis, BullMQ, socket.io)', () => {
     ];
     expect(statuses).toEqual(['good', 'good', 'good', 'good', 'good', 'poor']);
     expect(await svc().health.length(s.id, p!)).toBe(6);
+    // Each change is kept as data beside its words: the report counts time lost from it.
+    const changes = (await svc().ledger.events(s.id, p!)).filter((e) => e.type === 'status').map((e) => e.status);
+    expect(changes.slice(-2)).toEqual([
+      { from: 'connecting', to: 'good' },
+      { from: 'good', to: 'poor' },
+    ]);
 
     // Poor for longer than ALERT_AFTER_MS (1 s): the job raises one alert.
     await send(poorReport());

@@ -1,7 +1,7 @@
 import type { ConnectionEvent } from '../../server/contract/attendance';
 import type { TimelineEntry } from '../../server/contract/timeline';
 import { settingsEntries } from '../../server/domain/timeline/changes';
-import { buildTimeline, missedSeconds, pointGaps, statusTo } from '../../server/domain/timeline/spans';
+import { buildTimeline, missedSeconds, pointGaps } from '../../server/domain/timeline/spans';
 import { describeEntry } from '../../server/domain/timeline/report-section';
 
 const T0 = Date.parse('2022-01-18T01:00:00.000Z');
@@ -29,6 +29,12 @@ const state = (s: number, to: 'live' | 'ended'): TimelineEntry => ({
   by: 'host',
 });
 const ev = (s: number, type: ConnectionEvent['type'], detail = ''): ConnectionEvent => ({ at: at(s), type, detail });
+type Status = NonNullable<ConnectionEvent['status']>['to'];
+/** A status change as the health tracker records it: words for people, the change as data. */
+const change = (s: number, from: Status, to: Status): ConnectionEvent => ({
+  ...ev(s, 'status', `${from} → ${to}`),
+  status: { from, to },
+});
 
 describe('buildTimeline', () => {
   test('items run from one move to the next, the last until the end; floors clipped to items', () => {
@@ -79,12 +85,12 @@ describe('what a point missed', () => {
   test('away before the first join, between leave and join, and while lost', () => {
     const events = [
       ev(10, 'join', 'first'),
-      ev(20, 'status', 'Tốt → Mất kết nối · good → lost'),
-      ev(25, 'status', 'Mất kết nối → Tốt · lost → good'),
+      change(20, 'good', 'lost'),
+      change(25, 'lost', 'good'),
       ev(30, 'headcount', '40 by x'),
       ev(90, 'leave', 'transport closed'),
       ev(120, 'join', 'return'),
-      ev(150, 'status', 'Tốt → Mất kết nối · good → lost'),
+      change(150, 'good', 'lost'),
       ev(160, 'leave', 'gone'), // lost then left: one gap until the end
     ];
     const gaps = pointGaps(events, T0, T0 + 200_000);
@@ -102,10 +108,15 @@ describe('what a point missed', () => {
     expect(missedSeconds(items, pointGaps([ev(-5, 'join', 'first')], T0, T0 + 200_000))).toEqual([0, 0]);
   });
 
-  test('the status a status event moved to', () => {
-    expect(statusTo('Tốt → Kém · good → poor')).toBe('poor');
-    expect(statusTo('something else')).toBeUndefined();
-    expect(statusTo('a → nonsense')).toBeUndefined();
+  test('only the recorded change counts, never the words of the event', () => {
+    const joined = ev(-5, 'join', 'first');
+    // Words that read like a loss, without the change: nothing missed.
+    expect(missedSeconds(items, pointGaps([joined, ev(20, 'status', 'good → lost')], T0, T0 + 200_000))).toEqual([
+      0, 0,
+    ]);
+    // Poor is still following; lost is not.
+    const events = [joined, change(20, 'good', 'poor'), change(30, 'poor', 'lost'), change(40, 'lost', 'degraded')];
+    expect(missedSeconds(items, pointGaps(events, T0, T0 + 200_000))).toEqual([10, 0]);
   });
 });
 

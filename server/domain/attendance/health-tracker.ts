@@ -120,7 +120,10 @@ export class HealthTracker {
     prevBadSince: number | null,
   ): Promise<void> {
     const { core } = this;
-    await core.ledger.event(s, p, 'status', `${STATUS_VI[from]} → ${STATUS_VI[to]} · ${from} → ${to}`, at);
+    await core.ledger.event(s, p, 'status', `${STATUS_VI[from]} → ${STATUS_VI[to]} · ${from} → ${to}`, at, {
+      from,
+      to,
+    });
     if (badSince !== null && badSince === at) {
       await this.jobs.scheduleAlertCheck({ sessionId: s, pointId: p, badSince }, core.config.health.alertAfterMs);
     }

@@ -21,7 +21,7 @@
 //   att:<s>:preflight       hash    p → pre-flight summary JSON
 //   att:<s>:closed          string  set when the session's presence was closed at its end
 import type { Redis } from 'ioredis';
-import type { ConnectionEvent, Headcount } from '../../contract/attendance';
+import { HealthStatusSchema, type ConnectionEvent, type Headcount } from '../../contract/attendance';
 
 export const ATT_KEYS = {
   point: (s: string, p: string) => `att:${s}:p:${p}`,
@@ -269,7 +269,15 @@ export class AttendanceLedger {
     return Number((await this.redis.hget(ATT_KEYS.checkinCount(s), p)) ?? 0);
   }
 
-  async event(s: string, p: string, type: ConnectionEvent['type'], detail: string, at: number): Promise<void> {
+  /** One event of a point; a `status` event also carries its change (`status`), kept as fields of its own. */
+  async event(
+    s: string,
+    p: string,
+    type: ConnectionEvent['type'],
+    detail: string,
+    at: number,
+    status?: ConnectionEvent['status'],
+  ): Promise<void> {
     await this.redis.xadd(
       ATT_KEYS.events(s, p),
       'MAXLEN',
@@ -282,6 +290,7 @@ export class AttendanceLedger {
       String(at),
       'detail',
       detail.slice(0, 300),
+      ...(status ? ['from', status.from, 'to', status.to] : []),
     );
   }
 
@@ -291,10 +300,13 @@ export class AttendanceLedger {
     return raw.reverse().map(([, fields]) => {
       const f: Record<string, string> = {};
       for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+      const from = HealthStatusSchema.safeParse(f.from);
+      const to = HealthStatusSchema.safeParse(f.to);
       return {
         at: new Date(Number(f.at)).toISOString(),
         type: f.type as ConnectionEvent['type'],
         detail: f.detail ?? '',
+        ...(from.success && to.success ? { status: { from: from.data, to: to.data } } : {}),
       };
     });
   }

@@ -1,7 +1,7 @@
 // From the recorded changes to what a report says: when each agenda item was on the air,
 // who had the floor during it, and how much of it each point missed (away, or connected
 // but lost). Pure functions of instants; the report and the recording's chapters use them.
-import { HealthStatusSchema, type ConnectionEvent } from '../../contract/attendance';
+import type { ConnectionEvent } from '../../contract/attendance';
 import type { FloorSpan, ItemSpan, ReportTimeline, TimelineEntry } from '../../contract/timeline';
 
 export interface Interval {
@@ -93,13 +93,6 @@ export function buildTimeline(entries: readonly TimelineEntry[], endMs: number):
   };
 }
 
-/** The status a `status` connection event moved to (its detail ends with `from → to`). */
-export function statusTo(detail: string): string | undefined {
-  const m = / → ([a-z]+)$/.exec(detail);
-  const parsed = HealthStatusSchema.safeParse(m?.[1]);
-  return parsed.success ? parsed.data : undefined;
-}
-
 /**
  * When a point was not following, within [fromMs, toMs]: before its first join, between a
  * leave and the next join, and while its status was `lost`.
@@ -116,8 +109,7 @@ export function pointGaps(events: readonly ConnectionEvent[], fromMs: number, to
       present = false;
       lost = false;
     } else if (e.type === 'status') {
-      const to = statusTo(e.detail);
-      if (to) lost = to === 'lost';
+      if (e.status) lost = e.status.to === 'lost';
     } else continue;
     const missing = !present || lost;
     if (missing && gapFrom === null) gapFrom = t;
