@@ -1,11 +1,14 @@
-// Builds the HTTP app and the Socket.IO server around already-started dependencies.
-// Listening is separate (Orchestrator.listen) so tests can bind port 0.
+// The HTTP server and the Socket.IO server around already-started dependencies, in two
+// steps: `createApp` makes the servers and the namespaces, which the domain modules are
+// built with; `serveRoutes` then mounts every HTTP route at once, the modules' included,
+// with the fallbacks last. Listening is separate (Orchestrator.listen) so tests can bind
+// port 0.
 import http from 'node:http';
 import path from 'node:path';
 import express from 'express';
 import compression from 'compression';
 import helmet from 'helmet';
-import type { Registry } from 'prom-client';
+import type { Router } from 'express';
 import { Server } from 'socket.io';
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
@@ -16,6 +19,7 @@ import { apiRouter } from '../http/api';
 import type { ApiBuilder } from '../http/api/route';
 import { healthRouter, redisCheck, workersCheck } from '../http/health';
 import { createMetrics } from '../http/metrics';
+import { registerProductMetrics, type ProductSources } from '../http/product-metrics';
 import { errorHandler, notFoundHandler } from '../http/problem';
 import { socketNamespaces, type SocketNamespaces, type SocketServer } from '../realtime/sockets';
 import { pagesRouter } from '../http/pages';
@@ -27,9 +31,13 @@ import { SocketGate } from '../security/socket-gate';
 export interface AppDeps {
   config: Config;
   logger: Logger;
-  redis: Redis;
-  pool: WorkerPool;
   control: ControlPlane;
+}
+
+/** A module's HTTP routes and their declarations for /api/openapi.json. */
+export interface ModuleRoutes {
+  router: Router;
+  api?: ApiBuilder;
 }
 
 export interface App {
@@ -38,12 +46,8 @@ export interface App {
   io: SocketServer;
   /** `/point`, `/host` and `/monitor`, typed from the contract. */
   namespaces: SocketNamespaces;
-  /** Route declarations of other modules, added to /api/openapi.json. */
-  openApiExtras: ApiBuilder[];
   /** Origin allow-list and per-address cap of Socket.IO handshakes (the cluster adds node URLs). */
   socketGate: SocketGate;
-  /** The /metrics registry; the product metrics are added once their sources exist. */
-  metrics: Registry;
 }
 
 export const ROOT_DIR = path.resolve(__dirname, '..', '..');
@@ -99,26 +103,39 @@ export function createApp(deps: AppDeps): App {
   const namespaces = socketNamespaces(io);
   closeSocketsOfEndedLogins(namespaces, deps.control.auth, deps.logger);
 
-  const metrics = createMetrics({ pool: deps.pool, connectedSockets: () => io.engine.clientsCount });
-  app.use(healthRouter([redisCheck(deps.redis, deps.logger), workersCheck(deps.pool)]));
-  app.use('/metrics', metricsGuard(deps.config.metrics));
-  app.use(metrics.router);
-  app.use(
+  return { express: app, http: server, io, namespaces, socketGate };
+}
+
+export interface RoutesDeps {
+  config: Config;
+  logger: Logger;
+  redis: Redis;
+  pool: WorkerPool;
+  control: ControlPlane;
+  /** What /metrics reports of the briefings (server/http/product-metrics.ts). */
+  product: ProductSources;
+  /** The modules' routes, mounted in this order after the control plane's API. */
+  routes: ModuleRoutes[];
+}
+
+/** Mounts every route: probes, metrics, pages, the API, the modules', then the fallbacks. */
+export function serveRoutes(app: App, deps: RoutesDeps): void {
+  const { express: e } = app;
+  const metrics = createMetrics({ pool: deps.pool, connectedSockets: () => app.io.engine.clientsCount });
+  registerProductMetrics(metrics.registry, deps.product);
+  e.use(healthRouter([redisCheck(deps.redis, deps.logger), workersCheck(deps.pool)]));
+  e.use('/metrics', metricsGuard(deps.config.metrics));
+  e.use(metrics.router);
+  e.use(
     pagesRouter(path.join(ROOT_DIR, 'client', 'pages'), path.join(ROOT_DIR, 'build', 'client'), {
       // Source maps would hand out the pages' whole source; developers have them locally.
       sourceMaps: deps.config.nodeEnv !== 'production',
       timeZone: deps.config.timeZone,
     }),
   );
-  const openApiExtras: ApiBuilder[] = [];
-  app.use(apiRouter(deps.control, () => openApiExtras));
-
-  // Domain routes are mounted by the orchestrator before finish() adds the fallbacks.
-  return { express: app, http: server, io, namespaces, openApiExtras, socketGate, metrics: metrics.registry };
-}
-
-/** Adds the 404 and error handlers last, after every route is mounted. */
-export function finishApp(app: App, logger: Logger): void {
-  app.express.use(notFoundHandler);
-  app.express.use(errorHandler(logger));
+  const apis = deps.routes.flatMap((r) => (r.api ? [r.api] : []));
+  e.use(apiRouter(deps.control, () => apis));
+  for (const r of deps.routes) e.use(r.router);
+  e.use(notFoundHandler);
+  e.use(errorHandler(deps.logger));
 }

@@ -6,14 +6,15 @@
 //   - REST under /api/v1 (http/attendance-routes.ts);
 //   - the BullMQ queue `attendance-jobs` (alert checks, reports).
 //
-// The broadcast service gives the SFU's per-point view with
-// `attendance.service.setSfuStatsSource({ getViewerStats(sessionId, pointId) })`.
+// It is built before the live broadcast and reads the SFU's per-point view through `sfu`
+// (the sessions on the air, server/realtime/on-air.ts); on a node of several, `cluster`
+// shares the points' health and the monitor with the other nodes.
 import type { Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { ControlPlane } from './control-plane';
-import { AttendanceService, type HealthCluster } from '../domain/attendance/service';
+import { AttendanceService, type HealthCluster, type SfuStatsSource } from '../domain/attendance/service';
 import { AlertWebhooks } from '../domain/health/alert-webhooks';
 import { attendanceRouter } from '../http/attendance-routes';
 import type { ApiBuilder } from '../http/api/route';
@@ -29,13 +30,15 @@ export interface AttendanceModuleOptions {
   control: Pick<ControlPlane, 'sessions' | 'points' | 'events' | 'auth' | 'keys'>;
   namespaces: Pick<SocketNamespaces, 'point' | 'monitor'>;
   publicUrl: () => string;
+  sfu: SfuStatsSource;
+  /** Several nodes (server/cluster/health-sharing.ts); unset for one process. */
+  cluster?: { health: HealthCluster; lease: FeedLease };
 }
 
 export class AttendanceModule {
   readonly service: AttendanceService;
-  readonly router: Router;
-  /** Its routes' declarations, for the OpenAPI document. */
-  readonly api: ApiBuilder;
+  /** Its HTTP routes and their declarations, for the OpenAPI document. */
+  readonly routes: { router: Router; api: ApiBuilder };
   readonly #monitor: MonitorFeeds;
   readonly #webhooks: AlertWebhooks | undefined;
   #closing: Promise<void> | undefined;
@@ -60,25 +63,19 @@ export class AttendanceModule {
       events: o.control.events,
       publicUrl: o.publicUrl,
       checkinKey: o.control.keys.for('checkin'),
+      sfu: o.sfu,
+      cluster: o.cluster?.health,
     });
     this.service.start();
-    ({ router: this.router, api: this.api } = attendanceRouter(this.service, o.redis, o.control.auth));
+    this.routes = attendanceRouter(this.service, o.redis, o.control.auth);
     this.#monitor = attachMonitorNamespace({
       nsp: o.namespaces.monitor,
       service: this.service,
       authenticate: (cookie) => o.control.auth.authenticateCookie(cookie),
       logger: o.logger,
       modes: new PointModes(o.redis, o.namespaces.point),
+      lease: o.cluster?.lease,
     });
-  }
-
-  /**
-   * Several nodes share the points and the monitor (server/cluster/health-sharing.ts);
-   * called before the server listens. Undefined for both goes back to one process.
-   */
-  useCluster(cluster: HealthCluster | undefined, lease: FeedLease | undefined): void {
-    this.service.setCluster(cluster);
-    this.#monitor.useLease(lease);
   }
 
   /** After HTTP and sockets are closed, before Redis quits: timers, then worker and queue. */

@@ -6,17 +6,17 @@ import type { Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { setMediasoupLogSink, WorkerPool } from '../../sfu';
-import { createApp, finishApp, type App } from './app';
+import { createApp, serveRoutes, type App } from './app';
 import type { Config } from '../config';
 import { ControlPlane } from './control-plane';
 import { AttendanceModule } from './attendance';
 import { connectRedis, waitForRedis } from '../redis/connect';
 import { attachRealtime, type Realtime } from '../realtime';
-import { attachCluster, type Cluster, type RoomHooks } from '../cluster';
-import { shareHealth } from '../cluster/health-sharing';
+import { SINGLE_NODE } from '../realtime/cluster-port';
+import { OnAir } from '../realtime/on-air';
+import { attachCluster, joinCluster, type Cluster, type ClusterMembership } from '../cluster';
 import { standaloneClusterRouter } from '../cluster/standalone';
 import { roomFigures, sfuStatsSource } from '../realtime/sfu-stats';
-import { registerProductMetrics } from '../http/product-metrics';
 import type { IceServer } from '../contract/broadcast';
 import { Front, type FrontOptions } from '../net/listener';
 import { PublicUrl } from '../net/public-url';
@@ -67,10 +67,10 @@ export class Orchestrator {
     const redis = connectRedis(redisUrl, 'store', logger.child({ component: 'redis' }));
     let pool: WorkerPool | undefined;
     let control: ControlPlane | undefined;
+    let node: ClusterMembership | undefined;
     let attendance: AttendanceModule | undefined;
     let realtime: Realtime | undefined;
     let cluster: Cluster | undefined;
-    const roomHooks: RoomHooks = {};
     const publicUrl = new PublicUrl({ configured: config.publicUrl, https: !!extras.tls, port: config.port });
     try {
       await waitForRedis(redis, redisUrl);
@@ -83,7 +83,23 @@ export class Orchestrator {
         logger: logger.child({ component: 'sfu' }),
       });
       control = await ControlPlane.create({ config, logger, redis, redisUrl, baseUrl: publicUrl.get });
-      const app = createApp({ config, logger, redis, pool, control });
+      const app = createApp({ config, logger, control });
+      // The sessions on the air: filled by the live broadcast, read by attendance and cluster.
+      const onAir = new OnAir();
+      // A node of several joins the others before anything asks them.
+      if (config.cluster.role !== 'all') {
+        node = await joinCluster({
+          config,
+          logger,
+          redis,
+          redisUrl,
+          io: app.io,
+          control,
+          onAir,
+          publicUrl: publicUrl.get,
+          socketGate: app.socketGate,
+        });
+      }
       attendance = new AttendanceModule({
         config,
         logger,
@@ -92,70 +108,68 @@ export class Orchestrator {
         control,
         namespaces: app.namespaces,
         publicUrl: publicUrl.get,
+        sfu: sfuStatsSource(onAir),
+        cluster: node?.health,
       });
-      app.express.use(attendance.router);
-      app.openApiExtras.push(attendance.api);
-      const ledger = attendance.service.ledger;
+      const { service } = attendance;
       realtime = attachRealtime({
         namespaces: app.namespaces,
         control,
         pool,
         redis,
         logger,
-        attendance: attendance.service,
+        attendance: service,
         delegatesReported: async (sessionId) => {
           let n = 0;
-          for (const h of (await ledger.headcounts(sessionId)).values()) n += h.count;
+          for (const h of (await service.ledger.headcounts(sessionId)).values()) n += h.count;
           return n;
         },
-        roomHooks,
+        cluster: node?.port ?? SINGLE_NODE,
+        onAir,
         iceServers: extras.iceServers,
         // Only where the hall is received: an edge's rooms carry the same media again.
         recording: { ...config.recording, enabled: config.recording.enabled && config.cluster.role !== 'edge' },
         baseUrl: publicUrl.get,
         streamIngest: config.streamIngest,
       });
-      app.express.use(realtime.whip.router());
-      attendance.service.setSfuStatsSource(sfuStatsSource(realtime.broadcasts));
-      const { service } = attendance;
-      const broadcasts = realtime.broadcasts;
-      registerProductMetrics(app.metrics, {
-        nodeId: config.cluster.nodeId,
-        activeSessions: async () =>
-          (await service.monitorSessions()).filter((s) => s.state === 'lobby' || s.state === 'live').map((s) => s.id),
-        session: async (id) => {
-          const [{ tiles }, alerts] = await Promise.all([service.tiles(id), service.alerts.list(id)]);
-          return { tiles, alerts };
-        },
-        media: (id) => roomFigures(broadcasts, id),
-      });
-      if (config.cluster.role !== 'all') {
+      if (node) {
         cluster = await attachCluster({
+          node,
           config,
-          logger,
           redis,
-          redisUrl,
-          io: app.io,
           namespaces: app.namespaces,
-          express: app.express,
           control,
           broadcasts: realtime.broadcasts,
+          onAir,
           pool,
-          roomHooks,
           publicUrl: publicUrl.get,
-          socketGate: app.socketGate,
         });
-        // Health, attendance and the monitor the same on every node.
-        shareHealth({ attendance, registry: cluster.registry, redis, nodeId: config.cluster.nodeId });
-      } else {
-        app.express.use(standaloneClusterRouter());
       }
       const firstRun = new FirstRun({ redis, accounts: control.accounts, logger });
-      const setup = firstRun.routes();
-      app.express.use(setup.router);
-      app.openApiExtras.push(setup.api);
-      for (const r of extras.routers ?? []) app.express.use(r);
-      finishApp(app, logger);
+      serveRoutes(app, {
+        config,
+        logger,
+        redis,
+        pool,
+        control,
+        product: {
+          nodeId: config.cluster.nodeId,
+          activeSessions: async () =>
+            (await service.monitorSessions()).filter((s) => s.state === 'lobby' || s.state === 'live').map((s) => s.id),
+          session: async (id) => {
+            const [{ tiles }, alerts] = await Promise.all([service.tiles(id), service.alerts.list(id)]);
+            return { tiles, alerts };
+          },
+          media: (id) => roomFigures(onAir, id),
+        },
+        routes: [
+          attendance.routes,
+          { router: realtime.whip.router() },
+          { router: cluster?.router ?? standaloneClusterRouter() },
+          firstRun.routes(),
+          ...(extras.routers ?? []).map((router) => ({ router })),
+        ],
+      });
       return new Orchestrator(
         config,
         logger,
@@ -171,7 +185,7 @@ export class Orchestrator {
         publicUrl,
       );
     } catch (err) {
-      await cluster?.close();
+      await (cluster ?? node)?.close();
       await realtime?.close();
       await attendance?.close();
       await control?.close();

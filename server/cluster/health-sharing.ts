@@ -1,5 +1,5 @@
-// Health, attendance and the monitor across nodes. Plugs the cluster into the
-// attendance module (server/assembly/attendance.ts) of a node that is not `all`:
+// Health, attendance and the monitor across nodes: what the attendance module
+// (server/assembly/attendance.ts) of a node that is not `all` is built with:
 //
 // - the point's status machine runs on the node that serves its socket, fenced in Redis
 //   (`health:<s>:owner`, server/domain/health/store.ts), and continues from Redis on the
@@ -10,24 +10,22 @@
 // - one process per session computes the monitor's deltas (MonitorFeedLease) and the
 //   Socket.IO Redis adapter carries them, and the alerts' acknowledgements, to every node.
 //
-// The single process (NODE_ROLE=all) never calls this and keeps its in-memory paths.
+// The single process (NODE_ROLE=all) is built without it and keeps its in-memory paths.
 import type { Redis } from 'ioredis';
 import type { HealthCluster } from '../domain/attendance/service';
-import type { AttendanceModule } from '../assembly/attendance';
+import type { FeedLease } from '../realtime/monitor-namespace';
 import { MonitorFeedLease } from './monitor-lease';
 import type { NodeRegistry } from './node-registry';
 
 /** Many session runtimes ask each second; the registry changes at heartbeat pace. */
 const ALIVE_CACHE_MS = 500;
 
-export function shareHealth(o: {
-  attendance: AttendanceModule;
-  registry: NodeRegistry;
-  redis: Redis;
-  nodeId: string;
-}): { close: () => void } {
+export function healthSharing(o: { registry: Pick<NodeRegistry, 'list'>; redis: Redis; nodeId: string }): {
+  health: HealthCluster;
+  lease: FeedLease;
+} {
   let cached: { at: number; ids: Promise<ReadonlySet<string>> } | undefined;
-  const cluster: HealthCluster = {
+  const health: HealthCluster = {
     nodeId: o.nodeId,
     aliveNodes: () => {
       const now = Date.now();
@@ -42,6 +40,5 @@ export function shareHealth(o: {
       return cached.ids;
     },
   };
-  o.attendance.useCluster(cluster, new MonitorFeedLease(o.redis, o.nodeId));
-  return { close: () => o.attendance.useCluster(undefined, undefined) };
+  return { health, lease: new MonitorFeedLease(o.redis, o.nodeId) };
 }

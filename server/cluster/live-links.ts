@@ -19,8 +19,9 @@ import { z } from 'zod';
 import { HandSchema, type Hand } from '../contract/broadcast';
 import type { NodeInfo } from '../contract/cluster';
 import type { SessionEventMap, SessionEvents } from '../domain/sessions/events';
-import type { LiveBroadcasts } from '../realtime/live-broadcasts';
-import type { LiveSession, RoomHooks } from '../realtime/live-session';
+import type { ClusterPort } from '../realtime/cluster-port';
+import type { LiveSession } from '../realtime/live-session';
+import type { OnAirView } from '../realtime/on-air';
 import type { FloorGrants } from './floor-grants';
 import { clusterKeys } from './keys';
 import type { NodeRegistry } from './node-registry';
@@ -38,7 +39,8 @@ export interface LiveLinksDeps {
   redis: Redis;
   registry: NodeRegistry;
   events: SessionEvents;
-  broadcasts: LiveBroadcasts;
+  /** This node's sessions on the air, which relayed events are applied to. */
+  onAir: Pick<OnAirView, 'peek'>;
   grants: FloorGrants;
   logger: Logger;
 }
@@ -79,11 +81,15 @@ export class LiveLinks {
     });
   }
 
-  /** The hooks a LiveSession calls (server/realtime/live-session.ts). */
-  hooks(): Required<
-    Pick<RoomHooks, 'receivingVideo' | 'handsChanged' | 'allHands' | 'remoteFloor' | 'floorGranted' | 'floorEnded'>
-  > {
+  /** What a LiveSession asks of the other nodes (server/realtime/cluster-port.ts). */
+  port(): ClusterPort {
     return {
+      // The host's live numbers count the points of every node (as of their last heartbeat).
+      connectedPoints: async (sessionId) => {
+        const ids = new Set<string>();
+        for (const n of await this.#d.registry.list()) for (const p of n.sessions[sessionId] ?? []) ids.add(p);
+        return ids.size;
+      },
       receivingVideo: async (sessionId, local) => {
         const ids = new Set(local);
         for (const n of await this.#d.registry.list())
@@ -177,7 +183,7 @@ export class LiveLinks {
 
   /** Runs `fn` on this node's live session of `sessionId`, if it has one. */
   #withLive(sessionId: string, fn: (live: LiveSession) => unknown): void {
-    void this.#d.broadcasts
+    void this.#d.onAir
       .peek(sessionId)
       ?.then(async (live) => {
         if (!live.closed) await fn(live);

@@ -19,15 +19,17 @@ export interface NodeRegistryOptions {
   ttlMs: number;
   /** Signs this node's entry and checks the others' (the `cluster-state` key). */
   seal: RecordSeal;
-  /** This node's current load and points, sampled at each heartbeat. */
-  sample: () => Promise<Pick<NodeInfo, 'load' | 'sessions' | 'feeds'>>;
 }
+
+/** This node's current load and points, sampled at each heartbeat. */
+export type NodeSample = () => Promise<Pick<NodeInfo, 'load' | 'sessions' | 'feeds' | 'receiving'>>;
 
 export class NodeRegistry {
   readonly #o: NodeRegistryOptions;
   readonly #log: Logger;
   readonly #startedAt = new Date().toISOString();
   #timer: NodeJS.Timeout | undefined;
+  #sample: NodeSample | undefined;
   #beating: Promise<void> | undefined;
   #stopped = false;
   /** Ids of refused entries already logged (one line each, not one per read). */
@@ -47,7 +49,9 @@ export class NodeRegistry {
     return this.#startedAt;
   }
 
-  async start(): Promise<void> {
+  /** Joins: the first heartbeat now (once this node listens, so its URL is known), then on a timer. */
+  async start(sample: NodeSample): Promise<void> {
+    this.#sample = sample;
     await this.beat();
     this.#timer = setInterval(() => void this.beat(), this.#o.heartbeatMs);
     this.#timer.unref();
@@ -55,7 +59,8 @@ export class NodeRegistry {
 
   /** Writes this node's entry now (also on a timer). */
   beat(): Promise<void> {
-    if (this.#stopped) return Promise.resolve();
+    const sample = this.#sample;
+    if (this.#stopped || !sample) return Promise.resolve();
     this.#beating ??= (async () => {
       try {
         const { self } = this.#o;
@@ -67,7 +72,7 @@ export class NodeRegistry {
           region: self.region ?? null,
           startedAt: this.#startedAt,
           heartbeatAt: new Date().toISOString(),
-          ...(await this.#o.sample()),
+          ...(await sample()),
         };
         if (this.#stopped) return;
         await this.#o.redis

@@ -26,7 +26,7 @@ export const OpenSchema = z.object({ edgeNodeId: z.string().min(1).max(64), endp
  * node's end (both directions: origin → edge feeds, edge → origin floor uplinks).
  */
 export async function openPipeEnd<E extends { connect(remote: PipeEndpoint): Promise<void>; close(): void }>(
-  broadcasts: LiveBroadcasts,
+  broadcasts: Pick<LiveBroadcasts, 'get'>,
   sessionId: string,
   remote: z.infer<typeof EndpointSchema>,
   open: (room: BroadcastRoom) => Promise<E>,
@@ -137,7 +137,7 @@ export class OriginPipes {
 
   constructor(
     private readonly o: {
-      broadcasts: LiveBroadcasts;
+      broadcasts: Pick<LiveBroadcasts, 'get'>;
       redis: Redis;
       logger: Logger;
       token: string;
@@ -201,7 +201,7 @@ export class OriginPipes {
   }
 
   /** Closes the pipes of edges that stopped beating. */
-  sweep(aliveNodeIds: Set<string>): void {
+  sweep(aliveNodeIds: ReadonlySet<string>): void {
     for (const [id, p] of this.#pipes) {
       if (!aliveNodeIds.has(p.edgeNodeId)) {
         this.#log.info({ sessionId: p.sessionId, edge: p.edgeNodeId }, 'closing the pipe of a gone edge');

@@ -23,7 +23,7 @@ export class UplinkPipes {
   readonly #log: Logger;
 
   constructor(o: {
-    broadcasts: LiveBroadcasts;
+    broadcasts: Pick<LiveBroadcasts, 'get'>;
     logger: Logger;
     token: string;
     listen: PipeListen;
@@ -93,7 +93,7 @@ export class UplinkPipes {
   }
 
   /** Closes the pipes of edges that stopped beating: the floor they carried ends here too. */
-  sweep(aliveNodeIds: Set<string>): void {
+  sweep(aliveNodeIds: ReadonlySet<string>): void {
     for (const p of [...this.#pipes.values()]) {
       if (!aliveNodeIds.has(p.edgeNodeId)) {
         this.#log.info({ sessionId: p.sessionId, edge: p.edgeNodeId }, 'closing the uplink of a gone edge');

@@ -309,7 +309,7 @@ function rosterCsv(text: string): { name: string; position: string }[] {
   return rows.map((r) => ({ name: r[0] ?? '', position: r[1] ?? '' }));
 }
 
-/** Mount before finishApp(). */
+/** Mounted by serveRoutes (server/assembly/app.ts) before the fallbacks. */
 export function attendanceRouter(
   service: AttendanceService,
   redis: Redis,

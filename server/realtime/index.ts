@@ -7,8 +7,9 @@ import type { IceServer } from '../contract/broadcast';
 import type { ControlPlane } from '../assembly/control-plane';
 import { setupHostNamespace } from './host-namespace';
 import { LiveBroadcasts } from './live-broadcasts';
-import type { LiveSessionDeps } from './live-session';
+import type { ClusterPort } from './cluster-port';
 import { LiveStateStore } from './live-state';
+import type { OnAir } from './on-air';
 import { setupPointNamespace } from './point-namespace';
 import { PointModes } from './point-modes';
 import type { PointAttendance } from './point-attendance';
@@ -31,8 +32,10 @@ export interface RealtimeDeps {
   delegatesReported?: (sessionId: string) => Promise<number>;
   /** Recording of live sessions (server/recording); off on a node without media workers. */
   recording: RecordingConfig;
-  /** Scale-out hooks (server/cluster), filled after this is built. */
-  roomHooks?: LiveSessionDeps['roomHooks'];
+  /** The other nodes: SINGLE_NODE, or the cluster's links (server/cluster). */
+  cluster: ClusterPort;
+  /** The sessions on the air, which the broadcast fills. */
+  onAir: OnAir;
   /** TURN relays handed to each page with its transports (server/net/turn.ts). */
   iceServers?: (peerId: string) => IceServer[];
   /** The base URL encoders reach (the WHIP URL the console shows). */
@@ -74,7 +77,8 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     hostNs,
     delegatesReported: deps.delegatesReported ?? (async () => 0),
     recording: recordings,
-    roomHooks: deps.roomHooks,
+    cluster: deps.cluster,
+    onAir: deps.onAir,
   });
   const { iceServers } = deps;
   const modes = new PointModes(deps.redis, pointNs);

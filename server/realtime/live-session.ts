@@ -16,6 +16,7 @@ import type { HostNamespace, HostSocket, PointNamespace, PointSocket } from './s
 import type { RecordingPort } from '../recording/recordings';
 import { LiveRecord } from './live-record';
 import { HallSwitch } from './hall-source';
+import type { ClusterPort } from './cluster-port';
 
 export interface LiveSessionDeps {
   pool: WorkerPool;
@@ -30,34 +31,10 @@ export interface LiveSessionDeps {
   recording: RecordingPort;
   /** Delegates reported by headcount, from the attendance ledger (0 when unknown). */
   delegatesReported: (sessionId: string) => Promise<number>;
-  /** Scale-out: set by server/cluster, which links this session to its peers on other nodes. */
-  roomHooks?: RoomHooks;
-}
-
-/**
- * What a live session asks of the cluster (server/cluster sets them when NODE_ROLE is not
- * `all`; unset, a session knows only its own process, which is all there is).
- */
-export interface RoomHooks {
+  /** The other nodes (SINGLE_NODE when this process is the whole deployment). */
+  cluster: ClusterPort;
   /** Told of each room created (the cluster links it to other nodes' rooms). */
-  created?: (sessionId: string, room: BroadcastRoom) => void;
-  /** Points connected to any node (this process knows only its own sockets). */
-  connectedPoints?: (sessionId: string) => Promise<number>;
-  /** Points receiving video on any node; `local` are this node's. */
-  receivingVideo?: (sessionId: string, local: readonly string[]) => Promise<number>;
-  /** This node's raised hands changed: share them with the other nodes. */
-  handsChanged?: (sessionId: string, local: readonly Hand[]) => Promise<void>;
-  /** The raised hands of every node, in order of raising (`local`: this node's). */
-  allHands?: (sessionId: string, local: readonly Hand[]) => Promise<Hand[]>;
-  /**
-   * The host gave (or took back) the floor of a point this node does not serve: tell
-   * the node that serves it. Resolves false when no other node serves it.
-   */
-  remoteFloor?: (sessionId: string, pointId: string, granted: boolean) => Promise<boolean>;
-  /** The host here gives the floor to a point here: recorded before it is enacted. */
-  floorGranted?: (sessionId: string, pointId: string) => Promise<void>;
-  /** A floor held on this node ended (taken back, or its point left). */
-  floorEnded?: (sessionId: string, pointId: string) => void;
+  roomCreated: (sessionId: string, room: BroadcastRoom) => void;
 }
 
 export const roomOf = {
@@ -160,7 +137,7 @@ export class LiveSession {
         this.#room = room;
         this.#wireRoom(room);
         void this.#record.media(this.#session, room, this.#state.recording);
-        this.deps.roomHooks?.created?.(this.sessionId, room);
+        this.deps.roomCreated(this.sessionId, room);
         return room;
       },
       (err: unknown) => {
@@ -218,9 +195,7 @@ export class LiveSession {
   /** Every node's raised hands, in order of raising: what the host sees. */
   async allHands(): Promise<Hand[]> {
     const local = this.hands();
-    const hook = this.deps.roomHooks?.allHands;
-    if (!hook) return local;
-    return hook(this.sessionId, local).catch((err: unknown) => {
+    return this.deps.cluster.allHands(this.sessionId, local).catch((err: unknown) => {
       this.#log.warn({ err }, "could not read other nodes' raised hands");
       return local;
     });
@@ -235,12 +210,10 @@ export class LiveSession {
     const receiving = this.pointsReceivingVideo();
     return {
       invited: this.#session.invitedPointIds.length,
-      connected:
-        (await this.deps.roomHooks?.connectedPoints?.(this.sessionId).catch(() => undefined)) ??
-        this.#pointSockets.size,
-      receivingVideo:
-        (await this.deps.roomHooks?.receivingVideo?.(this.sessionId, receiving).catch(() => undefined)) ??
-        receiving.length,
+      connected: await this.deps.cluster
+        .connectedPoints(this.sessionId, this.#pointSockets.size)
+        .catch(() => this.#pointSockets.size),
+      receivingVideo: await this.deps.cluster.receivingVideo(this.sessionId, receiving).catch(() => receiving.length),
       delegatesReported: await this.deps.delegatesReported(this.sessionId).catch(() => 0),
     };
   }
@@ -264,12 +237,9 @@ export class LiveSession {
   }
 
   async #handsChanged(): Promise<void> {
-    const share = this.deps.roomHooks?.handsChanged;
-    if (share) {
-      await share(this.sessionId, this.hands()).catch((err: unknown) => {
-        this.#log.warn({ err }, 'could not share raised hands with the other nodes');
-      });
-    }
+    await this.deps.cluster.handsChanged(this.sessionId, this.hands()).catch((err: unknown) => {
+      this.#log.warn({ err }, 'could not share raised hands with the other nodes');
+    });
     await this.pushHands();
   }
 
@@ -408,10 +378,9 @@ export class LiveSession {
     if (this.#session.state !== 'live')
       throw new AppError('not_open', 'the floor can be given only while the briefing is live');
     const room = await this.requireRoom();
-    const remote = this.deps.roomHooks?.remoteFloor;
     if (!this.#pointSockets.has(pointId)) {
       // Scale-out: the point may be on another node, which enacts the grant there.
-      if (!remote || !(await remote(this.sessionId, pointId, true))) {
+      if (!(await this.deps.cluster.remoteFloor(this.sessionId, pointId, true))) {
         throw conflict(
           'this point is not connected; it cannot take the floor now',
           undefined,
@@ -425,7 +394,7 @@ export class LiveSession {
       return this.pushView();
     }
     await this.#takeRemoteFloor();
-    await this.deps.roomHooks?.floorGranted?.(this.sessionId, pointId);
+    await this.deps.cluster.floorGranted(this.sessionId, pointId);
     this.#grantHere(room, pointId);
     await this.lowerHand(pointId);
     return this.pushView();
@@ -443,7 +412,7 @@ export class LiveSession {
     const held = this.#remoteFloor;
     if (!held || held === keep) return;
     this.#remoteFloor = undefined;
-    await this.deps.roomHooks?.remoteFloor?.(this.sessionId, held, false);
+    await this.deps.cluster.remoteFloor(this.sessionId, held, false);
   }
 
   async revokeFloor(): Promise<BroadcastView> {
@@ -541,7 +510,7 @@ export class LiveSession {
     room.on('floorRevoked', ({ peerId }) => {
       void this.#record.floor(peerId, false);
       this.#pointSockets.get(peerId)?.emit('floor:you', { granted: false });
-      this.deps.roomHooks?.floorEnded?.(this.sessionId, peerId);
+      this.deps.cluster.floorEnded(this.sessionId, peerId);
       void this.pushView();
     });
     room.on('closed', () => {

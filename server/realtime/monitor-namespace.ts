@@ -41,6 +41,8 @@ export interface MonitorNamespaceOptions {
   periodMs?: number;
   /** The points' modes (./point-modes.ts): the desk reads and sets them. */
   modes: PointModes;
+  /** Several nodes: one delta computer per session (unset: this process is the only one). */
+  lease?: FeedLease;
 }
 
 /** One delta computer per session across processes (server/cluster/monitor-lease.ts). */
@@ -73,7 +75,7 @@ class SessionFeed {
     private readonly service: AttendanceService,
     private readonly log: Logger,
     private readonly periodMs: number,
-    private readonly lease: () => FeedLease | undefined,
+    private readonly lease: FeedLease | undefined,
   ) {}
 
   /** A new feed starts from the snapshot its first watcher got, so its first delta is small. */
@@ -96,9 +98,7 @@ class SessionFeed {
     this.#timer = undefined;
     if (this.#leader) {
       this.#leader = false;
-      this.lease()
-        ?.release(this.sessionId)
-        .catch(() => undefined);
+      this.lease?.release(this.sessionId).catch(() => undefined);
     }
   }
 
@@ -107,7 +107,7 @@ class SessionFeed {
     this.#running = true;
     try {
       let full = false;
-      const lease = this.lease();
+      const lease = this.lease;
       if (lease) {
         if (!(await lease.hold(this.sessionId))) {
           this.#leader = false;
@@ -165,8 +165,6 @@ class SessionFeed {
 }
 
 export interface MonitorFeeds {
-  /** Several nodes: one delta computer per session (set before the server listens). */
-  useLease: (lease: FeedLease | undefined) => void;
   close: () => void;
 }
 
@@ -174,7 +172,6 @@ export function attachMonitorNamespace(o: MonitorNamespaceOptions): MonitorFeeds
   const { nsp } = o;
   const log = o.logger.child({ component: 'monitor' });
   const feeds = new Map<string, SessionFeed>();
-  let lease: FeedLease | undefined;
 
   nsp.use((socket, next) => {
     o.authenticate(socket.request.headers.cookie)
@@ -193,7 +190,7 @@ export function attachMonitorNamespace(o: MonitorNamespaceOptions): MonitorFeeds
   const watch = (s: string, snap: MonitorSnapshot) => {
     let f = feeds.get(s);
     if (!f) {
-      f = new SessionFeed(s, nsp, o.service, log, o.periodMs ?? 1000, () => lease);
+      f = new SessionFeed(s, nsp, o.service, log, o.periodMs ?? 1000, o.lease);
       feeds.set(s, f);
     }
     f.seed(snap);
@@ -289,9 +286,6 @@ export function attachMonitorNamespace(o: MonitorNamespaceOptions): MonitorFeeds
   });
 
   return {
-    useLease: (l) => {
-      lease = l;
-    },
     close: () => {
       o.service.off('sample', onSample);
       for (const f of feeds.values()) f.stop();

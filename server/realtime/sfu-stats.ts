@@ -2,12 +2,12 @@
 // hall camera's current layer, and what its receive transport sends.
 import type { SfuViewerStats } from '../contract/attendance';
 import type { MediaFigures } from '../http/product-metrics';
-import type { LiveBroadcasts } from './live-broadcasts';
+import type { OnAirView } from './on-air';
 
-export function sfuStatsSource(broadcasts: LiveBroadcasts) {
+export function sfuStatsSource(onAir: Pick<OnAirView, 'peek'>) {
   return {
     async getViewerStats(sessionId: string, pointId: string): Promise<SfuViewerStats | null> {
-      const live = await broadcasts.peek(sessionId);
+      const live = await onAir.peek(sessionId);
       const room = live?.room;
       if (!room || room.closed || !room.hasPeer(pointId)) return null;
       const v = await room.getViewerStats(pointId);
@@ -25,8 +25,8 @@ export function sfuStatsSource(broadcasts: LiveBroadcasts) {
 }
 
 /** A session's room on this process for /metrics: consumers and bitrates in and out. */
-export async function roomFigures(broadcasts: LiveBroadcasts, sessionId: string): Promise<MediaFigures | null> {
-  const room = (await broadcasts.peek(sessionId))?.room;
+export async function roomFigures(onAir: Pick<OnAirView, 'peek'>, sessionId: string): Promise<MediaFigures | null> {
+  const room = (await onAir.peek(sessionId))?.room;
   if (!room || room.closed) return null;
   const shape = room.stats();
   const consumers = shape.routers.reduce((n, r) => n + r.consumers, 0);

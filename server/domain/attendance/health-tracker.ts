@@ -34,17 +34,12 @@ export const STATUS_VI: Record<HealthStatus, string> = {
 };
 
 export class HealthTracker {
-  #sfu: SfuStatsSource | undefined;
-
   constructor(
     private readonly core: AttendanceCore,
     private readonly jobs: AttendanceJobs,
+    /** The SFU's per-point statistics (the live broadcast's rooms). */
+    private readonly sfu: SfuStatsSource | undefined,
   ) {}
-
-  /** The broadcast service plugs the SFU's per-point statistics in here. */
-  setSfuStatsSource(src: SfuStatsSource | undefined): void {
-    this.#sfu = src;
-  }
 
   /**
    * Applies a status event, stores it, and handles a change: the event log, alert checks
@@ -152,7 +147,7 @@ export class HealthTracker {
     h.sockets.add(socketId);
     let sfu: SfuViewerStats | null = null;
     try {
-      sfu = (await this.#sfu?.getViewerStats(id.sessionId, id.pointId)) ?? null;
+      sfu = (await this.sfu?.getViewerStats(id.sessionId, id.pointId)) ?? null;
     } catch (err) {
       core.log.debug({ err }, 'SFU stats unavailable');
     }

@@ -38,7 +38,7 @@ export interface PointIdentity {
   pointId: string;
 }
 
-/** Several nodes share the points (set by server/cluster/health-sharing.ts). */
+/** Several nodes share the points (server/cluster/health-sharing.ts). */
 export interface HealthCluster {
   /** This process's node id (NODE_ID). */
   nodeId: string;
@@ -70,6 +70,10 @@ export interface AttendanceOptions {
   /** Run the job worker in this process (default true). */
   worker?: boolean;
   now?: () => number;
+  /** The SFU's view of each point (its consumers' score, layer, bytes sent). */
+  sfu?: SfuStatsSource;
+  /** Several nodes share the points (server/cluster/health-sharing.ts); unset for one process. */
+  cluster?: HealthCluster;
 }
 
 export interface AttendanceEventMap {
@@ -155,8 +159,8 @@ export class AttendanceCore {
   readonly ledger: AttendanceLedger;
   readonly health: HealthStore;
   readonly alerts: AlertStore;
-  /** Several nodes share the points: set before the server listens. */
-  cluster: HealthCluster | undefined;
+  /** Several nodes share the points. */
+  readonly cluster: HealthCluster | undefined;
   readonly #runtimes = new Map<string, SessionRuntime>();
 
   constructor(
@@ -171,6 +175,7 @@ export class AttendanceCore {
     this.config = o.config;
     this.sessions = o.sessions;
     this.points = o.points;
+    this.cluster = o.cluster;
     ({ ledger: this.ledger, health: this.health, alerts: this.alerts } = stores);
   }
 

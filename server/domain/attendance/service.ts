@@ -47,14 +47,7 @@ import { ReportStore } from './report';
 import { ReportWriter } from './report-writer';
 import { TimelineStore } from '../timeline/store';
 import { RosterStore } from './roster';
-import {
-  AttendanceCore,
-  type AttendanceEventMap,
-  type AttendanceOptions,
-  type HealthCluster,
-  type PointIdentity,
-  type SfuStatsSource,
-} from './runtime';
+import { AttendanceCore, type AttendanceEventMap, type AttendanceOptions, type PointIdentity } from './runtime';
 
 export {
   socketNode,
@@ -121,7 +114,7 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
       this,
       (rt, tick) => this.#presence.tick(rt, tick),
     );
-    this.#health = new HealthTracker(this.#core, this.jobs);
+    this.#health = new HealthTracker(this.#core, this.jobs, o.sfu);
     this.#presence = new PointPresence(this.#core, this.#health, this.jobs);
     this.#checkins = new Checkins(this.#core, this.tokens, this.rosters, this.checkinLedger);
     this.#monitor = new MonitorView(this.#core, this.checkinLedger);
@@ -147,16 +140,6 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
 
   requireSession(id: string): Promise<Session> {
     return this.#core.session(id, true);
-  }
-
-  /** Several nodes share the points: set before the server listens (server/cluster/health-sharing.ts). */
-  setCluster(c: HealthCluster | undefined): void {
-    this.#core.cluster = c;
-  }
-
-  /** The broadcast service plugs the SFU's per-point statistics in here. */
-  setSfuStatsSource(src: SfuStatsSource | undefined): void {
-    this.#health.setSfuStatsSource(src);
   }
 
   // ── point sockets and their reports ─────────────────────────────────────────────────

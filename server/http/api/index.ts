@@ -34,9 +34,9 @@ export function openApiDocument(apis: ApiBuilder[]) {
 }
 
 /**
- * Mount before finishApp(): the API under /api/v1 and its OpenAPI document, which also
- * describes the routes other modules declare with their own ApiBuilder (`extraApis`,
- * read when the document is first asked for).
+ * The API under /api/v1 and its OpenAPI document, which also describes the routes other
+ * modules declare with their own ApiBuilder (`extraApis`, read when the document is first
+ * asked for). Mounted by serveRoutes (server/assembly/app.ts) before the fallbacks.
  */
 export function apiRouter(control: ControlPlane, extraApis: () => ApiBuilder[] = () => []): Router {
   const api = buildApi(control);

@@ -1,0 +1,35 @@
+// What a live session asks of the other nodes. A single process (NODE_ROLE=all) is built
+// with SINGLE_NODE, which answers from this process alone; a node of several with the
+// cluster's links (server/cluster/membership.ts).
+import type { Hand } from '../contract/broadcast';
+
+export interface ClusterPort {
+  /** Points connected to any node; `local`: this process's count. */
+  connectedPoints(sessionId: string, local: number): Promise<number>;
+  /** Points receiving video on any node; `local` are this node's. */
+  receivingVideo(sessionId: string, local: readonly string[]): Promise<number>;
+  /** This node's raised hands changed: share them with the other nodes. */
+  handsChanged(sessionId: string, local: readonly Hand[]): Promise<void>;
+  /** The raised hands of every node, in order of raising (`local`: this node's). */
+  allHands(sessionId: string, local: readonly Hand[]): Promise<Hand[]>;
+  /**
+   * The host gave (or took back) the floor of a point this node does not serve: tell
+   * the node that serves it. Resolves false when no other node serves it.
+   */
+  remoteFloor(sessionId: string, pointId: string, granted: boolean): Promise<boolean>;
+  /** The host here gives the floor to a point here: recorded before it is enacted. */
+  floorGranted(sessionId: string, pointId: string): Promise<void>;
+  /** A floor held on this node ended (taken back, or its point left). */
+  floorEnded(sessionId: string, pointId: string): void;
+}
+
+/** One process is the whole deployment: its own figures, no other node to tell. */
+export const SINGLE_NODE: ClusterPort = {
+  connectedPoints: (_sessionId, local) => Promise.resolve(local),
+  receivingVideo: (_sessionId, local) => Promise.resolve(local.length),
+  handsChanged: () => Promise.resolve(),
+  allHands: (_sessionId, local) => Promise.resolve([...local]),
+  remoteFloor: () => Promise.resolve(false),
+  floorGranted: () => Promise.resolve(),
+  floorEnded: () => undefined,
+};
