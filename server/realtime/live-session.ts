@@ -1,5 +1,6 @@
 // One briefing session on the air: its BroadcastRoom, the host's settings (agenda item,
-// pauses, slides), raised hands, the floor, and the sockets of its points and hosts.
+// pauses, slides), raised hands (raised-hands.ts), the floor, and the sockets of its
+// points and hosts.
 // It turns room events into pushes and keeps the host's live numbers current.
 // Created by LiveBroadcasts when a session needs media (lobby, live, or a host
 // preparing); closed when the session ends or is cancelled.
@@ -16,6 +17,7 @@ import type { HostNamespace, HostSocket, PointNamespace, PointSocket } from './s
 import type { RecordingPort } from '../recording/recordings';
 import { LiveRecord } from './live-record';
 import { HallSwitch } from './hall-source';
+import { RaisedHands } from './raised-hands';
 import type { ClusterPort } from './cluster-port';
 
 export interface LiveSessionDeps {
@@ -53,8 +55,7 @@ export class LiveSession {
   /** The one socket currently speaking for each point (a second tab replaces the first). */
   readonly #pointSockets = new Map<string, PointSocket>();
   readonly #hostSockets = new Set<HostSocket>();
-  /** Raised hands in order of raising. */
-  readonly #hands = new Map<string, Hand>();
+  readonly #hands: RaisedHands;
   /** Video consumers resumed per point: "points receiving video". */
   readonly #videoConsumers = new Map<string, Set<string>>();
   /** Scale-out: the point of another node that the host gave the floor to from here. */
@@ -80,6 +81,14 @@ export class LiveSession {
     this.#state = state;
     this.#log = deps.logger.child({ sessionId: session.id });
     this.#record = new LiveRecord(session.id, deps.control, deps.recording, this.#log);
+    this.#hands = new RaisedHands({
+      sessionId: session.id,
+      cluster: deps.cluster,
+      points: deps.control.points,
+      hostNs: deps.hostNs,
+      hostsRoom: roomOf.hosts(session.id),
+      log: this.#log,
+    });
     const points = () => this.deps.pointNs.local.to(roomOf.points(this.sessionId));
     this.#hall = new HallSwitch({
       room: () => this.#room,
@@ -189,16 +198,12 @@ export class LiveSession {
 
   /** This node's raised hands. */
   hands(): Hand[] {
-    return [...this.#hands.values()];
+    return this.#hands.local();
   }
 
   /** Every node's raised hands, in order of raising: what the host sees. */
-  async allHands(): Promise<Hand[]> {
-    const local = this.hands();
-    return this.deps.cluster.allHands(this.sessionId, local).catch((err: unknown) => {
-      this.#log.warn({ err }, "could not read other nodes' raised hands");
-      return local;
-    });
+  allHands(): Promise<Hand[]> {
+    return this.#hands.all();
   }
 
   /** The points of this node receiving video (at least one video consumer resumed). */
@@ -227,20 +232,9 @@ export class LiveSession {
     this.deps.hostNs.to(roomOf.hosts(this.sessionId)).emit('numbers', n);
   }
 
-  /**
-   * Sends the hands to this node's hosts. `local`: each node pushes to its own hosts (the
-   * other nodes are told by the cluster and push theirs), the same as `to` in one process.
-   */
-  async pushHands(): Promise<void> {
-    const list = await this.allHands();
-    this.deps.hostNs.local.to(roomOf.hosts(this.sessionId)).emit('hands', list);
-  }
-
-  async #handsChanged(): Promise<void> {
-    await this.deps.cluster.handsChanged(this.sessionId, this.hands()).catch((err: unknown) => {
-      this.#log.warn({ err }, 'could not share raised hands with the other nodes');
-    });
-    await this.pushHands();
+  /** Sends every node's hands to this node's hosts. */
+  pushHands(): Promise<void> {
+    return this.#hands.push();
   }
 
   // ----- session changes (from the control plane) -----
@@ -312,7 +306,7 @@ export class LiveSession {
     this.#pointSockets.delete(pointId);
     this.#videoConsumers.delete(pointId);
     this.#mediaLost.delete(pointId);
-    if (this.#hands.delete(pointId)) void this.#handsChanged();
+    void this.#hands.lower(pointId);
     this.#room?.removePeer(pointId);
   }
 
@@ -353,23 +347,11 @@ export class LiveSession {
   async raiseHand(pointId: string): Promise<number> {
     if (this.#session.state !== 'live')
       throw new AppError('not_open', 'hands can be raised only while the briefing is live');
-    if (!this.#hands.has(pointId)) {
-      const p = await this.deps.control.points.get(pointId);
-      this.#hands.set(pointId, {
-        pointId,
-        name: p?.name ?? pointId,
-        district: p?.district ?? '',
-        raisedAt: new Date().toISOString(),
-      });
-      await this.#handsChanged();
-    }
-    const all = await this.allHands();
-    const i = all.findIndex((h) => h.pointId === pointId);
-    return i >= 0 ? i + 1 : [...this.#hands.keys()].indexOf(pointId) + 1;
+    return this.#hands.raise(pointId);
   }
 
-  async lowerHand(pointId: string): Promise<void> {
-    if (this.#hands.delete(pointId)) await this.#handsChanged();
+  lowerHand(pointId: string): Promise<void> {
+    return this.#hands.lower(pointId);
   }
 
   // ----- floor -----
