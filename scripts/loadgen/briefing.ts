@@ -3,7 +3,8 @@
 // publishing into it through `ingest:plain` with ffmpeg replaying a prepared clip, then
 // going live (the server refuses a live briefing without the hall).
 import type { ChildProcess } from 'node:child_process';
-import { io as connect, type Socket } from 'socket.io-client';
+import type { HostSocket } from '../../client/src/net/sockets';
+import { ask, hostSocket } from './sockets';
 import { httpJson, must } from './http';
 import type { LoadOptions } from './options';
 import { DEFAULT_SOURCE, preparedClip, startReplay } from './source';
@@ -98,15 +99,12 @@ export async function startVirtualHost(
   feed: boolean,
   errors: string[],
   log: (l: string) => void,
-): Promise<{ host: Socket; ffmpeg?: ChildProcess }> {
-  const host = await socketOf(hostBase, '/host', { cookie: briefing.cookie });
+): Promise<{ host: HostSocket; ffmpeg?: ChildProcess }> {
+  const host = await hostSocket(hostBase, briefing.cookie);
   await ask(host, 'host:attach', { sessionId: briefing.sessionId });
   const vSsrc = 11111111 + Math.floor(Math.random() * 1000);
   const aSsrc = vSsrc + 1000;
-  const ingest = await ask<{
-    video?: { ip: string; port: number; rtcpPort?: number };
-    audio?: { ip: string; port: number; rtcpPort?: number };
-  }>(host, 'ingest:plain', {
+  const ingest = await ask(host, 'ingest:plain', {
     video: { ssrc: vSsrc, payloadType: 101 },
     audio: { ssrc: aSsrc, payloadType: 100 },
     // ffmpeg's RTCP leaves from another port than its RTP: with one comedia tuple per
@@ -114,7 +112,7 @@ export async function startVirtualHost(
     rtcpMux: false,
   });
   if (!feed) {
-    await ask(host, 'session:goLive');
+    await ask(host, 'session:goLive', {});
     log('virtual host live with an unfed ingest (no media in this run)');
     return { host };
   }
@@ -127,7 +125,7 @@ export async function startVirtualHost(
   log(
     `virtual host publishing ${DEFAULT_SOURCE.width}x${DEFAULT_SOURCE.height} VP8 ${DEFAULT_SOURCE.videoKbps} kbps + Opus (ffmpeg pid ${ffmpeg.pid})`,
   );
-  await ask(host, 'session:goLive');
+  await ask(host, 'session:goLive', {});
   return { host, ffmpeg };
 }
 
@@ -142,33 +140,4 @@ function byDistrictInTurn<T extends { district?: string | null }>(items: T[]): T
   const out: T[] = [];
   for (let i = 0; out.length < items.length; i++) for (const l of lists) if (i < l.length) out.push(l[i]!);
   return out;
-}
-
-/** A socket on `ns`, resolved once connected; it does not reconnect by itself. */
-export function socketOf(base: string, ns: string, o: { cookie?: string; token?: string }): Promise<Socket> {
-  const s = connect(base + ns, {
-    transports: ['websocket'],
-    forceNew: true,
-    reconnection: false,
-    auth: o.token ? { token: o.token } : {},
-    extraHeaders: o.cookie ? { cookie: o.cookie } : {},
-  });
-  return new Promise((resolve, reject) => {
-    s.once('connect', () => resolve(s));
-    s.once('connect_error', (e) => {
-      s.close();
-      reject(e);
-    });
-  });
-}
-
-/** A request with an acknowledgement; throws the server's error code and message. */
-export async function ask<T = unknown>(s: Socket, event: string, payload: unknown = {}): Promise<T> {
-  const res = (await s.timeout(15_000).emitWithAck(event, payload)) as {
-    ok: boolean;
-    data?: T;
-    error?: { code: string; message: string };
-  };
-  if (!res.ok) throw new Error(`${event}: ${res.error?.code} ${res.error?.message}`);
-  return res.data as T;
 }

@@ -4,11 +4,15 @@
 // whenever the socket or the transport is cut. Like the page, a media watchdog
 // (client/src/point/media-watchdog.ts, the same decisions) rebuilds the transport and
 // consumers when the hall's media stalls while everything looks connected, and counts it.
-import { io as connect, type Socket } from 'socket.io-client';
+import { io as connect } from 'socket.io-client';
+import type { AnswerOf, PayloadOf } from '../../client/src/net/request';
+import type { PointSocket } from '../../client/src/net/sockets';
+import type { PointClientEvents } from '../../server/contract/namespaces';
 import { MediaWatchdog, type WatchedTrack } from '../../client/src/point/media-watchdog';
 import { Receiver, lostOf, type RemoteTransportParams, type StreamStats } from './receiver';
 import { Reservoir } from './stats';
 import { locatePoint } from './cluster';
+import { ask } from './sockets';
 import { receiveCapabilities, type Caps } from './werift-link';
 
 export interface PointOptions {
@@ -32,18 +36,10 @@ export interface PointOptions {
   log: (msg: string) => void;
 }
 
-interface Ack<T> {
-  ok: boolean;
-  data?: T;
-  error?: { code: string; message: string };
-}
-
-interface ConsumerParams {
-  id: string;
-  producerId: string;
-  source: string;
-  kind: 'audio' | 'video';
-  rtpParameters: { encodings?: { ssrc?: number }[]; codecs: { clockRate: number }[] };
+/** What this receiver reads of a consumer's RTP parameters. */
+interface RtpParams {
+  encodings?: { ssrc?: number }[];
+  codecs: { clockRate: number }[];
 }
 
 /** One watchdog rebuild: when, and what the stalled streams had seen (the root cause stays visible). */
@@ -54,15 +50,9 @@ export interface WatchdogRebuild {
   stalled: { kind: 'audio' | 'video'; received: number; decrypted: number; authFailures: number }[];
 }
 
-interface ViewLike {
-  state: string;
-  paused: { video: boolean; audio: boolean };
-  producers: { producerId: string }[];
-}
-
 export class VirtualPoint {
   readonly o: PointOptions;
-  socket: Socket | undefined;
+  socket: PointSocket | undefined;
   /** The node the socket and media go to (baseUrl unless a cluster assigned another). */
   nodeUrl = '';
   /** Times the cluster moved this point to another node. */
@@ -87,7 +77,7 @@ export class VirtualPoint {
   /** The hall's streams of the current receiver (SSRC → kind): what the watchdog watches. */
   #hall = new Map<number, 'audio' | 'video'>();
   #receiverSeq = 0;
-  #view: Pick<ViewLike, 'state' | 'paused'> | undefined;
+  #view: { state: string; paused: { video: boolean; audio: boolean } } | undefined;
   #joining: Promise<void> | undefined;
   #rejoinWanted = false;
   #healthTimer: NodeJS.Timeout | undefined;
@@ -104,13 +94,14 @@ export class VirtualPoint {
     this.o = o;
   }
 
-  #req<T>(event: string, payload: unknown = {}, timeoutMs = 15_000): Promise<T> {
-    const s = this.socket;
-    if (!s || !s.connected) return Promise.reject(new Error(`${event}: not connected`));
-    return (s.timeout(timeoutMs).emitWithAck(event, payload) as Promise<Ack<T>>).then((res) => {
-      if (!res.ok) throw new Error(`${event}: ${res.error?.code} ${res.error?.message}`);
-      return res.data as T;
-    });
+  /** A request of the contract's `/point` namespace; throws `<event>: <code> <message>`. */
+  async #req<K extends keyof PointClientEvents & string>(
+    event: K,
+    payload: PayloadOf<PointClientEvents[K]>,
+    timeoutMs = 15_000,
+  ): Promise<AnswerOf<PointClientEvents[K]>> {
+    if (!this.socket) throw new Error(`${event}: not connected`);
+    return ask(this.socket, event, payload, timeoutMs);
   }
 
   /** Opens the socket; media and reports follow on their own. Resolves once signalled. */
@@ -130,8 +121,8 @@ export class VirtualPoint {
     });
   }
 
-  #open(url: string): Socket {
-    const socket = connect(`${url}/point`, {
+  #open(url: string): PointSocket {
+    const socket: PointSocket = connect(`${url}/point`, {
       transports: ['websocket'],
       auth: { token: this.o.token },
       forceNew: true,
@@ -163,17 +154,17 @@ export class VirtualPoint {
       this.rejoins += 1;
       void this.#join('rtc:reconnect');
     });
-    socket.on('rtc:newProducer', (p: { producerId: string }) => {
+    socket.on('rtc:newProducer', (p) => {
       if (this.receiver && !this.#producers.has(p.producerId)) void this.#consume(p.producerId).catch(() => undefined);
     });
-    socket.on('kicked', (k: { reason: string }) => this.errors.push(`kicked: ${k.reason}`));
-    socket.on('view', (v: ViewLike) => {
+    socket.on('kicked', (k) => this.errors.push(`kicked: ${k.reason}`));
+    socket.on('view', (v) => {
       this.#view = { state: v.state, paused: v.paused };
     });
     return socket;
   }
 
-  async #relocate(socket: Socket): Promise<void> {
+  async #relocate(socket: PointSocket): Promise<void> {
     const url = await locatePoint(this.o.controlUrl!, this.o.token).catch(() => undefined);
     if (!url || url === this.nodeUrl || this.#stopped || socket !== this.socket) return;
     this.o.log(`point ${this.o.pointId} moves from ${this.nodeUrl} to ${url}`);
@@ -222,9 +213,11 @@ export class VirtualPoint {
     this.#producers.clear();
     this.#hall = new Map();
     this.#receiverSeq += 1;
-    const caps = await this.#req<{ routerRtpCapabilities: Caps }>('rtc:capabilities');
-    const rtpCapabilities = receiveCapabilities(caps.routerRtpCapabilities);
-    const params = await this.#req<RemoteTransportParams>('rtc:createTransport', {
+    const caps = await this.#req('rtc:capabilities', {});
+    // mediasoup's own objects are opaque records in the contract, as on the page: read
+    // here as the shapes this receiver uses.
+    const rtpCapabilities = receiveCapabilities(caps.routerRtpCapabilities as Caps);
+    const params = await this.#req('rtc:createTransport', {
       direction: 'recv',
       rtpCapabilities,
     });
@@ -235,8 +228,8 @@ export class VirtualPoint {
       transportId: params.id,
       dtlsParameters: await Receiver.dtlsParameters(),
     });
-    const connecting = receiver.connect(params);
-    const view = await this.#req<ViewLike>('view:get');
+    const connecting = receiver.connect(params as RemoteTransportParams);
+    const view = await this.#req('view:get', {});
     this.#view = { state: view.state, paused: view.paused };
     await Promise.all(view.producers.map((p) => this.#consume(p.producerId)));
     await connecting;
@@ -251,9 +244,10 @@ export class VirtualPoint {
     const r = this.receiver;
     if (!r) return;
     this.#producers.add(producerId);
-    const c = await this.#req<ConsumerParams>('rtc:consume', { transportId: this.#transportId, producerId });
-    const ssrc = c.rtpParameters.encodings?.[0]?.ssrc;
-    if (ssrc !== undefined) r.expect(ssrc, c.kind, c.rtpParameters.codecs[0]?.clockRate ?? 90000);
+    const c = await this.#req('rtc:consume', { transportId: this.#transportId, producerId });
+    const rtp = c.rtpParameters as unknown as RtpParams;
+    const ssrc = rtp.encodings?.[0]?.ssrc;
+    if (ssrc !== undefined) r.expect(ssrc, c.kind, rtp.codecs[0]?.clockRate ?? 90000);
     await this.#req('rtc:resumeConsumer', { consumerId: c.id });
     // Watched from the resume on, as the page does (the floor comes and goes: not watched).
     if (ssrc !== undefined && r === this.receiver && (c.source === 'host-camera' || c.source === 'host-mic'))
@@ -330,12 +324,13 @@ export class VirtualPoint {
     const dt = this.#prev.at ? (now - this.#prev.at) / 1000 : 2;
     const dRecv = received - this.#prev.received;
     const dLost = Math.max(0, lost - this.#prev.lost);
-    const report = {
+    // The media path's RTT is not measured here; the report carries a marker instead
+    // (a few ms, unique per report) so the monitor probe can find this report's tile.
+    const marker = 5 + (++this.#reportSeq % 100_000) / 1000;
+    const report: PayloadOf<PointClientEvents['health:report']> = {
       transportState: !this.o.media ? null : this.receiver?.connectedAt ? 'connected' : 'connecting',
       protocol: this.o.media && this.receiver?.connectedAt ? 'udp' : null,
-      // The media path's RTT is not measured here; this field carries a marker instead
-      // (a few ms, unique per report) so the monitor probe can find this report's tile.
-      rttMs: 5 + (++this.#reportSeq % 100_000) / 1000,
+      rttMs: marker,
       signalRttMs: this.#lastAckMs,
       lossPct: dRecv + dLost > 0 ? (100 * dLost) / (dRecv + dLost) : 0,
       jitterMs: jitterMs === null ? null : Math.min(60_000, jitterMs),
@@ -352,7 +347,7 @@ export class VirtualPoint {
     };
     this.#prev = { received, lost, bytes, frames, at: now };
     const sentAt = performance.now();
-    this.o.onReportSent?.(this.o.pointId, report.rttMs, Date.now());
+    this.o.onReportSent?.(this.o.pointId, marker, Date.now());
     this.reportsSent += 1;
     this.#req('health:report', report, 10_000).then(
       () => {
@@ -375,7 +370,7 @@ export class VirtualPoint {
   /** The current check-in QR token, asked again shortly before it rotates. */
   async checkinToken(): Promise<string> {
     if (this.#qr && Date.now() < this.#qr.rotateAt - 3000) return this.#qr.token;
-    this.#qrPending ??= this.#req<{ token: string; rotateAt: string }>('checkin:qr')
+    this.#qrPending ??= this.#req('checkin:qr', {})
       .then((q) => {
         this.#qr = { token: q.token, rotateAt: Date.parse(q.rotateAt) };
         return q.token;

@@ -2,7 +2,7 @@
 // the health reports' markers, the CPU and memory of every server-side process (/proc),
 // the servers' event-loop lag (/metrics) and, in a cluster, the edges' pipe counters.
 import type { ChildProcess } from 'node:child_process';
-import type { Socket } from 'socket.io-client';
+import type { MonitorSocket } from '../../client/src/net/sockets';
 import type { ClusterHandle } from './cluster';
 import { httpJson } from './http';
 import { childrenNamed, readProc, type ProcSample } from './procstat';
@@ -18,8 +18,8 @@ export class MonitorTimer {
   readonly #markers = new Map<string, Map<number, number>>();
 
   /** Listens to the deltas of a `/monitor` socket watching the session. */
-  attach(monitor: Socket): void {
-    monitor.on('delta', (d: { points: { id: string; rttMs: number | null }[] }) => {
+  attach(monitor: MonitorSocket): void {
+    monitor.on('delta', (d) => {
       this.deltas += 1;
       const at = Date.now();
       for (const t of d.points) {

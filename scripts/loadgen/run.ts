@@ -15,9 +15,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { Socket } from 'socket.io-client';
+import type { HostSocket, MonitorSocket } from '../../client/src/net/sockets';
 import { assembleResult, countPackets, type SteadyWindow } from './assemble';
-import { prepareBriefing, socketOf, ask, startVirtualHost, type Briefing } from './briefing';
+import { prepareBriefing, startVirtualHost, type Briefing } from './briefing';
+import { ask, monitorSocket } from './sockets';
 import { checkinProgress, runCheckins } from './checkins';
 import { startCluster, type ClusterHandle } from './cluster';
 import { httpJson, must, sleep } from './http';
@@ -36,8 +37,8 @@ export type { ClusterResult, LoadResult } from './result';
 interface Running {
   server: ServerHandle;
   ffmpeg?: ChildProcess;
-  host?: Socket;
-  monitor?: Socket;
+  host?: HostSocket;
+  monitor?: MonitorSocket;
   points: VirtualPoint[];
   /** The check-in phones' connection pools. */
   agents: http.Agent[];
@@ -72,7 +73,7 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
     // The monitor: snapshot, then deltas timed against the reports' markers.
     const monitor = new MonitorTimer();
     if (o.monitor) {
-      run.monitor = await socketOf(base, '/monitor', { cookie: briefing.cookie });
+      run.monitor = await monitorSocket(base, briefing.cookie);
       await ask(run.monitor, 'monitor:watch', { sessionId: briefing.sessionId });
       monitor.attach(run.monitor);
     }

@@ -22,14 +22,14 @@ export class RequestError extends Error {
 
 /** Any socket.io event map: the pushes a socket listens to do not matter here. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyEvents = Record<string, (...args: any[]) => void>;
+export type AnyEvents = Record<string, (...args: any[]) => void>;
 
 /** A socket that may send the requests of `M` (its namespace's client events include them). */
 export type RequestSocket<M extends RequestMap> = Socket<AnyEvents, RequestEvents<M>>;
 
 /** A request event's payload and the `data` of its answer, read from the event's signature. */
-type PayloadOf<F> = F extends (payload: infer P, ack: never) => void ? P : never;
-type AnswerOf<F> = F extends (payload: never, ack: (res: Ack<infer D>) => void) => void ? D : never;
+export type PayloadOf<F> = F extends (payload: infer P, ack: never) => void ? P : never;
+export type AnswerOf<F> = F extends (payload: never, ack: (res: Ack<infer D>) => void) => void ? D : never;
 
 export type Request<C extends AnyEvents> = <K extends keyof C & string>(
   event: K,
