@@ -3,6 +3,7 @@
 // cookie). mediasoup's RTP and DTLS parameter objects are checked here for shape and
 // size only; mediasoup validates their content and its errors come back as bad_request.
 import { z } from 'zod';
+import { MediaSourceSchema } from './media-sources';
 import { SessionStateSchema } from './session-state';
 import { defineRequests } from './socket';
 import { RecordingStatusSchema } from './recording';
@@ -11,16 +12,7 @@ const Id = z.string().min(1).max(128);
 /** An opaque mediasoup parameter object (RTP capabilities, DTLS parameters…). */
 const MediasoupObject = z.looseObject({});
 
-/**
- * Every stream a room carries: the hall's camera, microphone and screen (slides), and the
- * camera and microphone of the point holding the floor. sfu/ keeps the same union as its
- * own type (it imports nothing of ours); server/realtime/rtc-handlers.ts checks they agree.
- */
-export const MEDIA_SOURCES = ['host-camera', 'host-mic', 'host-screen', 'floor-camera', 'floor-mic'] as const;
-export const MediaSourceSchema = z.enum(MEDIA_SOURCES);
-export type MediaSource = z.infer<typeof MediaSourceSchema>;
-/** The streams of the point holding the floor. */
-export const FloorSourceSchema = MediaSourceSchema.extract(['floor-camera', 'floor-mic']);
+export { FloorSourceSchema, MEDIA_SOURCES, MediaSourceSchema, type MediaSource } from './media-sources';
 
 export const ViewerModeSchema = z.enum(['full', 'low', 'audio-only']);
 export type ViewerMode = z.infer<typeof ViewerModeSchema>;

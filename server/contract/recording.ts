@@ -2,10 +2,10 @@
 // in short segment files, each with its size and sha256), where it has gaps, and the
 // session's timeline. Written as manifest.json beside the files while it records.
 import { z } from 'zod';
+import { MediaSourceSchema } from './media-sources';
 import { TimelineEntrySchema } from './timeline';
 
 const Iso = z.string().max(40);
-const Source = z.enum(['host-camera', 'host-mic', 'host-screen', 'floor-camera', 'floor-mic']);
 
 export const RecordingSegmentSchema = z.object({
   /** Relative to the session's recording folder. */
@@ -19,7 +19,7 @@ export type RecordingSegment = z.infer<typeof RecordingSegmentSchema>;
 
 export const RecordingTrackSchema = z.object({
   id: z.string(),
-  source: Source,
+  source: MediaSourceSchema,
   kind: z.enum(['audio', 'video']),
   /** As received, never re-encoded: e.g. video/VP8, audio/opus. */
   codec: z.string(),
@@ -36,7 +36,7 @@ export type RecordingTrack = z.infer<typeof RecordingTrackSchema>;
 
 /** A stretch where a source of the hall was not recorded. */
 export const RecordingGapSchema = z.object({
-  source: Source,
+  source: MediaSourceSchema,
   from: Iso,
   /** Null while it lasts. */
   to: Iso.nullable(),

@@ -40,6 +40,8 @@ export function actionAllowed(action: SessionAction, from: SessionState): boolea
   return canTransition(from, ACTION_TARGET[action]);
 }
 
+/** Open sessions: their jobs are kept queued and their room may carry media. */
+export const OPEN_STATES: readonly SessionState[] = ['scheduled', 'lobby', 'live'];
 /** States in which the times may still move (rescheduling replaces the jobs). */
 export const TIMES_EDITABLE: readonly SessionState[] = ['draft', 'scheduled'];
 /** States in which title, agenda, invitations and planned end may still change. */

@@ -1,9 +1,10 @@
 // The record of a briefing: every change the host or the server makes while a session runs,
 // with its instant. The report's timeline (and a recording's chapters) are built from it.
 import { z } from 'zod';
+import { SESSION_STATES } from './session-state';
 
 const Iso = z.string().max(40);
-const States = z.enum(['draft', 'scheduled', 'lobby', 'live', 'ended', 'cancelled']);
+const States = z.enum(SESSION_STATES);
 
 export const TimelineEntrySchema = z.discriminatedUnion('type', [
   /** The session moved from one state to another (by a host, or `system` for a job). */

@@ -9,6 +9,7 @@ import { BroadcastRoom, type WorkerPool } from '../../sfu';
 import type { AgendaCaption, BroadcastView, HallChoice, Hand, LiveNumbers } from '../contract/broadcast';
 import type { Session } from '../contract/api';
 import type { ControlPlane } from '../assembly/control-plane';
+import { OPEN_STATES } from '../contract/session-state';
 import { AppError, conflict, why } from '../errors';
 import type { LiveState, LiveStateStore } from './live-state';
 import type { PointAttendance } from './point-attendance';
@@ -43,8 +44,6 @@ export const roomOf = {
   points: pointsRoom,
   hosts: (sessionId: string) => `s:${sessionId}:hosts`,
 };
-
-const MEDIA_STATES: readonly Session['state'][] = ['scheduled', 'lobby', 'live'];
 
 export class LiveSession {
   readonly sessionId: string;
@@ -126,7 +125,7 @@ export class LiveSession {
     if (this.deps.pool.slots.length === 0) {
       throw new AppError('unavailable', 'this server carries no media; connect to the node the cluster assigns');
     }
-    if (!MEDIA_STATES.includes(this.#session.state)) {
+    if (!OPEN_STATES.includes(this.#session.state)) {
       throw new AppError(
         'not_open',
         this.#session.state === 'ended' ? 'the briefing has ended' : 'the briefing is not open',
@@ -248,7 +247,7 @@ export class LiveSession {
       this.#state = { ...this.#state, agendaIndex: 0 };
       await this.#record.settings({ agendaIndex: 0 }, session, at);
     }
-    if (!MEDIA_STATES.includes(session.state)) {
+    if (!OPEN_STATES.includes(session.state)) {
       // The recording ends by itself (its recorders finish their segments); the end of
       // the broadcast does not wait for it.
       void this.#record.media(session, this.#room, this.#state.recording);

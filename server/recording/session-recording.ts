@@ -12,6 +12,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { BroadcastRoom, MediaSource, ProducerInfo, RecordingTapInfo } from '../../sfu';
+import { HALL_SOURCES, MEDIA_SOURCES } from '../contract/media-sources';
 import { RecordingManifestSchema, type RecordingManifest, type RecordingTrack } from '../contract/recording';
 import type { TimelineEntry } from '../contract/timeline';
 import { FfmpegTrack, freeRtpPort } from './ffmpeg-track';
@@ -42,9 +43,9 @@ export interface SessionRecordingOptions {
   now?: () => Date;
 }
 
-const RECORDED: readonly MediaSource[] = ['host-camera', 'host-mic', 'host-screen', 'floor-camera', 'floor-mic'];
-/** Sources whose absence is a gap (the floor's come and go with the floor). */
-const HALL: readonly MediaSource[] = ['host-camera', 'host-mic', 'host-screen'];
+/** Every source is recorded; only the hall's absence is a gap (the floor's come and go). */
+const RECORDED: readonly MediaSource[] = MEDIA_SOURCES;
+const HALL: readonly MediaSource[] = HALL_SOURCES;
 const RESTART_AFTER_MS = 1000;
 
 interface Live {

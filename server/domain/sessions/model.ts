@@ -3,6 +3,7 @@
 // The state machine itself is the contract's (contract/session-state.ts), shared with the host page.
 import type { Invite, Point, Session } from '../../contract/api';
 import type { Issue } from '../../contract/errors';
+import { OPEN_STATES } from '../../contract/session-state';
 
 export { CONTENT_EDITABLE, TIMES_EDITABLE, TRANSITIONS, canTransition } from '../../contract/session-state';
 
@@ -28,7 +29,7 @@ export function plannedJobs(s: Session, overrunAfterMs: number): PlannedJob[] {
   if ((s.state === 'scheduled' || s.state === 'lobby') && !s.startReachedAt) {
     jobs.push({ kind: 'start-reached', at: new Date(s.scheduledStart) });
   }
-  if (['scheduled', 'lobby', 'live'].includes(s.state) && !s.overrunAt) {
+  if (OPEN_STATES.includes(s.state) && !s.overrunAt) {
     jobs.push({ kind: 'overrun', at: new Date(Date.parse(s.plannedEnd) + overrunAfterMs) });
   }
   return jobs;

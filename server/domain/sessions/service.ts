@@ -15,7 +15,7 @@ import {
   AgendaItemInputSchema,
   InviteSchema,
 } from '../../contract/api';
-import { ACTION_TARGET } from '../../contract/session-state';
+import { ACTION_TARGET, OPEN_STATES } from '../../contract/session-state';
 import { AppError, badRequest, conflict, notFound, why } from '../../errors';
 import type { PointRegistry } from '../points/registry';
 import type { SessionEvents } from './events';
@@ -296,7 +296,7 @@ export class SessionService {
           });
           break;
         case 'overrun':
-          if (!['scheduled', 'lobby', 'live'].includes(cur.state) || cur.overrunAt) break;
+          if (!OPEN_STATES.includes(cur.state) || cur.overrunAt) break;
           if (now < Date.parse(cur.plannedEnd) + this.#overrunAfterMs) break;
           result = await this.#mutate(sessionId, async (s) => ({ ...s, overrunAt: iso(this.#now()) }), SYSTEM);
           this.#events.emit('overrun', { sessionId, plannedEnd: result.next.plannedEnd, at: result.next.overrunAt! });
@@ -321,7 +321,7 @@ export class SessionService {
 
   /** Makes every open session's queued jobs match its times (start-up, and periodically). */
   async reconcileJobs(): Promise<number> {
-    const open = (await this.#store.all()).filter((s) => ['scheduled', 'lobby', 'live'].includes(s.state));
+    const open = (await this.#store.all()).filter((s) => OPEN_STATES.includes(s.state));
     for (const s of open) await this.#sync(s);
     return open.length;
   }
