@@ -65,8 +65,8 @@ function setDeviceCookie(req: Request, res: Response, value: string): void {
   });
 }
 
-export function buildAttendanceApi(service: AttendanceService, redis: Redis): ApiBuilder {
-  const api = new ApiBuilder(ATTENDANCE_PREFIX);
+/** Check-ins (the phone's side, rate-limited, and the desk's) and the points' rosters. */
+function addCheckinRoutes(api: ApiBuilder, service: AttendanceService, redis: Redis): void {
   const limiter = rateLimit({
     windowMs: CHECKIN_LIMIT.windowMs,
     limit: CHECKIN_LIMIT.limit,
@@ -194,7 +194,10 @@ export function buildAttendanceApi(service: AttendanceService, redis: Redis): Ap
       return service.rosters.replace(params.pointId, parsed.entries);
     },
   );
+}
 
+/** Attendance totals and the session's report (its state, a new run, the files). */
+function addReportRoutes(api: ApiBuilder, service: AttendanceService): void {
   api.route(
     {
       method: 'get',
@@ -293,7 +296,6 @@ export function buildAttendanceApi(service: AttendanceService, redis: Redis): Ap
       },
     );
   }
-  return api;
 }
 
 /** name,position rows; a header row is recognised (English or Vietnamese) and skipped. */
@@ -315,7 +317,9 @@ export function attendanceRouter(
   redis: Redis,
   auth: Pick<Auth, 'attachUser'>,
 ): { router: Router; api: ApiBuilder } {
-  const api = buildAttendanceApi(service, redis);
+  const api = new ApiBuilder(ATTENDANCE_PREFIX);
+  addCheckinRoutes(api, service, redis);
+  addReportRoutes(api, service);
   addAlertRoutes(api, service);
   const router = Router();
   router.use(ATTENDANCE_PREFIX, sameOriginOnly(), auth.attachUser(), api.router);

@@ -19,6 +19,7 @@ import type { ApiBuilder } from './route';
 /** Failed logins per address per window, across every server process. */
 export const LOGIN_LIMIT = { windowMs: 10 * 60_000, limit: 30 };
 
+/** Logging in and out, and who is logged in. */
 export function registerAuthRoutes(api: ApiBuilder, control: ControlPlane): void {
   const limiter = rateLimit({
     windowMs: LOGIN_LIMIT.windowMs,
@@ -92,8 +93,10 @@ export function registerAuthRoutes(api: ApiBuilder, control: ControlPlane): void
       };
     },
   );
+}
 
-  // ── accounts (admin) ──
+/** The accounts, for admins. */
+export function registerAccountRoutes(api: ApiBuilder, control: ControlPlane): void {
   const admin = ['admin'] as const;
   api.route(
     {

@@ -4,18 +4,20 @@ import { OpenApiGeneratorV3 } from '@asteasolutions/zod-to-openapi';
 import { Router } from 'express';
 import { sameOriginOnly } from '../../auth/auth';
 import type { ControlPlane } from '../../assembly/control-plane';
-import { registerAuthRoutes } from './auth-routes';
+import { registerAccountRoutes, registerAuthRoutes } from './auth-routes';
 import { registerPointRoutes } from './points-routes';
 import { ApiBuilder } from './route';
-import { registerSessionRoutes } from './sessions-routes';
+import { registerLinkRoutes, registerSessionRoutes } from './sessions-routes';
 
 export const API_PREFIX = '/api/v1';
 
 export function buildApi(control: ControlPlane): ApiBuilder {
   const api = new ApiBuilder(API_PREFIX);
   registerAuthRoutes(api, control);
+  registerAccountRoutes(api, control);
   registerPointRoutes(api, control);
   registerSessionRoutes(api, control);
+  registerLinkRoutes(api, control);
   return api;
 }
 

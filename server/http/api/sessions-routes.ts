@@ -21,11 +21,12 @@ import { linksCsv, linksPrintSheet } from '../../domain/links/export';
 import { qrSvg } from '../../domain/links/join-links';
 import type { ApiBuilder } from './route';
 
-export function registerSessionRoutes(api: ApiBuilder, control: ControlPlane): void {
-  const everyone = ['admin', 'host', 'technician'] as const;
-  const hosts = ['admin', 'host'] as const;
-  const actor = (u: { username: string } | undefined) => ({ username: u?.username ?? 'unknown' });
+const everyone = ['admin', 'host', 'technician'] as const;
+const hosts = ['admin', 'host'] as const;
+const actor = (u: { username: string } | undefined) => ({ username: u?.username ?? 'unknown' });
 
+/** The sessions and their state changes. */
+export function registerSessionRoutes(api: ApiBuilder, control: ControlPlane): void {
   api.route(
     {
       method: 'get',
@@ -110,8 +111,10 @@ export function registerSessionRoutes(api: ApiBuilder, control: ControlPlane): v
       return control.sessions.act(params.id, params.action, actor(user));
     },
   );
+}
 
-  // ── links ──
+/** The join links of a session's points (list, exports, QR, revoke, re-issue) and the point's side. */
+export function registerLinkRoutes(api: ApiBuilder, control: ControlPlane): void {
   api.route(
     {
       method: 'get',
