@@ -248,12 +248,19 @@ export const ConnectionEventSchema = z.object({
   at: Iso,
   /** `media`: the point's media path was rebuilt by the server (e.g. its SFU worker died). */
   type: z.enum(['join', 'leave', 'status', 'headcount', 'problem', 'checkin', 'preflight', 'media']),
-  /** Words for people (Vietnamese · English); never parsed. */
+  /** Words for people, never parsed; the pages say `code` and `params` when the event has them. */
   detail: z.string(),
   /** For a `status` event: the health status it moved from and to. */
   status: z.object({ from: HealthStatusSchema, to: HealthStatusSchema }).optional(),
+  /** What happened within the type, e.g. `worker-died`, `video-back`, `watchdog` for media. */
+  code: z.string().optional(),
+  params: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
 });
 export type ConnectionEvent = z.infer<typeof ConnectionEventSchema>;
+
+/** A media incident the server saw for a point: its worker died, or its video came back after `ms`. */
+export type MediaEvent =
+  { code: 'worker-died'; params: Record<string, never> } | { code: 'video-back'; params: { ms: number } };
 
 export const PreflightSummarySchema = z.object({
   at: Iso,

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { BroadcastRoom, type WorkerPool } from '../../sfu';
 import type { AgendaCaption, BroadcastView, HallChoice, Hand, LiveNumbers } from '../contract/broadcast';
 import type { Session } from '../contract/api';
+import type { MediaEvent } from '../contract/attendance';
 import type { ControlPlane } from '../assembly/control-plane';
 import { OPEN_STATES } from '../contract/session-state';
 import { AppError, conflict, why } from '../errors';
@@ -328,14 +329,14 @@ export class LiveSession {
     const lostAt = this.#mediaLost.get(pointId);
     if (lostAt !== undefined) {
       this.#mediaLost.delete(pointId);
-      this.#mediaEvent(pointId, `video back after ${Date.now() - lostAt} ms`);
+      this.#mediaEvent(pointId, { code: 'video-back', params: { ms: Date.now() - lostAt } });
     }
   }
 
-  #mediaEvent(pointId: string, detail: string): void {
+  #mediaEvent(pointId: string, e: MediaEvent): void {
     if (!this.#pointSockets.has(pointId)) return;
     this.deps.attendance
-      .recordMediaEvent({ sessionId: this.sessionId, pointId }, detail)
+      .recordMediaEvent({ sessionId: this.sessionId, pointId }, e)
       .catch((err: unknown) => this.#log.debug({ err, pointId }, 'could not record a media event'));
   }
 
@@ -476,7 +477,7 @@ export class LiveSession {
       else {
         point.emit('rtc:reconnect', { reason: 'worker-died' });
         this.#mediaLost.set(peerId, Date.now());
-        this.#mediaEvent(peerId, 'media server worker died; reconnecting');
+        this.#mediaEvent(peerId, { code: 'worker-died', params: {} });
       }
     });
     room.on('publisherNeedsReconnect', ({ peerId, role }) => {

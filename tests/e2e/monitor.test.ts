@@ -67,7 +67,11 @@ describe('monitor page (Chromium)', () => {
     // The point's detail shows its status and its connection events.
     await monitor.click(`[data-testid="tile-${a}"]`);
     await monitor.waitForSelector('[data-testid="detail-status"][data-status="good"]');
-    expect(await monitor.textContent('[data-testid="detail-events"]')).toContain('join');
+    // Said from their codes, Vietnamese first, English beside.
+    const events = () => monitor.textContent('[data-testid="detail-events"]');
+    expect(await events()).toContain('Vào: lần đầu');
+    expect(await events()).toContain('Joined: first time');
+    expect(await events()).toContain('Trạng thái: Đang kết nối → Tốt');
 
     await point.close();
     await tileStatus(monitor, a, 'lost');

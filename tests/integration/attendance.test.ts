@@ -103,6 +103,11 @@ describe('attendance (real Redis, BullMQ, socket.io)', () => {
       '40 by Nguyễn Văn Kỹ',
       '42 (was 40) by kỹ thuật viên điểm cầu · point operator',
     ]);
+    // As a code and its values too, which the monitor says in Vietnamese and English.
+    expect(events.filter((e) => e.type === 'headcount').map((e) => [e.code, e.params])).toEqual([
+      ['reported', { count: 40, by: 'Nguyễn Văn Kỹ' }],
+      ['reported', { count: 42, was: 40, by: 'kỹ thuật viên điểm cầu · point operator' }],
+    ]);
 
     // Bounded by the point's expected delegates: far above is refused, somewhat above is
     // kept; both raise a headcount alert for the desk, and the totals hold only what was kept.
@@ -218,6 +223,14 @@ describe('attendance (real Redis, BullMQ, socket.io)', () => {
       'good → poor',
       'poor → good',
     ]);
+    expect(detail.events.filter((e) => e.type === 'status').map((e) => [e.code, e.params?.from, e.params?.to])).toEqual(
+      [
+        ['changed', 'offline', 'connecting'],
+        ['changed', 'connecting', 'good'],
+        ['changed', 'good', 'poor'],
+        ['changed', 'poor', 'good'],
+      ],
+    );
     expect(detail.alerts.map((a) => a.id)).toEqual([alert.id]);
     const samples: unknown[] = [];
     mon.on('sample', (x) => samples.push(x));
@@ -267,6 +280,10 @@ describe('attendance (real Redis, BullMQ, socket.io)', () => {
     expect(history.map((h) => h.mediaRebuilds)).toEqual([null, 0, 0, 1, 1, 1, 2]);
     const events = (await svc().ledger.events(s.id, p!)).filter((e) => e.type === 'media');
     expect(events.map((e) => /\(#(\d+)\)$/.exec(e.detail)?.[1])).toEqual(['1', '2']);
+    expect(events.map((e) => [e.code, e.params])).toEqual([
+      ['watchdog', { n: 1 }],
+      ['watchdog', { n: 2 }],
+    ]);
     // A reloaded page counts from 0 again: its first rebuild is an event too.
     await ask(sock, 'health:report', goodReport({ mediaRebuilds: 0 }));
     await ask(sock, 'health:report', goodReport({ mediaRebuilds: 1 }));

@@ -4,6 +4,7 @@
 import type { CheckinEntry, HealthSample, PointDetail } from '../../../server/contract/attendance';
 import { bi, plain, setBi } from '../ui/i18n';
 import { el } from '../ui/shell';
+import { eventText } from './events';
 import { fmtTime, KIND_TEXT, LEVEL_TEXT, STATUS_TEXT } from './labels';
 import { sparkline, type Sparkline } from './sparkline';
 
@@ -107,7 +108,7 @@ export class DetailPanel {
         ...d.events
           .slice(-50)
           .reverse()
-          .map((e) => el('li', { text: `${fmtTime(e.at)} ${e.type}: ${e.detail}` })),
+          .map((e) => el('li', { attrs: { 'data-type': e.type } }, `${fmtTime(e.at)} `, bi(eventText(e)))),
       ),
     );
     this.node.classList.remove('hidden');

@@ -8,7 +8,7 @@
 // ticks of a page that moved away are refused. A node that takes a point over (a page
 // that moved to it, or a node that went away) reloads the machine from Redis and goes on
 // from there.
-import type { HealthReport, HealthSample, HealthStatus, SfuViewerStats } from '../../contract/attendance';
+import type { HealthReport, HealthSample, HealthStatus, SfuViewerStats, MediaEvent } from '../../contract/attendance';
 import type { PreflightReport } from '../../contract/broadcast';
 import type { StoredHealth } from '../health/store';
 import { gradeReport, initialHealth, nextHealth, type HealthEvent } from '../health/status';
@@ -116,8 +116,9 @@ export class HealthTracker {
   ): Promise<void> {
     const { core } = this;
     await core.ledger.event(s, p, 'status', `${STATUS_VI[from]} → ${STATUS_VI[to]} · ${from} → ${to}`, at, {
-      from,
-      to,
+      code: 'changed',
+      params: { from, to },
+      status: { from, to },
     });
     if (badSince !== null && badSince === at) {
       await this.jobs.scheduleAlertCheck({ sessionId: s, pointId: p, badSince }, core.config.health.alertAfterMs);
@@ -170,6 +171,7 @@ export class HealthTracker {
         'media',
         `watchdog: hình bị treo, trang đã tự dựng lại kết nối nhận (lần ${r.mediaRebuilds}) · media stalled, the page rebuilt its receive path (#${r.mediaRebuilds})`,
         at,
+        { code: 'watchdog', params: { n: r.mediaRebuilds! } },
       );
     }
     core.sample(id, sample);
@@ -220,7 +222,10 @@ export class HealthTracker {
       lastSample: last,
       at,
     });
-    await core.ledger.event(id.sessionId, id.pointId, 'problem', `${kind}${note ? `: ${note}` : ''}`, at.getTime());
+    await core.ledger.event(id.sessionId, id.pointId, 'problem', `${kind}${note ? `: ${note}` : ''}`, at.getTime(), {
+      code: kind,
+      params: { note: note ?? '' },
+    });
     core.changed(id);
     return { alertId: alert.id };
   }
@@ -237,13 +242,18 @@ export class HealthTracker {
       downlinkKbps: r.downlinkKbps,
       reasons: r.reasons,
     });
-    await core.ledger.event(id.sessionId, id.pointId, 'preflight', `${r.result} (${r.transport})`, at);
+    await core.ledger.event(id.sessionId, id.pointId, 'preflight', `${r.result} (${r.transport})`, at, {
+      code: r.result,
+      params: { transport: r.transport },
+    });
     core.changed(id);
   }
 
   /** A media incident the server saw (a worker death, the media back): into the point's events. */
-  async recordMediaEvent(id: PointIdentity, detail: string): Promise<void> {
-    await this.core.ledger.event(id.sessionId, id.pointId, 'media', detail, this.core.now());
+  async recordMediaEvent(id: PointIdentity, e: MediaEvent): Promise<void> {
+    const detail =
+      e.code === 'worker-died' ? 'media server worker died; reconnecting' : `video back after ${e.params.ms} ms`;
+    await this.core.ledger.event(id.sessionId, id.pointId, 'media', detail, this.core.now(), e);
     this.core.changed(id);
   }
 }

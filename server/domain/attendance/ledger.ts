@@ -82,7 +82,10 @@ if old then
 end
 local v = cjson.encode({count = tonumber(ARGV[2]), at = ARGV[3], by = ARGV[4], reports = n})
 redis.call('HSET', KEYS[1], ARGV[1], v)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'type', 'headcount', 'at', ARGV[6], 'detail', ARGV[2] .. prev .. ' by ' .. ARGV[4])
+local params = {count = tonumber(ARGV[2]), by = ARGV[4]}
+if old then params['was'] = cjson.decode(old)['count'] end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'type', 'headcount', 'at', ARGV[6], 'detail', ARGV[2] .. prev .. ' by ' .. ARGV[4],
+  'code', 'reported', 'params', cjson.encode(params))
 return v
 `;
 
@@ -276,8 +279,13 @@ export class AttendanceLedger {
     type: ConnectionEvent['type'],
     detail: string,
     at: number,
-    status?: ConnectionEvent['status'],
+    what: Pick<ConnectionEvent, 'code' | 'params' | 'status'> = {},
   ): Promise<void> {
+    const { status } = what;
+    const coded = [
+      ...(what.code ? ['code', what.code] : []),
+      ...(what.params ? ['params', JSON.stringify(what.params)] : []),
+    ];
     await this.redis.xadd(
       ATT_KEYS.events(s, p),
       'MAXLEN',
@@ -291,6 +299,7 @@ export class AttendanceLedger {
       'detail',
       detail.slice(0, 300),
       ...(status ? ['from', status.from, 'to', status.to] : []),
+      ...coded,
     );
   }
 
@@ -307,6 +316,8 @@ export class AttendanceLedger {
         type: f.type as ConnectionEvent['type'],
         detail: f.detail ?? '',
         ...(from.success && to.success ? { status: { from: from.data, to: to.data } } : {}),
+        ...(f.code ? { code: f.code } : {}),
+        ...(f.params ? { params: parseParams(f.params) } : {}),
       };
     });
   }
@@ -355,5 +366,17 @@ export class AttendanceLedger {
       downlinkKbps: typeof r.downlinkKbps === 'number' ? r.downlinkKbps : null,
       reasons: Array.isArray(r.reasons) ? r.reasons.map(String) : [],
     };
+  }
+}
+
+/** An event's stored parameters; anything but strings and numbers is dropped. */
+function parseParams(json: string): Record<string, string | number> | undefined {
+  try {
+    const raw = JSON.parse(json) as Record<string, unknown>;
+    const out: Record<string, string | number> = {};
+    for (const [k, v] of Object.entries(raw)) if (typeof v === 'string' || typeof v === 'number') out[k] = v;
+    return out;
+  } catch {
+    return undefined;
   }
 }

@@ -25,6 +25,7 @@ import type {
   Headcount,
   HealthReport,
   HealthStatus,
+  MediaEvent,
   MonitorSession,
   MonitorSnapshot,
   PointDetail,
@@ -184,8 +185,8 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
     return this.#health.recordPreflight(id, r);
   }
 
-  recordMediaEvent(id: PointIdentity, detail: string): Promise<void> {
-    return this.#health.recordMediaEvent(id, detail);
+  recordMediaEvent(id: PointIdentity, e: MediaEvent): Promise<void> {
+    return this.#health.recordMediaEvent(id, e);
   }
 
   watch(sessionId: string, delta: 1 | -1): void {
