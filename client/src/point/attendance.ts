@@ -3,11 +3,13 @@
 //
 // Statistics are real time: a report that cannot be sent is dropped (the next one is two
 // seconds away). Headcounts and problem reports are kept in an outbox (in localStorage,
-// so a reload keeps them) and sent again until the server says they are stored.
+// so a reload keeps them, report-outbox.ts) and sent again until the server says they
+// are stored.
 import QRCode from 'qrcode';
 import type { CheckinQr, HealthReport } from '../../../server/contract/attendance';
 import type { BroadcastView } from '../../../server/contract/broadcast';
-import { requester, RequestError } from '../net/request';
+import { requester, RequestError, type Request } from '../net/request';
+import type { PointClientEvents } from '../../../server/contract/namespaces';
 import type { PointSocket } from '../net/sockets';
 import type { BroadcastReceiver } from '../rtc/receiver';
 import { PATH_TEXT, selectedPair } from '../rtc/media-path';
@@ -15,6 +17,7 @@ import { failed } from '../ui/errors';
 import { bi, setBi, type Text } from '../ui/i18n';
 import { el } from '../ui/shell';
 import { showTime } from '../ui/time';
+import { ReportOutbox } from './report-outbox';
 
 export interface PointAttendanceContext {
   socket: PointSocket;
@@ -26,7 +29,6 @@ export interface PointAttendanceContext {
 }
 
 const REPORT_EVERY_MS = 2000;
-const RETRYABLE = new Set(['unavailable', 'timeout', 'disconnected', 'rate_limited', 'internal']);
 
 type Stat = Record<string, unknown>;
 const n = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
@@ -106,7 +108,7 @@ async function readStats(receiver: BroadcastReceiver) {
 const clamp = (v: number, max: number) => Math.max(0, Math.min(max, v));
 
 export function startPointAttendance(ctx: PointAttendanceContext): void {
-  const { socket, container, receiver } = ctx;
+  const { socket, container } = ctx;
   const request = requester(socket, 8000);
   const storeKey = `briefing:outbox:${location.pathname}`;
   document.head.append(el('link', { attrs: { rel: 'stylesheet', href: '/assets/attendance.css' } }));
@@ -132,18 +134,7 @@ export function startPointAttendance(ctx: PointAttendanceContext): void {
     hcNow,
   );
 
-  const qrBtn = el('button', { attrs: { type: 'button', 'data-testid': 'qr-toggle' } });
-  setBi(qrBtn, ['Hiện mã QR điểm danh', 'Show the check-in QR code']);
-  const qrImg = el('img', { className: 'qr', attrs: { alt: 'QR', 'data-testid': 'qr-image' } });
-  const qrInfo = el('p', { className: 'muted' });
-  const qrPanel = el(
-    'div',
-    { className: 'qr-panel hidden' },
-    bi(['Đại biểu quét mã để điểm danh', 'Delegates scan to check in'], 'p'),
-    qrImg,
-    qrInfo,
-  );
-  const qrBox = el('div', { className: 'checkin-qr' }, qrBtn, qrPanel);
+  const qr = checkinQr(request);
 
   const noVideo = el('button', { className: 'warn', attrs: { type: 'button', 'data-testid': 'problem-no-video' } });
   setBi(noVideo, ['Mất hình', 'No picture']);
@@ -159,78 +150,23 @@ export function startPointAttendance(ctx: PointAttendanceContext): void {
   );
   const outboxLine = el('p', { className: 'warn-text hidden', attrs: { 'data-testid': 'outbox' } });
   container.replaceChildren(
-    el('div', { className: 'extras-grid' }, headcountBox, qrBox, problemBox),
+    el('div', { className: 'extras-grid' }, headcountBox, qr.box, problemBox),
     healthLine,
     outboxLine,
   );
 
-  // ----- outbox: stored writes the page waits for -----
-  type Item =
-    | { event: 'headcount:report'; payload: { count: number; by?: string } }
-    | { event: 'problem:report'; payload: { kind: 'no-video' | 'no-audio' | 'other'; note?: string } };
-  let outbox: Item[] = [];
-  try {
-    outbox = JSON.parse(localStorage.getItem(storeKey) ?? '[]') as Item[];
-  } catch {
-    outbox = [];
-  }
-  const save = () => {
-    try {
-      localStorage.setItem(storeKey, JSON.stringify(outbox));
-    } catch {
-      // private mode: the queue lives in memory only
-    }
-    outboxLine.classList.toggle('hidden', outbox.length === 0);
-    setBi(outboxLine, [
-      `${outbox.length} báo cáo chưa gửi được, đang thử lại…`,
-      `${outbox.length} report(s) not sent yet, retrying…`,
-    ]);
-  };
-  let flushing = false;
-  let retryTimer: ReturnType<typeof setTimeout> | undefined;
-  const flush = async () => {
-    if (flushing) return;
-    flushing = true;
-    clearTimeout(retryTimer);
-    try {
-      while (outbox.length > 0) {
-        const item = outbox[0]!;
-        try {
-          if (item.event === 'headcount:report') {
-            const hc = await request('headcount:report', item.payload);
-            showHeadcount(hc.count, hc.at);
-          } else {
-            await request('problem:report', item.payload);
-            setBi(problemOut, [
-              'Đã báo cho kỹ thuật trung tâm. Xin chờ hỗ trợ.',
-              'The central desk has been told. Help is on the way.',
-            ]);
-          }
-          outbox.shift();
-          save();
-        } catch (err) {
-          const code = err instanceof RequestError ? err.code : 'internal';
-          if (RETRYABLE.has(code)) {
-            retryTimer = setTimeout(() => void flush(), 3000);
-            return;
-          }
-          outbox.shift(); // refused for good (e.g. the session is over): say so, move on
-          save();
-          setBi(problemOut, failed(['Không gửi được', 'Could not send'], err));
-        }
-      }
-    } finally {
-      flushing = false;
-    }
-  };
-  const enqueue = (item: Item) => {
-    // A newer headcount replaces one not sent yet.
-    if (item.event === 'headcount:report') outbox = outbox.filter((i) => i.event !== 'headcount:report');
-    outbox.push(item);
-    save();
-    void flush();
-  };
-  save();
+  const outbox = new ReportOutbox({
+    storeKey,
+    request,
+    line: outboxLine,
+    headcountStored: (count, at) => showHeadcount(count, at),
+    problemStored: () =>
+      setBi(problemOut, [
+        'Đã báo cho kỹ thuật trung tâm. Xin chờ hỗ trợ.',
+        'The central desk has been told. Help is on the way.',
+      ]),
+    refused: (err) => setBi(problemOut, failed(['Không gửi được', 'Could not send'], err)),
+  });
 
   function showHeadcount(count: number, at: string) {
     setBi(hcNow, [
@@ -247,17 +183,47 @@ export function startPointAttendance(ctx: PointAttendanceContext): void {
       return;
     }
     const by = hcBy.value.trim();
-    enqueue({ event: 'headcount:report', payload: by ? { count, by } : { count } });
+    outbox.enqueue({ event: 'headcount:report', payload: by ? { count, by } : { count } });
     setBi(hcNow, ['Đang gửi…', 'Sending…']);
   });
   const problem = (kind: 'no-video' | 'no-audio', text: Text) => () => {
-    enqueue({ event: 'problem:report', payload: { kind } });
+    outbox.enqueue({ event: 'problem:report', payload: { kind } });
     setBi(problemOut, text);
   };
   noVideo.addEventListener('click', problem('no-video', ['Đang báo mất hình…', 'Reporting no picture…']));
   noAudio.addEventListener('click', problem('no-audio', ['Đang báo mất tiếng…', 'Reporting no sound…']));
 
-  // ----- check-in QR, rotating -----
+  startHealthReports(ctx, request, healthLine);
+
+  socket.on('connect', () => {
+    outbox.flush();
+    void request('attendance:mine', {})
+      .then((m) => {
+        if (m.headcount) {
+          showHeadcount(m.headcount.count, m.headcount.at);
+          if (!hcInput.value) hcInput.value = String(m.headcount.count);
+        }
+      })
+      .catch(() => undefined);
+    qr.refresh();
+  });
+  if (socket.connected) outbox.flush();
+}
+
+/** The delegates' check-in QR code, shown on demand and fetched again as it rotates. */
+function checkinQr(request: Request<PointClientEvents>): { box: HTMLElement; refresh: () => void } {
+  const qrBtn = el('button', { attrs: { type: 'button', 'data-testid': 'qr-toggle' } });
+  setBi(qrBtn, ['Hiện mã QR điểm danh', 'Show the check-in QR code']);
+  const qrImg = el('img', { className: 'qr', attrs: { alt: 'QR', 'data-testid': 'qr-image' } });
+  const qrInfo = el('p', { className: 'muted' });
+  const qrPanel = el(
+    'div',
+    { className: 'qr-panel hidden' },
+    bi(['Đại biểu quét mã để điểm danh', 'Delegates scan to check in'], 'p'),
+    qrImg,
+    qrInfo,
+  );
+
   let qrTimer: ReturnType<typeof setTimeout> | undefined;
   let qrShown = false;
   const showQr = async () => {
@@ -293,7 +259,21 @@ export function startPointAttendance(ctx: PointAttendanceContext): void {
     void showQr();
   });
 
-  // ----- statistics every 2 s -----
+  return {
+    box: el('div', { className: 'checkin-qr' }, qrBtn, qrPanel),
+    refresh: () => {
+      if (qrShown) void showQr();
+    },
+  };
+}
+
+/** The 2-second statistics: read, reported, and the server's verdict shown on the page. */
+function startHealthReports(
+  ctx: PointAttendanceContext,
+  request: Request<PointClientEvents>,
+  healthLine: HTMLElement,
+): void {
+  const { socket, container, receiver } = ctx;
   let prev: Totals | undefined;
   let lastAckMs: number | null = null;
   let reporting = false;
@@ -352,18 +332,4 @@ export function startPointAttendance(ctx: PointAttendanceContext): void {
     }
   };
   setInterval(() => void tick(), REPORT_EVERY_MS);
-
-  socket.on('connect', () => {
-    void flush();
-    void request('attendance:mine', {})
-      .then((m) => {
-        if (m.headcount) {
-          showHeadcount(m.headcount.count, m.headcount.at);
-          if (!hcInput.value) hcInput.value = String(m.headcount.count);
-        }
-      })
-      .catch(() => undefined);
-    if (qrShown) void showQr();
-  });
-  if (socket.connected) void flush();
 }
