@@ -18,8 +18,11 @@
 // against the wrap's. If it cannot be had, the build falls back to Debian's libsrtp2 (NSS)
 // and says so.
 //
+// Built as upstream builds a release worker (release, -Db_ndebug=true), with one fix of
+// 3.12.16's own (fixWebRtcServerClose below).
+//
 // The result is cached outside the checkout, keyed by mediasoup's version and a hash of
-// this script (the patch), so a fresh clone on the same machine does not rebuild.
+// the patch and build settings, so a fresh clone on the same machine does not rebuild.
 // Uses only Node's standard library: it runs before anything else is installed.
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
@@ -70,14 +73,15 @@ function mediasoupVersion() {
 }
 
 // Bump when the build changes in a way the patch text below does not show.
-const BUILD_REVISION = 1;
+const BUILD_REVISION = 2;
 
 /** Identifies the patch, not this file's formatting: a reformat must not force a rebuild. */
 function patchHash(srtp) {
   return createHash('sha256')
     .update(
       `${BUILD_REVISION}\n${DEPENDENCIES}\n${srtp === 'system' ? SYSTEM_LIBSRTP2 : LIBSRTP2_TARBALL}\n` +
-        `${JSON.stringify(VARIABLE_MAP)}\n${patchMeson.toString().replace(/\s+/g, ' ')}`,
+        `${JSON.stringify(VARIABLE_MAP)}\n${MESON_OPTIONS.join(' ')}\n` +
+        [patchMeson, fixWebRtcServerClose].map((f) => f.toString().replace(/\s+/g, ' ')).join('\n'),
     )
     .digest('hex')
     .slice(0, 12);
@@ -261,6 +265,35 @@ function patchMeson(workerDir, srtp) {
   }
 }
 
+// As upstream builds a release worker: optimised, assertions off (-Db_ndebug=true).
+const MESON_OPTIONS = ['--buildtype=release', '-Db_ndebug=true', '--wrap-mode=nodownload'];
+
+/**
+ * mediasoup 3.12.16's WebRtcServer destructor closes its transports while iterating the
+ * set that each closing transport erases itself from (an invalidated iterator: with
+ * assertions on, abseil aborts the worker), and only after deleting the sockets their DTLS
+ * close alerts need. Closing a WebRtcServer with live transports is our shutdown path.
+ * Upstream fixed both in 3.14; this does the same: transports first, over a copy.
+ */
+export function fixWebRtcServerClose(workerDir) {
+  const file = path.join(workerDir, 'src', 'RTC', 'WebRtcServer.cpp');
+  const text = fs.readFileSync(file, 'utf8');
+  const closeTransports =
+    '\t\t// Transports first (their DTLS close alerts need the sockets), over a copy: each\n' +
+    '\t\t// closing transport erases itself from webRtcTransports.\n' +
+    '\t\tconst auto webRtcTransports = this->webRtcTransports;\n\n' +
+    '\t\tfor (auto* webRtcTransport : webRtcTransports)\n' +
+    '\t\t{\n\t\t\twebRtcTransport->ListenServerClosed();\n\t\t}\n' +
+    '\t\tthis->webRtcTransports.clear();\n\n';
+  const out = replaceOrFail(
+    text,
+    /(UnregisterHandler\(this->id\);\n\n)([\s\S]*?this->udpSocketOrTcpServers\.clear\(\);\n)\n\t\tfor \(auto\* webRtcTransport : this->webRtcTransports\)\n\t\t\{\n\t\t\twebRtcTransport->ListenServerClosed\(\);\n\t\t\}\n\t\tthis->webRtcTransports\.clear\(\);\n/,
+    (m, head, sockets) => head + closeTransports + sockets,
+    'WebRtcServer destructor',
+  );
+  fs.writeFileSync(file, out);
+}
+
 function run(cmd, args, opts) {
   log(`$ ${cmd} ${args.join(' ')}`);
   const r = spawnSync(cmd, args, { stdio: 'inherit', ...opts });
@@ -287,8 +320,9 @@ function build(target, srtp, tarball) {
       log("WARNING: linking Debian's libsrtp2 (NSS crypto): SRTP costs the worker noticeably more CPU");
     }
     patchMeson(src, srtp);
+    fixWebRtcServerClose(src);
     const out = path.join(work, 'build');
-    run('meson', ['setup', '--buildtype=release', '--wrap-mode=nodownload', out, src]);
+    run('meson', ['setup', ...MESON_OPTIONS, out, src]);
     // ninja prints [n/N] progress lines as it goes.
     run('ninja', ['-C', out, `-j${Math.max(1, os.cpus().length)}`, 'mediasoup-worker']);
     fs.mkdirSync(path.dirname(target), { recursive: true });
