@@ -146,6 +146,12 @@ const EnvSchema = z
     SRT_INGEST_PORTS: portRange(9000, 9009),
     RTMP_INGEST_PORTS: portRange(1935, 1944),
     INGEST_LISTEN_IP: ipv4OrV6.optional(),
+    // The archive after the end: its encoder's niceness (19: the lowest priority) and height.
+    ARCHIVE_NICE: wholeNumber().min(0).max(19).default(19),
+    ARCHIVE_HEIGHT: z.coerce
+      .number()
+      .pipe(z.union([z.literal(360), z.literal(540), z.literal(720), z.literal(1080)]))
+      .default(720),
     // Scale-out: `all` is the single-process default; see server/cluster/.
     NODE_ROLE: z.enum(['all', 'control', 'origin', 'edge']).default('all'),
     NODE_ID: z
@@ -317,6 +323,8 @@ export interface RecordingConfig {
   /** Length of a segment file: what a crash can lose at most. */
   segmentSeconds: number;
   ffmpegPath: string;
+  /** The archive's encoder: its niceness (19 yields to everything) and the program's height (16:9). */
+  archive: { nice: number; height: number };
 }
 
 /** HTTPS, proxies and TURN (server/net/). */
@@ -465,6 +473,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       dir: path.resolve(e.RECORDING_DIR ?? path.join(e.DATA_DIR, 'recordings')),
       segmentSeconds: e.RECORDING_SEGMENT_SECONDS,
       ffmpegPath: e.FFMPEG_PATH,
+      archive: { nice: e.ARCHIVE_NICE, height: e.ARCHIVE_HEIGHT },
     },
     streamIngest: {
       srtPorts: e.SRT_INGEST_PORTS,

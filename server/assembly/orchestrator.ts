@@ -10,6 +10,7 @@ import { createApp, serveRoutes, type App } from './app';
 import type { Config } from '../config';
 import { ControlPlane } from './control-plane';
 import { AttendanceModule } from './attendance';
+import { RecordingModule } from './recording';
 import { connectRedis, waitForRedis } from '../redis/connect';
 import { attachRealtime, type Realtime } from '../realtime';
 import { SINGLE_NODE } from '../realtime/cluster-port';
@@ -52,6 +53,8 @@ export class Orchestrator {
     readonly cluster: Cluster | undefined,
     /** The one-time setup link while no admin exists (server/setup/first-run.ts). */
     readonly firstRun: FirstRun,
+    /** Archives of finished recordings (server/assembly/recording.ts). */
+    readonly recording: RecordingModule,
     readonly extras: OrchestratorExtras,
     private readonly addressing: PublicUrl,
   ) {}
@@ -71,6 +74,7 @@ export class Orchestrator {
     let attendance: AttendanceModule | undefined;
     let realtime: Realtime | undefined;
     let cluster: Cluster | undefined;
+    let recording: RecordingModule | undefined;
     const publicUrl = new PublicUrl({ configured: config.publicUrl, https: !!extras.tls, port: config.port });
     try {
       await waitForRedis(redis, redisUrl);
@@ -112,6 +116,7 @@ export class Orchestrator {
         cluster: node?.health,
       });
       const { service } = attendance;
+      recording = new RecordingModule({ config, logger, redisUrl, auth: control.auth });
       realtime = attachRealtime({
         namespaces: app.namespaces,
         control,
@@ -131,6 +136,7 @@ export class Orchestrator {
         recording: { ...config.recording, enabled: config.recording.enabled && config.cluster.role !== 'edge' },
         baseUrl: publicUrl.get,
         streamIngest: config.streamIngest,
+        archives: recording.archives,
       });
       if (node) {
         cluster = await attachCluster({
@@ -164,6 +170,7 @@ export class Orchestrator {
         },
         routes: [
           attendance.routes,
+          recording.routes,
           { router: realtime.whip.router() },
           { router: cluster?.router ?? standaloneClusterRouter() },
           firstRun.routes(),
@@ -181,12 +188,14 @@ export class Orchestrator {
         realtime,
         cluster,
         firstRun,
+        recording,
         extras,
         publicUrl,
       );
     } catch (err) {
       await (cluster ?? node)?.close();
       await realtime?.close();
+      await recording?.close();
       await attendance?.close();
       await control?.close();
       pool?.close();
@@ -238,7 +247,8 @@ export class Orchestrator {
       log.info('shutting down: closing broadcast rooms');
       await this.cluster?.close();
       await this.realtime.close();
-      log.info('shutting down: closing job worker and queue');
+      log.info('shutting down: closing job workers and queues');
+      await this.recording.close();
       await this.attendance.close();
       await this.control.close();
       log.info('shutting down: closing Redis');

@@ -63,3 +63,59 @@ export type RecordingManifest = z.infer<typeof RecordingManifestSchema>;
 /** What the host console shows: recording on (before going live: will record) and since when. */
 export const RecordingStatusSchema = z.object({ on: z.boolean(), since: Iso.nullable() });
 export type RecordingStatus = z.infer<typeof RecordingStatusSchema>;
+
+/** A chapter of the archive: an agenda item as it was on the air, in ms from the start. */
+export const ArchiveChapterSchema = z.object({ title: z.string(), startMs: z.number(), endMs: z.number() });
+export type ArchiveChapter = z.infer<typeof ArchiveChapterSchema>;
+
+/** The archive made after the end (archive.json beside the manifest). */
+export const ArchiveInfoSchema = z.object({
+  /** In the session's recording folder: archive.webm (or .mkv when a track's codec needs it). */
+  file: z.string(),
+  bytes: z.number().int(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  seconds: z.number(),
+  chapters: z.array(ArchiveChapterSchema),
+  madeAt: Iso,
+  /** How long the encoder took, and the niceness it ran at (as the system reported it). */
+  encodeSeconds: z.number(),
+  niceness: z.number().int(),
+});
+export type ArchiveInfo = z.infer<typeof ArchiveInfoSchema>;
+
+/** The archive job as the host sees it: queued, running (with its progress), done or failed. */
+export const ArchiveJobStateSchema = z.object({
+  state: z.enum(['queued', 'running', 'done', 'failed']),
+  progress: z.number(),
+  error: z.string().nullable(),
+});
+
+/** One session's recording in the host console's Recordings view. */
+export const RecordingSummarySchema = z.object({
+  sessionId: z.string(),
+  title: z.string(),
+  state: z.enum(['recording', 'stopped']),
+  startedAt: Iso,
+  stoppedAt: Iso.nullable(),
+  seconds: z.number(),
+  /** The recorded segments' bytes, archive not counted. */
+  bytes: z.number(),
+  tracks: z.number().int(),
+  gaps: z.number().int(),
+  archive: ArchiveInfoSchema.nullable(),
+  job: ArchiveJobStateSchema.nullable(),
+});
+export type RecordingSummary = z.infer<typeof RecordingSummarySchema>;
+
+export const RecordingDetailSchema = RecordingSummarySchema.extend({ manifest: RecordingManifestSchema });
+
+/** Every file checked against the sha256 the manifest (and archive.json) hold. */
+export const RecordingVerifySchema = z.object({
+  checked: z.number().int(),
+  ok: z.boolean(),
+  /** Files whose content differs from their checksum, or that are missing. */
+  mismatches: z.array(z.string()),
+});
+
+/** Deleting asks for the session id again, so no click deletes a recording by mistake. */
+export const RecordingDeleteSchema = z.object({ confirm: z.string().min(1).max(64) }).strict();

@@ -36,6 +36,8 @@ export interface RealtimeDeps {
   cluster: ClusterPort;
   /** The sessions on the air, which the broadcast fills. */
   onAir: OnAir;
+  /** Where a finished recording's archive is asked for (server/jobs/archive-jobs.ts). */
+  archives?: { queueArchive(sessionId: string): Promise<unknown> };
   /** TURN relays handed to each page with its transports (server/net/turn.ts). */
   iceServers?: (peerId: string) => IceServer[];
   /** The base URL encoders reach (the WHIP URL the console shows). */
@@ -63,6 +65,10 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
           config: deps.recording,
           ip: deps.pool.ingestListenIp,
           timeline: (sessionId) => deps.control.timeline.store.list(sessionId),
+          onStopped: (sessionId) =>
+            void deps.archives
+              ?.queueArchive(sessionId)
+              .catch((err: unknown) => logger.error({ err, sessionId }, 'could not queue the archive')),
           logger,
         })
       : NO_RECORDING;

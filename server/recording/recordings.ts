@@ -28,11 +28,16 @@ export const NO_RECORDING: RecordingPort = {
   close: async () => undefined,
 };
 
+/** A session's recording folder under the recording directory (the id checked upstream by the contract). */
+export const recordingDir = (root: string, sessionId: string) => path.join(root, path.basename(sessionId));
+
 export interface RecordingsOptions {
   config: RecordingConfig;
   /** Where the recorders listen for RTP from the SFU (the pool's ingest address). */
   ip: string;
   timeline: (sessionId: string) => Promise<TimelineEntry[]>;
+  /** A recording ended with its session, something recorded: its archive can be made. */
+  onStopped?: (sessionId: string) => void;
   logger: Logger;
 }
 
@@ -53,7 +58,7 @@ export class Recordings implements RecordingPort {
 
   /** A session's folder; the id is the session's, checked by the contract's Id pattern upstream. */
   dirOf(sessionId: string): string {
-    return path.join(this.#o.config.dir, path.basename(sessionId));
+    return recordingDir(this.#o.config.dir, sessionId);
   }
 
   since(sessionId: string): string | null {
@@ -111,10 +116,9 @@ export class Recordings implements RecordingPort {
       const rec = await active;
       if (!rec) return;
       const m = await rec.stop(final);
-      this.#log.info(
-        { sessionId, tracks: m.tracks.length, segments: m.tracks.reduce((n, t) => n + t.segments.length, 0) },
-        'recording stopped',
-      );
+      const segments = m.tracks.reduce((n, t) => n + t.segments.length, 0);
+      this.#log.info({ sessionId, tracks: m.tracks.length, segments }, 'recording stopped');
+      if (final && segments > 0) this.#o.onStopped?.(sessionId);
     })().finally(() => this.#stopping.delete(sessionId));
     this.#stopping.set(sessionId, stopping);
     return stopping;
