@@ -40,6 +40,8 @@ export interface FfmpegTrackOptions {
   port: number;
   segmentSeconds: number;
   ffmpegPath: string;
+  /** The owner's set of running recorder processes (each added at spawn, removed at exit). */
+  processes?: Set<ChildProcess>;
   /** The number of the first segment file (a restarted ffmpeg continues the numbering). */
   startNumber: number;
   log: Logger;
@@ -143,6 +145,7 @@ export class FfmpegTrack extends EventEmitter<TrackEvents> {
   #proc: ChildProcess | undefined;
   #poll: NodeJS.Timeout | undefined;
   #stopping = false;
+  #starting: Promise<void> | undefined;
   #exited: Promise<void> = Promise.resolve();
   #scan: Promise<void> = Promise.resolve();
   #stderr = '';
@@ -212,13 +215,15 @@ export class FfmpegTrack extends EventEmitter<TrackEvents> {
     ];
     const proc = spawn(o.ffmpegPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.#proc = proc;
+    o.processes?.add(proc);
     proc.stderr?.setEncoding('utf8');
     proc.stderr?.on('data', (d: string) => {
       this.#stderr = (this.#stderr + d).slice(-2000);
     });
     this.#exited = new Promise<void>((resolve) => {
       proc.once('exit', (code, signal) => {
-        this.#proc = undefined;
+        o.processes?.delete(proc);
+        if (this.#proc === proc) this.#proc = undefined;
         clearInterval(this.#poll);
         const expected = this.#stopping;
         const died = !expected && signal !== null;
@@ -235,7 +240,12 @@ export class FfmpegTrack extends EventEmitter<TrackEvents> {
     this.#poll.unref();
     const deadline = Date.now() + READY_WAIT_MS;
     while (this.#proc === proc && !(await portTaken(ip, o.port))) {
-      if (Date.now() > deadline) throw new Error(`ffmpeg did not listen on ${o.port}: ${this.#stderr.slice(-300)}`);
+      if (Date.now() > deadline) {
+        // It waits for packets for ever: one that never listened is not left behind.
+        this.#stopping = true;
+        proc.kill('SIGKILL');
+        throw new Error(`ffmpeg did not listen on ${o.port}: ${this.#stderr.slice(-300)}`);
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
     if (this.#proc !== proc) throw new Error(`ffmpeg exited at start: ${this.#stderr.slice(-300)}`);
@@ -243,14 +253,18 @@ export class FfmpegTrack extends EventEmitter<TrackEvents> {
 
   /** Starts a new ffmpeg on the same port after one died, continuing the numbering. */
   async restart(ip: string): Promise<void> {
+    if (this.#starting) return this.#starting;
     if (this.#proc || this.#stopping) return;
     this.#o.startNumber = this.nextNumber;
-    await this.#spawn(ip);
+    this.#starting = this.#spawn(ip).finally(() => (this.#starting = undefined));
+    return this.#starting;
   }
 
   /** Asks ffmpeg to finish its segment and exit (killed if stuck); resolves when all is listed. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    // A restart under way gets its process first, so that one is stopped too.
+    await this.#starting?.catch(() => undefined);
     const proc = this.#proc;
     if (proc) {
       await sendBye(this.#ip, this.#o.port).catch(() => undefined);

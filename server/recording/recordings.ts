@@ -3,6 +3,7 @@
 // static files). A live session tells it when its state, room or host's choice change;
 // it starts a session's recording when the session is live with a room and recording
 // on, follows a new room, and stops it at the end.
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Session } from '../contract/api';
@@ -49,6 +50,8 @@ export class Recordings implements RecordingPort {
   readonly #since = new Map<string, string>();
   /** Stops under way: whoever else asks waits for the same one. */
   readonly #stopping = new Map<string, Promise<void>>();
+  /** Every recorder process started for this server's sessions and not yet exited. */
+  readonly #processes = new Set<ChildProcess>();
   #closed = false;
 
   constructor(o: RecordingsOptions) {
@@ -86,6 +89,7 @@ export class Recordings implements RecordingPort {
         dir: this.dirOf(session.id),
         segmentSeconds: this.#o.config.segmentSeconds,
         ffmpegPath: this.#o.config.ffmpegPath,
+        processes: this.#processes,
         ip: this.#o.ip,
         timeline: () => this.#o.timeline(session.id),
         log,
@@ -130,5 +134,10 @@ export class Recordings implements RecordingPort {
     await Promise.all([...this.#active.keys()].map((id) => this.#stop(id, false)));
     // Those that ended with their session and are still finishing their last segments.
     await Promise.all(this.#stopping.values());
+    // None outlives the server: a recorder waits for packets for ever.
+    for (const proc of this.#processes) {
+      this.#log.warn({ pid: proc.pid }, 'recorder still running at shutdown: killed');
+      proc.kill('SIGKILL');
+    }
   }
 }

@@ -8,6 +8,7 @@
 // closed when the source is produced again; a server restart continues the same manifest
 // and names the time it was down as a gap. The broadcast never waits on any of this: the
 // room sends RTP to the recorder and forgets it.
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -41,6 +42,8 @@ export interface SessionRecordingOptions {
   timeline: () => Promise<TimelineEntry[]>;
   log: Logger;
   now?: () => Date;
+  /** The recorder processes this server runs (see FfmpegTrackOptions). */
+  processes?: Set<ChildProcess>;
 }
 
 /** Every source is recorded; only the hall's absence is a gap (the floor's come and go). */
@@ -59,6 +62,8 @@ export class SessionRecording {
   readonly #now: () => Date;
   readonly #m: RecordingManifest;
   readonly #live = new Map<string, Live>();
+  /** Every recorder started, live or not: stop() makes sure none is left waiting for packets. */
+  readonly #recorders = new Set<FfmpegTrack>();
   /** Why each producer closed, as the room announced it. */
   readonly #closeReasons = new Map<string, string>();
   #room: RecordingRoom | undefined;
@@ -180,6 +185,7 @@ export class SessionRecording {
           port,
           segmentSeconds: this.#o.segmentSeconds,
           ffmpegPath: this.#o.ffmpegPath,
+          processes: this.#o.processes,
           startNumber: 0,
           log: this.#o.log.child({ track: track.id }),
         },
@@ -189,6 +195,7 @@ export class SessionRecording {
       room.closeRecordingTap(tap.tapId);
       throw err;
     }
+    this.#recorders.add(ffmpeg);
     const live: Live = { track, tap, ffmpeg };
     this.#m.tracks.push(track);
     this.#live.set(tap.tapId, live);
@@ -200,13 +207,20 @@ export class SessionRecording {
       if (died) this.#recorderDied(live);
       else if (!expected) this.#restartEnded(live);
     });
-    await room.resumeRecordingTap(tap.tapId);
-    // The track starts when its media flows to a listening recorder (starting ffmpeg takes
-    // a moment on a busy machine): the archive places it there. Its source's gap ends then.
-    track.startedAt = this.#now().toISOString();
-    for (const g of this.#m.gaps) if (g.source === p.source && g.to === null) g.to = track.startedAt;
-    await room.recordingKeyFrame(tap.tapId);
-    await this.#save();
+    try {
+      await room.resumeRecordingTap(tap.tapId);
+      // The track starts when its media flows to a listening recorder (starting ffmpeg takes
+      // a moment on a busy machine): the archive places it there. Its source's gap ends then.
+      track.startedAt = this.#now().toISOString();
+      for (const g of this.#m.gaps) if (g.source === p.source && g.to === null) g.to = track.startedAt;
+      await room.recordingKeyFrame(tap.tapId);
+      await this.#save();
+    } catch (err) {
+      // The room or its worker went away while the recorder started: nothing will reach
+      // it, and a recorder that waits for ever must not be left behind.
+      await this.#stopTrack(live).catch(() => undefined);
+      throw err;
+    }
     if (this.#stopped) await this.#stopTrack(live);
   }
 
@@ -271,6 +285,7 @@ export class SessionRecording {
       clearInterval(this.#keyFrames);
       const at = this.#now().toISOString();
       await Promise.all([...this.#live.values()].map((l) => this.#stopTrack(l)));
+      await Promise.all([...this.#recorders].map((r) => r.stop()));
       this.#detach();
       if (final) {
         for (const g of this.#m.gaps) g.to ??= at;

@@ -1,5 +1,6 @@
 // A whole control server in the test process: real Redis, real mediasoup workers,
 // listening on port 0.
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -51,7 +52,15 @@ export async function startTestOrchestrator(
   const addr = await orchestrator.listen();
   const stop = async () => {
     await orchestrator.stop();
+    // A stopped server leaves no recorder behind: one would wait for packets for ever.
+    const left = spawnSync('pgrep', ['-f', `segment_list ${config.recording.dir}/`], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+    for (const pid of left) process.kill(pid, 'SIGKILL');
     if (ownDir) fs.rmSync(ownDir, { recursive: true, force: true });
+    if (left.length) throw new Error(`recorders left running after the server stopped: ${left.join(', ')}`);
   };
   return { orchestrator, baseUrl: `http://127.0.0.1:${addr.port}`, recordingDir: config.recording.dir, stop };
 }
