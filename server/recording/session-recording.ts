@@ -196,6 +196,12 @@ export class SessionRecording {
       throw err;
     }
     this.#recorders.add(ffmpeg);
+    if (this.#stopped) {
+      // Stopped while this recorder started: stop() did not see it.
+      await ffmpeg.stop();
+      room.closeRecordingTap(tap.tapId);
+      return;
+    }
     const live: Live = { track, tap, ffmpeg };
     this.#m.tracks.push(track);
     this.#live.set(tap.tapId, live);
