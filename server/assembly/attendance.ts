@@ -2,7 +2,8 @@
 // store connection and the control plane, and attached to the app:
 //   - point sockets report to `service` (the live broadcast is built with it:
 //     realtime/point-attendance.ts);
-//   - the `/monitor` namespace (realtime/monitor-namespace.ts);
+//   - the `/monitor` namespace (realtime/monitor-namespace.ts) and the room view
+//     (realtime/room-views.ts);
 //   - REST under /api/v1 (http/attendance-routes.ts);
 //   - the BullMQ queue `attendance-jobs` (alert checks, reports).
 //
@@ -20,6 +21,7 @@ import { attendanceRouter } from '../http/attendance-routes';
 import type { ApiBuilder } from '../http/api/route';
 import { attachMonitorNamespace, type FeedLease, type MonitorFeeds } from '../realtime/monitor-namespace';
 import { PointModes } from '../realtime/point-modes';
+import { RoomViews } from '../realtime/room-views';
 import type { SocketNamespaces } from '../realtime/sockets';
 
 export interface AttendanceModuleOptions {
@@ -40,6 +42,7 @@ export class AttendanceModule {
   /** Its HTTP routes and their declarations, for the OpenAPI document. */
   readonly routes: { router: Router; api: ApiBuilder };
   readonly #monitor: MonitorFeeds;
+  readonly #roomViews: RoomViews;
   readonly #webhooks: AlertWebhooks | undefined;
   #closing: Promise<void> | undefined;
 
@@ -76,12 +79,20 @@ export class AttendanceModule {
       modes: new PointModes(o.redis, o.namespaces.point),
       lease: o.cluster?.lease,
     });
+    this.#roomViews = new RoomViews({
+      pointNs: o.namespaces.point,
+      monitorNs: o.namespaces.monitor,
+      redis: o.redis,
+      requireInvited: (sessionId, pointId) => this.service.requireInvited(sessionId, pointId),
+      logger: o.logger,
+    });
   }
 
   /** After HTTP and sockets are closed, before Redis quits: timers, then worker and queue. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#monitor.close();
+      this.#roomViews.close();
       await this.service.close();
       await this.#webhooks?.close();
     })();

@@ -6,19 +6,25 @@
 import type { MonitorPushes, MonitorRequests, PointAttendanceRequests } from './attendance';
 import type { HostPushes, HostRequests, PointPushes, PointRequests } from './broadcast';
 import type { ClusterMonitorRequests } from './cluster';
+import type {
+  RoomViewMonitorPushes,
+  RoomViewMonitorRequests,
+  RoomViewPointPushes,
+  RoomViewPointRequests,
+} from './room-view';
 import type { PushEvents, RequestEvents } from './socket';
 
 /** `/point`: a connection point's page (join token): the broadcast's requests and attendance's. */
-export type PointClientEvents = RequestEvents<PointRequests & PointAttendanceRequests>;
-export type PointServerEvents = PushEvents<PointPushes>;
+export type PointClientEvents = RequestEvents<PointRequests & PointAttendanceRequests & RoomViewPointRequests>;
+export type PointServerEvents = PushEvents<PointPushes & RoomViewPointPushes>;
 
 /** `/host`: the host console (login cookie). */
 export type HostClientEvents = RequestEvents<HostRequests>;
 export type HostServerEvents = PushEvents<HostPushes>;
 
 /** `/monitor`: the network desk (login cookie); `cluster:nodes` answers on a cluster only. */
-export type MonitorClientEvents = RequestEvents<MonitorRequests & ClusterMonitorRequests>;
-export type MonitorServerEvents = PushEvents<MonitorPushes>;
+export type MonitorClientEvents = RequestEvents<MonitorRequests & ClusterMonitorRequests & RoomViewMonitorRequests>;
+export type MonitorServerEvents = PushEvents<MonitorPushes & RoomViewMonitorPushes>;
 
 /**
  * Between server processes: nothing of ours. The Redis adapter carries room broadcasts,

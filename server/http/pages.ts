@@ -41,6 +41,7 @@ export function pagesRouter(
   );
   router.get('/host', send('host'));
   router.get('/monitor', send('monitor'));
+  router.get('/wall', send('wall'));
   router.get('/join/:token', sendWithToken('join'));
   router.get('/checkin/:token', sendWithToken('checkin'));
   router.get('/setup/:token', sendWithToken('setup'));

@@ -18,6 +18,7 @@ import { runPreflight } from '../point/preflight';
 import { startPointAttendance } from '../point/attendance';
 import { followAssignment, homeFallback } from '../point/cluster';
 import { startMediaWatch } from '../point/watch-media';
+import { startRoomView } from '../point/room-view';
 
 const token = decodeURIComponent(location.pathname.split('/').pop() ?? '');
 const main = mountShell({ title: { vi: 'Điểm cầu', en: 'Connection point' } });
@@ -442,5 +443,19 @@ startPointAttendance({
   mediaRebuilds: () => watchdog.rebuilds,
 });
 
+// The desk's view of the room, on its request; the notice shows on the hall's picture.
+const roomView = startRoomView({
+  socket,
+  container: stage,
+  camera: () => floorTracks.find((t) => t.kind === 'video'),
+});
+
 // Exposed for the end-to-end tests and for a technician's console.
-(window as unknown as { briefing: unknown }).briefing = { socket, receiver, tracks, view: () => view, watchdog };
+(window as unknown as { briefing: unknown }).briefing = {
+  socket,
+  receiver,
+  tracks,
+  view: () => view,
+  watchdog,
+  roomView,
+};

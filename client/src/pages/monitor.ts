@@ -16,6 +16,7 @@ import { bi, plain, setBi } from '../ui/i18n';
 import { el, mountShell } from '../ui/shell';
 import { NodesPanel } from '../monitor/nodes';
 import { PreflightBoard } from '../monitor/preflight-board';
+import { RoomView, RoomViewFeed } from '../monitor/room-view';
 import { showTime, zoneText } from '../ui/time';
 
 const main = mountShell({ title: { vi: 'Giám sát kết nối', en: 'Connection monitor' } });
@@ -86,8 +87,21 @@ rerunOne.addEventListener('click', () => {
     (err: unknown) => say(failed(['Không thực hiện được', 'Failed'], err), 'warn'),
   );
 });
+// The open point's room, seen while its detail is open.
+const roomFeed = new RoomViewFeed(socket);
+const roomView = new RoomView();
+const seeRoom = (pointId?: string) => {
+  if (!sessionId) return;
+  if (pointId) roomView.clear();
+  roomFeed.watch(sessionId, new Map(pointId ? [[pointId, roomView]] : [])).catch((err: unknown) => {
+    say(failed(['Không xem được phòng', 'Could not see the room'], err), 'warn');
+  });
+};
 const detail: DetailPanel = new DetailPanel(
-  () => grid.select(undefined),
+  () => {
+    grid.select(undefined);
+    seeRoom();
+  },
   async (pointId, checkinId, reason) => {
     try {
       await request('checkin:void', { sessionId: sessionId!, pointId, checkinId, reason });
@@ -96,7 +110,7 @@ const detail: DetailPanel = new DetailPanel(
       say(failed(['Không huỷ được', 'Could not void'], err), 'warn');
     }
   },
-  [pointMode.node, rerunOne],
+  [roomView.node, pointMode.node, rerunOne],
 );
 const alerts = new AlertList({
   ack: (id) => act(() => request('alert:ack', { sessionId: sessionId!, alertId: id })),
@@ -197,6 +211,7 @@ async function watch(id: string) {
   // Tiles still waiting may belong to the session watched before, under the same ids.
   grid.discardPending();
   detail.hide();
+  seeRoom();
   applySnapshot(await request('monitor:watch', { sessionId: id }));
 }
 
@@ -210,6 +225,7 @@ async function openDetail(pointId: string) {
     ]);
     detail.show(d);
     pointMode.show(mode);
+    seeRoom(pointId);
   } catch (err) {
     say(failed(['Không mở được', 'Could not open'], err), 'warn');
   }

@@ -1,0 +1,199 @@
+// The room view (server/contract/room-view.ts): monitors say which points they watch; the
+// points watched are asked to send a snapshot of their room every few seconds, and each
+// snapshot is relayed to the monitors watching that point, nowhere else.
+//
+// An ask is a lease: a page sends for `leaseMs` after the last ask, and this process renews
+// the asks of the points its monitors watch every `renewMs`, so a monitor that vanishes
+// (closed tab, dead node) stops the sending within a lease. The lease is also kept in Redis,
+// so the node serving the point (maybe not the monitor's) accepts its snapshots only while
+// some desk watches it, and tells a page that reconnects to carry on.
+//
+// Redis keys:
+//   roomview:{sessionId}   hash  pointId → until (epoch ms)
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { ROOM_VIEW, roomViewMonitorRequests, roomViewPointRequests } from '../contract/room-view';
+import { AppError } from '../errors';
+import { pointRoom } from './point-modes';
+import { bindRequests, type RateLimit } from './requests';
+import type { MonitorNamespace, PointNamespace } from './sockets';
+
+export interface RoomViewsDeps {
+  pointNs: PointNamespace;
+  monitorNs: MonitorNamespace;
+  redis: Redis;
+  /** Throws `not_found` unless the point is invited to the session. */
+  requireInvited: (sessionId: string, pointId: string) => Promise<void>;
+  logger: Logger;
+  /** Timings (tests shorten them); the contract's by default. */
+  timing?: Partial<Pick<typeof ROOM_VIEW, 'periodMs' | 'leaseMs' | 'renewMs'>>;
+}
+
+const key = (sessionId: string) => `roomview:${sessionId}`;
+const watchRoom = (sessionId: string, pointId: string) => `rv:${sessionId}:p:${pointId}`;
+const SEP = '\u0000';
+/** A snapshot every few seconds, some slack for a page catching up after a stall. */
+const FRAME_LIMIT: RateLimit = { perSecond: 2, burst: 6, disconnectAfter: 60 };
+
+/** JPEG files start with SOI and another marker. */
+const isJpeg = (b: Uint8Array) => b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
+
+export class RoomViews {
+  readonly #deps: RoomViewsDeps;
+  readonly #log: Logger;
+  readonly #timing: Pick<typeof ROOM_VIEW, 'periodMs' | 'leaseMs' | 'renewMs'>;
+  /** Monitor pages of this process watching each session\0point. */
+  readonly #watchers = new Map<string, number>();
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(deps: RoomViewsDeps) {
+    this.#deps = deps;
+    this.#log = deps.logger.child({ component: 'room-view' });
+    this.#timing = {
+      periodMs: ROOM_VIEW.periodMs,
+      leaseMs: ROOM_VIEW.leaseMs,
+      renewMs: ROOM_VIEW.renewMs,
+      ...deps.timing,
+    };
+    this.#timer = setInterval(() => this.#renewAll(), this.#timing.renewMs);
+    this.#timer.unref();
+    deps.monitorNs.on('connection', (socket) => this.#onMonitor(socket));
+    deps.pointNs.on('connection', (socket) => this.#onPoint(socket));
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    this.#watchers.clear();
+  }
+
+  #onMonitor(socket: Parameters<Parameters<MonitorNamespace['on']>[1]>[0]): void {
+    let watching: { sessionId: string; pointIds: Set<string> } = { sessionId: '', pointIds: new Set() };
+    const log = this.#log.child({ user: socket.data.user?.username });
+    const release = async (sessionId: string, pointIds: Iterable<string>) => {
+      for (const p of pointIds) {
+        await socket.leave(watchRoom(sessionId, p));
+        this.#count(sessionId, p, -1);
+      }
+    };
+    bindRequests(
+      socket,
+      roomViewMonitorRequests,
+      {
+        'roomview:watch': async ({ sessionId, pointIds }) => {
+          const wanted = new Set(pointIds);
+          await Promise.all([...wanted].map((p) => this.#deps.requireInvited(sessionId, p)));
+          const before = watching;
+          watching = { sessionId, pointIds: wanted };
+          const kept = before.sessionId === sessionId ? before.pointIds : new Set<string>();
+          await release(
+            before.sessionId,
+            [...before.pointIds].filter((p) => !kept.has(p) || !wanted.has(p)),
+          );
+          for (const p of wanted) {
+            if (kept.has(p)) continue;
+            await socket.join(watchRoom(sessionId, p));
+            this.#count(sessionId, p, +1);
+          }
+          log.debug({ sessionId, pointIds: [...wanted] }, 'room view watched');
+          return { pointIds: [...wanted] };
+        },
+      },
+      {},
+      log,
+    );
+    socket.on('disconnect', () => {
+      const { sessionId, pointIds } = watching;
+      watching = { sessionId: '', pointIds: new Set() };
+      for (const p of pointIds) this.#count(sessionId, p, -1);
+    });
+  }
+
+  #onPoint(socket: Parameters<Parameters<PointNamespace['on']>[1]>[0]): void {
+    const { sessionId, pointId } = socket.data;
+    const log = this.#log.child({ sessionId, pointId });
+    // A page back after a cut carries on if some desk still watches it.
+    this.#until(sessionId, pointId).then(
+      (until) => {
+        const left = until - Date.now();
+        if (left > 0) socket.emit('roomview:on', { periodMs: this.#timing.periodMs, forMs: left });
+      },
+      (err: unknown) => log.warn({ err }, 'could not read the room view lease'),
+    );
+    bindRequests(
+      socket,
+      roomViewPointRequests,
+      {
+        'roomview:frame': async ({ jpeg, width, height }) => {
+          const bytes = jpeg instanceof Uint8Array ? jpeg : new Uint8Array(jpeg);
+          if (bytes.byteLength > ROOM_VIEW.maxBytes)
+            throw new AppError('payload_too_large', `a snapshot is at most ${ROOM_VIEW.maxBytes} bytes`);
+          if (!isJpeg(bytes)) throw new AppError('bad_request', 'a snapshot is a JPEG image');
+          if ((await this.#until(sessionId, pointId)) < Date.now())
+            throw new AppError('forbidden', 'no desk is watching this room');
+          this.#deps.monitorNs.to(watchRoom(sessionId, pointId)).emit('roomview:frame', {
+            sessionId,
+            pointId,
+            at: new Date().toISOString(),
+            width,
+            height,
+            jpeg: bytes,
+          });
+          return {};
+        },
+      },
+      socket.data,
+      log,
+      FRAME_LIMIT,
+    );
+  }
+
+  async #until(sessionId: string, pointId: string): Promise<number> {
+    return Number((await this.#deps.redis.hget(key(sessionId), pointId)) ?? 0);
+  }
+
+  #count(sessionId: string, pointId: string, by: 1 | -1): void {
+    const k = sessionId + SEP + pointId;
+    const n = (this.#watchers.get(k) ?? 0) + by;
+    if (n > 0) {
+      this.#watchers.set(k, n);
+      if (n === 1 && by === 1) void this.#ask(sessionId, pointId);
+      return;
+    }
+    this.#watchers.delete(k);
+    void this.#stop(sessionId, pointId);
+  }
+
+  #renewAll(): void {
+    for (const k of this.#watchers.keys()) {
+      const [sessionId, pointId] = k.split(SEP) as [string, string];
+      void this.#ask(sessionId, pointId);
+    }
+  }
+
+  async #ask(sessionId: string, pointId: string): Promise<void> {
+    const { leaseMs, periodMs } = this.#timing;
+    try {
+      await this.#deps.redis
+        .multi()
+        .hset(key(sessionId), pointId, String(Date.now() + leaseMs))
+        .pexpire(key(sessionId), leaseMs * 2)
+        .exec();
+      this.#deps.pointNs.to(pointRoom(sessionId, pointId)).emit('roomview:on', { periodMs, forMs: leaseMs });
+    } catch (err) {
+      this.#log.warn({ err, sessionId, pointId }, 'could not ask for a room view');
+    }
+  }
+
+  /**
+   * Nobody here watches any more. Another node's desk may still: its next renewal asks
+   * again, within `renewMs`.
+   */
+  async #stop(sessionId: string, pointId: string): Promise<void> {
+    try {
+      await this.#deps.redis.hdel(key(sessionId), pointId);
+      this.#deps.pointNs.to(pointRoom(sessionId, pointId)).emit('roomview:off', {});
+    } catch (err) {
+      this.#log.warn({ err, sessionId, pointId }, 'could not stop a room view');
+    }
+  }
+}

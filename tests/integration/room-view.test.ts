@@ -1,0 +1,182 @@
+// The room view with a whole server, real Redis and real socket.io clients: a monitor
+// watches points, the points watched are asked for snapshots, and each snapshot reaches
+// the monitors watching that point only. Bad inputs are refused with their codes.
+import { ROOM_VIEW } from '../../server/contract/room-view';
+import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
+import { loginCookie } from '../helpers/attendance';
+import { ADMIN_ENV, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
+import { startTestOrchestrator, type TestOrchestrator } from '../helpers/orchestrator';
+import { startTestRedis, type TestRedis } from '../helpers/redis';
+
+jest.setTimeout(60_000);
+
+const POINTS = ['HT-CX', 'HT-CL', 'HT-DT'];
+/** The smallest thing that passes for a JPEG here: SOI, then a marker. */
+const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0xff, 0xd9]);
+
+/** A socket on a connection of its own (a shared one would carry another socket's cookie). */
+function openSocket(baseUrl: string, ns: '/point' | '/monitor', opts: { token?: string; cookie?: string }) {
+  const socket = connect(baseUrl + ns, {
+    forceNew: true,
+    transports: ['websocket'],
+    reconnection: false,
+    auth: opts.token ? { token: opts.token } : {},
+    extraHeaders: opts.cookie ? { cookie: opts.cookie } : {},
+  });
+  return new Promise<ClientSocket>((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (err: Error & { data?: { code?: string } }) => {
+      socket.close();
+      reject(Object.assign(new Error(err.message), { code: err.data?.code }));
+    });
+  });
+}
+
+type AckRes = { ok: boolean; data?: Record<string, unknown>; error?: { code: string; message: string } };
+const ask = (s: ClientSocket, event: string, payload: unknown = {}): Promise<AckRes> =>
+  s.timeout(5000).emitWithAck(event, payload);
+
+/** Resolves with the next `event` on `s`, or rejects after `ms`. */
+function next<T = unknown>(s: ClientSocket, event: string, ms = 5000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${event} within ${ms} ms`)), ms);
+    s.once(event, (p: T) => {
+      clearTimeout(timer);
+      resolve(p);
+    });
+  });
+}
+
+/** Collects every `event` on `s`. */
+function collect<T = unknown>(s: ClientSocket, event: string): T[] {
+  const got: T[] = [];
+  s.on(event, (p: T) => got.push(p));
+  return got;
+}
+
+describe('room view (real Redis, socket.io clients)', () => {
+  let r: TestRedis;
+  let o: TestOrchestrator;
+  let b: PreparedBriefing;
+  const open: ClientSocket[] = [];
+  const token = (pointId: string) => b.links.find((l) => l.pointId === pointId)!.token;
+  const point = async (pointId: string) => {
+    const s = await openSocket(o.baseUrl, '/point', { token: token(pointId) });
+    open.push(s);
+    return s;
+  };
+  const monitor = async (cookie: string) => {
+    const s = await openSocket(o.baseUrl, '/monitor', { cookie });
+    open.push(s);
+    return s;
+  };
+
+  beforeAll(async () => {
+    r = await startTestRedis();
+    o = await startTestOrchestrator(r.url, ADMIN_ENV);
+    b = await prepareBriefing(o.baseUrl, POINTS);
+  });
+  afterEach(() => {
+    for (const s of open.splice(0)) s.close();
+  });
+  afterAll(async () => {
+    await o?.stop();
+    await r?.cleanup();
+  });
+
+  test('a watched point is asked; its snapshot reaches the monitors watching it, no other', async () => {
+    const [a, c] = [await point(POINTS[0]!), await point(POINTS[1]!)];
+    const tech = await monitor(await loginCookie(o, 'technician'));
+    const host = await monitor(await loginCookie(o, 'host'));
+    const techFrames = collect<{ pointId: string; jpeg: Buffer; width: number }>(tech, 'roomview:frame');
+    const hostFrames = collect<{ pointId: string }>(host, 'roomview:frame');
+    const cAsked = collect(c, 'roomview:on');
+
+    const asked = next<{ periodMs: number; forMs: number }>(a, 'roomview:on');
+    const res = await ask(tech, 'roomview:watch', { sessionId: b.sessionId, pointIds: [POINTS[0]] });
+    expect(res).toEqual({ ok: true, data: { pointIds: [POINTS[0]] } });
+    expect(await asked).toEqual({ periodMs: ROOM_VIEW.periodMs, forMs: ROOM_VIEW.leaseMs });
+    expect((await ask(host, 'roomview:watch', { sessionId: b.sessionId, pointIds: [POINTS[1]] })).ok).toBe(true);
+
+    const arrived = next<{ sessionId: string; pointId: string; jpeg: Buffer; width: number }>(tech, 'roomview:frame');
+    expect(await ask(a, 'roomview:frame', { jpeg: JPEG, width: 320, height: 180 })).toEqual({ ok: true, data: {} });
+    const f = await arrived;
+    expect(f).toMatchObject({ sessionId: b.sessionId, pointId: POINTS[0], width: 320 });
+    expect(Buffer.from(f.jpeg)).toEqual(JPEG);
+    // The host's monitor watches the other point: nothing of the first reaches it.
+    await new Promise((res) => setTimeout(res, 300));
+    expect(hostFrames).toEqual([]);
+    expect(techFrames).toHaveLength(1);
+    expect(cAsked).toHaveLength(1); // asked by the host's monitor only, once
+
+    // The third point was never asked: its snapshots are refused.
+    const d = await point(POINTS[2]!);
+    expect((await ask(d, 'roomview:frame', { jpeg: JPEG, width: 320, height: 180 })).error?.code).toBe('forbidden');
+
+    // Watching nothing stops the point, and its next snapshot is refused.
+    const stopped = next(a, 'roomview:off');
+    await ask(tech, 'roomview:watch', { sessionId: b.sessionId, pointIds: [] });
+    await stopped;
+    expect((await ask(a, 'roomview:frame', { jpeg: JPEG, width: 320, height: 180 })).error?.code).toBe('forbidden');
+  });
+
+  test('two monitors on one point: it stops when the last one leaves; a page back carries on', async () => {
+    const a = await point(POINTS[0]!);
+    const m1 = await monitor(b.cookie);
+    const m2 = await monitor(await loginCookie(o, 'technician'));
+    const asked = collect(a, 'roomview:on');
+    const offs = collect(a, 'roomview:off');
+    await ask(m1, 'roomview:watch', { sessionId: b.sessionId, pointIds: [POINTS[0]] });
+    await ask(m2, 'roomview:watch', { sessionId: b.sessionId, pointIds: [POINTS[0], POINTS[1]] });
+    await new Promise((res) => setTimeout(res, 300));
+    expect(asked).toHaveLength(1);
+
+    // The point's page reloads meanwhile: the new page is told to carry on at once.
+    a.close();
+    const again = await openSocket(o.baseUrl, '/point', {
+      token: token(POINTS[0]!),
+    }).then((s) => (open.push(s), s));
+    const resumed = await next<{ forMs: number }>(again, 'roomview:on').catch(() => undefined);
+    // The lease may be told before the listener is set: then the snapshot is the proof.
+    if (resumed) expect(resumed.forMs).toBeGreaterThan(0);
+    expect((await ask(again, 'roomview:frame', { jpeg: JPEG, width: 320, height: 180 })).ok).toBe(true);
+
+    const off = collect(again, 'roomview:off');
+    m1.close(); // one desk left
+    await new Promise((res) => setTimeout(res, 300));
+    expect(off).toHaveLength(0);
+    m2.close(); // the last one
+    await next(again, 'roomview:off');
+    expect(offs).toHaveLength(0);
+    expect((await ask(again, 'roomview:frame', { jpeg: JPEG, width: 320, height: 180 })).error?.code).toBe('forbidden');
+  });
+
+  test('bad inputs are refused with their codes', async () => {
+    // A point cannot watch: its join token opens no monitor, and neither does no login.
+    await expect(openSocket(o.baseUrl, '/monitor', { token: token(POINTS[0]!) })).rejects.toMatchObject({
+      code: 'unauthenticated',
+    });
+    await expect(openSocket(o.baseUrl, '/monitor', {})).rejects.toMatchObject({ code: 'unauthenticated' });
+
+    const m = await monitor(await loginCookie(o, 'technician'));
+    const watch = (payload: unknown) => ask(m, 'roomview:watch', payload).then((x) => x.error?.code);
+    expect(await watch({ sessionId: b.sessionId, pointIds: ['HT-NOPE'] })).toBe('not_found');
+    expect(await watch({ sessionId: 'no-such-session', pointIds: [POINTS[0]] })).toBe('not_found');
+    expect(await watch({ sessionId: b.sessionId, pointIds: Array(ROOM_VIEW.maxWatched + 1).fill(POINTS[0]) })).toBe(
+      'bad_request',
+    );
+    expect(await watch({ sessionId: b.sessionId, pointIds: POINTS, extra: 1 })).toBe('bad_request');
+    expect(await watch({ sessionId: b.sessionId })).toBe('bad_request');
+
+    const a = await point(POINTS[0]!);
+    await ask(m, 'roomview:watch', { sessionId: b.sessionId, pointIds: [POINTS[0]] });
+    const frame = (payload: unknown) => ask(a, 'roomview:frame', payload).then((x) => x.error?.code);
+    expect(await frame({ jpeg: Buffer.from('not a picture'), width: 320, height: 180 })).toBe('bad_request');
+    expect(await frame({ jpeg: 'aGVsbG8=', width: 320, height: 180 })).toBe('bad_request');
+    expect(await frame({ jpeg: JPEG, width: 0, height: 180 })).toBe('bad_request');
+    const big = Buffer.concat([JPEG, Buffer.alloc(ROOM_VIEW.maxBytes)]);
+    expect(await frame({ jpeg: big, width: 320, height: 180 })).toBe('payload_too_large');
+    // A point names no other point: its snapshot is always its own.
+    expect(await frame({ jpeg: JPEG, width: 320, height: 180, pointId: POINTS[1] })).toBe('bad_request');
+  });
+});
