@@ -1,9 +1,10 @@
 // The embedded coturn (TURN=embedded) with the credentials pages are handed: a fresh one
-// allocates a relay over UDP and over TLS; an expired one, or one made with another
+// allocates a relay over UDP, TCP and TLS; an expired one, or one made with another
 // secret, is refused by coturn itself. Plain TURN Allocate requests (werift's STUN
 // messages), loopback only.
 import dgram from 'node:dgram';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -51,8 +52,8 @@ describe('embedded coturn with time-limited credentials', () => {
     expect(fs.statSync(path.join(dir, 'turn', 'turnserver.conf')).mode & 0o777).toBe(0o600);
   });
 
-  /** Sends STUN messages to coturn over UDP or TLS and reads one answer each. */
-  const connect = async (transport: 'udp' | 'tls') => {
+  /** Sends STUN messages to coturn over UDP, TCP or TLS and reads one answer each. */
+  const connect = async (transport: 'udp' | 'tcp' | 'tls') => {
     if (transport === 'udp') {
       const sock = dgram.createSocket('udp4');
       return {
@@ -64,8 +65,12 @@ describe('embedded coturn with time-limited credentials', () => {
         close: () => sock.close(),
       };
     }
-    const sock = tls.connect({ host: '127.0.0.1', port: tlsPort, ca: caPem, servername: 'localhost' });
-    await new Promise<void>((resolve, reject) => sock.once('secureConnect', resolve).once('error', reject));
+    const sock =
+      transport === 'tls'
+        ? tls.connect({ host: '127.0.0.1', port: tlsPort, ca: caPem, servername: 'localhost' })
+        : net.connect({ host: '127.0.0.1', port });
+    const ready = transport === 'tls' ? 'secureConnect' : 'connect';
+    await new Promise<void>((resolve, reject) => sock.once(ready, resolve).once('error', reject));
     let buf = Buffer.alloc(0);
     let waiting: ((b: Buffer) => void) | undefined;
     sock.on('data', (d: Buffer) => {
@@ -91,7 +96,7 @@ describe('embedded coturn with time-limited credentials', () => {
   };
 
   /** A TURN Allocate with these credentials: what coturn answers (allocated, or its error code). */
-  const allocate = async (cred: { username: string; credential: string }, transport: 'udp' | 'tls' = 'udp') => {
+  const allocate = async (cred: { username: string; credential: string }, transport: 'udp' | 'tcp' | 'tls' = 'udp') => {
     const link = await connect(transport);
     const timer = setTimeout(() => link.close(), 5000);
     const request = () =>
@@ -117,9 +122,10 @@ describe('embedded coturn with time-limited credentials', () => {
     }
   };
 
-  test('a fresh credential allocates a relay over UDP and over TLS', async () => {
+  test('a fresh credential allocates a relay over UDP, TCP and TLS', async () => {
     const cred = turnCredential(coturn.secret, 'HT-CX', 600);
     expect(await allocate(cred, 'udp')).toBe('allocated');
+    expect(await allocate(cred, 'tcp')).toBe('allocated');
     expect(await allocate(cred, 'tls')).toBe('allocated');
   });
 
