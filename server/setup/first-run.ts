@@ -15,13 +15,16 @@ import { ApiBuilder } from '../http/api/route';
 const KEY = 'setup:token';
 const DEFAULT_TTL_MS = 60 * 60_000;
 
-// KEYS[1] the token's hash; ARGV[1] the offered hash. 1: consumed, 0: none, -1: another.
+// KEYS[1] the token's hash; ARGV[1] the offered hash. 0: none, -1: another, else consumed:
+// the milliseconds it had left (at least 1).
 const CONSUME = `
 local v = redis.call('GET', KEYS[1])
 if not v then return 0 end
 if v ~= ARGV[1] then return -1 end
+local left = redis.call('PTTL', KEYS[1])
 redis.call('DEL', KEYS[1])
-return 1
+if left < 1 then return 1 end
+return left
 `;
 
 const digest = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -54,7 +57,7 @@ export class FirstRun {
   async complete(token: string, who: { username: string; password: string; displayName?: string }) {
     if (!(await this.needed())) throw conflict('an admin account exists already: log in, or ask an admin');
     // Compared and consumed in one step: two submissions cannot both pass.
-    const r = await this.o.redis.eval(CONSUME, 1, KEY, digest(token));
+    const r = Number(await this.o.redis.eval(CONSUME, 1, KEY, digest(token)));
     if (r === 0) {
       throw new AppError(
         'token_expired',
@@ -62,7 +65,15 @@ export class FirstRun {
       );
     }
     if (r === -1) throw new AppError('token_invalid', 'this is not the current setup link');
-    const account = await this.o.accounts.create({ ...who, role: 'admin' });
+    let account;
+    try {
+      account = await this.o.accounts.create({ ...who, role: 'admin' });
+    } catch (err) {
+      // Refused (a username taken, say): the link stays good for another try, unless a newer
+      // start has issued another one meanwhile.
+      await this.o.redis.set(KEY, digest(token), 'PX', r, 'NX');
+      throw err;
+    }
     this.#log.info({ username: account.username }, 'first admin created through the setup link');
     return account;
   }
