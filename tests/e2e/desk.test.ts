@@ -73,10 +73,10 @@ describe('the desk on the day (Chromium)', () => {
     const editor = '[data-testid=session-editor]';
     await host.waitForSelector(`${editor} .checks label`, { state: 'attached' });
     const visible = async () =>
-      host.$$eval(`${editor} .checks, ${editor} textarea`, (nodes) =>
+      host.$$eval(`${editor} .checks, ${editor} [data-testid=point-picker]`, (nodes) =>
         nodes.map((n) => (n as HTMLElement).offsetParent !== null),
       );
-    // "All points": no districts, levels or codes to pick.
+    // "All points": no districts, levels or points to pick.
     expect(await visible()).toEqual([false, false, false]);
     await host.selectOption(`${editor} select`, 'districts');
     expect(await visible()).toEqual([true, false, false]);
@@ -93,7 +93,10 @@ describe('the desk on the day (Chromium)', () => {
     await host.fill('[data-testid=session-title]', 'Giao ban tháng 12');
     await host.fill('[data-testid=session-start]', '2026-12-15T08:00');
     await host.fill('[data-testid=session-end]', '2026-12-15T11:30');
-    await host.fill(`${editor} textarea`, longNamed.join(', '));
+    for (const id of longNamed) {
+      await host.fill('[data-testid=picker-search]', id);
+      await host.check(`[data-testid=picker-point][value="${id}"]`);
+    }
     await host.fill('.agenda-row input >> nth=0', 'Tình hình tháng 11');
     await host.click(`${editor} .controls button.primary`);
     await host.waitForSelector('[data-testid=session-card] h3:has-text("Giao ban tháng 12")');

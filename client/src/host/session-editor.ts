@@ -1,9 +1,10 @@
 // The host's session editor: title and times, the agenda (one row of inputs per item)
-// and the invited points (all, by district, by level, or a list of codes).
+// and the invited points (all, by district, by level, or picked one by one: ./point-picker.ts).
 import type { AgendaItemInput, Invite, PointLevel, PointSummary, Session } from '../../../server/contract/api';
 import { POINT_LEVELS } from '../../../server/contract/api';
 import { TIMES_EDITABLE } from '../../../server/contract/session-state';
 import { call } from './api';
+import { PointPicker } from './point-picker';
 import { LEVEL_TEXT } from './points';
 import { plain } from '../ui/i18n';
 import { bi, button, el, field, fromLocalInput, input, select, statusLine, toLocalInput, zoneText } from './ui';
@@ -142,7 +143,7 @@ function inviteEditor(s: Session | undefined) {
     ['all', 'Tất cả điểm cầu · All points'],
     ['districts', 'Theo huyện · By district'],
     ['levels', 'Theo cấp · By level'],
-    ['points', 'Danh sách mã · A list of codes'],
+    ['points', 'Chọn từng điểm cầu · Pick points'],
   ]);
   const districtBoxes = el('div', { className: 'checks' });
   const levelBoxes = el(
@@ -152,10 +153,10 @@ function inviteEditor(s: Session | undefined) {
       el('label', {}, el('input', { attrs: { type: 'checkbox', value: l } }), LEVEL_TEXT[l].join(' · ')),
     ),
   );
-  const codes = el('textarea', { attrs: { rows: '3', placeholder: 'HT, HT-CX, HT-CX-001, …' } });
   const inv = s?.invite ?? { mode: 'all' };
   mode.value = inv.mode;
-  if (inv.mode === 'points') codes.value = inv.pointIds.join(', ');
+  // Picking starts from who is invited now, whatever the form chosen before.
+  const picker = new PointPicker(inv.mode === 'points' ? inv.pointIds : (s?.invitedPointIds ?? []));
   if (inv.mode === 'levels') {
     for (const cb of levelBoxes.querySelectorAll('input')) cb.checked = inv.levels.includes(cb.value as PointLevel);
   }
@@ -171,7 +172,7 @@ function inviteEditor(s: Session | undefined) {
   const showInvite = () => {
     districtBoxes.hidden = mode.value !== 'districts';
     levelBoxes.hidden = mode.value !== 'levels';
-    codes.hidden = mode.value !== 'points';
+    picker.node.hidden = mode.value !== 'points';
   };
   mode.addEventListener('change', showInvite);
   showInvite();
@@ -183,10 +184,10 @@ function inviteEditor(s: Session | undefined) {
       case 'levels':
         return { mode: 'levels', levels: checked(levelBoxes) as PointLevel[] };
       case 'points':
-        return { mode: 'points', pointIds: codes.value.split(/[\s,;]+/).filter(Boolean) };
+        return { mode: 'points', pointIds: picker.pointIds() };
       default:
         return { mode: 'all' };
     }
   };
-  return { nodes: [mode, districtBoxes, levelBoxes, codes], read };
+  return { nodes: [mode, districtBoxes, levelBoxes, picker.node], read };
 }
