@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { defineRequests } from './socket';
 import { PointModeSchema, ViewerModeSchema } from './broadcast';
 import { ReportTimelineSchema } from './timeline';
+import { ImportIssueSchema } from './api';
 
 const Id = z.string().min(1).max(128);
 const Iso = z.string().max(40);
@@ -354,7 +355,10 @@ export const CheckinTokenSchema = z.string().regex(/^[A-Za-z0-9_.-]{16,512}$/, '
 export const RosterEntrySchema = z.object({
   id: z.string(),
   name: z.string(),
+  /** Title or position (chức vụ). */
   position: z.string(),
+  /** The delegate's unit or agency (đơn vị). */
+  unit: z.string().default(''),
 });
 export type RosterEntry = z.infer<typeof RosterEntrySchema>;
 
@@ -403,14 +407,46 @@ export const CheckinResultSchema = z.object({
 });
 export type CheckinResult = z.infer<typeof CheckinResultSchema>;
 
-/** PUT /api/v1/rosters/:pointId (JSON; CSV with columns name,position is also accepted). */
-export const RosterInputSchema = z
+/** A roster's most names: a point's room seats at most a few hundred. */
+export const ROSTER_MAX_ENTRIES = 2000;
+
+/** One delegate of a roster as entered or imported. */
+export const RosterRowSchema = z
   .object({
-    entries: z
-      .array(z.object({ name: text(120), position: z.string().trim().max(160).default('') }).strict())
-      .max(2000),
+    name: text(120),
+    position: z.string().trim().max(160).default(''),
+    unit: z.string().trim().max(160).default(''),
   })
   .strict();
+export type RosterRow = z.output<typeof RosterRowSchema>;
+
+/** PUT /api/v1/rosters/:pointId (JSON; CSV as for the import is also accepted). */
+export const RosterInputSchema = z
+  .object({
+    entries: z.array(RosterRowSchema).max(ROSTER_MAX_ENTRIES),
+  })
+  .strict();
+
+/** PATCH /api/v1/rosters/:pointId/entries/:entryId: the fields to change. */
+export const RosterEditSchema = z
+  .object({ name: text(120), position: z.string().trim().max(160), unit: z.string().trim().max(160) })
+  .partial()
+  .strict()
+  .refine((v) => Object.keys(v).length > 0, 'nothing to change');
+
+export const RosterEntryIdSchema = z.string().regex(/^[0-9]{1,9}$/, 'not a roster entry id');
+
+/** POST /api/v1/rosters/:pointId/import: the report (422 with the same body when rows are bad). */
+export const RosterImportReportSchema = z.object({
+  dryRun: z.boolean(),
+  /** True only when nothing was wrong and it was not a dry run: the roster was replaced. */
+  imported: z.boolean(),
+  rows: z.number().int(),
+  issues: z.array(ImportIssueSchema),
+  /** The roster as it is now (unchanged unless imported). */
+  entries: z.array(RosterEntrySchema),
+});
+export type RosterImportReport = z.infer<typeof RosterImportReportSchema>;
 
 // ── REST: reports ───────────────────────────────────────────────────────────────────────
 

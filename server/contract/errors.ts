@@ -52,6 +52,8 @@ export const ERROR_REASONS = [
   'ingest_limit', // { max }
   'malformed_csv', // { detail }
   'body_type', // { type }: send the body with that Content-Type
+  'roster_name_taken', // { name }: that name is already on the point's roster
+  'roster_full', // { max }
 ] as const;
 export type ErrorReason = (typeof ERROR_REASONS)[number];
 export type ErrorParams = Record<string, string | number>;

@@ -6,15 +6,13 @@
 //                                   the phone the ticket was given to (its device cookie)
 //   GET  /checkins/:sessionId       the desk: every check-in, voided ones included
 //   POST /checkins/:sessionId/:pointId/:checkinId/void   the desk voids one (kept, not counted)
-//   GET  /rosters/:pointId          a point's roster
-//   PUT  /rosters/:pointId          replace it (JSON {entries} or CSV name,position)
+//   /rosters/:pointId/…             a point's roster (roster-routes.ts)
 //   GET  /attendance/:sessionId     totals by district and province
 //   GET  /reports/:sessionId        is the report ready
 //   POST /reports/:sessionId        (re)generate it (a BullMQ job)
 //   GET  /reports/:sessionId/csv    download
 //   GET  /reports/:sessionId/html   printable page (Vietnamese)
 //   /alerts/:sessionId/…            the desk's alerts (alert-routes.ts)
-import { parse } from 'csv-parse/sync';
 import express, { Router, type Request, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { Redis } from 'ioredis';
@@ -28,14 +26,13 @@ import {
   CheckinTokenSchema,
   CheckinVoidSchema,
   RollupSchema,
-  RosterEntrySchema,
-  RosterInputSchema,
   ReportStatusSchema,
 } from '../contract/attendance';
 import { parseCookies, RedisRateLimitStore, sameOriginOnly, type Auth } from '../auth/auth';
 import type { AttendanceService } from '../domain/attendance/service';
-import { AppError, badRequest, notFound, why } from '../errors';
+import { AppError, notFound } from '../errors';
 import { addAlertRoutes } from './alert-routes';
+import { addRosterRoutes } from './roster-routes';
 import { ApiBuilder } from './api/route';
 
 export const ATTENDANCE_PREFIX = '/api/v1';
@@ -43,7 +40,6 @@ export const ATTENDANCE_PREFIX = '/api/v1';
 export const CHECKIN_LIMIT = { windowMs: 60_000, limit: 600 };
 
 const READERS: Role[] = ['technician', 'host', 'admin'];
-const EDITORS: Role[] = ['host', 'admin'];
 const SessionParam = z.object({ sessionId: IdParamSchema.shape.id });
 
 /** The phone's device id (checkin-token.ts), sent only to the check-in API. */
@@ -65,7 +61,7 @@ function setDeviceCookie(req: Request, res: Response, value: string): void {
   });
 }
 
-/** Check-ins (the phone's side, rate-limited, and the desk's) and the points' rosters. */
+/** Check-ins: the phone's side, rate-limited, and the desk's. */
 function addCheckinRoutes(api: ApiBuilder, service: AttendanceService, redis: Redis): void {
   const limiter = rateLimit({
     windowMs: CHECKIN_LIMIT.windowMs,
@@ -155,44 +151,6 @@ function addCheckinRoutes(api: ApiBuilder, service: AttendanceService, redis: Re
         body.reason,
         user!.username,
       ),
-  );
-
-  api.route(
-    {
-      method: 'get',
-      path: '/rosters/:pointId',
-      summary: "A point's roster of delegates",
-      tag: 'attendance',
-      roles: READERS,
-      params: z.object({ pointId: PointCodeSchema }),
-      success: { status: 200, description: 'the roster', schema: z.array(RosterEntrySchema) },
-    },
-    ({ params }) => service.rosters.list(params.pointId),
-  );
-
-  api.route(
-    {
-      method: 'put',
-      path: '/rosters/:pointId',
-      summary: "Replace a point's roster: JSON {entries:[{name,position}]} or CSV with columns name,position",
-      tag: 'attendance',
-      roles: EDITORS,
-      params: z.object({ pointId: PointCodeSchema }),
-      bodyDoc: {
-        'application/json': { schema: RosterInputSchema },
-        'text/csv': { schema: z.string().meta({ description: 'header name,position (or họ tên,chức vụ)' }) },
-      },
-      parsers: [express.json({ limit: '256kb' }), express.text({ type: ['text/csv', 'text/plain'], limit: '256kb' })],
-      success: { status: 200, description: 'the new roster', schema: z.array(RosterEntrySchema) },
-      errors: [404, 413],
-    },
-    async ({ params, req }) => {
-      if (!(await service.point(params.pointId))) throw notFound(`point ${params.pointId}`);
-      let input: unknown = req.body;
-      if (typeof req.body === 'string') input = { entries: rosterCsv(req.body) };
-      const parsed = RosterInputSchema.parse(input);
-      return service.rosters.replace(params.pointId, parsed.entries);
-    },
   );
 }
 
@@ -298,19 +256,6 @@ function addReportRoutes(api: ApiBuilder, service: AttendanceService): void {
   }
 }
 
-/** name,position rows; a header row is recognised (English or Vietnamese) and skipped. */
-function rosterCsv(text: string): { name: string; position: string }[] {
-  let rows: string[][];
-  try {
-    rows = parse(text.replace(/^\uFEFF/, ''), { skip_empty_lines: true, relax_column_count: true, trim: true });
-  } catch (err) {
-    const detail = (err as Error).message;
-    throw badRequest(`malformed CSV: ${detail}`, undefined, why('malformed_csv', { detail }));
-  }
-  if (rows[0] && /^(name|họ tên|ho ten|họ và tên)$/i.test(rows[0][0] ?? '')) rows = rows.slice(1);
-  return rows.map((r) => ({ name: r[0] ?? '', position: r[1] ?? '' }));
-}
-
 /** Mounted by serveRoutes (server/assembly/app.ts) before the fallbacks. */
 export function attendanceRouter(
   service: AttendanceService,
@@ -321,6 +266,7 @@ export function attendanceRouter(
   addCheckinRoutes(api, service, redis);
   addReportRoutes(api, service);
   addAlertRoutes(api, service);
+  addRosterRoutes(api, service);
   const router = Router();
   router.use(ATTENDANCE_PREFIX, sameOriginOnly(), auth.attachUser(), api.router);
   return { router, api };

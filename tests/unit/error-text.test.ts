@@ -24,7 +24,16 @@ describe('error text on the pages', () => {
   });
 
   test('every reason is filled in from its parameters, never "undefined"', () => {
-    const params = { action: 'start', state: 'lobby', code: 'HT-VQ', username: 'an', count: 3, list: 'HT-X', max: 2 };
+    const params = {
+      action: 'start',
+      state: 'lobby',
+      code: 'HT-VQ',
+      username: 'an',
+      count: 3,
+      list: 'HT-X',
+      max: 2,
+      name: 'Lê Văn An',
+    };
     for (const reason of ERROR_REASONS) {
       const r = REASON_TEXT[reason];
       const [vi, en] = typeof r === 'function' ? r({ ...params, detail: 'x', type: 'text/csv' }) : r;

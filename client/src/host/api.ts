@@ -28,7 +28,7 @@ export class ApiError extends Error {
 export const API = '/api/v1';
 
 export async function call<T>(
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   path: string,
   body?: unknown,
   opts: { contentType?: string; raw?: BodyInit } = {},

@@ -2,10 +2,10 @@
 // pages of points, editing (admin), CSV import with a dry-run report, export.
 import type { ImportReport, Page, Point, PointSummary, Role } from '../../../server/contract/api';
 import { POINT_LEVELS } from '../../../server/contract/api';
-import { issueText } from '../ui/errors';
 import { LEVEL_TEXT } from '../ui/words';
 import { API, call, qs } from './api';
-import { bi, button, el, field, input, row, select, statusLine, table, type StatusLine } from './ui';
+import { rosterPanel } from './rosters';
+import { bi, button, el, field, input, issuesTable, row, select, statusLine, table, type StatusLine } from './ui';
 
 export { LEVEL_TEXT };
 
@@ -46,7 +46,7 @@ export function pointsView(role: Role): HTMLElement {
         'GET',
         `/points${qs({ q: q.value.trim(), district: district.value, level: level.value, limit: PAGE, offset })}`,
       );
-      list.replaceChildren(pointsTable(page.items, role === 'admin' ? editPoint : undefined));
+      list.replaceChildren(pointsTable(page.items, role === 'admin' ? editPoint : undefined, openRoster));
       pager.replaceChildren(
         el('span', { text: `${page.total === 0 ? 0 : offset + 1}–${offset + page.items.length} / ${page.total}` }),
         button(['Trang trước', 'Previous'], () => {
@@ -64,6 +64,10 @@ export function pointsView(role: Role): HTMLElement {
   }
 
   const editor = el('div');
+  function openRoster(p: Point) {
+    editor.replaceChildren(rosterPanel(p, role, () => void editor.replaceChildren()));
+    editor.scrollIntoView({ block: 'start' });
+  }
   function editPoint(p: Point) {
     editor.replaceChildren(
       pointEditor(p, {
@@ -121,8 +125,8 @@ export function pointsView(role: Role): HTMLElement {
   );
 }
 
-/** One page of points; `edit` (admins only) adds an Edit button to each row. */
-function pointsTable(items: Point[], edit: ((p: Point) => void) | undefined): HTMLElement {
+/** One page of points; `edit` (admins only) adds an Edit button to each row, `roster` a Roster one. */
+function pointsTable(items: Point[], edit: ((p: Point) => void) | undefined, roster: (p: Point) => void): HTMLElement {
   return table(
     [
       ['Mã', 'Code'],
@@ -139,7 +143,12 @@ function pointsTable(items: Point[], edit: ((p: Point) => void) | undefined): HT
         LEVEL_TEXT[p.level][0],
         String(p.expectedDelegates),
         `${p.contactName} ${p.contactPhone}`.trim(),
-        edit ? button(['Sửa', 'Edit'], () => edit(p)) : '',
+        el(
+          'span',
+          { className: 'controls' },
+          button(['Đại biểu', 'Roster'], () => roster(p)),
+          edit ? button(['Sửa', 'Edit'], () => edit(p)) : '',
+        ),
       ),
     ),
   );
@@ -221,18 +230,7 @@ function importPanel(status: StatusLine, onImported: () => Promise<void>): HTMLE
         : `Kiểm tra xong: ${r.rows} dòng hợp lệ (${r.created} mới, ${r.updated} cập nhật, ${r.removed} bỏ), ${r.expectedDelegates} đại biểu · Dry run OK`;
     report.replaceChildren(
       el('p', { className: r.issues.length ? 'status bad' : 'status ok', text: head }),
-      ...(r.issues.length
-        ? [
-            table(
-              [
-                ['Dòng', 'Line'],
-                ['Cột', 'Column'],
-                ['Lý do', 'Reason'],
-              ],
-              r.issues.map((i) => row(String(i.line ?? i.row), i.column, bi(issueText({ ...i, message: i.reason })))),
-            ),
-          ]
-        : []),
+      ...(r.issues.length ? [issuesTable(r.issues)] : []),
     );
   };
   return el(

@@ -2,7 +2,8 @@
 // error display. All text goes in through textContent (el / setBi).
 import { bi, setBi, type Text } from '../ui/i18n';
 import { el } from '../ui/shell';
-import { errorText } from '../ui/errors';
+import type { ImportIssue } from '../../../server/contract/api';
+import { errorText, issueText } from '../ui/errors';
 import { showTime } from '../ui/time';
 
 export { bi, el, setBi, type Text };
@@ -72,4 +73,16 @@ export function table(headers: Text[], rows: HTMLTableRowElement[]): HTMLTableEl
 
 export function row(...cells: (string | Node)[]): HTMLTableRowElement {
   return el('tr', {}, ...cells.map((c) => el('td', {}, c)));
+}
+
+/** An import's bad rows: where (line, column) and why, in both languages. */
+export function issuesTable(issues: ImportIssue[]): HTMLTableElement {
+  return table(
+    [
+      ['Dòng', 'Line'],
+      ['Cột', 'Column'],
+      ['Lý do', 'Reason'],
+    ],
+    issues.map((i) => row(String(i.line ?? i.row), i.column, bi(issueText({ ...i, message: i.reason })))),
+  );
 }

@@ -98,6 +98,8 @@ export const REASON_TEXT: Record<ErrorReason, Say | Text> = {
   ],
   malformed_csv: (p) => [`Tệp CSV bị lỗi: ${p.detail}`, `Malformed CSV: ${p.detail}`],
   body_type: (p) => [`Hãy gửi dữ liệu dạng ${p.type}`, `Send the body as ${p.type}`],
+  roster_name_taken: (p) => [`${p.name} đã có trong danh sách`, `${p.name} is already on the roster`],
+  roster_full: (p) => [`Danh sách có tối đa ${p.max} người`, `A roster holds at most ${p.max} names`],
 };
 
 /** Zod's issue codes and the product's own (session times, registry imports). */
@@ -179,6 +181,8 @@ export const ISSUE_TEXT: Record<string, Say> = {
   ],
   not_object: () => ['Mỗi mục phải là một đối tượng', 'Each item must be an object'],
   no_points: () => ['Tệp không có điểm cầu nào', 'No points in the file'],
+  too_many_rows: (p) => [`Tệp có ${p.found} dòng, tối đa ${p.max}`, `${p.found} rows: at most ${p.max}`],
+  duplicate_name: (p) => [`Trùng tên với dòng ${p.row}`, `The same name as row ${p.row}`],
   unknown_points: (p) => [`Không có: ${p.list}`, `Unknown: ${p.list}`],
 };
 

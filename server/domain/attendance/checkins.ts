@@ -21,18 +21,11 @@ import type {
 } from '../../contract/attendance';
 import type { Point } from '../../contract/api';
 import { AppError, badRequest, notFound } from '../../errors';
-import { searchKey } from '../points/validate';
 import { entryOf, type CheckinLedger } from './checkin-ledger';
 import type { CheckinTokens } from './checkin-token';
 import { checkinCap, judgeHeadcount } from './headcount-bound';
-import type { RosterStore } from './roster';
+import { nameKey, type RosterStore } from './roster';
 import type { AttendanceCore, PointIdentity } from './runtime';
-
-/** The same delegate however the name is accented, cased or spaced. */
-const nameKey = (name: string) =>
-  searchKey(name)
-    .replace(/[^a-z0-9]+/g, ' ')
-    .trim();
 
 export class Checkins {
   /** QR codes a point may ask for per minute: its page asks once per rotation, and on reconnects. */

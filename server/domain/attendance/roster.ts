@@ -1,25 +1,128 @@
-// A point's roster of delegates (optional): imported per point; a name a delegate types at
-// check-in that matches an entry is taken as that entry (its spelling and position). The
-// names go to the desk only, never to a phone. Replaced as a whole on each import.
+// A point's roster of delegates (optional): imported per point from CSV or edited row by
+// row on the host's console; a name a delegate types at check-in that matches an entry is
+// taken as that entry (its spelling, position and unit). The names go to the desk only,
+// never to a phone. An import replaces it as a whole, and only when every row is good.
 //
-// Keys: roster:<pointId>   hash   entry id → { name, position } JSON
+// Keys: roster:<pointId>       hash    entry id → { name, position, unit } JSON
+//       roster-seq:<pointId>   string  the last entry id given (ids are never reused by an edit)
 import type { Redis } from 'ioredis';
-import type { RosterEntry } from '../../contract/attendance';
+import { ROSTER_MAX_ENTRIES, RosterRowSchema, type RosterEntry, type RosterRow } from '../../contract/attendance';
+import type { ImportIssue } from '../../contract/api';
+import { issuesOf } from '../../contract/errors';
+import { conflict, notFound, why } from '../../errors';
+import { writeCsv } from '../../security/csv';
+import { readCsvTable } from '../../security/csv-read';
+import { searchKey } from '../points/validate';
 
 export const rosterKey = (pointId: string) => `roster:${pointId}`;
+const seqKey = (pointId: string) => `roster-seq:${pointId}`;
+
+/** The columns of a roster CSV, as exported; Vietnamese headers are read too. */
+export const ROSTER_COLUMNS = ['name', 'position', 'unit'] as const;
+const ROSTER_ALIASES: Record<string, (typeof ROSTER_COLUMNS)[number]> = {
+  'họ tên': 'name',
+  'họ và tên': 'name',
+  'full name': 'name',
+  'chức vụ': 'position',
+  'chức danh': 'position',
+  title: 'position',
+  'đơn vị': 'unit',
+  'cơ quan': 'unit',
+  agency: 'unit',
+};
+
+/** The same delegate however the name is accented, cased or spaced. */
+export const nameKey = (name: string) =>
+  searchKey(name)
+    .replace(/[^a-z0-9]+/g, ' ')
+    .trim();
+
+// KEYS[1] roster, KEYS[2] seq; ARGV[1] entry JSON, ARGV[2] max entries. Returns the new id, or -1 when full.
+const APPEND = `
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[2]) then return -1 end
+local n = tonumber(redis.call('GET', KEYS[2]) or '0')
+for _, k in ipairs(redis.call('HKEYS', KEYS[1])) do
+  local v = tonumber(k)
+  if v and v > n then n = v end
+end
+n = n + 1
+redis.call('SET', KEYS[2], n)
+redis.call('HSET', KEYS[1], tostring(n), ARGV[1])
+return n
+`;
+// KEYS[1] roster; ARGV[1] id, ARGV[2] entry JSON. 0 when the entry is gone.
+const SET_IF_THERE = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`;
+
+const stored = (r: RosterRow) => JSON.stringify({ name: r.name, position: r.position, unit: r.unit });
+
+/**
+ * Reads a roster CSV (UTF-8, header `name,position,unit` or `Họ tên,Chức vụ,Đơn vị`):
+ * the rows, or every problem with its row and line. The same name twice would make a
+ * check-in ambiguous, so it is one.
+ */
+export function readRosterCsv(data: Buffer | string): { rows: RosterRow[]; issues: ImportIssue[] } {
+  const read = readCsvTable(data, {
+    columns: ROSTER_COLUMNS,
+    required: ['name'],
+    fieldOf: { name: 'name', position: 'position', unit: 'unit' },
+    aliases: ROSTER_ALIASES,
+    maxRows: ROSTER_MAX_ENTRIES,
+  });
+  const issues = [...read.issues];
+  const rows: RosterRow[] = [];
+  const firstRowOf = new Map<string, number>();
+  for (const raw of read.rows) {
+    const parsed = RosterRowSchema.safeParse(raw.value);
+    if (!parsed.success) {
+      for (const shown of issuesOf(parsed.error.issues)) {
+        issues.push({
+          row: raw.row,
+          line: raw.line,
+          column: shown.path,
+          reason: shown.message,
+          issue: shown.issue,
+          ...(shown.params ? { params: shown.params } : {}),
+        });
+      }
+      continue;
+    }
+    const row = { ...parsed.data, name: parsed.data.name.replace(/\s+/g, ' ') };
+    const key = nameKey(row.name);
+    const first = firstRowOf.get(key);
+    if (first !== undefined) {
+      issues.push({
+        row: raw.row,
+        line: raw.line,
+        column: 'name',
+        reason: `the same name as row ${first}`,
+        issue: 'duplicate_name',
+        params: { row: first },
+      });
+      continue;
+    }
+    firstRowOf.set(key, raw.row);
+    rows.push(row);
+  }
+  issues.sort((a, b) => a.row - b.row || a.column.localeCompare(b.column));
+  return { rows, issues };
+}
+
+/** The roster as CSV (the import's format, Vietnamese header aside), formulas escaped. */
+export function writeRosterCsv(entries: RosterEntry[]): string {
+  return writeCsv([[...ROSTER_COLUMNS], ...entries.map((e) => [e.name, e.position, e.unit])]);
+}
 
 export class RosterStore {
   constructor(private readonly redis: Redis) {}
 
-  async replace(pointId: string, entries: { name: string; position: string }[]): Promise<RosterEntry[]> {
-    const items = entries.map((e, i) => ({ id: String(i + 1), name: e.name, position: e.position }));
-    const multi = this.redis.multi().del(rosterKey(pointId));
-    if (items.length > 0) {
-      multi.hset(
-        rosterKey(pointId),
-        ...items.flatMap((e) => [e.id, JSON.stringify({ name: e.name, position: e.position })]),
-      );
-    }
+  async replace(pointId: string, entries: RosterRow[]): Promise<RosterEntry[]> {
+    const items = entries.map((e, i) => ({ id: String(i + 1), name: e.name, position: e.position, unit: e.unit }));
+    const multi = this.redis.multi().del(rosterKey(pointId)).set(seqKey(pointId), items.length);
+    if (items.length > 0) multi.hset(rosterKey(pointId), ...items.flatMap((e) => [e.id, stored(e)]));
     await multi.exec();
     return items;
   }
@@ -27,7 +130,7 @@ export class RosterStore {
   async list(pointId: string): Promise<RosterEntry[]> {
     const all = await this.redis.hgetall(rosterKey(pointId));
     return Object.entries(all)
-      .map(([id, j]) => ({ id, ...(JSON.parse(j) as { name: string; position: string }) }))
+      .map(([id, j]) => parseEntry(id, j))
       .sort((a, b) => Number(a.id) - Number(b.id));
   }
 
@@ -37,6 +140,51 @@ export class RosterStore {
 
   async get(pointId: string, id: string): Promise<RosterEntry | undefined> {
     const j = await this.redis.hget(rosterKey(pointId), id);
-    return j ? { id, ...(JSON.parse(j) as { name: string; position: string }) } : undefined;
+    return j ? parseEntry(id, j) : undefined;
   }
+
+  /** Adds one delegate at the end. */
+  async add(pointId: string, row: RosterRow): Promise<RosterEntry> {
+    await this.#refuseTwice(pointId, row.name, undefined);
+    const id = Number(
+      await this.redis.eval(APPEND, 2, rosterKey(pointId), seqKey(pointId), stored(row), ROSTER_MAX_ENTRIES),
+    );
+    if (id < 0) {
+      const max = ROSTER_MAX_ENTRIES;
+      throw conflict(`a roster holds at most ${max} names`, undefined, why('roster_full', { max }));
+    }
+    return { id: String(id), ...row };
+  }
+
+  /** Changes one delegate's name, position or unit; the id (and check-ins made with it) stay. */
+  async edit(pointId: string, id: string, change: Partial<RosterRow>): Promise<RosterEntry> {
+    const cur = await this.get(pointId, id);
+    if (!cur) throw notFound(`roster entry ${id} of point ${pointId}`);
+    const next: RosterEntry = { ...cur, ...change, ...(change.name ? { name: change.name.replace(/\s+/g, ' ') } : {}) };
+    if (change.name !== undefined) await this.#refuseTwice(pointId, next.name, id);
+    const done = Number(await this.redis.eval(SET_IF_THERE, 1, rosterKey(pointId), id, stored(next)));
+    if (done === 0) throw notFound(`roster entry ${id} of point ${pointId}`);
+    return next;
+  }
+
+  async remove(pointId: string, id: string): Promise<void> {
+    if ((await this.redis.hdel(rosterKey(pointId), id)) === 0) throw notFound(`roster entry ${id} of point ${pointId}`);
+  }
+
+  async #refuseTwice(pointId: string, name: string, except: string | undefined): Promise<void> {
+    const key = nameKey(name);
+    const other = (await this.list(pointId)).find((e) => e.id !== except && nameKey(e.name) === key);
+    if (other) {
+      throw conflict(
+        `${other.name} is already on the roster`,
+        undefined,
+        why('roster_name_taken', { name: other.name }),
+      );
+    }
+  }
+}
+
+function parseEntry(id: string, j: string): RosterEntry {
+  const v = JSON.parse(j) as { name: string; position: string; unit?: string };
+  return { id, name: v.name, position: v.position, unit: v.unit ?? '' };
 }

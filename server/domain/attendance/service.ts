@@ -135,6 +135,11 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
     this.#o.events?.on('stateChanged', this.#onState);
   }
 
+  /** The briefing's time zone (BRIEFING_TZ), for the printed pages. */
+  get timeZone(): string {
+    return this.#o.config.timeZone;
+  }
+
   point(id: string): Promise<Point | undefined> {
     return this.#o.points.get(id);
   }
