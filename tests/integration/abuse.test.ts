@@ -424,3 +424,44 @@ describe('abuse: connections per client address', () => {
     for (const m of [...first, b, again]) m.engine?.close();
   });
 });
+
+describe('abuse: TRUST_PROXY decides whose address a limit counts', () => {
+  let r: TestRedis;
+  let oneHop: TestOrchestrator;
+  let elsewhere: TestOrchestrator;
+  beforeAll(async () => {
+    r = await startTestRedis();
+    // As behind the production compose file's nginx: one proxy in front, its address unknown.
+    oneHop = await startTestOrchestrator(r.url, { SOCKET_MAX_PER_ADDRESS: '2', TRUST_PROXY: '1' });
+    // The only trusted proxy is another machine: this test's loopback client is not it.
+    elsewhere = await startTestOrchestrator(r.url, { SOCKET_MAX_PER_ADDRESS: '2', TRUST_PROXY: '10.0.0.2' });
+  });
+  afterAll(async () => {
+    await oneHop?.stop();
+    await elsewhere?.stop();
+    await r?.cleanup();
+  });
+
+  test('one hop: the address the proxy adds is the client, whatever the client claimed before it', async () => {
+    // nginx appends the peer it saw to what the client sent: only that last entry counts.
+    const as = (claimed: string, seen: string) => ({ 'x-forwarded-for': `${claimed}, ${seen}` });
+    const a = [await engineConnection(oneHop.baseUrl, as('10.1.1.1', '198.51.100.1'))];
+    a.push(await engineConnection(oneHop.baseUrl, as('10.1.1.2', '198.51.100.1')));
+    await expect(engineConnection(oneHop.baseUrl, as('10.1.1.3', '198.51.100.1'))).rejects.toThrow();
+    const b = await engineConnection(oneHop.baseUrl, as('198.51.100.1', '198.51.100.2'));
+    expect(oneHop.orchestrator.app.socketGate.openFrom('198.51.100.2')).toBe(1);
+    for (const m of [...a, b]) m.engine.close();
+    // /metrics (loopback only by default) sees the client too, not the proxy.
+    await request(oneHop.baseUrl).get('/metrics').set('X-Forwarded-For', '203.0.113.9').expect(403);
+    await request(oneHop.baseUrl).get('/metrics').set('X-Forwarded-For', '203.0.113.9, 127.0.0.1').expect(200);
+  });
+
+  test('a peer that is not a trusted proxy is the client: its X-Forwarded-For changes nothing', async () => {
+    const c = [await engineConnection(elsewhere.baseUrl, { 'x-forwarded-for': '198.51.100.1' })];
+    c.push(await engineConnection(elsewhere.baseUrl, { 'x-forwarded-for': '198.51.100.2' }));
+    await expect(engineConnection(elsewhere.baseUrl, { 'x-forwarded-for': '198.51.100.3' })).rejects.toThrow();
+    expect(elsewhere.orchestrator.app.socketGate.openFrom('198.51.100.1')).toBe(0);
+    for (const m of c) m.engine.close();
+    await request(elsewhere.baseUrl).get('/metrics').set('X-Forwarded-For', '203.0.113.9').expect(200);
+  });
+});
