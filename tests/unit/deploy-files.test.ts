@@ -82,4 +82,28 @@ describe('deployment files', () => {
           expect(exposed).toContain(`'${name}'`);
     }
   });
+
+  test('compose `production`: nginx forwards Host with its port and the client; the app trusts one hop; coturn', () => {
+    const compose = read('docker-compose.yml');
+    const nginx = read('deploy/nginx-production.conf');
+    expect(serviceBlock(compose, 'proxy')).toMatch(/profiles: \[production\]/);
+    expect(serviceBlock(compose, 'proxy')).toContain('./deploy/nginx-production.conf:/etc/nginx/conf.d/default.conf');
+    // `$host` would drop the port and the same-origin check would refuse browser POSTs.
+    expect(nginx).toMatch(/^\s*proxy_set_header Host \$http_host;$/m);
+    expect(nginx).toMatch(/^\s*proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;$/m);
+    expect(nginx).toMatch(/^\s*proxy_set_header Upgrade \$http_upgrade;$/m);
+    expect(nginx).toMatch(/listen 80;\s+#[^\n]*\n\s+location \/ \{\s+return 308 https:/);
+    // The documented production command sets TRUST_PROXY=1, and the app takes it.
+    expect(compose).toMatch(/^# .*TRUST_PROXY=1 .*--profile production up -d$/m);
+    const app = serviceBlock(compose, 'app');
+    for (const v of ['TRUST_PROXY', 'TURN_URLS', 'TURN_SECRET']) expect(app).toMatch(new RegExp(`${v}: \\$\\{${v}:`));
+    const coturn = serviceBlock(compose, 'coturn');
+    expect(coturn).toMatch(/profiles: \[turn, production\]/);
+    expect(coturn).toMatch(/image: coturn\/coturn:\d+\.\d+/);
+    expect(coturn).toContain('- --use-auth-secret');
+    expect(coturn).toContain('- --static-auth-secret=${TURN_SECRET:?');
+    expect(coturn).toMatch(/- --tls-listening-port=/);
+    for (const net of ['10.0.0.0-10.255.255.255', '127.0.0.0-127.255.255.255'])
+      expect(coturn).toContain(`- --denied-peer-ip=${net}`);
+  });
 });
