@@ -1,9 +1,10 @@
 // A briefing over a network of real addresses, not loopback: the server process (as
 // `npm start` runs it, with its local CA and its embedded coturn) in a namespace of its own,
 // three connection points in three "site" namespaces and a delegate's phone in a fourth,
-// Chromium inside each (tests/helpers/topology.ts). The sites open the https links and
-// trust the server's CA by its key hash only. One site's firewall lets out nothing but TCP
-// to port 443: it receives through the TURN relay over TLS and its tile says "relay".
+// Chromium inside each (scripts/lib/netns-topology.ts). The sites open the https links and
+// trust the server's CA by its key hash only. One site's firewall drops all UDP: its media
+// comes over ICE-TCP and its tile says "TCP". Another's lets out nothing but TCP to port
+// 443: it receives through the TURN relay over TLS and its tile says "relay".
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -17,13 +18,14 @@ import { decoding, hostGoesLive } from '../helpers/media';
 import {
   canBuildTopology,
   createTopology,
+  NO_UDP,
   ONLY_TCP_443,
   startServerIn,
   type ServerInTopology,
   type Topology,
 } from '../../scripts/lib/netns-topology';
 
-const SITES = { a: 'HT-CX', b: 'HT-DT', c: 'HT-VQ' } as const; // c: only TCP 443 out
+const SITES = { a: 'HT-CX', b: 'HT-DT', c: 'HT-VQ' } as const; // b: no UDP; c: only TCP 443 out
 const ADMIN = { username: 'chief', password: 'a-long-setup-password-1' };
 const cannot = canBuildTopology();
 
@@ -45,6 +47,7 @@ const cannot = canBuildTopology();
 
   beforeAll(async () => {
     net = createTopology(['a', 'b', 'c', 'phone']);
+    net.sites.get('b')!.firewall(NO_UDP);
     net.sites.get('c')!.firewall(ONLY_TCP_443);
     base = `https://${net.serverIp}`;
     server = await startServerIn(net, dataDir);
@@ -73,6 +76,7 @@ const cannot = canBuildTopology();
   test('the start-up lines name the address, the CA and its fingerprint, the relay and a setup link', () => {
     expect(line('Address points reach:')).toContain(`${net.serverIp} (from PUBLIC_URL)`);
     expect(line('Media announced on:')).toContain(net.serverIp);
+    expect(line('Certificate authority:')).toContain(`${path.join(dataDir, 'tls', 'ca.crt')} (created now)`);
     expect(line('CA fingerprint:')).toMatch(/SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}/);
     expect(line('TURN relay:')).toContain(`turns:${net.turnIp}:443?transport=tcp`);
     expect(line('Setup link:')).toMatch(new RegExp(`^\\s*Setup link:\\s+${base}/setup/[A-Za-z0-9_-]{20,}$`));
@@ -123,7 +127,7 @@ const cannot = canBuildTopology();
     expect(again).toBe(409);
   }, 60_000);
 
-  test('every site decodes the hall and hears it; the firewalled one through the TLS relay, and its tile says relay', async () => {
+  test('every site decodes the hall and hears it, over UDP, ICE-TCP or the TLS relay, and its tile says which', async () => {
     b = await prepareBriefing(base, [...Object.values(SITES), 'HT-KA'], { user: ADMIN });
     const cookie = await login(base, ADMIN);
     const [name, ...value] = cookie.split('=');
@@ -153,6 +157,7 @@ const cannot = canBuildTopology();
     for (const site of Object.keys(SITES)) await pathOf(site);
     const pagePath = async (site: string) => pages.get(site)!.getAttribute('[data-testid=health-status]', 'data-path');
     expect(await pagePath('a')).toBe('udp');
+    expect(await pagePath('b')).toBe('tcp');
     expect(await pagePath('c')).toBe('relay');
     const relayProtocol = await pages.get('c')!.evaluate(async () => {
       const w = window as unknown as { briefing: { receiver: { transport: { getStats(): Promise<RTCStatsReport> } } } };
@@ -162,10 +167,11 @@ const cannot = canBuildTopology();
       return stats.find((s) => s.id === pair?.localCandidateId)?.relayProtocol;
     });
     expect(relayProtocol).toBe('tls');
-    // The monitor's tile of the firewalled point says relay; the open one UDP.
+    // The monitor's tiles: relay for the point behind TCP 443 only, TCP without UDP, else UDP.
     const monitor = await hostCtx.newPage();
     await monitor.goto(`${base}/monitor`);
     await monitor.waitForSelector(`[data-testid=path-${SITES.c}]:has-text("relay")`, { timeout: 30_000 });
+    await monitor.waitForSelector(`[data-testid=path-${SITES.b}]:has-text("TCP")`, { timeout: 30_000 });
     expect(await monitor.textContent(`[data-testid=path-${SITES.a}]`)).toBe('UDP');
     await monitor.close();
   }, 180_000);
