@@ -23,7 +23,7 @@ import { registerProductMetrics, type ProductSources } from '../http/product-met
 import { errorHandler, notFoundHandler } from '../http/problem';
 import { socketNamespaces, type SocketNamespaces, type SocketServer } from '../realtime/sockets';
 import { pagesRouter } from '../http/pages';
-import { trustOf } from '../security/client-address';
+import { trustOf, warnUntrustedProxy } from '../security/client-address';
 import { closeSocketsOfEndedLogins } from '../security/login-sockets';
 import { metricsGuard } from '../security/metrics-access';
 import { SocketGate } from '../security/socket-gate';
@@ -57,6 +57,7 @@ export function createApp(deps: AppDeps): App {
   app.disable('x-powered-by');
   // TRUST_PROXY: which proxies' X-Forwarded-For to believe, so limits and logs see the client.
   app.set('trust proxy', deps.config.net.trustProxy);
+  app.use(warnUntrustedProxy(() => trustOf(app), deps.logger));
   app.use(
     helmet({
       contentSecurityPolicy: {

@@ -4,9 +4,10 @@
 // library (proxy-addr) and the same compiled setting, so the login and check-in limits
 // (keyed on req.ip) and the socket limits (keyed on this) count the same clients.
 import type { IncomingMessage } from 'node:http';
-import type { Application } from 'express';
+import type { Application, RequestHandler } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import proxyaddr from 'proxy-addr';
+import type { Logger } from 'pino';
 
 export type TrustFn = (addr: string, hop: number) => boolean;
 
@@ -19,6 +20,30 @@ export function trustOf(app: Application): TrustFn {
 export function clientAddress(req: IncomingMessage, trust: TrustFn): string {
   if (!req.socket) return 'unknown';
   return normalize(proxyaddr(req, trust));
+}
+
+/**
+ * Warns, once per peer, when a request carries X-Forwarded-For from a peer TRUST_PROXY
+ * does not trust: a reverse proxy the setting forgot, whose clients then all count as the
+ * proxy's one address (one visitor's rate limit is everyone's). Nothing else changes: the
+ * header stays unbelieved.
+ */
+export function warnUntrustedProxy(trust: () => TrustFn, logger: Logger, maxPeers = 20): RequestHandler {
+  const warned = new Set<string>();
+  return (req, _res, next) => {
+    const peer = normalize(req.socket.remoteAddress);
+    if (req.headers['x-forwarded-for'] !== undefined && warned.size < maxPeers && !warned.has(peer)) {
+      if (!trust()(req.socket.remoteAddress ?? '', 0)) {
+        warned.add(peer);
+        logger.warn(
+          { peer },
+          'requests carry X-Forwarded-For from a peer TRUST_PROXY does not trust: if it is your reverse proxy, ' +
+            'every client behind it counts as one address; set TRUST_PROXY (docs/deploying.md)',
+        );
+      }
+    }
+    next();
+  };
 }
 
 /**
