@@ -52,6 +52,8 @@ export const RecordingManifestSchema = z.object({
   state: z.enum(['recording', 'stopped']),
   startedAt: Iso,
   stoppedAt: Iso.nullable(),
+  /** Why it stopped before the session ended (e.g. disk-full); absent when it ran to the end. */
+  stopReason: z.string().max(200).optional(),
   updatedAt: Iso,
   segmentSeconds: z.number(),
   tracks: z.array(RecordingTrackSchema),
@@ -108,6 +110,7 @@ export const RecordingSummarySchema = z.object({
 export type RecordingSummary = z.infer<typeof RecordingSummarySchema>;
 
 export const RecordingDetailSchema = RecordingSummarySchema.extend({ manifest: RecordingManifestSchema });
+export type RecordingDetail = z.infer<typeof RecordingDetailSchema>;
 
 /** Every file checked against the sha256 the manifest (and archive.json) hold. */
 export const RecordingVerifySchema = z.object({
@@ -116,6 +119,8 @@ export const RecordingVerifySchema = z.object({
   /** Files whose content differs from their checksum, or that are missing. */
   mismatches: z.array(z.string()),
 });
+export type RecordingVerify = z.infer<typeof RecordingVerifySchema>;
+export type ArchiveJobState = z.infer<typeof ArchiveJobStateSchema>;
 
 /** Deleting asks for the session id again, so no click deletes a recording by mistake. */
 export const RecordingDeleteSchema = z.object({ confirm: z.string().min(1).max(64) }).strict();

@@ -6,6 +6,7 @@ import { call } from './api';
 import { accountsView } from './accounts';
 import { loginView } from './login';
 import { pointsView } from './points';
+import { recordingsView } from './recordings';
 import { sessionsView } from './sessions';
 import { button, el, statusLine, type Text } from './ui';
 
@@ -21,6 +22,12 @@ interface Tab {
 export const TABS: Tab[] = [
   { id: 'sessions', text: ['Phiên họp', 'Sessions'], view: (u) => sessionsView(u.role), visible: () => true },
   { id: 'points', text: ['Điểm cầu', 'Points'], view: (u) => pointsView(u.role), visible: () => true },
+  {
+    id: 'recordings',
+    text: ['Ghi hình', 'Recordings'],
+    view: (u) => recordingsView(u.role),
+    visible: (u) => u.role === 'admin' || u.role === 'host',
+  },
   { id: 'accounts', text: ['Tài khoản', 'Accounts'], view: () => accountsView(), visible: (u) => u.role === 'admin' },
 ];
 
