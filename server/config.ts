@@ -7,6 +7,8 @@ import { parseAddressList } from './security/client-address';
 import { secretWeakness } from './security/secret-strength';
 import { DEFAULT_TIME_ZONE, isTimeZone } from './contract/time-zone';
 
+const MB = 1024 * 1024;
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const wholeNumber = () => z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number');
@@ -142,6 +144,10 @@ const EnvSchema = z
     RECORDING_DIR: z.string().min(1).optional(),
     RECORDING_SEGMENT_SECONDS: wholeNumber().min(2).max(60).default(6),
     FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
+    // Free space under RECORDING_DIR: an alert below WARN, recording stops below STOP.
+    RECORDING_DISK_WARN_MB: wholeNumber().min(0).max(10_000_000).default(2048),
+    RECORDING_DISK_STOP_MB: wholeNumber().min(0).max(10_000_000).default(256),
+    RECORDING_DISK_CHECK_SECONDS: wholeNumber().min(1).max(600).default(5),
     // The hall from an SRT or RTMP encoder (server/ingest/stream-ingest.ts): a port per session.
     SRT_INGEST_PORTS: portRange(9000, 9009),
     RTMP_INGEST_PORTS: portRange(1935, 1944),
@@ -202,6 +208,13 @@ const EnvSchema = z
   })
   .superRefine((env, ctx) => {
     const production = env.NODE_ENV === 'production';
+    if (env.RECORDING_DISK_STOP_MB > env.RECORDING_DISK_WARN_MB) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['RECORDING_DISK_STOP_MB'],
+        message: 'must be at or below RECORDING_DISK_WARN_MB: the desk is warned before recording stops',
+      });
+    }
     for (const name of ['APP_SECRET', 'METRICS_TOKEN', 'TURN_SECRET'] as const) {
       const weak = env[name] === undefined ? undefined : secretWeakness(env[name], production);
       if (weak) ctx.addIssue({ code: 'custom', path: [name], message: weak });
@@ -325,6 +338,8 @@ export interface RecordingConfig {
   ffmpegPath: string;
   /** The archive's encoder: its niceness (19 yields to everything) and the program's height (16:9). */
   archive: { nice: number; height: number };
+  /** Free space under `dir`: the desk is alerted below warnBytes, recording stops below stopBytes. */
+  disk: { warnBytes: number; stopBytes: number; everyMs: number };
 }
 
 /** HTTPS, proxies and TURN (server/net/). */
@@ -474,6 +489,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       segmentSeconds: e.RECORDING_SEGMENT_SECONDS,
       ffmpegPath: e.FFMPEG_PATH,
       archive: { nice: e.ARCHIVE_NICE, height: e.ARCHIVE_HEIGHT },
+      disk: {
+        warnBytes: e.RECORDING_DISK_WARN_MB * MB,
+        stopBytes: e.RECORDING_DISK_STOP_MB * MB,
+        everyMs: e.RECORDING_DISK_CHECK_SECONDS * 1000,
+      },
     },
     streamIngest: {
       srtPorts: e.SRT_INGEST_PORTS,

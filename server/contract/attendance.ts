@@ -96,7 +96,9 @@ export type HealthSample = z.infer<typeof HealthSampleSchema>;
 
 /** `headcount`: a point reported far more delegates than it expects (kept, or refused above its limit). */
 /** `checkin`: a point's check-ins went above its expected delegates, or reached their cap. */
-export const ALERT_KINDS = ['quality', 'no-video', 'no-audio', 'other', 'headcount', 'checkin'] as const;
+export const ALERT_KINDS = ['quality', 'no-video', 'no-audio', 'other', 'headcount', 'checkin', 'disk'] as const;
+/** The point id of alerts that are the recorder's, not a point's (kind `disk`). */
+export const RECORDER_ALERT_POINT = 'recorder';
 export const AlertKindSchema = z.enum(ALERT_KINDS);
 export type AlertKind = z.infer<typeof AlertKindSchema>;
 

@@ -69,6 +69,17 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
             void deps.archives
               ?.queueArchive(sessionId)
               .catch((err: unknown) => logger.error({ err, sessionId }, 'could not queue the archive')),
+          onDisk: ({ sessionId, level, freeBytes }) => {
+            void deps.attendance
+              .recordingDiskAlert(sessionId, level, freeBytes)
+              .catch((err: unknown) => logger.error({ err, sessionId }, 'could not raise the disk alert'));
+            // Recording stopped: the host console's badge goes off.
+            if (level === 'full')
+              void broadcasts
+                .peek(sessionId)
+                ?.then((live) => live.pushView())
+                .catch(() => undefined);
+          },
           logger,
         })
       : NO_RECORDING;

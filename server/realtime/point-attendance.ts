@@ -23,6 +23,7 @@ export type PointAttendance = Pick<
   | 'mine'
   | 'recordPreflight'
   | 'recordMediaEvent'
+  | 'recordingDiskAlert'
 >;
 
 export interface PointAttendanceContext {

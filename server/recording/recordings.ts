@@ -3,12 +3,19 @@
 // static files). A live session tells it when its state, room or host's choice change;
 // it starts a session's recording when the session is live with a room and recording
 // on, follows a new room, and stops it at the end.
+//
+// While anything records, free disk space is watched (./disk-watch.ts): under the warning
+// threshold each recording session's desk gets an alert; under the floor every recording
+// stops cleanly (its manifest says `disk-full`) and the broadcast goes on untouched. A
+// session stopped so is not recorded again before its end, when its archive is queued.
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Session } from '../contract/api';
 import type { RecordingConfig } from '../config';
 import type { TimelineEntry } from '../contract/timeline';
+import { DiskWatch, type DiskReading } from './disk-watch';
 import { SessionRecording, type RecordingRoom } from './session-recording';
 
 /** What a live session asks of the recorder (a null object when recording is off). */
@@ -39,6 +46,8 @@ export interface RecordingsOptions {
   timeline: (sessionId: string) => Promise<TimelineEntry[]>;
   /** A recording ended with its session, something recorded: its archive can be made. */
   onStopped?: (sessionId: string) => void;
+  /** Free space ran low (or out) while the session records: the desk is told. Must not throw. */
+  onDisk?: (e: { sessionId: string; level: 'low' | 'full'; freeBytes: number }) => void;
   logger: Logger;
 }
 
@@ -52,11 +61,44 @@ export class Recordings implements RecordingPort {
   readonly #stopping = new Map<string, Promise<void>>();
   /** Every recorder process started for this server's sessions and not yet exited. */
   readonly #processes = new Set<ChildProcess>();
+  /** Sessions whose recording stopped for want of disk space, with whether anything was recorded. */
+  readonly #diskStopped = new Map<string, boolean>();
+  readonly #disk: DiskWatch;
   #closed = false;
 
   constructor(o: RecordingsOptions) {
     this.#o = o;
     this.#log = o.logger.child({ component: 'recording' });
+    this.#disk = new DiskWatch(
+      o.config.dir,
+      o.config.disk,
+      (r) => this.#diskChanged(r),
+      (err) => this.#log.warn({ err }, 'could not read the free disk space of the recordings'),
+    );
+  }
+
+  #diskChanged(r: DiskReading): void {
+    const log = r.level === 'ok' ? this.#log.info.bind(this.#log) : this.#log.warn.bind(this.#log);
+    log({ freeBytes: r.freeBytes, level: r.level, dir: this.#o.config.dir }, 'recordings disk space');
+    if (r.level === 'ok') return;
+    const recording = [...this.#active.keys()];
+    if (r.level === 'full') {
+      for (const sessionId of recording) {
+        this.#diskStopped.set(sessionId, false);
+        void this.#stop(sessionId, true, 'disk-full');
+      }
+    }
+    // Told once the stops have begun: since() already answers null for them.
+    for (const sessionId of recording) this.#tellDisk(sessionId, r);
+  }
+
+  #tellDisk(sessionId: string, r: DiskReading): void {
+    if (r.level === 'ok') return;
+    try {
+      this.#o.onDisk?.({ sessionId, level: r.level, freeBytes: r.freeBytes });
+    } catch (err) {
+      this.#log.error({ err, sessionId }, 'the disk alert failed');
+    }
   }
 
   /** A session's folder; the id is the session's, checked by the contract's Id pattern upstream. */
@@ -74,14 +116,32 @@ export class Recordings implements RecordingPort {
     if (!shouldRecord) {
       if (current) await this.#stop(session.id);
       await this.#stopping.get(session.id);
+      const recorded = this.#diskStopped.get(session.id);
+      if (this.#diskStopped.delete(session.id) && recorded && session.state !== 'live') this.#o.onStopped?.(session.id);
       return;
     }
-    if (!room) return;
+    if (!room || this.#diskStopped.has(session.id)) return;
     if (current) {
       (await current)?.attach(room);
       return;
     }
     const log = this.#log.child({ sessionId: session.id });
+    await fs.mkdir(this.#o.config.dir, { recursive: true }).catch(() => undefined);
+    const disk = await this.#disk.check();
+    if (this.#diskStopped.has(session.id)) return;
+    const meanwhile = this.#active.get(session.id);
+    if (meanwhile) {
+      (await meanwhile)?.attach(room);
+      return;
+    }
+    if (disk?.level === 'full') {
+      log.warn({ freeBytes: disk.freeBytes }, 'not recording: the disk is full');
+      this.#diskStopped.set(session.id, false);
+      this.#tellDisk(session.id, disk);
+      return;
+    }
+    if (disk) this.#tellDisk(session.id, disk);
+    this.#disk.start();
     const starting = SessionRecording.start(
       {
         sessionId: session.id,
@@ -90,6 +150,7 @@ export class Recordings implements RecordingPort {
         segmentSeconds: this.#o.config.segmentSeconds,
         ffmpegPath: this.#o.config.ffmpegPath,
         processes: this.#processes,
+        onRecorderDied: () => void this.#disk.check(),
         ip: this.#o.ip,
         timeline: () => this.#o.timeline(session.id),
         log,
@@ -112,17 +173,20 @@ export class Recordings implements RecordingPort {
     await starting;
   }
 
-  #stop(sessionId: string, final = true): Promise<void> {
+  #stop(sessionId: string, final = true, reason?: string): Promise<void> {
     const active = this.#active.get(sessionId);
     this.#active.delete(sessionId);
     this.#since.delete(sessionId);
+    if (this.#active.size === 0) this.#disk.stop();
     const stopping = (async () => {
       const rec = await active;
       if (!rec) return;
-      const m = await rec.stop(final);
+      const m = await rec.stop(final, reason);
       const segments = m.tracks.reduce((n, t) => n + t.segments.length, 0);
-      this.#log.info({ sessionId, tracks: m.tracks.length, segments }, 'recording stopped');
-      if (final && segments > 0) this.#o.onStopped?.(sessionId);
+      this.#log.info({ sessionId, tracks: m.tracks.length, segments, reason }, 'recording stopped');
+      // Stopped early (a full disk): its archive is made once the session ends.
+      if (reason) this.#diskStopped.set(sessionId, segments > 0);
+      else if (final && segments > 0) this.#o.onStopped?.(sessionId);
     })().finally(() => this.#stopping.delete(sessionId));
     this.#stopping.set(sessionId, stopping);
     return stopping;
@@ -131,6 +195,7 @@ export class Recordings implements RecordingPort {
   /** Stops every recorder at shutdown (their last segments are written); a restart continues. Idempotent. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#disk.stop();
     await Promise.all([...this.#active.keys()].map((id) => this.#stop(id, false)));
     // Those that ended with their session and are still finishing their last segments.
     await Promise.all(this.#stopping.values());

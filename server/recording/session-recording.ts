@@ -44,6 +44,8 @@ export interface SessionRecordingOptions {
   now?: () => Date;
   /** The recorder processes this server runs (see FfmpegTrackOptions). */
   processes?: Set<ChildProcess>;
+  /** A recorder died (a full disk is one cause): the owner may look at free space at once. */
+  onRecorderDied?: () => void;
 }
 
 /** Every source is recorded; only the hall's absence is a gap (the floor's come and go). */
@@ -241,6 +243,7 @@ export class SessionRecording {
     };
     this.#m.gaps.push(gap);
     void this.#save();
+    this.#o.onRecorderDied?.();
     setTimeout(() => {
       if (this.#stopped || !this.#live.has(live.tap.tapId)) return;
       live.ffmpeg
@@ -283,10 +286,12 @@ export class SessionRecording {
   /**
    * Stops every recorder, waits for their last segments, writes the manifest. `final`
    * false (a server shutting down mid-briefing) leaves it `recording`, so the next start
-   * continues it with the time between as a gap. Idempotent.
+   * continues it with the time between as a gap. `reason`: why it stops before its
+   * session ends (e.g. disk-full), kept in the manifest. Idempotent.
    */
-  async stop(final = true): Promise<RecordingManifest> {
+  async stop(final = true, reason?: string): Promise<RecordingManifest> {
     if (!this.#stopped) {
+      if (reason) this.#m.stopReason = reason;
       this.#stopped = true;
       clearInterval(this.#keyFrames);
       const at = this.#now().toISOString();
@@ -330,15 +335,17 @@ export async function readManifest(dir: string): Promise<RecordingManifest | und
 function continued(m: RecordingManifest, at: string): RecordingManifest {
   const last = m.updatedAt;
   for (const t of m.tracks) t.endedAt ??= last;
-  const wasRecording = m.state === 'recording';
+  // Down since its last write (a server restart), or stopped early (a full disk) and now resumed.
+  const wasRecording = m.state === 'recording' || m.stopReason !== undefined;
   const gaps = wasRecording
     ? HALL.filter((s) => m.tracks.some((t) => t.source === s)).map((source) => ({
         source,
-        from: last,
+        from: m.state === 'recording' ? last : (m.stoppedAt ?? last),
         to: null,
-        reason: 'server-restart',
+        reason: m.state === 'recording' ? 'server-restart' : m.stopReason!,
       }))
     : [];
   for (const g of m.gaps) g.to ??= last;
-  return { ...m, state: 'recording', stoppedAt: null, updatedAt: at, gaps: [...m.gaps, ...gaps] };
+  const { stopReason: _ended, ...rest } = m;
+  return { ...rest, state: 'recording', stoppedAt: null, updatedAt: at, gaps: [...m.gaps, ...gaps] };
 }

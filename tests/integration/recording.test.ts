@@ -2,7 +2,7 @@
 // RTP (VP8 + Opus), the host console as a socket.io client, Debian's ffmpeg recording the
 // taps and ffprobe reading what it wrote. The media is never re-encoded: the files carry
 // the codecs the points receive.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,35 +12,13 @@ import type { BroadcastView } from '../../server/contract/broadcast';
 import { RecordingManifestSchema, type RecordingManifest } from '../../server/contract/recording';
 import { ask } from '../helpers/attendance';
 import { ADMIN_ENV, connectSocket, prepareBriefing } from '../helpers/briefing';
+import { feedHall } from '../helpers/hall-feed';
 import { startTestOrchestrator, waitFor, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 
 jest.setTimeout(120_000);
 
-interface Endpoint {
-  producerId: string;
-  ip: string;
-  port: number;
-  rtcpPort?: number;
-}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** ffmpeg sending a test picture (a key frame every second) and a tone, as a hall encoder would. */
-function publish(video: Endpoint, audio: Endpoint): ChildProcess {
-  return spawn(
-    'ffmpeg',
-    [
-      ...['-hide_banner', '-loglevel', 'error', '-re'],
-      ...['-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=15', '-f', 'lavfi', '-i', 'sine=frequency=440'],
-      ...['-map', '0:v', '-c:v', 'libvpx', '-b:v', '300k', '-deadline', 'realtime', '-cpu-used', '8', '-g', '15'],
-      ...['-ssrc', '1111', '-payload_type', '101', '-f', 'rtp'],
-      `rtp://${video.ip}:${video.port}?rtcpport=${video.rtcpPort}&pkt_size=1200`,
-      ...['-map', '1:a', '-c:a', 'libopus', '-b:a', '48k', '-ssrc', '2222', '-payload_type', '100', '-f', 'rtp'],
-      `rtp://${audio.ip}:${audio.port}?rtcpport=${audio.rtcpPort}&pkt_size=1200`,
-    ],
-    { stdio: 'ignore' },
-  );
-}
 
 function probe(file: string): { streams: { codec_name: string; codec_type: string }[]; duration: number } {
   const r = spawnSync(
@@ -100,11 +78,7 @@ describe('recording a live briefing (real workers, ffmpeg, ffprobe)', () => {
     sockets.push(host);
     const attached = await ask<{ view: BroadcastView }>(host, 'host:attach', { sessionId: b.sessionId });
     const feed = async () => {
-      const ingest = await ask<{ video: Endpoint; audio: Endpoint }>(host, 'ingest:plain', {
-        video: { ssrc: 1111, payloadType: 101 },
-        audio: { ssrc: 2222, payloadType: 100 },
-      });
-      const p = publish(ingest.video, ingest.audio);
+      const p = await feedHall(host);
       publishers.push(p);
       return p;
     };

@@ -1,6 +1,6 @@
 // The alert list: open and acknowledged first, newest first; acknowledge, assign, clear.
 // One row per alert, kept and updated in place.
-import type { Alert } from '../../../server/contract/attendance';
+import { RECORDER_ALERT_POINT, type Alert } from '../../../server/contract/attendance';
 import { bi, plain, setBi } from '../ui/i18n';
 import { el } from '../ui/shell';
 import { fmtTime, KIND_TEXT, STATUS_TEXT } from './labels';
@@ -57,8 +57,12 @@ export class AlertList {
 
   #render(a: Alert): HTMLElement {
     const title = `${plain(KIND_TEXT[a.kind] ?? [a.kind, a.kind])}${a.status ? ` (${plain(STATUS_TEXT[a.status])})` : ''}`;
-    const pointLink = el('button', { className: 'link', text: a.pointName });
-    pointLink.addEventListener('click', () => this.actions.open(a.pointId));
+    // The recorder's own alerts are no point's: nothing to open.
+    const pointLink =
+      a.pointId === RECORDER_ALERT_POINT
+        ? el('strong', { text: a.pointName })
+        : el('button', { className: 'link', text: a.pointName });
+    if (a.pointId !== RECORDER_ALERT_POINT) pointLink.addEventListener('click', () => this.actions.open(a.pointId));
     const state = el('span', { className: `alert-state ${a.state}` });
     setBi(
       state,

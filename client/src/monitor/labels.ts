@@ -26,6 +26,7 @@ export const KIND_TEXT: Record<string, Text> = {
   other: ['Sự cố khác', 'Other problem'],
   headcount: ['Số đại biểu báo cáo bất thường', 'Headcount out of line'],
   checkin: ['Điểm danh vượt số dự kiến', 'More check-ins than expected'],
+  disk: ['Đĩa ghi hình sắp đầy', 'Recordings disk filling up'],
 };
 
 export const fmtNum = (n: number) => new Intl.NumberFormat('vi-VN').format(n);

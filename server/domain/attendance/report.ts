@@ -116,6 +116,7 @@ const KIND_VI: Record<Alert['kind'], string> = {
   other: 'Sự cố khác',
   headcount: 'Số đại biểu báo cáo bất thường',
   checkin: 'Điểm danh vượt số dự kiến',
+  disk: 'Đĩa ghi hình sắp đầy',
 };
 
 /** Times in the briefing's zone, to the second; empty for none. */

@@ -33,6 +33,7 @@ import type {
   Report,
   Rollup,
 } from '../../contract/attendance';
+import { RECORDER_ALERT_POINT } from '../../contract/attendance';
 import type { PreflightReport } from '../../contract/broadcast';
 import { AlertStore } from '../health/alerts';
 import { HealthStore } from '../health/store';
@@ -260,6 +261,26 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
 
   clearAlert(sessionId: string, alertId: string, by: string): Promise<Alert> {
     return this.#monitor.clearAlert(sessionId, alertId, by);
+  }
+
+  /** The recorder's alert (not a point's): free space for the recordings ran low, or out. */
+  async recordingDiskAlert(sessionId: string, level: 'low' | 'full', freeBytes: number): Promise<Alert> {
+    const mb = Math.floor(freeBytes / (1024 * 1024));
+    const note =
+      level === 'full'
+        ? `Đĩa ghi hình còn ${mb} MB: đã dừng ghi hình, buổi phát vẫn tiếp tục · ${mb} MB free: recording stopped, the broadcast goes on`
+        : `Đĩa ghi hình sắp đầy, còn ${mb} MB · The recordings' disk is filling up: ${mb} MB free`;
+    const { alert } = await this.alerts.raise({
+      sessionId,
+      pointId: RECORDER_ALERT_POINT,
+      pointName: 'Máy ghi hình · Recorder',
+      kind: 'disk',
+      status: null,
+      note,
+      lastSample: null,
+      at: new Date(this.#core.now()),
+    });
+    return alert;
   }
 
   // ── reports ─────────────────────────────────────────────────────────────────────────

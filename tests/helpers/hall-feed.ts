@@ -1,0 +1,38 @@
+// The hall fed as a hall encoder would: ffmpeg sending a test picture (VP8, a key frame
+// every second) and a tone (Opus) over plain RTP into the ingest an attached host console
+// opened (`ingest:plain`).
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'socket.io-client';
+import { ask } from './attendance';
+
+export interface RtpEndpoint {
+  producerId: string;
+  ip: string;
+  port: number;
+  rtcpPort?: number;
+}
+
+export function publishTestPattern(video: RtpEndpoint, audio: RtpEndpoint): ChildProcess {
+  return spawn(
+    'ffmpeg',
+    [
+      ...['-hide_banner', '-loglevel', 'error', '-re'],
+      ...['-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=15', '-f', 'lavfi', '-i', 'sine=frequency=440'],
+      ...['-map', '0:v', '-c:v', 'libvpx', '-b:v', '300k', '-deadline', 'realtime', '-cpu-used', '8', '-g', '15'],
+      ...['-ssrc', '1111', '-payload_type', '101', '-f', 'rtp'],
+      `rtp://${video.ip}:${video.port}?rtcpport=${video.rtcpPort}&pkt_size=1200`,
+      ...['-map', '1:a', '-c:a', 'libopus', '-b:a', '48k', '-ssrc', '2222', '-payload_type', '100', '-f', 'rtp'],
+      `rtp://${audio.ip}:${audio.port}?rtcpport=${audio.rtcpPort}&pkt_size=1200`,
+    ],
+    { stdio: 'ignore' },
+  );
+}
+
+/** Opens a plain RTP ingest from the host console and feeds it; the caller kills the publisher. */
+export async function feedHall(host: Socket): Promise<ChildProcess> {
+  const ingest = await ask<{ video: RtpEndpoint; audio: RtpEndpoint }>(host, 'ingest:plain', {
+    video: { ssrc: 1111, payloadType: 101 },
+    audio: { ssrc: 2222, payloadType: 100 },
+  });
+  return publishTestPattern(ingest.video, ingest.audio);
+}
