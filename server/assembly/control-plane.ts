@@ -18,6 +18,7 @@ import type { Config } from '../config';
 import { AccountService } from '../domain/accounts/accounts';
 import { JoinLinks } from '../domain/links/join-links';
 import { PointRegistry } from '../domain/points/registry';
+import { AgendaDocuments } from '../domain/sessions/documents';
 import { SessionEvents } from '../domain/sessions/events';
 import { HallMedia } from '../domain/sessions/hall-media';
 import { SessionService } from '../domain/sessions/service';
@@ -51,6 +52,8 @@ export class ControlPlane {
   readonly sessions: SessionService;
   readonly links: JoinLinks;
   readonly accounts: AccountService;
+  /** Files attached to agenda items, under DATA_DIR/documents. */
+  readonly documents: AgendaDocuments;
   readonly auth: Auth;
   readonly jobs: SessionJobs;
   /** Whether the hall publishes media into a session, on any node: the condition to go live. */
@@ -96,6 +99,7 @@ export class ControlPlane {
     });
     this.timeline = new TimelineRecorder(new TimelineStore(redis, logger), this.events, logger);
     this.accounts = new AccountService(redis, logger);
+    this.documents = new AgendaDocuments({ redis, dir: path.join(config.dataDir, 'documents') });
     this.auth = new Auth({
       redis,
       accounts: this.accounts,

@@ -54,6 +54,9 @@ export const ERROR_REASONS = [
   'body_type', // { type }: send the body with that Content-Type
   'roster_name_taken', // { name }: that name is already on the point's roster
   'roster_full', // { max }
+  'document_type', // only PDF, PNG, JPEG and WebP files
+  'documents_full', // { max }: a session's most documents
+  'agenda_item_unknown', // no such agenda item in the session
 ] as const;
 export type ErrorReason = (typeof ERROR_REASONS)[number];
 export type ErrorParams = Record<string, string | number>;

@@ -6,6 +6,7 @@ import { bi, plain, setBi, type Text } from '../ui/i18n';
 import { el } from '../ui/shell';
 
 export interface AgendaItemView {
+  id: string;
   title: string;
   speaker: string;
   role: string;

@@ -9,6 +9,7 @@ import { requester, type Request } from '../net/request';
 import { connectHost, type HostSocket } from '../net/sockets';
 import { failed } from '../ui/errors';
 import { plain } from '../ui/i18n';
+import { mountAgendaDocuments } from './agenda-documents';
 import { HostMedia } from './live-media';
 import {
   liveLayout,
@@ -90,6 +91,7 @@ export function mountLiveConsole(
 
   wireControls(ui, media, request, act, () => view);
   const sources = mountSourcePanel(container.querySelector('.live-grid') ?? container, socket, request, act);
+  mountAgendaDocuments(container.querySelector('.live-grid') ?? container, sessionId, agenda);
   const recordingClock = setInterval(() => renderRecording(ui, view), 1000);
 
   socket.on('connect', () => {

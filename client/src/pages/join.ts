@@ -19,6 +19,7 @@ import { startPointAttendance } from '../point/attendance';
 import { followAssignment, homeFallback } from '../point/cluster';
 import { startMediaWatch } from '../point/watch-media';
 import { startRoomView } from '../point/room-view';
+import { pointDocuments } from '../point/documents';
 
 const token = decodeURIComponent(location.pathname.split('/').pop() ?? '');
 const main = mountShell({ title: { vi: 'Điểm cầu', en: 'Connection point' } });
@@ -80,12 +81,14 @@ const modeSelect = el(
 );
 const controls = el('div', { className: 'controls' }, unmuteBtn, fullscreenBtn, handBtn, modeSelect);
 const preflightBox = el('section', { className: 'card preflight hidden' });
+const documents = pointDocuments(token);
 const extrasBox = el('section', { className: 'card extras' });
 main.append(
   el('div', { className: 'head' }, titleLine, whenLine, countdown),
   statusLine,
   stage,
   controls,
+  documents.node,
   preflightBox,
   extrasBox,
 );
@@ -278,6 +281,7 @@ function render(v: BroadcastView): void {
     countdownTimer = setInterval(tick, 1000);
   }
   preflightBox.classList.toggle('hidden', v.state !== 'lobby');
+  documents.update(v);
   if (v.caption) {
     caption.replaceChildren(
       el('div', { className: 'cap-title', text: v.caption.title }),

@@ -99,6 +99,12 @@ export const REASON_TEXT: Record<ErrorReason, Say | Text> = {
   malformed_csv: (p) => [`Tệp CSV bị lỗi: ${p.detail}`, `Malformed CSV: ${p.detail}`],
   body_type: (p) => [`Hãy gửi dữ liệu dạng ${p.type}`, `Send the body as ${p.type}`],
   roster_name_taken: (p) => [`${p.name} đã có trong danh sách`, `${p.name} is already on the roster`],
+  document_type: [
+    'Chỉ đính kèm được tệp PDF, PNG, JPEG hoặc WebP',
+    'Only PDF, PNG, JPEG and WebP files can be attached',
+  ],
+  documents_full: (p) => [`Một phiên có tối đa ${p.max} tài liệu`, `A session holds at most ${p.max} documents`],
+  agenda_item_unknown: ['Không có nội dung này trong chương trình', 'No such agenda item'],
   roster_full: (p) => [`Danh sách có tối đa ${p.max} người`, `A roster holds at most ${p.max} names`],
 };
 

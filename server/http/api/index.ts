@@ -5,6 +5,7 @@ import { Router } from 'express';
 import { sameOriginOnly } from '../../auth/auth';
 import type { ControlPlane } from '../../assembly/control-plane';
 import { registerAccountRoutes, registerAuthRoutes } from './auth-routes';
+import { registerDocumentRoutes } from './document-routes';
 import { registerPointRoutes } from './points-routes';
 import { ApiBuilder } from './route';
 import { registerLinkRoutes, registerSessionRoutes } from './sessions-routes';
@@ -18,6 +19,7 @@ export function buildApi(control: ControlPlane): ApiBuilder {
   registerPointRoutes(api, control);
   registerSessionRoutes(api, control);
   registerLinkRoutes(api, control);
+  registerDocumentRoutes(api, control);
   return api;
 }
 
