@@ -20,6 +20,8 @@ import { AlertWebhooks } from '../domain/health/alert-webhooks';
 import { attendanceRouter } from '../http/attendance-routes';
 import type { ApiBuilder } from '../http/api/route';
 import { attachMonitorNamespace, type FeedLease, type MonitorFeeds } from '../realtime/monitor-namespace';
+import type { DeskFloorControl } from '../realtime/desk-floor';
+import type { DeskTalk } from '../realtime/desk-talk';
 import { PointModes } from '../realtime/point-modes';
 import { RoomViews } from '../realtime/room-views';
 import type { SocketNamespaces } from '../realtime/sockets';
@@ -35,6 +37,8 @@ export interface AttendanceModuleOptions {
   sfu: SfuStatsSource;
   /** Several nodes (server/cluster/health-sharing.ts); unset for one process. */
   cluster?: { health: HealthCluster; lease: FeedLease };
+  /** The desk's text channel and floor controls on the monitor. */
+  desk: { talk: DeskTalk; floor: DeskFloorControl };
 }
 
 export class AttendanceModule {
@@ -77,6 +81,8 @@ export class AttendanceModule {
       authenticate: (cookie) => o.control.auth.authenticateCookie(cookie),
       logger: o.logger,
       modes: new PointModes(o.redis, o.namespaces.point),
+      talk: o.desk.talk,
+      floor: o.desk.floor,
       lease: o.cluster?.lease,
     });
     this.#roomViews = new RoomViews({

@@ -15,6 +15,9 @@ import { connectRedis, waitForRedis } from '../redis/connect';
 import { attachRealtime, type Realtime } from '../realtime';
 import { SINGLE_NODE } from '../realtime/cluster-port';
 import { OnAir } from '../realtime/on-air';
+import { DeskFloorControl } from '../realtime/desk-floor';
+import { DeskTalk } from '../realtime/desk-talk';
+import { TalkStore } from '../domain/talk/store';
 import { attachCluster, joinCluster, type Cluster, type ClusterMembership } from '../cluster';
 import { standaloneClusterRouter } from '../cluster/standalone';
 import { roomFigures, sfuStatsSource } from '../realtime/sfu-stats';
@@ -104,6 +107,8 @@ export class Orchestrator {
           socketGate: app.socketGate,
         });
       }
+      // The desk's text channel with the points, on the monitor, the console and the point pages.
+      const talk = new DeskTalk({ store: new TalkStore(redis), namespaces: app.namespaces, control, logger });
       attendance = new AttendanceModule({
         config,
         logger,
@@ -114,6 +119,7 @@ export class Orchestrator {
         publicUrl: publicUrl.get,
         sfu: sfuStatsSource(onAir),
         cluster: node?.health,
+        desk: { talk, floor: new DeskFloorControl(onAir) },
       });
       const { service } = attendance;
       recording = new RecordingModule({ config, logger, redisUrl, auth: control.auth });
@@ -137,6 +143,7 @@ export class Orchestrator {
         baseUrl: publicUrl.get,
         streamIngest: config.streamIngest,
         archives: recording.archives,
+        talk,
       });
       if (node) {
         cluster = await attachCluster({

@@ -4,7 +4,7 @@
 // zod: the browser imports this file.
 import { z } from 'zod';
 import { defineRequests } from './socket';
-import { PointModeSchema, ViewerModeSchema } from './broadcast';
+import { PointModeSchema, ToneAnswerSchema, ViewerModeSchema } from './broadcast';
 import { ReportTimelineSchema } from './timeline';
 import { ImportIssueSchema } from './api';
 
@@ -198,6 +198,8 @@ export const PointTileSchema = z.object({
   mediaPath: MediaPathSchema.nullable().optional(),
   /** The verdict of the point's latest pre-flight check; null while it has not run one. */
   preflight: z.enum(['pass', 'warn', 'fail']).nullable().optional(),
+  /** Its answer to "did you hear the tone?" in that check; null while it has not answered one. */
+  tone: ToneAnswerSchema.nullable().optional(),
 });
 export type PointTile = z.infer<typeof PointTileSchema>;
 
@@ -272,6 +274,7 @@ export const PreflightSummarySchema = z.object({
   rttMs: z.number().nullable(),
   downlinkKbps: z.number().nullable(),
   reasons: z.array(z.string()),
+  tone: ToneAnswerSchema.nullable().optional(),
 });
 
 /** One delegate's check-in as the desk sees it; a voided one stays, marked, and is not counted. */
@@ -467,6 +470,9 @@ export const ReportRowSchema = z.object({
   checkedIn: z.number().int(),
   worstStatus: HealthStatusSchema,
   alerts: z.number().int(),
+  /** The latest pre-flight verdict and tone answer (absent from reports written before them). */
+  preflight: z.enum(['pass', 'warn', 'fail']).nullable().optional(),
+  tone: ToneAnswerSchema.nullable().optional(),
   /** Per item of `timeline.items`: seconds of it the point was away or lost. */
   missedSeconds: z.array(z.number()),
 });

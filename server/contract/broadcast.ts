@@ -94,7 +94,8 @@ export const BroadcastViewSchema = z.object({
   /** The host has paused the camera / microphone (the page says so instead of freezing). */
   paused: z.object({ video: z.boolean(), audio: z.boolean() }),
   slidesOn: z.boolean(),
-  floor: z.object({ pointId: Id, name: z.string() }).nullable(),
+  /** The point holding the floor; `muted`: the desk paused its microphone at the SFU. */
+  floor: z.object({ pointId: Id, name: z.string(), muted: z.boolean() }).nullable(),
   /** What the points may consume: the hall's camera and microphone of its live source only. */
   producers: z.array(ProducerInfoSchema),
   hall: HallViewSchema,
@@ -144,6 +145,10 @@ export type RtcReceiveRequests = Omit<RtcRequests, 'rtc:produce' | 'rtc:closePro
 /** What a page asks to publish (client/src/rtc/sender.ts). */
 export type RtcSendRequests = Omit<RtcRequests, 'rtc:capabilities' | 'rtc:consume' | 'rtc:resumeConsumer'>;
 
+/** The technician's answer to "did you hear the tone?" of the speaker check. */
+export const ToneAnswerSchema = z.enum(['heard', 'not-heard', 'unanswered']);
+export type ToneAnswer = z.infer<typeof ToneAnswerSchema>;
+
 export const PreflightReportSchema = z
   .object({
     result: z.enum(['pass', 'warn', 'fail']),
@@ -153,6 +158,8 @@ export const PreflightReportSchema = z
     camera: z.enum(['ok', 'missing', 'denied', 'skipped']),
     microphone: z.enum(['ok', 'missing', 'denied', 'skipped']),
     speaker: z.enum(['ok', 'skipped']),
+    /** Asked once the tone played; absent when the speaker part did not run (or from older pages). */
+    tone: ToneAnswerSchema.optional(),
     reasons: z.array(z.string().max(300)).max(20),
   })
   .strict();
@@ -262,6 +269,8 @@ export const hostRequests = defineRequests({
   'recording:set': { input: z.object({ on: z.boolean() }).strict(), output: BroadcastViewSchema },
   'floor:grant': { input: z.object({ pointId: Id }).strict(), output: BroadcastViewSchema },
   'floor:revoke': { input: Empty, output: BroadcastViewSchema },
+  /** Pauses (or resumes) the floor's microphone at the SFU: the points stop hearing it. */
+  'floor:mute': { input: z.object({ muted: z.boolean() }).strict(), output: BroadcastViewSchema },
   /**
    * Publish the hall from plain RTP (a hardware encoder, ffmpeg) instead of a browser:
    * comedia PlainTransports on the origin, without SRTP, so they listen on the SFU's own

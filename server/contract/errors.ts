@@ -57,6 +57,9 @@ export const ERROR_REASONS = [
   'document_type', // only PDF, PNG, JPEG and WebP files
   'documents_full', // { max }: a session's most documents
   'agenda_item_unknown', // no such agenda item in the session
+  'no_floor', // no connection point holds the floor (on this server)
+  'no_floor_mic', // the point holding the floor publishes no microphone yet
+  'talk_full', // { max }: the session keeps that many messages and takes no more
 ] as const;
 export type ErrorReason = (typeof ERROR_REASONS)[number];
 export type ErrorParams = Record<string, string | number>;

@@ -6,6 +6,7 @@
 import type { MonitorPushes, MonitorRequests, PointAttendanceRequests } from './attendance';
 import type { HostPushes, HostRequests, PointPushes, PointRequests } from './broadcast';
 import type { ClusterMonitorRequests } from './cluster';
+import type { HostTalkRequests, MonitorDeskRequests, monitorTalkPushes, PointTalkRequests, talkPushes } from './desk';
 import type {
   RoomViewMonitorPushes,
   RoomViewMonitorRequests,
@@ -15,16 +16,20 @@ import type {
 import type { PushEvents, RequestEvents } from './socket';
 
 /** `/point`: a connection point's page (join token): the broadcast's requests and attendance's. */
-export type PointClientEvents = RequestEvents<PointRequests & PointAttendanceRequests & RoomViewPointRequests>;
-export type PointServerEvents = PushEvents<PointPushes & RoomViewPointPushes>;
+export type PointClientEvents = RequestEvents<
+  PointRequests & PointAttendanceRequests & RoomViewPointRequests & PointTalkRequests
+>;
+export type PointServerEvents = PushEvents<PointPushes & RoomViewPointPushes & typeof talkPushes>;
 
 /** `/host`: the host console (login cookie). */
-export type HostClientEvents = RequestEvents<HostRequests>;
-export type HostServerEvents = PushEvents<HostPushes>;
+export type HostClientEvents = RequestEvents<HostRequests & HostTalkRequests>;
+export type HostServerEvents = PushEvents<HostPushes & typeof talkPushes>;
 
 /** `/monitor`: the network desk (login cookie); `cluster:nodes` answers on a cluster only. */
-export type MonitorClientEvents = RequestEvents<MonitorRequests & ClusterMonitorRequests & RoomViewMonitorRequests>;
-export type MonitorServerEvents = PushEvents<MonitorPushes & RoomViewMonitorPushes>;
+export type MonitorClientEvents = RequestEvents<
+  MonitorRequests & ClusterMonitorRequests & RoomViewMonitorRequests & MonitorDeskRequests
+>;
+export type MonitorServerEvents = PushEvents<MonitorPushes & RoomViewMonitorPushes & typeof monitorTalkPushes>;
 
 /**
  * Between server processes: nothing of ours. The Redis adapter carries room broadcasts,

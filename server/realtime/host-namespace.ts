@@ -7,6 +7,8 @@ import type { ControlPlane } from '../assembly/control-plane';
 import { AppError, badRequest, why } from '../errors';
 import type { StreamIngests } from '../ingest/stream-ingest';
 import type { WhipIngests } from '../ingest/whip-ingest';
+import { muteFloor } from './desk-floor';
+import type { DeskTalk } from './desk-talk';
 import type { LiveBroadcasts } from './live-broadcasts';
 import type { LiveSession } from './live-session';
 import { bindRequests, type Handlers } from './requests';
@@ -34,6 +36,8 @@ export interface HostNamespaceDeps {
   /** SRT and RTMP listeners for an encoder, one of each per session. */
   srt: Pick<StreamIngests, 'status' | 'open' | 'close'>;
   rtmp: Pick<StreamIngests, 'status' | 'open' | 'close'>;
+  /** The text channel with the points. */
+  talk: DeskTalk;
 }
 
 export function setupHostNamespace(ns: HostNamespace, deps: HostNamespaceDeps): void {
@@ -145,6 +149,10 @@ export function setupHostNamespace(ns: HostNamespace, deps: HostNamespaceDeps): 
       },
       'floor:grant': async ({ pointId }) => attached().grantFloor(pointId),
       'floor:revoke': async () => attached().revokeFloor(),
+      'floor:mute': async ({ muted }) => {
+        hlog.info({ sessionId: attached().sessionId, muted }, 'floor microphone muted from the console');
+        return muteFloor(attached(), muted);
+      },
       'ingest:plain': async ({ video, audio, rtcpMux }) => {
         const r = await room();
         const ingests = (state.ingests ??= new Set());
@@ -183,6 +191,7 @@ export function setupHostNamespace(ns: HostNamespace, deps: HostNamespaceDeps): 
       },
     };
     bindRequests(socket, hostRequests, handlers, data, hlog);
+    deps.talk.bindHost(socket, () => attached().sessionId, hlog);
     socket.on('disconnect', () => {
       for (const id of state.ingests ?? []) state.live?.room?.closeIngest(id);
       state.live?.detachHost(socket, data.peerId);

@@ -13,6 +13,7 @@ import type { OnAir } from './on-air';
 import { setupPointNamespace } from './point-namespace';
 import { PointModes } from './point-modes';
 import type { PointAttendance } from './point-attendance';
+import type { DeskTalk } from './desk-talk';
 import type { SocketNamespaces } from './sockets';
 import { NO_RECORDING, Recordings } from '../recording/recordings';
 import { StreamIngests, type StreamProtocol } from '../ingest/stream-ingest';
@@ -44,6 +45,8 @@ export interface RealtimeDeps {
   baseUrl: () => string;
   /** SRT and RTMP listeners' ports and address. */
   streamIngest: Config['streamIngest'];
+  /** The text channel between the desk and the points. */
+  talk: DeskTalk;
 }
 
 export interface Realtime {
@@ -105,6 +108,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     broadcasts,
     store,
     modes,
+    talk: deps.talk,
     logger,
     iceServers,
   });
@@ -143,7 +147,16 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     logger,
     changed: (sessionId, status) => hostsOf(sessionId).emit('whip', status),
   });
-  setupHostNamespace(hostNs, { control: deps.control, broadcasts, logger, iceServers, whip, srt, rtmp });
+  setupHostNamespace(hostNs, {
+    control: deps.control,
+    broadcasts,
+    logger,
+    iceServers,
+    whip,
+    srt,
+    rtmp,
+    talk: deps.talk,
+  });
   const close = async () => {
     whip.closeAll();
     srt.closeAll();

@@ -20,6 +20,7 @@ import type { RecordingPort } from '../recording/recordings';
 import { LiveRecord } from './live-record';
 import { HallSwitch } from './hall-source';
 import { RaisedHands } from './raised-hands';
+import { floorMuted } from './floor-mic';
 import type { ClusterPort } from './cluster-port';
 
 export interface LiveSessionDeps {
@@ -180,7 +181,9 @@ export class LiveSession {
       caption: this.caption(),
       paused: { video: this.#state.pausedVideo, audio: this.#state.pausedAudio },
       slidesOn: this.#state.slidesOn,
-      floor: floorId ? { pointId: floorId, name: floorPoint?.name ?? floorId } : null,
+      floor: floorId
+        ? { pointId: floorId, name: floorPoint?.name ?? floorId, muted: floorMuted(this.#room, floorId) }
+        : null,
       producers: (this.#room?.listProducers() ?? [])
         .filter((p) => this.#hall.reachesPoints(p))
         .map((p) => ({ producerId: p.producerId, kind: p.kind, source: p.source })),

@@ -26,6 +26,9 @@ import {
 } from '../contract/attendance';
 import { AppError } from '../errors';
 import type { AttendanceService } from '../domain/attendance/service';
+import { monitorDeskRequests } from '../contract/desk';
+import type { DeskFloorControl } from './desk-floor';
+import { monitorRoom, type DeskTalk } from './desk-talk';
 import { askPreflight, type PointModes } from './point-modes';
 import { bindRequests } from './requests';
 import { handshakeError } from './socket-errors';
@@ -41,6 +44,10 @@ export interface MonitorNamespaceOptions {
   periodMs?: number;
   /** The points' modes (./point-modes.ts): the desk reads and sets them. */
   modes: PointModes;
+  /** The text channel with the points (./desk-talk.ts). */
+  talk: DeskTalk;
+  /** The floor, for hosts and admins (./desk-floor.ts). */
+  floor: DeskFloorControl;
   /** Several nodes: one delta computer per session (unset: this process is the only one). */
   lease?: FeedLease;
 }
@@ -54,7 +61,7 @@ export interface FeedLease {
 }
 
 const ROLES: readonly Role[] = ['technician', 'host', 'admin'];
-const room = (s: string) => `mon:${s}`;
+const room = monitorRoom;
 const detailRoom = (s: string, p: string) => `mon:${s}:p:${p}`;
 
 class SessionFeed {
@@ -275,6 +282,50 @@ export function attachMonitorNamespace(o: MonitorNamespaceOptions): MonitorFeeds
           if (!mode) return o.modes.get(sessionId, pointId);
           log.info({ sessionId, pointId, mode, by }, 'the desk set a point mode');
           return o.modes.set(sessionId, pointId, mode, 'desk');
+        },
+      },
+      {},
+      log.child({ user: by }),
+    );
+    const { role } = user;
+    bindRequests(
+      socket,
+      monitorDeskRequests,
+      {
+        'talk:send': ({ sessionId, to, text }) => {
+          requireWatching(sessionId);
+          return o.talk.fromDesk(sessionId, by, to, text);
+        },
+        'talk:history': async ({ sessionId, pointId }) => {
+          requireWatching(sessionId);
+          await o.service.requireInvited(sessionId, pointId);
+          const messages = await o.talk.history(sessionId, pointId);
+          await o.talk.markRead(sessionId, pointId);
+          return { messages };
+        },
+        'talk:unread': ({ sessionId }) => {
+          requireWatching(sessionId);
+          return o.talk.unread(sessionId);
+        },
+        'floor:state': ({ sessionId }) => {
+          requireWatching(sessionId);
+          return o.floor.state(sessionId, role);
+        },
+        'floor:grant': async ({ sessionId, pointId }) => {
+          requireWatching(sessionId);
+          await o.service.requireInvited(sessionId, pointId);
+          log.info({ sessionId, pointId, by }, 'the desk gave a point the floor');
+          return o.floor.grant(sessionId, role, pointId);
+        },
+        'floor:mute': ({ sessionId, muted }) => {
+          requireWatching(sessionId);
+          log.info({ sessionId, muted, by }, 'the desk muted the floor');
+          return o.floor.mute(sessionId, role, muted);
+        },
+        'floor:revoke': ({ sessionId }) => {
+          requireWatching(sessionId);
+          log.info({ sessionId, by }, 'the desk took the floor back');
+          return o.floor.revoke(sessionId, role);
         },
       },
       {},

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { pointRequests, type IceServer } from '../contract/broadcast';
 import type { ControlPlane } from '../assembly/control-plane';
 import { AppError } from '../errors';
+import type { DeskTalk } from './desk-talk';
 import type { LiveBroadcasts } from './live-broadcasts';
 import type { LiveSession } from './live-session';
 import type { LiveStateStore } from './live-state';
@@ -23,6 +24,8 @@ export interface PointNamespaceDeps {
   broadcasts: LiveBroadcasts;
   store: LiveStateStore;
   modes: PointModes;
+  /** The point's text channel with the desk. */
+  talk: DeskTalk;
   logger: Logger;
   iceServers?: (peerId: string) => IceServer[];
 }
@@ -117,6 +120,7 @@ export function setupPointNamespace(ns: PointNamespace, deps: PointNamespaceDeps
     const ready = attached.then(handlersFor);
     ready.catch(() => undefined); // reported above; requests then answer with an error
     bindRequests(socket, pointRequests, deferHandlers(pointRequests, ready), socket.data, plog);
+    deps.talk.bindPoint(socket, { sessionId, pointId }, plog);
     attachPointAttendance(socket, { attendance: deps.attendance, identity: { sessionId, pointId }, logger: plog });
     plog.debug('point connected');
   });

@@ -277,6 +277,8 @@ describe('the desk on the day (Chromium)', () => {
     }
     // In the lobby, the devices part on a click: the point without a camera warns, says why.
     await pages[2]!.click('[data-testid=preflight-run]');
+    // The speaker check asks whether the tone was heard.
+    await pages[2]!.click('[data-testid=tone-yes]', { timeout: 30_000 });
     await pages[2]!.waitForSelector('[data-testid=preflight-result] li:has-text("No camera/microphone found")', {
       timeout: 30_000,
     });

@@ -336,6 +336,21 @@ describe('attendance (real Redis, BullMQ, socket.io)', () => {
     await ask(b, 'headcount:report', { count: 19 });
     const qr = await ask<CheckinQr>(b, 'checkin:qr');
     expect((await new Phone(t.baseUrl).checkin(qr.token, { name: 'Võ Văn Bình' })).status).toBe(200);
+    // a's pre-flight: its tone not heard; c never ran one.
+    await svc().recordPreflight(
+      { sessionId: s.id, pointId: pts[0]! },
+      {
+        result: 'warn',
+        transport: 'udp',
+        rttMs: 20,
+        downlinkKbps: 900,
+        camera: 'ok',
+        microphone: 'ok',
+        speaker: 'ok',
+        tone: 'not-heard',
+        reasons: ['The tone was not heard'],
+      },
+    );
     b.close(); // one disconnect for b
     await waitFor(async () => (await svc().ledger.presence(s.id, pts[1]!)).since === null, 'b left');
     const b2 = await open(s.id, pts[1]!);
@@ -354,6 +369,8 @@ describe('attendance (real Redis, BullMQ, socket.io)', () => {
     expect(report.province).toMatchObject({ invited: 3, connected: 2, delegates: 50, checkedIn: 1 });
     expect(row(pts[0]!)).toMatchObject({ headcount: 31, disconnects: 0, checkedIn: 0, worstStatus: 'good' });
     expect(row(pts[1]!)).toMatchObject({ headcount: 19, disconnects: 1, checkedIn: 1 });
+    expect(row(pts[0]!)).toMatchObject({ preflight: 'warn', tone: 'not-heard' });
+    expect(row(pts[2]!)).toMatchObject({ preflight: null, tone: null });
     expect(row(pts[2]!)).toMatchObject({
       headcount: null,
       firstJoin: null,
@@ -372,8 +389,13 @@ describe('attendance (real Redis, BullMQ, socket.io)', () => {
     expect(csv.headers['content-disposition']).toMatch(/attachment/);
     expect(csv.text).toContain('Mã điểm cầu');
     expect(csv.text).toContain('2/3 điểm cầu kết nối');
+    expect(csv.text).toContain('Kiểm tra trước,Nghe thấy âm thanh thử');
+    expect(csv.text).toMatch(/,Cảnh báo,Không(,|\r?\n)/);
+    expect(csv.text).toMatch(/,Chưa kiểm tra,(,|\r?\n)/);
     const html = await http.get(`/api/v1/reports/${s.id}/html`).set('Cookie', tech).expect(200);
     expect(html.text).toContain('2/3 điểm cầu đã kết nối, 50/');
+    expect(html.text).toContain('<th>Nghe âm thanh thử</th>');
+    expect(html.text).toContain('<td>Cảnh báo</td><td>Không</td>');
     await http.get(`/api/v1/reports/${s.id}/csv`).expect(401);
 
     // Regenerate: a later check-in is not possible (closed), but a regenerated report is a new run.

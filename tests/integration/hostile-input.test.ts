@@ -14,6 +14,7 @@ import request from 'supertest';
 import type { z } from 'zod';
 import { pointAttendanceRequests, monitorRequests } from '../../server/contract/attendance';
 import { hostRequests, pointRequests } from '../../server/contract/broadcast';
+import { hostTalkRequests, monitorDeskRequests, pointTalkRequests } from '../../server/contract/desk';
 import { ERROR_CODES } from '../../server/contract/errors';
 import type { RequestMap } from '../../server/contract/socket';
 import {
@@ -223,17 +224,18 @@ describe('hostile input (fast-check against a whole server)', () => {
     const sockets = () => POINTS.slice(1).map((p) => points.get(p)!);
     await fuzzSockets('/point', pointRequests, sockets)();
     await fuzzSockets('/point', pointAttendanceRequests, sockets)();
+    await fuzzSockets('/point', pointTalkRequests, sockets)();
   });
 
-  test(
-    '/host: every request, bad payloads',
-    fuzzSockets('/host', hostRequests, () => [host]),
-  );
+  test('/host: every request, bad payloads', async () => {
+    await fuzzSockets('/host', hostRequests, () => [host])();
+    await fuzzSockets('/host', hostTalkRequests, () => [host])();
+  });
 
-  test(
-    '/monitor: every request, bad payloads',
-    fuzzSockets('/monitor', monitorRequests, () => [monitor]),
-  );
+  test('/monitor: every request, bad payloads', async () => {
+    await fuzzSockets('/monitor', monitorRequests, () => [monitor])();
+    await fuzzSockets('/monitor', monitorDeskRequests, () => [monitor])();
+  });
 
   test('out of order and unknown references: transports, consumers, producers, alerts, floors that do not exist', async () => {
     const p = points.get(POINTS[1]!)!;

@@ -50,6 +50,7 @@ export function liveLayout(container: HTMLElement) {
   const endBtn = button(['Kết thúc hội nghị', 'End the briefing'], 'end', 'danger');
   const nextBtn = button(['Chuyển nội dung tiếp theo', 'Next agenda item'], 'agenda-next', 'primary');
   const revokeBtn = button(['Thu hồi quyền phát biểu', 'Take back the floor'], 'floor-revoke');
+  const floorMuteBtn = button(['Tắt micro điểm cầu phát biểu', 'Mute the floor'], 'floor-mute');
   const agendaList = el('ol', { className: 'agenda', attrs: { 'data-testid': 'agenda' } });
   const handsList = el('ol', { className: 'hands', attrs: { 'data-testid': 'hands' } });
   const numbersBox = el('div', { className: 'numbers', attrs: { 'data-testid': 'numbers' } });
@@ -85,7 +86,7 @@ export function liveLayout(container: HTMLElement) {
         bi(['Điểm cầu xin phát biểu', 'Raised hands'], 'h3'),
         handsList,
         floorLine,
-        revokeBtn,
+        el('div', { className: 'controls' }, floorMuteBtn, revokeBtn),
         floorVideo,
         floorAudio,
       ),
@@ -107,6 +108,7 @@ export function liveLayout(container: HTMLElement) {
     endBtn,
     nextBtn,
     revokeBtn,
+    floorMuteBtn,
     agendaList,
     handsList,
     numbersBox,
@@ -166,6 +168,13 @@ export function renderView(
   renderRecording(ui, v);
   ui.floorLine.textContent = v.floor ? plain([`Đang phát biểu: ${v.floor.name}`, `On the floor: ${v.floor.name}`]) : '';
   ui.revokeBtn.disabled = !v.floor;
+  ui.floorMuteBtn.disabled = !v.floor;
+  setBi(
+    ui.floorMuteBtn,
+    v.floor?.muted
+      ? ['Bật lại micro điểm cầu phát biểu', 'Unmute the floor']
+      : ['Tắt micro điểm cầu phát biểu', 'Mute the floor'],
+  );
   if (!v.floor) {
     ui.floorVideo.classList.add('hidden');
     ui.floorVideo.srcObject = null;

@@ -212,4 +212,8 @@ function wireControls(
       }),
   );
   ui.revokeBtn.addEventListener('click', () => void act(() => request('floor:revoke', {})));
+  ui.floorMuteBtn.addEventListener(
+    'click',
+    () => void act(() => request('floor:mute', { muted: !view()?.floor?.muted })),
+  );
 }

@@ -6,6 +6,7 @@ import { bi, plain, setBi } from '../ui/i18n';
 import { el } from '../ui/shell';
 import { eventText } from './events';
 import { fmtTime, KIND_TEXT, LEVEL_TEXT, STATUS_TEXT } from './labels';
+import { TONE_TEXT } from './preflight-board';
 import { sparkline, type Sparkline } from './sparkline';
 
 export class DetailPanel {
@@ -77,8 +78,9 @@ export class DetailPanel {
           text: pre
             ? `${pre.result.toUpperCase()} · ${pre.transport.toUpperCase()}${pre.rttMs !== null ? ` ${pre.rttMs} ms` : ''}${
                 pre.downlinkKbps !== null ? ` · ${pre.downlinkKbps} kbit/s` : ''
-              }`
+              }${pre.tone ? ` · ${plain(TONE_TEXT[pre.tone])}` : ''}`
             : '—',
+          attrs: { 'data-testid': 'detail-preflight' },
         }),
       ),
       ...(pre?.reasons.length

@@ -8,7 +8,7 @@ import { plain } from '../ui/i18n';
 import { el } from '../ui/shell';
 import { browserFrameClock, FrameBatch, type FrameClock } from './frame-batch';
 import { fmtNum, STATUS_TEXT } from './labels';
-import { PREFLIGHT_MARK, PREFLIGHT_TEXT, verdictOf, type PreflightVerdict } from './preflight-board';
+import { PREFLIGHT_MARK, PREFLIGHT_TEXT, TONE_TEXT, verdictOf, type PreflightVerdict } from './preflight-board';
 
 export interface GridFilter {
   district: string;
@@ -136,6 +136,13 @@ export class TileGrid {
     return c;
   }
 
+  /** How many points answered that they did not hear the pre-flight tone. */
+  toneNotHeard(): number {
+    let n = 0;
+    for (const v of this.#views.values()) if (v.tile.tone === 'not-heard') n++;
+    return n;
+  }
+
   #group(code: string, name: string): GroupView {
     let g = this.#groups.get(code);
     if (!g) {
@@ -168,8 +175,10 @@ export class TileGrid {
     v.path.dataset.path = t.connected ? (t.mediaPath ?? '') : '';
     const pf = verdictOf(t);
     v.node.dataset.preflight = pf;
-    v.pf.textContent = PREFLIGHT_MARK[pf];
-    v.pf.title = plain(PREFLIGHT_TEXT[pf]);
+    v.node.dataset.tone = t.tone ?? '';
+    // The speaker check's tone not heard: the room may have no sound.
+    v.pf.textContent = `${PREFLIGHT_MARK[pf]}${t.tone === 'not-heard' ? ' 🔇' : ''}`;
+    v.pf.title = `${plain(PREFLIGHT_TEXT[pf])}${t.tone ? `\n${plain(TONE_TEXT[t.tone])}` : ''}`;
     v.node.title = `${t.name}\n${plain(STATUS_TEXT[t.status])}${
       t.rttMs !== null ? `\nRTT ${Math.round(t.rttMs)} ms` : ''
     }${t.lossPct !== null ? ` · loss ${t.lossPct.toFixed(1)} %` : ''}${
@@ -236,6 +245,18 @@ export class TileGrid {
       const v = x ? this.#views.get(x) : undefined;
       if (v) this.#paint(v);
     }
+  }
+
+  /** Marks a tile with the messages from its point the desk has not read (0: none). */
+  setUnread(id: string, count: number): void {
+    const node = this.#views.get(id)?.node;
+    if (!node) return;
+    if (count > 0) node.dataset.unread = String(count);
+    else delete node.dataset.unread;
+  }
+
+  unread(id: string): number {
+    return Number(this.#views.get(id)?.node.dataset.unread ?? 0);
   }
 
   tile(id: string): PointTile | undefined {

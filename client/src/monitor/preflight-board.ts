@@ -2,6 +2,7 @@
 // failed or have not run the check, a filter on it, and asking every point to run it
 // again. The verdicts are on the tiles (./grid.ts).
 import type { PointTile } from '../../../server/contract/attendance';
+import type { ToneAnswer } from '../../../server/contract/broadcast';
 import { plain, type Text } from '../ui/i18n';
 import { el } from '../ui/shell';
 
@@ -12,6 +13,13 @@ export const PREFLIGHT_TEXT: Record<PreflightVerdict, Text> = {
   warn: ['Cảnh báo', 'Warning'],
   fail: ['Không đạt', 'Fail'],
   none: ['Chưa kiểm tra', 'Not run'],
+};
+
+/** The answer to "did you hear the tone?" of the speaker check. */
+export const TONE_TEXT: Record<ToneAnswer, Text> = {
+  heard: ['Nghe thấy âm thanh thử', 'Tone heard'],
+  'not-heard': ['Không nghe thấy âm thanh thử', 'Tone not heard'],
+  unanswered: ['Chưa trả lời về âm thanh thử', 'Tone question unanswered'],
 };
 
 /** A tile's mark for its verdict. */
@@ -28,7 +36,8 @@ export class PreflightBoard {
     text: 'Kiểm tra lại tất cả · Check all again',
     attrs: { type: 'button', 'data-testid': 'preflight-rerun-all' },
   });
-  readonly node = el('span', { className: 'pf-board' }, this.#counts, this.filter, this.#all);
+  readonly #noTone = el('span', { className: 'pf pf-no-tone', attrs: { 'data-testid': 'preflight-no-tone' } });
+  readonly node = el('span', { className: 'pf-board' }, this.#counts, this.#noTone, this.filter, this.#all);
 
   /** `rerunAll` asks every point of the watched session to run its check again. */
   constructor(rerunAll: () => Promise<void>) {
@@ -41,7 +50,10 @@ export class PreflightBoard {
     });
   }
 
-  show(counts: Record<PreflightVerdict, number>): void {
+  /** `noTone`: points that did not hear the test tone. */
+  show(counts: Record<PreflightVerdict, number>, noTone = 0): void {
+    this.#noTone.textContent = noTone ? `🔇 ${noTone} ${plain(TONE_TEXT['not-heard'])}` : '';
+    this.#noTone.dataset.count = String(noTone);
     this.#counts.replaceChildren(
       ...(Object.keys(PREFLIGHT_TEXT) as PreflightVerdict[]).map((k) =>
         el('span', {

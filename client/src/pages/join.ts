@@ -16,6 +16,7 @@ import { MODE_TEXT } from '../ui/modes';
 import { el, mountShell } from '../ui/shell';
 import { runPreflight } from '../point/preflight';
 import { startPointAttendance } from '../point/attendance';
+import { startDeskTalk } from '../point/desk-talk';
 import { followAssignment, homeFallback } from '../point/cluster';
 import { startMediaWatch } from '../point/watch-media';
 import { startRoomView } from '../point/room-view';
@@ -66,6 +67,13 @@ const onAir = el(
   { className: 'on-air hidden', attrs: { 'data-testid': 'on-air' } },
   bi(['ĐANG PHÁT BIỂU', 'You are on air']),
 );
+// The desk paused this point's microphone at the server: the others no longer hear it.
+const mutedNote = el(
+  'div',
+  { className: 'muted-mic hidden', attrs: { 'data-testid': 'floor-muted' } },
+  bi(['Bàn điều khiển đã tắt micro của bạn', 'The desk muted your microphone']),
+);
+onAir.append(mutedNote);
 const stage = el('section', { className: 'stage' }, hallVideo, slidesVideo, floorVideo, caption, pausedOverlay, onAir);
 
 const unmuteBtn = el('button', { className: 'primary', attrs: { 'data-testid': 'unmute' } });
@@ -83,6 +91,7 @@ const controls = el('div', { className: 'controls' }, unmuteBtn, fullscreenBtn, 
 const preflightBox = el('section', { className: 'card preflight hidden' });
 const documents = pointDocuments(token);
 const extrasBox = el('section', { className: 'card extras' });
+const talkBox = el('section', { className: 'card' });
 main.append(
   el('div', { className: 'head' }, titleLine, whenLine, countdown),
   statusLine,
@@ -90,6 +99,7 @@ main.append(
   controls,
   documents.node,
   preflightBox,
+  talkBox,
   extrasBox,
 );
 
@@ -289,6 +299,7 @@ function render(v: BroadcastView): void {
     );
     caption.classList.remove('hidden');
   } else caption.classList.add('hidden');
+  mutedNote.classList.toggle('hidden', !v.floor?.muted);
   const paused = v.paused.video || v.paused.audio;
   pausedOverlay.classList.toggle('hidden', !paused || v.state !== 'live');
   setBi(
@@ -438,6 +449,8 @@ const watchdog = startMediaWatch({
       status(['Không nhận được hình, đang kết nối lại…', 'No picture arriving, reconnecting the media…'], 'warn');
   },
 });
+
+startDeskTalk({ socket, container: talkBox, say: (text) => status(text, 'info') });
 
 startPointAttendance({
   socket,

@@ -17,6 +17,8 @@ import { el, mountShell } from '../ui/shell';
 import { NodesPanel } from '../monitor/nodes';
 import { PreflightBoard } from '../monitor/preflight-board';
 import { RoomView, RoomViewFeed } from '../monitor/room-view';
+import { FloorControl, type FloorAction } from '../monitor/floor-control';
+import { TalkPanel } from '../monitor/talk';
 import { showTime, zoneText } from '../ui/time';
 
 const main = mountShell({ title: { vi: 'Giám sát kết nối', en: 'Connection monitor' } });
@@ -71,7 +73,7 @@ let sessionId: string | undefined = new URLSearchParams(location.search).get('se
 let snapshotAt = '';
 
 const grid: TileGrid = new TileGrid((id) => void openDetail(id), {
-  onPainted: () => preflightBoard.show(grid.preflightCounts()),
+  onPainted: () => preflightBoard.show(grid.preflightCounts(), grid.toneNotHeard()),
 });
 const pointMode: PointModeControl = new PointModeControl((mode): Promise<PointMode> =>
   request('point:mode', { sessionId: sessionId!, pointId: detail.pointId!, mode }),
@@ -97,10 +99,22 @@ const seeRoom = (pointId?: string) => {
     say(failed(['Không xem được phòng', 'Could not see the room'], err), 'warn');
   });
 };
+const talk = new TalkPanel((to, text) => request('talk:send', { sessionId: sessionId!, to, text }));
+const floor: FloorControl = new FloorControl((action: FloorAction) => {
+  const s = sessionId!;
+  const pointId = detail.pointId!;
+  if (action === 'grant') return request('floor:grant', { sessionId: s, pointId });
+  if (action === 'mute' || action === 'unmute')
+    return request('floor:mute', { sessionId: s, muted: action === 'mute' });
+  if (action === 'revoke') return request('floor:revoke', { sessionId: s });
+  return request('floor:state', { sessionId: s });
+});
 const detail: DetailPanel = new DetailPanel(
   () => {
     grid.select(undefined);
     seeRoom();
+    talk.hide();
+    floor.hide();
   },
   async (pointId, checkinId, reason) => {
     try {
@@ -110,7 +124,7 @@ const detail: DetailPanel = new DetailPanel(
       say(failed(['Không huỷ được', 'Could not void'], err), 'warn');
     }
   },
-  [roomView.node, pointMode.node, rerunOne],
+  [roomView.node, pointMode.node, rerunOne, floor.node, talk.node],
 );
 const alerts = new AlertList({
   ack: (id) => act(() => request('alert:ack', { sessionId: sessionId!, alertId: id })),
@@ -213,19 +227,26 @@ async function watch(id: string) {
   detail.hide();
   seeRoom();
   applySnapshot(await request('monitor:watch', { sessionId: id }));
+  for (const [pointId, n] of Object.entries(await request('talk:unread', { sessionId: id })))
+    grid.setUnread(pointId, n);
 }
 
 async function openDetail(pointId: string) {
   if (!sessionId) return;
   grid.select(pointId);
   try {
-    const [d, mode] = await Promise.all([
+    const [d, mode, history, f] = await Promise.all([
       request('monitor:detail', { sessionId, pointId }),
       request('point:mode', { sessionId, pointId }),
+      request('talk:history', { sessionId, pointId }),
+      request('floor:state', { sessionId }),
     ]);
     detail.show(d);
     pointMode.show(mode);
     seeRoom(pointId);
+    talk.show(d.tile, history.messages);
+    floor.show(pointId, f);
+    grid.setUnread(pointId, 0);
   } catch (err) {
     say(failed(['Không mở được', 'Could not open'], err), 'warn');
   }
@@ -242,8 +263,21 @@ socket.on('delta', (d) => {
   if (detail.pointId) {
     const t = d.points.find((p) => p.id === detail.pointId);
     if (t) detail.tile(t);
+    floor.refresh();
   }
   if (d.session) showReportLinks(d.session);
+});
+// A point's message marks its tile, unless its conversation is open (then it is read).
+socket.on('talk', (m) => {
+  if (m.sessionId !== sessionId) return;
+  talk.add(m);
+  if (m.from !== 'point' || !m.pointId) return;
+  if (m.pointId === talk.pointId)
+    void request('talk:history', { sessionId, pointId: m.pointId }).catch(() => undefined);
+  else grid.setUnread(m.pointId, grid.unread(m.pointId) + 1);
+});
+socket.on('talk:read', (e) => {
+  if (e.sessionId === sessionId) grid.setUnread(e.pointId, 0);
 });
 socket.on('sample', (e) => {
   if (e.sessionId === sessionId && e.pointId === detail.pointId) detail.sample(e.sample);

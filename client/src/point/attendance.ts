@@ -140,12 +140,25 @@ export function startPointAttendance(ctx: PointAttendanceContext): void {
   setBi(noVideo, ['Mất hình', 'No picture']);
   const noAudio = el('button', { className: 'warn', attrs: { type: 'button', 'data-testid': 'problem-no-audio' } });
   setBi(noAudio, ['Mất tiếng', 'No sound']);
+  const other = el('button', { className: 'warn', attrs: { type: 'button', 'data-testid': 'problem-other' } });
+  setBi(other, ['Sự cố khác', 'Other problem']);
+  // What happened, in the technician's words: goes with the report to the desk.
+  const note = el('input', {
+    attrs: {
+      type: 'text',
+      maxlength: '500',
+      'data-testid': 'problem-note',
+      placeholder: 'Mô tả sự cố (bắt buộc với "Sự cố khác") · What is wrong (needed for "Other problem")',
+      'aria-label': 'Mô tả sự cố · What is wrong',
+    },
+  });
   const problemOut = el('p', { className: 'muted', attrs: { role: 'status' } });
   const problemBox = el(
     'div',
     { className: 'problems' },
     bi(['Báo sự cố cho kỹ thuật trung tâm', 'Tell the central desk'], 'h3'),
-    el('div', { className: 'row' }, noVideo, noAudio),
+    el('div', { className: 'row' }, noVideo, noAudio, other),
+    note,
     problemOut,
   );
   const outboxLine = el('p', { className: 'warn-text hidden', attrs: { 'data-testid': 'outbox' } });
@@ -186,10 +199,17 @@ export function startPointAttendance(ctx: PointAttendanceContext): void {
     outbox.enqueue({ event: 'headcount:report', payload: by ? { count, by } : { count } });
     setBi(hcNow, ['Đang gửi…', 'Sending…']);
   });
-  const problem = (kind: 'no-video' | 'no-audio', text: Text) => () => {
-    outbox.enqueue({ event: 'problem:report', payload: { kind } });
+  const problem = (kind: 'no-video' | 'no-audio' | 'other', text: Text) => () => {
+    const said = note.value.trim();
+    if (kind === 'other' && !said) {
+      setBi(problemOut, ['Hãy mô tả sự cố trước khi gửi.', 'Say what is wrong before sending.']);
+      return note.focus();
+    }
+    outbox.enqueue({ event: 'problem:report', payload: said ? { kind, note: said } : { kind } });
+    note.value = '';
     setBi(problemOut, text);
   };
+  other.addEventListener('click', problem('other', ['Đang báo sự cố…', 'Reporting the problem…']));
   noVideo.addEventListener('click', problem('no-video', ['Đang báo mất hình…', 'Reporting no picture…']));
   noAudio.addEventListener('click', problem('no-audio', ['Đang báo mất tiếng…', 'Reporting no sound…']));
 

@@ -4,11 +4,15 @@
 // the server so the monitor sees them. It runs by itself in the lobby (and when the desk
 // asks) without the devices part: the speaker, camera and microphone need a click, as
 // browsers require.
-import type { PreflightReport } from '../../../server/contract/broadcast';
+import type { PreflightReport, ToneAnswer } from '../../../server/contract/broadcast';
 import type { BroadcastReceiver } from '../rtc/receiver';
 import { selectedPair, type SelectedPair } from '../rtc/media-path';
 import { mediaErrorKind, playTestTone } from '../ui/media';
+import { bi, setBi } from '../ui/i18n';
 import { el } from '../ui/shell';
+
+/** How long the tone question waits for an answer before it counts as unanswered. */
+const TONE_WAIT_MS = 60_000;
 
 async function bytesReceived(receiver: BroadcastReceiver): Promise<number> {
   let total = 0;
@@ -33,7 +37,8 @@ async function waitForPair(receiver: BroadcastReceiver, timeoutMs: number): Prom
 }
 
 /** The speaker, camera and microphone as last checked on this page (they need a click). */
-let lastDevices: (Pick<PreflightReport, 'speaker' | 'camera' | 'microphone'> & { reasons: string[] }) | undefined;
+let lastDevices:
+  (Pick<PreflightReport, 'speaker' | 'camera' | 'microphone' | 'tone'> & { reasons: string[] }) | undefined;
 
 export async function runPreflight(
   receiver: BroadcastReceiver,
@@ -78,9 +83,9 @@ export async function runPreflight(
   // Without a click the devices are not tried again: their last result (if any) stands.
   if (opts.devices) {
     const found: string[] = [];
-    lastDevices = { ...(await checkDevices(found)), reasons: found };
+    lastDevices = { ...(await checkDevices(found, out)), reasons: found };
   }
-  const { speaker, camera, microphone } = lastDevices ?? {
+  const { speaker, camera, microphone, tone } = lastDevices ?? {
     speaker: 'skipped',
     camera: 'skipped',
     microphone: 'skipped',
@@ -96,6 +101,7 @@ export async function runPreflight(
     camera,
     microphone,
     speaker,
+    ...(tone ? { tone } : {}),
     reasons: reasons.map((r) => r.slice(0, 300)),
   };
   const verdict = { pass: 'ĐẠT · Pass', warn: 'CẢNH BÁO · Warning', fail: 'KHÔNG ĐẠT · Fail' }[result];
@@ -117,12 +123,49 @@ export async function runPreflight(
   return report;
 }
 
-/** The speaker (a test tone), the camera and the microphone; their problems go into `reasons`. */
-async function checkDevices(reasons: string[]): Promise<Pick<PreflightReport, 'speaker' | 'camera' | 'microphone'>> {
+/** Asks in `out` whether the tone was heard (it can be played again); unanswered after a minute. */
+function askTone(out: HTMLElement): Promise<ToneAnswer> {
+  return new Promise((resolve) => {
+    const yes = el('button', { className: 'primary', attrs: { type: 'button', 'data-testid': 'tone-yes' } });
+    setBi(yes, ['Có', 'Yes']);
+    const no = el('button', { attrs: { type: 'button', 'data-testid': 'tone-no' } });
+    setBi(no, ['Không', 'No']);
+    const again = el('button', { attrs: { type: 'button', 'data-testid': 'tone-again' } });
+    setBi(again, ['Phát lại', 'Play again']);
+    const box = el(
+      'div',
+      { className: 'tone-question', attrs: { 'data-testid': 'tone-question' } },
+      bi(['Bạn có nghe thấy âm thanh thử không?', 'Did you hear the tone?'], 'p'),
+      el('div', { className: 'controls' }, yes, no, again),
+    );
+    out.append(box);
+    const done = (a: ToneAnswer) => {
+      clearTimeout(timer);
+      box.remove();
+      resolve(a);
+    };
+    const timer = setTimeout(() => done('unanswered'), TONE_WAIT_MS);
+    yes.addEventListener('click', () => done('heard'));
+    no.addEventListener('click', () => done('not-heard'));
+    again.addEventListener('click', () => void playTestTone().catch(() => undefined));
+  });
+}
+
+/** The speaker (a test tone and its question), the camera and the microphone; their problems go into `reasons`. */
+async function checkDevices(
+  reasons: string[],
+  out: HTMLElement,
+): Promise<Pick<PreflightReport, 'speaker' | 'camera' | 'microphone' | 'tone'>> {
   let speaker: PreflightReport['speaker'] = 'skipped';
+  let tone: ToneAnswer | undefined;
   try {
     await playTestTone();
     speaker = 'ok';
+    tone = await askTone(out);
+    if (tone === 'not-heard')
+      reasons.push(
+        'Không nghe thấy âm thanh thử: kiểm tra loa, dây nối và âm lượng. · The tone was not heard: check the speakers, their cable and the volume.',
+      );
   } catch {
     reasons.push('Không phát được âm thanh thử. · Could not play the test tone.');
   }
@@ -141,5 +184,5 @@ async function checkDevices(reasons: string[]): Promise<Pick<PreflightReport, 's
         : 'Không tìm thấy camera/micro (cần khi được phát biểu). · No camera/microphone found (needed to speak).',
     );
   }
-  return { speaker, camera, microphone };
+  return { speaker, camera, microphone, ...(tone ? { tone } : {}) };
 }

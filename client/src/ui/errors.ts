@@ -106,6 +106,12 @@ export const REASON_TEXT: Record<ErrorReason, Say | Text> = {
   documents_full: (p) => [`Một phiên có tối đa ${p.max} tài liệu`, `A session holds at most ${p.max} documents`],
   agenda_item_unknown: ['Không có nội dung này trong chương trình', 'No such agenda item'],
   roster_full: (p) => [`Danh sách có tối đa ${p.max} người`, `A roster holds at most ${p.max} names`],
+  no_floor: ['Chưa có điểm cầu nào đang phát biểu', 'No point holds the floor'],
+  no_floor_mic: ['Điểm cầu đang phát biểu chưa bật micro', 'The point holding the floor has no microphone on yet'],
+  talk_full: (p) => [
+    `Phiên đã có ${p.max} tin nhắn, không nhận thêm`,
+    `The session holds ${p.max} messages and takes no more`,
+  ],
 };
 
 /** Zod's issue codes and the product's own (session times, registry imports). */

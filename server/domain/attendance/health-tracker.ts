@@ -241,10 +241,11 @@ export class HealthTracker {
       rttMs: r.rttMs,
       downlinkKbps: r.downlinkKbps,
       reasons: r.reasons,
+      tone: r.tone ?? null,
     });
     await core.ledger.event(id.sessionId, id.pointId, 'preflight', `${r.result} (${r.transport})`, at, {
       code: r.result,
-      params: { transport: r.transport },
+      params: { transport: r.transport, ...(r.tone ? { tone: r.tone } : {}) },
     });
     core.changed(id);
   }

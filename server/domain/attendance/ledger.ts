@@ -22,6 +22,13 @@
 //   att:<s>:closed          string  set when the session's presence was closed at its end
 import type { Redis } from 'ioredis';
 import { HealthStatusSchema, type ConnectionEvent, type Headcount } from '../../contract/attendance';
+import { ToneAnswerSchema, type ToneAnswer } from '../../contract/broadcast';
+
+/** A point's latest pre-flight: its verdict and its answer to "did you hear the tone?". */
+export interface PreflightVerdict {
+  result: 'pass' | 'warn' | 'fail';
+  tone: ToneAnswer | null;
+}
 
 export const ATT_KEYS = {
   point: (s: string, p: string) => `att:${s}:p:${p}`,
@@ -322,16 +329,17 @@ export class AttendanceLedger {
     });
   }
 
-  /** Every point's latest pre-flight verdict, in two reads. */
-  async preflightVerdicts(s: string): Promise<Map<string, 'pass' | 'warn' | 'fail'>> {
+  /** Every point's latest pre-flight verdict and tone answer, in two reads. */
+  async preflightVerdicts(s: string): Promise<Map<string, PreflightVerdict>> {
     const [mine, broadcast] = await Promise.all([
       this.redis.hgetall(ATT_KEYS.preflight(s)),
       this.redis.hgetall(`preflight:${s}`),
     ]);
-    const out = new Map<string, 'pass' | 'warn' | 'fail'>();
+    const out = new Map<string, PreflightVerdict>();
     for (const [p, j] of Object.entries({ ...broadcast, ...mine })) {
-      const r = (JSON.parse(j) as { result?: unknown }).result;
-      if (r === 'pass' || r === 'warn' || r === 'fail') out.set(p, r);
+      const { result, tone } = JSON.parse(j) as { result?: unknown; tone?: unknown };
+      if (result === 'pass' || result === 'warn' || result === 'fail')
+        out.set(p, { result, tone: ToneAnswerSchema.safeParse(tone).data ?? null });
     }
     return out;
   }
@@ -354,6 +362,7 @@ export class AttendanceLedger {
     rttMs: number | null;
     downlinkKbps: number | null;
     reasons: string[];
+    tone: ToneAnswer | null;
   } | null> {
     const j = (await this.redis.hget(ATT_KEYS.preflight(s), p)) ?? (await this.redis.hget(`preflight:${s}`, p));
     if (!j) return null;
@@ -365,6 +374,7 @@ export class AttendanceLedger {
       rttMs: typeof r.rttMs === 'number' ? r.rttMs : null,
       downlinkKbps: typeof r.downlinkKbps === 'number' ? r.downlinkKbps : null,
       reasons: Array.isArray(r.reasons) ? r.reasons.map(String) : [],
+      tone: ToneAnswerSchema.safeParse(r.tone).data ?? null,
     };
   }
 }

@@ -74,7 +74,8 @@ export class MonitorView {
         checkedIn: checkins.get(id) ?? 0,
         openAlerts: openIdx.get(id) ?? 0,
         mediaPath: (h?.last?.protocol as PointTile['mediaPath']) ?? null,
-        preflight: preflights.get(id) ?? null,
+        preflight: preflights.get(id)?.result ?? null,
+        tone: preflights.get(id)?.tone ?? null,
       });
     }
     const totals = rollup(tiles);

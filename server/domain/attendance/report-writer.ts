@@ -39,6 +39,7 @@ export class ReportWriter {
       headcounts: await core.ledger.headcounts(sessionId),
       checkins: await core.ledger.checkinCounts(sessionId),
       worst: new Map([...health].map(([p, h]) => [p, h.state.worst])),
+      preflights: await core.ledger.preflightVerdicts(sessionId),
       alerts: (await core.alerts.list(sessionId)).reverse(),
       timeline: await this.timeline.list(sessionId),
       // Joins, leaves and status changes: what each point missed of each item.

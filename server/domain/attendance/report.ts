@@ -16,7 +16,7 @@ import {
   timelineHtml,
   type Printer,
 } from '../timeline/report-section';
-import { connectedMs, type Presence } from './ledger';
+import { connectedMs, type PreflightVerdict, type Presence } from './ledger';
 import { rollup } from './rollup';
 import { writeCsv } from '../../security/csv';
 import { formatInZone, zoneLabel } from '../../contract/time-zone';
@@ -40,6 +40,8 @@ export interface ReportInput {
   headcounts: Map<string, Headcount>;
   checkins: Map<string, number>;
   worst: Map<string, HealthStatus>;
+  /** Each point's latest pre-flight verdict and tone answer. */
+  preflights: Map<string, PreflightVerdict>;
   alerts: Alert[];
   /** The session's timeline entries (server/domain/timeline). */
   timeline: TimelineEntry[];
@@ -73,6 +75,8 @@ export function buildReport(i: ReportInput): Report {
       checkedIn: i.checkins.get(p.id) ?? 0,
       worstStatus: i.worst.get(p.id) ?? 'offline',
       alerts: alertsBy.get(p.id) ?? 0,
+      preflight: i.preflights.get(p.id)?.result ?? null,
+      tone: i.preflights.get(p.id)?.tone ?? null,
       missedSeconds: missedSeconds(timeline.items, pointGaps(i.connectionEvents.get(p.id) ?? [], onAir, end)),
     };
   });
@@ -109,6 +113,20 @@ const STATUS_VI: Record<HealthStatus, string> = {
   poor: 'Kém',
   lost: 'Mất kết nối',
 };
+const PREFLIGHT_VI: Record<NonNullable<ReportRow['preflight']>, string> = {
+  pass: 'Đạt',
+  warn: 'Cảnh báo',
+  fail: 'Không đạt',
+};
+const TONE_VI: Record<NonNullable<ReportRow['tone']>, string> = {
+  heard: 'Có',
+  'not-heard': 'Không',
+  unanswered: 'Chưa trả lời',
+};
+/** The pre-flight verdict and tone answer as the report prints them ("Chưa kiểm tra": never ran). */
+const preflightVi = (x: ReportRow) => (x.preflight ? PREFLIGHT_VI[x.preflight] : 'Chưa kiểm tra');
+const toneVi = (x: ReportRow) => (x.tone ? TONE_VI[x.tone] : '');
+
 const KIND_VI: Record<Alert['kind'], string> = {
   quality: 'Chất lượng kém kéo dài',
   'no-video': 'Mất hình',
@@ -138,6 +156,8 @@ export function reportCsv(r: Report, tz: string): string {
     'Số đại biểu điểm danh',
     'Trạng thái xấu nhất',
     'Số cảnh báo',
+    'Kiểm tra trước',
+    'Nghe thấy âm thanh thử',
     ...missedCsvHeader(r.timeline),
   ];
   const lines = r.rows.map((x) => [
@@ -154,6 +174,8 @@ export function reportCsv(r: Report, tz: string): string {
     x.checkedIn,
     STATUS_VI[x.worstStatus],
     x.alerts,
+    preflightVi(x),
+    toneVi(x),
     ...missedCsvCells(x),
   ]);
   const totals = [...r.districts, r.province].map((d) => [
@@ -169,6 +191,8 @@ export function reportCsv(r: Report, tz: string): string {
     d.expected,
     d.checkedIn,
     `${d.connected}/${d.invited} điểm cầu kết nối`,
+    '',
+    '',
     '',
   ]);
   return writeCsv([header, ...lines, [], ...totals, [], ...timelineCsvRows(r.timeline, printer(tz))]);
@@ -194,7 +218,7 @@ export function reportHtml(r: Report, tz: string): string {
         )}${td(x.connectedMinutes, 'n')}${td(x.disconnects, 'n')}${td(x.headcount ?? '—', 'n')}${td(x.expected, 'n')}${td(
           x.checkedIn,
           'n',
-        )}${td(STATUS_VI[x.worstStatus])}${td(x.alerts, 'n')}<td>${missedHtml(r.timeline, x, printer(tz))}</td></tr>`,
+        )}${td(STATUS_VI[x.worstStatus])}${td(x.alerts, 'n')}${td(preflightVi(x))}${td(toneVi(x))}<td>${missedHtml(r.timeline, x, printer(tz))}</td></tr>`,
     )
     .join('\n');
   const totals = [r.province, ...r.districts]
@@ -242,7 +266,7 @@ ${totals}
 ${incidents}
 </tbody></table>
 <h2>Chi tiết từng điểm cầu</h2>
-<table><thead><tr><th>Mã</th><th>Điểm cầu</th><th>Huyện</th><th>Vào lần đầu</th><th>Rời lần cuối</th><th>Phút kết nối</th><th>Mất kết nối</th><th>Đại biểu</th><th>Dự kiến</th><th>Điểm danh</th><th>Trạng thái xấu nhất</th><th>Cảnh báo</th><th>Bỏ lỡ (nội dung: phút)</th></tr></thead>
+<table><thead><tr><th>Mã</th><th>Điểm cầu</th><th>Huyện</th><th>Vào lần đầu</th><th>Rời lần cuối</th><th>Phút kết nối</th><th>Mất kết nối</th><th>Đại biểu</th><th>Dự kiến</th><th>Điểm danh</th><th>Trạng thái xấu nhất</th><th>Cảnh báo</th><th>Kiểm tra trước</th><th>Nghe âm thanh thử</th><th>Bỏ lỡ (nội dung: phút)</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>
