@@ -14,7 +14,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 
 function startMain(
   env: Record<string, string>,
-  how: 'main' | 'npm start' | 'demo' = 'main',
+  how: 'main' | 'npm start' | 'npm run demo' = 'main',
 ): {
   child: ChildProcess;
   out: () => string;
@@ -26,13 +26,15 @@ function startMain(
   const [cmd, args] =
     how === 'npm start'
       ? ['npm', ['start', '--silent']]
-      : [process.execPath, ['--import', 'tsx', how === 'demo' ? 'scripts/demo.ts' : 'server/main.ts']];
+      : how === 'npm run demo'
+        ? ['npm', ['run', 'demo', '--silent']]
+        : [process.execPath, ['--import', 'tsx', 'server/main.ts']];
   const child = spawn(cmd, args, {
     cwd: ROOT,
     env: { ...base, LOG_PRETTY: 'false', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, as a terminal would run it (Ctrl-C signals the group).
-    detached: how === 'npm start',
+    detached: how !== 'main',
   });
   let text = '';
   child.stdout!.on('data', (b) => (text += b));
@@ -321,7 +323,7 @@ describe('the main process (npm start)', () => {
         RTC_PORT: '0',
         MEDIASOUP_WORKERS: '1',
       },
-      'demo',
+      'npm run demo',
     );
     try {
       await waitFor(() => /Every point's link/.test(m.out()), 'the demo briefing', 60_000);
@@ -346,7 +348,8 @@ describe('the main process (npm start)', () => {
       m.child.kill('SIGTERM');
       expect(await m.exited).toBe(0);
     } finally {
-      m.child.kill('SIGKILL');
+      // npm and the server under it: the whole group.
+      if (m.child.exitCode === null) process.kill(-m.child.pid!, 'SIGKILL');
     }
   }, 90_000);
 });
