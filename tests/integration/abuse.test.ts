@@ -8,9 +8,7 @@
 // (tampered, expired, cancelled, other-secret tokens) and accounts-auth (login slowing).
 // Measured latencies are printed as `[abuse] …` lines for docs/reliability.md.
 import http from 'node:http';
-import { Writable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
-import pino from 'pino';
 import { io as connect, Manager, type Socket } from 'socket.io-client';
 import request from 'supertest';
 import {
@@ -21,6 +19,7 @@ import {
   type PreparedBriefing,
   publishHall,
 } from '../helpers/briefing';
+import { capturingLogger } from '../helpers/logs';
 import { startTestOrchestrator, waitFor, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 
@@ -431,21 +430,12 @@ describe('abuse: TRUST_PROXY decides whose address a limit counts', () => {
   let r: TestRedis;
   let oneHop: TestOrchestrator;
   let elsewhere: TestOrchestrator;
-  const warnings: { msg: string; peer?: string }[] = [];
+  const { logger, lines: warnings } = capturingLogger();
   beforeAll(async () => {
     r = await startTestRedis();
     // As behind the production compose file's nginx: one proxy in front, its address unknown.
     oneHop = await startTestOrchestrator(r.url, { SOCKET_MAX_PER_ADDRESS: '2', TRUST_PROXY: '1' });
     // The only trusted proxy is another machine: this test's loopback client is not it.
-    const logger = pino(
-      { level: 'warn' },
-      new Writable({
-        write(chunk: Buffer, _enc, done) {
-          for (const line of chunk.toString().split('\n')) if (line) warnings.push(JSON.parse(line));
-          done();
-        },
-      }),
-    );
     elsewhere = await startTestOrchestrator(r.url, { SOCKET_MAX_PER_ADDRESS: '2', TRUST_PROXY: '10.0.0.2' }, logger);
   });
   afterAll(async () => {
@@ -477,7 +467,7 @@ describe('abuse: TRUST_PROXY decides whose address a limit counts', () => {
     await request(elsewhere.baseUrl).get('/metrics').set('X-Forwarded-For', '203.0.113.9').expect(200);
     await request(elsewhere.baseUrl).get('/healthz').set('X-Forwarded-For', '203.0.113.10').expect(200);
     // The operator is told, once, that a proxy may be missing from TRUST_PROXY.
-    const told = warnings.filter((w) => /X-Forwarded-For from a peer TRUST_PROXY does not trust/.test(w.msg));
+    const told = warnings.filter((w) => /X-Forwarded-For from a peer TRUST_PROXY does not trust/.test(String(w.msg)));
     expect(told).toEqual([expect.objectContaining({ peer: '127.0.0.1' })]);
   });
 });

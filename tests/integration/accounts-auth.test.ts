@@ -3,13 +3,12 @@
 // and CLI), role changes, and the open sockets of logins that end.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
-import pino from 'pino';
 import { io as connect, type Socket } from 'socket.io-client';
 import request from 'supertest';
 import { ACCOUNT_KEYS } from '../../server/domain/accounts/accounts';
 import { LOGIN_LIMIT } from '../../server/http/api/auth-routes';
+import { capturingLogger } from '../helpers/logs';
 import { startTestOrchestrator, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 
@@ -23,16 +22,7 @@ describe('accounts and logins', () => {
   let redis: Redis;
   let admin: string;
   /** The server's warnings and errors, as pino JSON lines. */
-  const logLines: Record<string, unknown>[] = [];
-  const logger = pino(
-    { level: 'warn' },
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const line of chunk.toString().split('\n')) if (line) logLines.push(JSON.parse(line));
-        done();
-      },
-    }),
-  );
+  const { logger, lines: logLines } = capturingLogger();
 
   /** Clients behind the server's (trusted, loopback) proxy: `from` is their address. */
   const login = (username: string, password = PASSWORD, from?: string) => {
