@@ -89,10 +89,14 @@ export const monitorDeskRequests = defineRequests({
 });
 export type MonitorDeskRequests = typeof monitorDeskRequests;
 
+/** What the console shows without a point: the session's latest messages. */
+export const TALK_CONSOLE_RECENT = 200;
+
 /** The host console's (`/host`; the session is the one it is attached to). */
 export const hostTalkRequests = defineRequests({
   'talk:send': { input: z.object({ to: TalkTargetSchema, text: TalkTextSchema }).strict(), output: TalkMessageSchema },
-  'talk:history': { input: z.object({ pointId: Id }).strict(), output: History },
+  /** A point's conversation; without `pointId`, the session's latest TALK_CONSOLE_RECENT messages. */
+  'talk:history': { input: z.object({ pointId: Id.optional() }).strict(), output: History },
 });
 export type HostTalkRequests = typeof hostTalkRequests;
 

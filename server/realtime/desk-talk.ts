@@ -6,7 +6,14 @@
 // watching the session and to the session's host consoles.
 import type { Logger } from 'pino';
 import type { ControlPlane } from '../assembly/control-plane';
-import { hostTalkRequests, pointTalkRequests, talkReaches, type TalkMessage, type TalkTarget } from '../contract/desk';
+import {
+  hostTalkRequests,
+  pointTalkRequests,
+  TALK_CONSOLE_RECENT,
+  talkReaches,
+  type TalkMessage,
+  type TalkTarget,
+} from '../contract/desk';
 import type { TalkStore } from '../domain/talk/store';
 import { notFound } from '../errors';
 import { roomOf } from './live-session';
@@ -97,6 +104,7 @@ export class DeskTalk {
         'talk:send': ({ to, text }) => this.fromDesk(sessionId(), by, to, text),
         'talk:history': async ({ pointId }) => {
           const s = sessionId();
+          if (!pointId) return { messages: (await this.deps.store.all(s)).slice(-TALK_CONSOLE_RECENT) };
           await this.requireInvited(s, pointId);
           return { messages: await this.history(s, pointId) };
         },

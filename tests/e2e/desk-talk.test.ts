@@ -121,6 +121,14 @@ describe('talking to a point (Chromium)', () => {
     await host.click('[data-testid=go-live]');
     await host.waitForSelector('[data-testid=host-status]:has-text("ĐANG PHÁT TRỰC TIẾP")', { timeout: 30_000 });
 
+    // The console reads the messages so far and answers the point that wrote.
+    const consoleTalk = '[data-testid=console-talk]';
+    await host.waitForSelector(`${consoleTalk} li[data-from=point]:has-text("chưa nghe rõ tiếng")`);
+    await host.selectOption(`${consoleTalk} [data-testid=talk-target]`, pointId);
+    await host.fill(`${consoleTalk} [data-testid=talk-input]`, 'Chủ trì: xã chuẩn bị phát biểu');
+    await host.click(`${consoleTalk} [data-testid=talk-send]`);
+    await point.waitForSelector(`${pointTalk} li[data-from=desk]:has-text("xã chuẩn bị phát biểu")`);
+
     // No hand raised: the monitor's detail gives the point the floor.
     await monitor.click(tile());
     await monitor.click('[data-testid=detail-floor-grant]', { timeout: 30_000 });

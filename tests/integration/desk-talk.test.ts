@@ -142,6 +142,10 @@ describe('talking to a point (real server, Redis and sockets)', () => {
     const h = await ok<{ messages: TalkMessage[] }>(again, 'talk:history');
     expect(h.messages.map((m) => m.from)).toEqual(['point', 'desk', 'desk', 'desk']);
     expect(h.messages.slice(1).map((m) => m.id)).toEqual([one.id, dist.id, all.id]);
+    // The console reads the session's latest messages, every point's.
+    const recent = await ok<{ messages: TalkMessage[] }>(host, 'talk:history', {});
+    expect(recent.messages.slice(-3).map((m) => m.id)).toEqual([one.id, dist.id, all.id]);
+    expect(recent.messages.some((m) => m.from === 'point')).toBe(true);
     const farHistory = await ok<{ messages: TalkMessage[] }>(p3, 'talk:history');
     expect(farHistory.messages.map((m) => m.id)).toEqual([all.id]);
     // The other session's point heard nothing of it.

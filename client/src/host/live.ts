@@ -21,6 +21,7 @@ import {
   type LiveLayout,
 } from './live-view';
 import { mountSourcePanel } from './source-panel';
+import { mountTalkPanel } from './talk-panel';
 
 export type { AgendaItemView } from './live-view';
 
@@ -92,6 +93,7 @@ export function mountLiveConsole(
   wireControls(ui, media, request, act, () => view);
   const sources = mountSourcePanel(container.querySelector('.live-grid') ?? container, socket, request, act);
   mountAgendaDocuments(container.querySelector('.live-grid') ?? container, sessionId, agenda);
+  const talk = mountTalkPanel(container.querySelector('.live-grid') ?? container, socket, request, act);
   const recordingClock = setInterval(() => renderRecording(ui, view), 1000);
 
   socket.on('connect', () => {
@@ -100,6 +102,7 @@ export function mountLiveConsole(
         const attached = await request('host:attach', { sessionId });
         showView(attached.view);
         sources.refresh();
+        talk.refresh();
         renderHands(ui, attached.hands, give);
         renderNumbers(ui, attached.numbers);
         // After a reconnect while live, publish again (the server dropped the old transport).
