@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import request from 'supertest';
 import { login, prepareBriefing } from './lib/briefing-api';
+import { hostGoesLive } from './lib/briefing-pages';
 import { launchChromium } from './lib/chromium';
 import { spawnServer } from './loadgen/spawn';
 
@@ -110,12 +111,7 @@ async function main(): Promise<void> {
 
     // The host goes live from the console, then attaches the first item's document.
     const host = await (await context(DESKTOP, true)).newPage();
-    await host.goto(`${base}/host`);
-    await host.click('[data-testid=sessions-list] button:has-text("Mở")');
-    await host.click('[data-testid=session-actions] button:has-text("Bàn điều khiển trực tiếp")');
-    await host.waitForSelector('[data-testid=camera-select] option', { state: 'attached' });
-    await host.click('[data-testid=go-live]');
-    await host.waitForSelector('[data-testid=host-status]:has-text("ĐANG PHÁT TRỰC TIẾP")', { timeout: 60_000 });
+    await hostGoesLive(host, base);
     await host.setInputFiles('[data-testid=doc-file]', {
       name: 'Nghị quyết 05-NQ-TU.pdf',
       mimeType: 'application/pdf',

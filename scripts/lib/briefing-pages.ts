@@ -47,5 +47,5 @@ export async function hostGoesLive(host: Page, baseUrl: string): Promise<void> {
   await host.click('button:has-text("Bàn điều khiển trực tiếp")');
   await host.waitForSelector('[data-testid=camera-select] option', { state: 'attached' });
   await host.click('[data-testid=go-live]');
-  await host.waitForSelector('[data-testid=host-status]:has-text("ĐANG PHÁT TRỰC TIẾP")', { timeout: 20_000 });
+  await host.waitForSelector('[data-testid=host-status]:has-text("ĐANG PHÁT TRỰC TIẾP")', { timeout: 30_000 });
 }

@@ -10,6 +10,7 @@ import request from 'supertest';
 import type { RosterEntry } from '../../server/contract/attendance';
 import { ADMIN_ENV, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
 import { launchChromium, loggedInContext } from '../helpers/browser';
+import { hostGoesLive } from '../helpers/media';
 import { startTestOrchestrator, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 
@@ -97,12 +98,7 @@ describe('rosters and agenda documents in the browser', () => {
   });
 
   test('documents: attached to item 2, shown on the point while item 2 runs, gone on item 3', async () => {
-    await host.click('button[data-tab=sessions]');
-    await host.click('[data-testid=sessions-list] button:has-text("Mở")');
-    await host.click('[data-testid=session-actions] button:has-text("Bàn điều khiển trực tiếp")');
-    await host.waitForSelector('[data-testid=camera-select] option', { state: 'attached' });
-    await host.click('[data-testid=go-live]');
-    await host.waitForSelector('[data-testid=host-status]:has-text("ĐANG PHÁT TRỰC TIẾP")', { timeout: 30_000 });
+    await hostGoesLive(host, o.baseUrl);
 
     const session = (await request(o.baseUrl).get(`/api/v1/sessions/${b.sessionId}`).set('Cookie', b.cookie)).body as {
       agenda: { id: string }[];

@@ -76,6 +76,7 @@ export async function sessionWith(
   t: TestOrchestrator,
   pointIds: string[],
   state: 'scheduled' | 'lobby' | 'live',
+  agenda: { title: string; plannedMinutes: number }[] = [],
 ): Promise<Session> {
   const sessions = t.orchestrator.control.sessions;
   const now = Date.now();
@@ -87,6 +88,7 @@ export async function sessionWith(
       lobbyOpensAt: new Date(now + 1800_000).toISOString(),
       plannedEnd: new Date(now + 3 * 3600_000).toISOString(),
       invite: { mode: 'points', pointIds },
+      agenda,
     },
     by,
   );

@@ -9,7 +9,7 @@ import request from 'supertest';
 import type { Session } from '../../server/contract/api';
 import type { AgendaDocument, PointDocuments } from '../../server/contract/documents';
 import { LiveStateStore } from '../../server/realtime/live-state';
-import { loginCookie, somePoints } from '../helpers/attendance';
+import { loginCookie, sessionWith, somePoints } from '../helpers/attendance';
 import { startTestOrchestrator, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 
@@ -39,23 +39,14 @@ describe('agenda documents (real Redis, HTTP, files)', () => {
 
   /** A live session of `points` with three agenda items, and the first point's join token. */
   async function liveSession(points: string[]): Promise<{ session: Session; token: string }> {
-    const sessions = t.orchestrator.control.sessions;
-    const now = Date.now();
-    const by = { username: 'test-host' };
-    const created = await sessions.create(
-      {
-        title: 'Hội nghị quán triệt',
-        scheduledStart: new Date(now + 3600_000).toISOString(),
-        lobbyOpensAt: new Date(now + 1800_000).toISOString(),
-        plannedEnd: new Date(now + 3 * 3600_000).toISOString(),
-        invite: { mode: 'points', pointIds: points },
-        agenda: [1, 2, 3].map((n) => ({ title: `Nội dung ${n}`, plannedMinutes: 10 })),
-      },
-      by,
+    const created = await sessionWith(
+      t,
+      points,
+      'live',
+      [1, 2, 3].map((n) => ({ title: `Nội dung ${n}`, plannedMinutes: 10 })),
     );
-    for (const a of ['schedule', 'open-lobby', 'start'] as const) await sessions.act(created.id, a, by);
     const links = await t.orchestrator.control.links.list(created.id, { limit: 10, offset: 0 });
-    return { session: (await sessions.get(created.id))!, token: links.items[0]!.token };
+    return { session: created, token: links.items[0]!.token };
   }
 
   beforeAll(async () => {

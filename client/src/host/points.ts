@@ -5,7 +5,20 @@ import { POINT_LEVELS } from '../../../server/contract/api';
 import { LEVEL_TEXT } from '../ui/words';
 import { API, call, qs } from './api';
 import { rosterPanel } from './rosters';
-import { bi, button, el, field, input, issuesTable, row, select, statusLine, table, type StatusLine } from './ui';
+import {
+  bi,
+  button,
+  el,
+  field,
+  importButtons,
+  input,
+  issuesTable,
+  row,
+  select,
+  statusLine,
+  table,
+  type StatusLine,
+} from './ui';
 
 export { LEVEL_TEXT };
 
@@ -242,12 +255,7 @@ function importPanel(status: StatusLine, onImported: () => Promise<void>): HTMLE
       el('summary', {}, bi(['Nhập danh sách từ CSV', 'Import the registry from CSV'])),
       field(['Tệp CSV (UTF-8)', 'CSV file (UTF-8)'], file),
       field(['Cách nhập', 'Mode'], mode),
-      el(
-        'div',
-        { className: 'controls' },
-        button(['Kiểm tra thử', 'Dry run'], () => run(true)),
-        button(['Nhập', 'Import'], () => run(false), 'primary'),
-      ),
+      importButtons(run),
       report,
     ),
   );

@@ -4,7 +4,7 @@
 import type { Point, Role } from '../../../server/contract/api';
 import type { RosterEntry, RosterImportReport } from '../../../server/contract/attendance';
 import { API, call, qs } from './api';
-import { bi, button, el, field, input, issuesTable, row, statusLine, table } from './ui';
+import { bi, button, el, field, importButtons, input, issuesTable, row, statusLine, table } from './ui';
 
 export function rosterPanel(point: Point, role: Role, onClose: () => void): HTMLElement {
   const canEdit = role === 'host' || role === 'admin';
@@ -107,12 +107,7 @@ export function rosterPanel(point: Point, role: Role, onClose: () => void): HTML
         text: 'Cột: Họ tên, Chức vụ, Đơn vị (hoặc name, position, unit); UTF-8 · Columns: name, position, unit; UTF-8',
       }),
       field(['Tệp CSV', 'CSV file'], file),
-      el(
-        'div',
-        { className: 'controls' },
-        button(['Kiểm tra thử', 'Dry run'], () => run(true)),
-        button(['Nhập', 'Import'], () => run(false), 'primary'),
-      ),
+      importButtons(run),
       report,
     );
   }

@@ -86,3 +86,13 @@ export function issuesTable(issues: ImportIssue[]): HTMLTableElement {
     issues.map((i) => row(String(i.line ?? i.row), i.column, bi(issueText({ ...i, message: i.reason })))),
   );
 }
+
+/** The two buttons of a CSV import: a dry run, then the import itself. */
+export function importButtons(run: (dryRun: boolean) => Promise<void>): HTMLElement {
+  return el(
+    'div',
+    { className: 'controls' },
+    button(['Kiểm tra thử', 'Dry run'], () => run(true)),
+    button(['Nhập', 'Import'], () => run(false), 'primary'),
+  );
+}

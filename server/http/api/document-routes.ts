@@ -29,6 +29,13 @@ const READERS: Role[] = ['technician', 'host', 'admin'];
 const EDITORS: Role[] = ['host', 'admin'];
 const DocParam = IdParamSchema.extend({ docId: DocumentIdSchema });
 const DownloadQuery = z.object({ download: z.string().max(8).optional() });
+/** A file's answer, as documented (its real type is the document's own). */
+const FILE_ANSWER = {
+  status: 200,
+  description: 'the file: application/pdf, image/png, image/jpeg or image/webp',
+  schema: z.string().meta({ format: 'binary' }),
+  contentType: 'application/pdf',
+};
 /** A PDF opens in the browser's own viewer; a picture shows; nothing in them runs. */
 const DOCUMENT_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; frame-ancestors 'self'";
 
@@ -121,12 +128,7 @@ export function registerDocumentRoutes(api: ApiBuilder, control: ControlPlane): 
       roles: READERS,
       params: DocParam,
       query: DownloadQuery,
-      success: {
-        status: 200,
-        description: 'the file',
-        schema: z.string().meta({ format: 'binary' }),
-        contentType: 'application/pdf',
-      },
+      success: FILE_ANSWER,
       errors: [404],
     },
     async ({ params, query, res }) => {
@@ -178,12 +180,7 @@ export function registerDocumentRoutes(api: ApiBuilder, control: ControlPlane): 
       roles: 'public',
       params: TokenParamSchema.extend({ docId: DocumentIdSchema }),
       query: DownloadQuery,
-      success: {
-        status: 200,
-        description: 'the file',
-        schema: z.string().meta({ format: 'binary' }),
-        contentType: 'application/pdf',
-      },
+      success: FILE_ANSWER,
       errors: [401, 404, 409, 410],
     },
     async ({ params, query, res }) => {
