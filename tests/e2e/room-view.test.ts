@@ -3,6 +3,7 @@
 // with its name, district and status; the points watched say so on their screen, and what
 // they receive of the hall does not change while they send. Closing the desk's pages
 // stops the sending.
+import { Redis } from 'ioredis';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, loggedInContext } from '../helpers/browser';
 import { ADMIN_ENV, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
@@ -139,6 +140,58 @@ describe('room view and video wall (Chromium, three points)', () => {
         undefined,
         { timeout: 20_000 },
       );
+    }
+    expect(errors).toEqual([]);
+  });
+
+  test('the wall pages 16 at a time, by itself and by the keys, asking exactly the points shown', async () => {
+    const all = await o.orchestrator.control.points.all();
+    const twenty = all.filter((p) => p.level === 'commune').slice(3, 23);
+    const big = await prepareBriefing(
+      o.baseUrl,
+      twenty.map((p) => p.id),
+    );
+    const redis = new Redis(r.url);
+    const wall = await (await loggedInContext(browser, o.baseUrl, big.cookie)).newPage();
+    wall.on('pageerror', (e) => errors.push(`wall: ${e.message}`));
+    const shown = () =>
+      wall.$$eval('[data-testid=wall-cell]', (cs) => cs.map((c) => c.getAttribute('data-point')!).sort());
+    const asked = async () => Object.keys(await redis.hgetall(`roomview:${big.sessionId}`)).sort();
+    try {
+      await wall.goto(`${o.baseUrl}/wall?session=${big.sessionId}&every=5`);
+      await wall.waitForSelector('[data-testid=wall-page]:has-text("1/2")');
+      expect(await shown()).toHaveLength(16);
+      await waitFor(
+        async () => JSON.stringify(await asked()) === JSON.stringify(await shown()),
+        'page 1 asked',
+        10_000,
+      );
+
+      // By itself after 5 s: the last 4 points, and only they are asked.
+      await wall.waitForSelector('[data-testid=wall-page]:has-text("2/2")', { timeout: 15_000 });
+      expect(await shown()).toHaveLength(4);
+      await waitFor(
+        async () => JSON.stringify(await asked()) === JSON.stringify(await shown()),
+        'page 2 asked',
+        10_000,
+      );
+
+      // P pauses; the keys turn the page.
+      await wall.keyboard.press('p');
+      await wall.keyboard.press('ArrowLeft');
+      await wall.waitForSelector('[data-testid=wall-page]:has-text("1/2")');
+      await new Promise((res) => setTimeout(res, 6000));
+      expect(await wall.textContent('[data-testid=wall-page]')).toContain('1/2');
+      await wall.keyboard.press('PageDown');
+      await wall.waitForSelector('[data-testid=wall-page]:has-text("2/2")');
+      await waitFor(
+        async () => JSON.stringify(await asked()) === JSON.stringify(await shown()),
+        'page 2 again',
+        10_000,
+      );
+    } finally {
+      await wall.close();
+      redis.disconnect();
     }
     expect(errors).toEqual([]);
   });
