@@ -23,13 +23,18 @@ export const prepareBriefing = (
   opts: { startInMinutes?: number; user?: { username: string; password: string } } = {},
 ) => prepare(baseUrl, pointIds, { user: TEST_ADMIN, ...opts });
 
-/** A socket.io client for a namespace, connected (or rejected with the server's code). */
+/**
+ * A socket.io client for a namespace, connected (or rejected with the server's code).
+ * `own`: on a connection of its own (sockets of one URL otherwise share the first one's
+ * connection, and with it its cookie).
+ */
 export function connectSocket(
   baseUrl: string,
   ns: '/point' | '/host' | '/monitor',
-  opts: { token?: string; cookie?: string },
+  opts: { token?: string; cookie?: string; own?: boolean },
 ): Promise<Socket> {
   const socket = connect(baseUrl + ns, {
+    forceNew: opts.own ?? false,
     transports: ['websocket'],
     reconnection: false,
     auth: opts.token ? { token: opts.token } : {},

@@ -2,9 +2,9 @@
 // watches points, the points watched are asked for snapshots, and each snapshot reaches
 // the monitors watching that point only. Bad inputs are refused with their codes.
 import { ROOM_VIEW } from '../../server/contract/room-view';
-import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
+import type { Socket as ClientSocket } from 'socket.io-client';
 import { loginCookie } from '../helpers/attendance';
-import { ADMIN_ENV, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
+import { ADMIN_ENV, connectSocket, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
 import { startTestOrchestrator, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 
@@ -13,24 +13,6 @@ jest.setTimeout(60_000);
 const POINTS = ['HT-CX', 'HT-CL', 'HT-DT'];
 /** The smallest thing that passes for a JPEG here: SOI, then a marker. */
 const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0xff, 0xd9]);
-
-/** A socket on a connection of its own (a shared one would carry another socket's cookie). */
-function openSocket(baseUrl: string, ns: '/point' | '/monitor', opts: { token?: string; cookie?: string }) {
-  const socket = connect(baseUrl + ns, {
-    forceNew: true,
-    transports: ['websocket'],
-    reconnection: false,
-    auth: opts.token ? { token: opts.token } : {},
-    extraHeaders: opts.cookie ? { cookie: opts.cookie } : {},
-  });
-  return new Promise<ClientSocket>((resolve, reject) => {
-    socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', (err: Error & { data?: { code?: string } }) => {
-      socket.close();
-      reject(Object.assign(new Error(err.message), { code: err.data?.code }));
-    });
-  });
-}
 
 type AckRes = { ok: boolean; data?: Record<string, unknown>; error?: { code: string; message: string } };
 const ask = (s: ClientSocket, event: string, payload: unknown = {}): Promise<AckRes> =>
@@ -61,12 +43,12 @@ describe('room view (real Redis, socket.io clients)', () => {
   const open: ClientSocket[] = [];
   const token = (pointId: string) => b.links.find((l) => l.pointId === pointId)!.token;
   const point = async (pointId: string) => {
-    const s = await openSocket(o.baseUrl, '/point', { token: token(pointId) });
+    const s = await connectSocket(o.baseUrl, '/point', { token: token(pointId), own: true });
     open.push(s);
     return s;
   };
   const monitor = async (cookie: string) => {
-    const s = await openSocket(o.baseUrl, '/monitor', { cookie });
+    const s = await connectSocket(o.baseUrl, '/monitor', { cookie, own: true });
     open.push(s);
     return s;
   };
@@ -133,10 +115,8 @@ describe('room view (real Redis, socket.io clients)', () => {
 
     // The point's page reloads meanwhile: the new page is told to carry on at once.
     a.close();
-    const again = await openSocket(o.baseUrl, '/point', {
-      token: token(POINTS[0]!),
-    }).then((s) => (open.push(s), s));
-    const resumed = await next<{ forMs: number }>(again, 'roomview:on').catch(() => undefined);
+    const again = await point(POINTS[0]!);
+    const resumed = await next<{ forMs: number }>(again, 'roomview:on', 2000).catch(() => undefined);
     // The lease may be told before the listener is set: then the snapshot is the proof.
     if (resumed) expect(resumed.forMs).toBeGreaterThan(0);
     expect((await ask(again, 'roomview:frame', { jpeg: JPEG, width: 320, height: 180 })).ok).toBe(true);
@@ -153,10 +133,12 @@ describe('room view (real Redis, socket.io clients)', () => {
 
   test('bad inputs are refused with their codes', async () => {
     // A point cannot watch: its join token opens no monitor, and neither does no login.
-    await expect(openSocket(o.baseUrl, '/monitor', { token: token(POINTS[0]!) })).rejects.toMatchObject({
+    await expect(connectSocket(o.baseUrl, '/monitor', { token: token(POINTS[0]!), own: true })).rejects.toMatchObject({
       code: 'unauthenticated',
     });
-    await expect(openSocket(o.baseUrl, '/monitor', {})).rejects.toMatchObject({ code: 'unauthenticated' });
+    await expect(connectSocket(o.baseUrl, '/monitor', { own: true })).rejects.toMatchObject({
+      code: 'unauthenticated',
+    });
 
     const m = await monitor(await loginCookie(o, 'technician'));
     const watch = (payload: unknown) => ask(m, 'roomview:watch', payload).then((x) => x.error?.code);
