@@ -10,6 +10,8 @@ import { archiveState, bytesText, durationText, gapReason, stopReason } from './
 import { bi, button, el, row, statusLine, table, when } from './ui';
 
 const POLL_MS = 2000;
+/** After the stop, how long the view waits for the archive job to appear. */
+const JOB_WAIT_MS = 60_000;
 /** Segment checksums listed on screen; the verify button checks every one. */
 const SEGMENTS_SHOWN = 200;
 
@@ -157,11 +159,8 @@ export function recordingDetail(
       const d = await call<RecordingDetail>('GET', `/recordings/${encodeURIComponent(sessionId)}`);
       draw(d);
       // Until its archive is there (the job is queued a moment after the recording stops).
-      const moving =
-        d.state === 'recording' ||
-        d.job?.state === 'queued' ||
-        d.job?.state === 'running' ||
-        (!d.archive && d.job?.state !== 'failed');
+      const justStopped = !d.archive && !d.job && Date.now() - Date.parse(d.stoppedAt ?? d.startedAt) < JOB_WAIT_MS;
+      const moving = d.state === 'recording' || d.job?.state === 'queued' || d.job?.state === 'running' || justStopped;
       if (moving && !closed) timer = setTimeout(() => void load(), POLL_MS);
     } catch (err) {
       status.error(err);
