@@ -1,6 +1,7 @@
 // The session editor's point picker in Chromium: a district ticked whole (and its partial
 // state), a point found by a search without accents, the count of points and delegates,
-// and the saved session inviting exactly those points in the invitation's `points` form.
+// the saved session inviting exactly those points in the invitation's `points` form, and
+// the editor opened again starting from them.
 import type { Browser, Page } from 'playwright-core';
 import type { Point, Session } from '../../server/contract/api';
 import { launchChromium, loggedInContext } from '../helpers/browser';
@@ -94,6 +95,14 @@ describe('point picker (Chromium)', () => {
     expect(saved.invite.mode).toBe('points');
     expect([...saved.invitedPointIds].sort()).toEqual(want.map((p) => p.id).sort());
     expect(saved.invitedDelegates).toBe(delegates);
+
+    // Edited again: the picker starts from the saved list, ticks and counts as it was saved.
+    await page.click('[data-testid=session-actions] button:has-text("Sửa")');
+    await page.selectOption(`${editor} select`, 'points');
+    await page.waitForSelector(`[data-testid=picker-count][data-points="${want.length}"]`);
+    expect(await page.getAttribute('[data-testid=picker-count]', 'data-delegates')).toBe(String(delegates));
+    expect(await page.$eval(box, (b) => (b as HTMLInputElement).checked)).toBe(true);
+    expect(await page.isChecked(hitBox)).toBe(true);
     expect(errors).toEqual([]);
   });
 });
