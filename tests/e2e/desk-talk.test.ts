@@ -6,7 +6,7 @@
 // the SFU (the point sees it) and takes the floor back.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import request from 'supertest';
-import { launchChromium } from '../helpers/browser';
+import { launchChromium, loggedInContext } from '../helpers/browser';
 import { ADMIN_ENV, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
 import { startTestOrchestrator, waitFor, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
@@ -31,9 +31,7 @@ describe('talking to a point (Chromium)', () => {
     pointId = all.find((p) => p.level === 'commune')!.id;
     b = await prepareBriefing(o.baseUrl, [pointId]);
     browser = await launchChromium();
-    desk = await browser.newContext();
-    const [name, ...value] = b.cookie.split('=');
-    await desk.addCookies([{ name: name!, value: value.join('='), url: o.baseUrl }]);
+    desk = await loggedInContext(browser, o.baseUrl, b.cookie);
     monitor = await desk.newPage();
     await monitor.setViewportSize({ width: 1366, height: 768 });
     monitor.on('pageerror', (e) => errors.push(`monitor: ${e.message}`));
