@@ -15,6 +15,7 @@ import type { z } from 'zod';
 import { pointAttendanceRequests, monitorRequests } from '../../server/contract/attendance';
 import { hostRequests, pointRequests } from '../../server/contract/broadcast';
 import { hostTalkRequests, monitorDeskRequests, pointTalkRequests } from '../../server/contract/desk';
+import { roomViewMonitorRequests, roomViewPointRequests } from '../../server/contract/room-view';
 import { ERROR_CODES } from '../../server/contract/errors';
 import type { RequestMap } from '../../server/contract/socket';
 import {
@@ -225,6 +226,7 @@ describe('hostile input (fast-check against a whole server)', () => {
     await fuzzSockets('/point', pointRequests, sockets)();
     await fuzzSockets('/point', pointAttendanceRequests, sockets)();
     await fuzzSockets('/point', pointTalkRequests, sockets)();
+    await fuzzSockets('/point', roomViewPointRequests, sockets)();
   });
 
   test('/host: every request, bad payloads', async () => {
@@ -235,6 +237,7 @@ describe('hostile input (fast-check against a whole server)', () => {
   test('/monitor: every request, bad payloads', async () => {
     await fuzzSockets('/monitor', monitorRequests, () => [monitor])();
     await fuzzSockets('/monitor', monitorDeskRequests, () => [monitor])();
+    await fuzzSockets('/monitor', roomViewMonitorRequests, () => [monitor])();
   });
 
   test('out of order and unknown references: transports, consumers, producers, alerts, floors that do not exist', async () => {
