@@ -100,6 +100,15 @@ export class ControlPlane {
     this.timeline = new TimelineRecorder(new TimelineStore(redis, logger), this.events, logger);
     this.accounts = new AccountService(redis, logger);
     this.documents = new AgendaDocuments({ redis, dir: path.join(config.dataDir, 'documents') });
+    // An item taken off the agenda takes its documents with it.
+    this.events.on('agendaChanged', ({ sessionId, agenda }) => {
+      this.documents
+        .keepItems(
+          sessionId,
+          agenda.map((a) => a.id),
+        )
+        .catch((err) => this.#log.warn({ err, sessionId }, 'dropping the documents of removed items failed'));
+    });
     this.auth = new Auth({
       redis,
       accounts: this.accounts,

@@ -10,7 +10,7 @@ import type { Session } from '../../server/contract/api';
 import type { AgendaDocument, PointDocuments } from '../../server/contract/documents';
 import { LiveStateStore } from '../../server/realtime/live-state';
 import { loginCookie, sessionWith, somePoints } from '../helpers/attendance';
-import { startTestOrchestrator, type TestOrchestrator } from '../helpers/orchestrator';
+import { startTestOrchestrator, waitFor, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 
 jest.setTimeout(60_000);
@@ -162,5 +162,38 @@ describe('agenda documents (real Redis, HTTP, files)', () => {
     await http().delete(`/api/v1/sessions/${s.id}/documents/${tricky.id}`).set('Cookie', host).expect(204);
     expect(fs.existsSync(path.join(dataDir, 'documents', s.id, tricky.id))).toBe(false);
     await http().get(`/api/v1/sessions/${s.id}/documents/${tricky.id}`).set('Cookie', host).expect(404);
+  });
+
+  test('an item taken off the agenda, or the session deleted, takes its documents and files', async () => {
+    const pts = await somePoints(t, 1);
+    const draft = await t.orchestrator.control.sessions.create(
+      {
+        title: 'Bản nháp',
+        scheduledStart: new Date(Date.now() + 3600_000).toISOString(),
+        plannedEnd: new Date(Date.now() + 7200_000).toISOString(),
+        invite: { mode: 'points', pointIds: pts },
+        agenda: [1, 2].map((n) => ({ title: `Mục ${n}`, plannedMinutes: 5 })),
+      },
+      { username: 'test-host' },
+    );
+    const [one, two] = draft.agenda;
+    const kept = (await upload(draft.id, one!.id, 'a.pdf', PDF).expect(201)).body as AgendaDocument;
+    const dropped = (await upload(draft.id, two!.id, 'b.pdf', PDF).expect(201)).body as AgendaDocument;
+    const folder = path.join(dataDir, 'documents', draft.id);
+    await http()
+      .patch(`/api/v1/sessions/${draft.id}`)
+      .set('Cookie', host)
+      .send({ agenda: [{ id: one!.id, title: 'Mục 1', plannedMinutes: 5 }] })
+      .expect(200);
+    await waitFor(async () => {
+      const left = (await http().get(`/api/v1/sessions/${draft.id}/documents`).set('Cookie', host)).body;
+      return left.length === 1 && left[0].id === kept.id;
+    }, 'the removed item’s document to go');
+    expect(fs.readdirSync(folder)).toEqual([kept.id]);
+    expect(fs.existsSync(path.join(folder, dropped.id))).toBe(false);
+
+    await http().delete(`/api/v1/sessions/${draft.id}`).set('Cookie', host).expect(204);
+    expect(fs.existsSync(folder)).toBe(false);
+    expect(await t.orchestrator.control.redis.exists(`docs:${draft.id}`)).toBe(0);
   });
 });

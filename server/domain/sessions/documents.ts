@@ -120,6 +120,20 @@ export class AgendaDocuments {
     return { doc, file: this.#file(sessionId, doc.id) };
   }
 
+  /** Drops the documents of items the agenda no longer has. */
+  async keepItems(sessionId: string, itemIds: readonly string[]): Promise<number> {
+    const gone = (await this.list(sessionId)).filter((d) => !itemIds.includes(d.itemId));
+    for (const d of gone) await this.remove(sessionId, d.id);
+    return gone.length;
+  }
+
+  /** Drops every document of a deleted session, and its folder. */
+  async removeAll(sessionId: string): Promise<void> {
+    await this.o.redis.del(docsKey(sessionId));
+    const folder = path.resolve(this.o.dir, sessionId);
+    if (path.dirname(folder) === path.resolve(this.o.dir)) await fs.rm(folder, { recursive: true, force: true });
+  }
+
   async remove(sessionId: string, id: string): Promise<void> {
     const doc = await this.get(sessionId, id);
     await this.o.redis.hdel(docsKey(sessionId), doc.id);

@@ -89,7 +89,10 @@ export function registerSessionRoutes(api: ApiBuilder, control: ControlPlane): v
       success: { status: 204, description: 'deleted' },
       errors: [404, 409],
     },
-    ({ params, user }) => control.sessions.remove(params.id, actor(user)),
+    async ({ params, user }) => {
+      await control.sessions.remove(params.id, actor(user));
+      await control.documents.removeAll(params.id);
+    },
   );
   api.route(
     {
