@@ -63,7 +63,12 @@ export const RecordingManifestSchema = z.object({
 export type RecordingManifest = z.infer<typeof RecordingManifestSchema>;
 
 /** What the host console shows: recording on (before going live: will record) and since when. */
-export const RecordingStatusSchema = z.object({ on: z.boolean(), since: Iso.nullable() });
+export const RecordingStatusSchema = z.object({
+  on: z.boolean(),
+  since: Iso.nullable(),
+  /** Why it stopped while the session is still live (e.g. disk-full); absent otherwise. */
+  stopReason: z.string().max(200).optional(),
+});
 export type RecordingStatus = z.infer<typeof RecordingStatusSchema>;
 
 /** A chapter of the archive: an agenda item as it was on the air, in ms from the start. */

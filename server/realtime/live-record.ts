@@ -36,6 +36,11 @@ export class LiveRecord {
   }
 
   status(wanted: boolean): RecordingStatus {
-    return { on: this.recording.available && wanted, since: this.recording.since(this.sessionId) };
+    const stopReason = this.recording.stopReason(this.sessionId);
+    return {
+      on: this.recording.available && wanted,
+      since: this.recording.since(this.sessionId),
+      ...(stopReason ? { stopReason } : {}),
+    };
   }
 }

@@ -24,6 +24,8 @@ export interface RecordingPort {
   update(session: Session, room: RecordingRoom | undefined, wanted: boolean): Promise<void>;
   /** When the session's recording started, or null when it is not recording. */
   since(sessionId: string): string | null;
+  /** Why the session's recording stopped before its end (disk-full), if it did. */
+  stopReason(sessionId: string): string | undefined;
   /** False when recording is switched off for the whole server. */
   readonly available: boolean;
   close(): Promise<void>;
@@ -32,6 +34,7 @@ export interface RecordingPort {
 export const NO_RECORDING: RecordingPort = {
   update: async () => undefined,
   since: () => null,
+  stopReason: () => undefined,
   available: false,
   close: async () => undefined,
 };
@@ -108,6 +111,10 @@ export class Recordings implements RecordingPort {
 
   since(sessionId: string): string | null {
     return this.#since.get(sessionId) ?? null;
+  }
+
+  stopReason(sessionId: string): string | undefined {
+    return this.#diskStopped.has(sessionId) ? 'disk-full' : undefined;
   }
 
   async update(session: Session, room: RecordingRoom | undefined, wanted: boolean): Promise<void> {

@@ -147,7 +147,11 @@ const recorderPids = (dir: string): string[] =>
       );
       expect(full.count).toBe(2);
       // The host console is told at once: its red badge goes off.
-      await waitFor(() => views.some((v) => v.state === 'live' && v.recording.since === null), 'the view pushed');
+      await waitFor(
+        () =>
+          views.some((v) => v.state === 'live' && v.recording.since === null && v.recording.stopReason === 'disk-full'),
+        'the view pushed',
+      );
       const room = (await o.orchestrator.realtime.broadcasts.get(b.sessionId)).room!;
       expect(
         room
@@ -157,7 +161,7 @@ const recorderPids = (dir: string): string[] =>
       ).toEqual(['host-camera', 'host-mic']);
       const moved = await ask<BroadcastView>(host, 'agenda:go', { index: 1 });
       expect(moved.state).toBe('live');
-      expect(moved.recording.since).toBeNull();
+      expect(moved.recording).toEqual({ on: true, since: null, stopReason: 'disk-full' });
 
       // Space again: not recorded again before the end (the manifest stays as it stopped).
       fs.rmSync(path.join(dir, 'filler-1'));

@@ -4,6 +4,7 @@
 import type { BroadcastView, Hand, LiveNumbers } from '../../../server/contract/broadcast';
 import { bi, plain, setBi, type Text } from '../ui/i18n';
 import { el } from '../ui/shell';
+import { stopReasonText } from './recording-words';
 
 export interface AgendaItemView {
   id: string;
@@ -121,8 +122,19 @@ export function liveLayout(container: HTMLElement) {
 /** The red recording badge: hidden unless recording, with how long it has been (h:mm:ss). */
 export function renderRecording(ui: LiveLayout, v: BroadcastView | undefined, now = Date.now()): void {
   const since = v?.recording.since;
-  ui.recordBadge.classList.toggle('hidden', !since);
-  if (!since) return;
+  const stopped = v?.state === 'live' ? v.recording.stopReason : undefined;
+  ui.recordBadge.classList.toggle('hidden', !since && !stopped);
+  ui.recordBadge.classList.toggle('stopped', !since && !!stopped);
+  if (!since) {
+    // Stopped while live (a full disk): the host sees why; the broadcast goes on.
+    const [vi, en] = stopped ? stopReasonText(stopped) : ['', ''];
+    if (stopped)
+      setBi(ui.recordBadge, [
+        `■ Đã dừng ghi hình: ${vi}; buổi phát vẫn tiếp tục`,
+        `Recording stopped: ${en}; the broadcast goes on`,
+      ]);
+    return;
+  }
   const s = Math.max(0, Math.floor((now - Date.parse(since)) / 1000));
   const hms = `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
   setBi(ui.recordBadge, [`● Đang ghi hình ${hms}`, `Recording ${hms}`]);

@@ -42,10 +42,8 @@ const GAP_REASON: Record<string, Text> = {
 export const gapReason = (reason: string): string => (GAP_REASON[reason] ? plain(GAP_REASON[reason]) : reason);
 
 const STOP_REASON: Record<string, Text> = {
-  'disk-full': [
-    'đĩa ghi gần đầy: dừng ghi để giữ buổi phát',
-    'the disk was nearly full: recording stopped, the broadcast went on',
-  ],
+  'disk-full': ['đĩa ghi hình gần đầy', 'the recordings disk was nearly full'],
 };
 
-export const stopReason = (reason: string): string => (STOP_REASON[reason] ? plain(STOP_REASON[reason]) : reason);
+export const stopReasonText = (reason: string): Text => STOP_REASON[reason] ?? [reason, reason];
+export const stopReason = (reason: string): string => plain(stopReasonText(reason));
