@@ -138,6 +138,18 @@ describe('config', () => {
     );
   });
 
+  test('recording disk thresholds: in MB, the floor at or below the warning', () => {
+    expect(loadConfig({}).recording.disk).toEqual({
+      warnBytes: 2048 * 1024 * 1024,
+      stopBytes: 256 * 1024 * 1024,
+      everyMs: 5000,
+    });
+    expect(issuesOf({ RECORDING_DISK_WARN_MB: '100', RECORDING_DISK_STOP_MB: '200' })).toEqual([
+      { variable: 'RECORDING_DISK_STOP_MB', message: expect.stringMatching(/at or below RECORDING_DISK_WARN_MB/) },
+    ]);
+    expect(issuesOf({ RECORDING_DISK_CHECK_SECONDS: '0' })[0]?.variable).toBe('RECORDING_DISK_CHECK_SECONDS');
+  });
+
   test('METRICS_ALLOW takes addresses, networks and names; none empties it', () => {
     expect(loadConfig({ METRICS_ALLOW: '10.0.0.0/8, 192.0.2.7,::1,loopback' }).metrics.allow).toEqual([
       '10.0.0.0/8',
