@@ -6,75 +6,16 @@ import { z } from 'zod';
 import { parseAddressList } from './security/client-address';
 import { secretWeakness } from './security/secret-strength';
 import { DEFAULT_TIME_ZONE, isTimeZone } from './contract/time-zone';
+import { boolFlag, ipv4OrV6, port, portRange, thresholdPair, wholeNumber } from './config/fields';
+import { checkClusterEnv, clusterConfig, clusterEnv, type ClusterConfig } from './config/cluster';
+import { checkNetEnv, netConfig, netEnv, type NetConfig } from './config/net';
+
+export type { ClusterConfig } from './config/cluster';
+export type { NetConfig, TurnConfig } from './config/net';
 
 const MB = 1024 * 1024;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
-const wholeNumber = () => z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number');
-const port = (fallback: number) =>
-  wholeNumber().min(0, 'must be 0-65535').max(65535, 'must be 0-65535').default(fallback);
-const boolFlag = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
-
-/** "degraded,poor": two numbers, worse upwards (or downwards for scores). */
-const thresholdPair = (degraded: number, poor: number, worse: 'up' | 'down' = 'up') =>
-  z
-    .string()
-    .regex(/^\s*\d+(\.\d+)?\s*,\s*\d+(\.\d+)?\s*$/, 'must be two numbers "degraded,poor", e.g. "250,600"')
-    .transform((v) => v.split(',').map(Number) as [number, number])
-    .refine(
-      ([d, p]) => (worse === 'up' ? p >= d : p <= d),
-      `the poor threshold must be ${worse === 'up' ? 'at or above' : 'at or below'} the degraded one`,
-    )
-    .default([degraded, poor]);
-
-const ipv4OrV6 = z.string().refine((s) => z.ipv4().safeParse(s).success || z.ipv6().safeParse(s).success, {
-  message: 'must be an IPv4 or IPv6 address',
-});
-
-/** "49160-49359": a first and last port, inclusive. */
-const portRange = (first: number, last: number) =>
-  z
-    .string()
-    .regex(/^\s*\d{4,5}\s*-\s*\d{4,5}\s*$/, 'must be a port range "first-last", e.g. "49160-49359"')
-    .transform((v) => v.split('-').map(Number) as [number, number])
-    .refine(([a, b]) => a >= 1024 && b <= 65535 && b >= a, 'must be within 1024-65535, first at or below last')
-    .default([first, last]);
-
-/**
- * Express's `trust proxy`: a hop count (how many proxies stand in front), or a list of
- * the proxies' addresses or CIDR ranges (or `loopback`, `linklocal`, `uniquelocal`),
- * checked by the same library Express compiles it with.
- */
-const trustProxy = z.string().transform((v, ctx) => {
-  const s = v.trim();
-  if (/^\d+$/.test(s)) {
-    const n = Number(s);
-    if (n > 10) ctx.addIssue({ code: 'custom', message: 'a hop count must be 0-10' });
-    return n;
-  }
-  try {
-    return parseAddressList(s);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `not a hop count (0-10), and the list ${(err as Error).message}` });
-    return z.NEVER;
-  }
-});
-
-/** turn:/turns: URLs of an existing TURN server, comma-separated. */
-const turnUrls = z
-  .string()
-  .transform((v) =>
-    v
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean),
-  )
-  .refine((urls) => urls.length > 0 && urls.every((u) => /^turns?:[^\s/?#]+(\?transport=(udp|tcp))?$/.test(u)), {
-    message: 'must be turn: or turns: URLs, comma-separated, e.g. "turn:turn.example.vn:3478?transport=udp"',
-  });
 
 const EnvSchema = z
   .object({
@@ -158,22 +99,7 @@ const EnvSchema = z
       .number()
       .pipe(z.union([z.literal(360), z.literal(540), z.literal(720), z.literal(1080)]))
       .default(720),
-    // Scale-out: `all` is the single-process default; see server/cluster/.
-    NODE_ROLE: z.enum(['all', 'control', 'origin', 'edge']).default('all'),
-    NODE_ID: z
-      .string()
-      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, dot, dash or underscore')
-      .optional(),
-    NODE_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
-    NODE_INTERNAL_URL: z.url({ protocol: /^https?$/ }).optional(),
-    NODE_REGION: z.string().min(1).max(100).optional(),
-    CLUSTER_HEARTBEAT_MS: wholeNumber().min(200).max(60_000).default(2000),
-    CLUSTER_NODE_TTL_MS: wholeNumber().min(600).max(300_000).default(6000),
-    CLUSTER_PIPE_IP: ipv4OrV6.optional(),
-    NODE_UPSTREAM: z
-      .string()
-      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be a NODE_ID')
-      .optional(),
+    ...clusterEnv,
     // Who may read /metrics: a bearer token, and/or addresses (server/http/metrics.ts).
     METRICS_TOKEN: z.string().optional(),
     METRICS_ALLOW: z
@@ -189,22 +115,7 @@ const EnvSchema = z
       .optional(),
     // Socket.IO connections open at once from one client address (a NAT, a proxy).
     SOCKET_MAX_PER_ADDRESS: wholeNumber().min(1, 'must be 1 or more').max(1_000_000).default(1000),
-    // Real networks: HTTPS, proxies, TURN (server/net/).
-    TLS_CERT: z.string().min(1).optional(),
-    TLS_KEY: z.string().min(1).optional(),
-    HTTP_REDIRECT_PORT: port(0).optional(),
-    TRUST_PROXY: trustProxy.optional(),
-    TURN: z.enum(['off', 'embedded']).default('off'),
-    TURN_URLS: turnUrls.optional(),
-    TURN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-    TURN_LISTEN_IP: ipv4OrV6.optional(),
-    TURN_PORT: port(3478).refine((p) => p > 0, 'must be 1-65535'),
-    TURN_TLS_PORT: wholeNumber().min(1, 'must be 1-65535').max(65535, 'must be 1-65535').optional(),
-    TURN_RELAY_PORTS: portRange(49160, 49359),
-    TURN_CREDENTIAL_TTL: wholeNumber()
-      .min(60, 'must be 60-172800 seconds')
-      .max(172_800, 'must be 60-172800 seconds')
-      .default(43_200),
+    ...netEnv,
   })
   .superRefine((env, ctx) => {
     const production = env.NODE_ENV === 'production';
@@ -219,13 +130,7 @@ const EnvSchema = z
       const weak = env[name] === undefined ? undefined : secretWeakness(env[name], production);
       if (weak) ctx.addIssue({ code: 'custom', path: [name], message: weak });
     }
-    if (env.NODE_ROLE !== 'all' && env.APP_SECRET === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['APP_SECRET'],
-        message: `required with NODE_ROLE=${env.NODE_ROLE}: every node of a cluster signs with the same secret (openssl rand -hex 32)`,
-      });
-    }
+    checkClusterEnv(env, ctx);
     if (env.NODE_ENV === 'production' && !env.RTC_ANNOUNCED_IP && ['0.0.0.0', '::'].includes(env.RTC_LISTEN_IP)) {
       ctx.addIssue({
         code: 'custom',
@@ -233,34 +138,7 @@ const EnvSchema = z
         message: 'required in production when RTC_LISTEN_IP is a wildcard address: the public IP points reach',
       });
     }
-    if ((env.TLS_CERT === undefined) !== (env.TLS_KEY === undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [env.TLS_CERT === undefined ? 'TLS_CERT' : 'TLS_KEY'],
-        message: 'TLS_CERT and TLS_KEY go together (PEM files of the certificate chain and its private key)',
-      });
-    }
-    if (env.TLS_CERT && env.PUBLIC_URL?.startsWith('http:')) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['PUBLIC_URL'],
-        message: 'must be https:// when TLS_CERT is set (the server answers HTTPS on PORT)',
-      });
-    }
-    if (env.TURN_URLS && !env.TURN_SECRET) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['TURN_SECRET'],
-        message: "required with TURN_URLS: the TURN server's static-auth-secret (coturn use-auth-secret)",
-      });
-    }
-    if (env.TURN_URLS && env.TURN === 'embedded') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['TURN'],
-        message: 'TURN=embedded starts a relay of its own; TURN_URLS names an existing one: set one of them',
-      });
-    }
+    checkNetEnv(env, ctx);
     if ((env.ADMIN_USERNAME === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
       ctx.addIssue({
         code: 'custom',
@@ -342,64 +220,11 @@ export interface RecordingConfig {
   disk: { warnBytes: number; stopBytes: number; everyMs: number };
 }
 
-/** HTTPS, proxies and TURN (server/net/). */
-export interface NetConfig {
-  /** PEM files given by the operator; reloaded on SIGHUP. */
-  tls: { certFile: string; keyFile: string } | undefined;
-  /** PUBLIC_URL is https and no certificate is given: a local CA under dataDir/tls signs one. */
-  localCa: boolean;
-  /** A plain-HTTP port (e.g. 80) answering only with redirects to PUBLIC_URL; undefined: none. */
-  httpRedirectPort: number | undefined;
-  /** Express's `trust proxy`: hops, or proxies' addresses. */
-  trustProxy: number | string[];
-  turn: TurnConfig;
-}
-
-export interface TurnConfig {
-  /** off: no relay; embedded: the start runs a coturn; external: TURN_URLS + TURN_SECRET. */
-  mode: 'off' | 'embedded' | 'external';
-  /** External: the relay's URLs as given. */
-  urls: string[];
-  /** External: the shared secret (coturn static-auth-secret); embedded: made at each start. */
-  secret: string | undefined;
-  /** Embedded: the address coturn listens on (a second address lets TLS take 443); default all. */
-  listenIp: string | undefined;
-  port: number;
-  /** Embedded: TURN over TLS; default 443 unless the web server holds it on the same address, then 5349. */
-  tlsPort: number;
-  relayPorts: [number, number];
-  /** Lifetime of the credentials handed to a page. */
-  credentialTtlSeconds: number;
-}
-
 /** Who may read /metrics: a bearer token, or a client address in `allow` (IPs and CIDRs). */
 export interface MetricsAccess {
   token: string | undefined;
   /** Default: loopback only. Empty: no address is enough (the token is needed). */
   allow: string[];
-}
-
-/** This process's place in a multi-node deployment (server/cluster/). */
-export interface ClusterConfig {
-  /** all: everything in one process (default); control: API, sockets, jobs, no points'
-   * media; origin: receives the host; edge: serves points from the origin's stream. */
-  role: 'all' | 'control' | 'origin' | 'edge';
-  /** Unique within the cluster; default `<hostname>-<port>`. */
-  nodeId: string;
-  /** Where points and other nodes reach this node; default PUBLIC_URL, else the listening address. */
-  publicUrl: string | undefined;
-  /** Where other nodes call this one (the internal pipe API); default publicUrl. */
-  internalUrl: string | undefined;
-  /** Points of this district (or region) go to this edge first. */
-  region: string | undefined;
-  heartbeatMs: number;
-  /** A node whose heartbeat is older than this is dead. */
-  ttlMs: number;
-  /** Where PipeTransports between SFU nodes listen and are reached (a private address);
-   * undefined: RTC_LISTEN_IP, announced as RTC_ANNOUNCED_IP. */
-  pipeIp: string | undefined;
-  /** Edge: the node it takes the broadcast from (another edge, for a tree); default the origin. */
-  upstream: string | undefined;
 }
 
 /** Thresholds of the point health status (see server/domain/health/status.ts). */
@@ -500,38 +325,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       rtmpPorts: e.RTMP_INGEST_PORTS,
       listenIp: e.INGEST_LISTEN_IP ?? e.RTC_LISTEN_IP,
     },
-    cluster: {
-      role: e.NODE_ROLE,
-      nodeId:
-        e.NODE_ID ??
-        `${os
-          .hostname()
-          .replace(/[^A-Za-z0-9_.-]/g, '-')
-          .slice(0, 50)}-${e.PORT}`,
-      publicUrl: (e.NODE_PUBLIC_URL ?? e.PUBLIC_URL)?.replace(/\/+$/, ''),
-      internalUrl: e.NODE_INTERNAL_URL?.replace(/\/+$/, ''),
-      region: e.NODE_REGION,
-      heartbeatMs: e.CLUSTER_HEARTBEAT_MS,
-      ttlMs: Math.max(e.CLUSTER_NODE_TTL_MS, e.CLUSTER_HEARTBEAT_MS * 2),
-      pipeIp: e.CLUSTER_PIPE_IP,
-      upstream: e.NODE_UPSTREAM,
-    },
-    net: {
-      tls:
-        e.TLS_CERT && e.TLS_KEY ? { certFile: path.resolve(e.TLS_CERT), keyFile: path.resolve(e.TLS_KEY) } : undefined,
-      localCa: !e.TLS_CERT && (e.PUBLIC_URL ?? '').startsWith('https:'),
-      httpRedirectPort: e.HTTP_REDIRECT_PORT || undefined,
-      trustProxy: e.TRUST_PROXY ?? ['loopback'],
-      turn: {
-        mode: e.TURN_URLS ? 'external' : e.TURN,
-        urls: e.TURN_URLS ?? [],
-        secret: e.TURN_SECRET,
-        listenIp: e.TURN_LISTEN_IP,
-        port: e.TURN_PORT,
-        tlsPort: e.TURN_TLS_PORT ?? (e.PORT === 443 && !e.TURN_LISTEN_IP ? 5349 : 443),
-        relayPorts: e.TURN_RELAY_PORTS,
-        credentialTtlSeconds: e.TURN_CREDENTIAL_TTL,
-      },
-    },
+    cluster: clusterConfig(e),
+    net: netConfig(e),
   };
 }

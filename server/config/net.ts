@@ -1,0 +1,140 @@
+// The real-network section of the environment (TLS_*, TRUST_PROXY, TURN_*): its
+// variables, the rules between them, and the `NetConfig` made of them (server/net/).
+import path from 'node:path';
+import { z } from 'zod';
+import { parseAddressList } from '../security/client-address';
+import { ipv4OrV6, port, portRange, wholeNumber } from './fields';
+
+/**
+ * Express's `trust proxy`: a hop count (how many proxies stand in front), or a list of
+ * the proxies' addresses or CIDR ranges (or `loopback`, `linklocal`, `uniquelocal`),
+ * checked by the same library Express compiles it with.
+ */
+const trustProxy = z.string().transform((v, ctx) => {
+  const s = v.trim();
+  if (/^\d+$/.test(s)) {
+    const n = Number(s);
+    if (n > 10) ctx.addIssue({ code: 'custom', message: 'a hop count must be 0-10' });
+    return n;
+  }
+  try {
+    return parseAddressList(s);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `not a hop count (0-10), and the list ${(err as Error).message}` });
+    return z.NEVER;
+  }
+});
+
+/** turn:/turns: URLs of an existing TURN server, comma-separated. */
+const turnUrls = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
+  .refine((urls) => urls.length > 0 && urls.every((u) => /^turns?:[^\s/?#]+(\?transport=(udp|tcp))?$/.test(u)), {
+    message: 'must be turn: or turns: URLs, comma-separated, e.g. "turn:turn.example.vn:3478?transport=udp"',
+  });
+
+/** Real networks: HTTPS, proxies, TURN (server/net/). */
+export const netEnv = {
+  TLS_CERT: z.string().min(1).optional(),
+  TLS_KEY: z.string().min(1).optional(),
+  HTTP_REDIRECT_PORT: port(0).optional(),
+  TRUST_PROXY: trustProxy.optional(),
+  TURN: z.enum(['off', 'embedded']).default('off'),
+  TURN_URLS: turnUrls.optional(),
+  TURN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  TURN_LISTEN_IP: ipv4OrV6.optional(),
+  TURN_PORT: port(3478).refine((p) => p > 0, 'must be 1-65535'),
+  TURN_TLS_PORT: wholeNumber().min(1, 'must be 1-65535').max(65535, 'must be 1-65535').optional(),
+  TURN_RELAY_PORTS: portRange(49160, 49359),
+  TURN_CREDENTIAL_TTL: wholeNumber()
+    .min(60, 'must be 60-172800 seconds')
+    .max(172_800, 'must be 60-172800 seconds')
+    .default(43_200),
+};
+
+type NetEnv = z.output<z.ZodObject<typeof netEnv>> & { PORT: number; PUBLIC_URL?: string | undefined };
+
+/** HTTPS, proxies and TURN (server/net/). */
+export interface NetConfig {
+  /** PEM files given by the operator; reloaded on SIGHUP. */
+  tls: { certFile: string; keyFile: string } | undefined;
+  /** PUBLIC_URL is https and no certificate is given: a local CA under dataDir/tls signs one. */
+  localCa: boolean;
+  /** A plain-HTTP port (e.g. 80) answering only with redirects to PUBLIC_URL; undefined: none. */
+  httpRedirectPort: number | undefined;
+  /** Express's `trust proxy`: hops, or proxies' addresses. */
+  trustProxy: number | string[];
+  turn: TurnConfig;
+}
+
+export interface TurnConfig {
+  /** off: no relay; embedded: the start runs a coturn; external: TURN_URLS + TURN_SECRET. */
+  mode: 'off' | 'embedded' | 'external';
+  /** External: the relay's URLs as given. */
+  urls: string[];
+  /** External: the shared secret (coturn static-auth-secret); embedded: made at each start. */
+  secret: string | undefined;
+  /** Embedded: the address coturn listens on (a second address lets TLS take 443); default all. */
+  listenIp: string | undefined;
+  port: number;
+  /** Embedded: TURN over TLS; default 443 unless the web server holds it on the same address, then 5349. */
+  tlsPort: number;
+  relayPorts: [number, number];
+  /** Lifetime of the credentials handed to a page. */
+  credentialTtlSeconds: number;
+}
+
+export function checkNetEnv(env: NetEnv, ctx: z.RefinementCtx): void {
+  if ((env.TLS_CERT === undefined) !== (env.TLS_KEY === undefined)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [env.TLS_CERT === undefined ? 'TLS_CERT' : 'TLS_KEY'],
+      message: 'TLS_CERT and TLS_KEY go together (PEM files of the certificate chain and its private key)',
+    });
+  }
+  if (env.TLS_CERT && env.PUBLIC_URL?.startsWith('http:')) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['PUBLIC_URL'],
+      message: 'must be https:// when TLS_CERT is set (the server answers HTTPS on PORT)',
+    });
+  }
+  if (env.TURN_URLS && !env.TURN_SECRET) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['TURN_SECRET'],
+      message: "required with TURN_URLS: the TURN server's static-auth-secret (coturn use-auth-secret)",
+    });
+  }
+  if (env.TURN_URLS && env.TURN === 'embedded') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['TURN'],
+      message: 'TURN=embedded starts a relay of its own; TURN_URLS names an existing one: set one of them',
+    });
+  }
+}
+
+export function netConfig(e: NetEnv): NetConfig {
+  return {
+    tls: e.TLS_CERT && e.TLS_KEY ? { certFile: path.resolve(e.TLS_CERT), keyFile: path.resolve(e.TLS_KEY) } : undefined,
+    localCa: !e.TLS_CERT && (e.PUBLIC_URL ?? '').startsWith('https:'),
+    httpRedirectPort: e.HTTP_REDIRECT_PORT || undefined,
+    trustProxy: e.TRUST_PROXY ?? ['loopback'],
+    turn: {
+      mode: e.TURN_URLS ? 'external' : e.TURN,
+      urls: e.TURN_URLS ?? [],
+      secret: e.TURN_SECRET,
+      listenIp: e.TURN_LISTEN_IP,
+      port: e.TURN_PORT,
+      tlsPort: e.TURN_TLS_PORT ?? (e.PORT === 443 && !e.TURN_LISTEN_IP ? 5349 : 443),
+      relayPorts: e.TURN_RELAY_PORTS,
+      credentialTtlSeconds: e.TURN_CREDENTIAL_TTL,
+    },
+  };
+}
