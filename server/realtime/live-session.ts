@@ -1,6 +1,6 @@
 // One briefing session on the air: its BroadcastRoom, the host's settings (agenda item,
-// pauses, slides), raised hands (raised-hands.ts), the floor, and the sockets of its
-// points and hosts.
+// pauses, slides), raised hands (raised-hands.ts), the floor (floor-grant.ts), and the
+// sockets of its points and hosts.
 // It turns room events into pushes and keeps the host's live numbers current.
 // Created by LiveBroadcasts when a session needs media (lobby, live, or a host
 // preparing); closed when the session ends or is cancelled.
@@ -11,7 +11,7 @@ import type { Session } from '../contract/api';
 import type { MediaEvent } from '../contract/attendance';
 import type { ControlPlane } from '../assembly/control-plane';
 import { OPEN_STATES } from '../contract/session-state';
-import { AppError, conflict, why } from '../errors';
+import { AppError } from '../errors';
 import type { LiveState, LiveStateStore } from './live-state';
 import type { PointAttendance } from './point-attendance';
 import { pointsRoom } from './point-modes';
@@ -21,6 +21,7 @@ import { LiveRecord } from './live-record';
 import { HallSwitch } from './hall-source';
 import { RaisedHands } from './raised-hands';
 import { floorMuted } from './floor-mic';
+import { FloorGrant } from './floor-grant';
 import type { ClusterPort } from './cluster-port';
 
 export interface LiveSessionDeps {
@@ -59,8 +60,8 @@ export class LiveSession {
   readonly #hands: RaisedHands;
   /** Video consumers resumed per point: "points receiving video". */
   readonly #videoConsumers = new Map<string, Set<string>>();
-  /** Scale-out: the point of another node that the host gave the floor to from here. */
-  #remoteFloor: string | undefined;
+  /** The floor, here or on another node. */
+  readonly #floor: FloorGrant;
   /** Points told to rebuild their media after a worker death, and since when (for the monitor). */
   readonly #mediaLost = new Map<string, number>();
   #numbersTimer: NodeJS.Timeout | undefined;
@@ -97,6 +98,16 @@ export class LiveSession {
       pointPeers: () => this.#pointSockets.keys(),
       announce: (p) => points().emit('rtc:newProducer', { producerId: p.producerId, kind: p.kind, source: p.source }),
       withdraw: (producerId) => points().emit('rtc:producerClosed', { producerId }),
+    });
+    this.#floor = new FloorGrant({
+      sessionId: session.id,
+      cluster: deps.cluster,
+      room: () => this.#room,
+      requireRoom: () => this.requireRoom(),
+      live: () => this.#session.state === 'live',
+      servesPoint: (pointId) => this.#pointSockets.has(pointId),
+      lowerHand: (pointId) => this.lowerHand(pointId),
+      pushView: () => this.pushView(),
     });
     // One timer per session, not per point: the host's numbers at most once a second.
     this.#numbersTimer = setInterval(() => void this.#pushNumbers(), 1000);
@@ -169,7 +180,7 @@ export class LiveSession {
 
   async view(): Promise<BroadcastView> {
     const s = this.#session;
-    const floorId = this.#room?.floorHolder ?? this.#remoteFloor;
+    const floorId = this.#floor.holder();
     const floorPoint = floorId ? await this.deps.control.points.get(floorId) : undefined;
     return {
       sessionId: s.id,
@@ -359,75 +370,22 @@ export class LiveSession {
 
   // ----- floor -----
 
-  async grantFloor(pointId: string): Promise<BroadcastView> {
-    if (this.#session.state !== 'live')
-      throw new AppError('not_open', 'the floor can be given only while the briefing is live');
-    const room = await this.requireRoom();
-    if (!this.#pointSockets.has(pointId)) {
-      // Scale-out: the point may be on another node, which enacts the grant there.
-      if (!(await this.deps.cluster.remoteFloor(this.sessionId, pointId, true))) {
-        throw conflict(
-          'this point is not connected; it cannot take the floor now',
-          undefined,
-          why('point_not_connected'),
-        );
-      }
-      // One floor at a time, on whichever node it is held.
-      await this.#takeRemoteFloor(pointId);
-      if (room.floorHolder) room.revokeFloor();
-      this.#remoteFloor = pointId;
-      return this.pushView();
-    }
-    await this.#takeRemoteFloor();
-    await this.deps.cluster.floorGranted(this.sessionId, pointId);
-    this.#grantHere(room, pointId);
-    await this.lowerHand(pointId);
-    return this.pushView();
+  grantFloor(pointId: string): Promise<BroadcastView> {
+    return this.#floor.grant(pointId);
   }
 
-  #grantHere(room: BroadcastRoom, pointId: string): void {
-    room.addViewer(pointId);
-    // One floor at a time: giving it to another point takes it from the current one.
-    if (room.floorHolder && room.floorHolder !== pointId) room.revokeFloor();
-    room.grantFloor(pointId);
+  revokeFloor(): Promise<BroadcastView> {
+    return this.#floor.revoke();
   }
 
-  /** Takes back a floor given to another node's point (unless it is `keep`'s). */
-  async #takeRemoteFloor(keep?: string): Promise<void> {
-    const held = this.#remoteFloor;
-    if (!held || held === keep) return;
-    this.#remoteFloor = undefined;
-    await this.deps.cluster.remoteFloor(this.sessionId, held, false);
-  }
-
-  async revokeFloor(): Promise<BroadcastView> {
-    this.#room?.revokeFloor();
-    await this.#takeRemoteFloor();
-    return this.pushView();
-  }
-
-  /**
-   * Scale-out: the host, on another node, gave or took back the floor of `pointId`; this
-   * node serves the point and enacts it (never forwarding it again). False when the
-   * point is not here (it moved): nothing happens.
-   */
-  async floorOrdered(pointId: string, granted: boolean): Promise<boolean> {
-    if (!this.#pointSockets.has(pointId)) return false;
-    if (!granted) {
-      if (this.#room?.floorHolder === pointId) this.#room.revokeFloor();
-      return true;
-    }
-    if (this.#session.state !== 'live') return false;
-    this.#grantHere(await this.requireRoom(), pointId);
-    await this.lowerHand(pointId);
-    return true;
+  /** Scale-out: the host, on another node, gave or took back the floor of a point served here. */
+  floorOrdered(pointId: string, granted: boolean): Promise<boolean> {
+    return this.#floor.ordered(pointId, granted);
   }
 
   /** Scale-out: the floor this node gave to another node's point ended there. */
   remoteFloorEnded(pointId: string): void {
-    if (this.#remoteFloor !== pointId) return;
-    this.#remoteFloor = undefined;
-    void this.pushView();
+    this.#floor.remoteEnded(pointId);
   }
 
   // ----- hosts -----

@@ -1,0 +1,105 @@
+// Who holds a live session's floor, on this node or, scale-out, on another: giving it
+// (one floor at a time, on whichever node it is held), taking it back, and enacting what
+// the host on another node ordered for a point served here. The room's floor events and
+// the desk's mute are elsewhere (live-session.ts, desk-floor.ts).
+import type { BroadcastRoom } from '../../sfu';
+import type { BroadcastView } from '../contract/broadcast';
+import { AppError, conflict, why } from '../errors';
+import type { ClusterPort } from './cluster-port';
+
+export interface FloorGrantDeps {
+  sessionId: string;
+  cluster: Pick<ClusterPort, 'remoteFloor' | 'floorGranted'>;
+  /** The session's room, if it has one now. */
+  room: () => BroadcastRoom | undefined;
+  requireRoom: () => Promise<BroadcastRoom>;
+  /** The briefing is live (the floor is given only then). */
+  live: () => boolean;
+  /** This node serves the point's socket. */
+  servesPoint: (pointId: string) => boolean;
+  lowerHand: (pointId: string) => Promise<void>;
+  pushView: () => Promise<BroadcastView>;
+}
+
+export class FloorGrant {
+  /** Scale-out: the point of another node that the host gave the floor to from here. */
+  #remote: string | undefined;
+
+  constructor(private readonly deps: FloorGrantDeps) {}
+
+  /** The point holding the floor: this node's room's holder, else another node's point. */
+  holder(): string | undefined {
+    return this.deps.room()?.floorHolder ?? this.#remote;
+  }
+
+  async grant(pointId: string): Promise<BroadcastView> {
+    if (!this.deps.live()) throw new AppError('not_open', 'the floor can be given only while the briefing is live');
+    const room = await this.deps.requireRoom();
+    if (!this.deps.servesPoint(pointId)) {
+      // Scale-out: the point may be on another node, which enacts the grant there.
+      if (!(await this.deps.cluster.remoteFloor(this.deps.sessionId, pointId, true))) {
+        throw conflict(
+          'this point is not connected; it cannot take the floor now',
+          undefined,
+          why('point_not_connected'),
+        );
+      }
+      // One floor at a time, on whichever node it is held.
+      await this.#takeRemote(pointId);
+      if (room.floorHolder) room.revokeFloor();
+      this.#remote = pointId;
+      return this.deps.pushView();
+    }
+    await this.#takeRemote();
+    await this.deps.cluster.floorGranted(this.deps.sessionId, pointId);
+    this.#grantHere(room, pointId);
+    await this.deps.lowerHand(pointId);
+    return this.deps.pushView();
+  }
+
+  async revoke(): Promise<BroadcastView> {
+    this.deps.room()?.revokeFloor();
+    await this.#takeRemote();
+    return this.deps.pushView();
+  }
+
+  /**
+   * Scale-out: the host, on another node, gave or took back the floor of `pointId`; this
+   * node serves the point and enacts it (never forwarding it again). False when the
+   * point is not here (it moved): nothing happens.
+   */
+  async ordered(pointId: string, granted: boolean): Promise<boolean> {
+    if (!this.deps.servesPoint(pointId)) return false;
+    if (!granted) {
+      const room = this.deps.room();
+      if (room?.floorHolder === pointId) room.revokeFloor();
+      return true;
+    }
+    if (!this.deps.live()) return false;
+    this.#grantHere(await this.deps.requireRoom(), pointId);
+    await this.deps.lowerHand(pointId);
+    return true;
+  }
+
+  /** Scale-out: the floor this node gave to another node's point ended there. */
+  remoteEnded(pointId: string): void {
+    if (this.#remote !== pointId) return;
+    this.#remote = undefined;
+    void this.deps.pushView();
+  }
+
+  #grantHere(room: BroadcastRoom, pointId: string): void {
+    room.addViewer(pointId);
+    // One floor at a time: giving it to another point takes it from the current one.
+    if (room.floorHolder && room.floorHolder !== pointId) room.revokeFloor();
+    room.grantFloor(pointId);
+  }
+
+  /** Takes back a floor given to another node's point (unless it is `keep`'s). */
+  async #takeRemote(keep?: string): Promise<void> {
+    const held = this.#remote;
+    if (!held || held === keep) return;
+    this.#remote = undefined;
+    await this.deps.cluster.remoteFloor(this.deps.sessionId, held, false);
+  }
+}
