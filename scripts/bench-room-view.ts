@@ -138,6 +138,8 @@ async function snapshots(): Promise<Record<string, unknown>> {
     let received = 0;
     /** Snapshots reaching a monitor that does not watch their point (must stay 0). */
     let misdelivered = 0;
+    /** Snapshots a monitor got twice (must stay 0). */
+    let duplicated = 0;
     // Each point sends while asked, every period, as the page does.
     points.forEach((s) => {
       let until = 0;
@@ -160,9 +162,12 @@ async function snapshots(): Promise<Record<string, unknown>> {
       for (let i = 0; i < n; i += ROOM_VIEW.maxWatched) {
         const m = await connect('/monitor', { cookie: b.cookie });
         const mine = new Set(ids.slice(i, Math.min(n, i + ROOM_VIEW.maxWatched)));
-        m.on('roomview:frame', (f: { pointId: string }) => {
+        const seen = new Set<string>();
+        m.on('roomview:frame', (f: { pointId: string; at: string }) => {
           received++;
           if (!mine.has(f.pointId)) misdelivered++;
+          if (seen.has(f.pointId + f.at)) duplicated++;
+          seen.add(f.pointId + f.at);
         });
         monitors.push(m);
         await m.timeout(10_000).emitWithAck('roomview:watch', { sessionId: b.sessionId, pointIds: [...mine] });
@@ -196,6 +201,7 @@ async function snapshots(): Promise<Record<string, unknown>> {
     }
     out.snapshotsAcked = frames;
     out.misdelivered = misdelivered;
+    out.duplicated = duplicated;
     return out;
   } finally {
     for (const s of open) s.close();
