@@ -24,6 +24,7 @@ import { roomFigures, sfuStatsSource } from '../realtime/sfu-stats';
 import type { IceServer } from '../contract/broadcast';
 import { Front, type FrontOptions } from '../net/listener';
 import { PublicUrl } from '../net/public-url';
+import type { ProductSources } from '../http/product-metrics';
 import { FirstRun } from '../setup/first-run';
 
 /** What the process start adds around the orchestrator (server/launch.ts). */
@@ -81,14 +82,7 @@ export class Orchestrator {
     const publicUrl = new PublicUrl({ configured: config.publicUrl, https: !!extras.tls, port: config.port });
     try {
       await waitForRedis(redis, redisUrl);
-      pool = await WorkerPool.create({
-        numWorkers: config.mediasoup.numWorkers,
-        listenIp: config.rtc.listenIp,
-        announcedIp: config.rtc.announcedIp,
-        basePort: config.rtc.basePort,
-        logLevel: config.mediasoup.logLevel,
-        logger: logger.child({ component: 'sfu' }),
-      });
+      pool = await startWorkers(config, logger);
       control = await ControlPlane.create({ config, logger, redis, redisUrl, baseUrl: publicUrl.get });
       const app = createApp({ config, logger, control });
       // The sessions on the air: filled by the live broadcast, read by attendance and cluster.
@@ -130,16 +124,11 @@ export class Orchestrator {
         redis,
         logger,
         attendance: service,
-        delegatesReported: async (sessionId) => {
-          let n = 0;
-          for (const h of (await service.ledger.headcounts(sessionId)).values()) n += h.count;
-          return n;
-        },
+        delegatesReported: (sessionId) => delegatesReported(service, sessionId),
         cluster: node?.port ?? SINGLE_NODE,
         onAir,
         iceServers: extras.iceServers,
-        // Only where the hall is received: an edge's rooms carry the same media again.
-        recording: { ...config.recording, enabled: config.recording.enabled && config.cluster.role !== 'edge' },
+        recording: recordingHere(config),
         baseUrl: publicUrl.get,
         streamIngest: config.streamIngest,
         archives: recording.archives,
@@ -165,16 +154,7 @@ export class Orchestrator {
         redis,
         pool,
         control,
-        product: {
-          nodeId: config.cluster.nodeId,
-          activeSessions: async () =>
-            (await service.monitorSessions()).filter((s) => s.state === 'lobby' || s.state === 'live').map((s) => s.id),
-          session: async (id) => {
-            const [{ tiles }, alerts] = await Promise.all([service.tiles(id), service.alerts.list(id)]);
-            return { tiles, alerts };
-          },
-          media: (id) => roomFigures(onAir, id),
-        },
+        product: productSources(config, service, onAir),
         routes: [
           attendance.routes,
           recording.routes,
@@ -266,4 +246,43 @@ export class Orchestrator {
     })();
     return this.#stopping;
   }
+}
+
+// ----- the steps of Orchestrator.create -----
+
+function startWorkers(config: Config, logger: Logger): Promise<WorkerPool> {
+  return WorkerPool.create({
+    numWorkers: config.mediasoup.numWorkers,
+    listenIp: config.rtc.listenIp,
+    announcedIp: config.rtc.announcedIp,
+    basePort: config.rtc.basePort,
+    logLevel: config.mediasoup.logLevel,
+    logger: logger.child({ component: 'sfu' }),
+  });
+}
+
+/** Delegates reported by headcount in a session, over all its points. */
+async function delegatesReported(service: AttendanceModule['service'], sessionId: string): Promise<number> {
+  let n = 0;
+  for (const h of (await service.ledger.headcounts(sessionId)).values()) n += h.count;
+  return n;
+}
+
+/** Recording, only where the hall is received: an edge's rooms carry the same media again. */
+function recordingHere(config: Config): Config['recording'] {
+  return { ...config.recording, enabled: config.recording.enabled && config.cluster.role !== 'edge' };
+}
+
+/** What /metrics reports of the briefings: the sessions on the air, their tiles, alerts and media. */
+function productSources(config: Config, service: AttendanceModule['service'], onAir: OnAir): ProductSources {
+  return {
+    nodeId: config.cluster.nodeId,
+    activeSessions: async () =>
+      (await service.monitorSessions()).filter((s) => s.state === 'lobby' || s.state === 'live').map((s) => s.id),
+    session: async (id) => {
+      const [{ tiles }, alerts] = await Promise.all([service.tiles(id), service.alerts.list(id)]);
+      return { tiles, alerts };
+    },
+    media: (id) => roomFigures(onAir, id),
+  };
 }
