@@ -12,7 +12,7 @@ import { goodReport } from '../helpers/attendance';
 import { launchChromium, loggedInContext } from '../helpers/browser';
 import { ADMIN_ENV, connectSocket, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
 import { decoding, hallFrames, hostGoesLive, markPage, mediaStats, notReloaded } from '../helpers/media';
-import { canCreateNetns, createPointNetwork, type PointNetwork } from '../helpers/netns';
+import { createPointNetwork, netnsUnavailable, requireNetnsInCi, type PointNetwork } from '../helpers/netns';
 import { startTestOrchestrator, waitFor, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 
@@ -25,7 +25,8 @@ type Ack<T = unknown> = { ok: true; data: T } | { ok: false; error: { code: stri
 const ask = (s: Socket, event: string, payload: unknown = {}) =>
   s.timeout(5000).emitWithAck(event, payload) as Promise<Ack>;
 
-const netnsOk = canCreateNetns();
+const cannot = netnsUnavailable();
+const netnsOk = !cannot;
 
 describe('faults during a live briefing (Chromium, real WebRTC)', () => {
   let r: TestRedis;
@@ -351,6 +352,8 @@ describe('faults during a live briefing (Chromium, real WebRTC)', () => {
     dropFor(120),
     240_000,
   );
+
+  requireNetnsInCi('faults: network drops', cannot);
 
   test('no page error through all of it', () => {
     expect(errors).toEqual([]);

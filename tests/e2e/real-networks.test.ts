@@ -15,6 +15,7 @@ import { spkiSha256 } from '../../server/net/tls';
 import { CHROMIUM, chromiumArgs } from '../helpers/browser';
 import { login, prepareBriefing, trustCa, type PreparedBriefing } from '../helpers/briefing';
 import { decoding, hostGoesLive } from '../helpers/media';
+import { requireNetnsInCi } from '../helpers/netns';
 import {
   canBuildTopology,
   createTopology,
@@ -222,11 +223,4 @@ const cannot = canBuildTopology();
   });
 });
 
-if (cannot) {
-  // Where it should run (CI: root, and npm test installs the tools), a skip would hide it.
-  if (process.env.CI) {
-    test('real-networks: runs in CI', () => {
-      throw new Error(`cannot build the namespace topology: ${cannot}`);
-    });
-  } else test.skip(`real-networks: skipped, ${cannot}`, () => undefined);
-}
+requireNetnsInCi('real-networks', cannot);
