@@ -73,6 +73,15 @@ describe('host console', () => {
     await page.click(`${actions} button:has-text("Bàn điều khiển trực tiếp")`);
     await page.waitForSelector('[data-testid=camera-select] option', { state: 'attached' });
     expect(await page.locator(`${actions} button:has-text("Bắt đầu")`).count()).toBe(1);
+    // The camera button says what a click does: off while the camera is on, and back.
+    const cameraBtn = '[data-testid=camera-on]';
+    await page.waitForSelector(`${cameraBtn}[data-on=true]:has-text("Tắt camera và micro")`);
+    expect(await page.textContent(cameraBtn)).toContain('Turn camera and microphone off');
+    await page.click(cameraBtn);
+    await page.waitForSelector(`${cameraBtn}[data-on=false]:has-text("Bật camera và micro")`);
+    expect(await page.locator('[data-testid=go-live]').isDisabled()).toBe(true);
+    await page.click(cameraBtn);
+    await page.waitForSelector(`${cameraBtn}[data-on=true]:has-text("Tắt camera và micro")`);
     // Recording is on unless the host turns it off before going live.
     expect(await page.locator('[data-testid=recording-toggle]').isChecked()).toBe(true);
     expect(await page.locator('[data-testid=recording]').isVisible()).toBe(false);
@@ -88,6 +97,7 @@ describe('host console', () => {
     // The same console, still live: the card was drawn again around it, not it again.
     expect(await page.textContent('[data-testid=host-status]')).toContain('ĐANG PHÁT TRỰC TIẾP');
     expect(await page.locator('[data-testid=go-live]').isDisabled()).toBe(true);
+    expect(await page.locator(cameraBtn).isDisabled()).toBe(true);
     // Red, with its duration, and no longer a choice.
     await page.waitForSelector('[data-testid=recording]:has-text("Đang ghi hình 0:00:0")');
     expect(await page.locator('[data-testid=recording-toggle]').isDisabled()).toBe(true);

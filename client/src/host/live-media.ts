@@ -25,12 +25,16 @@ export class HostMedia {
   readonly receiver: BroadcastReceiver;
   #stopMeter: (() => void) | undefined;
 
-  /** `floorProducers` reads the producers of the floor in the latest broadcast view. */
+  /**
+   * `floorProducers` reads the producers of the floor in the latest broadcast view;
+   * `onDevices` runs whenever the camera or microphone is opened, closed or ends.
+   */
   constructor(
     private readonly socket: HostSocket,
     private readonly request: HostRequest,
     private readonly ui: MediaElements,
     private readonly floorProducers: () => ProducerInfo[],
+    private readonly onDevices: () => void = () => undefined,
   ) {
     ui.camSelect.addEventListener('change', () => void this.openDevices());
     ui.micSelect.addEventListener('change', () => void this.openDevices());
@@ -82,9 +86,11 @@ export class HostMedia {
     this.mic?.stop();
     this.camera = stream.getVideoTracks()[0];
     this.mic = stream.getAudioTracks()[0];
+    for (const t of [this.camera, this.mic]) t?.addEventListener('ended', this.onDevices);
     preview.srcObject = new MediaStream(this.camera ? [this.camera] : []);
     this.#stopMeter?.();
     if (this.mic) this.#stopMeter = levelMeter(this.mic, (l) => (meter.value = l));
+    this.onDevices();
     await this.listDevices();
     if (this.sender && this.camera) await this.sender.publish('host-camera', this.camera);
     if (this.sender && this.mic) await this.sender.publish('host-mic', this.mic);
@@ -131,15 +137,23 @@ export class HostMedia {
     this.screen = undefined;
   }
 
-  /** Stops publishing and receiving and releases the camera, microphone and screen. */
-  close(): void {
+  /** Releases the camera and microphone (preview and level meter go blank); nothing else. */
+  closeDevices(): void {
     this.#stopMeter?.();
     this.#stopMeter = undefined;
-    this.sender?.reset();
-    this.receiver.close();
-    for (const t of [this.camera, this.mic, this.screen]) t?.stop();
-    this.camera = this.mic = this.screen = undefined;
+    for (const t of [this.camera, this.mic]) t?.stop();
+    this.camera = this.mic = undefined;
     this.ui.preview.srcObject = null;
     this.ui.meter.value = 0;
+    this.onDevices();
+  }
+
+  /** Stops publishing and receiving and releases the camera, microphone and screen. */
+  close(): void {
+    this.sender?.reset();
+    this.receiver.close();
+    this.screen?.stop();
+    this.screen = undefined;
+    this.closeDevices();
   }
 }

@@ -119,6 +119,23 @@ export function liveLayout(container: HTMLElement) {
   };
 }
 
+/**
+ * The camera button says what a click does: turn the camera and microphone on, or off.
+ * While live they stay on (pausing is for that), so the button is then disabled.
+ */
+export function renderCameraButton(ui: LiveLayout, cameraOn: boolean, live: boolean): void {
+  setBi(
+    ui.cameraBtn,
+    cameraOn
+      ? ['Tắt camera và micro', 'Turn camera and microphone off']
+      : ['Bật camera và micro', 'Turn camera and microphone on'],
+  );
+  ui.cameraBtn.dataset.on = String(cameraOn);
+  ui.cameraBtn.disabled = cameraOn && live;
+  ui.cameraBtn.title =
+    cameraOn && live ? plain(['Đang phát: dùng nút tạm tắt hình/micro', 'Live: use pause camera/mute instead']) : '';
+}
+
 /** The red recording badge: hidden unless recording, with how long it has been (h:mm:ss). */
 export function renderRecording(ui: LiveLayout, v: BroadcastView | undefined, now = Date.now()): void {
   const since = v?.recording.since;

@@ -15,6 +15,7 @@ import {
   liveLayout,
   renderHands,
   renderNumbers,
+  renderCameraButton,
   renderRecording,
   renderView,
   type AgendaItemView,
@@ -51,7 +52,7 @@ export function mountLiveConsole(
   let view: BroadcastView | undefined;
   const ui = liveLayout(container);
   const floorProducers = () => view?.producers.filter((p) => p.source.startsWith('floor-')) ?? [];
-  const media = new HostMedia(socket, request, ui, floorProducers);
+  const media = new HostMedia(socket, request, ui, floorProducers, () => allowGoLive());
 
   function showView(v: BroadcastView): void {
     const stateChanged = view?.state !== v.state;
@@ -64,19 +65,24 @@ export function mountLiveConsole(
     if (stateChanged) hooks.onState?.(v.state);
   }
 
-  /** Going live needs the lobby and a camera showing in the preview. */
+  /** Going live needs the lobby and a camera showing in the preview; the camera button follows. */
   function allowGoLive(): void {
     const cameraOn = media.camera?.readyState === 'live';
     ui.goLiveBtn.disabled = view?.state !== 'lobby' || !cameraOn;
     ui.goLiveBtn.title = cameraOn ? '' : plain(['Cần bật camera trước', 'Turn the camera on first']);
+    renderCameraButton(ui, cameraOn, view?.state === 'live');
   }
 
-  /** Opens the chosen camera and microphone into the preview and the level meter. */
-  async function openPreview(): Promise<void> {
-    try {
-      await media.openDevices();
-    } catch (err) {
-      ui.say(failed(['Không mở được camera/micro', 'Cannot open camera/microphone'], err), 'bad');
+  /** Opens the chosen camera and microphone into the preview and the level meter, or closes them. */
+  async function togglePreview(): Promise<void> {
+    if (media.camera?.readyState === 'live') {
+      if (view?.state !== 'live') media.closeDevices();
+    } else {
+      try {
+        await media.openDevices();
+      } catch (err) {
+        ui.say(failed(['Không mở được camera/micro', 'Cannot open camera/microphone'], err), 'bad');
+      }
     }
     allowGoLive();
   }
@@ -132,9 +138,9 @@ export function mountLiveConsole(
     void act(() => request('floor:grant', { pointId }));
   }
 
-  ui.cameraBtn.addEventListener('click', () => void openPreview());
+  ui.cameraBtn.addEventListener('click', () => void togglePreview());
   // Preview and level before going live: the host sees and hears what the points will.
-  void openPreview();
+  void togglePreview();
 
   const handle = {
     socket,
