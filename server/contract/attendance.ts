@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { defineRequests } from './socket';
 import { PointModeSchema, ToneAnswerSchema, ViewerModeSchema } from './broadcast';
+import { SessionStateSchema } from './session-state';
 import { ReportTimelineSchema } from './timeline';
 import { CheckinEntrySchema, CheckinVoidSchema } from './checkin';
 
@@ -221,7 +222,7 @@ export type Rollup = z.infer<typeof RollupSchema>;
 export const MonitorSessionSchema = z.object({
   id: Id,
   title: z.string(),
-  state: z.string(),
+  state: SessionStateSchema,
   scheduledStart: Iso,
   plannedEnd: Iso,
 });

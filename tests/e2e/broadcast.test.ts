@@ -1,7 +1,8 @@
 // The heart of the product in real Chromium with real WebRTC: the host page goes live
 // from its fake camera and microphone, point pages decode the hall's video and audio,
 // the caption follows the agenda, a point raises its hand and takes the floor and the
-// others decode it, a point whose socket is cut resumes by itself.
+// others decode it, a point whose socket is cut resumes by itself; /metrics counts the
+// room's consumers and bitrates.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, loggedInContext } from '../helpers/browser';
 import { ADMIN_ENV, prepareBriefing, REFERENCE_AGENDA, type PreparedBriefing } from '../helpers/briefing';
@@ -63,6 +64,26 @@ describe('live broadcast in Chromium (real WebRTC)', () => {
     // Video keeps flowing: frames decoded go on rising.
     const before = await decoding(pages[0]!, 'host-camera');
     await decoding(pages[0]!, 'host-camera', { above: before.frames + 10 });
+
+    // /metrics says the room's media: a consumer per point and track, bits in and out.
+    const series = (text: string, name: string) =>
+      Number(
+        text
+          .split('\n')
+          .find((l) => l.startsWith(`${name}{`) && l.includes(`session="${b.sessionId}"`))
+          ?.split(' ')
+          .pop() ?? NaN,
+      );
+    const text = await waitFor(
+      async () => {
+        const x = await (await fetch(`${o.baseUrl}/metrics`)).text();
+        return series(x, 'briefing_bitrate_out_bits_per_second') > 0 ? x : undefined;
+      },
+      'bits sent to the points',
+      30_000,
+    );
+    expect(series(text, 'briefing_consumers')).toBeGreaterThanOrEqual(2 * POINTS.length);
+    expect(series(text, 'briefing_bitrate_in_bits_per_second')).toBeGreaterThan(0);
   }, 120_000);
 
   test('the host moves the agenda and the caption follows on every point', async () => {

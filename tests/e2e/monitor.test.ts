@@ -55,6 +55,8 @@ describe('monitor page (Chromium)', () => {
     await tileStatus(monitor, a, 'offline');
     await tileStatus(monitor, b, 'offline');
     expect(await monitor.textContent('[data-testid="total-points"]')).toBe('0/2');
+    // The session list says each state in Vietnamese, English beside.
+    expect(await monitor.textContent('[data-testid=session-select] option:checked')).toContain('(Phòng chờ · Lobby)');
 
     const link = briefing.links.find((l) => l.pointId === a)!;
     const pointContext = await browser.newContext();

@@ -20,6 +20,7 @@ import { RoomView, RoomViewFeed } from '../monitor/room-view';
 import { FloorControl, type FloorAction } from '../monitor/floor-control';
 import { TalkPanel } from '../monitor/talk';
 import { showTime, zoneText } from '../ui/time';
+import { STATE_TEXT } from '../ui/words';
 
 const main = mountShell({ title: { vi: 'Giám sát kết nối', en: 'Connection monitor' } });
 document.head.append(el('link', { attrs: { rel: 'stylesheet', href: '/assets/attendance.css' } }));
@@ -314,7 +315,7 @@ socket.on('connect', () => {
       sessionSelect.replaceChildren(
         ...sessions.map((s) =>
           el('option', {
-            text: `${s.title} — ${showTime(s.scheduledStart)} (${s.state})`,
+            text: `${s.title} — ${showTime(s.scheduledStart)} (${STATE_TEXT[s.state].join(' · ')})`,
             attrs: { value: s.id },
           }),
         ),
