@@ -11,14 +11,8 @@ import http from 'node:http';
 import { parse } from 'csv-parse/sync';
 import { io as connect, Manager, type Socket } from 'socket.io-client';
 import request from 'supertest';
-import {
-  ADMIN_ENV,
-  connectSocket,
-  handshake,
-  prepareBriefing,
-  type PreparedBriefing,
-  publishHall,
-} from '../helpers/briefing';
+import { connectSocket, handshake, prepareBriefing, type PreparedBriefing, publishHall } from '../helpers/briefing';
+import { startBriefingServer, type BriefingServer } from '../helpers/briefing-server';
 import { capturingLogger } from '../helpers/logs';
 import { startTestOrchestrator, waitFor, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
@@ -49,23 +43,17 @@ function percentile(xs: number[], p: number): number {
 }
 
 describe('abuse: tokens, roles, floods, slow readers, big bodies', () => {
-  let r: TestRedis;
+  let srv: BriefingServer;
   let o: TestOrchestrator;
   let b: PreparedBriefing;
   let other: PreparedBriefing;
   let host: Socket;
-  const open: Socket[] = [];
-  const token = (pointId: string, br = b) => br.links.find((l) => l.pointId === pointId)!.token;
-  const point = async (pointId: string, br = b) => {
-    const s = await connectSocket(o.baseUrl, '/point', { token: token(pointId, br) });
-    open.push(s);
-    return s;
-  };
+  const token = (pointId: string, br = b) => srv.token(pointId, br);
+  const point = (pointId: string, br = b) => srv.point(pointId, { br });
 
   beforeAll(async () => {
-    r = await startTestRedis();
-    o = await startTestOrchestrator(r.url, ADMIN_ENV);
-    b = await prepareBriefing(o.baseUrl, POINTS);
+    srv = await startBriefingServer(POINTS);
+    ({ o, b } = srv);
     other = await prepareBriefing(o.baseUrl, POINTS);
     host = await connectSocket(o.baseUrl, '/host', { cookie: b.cookie });
     expect((await ask(host, 'host:attach', { sessionId: b.sessionId })).ok).toBe(true);
@@ -73,9 +61,8 @@ describe('abuse: tokens, roles, floods, slow readers, big bodies', () => {
     expect((await ask(host, 'session:goLive')).ok).toBe(true);
   });
   afterAll(async () => {
-    for (const s of [host, ...open]) s?.close();
-    await o?.stop();
-    await r?.cleanup();
+    host?.close();
+    await srv?.stop();
   });
 
   describe('tokens', () => {
@@ -117,8 +104,8 @@ describe('abuse: tokens, roles, floods, slow readers, big bodies', () => {
       });
       await expect(request(o.baseUrl).get(`/api/v1/join/${token(victim)}`)).resolves.toMatchObject({ status: 410 });
       const fresh = await connectSocket(o.baseUrl, '/point', { token: res.body.token as string });
-      open.push(fresh);
       expect((await ask(fresh, 'view:get')).ok).toBe(true);
+      fresh.close();
     });
 
     test("another session's token acts only in that session", async () => {

@@ -4,9 +4,9 @@
 import { ROOM_VIEW } from '../../server/contract/room-view';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { loginCookie } from '../helpers/attendance';
-import { ADMIN_ENV, connectSocket, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
-import { startTestOrchestrator, type TestOrchestrator } from '../helpers/orchestrator';
-import { startTestRedis, type TestRedis } from '../helpers/redis';
+import { connectSocket, type PreparedBriefing } from '../helpers/briefing';
+import { startBriefingServer, type BriefingServer } from '../helpers/briefing-server';
+import type { TestOrchestrator } from '../helpers/orchestrator';
 
 jest.setTimeout(60_000);
 
@@ -37,34 +37,18 @@ function collect<T = unknown>(s: ClientSocket, event: string): T[] {
 }
 
 describe('room view (real Redis, socket.io clients)', () => {
-  let r: TestRedis;
+  let srv: BriefingServer;
   let o: TestOrchestrator;
   let b: PreparedBriefing;
-  const open: ClientSocket[] = [];
-  const token = (pointId: string) => b.links.find((l) => l.pointId === pointId)!.token;
-  const point = async (pointId: string) => {
-    const s = await connectSocket(o.baseUrl, '/point', { token: token(pointId), own: true });
-    open.push(s);
-    return s;
-  };
-  const monitor = async (cookie: string) => {
-    const s = await connectSocket(o.baseUrl, '/monitor', { cookie, own: true });
-    open.push(s);
-    return s;
-  };
+  const point = (pointId: string) => srv.point(pointId, { own: true });
+  const monitor = (cookie: string) => srv.monitor(cookie);
 
   beforeAll(async () => {
-    r = await startTestRedis();
-    o = await startTestOrchestrator(r.url, ADMIN_ENV);
-    b = await prepareBriefing(o.baseUrl, POINTS);
+    srv = await startBriefingServer(POINTS);
+    ({ o, b } = srv);
   });
-  afterEach(() => {
-    for (const s of open.splice(0)) s.close();
-  });
-  afterAll(async () => {
-    await o?.stop();
-    await r?.cleanup();
-  });
+  afterEach(() => srv.closeClients());
+  afterAll(() => srv?.stop());
 
   test('a watched point is asked; its snapshot reaches the monitors watching it, no other', async () => {
     const [a, c] = [await point(POINTS[0]!), await point(POINTS[1]!)];
@@ -133,7 +117,9 @@ describe('room view (real Redis, socket.io clients)', () => {
 
   test('bad inputs are refused with their codes', async () => {
     // A point cannot watch: its join token opens no monitor, and neither does no login.
-    await expect(connectSocket(o.baseUrl, '/monitor', { token: token(POINTS[0]!), own: true })).rejects.toMatchObject({
+    await expect(
+      connectSocket(o.baseUrl, '/monitor', { token: srv.token(POINTS[0]!), own: true }),
+    ).rejects.toMatchObject({
       code: 'unauthenticated',
     });
     await expect(connectSocket(o.baseUrl, '/monitor', { own: true })).rejects.toMatchObject({
