@@ -73,6 +73,12 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
               ?.queueArchive(sessionId)
               .catch((err: unknown) => logger.error({ err, sessionId }, 'could not queue the archive')),
           onDisk: ({ sessionId, level, freeBytes }) => {
+            if (level === 'ok') {
+              void deps.attendance
+                .recordingDiskResolved(sessionId)
+                .catch((err: unknown) => logger.error({ err, sessionId }, 'could not resolve the disk alert'));
+              return;
+            }
             void deps.attendance
               .recordingDiskAlert(sessionId, level, freeBytes)
               .catch((err: unknown) => logger.error({ err, sessionId }, 'could not raise the disk alert'));

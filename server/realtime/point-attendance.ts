@@ -24,6 +24,7 @@ export type PointAttendance = Pick<
   | 'recordPreflight'
   | 'recordMediaEvent'
   | 'recordingDiskAlert'
+  | 'recordingDiskResolved'
 >;
 
 export interface PointAttendanceContext {

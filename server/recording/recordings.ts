@@ -49,8 +49,11 @@ export interface RecordingsOptions {
   timeline: (sessionId: string) => Promise<TimelineEntry[]>;
   /** A recording ended with its session, something recorded: its archive can be made. */
   onStopped?: (sessionId: string) => void;
-  /** Free space ran low (or out) while the session records: the desk is told. Must not throw. */
-  onDisk?: (e: { sessionId: string; level: 'low' | 'full'; freeBytes: number }) => void;
+  /**
+   * Free space ran low (or out) while the session records: the desk is told; `ok` when it is
+   * back above the warning threshold while the session still records. Must not throw.
+   */
+  onDisk?: (e: { sessionId: string; level: DiskReading['level']; freeBytes: number }) => void;
   logger: Logger;
 }
 
@@ -83,8 +86,12 @@ export class Recordings implements RecordingPort {
   #diskChanged(r: DiskReading): void {
     const log = r.level === 'ok' ? this.#log.info.bind(this.#log) : this.#log.warn.bind(this.#log);
     log({ freeBytes: r.freeBytes, level: r.level, dir: this.#o.config.dir }, 'recordings disk space');
-    if (r.level === 'ok') return;
     const recording = [...this.#active.keys()];
+    if (r.level === 'ok') {
+      // Space is back: the desk's alert resolves itself.
+      for (const sessionId of recording) this.#tellDisk(sessionId, r);
+      return;
+    }
     if (r.level === 'full') {
       for (const sessionId of recording) {
         this.#diskStopped.set(sessionId, false);
@@ -96,7 +103,6 @@ export class Recordings implements RecordingPort {
   }
 
   #tellDisk(sessionId: string, r: DiskReading): void {
-    if (r.level === 'ok') return;
     try {
       this.#o.onDisk?.({ sessionId, level: r.level, freeBytes: r.freeBytes });
     } catch (err) {
@@ -147,7 +153,7 @@ export class Recordings implements RecordingPort {
       this.#tellDisk(session.id, disk);
       return;
     }
-    if (disk) this.#tellDisk(session.id, disk);
+    if (disk && disk.level !== 'ok') this.#tellDisk(session.id, disk);
     this.#disk.start();
     const starting = SessionRecording.start(
       {

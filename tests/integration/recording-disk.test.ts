@@ -1,8 +1,9 @@
 // Recording onto a filling disk, for real: the recordings folder is a small tmpfs mounted
 // by the test (needs root, as CI runs), filled by the test while a briefing records.
-// Under the warning threshold the desk gets an alert (alerts API and webhook); under the
-// floor recording stops cleanly (every listed segment whole, the manifest says why) and
-// the broadcast goes on; the archive is made after the end.
+// Under the warning threshold the desk gets an alert (alerts API and webhook), resolved by
+// itself when space comes back; under the floor recording stops cleanly (every listed
+// segment whole, the manifest says why) and the broadcast goes on; the archive is made
+// after the end.
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -105,7 +106,9 @@ const recorderPids = (dir: string): string[] =>
       const diskAlerts = async () => {
         const res = await request(o.baseUrl).get(`/api/v1/alerts/${b.sessionId}`).set('Cookie', b.cookie);
         expect(res.status).toBe(200);
-        return (res.body as { kind: string; note: string; count: number }[]).filter((a) => a.kind === 'disk');
+        return (res.body as { kind: string; note: string; count: number; state: string; clearedBy?: string }[]).filter(
+          (a) => a.kind === 'disk',
+        );
       };
       const views: BroadcastView[] = [];
       host.on('view', (v: BroadcastView) => views.push(v));
@@ -124,6 +127,17 @@ const recorderPids = (dir: string): string[] =>
       const before = segments();
       await waitFor(() => segments() >= before + 2, 'recording going on', 30_000);
       expect(manifest()!.state).toBe('recording');
+
+      // Space back above the threshold: the alert resolves itself; filling again raises a new one.
+      fs.rmSync(path.join(dir, 'filler-1'));
+      const resolved = await waitFor(
+        async () => (await diskAlerts()).find((a) => a.state === 'cleared'),
+        'the alert resolved',
+        30_000,
+      );
+      expect(resolved.clearedBy).toContain('system');
+      fillTo(dir, 'filler-1', 18 * MB);
+      await waitFor(async () => (await diskAlerts()).find((a) => a.state === 'open'), 'the alert raised again', 30_000);
 
       // Under the floor: every recorder stops, its last segment listed; the broadcast is untouched.
       fillTo(dir, 'filler-2', 6 * MB);

@@ -283,6 +283,17 @@ export class AttendanceService extends EventEmitter<AttendanceEventMap> {
     return alert;
   }
 
+  /** Free space for the recordings is back above the warning threshold: the open disk alert clears. */
+  recordingDiskResolved(sessionId: string): Promise<Alert | null> {
+    return this.alerts.clearOpen(
+      sessionId,
+      RECORDER_ALERT_POINT,
+      'disk',
+      'hệ thống · system',
+      new Date(this.#core.now()),
+    );
+  }
+
   // ── reports ─────────────────────────────────────────────────────────────────────────
 
   generateReport(sessionId: string): Promise<Report> {
