@@ -151,6 +151,11 @@ describe('the timeline of a briefing (real Redis, server and socket.io clients)'
     const html = (await http.get(`/api/v1/reports/${b.sessionId}/html`).set('Cookie', b.cookie).expect(200)).text;
     expect(html).toContain('Diễn biến hội nghị · Timeline');
     expect(html).toContain('Tạm dừng hình · camera paused');
+    // Each point's line ends with what it missed: the item it dropped out of, or a dash.
+    const line = (id: string) => html.split('\n').find((l) => l.includes(`<td>${row(id).code}</td>`))!;
+    expect(line(DROPS)).toMatch(/<td>2: [\d,]+ phút<\/td><\/tr>$/);
+    expect(line(STAYS)).toMatch(/<td>—<\/td><\/tr>$/);
+    expect(line(ABSENT)).toMatch(/<td>1: [\d,]+ phút<br>2: [\d,]+ phút<br>3: [\d,]+ phút<\/td><\/tr>$/);
   });
 
   test("a deleted session's timeline goes with it", async () => {
