@@ -6,6 +6,9 @@
 // the reference agenda's five items spread over it. See docs/benchmarks.md.
 //
 //   node --import tsx scripts/bench-archive.ts --minutes 10 --repeats 3
+//
+// Each tenth of the encode prints a progress line to stderr (wall time and load so far), so a
+// run stopped before its end still tells how far it got.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -142,11 +145,18 @@ async function main(): Promise<void> {
       const load = os.loadavg()[0]!;
       const cpu0 = childCpuSeconds();
       const t0 = Date.now();
+      let next = 10;
       const info = await makeArchive(dir, {
         ffmpegPath: v.ffmpeg!,
         nice: Number(v.nice),
         height: Number(v.height),
         log,
+        onProgress: (percent) => {
+          if (percent < next) return;
+          next = Math.floor(percent / 10) * 10 + 10;
+          const wall = (Date.now() - t0) / 1000;
+          console.error(JSON.stringify({ run: i + 1, percent, wallSeconds: wall, load: os.loadavg()[0] }));
+        },
       });
       const run = {
         wallSeconds: (Date.now() - t0) / 1000,
