@@ -1,4 +1,5 @@
 import { launchChromium } from '../helpers/browser';
+import { ADMIN_ENV, prepareBriefing } from '../helpers/briefing';
 import { startTestOrchestrator, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 import type { Browser } from 'playwright-core';
@@ -9,7 +10,7 @@ describe('pages in Chromium', () => {
   let browser: Browser;
   beforeAll(async () => {
     r = await startTestRedis();
-    o = await startTestOrchestrator(r.url);
+    o = await startTestOrchestrator(r.url, ADMIN_ENV);
     browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
@@ -32,4 +33,18 @@ describe('pages in Chromium', () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  test("a cancelled briefing's link says so, Vietnamese first, from the server's reason", async () => {
+    const b = await prepareBriefing(o.baseUrl, ['HT-VQ']);
+    const res = await fetch(`${o.baseUrl}/api/v1/sessions/${b.sessionId}/cancel`, {
+      method: 'POST',
+      headers: { Cookie: b.cookie },
+    });
+    expect(res.status).toBe(200);
+    const page = await browser.newPage();
+    await page.goto(b.links[0]!.url);
+    await page.waitForSelector('[role=status]:has-text("Hội nghị này đã bị huỷ")', { timeout: 30_000 });
+    expect(await page.textContent('[role=status]')).toContain('This briefing was cancelled');
+    await page.close();
+  }, 60_000);
 });

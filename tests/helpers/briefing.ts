@@ -42,9 +42,9 @@ export function connectSocket(
   });
   return new Promise((resolve, reject) => {
     socket.once('connect', () => resolve(socket));
-    socket.once('connect_error', (err: Error & { data?: { code?: string } }) => {
+    socket.once('connect_error', (err: Error & { data?: { code?: string; reason?: string } }) => {
       socket.close();
-      reject(Object.assign(new Error(err.message), { code: err.data?.code }));
+      reject(Object.assign(new Error(err.message), { code: err.data?.code, reason: err.data?.reason }));
     });
   });
 }

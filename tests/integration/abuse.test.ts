@@ -101,6 +101,7 @@ describe('abuse: tokens, roles, floods, slow readers, big bodies', () => {
       await gone;
       await expect(connectSocket(o.baseUrl, '/point', { token: token(victim) })).rejects.toMatchObject({
         code: 'token_revoked',
+        reason: 'link_replaced',
       });
       await expect(request(o.baseUrl).get(`/api/v1/join/${token(victim)}`)).resolves.toMatchObject({ status: 410 });
       const fresh = await connectSocket(o.baseUrl, '/point', { token: res.body.token as string });

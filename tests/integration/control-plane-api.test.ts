@@ -485,7 +485,7 @@ describe('control plane API', () => {
       const l = (await as('host').get(`/sessions/${s2.id}/links/HT-VQ-001`)).body as JoinLink;
       expect((await join(l.token)).status).toBe(200);
       await as('host').patch(`/sessions/${s2.id}`, { invite: { mode: 'points', pointIds: ['HT-VQ'] } });
-      expect((await join(l.token)).body.code).toBe('token_revoked');
+      expect((await join(l.token)).body).toMatchObject({ code: 'token_revoked', reason: 'point_uninvited' });
       expect((await as('host').get(`/sessions/${s2.id}/links/HT-VQ-001`)).status).toBe(404);
     });
 
@@ -533,7 +533,7 @@ describe('control plane API', () => {
       await as('host').post(`/sessions/${cancelled.id}/schedule`);
       const cl = (await as('host').get(`/sessions/${cancelled.id}/links/HT-VQ`)).body as JoinLink;
       await as('host').post(`/sessions/${cancelled.id}/cancel`);
-      expect((await join(cl.token)).body.code).toBe('token_revoked');
+      expect((await join(cl.token)).body).toMatchObject({ code: 'token_revoked', reason: 'session_cancelled' });
     });
 
     test('tokens signed with another secret are invalid', async () => {

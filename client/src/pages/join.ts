@@ -5,11 +5,12 @@
 // media when the hall's tracks stall while everything looks connected (point/watch-media.ts).
 import type { JoinInfo } from '../../../server/contract/api';
 import type { BroadcastView, PointMode, ViewerMode } from '../../../server/contract/broadcast';
+import type { ErrorReason } from '../../../server/contract/errors';
 import { requester, RequestError } from '../net/request';
 import { connectPoint } from '../net/sockets';
 import { BroadcastReceiver, type ReceivedTrack } from '../rtc/receiver';
 import { MediaSender } from '../rtc/sender';
-import { failed } from '../ui/errors';
+import { failed, REASON_TEXT } from '../ui/errors';
 import { bi, formatCountdown, plain, setBi, type Text } from '../ui/i18n';
 import { showTime, zoneText } from '../ui/time';
 import { MODE_TEXT } from '../ui/modes';
@@ -209,13 +210,15 @@ void fetch(`/api/v1/join/${encodeURIComponent(token)}`, { cache: 'no-store' })
   })
   .catch(() => undefined);
 
-socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
+socket.on('connect_error', (err: Error & { data?: { code?: string; reason?: ErrorReason } }) => {
   if (err.data?.code === 'not_open') {
     socket.disconnect();
     void showBeforeLobby().catch(() => undefined);
     return;
   }
-  const refusal = err.data?.code ? REFUSALS[err.data.code] : undefined;
+  // The reason when the server gave one (cancelled, no longer invited, replaced), else the code.
+  const why = err.data?.reason ? REASON_TEXT[err.data.reason] : undefined;
+  const refusal = err.data?.code ? ((typeof why === 'object' ? why : undefined) ?? REFUSALS[err.data.code]) : undefined;
   if (refusal) {
     socket.disconnect();
     status(refusal, 'bad');

@@ -108,6 +108,18 @@ export const REASON_TEXT: Record<ErrorReason, Say | Text> = {
   roster_full: (p) => [`Danh sách có tối đa ${p.max} người`, `A roster holds at most ${p.max} names`],
   no_floor: ['Chưa có điểm cầu nào đang phát biểu', 'No point holds the floor'],
   no_floor_mic: ['Điểm cầu đang phát biểu chưa bật micro', 'The point holding the floor has no microphone on yet'],
+  session_cancelled: [
+    'Hội nghị này đã bị huỷ. Liên hệ ban tổ chức.',
+    'This briefing was cancelled. Ask the organisers.',
+  ],
+  point_uninvited: [
+    'Điểm cầu này không còn được mời dự hội nghị. Liên hệ ban tổ chức.',
+    'This point is no longer invited to the briefing. Ask the organisers.',
+  ],
+  link_replaced: [
+    'Đường dẫn này đã được thay bằng đường dẫn mới. Liên hệ ban tổ chức để nhận đường dẫn mới.',
+    'This link was replaced by a newer one. Ask the organisers for it.',
+  ],
   talk_full: (p) => [
     `Phiên đã có ${p.max} tin nhắn, không nhận thêm`,
     `The session holds ${p.max} messages and takes no more`,

@@ -17,7 +17,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import QRCode from 'qrcode';
 import type { JoinInfo, JoinLink, Page, Point, Session } from '../../contract/api';
-import { AppError, notFound } from '../../errors';
+import { AppError, notFound, why } from '../../errors';
 import type { PointRegistry } from '../points/registry';
 import { searchKey } from '../points/validate';
 import type { SessionEvents } from '../sessions/events';
@@ -111,14 +111,19 @@ export class JoinLinks {
       this.o.sessions.get(sessionId),
       this.o.redis.hget(LINK_KEYS.bySession(sessionId), pointId),
     ]);
-    if (!session) throw new AppError('token_revoked', 'this briefing no longer exists');
-    if (session.state === 'cancelled') throw new AppError('token_revoked', 'this briefing was cancelled');
+    if (!session) throw new AppError('token_revoked', 'this briefing no longer exists', why('session_cancelled'));
+    if (session.state === 'cancelled')
+      throw new AppError('token_revoked', 'this briefing was cancelled', why('session_cancelled'));
     if (!session.invitedPointIds.includes(pointId)) {
-      throw new AppError('token_revoked', 'this point is no longer invited to the briefing');
+      throw new AppError('token_revoked', 'this point is no longer invited to the briefing', why('point_uninvited'));
     }
     const rec = raw ? (JSON.parse(raw) as LinkRecord) : undefined;
     if (!rec || rec.nonce !== nonce) {
-      throw new AppError('token_revoked', 'this link was replaced by a newer one: ask the organisers for it');
+      throw new AppError(
+        'token_revoked',
+        'this link was replaced by a newer one: ask the organisers for it',
+        why('link_replaced'),
+      );
     }
     if (rec.revokedAt) throw new AppError('token_revoked', 'this link was revoked by the organisers');
     const now = this.#now().getTime();
@@ -142,7 +147,7 @@ export class JoinLinks {
   async joinInfo(token: string): Promise<JoinInfo> {
     const { claims, session } = await this.#verify(token, { beforeOpen: true });
     const p = await this.o.points.get(claims.pointId);
-    if (!p) throw new AppError('token_revoked', 'this point was removed from the registry');
+    if (!p) throw new AppError('token_revoked', 'this point was removed from the registry', why('point_uninvited'));
     return {
       session: {
         id: session.id,
