@@ -46,12 +46,23 @@ export const roomViewMonitorRequests = defineRequests({
 });
 export type RoomViewMonitorRequests = typeof roomViewMonitorRequests;
 
-/** `/point`: the page's snapshot, sent only while asked. */
+/** Why a page asked for its room sends no snapshot: no camera, or the camera refused to it. */
+export const ROOM_VIEW_UNAVAILABLE = ['no-camera', 'refused'] as const;
+export type RoomViewUnavailableReason = (typeof ROOM_VIEW_UNAVAILABLE)[number];
+
+/**
+ * `/point`: the page's snapshot, sent only while asked; or, instead, that it cannot send
+ * one (the desk shows "no camera" rather than waiting).
+ */
 export const roomViewPointRequests = defineRequests({
   'roomview:frame': {
     input: z
       .object({ jpeg: Bytes, width: z.number().int().min(1).max(4096), height: z.number().int().min(1).max(4096) })
       .strict(),
+    output: z.object({}),
+  },
+  'roomview:unavailable': {
+    input: z.object({ reason: z.enum(ROOM_VIEW_UNAVAILABLE) }).strict(),
     output: z.object({}),
   },
 });
@@ -67,8 +78,19 @@ export const RoomViewFrameSchema = z.object({
 });
 export type RoomViewFrame = z.infer<typeof RoomViewFrameSchema>;
 
-/** Pushes to the monitor: a watched point's snapshot. */
-export const roomViewMonitorPushes = { 'roomview:frame': RoomViewFrameSchema };
+export const RoomViewUnavailableSchema = z.object({
+  sessionId: Id,
+  pointId: Id,
+  at: z.string().max(40),
+  reason: z.enum(ROOM_VIEW_UNAVAILABLE),
+});
+export type RoomViewUnavailable = z.infer<typeof RoomViewUnavailableSchema>;
+
+/** Pushes to the monitor: a watched point's snapshot, or that it has no camera to send one. */
+export const roomViewMonitorPushes = {
+  'roomview:frame': RoomViewFrameSchema,
+  'roomview:unavailable': RoomViewUnavailableSchema,
+};
 export type RoomViewMonitorPushes = typeof roomViewMonitorPushes;
 
 /** Pushes to a point's page: send snapshots (for `forMs` from now, every `periodMs`), or stop. */

@@ -1,6 +1,7 @@
 // The room view (server/contract/room-view.ts): monitors say which points they watch; the
 // points watched are asked to send a snapshot of their room every few seconds, and each
-// snapshot is relayed to the monitors watching that point, nowhere else.
+// snapshot is relayed to the monitors watching that point, nowhere else. A page with no
+// camera (or refused one) says so instead, and that is relayed the same way.
 //
 // An ask is a lease: a page sends for `leaseMs` after the last ask, and this process renews
 // the asks of the points its monitors watch every `renewMs`, so a monitor that vanishes
@@ -138,6 +139,15 @@ export class RoomViews {
             height,
             jpeg: bytes,
           });
+          return {};
+        },
+        'roomview:unavailable': async ({ reason }) => {
+          if ((await this.#until(sessionId, pointId)) < Date.now())
+            throw new AppError('forbidden', 'no desk is watching this room');
+          log.info({ reason }, 'room view unavailable');
+          this.#deps.monitorNs
+            .to(watchRoom(sessionId, pointId))
+            .emit('roomview:unavailable', { sessionId, pointId, at: new Date().toISOString(), reason });
           return {};
         },
       },

@@ -1,6 +1,7 @@
 // The room view with a whole server, real Redis and real socket.io clients: a monitor
 // watches points, the points watched are asked for snapshots, and each snapshot reaches
-// the monitors watching that point only. Bad inputs are refused with their codes.
+// the monitors watching that point only; a point without a camera says so, relayed the
+// same way. Bad inputs are refused with their codes.
 import { ROOM_VIEW } from '../../server/contract/room-view';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { loginCookie } from '../helpers/attendance';
@@ -113,6 +114,33 @@ describe('room view (real Redis, socket.io clients)', () => {
     await next(again, 'roomview:off');
     expect(offs).toHaveLength(0);
     expect((await ask(again, 'roomview:frame', { jpeg: JPEG, width: 320, height: 180 })).error?.code).toBe('forbidden');
+  });
+
+  test('a point without a camera says so; the monitors watching it are told, no other', async () => {
+    const [a, c] = [await point(POINTS[0]!), await point(POINTS[1]!)];
+    // Not asked: nobody is told anything.
+    expect((await ask(c, 'roomview:unavailable', { reason: 'no-camera' })).error?.code).toBe('forbidden');
+    const tech = await monitor(await loginCookie(o, 'technician'));
+    const host = await monitor(await loginCookie(o, 'host'));
+    const hostTold = collect(host, 'roomview:unavailable');
+    await ask(host, 'roomview:watch', { sessionId: b.sessionId, pointIds: [POINTS[1]] });
+    const asked = next(a, 'roomview:on');
+    await ask(tech, 'roomview:watch', { sessionId: b.sessionId, pointIds: [POINTS[0]] });
+    await asked;
+    for (const reason of ['no-camera', 'refused'] as const) {
+      const told = next<{ sessionId: string; pointId: string; reason: string; at: string }>(
+        tech,
+        'roomview:unavailable',
+      );
+      expect(await ask(a, 'roomview:unavailable', { reason })).toEqual({ ok: true, data: {} });
+      expect(await told).toMatchObject({ sessionId: b.sessionId, pointId: POINTS[0], reason });
+    }
+    await new Promise((res) => setTimeout(res, 300));
+    expect(hostTold).toEqual([]);
+    const bad = (payload: unknown) => ask(a, 'roomview:unavailable', payload).then((x) => x.error?.code);
+    expect(await bad({ reason: 'bored' })).toBe('bad_request');
+    expect(await bad({})).toBe('bad_request');
+    expect(await bad({ reason: 'no-camera', pointId: POINTS[1] })).toBe('bad_request');
   });
 
   test('bad inputs are refused with their codes', async () => {

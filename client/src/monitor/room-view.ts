@@ -2,7 +2,7 @@
 // drawn on a canvas as they arrive. `RoomViewFeed` takes the monitor socket's snapshots
 // and hands each to the view showing that point; the page says which points it shows
 // (`watch`), and the server asks exactly those points to send.
-import { ROOM_VIEW, type RoomViewFrame } from '../../../server/contract/room-view';
+import { ROOM_VIEW, type RoomViewFrame, type RoomViewUnavailableReason } from '../../../server/contract/room-view';
 import type { MonitorSocket } from '../net/sockets';
 import { requester } from '../net/request';
 import { setBi } from '../ui/i18n';
@@ -30,6 +30,8 @@ export class RoomView {
     this.frames = 0;
     this.#last = 0;
     this.canvas.dataset.frames = '0';
+    delete this.node.dataset.unavailable;
+    this.node.classList.remove('unavailable');
     this.canvas.getContext('2d')?.clearRect(0, 0, this.canvas.width, this.canvas.height);
     setBi(this.#note, ['Đang chờ hình phòng…', 'Waiting for the room…']);
   }
@@ -44,8 +46,24 @@ export class RoomView {
     bitmap.close();
     this.frames += 1;
     this.#last = Date.now();
+    delete this.node.dataset.unavailable;
+    this.node.classList.remove('unavailable');
     this.canvas.dataset.frames = String(this.frames);
     this.tick();
+  }
+
+  /** The point has no camera to send (or it was refused): said instead of waiting. */
+  unavailable(reason: RoomViewUnavailableReason): void {
+    this.#last = 0;
+    this.node.dataset.unavailable = reason;
+    this.node.classList.add('unavailable');
+    this.node.classList.remove('stale');
+    setBi(
+      this.#note,
+      reason === 'refused'
+        ? ['Không có camera (bị từ chối quyền)', 'No camera (permission refused)']
+        : ['Không có camera', 'No camera'],
+    );
   }
 
   /** Says whether the picture is fresh; called every few seconds by the feed. */
@@ -73,6 +91,9 @@ export class RoomViewFeed {
         .get(f.pointId)
         ?.draw(f)
         .catch(() => undefined);
+    });
+    socket.on('roomview:unavailable', (u) => {
+      if (u.sessionId === this.#sessionId) this.#views.get(u.pointId)?.unavailable(u.reason);
     });
     // A reconnected socket has lost its rooms on the server: say again what is shown.
     socket.on('connect', () => {

@@ -3,6 +3,7 @@
 // on the screen ("Phòng đang được xem · Room view on"). It only reads the camera: what the
 // page receives of the hall is untouched. The camera the floor uses is shared when it is
 // on; otherwise the page opens one at the snapshot's size and closes it when asked to stop.
+// A page with no camera, or refused one, tells the desk so (`roomview:unavailable`).
 import { ROOM_VIEW } from '../../../server/contract/room-view';
 import { RequestError, requester } from '../net/request';
 import type { PointSocket } from '../net/sockets';
@@ -91,9 +92,14 @@ export function startRoomView(o: RoomViewOptions): RoomViewSender {
       busy = true;
       snap()
         .catch((err: unknown) => {
-          // The desk stopped watching meanwhile, or the camera is refused: stop quietly.
+          // The desk stopped watching meanwhile: stop quietly. No camera, or refused: stop
+          // and tell the desk, which shows "no camera" instead of waiting.
           if (err instanceof RequestError && err.code === 'forbidden') stop();
-          else if (err instanceof DOMException) stop();
+          else if (err instanceof DOMException) {
+            stop();
+            const refused = err.name === 'NotAllowedError' || err.name === 'SecurityError';
+            void request('roomview:unavailable', { reason: refused ? 'refused' : 'no-camera' }).catch(() => undefined);
+          }
         })
         .finally(() => (busy = false));
     }
