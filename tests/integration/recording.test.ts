@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Socket } from 'socket.io-client';
 import type { BroadcastView } from '../../server/contract/broadcast';
 import { RecordingManifestSchema, type RecordingManifest } from '../../server/contract/recording';
+import { readArchiveInfo } from '../../server/recording/archive';
 import { ask } from '../helpers/attendance';
 import { ADMIN_ENV, connectSocket, prepareBriefing } from '../helpers/briefing';
 import { feedHall } from '../helpers/hall-feed';
@@ -61,6 +62,10 @@ describe('recording a live briefing (real workers, ffmpeg, ffprobe)', () => {
       MEDIASOUP_WORKERS: '2',
       RECORDING_DIR: dir,
       RECORDING_SEGMENT_SECONDS: '2',
+      // The archives made after each end: small and not at the lowest priority, so a busy
+      // machine finishes them (the niceness itself is proven in recording-archive.test.ts).
+      ARCHIVE_HEIGHT: '360',
+      ARCHIVE_NICE: '3',
     });
   }, 60_000);
   afterAll(async () => {
@@ -149,7 +154,7 @@ describe('recording a live briefing (real workers, ffmpeg, ffprobe)', () => {
     }
   });
 
-  test('a recorder that dies is restarted; a worker death leaves a named gap and recording resumes', async () => {
+  test('a recorder that dies is restarted; a worker death leaves a named gap, recording resumes, the archive plays', async () => {
     const { sessionId, host, feed } = await hallInLobby();
     let publisher = await feed();
     await sleep(800);
@@ -194,7 +199,20 @@ describe('recording a live briefing (real workers, ffmpeg, ffprobe)', () => {
         expect(probe(file).streams.length).toBe(1);
       }
     }
-  });
+
+    // The archive made after the end plays across the gap: the program's picture and
+    // sound first, as long as the recording to a second, its checksum as listed.
+    const info = await waitFor(() => readArchiveInfo(path.join(dir, sessionId)), 'the archive', 600_000, 500);
+    const archive = path.join(dir, sessionId, info.file);
+    expect(sha256(archive)).toBe(info.sha256);
+    const played = probe(archive);
+    expect(played.streams.slice(0, 2)).toEqual([
+      { codec_name: 'vp8', codec_type: 'video' },
+      { codec_name: 'opus', codec_type: 'audio' },
+    ]);
+    const recordedSeconds = (Date.parse(m.stoppedAt!) - Date.parse(m.startedAt)) / 1000;
+    expect(Math.abs(played.duration - recordedSeconds)).toBeLessThan(1);
+  }, 720_000);
 
   test('a long pause keeps each recorder waiting; ending while paused still finishes every segment', async () => {
     const { sessionId, host, feed } = await hallInLobby();
