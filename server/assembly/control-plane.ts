@@ -151,6 +151,7 @@ export class ControlPlane {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       clearInterval(this.#reconcileTimer);
+      this.hallMedia.stop();
       await this.jobs.close();
       await this.timeline.close();
     })();

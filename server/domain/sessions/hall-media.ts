@@ -9,6 +9,9 @@
 // Keys:
 //   session:<id>:hall-media   hash   "<process>:<producerId>" → source, one field per
 //                                    hall producer (camera or microphone) of each process
+//   hall-media:alive:<process>  string  set with a TTL and refreshed by a timer while that
+//                                    process holds fields; once it expires (the process was
+//                                    killed), its fields no longer count and are removed
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Session } from '../../contract/api';
@@ -20,32 +23,76 @@ export const HALL_SOURCES: readonly string[] = ['host-camera', 'host-mic'];
 
 export const HALL_MEDIA_KEY = (sessionId: string) => `session:${sessionId}:hall-media`;
 
+const ALIVE_KEY = (process: string) => `hall-media:alive:${process}`;
+
 export class HallMedia {
   /** This process's fields, so that closing its room forgets only its own. */
   readonly #process = randomUUID();
+  /** The fields this process holds: "<sessionId> <producerId>". */
+  readonly #held = new Set<string>();
+  readonly #ttlMs: number;
+  #timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly redis: Redis) {}
+  /** `ttlMs`: how long this process's fields outlive it; it refreshes them every third of that. */
+  constructor(
+    private readonly redis: Redis,
+    opts: { ttlMs?: number } = {},
+  ) {
+    this.#ttlMs = opts.ttlMs ?? 15_000;
+  }
 
   /** A producer appeared in this process's room; ignored unless it is the hall's. */
   async added(sessionId: string, producerId: string, source: string): Promise<void> {
     if (!HALL_SOURCES.includes(source)) return;
+    this.#held.add(`${sessionId} ${producerId}`);
+    this.#keepAlive();
+    await this.redis.set(ALIVE_KEY(this.#process), '1', 'PX', this.#ttlMs);
     await this.redis.hset(HALL_MEDIA_KEY(sessionId), `${this.#process}:${producerId}`, source);
   }
 
   async removed(sessionId: string, producerId: string): Promise<void> {
+    this.#forget((k) => k === `${sessionId} ${producerId}`);
     await this.redis.hdel(HALL_MEDIA_KEY(sessionId), `${this.#process}:${producerId}`);
   }
 
   /** This process's room closed: its producers went with it. */
   async roomClosed(sessionId: string): Promise<void> {
+    this.#forget((k) => k.startsWith(`${sessionId} `));
     const key = HALL_MEDIA_KEY(sessionId);
     const mine = (await this.redis.hkeys(key)).filter((f) => f.startsWith(`${this.#process}:`));
     if (mine.length) await this.redis.hdel(key, ...mine);
   }
 
-  /** The hall's sources published now, on any node. */
+  /** The hall's sources published now, on any live process; fields of dead ones are removed. */
   async sources(sessionId: string): Promise<string[]> {
-    return [...new Set(await this.redis.hvals(HALL_MEDIA_KEY(sessionId)))].sort();
+    const key = HALL_MEDIA_KEY(sessionId);
+    const fields = Object.entries(await this.redis.hgetall(key));
+    if (!fields.length) return [];
+    const processes = [...new Set(fields.map(([f]) => f.slice(0, f.indexOf(':'))))];
+    const alive = await this.redis.mget(...processes.map(ALIVE_KEY));
+    const dead = new Set(processes.filter((_, i) => alive[i] === null));
+    const gone = fields.filter(([f]) => dead.has(f.slice(0, f.indexOf(':')))).map(([f]) => f);
+    if (gone.length) await this.redis.hdel(key, ...gone);
+    return [...new Set(fields.filter(([f]) => !gone.includes(f)).map(([, v]) => v))].sort();
+  }
+
+  /** Stops refreshing this process's liveness (at shutdown); its fields expire with it. */
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #keepAlive(): void {
+    this.#timer ??= setInterval(() => {
+      this.redis.set(ALIVE_KEY(this.#process), '1', 'PX', this.#ttlMs).catch(() => {
+        // Redis away: the next tick tries again; meanwhile the fields may lapse, as they should
+      });
+    }, this.#ttlMs / 3).unref();
+  }
+
+  #forget(match: (held: string) => boolean): void {
+    for (const k of this.#held) if (match(k)) this.#held.delete(k);
+    if (this.#held.size === 0) this.stop();
   }
 
   /**
