@@ -15,15 +15,15 @@ import { ApiBuilder } from '../http/api/route';
 const KEY = 'setup:token';
 const DEFAULT_TTL_MS = 60 * 60_000;
 
-// KEYS[1] the token's hash; ARGV[1] the offered hash. 0: none, -1: another, else consumed:
-// the milliseconds it had left (at least 1).
+// KEYS[1] the token's hash; ARGV[1] the offered hash, ARGV[2] the full lifetime. 0: none,
+// -1: another, else consumed: the milliseconds it had left (the full lifetime if it had none).
 const CONSUME = `
 local v = redis.call('GET', KEYS[1])
 if not v then return 0 end
 if v ~= ARGV[1] then return -1 end
 local left = redis.call('PTTL', KEYS[1])
 redis.call('DEL', KEYS[1])
-if left < 1 then return 1 end
+if left < 1 then return tonumber(ARGV[2]) end
 return left
 `;
 
@@ -57,7 +57,7 @@ export class FirstRun {
   async complete(token: string, who: { username: string; password: string; displayName?: string }) {
     if (!(await this.needed())) throw conflict('an admin account exists already: log in, or ask an admin');
     // Compared and consumed in one step: two submissions cannot both pass.
-    const r = Number(await this.o.redis.eval(CONSUME, 1, KEY, digest(token)));
+    const r = Number(await this.o.redis.eval(CONSUME, 1, KEY, digest(token), this.o.ttlMs ?? DEFAULT_TTL_MS));
     if (r === 0) {
       throw new AppError(
         'token_expired',

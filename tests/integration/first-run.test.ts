@@ -61,6 +61,17 @@ describe('first run: the setup link', () => {
     expect((await request(o.baseUrl).get('/api/v1/setup')).body).toEqual({ needed: true });
   });
 
+  test('a link that lost its expiry and then a refused account: kept, with the full hour', async () => {
+    const token = await issue();
+    const [key] = await keys();
+    await redis.persist(key!);
+    await o.orchestrator.control.accounts.create({ username: 'held', password: PASSWORD, role: 'technician' });
+    expect((await setup({ token, username: 'Held', password: PASSWORD })).status).toBe(409);
+    await new Promise((res) => setTimeout(res, 20));
+    expect(await redis.get(key!)).toBe(createHash('sha256').update(token).digest('hex'));
+    expect(await redis.pttl(key!)).toBeGreaterThan(59 * 60_000);
+  });
+
   test('bad input or a refused account leaves the link usable; a cross-site submission is refused', async () => {
     const token = await issue();
     const short = await setup({ token, username: 'chief', password: 'short' });
