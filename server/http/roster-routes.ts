@@ -13,6 +13,7 @@ import express, { type Request } from 'express';
 import { z } from 'zod';
 import { PointCodeSchema, type Role } from '../contract/api';
 import {
+  ROSTER_MAX_ENTRIES,
   RosterEditSchema,
   RosterEntryIdSchema,
   RosterEntrySchema,
@@ -23,7 +24,7 @@ import {
 } from '../contract/attendance';
 import { formatInZone } from '../contract/time-zone';
 import type { AttendanceService } from '../domain/attendance/service';
-import { readRosterCsv, writeRosterCsv } from '../domain/attendance/roster';
+import { checkRosterRows, readRosterCsv, writeRosterCsv } from '../domain/attendance/roster';
 import { rosterHtml } from '../domain/attendance/roster-print';
 import { badRequest, notFound, why } from '../errors';
 import { refuseAnnouncedOver, type ApiBuilder } from './api/route';
@@ -34,6 +35,10 @@ const EDITORS: Role[] = ['host', 'admin'];
 export const ROSTER_CSV_LIMIT_BYTES = 512 * 1024;
 const PointParam = z.object({ pointId: PointCodeSchema });
 const EntryParam = PointParam.extend({ entryId: RosterEntryIdSchema });
+/** The JSON replace's shape; each row is checked as a CSV row is, and reported by its index + 1. */
+const JsonRosterSchema = RosterInputSchema.extend({
+  entries: z.array(z.unknown()).max(ROSTER_MAX_ENTRIES),
+});
 
 const csvBody = () =>
   refuseAnnouncedOver(
@@ -92,12 +97,13 @@ export function addRosterRoutes(api: ApiBuilder, service: AttendanceService): vo
     },
     async ({ params, req }) => {
       await pointOf(params.pointId);
-      if (Buffer.isBuffer(req.body)) {
-        const { rows, issues } = readRosterCsv(req.body);
-        if (issues.length > 0) throw badRequest(`${issues.length} bad rows; nothing changed`, issues);
-        return service.rosters.replace(params.pointId, rows);
-      }
-      return service.rosters.replace(params.pointId, RosterInputSchema.parse(req.body).entries);
+      const { rows, issues } = Buffer.isBuffer(req.body)
+        ? readRosterCsv(req.body)
+        : checkRosterRows(
+            JsonRosterSchema.parse(req.body).entries.map((value, i) => ({ row: i + 1, line: null, value })),
+          );
+      if (issues.length > 0) throw badRequest(`${issues.length} bad rows; nothing changed`, issues);
+      return service.rosters.replace(params.pointId, rows);
     },
   );
 

@@ -84,6 +84,29 @@ describe("a point's roster (real Redis, HTTP)", () => {
     expect(await roster()).toEqual(before);
   });
 
+  test('a JSON replace is checked as the CSV is: every bad row coded, nothing stored; spaces collapse', async () => {
+    await importCsv('name\nGiữ Nguyên\n').expect(200);
+    const before = await roster();
+    const put = (entries: unknown[]) => http().put(`/api/v1/rosters/${p}`).set('Cookie', host).send({ entries });
+    const bad = await put([
+      { name: 'Nguyễn  Văn   An' },
+      { name: 'NGUYEN VAN AN', position: 'Phó' },
+      { name: '' },
+      'not a row',
+    ]).expect(400);
+    expect(bad.body.code).toBe('bad_request');
+    expect(bad.body.errors.map((i: { row: number; issue: string }) => [i.row, i.issue])).toEqual([
+      [2, 'duplicate_name'],
+      [3, 'too_small'],
+      [4, 'invalid_type'],
+    ]);
+    expect(bad.body.errors[0]).toMatchObject({ line: null, column: 'name', params: { row: 1 } });
+    expect(await roster()).toEqual(before);
+
+    const good = await put([{ name: '  Trần   Thị  Bình ', unit: 'Xã' }]).expect(200);
+    expect(good.body).toEqual([expect.objectContaining({ name: 'Trần Thị Bình', position: '', unit: 'Xã' })]);
+  });
+
   test('caps: 2,000 rows, 512 KiB; the wrong content type is refused', async () => {
     const before = await roster();
     const many = ['name', ...Array.from({ length: 2001 }, (_, i) => `Đại biểu ${i + 1}`)].join('\n');

@@ -11,7 +11,7 @@ import type { ImportIssue } from '../../contract/api';
 import { issuesOf } from '../../contract/errors';
 import { conflict, notFound, why } from '../../errors';
 import { writeCsv } from '../../security/csv';
-import { readCsvTable } from '../../security/csv-read';
+import { readCsvTable, type RawRow } from '../../security/csv-read';
 import { searchKey } from '../points/validate';
 
 export const rosterKey = (pointId: string) => `roster:${pointId}`;
@@ -57,25 +57,24 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
 `;
 
+const collapseSpaces = (name: string) => name.replace(/\s+/g, ' ');
+
 const stored = (r: RosterRow) => JSON.stringify({ name: r.name, position: r.position, unit: r.unit });
 
+/** A roster row as given: where it came from (CSV row and line, or JSON index + 1) and its fields. */
+export type RawRosterRow = Omit<RawRow, 'value'> & { value: unknown };
+
 /**
- * Reads a roster CSV (UTF-8, header `name,position,unit` or `Họ tên,Chức vụ,Đơn vị`):
- * the rows, or every problem with its row and line. The same name twice would make a
- * check-in ambiguous, so it is one.
+ * Checks roster rows however they came (CSV or JSON): each against the contract, runs of
+ * whitespace in a name collapsed, and the same name twice (accents, case and spacing aside)
+ * refused, since it would make a check-in ambiguous. The good rows, or every problem with
+ * its row, line and code.
  */
-export function readRosterCsv(data: Buffer | string): { rows: RosterRow[]; issues: ImportIssue[] } {
-  const read = readCsvTable(data, {
-    columns: ROSTER_COLUMNS,
-    required: ['name'],
-    fieldOf: { name: 'name', position: 'position', unit: 'unit' },
-    aliases: ROSTER_ALIASES,
-    maxRows: ROSTER_MAX_ENTRIES,
-  });
-  const issues = [...read.issues];
+export function checkRosterRows(raws: readonly RawRosterRow[]): { rows: RosterRow[]; issues: ImportIssue[] } {
+  const issues: ImportIssue[] = [];
   const rows: RosterRow[] = [];
   const firstRowOf = new Map<string, number>();
-  for (const raw of read.rows) {
+  for (const raw of raws) {
     const parsed = RosterRowSchema.safeParse(raw.value);
     if (!parsed.success) {
       for (const shown of issuesOf(parsed.error.issues)) {
@@ -90,7 +89,7 @@ export function readRosterCsv(data: Buffer | string): { rows: RosterRow[]; issue
       }
       continue;
     }
-    const row = { ...parsed.data, name: parsed.data.name.replace(/\s+/g, ' ') };
+    const row = { ...parsed.data, name: collapseSpaces(parsed.data.name) };
     const key = nameKey(row.name);
     const first = firstRowOf.get(key);
     if (first !== undefined) {
@@ -107,8 +106,25 @@ export function readRosterCsv(data: Buffer | string): { rows: RosterRow[]; issue
     firstRowOf.set(key, raw.row);
     rows.push(row);
   }
-  issues.sort((a, b) => a.row - b.row || a.column.localeCompare(b.column));
   return { rows, issues };
+}
+
+/**
+ * Reads a roster CSV (UTF-8, header `name,position,unit` or `Họ tên,Chức vụ,Đơn vị`):
+ * the rows, or every problem with its row and line (see checkRosterRows).
+ */
+export function readRosterCsv(data: Buffer | string): { rows: RosterRow[]; issues: ImportIssue[] } {
+  const read = readCsvTable(data, {
+    columns: ROSTER_COLUMNS,
+    required: ['name'],
+    fieldOf: { name: 'name', position: 'position', unit: 'unit' },
+    aliases: ROSTER_ALIASES,
+    maxRows: ROSTER_MAX_ENTRIES,
+  });
+  const checked = checkRosterRows(read.rows);
+  const issues = [...read.issues, ...checked.issues];
+  issues.sort((a, b) => a.row - b.row || a.column.localeCompare(b.column));
+  return { rows: checked.rows, issues };
 }
 
 /** The roster as CSV (the import's format, Vietnamese header aside), formulas escaped. */
@@ -160,7 +176,7 @@ export class RosterStore {
   async edit(pointId: string, id: string, change: Partial<RosterRow>): Promise<RosterEntry> {
     const cur = await this.get(pointId, id);
     if (!cur) throw notFound(`roster entry ${id} of point ${pointId}`);
-    const next: RosterEntry = { ...cur, ...change, ...(change.name ? { name: change.name.replace(/\s+/g, ' ') } : {}) };
+    const next: RosterEntry = { ...cur, ...change, ...(change.name ? { name: collapseSpaces(change.name) } : {}) };
     if (change.name !== undefined) await this.#refuseTwice(pointId, next.name, id);
     const done = Number(await this.redis.eval(SET_IF_THERE, 1, rosterKey(pointId), id, stored(next)));
     if (done === 0) throw notFound(`roster entry ${id} of point ${pointId}`);
