@@ -69,13 +69,8 @@ export class RoomViews {
 
   #onMonitor(socket: Parameters<Parameters<MonitorNamespace['on']>[1]>[0]): void {
     let watching: { sessionId: string; pointIds: Set<string> } = { sessionId: '', pointIds: new Set() };
+    let gone = false;
     const log = this.#log.child({ user: socket.data.user?.username });
-    const release = async (sessionId: string, pointIds: Iterable<string>) => {
-      for (const p of pointIds) {
-        await socket.leave(watchRoom(sessionId, p));
-        this.#count(sessionId, p, -1);
-      }
-    };
     bindRequests(
       socket,
       roomViewMonitorRequests,
@@ -83,18 +78,20 @@ export class RoomViews {
         'roomview:watch': async ({ sessionId, pointIds }) => {
           const wanted = new Set(pointIds);
           await Promise.all([...wanted].map((p) => this.#deps.requireInvited(sessionId, p)));
+          if (gone) throw new AppError('conflict', 'the monitor has disconnected');
+          // From here to the first await nothing else runs on this socket: the counts and the
+          // rooms change together, so an overlapping watch or a disconnect sees them whole.
           const before = watching;
           watching = { sessionId, pointIds: wanted };
           const kept = before.sessionId === sessionId ? before.pointIds : new Set<string>();
-          await release(
-            before.sessionId,
-            [...before.pointIds].filter((p) => !kept.has(p) || !wanted.has(p)),
-          );
-          for (const p of wanted) {
-            if (kept.has(p)) continue;
-            await socket.join(watchRoom(sessionId, p));
-            this.#count(sessionId, p, +1);
-          }
+          const dropped = [...before.pointIds].filter((p) => !kept.has(p) || !wanted.has(p));
+          const added = [...wanted].filter((p) => !kept.has(p));
+          for (const p of dropped) this.#count(before.sessionId, p, -1);
+          for (const p of added) this.#count(sessionId, p, +1);
+          await Promise.all([
+            ...dropped.map((p) => socket.leave(watchRoom(before.sessionId, p))),
+            ...added.map((p) => socket.join(watchRoom(sessionId, p))),
+          ]);
           log.debug({ sessionId, pointIds: [...wanted] }, 'room view watched');
           return { pointIds: [...wanted] };
         },
@@ -103,6 +100,7 @@ export class RoomViews {
       log,
     );
     socket.on('disconnect', () => {
+      gone = true;
       const { sessionId, pointIds } = watching;
       watching = { sessionId: '', pointIds: new Set() };
       for (const p of pointIds) this.#count(sessionId, p, -1);

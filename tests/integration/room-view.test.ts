@@ -116,6 +116,32 @@ describe('room view (real Redis, socket.io clients)', () => {
     expect((await ask(again, 'roomview:frame', { jpeg: JPEG, width: 320, height: 180 })).error?.code).toBe('forbidden');
   });
 
+  test('a watch overlapping another, or a disconnect, still lets the point stop', async () => {
+    const a = await point(POINTS[0]!);
+    const settle = (ms: number) => new Promise((res) => setTimeout(res, ms));
+    /** Nobody watches: no renewal asks the point again, and its snapshots are refused. */
+    const stopped = async () => {
+      await settle(1000);
+      const asked = collect(a, 'roomview:on');
+      await settle(ROOM_VIEW.renewMs + 1500);
+      expect(asked).toEqual([]);
+      expect((await ask(a, 'roomview:frame', { jpeg: JPEG, width: 320, height: 180 })).error?.code).toBe('forbidden');
+    };
+    // Watch, then leave at once: the disconnect lands while the watch is still checking.
+    const m1 = await monitor(b.cookie);
+    m1.emit('roomview:watch', { sessionId: b.sessionId, pointIds: [POINTS[0]] });
+    m1.close();
+    await stopped();
+    // Quick watches, one dropping the point, then a disconnect.
+    const m2 = await monitor(await loginCookie(o, 'technician'));
+    m2.emit('roomview:watch', { sessionId: b.sessionId, pointIds: [POINTS[0], POINTS[1]] });
+    m2.emit('roomview:watch', { sessionId: b.sessionId, pointIds: [POINTS[1]] });
+    m2.emit('roomview:watch', { sessionId: b.sessionId, pointIds: [POINTS[0]] });
+    await settle(50);
+    m2.close();
+    await stopped();
+  });
+
   test('a point without a camera says so; the monitors watching it are told, no other', async () => {
     const [a, c] = [await point(POINTS[0]!), await point(POINTS[1]!)];
     // Not asked: nobody is told anything.
