@@ -113,7 +113,7 @@ export class Orchestrator {
         publicUrl: publicUrl.get,
         sfu: sfuStatsSource(onAir),
         cluster: node?.health,
-        desk: { talk, floor: new DeskFloorControl(onAir) },
+        desk: { talk, floor: new DeskFloorControl(onAir, logger) },
       });
       const { service } = attendance;
       recording = new RecordingModule({ config, logger, redisUrl, auth: control.auth });

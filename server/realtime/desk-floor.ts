@@ -2,6 +2,7 @@
 // paused, so every point stops hearing it and the speaking point's page says so), and the
 // monitor's floor controls for hosts and admins: give the floor to any connected point
 // (hand raised or not), mute it, take it back. The console does the same through `/host`.
+import type { Logger } from 'pino';
 import type { BroadcastView } from '../contract/broadcast';
 import type { Role } from '../contract/api';
 import type { DeskFloor } from '../contract/desk';
@@ -27,10 +28,17 @@ export async function muteFloor(live: LiveSession, muted: boolean): Promise<Broa
 
 /** The monitor's floor controls, on the sessions this process has on the air. */
 export class DeskFloorControl {
-  constructor(private readonly onAir: OnAirView) {}
+  readonly #log: Logger;
+
+  constructor(
+    private readonly onAir: OnAirView,
+    logger: Logger,
+  ) {
+    this.#log = logger.child({ component: 'desk-floor' });
+  }
 
   async state(sessionId: string, role: Role): Promise<DeskFloor> {
-    const live = await this.onAir.peek(sessionId)?.catch(() => undefined);
+    const live = await this.#peek(sessionId);
     return this.#answer(live ? await live.view() : undefined, role);
   }
 
@@ -48,9 +56,19 @@ export class DeskFloorControl {
 
   async #live(sessionId: string, role: Role): Promise<LiveSession> {
     if (!FLOOR_ROLES.includes(role)) throw forbidden('only hosts and admins give or take the floor');
-    const live = await this.onAir.peek(sessionId)?.catch(() => undefined);
+    const live = await this.#peek(sessionId);
     if (!live || live.closed) throw new AppError('not_open', 'the briefing is not live', why('not_live'));
     return live;
+  }
+
+  /** The session on the air here, if any; a room that failed to open is an error, not "offline". */
+  async #peek(sessionId: string): Promise<LiveSession | undefined> {
+    try {
+      return await this.onAir.peek(sessionId);
+    } catch (err) {
+      this.#log.warn({ err, sessionId }, 'could not look up the live room');
+      throw new AppError('internal', 'the live room could not be reached', { cause: err });
+    }
   }
 
   #answer(v: BroadcastView | undefined, role: Role): DeskFloor {

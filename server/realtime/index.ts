@@ -87,7 +87,9 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
               void broadcasts
                 .peek(sessionId)
                 ?.then((live) => live.pushView())
-                .catch(() => undefined);
+                .catch((err: unknown) =>
+                  logger.warn({ err, sessionId }, 'could not push the view after the disk filled'),
+                );
           },
           logger,
         })
