@@ -69,6 +69,8 @@ export class Recordings implements RecordingPort {
   readonly #processes = new Set<ChildProcess>();
   /** Sessions whose recording stopped for want of disk space, with whether anything was recorded. */
   readonly #diskStopped = new Map<string, boolean>();
+  /** The latest start asked for each session; an end (or another start) meanwhile replaces or drops it. */
+  readonly #starts = new Map<string, symbol>();
   readonly #disk: DiskWatch;
   #closed = false;
 
@@ -127,6 +129,7 @@ export class Recordings implements RecordingPort {
     const current = this.#active.get(session.id);
     const shouldRecord = wanted && session.state === 'live' && !this.#closed;
     if (!shouldRecord) {
+      this.#starts.delete(session.id);
       if (current) await this.#stop(session.id);
       await this.#stopping.get(session.id);
       const recorded = this.#diskStopped.get(session.id);
@@ -139,8 +142,13 @@ export class Recordings implements RecordingPort {
       return;
     }
     const log = this.#log.child({ sessionId: session.id });
+    const start = Symbol(session.id);
+    this.#starts.set(session.id, start);
     await fs.mkdir(this.#o.config.dir, { recursive: true }).catch(() => undefined);
     const disk = await this.#disk.check();
+    // Ended, closed or started again by a later update while the disk was read: that one decides.
+    if (this.#starts.get(session.id) !== start || this.#closed) return;
+    this.#starts.delete(session.id);
     if (this.#diskStopped.has(session.id)) return;
     const meanwhile = this.#active.get(session.id);
     if (meanwhile) {
@@ -208,6 +216,7 @@ export class Recordings implements RecordingPort {
   /** Stops every recorder at shutdown (their last segments are written); a restart continues. Idempotent. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#starts.clear();
     this.#disk.stop();
     await Promise.all([...this.#active.keys()].map((id) => this.#stop(id, false)));
     // Those that ended with their session and are still finishing their last segments.
