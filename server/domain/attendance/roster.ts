@@ -4,7 +4,7 @@
 // never to a phone. An import replaces it as a whole, and only when every row is good.
 //
 // Keys: roster:<pointId>       hash    entry id → { name, position, unit } JSON
-//       roster-seq:<pointId>   string  the last entry id given (ids are never reused by an edit)
+//       roster-seq:<pointId>   string  the last entry id given (ids are never reused, by an edit or a replace)
 import type { Redis } from 'ioredis';
 import { ROSTER_MAX_ENTRIES, RosterRowSchema, type RosterEntry, type RosterRow } from '../../contract/attendance';
 import type { ImportIssue } from '../../contract/api';
@@ -37,18 +37,30 @@ export const nameKey = (name: string) =>
     .replace(/[^a-z0-9]+/g, ' ')
     .trim();
 
-// KEYS[1] roster, KEYS[2] seq; ARGV[1] entry JSON, ARGV[2] max entries. Returns the new id, or -1 when full.
-const APPEND = `
-if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[2]) then return -1 end
+// The last id given: roster-seq, or a higher id already in the roster (KEYS[1] roster, KEYS[2] seq).
+const LAST_ID = `
 local n = tonumber(redis.call('GET', KEYS[2]) or '0')
 for _, k in ipairs(redis.call('HKEYS', KEYS[1])) do
   local v = tonumber(k)
   if v and v > n then n = v end
 end
+`;
+// ARGV[1] entry JSON, ARGV[2] max entries. Returns the new id, or -1 when full.
+const APPEND = `
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[2]) then return -1 end
+${LAST_ID}
 n = n + 1
 redis.call('SET', KEYS[2], n)
 redis.call('HSET', KEYS[1], tostring(n), ARGV[1])
 return n
+`;
+// ARGV: the entries' JSON in order; they get the ids after the last one given. Returns the first.
+const REPLACE = `
+${LAST_ID}
+redis.call('DEL', KEYS[1])
+for i = 1, #ARGV do redis.call('HSET', KEYS[1], tostring(n + i), ARGV[i]) end
+redis.call('SET', KEYS[2], n + #ARGV)
+return n + 1
 `;
 // KEYS[1] roster; ARGV[1] id, ARGV[2] entry JSON. 0 when the entry is gone.
 const SET_IF_THERE = `
@@ -135,12 +147,15 @@ export function writeRosterCsv(entries: RosterEntry[]): string {
 export class RosterStore {
   constructor(private readonly redis: Redis) {}
 
+  /**
+   * Replaces the roster as a whole. The rows get new ids, after the last one given: an id
+   * is never reused, so a check-in's rosterId never comes to name another delegate.
+   */
   async replace(pointId: string, entries: RosterRow[]): Promise<RosterEntry[]> {
-    const items = entries.map((e, i) => ({ id: String(i + 1), name: e.name, position: e.position, unit: e.unit }));
-    const multi = this.redis.multi().del(rosterKey(pointId)).set(seqKey(pointId), items.length);
-    if (items.length > 0) multi.hset(rosterKey(pointId), ...items.flatMap((e) => [e.id, stored(e)]));
-    await multi.exec();
-    return items;
+    const first = Number(
+      await this.redis.eval(REPLACE, 2, rosterKey(pointId), seqKey(pointId), ...entries.map(stored)),
+    );
+    return entries.map((e, i) => ({ id: String(first + i), name: e.name, position: e.position, unit: e.unit }));
   }
 
   async list(pointId: string): Promise<RosterEntry[]> {
