@@ -90,6 +90,7 @@ export class AttendanceModule {
       monitorNs: o.namespaces.monitor,
       redis: o.redis,
       requireInvited: (sessionId, pointId) => this.service.requireInvited(sessionId, pointId),
+      sessionState: async (sessionId) => (await o.control.sessions.get(sessionId))?.state,
       logger: o.logger,
     });
   }

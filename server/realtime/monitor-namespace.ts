@@ -240,6 +240,7 @@ export function attachMonitorNamespace(o: MonitorNamespaceOptions): MonitorFeeds
               unwatch(state.watching);
             }
             state.watching = sessionId;
+            socket.data.watching = sessionId;
             await socket.join(room(sessionId));
             watch(sessionId, snapshot);
           }

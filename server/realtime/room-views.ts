@@ -14,6 +14,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ROOM_VIEW, roomViewMonitorRequests, roomViewPointRequests } from '../contract/room-view';
+import type { SessionState } from '../contract/session-state';
 import { AppError } from '../errors';
 import { pointRoom } from './point-modes';
 import { bindRequests, type RateLimit } from './requests';
@@ -25,6 +26,8 @@ export interface RoomViewsDeps {
   redis: Redis;
   /** Throws `not_found` unless the point is invited to the session. */
   requireInvited: (sessionId: string, pointId: string) => Promise<void>;
+  /** The session's state, undefined if there is none. */
+  sessionState: (sessionId: string) => Promise<SessionState | undefined>;
   logger: Logger;
   /** Timings (tests shorten them); the contract's by default. */
   timing?: Partial<Pick<typeof ROOM_VIEW, 'periodMs' | 'leaseMs' | 'renewMs'>>;
@@ -35,6 +38,9 @@ const watchRoom = (sessionId: string, pointId: string) => `rv:${sessionId}:p:${p
 const SEP = '\u0000';
 /** A snapshot every few seconds, some slack for a page catching up after a stall. */
 const FRAME_LIMIT: RateLimit = { perSecond: 2, burst: 6, disconnectAfter: 60 };
+
+/** Rooms are shown while points gather or follow the briefing, not before or after. */
+const VIEWABLE: readonly SessionState[] = ['lobby', 'live'];
 
 /** JPEG files start with SOI and another marker. */
 const isJpeg = (b: Uint8Array) => b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
@@ -77,6 +83,9 @@ export class RoomViews {
       {
         'roomview:watch': async ({ sessionId, pointIds }) => {
           const wanted = new Set(pointIds);
+          // Showing rooms needs the session watched and gathering or live; showing none
+          // (leaving a session for another) is always allowed.
+          if (wanted.size > 0) await this.#requireViewable(socket.data.watching, sessionId);
           await Promise.all([...wanted].map((p) => this.#deps.requireInvited(sessionId, p)));
           if (gone) throw new AppError('conflict', 'the monitor has disconnected');
           // From here to the first await nothing else runs on this socket: the counts and the
@@ -105,6 +114,13 @@ export class RoomViews {
       watching = { sessionId: '', pointIds: new Set() };
       for (const p of pointIds) this.#count(sessionId, p, -1);
     });
+  }
+
+  async #requireViewable(watching: string | undefined, sessionId: string): Promise<void> {
+    if (watching !== sessionId) throw new AppError('bad_request', 'watch the session first');
+    const state = await this.#deps.sessionState(sessionId);
+    if (state && !VIEWABLE.includes(state))
+      throw new AppError('not_open', `the session is ${state}: rooms are shown in the lobby or live`);
   }
 
   #onPoint(socket: Parameters<Parameters<PointNamespace['on']>[1]>[0]): void {

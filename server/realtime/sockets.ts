@@ -34,7 +34,10 @@ export interface HostSocketData extends LoginSocketData {
   peerId: string;
 }
 
-export type MonitorSocketData = LoginSocketData;
+export interface MonitorSocketData extends LoginSocketData {
+  /** The session this monitor page watches (`monitor:watch`), if any. */
+  watching?: string;
+}
 
 export type PointNamespace = Namespace<PointClientEvents, PointServerEvents, InterServerEvents, PointSocketData>;
 export type PointSocket = Socket<PointClientEvents, PointServerEvents, InterServerEvents, PointSocketData>;

@@ -5,7 +5,7 @@
 import { ROOM_VIEW } from '../../server/contract/room-view';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { loginCookie } from '../helpers/attendance';
-import { connectSocket, type PreparedBriefing } from '../helpers/briefing';
+import { connectSocket, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
 import { startBriefingServer, type BriefingServer } from '../helpers/briefing-server';
 import type { TestOrchestrator } from '../helpers/orchestrator';
 
@@ -42,7 +42,12 @@ describe('room view (real Redis, socket.io clients)', () => {
   let o: TestOrchestrator;
   let b: PreparedBriefing;
   const point = (pointId: string) => srv.point(pointId, { own: true });
-  const monitor = (cookie: string) => srv.monitor(cookie);
+  /** A monitor page watching the briefing, as the page does before showing its rooms. */
+  const monitor = async (cookie: string) => {
+    const m = await srv.monitor(cookie);
+    expect((await ask(m, 'monitor:watch', { sessionId: b.sessionId })).ok).toBe(true);
+    return m;
+  };
 
   beforeAll(async () => {
     srv = await startBriefingServer(POINTS);
@@ -183,7 +188,7 @@ describe('room view (real Redis, socket.io clients)', () => {
     const m = await monitor(await loginCookie(o, 'technician'));
     const watch = (payload: unknown) => ask(m, 'roomview:watch', payload).then((x) => x.error?.code);
     expect(await watch({ sessionId: b.sessionId, pointIds: ['HT-NOPE'] })).toBe('not_found');
-    expect(await watch({ sessionId: 'no-such-session', pointIds: [POINTS[0]] })).toBe('not_found');
+    expect(await watch({ sessionId: 'no-such-session', pointIds: [POINTS[0]] })).toBe('bad_request');
     expect(await watch({ sessionId: b.sessionId, pointIds: Array(ROOM_VIEW.maxWatched + 1).fill(POINTS[0]) })).toBe(
       'bad_request',
     );
@@ -200,5 +205,27 @@ describe('room view (real Redis, socket.io clients)', () => {
     expect(await frame({ jpeg: big, width: 320, height: 180 })).toBe('payload_too_large');
     // A point names no other point: its snapshot is always its own.
     expect(await frame({ jpeg: JPEG, width: 320, height: 180, pointId: POINTS[1] })).toBe('bad_request');
+  });
+
+  test('rooms only of the session this monitor watches, and only in its lobby or live', async () => {
+    const a = await point(POINTS[0]!);
+    const asked = collect(a, 'roomview:on');
+    const m = await srv.monitor(await loginCookie(o, 'technician'));
+    const watch = (sessionId: string, pointIds = [POINTS[0]]) =>
+      ask(m, 'roomview:watch', { sessionId, pointIds }).then((x) => x.error?.code ?? 'ok');
+    // Not watched yet: no camera turns on.
+    expect(await watch(b.sessionId)).toBe('bad_request');
+    // Watching a session still scheduled: its rooms stay dark.
+    const later = await prepareBriefing(o.baseUrl, [POINTS[0]!], { startInMinutes: 180 });
+    expect((await ask(m, 'monitor:watch', { sessionId: later.sessionId })).ok).toBe(true);
+    expect(await watch(later.sessionId)).toBe('not_open');
+    // Watching another session does not open this one's rooms; showing none is always allowed.
+    expect(await watch(b.sessionId)).toBe('bad_request');
+    expect(await watch(b.sessionId, [])).toBe('ok');
+    await new Promise((res) => setTimeout(res, 300));
+    expect(asked).toEqual([]);
+    expect((await ask(m, 'monitor:watch', { sessionId: b.sessionId })).ok).toBe(true);
+    expect(await watch(b.sessionId)).toBe('ok');
+    await next(a, 'roomview:on');
   });
 });

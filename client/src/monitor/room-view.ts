@@ -95,10 +95,8 @@ export class RoomViewFeed {
     socket.on('roomview:unavailable', (u) => {
       if (u.sessionId === this.#sessionId) this.#views.get(u.pointId)?.unavailable(u.reason);
     });
-    // A reconnected socket has lost its rooms on the server: say again what is shown.
-    socket.on('connect', () => {
-      if (this.#sessionId && this.#watched.length) void this.#send().catch(() => undefined);
-    });
+    // A reconnected socket has lost its rooms on the server: the page watches its session
+    // again (`monitor:watch`, which rooms need), then says again what it shows.
     this.#timer = setInterval(() => {
       for (const v of this.#views.values()) v.tick();
     }, 2000);
