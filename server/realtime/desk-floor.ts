@@ -1,5 +1,6 @@
 // The desk's hold on the floor: the floor's microphone muted at the SFU (its producer
-// paused, so every point stops hearing it and the speaking point's page says so), and the
+// paused, so every point stops hearing it and the speaking point's page says so; one it
+// publishes again starts paused until the desk unmutes or the floor changes hands), and the
 // monitor's floor controls for hosts and admins: give the floor to any connected point
 // (hand raised or not), mute it, take it back. The console does the same through `/host`.
 import type { Logger } from 'pino';
@@ -21,6 +22,8 @@ export async function muteFloor(live: LiveSession, muted: boolean): Promise<Broa
   if (!room || !holder) throw conflict('no point holds the floor on this server', undefined, why('no_floor'));
   const mic = floorMic(room, holder);
   if (!mic) throw conflict('the point holding the floor has no microphone yet', undefined, why('no_floor_mic'));
+  // Kept, so that a microphone the point closes and publishes again starts paused.
+  await live.setFloorMutedByDesk(muted);
   if (muted) await room.pauseProducer(holder, mic.producer.id);
   else await room.resumeProducer(holder, mic.producer.id);
   return live.pushView();

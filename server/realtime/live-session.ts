@@ -291,6 +291,13 @@ export class LiveSession {
     return this.pushView();
   }
 
+  /** The desk's mute of the floor, kept so a microphone published again starts paused. */
+  async setFloorMutedByDesk(muted: boolean): Promise<void> {
+    if (this.#state.floorMutedByDesk === muted) return;
+    this.#state = { ...this.#state, floorMutedByDesk: muted };
+    await this.deps.store.set(this.sessionId, { floorMutedByDesk: muted });
+  }
+
   get liveState(): LiveState {
     return this.#state;
   }
@@ -445,12 +452,16 @@ export class LiveSession {
       if (role === 'host') hostOf(peerId)?.emit('rtc:republish', { reason: 'worker-died' });
       else this.#pointSockets.get(peerId)?.emit('floor:you', { granted: true });
     });
+    const floorMuteCleared = (err: unknown) => this.#log.warn({ err }, "could not clear the desk's floor mute");
     room.on('floorGranted', ({ peerId }) => {
+      // The floor changed hands: the desk's mute was for the previous holder.
+      this.setFloorMutedByDesk(false).catch(floorMuteCleared);
       void this.#record.floor(peerId, true);
       this.#pointSockets.get(peerId)?.emit('floor:you', { granted: true });
       void this.pushView();
     });
     room.on('floorRevoked', ({ peerId }) => {
+      this.setFloorMutedByDesk(false).catch(floorMuteCleared);
       void this.#record.floor(peerId, false);
       this.#pointSockets.get(peerId)?.emit('floor:you', { granted: false });
       this.deps.cluster.floorEnded(this.sessionId, peerId);

@@ -3,7 +3,8 @@
 // pre-flight report (read by the monitor).
 //
 // Redis keys:
-//   live:{sessionId}        hash  agendaIndex, pausedVideo, pausedAudio, slidesOn, recording, hall
+//   live:{sessionId}        hash  agendaIndex, pausedVideo, pausedAudio, slidesOn, recording, hall,
+//                                 floorMutedByDesk
 //   preflight:{sessionId}   hash  pointId → JSON PreflightReport + at
 import type { Redis } from 'ioredis';
 import { HallChoiceSchema, type HallChoice, type PreflightReport } from '../contract/broadcast';
@@ -17,6 +18,8 @@ export interface LiveState {
   recording: boolean;
   /** The hall's source the host chose (hall-source.ts). */
   hall: HallChoice;
+  /** The desk muted the floor's microphone: one its holder publishes again starts paused. */
+  floorMutedByDesk: boolean;
 }
 
 export const LIVE_KEYS = {
@@ -39,6 +42,7 @@ export class LiveStateStore {
       slidesOn: h.slidesOn === '1',
       recording: h.recording !== '0',
       hall: HallChoiceSchema.catch('auto').parse(h.hall),
+      floorMutedByDesk: h.floorMutedByDesk === '1',
     };
   }
 
@@ -51,6 +55,7 @@ export class LiveStateStore {
     if (patch.slidesOn !== undefined) fields.slidesOn = patch.slidesOn ? '1' : '0';
     if (patch.recording !== undefined) fields.recording = patch.recording ? '1' : '0';
     if (patch.hall !== undefined) fields.hall = patch.hall;
+    if (patch.floorMutedByDesk !== undefined) fields.floorMutedByDesk = patch.floorMutedByDesk ? '1' : '0';
     if (Object.keys(fields).length === 0) return;
     await this.redis
       .multi()

@@ -79,6 +79,8 @@ export function setupPointNamespace(ns: PointNamespace, deps: PointNamespaceDeps
           peerId: pointId,
           room: () => live.requireRoom(),
           iceServers: deps.iceServers,
+          // The floor's microphone, published again while the desk has it muted, stays muted.
+          startPaused: (kind, source) => source === 'floor-mic' && live.liveState.floorMutedByDesk,
           // A send transport needs the floor, whose grant made the point a peer already:
           // a refused request must leave no peer behind.
           beforeTransport: async (room, direction) => {
