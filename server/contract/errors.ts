@@ -60,6 +60,7 @@ export const ERROR_REASONS = [
   'no_floor', // no connection point holds the floor (on this server)
   'no_floor_mic', // the point holding the floor publishes no microphone yet
   'talk_full', // { max }: the session keeps that many messages and takes no more
+  'talk_point_full', // { max }: the point sent that many messages this session and may send no more
   'session_cancelled', // a join link's briefing was cancelled or deleted
   'point_uninvited', // a join link's point is no longer invited, or no longer in the registry
   'link_replaced', // a newer join link was issued for this point

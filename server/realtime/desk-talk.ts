@@ -10,6 +10,7 @@ import {
   hostTalkRequests,
   pointTalkRequests,
   TALK_CONSOLE_RECENT,
+  TALK_HISTORY_RATE,
   talkReaches,
   type TalkMessage,
   type TalkTarget,
@@ -40,8 +41,12 @@ export class DeskTalk {
 
   /** The point's conversation with the desk, oldest first. */
   async history(sessionId: string, pointId: string): Promise<TalkMessage[]> {
-    const [all, point] = await Promise.all([this.deps.store.all(sessionId), this.deps.control.points.get(pointId)]);
-    return all.filter((m) => talkReaches(m, pointId, point?.district));
+    const point = await this.deps.control.points.get(pointId);
+    const district = point?.district ?? null;
+    // The lists hold only what reaches the point; the filter keeps the rule in one place.
+    return (await this.deps.store.conversation(sessionId, pointId, district)).filter((m) =>
+      talkReaches(m, pointId, district),
+    );
   }
 
   /** A point's technician wrote to the desk (counted against the point's window). */
@@ -84,13 +89,19 @@ export class DeskTalk {
   bindPoint(socket: PointSocket, id: { sessionId: string; pointId: string }, log: Logger): void {
     bindRequests(
       socket,
-      pointTalkRequests,
-      {
-        'talk:send': ({ text }) => this.fromPoint(id.sessionId, id.pointId, text),
-        'talk:history': async () => ({ messages: await this.history(id.sessionId, id.pointId) }),
-      },
+      { 'talk:send': pointTalkRequests['talk:send'] },
+      { 'talk:send': ({ text }) => this.fromPoint(id.sessionId, id.pointId, text) },
       id,
       log,
+    );
+    // History is read when a page opens, not polled: its own, tighter limit.
+    bindRequests(
+      socket,
+      { 'talk:history': pointTalkRequests['talk:history'] },
+      { 'talk:history': async () => ({ messages: await this.history(id.sessionId, id.pointId) }) },
+      id,
+      log,
+      TALK_HISTORY_RATE,
     );
   }
 
@@ -104,7 +115,7 @@ export class DeskTalk {
         'talk:send': ({ to, text }) => this.fromDesk(sessionId(), by, to, text),
         'talk:history': async ({ pointId }) => {
           const s = sessionId();
-          if (!pointId) return { messages: (await this.deps.store.all(s)).slice(-TALK_CONSOLE_RECENT) };
+          if (!pointId) return { messages: await this.deps.store.recent(s, TALK_CONSOLE_RECENT) };
           await this.requireInvited(s, pointId);
           return { messages: await this.history(s, pointId) };
         },

@@ -190,6 +190,8 @@ describe('talking to a point (real server, Redis and sockets)', () => {
   test('a full session refuses new messages and keeps the old ones', async () => {
     const store = new TalkStore(o.orchestrator.redis, {
       sessionMax: 3,
+      deskReserve: 0,
+      pointMax: 100,
       pointRate: { messages: 100, windowMs: 1000 },
     });
     const m = {
@@ -206,6 +208,51 @@ describe('talking to a point (real server, Redis and sockets)', () => {
       params: { max: 3 },
     });
     expect((await store.all('full-session')).map((x) => x.text)).toEqual(['tin 0', 'tin 1', 'tin 2']);
+  });
+
+  test('each point has its share of the session, and the desk has room past a full one', async () => {
+    const store = new TalkStore(o.orchestrator.redis, {
+      sessionMax: 3,
+      deskReserve: 2,
+      pointMax: 2,
+      pointRate: { messages: 100, windowMs: 1000 },
+    });
+    const s = 'shared-session';
+    const from = (pointId: string, text: string) =>
+      store.add({ sessionId: s, from: 'point', pointId, by: pointId, to: null, text });
+    const desk = (text: string) =>
+      store.add({ sessionId: s, from: 'desk', pointId: null, by: 'admin', to: { kind: 'all' }, text });
+    await from('P1', 'một');
+    await from('P1', 'hai');
+    await expect(from('P1', 'ba')).rejects.toMatchObject({
+      code: 'limit_exceeded',
+      reason: 'talk_point_full',
+      params: { max: 2 },
+    });
+    // Another point still has its share, until the session is full.
+    await from('P2', 'bốn');
+    await expect(from('P3', 'năm')).rejects.toMatchObject({ code: 'limit_exceeded', reason: 'talk_full' });
+    // The desk still reaches everyone, within its reserve.
+    await desk('cả tỉnh 1');
+    await desk('cả tỉnh 2');
+    await expect(desk('cả tỉnh 3')).rejects.toMatchObject({ code: 'limit_exceeded', reason: 'talk_full' });
+    expect((await store.conversation(s, 'P1', null)).map((m) => m.text)).toEqual([
+      'một',
+      'hai',
+      'cả tỉnh 1',
+      'cả tỉnh 2',
+    ]);
+    expect((await store.recent(s, 2)).map((m) => m.text)).toEqual(['cả tỉnh 1', 'cả tỉnh 2']);
+  });
+
+  test("a page's history requests are held to a tighter limit than its other requests", async () => {
+    const p = await point(far);
+    const codes = await Promise.all(
+      Array.from({ length: 12 }, () => ask(p, 'talk:history').then((x) => (x.ok ? 'ok' : x.error!.code))),
+    );
+    expect(codes.filter((c) => c === 'ok').length).toBeGreaterThan(0);
+    expect(codes.filter((c) => c === 'rate_limited').length).toBeGreaterThan(0);
+    expect(codes.every((c) => c === 'ok' || c === 'rate_limited')).toBe(true);
   });
 
   test('the floor from the monitor: hosts and admins only, and only with a floor to act on', async () => {

@@ -124,6 +124,10 @@ export const REASON_TEXT: Record<ErrorReason, Say | Text> = {
     `Phiên đã có ${p.max} tin nhắn, không nhận thêm`,
     `The session holds ${p.max} messages and takes no more`,
   ],
+  talk_point_full: (p) => [
+    `Điểm cầu đã gửi ${p.max} tin nhắn trong phiên này, không gửi thêm được`,
+    `This point has sent ${p.max} messages in this session and can send no more`,
+  ],
 };
 
 /** Zod's issue codes and the product's own (session times, registry imports). */
