@@ -176,6 +176,41 @@ describe("a point's roster (real Redis, HTTP)", () => {
     expect((await roster()).map((e) => e.id)).toEqual([one, two, two + 2].map(String));
   });
 
+  test('concurrent adds and renames: a name gets in once, distinct names all get in with distinct ids', async () => {
+    await http().put(`/api/v1/rosters/${p}`).set('Cookie', host).send({ entries: [] }).expect(200);
+    const spellings = ['Đỗ Văn Song', 'do van song', 'ĐỖ VĂN SONG', 'Đỗ  Văn Song', 'Do Van Song'];
+    const same = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        http()
+          .post(`/api/v1/rosters/${p}/entries`)
+          .set('Cookie', host)
+          .send({ name: spellings[i % spellings.length] }),
+      ),
+    );
+    expect(same.filter((r) => r.status === 201)).toHaveLength(1);
+    expect(same.filter((r) => r.status === 409).map((r) => r.body.reason)).toEqual(Array(19).fill('roster_name_taken'));
+    const distinct = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        http()
+          .post(`/api/v1/rosters/${p}/entries`)
+          .set('Cookie', host)
+          .send({ name: `Đại biểu số ${i + 1}` }),
+      ),
+    );
+    expect(distinct.map((r) => r.status)).toEqual(Array(20).fill(201));
+    const after = await roster();
+    expect(after).toHaveLength(21);
+    expect(new Set(after.map((e) => e.id)).size).toBe(21);
+    // Two entries renamed to one name at once: one rename passes.
+    const [a, b] = after.slice(1, 3) as [RosterEntry, RosterEntry];
+    const renames = await Promise.all(
+      [a, b].map((e) =>
+        http().patch(`/api/v1/rosters/${p}/entries/${e.id}`).set('Cookie', host).send({ name: 'Cùng Một Tên' }),
+      ),
+    );
+    expect(renames.map((r) => r.status).sort()).toEqual([200, 409]);
+  });
+
   test('export escapes formulas with the product CSV writer; the print page escapes markup', async () => {
     await http()
       .put(`/api/v1/rosters/${p}`)

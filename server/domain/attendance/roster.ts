@@ -5,6 +5,9 @@
 //
 // Keys: roster:<pointId>       hash    entry id → { name, position, unit } JSON
 //       roster-seq:<pointId>   string  the last entry id given (ids are never reused, by an edit or a replace)
+//       roster-ver:<pointId>   string  bumped by every write that can bring a name in: an add or a
+//                                      rename checks the names it read and writes in one step only
+//                                      if it is unchanged, so two concurrent adds of a name never both pass
 import type { Redis } from 'ioredis';
 import { ROSTER_MAX_ENTRIES, RosterRowSchema, type RosterEntry, type RosterRow } from '../../contract/attendance';
 import type { ImportIssue } from '../../contract/api';
@@ -16,6 +19,9 @@ import { searchKey } from '../points/validate';
 
 export const rosterKey = (pointId: string) => `roster:${pointId}`;
 const seqKey = (pointId: string) => `roster-seq:${pointId}`;
+const verKey = (pointId: string) => `roster-ver:${pointId}`;
+/** How often an add or a rename reads the roster again when other writes keep changing it. */
+const MAX_TRIES = 50;
 
 /** The columns of a roster CSV, as exported; Vietnamese headers are read too. */
 export const ROSTER_COLUMNS = ['name', 'position', 'unit'] as const;
@@ -45,26 +51,34 @@ for _, k in ipairs(redis.call('HKEYS', KEYS[1])) do
   if v and v > n then n = v end
 end
 `;
-// ARGV[1] entry JSON, ARGV[2] max entries. Returns the new id, or -1 when full.
+// KEYS[3] version; ARGV[1] entry JSON, ARGV[2] max entries, ARGV[3] the version the names
+// were checked at. Returns the new id, -1 when full, -2 when the roster changed meanwhile.
 const APPEND = `
+if (redis.call('GET', KEYS[3]) or '0') ~= ARGV[3] then return -2 end
 if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[2]) then return -1 end
+redis.call('INCR', KEYS[3])
 ${LAST_ID}
 n = n + 1
 redis.call('SET', KEYS[2], n)
 redis.call('HSET', KEYS[1], tostring(n), ARGV[1])
 return n
 `;
-// ARGV: the entries' JSON in order; they get the ids after the last one given. Returns the first.
+// KEYS[3] version; ARGV: the entries' JSON in order; they get the ids after the last one
+// given. Returns the first.
 const REPLACE = `
 ${LAST_ID}
+redis.call('INCR', KEYS[3])
 redis.call('DEL', KEYS[1])
 for i = 1, #ARGV do redis.call('HSET', KEYS[1], tostring(n + i), ARGV[i]) end
 redis.call('SET', KEYS[2], n + #ARGV)
 return n + 1
 `;
-// KEYS[1] roster; ARGV[1] id, ARGV[2] entry JSON. 0 when the entry is gone.
+// KEYS[1] roster, KEYS[2] version; ARGV[1] id, ARGV[2] entry JSON, ARGV[3] the version the
+// names were checked at ('' for no name change). 0 when the entry is gone, -2 when the roster changed.
 const SET_IF_THERE = `
+if ARGV[3] ~= '' and (redis.call('GET', KEYS[2]) or '0') ~= ARGV[3] then return -2 end
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('INCR', KEYS[2])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
 `;
@@ -153,7 +167,7 @@ export class RosterStore {
    */
   async replace(pointId: string, entries: RosterRow[]): Promise<RosterEntry[]> {
     const first = Number(
-      await this.redis.eval(REPLACE, 2, rosterKey(pointId), seqKey(pointId), ...entries.map(stored)),
+      await this.redis.eval(REPLACE, 3, rosterKey(pointId), seqKey(pointId), verKey(pointId), ...entries.map(stored)),
     );
     return entries.map((e, i) => ({ id: String(first + i), name: e.name, position: e.position, unit: e.unit }));
   }
@@ -174,17 +188,21 @@ export class RosterStore {
     return j ? parseEntry(id, j) : undefined;
   }
 
-  /** Adds one delegate at the end. */
-  async add(pointId: string, row: RosterRow): Promise<RosterEntry> {
-    await this.#refuseTwice(pointId, row.name, undefined);
-    const id = Number(
-      await this.redis.eval(APPEND, 2, rosterKey(pointId), seqKey(pointId), stored(row), ROSTER_MAX_ENTRIES),
-    );
-    if (id < 0) {
-      const max = ROSTER_MAX_ENTRIES;
-      throw conflict(`a roster holds at most ${max} names`, undefined, why('roster_full', { max }));
+  /** Adds one delegate at the end; a name already there (accents and case aside) is refused. */
+  async add(pointId: string, given: RosterRow): Promise<RosterEntry> {
+    const row = { ...given, name: collapseSpaces(given.name) };
+    const keys = [rosterKey(pointId), seqKey(pointId), verKey(pointId)];
+    for (let tries = 0; tries < MAX_TRIES; tries++) {
+      const version = await this.#refuseTwice(pointId, row.name, undefined);
+      const id = Number(await this.redis.eval(APPEND, 3, ...keys, stored(row), ROSTER_MAX_ENTRIES, version));
+      if (id === -2) continue;
+      if (id < 0) {
+        const max = ROSTER_MAX_ENTRIES;
+        throw conflict(`a roster holds at most ${max} names`, undefined, why('roster_full', { max }));
+      }
+      return { id: String(id), ...row };
     }
-    return { id: String(id), ...row };
+    throw busy();
   }
 
   /** Changes one delegate's name, position or unit; the id (and check-ins made with it) stay. */
@@ -192,19 +210,31 @@ export class RosterStore {
     const cur = await this.get(pointId, id);
     if (!cur) throw notFound(`roster entry ${id} of point ${pointId}`);
     const next: RosterEntry = { ...cur, ...change, ...(change.name ? { name: collapseSpaces(change.name) } : {}) };
-    if (change.name !== undefined) await this.#refuseTwice(pointId, next.name, id);
-    const done = Number(await this.redis.eval(SET_IF_THERE, 1, rosterKey(pointId), id, stored(next)));
-    if (done === 0) throw notFound(`roster entry ${id} of point ${pointId}`);
-    return next;
+    for (let tries = 0; tries < MAX_TRIES; tries++) {
+      const version = change.name !== undefined ? await this.#refuseTwice(pointId, next.name, id) : '';
+      const done = Number(
+        await this.redis.eval(SET_IF_THERE, 2, rosterKey(pointId), verKey(pointId), id, stored(next), version),
+      );
+      if (done === -2) continue;
+      if (done === 0) throw notFound(`roster entry ${id} of point ${pointId}`);
+      return next;
+    }
+    throw busy();
   }
 
   async remove(pointId: string, id: string): Promise<void> {
     if ((await this.redis.hdel(rosterKey(pointId), id)) === 0) throw notFound(`roster entry ${id} of point ${pointId}`);
   }
 
-  async #refuseTwice(pointId: string, name: string, except: string | undefined): Promise<void> {
+  /** Refuses a name already on the roster (but entry `except`); the version it checked at. */
+  async #refuseTwice(pointId: string, name: string, except: string | undefined): Promise<string> {
     const key = nameKey(name);
-    const other = (await this.list(pointId)).find((e) => e.id !== except && nameKey(e.name) === key);
+    const read = await this.redis.multi().get(verKey(pointId)).hgetall(rosterKey(pointId)).exec();
+    const version = (read?.[0]?.[1] as string | null) ?? '0';
+    const all = (read?.[1]?.[1] ?? {}) as Record<string, string>;
+    const other = Object.entries(all)
+      .map(([i, j]) => parseEntry(i, j))
+      .find((e) => e.id !== except && nameKey(e.name) === key);
     if (other) {
       throw conflict(
         `${other.name} is already on the roster`,
@@ -212,8 +242,11 @@ export class RosterStore {
         why('roster_name_taken', { name: other.name }),
       );
     }
+    return version;
   }
 }
+
+const busy = () => conflict('the roster kept changing; try again', undefined, why('changed_meanwhile'));
 
 function parseEntry(id: string, j: string): RosterEntry {
   const v = JSON.parse(j) as { name: string; position: string; unit?: string };
