@@ -1,10 +1,10 @@
-// The README's screenshots: starts the product (its own Redis and data folder, on
-// loopback) with the reference briefing for a few points, goes live from the host console
-// with Chromium's fake camera, attaches a document to the first item and a roster to a
-// point, opens three points' pages, and photographs the point page, the host console and
-// the monitor at 1366x768, and the point and check-in pages at a phone's 390x844. Each
-// PNG is reduced to a 256-colour palette with ffmpeg (the recorder's own dependency) to
-// stay small.
+// The pages' screenshots (docs/pages.md, one in the README): starts the product (its own
+// Redis and data folder, on loopback) with the reference briefing for a few points, goes
+// live from the host console with Chromium's fake camera, attaches a document to the
+// first item and a roster to a point, opens three points' pages, and photographs the
+// point page, the host console and the monitor at 1366x768, and the point and check-in
+// pages at a phone's 390x844. Each PNG is reduced to a 256-colour palette with ffmpeg
+// (the recorder's own dependency) to stay small.
 //   node --import tsx scripts/screenshots.ts [--out docs/screenshots]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, renameSync, statSync } from 'node:fs';
