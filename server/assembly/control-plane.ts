@@ -78,7 +78,7 @@ export class ControlPlane {
     this.#log = logger.child({ component: 'control-plane' });
     const baseUrl = o.baseUrl ?? (() => config.publicUrl ?? `http://localhost:${config.port}`);
     this.points = new PointRegistry(redis, logger);
-    this.hallMedia = new HallMedia(redis);
+    this.hallMedia = new HallMedia(redis, { logger });
     this.jobs = new SessionJobs({ redisUrl: o.redisUrl, logger });
     this.sessions = new SessionService({
       store: new SessionStore(redis),

@@ -12,8 +12,13 @@
 //   hall-media:alive:<process>  string  set with a TTL and refreshed by a timer while that
 //                                    process holds fields; once it expires (the process was
 //                                    killed), its fields no longer count and are removed
+//
+// Each refresh writes this process's fields again with its alive key, so a Redis outage
+// longer than the TTL (the fields removed as a dead process's meanwhile) heals on the first
+// refresh that gets through.
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import type { Session } from '../../contract/api';
 import { AppError } from '../../errors';
 import { canTransition } from './model';
@@ -28,23 +33,27 @@ const ALIVE_KEY = (process: string) => `hall-media:alive:${process}`;
 export class HallMedia {
   /** This process's fields, so that closing its room forgets only its own. */
   readonly #process = randomUUID();
-  /** The fields this process holds: "<sessionId> <producerId>". */
-  readonly #held = new Set<string>();
+  /** The fields this process holds: "<sessionId> <producerId>" → what each refresh writes again. */
+  readonly #held = new Map<string, { sessionId: string; producerId: string; source: string }>();
   readonly #ttlMs: number;
+  readonly #log: Logger;
   #timer: NodeJS.Timeout | undefined;
+  /** A refresh failed and none has succeeded since: warned once per outage. */
+  #failing = false;
 
   /** `ttlMs`: how long this process's fields outlive it; it refreshes them every third of that. */
   constructor(
     private readonly redis: Redis,
-    opts: { ttlMs?: number } = {},
+    opts: { logger: Logger; ttlMs?: number },
   ) {
     this.#ttlMs = opts.ttlMs ?? 15_000;
+    this.#log = opts.logger.child({ component: 'hall-media' });
   }
 
   /** A producer appeared in this process's room; ignored unless it is the hall's. */
   async added(sessionId: string, producerId: string, source: string): Promise<void> {
     if (!HALL_SOURCES.includes(source)) return;
-    this.#held.add(`${sessionId} ${producerId}`);
+    this.#held.set(`${sessionId} ${producerId}`, { sessionId, producerId, source });
     this.#keepAlive();
     await this.redis.set(ALIVE_KEY(this.#process), '1', 'PX', this.#ttlMs);
     await this.redis.hset(HALL_MEDIA_KEY(sessionId), `${this.#process}:${producerId}`, source);
@@ -83,15 +92,28 @@ export class HallMedia {
   }
 
   #keepAlive(): void {
-    this.#timer ??= setInterval(() => {
-      this.redis.set(ALIVE_KEY(this.#process), '1', 'PX', this.#ttlMs).catch(() => {
-        // Redis away: the next tick tries again; meanwhile the fields may lapse, as they should
-      });
-    }, this.#ttlMs / 3).unref();
+    this.#timer ??= setInterval(() => void this.#refresh(), this.#ttlMs / 3).unref();
+  }
+
+  /** The alive key and every held field, written together. */
+  async #refresh(): Promise<void> {
+    const m = this.redis.multi().set(ALIVE_KEY(this.#process), '1', 'PX', this.#ttlMs);
+    for (const h of this.#held.values())
+      m.hset(HALL_MEDIA_KEY(h.sessionId), `${this.#process}:${h.producerId}`, h.source);
+    try {
+      const failed = (await m.exec())?.find(([err]) => err)?.[0];
+      if (failed) throw failed;
+      if (this.#failing) this.#log.info('hall media refresh works again');
+      this.#failing = false;
+    } catch (err) {
+      // The next tick tries again; meanwhile the fields may lapse, and come back with it.
+      if (!this.#failing) this.#log.warn({ err, held: this.#held.size }, 'could not refresh the hall media record');
+      this.#failing = true;
+    }
   }
 
   #forget(match: (held: string) => boolean): void {
-    for (const k of this.#held) if (match(k)) this.#held.delete(k);
+    for (const k of this.#held.keys()) if (match(k)) this.#held.delete(k);
     if (this.#held.size === 0) this.stop();
   }
 
