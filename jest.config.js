@@ -7,12 +7,16 @@ const transform = {
   ],
 };
 const common = { transform, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
+// A test of real processes waits on sockets and media: jest's 5 s default is a bound on
+// a quiet machine, not on a loaded one. 30 s still catches a hang; a test that needs more
+// says so itself.
+const realProcesses = { ...common, testTimeout: 30_000 };
 
 /** @type {import('jest').Config} */
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/tests/unit/**/*.test.ts'] },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/tests/integration/**/*.test.ts'] },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/tests/e2e/**/*.test.ts'] },
+    { ...realProcesses, displayName: 'integration', testMatch: ['<rootDir>/tests/integration/**/*.test.ts'] },
+    { ...realProcesses, displayName: 'e2e', testMatch: ['<rootDir>/tests/e2e/**/*.test.ts'] },
   ],
 };
