@@ -132,9 +132,12 @@ describe('room view (real Redis, socket.io clients)', () => {
       expect(asked).toEqual([]);
       expect((await ask(a, 'roomview:frame', { jpeg: JPEG, width: 320, height: 180 })).error?.code).toBe('forbidden');
     };
-    // Watch, then leave at once: the disconnect lands while the watch is still checking.
+    // Watch, then leave while the watch is still checking: Redis holds every command for a
+    // moment, so the disconnect surely lands in the middle.
     const m1 = await monitor(b.cookie);
+    await o.orchestrator.redis.call('CLIENT', 'PAUSE', '1000', 'ALL');
     m1.emit('roomview:watch', { sessionId: b.sessionId, pointIds: [POINTS[0]] });
+    await settle(300);
     m1.close();
     await stopped();
     // Quick watches, one dropping the point, then a disconnect.
