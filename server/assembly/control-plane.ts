@@ -69,6 +69,8 @@ export class ControlPlane {
   #reconcileTimer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
   readonly #log: Logger;
+  /** The server's logger, for the routes built on this control plane. */
+  readonly logger: Logger;
 
   private constructor(o: ControlPlaneOptions, keys: SecretKeys) {
     const { config, logger, redis } = o;
@@ -76,6 +78,7 @@ export class ControlPlane {
     this.redis = redis;
     this.timeZone = config.timeZone;
     this.#log = logger.child({ component: 'control-plane' });
+    this.logger = logger;
     const baseUrl = o.baseUrl ?? (() => config.publicUrl ?? `http://localhost:${config.port}`);
     this.points = new PointRegistry(redis, logger);
     this.hallMedia = new HallMedia(redis, { logger });

@@ -3,8 +3,10 @@
 // kept under DATA_DIR and never served statically, a point of the session reading the
 // running item's only, a point of another session nothing.
 import fs from 'node:fs';
+import nodeHttp from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import pino from 'pino';
 import request from 'supertest';
 import type { Session } from '../../server/contract/api';
 import type { AgendaDocument, PointDocuments } from '../../server/contract/documents';
@@ -27,6 +29,8 @@ describe('agenda documents (real Redis, HTTP, files)', () => {
   let other: Session;
   let token: string;
   let otherToken: string;
+  /** What the server logged at info and above. */
+  const logged: { level: number; msg: string; docId?: string }[] = [];
   const http = () => request(t.baseUrl);
   const upload = (sessionId: string, itemId: string, name: string, body: Buffer, type = 'application/pdf') =>
     http()
@@ -52,7 +56,11 @@ describe('agenda documents (real Redis, HTTP, files)', () => {
   beforeAll(async () => {
     r = await startTestRedis();
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'briefing-docs-'));
-    t = await startTestOrchestrator(r.url, { DATA_DIR: dataDir });
+    const logger = pino(
+      { level: 'info' },
+      { write: (l: string) => logged.push(JSON.parse(l) as (typeof logged)[number]) },
+    );
+    t = await startTestOrchestrator(r.url, { DATA_DIR: dataDir }, logger);
     host = await loginCookie(t, 'host');
     const pts = await somePoints(t, 3);
     ({ session: s, token } = await liveSession([pts[0]!, pts[1]!]));
@@ -195,5 +203,30 @@ describe('agenda documents (real Redis, HTTP, files)', () => {
     await http().delete(`/api/v1/sessions/${draft.id}`).set('Cookie', host).expect(204);
     expect(fs.existsSync(folder)).toBe(false);
     expect(await t.orchestrator.control.redis.exists(`docs:${draft.id}`)).toBe(0);
+  });
+
+  test('a document cut off while sent (the reader went away) is logged, not swallowed', async () => {
+    const big = Buffer.concat([PDF, Buffer.alloc(16 * 1024 * 1024, 0x20)]);
+    const doc = (await upload(s.id, s.agenda[0]!.id, 'Báo cáo lớn.pdf', big).expect(201)).body as AgendaDocument;
+    await new Promise<void>((done, fail) => {
+      const req = nodeHttp.get(
+        `${t.baseUrl}/api/v1/sessions/${s.id}/documents/${doc.id}`,
+        { headers: { Cookie: host } },
+        (res) => {
+          expect(res.statusCode).toBe(200);
+          res.once('data', () => {
+            req.destroy();
+            done();
+          });
+        },
+      );
+      req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? undefined : fail(err)));
+    });
+    const line = await waitFor(
+      () => logged.find((l) => l.msg === 'a document was cut off while sent' && l.docId === doc.id),
+      'the log line',
+      20_000,
+    );
+    expect(line.level).toBeGreaterThanOrEqual(30);
   });
 });

@@ -9,6 +9,7 @@
 // sent with the type read from their bytes, `nosniff`, a Content-Disposition with the
 // name as uploaded, and a CSP of their own that runs nothing.
 import express, { type Response } from 'express';
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import { IdParamSchema, TokenParamSchema, type Role } from '../../contract/api';
 import {
@@ -50,7 +51,7 @@ function disposition(kind: 'inline' | 'attachment', name: string): string {
   return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
-function sendDocument(res: Response, doc: AgendaDocument, file: string, download: boolean): Promise<void> {
+function sendDocument(res: Response, doc: AgendaDocument, file: string, download: boolean, log: Logger): Promise<void> {
   res
     .status(200)
     .type(doc.type)
@@ -60,13 +61,20 @@ function sendDocument(res: Response, doc: AgendaDocument, file: string, download
     .set('Cross-Origin-Resource-Policy', 'same-origin')
     .set('Content-Disposition', disposition(download ? 'attachment' : 'inline', doc.name));
   return new Promise((resolve, reject) =>
-    res.sendFile(file, { headers: {}, dotfiles: 'deny', lastModified: false, etag: false }, (err) =>
-      err && !res.headersSent ? reject(notFound(`document ${doc.id}`)) : resolve(),
-    ),
+    res.sendFile(file, { headers: {}, dotfiles: 'deny', lastModified: false, etag: false }, (err) => {
+      if (!err) return resolve();
+      if (!res.headersSent) return reject(notFound(`document ${doc.id}`));
+      // Too late for an error answer: the reader has a cut file. Said in the log, the connection closed.
+      const aborted = (err as NodeJS.ErrnoException).code === 'ECONNABORTED';
+      log[aborted ? 'info' : 'warn']({ err, docId: doc.id }, 'a document was cut off while sent');
+      res.destroy();
+      resolve();
+    }),
   );
 }
 
 export function registerDocumentRoutes(api: ApiBuilder, control: ControlPlane): void {
+  const log = control.logger.child({ component: 'documents' });
   const live = new LiveStateStore(control.redis);
   const sessionOf = async (id: string) => {
     const s = await control.sessions.get(id);
@@ -133,7 +141,7 @@ export function registerDocumentRoutes(api: ApiBuilder, control: ControlPlane): 
     },
     async ({ params, query, res }) => {
       const { doc, file } = await control.documents.open(params.id, params.docId);
-      await sendDocument(res, doc, file, query.download !== undefined);
+      await sendDocument(res, doc, file, query.download !== undefined, log);
     },
   );
 
@@ -188,7 +196,7 @@ export function registerDocumentRoutes(api: ApiBuilder, control: ControlPlane): 
       const { doc, file } = await control.documents.open(sessionId, params.docId);
       // Another item's document is not the point's to read now.
       if (doc.itemId !== (await runningItem(sessionId))) throw notFound(`document ${params.docId}`);
-      await sendDocument(res, doc, file, query.download !== undefined);
+      await sendDocument(res, doc, file, query.download !== undefined, log);
     },
   );
 }
