@@ -3,7 +3,7 @@
 // out only TCP 443), in the namespace topology of the network test (server as `npm start`
 // runs it, HTTPS with a local CA, embedded coturn). Needs root.
 //
-//   node --import tsx scripts/bench-network-paths.ts [--repeats 7] [--out docs/results/network-paths-<date>.json]
+//   node --import tsx scripts/bench-network-paths.ts [--repeats 7] [--out docs/results/<date>-network-paths.json]
 //
 // Each repeat opens the link in a fresh browser context (no cache, no earlier ICE state)
 // and polls the page's consumer stats every 25 ms. Paths take turns within a repeat so a
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
       summary,
       samplesMs: samples,
     };
-    const out = arg('out', path.join('docs', 'results', `network-paths-${result.at.slice(0, 10)}.json`));
+    const out = arg('out', path.join('docs', 'results', `${result.at.slice(0, 10)}-network-paths.json`));
     fs.writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
     process.stdout.write(
       `${JSON.stringify(summary, null, 2)}\nload before ${loadBefore.map((x) => x.toFixed(2))}, after ${loadAfter.map((x) => x.toFixed(2))}\nwritten to ${out}\n`,
