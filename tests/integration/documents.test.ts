@@ -195,7 +195,8 @@ describe('agenda documents (real Redis, HTTP, files)', () => {
       .expect(200);
     await waitFor(async () => {
       const left = (await http().get(`/api/v1/sessions/${draft.id}/documents`).set('Cookie', host)).body;
-      return left.length === 1 && left[0].id === kept.id;
+      // The entry goes first, then its file.
+      return left.length === 1 && left[0].id === kept.id && fs.readdirSync(folder).length === 1;
     }, 'the removed item’s document to go');
     expect(fs.readdirSync(folder)).toEqual([kept.id]);
     expect(fs.existsSync(path.join(folder, dropped.id))).toBe(false);
@@ -228,5 +229,61 @@ describe('agenda documents (real Redis, HTTP, files)', () => {
       20_000,
     );
     expect(line.level).toBeGreaterThanOrEqual(30);
+  });
+
+  /** A scheduled session of its own with two agenda items. */
+  const draftSession = async () =>
+    t.orchestrator.control.sessions.create(
+      {
+        title: 'Đồng thời',
+        scheduledStart: new Date(Date.now() + 3600_000).toISOString(),
+        plannedEnd: new Date(Date.now() + 7200_000).toISOString(),
+        invite: { mode: 'points', pointIds: await somePoints(t, 1) },
+        agenda: [1, 2].map((n) => ({ title: `Mục ${n}`, plannedMinutes: 5 })),
+      },
+      { username: 'test-host' },
+    );
+  const filesOf = (sessionId: string) => {
+    const folder = path.join(dataDir, 'documents', sessionId);
+    return fs.existsSync(folder) ? fs.readdirSync(folder).sort() : [];
+  };
+
+  test('concurrent uploads stop at 100 per session, and a refused one leaves no file', async () => {
+    const draft = await draftSession();
+    const item = draft.agenda[0]!.id;
+    const answers = await Promise.all(Array.from({ length: 115 }, (_, i) => upload(draft.id, item, `${i}.pdf`, PDF)));
+    expect(answers.filter((a) => a.status === 201)).toHaveLength(100);
+    const refused = answers.filter((a) => a.status !== 201);
+    expect(refused.map((a) => [a.status, a.body.reason])).toEqual(Array(15).fill([409, 'documents_full']));
+    const listed = (await http().get(`/api/v1/sessions/${draft.id}/documents`).set('Cookie', host).expect(200))
+      .body as AgendaDocument[];
+    expect(listed).toHaveLength(100);
+    expect(filesOf(draft.id)).toEqual(listed.map((d) => d.id).sort());
+  });
+
+  test('uploads racing the removal of their item leave no document and no file behind', async () => {
+    const draft = await draftSession();
+    const [one, two] = draft.agenda;
+    const control = t.orchestrator.control;
+    const big = Buffer.concat([PDF, Buffer.alloc(2 * 1024 * 1024, 0x20)]);
+    // As the upload route does once it has found the item: write, then ask again.
+    const stillThere = async () =>
+      (await control.sessions.get(draft.id))?.agenda.some((a) => a.id === two!.id) ?? false;
+    const answers = await Promise.allSettled([
+      ...Array.from({ length: 20 }, (_, i) => control.documents.add(draft.id, two!.id, `${i}.pdf`, big, stillThere)),
+      control.sessions.update(
+        draft.id,
+        { agenda: [{ id: one!.id, title: 'Mục 1', plannedMinutes: 5 }] },
+        { username: 'test-host' },
+      ),
+    ]);
+    const failed = answers.filter((a) => a.status === 'rejected') as PromiseRejectedResult[];
+    expect(failed.map((f) => (f.reason as { code?: string }).code)).toEqual(failed.map(() => 'not_found'));
+    expect(answers.at(-1)!.status).toBe('fulfilled');
+    // Dropping the removed item's documents runs after the edit is saved.
+    await waitFor(
+      async () => (await control.documents.list(draft.id)).length === 0 && filesOf(draft.id).length === 0,
+      'no document or file of the removed item',
+    );
   });
 });

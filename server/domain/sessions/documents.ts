@@ -19,6 +19,13 @@ import { AppError, badRequest, conflict, notFound, why } from '../../errors';
 
 export const docsKey = (sessionId: string) => `docs:${sessionId}`;
 
+// KEYS[1] docs; ARGV[1] id, ARGV[2] document JSON, ARGV[3] the most per session. 0 when full.
+const ADD_IF_ROOM = `
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`;
+
 /** The type a file's first bytes say it is, or null. */
 export function sniffDocumentType(data: Buffer): DocumentType | null {
   const starts = (sig: number[], at = 0) => sig.every((b, i) => data[at + i] === b);
@@ -53,6 +60,11 @@ export function documentName(given: string, type: DocumentType): string {
   return `${base}${EXTENSION[type]}`;
 }
 
+const full = () => {
+  const max = DOCUMENT_MAX_PER_SESSION;
+  return conflict(`a session holds at most ${max} documents`, undefined, why('documents_full', { max }));
+};
+
 export interface AgendaDocumentsOptions {
   redis: Redis;
   /** Where the files go: DATA_DIR/documents. */
@@ -74,15 +86,25 @@ export class AgendaDocuments {
     return file;
   }
 
-  async add(sessionId: string, itemId: string, givenName: string, data: Buffer): Promise<AgendaDocument> {
+  /**
+   * Stores a document of an agenda item. The cap is checked and the document written in one
+   * step. `itemStillThere` is asked after the write: an agenda edit that took the item off
+   * meanwhile may have dropped the item's documents before this one was written, so then
+   * it is taken back (entry and file) and the item is `not_found`.
+   */
+  async add(
+    sessionId: string,
+    itemId: string,
+    givenName: string,
+    data: Buffer,
+    itemStillThere: () => Promise<boolean> = async () => true,
+  ): Promise<AgendaDocument> {
     if (data.length === 0) throw badRequest('the file is empty', undefined, why('document_type'));
     if (data.length > DOCUMENT_MAX_BYTES) throw new AppError('payload_too_large', 'the file is too large');
     const type = sniffDocumentType(data);
     if (!type) throw badRequest('only PDF, PNG, JPEG and WebP files can be attached', undefined, why('document_type'));
-    if ((await this.o.redis.hlen(docsKey(sessionId))) >= DOCUMENT_MAX_PER_SESSION) {
-      const max = DOCUMENT_MAX_PER_SESSION;
-      throw conflict(`a session holds at most ${max} documents`, undefined, why('documents_full', { max }));
-    }
+    // Spares writing the file when the session is already full; the write checks again.
+    if ((await this.o.redis.hlen(docsKey(sessionId))) >= DOCUMENT_MAX_PER_SESSION) throw full();
     const doc: AgendaDocument = {
       id: crypto.randomBytes(12).toString('base64url'),
       itemId,
@@ -96,7 +118,16 @@ export class AgendaDocuments {
     const tmp = `${file}.part`;
     await fs.writeFile(tmp, data, { mode: 0o600 });
     await fs.rename(tmp, file);
-    await this.o.redis.hset(docsKey(sessionId), doc.id, JSON.stringify(doc));
+    const max = DOCUMENT_MAX_PER_SESSION;
+    if (Number(await this.o.redis.eval(ADD_IF_ROOM, 1, docsKey(sessionId), doc.id, JSON.stringify(doc), max)) === 0) {
+      await fs.rm(file, { force: true });
+      throw full();
+    }
+    if (!(await itemStillThere())) {
+      await this.o.redis.hdel(docsKey(sessionId), doc.id);
+      await fs.rm(file, { force: true });
+      throw notFound(`agenda item ${itemId}`);
+    }
     return doc;
   }
 

@@ -11,7 +11,7 @@
 import express, { type Response } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { IdParamSchema, TokenParamSchema, type Role } from '../../contract/api';
+import { IdParamSchema, TokenParamSchema, type Role, type Session } from '../../contract/api';
 import {
   AgendaDocumentSchema,
   DOCUMENT_MAX_BYTES,
@@ -104,12 +104,14 @@ export function registerDocumentRoutes(api: ApiBuilder, control: ControlPlane): 
       errors: [404, 409, 413],
     },
     async ({ params, query, req }) => {
+      const hasItem = (s: Session | undefined) => s?.agenda.some((a) => a.id === params.itemId) ?? false;
       const s = await sessionOf(params.id);
-      if (!s.agenda.some((a) => a.id === params.itemId)) {
-        throw notFound(`agenda item ${params.itemId}`);
-      }
+      if (!hasItem(s)) throw notFound(`agenda item ${params.itemId}`);
       if (!Buffer.isBuffer(req.body)) throw badRequest('send the file as the body', undefined, why('document_type'));
-      return control.documents.add(s.id, params.itemId, query.name, req.body);
+      // Asked again after the write: an agenda edit meanwhile may have taken the item off.
+      return control.documents.add(s.id, params.itemId, query.name, req.body, async () =>
+        hasItem(await control.sessions.get(s.id)),
+      );
     },
   );
 
