@@ -48,7 +48,11 @@ type AckRes = { ok: true; data: unknown } | { ok: false; error: { code: string; 
 const slots = new WeakMap<Socket, number>();
 const SPACING_MS = 55;
 
-/** Sends (paced) and waits for the ack; a rate-limited answer is waited out and sent again. */
+/**
+ * Sends (paced) and waits for the ack; a rate-limited answer is waited out and sent again.
+ * The wait is a whole second, the refill of the tightest limit (`talk:history`): quicker
+ * retries would each be refused, and refusals add up to a disconnect.
+ */
 async function send(s: Socket, event: string, payload: unknown): Promise<AckRes> {
   for (let i = 0; i < 50; i++) {
     const now = Date.now();
@@ -57,7 +61,7 @@ async function send(s: Socket, event: string, payload: unknown): Promise<AckRes>
     if (at > now) await sleep(at - now);
     const res = (await s.timeout(10_000).emitWithAck(event, payload)) as AckRes;
     if (res.ok || res.error.code !== 'rate_limited') return res;
-    await sleep(120);
+    await sleep(1000);
   }
   throw new Error(`${event}: rate-limited for good`);
 }
