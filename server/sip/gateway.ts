@@ -1,0 +1,524 @@
+// The SIP side of room systems (Polycom, Cisco, Yealink, an H.323 gateway's SIP leg): a
+// small user agent server on one UDP port that only answers calls. A point's room system
+// dials `sip:<point code>@<host>`, authenticated by digest (user name: the point code,
+// password: its PIN) or with the PIN in the address (`sip:<code>*<PIN>@<host>`), where the
+// PIN is derived from the point's join link in the open session (JoinLinks.sipPin in
+// server/domain/links/join-links.ts), so it
+// changes with each session and with a re-issued link, and nothing new is stored.
+//
+// Why its own agent: the surface is five methods (INVITE, ACK, BYE, CANCEL, OPTIONS)
+// answered strictly, and every refusal must carry a precise code; the npm SIP stacks are
+// browser user agents over WebSocket (JsSIP, SIP.js, ESM only) or unmaintained (`sip`),
+// drachtio needs a server that Debian does not ship, and Kamailio in front would add a
+// second configuration and process while the media side (SDP, SRTP keys, the SFU) would
+// still be ours. Parsing is strict (message.ts), SDP goes through sdp-transform (offer.ts).
+//
+// Order of checks for an INVITE, cheapest first: size and syntax (400), per-source rate
+// (503 with Retry-After, then silence), point (404), open session (480), credentials (401
+// challenge, 403 wrong), call cap (486), SDP (400 unreadable, 488 nothing in common), then
+// the media bridge (503 if it cannot serve). Nothing a caller sends reaches another call.
+import dgram from 'node:dgram';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { AppError, toAppError } from '../errors';
+import { parseDigest, type DigestAuth } from './digest';
+import {
+  headerParams,
+  nameAddrUri,
+  one,
+  parseSipMessage,
+  writeRequest,
+  writeResponse,
+  type SipRequest,
+} from './message';
+import { negotiateOffer, requireMediaFromSource, type NegotiatedOffer } from './offer';
+import type { Admission, SourceLimit } from './source-limit';
+import { bestEffortRequest, reasonPhrase, sipStatusOf, warningOf } from './status';
+
+export interface SipConfig {
+  /** UDP port (0: any free one, for tests). */
+  port: number;
+  listenIp: string;
+  /** The address put in Contact and in SDP answers: the one room systems reach (unset: RTC's). */
+  announcedIp: string | undefined;
+  /** INVITEs a source may send per minute, and at once. */
+  invitesPerMinute: number;
+  inviteBurst: number;
+  /** Calls at once, all points together. */
+  maxCalls: number;
+  /** Point codes allowed plain RTP (no SRTP); `*` for all. */
+  plainRtpPoints: '*' | string[];
+}
+
+export interface SipCallRequest {
+  callId: string;
+  sessionId: string;
+  pointId: string;
+  offer: NegotiatedOffer;
+  source: { ip: string; port: number };
+}
+
+export interface SipCallMedia {
+  /** The SDP answer sent in the 200 OK. */
+  answer: string;
+  close(): void;
+}
+
+/** The media side of a call (media-bridge.ts, sfu/sip-media.ts): opens it, or throws an AppError the caller hears as a status. */
+export interface SipMediaBridge {
+  open(call: SipCallRequest, ended: (reason: string) => void): Promise<SipCallMedia>;
+}
+
+/** Where media is not served (a node without workers): every call is told 503. */
+export const NO_SIP_MEDIA: SipMediaBridge = {
+  open: () => Promise.reject(new AppError('unavailable', 'room systems get no media on this node')),
+};
+
+export interface SipGatewayDeps {
+  config: SipConfig;
+  points: { get(pointId: string): Promise<unknown> };
+  /** Sessions in the lobby or live that invite the point, live first. */
+  sessions: { openFor(pointId: string): Promise<{ id: string }[]> };
+  pins: { sipPin(sessionId: string, pointId: string): Promise<string> };
+  media: SipMediaBridge;
+  /** Digest challenges and checks (digest.ts). */
+  digest: DigestAuth;
+  /** The per-address limit on INVITEs (config.invitesPerMinute, inviteBurst). */
+  invites: SourceLimit;
+  /** The per-address ceiling on all datagrams, before parsing. */
+  datagrams: SourceLimit;
+  logger: Logger;
+  /** A call's start and end, for attendance and the monitor (call-health.ts). */
+  calls?: {
+    started(call: SipCallRequest, media: SipCallMedia): void;
+    ended(call: SipCallRequest, reason: string): void;
+  };
+}
+
+/** UAS timers (RFC 3261 17): T1 and the time a 2xx is retransmitted until ACK. */
+const T1_MS = 500;
+const TX_KEEP_MS = 32_000;
+const MAX_TRANSACTIONS = 4096;
+const USER = /^([A-Za-z0-9._-]{1,64})(?:\*(\d{12}))?$/;
+const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO';
+
+interface ReplyOptions {
+  headers?: [string, string][];
+  /** Said in a Warning header. */
+  err?: AppError;
+  /** An SDP body. */
+  body?: string;
+}
+
+interface Remote {
+  address: string;
+  port: number;
+}
+
+interface InviteTx {
+  last: Buffer;
+  final: boolean;
+  cancelled: boolean;
+  req: SipRequest;
+  toTag: string;
+}
+
+interface Call {
+  readonly request: SipCallRequest;
+  readonly toTag: string;
+  /** Our side's From in requests we send (their To with our tag) and theirs (their From). */
+  readonly local: string;
+  readonly remoteUri: string;
+  readonly theirFrom: string;
+  /** The tag of their From: with toTag, what names the dialog besides the Call-ID. */
+  readonly fromTag: string | undefined;
+  readonly remote: Remote;
+  readonly ok: Buffer;
+  media: SipCallMedia | undefined;
+  confirmed: boolean;
+  cseq: number;
+  okTimer: NodeJS.Timeout | undefined;
+}
+
+export class SipGateway {
+  readonly #d: SipGatewayDeps;
+  readonly #log: Logger;
+  readonly #socket = dgram.createSocket({ type: 'udp4', reuseAddr: false });
+  readonly #digest: DigestAuth;
+  readonly #invites: SourceLimit;
+  /** Every datagram counts here: a flood of anything is cut before parsing costs much. */
+  readonly #datagrams: SourceLimit;
+  readonly #tx = new Map<string, InviteTx>();
+  readonly #calls = new Map<string, Call>();
+  /** Call-IDs of INVITEs being authorised or having their media opened: counted in the cap. */
+  readonly #pending = new Set<string>();
+  #closed = false;
+
+  constructor(deps: SipGatewayDeps) {
+    this.#d = deps;
+    this.#log = deps.logger.child({ component: 'sip' });
+    this.#digest = deps.digest;
+    this.#invites = deps.invites;
+    this.#datagrams = deps.datagrams;
+    this.#socket.on('message', (data, rinfo) => this.#onDatagram(data, rinfo));
+    this.#socket.on('error', (err) => this.#log.error({ err }, 'SIP socket error'));
+  }
+
+  async listen(): Promise<{ address: string; port: number }> {
+    await new Promise<void>((resolve, reject) => {
+      this.#socket.once('error', reject);
+      this.#socket.bind(this.#d.config.port, this.#d.config.listenIp, () => {
+        this.#socket.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = this.#socket.address();
+    this.#log.info({ address: addr.address, port: addr.port }, 'SIP gateway listening (UDP)');
+    return { address: addr.address, port: addr.port };
+  }
+
+  get callCount(): number {
+    return this.#calls.size;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    // BYE to every room system first: they end the call now instead of timing out.
+    for (const id of [...this.#calls.keys()]) this.hangUp(id, 'server stopping');
+    this.#closed = true;
+    this.#tx.clear();
+    this.#socket.close();
+  }
+
+  /** Ends a call from our side: BYE to the room system, media closed. */
+  hangUp(callId: string, reason: string): void {
+    const call = this.#calls.get(callId);
+    if (!call) return;
+    call.cseq += 1;
+    const branch = `z9hG4bK${randomBytes(8).toString('hex')}`;
+    const { address, port } = this.#socket.address();
+    const host = this.#d.config.announcedIp || address;
+    this.#send(
+      writeRequest('BYE', call.remoteUri, [
+        ['Via', `SIP/2.0/UDP ${host}:${port};branch=${branch};rport`],
+        ['From', call.local],
+        ['To', call.theirFrom],
+        ['Call-ID', callId],
+        ['CSeq', `${call.cseq} BYE`],
+        ['Reason', `SIP;cause=200;text="${quoteSafe(reason)}"`],
+      ]),
+      call.remote,
+    );
+    this.#end(call, reason);
+  }
+
+  #end(call: Call, reason: string): void {
+    if (this.#calls.get(call.request.callId) !== call) return;
+    this.#calls.delete(call.request.callId);
+    clearTimeout(call.okTimer);
+    call.media?.close();
+    this.#log.info({ callId: call.request.callId, pointId: call.request.pointId, reason }, 'SIP call ended');
+    this.#d.calls?.ended(call.request, reason);
+  }
+
+  #send(buf: Buffer, to: Remote): void {
+    if (this.#closed) return;
+    this.#socket.send(buf, to.port, to.address, (err) => {
+      if (err) this.#log.debug({ err, to }, 'SIP send failed');
+    });
+  }
+
+  #onDatagram(data: Buffer, rinfo: dgram.RemoteInfo): void {
+    const from: Remote = { address: rinfo.address, port: rinfo.port };
+    if (this.#admit(this.#datagrams.admit(rinfo.address), from) !== 'serve') return;
+    // Keep-alives (CRLF) of RFC 5626 are answered by nothing.
+    if (data.length <= 4 && /^[\r\n]*$/.test(data.toString('latin1'))) return;
+    let msg: ReturnType<typeof parseSipMessage>;
+    try {
+      msg = parseSipMessage(data);
+    } catch (err) {
+      const e = toAppError(err);
+      this.#log.info({ from, reason: e.message }, 'malformed SIP message refused');
+      const req = bestEffortRequest(data);
+      if (req && req.method !== 'ACK')
+        this.#send(writeResponse(req, 400, 'Bad Request', { headers: [warningOf(e)] }), from);
+      return;
+    }
+    if (msg.kind === 'response') return; // to our BYE: nothing more to do
+    const req = msg;
+    void this.#onRequest(req, from).catch((err: unknown) => {
+      this.#log.error({ err, from, method: req.method }, 'SIP request failed');
+      this.#reply(req, from, 500, { err: toAppError(err) });
+    });
+  }
+
+  /** What the limiter said, acted on: a 503 when it refuses, nothing when it drops. */
+  #admit(a: Admission, from: Remote, req?: SipRequest): Admission['kind'] {
+    if (a.kind === 'refuse' && req) {
+      this.#send(
+        writeResponse(req, 503, 'Service Unavailable', {
+          headers: [
+            ['Retry-After', String(a.retryAfterSeconds)],
+            ['Warning', '399 briefing "too many requests from this address"'],
+          ],
+        }),
+        from,
+      );
+    } else if (a.kind === 'drop') this.#log.debug({ from }, 'SIP source over its limit: dropped');
+    return a.kind;
+  }
+
+  #reply(req: SipRequest, to: Remote, status: number, opts: ReplyOptions & { toTag?: string } = {}): Buffer {
+    const headers = [...(opts.headers ?? [])];
+    if (opts.err) headers.push(warningOf(opts.err));
+    const buf = writeResponse(req, status, reasonPhrase(status), {
+      ...(opts.toTag ? { toTag: opts.toTag } : {}),
+      headers,
+      ...(opts.body ? { body: { type: 'application/sdp', text: opts.body } } : {}),
+    });
+    this.#send(buf, to);
+    return buf;
+  }
+
+  async #onRequest(req: SipRequest, from: Remote): Promise<void> {
+    switch (req.method) {
+      case 'INVITE':
+        return this.#onInvite(req, from);
+      case 'ACK': {
+        const call = this.#dialogOf(req);
+        if (call && !call.confirmed) {
+          call.confirmed = true;
+          clearTimeout(call.okTimer);
+        }
+        return;
+      }
+      case 'BYE': {
+        const call = this.#dialogOf(req);
+        this.#reply(req, from, call ? 200 : 481);
+        if (call) this.#end(call, 'hung up by the room system');
+        return;
+      }
+      case 'CANCEL':
+        return this.#onCancel(req, from);
+      case 'OPTIONS':
+        this.#reply(req, from, 200, {
+          headers: [
+            ['Allow', ALLOW],
+            ['Accept', 'application/sdp'],
+          ],
+        });
+        return;
+      case 'UPDATE':
+      case 'INFO': {
+        // Session refreshes and picture requests inside a call; nothing changes on our side.
+        const call = this.#dialogOf(req);
+        if (!call) this.#reply(req, from, 481);
+        else this.#reply(req, from, 200, { toTag: call.toTag });
+        return;
+      }
+      case 'REGISTER':
+      case 'SUBSCRIBE':
+      case 'NOTIFY':
+      case 'REFER':
+      case 'MESSAGE':
+      case 'PRACK':
+      case 'PUBLISH':
+        this.#reply(req, from, 405, { headers: [['Allow', ALLOW]] });
+        return;
+      default:
+        this.#reply(req, from, 501, { headers: [['Allow', ALLOW]] });
+    }
+  }
+
+  /** The call a request inside a dialog belongs to: its Call-ID, our To tag and their From tag. */
+  #dialogOf(req: SipRequest): Call | undefined {
+    const call = this.#calls.get(one(req, 'call-id'));
+    if (!call) return undefined;
+    const toTag = headerParams(one(req, 'to')).get('tag');
+    const fromTag = headerParams(one(req, 'from')).get('tag');
+    return toTag === call.toTag && fromTag === call.fromTag ? call : undefined;
+  }
+
+  #txKey(req: SipRequest): string {
+    const branch = headerParams(req.headers.get('via')![0]!).get('branch') ?? '';
+    return `${branch}|${one(req, 'call-id')}|${one(req, 'from')}`;
+  }
+
+  async #onInvite(req: SipRequest, from: Remote): Promise<void> {
+    const key = this.#txKey(req);
+    const known = this.#tx.get(key);
+    if (known) {
+      this.#send(known.last, from); // a retransmission: the same answer again
+      return;
+    }
+    const callId = one(req, 'call-id');
+    const existing = this.#calls.get(callId);
+    if (headerParams(one(req, 'to')).has('tag')) {
+      // A re-INVITE (session refresh, hold): the same media, the same answer.
+      if (!existing || this.#dialogOf(req) !== existing) this.#reply(req, from, 481);
+      else
+        this.#reply(req, from, 200, {
+          toTag: existing.toTag,
+          body: existing.media?.answer ?? '',
+          headers: this.#contact(),
+        });
+      return;
+    }
+    if (existing || this.#pending.has(callId)) {
+      // A second INVITE of a call already set up or being set up (another branch): a loop or
+      // a confused endpoint. Only the first one opens media.
+      this.#reply(req, from, 482);
+      return;
+    }
+    if (this.#admit(this.#invites.admit(from.address), from, req) !== 'serve') return;
+    this.#pending.add(callId);
+    try {
+      await this.#setUp(req, from, key, callId);
+    } finally {
+      this.#pending.delete(callId);
+    }
+  }
+
+  /** An INVITE of a new call, from authorisation to the 200 OK; its Call-ID is pending meanwhile. */
+  async #setUp(req: SipRequest, from: Remote, key: string, callId: string): Promise<void> {
+    const toTag = randomBytes(8).toString('hex');
+    const tx: InviteTx = { last: this.#reply(req, from, 100), final: false, cancelled: false, req, toTag };
+    this.#remember(key, tx);
+    const final = (status: number, opts: ReplyOptions = {}) => {
+      tx.final = true;
+      tx.last = this.#reply(req, from, status, { toTag, ...opts });
+    };
+    let call: SipCallRequest;
+    try {
+      call = await this.#authorize(req, from);
+    } catch (err) {
+      const e = toAppError(err);
+      const status = sipStatusOf(e);
+      const headers: [string, string][] =
+        status === 401
+          ? [['WWW-Authenticate', this.#digest.challenge(from.address, (e.details as { stale?: boolean })?.stale)]]
+          : [];
+      if (!tx.cancelled) final(status, { err: e, headers });
+      this.#log.info({ from, status, reason: e.message }, 'SIP call refused');
+      return;
+    }
+    let media: SipCallMedia;
+    try {
+      media = await this.#d.media.open(call, (reason) => this.hangUp(call.callId, reason));
+    } catch (err) {
+      const e = toAppError(err);
+      if (!tx.cancelled) final(sipStatusOf(e), { err: e });
+      this.#log.warn({ from, pointId: call.pointId, err: e }, 'SIP call refused: no media');
+      return;
+    }
+    if (tx.cancelled || this.#closed) {
+      media.close();
+      return;
+    }
+    const contact = one(req, 'contact');
+    const theirFrom = one(req, 'from');
+    final(200, { body: media.answer, headers: [...this.#contact(), ['Allow', ALLOW]] });
+    const c: Call = {
+      request: call,
+      toTag,
+      local: `${one(req, 'to')};tag=${toTag}`,
+      remoteUri: contact ? nameAddrUri(contact) : nameAddrUri(theirFrom),
+      theirFrom,
+      fromTag: headerParams(theirFrom).get('tag'),
+      remote: from,
+      ok: tx.last,
+      media,
+      confirmed: false,
+      cseq: 0,
+      okTimer: undefined,
+    };
+    this.#calls.set(callId, c);
+    this.#retransmitOk(c, T1_MS);
+    this.#log.info({ callId, pointId: call.pointId, sessionId: call.sessionId, from }, 'SIP call connected');
+    this.#d.calls?.started(call, media);
+  }
+
+  /** A 2xx goes again at T1, 2T1, 4T1 … until the ACK; without one in 64 T1 the call ends (RFC 3261 13.3.1.4). */
+  #retransmitOk(c: Call, wait: number, waited = 0): void {
+    c.okTimer = setTimeout(() => {
+      if (c.confirmed || this.#calls.get(c.request.callId) !== c) return;
+      if (waited + wait >= 64 * T1_MS) return this.hangUp(c.request.callId, 'no ACK for the 200 OK');
+      this.#send(c.ok, c.remote);
+      this.#retransmitOk(c, Math.min(wait * 2, 4000), waited + wait);
+    }, wait);
+    c.okTimer.unref();
+  }
+
+  #contact(): [string, string][] {
+    const { address, port } = this.#socket.address();
+    return [['Contact', `<sip:briefing@${this.#d.config.announcedIp || address}:${port}>`]];
+  }
+
+  #remember(key: string, tx: InviteTx): void {
+    if (this.#tx.size >= MAX_TRANSACTIONS) this.#tx.delete(this.#tx.keys().next().value!);
+    this.#tx.set(key, tx);
+    setTimeout(() => this.#tx.get(key) === tx && this.#tx.delete(key), TX_KEEP_MS).unref();
+  }
+
+  #onCancel(req: SipRequest, from: Remote): void {
+    const tx = this.#tx.get(this.#txKey(req));
+    if (!tx) {
+      this.#reply(req, from, 481);
+      return;
+    }
+    this.#reply(req, from, 200);
+    if (tx.final) return;
+    tx.cancelled = true;
+    tx.final = true;
+    tx.last = this.#reply(tx.req, from, 487, { toTag: tx.toTag });
+  }
+
+  /** Who is calling, into which session; throws AppError with the status to answer. */
+  async #authorize(req: SipRequest, from: Remote): Promise<SipCallRequest> {
+    if (!/^application\/sdp\b/i.test(one(req, 'content-type')) || !req.body.trim()) {
+      throw new AppError('bad_request', 'send the SDP offer in the INVITE (application/sdp)', {
+        details: { sipStatus: req.body.trim() ? 415 : 488 },
+      });
+    }
+    const user = /^sips?:([^@;?]+)@/i.exec(req.uri)?.[1];
+    const m = user ? USER.exec(user) : null;
+    if (!m) throw new AppError('not_found', 'dial sip:<point code>@<host> (or <code>*<PIN>)');
+    const [, pointId, pinInUri] = m as unknown as [string, string, string | undefined];
+    if (!(await this.#d.points.get(pointId))) throw new AppError('not_found', `no point ${pointId}`);
+    const [session] = await this.#d.sessions.openFor(pointId);
+    if (!session) throw new AppError('not_open', `no briefing is open for point ${pointId}`);
+    const pin = await this.#d.pins.sipPin(session.id, pointId).catch((err: unknown) => {
+      // A revoked link or a session closing meanwhile: the point may not join, whatever it sends.
+      throw new AppError('forbidden', toAppError(err).message);
+    });
+    if (pinInUri !== undefined) {
+      if (pinInUri !== pin) throw new AppError('forbidden', 'wrong PIN');
+    } else {
+      const header = one(req, 'authorization');
+      if (!header) throw new AppError('unauthenticated', 'credentials needed');
+      const cred = parseDigest(header);
+      if (!cred) throw new AppError('bad_request', 'malformed Authorization header');
+      if (cred.username !== pointId) throw new AppError('forbidden', 'the user name must be the point code');
+      const verdict = this.#digest.verify(cred, { method: 'INVITE', uri: req.uri, sourceIp: from.address }, pin);
+      if (verdict === 'stale') throw new AppError('unauthenticated', 'nonce expired', { details: { stale: true } });
+      if (verdict !== 'ok') throw new AppError('forbidden', 'wrong password');
+    }
+    // Calls being set up count too (this one among them), so concurrent INVITEs cannot pass it.
+    if (this.#calls.size + this.#pending.size > this.#d.config.maxCalls)
+      throw new AppError('limit_exceeded', `the gateway holds ${this.#d.config.maxCalls} calls already`);
+    const plain = this.#d.config.plainRtpPoints;
+    const offer = negotiateOffer(req.body, { allowPlainRtp: plain === '*' || plain.includes(pointId) });
+    requireMediaFromSource(offer, from.address);
+    return {
+      callId: one(req, 'call-id'),
+      sessionId: session.id,
+      pointId,
+      offer,
+      source: { ip: from.address, port: from.port },
+    };
+  }
+}
+
+function quoteSafe(s: string): string {
+  return s.replace(/[^ -~]|["\\]/g, '').slice(0, 120);
+}

@@ -1,0 +1,204 @@
+// A call's media: the session's shared hall feed (hall-feed.ts, started by the first call
+// and stopped after the last), and one leg per accepted stream from the feed to the room
+// system's address. The call ends (the gateway sends BYE) when a leg stops for good or the
+// session's room closes (the briefing ended). The room is watched once per session, for
+// every call in it (a listener per event, not per call: a room may hold hundreds of calls).
+import type { Logger } from 'pino';
+import type { BroadcastRoom, SipLegInfo, SipLegStats } from '../../sfu';
+import type { HallChoice } from '../contract/broadcast';
+import { AppError } from '../errors';
+import { liveSource, pointProducers } from '../realtime/hall-source';
+import { writeAnswer, type AnsweredStream } from './answer';
+import type { SipCallMedia, SipCallRequest, SipMediaBridge } from './gateway';
+import { HallFeed } from './hall-feed';
+
+export interface HallMediaBridgeDeps {
+  /** The session's room (opened if need be) and the host's choice of the hall's source. */
+  live: (sessionId: string) => Promise<{ room: BroadcastRoom; hallChoice: () => HallChoice }>;
+  ffmpegPath: string;
+  /** Where the taps and the transcoder meet (the workers' ingest address). */
+  ip: string;
+  /** Where legs listen: the address room systems reach, or one announced as it. */
+  listen: { ip: string; announcedIp?: string };
+  logger: Logger;
+}
+
+/** A call's media as the monitor sees it (gateway → attendance). */
+export interface SipCallMediaStats {
+  audio?: SipLegStats;
+  video?: SipLegStats;
+  /** The audio codec's RTP clock (jitter is counted in it). */
+  audioClockRate: number;
+}
+
+interface SharedFeed {
+  readonly feed: Promise<HallFeed>;
+  users: number;
+  /** What each call does when one of its legs closes (by leg id), or when the room closes. */
+  readonly legEnds: Map<string, () => void>;
+  readonly roomEnds: Set<() => void>;
+  /** Removes the room listeners this feed holds. */
+  detach(): void;
+}
+
+export class HallMediaBridge implements SipMediaBridge {
+  readonly #d: HallMediaBridgeDeps;
+  readonly #log: Logger;
+  readonly #feeds = new Map<string, SharedFeed>();
+
+  constructor(deps: HallMediaBridgeDeps) {
+    this.#d = deps;
+    this.#log = deps.logger.child({ component: 'sip-media' });
+  }
+
+  async open(
+    call: SipCallRequest,
+    ended: (reason: string) => void,
+  ): Promise<SipCallMedia & { stats(): Promise<SipCallMediaStats> }> {
+    const { room, hallChoice } = await this.#d.live(call.sessionId);
+    const shared = this.#acquire(call.sessionId, room, hallChoice);
+    const feed = await this.#feedOf(shared);
+    const legs: { kind: 'audio' | 'video'; leg: SipLegInfo }[] = [];
+    let done = false;
+    const onEnd = (reason: string) => () => {
+      if (done) return;
+      release();
+      ended(reason);
+    };
+    const onLegClosed = onEnd('the hall media to this room system stopped');
+    const onRoomClosed = onEnd('the briefing ended');
+    const release = () => {
+      if (done) return;
+      done = true;
+      for (const l of legs) shared.legEnds.delete(l.leg.legId);
+      shared.roomEnds.delete(onRoomClosed);
+      if (!room.closed) for (const l of legs) room.sip.closeLeg(l.leg.legId);
+      this.#release(call.sessionId, shared);
+    };
+    const answered: AnsweredStream[] = [];
+    try {
+      const { audio, video } = call.offer;
+      for (const [kind, s] of [
+        ['audio', audio],
+        ['video', video],
+      ] as const) {
+        if (!s) continue;
+        const leg = await room.sip.openLeg({
+          producerId: feed.producerOf(s.codec),
+          listen: this.#d.listen,
+          codec: s.codec,
+          payloadType: s.payloadType,
+          ip: s.ip,
+          port: s.port,
+          rtcpPort: s.rtcpPort,
+          rtcpMux: s.rtcpMux,
+          ...(s.srtp ? { srtp: { suite: s.srtp.suite, keyBase64: s.srtp.keyBase64 } } : {}),
+        });
+        legs.push({ kind, leg });
+        answered.push({ offer: s, leg });
+      }
+    } catch (err) {
+      release();
+      throw err;
+    }
+    // A leg closed while the others opened ends the call at once.
+    if (room.closed || legs.some((l) => !room.sip.hasLeg(l.leg.legId))) {
+      release();
+      throw new AppError('unavailable', 'the hall media to this room system stopped at once');
+    }
+    for (const l of legs) shared.legEnds.set(l.leg.legId, onLegClosed);
+    shared.roomEnds.add(onRoomClosed);
+    for (const l of legs) if (l.kind === 'video') void room.sip.requestKeyFrame(l.leg.legId).catch(() => undefined);
+    return {
+      answer: writeAnswer(call.offer, answered),
+      close: release,
+      stats: async () => {
+        const out: SipCallMediaStats = { audioClockRate: call.offer.audio.clockRate };
+        if (done || room.closed) return out;
+        for (const l of legs) {
+          const s = await room.sip.legStats(l.leg.legId);
+          if (s) out[l.kind] = s;
+        }
+        return out;
+      },
+    };
+  }
+
+  closeAll(): void {
+    for (const [sessionId, f] of this.#feeds) {
+      this.#feeds.delete(sessionId);
+      f.detach();
+      void f.feed.then((feed) => feed.close()).catch(() => undefined);
+    }
+  }
+
+  /** The session's shared feed (started by its first call) and the room listeners every call shares. */
+  #acquire(sessionId: string, room: BroadcastRoom, hallChoice: () => HallChoice): SharedFeed {
+    let shared = this.#feeds.get(sessionId);
+    if (!shared) {
+      const feed = HallFeed.start({
+        room,
+        hallProducers: () => {
+          const producers = room.closed ? [] : room.listProducers();
+          const reach = pointProducers(producers, liveSource(hallChoice(), producers));
+          return {
+            camera: reach.find((p) => p.source === 'host-camera')?.producerId,
+            mic: reach.find((p) => p.source === 'host-mic')?.producerId,
+          };
+        },
+        ffmpegPath: this.#d.ffmpegPath,
+        ip: this.#d.ip,
+        logger: this.#d.logger,
+      });
+      const legEnds = new Map<string, () => void>();
+      const roomEnds = new Set<() => void>();
+      const onLegClosed = ({ legId }: { legId: string }) => legEnds.get(legId)?.();
+      const onRoomClosed = () => {
+        if (this.#feeds.get(sessionId) === current) this.#drop(sessionId, current);
+        for (const end of [...roomEnds]) end();
+      };
+      room.on('sipLegClosed', onLegClosed);
+      room.once('closed', onRoomClosed);
+      const current: SharedFeed = {
+        feed,
+        users: 0,
+        legEnds,
+        roomEnds,
+        detach: () => {
+          room.off('sipLegClosed', onLegClosed);
+          room.off('closed', onRoomClosed);
+        },
+      };
+      shared = current;
+      this.#feeds.set(sessionId, current);
+      feed.catch((err: unknown) => {
+        if (this.#feeds.get(sessionId) === current) {
+          this.#feeds.delete(sessionId);
+          current.detach();
+        }
+        this.#log.error({ err, sessionId }, 'could not start the hall feed for room systems');
+      });
+    }
+    shared.users += 1;
+    return shared;
+  }
+
+  #feedOf(shared: SharedFeed): Promise<HallFeed> {
+    return shared.feed.catch((err: unknown) => {
+      throw new AppError('unavailable', 'the hall cannot be sent to room systems now', { cause: err });
+    });
+  }
+
+  #release(sessionId: string, shared: SharedFeed): void {
+    shared.users -= 1;
+    if (shared.users > 0 || this.#feeds.get(sessionId) !== shared) return;
+    this.#drop(sessionId, shared);
+  }
+
+  /** The feed stops: its transcoder, its producers and its room listeners. */
+  #drop(sessionId: string, shared: SharedFeed): void {
+    this.#feeds.delete(sessionId);
+    shared.detach();
+    void shared.feed.then((f) => f.close()).catch(() => undefined);
+  }
+}

@@ -1,0 +1,260 @@
+// Room systems over SIP, on the SFU's side. Two things:
+//   feeds: what one transcoder (ffmpeg) sends back into the origin after turning the hall
+//     into the codecs room systems speak (H.264, G.711, G.722): comedia PlainTransports and
+//     their producers. These producers are not the room's: never listed, announced,
+//     recorded or offered to the points; only legs consume them. One feed serves every
+//     room system of the room, so the hall is transcoded once, not once per call.
+//   legs: one stream to one room system: a PlainTransport on the origin connected to the
+//     address its SDP gave (the gateway accepts only the address that signals), SRTP with SDES keys when it offered them, consuming a feed's
+//     producer (or the hall's own Opus, which needs no transcoding) with the payload type
+//     it offered. Its RTCP (receiver reports) gives the call's loss, jitter and round trip.
+import { randomUUID } from 'node:crypto';
+import type { types as ms } from 'mediasoup';
+import { SfuError } from './errors';
+import type { RoomContext } from './room-context';
+import type { RoomProducers } from './room-producers';
+import type { Origin } from './room-topology';
+import type {
+  MediaKind,
+  SipFeedInfo,
+  SipFeedOptions,
+  SipLegInfo,
+  SipLegOptions,
+  SipLegStats,
+  SipMediaCodec,
+} from './types';
+
+/** Codecs of the feeds and legs, as the routers offer them when built with `sipCodecs`. */
+const CODECS: Record<
+  SipMediaCodec,
+  {
+    kind: MediaKind;
+    mimeType: string;
+    clockRate: number;
+    channels?: number;
+    parameters?: Record<string, string | number>;
+  }
+> = {
+  H264: {
+    kind: 'video',
+    mimeType: 'video/H264',
+    clockRate: 90000,
+    parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f', 'level-asymmetry-allowed': 1 },
+  },
+  PCMU: { kind: 'audio', mimeType: 'audio/PCMU', clockRate: 8000 },
+  PCMA: { kind: 'audio', mimeType: 'audio/PCMA', clockRate: 8000 },
+  G722: { kind: 'audio', mimeType: 'audio/G722', clockRate: 8000 },
+  opus: { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
+};
+
+interface Feed {
+  readonly id: string;
+  readonly transports: ms.PlainTransport[];
+  readonly producers: Map<string, ms.Producer>;
+}
+
+interface Leg {
+  readonly id: string;
+  readonly transport: ms.PlainTransport;
+  readonly consumer: ms.Consumer;
+}
+
+export interface SipMediaDeps extends Pick<RoomContext, 'log' | 'isClosed' | 'emit'> {
+  listenIp: string;
+  originReady: () => Promise<Origin>;
+  producers: Pick<RoomProducers, 'get'>;
+}
+
+export class SipMedia {
+  readonly #deps: SipMediaDeps;
+  readonly #feeds = new Map<string, Feed>();
+  readonly #legs = new Map<string, Leg>();
+
+  constructor(deps: SipMediaDeps) {
+    this.#deps = deps;
+  }
+
+  async createFeed(opts: SipFeedOptions): Promise<SipFeedInfo> {
+    if (opts.streams.length === 0) throw new SfuError('bad_request', 'a feed needs at least one stream');
+    const origin = await this.#deps.originReady();
+    const feed: Feed = { id: `sipfeed-${randomUUID()}`, transports: [], producers: new Map() };
+    this.#feeds.set(feed.id, feed);
+    const info: SipFeedInfo = { feedId: feed.id, streams: [] };
+    try {
+      for (const s of opts.streams) {
+        const c = CODECS[s.codec];
+        const transport = await origin.router.createPlainTransport({
+          listenIp: this.#deps.listenIp,
+          comedia: true,
+          rtcpMux: false,
+          appData: { sipFeed: feed.id },
+        });
+        feed.transports.push(transport);
+        transport.observer.once('close', () => this.closeFeed(feed.id));
+        const producer = await transport.produce({
+          kind: c.kind,
+          rtpParameters: {
+            codecs: [
+              {
+                mimeType: c.mimeType,
+                clockRate: c.clockRate,
+                payloadType: s.payloadType,
+                ...(c.channels ? { channels: c.channels } : {}),
+                ...(c.parameters ? { parameters: c.parameters } : {}),
+                rtcpFeedback: c.kind === 'video' ? [{ type: 'nack', parameter: 'pli' }] : [],
+              },
+            ],
+            encodings: [{ ssrc: s.ssrc }],
+          },
+          appData: { sipFeed: feed.id },
+        });
+        feed.producers.set(producer.id, producer);
+        info.streams.push({
+          codec: s.codec,
+          producerId: producer.id,
+          ip: transport.tuple.localIp,
+          port: transport.tuple.localPort,
+          rtcpPort: transport.rtcpTuple?.localPort ?? transport.tuple.localPort,
+        });
+      }
+    } catch (err) {
+      this.closeFeed(feed.id);
+      if (err instanceof SfuError) throw err;
+      throw new SfuError('bad_request', `cannot create the SIP feed: ${(err as Error).message}`, { cause: err });
+    }
+    return info;
+  }
+
+  /** Idempotent; its legs' consumers close with its producers. */
+  closeFeed(feedId: string): void {
+    const feed = this.#feeds.get(feedId);
+    if (!feed) return;
+    this.#feeds.delete(feedId);
+    for (const t of feed.transports) t.close();
+  }
+
+  async openLeg(opts: SipLegOptions): Promise<SipLegInfo> {
+    const producer = this.#producer(opts.producerId);
+    const c = CODECS[opts.codec];
+    if (producer.kind !== c.kind) throw new SfuError('bad_request', `producer ${opts.producerId} is not ${c.kind}`);
+    const origin = await this.#deps.originReady();
+    const transport = await origin.router.createPlainTransport({
+      listenIp: opts.listen,
+      comedia: false,
+      rtcpMux: opts.rtcpMux,
+      ...(opts.srtp ? { enableSrtp: true, srtpCryptoSuite: opts.srtp.suite } : {}),
+      appData: { sipLeg: true },
+    });
+    try {
+      await transport.connect({
+        ip: opts.ip,
+        port: opts.port,
+        ...(opts.rtcpMux ? {} : { rtcpPort: opts.rtcpPort }),
+        ...(opts.srtp ? { srtpParameters: { cryptoSuite: opts.srtp.suite, keyBase64: opts.srtp.keyBase64 } } : {}),
+      });
+      // Only this codec, at the payload type the room system offered, and no header extensions:
+      // a room system has no use for them.
+      const consumer = await transport.consume({
+        producerId: opts.producerId,
+        rtpCapabilities: {
+          codecs: [
+            {
+              kind: c.kind,
+              mimeType: c.mimeType,
+              clockRate: c.clockRate,
+              preferredPayloadType: opts.payloadType,
+              ...(c.channels ? { channels: c.channels } : {}),
+              ...(c.parameters ? { parameters: c.parameters } : {}),
+              rtcpFeedback:
+                c.kind === 'video'
+                  ? [
+                      { type: 'nack', parameter: 'pli' },
+                      { type: 'ccm', parameter: 'fir' },
+                    ]
+                  : [],
+            },
+          ],
+          headerExtensions: [],
+        },
+      });
+      const leg: Leg = { id: `sipleg-${randomUUID()}`, transport, consumer };
+      this.#legs.set(leg.id, leg);
+      const end = () => this.#ended(leg);
+      consumer.observer.once('close', end);
+      transport.observer.once('close', end);
+      return {
+        legId: leg.id,
+        payloadType: consumer.rtpParameters.codecs[0]!.payloadType,
+        ip: transport.tuple.localIp,
+        port: transport.tuple.localPort,
+        rtcpPort: transport.rtcpTuple?.localPort ?? transport.tuple.localPort,
+        ...(transport.srtpParameters
+          ? { srtp: { suite: transport.srtpParameters.cryptoSuite, keyBase64: transport.srtpParameters.keyBase64 } }
+          : {}),
+      };
+    } catch (err) {
+      transport.close();
+      if (err instanceof SfuError) throw err;
+      throw new SfuError('bad_request', `cannot send ${opts.codec} to the room system: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+
+  closeLeg(legId: string): void {
+    this.#legs.get(legId)?.transport.close();
+  }
+
+  hasLeg(legId: string): boolean {
+    return this.#legs.has(legId);
+  }
+
+  async requestKeyFrame(legId: string): Promise<void> {
+    const leg = this.#legs.get(legId);
+    if (leg && leg.consumer.kind === 'video' && !leg.consumer.closed) await leg.consumer.requestKeyFrame();
+  }
+
+  /** What the room system's receiver reports say, and what was sent. */
+  async legStats(legId: string): Promise<SipLegStats | undefined> {
+    const leg = this.#legs.get(legId);
+    if (!leg || leg.consumer.closed) return undefined;
+    const [stats, tstats] = await Promise.all([leg.consumer.getStats(), leg.transport.getStats()]);
+    const out = stats.find((s) => s.type === 'outbound-rtp');
+    const t = tstats[0];
+    return {
+      packetsSent: out?.packetCount ?? 0,
+      bytesSent: out?.byteCount ?? 0,
+      // fractionLost is what the last receiver report said, out of 256.
+      lossPercent: out ? Math.round((out.fractionLost / 256) * 1000) / 10 : 0,
+      packetsLost: out?.packetsLost ?? 0,
+      // Not every worker version reports the receiver's jitter for a send stream.
+      jitter: (out as { jitter?: number } | undefined)?.jitter ?? null,
+      roundTripTimeMs: out?.roundTripTime ?? null,
+      score: out?.score ?? null,
+      rtcpReceived: Boolean(t && (t.rtcpTuple || (t.bytesReceived ?? 0) > 0)),
+      bytesReceived: t?.bytesReceived ?? 0,
+    };
+  }
+
+  closeAll(): void {
+    for (const id of [...this.#legs.keys()]) this.closeLeg(id);
+    for (const id of [...this.#feeds.keys()]) this.closeFeed(id);
+  }
+
+  #producer(producerId: string): ms.Producer {
+    for (const feed of this.#feeds.values()) {
+      const p = feed.producers.get(producerId);
+      if (p) return p;
+    }
+    const rp = this.#deps.producers.get(producerId);
+    if (!rp) throw new SfuError('not_found', `producer ${producerId} not found`);
+    return rp.producer;
+  }
+
+  #ended(leg: Leg): void {
+    if (!this.#legs.delete(leg.id)) return;
+    leg.transport.close();
+    if (this.#deps.isClosed()) return;
+    this.#deps.emit('sipLegClosed', { legId: leg.id });
+  }
+}

@@ -1,0 +1,94 @@
+// baresip (Debian's) as a room system: dials the gateway from inside a test's network
+// namespace with the point's digest credentials, receives G.711 or G.722 audio and H.264
+// video (its avcodec module decodes; fakevideo displays nowhere), and prints a status line
+// with what it receives.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface Baresip {
+  /** Everything it printed so far. */
+  output(): string;
+  /** Sends a command line to its console. */
+  command(line: string): void;
+  stop(): Promise<void>;
+}
+
+export function startBaresip(opts: {
+  netns: string;
+  /** The point's address in the namespace, where baresip listens, and its SIP port there. */
+  localIp: string;
+  localPort: number;
+  target: string;
+  user: string;
+  password: string;
+  audioCodec: string;
+  srtp?: boolean;
+}): Baresip {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'baresip-'));
+  fs.writeFileSync(
+    path.join(dir, 'config'),
+    [
+      'module_path /usr/lib/baresip/modules',
+      `sip_listen ${opts.localIp}:${opts.localPort}`,
+      // It sends nothing of its own: the gateway only sends (the floor is not over SIP yet).
+      // ALSA's null device: no sound card needed.
+      'audio_player alsa,null',
+      'audio_source alsa,null',
+      'video_source fakevideo,nil',
+      'video_display fakevideo,nil',
+      'video_size 320x180',
+      'video_fps 5',
+      'rtp_stats yes',
+      ...['stdio', 'g711', 'g722', 'avcodec', 'fakevideo', 'alsa', 'rtcpsummary', 'srtp'].map((m) => `module ${m}.so`),
+      'module_app account.so',
+      'module_app menu.so',
+      '',
+    ].join('\n'),
+  );
+  const params = [
+    `auth_user=${opts.user}`,
+    `auth_pass=${opts.password}`,
+    'regint=0',
+    `audio_codecs=${opts.audioCodec}`,
+    'video_codecs=H264',
+    ...(opts.srtp ? ['mediaenc=srtp-mand'] : []),
+  ];
+  fs.writeFileSync(path.join(dir, 'accounts'), `<sip:${opts.user}@${opts.target}>;${params.join(';')}\n`);
+  const proc: ChildProcess = spawn(
+    'ip',
+    ['netns', 'exec', opts.netns, 'baresip', '-f', dir, '-e', `/dial sip:${opts.user}@${opts.target}`],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  const keep = (d: Buffer) => (out = (out + d.toString()).slice(-200_000));
+  proc.stdout!.on('data', keep);
+  proc.stderr!.on('data', keep);
+  const exited = new Promise<void>((resolve) => proc.once('close', () => resolve()));
+  return {
+    output: () => out,
+    command: (line) => proc.stdin!.write(`${line}\n`),
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.stdin!.write('/quit\n');
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 3000);
+        await exited;
+        clearTimeout(timer);
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * What baresip's status line says it receives now: audio and video bit rates and the
+ * frame rate it decodes and displays (`audio=<tx>/<rx> video=<tx>/<rx> (bit/s) efps=<tx>/<rx>`).
+ */
+export function receiving(output: string): { audioBps: number; videoBps: number; fps: number } {
+  const all = [...output.matchAll(/audio=\d+\/(\d+) video=\d+\/(\d+) \(bit\/s\) efps=[\d.]+\/([\d.]+)/g)];
+  const last = all[all.length - 1];
+  return last
+    ? { audioBps: Number(last[1]), videoBps: Number(last[2]), fps: Number(last[3]) }
+    : { audioBps: 0, videoBps: 0, fps: 0 };
+}
