@@ -18,8 +18,9 @@
 // against the wrap's. If it cannot be had, the build falls back to Debian's libsrtp2 (NSS)
 // and says so.
 //
-// Built as upstream builds a release worker (release, -Db_ndebug=true), with one fix of
-// 3.12.16's own (fixWebRtcServerClose below).
+// Built as upstream builds a release worker (release, -Db_ndebug=true), with upstream's
+// later fixes for the defects of 3.12.16 on the product's paths (scripts/worker-fixes.mjs;
+// docs/architecture.md lists which and why).
 //
 // The result is cached outside the checkout, keyed by mediasoup's version and a hash of
 // the patch and build settings, so a fresh clone on the same machine does not rebuild.
@@ -31,6 +32,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DebianSources } from './debian-source.mjs';
+import { PatchError, replaceOrFail as replaceOrThrow, WORKER_FIXES, applyWorkerFixes } from './worker-fixes.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MEDIASOUP_DIR = path.join(ROOT, 'node_modules', 'mediasoup');
@@ -81,7 +83,7 @@ function patchHash(srtp) {
     .update(
       `${BUILD_REVISION}\n${DEPENDENCIES}\n${srtp === 'system' ? SYSTEM_LIBSRTP2 : LIBSRTP2_TARBALL}\n` +
         `${JSON.stringify(VARIABLE_MAP)}\n${MESON_OPTIONS.join(' ')}\n` +
-        [patchMeson, fixWebRtcServerClose].map((f) => f.toString().replace(/\s+/g, ' ')).join('\n'),
+        [patchMeson, ...WORKER_FIXES].map((f) => f.toString().replace(/\s+/g, ' ')).join('\n'),
     )
     .digest('hex')
     .slice(0, 12);
@@ -157,9 +159,11 @@ export function ensureDebianPackages(pkgs, why) {
   const line = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
   if (process.getuid?.() !== 0) fail(`${why} needs Debian packages that are missing. Run as root:\n  ${line}`);
   log(`installing Debian packages for ${why}: ${missing.join(' ')}`);
-  // dpkg's lock may be held by another apt run for a moment; retry a few times.
+  // Another apt run (an installer, unattended upgrades) may hold dpkg's lock for minutes:
+  // apt waits up to 10 minutes for it, and a failure is retried a few times.
+  const waiting = line.replaceAll('apt-get ', 'apt-get -o DPkg::Lock::Timeout=600 ');
   for (let attempt = 1; attempt <= 5; attempt++) {
-    const r = spawnSync('sh', ['-c', line], {
+    const r = spawnSync('sh', ['-c', waiting], {
       stdio: 'inherit',
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
     });
@@ -212,9 +216,12 @@ const VARIABLE_MAP = {
 };
 
 function replaceOrFail(text, pattern, replacement, what) {
-  const out = text.replace(pattern, replacement);
-  if (out === text) fail(`patch step "${what}" matched nothing: the mediasoup sources differ from 3.12.16`);
-  return out;
+  try {
+    return replaceOrThrow(text, pattern, replacement, what);
+  } catch (err) {
+    if (err instanceof PatchError) fail(err.message);
+    throw err;
+  }
 }
 
 function patchMeson(workerDir, srtp) {
@@ -268,32 +275,6 @@ function patchMeson(workerDir, srtp) {
 // As upstream builds a release worker: optimised, assertions off (-Db_ndebug=true).
 const MESON_OPTIONS = ['--buildtype=release', '-Db_ndebug=true', '--wrap-mode=nodownload'];
 
-/**
- * mediasoup 3.12.16's WebRtcServer destructor closes its transports while iterating the
- * set that each closing transport erases itself from (an invalidated iterator: with
- * assertions on, abseil aborts the worker), and only after deleting the sockets their DTLS
- * close alerts need. Closing a WebRtcServer with live transports is our shutdown path.
- * Upstream fixed both in 3.14; this does the same: transports first, over a copy.
- */
-export function fixWebRtcServerClose(workerDir) {
-  const file = path.join(workerDir, 'src', 'RTC', 'WebRtcServer.cpp');
-  const text = fs.readFileSync(file, 'utf8');
-  const closeTransports =
-    '\t\t// Transports first (their DTLS close alerts need the sockets), over a copy: each\n' +
-    '\t\t// closing transport erases itself from webRtcTransports.\n' +
-    '\t\tconst auto webRtcTransports = this->webRtcTransports;\n\n' +
-    '\t\tfor (auto* webRtcTransport : webRtcTransports)\n' +
-    '\t\t{\n\t\t\twebRtcTransport->ListenServerClosed();\n\t\t}\n' +
-    '\t\tthis->webRtcTransports.clear();\n\n';
-  const out = replaceOrFail(
-    text,
-    /(UnregisterHandler\(this->id\);\n\n)([\s\S]*?this->udpSocketOrTcpServers\.clear\(\);\n)\n\t\tfor \(auto\* webRtcTransport : this->webRtcTransports\)\n\t\t\{\n\t\t\twebRtcTransport->ListenServerClosed\(\);\n\t\t\}\n\t\tthis->webRtcTransports\.clear\(\);\n/,
-    (m, head, sockets) => head + closeTransports + sockets,
-    'WebRtcServer destructor',
-  );
-  fs.writeFileSync(file, out);
-}
-
 function run(cmd, args, opts) {
   log(`$ ${cmd} ${args.join(' ')}`);
   const r = spawnSync(cmd, args, { stdio: 'inherit', ...opts });
@@ -320,7 +301,12 @@ function build(target, srtp, tarball) {
       log("WARNING: linking Debian's libsrtp2 (NSS crypto): SRTP costs the worker noticeably more CPU");
     }
     patchMeson(src, srtp);
-    fixWebRtcServerClose(src);
+    try {
+      applyWorkerFixes(src);
+    } catch (err) {
+      if (err instanceof PatchError) fail(err.message);
+      throw err;
+    }
     const out = path.join(work, 'build');
     run('meson', ['setup', ...MESON_OPTIONS, out, src]);
     // ninja prints [n/N] progress lines as it goes.
@@ -334,6 +320,35 @@ function build(target, srtp, tarball) {
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * The build stamp beside a worker binary (`<binary>.stamp.json`): the mediasoup version
+ * its sources came from, the hash of the fixes and settings it was built with, and the
+ * binary's own sha256. The server reads it at start-up (sfu/worker-binary.ts) and refuses
+ * a binary whose stamp is missing, names another mediasoup version, or describes other bytes.
+ */
+export function stampPath(bin) {
+  return `${bin}.stamp.json`;
+}
+
+function stampFor(bin, srtp) {
+  return {
+    mediasoupVersion: mediasoupVersion(),
+    patchHash: patchHash(srtp),
+    sha256: createHash('sha256').update(fs.readFileSync(bin)).digest('hex'),
+    builtBy: 'scripts/build-worker.mjs',
+  };
+}
+
+/** Writes `stamp` beside `bin` unless the same stamp is there already. */
+function writeStamp(bin, stamp) {
+  const file = stampPath(bin);
+  const text = `${JSON.stringify(stamp, null, 2)}\n`;
+  if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === text) return;
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
 }
 
 function workerRuns(bin) {
@@ -363,11 +378,13 @@ export function ensureWorker({ force = false } = {}) {
       build(cached, srtp, srtp === 'openssl' ? libsrtp2Tarball() : undefined);
     }
   }
+  // Workers cached before stamps existed get theirs here.
+  const stamp = stampFor(cached, srtp);
+  writeStamp(cached, stamp);
   const same =
     fs.existsSync(INSTALLED_BIN) &&
     fs.statSync(INSTALLED_BIN).size === fs.statSync(cached).size &&
-    createHash('sha1').update(fs.readFileSync(INSTALLED_BIN)).digest('hex') ===
-      createHash('sha1').update(fs.readFileSync(cached)).digest('hex');
+    createHash('sha256').update(fs.readFileSync(INSTALLED_BIN)).digest('hex') === stamp.sha256;
   if (!same) {
     fs.mkdirSync(path.dirname(INSTALLED_BIN), { recursive: true });
     // Copy, then rename: a worker running from the old file keeps it (no ETXTBSY).
@@ -377,6 +394,7 @@ export function ensureWorker({ force = false } = {}) {
     fs.renameSync(tmp, INSTALLED_BIN);
     log(`installed worker into ${path.relative(ROOT, INSTALLED_BIN)}`);
   }
+  writeStamp(INSTALLED_BIN, stamp);
   return INSTALLED_BIN;
 }
 

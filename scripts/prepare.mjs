@@ -75,7 +75,14 @@ async function main() {
       purpose === 'test' ? 'the media and recording tests' : 'recording (RECORDING=false turns it off)',
     );
   }
+  // Room systems over SIP (SIP_PORT set): the hall's shared transcode is Debian's ffmpeg too.
+  if (process.env.SIP_PORT && !onPath('ffmpeg')) {
+    ensureDebianPackages(['ffmpeg'], 'the hall for room systems over SIP (SIP_PORT; server/sip/)');
+  }
   if (purpose === 'test') {
+    // The SIP gateway's tests: SIPp drives refusals and floods, baresip dials in and
+    // receives the hall (its avcodec module decodes H.264).
+    ensureDebianPackages(['sip-tester', 'baresip-core', 'baresip-ffmpeg'], 'the SIP gateway tests (SIPp, baresip)');
     // The network topology test sets each site's firewall with nftables.
     if (!onPath('nft')) ensureDebianPackages(['nftables'], 'the network topology test (site firewalls)');
     // End-to-end tests drive Debian's Chromium through playwright-core (never a

@@ -1,12 +1,14 @@
 // A pool of mediasoup workers, one per core by default, each with one WebRtcServer so
 // that every WebRTC transport of a worker shares a single UDP and TCP port
 // (basePort + index). A worker that dies is logged, reported, and replaced on the same
-// port; rooms listen for `workerReplaced` to move their points back.
+// port; rooms listen for `workerReplaced` to move their points back. A worker binary not
+// built for this mediasoup is refused before any worker starts (worker-binary.ts).
 import './mediasoup-log';
 import { EventEmitter } from 'node:events';
 import * as mediasoup from 'mediasoup';
 import type { types as ms } from 'mediasoup';
 import type { Logger } from 'pino';
+import { checkWorkerBinary } from './worker-binary';
 
 export interface WorkerPoolOptions {
   numWorkers: number;
@@ -18,6 +20,35 @@ export interface WorkerPoolOptions {
   logger: Logger;
   /** Delay before a dead worker is replaced; doubled on each failed attempt, capped at 10 s. */
   respawnDelayMs?: number;
+  /**
+   * How often (ms) each receive transport's bandwidth estimator wakes when it is not probing:
+   * 5 (the default) is mediasoup's own value, BWE_TICK_MS libwebrtc's. See `libwebrtcFieldTrials`.
+   */
+  bweTickMs?: number;
+}
+
+/** libwebrtc's own interval for the congestion controller's periodic work (goog_cc_factory.cc). */
+export const BWE_TICK_MS = 25;
+/** What mediasoup 3.12's worker sets when it is given no field trials. */
+const MEDIASOUP_FIELD_TRIALS = 'WebRTC-Bwe-AlrLimitedBackoff/Enabled/';
+
+/**
+ * The worker's libwebrtc field trials for a bandwidth estimator tick of `tickMs`.
+ *
+ * Each WebRtcTransport that sends with transport-cc (every point's receive transport) has a
+ * timer that runs libwebrtc's congestion controller and pacer. mediasoup 3.12 restarts it
+ * after min(the pacer's next wake-up, 25 ms); the pacer, which in mediasoup only sends
+ * probes (media is never paced), asks to wake every `WebRTC-Pacer-MinPacketLimitMs`, 5 ms
+ * by default, also while it has nothing to probe. So each point cost its worker 200 timer
+ * runs a second of the controller's periodic work, which libwebrtc itself runs every 25 ms:
+ * at 420 points, more timer runs than forwarded packets (docs/benchmarks.md, "Where the
+ * worker's time goes"). With the pacer's idle wake-up at 25 ms the timer runs at
+ * libwebrtc's own interval; while a probe is under way the pacer still sets the pace
+ * (its prober's next probe, not this limit). 5 keeps mediasoup's own setting.
+ */
+export function libwebrtcFieldTrials(tickMs: number): string | undefined {
+  if (tickMs === 5) return undefined;
+  return `${MEDIASOUP_FIELD_TRIALS}WebRTC-Pacer-MinPacketLimitMs/${tickMs}/`;
 }
 
 export interface WorkerSlot {
@@ -54,11 +85,19 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
 
   private constructor(opts: WorkerPoolOptions) {
     super();
-    this.#opts = { respawnDelayMs: 500, ...opts };
+    this.#opts = { respawnDelayMs: 500, bweTickMs: 5, ...opts };
     this.#log = opts.logger;
   }
 
+  /** Rejects with a `worker_mismatch` SfuError when the worker binary is not this mediasoup's. */
   static async create(opts: WorkerPoolOptions): Promise<WorkerPool> {
+    if (opts.numWorkers > 0) {
+      const stamp = checkWorkerBinary();
+      opts.logger.info(
+        { mediasoup: stamp.mediasoupVersion, workerPatch: stamp.patchHash },
+        'mediasoup worker binary matches its build stamp',
+      );
+    }
     const pool = new WorkerPool(opts);
     try {
       for (let i = 0; i < opts.numWorkers; i++) {
@@ -130,7 +169,11 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   }
 
   async #start(slot: WorkerSlot): Promise<void> {
+    // Again before each replacement: the binary may have been changed under a running pool.
+    checkWorkerBinary();
+    const fieldTrials = libwebrtcFieldTrials(this.#opts.bweTickMs);
     const worker = await mediasoup.createWorker({
+      ...(fieldTrials ? { libwebrtcFieldTrials: fieldTrials } : {}),
       logLevel: this.#opts.logLevel,
       logTags: ['info', 'ice', 'dtls', 'rtp', 'srtp', 'rtcp', 'simulcast', 'bwe'],
       appData: { index: slot.index },

@@ -89,24 +89,43 @@ describe('WorkerPool (real mediasoup workers)', () => {
     );
   });
 
-  test("mediasoup's own log lines reach pino", async () => {
-    const lines: { mediasoup?: string; msg: string }[] = [];
-    const stream = new Writable({
-      write(chunk, _enc, cb) {
-        lines.push(JSON.parse(String(chunk)));
-        cb();
-      },
+  /** One worker logging at debug level, so its own lines reach the capture. */
+  const debugPool = (extra: { bweTickMs?: number } = {}) =>
+    WorkerPool.create({
+      numWorkers: 1,
+      listenIp: '127.0.0.1',
+      announcedIp: undefined,
+      basePort: 0,
+      logLevel: 'debug',
+      logger,
+      ...extra,
     });
-    setMediasoupLogSink(pino({ level: 'debug' }, stream), { debug: true });
+
+  test("workers run libwebrtc with the bandwidth estimator tick asked for, mediasoup's own by default", async () => {
+    const trialsOf = async (bweTickMs: number | undefined): Promise<string[]> => {
+      const lines = captureMediasoupLog();
+      try {
+        pool = await debugPool(bweTickMs === undefined ? {} : { bweTickMs });
+        await waitFor(() => lines.some((l) => /libwebrtc field trials/.test(l.msg)), 'the field trials line');
+      } finally {
+        setMediasoupLogSink(undefined);
+        pool.close();
+      }
+      return lines.filter((l) => /libwebrtc field trials/.test(l.msg)).map((l) => l.msg);
+    };
+    const [tick25] = await trialsOf(25);
+    expect(tick25).toContain('WebRTC-Pacer-MinPacketLimitMs/25/');
+    // mediasoup's own trial stays.
+    expect(tick25).toContain('WebRTC-Bwe-AlrLimitedBackoff/Enabled/');
+    const [byDefault] = await trialsOf(undefined);
+    expect(byDefault).not.toContain('MinPacketLimitMs');
+    expect(byDefault).toContain('WebRTC-Bwe-AlrLimitedBackoff/Enabled/');
+  });
+
+  test("mediasoup's own log lines reach pino", async () => {
+    const lines = captureMediasoupLog();
     try {
-      pool = await WorkerPool.create({
-        numWorkers: 1,
-        listenIp: '127.0.0.1',
-        announcedIp: undefined,
-        basePort: 0,
-        logLevel: 'debug',
-        logger,
-      });
+      pool = await debugPool();
       await waitFor(() => lines.some((l) => l.mediasoup), 'a mediasoup log line');
       expect(lines.find((l) => l.mediasoup)!.msg.length).toBeGreaterThan(0);
     } finally {
@@ -114,3 +133,16 @@ describe('WorkerPool (real mediasoup workers)', () => {
     }
   });
 });
+
+/** Sends mediasoup's own log lines, at debug, to a pino logger whose lines land in the array. */
+function captureMediasoupLog(): { mediasoup?: string; msg: string }[] {
+  const lines: { mediasoup?: string; msg: string }[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(JSON.parse(String(chunk)));
+      cb();
+    },
+  });
+  setMediasoupLogSink(pino({ level: 'debug' }, stream), { debug: true });
+  return lines;
+}

@@ -1,0 +1,180 @@
+// Fixes to mediasoup 3.12.16's worker sources, applied by scripts/build-worker.mjs to its
+// copy of the sources before it compiles them. Each is the change upstream made in a later
+// release, written against 3.12.16's code, for a defect on a path the product uses; the
+// table in docs/architecture.md ("The media worker's fixes") lists every defect upstream
+// fixed after 3.12.16 that was considered, and why it was or was not taken.
+//
+// Each fix is a text replacement that fails loudly when it matches nothing (the sources are
+// not 3.12.16's), and each is part of the build's cache key (build-worker.mjs patchHash):
+// changing one rebuilds the worker. Only Node's standard library: this runs before
+// `npm ci` has installed anything else.
+import fs from 'node:fs';
+import path from 'node:path';
+
+export class PatchError extends Error {}
+
+/** `text` with `pattern` replaced; throws when nothing changed. */
+export function replaceOrFail(text, pattern, replacement, what) {
+  const out = text.replace(pattern, replacement);
+  if (out === text)
+    throw new PatchError(`patch step "${what}" matched nothing: the mediasoup sources differ from 3.12.16`);
+  return out;
+}
+
+/** Applies `steps` ([pattern, replacement, what]) to one file under the worker's sources. */
+function patchFile(workerDir, relPath, steps) {
+  const file = path.join(workerDir, relPath);
+  let text = fs.readFileSync(file, 'utf8');
+  for (const [pattern, replacement, what] of steps) text = replaceOrFail(text, pattern, replacement, what);
+  fs.writeFileSync(file, text);
+}
+
+/**
+ * The WebRtcServer destructor closes its transports while iterating the set that each
+ * closing transport erases itself from (an invalidated iterator: with assertions on,
+ * abseil aborts the worker), and only after deleting the sockets their DTLS close alerts
+ * need. Closing a WebRtcServer with live transports is our shutdown path.
+ * Upstream fixed both in 3.14.5; this does the same: transports first, over a copy.
+ */
+export function fixWebRtcServerClose(workerDir) {
+  const closeTransports =
+    '\t\t// Transports first (their DTLS close alerts need the sockets), over a copy: each\n' +
+    '\t\t// closing transport erases itself from webRtcTransports.\n' +
+    '\t\tconst auto webRtcTransports = this->webRtcTransports;\n\n' +
+    '\t\tfor (auto* webRtcTransport : webRtcTransports)\n' +
+    '\t\t{\n\t\t\twebRtcTransport->ListenServerClosed();\n\t\t}\n' +
+    '\t\tthis->webRtcTransports.clear();\n\n';
+  patchFile(workerDir, 'src/RTC/WebRtcServer.cpp', [
+    [
+      /(UnregisterHandler\(this->id\);\n\n)([\s\S]*?this->udpSocketOrTcpServers\.clear\(\);\n)\n\t\tfor \(auto\* webRtcTransport : this->webRtcTransports\)\n\t\t\{\n\t\t\twebRtcTransport->ListenServerClosed\(\);\n\t\t\}\n\t\tthis->webRtcTransports\.clear\(\);\n/,
+      (m, head, sockets) => head + closeTransports + sockets,
+      'WebRtcServer destructor',
+    ],
+  ]);
+}
+
+/**
+ * Memory leak with a WebRtcServer listening on TCP (upstream 3.14.5). When a WebRtcTransport
+ * closes, it closes the libuv handle of each TCP connection it used but never tells the
+ * connection's TcpServer, so the WebRtcServer's TCP server keeps the connection object and
+ * its 64 kB receive buffer until the worker exits. Every point that reached us over TCP (a
+ * network that blocks UDP) and then left or reconnected leaks one; a worker lives for days.
+ *
+ * As upstream: closing a tuple's TCP connection now also reports the close to its server,
+ * which forgets and deletes it (TriggerClose). The server's report reaches the transport's
+ * IceServer while that IceServer is being destroyed (a WebRtcTransport's own TCP server),
+ * so RemoveTuple() is ignored during destruction, as upstream's `destroying` flag does;
+ * and, beyond upstream, while it evicts its oldest tuple (more than 8), where the same
+ * round trip would erase the evicted tuple twice.
+ */
+export function fixTcpConnectionLeak(workerDir) {
+  patchFile(workerDir, 'include/handles/TcpConnectionHandler.hpp', [
+    [
+      /\npublic:\n\tvoid Close\(\);\n/,
+      '\npublic:\n\tvoid Close();\n\t// Close() and tell the listener (the TcpServer), which deletes this connection.\n\tvoid TriggerClose();\n',
+      'TcpConnectionHandler::TriggerClose declaration',
+    ],
+  ]);
+  patchFile(workerDir, 'src/handles/TcpConnectionHandler.cpp', [
+    [
+      /\nvoid TcpConnectionHandler::Dump\(\) const\n/,
+      '\nvoid TcpConnectionHandler::TriggerClose()\n{\n\tMS_TRACE();\n\n\tif (this->closed)\n\t\treturn;\n\n' +
+        '\tClose();\n\n\t// The listener (TcpServerHandler) forgets and deletes this connection.\n' +
+        '\tthis->listener->OnTcpConnectionClosed(this);\n}\n' +
+        '\nvoid TcpConnectionHandler::Dump() const\n',
+      'TcpConnectionHandler::TriggerClose definition',
+    ],
+  ]);
+  patchFile(workerDir, 'include/RTC/TransportTuple.hpp', [
+    [
+      /(\t\tvoid Close\(\)\n\t\t\{\n\t\t\tif \(this->protocol == Protocol::UDP\)\n\t\t\t\tthis->udpSocket->Close\(\);\n\t\t\telse\n\t\t\t\tthis->tcpConnection->)Close\(\);/,
+      '$1TriggerClose();',
+      'TransportTuple::Close of a TCP tuple',
+    ],
+  ]);
+  patchFile(workerDir, 'include/RTC/IceServer.hpp', [
+    [
+      /(\t\t\/\/ Others\.\n)(\t\tstd::string usernameFragment;)/,
+      '$1\t\tbool destroying{ false };\n\t\tbool evictingTuple{ false };\n$2',
+      'IceServer destroying flag',
+    ],
+  ]);
+  patchFile(workerDir, 'src/RTC/IceServer.cpp', [
+    [
+      /(\tIceServer::~IceServer\(\)\n\t\{\n\t\tMS_TRACE\(\);\n)/,
+      '$1\n\t\tthis->destroying = true;\n',
+      'IceServer destructor sets destroying',
+    ],
+    [
+      /(\tvoid IceServer::RemoveTuple\(RTC::TransportTuple\* tuple\)\n\t\{\n\t\tMS_TRACE\(\);\n)/,
+      '$1\n\t\t// While being destroyed or evicting a tuple, closing a TCP tuple comes back here\n' +
+        '\t\t// through the TcpServer and the transport: the caller removes the tuple itself.\n' +
+        '\t\tif (this->destroying || this->evictingTuple)\n\t\t\treturn;\n',
+      'IceServer::RemoveTuple ignored while destroying',
+    ],
+    [
+      /(\t\t\t\/\/ Notify the listener\.\n)\t\t\tthis->listener->OnIceServerTupleRemoved\(this, removedTuple\);\n(\n\t\t\t\/\/ Remove it from the list of tuples\.\n[\s\S]*?\t\t\tthis->tuples\.erase\(std::next\(it\)\.base\(\)\);\n)/,
+      '$1\t\t\tthis->evictingTuple = true;\n\t\t\tthis->listener->OnIceServerTupleRemoved(this, removedTuple);\n\t\t\tthis->evictingTuple = false;\n$2',
+      'IceServer::AddTuple eviction ignores RemoveTuple',
+    ],
+  ]);
+}
+
+/**
+ * A simulcast consumer cannot switch layers when its RTP timestamp reference layer
+ * disappears (upstream 3.14.16). The first layer a consumer targets becomes its timestamp
+ * reference; switching to any other layer needs a Sender Report on both. If the reference
+ * layer's stream stops before it sent one (the host's browser drops its top layer when its
+ * uplink shrinks, or the host restarts the camera), the consumer can never switch again and
+ * the point's video freezes. As upstream: a reference without a Sender Report is replaced
+ * by the new target layer, and a switch needs a Sender Report on the target layer only.
+ */
+export function fixSimulcastReferenceLayer(workerDir) {
+  patchFile(workerDir, 'src/RTC/SimulcastConsumer.cpp', [
+    [
+      /(\t\t\/\/ If we don't have yet a RTP timestamp reference, set it now\.\n)\t\tif \(newTargetSpatialLayer != -1 && this->tsReferenceSpatialLayer == -1\)\n/,
+      '$1\t\t// Also replace a reference whose stream never sent a Sender Report (it may be gone).\n' +
+        '\t\tif (\n\t\t  newTargetSpatialLayer != -1 &&\n' +
+        '\t\t  (this->tsReferenceSpatialLayer == -1 || !GetProducerTsReferenceRtpStream() ||\n' +
+        '\t\t   !GetProducerTsReferenceRtpStream()->GetSenderReportNtpMs()))\n',
+      'SimulcastConsumer::UpdateTargetLayers reference layer',
+    ],
+    [
+      /\t\t\t\(\n\t\t\t\tGetProducerTsReferenceRtpStream\(\)->GetSenderReportNtpMs\(\) &&\n\t\t\t\tthis->producerRtpStreams\.at\(spatialLayer\)->GetSenderReportNtpMs\(\)\n\t\t\t\)\n/,
+      '\t\t\tthis->producerRtpStreams.at(spatialLayer)->GetSenderReportNtpMs()\n',
+      'SimulcastConsumer::CanSwitchToSpatialLayer',
+    ],
+  ]);
+}
+
+/**
+ * Possible value overflow in transport-cc feedback (upstream 3.14.3). The count of packets
+ * missing before a new one is computed in `int`, so across the 16-bit wrap of the
+ * transport-wide sequence number it is negative and a gap longer than a feedback packet can
+ * describe (8191 packets) is not caught: the feedback sent to the browser then carries a
+ * truncated run length, and its bandwidth estimate for the host's camera goes wrong. Every
+ * host and point browser sends transport-cc to us. As upstream: computed in uint16_t.
+ */
+export function fixTransportCcMissingPackets(workerDir) {
+  patchFile(workerDir, 'src/RTC/RTCP/FeedbackRtpTransport.cpp', [
+    [
+      /\t\t\t\tauto missingPackets = sequenceNumber - \(this->latestSequenceNumber \+ 1\);\n/,
+      '\t\t\t\t// uint16_t, not auto (int): the count must wrap with the sequence number.\n' +
+        '\t\t\t\tconst uint16_t missingPackets = sequenceNumber - (this->latestSequenceNumber + 1);\n',
+      'FeedbackRtpTransportPacket::AddPacket missing packets',
+    ],
+  ]);
+}
+
+/** Every fix, in the order applied. */
+export const WORKER_FIXES = [
+  fixWebRtcServerClose,
+  fixTcpConnectionLeak,
+  fixSimulcastReferenceLayer,
+  fixTransportCcMissingPackets,
+];
+
+/** Applies every fix to a copy of the worker's sources. */
+export function applyWorkerFixes(workerDir) {
+  for (const fix of WORKER_FIXES) fix(workerDir);
+}
