@@ -1,7 +1,9 @@
 // Recording taps: a producer of the room sent as plain RTP (no SRTP) to a local recorder
 // process, exactly as the points receive it: one PlainTransport on the origin router per
-// tap, connected to where the recorder listens, and one consumer of the producer (a new
-// consumer prefers the top simulcast layer, and the room's layer policy never touches it). Nothing is re-encoded. A tap whose producer or transport closes (the
+// tap, connected to where the recorder listens, and one consumer of the producer. A
+// simulcast producer is recorded at its top layer: the consumer asks for it by name, the
+// tap negotiates no bandwidth estimation that could lower it (see recorderCapabilities),
+// and the room's layer policy never touches a tap. Nothing is re-encoded. A tap whose producer or transport closes (the
 // floor taken back, a worker death) is announced once, so the recorder notes the end.
 import { randomUUID } from 'node:crypto';
 import type { types as ms } from 'mediasoup';
@@ -40,6 +42,36 @@ export interface RecordingTapsDeps extends Pick<RoomContext, 'log' | 'isClosed' 
   producers: Pick<RoomProducers, 'get'>;
 }
 
+/** Bandwidth estimation's header extensions: a recorder sends back no feedback for them. */
+const BWE_EXTENSIONS = /transport-wide-cc|abs-send-time/i;
+
+/**
+ * What a recorder (ffmpeg) receives: the media codecs only (it cannot ask for
+ * retransmissions), and nothing of bandwidth estimation. With transport-cc or REMB on the
+ * tap, mediasoup would manage the consumer's bitrate from feedback ffmpeg never sends,
+ * stay at its initial estimate and drop a simulcast camera to a lower layer.
+ */
+export function recorderCapabilities(caps: ms.RtpCapabilities): ms.RtpCapabilities {
+  return {
+    codecs: (caps.codecs ?? [])
+      .filter((c) => !/\/rtx$/i.test(c.mimeType))
+      .map((c) => ({
+        ...c,
+        rtcpFeedback: (c.rtcpFeedback ?? []).filter((f) => f.type !== 'transport-cc' && f.type !== 'goog-remb'),
+      })),
+    headerExtensions: (caps.headerExtensions ?? []).filter((h) => !BWE_EXTENSIONS.test(h.uri)),
+  };
+}
+
+/**
+ * The top simulcast layer of a producer (its last encoding; mediasoup then takes the
+ * highest temporal layer too); undefined for one without simulcast.
+ */
+function topLayers(producer: Pick<ms.Producer, 'kind' | 'rtpParameters'>): ms.ConsumerLayers | undefined {
+  const encodings = producer.rtpParameters.encodings ?? [];
+  return producer.kind === 'video' && encodings.length > 1 ? { spatialLayer: encodings.length - 1 } : undefined;
+}
+
 export class RecordingTaps {
   readonly #deps: RecordingTapsDeps;
   readonly #byId = new Map<string, Tap>();
@@ -61,12 +93,11 @@ export class RecordingTaps {
     });
     try {
       await transport.connect({ ip: target.ip, port: target.port, rtcpPort: target.port + 1 });
-      // Only the media codecs: a recorder has no use for retransmissions it cannot ask for.
-      const caps = origin.router.rtpCapabilities;
       const consumer = await transport.consume({
         producerId,
-        rtpCapabilities: { ...caps, codecs: (caps.codecs ?? []).filter((c) => !/\/rtx$/i.test(c.mimeType)) },
+        rtpCapabilities: recorderCapabilities(origin.router.rtpCapabilities),
         paused: true,
+        preferredLayers: topLayers(rp.producer),
       });
       const codec = consumer.rtpParameters.codecs[0]!;
       const info: RecordingTapInfo = {

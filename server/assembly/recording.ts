@@ -1,6 +1,8 @@
 // What follows a recording after its session ends: the archive job (one playable file with
-// chapters, server/recording/archive.ts) on the nodes that record, i.e. not on an edge; and
-// the recordings' routes for the host console (server/http/recording-routes.ts).
+// chapters, server/recording/archive.ts), queued on every node but an edge and run where
+// ARCHIVE_JOBS is on (a cluster can keep the encode off the nodes carrying live media, on a
+// node that sees the same RECORDING_DIR); and the recordings' routes for the host console
+// (server/http/recording-routes.ts).
 import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { Auth } from '../auth/auth';
@@ -30,7 +32,11 @@ export class RecordingModule {
     this.routes = recordingRouter({ dir: config.recording.dir, archives: this.archives, logger }, deps.auth);
     if (!this.archives) return;
     const log = logger.child({ component: 'archive' });
-    this.archives.start((sessionId, progress, signal) =>
+    if (!config.recording.archive.jobs) {
+      log.info('archive jobs run on other nodes (ARCHIVE_JOBS=off)');
+      return;
+    }
+    this.archives.start(config.cluster.nodeId, (sessionId, progress, signal) =>
       makeArchive(recordingDir(config.recording.dir, sessionId), {
         ffmpegPath: config.recording.ffmpegPath,
         nice: config.recording.archive.nice,

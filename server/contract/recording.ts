@@ -2,7 +2,7 @@
 // in short segment files, each with its size and sha256), where it has gaps, and the
 // session's timeline. Written as manifest.json beside the files while it records.
 import { z } from 'zod';
-import { MediaSourceSchema } from './media-sources';
+import { HallSourceSchema, MediaSourceSchema } from './media-sources';
 import { TimelineEntrySchema } from './timeline';
 
 const Iso = z.string().max(40);
@@ -26,6 +26,11 @@ export const RecordingTrackSchema = z.object({
   producerId: z.string(),
   /** The point holding the floor, for floor tracks. */
   pointId: z.string().nullable(),
+  /**
+   * The hall's camera and microphone: which source sent it (the console, an encoder over
+   * WHIP, an ingest). Points receive one at a time; the timeline says which (absent: older).
+   */
+  origin: HallSourceSchema.nullable().optional(),
   startedAt: Iso,
   endedAt: Iso.nullable(),
   /** Times the recorder process was restarted after dying. */
@@ -66,7 +71,10 @@ export type RecordingManifest = z.infer<typeof RecordingManifestSchema>;
 export const RecordingStatusSchema = z.object({
   on: z.boolean(),
   since: Iso.nullable(),
-  /** Why it stopped while the session is still live (e.g. disk-full); absent otherwise. */
+  /**
+   * Why it stopped while the session is still live (disk-full), or why it is not recording
+   * (failed: the recorder could not start; the next change tries again); absent otherwise.
+   */
   stopReason: z.string().max(200).optional(),
 });
 export type RecordingStatus = z.infer<typeof RecordingStatusSchema>;

@@ -29,6 +29,7 @@ import { sha256File } from '../recording/ffmpeg-track';
 import { recordingDir } from '../recording/recordings';
 import { readManifest } from '../recording/session-recording';
 import { ApiBuilder } from './api/route';
+import { sendStoredFile } from './attachment';
 
 const PREFIX = '/api/v1';
 const VIEWERS: Role[] = ['admin', 'host'];
@@ -119,22 +120,16 @@ export function buildRecordingApi(deps: RecordingRoutesDeps): ApiBuilder {
       const dir = dirOf(params.sessionId);
       const info = await readArchiveInfo(dir);
       if (!info) throw notFound('archive');
-      const name = `ghi-hinh-${params.sessionId}${path.extname(info.file)}`;
-      await new Promise<void>((resolve, reject) => {
-        res.sendFile(
-          path.basename(info.file),
-          {
-            root: dir,
-            dotfiles: 'deny',
-            cacheControl: false,
-            headers: {
-              'Cache-Control': 'private, no-store',
-              'Content-Type': info.file.endsWith('.webm') ? 'video/webm' : 'video/x-matroska',
-              'Content-Disposition': `${req.query.download !== undefined ? 'attachment' : 'inline'}; filename="${name}"`,
-            },
-          },
-          (err) => (err && !res.headersSent ? reject(notFound('archive')) : resolve()),
-        );
+      await sendStoredFile(res, {
+        file: path.basename(info.file),
+        root: dir,
+        type: info.file.endsWith('.webm') ? 'video/webm' : 'video/x-matroska',
+        name: `ghi-hinh-${params.sessionId}${path.extname(info.file)}`,
+        download: req.query.download !== undefined,
+        // A player seeks with ranges, checked against these.
+        validators: true,
+        what: 'archive',
+        cut: { log, msg: 'an archive was cut off while sent', fields: { sessionId: params.sessionId } },
       });
     },
   );

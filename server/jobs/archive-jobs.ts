@@ -6,12 +6,10 @@
 // recordings' routes. Job data is validated.
 //
 // Keys: BullMQ's own, under `bull:archive-jobs:*`.
-import { Queue, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { connectRedis } from '../redis/connect';
-import { closeQueue } from './close-queue';
+import { JobQueue } from './job-queue';
 
 export const ARCHIVE_QUEUE = 'archive-jobs';
 
@@ -29,24 +27,16 @@ export interface ArchiveJobState {
   error: string | null;
 }
 
-export class ArchiveJobs {
-  readonly queue: Queue;
-  #worker: Worker | undefined;
-  readonly #connections: Redis[] = [];
-  readonly #log: Logger;
+export class ArchiveJobs extends JobQueue {
   /** Ends a running encode at shutdown: its job is retried rather than waited for. */
   readonly #abort = new AbortController();
-  #closing: Promise<void> | undefined;
 
-  constructor(
-    private readonly redisUrl: string,
-    logger: Logger,
-  ) {
-    this.#log = logger.child({ component: 'archive-jobs' });
-    const conn = connectRedis(redisUrl, 'bullmq', this.#log);
-    this.#connections.push(conn);
-    this.queue = new Queue(ARCHIVE_QUEUE, {
-      connection: conn,
+  constructor(redisUrl: string, logger: Logger) {
+    super({
+      name: ARCHIVE_QUEUE,
+      redisUrl,
+      logger,
+      component: 'archive-jobs',
       defaultJobOptions: {
         attempts: 2,
         backoff: { type: 'fixed', delay: 5000 },
@@ -54,27 +44,21 @@ export class ArchiveJobs {
         removeOnFail: { count: 200 },
       },
     });
-    this.queue.on('error', (err) => this.#log.warn({ err: err.message }, 'queue error'));
   }
 
-  /** Runs archives in this process (only where the recordings' files are). */
-  start(handler: ArchiveHandler): void {
-    if (this.#worker) return;
-    const conn = connectRedis(this.redisUrl, 'bullmq', this.#log);
-    this.#connections.push(conn);
-    this.#worker = new Worker(
-      ARCHIVE_QUEUE,
-      async (job: Job) => {
+  /**
+   * Runs archives in this process (only where the recordings' files are); `name` (the
+   * node's) is the worker's, as BullMQ lists the queue's workers and the job that ran.
+   */
+  start(name: string, handler: ArchiveHandler): void {
+    this.startWorker(
+      async (job) => {
         const { sessionId } = ArchiveJobSchema.parse(job.data);
         return handler(sessionId, (percent) => job.updateProgress(percent), this.#abort.signal);
       },
       // A long encode: BullMQ's lock is renewed while it runs; one at a time.
-      { connection: conn, concurrency: 1, lockDuration: 60_000 },
+      { concurrency: 1, lockDuration: 60_000, name, failed: 'archive job failed' },
     );
-    this.#worker.on('failed', (job, err) =>
-      this.#log.error({ err, jobId: job?.id, attempts: job?.attemptsMade }, 'archive job failed'),
-    );
-    this.#worker.on('error', (err) => this.#log.warn({ err: err.message }, 'worker error'));
   }
 
   /** Once at the end of a recording; `again` always queues a new run. Returns the job id. */
@@ -104,14 +88,8 @@ export class ArchiveJobs {
   }
 
   /** A running encode ended, then the worker, the queue and their connections. Idempotent. */
-  close(): Promise<void> {
+  override close(): Promise<void> {
     this.#abort.abort();
-    this.#closing ??= closeQueue({
-      worker: this.#worker,
-      queue: this.queue,
-      connections: this.#connections,
-      log: this.#log,
-    });
-    return this.#closing;
+    return super.close();
   }
 }

@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { BroadcastRoom } from '../../sfu';
 import type { Session } from '../contract/api';
+import type { HallSource } from '../contract/broadcast';
 import type { RecordingStatus } from '../contract/recording';
 import type { ControlPlane } from '../assembly/control-plane';
 import { settingsEntries, type LiveSettingsChange } from '../domain/timeline/changes';
@@ -26,6 +27,11 @@ export class LiveRecord {
     const at = new Date().toISOString();
     const name = (await this.control.points.get(pointId).catch(() => undefined))?.name ?? pointId;
     await this.control.timeline.record(this.sessionId, { type: 'floor', at, pointId, name, granted });
+  }
+
+  /** The points receive the hall's camera and microphone from another source (null: none). */
+  async hall(source: HallSource | null): Promise<void> {
+    await this.control.timeline.record(this.sessionId, { type: 'hall', at: new Date().toISOString(), source });
   }
 
   /** Starts, follows or stops the recording for the session, its room and the host's choice. */

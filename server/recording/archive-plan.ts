@@ -1,13 +1,19 @@
 // What the archive of a session is made of, decided from its manifest alone (pure, so it
 // is unit-tested without ffmpeg): one file holding the program as a point saw it, re-encoded
 // (the hall, the slides beside it while any were shown, the floor's camera inset while a
-// point held the floor, every microphone mixed), a chapter per agenda item from the
-// timeline, and each recorded track again as it was received (copied, not re-encoded).
+// point held the floor, the microphones the points heard mixed), a chapter per agenda item
+// from the timeline, and each recorded track again as it was received (copied, not re-encoded).
+//
+// Several sources may publish the hall's camera and microphone at once (the console, an
+// encoder warming up); points receive one, and the timeline says which from when (its
+// `hall` entries). The program shows and plays each such track only while its source was
+// the points'; the others stay in the file as originals only.
 //
 // Each track is read as one input (its segments joined by ffmpeg's concat demuxer) and
 // placed on the program's clock at its start in the manifest. A track whose recorder was
 // restarted loses the second or so in between; that is named in the manifest's gaps.
 import path from 'node:path';
+import type { HallSource } from '../contract/media-sources';
 import type { ArchiveChapter, RecordingManifest, RecordingTrack } from '../contract/recording';
 import { buildTimeline } from '../domain/timeline/spans';
 
@@ -85,6 +91,57 @@ export function layout(withSlides: boolean, program = PROGRAM): Record<'hall' | 
       };
 }
 
+/** A stretch of the program, in ms from the start of the recording. */
+export interface Span {
+  from: number;
+  to: number;
+}
+
+const isHallTrack = (t: RecordingTrack) => t.source === 'host-camera' || t.source === 'host-mic';
+
+/**
+ * When each hall source was the one the points received, from the timeline's `hall`
+ * entries, clipped to [0, totalMs]. Undefined when the timeline has none (a recording
+ * made before they were kept): every hall track is then in the program. So is every hall
+ * track before the first entry, when that comes after the recording's start (a session live
+ * across a restart, a timeline write that failed): better both halls than a black program.
+ */
+export function hallSpans(m: RecordingManifest, totalMs: number): Map<HallSource, Span[]> | undefined {
+  const start = ms(m.startedAt);
+  const switches = m.timeline
+    .flatMap((e) => (e.type === 'hall' ? [{ t: ms(e.at) - start, source: e.source }] : []))
+    .sort((a, b) => a.t - b.t);
+  if (switches.length === 0) return undefined;
+  const spans = new Map<HallSource, Span[]>();
+  const unknownTo = Math.min(totalMs, switches[0]!.t);
+  if (unknownTo > 0) {
+    for (const t of m.tracks) {
+      if (t.origin && isHallTrack(t) && !spans.has(t.origin)) spans.set(t.origin, [{ from: 0, to: unknownTo }]);
+    }
+  }
+  switches.forEach((s, i) => {
+    const from = Math.max(0, s.t);
+    const to = Math.min(totalMs, switches[i + 1]?.t ?? totalMs);
+    if (!s.source || to <= from) return;
+    const list = spans.get(s.source) ?? [];
+    const last = list.at(-1);
+    if (last && last.to === from) last.to = to;
+    else list.push({ from, to });
+    spans.set(s.source, list);
+  });
+  return spans;
+}
+
+/** An ffmpeg expression true (1) while t (seconds on the program's clock) is in one of the spans. */
+export const whileIn = (spans: readonly Span[]) =>
+  spans.map((s) => `gte(t,${seconds3(s.from)})*lt(t,${seconds3(s.to)})`).join('+');
+
+/** When a track is in the program: always, or (a hall source's) only while the points received it. */
+function onAirOf(t: RecordingTrack, spans: Map<HallSource, Span[]> | undefined): Span[] | 'always' {
+  if (!spans || !t.origin || !isHallTrack(t)) return 'always';
+  return spans.get(t.origin) ?? [];
+}
+
 const regionOf = (t: RecordingTrack): 'hall' | 'slides' | 'floor' =>
   t.source === 'host-screen' ? 'slides' : t.source === 'floor-camera' ? 'floor' : 'hall';
 
@@ -124,21 +181,28 @@ export function archivePlan(m: RecordingManifest, dir: string, program = PROGRAM
   const filters = [`color=c=black:s=${W}x${H}:r=${fps}:d=${total}[v0]`];
   let v = 0;
   const audio: string[] = [];
+  const spans = hallSpans(m, totalMs);
   tracks.forEach((t, i) => {
+    const onAir = onAirOf(t, spans);
+    // A hall source the points never received: an original only.
+    if (onAir !== 'always' && onAir.length === 0) return;
     // PTS-STARTPTS then the track's own offset: the same clock whatever the input's start.
     const at = seconds3(offsets[i]!);
     if (t.kind === 'video') {
       const r = rects[regionOf(t)];
+      const enable = onAir === 'always' ? '' : `:enable='${whileIn(onAir)}'`;
       filters.push(
         `[${i}:v]setpts=PTS-STARTPTS+${at}/TB,scale=${r.w}:${r.h}:force_original_aspect_ratio=decrease,` +
           `pad=${r.w}:${r.h}:(ow-iw)/2:(oh-ih)/2,setsar=1[t${i}]`,
-        `[v${v}][t${i}]overlay=x=${r.x}:y=${r.y}:eof_action=pass[v${v + 1}]`,
+        `[v${v}][t${i}]overlay=x=${r.x}:y=${r.y}:eof_action=pass${enable}[v${v + 1}]`,
       );
       v++;
     } else {
+      // Silent while another source was the points'.
+      const mute = onAir === 'always' ? '' : `,volume=0:enable='not(${whileIn(onAir)})'`;
       filters.push(
         `[${i}:a]asetpts=PTS-STARTPTS,aresample=48000:async=1:first_pts=0,` +
-          `aformat=sample_fmts=fltp:channel_layouts=stereo,adelay=${offsets[i]}:all=1[a${i}]`,
+          `aformat=sample_fmts=fltp:channel_layouts=stereo,adelay=${offsets[i]}:all=1${mute}[a${i}]`,
       );
       audio.push(`[a${i}]`);
     }

@@ -3,12 +3,12 @@
 // machine keeps the cores it needs; its progress is read from `-progress` and passed on.
 // The file is written in a work folder and moved beside the manifest once complete, then
 // described (size, sha256, chapters) in archive.json. Running it again replaces both.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { ArchiveInfoSchema, type ArchiveInfo } from '../contract/recording';
+import { tiedSpawn } from '../platform/tied-spawn';
 import { archivePlan, programOf } from './archive-plan';
 import { sha256File } from './ffmpeg-track';
 import { readManifest } from './session-recording';
@@ -38,7 +38,7 @@ export async function readArchiveInfo(dir: string): Promise<ArchiveInfo | undefi
 /** Runs the encoder at `o.nice`; resolves with the niceness the system reports it ran at. */
 function runNiced(ffmpegPath: string, args: string[], seconds: number, o: MakeArchiveOptions): Promise<number> {
   return new Promise<number>((resolve, reject) => {
-    const proc = spawn(ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'], signal: o.signal });
+    const proc = tiedSpawn(ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'], signal: o.signal, log: o.log });
     let niceness = 0;
     if (proc.pid !== undefined) {
       try {
@@ -50,12 +50,12 @@ function runNiced(ffmpegPath: string, args: string[], seconds: number, o: MakeAr
     }
     let stderr = '';
     let last = -1;
-    proc.stderr.setEncoding('utf8');
-    proc.stderr.on('data', (d: string) => {
+    proc.stderr!.setEncoding('utf8');
+    proc.stderr!.on('data', (d: string) => {
       stderr = (stderr + d).slice(-2000);
     });
-    proc.stdout.setEncoding('utf8');
-    proc.stdout.on('data', (d: string) => {
+    proc.stdout!.setEncoding('utf8');
+    proc.stdout!.on('data', (d: string) => {
       for (const m of d.matchAll(/^out_time_us=(\d+)$/gm)) {
         const percent = Math.min(99, Math.floor(Number(m[1]) / 1e4 / Math.max(seconds, 0.001)));
         if (percent > last) {

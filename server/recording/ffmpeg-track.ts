@@ -15,7 +15,7 @@
 // VP8, H264 and Opus in WebM/Matroska, and the tests already use it (ffmpeg as publisher,
 // ffprobe to check files). GStreamer would need a pipeline per codec (rtpvp8depay,
 // rtpopusdepay, splitmuxsink) and more packages for the same result.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -24,6 +24,7 @@ import path from 'node:path';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { RecordingTapInfo } from '../../sfu';
+import { tiedSpawn } from '../platform/tied-spawn';
 
 export interface SegmentFile {
   /** The file name, in the track's folder. */
@@ -213,7 +214,7 @@ export class FfmpegTrack extends EventEmitter<TrackEvents> {
       '1',
       path.join(o.dir, `seg-%05d.${this.#ext}`),
     ];
-    const proc = spawn(o.ffmpegPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = tiedSpawn(o.ffmpegPath, args, { stdio: ['ignore', 'ignore', 'pipe'], log: o.log });
     this.#proc = proc;
     o.processes?.add(proc);
     proc.stderr?.setEncoding('utf8');

@@ -2,7 +2,8 @@
 // recording directory (RECORDING_DIR, default DATA_DIR/recordings; never under the
 // static files). A live session tells it when its state, room or host's choice change;
 // it starts a session's recording when the session is live with a room and recording
-// on, follows a new room, and stops it at the end.
+// on, follows a new room, and stops it at the end. One that cannot start is shown to the
+// console as `failed` until a later change starts it.
 //
 // While anything records, free disk space is watched (./disk-watch.ts): under the warning
 // threshold each recording session's desk gets an alert; under the floor every recording
@@ -24,7 +25,10 @@ export interface RecordingPort {
   update(session: Session, room: RecordingRoom | undefined, wanted: boolean): Promise<void>;
   /** When the session's recording started, or null when it is not recording. */
   since(sessionId: string): string | null;
-  /** Why the session's recording stopped before its end (disk-full), if it did. */
+  /**
+   * Why the session's recording stopped before its end (disk-full), or could not start
+   * (failed, until a later start succeeds), if it did.
+   */
   stopReason(sessionId: string): string | undefined;
   /** False when recording is switched off for the whole server. */
   readonly available: boolean;
@@ -69,6 +73,8 @@ export class Recordings implements RecordingPort {
   readonly #processes = new Set<ChildProcess>();
   /** Sessions whose recording stopped for want of disk space, with whether anything was recorded. */
   readonly #diskStopped = new Map<string, boolean>();
+  /** Sessions whose recording could not start (each later change tries again). */
+  readonly #failed = new Set<string>();
   /** The latest start asked for each session; an end (or another start) meanwhile replaces or drops it. */
   readonly #starts = new Map<string, symbol>();
   readonly #disk: DiskWatch;
@@ -122,7 +128,8 @@ export class Recordings implements RecordingPort {
   }
 
   stopReason(sessionId: string): string | undefined {
-    return this.#diskStopped.has(sessionId) ? 'disk-full' : undefined;
+    if (this.#diskStopped.has(sessionId)) return 'disk-full';
+    return this.#failed.has(sessionId) ? 'failed' : undefined;
   }
 
   async update(session: Session, room: RecordingRoom | undefined, wanted: boolean): Promise<void> {
@@ -130,6 +137,7 @@ export class Recordings implements RecordingPort {
     const shouldRecord = wanted && session.state === 'live' && !this.#closed;
     if (!shouldRecord) {
       this.#starts.delete(session.id);
+      this.#failed.delete(session.id);
       if (current) await this.#stop(session.id);
       await this.#stopping.get(session.id);
       const recorded = this.#diskStopped.get(session.id);
@@ -179,6 +187,7 @@ export class Recordings implements RecordingPort {
       room,
     ).then(
       (rec) => {
+        this.#failed.delete(session.id);
         this.#since.set(session.id, rec.startedAt);
         log.info({ dir: this.dirOf(session.id) }, 'recording started');
         return rec;
@@ -187,6 +196,8 @@ export class Recordings implements RecordingPort {
         // The broadcast goes on without it; the next change tries again.
         log.error({ err }, 'could not start recording');
         this.#active.delete(session.id);
+        // The console is shown it failed, not starting for ever.
+        this.#failed.add(session.id);
         return undefined;
       },
     );

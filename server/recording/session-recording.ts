@@ -1,8 +1,11 @@
 // The recording of one live session: every producer of its room that a point would see
 // or hear (the hall's camera, its microphone, the slides, and the floor's camera and
 // microphone while a point holds it) is tapped from the SFU and written by its own
-// ffmpeg into short segments. The manifest beside them is rewritten (atomically) as
-// segments complete, so a crash leaves a manifest a few seconds old and the files.
+// ffmpeg into short segments. Every source of the hall's camera and microphone is kept
+// (the console, an encoder warming up), each track naming its origin; the archive's
+// program plays only the one the points received (the timeline's `hall` entries). The
+// manifest beside them is rewritten (atomically) as segments complete, so a crash leaves a
+// manifest a few seconds old and the files.
 //
 // Media the hall loses (a worker death closes its producers) opens a gap for the source,
 // closed when the source is produced again; a server restart continues the same manifest
@@ -16,6 +19,7 @@ import type { BroadcastRoom, MediaSource, ProducerInfo, RecordingTapInfo } from 
 import { HALL_SOURCES, MEDIA_SOURCES } from '../contract/media-sources';
 import { RecordingManifestSchema, type RecordingManifest, type RecordingTrack } from '../contract/recording';
 import type { TimelineEntry } from '../contract/timeline';
+import { sourceOfPeer } from '../realtime/hall-source';
 import { FfmpegTrack, freeRtpPort } from './ffmpeg-track';
 
 export type RecordingRoom = Pick<
@@ -173,6 +177,7 @@ export class SessionRecording {
       codec: tap.codec.mimeType,
       producerId: p.producerId,
       pointId: p.source.startsWith('floor-') ? (room.floorHolder ?? p.peerId) : null,
+      origin: p.source === 'host-camera' || p.source === 'host-mic' ? (sourceOfPeer(p.peerId) ?? null) : null,
       startedAt: this.#now().toISOString(),
       endedAt: null,
       restarts: 0,

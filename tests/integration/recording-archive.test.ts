@@ -6,7 +6,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import type { Socket } from 'socket.io-client';
@@ -14,9 +13,9 @@ import type { RecordingManifest } from '../../server/contract/recording';
 import { RecordingManifestSchema } from '../../server/contract/recording';
 import { receiveCapabilities } from '../../scripts/loadgen/werift-link';
 import { ask, loginCookie } from '../helpers/attendance';
-import { ADMIN_ENV, connectSocket, prepareBriefing, REFERENCE_AGENDA } from '../helpers/briefing';
-import { startTestOrchestrator, waitFor, type TestOrchestrator } from '../helpers/orchestrator';
-import { startTestRedis, type TestRedis } from '../helpers/redis';
+import { connectSocket, prepareBriefing, REFERENCE_AGENDA } from '../helpers/briefing';
+import { waitFor, type TestOrchestrator } from '../helpers/orchestrator';
+import { recordingServer } from '../helpers/recording';
 import { RtpPeer } from '../helpers/rtp-peer';
 
 jest.setTimeout(400_000);
@@ -74,7 +73,6 @@ function probe(file: string) {
 }
 
 describe('the archive of a recorded briefing (real worker, WebRTC from Node, ffmpeg, BullMQ)', () => {
-  let r: TestRedis;
   let o: TestOrchestrator;
   let dir: string;
   const children: ChildProcess[] = [];
@@ -82,29 +80,22 @@ describe('the archive of a recorded briefing (real worker, WebRTC from Node, ffm
   const closers: (() => void)[] = [];
   const sockets: Socket[] = [];
 
-  beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'briefing-archive-'));
-    r = await startTestRedis();
-    o = await startTestOrchestrator(r.url, {
-      ...ADMIN_ENV,
-      MEDIASOUP_WORKERS: '1',
-      RECORDING_DIR: dir,
-      RECORDING_SEGMENT_SECONDS: '2',
+  recordingServer(
+    'archive',
+    {
       // A small program, and a niceness the test can tell from the default (the machine
       // running the tests is busy: at 19 the encode would wait behind everything).
       ARCHIVE_HEIGHT: '360',
       ARCHIVE_NICE: '3',
-    });
-  }, 60_000);
-  afterAll(async () => {
-    for (const c of children) c.kill('SIGKILL');
-    for (const c of closers) c();
-    for (const p of peers) await p.close();
-    for (const s of sockets) s.close();
-    await o?.stop();
-    await r?.cleanup();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+    },
+    (s) => ({ o, dir } = s),
+    async () => {
+      for (const c of children) c.kill('SIGKILL');
+      for (const c of closers) c();
+      for (const p of peers) await p.close();
+      for (const s of sockets) s.close();
+    },
+  );
 
   /** What a page does to send: a WebRTC send transport, one producer per source, ffmpeg's RTP through it. */
   async function produce(
@@ -116,7 +107,7 @@ describe('the archive of a recorded briefing (real worker, WebRTC from Node, ffm
     const { routerRtpCapabilities } = await ask<{ routerRtpCapabilities: unknown }>(socket, 'rtc:capabilities');
     const t = await ask<{ id: string } & Parameters<RtpPeer['connect']>[0]>(socket, 'rtc:createTransport', {
       direction: 'send',
-      rtpCapabilities: receiveCapabilities(routerRtpCapabilities as never),
+      rtpCapabilities: receiveCapabilities(routerRtpCapabilities as never, true),
     });
     await ask(socket, 'rtc:connectTransport', { transportId: t.id, dtlsParameters: await RtpPeer.dtlsParameters() });
     const peer = new RtpPeer();

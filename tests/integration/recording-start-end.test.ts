@@ -36,7 +36,7 @@ const recordings = () =>
       dir,
       segmentSeconds: 2,
       ffmpegPath: 'ffmpeg',
-      archive: { nice: 19, height: 360 },
+      archive: { jobs: true, nice: 19, height: 360 },
       disk: { warnBytes: 1, stopBytes: 0, everyMs: 60_000 },
     },
     ip: '127.0.0.1',
@@ -71,5 +71,26 @@ test('not ended: it records', async () => {
   expect(fs.existsSync(path.join(dir, 's-live', 'manifest.json'))).toBe(true);
   await rec.update(session('s-live', 'ended'), undefined, false);
   expect(rec.since('s-live')).toBeNull();
+  await rec.close();
+});
+
+test('could not start: the console is told it failed, until it records or the session ends', async () => {
+  const rec = recordings();
+  // The session's folder cannot be made (a file has its name).
+  fs.writeFileSync(path.join(dir, 's-failed'), '');
+  await rec.update(session('s-failed', 'live'), room, true);
+  expect([rec.since('s-failed'), rec.stopReason('s-failed')]).toEqual([null, 'failed']);
+  // The next change tries again and records.
+  fs.rmSync(path.join(dir, 's-failed'));
+  await rec.update(session('s-failed', 'live'), room, true);
+  expect(rec.since('s-failed')).not.toBeNull();
+  expect(rec.stopReason('s-failed')).toBeUndefined();
+  await rec.update(session('s-failed', 'ended'), undefined, false);
+  fs.rmSync(path.join(dir, 's-failed'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 's-failed'), '');
+  await rec.update(session('s-failed', 'live'), room, true);
+  expect(rec.stopReason('s-failed')).toBe('failed');
+  await rec.update(session('s-failed', 'ended'), undefined, false);
+  expect(rec.stopReason('s-failed')).toBeUndefined();
   await rec.close();
 });

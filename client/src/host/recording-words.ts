@@ -36,13 +36,14 @@ const GAP_REASON: Record<string, Text> = {
   'worker-died': ['tiến trình media dừng', 'media worker died'],
   'recorder-died': ['bộ ghi dừng', 'recorder died'],
   'server-restart': ['máy chủ khởi động lại', 'server restarted'],
-  'disk-low': ['hết dung lượng đĩa', 'disk full'],
+  'disk-full': ['hết dung lượng đĩa', 'disk full'],
 };
 
 export const gapReason = (reason: string): string => (GAP_REASON[reason] ? plain(GAP_REASON[reason]) : reason);
 
 const STOP_REASON: Record<string, Text> = {
   'disk-full': ['đĩa ghi hình gần đầy', 'the recordings disk was nearly full'],
+  failed: ['không khởi động được bộ ghi', 'the recorder could not start'],
 };
 
 export const stopReasonText = (reason: string): Text => STOP_REASON[reason] ?? [reason, reason];
