@@ -4,6 +4,13 @@
 // sockets. The recorder's work is per recorded stream, not per point. See docs/benchmarks.md.
 //
 //   node --import tsx scripts/bench-recording.ts --points 20 --seconds 60
+//
+// With --media-points N the load is the real one instead: the load generator
+// (scripts/loadgen.ts) runs N WebRTC points receiving the hall from a server it spawns,
+// with recording on as for any live session, and the recorders of that server are
+// measured through its steady state, beside the loadgen's own figures (worker CPU, loss).
+//
+//   node --import tsx scripts/bench-recording.ts --media-points 420 --seconds 60
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,9 +18,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { io } from 'socket.io-client';
-import { loadConfig } from '../server/config';
+import { benchConfig } from './lib/bench-config';
 import { Orchestrator } from '../server/assembly/orchestrator';
 import { EmbeddedRedis } from '../server/redis/embedded-redis';
+import { cpuSeconds, feedPlainHall, hostAsker } from './lib/bench-hall';
 import { prepareBriefing } from './lib/briefing-api';
 
 const { values: v } = parseArgs({
@@ -22,39 +30,38 @@ const { values: v } = parseArgs({
     seconds: { type: 'string', default: '60' },
     size: { type: 'string', default: '1280x720' },
     bitrate: { type: 'string', default: '1200k' },
+    'media-points': { type: 'string' },
   },
 });
 const POINTS = Number(v.points);
 const SECONDS = Number(v.seconds);
 const ADMIN = { username: 'admin', password: 'bench-recording-password' };
-/** Clock ticks per second in /proc (USER_HZ, 100 on Linux). */
-const TICK = 100;
-
-/** utime + stime of a process, in seconds (0 once it is gone). */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / TICK;
-  } catch {
-    return 0;
-  }
-}
-
-/** The recorder processes: ffmpeg children writing under `dir`. */
-function recorderPids(dir: string): number[] {
+/** The recorder processes (ffmpeg writing segments) under `dir`, or anywhere when unset. */
+function recorderPids(dir?: string): number[] {
   return fs
     .readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))
     .filter((d) => {
       try {
         const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
-        return cmd.startsWith('ffmpeg') && cmd.includes(`${dir}/`) && cmd.includes('segment');
+        return (
+          cmd.startsWith('ffmpeg') && (dir === undefined || cmd.includes(`${dir}/`)) && cmd.includes('segment_list')
+        );
       } catch {
         return false;
       }
     })
     .map(Number);
+}
+
+/** The folder a recorder writes its segments to (the directory of its last argument). */
+function recorderDir(pid: number): string | undefined {
+  try {
+    const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    return path.dirname(args[args.length - 1]!);
+  } catch {
+    return undefined;
+  }
 }
 
 function bytesUnder(dir: string): number {
@@ -65,21 +72,84 @@ function bytesUnder(dir: string): number {
   return n;
 }
 
+/** Recorders' CPU and disk rate over SECONDS, given their pids and folders. */
+async function measureRecorders(pids: number[], dirs: string[]) {
+  const cpu0 = pids.map(cpuSeconds);
+  const bytesNow = () => dirs.reduce((a, d) => a + (fs.existsSync(d) ? bytesUnder(d) : 0), 0);
+  const bytes0 = bytesNow();
+  const load0 = os.loadavg()[0];
+  const t0 = Date.now();
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  const secs = (Date.now() - t0) / 1000;
+  const cpu = pids.map((p, i) => cpuSeconds(p) - cpu0[i]!);
+  return {
+    seconds: Math.round(secs),
+    recorders: pids.length,
+    recorderCpuPercentOfCore: Math.round((cpu.reduce((a, c) => a + c, 0) / secs) * 1000) / 10,
+    perRecorderCpuPercent: cpu.map((c) => Math.round((c / secs) * 1000) / 10),
+    diskKiBps: Math.round((bytesNow() - bytes0) / 1024 / secs),
+    loadAverage1m: { before: load0, after: os.loadavg()[0] },
+    cores: os.cpus().length,
+  };
+}
+
+/**
+ * The real load: the load generator's run with N media points; the recorders of the
+ * server it spawns are measured once every point has joined.
+ */
+async function withMediaPoints(n: number): Promise<void> {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-recording-')), 'loadgen.json');
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/loadgen.ts', '--points', String(n), '--duration', String(SECONDS + 15)].concat([
+      '--no-floor',
+      '--out',
+      out,
+    ]),
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const exited = new Promise<number>((r) => child.on('exit', (code) => r(code ?? 1)));
+  let measured: Awaited<ReturnType<typeof measureRecorders>> | undefined;
+  let buf = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    process.stderr.write(d);
+    buf += d.toString();
+    if (measured || !/joined: \d+\/\d+/.test(buf)) return;
+    buf = '';
+    const pids = recorderPids();
+    const dirs = [...new Set(pids.map(recorderDir).filter((d): d is string => !!d))];
+    process.stderr.write(`[bench-recording] measuring ${pids.length} recorders for ${SECONDS} s\n`);
+    void measureRecorders(pids, dirs).then((m) => (measured = m));
+  });
+  const code = await exited;
+  if (code !== 0) throw new Error(`loadgen exited with ${code}`);
+  if (!measured) throw new Error('the loadgen ended before its points joined: nothing measured');
+  const load = JSON.parse(fs.readFileSync(out, 'utf8')) as Record<string, Record<string, unknown>>;
+  const media = load['media'] ?? {};
+  const result = {
+    at: new Date().toISOString(),
+    mediaPoints: n,
+    hall: "the load generator's hall (see its result)",
+    ...measured,
+    loadgen: {
+      out,
+      points: load['points'],
+      join: load['join'],
+      cost: load['cost'],
+      machine: load['machine'],
+      media: { lossPct: media['lossPct'], maxGapMs: media['maxGapMs'], packetsPerSecond: media['packetsPerSecond'] },
+    },
+  };
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
 async function main(): Promise<void> {
+  if (v['media-points']) return withMediaPoints(Number(v['media-points']));
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-recording-'));
   const recDir = path.join(tmp, 'recordings');
   const redis = await EmbeddedRedis.start({ dir: path.join(tmp, 'redis') });
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    RTC_LISTEN_IP: '127.0.0.1',
-    RTC_PORT: '0',
-    LOG_LEVEL: 'warn',
-    DATA_DIR: tmp,
+  const config = benchConfig(tmp, ADMIN, {
     RECORDING_DIR: recDir,
-    ADMIN_USERNAME: ADMIN.username,
-    ADMIN_PASSWORD: ADMIN.password,
   });
   const o = await Orchestrator.create(config, pino({ level: 'warn' }), redis.url);
   const port = (await o.listen()).port;
@@ -97,61 +167,19 @@ async function main(): Promise<void> {
       extraHeaders: { cookie: b.cookie },
     });
     host.on('connect_error', (err) => process.stderr.write(`host socket refused: ${err.message}\n`));
-    type Ack = { ok: boolean; data?: Record<string, { ip: string; port: number; rtcpPort: number }> };
-    const ask = async (event: string, payload: unknown) => {
-      const r = (await host
-        .timeout(20_000)
-        .emitWithAck(event, payload)
-        .catch((err: Error) => {
-          throw new Error(`${event}: ${err.message}`);
-        })) as Ack;
-      if (!r.ok) throw new Error(`${event} failed: ${JSON.stringify(r)}`);
-      return r.data!;
-    };
+    const ask = hostAsker(host);
     await ask('host:attach', { sessionId: b.sessionId });
-    const ingest = await ask('ingest:plain', {
-      video: { ssrc: 1111, payloadType: 101 },
-      audio: { ssrc: 2222, payloadType: 100 },
-    });
-    const [vi, au] = [ingest.video!, ingest.audio!];
-    procs.push(
-      spawn(
-        'ffmpeg',
-        [
-          ...['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', `testsrc2=size=${v.size}:rate=30`],
-          ...['-f', 'lavfi', '-i', 'sine=frequency=440', '-map', '0:v', '-c:v', 'libvpx', '-b:v', v.bitrate!],
-          ...['-deadline', 'realtime', '-cpu-used', '8', '-g', '60', '-ssrc', '1111', '-payload_type', '101'],
-          ...['-f', 'rtp', `rtp://${vi.ip}:${vi.port}?rtcpport=${vi.rtcpPort}&pkt_size=1200`],
-          ...['-map', '1:a', '-c:a', 'libopus', '-b:a', '64k', '-ssrc', '2222', '-payload_type', '100'],
-          ...['-f', 'rtp', `rtp://${au.ip}:${au.port}?rtcpport=${au.rtcpPort}&pkt_size=1200`],
-        ],
-        { stdio: 'ignore' },
-      ),
-    );
+    procs.push(await feedPlainHall(ask, { size: v.size!, bitrate: v.bitrate! }));
     await new Promise((r) => setTimeout(r, 2000));
     await ask('session:goLive', {});
     await new Promise((r) => setTimeout(r, 3000)); // the recorders start and settle
-    const pids = recorderPids(recDir);
-    const cpu0 = pids.map(cpuSeconds);
-    const bytes0 = bytesUnder(recDir);
-    const load0 = os.loadavg()[0];
-    const t0 = Date.now();
-    await new Promise((r) => setTimeout(r, SECONDS * 1000));
-    const secs = (Date.now() - t0) / 1000;
-    const cpu = pids.map((p, i) => cpuSeconds(p) - cpu0[i]!);
-    const bytes = bytesUnder(recDir) - bytes0;
+    const m = await measureRecorders(recorderPids(recDir), [recDir]);
     const result = {
       at: new Date().toISOString(),
       points: POINTS,
       pointsConnected: sockets.filter((s) => s.connected).length,
-      seconds: Math.round(secs),
       hall: { video: `VP8 ${v.size} ${v.bitrate}bps 30 fps`, audio: 'Opus 64 kbps' },
-      recorders: pids.length,
-      recorderCpuPercentOfCore: Math.round((cpu.reduce((a, c) => a + c, 0) / secs) * 1000) / 10,
-      perRecorderCpuPercent: cpu.map((c) => Math.round((c / secs) * 1000) / 10),
-      diskKiBps: Math.round(bytes / 1024 / secs),
-      loadAverage1m: { before: load0, after: os.loadavg()[0] },
-      cores: os.cpus().length,
+      ...m,
     };
     await ask('session:end', {});
     for (const s of sockets) s.close();

@@ -20,11 +20,12 @@ import * as mediasoup from 'mediasoup';
 import pino from 'pino';
 import { io, type Socket } from 'socket.io-client';
 import { Orchestrator } from '../server/assembly/orchestrator';
-import { loadConfig } from '../server/config';
+import { benchConfig } from './lib/bench-config';
 import { ROOM_VIEW } from '../server/contract/room-view';
 import { EmbeddedRedis } from '../server/redis/embedded-redis';
 import { ROUTER_MEDIA_CODECS } from '../sfu/media-codecs';
 import { prepareBriefing } from './lib/briefing-api';
+import { readMachine, readProc } from './loadgen/procstat';
 
 const { values: v } = parseArgs({
   options: {
@@ -42,16 +43,9 @@ const ADMIN = { username: 'admin', password: 'bench-room-view-password' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** utime + stime of a process, in seconds. */
-function cpuSeconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
+const cpuSeconds = (pid: number): number => readProc(pid)?.cpuSeconds ?? NaN;
 /** Whole-machine busy seconds (all cores), to tell whether a run was alone. */
-function machineBusy(): number {
-  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  return (f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!) / 100;
-}
+const machineBusy = (): number => readMachine().busy;
 const pct = (x: number) => Math.round(x * 1000) / 10;
 const stats = (xs: number[]) => ({
   median: [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!,
@@ -64,19 +58,10 @@ const stats = (xs: number[]) => ({
 async function serve(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-room-view-'));
   const redis = await EmbeddedRedis.start({ dir: path.join(tmp, 'redis') });
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    RTC_LISTEN_IP: '127.0.0.1',
-    RTC_PORT: '0',
+  const config = benchConfig(tmp, ADMIN, {
     MEDIASOUP_WORKERS: '1',
-    LOG_LEVEL: 'warn',
-    DATA_DIR: tmp,
     RECORDING: 'false',
     SOCKET_MAX_PER_ADDRESS: '2000',
-    ADMIN_USERNAME: ADMIN.username,
-    ADMIN_PASSWORD: ADMIN.password,
     APP_SECRET: 'bench-room-view-secret-0123456789abcdef',
   });
   const o = await Orchestrator.create(config, pino({ level: 'warn' }, pino.destination(2)), redis.url);

@@ -6,10 +6,12 @@
 //   node --import tsx scripts/loadgen.ts --url http://127.0.0.1:3000 --server-pid 1234 \
 //        --admin-user admin --admin-password '…' --points 50 --ramp 10
 //   node --import tsx scripts/loadgen.ts --cluster origin+2edges --points 40 --duration 20
+//   node --import tsx scripts/loadgen.ts --points 20 --tcp-share 0.1 --duration 20
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseClusterSpec } from './loadgen/cluster';
+import { parseImpairSpec } from './loadgen/impair';
 import { DEFAULTS, runLoad } from './loadgen/run';
 import { summary } from './loadgen/summary';
 
@@ -21,8 +23,23 @@ const HELP = `usage: node --import tsx scripts/loadgen.ts [options]
   --checkin-window S    spread over S seconds (default 600)
   --checkin-burst       all check-ins at once (200 in flight)
   --no-media            signalling, health and check-ins only (no WebRTC, no ffmpeg)
+  --light-hall          the hall as ffmpeg alone: one 640x360 VP8 layer, key-frame requests
+                        ignored (default: three simulcast layers up to 1280x720 from Node,
+                        answering PLI/FIR and NACK)
+  --silent-points       points send no RTCP and negotiate no header extensions (default:
+                        browser-like: transport-cc, receiver reports, NACK, PLI)
+  --tcp-share F         the share F (0-1) of the points whose media goes over ICE-TCP to
+                        the WebRtcServer's TCP port (RFC 4571 frames: STUN, DTLS, SRTP),
+                        spread evenly (default 0: all UDP); the result counts them
+                        (points.tcp)
+  --impair S:L[:R]      S % of the points on a lossy link: L % random loss each way and
+                        (optionally) R kbit/s towards each point (nftables on their media
+                        ports; root and nft); the result compares them with the others
   --decrypt-every K     decrypt one packet in K after the first key frame (default 10)
+  --dtls-concurrency N  DTLS handshakes the generator computes at once (default 8;
+                        0: all at once, which blocks its receivers' reads for seconds)
   --cut N               cut N points' sockets mid-run (they must rejoin)
+  --churn N/S           every S seconds, the next N points leave and rejoin (in turn)
   --stall N             watchdog drill: N points stop counting media at the steady
                         state's start, socket and ICE up; their watchdog must rebuild
   --workers N           mediasoup workers of a spawned server (default: cores), or of
@@ -43,6 +60,23 @@ const HELP = `usage: node --import tsx scripts/loadgen.ts [options]
   --max-seconds S       hard limit of the whole run (default 3600)
   --out FILE            result JSON (default data/loadgen/<date>.json)`;
 
+/** `N/S`: N points every S seconds, both positive whole numbers. */
+export function parseChurn(spec: string): { count: number; every: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(spec);
+  if (!m || Number(m[1]) === 0 || Number(m[2]) === 0)
+    throw new Error(`--churn must be N/S (N points every S seconds, both above 0), not "${spec}"`);
+  return { count: Number(m[1]), every: Number(m[2]) };
+}
+
+/** A share between 0 and 1 (`--tcp-share 0.1`: a tenth); `d` when unset. */
+export function parseShare(s: string | undefined, name: string, d: number): number {
+  if (s === undefined) return d;
+  const n = Number(s);
+  if (s.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
+    throw new Error(`--${name} must be a share between 0 and 1 (0.1: a tenth), not "${s}"`);
+  return n;
+}
+
 function main(): Promise<void> {
   const { values: v } = parseArgs({
     options: {
@@ -53,8 +87,14 @@ function main(): Promise<void> {
       'checkin-window': { type: 'string' },
       'checkin-burst': { type: 'boolean' },
       'no-media': { type: 'boolean' },
+      'light-hall': { type: 'boolean' },
+      'silent-points': { type: 'boolean' },
+      'tcp-share': { type: 'string' },
+      impair: { type: 'string' },
       'decrypt-every': { type: 'string' },
+      'dtls-concurrency': { type: 'string' },
       cut: { type: 'string' },
+      churn: { type: 'string' },
       stall: { type: 'string' },
       workers: { type: 'string' },
       cluster: { type: 'string' },
@@ -91,8 +131,14 @@ function main(): Promise<void> {
     checkinWindow: int(v['checkin-window'], DEFAULTS.checkinWindow, 'checkin-window'),
     checkinBurst: Boolean(v['checkin-burst']),
     media: !v['no-media'],
+    lightHall: Boolean(v['light-hall']),
+    silentPoints: Boolean(v['silent-points']),
+    tcpShare: parseShare(v['tcp-share'], 'tcp-share', 0),
+    ...(v.impair ? { impair: parseImpairSpec(v.impair) } : {}),
     decryptEvery: int(v['decrypt-every'], DEFAULTS.decryptEvery, 'decrypt-every'),
+    dtlsConcurrency: int(v['dtls-concurrency'], DEFAULTS.dtlsConcurrency, 'dtls-concurrency'),
     cut: int(v.cut, 0, 'cut'),
+    ...(v.churn ? { churn: parseChurn(v.churn) } : {}),
     stall: int(v.stall, 0, 'stall'),
     workers: int(v.workers, DEFAULTS.workers, 'workers'),
     ...(v.cluster ? { cluster: parseClusterSpec(v.cluster, int(v.workers, 1, 'workers')) } : {}),

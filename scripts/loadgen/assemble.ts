@@ -10,8 +10,11 @@ import type { LoadOptions } from './options';
 import type { VirtualPoint } from './point';
 import type { MonitorTimer, ServerProbes } from './probes';
 import { cpuBetween, loadAverage, type MachineSample, type ProcSample } from './procstat';
-import { lostOf } from './receiver';
+import { lostOf, type StreamStats } from './receiver';
+import { feedbackOf, impairedOf } from './assemble-feedback';
+import type { GeneratorPauses } from './stalls';
 import type { ClusterResult, LoadResult } from './result';
+import type { HallLayerStats } from './simulcast-hall';
 import { type Reservoir, percentile, round, rounded, summarize } from './stats';
 
 export interface PacketCount {
@@ -43,7 +46,15 @@ export interface RunFacts {
   /** Points stalled on purpose (the watchdog drill). */
   drilled: VirtualPoint[];
   storm: boolean;
+  /** When the join started (epoch ms): the origin of the times in media.gaps and generatorPauses. */
+  joinT0: number;
   allJoinedMs: number;
+  /** The most DTLS handshakes the generator computed at once. */
+  dtlsAtOnceMax: number;
+  /** The generator's own event-loop stalls and GC pauses over the run. */
+  pauses: GeneratorPauses;
+  /** When the hall's source started sending (epoch ms), if it did. */
+  sourceStartedAt: number | undefined;
   steady: SteadyWindow;
   probes: ServerProbes;
   monitor: MonitorTimer;
@@ -54,6 +65,10 @@ export interface RunFacts {
   /** The province's totals as the server has them at the end. */
   attendance: { delegates: number; checkedIn: number; connected: number };
   cluster: ClusterHandle | undefined;
+  /** The simulcast hall's per-layer counters at the end (undefined for the light hall). */
+  hall?: HallLayerStats[] | undefined;
+  /** Points on the impaired link (--impair). */
+  impaired?: Set<string> | undefined;
 }
 
 export function countPackets(points: VirtualPoint[]): PacketCount {
@@ -67,6 +82,18 @@ export function countPackets(points: VirtualPoint[]): PacketCount {
       bytes += s.bytes;
     }
   return { received, lost, bytes };
+}
+
+function tcpOf(points: VirtualPoint[]): LoadResult['points']['tcp'] {
+  const tcp = points.filter((p) => p.o.tcp);
+  const streams = tcp.flatMap((p) => p.streams());
+  return {
+    points: tcp.length,
+    receivingVideo: tcp.filter((p) => p.streams().some((s) => s.kind === 'video' && s.received > 0)).length,
+    decrypted: streams.reduce((a, s) => a + s.decrypted, 0),
+    authFailures: streams.reduce((a, s) => a + s.authFailures, 0),
+    consentLost: tcp.reduce((a, p) => a + p.tcpConsentLost, 0),
+  };
 }
 
 export function assembleResult(f: RunFacts): LoadResult {
@@ -94,6 +121,7 @@ export function assembleResult(f: RunFacts): LoadResult {
       receivingVideo: points.filter((p) => p.streams().some((s) => s.kind === 'video' && s.received > 0)).length,
       withKeyFrame: points.filter((p) => p.firstKeyFrameMs() !== undefined).length,
       starved,
+      tcp: tcpOf(points),
     },
     join: {
       storm: f.storm,
@@ -101,11 +129,17 @@ export function assembleResult(f: RunFacts): LoadResult {
       p50: round(percentile(joinMs, 50), 0),
       p95: round(percentile(joinMs, 95), 0),
       max: round(Math.max(...joinMs.map((x) => (Number.isFinite(x) ? x : Infinity))), 0),
+      phases: joinPhases(f),
+      dtlsAtOnceMax: f.dtlsAtOnceMax,
     },
     media,
     cost: cost.result,
     signalling: {
       generatorLoopP99Ms: round(steady.generatorLoop.percentile(99) / 1e6, 1),
+      generatorPauses: {
+        stalls: f.pauses.stalls.map((x) => ({ atMs: round(x.at - f.joinT0, 0), ms: round(x.ms, 0) })),
+        gc: f.pauses.gc.map((x) => ({ atMs: round(x.at - f.joinT0, 0), ms: round(x.ms, 0), kind: x.kind })),
+      },
       eventLoopP99Ms: {
         max: round(Math.max(0, ...f.probes.loopP99), 1),
         median: round(percentile(f.probes.loopP99, 50), 1),
@@ -238,6 +272,59 @@ function clusterOf(f: RunFacts, cluster: ClusterHandle, cost: Cost): ClusterResu
   };
 }
 
+/**
+ * Where each point's join went, ms after its start (p50 / p95 / max over points): its
+ * socket signalled, its transport's DTLS done (the SRTP keys), its hall video consumer
+ * resumed, the first video packet read, the first key frame read.
+ */
+function joinPhases(f: RunFacts): Record<string, { p50: number; p95: number; max: number }> {
+  const phase = (at: (p: VirtualPoint) => number | undefined) => {
+    const v = f.points.map((p) => {
+      const t = at(p);
+      return t === undefined ? NaN : t - p.joinStartedAt;
+    });
+    const ok = v.filter(Number.isFinite);
+    return { p50: round(percentile(v, 50), 0), p95: round(percentile(v, 95), 0), max: round(Math.max(0, ...ok), 0) };
+  };
+  const firstVideo = (p: VirtualPoint) => {
+    const t = p
+      .streams()
+      .filter((s) => s.kind === 'video' && s.firstPacketAt !== undefined)
+      .map((s) => s.firstPacketAt!);
+    return t.length ? Math.min(...t) : undefined;
+  };
+  return {
+    signalled: phase((p) => p.signalledAt),
+    dtlsDone: phase((p) => p.retired[0]?.connectedAt ?? p.receiver?.connectedAt),
+    videoResumed: phase((p) => p.videoResumedAt),
+    firstVideoPacket: phase(firstVideo),
+    firstKeyFrame: phase((p) => {
+      const ms = p.firstKeyFrameMs();
+      return ms === undefined ? undefined : ms + p.joinStartedAt;
+    }),
+  };
+}
+
+/**
+ * Why a point's packets stopped arriving for a while: `wire`, the stream itself skipped
+ * (packets lost, or an RTP timestamp step of more than a few frames: nothing was sent);
+ * `generator`, every packet was there (one sequence step, one frame of timestamp) and the
+ * generator's own event loop was stalled for at least half of the silence, so the packets
+ * waited in the socket; `late`, every packet was there but late with the generator running
+ * (held up upstream: the SFU, the pipe or the source).
+ */
+export function gapCause(
+  g: { endedAt: number; seqStep: number; rtpMs: number },
+  ms: number,
+  pauses: Pick<GeneratorPauses, 'stalls'>,
+): 'wire' | 'generator' | 'late' {
+  if (g.seqStep > 1 || g.rtpMs > 200) return 'wire';
+  const from = g.endedAt - ms;
+  let stalled = 0;
+  for (const s of pauses.stalls) stalled += Math.max(0, Math.min(g.endedAt, s.at + s.ms) - Math.max(from, s.at));
+  return stalled >= ms / 2 ? 'generator' : 'late';
+}
+
 /** Per point: loss, jitter, the longest gap, decryption; the points starved of video; the watchdog. */
 function mediaOf(f: RunFacts, avgPacketBytes: number): { media: LoadResult['media']; starved: string[] } {
   const { o, points, steady } = f;
@@ -246,7 +333,10 @@ function mediaOf(f: RunFacts, avgPacketBytes: number): { media: LoadResult['medi
   const jitterV: number[] = [];
   const jitterA: number[] = [];
   const gaps: number[] = [];
+  const wireGaps: number[] = [];
   const starved: string[] = [];
+  const readDelayed: string[] = [];
+  const gapDetail: LoadResult['media']['gaps'] = [];
   let decrypted = 0;
   let authFailures = 0;
   let profile = '';
@@ -255,20 +345,42 @@ function mediaOf(f: RunFacts, avgPacketBytes: number): { media: LoadResult['medi
     let lost = 0;
     let gap = 0;
     let video = 0;
+    let longest: StreamStats | undefined;
+    let wire = 0;
     for (const s of p.streams()) {
+      wire = Math.max(wire, s.maxRtpStepMs);
       rec += s.received;
       lost += lostOf(s);
       decrypted += s.decrypted;
       authFailures += s.authFailures;
       if (s.kind === 'video') video += s.received;
-      gap = Math.max(gap, s.maxGapMs);
+      if (s.maxGapMs > gap) {
+        gap = s.maxGapMs;
+        longest = s;
+      }
       (s.kind === 'video' ? jitterV : jitterA).push((s.jitter / s.clockRate) * 1000);
     }
     profile ||= p.receiver?.profile ?? '';
     lossPerPoint.push(rec + lost > 0 ? (100 * lost) / (rec + lost) : 100);
     gaps.push(gap);
-    // Starved: never got video, or video stopped for over a second (not counting a rejoin).
-    if (o.media && (video === 0 || (gap > 1000 && p.rejoins === 0))) starved.push(p.o.pointId);
+    wireGaps.push(wire);
+    const cause = longest?.maxGap ? gapCause(longest.maxGap, gap, f.pauses) : 'late';
+    // Starved: never got video, or video stopped for over a second (not counting a rejoin,
+    // nor a silence that was only the generator's own stall: see gapCause).
+    const stopped = (gap > 1000 && cause !== 'generator') || wire > 1000;
+    if (o.media && (video === 0 || (stopped && p.rejoins === 0))) starved.push(p.o.pointId);
+    else if (gap > 1000 && p.rejoins === 0) readDelayed.push(p.o.pointId);
+    if (gap > 250 && longest?.maxGap)
+      gapDetail.push({
+        pointId: p.o.pointId,
+        node: p.nodeUrl,
+        kind: longest.kind,
+        ms: round(gap, 0),
+        endedAtMs: longest.maxGap.endedAt - f.joinT0,
+        seqStep: longest.maxGap.seqStep,
+        rtpMs: round(longest.maxGap.rtpMs, 1),
+        cause,
+      });
   }
   const spread = (v: number[]) => ({
     p50: round(percentile(v, 50)),
@@ -289,6 +401,13 @@ function mediaOf(f: RunFacts, avgPacketBytes: number): { media: LoadResult['medi
     },
     jitterMs: { video: spread(jitterV), audio: spread(jitterA) },
     maxGapMs: { p95: round(percentile(gaps, 95), 0), worst: round(Math.max(0, ...gaps), 0) },
+    feedback: feedbackOf(points),
+    hall: f.hall,
+    impaired: f.impaired?.size ? impairedOf(f.points, f.o.impair!, f.impaired, lossPerPoint) : undefined,
+    wireGapMs: { p95: round(percentile(wireGaps, 95), 0), worst: round(Math.max(0, ...wireGaps), 0) },
+    readDelayed,
+    gaps: gapDetail,
+    sourceStartedAtMs: f.sourceStartedAt === undefined ? null : f.sourceStartedAt - f.joinT0,
     packetsPerSecond: round((packets1.received - packets0.received) / steady.windowSeconds, 0),
     avgPacketBytes: round(avgPacketBytes, 0),
     rejoins: points.reduce((a, p) => a + p.rejoins, 0),

@@ -1,13 +1,16 @@
 // The briefing a load run plays: prepared through the REST API as the host console does
-// (log in, create, schedule, open the lobby, read the join links), and the virtual host
-// publishing into it through `ingest:plain` with ffmpeg replaying a prepared clip, then
-// going live (the server refuses a live briefing without the hall).
+// (log in, create, schedule, open the lobby, read the join links; points beyond the
+// shipped registry added first), and the virtual host publishing into it through
+// `ingest:plain` (the simulcast hall and ffmpeg's audio, or ffmpeg alone), then going live
+// (the server refuses a live briefing without the hall).
 import type { ChildProcess } from 'node:child_process';
 import type { HostSocket } from '../../client/src/net/sockets';
 import { ask, hostSocket } from './sockets';
 import { httpJson, must } from './http';
 import type { LoadOptions } from './options';
-import { DEFAULT_SOURCE, preparedClip, startReplay } from './source';
+import { startHallProcess, type HallHandle } from './hall-process';
+import { HALL_LAYERS, preparedLayers } from './simulcast-hall';
+import { DEFAULT_SOURCE, preparedClip, startAudioReplay, startReplay } from './source';
 
 export interface RegistryPoint {
   id: string;
@@ -41,10 +44,13 @@ export async function prepareBriefing(
     .concat(login.headers['set-cookie'] ?? [])
     .map((c) => c.split(';')[0])
     .join('; ');
-  const registry = await must(
-    httpJson<{ items: RegistryPoint[]; total: number }>(`${base}/api/v1/points?limit=500`, { cookie }),
-    'points',
-  );
+  let items = await allPages<RegistryPoint>(`${base}/api/v1/points`, cookie, 'points');
+  if (items.length < o.points) {
+    await addPoints(base, cookie, items, o.points - items.length);
+    log(`registry: ${o.points - items.length} points added for this run (${items.length} shipped)`);
+    items = await allPages<RegistryPoint>(`${base}/api/v1/points`, cookie, 'points');
+  }
+  const registry = { body: { items, total: items.length } };
   const chosen = (spreadOverDistricts ? byDistrictInTurn(registry.body.items) : registry.body.items).slice(0, o.points);
   if (chosen.length < o.points) throw new Error(`the registry has ${chosen.length} points, ${o.points} asked`);
   const now = Date.now();
@@ -77,56 +83,130 @@ export async function prepareBriefing(
     'open-lobby',
     [200, 409],
   );
-  const links = await must(
-    httpJson<{ items: { pointId: string; token: string }[] }>(`${base}/api/v1/sessions/${sessionId}/links?limit=500`, {
-      cookie,
-    }),
+  const links = await allPages<{ pointId: string; token: string }>(
+    `${base}/api/v1/sessions/${sessionId}/links`,
+    cookie,
     'links',
   );
-  const tokenOf = new Map(links.body.items.map((l) => [l.pointId, l.token]));
+  const tokenOf = new Map(links.map((l) => [l.pointId, l.token]));
   log(`session ${sessionId} in its lobby with ${chosen.length} points`);
   return { cookie, sessionId, chosen, tokenOf };
 }
 
 /**
- * The virtual host: a `/host` socket attached to the session asks for a plain ingest,
- * ffmpeg replays the clip into it (VP8 video and Opus audio) unless `feed` is false, and
- * the session goes live. ffmpeg's stderr lands in `errors`.
+ * The virtual host: a `/host` socket attached to the session asks for a plain ingest and
+ * the session goes live. Fed (unless `feed` is false) by the simulcast hall (three VP8
+ * layers from Node, answering key-frame requests) with ffmpeg replaying the audio, or with
+ * `lightHall` by ffmpeg alone (one 640x360 layer, key-frame requests ignored). ffmpeg's
+ * stderr lands in `errors`.
  */
 export async function startVirtualHost(
   hostBase: string,
   briefing: Briefing,
-  feed: boolean,
+  feed: { media: boolean; lightHall: boolean },
   errors: string[],
   log: (l: string) => void,
-): Promise<{ host: HostSocket; ffmpeg?: ChildProcess }> {
+): Promise<{ host: HostSocket; ffmpeg?: ChildProcess; hall?: HallHandle }> {
+  const simulcast = feed.media && !feed.lightHall;
+  // The layers are encoded (once, blocking) before any socket of the host is open.
+  const layerFiles = simulcast ? preparedLayers() : [];
   const host = await hostSocket(hostBase, briefing.cookie);
   await ask(host, 'host:attach', { sessionId: briefing.sessionId });
   const vSsrc = 11111111 + Math.floor(Math.random() * 1000);
   const aSsrc = vSsrc + 1000;
+  const layerSsrcs = HALL_LAYERS.map((_, i) => vSsrc + i);
   const ingest = await ask(host, 'ingest:plain', {
-    video: { ssrc: vSsrc, payloadType: 101 },
+    video: { ssrc: vSsrc, payloadType: 101, ...(simulcast ? { simulcastSsrcs: layerSsrcs.slice(1) } : {}) },
     audio: { ssrc: aSsrc, payloadType: 100 },
     // ffmpeg's RTCP leaves from another port than its RTP: with one comedia tuple per
-    // transport, whichever came first would win and the other be dropped.
+    // transport, whichever came first would win and the other be dropped. The simulcast
+    // hall sends its sender reports to the RTCP port from its RTP socket, and the SFU's
+    // feedback comes back there.
     rtcpMux: false,
   });
-  if (!feed) {
+  if (!feed.media) {
     await ask(host, 'session:goLive', {});
     log('virtual host live with an unfed ingest (no media in this run)');
     return { host };
   }
-  const ffmpeg = startReplay(
-    preparedClip(),
-    { ...ingest.video!, rtcpPort: ingest.video!.rtcpPort ?? ingest.video!.port, ssrc: vSsrc, payloadType: 101 },
-    { ...ingest.audio!, rtcpPort: ingest.audio!.rtcpPort ?? ingest.audio!.port, ssrc: aSsrc, payloadType: 100 },
-  );
+  const audio = {
+    ...ingest.audio!,
+    rtcpPort: ingest.audio!.rtcpPort ?? ingest.audio!.port,
+    ssrc: aSsrc,
+    payloadType: 100,
+  };
+  let hall: HallHandle | undefined;
+  let ffmpeg: ChildProcess;
+  if (simulcast) {
+    const v = ingest.video!;
+    hall = await startHallProcess({
+      files: layerFiles,
+      ssrcs: layerSsrcs,
+      payloadType: 101,
+      target: { ip: v.ip, port: v.port, rtcpPort: v.rtcpPort ?? v.port },
+    });
+    ffmpeg = startAudioReplay(preparedClip(), audio);
+    log(
+      `virtual host publishing VP8 simulcast ${HALL_LAYERS.map((l) => `${l.width}x${l.height}@${l.kbps}k`).join(' + ')} (pid ${hall.pid}) + Opus (ffmpeg pid ${ffmpeg.pid})`,
+    );
+  } else {
+    ffmpeg = startReplay(
+      preparedClip(),
+      { ...ingest.video!, rtcpPort: ingest.video!.rtcpPort ?? ingest.video!.port, ssrc: vSsrc, payloadType: 101 },
+      audio,
+    );
+    log(
+      `virtual host publishing ${DEFAULT_SOURCE.width}x${DEFAULT_SOURCE.height} VP8 ${DEFAULT_SOURCE.videoKbps} kbps + Opus (ffmpeg pid ${ffmpeg.pid})`,
+    );
+  }
   ffmpeg.stderr?.on('data', (d: Buffer) => errors.push(`ffmpeg: ${d.toString().trim().slice(0, 200)}`));
-  log(
-    `virtual host publishing ${DEFAULT_SOURCE.width}x${DEFAULT_SOURCE.height} VP8 ${DEFAULT_SOURCE.videoKbps} kbps + Opus (ffmpeg pid ${ffmpeg.pid})`,
-  );
   await ask(host, 'session:goLive', {});
-  return { host, ffmpeg };
+  return { host, ffmpeg, ...(hall ? { hall } : {}) };
+}
+
+/** Every item of a paged list (500 a page). */
+async function allPages<T>(url: string, cookie: string, what: string): Promise<T[]> {
+  const out: T[] = [];
+  for (;;) {
+    const page = await must(
+      httpJson<{ items: T[]; total: number }>(`${url}?limit=500&offset=${out.length}`, { cookie }),
+      what,
+    );
+    out.push(...page.body.items);
+    if (!page.body.items.length || out.length >= page.body.total) return out;
+  }
+}
+
+/**
+ * More points than the shipped registry holds (a capacity curve beyond the reference
+ * event): commune points `LG-0001`… under the registry's districts in turn, 40 delegates
+ * each, created through the admin API.
+ */
+async function addPoints(base: string, cookie: string, existing: RegistryPoint[], count: number): Promise<void> {
+  const districts = [...new Set(existing.map((p) => p.district).filter((d): d is string => !!d))];
+  const queue = Array.from({ length: count }, (_, i) => i + 1);
+  const one = async () => {
+    for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
+      const district = districts[i % Math.max(1, districts.length)] ?? null;
+      await must(
+        httpJson(`${base}/api/v1/points`, {
+          method: 'POST',
+          cookie,
+          body: {
+            code: `LG-${String(i).padStart(4, '0')}`,
+            name: `Điểm cầu tải thử ${i}`,
+            level: 'commune',
+            parent: district,
+            district,
+            expectedDelegates: 40,
+          },
+        }),
+        'add point',
+        [200, 201],
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, one));
 }
 
 /** Registry items reordered to take one point of each district in turn (order kept within one). */

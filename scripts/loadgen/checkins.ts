@@ -56,7 +56,8 @@ export function emptyCheckins(o: LoadOptions): LoadResult['checkins'] {
  * Spreads `o.checkins` over the points in proportion to their expected delegates; each
  * check-in is a phone opening the point's current QR code (GET /checkin/:token) and
  * sending the form (POST /checkin). A point's phones share its source address
- * (127.1.x.y, its room's NAT) and a keep-alive agent.
+ * (127.1.x.y, its room's NAT) and a keep-alive agent; `firstAddress` shifts those addresses
+ * when several generator processes share the machine.
  */
 export async function runCheckins(
   o: LoadOptions,
@@ -64,6 +65,7 @@ export async function runCheckins(
   points: VirtualPoint[],
   agents: http.Agent[],
   log: (l: string) => void,
+  firstAddress = 0,
 ): Promise<LoadResult['checkins']> {
   const totalExpected = points.reduce((a, p) => a + p.o.headcount, 0) || points.length;
   const per = points.map((p) => Math.floor((o.checkins * (p.o.headcount || 1)) / totalExpected));
@@ -77,7 +79,8 @@ export async function runCheckins(
     const j = Math.floor(Math.random() * (i + 1));
     [jobs[i], jobs[j]] = [jobs[j]!, jobs[i]!];
   }
-  const pointAgents = points.map((_, i) => {
+  const pointAgents = points.map((_, k) => {
+    const i = k + firstAddress;
     const a = new http.Agent({
       keepAlive: true,
       maxSockets: 4,

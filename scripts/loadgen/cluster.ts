@@ -39,6 +39,43 @@ export function parseClusterSpec(raw: string, edgeWorkers: number): ClusterSpec 
   return { edges, edgeWorkers: Math.max(1, edgeWorkers) };
 }
 
+export interface NodeSpec {
+  /** The run's folder: the node's data goes under `dir/name`, kept until the run removes it. */
+  dir: string;
+  name: string;
+  redisUrl: string;
+  role: ClusterNode['role'];
+  workers: number;
+  admin: { username: string; password: string };
+  appSecret: string;
+  /** More of the node's environment. */
+  env?: Record<string, string>;
+}
+
+/** Starts one node of a cluster (server/main.ts) on the shared Redis, as NODE_ID `name`. */
+export async function startNode(n: NodeSpec, log: (l: string) => void): Promise<ServerHandle> {
+  const dataDir = path.join(n.dir, n.name);
+  mkdirSync(dataDir, { recursive: true });
+  return spawnServer(
+    {
+      name: n.name,
+      env: {
+        REDIS_URL: n.redisUrl,
+        NODE_ROLE: n.role,
+        NODE_ID: n.name,
+        SHUTDOWN_TIMEOUT_MS: '8000',
+        ...n.env,
+      },
+      dataDir,
+      removeDataDir: false,
+      workers: n.workers,
+      admin: n.admin,
+      appSecret: n.appSecret,
+    },
+    log,
+  );
+}
+
 export async function startCluster(
   spec: ClusterSpec,
   admin: { username: string; password: string },
@@ -50,25 +87,17 @@ export async function startCluster(
   const nodes: ClusterNode[] = [];
   const appSecret = randomBytes(32).toString('hex');
   const start = async (name: string, role: ClusterNode['role'], workers: number): Promise<ClusterNode> => {
-    const dataDir = path.join(dir, name);
-    mkdirSync(dataDir, { recursive: true });
-    const h = await spawnServer(
+    const h = await startNode(
       {
+        dir,
         name,
-        env: {
-          REDIS_URL: redis.url,
-          NODE_ROLE: role,
-          NODE_ID: name,
-          // Faster than the defaults (2 s / 6 s) so a dead edge's points move within seconds.
-          CLUSTER_HEARTBEAT_MS: '1000',
-          CLUSTER_NODE_TTL_MS: '3000',
-          SHUTDOWN_TIMEOUT_MS: '8000',
-        },
-        dataDir,
-        removeDataDir: false,
+        redisUrl: redis.url,
+        role,
         workers,
         admin,
         appSecret,
+        // Faster than the defaults (2 s / 6 s) so a dead edge's points move within seconds.
+        env: { CLUSTER_HEARTBEAT_MS: '1000', CLUSTER_NODE_TTL_MS: '3000' },
       },
       log,
     );

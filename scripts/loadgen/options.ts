@@ -2,6 +2,7 @@
 // defaults: the reference event, 420 points for two minutes.
 import os from 'node:os';
 import type { ClusterSpec } from './cluster';
+import type { ImpairSpec } from './impair';
 
 export interface LoadOptions {
   /** Base URL of a running orchestrator; when unset one is started (`server/main.ts`). */
@@ -18,10 +19,34 @@ export interface LoadOptions {
   checkinWindow: number;
   checkinBurst: boolean;
   media: boolean;
+  /**
+   * The light hall of earlier runs: ffmpeg alone, one 640x360 VP8 layer, key-frame requests
+   * ignored. Default: the simulcast hall (three layers up to 1280x720, answering them).
+   */
+  lightHall?: boolean;
+  /**
+   * Points as the generator's first receivers were: no RTCP back, no header extensions.
+   * Default: browser-like (transport-cc, receiver reports, NACK, PLI).
+   */
+  silentPoints?: boolean;
+  /**
+   * The share of the points (0-1) whose media goes over ICE-TCP to the WebRtcServer's TCP
+   * port (./ice-tcp.ts), spread evenly among them; the others use UDP. Default 0.
+   */
+  tcpShare?: number;
+  /** A share of the points on a lossy, rate-capped link (./impair.ts). */
+  impair?: ImpairSpec;
   decryptEvery: number;
+  /** DTLS handshakes computed at once by the generator (0: all at once). */
+  dtlsConcurrency: number;
   workers: number;
   /** Cut this many points' sockets once in the middle of the run (they must rejoin). */
   cut: number;
+  /**
+   * Churn: every `every` seconds of the steady state, the next `count` points (in turn)
+   * leave and rejoin (their socket cut: a new transport and consumers on reconnect).
+   */
+  churn?: { count: number; every: number };
   /**
    * The watchdog drill: this many points (the last ones) stop counting their media at the
    * start of the steady state, socket and ICE untouched (a point whose screen went black
@@ -58,6 +83,7 @@ export const DEFAULTS: LoadOptions = {
   checkinBurst: false,
   media: true,
   decryptEvery: 10,
+  dtlsConcurrency: 8,
   workers: os.cpus().length,
   cut: 0,
   monitor: true,

@@ -9,6 +9,8 @@ import type { AnswerOf, PayloadOf } from '../../client/src/net/request';
 import type { PointSocket } from '../../client/src/net/sockets';
 import type { PointClientEvents } from '../../server/contract/namespaces';
 import { MediaWatchdog, type WatchedTrack } from '../../client/src/point/media-watchdog';
+import type { FeedbackCounts } from './point-feedback';
+import type { Gate } from './gate';
 import { Receiver, lostOf, type RemoteTransportParams, type StreamStats } from './receiver';
 import { Reservoir } from './stats';
 import { locatePoint } from './cluster';
@@ -29,6 +31,14 @@ export interface PointOptions {
   headcount: number;
   media: boolean;
   decryptEvery: number;
+  /** No RTCP back and no header extensions negotiated (the generator's first receivers). */
+  silent?: boolean;
+  /** ICE-TCP to the transport's TCP candidate instead of UDP (a network that blocks UDP). */
+  tcp?: boolean;
+  /** Called with each receive transport's local UDP port once connected (the impaired link). */
+  onMediaPort?: (port: number) => void;
+  /** The run's DTLS handshakes, a few at a time (shared by all points). */
+  handshakes?: Gate;
   /** Health reports go here (ack latency), shared by all points. */
   healthAcks: Reservoir;
   /** Called with the marker (rttMs) of each report sent, for the monitor probe. */
@@ -40,7 +50,10 @@ export interface PointOptions {
 interface RtpParams {
   encodings?: { ssrc?: number }[];
   codecs: { clockRate: number }[];
+  headerExtensions?: { uri: string; id: number }[];
 }
+
+const TRANSPORT_CC = 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01';
 
 /** One watchdog rebuild: when, and what the stalled streams had seen (the root cause stays visible). */
 export interface WatchdogRebuild {
@@ -65,7 +78,11 @@ export class VirtualPoint {
   joinMs: number | undefined;
   signalledAt: number | undefined;
   connectedAt: number | undefined;
+  /** When the first hall video consumer was resumed (epoch ms). */
+  videoResumedAt: number | undefined;
   rejoins = 0;
+  /** ICE-TCP links whose consent was lost (no check answered for 30 s): each one rejoined. */
+  tcpConsentLost = 0;
   disconnects = 0;
   errors: string[] = [];
   headcountSent = 0;
@@ -216,23 +233,40 @@ export class VirtualPoint {
     const caps = await this.#req('rtc:capabilities', {});
     // mediasoup's own objects are opaque records in the contract, as on the page: read
     // here as the shapes this receiver uses.
-    const rtpCapabilities = receiveCapabilities(caps.routerRtpCapabilities as Caps);
+    const rtpCapabilities = receiveCapabilities(caps.routerRtpCapabilities as Caps, this.o.silent);
     const params = await this.#req('rtc:createTransport', {
       direction: 'recv',
       rtpCapabilities,
     });
-    const receiver = new Receiver({ decryptEvery: this.o.decryptEvery });
+    const receiver = new Receiver({
+      decryptEvery: this.o.decryptEvery,
+      silent: this.o.silent ?? false,
+      handshakes: this.o.handshakes,
+      tcp: this.o.tcp ?? false,
+    });
     this.receiver = receiver;
+    // The SFU stopped answering over TCP: the link is closed; the media is rebuilt now
+    // rather than when the watchdog sees it stop.
+    receiver.onIceLost = () => {
+      if (this.#stopped || receiver !== this.receiver) return;
+      this.tcpConsentLost += 1;
+      this.o.log(`point ${this.o.pointId} lost ICE-TCP consent: rejoining`);
+      void this.#join('ICE-TCP consent lost');
+    };
     this.#transportId = params.id;
     await this.#req('rtc:connectTransport', {
       transportId: params.id,
       dtlsParameters: await Receiver.dtlsParameters(),
     });
     const connecting = receiver.connect(params as RemoteTransportParams);
+    // Awaited below; if a request in between fails first, its own failure must not end
+    // the process as an unhandled rejection.
+    connecting.catch(() => undefined);
     const view = await this.#req('view:get', {});
     this.#view = { state: view.state, paused: view.paused };
     await Promise.all(view.producers.map((p) => this.#consume(p.producerId)));
     await connecting;
+    if (receiver.localPort !== undefined) this.o.onMediaPort?.(receiver.localPort);
     this.connectedAt ??= Date.now();
   }
 
@@ -248,10 +282,25 @@ export class VirtualPoint {
     const rtp = c.rtpParameters as unknown as RtpParams;
     const ssrc = rtp.encodings?.[0]?.ssrc;
     if (ssrc !== undefined) r.expect(ssrc, c.kind, rtp.codecs[0]?.clockRate ?? 90000);
+    const tcc = rtp.headerExtensions?.find((h) => h.uri === TRANSPORT_CC);
+    if (tcc) r.tccExtId = tcc.id;
     await this.#req('rtc:resumeConsumer', { consumerId: c.id });
+    if (c.kind === 'video' && c.source === 'host-camera') this.videoResumedAt ??= Date.now();
     // Watched from the resume on, as the page does (the floor comes and goes: not watched).
     if (ssrc !== undefined && r === this.receiver && (c.source === 'host-camera' || c.source === 'host-mic'))
       this.#hall.set(ssrc, c.kind);
+  }
+
+  /** The RTCP this point sent and its recovery (NACK, freezes), over all its transports; undefined when silent. */
+  feedback(): FeedbackCounts | undefined {
+    let sum: FeedbackCounts | undefined;
+    for (const r of [...this.retired, ...(this.receiver ? [this.receiver] : [])]) {
+      const c = r.feedback?.counts;
+      if (!c) continue;
+      if (!sum) sum = { ...c };
+      else for (const k of Object.keys(c) as (keyof FeedbackCounts)[]) sum[k] += c[k];
+    }
+    return sum;
   }
 
   /** All streams ever received by this point (current and replaced transports). */
@@ -322,6 +371,7 @@ export class VirtualPoint {
       if (s.kind === 'video' && s === this.#currentVideo()) jitterMs = (s.jitter / s.clockRate) * 1000;
     }
     const dt = this.#prev.at ? (now - this.#prev.at) / 1000 : 2;
+    const fb = this.feedback();
     const dRecv = received - this.#prev.received;
     const dLost = Math.max(0, lost - this.#prev.lost);
     // The media path's RTT is not measured here; the report carries a marker instead
@@ -329,7 +379,7 @@ export class VirtualPoint {
     const marker = 5 + (++this.#reportSeq % 100_000) / 1000;
     const report: PayloadOf<PointClientEvents['health:report']> = {
       transportState: !this.o.media ? null : this.receiver?.connectedAt ? 'connected' : 'connecting',
-      protocol: this.o.media && this.receiver?.connectedAt ? 'udp' : null,
+      protocol: this.o.media && this.receiver?.connectedAt ? (this.o.tcp ? 'tcp' : 'udp') : null,
       rttMs: marker,
       signalRttMs: this.#lastAckMs,
       lossPct: dRecv + dLost > 0 ? (100 * dLost) / (dRecv + dLost) : 0,
@@ -338,8 +388,8 @@ export class VirtualPoint {
       consumers: this.o.media ? this.#producers.size : 0,
       framesDecoded: Math.min(10_000, frames - this.#prev.frames),
       framesDropped: null,
-      freezeCount: null,
-      freezeMs: null,
+      freezeCount: fb ? Math.min(1000, fb.freezes) : null,
+      freezeMs: fb ? Math.min(600_000, Math.round(fb.freezeMs)) : null,
       width: null,
       height: null,
       audioConcealedPct: null,

@@ -59,6 +59,7 @@ export class ServerProbes {
     private readonly cluster: ClusterHandle | undefined,
     serverPid: number | undefined,
     private readonly ffmpeg: () => ChildProcess | undefined,
+    private readonly hall: () => ChildProcess | undefined = () => undefined,
   ) {
     if (cluster) {
       for (const n of cluster.nodes) this.#addNode(n.name, n.pid);
@@ -79,13 +80,15 @@ export class ServerProbes {
     );
   }
 
-  /** A /proc sample of every process, the generator and ffmpeg included. */
+  /** A /proc sample of every process, the generator, ffmpeg and the simulcast hall included. */
   procs(): Record<string, ProcSample | undefined> {
     const out: Record<string, ProcSample | undefined> = {};
     for (const p of this.processes) out[p.key] = readProc(p.pid);
     out.generator = readProc(process.pid);
     const ffmpeg = this.ffmpeg();
     if (ffmpeg?.pid) out.ffmpeg = readProc(ffmpeg.pid);
+    const hall = this.hall();
+    if (hall?.pid) out.hall = readProc(hall.pid);
     return out;
   }
 

@@ -1,17 +1,32 @@
 // One virtual point's WebRTC receive transport, as cheap as it can be while staying real:
 // werift does ICE (controlling, against mediasoup's ICE-lite), DTLS (client) and the SRTP
 // key derivation; every datagram after that is read here directly from the UDP socket.
+// An ICE-TCP receiver (`tcp`) connects to the transport's TCP candidate instead
+// (./ice-tcp.ts: RFC 4571 frames on one connection) and reads every frame the same way.
 // Per RTP packet: the header (ssrc, sequence, timestamp, marker) for loss, jitter and
-// bitrate, no parsing objects, no RTCP sent back. Every video packet until the first key
-// frame, and one packet in `decryptEvery` after it, is decrypted (AES-128-GCM, the
-// profile mediasoup picks) to prove SRTP works and to find VP8 key frames. No decoding.
+// bitrate, no parsing objects; unless silent, the feedback a browser sends back
+// (point-feedback.ts: transport-cc, receiver reports, NACK, PLI, aggregated on a 100 ms
+// timer, protected with SRTCP). Every video packet until the first key frame (and until
+// the next one after unrecovered loss), and one packet in `decryptEvery` otherwise, is
+// decrypted (AES-128-GCM, the profile mediasoup picks) to prove SRTP works and to find
+// VP8 key frames. No decoding.
 // The SRTP index (rollover counter) of each decrypt comes from this file's own count of
 // every packet's sequence number (srtp-index.ts), not from werift's context, which only
 // sees the sampled packets.
 import type { Socket as UdpSocket } from 'node:dgram';
-import type { Connection, DtlsClient, SrtpSession } from 'werift';
+import type { Connection, DtlsClient, SrtcpSession, SrtpSession } from 'werift';
+import { PointFeedback } from './point-feedback';
+import type { Gate } from './gate';
 import { SrtpStreamReader, extendSeq, rocOf, tryDecrypt } from './srtp-index';
-import { clientDtlsParameters, closeLink, dtlsOverIce, iceToMediasoup, type IceRemote } from './werift-link';
+import { tcpIceToMediasoup, type TcpIceLink } from './ice-tcp';
+import {
+  clientDtlsParameters,
+  closeLink,
+  dtlsOverIce,
+  iceToMediasoup,
+  type IceRemote,
+  type PacketLink,
+} from './werift-link';
 
 export interface RemoteTransportParams extends IceRemote {
   id: string;
@@ -33,6 +48,20 @@ export interface StreamStats {
   lastArrival: number;
   /** Longest silence between two packets after the first (ms). */
   maxGapMs: number;
+  /**
+   * That silence on the wire: when it ended (epoch ms), the sequence step and the RTP
+   * timestamp step (ms) across it. A step of one packet and of one frame or less is a
+   * delay in reading (the packets waited in the socket), not a hole in the stream.
+   */
+  maxGap: { endedAt: number; seqStep: number; rtpMs: number } | undefined;
+  /**
+   * The largest RTP timestamp step between two packets in sequence (ms): what the stream
+   * itself skipped (a frame interval normally), whenever the packets were read.
+   */
+  maxRtpStepMs: number;
+  /** The last packet's extended sequence number and RTP timestamp. */
+  lastExt: number;
+  lastTs: number;
   /** Frames completed (marker bit on video). */
   frames: number;
   firstPacketAt: number | undefined;
@@ -58,6 +87,10 @@ export function newStream(kind: 'audio' | 'video', ssrc: number, clockRate: numb
     lastTransit: undefined,
     lastArrival: 0,
     maxGapMs: 0,
+    maxGap: undefined,
+    maxRtpStepMs: 0,
+    lastExt: -1,
+    lastTs: 0,
     frames: 0,
     firstPacketAt: undefined,
     firstKeyFrameAt: undefined,
@@ -110,21 +143,60 @@ export class Receiver {
   readonly streams = new Map<number, StreamStats>();
   /** SSRCs the consumers announced: kind and clock rate. */
   readonly #expected = new Map<number, { kind: 'audio' | 'video'; clockRate: number }>();
-  #ice: Connection | undefined;
+  #ice: PacketLink | undefined;
   #dtls: DtlsClient | undefined;
   #srtp: SrtpSession | undefined;
+  #srtcp: SrtcpSession | undefined;
   #closed = false;
+  readonly #silent: boolean;
+  #fbTimer: NodeJS.Timeout | undefined;
+  /** The RTCP this receiver sends (undefined when silent, or before the keys). */
+  feedback: PointFeedback | undefined;
   #decryptEvery: number;
   connectedAt: number | undefined;
   /** Non-media datagrams (STUN, DTLS) handed back to werift. */
   controlPackets = 0;
   /** RTP from SSRCs no consumer announced (RTX, probation). */
   unknownPackets = 0;
+  /** The local UDP port of the media socket (after ICE); undefined over TCP. */
+  localPort: number | undefined;
+  /** ICE over TCP to the transport's TCP candidate, not UDP. */
+  readonly tcp: boolean;
   /** The watchdog drill: RTP is dropped uncounted, as if it never decrypted. */
   blackhole = false;
+  /** Over TCP: the SFU stopped answering consent checks and the link closed (see ./ice-tcp.ts). */
+  onIceLost: () => void = () => undefined;
 
-  constructor(opts: { decryptEvery?: number } = {}) {
+  readonly #handshakes: Gate | undefined;
+
+  /**
+   * `silent`: no RTCP back (no feedback, no reports), as the generator's first receivers.
+   * `handshakes`: shared by a run's receivers, so that few DTLS handshakes compute at once.
+   * `tcp`: ICE-TCP to the transport's TCP candidate instead of UDP.
+   */
+  constructor(opts: { decryptEvery?: number; silent?: boolean; handshakes?: Gate; tcp?: boolean } = {}) {
     this.#decryptEvery = Math.max(1, opts.decryptEvery ?? 10);
+    this.tcp = opts.tcp ?? false;
+    this.#silent = opts.silent ?? false;
+    this.#handshakes = opts.handshakes;
+    if (!this.#silent) this.feedback = new PointFeedback((b) => this.#sendRtcp(b));
+  }
+
+  /** The transport-wide sequence number's extension id, from a consumer's RTP parameters. */
+  set tccExtId(id: number) {
+    if (this.feedback) this.feedback.tccExtId = id;
+  }
+
+  /** Sends a PLI for this SSRC at the next feedback tick and waits for the key frame. */
+  requestKeyFrame(ssrc: number): void {
+    this.feedback?.requestKeyFrame(ssrc, performance.now());
+  }
+
+  #sendRtcp(clear: Buffer): void {
+    const srtcp = this.#srtcp;
+    const ice = this.#ice;
+    if (!srtcp || !ice || this.#closed) return;
+    ice.send(srtcp.encrypt(clear)).catch(() => undefined);
   }
 
   expect(ssrc: number, kind: 'audio' | 'video', clockRate: number): void {
@@ -138,18 +210,33 @@ export class Receiver {
   /** Our DTLS parameters for rtc:connectTransport (we are the DTLS client). */
   static dtlsParameters = clientDtlsParameters;
 
-  /** ICE to the first UDP candidate, then DTLS; resolves once SRTP keys are there. */
+  /** ICE to the first UDP candidate (the TCP one if `tcp`), then DTLS; resolves once SRTP keys are there. */
   async connect(remote: RemoteTransportParams, timeoutMs = 20_000): Promise<void> {
-    const ice = await iceToMediasoup(remote, timeoutMs, (created) => (this.#ice = created));
+    const created = (link: PacketLink) => {
+      this.#ice = link;
+      // Closed meanwhile: the link goes too, and its connect fails.
+      if (this.#closed) void link.close();
+    };
+    const ice: PacketLink = this.tcp
+      ? await tcpIceToMediasoup(remote, timeoutMs, created)
+      : await iceToMediasoup(remote, timeoutMs, created);
     if (this.#closed) throw new Error('closed');
-    // The socket is ours from here: RTP that arrives before the SRTP keys (mediasoup sends
-    // as soon as its side of DTLS is done, before our client has read the last flight) is
-    // held and read once the keys are there, so every packet from the first is counted.
-    this.#takeOverSocket(ice);
+    // The packets are ours from here: RTP that arrives before the SRTP keys (mediasoup
+    // sends as soon as its side of DTLS is done, before our client has read the last
+    // flight) is held and read once the keys are there, so every packet from the first is
+    // counted.
+    if (this.tcp) this.#takeOverTcp(ice as TcpIceLink);
+    else this.#takeOverSocket(ice as Connection);
 
-    const link = await dtlsOverIce(ice, timeoutMs, { created: (dtls) => (this.#dtls = dtls) });
+    const handshake = () => dtlsOverIce(ice, timeoutMs, { created: (dtls) => (this.#dtls = dtls) });
+    const link = await (this.#handshakes ? this.#handshakes.run(handshake) : handshake());
     this.#srtp = link.srtp;
+    this.#srtcp = link.srtcp;
     this.profile = link.profile;
+    if (this.feedback) {
+      const fb = this.feedback;
+      this.#fbTimer = setInterval(() => fb.tick(performance.now()), 100);
+    }
     this.#masterSecretAtConnect = Buffer.from(this.#masterSecret() ?? Buffer.alloc(0));
     this.connectedAt = Date.now();
     const held = this.#held;
@@ -176,6 +263,7 @@ export class Receiver {
     const protocol = (ice.nominated as unknown as { protocol?: IceProtocolLike } | undefined)?.protocol;
     const socket = protocol?.transport?.socket;
     if (!socket || !protocol?.datagramReceived) throw new Error('werift internals changed: no UDP socket on the pair');
+    this.localPort = socket.address().port;
     try {
       socket.setRecvBufferSize(2 * 1024 * 1024);
     } catch {
@@ -184,22 +272,47 @@ export class Receiver {
     const werift = socket.listeners('message') as ((msg: Buffer, rinfo: unknown) => void)[];
     socket.removeAllListeners('message');
     socket.on('message', (msg: Buffer, rinfo) => {
-      const b = msg[0]!;
-      if (b >= 128 && b <= 191) {
-        const pt = msg[1]! & 0x7f;
-        if (pt >= 64 && pt <= 95) return; // RTCP (sender reports): not needed
-        if (this.blackhole) return;
-        if (this.#held) {
-          if (this.#held.length < 2000) this.#held.push(msg);
-          else this.heldDropped += 1;
-          return;
-        }
-        this.#onRtp(msg);
-        return;
-      }
-      this.controlPackets += 1;
-      for (const l of werift) l(msg, rinfo);
+      if (!this.#onPacket(msg)) for (const l of werift) l(msg, rinfo);
     });
+  }
+
+  /** The TCP link's frames, deframed: media here, the rest (DTLS) to werift as before. */
+  #takeOverTcp(link: TcpIceLink): void {
+    link.onPacket = (pkt) => {
+      if (!this.#onPacket(pkt)) link.deliver(pkt);
+    };
+    link.onConsentLost = () => {
+      if (!this.#closed) this.onIceLost();
+    };
+  }
+
+  /** One packet off the wire: RTP and RTCP are read here (true); anything else is werift's (false). */
+  #onPacket(msg: Buffer): boolean {
+    const b = msg[0]!;
+    if (b >= 128 && b <= 191) {
+      const pt = msg[1]! & 0x7f;
+      if (pt >= 64 && pt <= 95) {
+        // RTCP (sender reports): read for LSR when this receiver reports back.
+        if (this.feedback && this.#srtcp) {
+          try {
+            this.feedback.onRtcp(this.#srtcp.decrypt(msg), performance.now());
+          } catch {
+            // not authenticated: ignored, as a browser does
+          }
+        }
+        return true;
+      }
+      if (this.blackhole) return true;
+      if (this.#held) {
+        if (this.#held.length < 2000) this.#held.push(msg);
+        else this.heldDropped += 1;
+        return true;
+      }
+      this.#onRtp(msg);
+      return true;
+    }
+    this.controlPackets += 1;
+    return false;
   }
 
   #onRtp(pkt: Buffer): void {
@@ -219,17 +332,35 @@ export class Receiver {
     const seq = pkt.readUInt16BE(2);
     const ts = pkt.readUInt32BE(4);
     let ext: number;
+    const prevMax = s.maxSeq;
     if (s.firstSeq < 0) {
       ext = seq;
       s.firstSeq = seq;
       s.maxSeq = seq;
       s.firstPacketAt = Date.now();
+      this.feedback?.onPacket(pkt, s, ext, -1, now);
     } else {
       // The 16-bit sequence number extended around the highest one seen (RFC 3711 §3.3.1).
       ext = extendSeq(s.maxSeq, seq);
+      if (this.feedback && !this.feedback.onPacket(pkt, s, ext, prevMax, now)) return; // a duplicate
       if (ext > s.maxSeq) s.maxSeq = ext;
       const gap = now - s.lastArrival;
-      if (gap > s.maxGapMs) s.maxGapMs = gap;
+      if (gap > s.maxGapMs) {
+        s.maxGapMs = gap;
+        s.maxGap = {
+          endedAt: Date.now(),
+          seqStep: ext - s.lastExt,
+          rtpMs: (((ts - s.lastTs) | 0) * 1000) / s.clockRate,
+        };
+      }
+    }
+    if (s.lastExt >= 0 && ext === s.lastExt + 1) {
+      const stepMs = (((ts - s.lastTs) | 0) * 1000) / s.clockRate;
+      if (stepMs > s.maxRtpStepMs) s.maxRtpStepMs = stepMs;
+    }
+    if (ext >= s.lastExt) {
+      s.lastExt = ext;
+      s.lastTs = ts;
     }
     s.received += 1;
     s.bytes += pkt.length;
@@ -246,7 +377,8 @@ export class Receiver {
     s.lastTransit = transit;
     s.lastArrival = now;
 
-    const needKey = s.kind === 'video' && s.firstKeyFrameAt === undefined;
+    const needKey =
+      s.kind === 'video' && (s.firstKeyFrameAt === undefined || (this.feedback?.wantsKeyFrame(ssrc) ?? false));
     // ext < 0: reordered from before the first packet seen (its ROC would be -1).
     // One packet in K of *this stream*: a counter shared by audio and video picked only
     // audio packets when the two arrived in a regular pattern (through a cluster's pipe),
@@ -260,7 +392,10 @@ export class Receiver {
         return;
       }
       s.decrypted += 1;
-      if (needKey && isVp8KeyFrameStart(clear)) s.firstKeyFrameAt = Date.now();
+      if (needKey && isVp8KeyFrameStart(clear)) {
+        if (s.firstKeyFrameAt === undefined) s.firstKeyFrameAt = Date.now();
+        else this.feedback?.onKeyFrame(ssrc, now);
+      }
     }
   }
 
@@ -288,6 +423,7 @@ export class Receiver {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#fbTimer);
     await closeLink(this.#dtls, this.#ice);
   }
 }

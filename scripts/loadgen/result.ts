@@ -3,13 +3,52 @@
 import type { FloorResult } from './floor';
 import type { LoadOptions } from './options';
 import type { WatchdogRebuild } from './point';
+import type { FeedbackCounts } from './point-feedback';
+import type { HallLayerStats } from './simulcast-hall';
+import type { ImpairSpec } from './impair';
+
+export interface ImpairedGroup {
+  points: number;
+  /** Audio and video, after recovery. */
+  lossPct: { p50: number; p95: number; worst: number };
+  /** Video alone (NACKed), after recovery. */
+  videoLossPct: { p50: number; p95: number; worst: number };
+  freezes: { p50: number; p95: number; worst: number };
+  freezeMsP95: number;
+  nackedPackets: number;
+  recovered: number;
+  unrecovered: number;
+  plisSent: number;
+}
 
 export interface LoadResult {
   startedAt: string;
   options: Omit<LoadOptions, 'log' | 'admin'>;
   machine: { cores: number; memGiB: number; loadBefore: number[]; loadAfter: number[]; node: string };
-  points: { requested: number; signalled: number; receivingVideo: number; withKeyFrame: number; starved: string[] };
-  join: { storm: boolean; allKeyFramesWithinMs: number; p50: number; p95: number; max: number };
+  points: {
+    requested: number;
+    signalled: number;
+    receivingVideo: number;
+    withKeyFrame: number;
+    starved: string[];
+    /**
+     * The points whose media went over ICE-TCP (options.tcpShare): how many, how many of
+     * them received video, and their SRTP checks.
+     */
+    /** consentLost: links closed after 30 s without a consent check answered (each rejoined). */
+    tcp: { points: number; receivingVideo: number; decrypted: number; authFailures: number; consentLost: number };
+  };
+  join: {
+    storm: boolean;
+    allKeyFramesWithinMs: number;
+    p50: number;
+    p95: number;
+    max: number;
+    /** Each step of the points' joins, ms after each point's start (assemble.ts joinPhases). */
+    phases: Record<string, { p50: number; p95: number; max: number }>;
+    /** The most DTLS handshakes the generator had in progress at once (options.dtlsConcurrency). */
+    dtlsAtOnceMax: number;
+  };
   media: {
     packetsReceived: number;
     packetsLost: number;
@@ -22,6 +61,47 @@ export interface LoadResult {
       audio: { p50: number; p95: number; worst: number };
     };
     maxGapMs: { p95: number; worst: number };
+    /**
+     * Browser-like points: the RTCP they sent (transport-cc, receiver reports, NACK, PLI)
+     * and the recovery (packets recovered after a NACK, given up), freezes per point.
+     * The loss figures above are after recovery. Undefined for silent points.
+     */
+    feedback?:
+      | {
+          totals: FeedbackCounts;
+          freezesPerPoint: { p50: number; p95: number; worst: number };
+          freezeMsPerPoint: { p50: number; p95: number; worst: number };
+          pointsWithFreezes: number;
+        }
+      | undefined;
+    /** The simulcast hall's layers as it sent them (key frames, PLIs and FIRs answered, NACKs). */
+    hall?: HallLayerStats[] | undefined;
+    /** --impair: the points on the lossy link against the others (loss after recovery, freezes). */
+    impaired?: { spec: ImpairSpec; pointIds: string[]; impaired: ImpairedGroup; others: ImpairedGroup } | undefined;
+    /**
+     * Each point's longest gap over 250 ms: its stream, when it ended (ms after the join
+     * started), and the sequence and RTP timestamp steps across it (a step of one packet
+     * and one frame: the packets were late to be read, not missing from the stream).
+     */
+    gaps: {
+      pointId: string;
+      node: string;
+      kind: 'audio' | 'video';
+      ms: number;
+      endedAtMs: number;
+      seqStep: number;
+      rtpMs: number;
+      cause: 'wire' | 'generator' | 'late';
+    }[];
+    /** Per point, the largest RTP timestamp step between packets in sequence: silence on the wire. */
+    wireGapMs: { p95: number; worst: number };
+    /**
+     * Points whose only silence over a second was the generator's own stall (cause
+     * `generator` in gaps): not starved, listed apart.
+     */
+    readDelayed: string[];
+    /** When the hall's source started sending, ms after the join started (the clip loops from there). */
+    sourceStartedAtMs: number | null;
     packetsPerSecond: number;
     avgPacketBytes: number;
     rejoins: number;
@@ -66,6 +146,12 @@ export interface LoadResult {
     perConsumer: { consumers: number; workerCpuPct: number; workerRssKiB: number } | undefined;
   };
   signalling: {
+    /**
+     * The generator's event loop late by over 200 ms, and its GC pauses over 200 ms, over
+     * the whole run (ms after the join started): points' packets wait in their sockets
+     * meanwhile, and are read as a gap.
+     */
+    generatorPauses: { stalls: { atMs: number; ms: number }[]; gc: { atMs: number; ms: number; kind: number }[] };
     /** The generator's own event-loop delay: client-side latencies below include it. */
     generatorLoopP99Ms: number;
     eventLoopP99Ms: { max: number; median: number; windows: number };

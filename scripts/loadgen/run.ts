@@ -24,11 +24,15 @@ import { startCluster, type ClusterHandle } from './cluster';
 import { httpJson, must, sleep } from './http';
 import { DEFAULTS, type LoadOptions } from './options';
 import { VirtualPoint } from './point';
+import type { HallHandle } from './hall-process';
+import { ImpairedLink, impairedIndexes, spreadAvoiding } from './impair';
 import { MonitorTimer, ServerProbes } from './probes';
 import { cpuBetween, loadAverage, readMachine, udpRcvbufErrors } from './procstat';
 import type { LoadResult } from './result';
 import { Reservoir, percentile, round } from './stats';
 import { spawnServer, type ServerHandle } from './spawn';
+import { GeneratorPauses } from './stalls';
+import { Gate } from './gate';
 
 export { DEFAULTS, type LoadOptions } from './options';
 export type { ClusterResult, LoadResult } from './result';
@@ -37,11 +41,14 @@ export type { ClusterResult, LoadResult } from './result';
 interface Running {
   server: ServerHandle;
   ffmpeg?: ChildProcess;
+  hall?: HallHandle;
   host?: HostSocket;
   monitor?: MonitorSocket;
   points: VirtualPoint[];
   /** The check-in phones' connection pools. */
   agents: http.Agent[];
+  /** The impaired points' link and which points are on it. */
+  impaired?: { link: ImpairedLink; ids: Set<string> };
 }
 
 export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResult> {
@@ -64,11 +71,16 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
   const base = server.baseUrl;
   const hostBase = cluster?.origin.baseUrl ?? base;
   const run: Running = { server, points: [], agents: [] };
+  const pauses = new GeneratorPauses();
   try {
     const briefing = await prepareBriefing(base, o, cluster !== undefined, log);
     // The server goes live only with the hall publishing: the virtual host opens its ingest
-    // first, fed by ffmpeg unless the run leaves media out.
-    Object.assign(run, await startVirtualHost(hostBase, briefing, o.media, errors, log));
+    // first, fed by the simulcast hall and ffmpeg unless the run leaves media out.
+    Object.assign(
+      run,
+      await startVirtualHost(hostBase, briefing, { media: o.media, lightHall: o.lightHall ?? false }, errors, log),
+    );
+    const sourceStartedAt = run.ffmpeg || run.hall ? Date.now() : undefined;
 
     // The monitor: snapshot, then deltas timed against the reports' markers.
     const monitor = new MonitorTimer();
@@ -77,7 +89,13 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
       await ask(run.monitor, 'monitor:watch', { sessionId: briefing.sessionId });
       monitor.attach(run.monitor);
     }
-    const probes = new ServerProbes(base, cluster, server.pid, () => run.ffmpeg);
+    const probes = new ServerProbes(
+      base,
+      cluster,
+      server.pid,
+      () => run.ffmpeg,
+      () => run.hall?.process,
+    );
     await probes.scrape();
 
     const healthAcks = new Reservoir();
@@ -101,15 +119,22 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
       ),
       'attendance',
     );
+    const hall = await run.hall?.stats().catch(() => undefined);
     return assembleResult({
       o,
+      hall,
+      impaired: run.impaired?.ids,
       startedAt,
       loadBefore,
       errors,
       points: run.points,
       drilled: steady.drilled,
       storm: joined.storm,
+      joinT0: joined.joinT0,
       allJoinedMs: joined.allJoinedMs,
+      dtlsAtOnceMax: joined.handshakes.highWater,
+      pauses,
+      sourceStartedAt,
       steady: steady.window,
       probes,
       monitor,
@@ -120,12 +145,15 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
       cluster,
     });
   } finally {
+    pauses.stop();
     checkinProgress.reset();
     await Promise.all(run.points.map((p) => p.stop().catch(() => undefined)));
     run.host?.close();
     run.monitor?.close();
     if (run.ffmpeg && run.ffmpeg.exitCode === null) run.ffmpeg.kill('SIGKILL');
+    run.hall?.stop();
     for (const a of run.agents) a.destroy();
+    run.impaired?.link.remove();
     await server.stop();
   }
 }
@@ -162,9 +190,24 @@ async function joinPoints(
     hardDeadline: number;
     log: (l: string) => void;
   },
-): Promise<{ storm: boolean; allJoinedMs: number }> {
+): Promise<{ storm: boolean; joinT0: number; allJoinedMs: number; handshakes: Gate }> {
   const points = run.points;
-  for (const p of briefing.chosen) {
+  let chosen = new Set<number>();
+  if (o.impair && o.media && o.impair.sharePct > 0) {
+    const link = new ImpairedLink(o.impair);
+    link.open();
+    chosen = impairedIndexes(briefing.chosen.length, o.impair.sharePct);
+    run.impaired = { link, ids: new Set(briefing.chosen.filter((_, i) => chosen.has(i)).map((p) => p.id)) };
+    c.log(
+      `impaired link (nft table ${link.table}): ${run.impaired.ids.size} points, ${o.impair.lossPct} % loss each way, ${o.impair.rateKbps || 'no'} kbit/s cap`,
+    );
+  }
+  // ICE-TCP points spread evenly over the others: the impaired link acts on UDP only.
+  const tcp =
+    o.media && (o.tcpShare ?? 0) > 0 ? spreadAvoiding(briefing.chosen.length, o.tcpShare!, chosen) : new Set<number>();
+  if (tcp.size) c.log(`${tcp.size} points over ICE-TCP`);
+  const handshakes = new Gate(o.dtlsConcurrency);
+  for (const [i, p] of briefing.chosen.entries()) {
     const token = briefing.tokenOf.get(p.id);
     if (!token) throw new Error(`no join link for ${p.id}`);
     points.push(
@@ -176,6 +219,10 @@ async function joinPoints(
         headcount: p.expectedDelegates,
         media: o.media,
         decryptEvery: o.decryptEvery,
+        silent: o.silentPoints ?? false,
+        tcp: tcp.has(i),
+        ...(run.impaired?.ids.has(p.id) ? { onMediaPort: (port: number) => run.impaired?.link.add(port) } : {}),
+        handshakes,
         healthAcks: c.healthAcks,
         onReportSent: c.monitor.onReportSent,
         log: () => undefined,
@@ -203,7 +250,7 @@ async function joinPoints(
   }
   const allJoinedMs = Date.now() - joinT0;
   c.log(`joined: ${points.filter(ready).length}/${points.length} in ${(allJoinedMs / 1000).toFixed(1)} s`);
-  return { storm, allJoinedMs };
+  return { storm, joinT0, allJoinedMs, handshakes };
 }
 
 /**
@@ -263,6 +310,8 @@ async function runSteadyState(
     log(`stalled ${stallCount} points' media (watchdog drill)`);
   }
   let cutDone = o.cut === 0;
+  let churnNext = 0;
+  let churnAt = o.churn ? steadyT0 + o.churn.every * 1000 : Infinity;
   let prev = { procs: p0, t: steadyT0, packets: packets0.received };
   const steadyEnd = Math.min(steadyT0 + steadySeconds * 1000, c.hardDeadline - 30_000);
   while (Date.now() < steadyEnd) {
@@ -272,6 +321,11 @@ async function runSteadyState(
       cutDone = true;
       for (const p of points.slice(0, o.cut)) p.cut();
       log(`cut ${o.cut} points' sockets`);
+    }
+    if (o.churn && Date.now() >= churnAt) {
+      churnAt += o.churn.every * 1000;
+      for (let i = 0; i < Math.min(o.churn.count, points.length); i++) points[churnNext++ % points.length]!.cut();
+      log(`churn: ${o.churn.count} points leave and rejoin`);
     }
     const now = { procs: probes.procs(), t: Date.now(), packets: countPackets(points) };
     const secs = (now.t - prev.t) / 1000;

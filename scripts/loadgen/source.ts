@@ -1,7 +1,7 @@
 // The virtual host's stream: a test pattern and a tone encoded once by ffmpeg (VP8 + Opus,
 // cached), replayed without re-encoding (`-re -stream_loop -1 -c copy`) as RTP into the
-// room's plain ingest. One VP8 layer: a plain ingest producer takes one RTP stream per
-// kind, so ffmpeg cannot feed three simulcast layers into one producer.
+// room's plain ingest: one VP8 layer (the light hall, `--light-hall`); the realistic hall's
+// video is ./simulcast-hall.ts, with ffmpeg replaying the audio alone.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import os from 'node:os';
@@ -92,6 +92,17 @@ export interface RtpTarget {
   rtcpPort: number;
   ssrc: number;
   payloadType: number;
+}
+
+/** Replays the clip's audio alone in real time to an RTP target (the simulcast hall sends the video). */
+export function startAudioReplay(clip: string, audio: RtpTarget): ChildProcess {
+  const url = `rtp://${audio.ip}:${audio.port}?rtcpport=${audio.rtcpPort}&pkt_size=1200`;
+  const args = [
+    ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-stream_loop', '-1', '-i', clip],
+    ...['-map', '0:a:0', '-c:a', 'copy', '-f', 'rtp', '-ssrc', String(audio.ssrc)],
+    ...['-payload_type', String(audio.payloadType), url],
+  ];
+  return spawn(FFMPEG, args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 /** Replays the clip in real time to the two RTP targets. */

@@ -1,7 +1,7 @@
 // One orchestrator process (`server/main.ts`) on loopback for a load run: the single
 // server of a plain run, or one node (origin, edge, control) of a cluster run.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { freePort, httpJson, sleep } from './http';
 
@@ -29,6 +29,10 @@ export async function spawnServer(s: SpawnServerOptions, log: (l: string) => voi
   const port = await freePort();
   const root = path.resolve(__dirname, '..', '..');
   const base = { ...process.env };
+  // LOADGEN_LOG_DIR: each process's log lines (LOG_LEVEL, default warn) kept in <dir>/<name>.log.
+  const logDir = process.env.LOADGEN_LOG_DIR;
+  if (logDir) mkdirSync(logDir, { recursive: true });
+  const stdout = logDir ? openSync(path.join(logDir, `${s.name}.log`), 'a') : 'ignore';
   // A node's identity comes from its env here only, never from the caller's shell.
   for (const k of Object.keys(base))
     if (/^(NODE_ROLE|NODE_ID|NODE_PUBLIC_URL|NODE_REGION|PUBLIC_URL)$/.test(k)) delete base[k];
@@ -44,7 +48,7 @@ export async function spawnServer(s: SpawnServerOptions, log: (l: string) => voi
       RTC_ANNOUNCED_IP: '127.0.0.1',
       RTC_PORT: '0',
       MEDIASOUP_WORKERS: String(s.workers),
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: process.env.LOADGEN_LOG_LEVEL ?? 'warn',
       LOG_PRETTY: 'false',
       ADMIN_USERNAME: s.admin.username,
       ADMIN_PASSWORD: s.admin.password,
@@ -52,8 +56,9 @@ export async function spawnServer(s: SpawnServerOptions, log: (l: string) => voi
       REDIS_URL: '',
       ...s.env,
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', stdout, 'pipe'],
   });
+  if (typeof stdout === 'number') closeSync(stdout);
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);

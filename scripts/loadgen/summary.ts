@@ -13,13 +13,40 @@ export function summary(r: LoadResult): string {
   const media = r.options.media;
   const lines = [
     media
-      ? `points: ${r.points.signalled}/${r.points.requested} signalled, ${r.points.receivingVideo} receiving video, ${r.points.withKeyFrame} with a key frame, ${r.points.starved.length} starved`
+      ? `points: ${r.points.signalled}/${r.points.requested} signalled, ${r.points.receivingVideo} receiving video, ${r.points.withKeyFrame} with a key frame, ${r.points.starved.length} starved; ${r.media.readDelayed.length} with a read gap over 1 s from the generator's own stall (longest ${r.signalling.generatorPauses.stalls.reduce((a, x) => Math.max(a, x.ms), 0)} ms)`
       : `points: ${r.points.signalled}/${r.points.requested} signalled (no media)`,
     `join (${r.join.storm ? 'storm' : 'ramp'}): all within ${(r.join.allKeyFramesWithinMs / 1000).toFixed(1)} s; to first key frame p50 ${r.join.p50} ms, p95 ${r.join.p95} ms, max ${r.join.max} ms`,
-    `media: ${r.media.packetsReceived} packets (${r.media.packetsPerSecond}/s, ${r.media.avgPacketBytes} B avg), loss per point p50 ${r.media.lossPct.p50}% p95 ${r.media.lossPct.p95}% worst ${r.media.lossPct.worst}% (${r.media.lossPct.pointsOver1Pct} points >= 1%), video jitter p50 ${r.media.jitterMs.video.p50} ms p95 ${r.media.jitterMs.video.p95} ms worst ${r.media.jitterMs.video.worst} ms; ${r.media.decrypted} decrypted (${r.media.srtpProfile}), ${r.media.authFailures} auth failures; ${r.media.rejoins} rejoins`,
-    `cpu over ${c.windowSeconds} s (% of one core): server ${c.cpuPct.server ?? '(per node below)'}%, workers ${c.cpuPct.workersTotal}% (${workers}), redis ${c.cpuPct.redis}%, generator ${c.cpuPct.generator}%, ffmpeg ${c.cpuPct.ffmpeg}%; machine ${c.machineBusyPct}% busy, other ${c.otherPct}% ${c.alone ? '(alone)' : '(NOT ALONE)'}; ${c.udpRcvbufErrors} datagrams dropped at full receive buffers`,
+    `media: ${r.media.packetsReceived} packets (${r.media.packetsPerSecond}/s, ${r.media.avgPacketBytes} B avg), loss per point p50 ${r.media.lossPct.p50}% p95 ${r.media.lossPct.p95}% worst ${r.media.lossPct.worst}% (${r.media.lossPct.pointsOver1Pct} points >= 1%), video jitter p50 ${r.media.jitterMs.video.p50} ms p95 ${r.media.jitterMs.video.p95} ms worst ${r.media.jitterMs.video.worst} ms; longest silence read p95 ${r.media.maxGapMs.p95} ms worst ${r.media.maxGapMs.worst} ms, on the wire (RTP timestamps) p95 ${r.media.wireGapMs.p95} ms worst ${r.media.wireGapMs.worst} ms; ${r.media.decrypted} decrypted (${r.media.srtpProfile}), ${r.media.authFailures} auth failures; ${r.media.rejoins} rejoins`,
+    `cpu over ${c.windowSeconds} s (% of one core): server ${c.cpuPct.server ?? '(per node below)'}%, workers ${c.cpuPct.workersTotal}% (${workers}), redis ${c.cpuPct.redis}%, generator ${c.cpuPct.generator}%, ffmpeg ${c.cpuPct.ffmpeg}%, hall ${c.cpuPct.hall ?? 'n/a'}%; machine ${c.machineBusyPct}% busy, other ${c.otherPct}% ${c.alone ? '(alone)' : '(NOT ALONE)'}; ${c.udpRcvbufErrors} datagrams dropped at full receive buffers`,
     `sfu: ${c.sfuUsPerPacket} us of worker CPU per forwarded packet; floor (GCM protect + send, same machine) ${c.floorGcmUsPerPacket ?? 'n/a'} us`,
   ].filter((line) => media || !/^(join|media|sfu)\b/.test(line));
+  const fb = r.media.feedback;
+  if (media && fb)
+    lines.push(
+      `points' RTCP: ${fb.totals.transportFeedbacks} transport-cc, ${fb.totals.receiverReports} RR, ${fb.totals.nacksSent} NACK (${fb.totals.nackedPackets} packets: ${fb.totals.recovered} recovered, ${fb.totals.unrecovered} given up; ${fb.totals.late} late before a NACK), ${fb.totals.plisSent} PLI; ${fb.totals.senderReports} SR read; freezes per point p50 ${fb.freezesPerPoint.p50} p95 ${fb.freezesPerPoint.p95} worst ${fb.freezesPerPoint.worst} (${fb.pointsWithFreezes} points), frozen ms p95 ${fb.freezeMsPerPoint.p95} worst ${fb.freezeMsPerPoint.worst}`,
+    );
+  const tcp = r.points.tcp;
+  if (media && tcp.points)
+    lines.push(
+      `ICE-TCP: ${tcp.points} points, ${tcp.receivingVideo} receiving video; ${tcp.decrypted} decrypted, ${tcp.authFailures} auth failures; ${tcp.consentLost} consents lost`,
+    );
+  const imp = r.media.impaired;
+  if (media && imp) {
+    const g = (x: typeof imp.impaired) =>
+      `loss after recovery p50 ${x.lossPct.p50}% p95 ${x.lossPct.p95}% worst ${x.lossPct.worst}% (video alone p95 ${x.videoLossPct.p95}% worst ${x.videoLossPct.worst}%), freezes p50 ${x.freezes.p50} p95 ${x.freezes.p95} (frozen p95 ${x.freezeMsP95} ms), ${x.nackedPackets} NACKed / ${x.recovered} recovered / ${x.unrecovered} given up, ${x.plisSent} PLI`;
+    lines.push(
+      `impaired link (${imp.spec.lossPct}% loss, ${imp.spec.rateKbps || 'no'} kbit/s cap): ${imp.impaired.points} points: ${g(imp.impaired)}; the other ${imp.others.points}: ${g(imp.others)}`,
+    );
+  }
+  if (media && r.media.hall)
+    lines.push(
+      `hall: ${r.media.hall
+        .map(
+          (l) =>
+            `${l.width}x${l.height} ${l.packets} pkts, ${l.keyFrames} key frames (${l.keyFramesOnRequest} on request: ${l.plis} PLI, ${l.firs} FIR), ${l.resent}/${l.nackedPackets} NACKed resent`,
+        )
+        .join('; ')}`,
+    );
   lines.push(
     `memory: server+workers+redis ${c.serverPlusWorkersRssMiB} MiB RSS (server ${c.rssMiB.server ?? 'per node below'} MiB)${
       c.perConsumer

@@ -10,6 +10,7 @@ import {
   ProtectionProfileAeadAes128Gcm,
   ProtectionProfileAes128CmHmacSha1_80,
   RTCDtlsTransport,
+  SrtcpSession,
   SrtpSession,
   keyLength,
   saltLength,
@@ -26,6 +27,17 @@ export interface IceRemote {
     protocol: string;
     port: number;
   }[];
+}
+
+/**
+ * What DTLS needs of an ICE link: send a packet on the selected pair, hear each packet
+ * arriving on it. werift's ICE `Connection` (UDP) has this shape, and so has
+ * ./ice-tcp.ts's link.
+ */
+export interface PacketLink {
+  send(data: Buffer): Promise<unknown>;
+  onData: { subscribe(fn: (pkt: Buffer) => void): unknown };
+  close(): Promise<unknown>;
 }
 
 /** Rejects with "<what> timed out" after `ms`. */
@@ -91,16 +103,16 @@ export async function clientDtlsParameters(): Promise<{
 export type SrtpProfileName = 'AEAD_AES_128_GCM' | 'AES_CM_128_HMAC_SHA1_80';
 
 /**
- * DTLS (client) over a connected ICE link; resolves with the SRTP session once the keys
+ * DTLS (client) over a connected ICE link (UDP or TCP); resolves with the SRTP session once the keys
  * are there. DTLS records reach werift through a shim; what else arrives is the caller's
  * (`onOther`), unless it reads the socket itself. `created` gets the client before the
  * handshake, so that its owner can close it meanwhile.
  */
 export async function dtlsOverIce(
-  ice: Connection,
+  ice: PacketLink,
   timeoutMs: number,
   hooks: { created?: (dtls: DtlsClient) => void; onOther?: (buf: Buffer) => void } = {},
-): Promise<{ dtls: DtlsClient; srtp: SrtpSession; profile: SrtpProfileName }> {
+): Promise<{ dtls: DtlsClient; srtp: SrtpSession; srtcp: SrtcpSession; profile: SrtpProfileName }> {
   const cert = await linkCertificate();
   const transport = {
     type: 'ice',
@@ -136,24 +148,24 @@ export async function dtlsOverIce(
   const profile = dtls.srtp.srtpProfile;
   if (!profile) throw new Error('no SRTP profile negotiated');
   const k = dtls.extractSessionKeys(keyLength(profile), saltLength(profile));
-  const srtp = new SrtpSession({
-    profile,
-    keys: {
-      localMasterKey: k.localKey,
-      localMasterSalt: k.localSalt,
-      remoteMasterKey: k.remoteKey,
-      remoteMasterSalt: k.remoteSalt,
-    },
-  });
+  const keys = {
+    localMasterKey: k.localKey,
+    localMasterSalt: k.localSalt,
+    remoteMasterKey: k.remoteKey,
+    remoteMasterSalt: k.remoteSalt,
+  };
+  const srtp = new SrtpSession({ profile, keys });
+  const srtcp = new SrtcpSession({ profile, keys });
   return {
     dtls,
     srtp,
+    srtcp,
     profile: profile === ProtectionProfileAeadAes128Gcm ? 'AEAD_AES_128_GCM' : 'AES_CM_128_HMAC_SHA1_80',
   };
 }
 
 /** Closes a link's DTLS and ICE, whatever state they reached. */
-export async function closeLink(dtls: DtlsClient | undefined, ice: Connection | undefined): Promise<void> {
+export async function closeLink(dtls: DtlsClient | undefined, ice: PacketLink | undefined): Promise<void> {
   try {
     dtls?.close();
   } catch {
@@ -167,18 +179,32 @@ export type Caps = {
   headerExtensions?: unknown[];
 };
 
-/** What a browser would offer to receive, minus header extensions and RTX (these links send no RTCP back). */
-export function receiveCapabilities(router: Caps): Caps {
+/** The header extensions a browser negotiates for receiving (besides those it only sends). */
+export const BROWSER_HEADER_EXTENSIONS = [
+  'urn:ietf:params:rtp-hdrext:sdes:mid',
+  'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time',
+  'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01',
+];
+
+/**
+ * What a browser would offer to receive, minus RTX. `silent`: also without header
+ * extensions and transport-cc, for a receiver that sends no RTCP back.
+ */
+export function receiveCapabilities(router: Caps, silent = false): Caps {
   return {
     codecs: router.codecs
       .filter((c) => c.mimeType.toLowerCase() === 'audio/opus' || c.mimeType.toLowerCase() === 'video/vp8')
       .map((c) => ({
         ...c,
-        rtcpFeedback:
-          c.kind === 'video'
+        rtcpFeedback: [
+          ...(c.kind === 'video'
             ? [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }]
-            : [],
+            : []),
+          ...(silent ? [] : [{ type: 'transport-cc' }]),
+        ],
       })),
-    headerExtensions: [],
+    headerExtensions: silent
+      ? []
+      : (router.headerExtensions ?? []).filter((h) => BROWSER_HEADER_EXTENSIONS.includes((h as { uri: string }).uri)),
   };
 }

@@ -1,16 +1,18 @@
 // A small run of the load generator (scripts/loadgen): a spawned orchestrator, the
-// virtual host publishing through `ingest:plain` with ffmpeg, 12 virtual points each
-// with its own join link, Socket.IO signalling and WebRTC receive transport (ICE, DTLS,
-// SRTP), health reports, a headcount, check-ins through the QR token and /api/v1/checkin,
+// virtual host publishing through `ingest:plain` (the simulcast hall's three VP8 layers,
+// ffmpeg's Opus), 12 virtual points each with its own join link, Socket.IO signalling and
+// WebRTC receive transport (ICE, DTLS, SRTP; a quarter of them over ICE-TCP) sending
+// browser-like RTCP, health reports, a headcount, check-ins through the QR token and /api/v1/checkin,
 // one point's socket cut and rejoined, one point's media stalled with its socket and ICE
 // up (the watchdog drill) and rebuilt by its watchdog. It asserts the path works, not how fast.
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { runLoad } from '../../scripts/loadgen/run';
 import { FFMPEG } from '../../scripts/loadgen/source';
+import { requireInCi, toolMissing } from '../helpers/ci';
 
 jest.setTimeout(180_000);
 
-const maybe = existsSync(FFMPEG) ? test : test.skip;
+const maybe = requireInCi(toolMissing(FFMPEG));
 
 maybe('12 virtual points receive the hall through the real join path; attendance totals match', async () => {
   const r = await runLoad({
@@ -21,6 +23,7 @@ maybe('12 virtual points receive the hall through the real join path; attendance
     workers: 2,
     cut: 1,
     stall: 1,
+    tcpShare: 0.25,
     floor: false,
     decryptEvery: 5,
     maxSeconds: 120,
@@ -32,6 +35,19 @@ maybe('12 virtual points receive the hall through the real join path; attendance
   expect(r.media.srtpProfile).toBe('AEAD_AES_128_GCM');
   expect(r.media.decrypted).toBeGreaterThan(100);
   expect(r.media.authFailures).toBe(0);
+  // A quarter of them over ICE-TCP to the workers' WebRtcServer TCP port, receiving too.
+  expect(r.points.tcp).toMatchObject({ points: 3, receivingVideo: 3, authFailures: 0 });
+  expect(r.points.tcp.decrypted).toBeGreaterThan(0);
+  // The simulcast hall sent its three layers, and the points' RTCP went out: transport-cc
+  // and receiver reports (with the SFU's sender reports read back for their LSR). What the
+  // worker makes of them is checked in loadgen-media.test.ts.
+  expect(r.media.hall?.map((l) => l.height)).toEqual([180, 360, 720]);
+  for (const l of r.media.hall ?? []) expect(l.packets).toBeGreaterThan(100);
+  const fb = r.media.feedback!.totals;
+  expect(fb.transportFeedbacks).toBeGreaterThan(12 * 10);
+  expect(fb.receiverReports).toBeGreaterThan(12 * 5);
+  expect(fb.senderReports).toBeGreaterThan(12);
+  expect(r.cost.cpuPct.hall).toBeDefined();
   // The cut point came back by itself and receives again.
   expect(r.media.rejoins).toBeGreaterThanOrEqual(1);
   // The stalled point was rebuilt by its watchdog (counted, with what it had seen) and
@@ -89,5 +105,36 @@ maybe(
     expect(r.cost.rssMiB['edge-1.worker0']).toBeGreaterThan(0);
     expect(r.cost.rssMiB['origin-1.worker0']).toBeGreaterThan(0);
     expect(r.attendance.match).toBe(true);
+  },
+);
+
+// The impaired link is an nftables table on the points' media ports: root and nft.
+const impairable = (() => {
+  if (process.getuid?.() !== 0) return 'needs root (nftables)';
+  try {
+    execFileSync('nft', ['--version'], { stdio: 'ignore' });
+    return undefined;
+  } catch {
+    return 'needs nft (npm test installs nftables)';
+  }
+})();
+requireInCi(toolMissing(FFMPEG) ?? impairable)(
+  'impaired link: points behind 10 % loss NACK their video and most of it comes back',
+  async () => {
+    const r = await runLoad({
+      points: 4,
+      duration: 8,
+      impair: { sharePct: 50, lossPct: 10, rateKbps: 0 },
+      floor: false,
+      monitor: false,
+      maxSeconds: 120,
+    });
+    expect(r.points.withKeyFrame).toBe(4);
+    const imp = r.media.impaired!;
+    expect(imp.impaired.points).toBe(2);
+    expect(imp.others.points).toBe(2);
+    // Their video gaps were asked for again and most came back.
+    expect(imp.impaired.nackedPackets).toBeGreaterThan(10);
+    expect(imp.impaired.recovered).toBeGreaterThan(imp.impaired.nackedPackets / 4);
   },
 );

@@ -1,0 +1,342 @@
+// What a receiving browser sends back, for one virtual point's transport, kept cheap per
+// packet: each RTP packet only records its transport-wide sequence number and arrival and
+// marks its sequence number received; the RTCP goes out on a timer, aggregated, as
+// libwebrtc does: transport-cc feedback every 100 ms, NACKs for gaps (up to 3 times, then
+// the packet is given up), a PLI when video cannot be recovered (then again every second
+// until a key frame arrives), and a receiver report per stream every second (with LSR/DLSR
+// from the SFU's sender reports, so it measures the RTT). Counts what it sent and the
+// recovery: packets recovered after a NACK, packets given up, video freezes (waiting for a
+// key frame after unrecovered loss, or a gap between frames over max(3x the mean frame
+// interval, the mean + 150 ms), as the browser's freeze statistic counts).
+import { genericNack, pictureLossIndication, receiverReport, transportFeedback, type ReportBlock } from './rtcp-write';
+
+/** What this reads of a receiver's stream (receiver.ts StreamStats). */
+export interface StreamStats {
+  kind: 'audio' | 'video';
+  ssrc: number;
+  received: number;
+  /** Extended sequence numbers: the first and the highest seen. */
+  firstSeq: number;
+  maxSeq: number;
+  /** RTP timestamp units. */
+  jitter: number;
+}
+
+const RING = 1024;
+const NACK_TRIES = 3;
+const NACK_SPACING_MS = 90;
+
+export interface FeedbackCounts {
+  rtcpSent: number;
+  transportFeedbacks: number;
+  receiverReports: number;
+  nacksSent: number;
+  nackedPackets: number;
+  plisSent: number;
+  /** Packets that arrived after being NACKed. */
+  recovered: number;
+  /** Packets that arrived late (out of order) before any NACK for them. */
+  late: number;
+  /** Packets given up after the NACKs. */
+  unrecovered: number;
+  duplicates: number;
+  freezes: number;
+  freezeMs: number;
+  /** Sender reports read (decrypted) from the SFU. */
+  senderReports: number;
+}
+
+interface FbStream {
+  s: StreamStats;
+  /** ring[ext % RING] === ext: that packet arrived. */
+  ring: Int32Array;
+  /** Missing packets (extended seq) → when the gap was seen, NACKs sent and when the last was. */
+  missing: Map<number, { since: number; tries: number; last: number }>;
+  expectedPrior: number;
+  receivedPrior: number;
+  lsr: number;
+  lsrAt: number;
+  /** Video: waiting for a key frame since (ms), after unrecovered loss. */
+  keyWaitSince: number | undefined;
+  lastPli: number;
+  lastFrameAt: number;
+  meanFrameMs: number;
+}
+
+export class PointFeedback {
+  readonly counts: FeedbackCounts = {
+    rtcpSent: 0,
+    transportFeedbacks: 0,
+    receiverReports: 0,
+    nacksSent: 0,
+    nackedPackets: 0,
+    plisSent: 0,
+    recovered: 0,
+    late: 0,
+    unrecovered: 0,
+    duplicates: 0,
+    freezes: 0,
+    freezeMs: 0,
+    senderReports: 0,
+  };
+  /** The transport-wide sequence number's header extension id (0: not negotiated). */
+  tccExtId = 0;
+  readonly #ssrc = (Math.random() * 0xffffffff) >>> 1;
+  readonly #send: (rtcp: Buffer) => void;
+  readonly #streams = new Map<number, FbStream>();
+  #tccSeqs: number[] = [];
+  #tccTimes: number[] = [];
+  #tccNext: number | undefined;
+  #tccMaxUnwrapped = -1;
+  #fbCount = 0;
+  #lastRr = 0;
+
+  constructor(send: (rtcp: Buffer) => void) {
+    this.#send = send;
+  }
+
+  #stream(s: StreamStats): FbStream {
+    let f = this.#streams.get(s.ssrc);
+    if (!f) {
+      f = {
+        s,
+        ring: new Int32Array(RING).fill(-1),
+        missing: new Map(),
+        expectedPrior: 0,
+        receivedPrior: 0,
+        lsr: 0,
+        lsrAt: 0,
+        keyWaitSince: undefined,
+        lastPli: 0,
+        lastFrameAt: 0,
+        meanFrameMs: 33,
+      };
+      this.#streams.set(s.ssrc, f);
+    }
+    return f;
+  }
+
+  /**
+   * One RTP packet (header read by the receiver, `ext` its extended sequence number,
+   * `prevMax` the highest before it). False for a duplicate, which the caller skips.
+   */
+  onPacket(pkt: Buffer, s: StreamStats, ext: number, prevMax: number, now: number): boolean {
+    const f = this.#stream(s);
+    const slot = ext % RING;
+    if (ext >= 0 && f.ring[slot] === ext) {
+      this.counts.duplicates += 1;
+      return false;
+    }
+    if (ext >= 0) f.ring[slot] = ext;
+    if (this.tccExtId && pkt[0]! & 0x10) this.#tcc(pkt, now);
+    if (s.kind !== 'video' || ext < 0) return true;
+    if (prevMax >= 0 && ext > prevMax + 1)
+      for (let m = Math.max(prevMax + 1, ext - 100); m < ext; m++)
+        f.missing.set(m, { since: now, tries: 0, last: -Infinity });
+    else this.#arrived(f, ext);
+    if (pkt[1]! & 0x80) {
+      // A frame's last packet: the browser's freeze statistic, on arrival gaps.
+      if (f.lastFrameAt && f.keyWaitSince === undefined) {
+        const dt = now - f.lastFrameAt;
+        if (dt > Math.max(3 * f.meanFrameMs, f.meanFrameMs + 150)) {
+          this.counts.freezes += 1;
+          this.counts.freezeMs += dt;
+        }
+        f.meanFrameMs += (Math.min(dt, 1000) - f.meanFrameMs) / 16;
+      }
+      f.lastFrameAt = now;
+    }
+    return true;
+  }
+
+  /** Video waiting for a key frame after unrecovered loss: the receiver decrypts until one starts. */
+  wantsKeyFrame(ssrc: number): boolean {
+    return this.#streams.get(ssrc)?.keyWaitSince !== undefined;
+  }
+
+  /** Asks for a key frame now, as after a decoder error (the freeze counts from now). */
+  requestKeyFrame(ssrc: number, now: number): void {
+    const f = this.#streams.get(ssrc);
+    if (!f || f.keyWaitSince !== undefined) return;
+    f.keyWaitSince = now;
+    f.lastPli = -Infinity;
+  }
+
+  /** A key frame started on this stream. */
+  onKeyFrame(ssrc: number, now: number): void {
+    const f = this.#streams.get(ssrc);
+    if (f?.keyWaitSince === undefined) return;
+    this.counts.freezes += 1;
+    this.counts.freezeMs += now - f.keyWaitSince;
+    f.keyWaitSince = undefined;
+  }
+
+  /** A decrypted compound RTCP packet from the SFU: sender reports give LSR. */
+  onRtcp(clear: Buffer, now: number): void {
+    let off = 0;
+    while (off + 4 <= clear.length) {
+      const len = (clear.readUInt16BE(off + 2) + 1) * 4;
+      if (clear[off + 1] === 200 && off + 20 <= clear.length) {
+        const f = this.#streams.get(clear.readUInt32BE(off + 4));
+        if (f) {
+          f.lsr = ((clear.readUInt32BE(off + 8) & 0xffff) << 16) | (clear.readUInt32BE(off + 12) >>> 16);
+          f.lsrAt = now;
+          this.counts.senderReports += 1;
+        }
+      }
+      off += len;
+    }
+  }
+
+  #tcc(pkt: Buffer, now: number): void {
+    const cc = pkt[0]! & 0x0f;
+    let off = 12 + cc * 4;
+    if (pkt.length < off + 4 || pkt.readUInt16BE(off) !== 0xbede) return;
+    const end = off + 4 + pkt.readUInt16BE(off + 2) * 4;
+    off += 4;
+    while (off < end && off < pkt.length) {
+      const b = pkt[off]!;
+      if (b === 0) {
+        off += 1;
+        continue;
+      }
+      const id = b >> 4;
+      const len = (b & 0x0f) + 1;
+      if (id === 15) return;
+      if (id === this.tccExtId && len === 2) {
+        const seq = pkt.readUInt16BE(off + 1);
+        const u = this.#tccMaxUnwrapped < 0 ? seq : unwrap(this.#tccMaxUnwrapped, seq);
+        if (u > this.#tccMaxUnwrapped) this.#tccMaxUnwrapped = u;
+        this.#tccSeqs.push(u);
+        this.#tccTimes.push(now);
+        return;
+      }
+      off += 1 + len;
+    }
+  }
+
+  /** The timer (every 100 ms): transport-cc, NACKs, PLIs; receiver reports every second. */
+  tick(now: number): void {
+    this.#transportCc();
+    for (const f of this.#streams.values()) {
+      if (f.s.kind === 'video') this.#nacks(f, now);
+      if (f.keyWaitSince !== undefined && now - f.lastPli >= 1000) {
+        f.lastPli = now;
+        this.counts.plisSent += 1;
+        this.#out(pictureLossIndication(this.#ssrc, f.s.ssrc));
+      }
+    }
+    if (now - this.#lastRr >= 1000) {
+      this.#lastRr = now;
+      this.#receiverReports(now);
+    }
+  }
+
+  #out(b: Buffer): void {
+    this.counts.rtcpSent += 1;
+    this.#send(b);
+  }
+
+  #transportCc(): void {
+    if (!this.#tccSeqs.length) return;
+    const seqs = this.#tccSeqs;
+    const times = this.#tccTimes;
+    this.#tccSeqs = [];
+    this.#tccTimes = [];
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const s of seqs) {
+      if (s < lo) lo = s;
+      if (s > hi) hi = s;
+    }
+    // Late packets from before the last feedback's range are not reported again.
+    const base = Math.max(lo, this.#tccNext ?? lo);
+    if (hi < base) return;
+    const arrivals = new Float64Array(Math.min(hi - base + 1, 0xffff)).fill(NaN);
+    for (let i = 0; i < seqs.length; i++) {
+      const k = seqs[i]! - base;
+      if (k >= 0 && k < arrivals.length) arrivals[k] = times[i]!;
+    }
+    // The first status must be a received packet (its time is the reference).
+    let first = 0;
+    while (first < arrivals.length && !Number.isFinite(arrivals[first]!)) first++;
+    if (first >= arrivals.length) return;
+    this.#tccNext = hi + 1;
+    const mediaSsrc = this.#streams.keys().next().value ?? 0;
+    this.counts.transportFeedbacks += 1;
+    this.#out(transportFeedback(this.#ssrc, mediaSsrc, base + first, arrivals.subarray(first), this.#fbCount++));
+  }
+
+  #nacks(f: FbStream, now: number): void {
+    if (!f.missing.size) return;
+    const ask: number[] = [];
+    for (const [ext, m] of f.missing) {
+      if (f.ring[ext % RING] === ext) {
+        this.#arrived(f, ext);
+        continue;
+      }
+      if (m.tries >= NACK_TRIES || f.s.maxSeq - ext > 500) {
+        if (now - m.last < NACK_SPACING_MS * 2) continue;
+        f.missing.delete(ext);
+        this.counts.unrecovered += 1;
+        // The frame cannot be decoded: the picture froze when it went missing; wait for a
+        // key frame, ask for one now.
+        if (f.keyWaitSince === undefined) {
+          f.keyWaitSince = m.since;
+          f.lastPli = -Infinity;
+        }
+        continue;
+      }
+      if (now - m.last < NACK_SPACING_MS) continue;
+      m.tries += 1;
+      m.last = now;
+      ask.push(ext);
+    }
+    if (!ask.length) return;
+    this.counts.nacksSent += 1;
+    this.counts.nackedPackets += ask.length;
+    this.#out(genericNack(this.#ssrc, f.s.ssrc, ask));
+  }
+
+  /** A missing packet arrived: recovered if it was NACKed, else late. */
+  #arrived(f: FbStream, ext: number): void {
+    const m = f.missing.get(ext);
+    if (!m) return;
+    f.missing.delete(ext);
+    if (m.tries > 0) this.counts.recovered += 1;
+    else this.counts.late += 1;
+  }
+
+  #receiverReports(now: number): void {
+    const blocks: ReportBlock[] = [];
+    for (const f of this.#streams.values()) {
+      const s = f.s;
+      if (s.firstSeq < 0) continue;
+      const expected = s.maxSeq - s.firstSeq + 1;
+      const dExp = expected - f.expectedPrior;
+      const dLost = dExp - (s.received - f.receivedPrior);
+      f.expectedPrior = expected;
+      f.receivedPrior = s.received;
+      blocks.push({
+        ssrc: s.ssrc,
+        fractionLost: dExp > 0 && dLost > 0 ? (dLost * 256) / dExp : 0,
+        cumulativeLost: Math.max(0, expected - s.received),
+        extendedHighestSeq: s.maxSeq,
+        jitter: s.jitter,
+        lsr: f.lsr,
+        dlsr: f.lsrAt ? ((now - f.lsrAt) * 65536) / 1000 : 0,
+      });
+    }
+    if (!blocks.length) return;
+    this.counts.receiverReports += 1;
+    this.#out(receiverReport(this.#ssrc, blocks));
+  }
+}
+
+/** A 16-bit sequence number unwrapped around the highest unwrapped one seen. */
+function unwrap(max: number, seq: number): number {
+  let u = (max & ~0xffff) + seq;
+  if (u - max > 0x8000) u -= 0x10000;
+  else if (max - u > 0x8000) u += 0x10000;
+  return u;
+}
