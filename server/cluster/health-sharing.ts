@@ -8,7 +8,9 @@
 //   presence of the points it served, which turn lost on every monitor
 //   (AttendanceService's node sweep, driven by `aliveNodes` below);
 // - one process per session computes the monitor's deltas (MonitorFeedLease) and the
-//   Socket.IO Redis adapter carries them, and the alerts' acknowledgements, to every node.
+//   Socket.IO Redis adapter carries them, and the alerts' acknowledgements, to every node;
+//   each process announces what its desks watch (areas, open detail views), so deltas go
+//   only to the areas watched and a point's samples only while its detail is open.
 //
 // The single process (NODE_ROLE=all) is built without it and keeps its in-memory paths.
 import type { Redis } from 'ioredis';

@@ -38,7 +38,7 @@ export interface ClusterDeps {
   config: Config;
   redis: Redis;
   namespaces: Pick<SocketNamespaces, 'point' | 'monitor'>;
-  control: Pick<ControlPlane, 'points' | 'links' | 'sessions' | 'auth' | 'keys'>;
+  control: Pick<ControlPlane, 'points' | 'links' | 'sessions' | 'auth' | 'keys' | 'events'>;
   broadcasts: Pick<LiveBroadcasts, 'get'>;
   onAir: Pick<OnAirView, 'peek' | 'rooms' | 'onRoomCreated'>;
   pool: WorkerPool;
@@ -103,6 +103,15 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
       .catch(() => undefined);
   }, cfg.heartbeatMs);
   sweeper.unref();
+  // A session over: where its points went no longer matters (every process hears it, the
+  // first delete does it).
+  const onState = (e: { sessionId: string; to: string }) => {
+    if (e.to !== 'ended' && e.to !== 'cancelled') return;
+    assignment.forget(e.sessionId).catch((err: unknown) => {
+      log.warn({ err, sessionId: e.sessionId }, 'could not drop the assignments of an ended session; they expire');
+    });
+  };
+  d.control.events.on('stateChanged', onState);
   return {
     config: cfg,
     registry: node.registry,
@@ -117,6 +126,7 @@ export async function attachCluster(d: ClusterDeps): Promise<Cluster> {
       log.info({ url: cfg.publicUrl ?? d.publicUrl() }, 'joined the cluster');
     },
     close: async () => {
+      d.control.events.off('stateChanged', onState);
       await node.registry.stop();
       clearInterval(sweeper);
       media.close();

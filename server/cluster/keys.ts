@@ -4,10 +4,14 @@ export const clusterKeys = {
   node: (id: string) => `cluster:node:${id}`,
   /** Ids of the nodes that registered (expired ones are pruned when listed). */
   nodes: 'cluster:nodes',
-  /** Hash pointId → nodeId: the node a point's page connects to. */
+  /** Hash pointId → nodeId: the node a point's page connects to. The three assign hashes
+   * expire together, ASSIGN_KEEP_SECONDS (assignment.ts) after the session's last decision or
+   * claim, and go when the session ends. */
   assign: (sessionId: string) => `cluster:assign:${sessionId}`,
   /** Hash district → nodeId: a district's points go together. */
   assignDistrict: (sessionId: string) => `cluster:assign:${sessionId}:district`,
+  /** Hash nodeId → how many of the session's points `assign` sends there (kept with it). */
+  assignCounts: (sessionId: string) => `cluster:assign:${sessionId}:count`,
   /** Hash nodeId → JSON { startedAt, hands }: each node's raised hands of a session. */
   hands: (sessionId: string) => `cluster:hands:${sessionId}`,
   /** Sealed FloorGrant (floor-grants.ts): the point holding a session's floor and its node. */

@@ -69,6 +69,14 @@ export const SfuViewerStatsSchema = z.object({
   spatialLayer: z.number().int().nullable(),
   bytesSent: z.number().min(0).nullable(),
   availableOutgoingBitrate: z.number().min(0).nullable(),
+  /**
+   * What the SFU has received on the point's transports that have connected (ids joined,
+   * bytes summed), for silent-media detection; null when none has.
+   */
+  media: z
+    .object({ link: z.string(), bytesReceived: z.number().min(0) })
+    .nullable()
+    .optional(),
 });
 export type SfuViewerStats = z.infer<typeof SfuViewerStatsSchema>;
 
@@ -182,6 +190,8 @@ export const PointTileSchema = z.object({
   id: Id,
   name: z.string(),
   level: z.string(),
+  /** Code of the point's province: itself or its nearest ancestor of level `province`. */
+  province: z.string().nullable(),
   district: z.string().nullable(),
   districtName: z.string(),
   status: HealthStatusSchema,
@@ -228,13 +238,43 @@ export const MonitorSessionSchema = z.object({
 });
 export type MonitorSession = z.infer<typeof MonitorSessionSchema>;
 
+/** A province or district code, as in the registry; `_province` is the group of points outside any district. */
+const AreaCode = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(40, 'at most 40 characters')
+  .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, dash and underscore only');
+
+/**
+ * Which points a monitor watches: those of a province (at any depth below it), of a
+ * district, or both; neither is every point. Its snapshot and deltas carry only those
+ * points, their alerts and their totals.
+ */
+export const MonitorFilterSchema = z.object({ province: AreaCode.optional(), district: AreaCode.optional() }).strict();
+export type MonitorFilter = z.infer<typeof MonitorFilterSchema>;
+
+/** The session's provinces and districts (every invited point's), for the monitor's filter selectors. */
+export const MonitorAreasSchema = z.object({
+  provinces: z.array(z.object({ code: z.string(), name: z.string() })),
+  districts: z.array(z.object({ code: z.string(), name: z.string(), province: z.string().nullable() })),
+});
+export type MonitorAreas = z.infer<typeof MonitorAreasSchema>;
+
 export const MonitorSnapshotSchema = z.object({
   session: MonitorSessionSchema,
+  /** The points the filter matches (every invited point without one). */
   points: z.array(PointTileSchema),
+  /** The totals of those points (the whole session without a filter). */
   province: RollupSchema,
   districts: z.array(RollupSchema),
+  /** Their alerts, and the alerts of no point (the recorder's). */
   alerts: z.array(AlertSchema),
   serverTime: Iso,
+  /** Every province and district of the session, whatever the filter. */
+  areas: MonitorAreasSchema,
+  /** The filter this snapshot and the deltas after it follow ({} for every point). */
+  filter: MonitorFilterSchema,
 });
 export type MonitorSnapshot = z.infer<typeof MonitorSnapshotSchema>;
 
@@ -304,9 +344,14 @@ const SessionRef = z.object({ sessionId: Id }).strict();
 
 export const monitorRequests = defineRequests({
   'monitor:sessions': { input: z.object({}).strict().optional(), output: z.array(MonitorSessionSchema) },
-  /** Start watching a session (leaves any other): answers the snapshot; deltas follow. */
-  'monitor:watch': { input: SessionRef, output: MonitorSnapshotSchema },
+  /**
+   * Start watching a session (leaves any other, or the same one under another filter):
+   * answers the snapshot of the points the filter matches; deltas of those points follow.
+   */
+  'monitor:watch': { input: SessionRef.extend(MonitorFilterSchema.shape).strict(), output: MonitorSnapshotSchema },
   'monitor:detail': { input: SessionRef.extend({ pointId: Id }).strict(), output: PointDetailSchema },
+  /** Close the open detail view: its point's samples stop coming. */
+  'monitor:undetail': { input: SessionRef, output: z.object({}) },
   'alert:ack': { input: SessionRef.extend({ alertId: Id }).strict(), output: AlertSchema },
   'alert:assign': {
     input: SessionRef.extend({ alertId: Id, assignee: z.string().trim().min(1).max(80) }).strict(),

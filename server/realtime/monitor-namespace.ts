@@ -1,7 +1,10 @@
 // The `/monitor` namespace for the network desk (technician, host or admin, by login
 // cookie). A watcher gets a snapshot of the session, then batched deltas about once a
 // second: only the tiles and alerts that changed, and the totals. One feed (one timer)
-// per watched session, shared by every watcher in this process, never one per point.
+// per watched session, shared by every watcher in this process, never one per point
+// (./monitor-feed.ts). A watcher may watch a province or a district only
+// (`monitor:watch` with `province`, `district`): its snapshot and deltas carry only
+// those points, their alerts and their totals.
 //
 // The feed reads the state from Redis (a few bulk reads per tick), so it shows what every
 // server process stored, not only what this one saw. A point's detail view also gets that
@@ -9,21 +12,17 @@
 //
 // With several nodes (a FeedLease set by server/cluster/health-sharing.ts) one process per
 // session computes the deltas, the holder of the session's lease, and the Socket.IO Redis
-// adapter carries each delta to the watchers of every process: every technician gets the
-// same deltas, and 420 tiles are read once a second for the cluster, not once per node.
-// A process that takes the lease over sends every tile and alert in its first delta,
-// since it cannot know what the previous holder sent.
+// adapter carries each filter's delta to its watchers on every process: every technician
+// with the same filter gets the same deltas, and 420 tiles are read once a second for the
+// cluster, not once per node. A process that takes the lease over sends every tile and
+// alert in its first delta, since it cannot know what the previous holder sent. A point's
+// samples cross to the other nodes only while some process announced its detail view
+// open: a health report nobody looks at costs no PUBLISH.
 import type { Logger } from 'pino';
 import type { AuthUser } from '../auth/auth';
 import type { Role } from '../contract/api';
-import {
-  monitorRequests,
-  type Alert,
-  type MonitorDelta,
-  type MonitorSample,
-  type MonitorSnapshot,
-  type PointTile,
-} from '../contract/attendance';
+import { monitorRequests, type MonitorSample, type MonitorSnapshot } from '../contract/attendance';
+import { cutSnapshot, filterKey } from '../domain/attendance/monitor-filter';
 import { AppError } from '../errors';
 import type { AttendanceService } from '../domain/attendance/service';
 import { monitorDeskRequests } from '../contract/desk';
@@ -33,6 +32,9 @@ import { askPreflight, type PointModes } from './point-modes';
 import { bindRequests } from './requests';
 import { handshakeError } from './socket-errors';
 import type { MonitorNamespace } from './sockets';
+import { detailKey, keyRoom, SessionFeed, type FeedLease } from './monitor-feed';
+
+export type { FeedLease } from './monitor-feed';
 
 export interface MonitorNamespaceOptions {
   nsp: MonitorNamespace;
@@ -52,124 +54,8 @@ export interface MonitorNamespaceOptions {
   lease?: FeedLease;
 }
 
-/** One delta computer per session across processes (server/cluster/monitor-lease.ts). */
-export interface FeedLease {
-  /** Takes or renews the session's lease; true while this process holds it. */
-  hold(sessionId: string): Promise<boolean>;
-  /** Lets it go (this process's last watcher of the session left). */
-  release(sessionId: string): Promise<void>;
-}
-
 const ROLES: readonly Role[] = ['technician', 'host', 'admin'];
 const room = monitorRoom;
-const detailRoom = (s: string, p: string) => `mon:${s}:p:${p}`;
-
-class SessionFeed {
-  watchers = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #running = false;
-  #seq = 0;
-  #tiles = new Map<string, string>();
-  #alerts = new Map<string, string>();
-  #session = '';
-  #totals = '';
-  /** This process held the lease at the last tick. */
-  #leader = false;
-
-  constructor(
-    readonly sessionId: string,
-    private readonly nsp: MonitorNamespace,
-    private readonly service: AttendanceService,
-    private readonly log: Logger,
-    private readonly periodMs: number,
-    private readonly lease: FeedLease | undefined,
-  ) {}
-
-  /** A new feed starts from the snapshot its first watcher got, so its first delta is small. */
-  seed(snap: MonitorSnapshot): void {
-    if (this.#seq > 0 || this.#tiles.size > 0) return;
-    for (const tile of snap.points) this.#tiles.set(tile.id, JSON.stringify(tile));
-    for (const a of snap.alerts) this.#alerts.set(a.id, JSON.stringify(a));
-    this.#totals = JSON.stringify([snap.province, snap.districts]);
-    this.#session = JSON.stringify(snap.session);
-  }
-
-  start(): void {
-    if (this.#timer) return;
-    this.#timer = setInterval(() => void this.tick(), this.periodMs);
-    this.#timer.unref();
-  }
-
-  stop(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-    if (this.#leader) {
-      this.#leader = false;
-      this.lease?.release(this.sessionId).catch(() => undefined);
-    }
-  }
-
-  async tick(): Promise<void> {
-    if (this.#running) return;
-    this.#running = true;
-    try {
-      let full = false;
-      const lease = this.lease;
-      if (lease) {
-        if (!(await lease.hold(this.sessionId))) {
-          this.#leader = false;
-          return;
-        }
-        if (!this.#timer) return void (await lease.release(this.sessionId)); // stopped meanwhile
-        full = !this.#leader;
-        this.#leader = true;
-      }
-      const at = new Date().toISOString();
-      const [t, alerts] = await Promise.all([
-        this.service.tiles(this.sessionId),
-        this.service.alerts.list(this.sessionId),
-      ]);
-      const points: PointTile[] = [];
-      for (const tile of t.tiles) {
-        const j = JSON.stringify(tile);
-        if (full || this.#tiles.get(tile.id) !== j) {
-          this.#tiles.set(tile.id, j);
-          points.push(tile);
-        }
-      }
-      const changedAlerts: Alert[] = [];
-      for (const a of alerts) {
-        const j = JSON.stringify(a);
-        if (full || this.#alerts.get(a.id) !== j) {
-          this.#alerts.set(a.id, j);
-          changedAlerts.push(a);
-        }
-      }
-      const totals = JSON.stringify([t.province, t.districts]);
-      const session = JSON.stringify(t.session);
-      const sessionChanged = session !== this.#session;
-      if (!full && points.length === 0 && changedAlerts.length === 0 && totals === this.#totals && !sessionChanged)
-        return;
-      this.#totals = totals;
-      this.#session = session;
-      const delta: MonitorDelta = {
-        sessionId: this.sessionId,
-        seq: ++this.#seq,
-        at,
-        points,
-        province: t.province,
-        districts: t.districts,
-        alerts: changedAlerts,
-        ...(sessionChanged ? { session: t.session } : {}),
-      };
-      this.nsp.to(room(this.sessionId)).emit('delta', delta);
-    } catch (err) {
-      this.log.debug({ err: (err as Error).message, sessionId: this.sessionId }, 'monitor tick failed');
-    } finally {
-      this.#running = false;
-    }
-  }
-}
 
 export interface MonitorFeeds {
   close: () => void;
@@ -194,65 +80,112 @@ export function attachMonitorNamespace(o: MonitorNamespaceOptions): MonitorFeeds
       });
   });
 
-  const watch = (s: string, snap: MonitorSnapshot) => {
+  const watch = (s: string, key: string, snap: MonitorSnapshot) => {
     let f = feeds.get(s);
     if (!f) {
       f = new SessionFeed(s, nsp, o.service, log, o.periodMs ?? 1000, o.lease);
       feeds.set(s, f);
     }
-    f.seed(snap);
-    f.watchers++;
+    f.seed(snap, key);
+    f.add(key);
     f.start();
     o.service.watch(s, 1);
   };
-  const unwatch = (s: string) => {
+  /** A socket stops watching `s` under `key`, and its detail view with it. */
+  const unwatch = (s: string, key: string, detail: string | undefined) => {
     const f = feeds.get(s);
     if (!f) return;
+    if (detail) f.remove(detail);
+    f.remove(key);
     o.service.watch(s, -1);
-    if (--f.watchers <= 0) {
+    if (f.empty) {
       f.stop();
       feeds.delete(s);
     }
   };
 
+  // A sample goes to the other nodes only while some process announced the point's detail
+  // view open (read at most a second ago); otherwise only to this process's own viewers.
   const onSample = (e: MonitorSample) => {
-    nsp.to(detailRoom(e.sessionId, e.pointId)).emit('sample', e);
+    const key = detailKey(e.pointId);
+    const to = keyRoom(e.sessionId, key);
+    if (!o.lease || o.lease.watching(e.sessionId, key)) nsp.to(to).emit('sample', e);
+    else if (feeds.get(e.sessionId)?.has(key)) nsp.local.to(to).emit('sample', e);
   };
   o.service.on('sample', onSample);
 
   nsp.on('connection', (socket) => {
     const { user } = socket.data;
-    const state: { watching?: string; detail?: string } = {};
+    /** The session watched, under which filter key, and the open detail view's key. */
+    const state: { watching?: string; key?: string; detail?: string } = {};
     const by = user.username;
     const requireWatching = (sessionId: string) => {
       if (state.watching !== sessionId) throw new AppError('bad_request', 'watch the session first');
+    };
+    /** After an await: a socket that left meanwhile must not watch or announce anything. */
+    const requireConnected = () => {
+      if (socket.disconnected) throw new AppError('unavailable', 'the monitor disconnected');
     };
     bindRequests(
       socket,
       monitorRequests,
       {
         'monitor:sessions': () => o.service.monitorSessions(),
-        'monitor:watch': async ({ sessionId }) => {
+        'monitor:watch': async ({ sessionId, province, district }) => {
+          const filter = { ...(province ? { province } : {}), ...(district ? { district } : {}) };
+          const key = filterKey(filter);
           const snapshot = await o.service.snapshot(sessionId);
-          if (state.watching !== sessionId) {
-            if (state.watching) {
-              await socket.leave(room(state.watching));
-              unwatch(state.watching);
+          // Gone while the snapshot was read: its disconnect already let go of what it held.
+          requireConnected();
+          if (state.watching !== sessionId || state.key !== key) {
+            // The bookkeeping first, in one go (a disconnect may come while rooms change).
+            const was = state.watching;
+            const left: string[] = [];
+            if (was && state.key && was !== sessionId) {
+              // Another session: leave this one, its filter and its detail view.
+              left.push(room(was), keyRoom(was, state.key), ...(state.detail ? [keyRoom(was, state.detail)] : []));
+              unwatch(was, state.key, state.detail);
+              state.detail = undefined;
+            } else if (was && state.key) {
+              // Another filter of the same session: the detail view stays open.
+              left.push(keyRoom(was, state.key));
+              feeds.get(was)?.remove(state.key);
+              o.service.watch(was, -1);
             }
             state.watching = sessionId;
+            state.key = key;
             socket.data.watching = sessionId;
-            await socket.join(room(sessionId));
-            watch(sessionId, snapshot);
+            watch(sessionId, key, snapshot);
+            for (const r of left) await socket.leave(r);
+            await socket.join([room(sessionId), keyRoom(sessionId, key)]);
           }
-          return snapshot;
+          return cutSnapshot(snapshot, filter);
         },
         'monitor:detail': async ({ sessionId, pointId }) => {
           requireWatching(sessionId);
           const detail = await o.service.detail(sessionId, pointId);
-          if (state.detail) await socket.leave(state.detail);
-          state.detail = detailRoom(sessionId, pointId);
-          await socket.join(state.detail);
+          requireConnected();
+          const key = detailKey(pointId);
+          const feed = feeds.get(sessionId);
+          const was = state.detail;
+          if (was !== key && state.watching === sessionId) {
+            if (was) feed?.remove(was);
+            feed?.add(key);
+            state.detail = key;
+            if (was) await socket.leave(keyRoom(sessionId, was));
+            await socket.join(keyRoom(sessionId, key));
+          }
           return detail;
+        },
+        'monitor:undetail': async ({ sessionId }) => {
+          requireWatching(sessionId);
+          const was = state.detail;
+          if (was) {
+            feeds.get(sessionId)?.remove(was);
+            state.detail = undefined;
+            await socket.leave(keyRoom(sessionId, was));
+          }
+          return {};
         },
         'alert:ack': ({ sessionId, alertId }) => {
           requireWatching(sessionId);
@@ -333,7 +266,7 @@ export function attachMonitorNamespace(o: MonitorNamespaceOptions): MonitorFeeds
       log.child({ user: by }),
     );
     socket.on('disconnect', () => {
-      if (state.watching) unwatch(state.watching);
+      if (state.watching && state.key) unwatch(state.watching, state.key, state.detail);
     });
   });
 

@@ -1,6 +1,8 @@
 // The monitor page in Chromium: a point's tile turns good when its page plays, lost when
 // the page is closed, and good again when it comes back; the totals follow. A delegate's
-// check-in from a phone shows in the point's detail, where the desk voids it.
+// check-in from a phone shows in the point's detail, where the desk voids it. The district
+// selector has the server send that district's points only, and the address keeps it; an
+// address with a district the server refuses or the session lacks shows every point.
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/browser';
 import { ADMIN_ENV, connectSocket, prepareBriefing, TEST_ADMIN, type PreparedBriefing } from '../helpers/briefing';
@@ -37,10 +39,10 @@ describe('monitor page (Chromium)', () => {
     monitor.waitForSelector(`[data-testid="tile-${id}"][data-status="${status}"]`, { timeout: 30_000 });
 
   /** The monitor, logged in through its form. */
-  async function openMonitor(errors: string[]): Promise<Page> {
+  async function openMonitor(errors: string[], query = ''): Promise<Page> {
     const monitor = await (await browser.newContext()).newPage();
     monitor.on('pageerror', (e) => errors.push(e.message));
-    await monitor.goto(`${o.baseUrl}/monitor`);
+    await monitor.goto(`${o.baseUrl}/monitor${query}`);
     await monitor.fill('[data-testid="login-username"]', TEST_ADMIN.username);
     await monitor.fill('[data-testid="login-password"]', TEST_ADMIN.password);
     await monitor.press('[data-testid="login-password"]', 'Enter');
@@ -125,5 +127,53 @@ describe('monitor page (Chromium)', () => {
     expect(await phone.innerText('[data-testid=checkin-done]')).toContain('đã bị bàn kỹ thuật huỷ');
     expect(errors).toEqual([]);
     await phoneContext.close();
+  });
+
+  test("the district selector: the server sends that district's points only", async () => {
+    const communes = (await o.orchestrator.control.points.all()).filter((p) => p.level === 'commune' && p.district);
+    const [dA, dB] = [...new Set(communes.map((p) => p.district!))] as [string, string];
+    const a = communes.find((p) => p.district === dA)!.id;
+    const b = communes.find((p) => p.district === dB)!.id;
+    const session = await prepareBriefing(o.baseUrl, [a, b]);
+    const errors: string[] = [];
+    const monitor = await openMonitor(errors, `?session=${session.sessionId}`);
+    await monitor.waitForSelector(`[data-testid="tile-${a}"]`);
+    await monitor.waitForSelector(`[data-testid="tile-${b}"]`);
+    // One province: no province to choose.
+    expect(await monitor.isHidden('[data-testid="filter-province"]')).toBe(true);
+
+    await monitor.selectOption('[data-testid="filter-district"]', dA);
+    await monitor.waitForSelector(`[data-testid="tile-${b}"]`, { state: 'detached' });
+    await monitor.waitForSelector(`[data-testid="tile-${a}"]`);
+    expect(await monitor.textContent('[data-testid="total-points"]')).toBe('0/1');
+    expect(new URL(monitor.url()).searchParams.get('district')).toBe(dA);
+
+    // Reloaded, the desk watches the same district; every district is still offered.
+    await monitor.reload();
+    await monitor.waitForSelector(`[data-testid="tile-${a}"]`);
+    expect(await monitor.$(`[data-testid="tile-${b}"]`)).toBeNull();
+    expect(await monitor.inputValue('[data-testid="filter-district"]')).toBe(dA);
+    const offered = await monitor.$$eval('[data-testid="filter-district"] option', (os) =>
+      os.map((x) => (x as HTMLOptionElement).value),
+    );
+    expect(offered).toEqual(expect.arrayContaining(['', dA, dB]));
+
+    // Back to every district.
+    await monitor.selectOption('[data-testid="filter-district"]', '');
+    await monitor.waitForSelector(`[data-testid="tile-${b}"]`);
+    expect(await monitor.textContent('[data-testid="total-points"]')).toBe('0/2');
+
+    // An address whose district the session does not have (a stale bookmark), or that the
+    // server refuses: every point, and the page says so; the address drops the district.
+    for (const district of ['P99-D99', 'not%20a%20code']) {
+      await monitor.goto(`${o.baseUrl}/monitor?session=${session.sessionId}&district=${district}`);
+      await monitor.waitForSelector(`[data-testid="tile-${a}"]`);
+      await monitor.waitForSelector(`[data-testid="tile-${b}"]`);
+      await monitor.waitForFunction(() => !new URL(location.href).searchParams.has('district'));
+      expect(await monitor.textContent('[role="status"]')).toContain('đang xem mọi điểm cầu');
+      expect(await monitor.inputValue('[data-testid="filter-district"]')).toBe('');
+    }
+    expect(errors).toEqual([]);
+    await monitor.context().close();
   });
 });

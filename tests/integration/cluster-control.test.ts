@@ -417,4 +417,17 @@ describe('the control side of several nodes: origin, edge, control server', () =
     const { view } = await ok(host, 'host:attach', { sessionId: b.sessionId });
     expect(view.floor).toBeNull();
   });
+  test("the session ends: its points' assignments go from Redis", async () => {
+    const redis = new Redis(r.url);
+    const keys = [`cluster:assign:${b.sessionId}`, `cluster:assign:${b.sessionId}:count`];
+    try {
+      // Placed through the control server, and expiring on their own meanwhile.
+      for (const k of keys) expect(await redis.ttl(k)).toBeGreaterThan(0);
+      const ended = await request(control.url).post(`/api/v1/sessions/${b.sessionId}/end`).set('Cookie', cookie);
+      expect(ended.status).toBe(200);
+      await waitFor(async () => (await redis.exists(...keys)) === 0, 'the assignments dropped', 10_000, 100);
+    } finally {
+      redis.disconnect();
+    }
+  });
 });

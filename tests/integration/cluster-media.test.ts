@@ -12,13 +12,15 @@
 // 3. The worker of the floor's own edge is SIGKILLed: the point publishes again there and
 //    its new floor reaches the host and the other edge; that edge's feed re-pipes.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import request from 'supertest';
 import type { Socket } from 'socket.io-client';
 import { ADMIN_ENV, connectSocket, login, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
 import { ok, startNode, type NodeProcess } from '../helpers/cluster';
 import { waitFor } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
+import { MediaSide } from '../helpers/media-side';
+import { childProcesses } from '../helpers/procfs';
 import { RtpPeer } from '../helpers/rtp-peer';
 import { receiveCapabilities } from '../../scripts/loadgen/werift-link';
 import type { NodeInfo } from '../../server/contract/cluster';
@@ -34,7 +36,6 @@ const FLOOR = { video: { ssrc: 22220001, payloadType: 101 }, audio: { ssrc: 2222
 // Signalling answers are validated by the server's schemas; here they are read loosely.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Loose = any;
-type Source = 'host-camera' | 'host-mic' | 'floor-camera' | 'floor-mic';
 
 /** ffmpeg sending a test pattern (VP8) and a tone (Opus) as RTP to the given ports. */
 function ffmpegRtp(
@@ -61,134 +62,7 @@ function ffmpegRtp(
 }
 
 /** The mediasoup-worker processes of a server process, from /proc. */
-function mediasoupWorkers(parentPid: number): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const m = /^\d+ \((.*)\) \S+ (\d+)/.exec(readFileSync(`/proc/${d}/stat`, 'utf8'));
-      if (m && Number(m[2]) === parentPid && m[1]!.startsWith('mediasoup-work')) out.push(Number(d));
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return out;
-}
-
-interface Consumed {
-  id: string;
-  producerId: string;
-  source: Source;
-  ssrc: number | undefined;
-  closed: boolean;
-}
-
-/** One page's media side (a point's or the host's): a receive transport, its consumers, the news it is pushed. */
-class MediaSide {
-  peer = new RtpPeer();
-  transportId = '';
-  readonly consumed: Consumed[] = [];
-  /** Producers this page was told of and not told closed (an id may come back: the floor re-sent). */
-  readonly live = new Map<string, Source>();
-  readonly closedProducers: string[] = [];
-  reconnects = 0;
-  republishes = 0;
-
-  constructor(
-    readonly name: string,
-    readonly socket: Socket,
-  ) {
-    socket.on('rtc:newProducer', (p: { producerId: string; source: Source }) => this.live.set(p.producerId, p.source));
-    socket.on('rtc:producerClosed', ({ producerId }: { producerId: string }) => {
-      this.live.delete(producerId);
-      this.closedProducers.push(producerId);
-      for (const c of this.consumed) if (c.producerId === producerId) c.closed = true;
-    });
-    socket.on('rtc:consumerClosed', ({ consumerId }: { consumerId: string }) => {
-      for (const c of this.consumed) if (c.id === consumerId) c.closed = true;
-    });
-    socket.on('rtc:reconnect', () => this.reconnects++);
-    socket.on('rtc:republish', () => this.republishes++);
-  }
-
-  async openRecv(): Promise<void> {
-    await this.peer.close();
-    this.peer = new RtpPeer();
-    for (const c of this.consumed) c.closed = true;
-    const { routerRtpCapabilities } = await ok(this.socket, 'rtc:capabilities');
-    const t = await ok(this.socket, 'rtc:createTransport', {
-      direction: 'recv',
-      rtpCapabilities: receiveCapabilities(routerRtpCapabilities),
-    });
-    this.transportId = t.id;
-    await ok(this.socket, 'rtc:connectTransport', {
-      transportId: t.id,
-      dtlsParameters: await RtpPeer.dtlsParameters(),
-    });
-    await this.peer.connect(t);
-  }
-
-  async consume(producerId: string): Promise<Consumed> {
-    const c = await ok(this.socket, 'rtc:consume', { transportId: this.transportId, producerId });
-    const consumed: Consumed = {
-      id: c.id,
-      producerId,
-      source: c.source,
-      ssrc: c.rtpParameters.encodings?.[0]?.ssrc,
-      closed: false,
-    };
-    this.consumed.push(consumed);
-    await ok(this.socket, 'rtc:resumeConsumer', { consumerId: c.id });
-    return consumed;
-  }
-
-  /** Waits for a `source` producer announced (or listed by `list`) and not consumed yet, and consumes it. */
-  async consumeNew(source: Source, list?: () => Promise<{ producerId: string; source: string }[]>): Promise<Consumed> {
-    const producerId = await waitFor(
-      async () => {
-        const open = (id: string) => this.consumed.some((c) => c.producerId === id && !c.closed);
-        const known = [
-          ...[...this.live].map(([producerId, s]) => ({ producerId, source: s })),
-          ...(list ? await list() : []),
-        ];
-        return known.find((p) => p.source === source && !open(p.producerId))?.producerId;
-      },
-      `${this.name}: a ${source} producer to consume`,
-      30_000,
-      200,
-    );
-    return this.consume(producerId);
-  }
-
-  /** RTP that reached this page for the open consumers of `source`. */
-  received(source: Source): { packets: number; bytes: number } {
-    let packets = 0;
-    let bytes = 0;
-    for (const c of this.consumed) {
-      if (c.source !== source || c.closed) continue;
-      const n = this.peer.count(c.ssrc);
-      packets += n.packets;
-      bytes += n.bytes;
-    }
-    return { packets, bytes };
-  }
-
-  /** Waits until each source has brought more than `minBytes` through its open consumers. */
-  async receiving(sources: Source[], minBytes: Partial<Record<Source, number>> = {}): Promise<void> {
-    const need = (s: Source) => minBytes[s] ?? (s.endsWith('camera') ? 20_000 : 3_000);
-    await waitFor(
-      () => sources.every((s) => this.received(s).bytes > need(s)),
-      `${this.name} to receive ${sources.join(', ')} (${sources.map((s) => this.received(s).bytes).join(', ')} bytes so far)`,
-      45_000,
-      250,
-    );
-  }
-
-  async close(): Promise<void> {
-    await this.peer.close();
-    this.socket.close();
-  }
-}
+const mediasoupWorkers = (parentPid: number): number[] => childProcesses(parentPid, 'mediasoup-work');
 
 describe('media across nodes: the floor of a point on an edge, and edges after the origin worker dies', () => {
   let r: TestRedis;
@@ -233,7 +107,7 @@ describe('media across nodes: the floor of a point on an edge, and edges after t
     const { routerRtpCapabilities } = await ok(s, 'rtc:capabilities');
     const t = await ok(s, 'rtc:createTransport', {
       direction: 'send',
-      rtpCapabilities: receiveCapabilities(routerRtpCapabilities),
+      rtpCapabilities: receiveCapabilities(routerRtpCapabilities, true),
     });
     await ok(s, 'rtc:connectTransport', { transportId: t.id, dtlsParameters: await RtpPeer.dtlsParameters() });
     const sender = new RtpPeer();

@@ -71,6 +71,12 @@ export function eventDetail(e: ConnectionEvent): Text {
       if (e.code === 'worker-died')
         return ['máy chủ media gặp sự cố, đang kết nối lại', 'media server worker died; reconnecting'];
       if (e.code === 'video-back') return [`có hình lại sau ${p.ms} ms`, `video back after ${p.ms} ms`];
+      if (e.code === 'silent') {
+        return [
+          `máy chủ không nhận được gì từ điểm cầu trong ${p.s} giây: mất kết nối media`,
+          `nothing received from the point's media for ${p.s} s: media lost`,
+        ];
+      }
       if (e.code === 'watchdog') {
         return [
           `hình bị treo, trang đã tự dựng lại kết nối nhận (lần ${p.n})`,

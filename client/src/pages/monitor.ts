@@ -1,10 +1,20 @@
 // The network desk's monitor (/monitor): every invited point of a session as a tile
 // coloured by status, totals by district and province, filters, a point's detail with
 // live charts, the alerts. A snapshot on (re)connect, then deltas about once a second.
-import type { MonitorSession, MonitorSnapshot, Rollup } from '../../../server/contract/attendance';
+// The province and district selectors are the server's filter (`monitor:watch`): a desk
+// watching one district receives that district's points only. Level, status, pre-flight
+// and search filter what the page already has.
+import type {
+  MonitorAreas,
+  MonitorFilter,
+  MonitorSession,
+  MonitorSnapshot,
+  Rollup,
+} from '../../../server/contract/attendance';
 import type { PointMode } from '../../../server/contract/broadcast';
 import { loginView } from '../host/login';
 import { AlertList } from '../monitor/alerts';
+import { AreaWatcher } from '../monitor/area-watch';
 import { DetailPanel } from '../monitor/detail';
 import { PointModeControl } from '../monitor/point-mode';
 import { TileGrid, type GridFilter } from '../monitor/grid';
@@ -32,6 +42,7 @@ const sessionSelect = el('select', { attrs: { 'data-testid': 'session-select', '
 const totals = el('div', { className: 'totals', attrs: { 'data-testid': 'totals' } });
 const reportLinks = el('span', { className: 'report-links' });
 const worst = el('input', { attrs: { type: 'checkbox', 'data-testid': 'worst-first' } });
+const provinceSel = el('select', { attrs: { 'aria-label': 'Tỉnh · Province', 'data-testid': 'filter-province' } });
 const districtSel = el('select', { attrs: { 'aria-label': 'Huyện · District', 'data-testid': 'filter-district' } });
 const levelSel = el('select', { attrs: { 'aria-label': 'Cấp · Level', 'data-testid': 'filter-level' } });
 const statusSel = el('select', { attrs: { 'aria-label': 'Trạng thái · Status', 'data-testid': 'filter-status' } });
@@ -58,6 +69,7 @@ const toolbar = el(
   'div',
   { className: 'toolbar' },
   sessionSelect,
+  provinceSel,
   districtSel,
   levelSel,
   statusSel,
@@ -70,7 +82,14 @@ const toolbar = el(
 
 const socket = connectMonitor({ transports: ['websocket', 'polling'], reconnectionDelayMax: 5000 });
 const request = requester(socket);
-let sessionId: string | undefined = new URLSearchParams(location.search).get('session') ?? undefined;
+const query = new URLSearchParams(location.search);
+let sessionId: string | undefined = query.get('session') ?? undefined;
+/** The server's filter: what this desk watches of the session. */
+let area: MonitorFilter = {
+  ...(query.get('province') ? { province: query.get('province')! } : {}),
+  ...(query.get('district') ? { district: query.get('district')! } : {}),
+};
+let areas: MonitorAreas = { provinces: [], districts: [] };
 let snapshotAt = '';
 
 const grid: TileGrid = new TileGrid((id) => void openDetail(id), {
@@ -113,6 +132,7 @@ const floor: FloorControl = new FloorControl((action: FloorAction) => {
 const detail: DetailPanel = new DetailPanel(
   () => {
     grid.select(undefined);
+    closeDetail();
     seeRoom();
     talk.hide();
     floor.hide();
@@ -191,16 +211,44 @@ function filters(): GridFilter {
     worstFirst: worst.checked,
   };
 }
-for (const c of [districtSel, levelSel, statusSel, preflightBoard.filter, worst])
+for (const c of [levelSel, statusSel, preflightBoard.filter, worst])
   c.addEventListener('change', () => grid.applyFilter(filters()));
+// A province or district chosen: the server sends that area's points only from now on.
+const watchArea = () => {
+  if (!sessionId) return;
+  const district = areas.districts.find((d) => d.code === districtSel.value);
+  const province = provinceSel.value;
+  area = {
+    ...(province ? { province } : {}),
+    // A district of another province than the one chosen is dropped.
+    ...(district && (!province || !district.province || district.province === province)
+      ? { district: district.code }
+      : {}),
+  };
+  void watch(sessionId).catch((err: unknown) => say(failed(['Không lọc được', 'Could not filter'], err), 'warn'));
+};
+provinceSel.addEventListener('change', watchArea);
+districtSel.addEventListener('change', watchArea);
+
+/** The selectors from the session's areas, the districts of the chosen province only. */
+function showAreas(a: MonitorAreas, f: MonitorFilter) {
+  areas = a;
+  provinceSel.replaceChildren(el('option', { text: 'Mọi tỉnh · All provinces', attrs: { value: '' } }));
+  for (const p of a.provinces) provinceSel.append(el('option', { text: p.name, attrs: { value: p.code } }));
+  provinceSel.value = f.province ?? '';
+  // One province (a provincial briefing): nothing to choose.
+  provinceSel.classList.toggle('hidden', a.provinces.length <= 1);
+  districtSel.replaceChildren(el('option', { text: 'Mọi huyện · All districts', attrs: { value: '' } }));
+  for (const d of a.districts)
+    if (!f.province || !d.province || d.province === f.province)
+      districtSel.append(el('option', { text: d.name, attrs: { value: d.code } }));
+  districtSel.value = f.district ?? '';
+}
 search.addEventListener('input', () => grid.applyFilter(filters()));
 
 function applySnapshot(s: MonitorSnapshot) {
   snapshotAt = s.serverTime;
-  const keep = districtSel.value;
-  districtSel.replaceChildren(el('option', { text: 'Mọi huyện · All districts', attrs: { value: '' } }));
-  for (const d of s.districts) districtSel.append(el('option', { text: d.name, attrs: { value: d.code } }));
-  districtSel.value = keep;
+  showAreas(s.areas, s.filter);
   grid.setAll(s.points, s.districts, s.serverTime);
   grid.applyFilter(filters());
   alerts.set(s.alerts.slice().reverse());
@@ -220,16 +268,56 @@ function showReportLinks(s: MonitorSession) {
   reportLinks.append(csv, ' · ', html);
 }
 
-async function watch(id: string) {
+/** Tell the server the detail view closed, so its point's samples stop. */
+function closeDetail() {
+  if (!sessionId) return;
+  request('monitor:undetail', { sessionId }).catch(() => undefined);
+}
+
+/** The address says what the desk watches (a reload keeps it). */
+function showAddress() {
+  const q = new URLSearchParams({ session: sessionId!, ...area });
+  history.replaceState(null, '', `?${q.toString()}`);
+}
+
+const watches = new AreaWatcher();
+/**
+ * Watches a session in the current area; when that area is refused or unknown, every point
+ * instead, and the page says so. An answer to a watch made before the last one is dropped,
+ * as are its errors.
+ */
+async function watch(id: string): Promise<void> {
+  if (detail.pointId) closeDetail();
+  if (id !== sessionId) area = {};
   sessionId = id;
-  history.replaceState(null, '', `?session=${encodeURIComponent(id)}`);
+  showAddress();
   // Tiles still waiting may belong to the session watched before, under the same ids.
   grid.discardPending();
   detail.hide();
   seeRoom();
-  applySnapshot(await request('monitor:watch', { sessionId: id }));
-  for (const [pointId, n] of Object.entries(await request('talk:unread', { sessionId: id })))
-    grid.setUnread(pointId, n);
+  const watched = await watches.watch((f) => request('monitor:watch', { sessionId: id, ...f }), area);
+  if (!watched) return;
+  applySnapshot(watched.snapshot);
+  if (watched.dropped) {
+    area = watched.snapshot.filter;
+    showAddress();
+    say(
+      [
+        'Khu vực trong địa chỉ trang không hợp lệ hoặc không có trong phiên này; đang xem mọi điểm cầu',
+        "The page address's area is not valid or not in this session; watching every point",
+      ],
+      'warn',
+    );
+  } else say(['Đang theo dõi trực tiếp', 'Watching live'], 'ok');
+  let unread: Record<string, number>;
+  try {
+    unread = await request('talk:unread', { sessionId: id });
+  } catch (err) {
+    // A watch made since has its own counts to fetch, and its own errors to say.
+    if (watched.current()) throw err;
+    return;
+  }
+  if (watched.current()) for (const [pointId, n] of Object.entries(unread)) grid.setUnread(pointId, n);
 }
 
 async function openDetail(pointId: string) {
@@ -329,7 +417,6 @@ socket.on('connect', () => {
       app.classList.remove('hidden');
       nodes.start();
       await watch(id);
-      say(['Đang theo dõi trực tiếp', 'Watching live'], 'ok');
     } catch (err) {
       if (err instanceof RequestError) say(failed(['Lỗi', 'Error'], err), 'bad');
     }

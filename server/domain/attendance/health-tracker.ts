@@ -12,6 +12,7 @@ import type { HealthReport, HealthSample, HealthStatus, SfuViewerStats, MediaEve
 import type { PreflightReport } from '../../contract/broadcast';
 import type { StoredHealth } from '../health/store';
 import { gradeReport, initialHealth, nextHealth, type HealthEvent } from '../health/status';
+import { isSilent, observeFlow } from '../health/media-silence';
 import type { AttendanceJobs } from '../../jobs/attendance-jobs';
 import {
   ACTIVE,
@@ -86,8 +87,9 @@ export class HealthTracker {
     if (sample) sample.status = next.status;
     const stored: StoredHealth = { state: next, last: sample ?? h.last, badSince };
     // Presence changes are decided once by the ledger's scripts, so whoever sees one takes
-    // the point; reports and ageing only count from its owner.
-    const fence = c ? { node: c.nodeId, take: e.type !== 'report' && e.type !== 'tick' } : undefined;
+    // the point; reports, ageing and what reports observe only count from its owner.
+    const take = e.type !== 'report' && e.type !== 'tick' && e.type !== 'media';
+    const fence = c ? { node: c.nodeId, take } : undefined;
     if (!(await core.health.record(rt.sessionId, pointId, sample, stored, fence))) {
       h.owned = false;
       const now = await core.health.get(rt.sessionId, pointId);
@@ -154,6 +156,7 @@ export class HealthTracker {
     }
     const g = gradeReport(r, sfu, core.config.health);
     const at = core.now();
+    await this.#watchMedia(rt, id, h, sfu, at);
     const sample = toSample(r, g.quality, sfu, h.state.status, at);
     // The page's watchdog rebuilt its media since the last sample: one event per change,
     // so the point's detail on the monitor lists it (a reloaded page counts from 0 again).
@@ -177,6 +180,29 @@ export class HealthTracker {
     core.sample(id, sample);
     core.changed(id);
     return { status, swept: false };
+  }
+
+  /**
+   * Silent media (media-silence.ts): the SFU's received bytes for the point, observed at
+   * each report; a change between silent and flowing goes to the status machine at once,
+   * and going silent into the point's events.
+   */
+  async #watchMedia(rt: SessionRuntime, id: PointIdentity, h: LocalHealth, sfu: SfuViewerStats | null, at: number) {
+    h.silence = observeFlow(h.silence, sfu?.media, at);
+    const silent = isSilent(h.silence, at, this.core.config.health.mediaSilentMs) ?? false;
+    if (silent === Boolean(h.state.mediaSilent)) return;
+    const { written } = await this.#applyOwned(rt, id.pointId, { type: 'media', at, silent }, null);
+    if (!written || !silent) return;
+    const secs = Math.round((at - h.silence!.since) / 1000);
+    this.core.log.info({ ...id, silentForMs: at - h.silence!.since }, 'no media from the point: lost');
+    await this.core.ledger.event(
+      id.sessionId,
+      id.pointId,
+      'media',
+      `không nhận được gì từ điểm cầu trong ${secs} giây · nothing received from the point's media for ${secs} s`,
+      at,
+      { code: 'silent', params: { s: secs } },
+    );
   }
 
   /** The alert-check job: a point still bad since the same moment gets a quality alert. */

@@ -5,6 +5,7 @@ import type { Alert, MonitorSession, MonitorSnapshot, PointDetail, PointTile, Ro
 import { notFound } from '../../errors';
 import type { CheckinLedger } from './checkin-ledger';
 import { connectedMs } from './ledger';
+import { areasOf } from './monitor-filter';
 import { rollup } from './rollup';
 import type { AttendanceCore } from './runtime';
 
@@ -49,16 +50,19 @@ export class MonitorView {
       core.ledger.preflightVerdicts(sessionId),
     ]);
     const ended = s.state === 'ended' || s.state === 'cancelled';
+    const provinceOf = this.#provinces();
     const tiles: PointTile[] = [];
     for (const id of ids) {
       const p = await core.points.get(id);
       const d = p?.district ? await core.points.get(p.district) : undefined;
+      const province = await provinceOf(id);
       const h = health.get(id);
       const pr = presence.get(id);
       tiles.push({
         id,
         name: p?.name ?? id,
         level: p?.level ?? 'commune',
+        province,
         district: p?.district ?? null,
         districtName: d?.name ?? p?.district ?? '',
         status: ended ? 'offline' : (h?.state.status ?? 'offline'),
@@ -92,6 +96,25 @@ export class MonitorView {
     };
   }
 
+  /**
+   * A point's province: itself or its nearest ancestor of level `province` (null when none).
+   * One per read of the tiles: each ancestor is looked up once, not once per point under it.
+   */
+  #provinces(): (id: string) => Promise<string | null> {
+    const known = new Map<string, string | null>();
+    const of = async (id: string, depth: number): Promise<string | null> => {
+      const hit = known.get(id);
+      if (hit !== undefined) return hit;
+      const p = await this.core.points.get(id);
+      // The registry refuses cycles; the depth bounds a corrupt one all the same.
+      const province =
+        !p || depth > 16 ? null : p.level === 'province' ? p.id : p.parent ? await of(p.parent, depth + 1) : null;
+      known.set(id, province);
+      return province;
+    };
+    return (id) => of(id, 0);
+  }
+
   async alertsOpenCount(sessionId: string): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     for (const a of await this.core.alerts.list(sessionId)) {
@@ -100,15 +123,23 @@ export class MonitorView {
     return out;
   }
 
+  /** Every invited point's snapshot (the namespace cuts it to a desk's filter). */
   async snapshot(sessionId: string): Promise<MonitorSnapshot> {
     const [t, alerts] = await Promise.all([this.tiles(sessionId), this.core.alerts.list(sessionId)]);
+    const names = new Map<string, string>();
+    for (const code of new Set(t.tiles.map((x) => x.province))) {
+      if (code) names.set(code, (await this.core.points.get(code))?.name ?? code);
+    }
     return {
       session: t.session,
       points: t.tiles,
       province: t.province,
       districts: t.districts,
-      alerts: alerts.slice(0, 500),
+      // Every alert: a desk's filter cuts them first, then keeps its newest 500.
+      alerts,
       serverTime: new Date(this.core.now()).toISOString(),
+      areas: areasOf(t.tiles, (code) => names.get(code) ?? code),
+      filter: {},
     };
   }
 

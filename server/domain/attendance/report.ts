@@ -18,6 +18,7 @@ import {
 } from '../timeline/report-section';
 import { connectedMs, type PreflightVerdict, type Presence } from './ledger';
 import { rollup } from './rollup';
+import { esc, printPage } from '../print-page';
 import { writeCsv } from '../../security/csv';
 import { formatInZone, zoneLabel } from '../../contract/time-zone';
 
@@ -198,10 +199,6 @@ export function reportCsv(r: Report, tz: string): string {
   return writeCsv([header, ...lines, [], ...totals, [], ...timelineCsvRows(r.timeline, printer(tz))]);
 }
 
-const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-export const esc = (v: unknown): string =>
-  (v === null || v === undefined ? '' : String(v)).replace(/[&<>"']/g, (c) => ESC[c]!);
-
 /** How the report prints times (in `tz`) and escapes text, for the timeline's part too. */
 const printer = (tz: string): Printer => ({ time: (v) => zoned(v, tz), esc: (v) => esc(v) });
 
@@ -240,20 +237,14 @@ export function reportHtml(r: Report, tz: string): string {
         )
         .join('\n')
     : '<tr><td colspan="6">Không có sự cố.</td></tr>';
-  return `<!doctype html>
-<html lang="vi">
-<head>
-<meta charset="utf-8">
-<title>Báo cáo điểm danh và chất lượng kết nối — ${esc(r.title)}</title>
-<link rel="stylesheet" href="/assets/attendance.css">
-</head>
-<body class="report">
-<h1>Báo cáo điểm danh và chất lượng kết nối</h1>
+  return printPage(
+    `Báo cáo điểm danh và chất lượng kết nối — ${r.title}`,
+    `<h1>Báo cáo điểm danh và chất lượng kết nối</h1>
 <p class="sub">${esc(r.title)}</p>
 <p>Bắt đầu: ${esc(at(r.startedAt))} · Kết thúc: ${esc(at(r.endedAt))} · Lập lúc: ${esc(at(r.generatedAt))} · Giờ ${esc(zoneLabel(tz))}</p>
 <p class="big">${fmt(r.province.connected)}/${fmt(r.province.invited)} điểm cầu đã kết nối, ${fmt(
-    r.province.delegates,
-  )}/${fmt(r.province.expected)} đại biểu, ${fmt(r.province.checkedIn)} lượt điểm danh</p>
+      r.province.delegates,
+    )}/${fmt(r.province.expected)} đại biểu, ${fmt(r.province.checkedIn)} lượt điểm danh</p>
 ${timelineHtml(r.timeline, printer(tz))}
 <h2>Tổng hợp theo huyện</h2>
 <table><thead><tr><th>Đơn vị</th><th>Điểm cầu kết nối</th><th>Đại biểu (báo cáo/dự kiến)</th><th>Điểm danh</th></tr></thead>
@@ -269,10 +260,9 @@ ${incidents}
 <table><thead><tr><th>Mã</th><th>Điểm cầu</th><th>Huyện</th><th>Vào lần đầu</th><th>Rời lần cuối</th><th>Phút kết nối</th><th>Mất kết nối</th><th>Đại biểu</th><th>Dự kiến</th><th>Điểm danh</th><th>Trạng thái xấu nhất</th><th>Cảnh báo</th><th>Kiểm tra trước</th><th>Nghe âm thanh thử</th><th>Bỏ lỡ (nội dung: phút)</th></tr></thead>
 <tbody>
 ${rows}
-</tbody></table>
-</body>
-</html>
-`;
+</tbody></table>`,
+    { bodyClass: 'report' },
+  );
 }
 
 export class ReportStore {

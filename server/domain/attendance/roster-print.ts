@@ -2,7 +2,7 @@
 // delegates off at the door. All text is escaped; nothing from a user is markup.
 import type { Point } from '../../contract/api';
 import type { RosterEntry } from '../../contract/attendance';
-import { esc } from './report';
+import { esc, printPage } from '../print-page';
 
 export function rosterHtml(point: Point, entries: RosterEntry[], printedAt: string): string {
   const rows = entries.length
@@ -15,22 +15,15 @@ export function rosterHtml(point: Point, entries: RosterEntry[], printedAt: stri
         )
         .join('\n')
     : '<tr><td colspan="5">Chưa có danh sách đại biểu.</td></tr>';
-  return `<!doctype html>
-<html lang="vi">
-<head>
-<meta charset="utf-8">
-<title>Danh sách đại biểu — ${esc(point.name)}</title>
-<link rel="stylesheet" href="/assets/attendance.css">
-</head>
-<body class="report roster-print">
-<h1>Danh sách đại biểu</h1>
+  return printPage(
+    `Danh sách đại biểu — ${point.name}`,
+    `<h1>Danh sách đại biểu</h1>
 <p class="sub">${esc(point.name)} (${esc(point.code)})</p>
 <p>${entries.length} đại biểu · dự kiến ${point.expectedDelegates} · In lúc ${esc(printedAt)}</p>
 <table><thead><tr><th>STT</th><th>Họ và tên</th><th>Chức vụ</th><th>Đơn vị</th><th>Ký tên</th></tr></thead>
 <tbody>
 ${rows}
-</tbody></table>
-</body>
-</html>
-`;
+</tbody></table>`,
+    { bodyClass: 'report roster-print' },
+  );
 }

@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Point, Session, SessionState, SessionSummary, Page } from '../../contract/api';
 import type { HealthSample, SfuViewerStats } from '../../contract/attendance';
+import type { SilenceWatch } from '../health/media-silence';
 import type { Config } from '../../config';
 import { AppError, notFound } from '../../errors';
 import type { SessionEvents } from '../sessions/events';
@@ -98,6 +99,8 @@ export interface LocalHealth extends StoredHealth {
    * point). False while another node may own it: the next change reloads it first.
    */
   owned: boolean;
+  /** What the SFU received from the point's media, as last observed (media-silence.ts). */
+  silence?: SilenceWatch;
 }
 
 export class SessionRuntime {
