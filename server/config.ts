@@ -9,6 +9,8 @@ import { DEFAULT_TIME_ZONE, isTimeZone } from './contract/time-zone';
 import { boolFlag, ipv4OrV6, port, portRange, thresholdPair, wholeNumber } from './config/fields';
 import { checkClusterEnv, clusterConfig, clusterEnv, type ClusterConfig } from './config/cluster';
 import { checkNetEnv, netConfig, netEnv, type NetConfig } from './config/net';
+import { sipConfig, sipEnv } from './config/sip';
+import type { SipConfig } from './sip/gateway';
 
 export type { ClusterConfig } from './config/cluster';
 export type { NetConfig, TurnConfig } from './config/net';
@@ -32,6 +34,8 @@ const EnvSchema = z
     RTC_PORT: port(40000).refine((p) => p >= 1024 || p === 0, 'must be 1024 or above (or 0 for any free port)'),
     MEDIASOUP_WORKERS: wholeNumber().min(1, 'must be 1-64').max(64, 'must be 1-64').optional(),
     MEDIASOUP_LOG_LEVEL: z.enum(['debug', 'warn', 'error', 'none']).default('warn'),
+    // A receive transport's bandwidth estimator tick (sfu/worker-pool.ts libwebrtcFieldTrials).
+    MEDIASOUP_BWE_TICK_MS: wholeNumber().min(5, 'must be 5-25').max(25, 'must be 5-25').default(5),
     // Unset: generated on the first start and kept in DATA_DIR (server/security/app-secret.ts).
     APP_SECRET: z.string().optional(),
     ADMIN_USERNAME: z.string().min(3).max(64).optional(),
@@ -49,6 +53,7 @@ const EnvSchema = z
     HEALTH_FREEZE_MS: thresholdPair(200, 1000),
     HEALTH_SFU_SCORE: thresholdPair(7, 4, 'down'),
     HEALTH_STALE_MS: wholeNumber().min(2000).max(120_000).default(8000),
+    HEALTH_MEDIA_SILENT_MS: wholeNumber().min(3000).max(120_000).default(6000),
     HEALTH_WORSEN_SAMPLES: wholeNumber().min(1).max(30).default(2),
     HEALTH_RECOVER_SAMPLES: wholeNumber().min(1).max(60).default(3),
     HEALTH_HISTORY_MAXLEN: wholeNumber().min(100).max(1_000_000).default(10_800),
@@ -93,7 +98,9 @@ const EnvSchema = z
     SRT_INGEST_PORTS: portRange(9000, 9009),
     RTMP_INGEST_PORTS: portRange(1935, 1944),
     INGEST_LISTEN_IP: ipv4OrV6.optional(),
-    // The archive after the end: its encoder's niceness (19: the lowest priority) and height.
+    // The archive after the end: whether this node runs its jobs (default: on, except on an
+    // edge), its encoder's niceness (19: the lowest priority) and height.
+    ARCHIVE_JOBS: z.enum(['on', 'off'], { error: 'must be on or off' }).optional(),
     ARCHIVE_NICE: wholeNumber().min(0).max(19).default(19),
     ARCHIVE_HEIGHT: z.coerce
       .number()
@@ -116,6 +123,7 @@ const EnvSchema = z
     // Socket.IO connections open at once from one client address (a NAT, a proxy).
     SOCKET_MAX_PER_ADDRESS: wholeNumber().min(1, 'must be 1 or more').max(1_000_000).default(1000),
     ...netEnv,
+    ...sipEnv,
   })
   .superRefine((env, ctx) => {
     const production = env.NODE_ENV === 'production';
@@ -124,6 +132,21 @@ const EnvSchema = z
         code: 'custom',
         path: ['RECORDING_DISK_STOP_MB'],
         message: 'must be at or below RECORDING_DISK_WARN_MB: the desk is warned before recording stops',
+      });
+    }
+    if (env.ARCHIVE_JOBS === 'on' && env.NODE_ROLE === 'edge') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ARCHIVE_JOBS'],
+        message:
+          'must be off on an edge: it carries live media and keeps no recordings (run archives on the origin or a control node)',
+      });
+    }
+    if (env.ARCHIVE_JOBS === 'on' && !env.RECORDING) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ARCHIVE_JOBS'],
+        message: 'needs RECORDING=true: archives are made from the recordings under RECORDING_DIR',
       });
     }
     for (const name of ['APP_SECRET', 'METRICS_TOKEN', 'TURN_SECRET'] as const) {
@@ -172,7 +195,12 @@ export interface Config {
     basePort: number;
   };
   /** numWorkers is 0 on a control node (NODE_ROLE=control). */
-  mediasoup: { numWorkers: number; logLevel: 'debug' | 'warn' | 'error' | 'none' };
+  mediasoup: {
+    numWorkers: number;
+    logLevel: 'debug' | 'warn' | 'error' | 'none';
+    /** How often a receive transport's bandwidth estimator wakes when not probing (ms; mediasoup's own: 5). */
+    bweTickMs: number;
+  };
   /** Undefined: the one kept in dataDir is used, or made (server/security/app-secret.ts). */
   appSecret: string | undefined;
   metrics: MetricsAccess;
@@ -191,6 +219,8 @@ export interface Config {
   streamIngest: { srtPorts: [number, number]; rtmpPorts: [number, number]; listenIp: string };
   cluster: ClusterConfig;
   net: NetConfig;
+  /** Room systems dialling in over SIP (server/sip/); undefined: off (SIP_PORT unset). */
+  sip: SipConfig | undefined;
 }
 
 /** Delegates' check-in (server/domain/attendance/checkins.ts). */
@@ -214,8 +244,12 @@ export interface RecordingConfig {
   /** Length of a segment file: what a crash can lose at most. */
   segmentSeconds: number;
   ffmpegPath: string;
-  /** The archive's encoder: its niceness (19 yields to everything) and the program's height (16:9). */
-  archive: { nice: number; height: number };
+  /**
+   * The archive: whether this node's process runs its jobs (a cluster may keep them off the
+   * nodes that carry live media), its encoder's niceness (19 yields to everything) and the
+   * program's height (16:9).
+   */
+  archive: { jobs: boolean; nice: number; height: number };
   /** Free space under `dir`: the desk is alerted below warnBytes, recording stops below stopBytes. */
   disk: { warnBytes: number; stopBytes: number; everyMs: number };
 }
@@ -237,6 +271,8 @@ export interface HealthConfig {
   /** mediasoup consumer score (0-10): at or below these. */
   sfuScore: [degraded: number, poor: number];
   staleMs: number;
+  /** Nothing received from a point's media transports this long, socket up or not: lost. */
+  mediaSilentMs: number;
   worsenSamples: number;
   recoverSamples: number;
   historyMaxLen: number;
@@ -280,6 +316,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       // nodes): no worker at all, whatever MEDIASOUP_WORKERS says, so none sits idle.
       numWorkers: e.NODE_ROLE === 'control' ? 0 : (e.MEDIASOUP_WORKERS ?? os.cpus().length),
       logLevel: e.MEDIASOUP_LOG_LEVEL,
+      bweTickMs: e.MEDIASOUP_BWE_TICK_MS,
     },
     appSecret: e.APP_SECRET,
     metrics: { token: e.METRICS_TOKEN, allow: e.METRICS_ALLOW ?? ['loopback'] },
@@ -295,6 +332,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       freezeMs: e.HEALTH_FREEZE_MS,
       sfuScore: e.HEALTH_SFU_SCORE,
       staleMs: e.HEALTH_STALE_MS,
+      mediaSilentMs: e.HEALTH_MEDIA_SILENT_MS,
       worsenSamples: e.HEALTH_WORSEN_SAMPLES,
       recoverSamples: e.HEALTH_RECOVER_SAMPLES,
       historyMaxLen: e.HEALTH_HISTORY_MAXLEN,
@@ -313,7 +351,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       dir: path.resolve(e.RECORDING_DIR ?? path.join(e.DATA_DIR, 'recordings')),
       segmentSeconds: e.RECORDING_SEGMENT_SECONDS,
       ffmpegPath: e.FFMPEG_PATH,
-      archive: { nice: e.ARCHIVE_NICE, height: e.ARCHIVE_HEIGHT },
+      archive: {
+        jobs: e.ARCHIVE_JOBS === undefined ? e.RECORDING && e.NODE_ROLE !== 'edge' : e.ARCHIVE_JOBS === 'on',
+        nice: e.ARCHIVE_NICE,
+        height: e.ARCHIVE_HEIGHT,
+      },
       disk: {
         warnBytes: e.RECORDING_DISK_WARN_MB * MB,
         stopBytes: e.RECORDING_DISK_STOP_MB * MB,
@@ -327,5 +369,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     cluster: clusterConfig(e),
     net: netConfig(e),
+    sip: sipConfig(e),
   };
 }

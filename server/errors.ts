@@ -67,8 +67,12 @@ export const unauthenticated = (message = 'log in first') => new AppError('unaut
 /** Errors from a lost Redis connection become `unavailable` so clients retry. */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
-  // The media engine's codes are a subset of the contract's.
-  if (isSfuError(err)) return new AppError(err.code, err.message, { cause: err });
+  // The media engine's codes are a subset of the contract's, but for a start-up fault
+  // (a mismatched worker binary) no client ever causes or can act on.
+  if (isSfuError(err)) {
+    if (err.code === 'worker_mismatch') return new AppError('internal', 'internal error', { cause: err });
+    return new AppError(err.code, err.message, { cause: err });
+  }
   const msg = err instanceof Error ? err.message : String(err);
   if (/Stream isn't writeable|Connection is closed|ECONNREFUSED|ETIMEDOUT|max retries per request|LOADING/i.test(msg)) {
     return new AppError('unavailable', 'storage is temporarily unavailable; retry', { cause: err });

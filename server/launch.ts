@@ -16,6 +16,7 @@ import { readMachine, resolveAddressing, type Addressing } from './net/addresses
 import { TlsConfigError, TlsCredentials } from './net/tls';
 import { relayUrls, TurnCredentials, type IceServerSource } from './net/turn';
 import { Orchestrator } from './assembly/orchestrator';
+import { checkChildTies } from './platform/tied-spawn';
 import { EmbeddedRedis } from './redis/embedded-redis';
 
 export interface Started {
@@ -146,6 +147,8 @@ export async function launch(opts: LaunchOptions = {}): Promise<void> {
   const tls = prepareTls(config, addressing);
   const logger = createLogger(config.log);
   for (const w of addressing.warnings) logger.warn(w);
+  // Before any child starts: the probe blocks, and its warning belongs to the start-up.
+  checkChildTies(logger);
   let embedded: EmbeddedRedis | undefined;
   let coturn: EmbeddedCoturn | undefined;
   let orchestrator: Orchestrator | undefined;

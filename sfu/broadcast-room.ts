@@ -13,6 +13,7 @@
 //   floor.ts           who may send: the host, and the one point holding the floor
 //   viewer-layers.ts   viewer modes and the layer policy applied to consumers
 //   plain-ingest.ts    plain RTP (ffmpeg) senders feeding the origin
+//   sip-media.ts       room systems over SIP: the shared transcode's feed, one leg per stream
 //   room-stats.ts      room, viewer and producer statistics
 import { EventEmitter } from 'node:events';
 import type { types as ms } from 'mediasoup';
@@ -21,7 +22,7 @@ import { SfuError } from './errors';
 import { Floor } from './floor';
 import { DEFAULT_LAYER_POLICY, type LayerPolicyConfig, type ViewerMode } from './layer-policy';
 import { DEFAULT_PEER_LIMITS, type PeerLimits } from './limits';
-import { KEY_FRAME_REQUEST_DELAY_MS, ROUTER_MEDIA_CODECS } from './media-codecs';
+import { KEY_FRAME_REQUEST_DELAY_MS, ROUTER_MEDIA_CODECS, SIP_MEDIA_CODECS } from './media-codecs';
 import { Peer, type PeerTransport } from './peer';
 import { PlainIngests } from './plain-ingest';
 import { RecordingTaps, type RecordingTapInfo, type RecordingTapTarget } from './recording-taps';
@@ -31,6 +32,7 @@ import { RoomProducers } from './room-producers';
 import { RoomStatsReader } from './room-stats';
 import { RoomTopology } from './room-topology';
 import { RoomTransports } from './room-transports';
+import { SipMedia } from './sip-media';
 import type {
   BroadcastRoomEvents,
   ConsumerParams,
@@ -53,6 +55,8 @@ export interface BroadcastRoomOptions {
   roomId: string;
   logger: Logger;
   mediaCodecs?: ms.RtpCodecCapability[];
+  /** Add G.711 and G.722 to the routers' codecs: room systems dial in over SIP. */
+  sipCodecs?: boolean;
   /** Producer keyFrameRequestDelay for video (ms). Default KEY_FRAME_REQUEST_DELAY_MS. */
   keyFrameRequestDelayMs?: number;
   layerPolicy?: Partial<LayerPolicyConfig>;
@@ -80,6 +84,7 @@ export class BroadcastRoom extends EventEmitter<BroadcastRoomEvents> {
   readonly #consumers: RoomConsumers;
   readonly #ingests: PlainIngests;
   readonly #taps: RecordingTaps;
+  readonly #sip: SipMedia;
   readonly #stats: RoomStatsReader;
   readonly #layers: ViewerLayers;
   #closed = false;
@@ -101,7 +106,7 @@ export class BroadcastRoom extends EventEmitter<BroadcastRoomEvents> {
     this.#topology = new RoomTopology({
       ...ctx,
       pool: opts.pool,
-      mediaCodecs: opts.mediaCodecs ?? ROUTER_MEDIA_CODECS,
+      mediaCodecs: [...(opts.mediaCodecs ?? ROUTER_MEDIA_CODECS), ...(opts.sipCodecs ? SIP_MEDIA_CODECS : [])],
       originWaitMs: opts.originWaitMs ?? 10_000,
       producerIds: () => this.#producers.ids(),
     });
@@ -138,6 +143,12 @@ export class BroadcastRoom extends EventEmitter<BroadcastRoomEvents> {
       producers: this.#producers,
     });
     this.#taps = new RecordingTaps({
+      ...ctx,
+      listenIp: opts.pool.ingestListenIp,
+      originReady: () => this.#topology.originReady(),
+      producers: this.#producers,
+    });
+    this.#sip = new SipMedia({
       ...ctx,
       listenIp: opts.pool.ingestListenIp,
       originReady: () => this.#topology.originReady(),
@@ -403,6 +414,12 @@ export class BroadcastRoom extends EventEmitter<BroadcastRoomEvents> {
   // ---------------------------------------------------------------------------------------
   // Stats (room-stats.ts)
 
+  /** Room systems over SIP: the shared transcode's feeds and the legs to each system (sip-media.ts). */
+  get sip(): SipMedia {
+    this.#assertOpen();
+    return this.#sip;
+  }
+
   stats(): RoomStats {
     return this.#stats.room();
   }
@@ -455,6 +472,7 @@ export class BroadcastRoom extends EventEmitter<BroadcastRoomEvents> {
     for (const peer of [...this.#peers.values()]) peer.close();
     this.#ingests.closeAll();
     this.#taps.closeAll();
+    this.#sip.closeAll();
     this.#topology.close();
     this.#log.info('broadcast room closed');
     this.emit('closed');

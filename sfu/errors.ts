@@ -8,7 +8,12 @@ export type SfuErrorCode =
   | 'conflict'
   /** A peer asked for more transports or consumers than its caps allow (limits.ts). */
   | 'limit_exceeded'
-  | 'unavailable';
+  | 'unavailable'
+  /**
+   * The mediasoup worker binary is not the one built for this mediasoup (sfu/worker-binary.ts):
+   * a deployment fault, refused at start-up; never a client's concern.
+   */
+  | 'worker_mismatch';
 
 export class SfuError extends Error {
   readonly code: SfuErrorCode;

@@ -2,6 +2,8 @@
 export { WorkerPool } from './worker-pool';
 export type { WorkerPoolOptions, WorkerSlot, WorkerStatus } from './worker-pool';
 export { setMediasoupLogSink } from './mediasoup-log';
+export { checkWorkerBinary } from './worker-binary';
+export type { WorkerStamp } from './worker-binary';
 export { BroadcastRoom } from './broadcast-room';
 export type { BroadcastRoomOptions } from './broadcast-room';
 export { Peer } from './peer';
@@ -21,5 +23,6 @@ export {
 } from './media-codecs';
 export type * from './types';
 export type { RecordingTapInfo, RecordingTapTarget } from './recording-taps';
+export type { SipMedia } from './sip-media';
 export { PipeSender, PipeReceiver } from './remote-pipe';
 export type { PipeEndpoint, PipedProducer, PipeListen } from './remote-pipe';

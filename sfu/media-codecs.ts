@@ -27,6 +27,17 @@ export const ROUTER_MEDIA_CODECS: ms.RtpCodecCapability[] = [
 ];
 
 /**
+ * What rooms add when room systems dial in over SIP (sip-media.ts): G.711 and G.722, the
+ * audio of the shared transcode. H.264 is in ROUTER_MEDIA_CODECS already. Only rooms built
+ * with `sipCodecs` have them, so browsers never see codecs no point of theirs uses.
+ */
+export const SIP_MEDIA_CODECS: ms.RtpCodecCapability[] = [
+  { kind: 'audio', mimeType: 'audio/PCMU', clockRate: 8000 },
+  { kind: 'audio', mimeType: 'audio/PCMA', clockRate: 8000 },
+  { kind: 'audio', mimeType: 'audio/G722', clockRate: 8000 },
+];
+
+/**
  * Producer keyFrameRequestDelay (ms). mediasoup forwards the first key-frame request for an
  * ssrc at once, then folds every request that arrives in the next window into one request
  * sent when the window ends. With 420 points joining in a storm (and every fan-out

@@ -36,6 +36,8 @@ export interface PeerConsumer {
   /** The client said it is ready (resumeConsumer); until then it stays paused. */
   clientReady: boolean;
   layerState: LayerPolicyState;
+  /** Since when the SFU has sent no layer of this simulcast consumer, not paused (room-consumers.ts). */
+  videoStoppedAt?: number;
 }
 
 type PeerEvents = { close: [] };

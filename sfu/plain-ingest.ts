@@ -46,6 +46,8 @@ export class PlainIngests {
 
   async create(opts: PlainIngestOptions): Promise<PlainIngestInfo> {
     if (!opts.video && !opts.audio) throw new SfuError('bad_request', 'an ingest needs video, audio or both');
+    if (opts.video?.simulcastSsrcs?.length && (opts.video.mimeType ?? 'video/VP8') !== 'video/VP8')
+      throw new SfuError('bad_request', 'simulcast is VP8 only');
     const origin = await this.#deps.originReady();
     const ingest: PlainIngest = {
       id: `ingest-${randomUUID()}`,
@@ -135,7 +137,7 @@ export class PlainIngests {
   }
 }
 
-/** VP8 unless the sender says H264 (constrained baseline, as the routers offer it). */
+/** VP8 unless the sender says H264 (constrained baseline, as the routers offer it); VP8 may be simulcast. */
 function videoParameters(opts: NonNullable<PlainIngestOptions['video']>): ms.RtpParameters {
   const mimeType = opts.mimeType ?? 'video/VP8';
   return {
@@ -150,7 +152,8 @@ function videoParameters(opts: NonNullable<PlainIngestOptions['video']>): ms.Rtp
         rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
       },
     ],
-    encodings: [{ ssrc: opts.ssrc }],
+    // Simulcast: one encoding per layer, lowest first, told apart by SSRC (no rid).
+    encodings: [opts.ssrc, ...(opts.simulcastSsrcs ?? [])].map((ssrc) => ({ ssrc })),
   };
 }
 

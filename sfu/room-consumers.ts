@@ -18,7 +18,7 @@ import type { RoomTopology } from './room-topology';
 import type { ConsumerParams } from './types';
 import type { ViewerLayers } from './viewer-layers';
 
-export interface RoomConsumersDeps extends Pick<RoomContext, 'isClosed' | 'emit'> {
+export interface RoomConsumersDeps extends Pick<RoomContext, 'isClosed' | 'emit' | 'log'> {
   maxConsumersPerTransport: number;
   producers: Pick<RoomProducers, 'get'>;
   topology: Pick<RoomTopology, 'ensurePiped' | 'updateLoad'>;
@@ -115,7 +115,42 @@ export class RoomConsumers {
       if (!this.#deps.isClosed()) emit('consumerClosed', { ...ids, producerId: consumer.producerId });
     });
     consumer.on('score', (s) => emit('consumerScore', { ...ids, score: s.score, producerScore: s.producerScore }));
-    consumer.on('layerschange', (layers) => emit('consumerLayersChanged', { ...ids, layers: layers ?? null }));
+    consumer.on('layerschange', (layers) => {
+      this.#deps.log.debug(
+        { ...ids, layers: layers ?? null, availableBitrate: entry.availableBitrate },
+        'consumer layers',
+      );
+      this.#logVideoStop(peer, pc, entry, layers);
+      emit('consumerLayersChanged', { ...ids, layers: layers ?? null });
+    });
+  }
+
+  /**
+   * A simulcast consumer with no layer sends the point no video at all. Neither paused nor
+   * its producer paused, mediasoup does that when the transport's bandwidth estimate is below
+   * what the lowest layer needs (or no layer of the producer is active), and resumes when the
+   * estimate allows the lowest layer again: the point's page sees its video stop with its
+   * socket and ICE up. Said once when it stops, once when it resumes, with the estimate.
+   */
+  #logVideoStop(
+    peer: Peer,
+    pc: PeerConsumer,
+    entry: PeerTransport,
+    layers: ms.ConsumerLayers | undefined | null,
+  ): void {
+    const c = pc.consumer;
+    if (c.type !== 'simulcast') return;
+    const at = { peerId: peer.id, consumerId: c.id, source: pc.source, availableBitrate: entry.availableBitrate };
+    // mediasoup 3.12 says "no layer" with null (its type says undefined).
+    if (!layers) {
+      if (c.paused || c.producerPaused || pc.videoStoppedAt !== undefined) return;
+      pc.videoStoppedAt = Date.now();
+      this.#deps.log.info(at, 'SFU sends a point no video layer');
+    } else if (pc.videoStoppedAt !== undefined) {
+      const stoppedMs = Date.now() - pc.videoStoppedAt;
+      pc.videoStoppedAt = undefined;
+      this.#deps.log.info({ ...at, stoppedMs, spatialLayer: layers.spatialLayer }, 'SFU sends a point video again');
+    }
   }
 }
 

@@ -52,7 +52,11 @@ export interface PlainIngestStreamOptions {
 
 export interface PlainIngestOptions {
   /** VP8 unless `mimeType` says H264. */
-  video?: PlainIngestStreamOptions & { mimeType?: 'video/VP8' | 'video/H264' };
+  video?: PlainIngestStreamOptions & {
+    mimeType?: 'video/VP8' | 'video/H264';
+    /** Simulcast (VP8): the higher layers' SSRCs, lowest first; `ssrc` is the lowest layer's. */
+    simulcastSsrcs?: number[];
+  };
   /** Opus, 48 kHz stereo. */
   audio?: PlainIngestStreamOptions;
   /** Where the PlainTransports listen. Default: the pool's listen IP, loopback for a wildcard. */
@@ -116,6 +120,8 @@ export interface BroadcastRoomEvents {
   ingestClosed: [{ ingestId: string; reason: 'closed' | 'worker-died' | 'room-closed' }];
   /** A recording tap stopped (its producer or transport closed, or it was closed). */
   recordingTapClosed: [{ tapId: string; producerId: string }];
+  /** A stream to a room system stopped (its feed or the hall's producer closed, a worker died). */
+  sipLegClosed: [{ legId: string }];
   peerClosed: [{ peerId: string }];
   closed: [];
 }
@@ -187,4 +193,60 @@ export interface RoomStats {
   viewers: number;
   producers: ProducerInfo[];
   routers: RouterStats[];
+}
+
+/** What room systems receive (sip-media.ts): H.264, G.711, G.722, and the hall's own Opus. */
+export type SipMediaCodec = 'H264' | 'PCMU' | 'PCMA' | 'G722' | 'opus';
+
+export interface SipFeedOptions {
+  /** One stream per codec the transcoder sends, each with its SSRC and payload type. */
+  streams: { codec: SipMediaCodec; ssrc: number; payloadType: number }[];
+}
+
+export interface SipFeedInfo {
+  feedId: string;
+  /** Where the transcoder sends each stream (RTP to port, RTCP to rtcpPort), and its producer. */
+  streams: { codec: SipMediaCodec; producerId: string; ip: string; port: number; rtcpPort: number }[];
+}
+
+export interface SipLegOptions {
+  /** A feed's producer, or one of the room's (the hall's Opus). */
+  producerId: string;
+  codec: SipMediaCodec;
+  /** The payload type the room system offered for it (used when the router's matches; else the answer says the router's). */
+  payloadType: number;
+  /** Where our side listens: an address room systems reach (or announced as one). */
+  listen: { ip: string; announcedIp?: string };
+  /** Where the room system receives. */
+  ip: string;
+  port: number;
+  rtcpPort: number;
+  rtcpMux: boolean;
+  /** SDES: the suite and the room system's own key (what it encrypts with). */
+  srtp?: { suite: 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32'; keyBase64: string };
+}
+
+export interface SipLegInfo {
+  legId: string;
+  /** The payload type it sends with: the router's for the codec (mediasoup keeps it for every consumer). */
+  payloadType: number;
+  ip: string;
+  port: number;
+  rtcpPort: number;
+  /** Our key, for the answer's a=crypto. */
+  srtp?: { suite: string; keyBase64: string };
+}
+
+export interface SipLegStats {
+  packetsSent: number;
+  bytesSent: number;
+  /** From the room system's last receiver report. */
+  lossPercent: number;
+  packetsLost: number;
+  jitter: number | null;
+  roundTripTimeMs: number | null;
+  /** mediasoup's 0-10 score of the stream, from the receiver reports. */
+  score: number | null;
+  rtcpReceived: boolean;
+  bytesReceived: number;
 }

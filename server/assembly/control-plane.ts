@@ -94,11 +94,13 @@ export class ControlPlane {
     this.links = new JoinLinks({
       redis,
       key: keys.for('join-link'),
+      sipPinKey: keys.for('sip-pin'),
       sessions: this.sessions,
       points: this.points,
       events: this.events,
       logger,
       baseUrl,
+      sipPort: config.sip?.port,
     });
     this.timeline = new TimelineRecorder(new TimelineStore(redis, logger), this.events, logger);
     this.accounts = new AccountService(redis, logger);

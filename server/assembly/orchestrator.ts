@@ -131,6 +131,7 @@ export class Orchestrator {
         recording: recordingHere(config),
         baseUrl: publicUrl.get,
         streamIngest: config.streamIngest,
+        sip: config.sip && { ...config.sip, announcedIp: config.sip.announcedIp ?? config.rtc.announcedIp },
         archives: recording.archives,
         talk,
       });
@@ -192,12 +193,24 @@ export class Orchestrator {
   }
 
   async listen(port = this.config.port, host = this.config.host): Promise<AddressInfo> {
+    // SIP binds first: if its port is taken, nothing has been opened to the outside yet.
+    await this.realtime.sip?.listen();
+    let addr: AddressInfo;
+    try {
+      addr = await this.#listenHttp(port, host);
+    } catch (err) {
+      this.realtime.sip?.close();
+      throw err;
+    }
+    this.addressing.listeningOn(addr);
+    await this.cluster?.start();
+    return addr;
+  }
+
+  async #listenHttp(port: number, host: string): Promise<AddressInfo> {
     if (this.extras.tls) {
       this.#front = new Front({ ...this.extras.tls, app: this.app.http, publicUrl: this.publicUrl });
-      const addr = await this.#front.listen(port, host);
-      this.addressing.listeningOn(addr);
-      await this.cluster?.start();
-      return addr;
+      return this.#front.listen(port, host);
     }
     await new Promise<void>((resolve, reject) => {
       this.app.http.once('error', reject);
@@ -206,10 +219,7 @@ export class Orchestrator {
         resolve();
       });
     });
-    const addr = this.app.http.address() as AddressInfo;
-    this.addressing.listeningOn(addr);
-    await this.cluster?.start();
-    return addr;
+    return this.app.http.address() as AddressInfo;
   }
 
   /** The base URL links are built on: PUBLIC_URL, else the listening address. */
@@ -257,6 +267,7 @@ function startWorkers(config: Config, logger: Logger): Promise<WorkerPool> {
     announcedIp: config.rtc.announcedIp,
     basePort: config.rtc.basePort,
     logLevel: config.mediasoup.logLevel,
+    bweTickMs: config.mediasoup.bweTickMs,
     logger: logger.child({ component: 'sfu' }),
   });
 }

@@ -400,6 +400,24 @@ export const JoinLinkSchema = z
   .meta({ id: 'JoinLink' });
 export type JoinLink = z.infer<typeof JoinLinkSchema>;
 
+/** How a point's room system dials in over SIP (docs/sip.md). */
+export const SipDialInSchema = z
+  .object({
+    pointId: z.string(),
+    /** `sip:<code>@<host>[:port]`, with digest user name `username` and password `pin`. */
+    uri: z.string(),
+    /** For systems without digest: the PIN in the address, `sip:<code>*<pin>@<host>`. */
+    uriWithPin: z.string(),
+    username: z.string(),
+    realm: z.string(),
+    /** 12 digits; changes with each session and with a re-issued link. */
+    pin: z.string().regex(/^\d{12}$/),
+    /** Whether the gateway listens on this server (SIP_PORT set). */
+    enabled: z.boolean(),
+  })
+  .meta({ id: 'SipDialIn' });
+export type SipDialIn = z.infer<typeof SipDialInSchema>;
+
 export const JoinLinkPageSchema = pageOf(JoinLinkSchema).meta({ id: 'JoinLinkPage' });
 export const LinkListQuerySchema = PageQuerySchema.extend({
   q: z.string().trim().max(100).optional(),

@@ -3,7 +3,7 @@
 // cookie). mediasoup's RTP and DTLS parameter objects are checked here for shape and
 // size only; mediasoup validates their content and its errors come back as bad_request.
 import { z } from 'zod';
-import { MediaSourceSchema } from './media-sources';
+import { HallSourceSchema, MediaSourceSchema } from './media-sources';
 import { SessionStateSchema } from './session-state';
 import { defineRequests } from './socket';
 import { RecordingStatusSchema } from './recording';
@@ -68,9 +68,7 @@ export const AgendaCaptionSchema = z.object({
 export type AgendaCaption = z.infer<typeof AgendaCaptionSchema>;
 
 /** What a point's page needs to show, pushed on connect and on every change. */
-/** Where the hall's camera and microphone come from: the console, an encoder over WHIP, an ingest (RTP, RTMP, SRT). */
-export const HallSourceSchema = z.enum(['console', 'whip', 'ingest']);
-export type HallSource = z.infer<typeof HallSourceSchema>;
+export { HallSourceSchema, type HallSource } from './media-sources';
 /** The host's choice; `auto` prefers an encoder (WHIP, then an ingest) over the console. */
 export const HallChoiceSchema = z.enum(['auto', 'console', 'whip', 'ingest']);
 export type HallChoice = z.infer<typeof HallChoiceSchema>;
@@ -205,15 +203,28 @@ const PlainIngestEndpointSchema = z.object({
 
 export const PlainIngestRequestSchema = z
   .object({
-    video: PlainIngestStreamSchema.extend({ mimeType: z.enum(['video/VP8', 'video/H264']).optional() })
+    video: PlainIngestStreamSchema.extend({
+      mimeType: z.enum(['video/VP8', 'video/H264']).optional(),
+      /**
+       * Simulcast: the SSRCs of the higher layers (one or two), lowest first; `ssrc` is the
+       * lowest layer's. VP8 only.
+       */
+      simulcastSsrcs: z.array(z.number().int().min(1).max(0xffffffff)).min(1).max(2).optional(),
+    })
       .strict()
+      .refine((v) => !v.simulcastSsrcs || (v.mimeType ?? 'video/VP8') === 'video/VP8', {
+        message: 'simulcast is VP8 only',
+      })
+      .refine((v) => !v.simulcastSsrcs || new Set([v.ssrc, ...v.simulcastSsrcs]).size === v.simulcastSsrcs.length + 1, {
+        message: 'each simulcast layer needs its own ssrc',
+      })
       .optional(),
     audio: PlainIngestStreamSchema.optional(),
     rtcpMux: z.boolean().optional(),
   })
   .strict()
   .refine((v) => v.video !== undefined || v.audio !== undefined, { message: 'give video, audio or both' })
-  .refine((v) => !v.video || !v.audio || v.video.ssrc !== v.audio.ssrc, {
+  .refine((v) => !v.video || !v.audio || ![v.video.ssrc, ...(v.video.simulcastSsrcs ?? [])].includes(v.audio.ssrc), {
     message: 'video and audio need different ssrcs',
   });
 export type PlainIngestRequest = z.input<typeof PlainIngestRequestSchema>;

@@ -14,3 +14,6 @@ export type MediaSource = z.infer<typeof MediaSourceSchema>;
 export const FloorSourceSchema = MediaSourceSchema.extract(['floor-camera', 'floor-mic']);
 /** The hall's own streams, there for the whole briefing (the floor's come and go). */
 export const HALL_SOURCES = MediaSourceSchema.exclude(['floor-camera', 'floor-mic']).options;
+/** Where the hall's camera and microphone come from: the console, an encoder over WHIP, an ingest (RTP, RTMP, SRT). */
+export const HallSourceSchema = z.enum(['console', 'whip', 'ingest']);
+export type HallSource = z.infer<typeof HallSourceSchema>;

@@ -1,6 +1,7 @@
 // The record of a briefing: every change the host or the server makes while a session runs,
 // with its instant. The report's timeline (and a recording's chapters) are built from it.
 import { z } from 'zod';
+import { HallSourceSchema } from './media-sources';
 import { SESSION_STATES } from './session-state';
 
 const Iso = z.string().max(40);
@@ -30,6 +31,8 @@ export const TimelineEntrySchema = z.discriminatedUnion('type', [
     name: z.string().max(300),
     granted: z.boolean(),
   }),
+  /** The source of the hall's camera and microphone the points receive from now (null: none publishes). */
+  z.object({ type: z.literal('hall'), at: Iso, source: HallSourceSchema.nullable() }),
 ]);
 export type TimelineEntry = z.infer<typeof TimelineEntrySchema>;
 

@@ -34,6 +34,7 @@ import { AppError, notFound } from '../errors';
 import { addAlertRoutes } from './alert-routes';
 import { addRosterRoutes } from './roster-routes';
 import { ApiBuilder } from './api/route';
+import { sendAttachment } from './attachment';
 
 export const ATTENDANCE_PREFIX = '/api/v1';
 /** Per address: a room of 100 delegates behind one NAT opens and sends the form. */
@@ -242,15 +243,12 @@ function addReportRoutes(api: ApiBuilder, service: AttendanceService): void {
         const body = await service.reports.get(params.sessionId, format);
         if (body === null) throw notFound('report (generate it first)');
         const name = `bao-cao-diem-danh-${params.sessionId}.${format}`;
-        res
-          .status(200)
-          .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'text/html; charset=utf-8')
-          .set('Cache-Control', 'no-store')
-          .set(
-            'Content-Disposition',
-            `${format === 'csv' || req.query.download !== undefined ? 'attachment' : 'inline'}; filename="${name}"`,
-          )
-          .send(body);
+        sendAttachment(res, {
+          type: format === 'csv' ? 'text/csv; charset=utf-8' : 'text/html; charset=utf-8',
+          name,
+          body,
+          inline: format !== 'csv' && req.query.download === undefined,
+        });
       },
     );
   }

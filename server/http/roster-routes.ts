@@ -28,6 +28,7 @@ import { checkRosterRows, readRosterCsv, writeRosterCsv } from '../domain/attend
 import { rosterHtml } from '../domain/attendance/roster-print';
 import { badRequest, notFound, why } from '../errors';
 import { refuseAnnouncedOver, type ApiBuilder } from './api/route';
+import { sendAttachment } from './attachment';
 
 const READERS: Role[] = ['technician', 'host', 'admin'];
 const EDITORS: Role[] = ['host', 'admin'];
@@ -200,12 +201,11 @@ export function addRosterRoutes(api: ApiBuilder, service: AttendanceService): vo
     },
     async ({ params, res }) => {
       const point = await pointOf(params.pointId);
-      res
-        .status(200)
-        .type('text/csv; charset=utf-8')
-        .set('Cache-Control', 'no-store')
-        .set('Content-Disposition', `attachment; filename="dai-bieu-${point.code}.csv"`)
-        .send(writeRosterCsv(await service.rosters.list(params.pointId)));
+      sendAttachment(res, {
+        type: 'text/csv; charset=utf-8',
+        name: `dai-bieu-${point.code}.csv`,
+        body: writeRosterCsv(await service.rosters.list(params.pointId)),
+      });
     },
   );
 

@@ -1,4 +1,4 @@
-// The part of sdp-transform's parsed session that WHIP reads and writes (the package ships
+// The part of sdp-transform's parsed session that WHIP and SIP (server/sip/) read and write (the package ships
 // no types). Field names are the library's grammar names.
 declare module 'sdp-transform' {
   export interface SdpFingerprint {
@@ -39,6 +39,10 @@ declare module 'sdp-transform' {
     }[];
     endOfCandidates?: string;
     iceOptions?: string;
+    /** SDES keys (RFC 4568): `a=crypto:<id> <suite> inline:<key>[|lifetime][|MKI]`. */
+    crypto?: { id: number; suite: string; config: string; sessionConfig?: string }[];
+    rtcp?: { port: number; netType?: string; ipVer?: number; address?: string };
+    bandwidth?: { type: string; limit: number | string }[];
   }
   export interface SdpSession {
     version?: number;
@@ -59,6 +63,7 @@ declare module 'sdp-transform' {
     setup?: string;
     groups?: { type: string; mids: string }[];
     msidSemantic?: { semantic: string; token: string };
+    connection?: { version: number; ip: string };
     media: SdpMedia[];
   }
   export function parse(sdp: string): SdpSession;

@@ -9,12 +9,13 @@
 // `host-camera` and `host-mic` (the `ingest` source of hall-source.ts). The two processes
 // are split so the ingest, and with it the hall's source, exists only while an encoder
 // actually sends. When it stops, the ingest closes and the listener waits again.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { BroadcastRoom, PlainIngestInfo } from '../../sfu';
 import type { SrtStatus } from '../contract/broadcast';
 import { AppError } from '../errors';
+import { tiedSpawn } from '../platform/tied-spawn';
 
 export type StreamProtocol = 'srt' | 'rtmp';
 
@@ -131,8 +132,9 @@ export class StreamIngests {
         : ['-listen', '1', '-i', `rtmp://${ip}:${l.port}/${l.passphrase}/${RTMP_STREAM}`];
     // Remuxed as it comes (no decoding here): the transcoder starts on its first bytes.
     const args = ['-hide_banner', '-loglevel', 'warning', '-nostdin', ...input, '-map', '0', '-c', 'copy'];
-    const listener = spawn(this.#deps.ffmpegPath, [...args, '-f', 'mpegts', 'pipe:1'], {
+    const listener = tiedSpawn(this.#deps.ffmpegPath, [...args, '-f', 'mpegts', 'pipe:1'], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      log: this.#log,
     });
     l.listener = listener;
     let refused = false;
@@ -190,7 +192,7 @@ export class StreamIngests {
       ...['-map', '0:a:0', '-c:a', 'libopus', '-ar', '48000', '-ac', '2', '-b:a', `${AUDIO.kbps}k`],
       ...['-f', 'rtp', '-ssrc', String(audio.ssrc), '-payload_type', String(audio.payloadType), rtp(info.audio!)],
     ];
-    const transcoder = spawn(this.#deps.ffmpegPath, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    const transcoder = tiedSpawn(this.#deps.ffmpegPath, args, { stdio: ['pipe', 'ignore', 'pipe'], log: this.#log });
     l.transcoder = transcoder;
     const errors = tail(transcoder);
     transcoder.stdin!.on('error', () => undefined);

@@ -8,12 +8,9 @@
 // Every process runs a worker; BullMQ gives each job to one. Job data is validated.
 //
 // Keys: BullMQ's own, under `bull:attendance-jobs:*`.
-import { Queue, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { connectRedis } from '../redis/connect';
-import { closeQueue } from './close-queue';
+import { JobQueue } from './job-queue';
 
 export const ATTENDANCE_QUEUE = 'attendance-jobs';
 
@@ -29,22 +26,13 @@ export interface AttendanceJobHandlers {
 
 export const alertJobId = (s: string, p: string, badSince: number) => `alert__${s}__${p}__${badSince}`;
 
-export class AttendanceJobs {
-  readonly queue: Queue;
-  #worker: Worker | undefined;
-  readonly #connections: Redis[] = [];
-  readonly #log: Logger;
-  #closing: Promise<void> | undefined;
-
-  constructor(
-    private readonly redisUrl: string,
-    logger: Logger,
-  ) {
-    this.#log = logger.child({ component: 'attendance-jobs' });
-    const conn = connectRedis(redisUrl, 'bullmq', this.#log);
-    this.#connections.push(conn);
-    this.queue = new Queue(ATTENDANCE_QUEUE, {
-      connection: conn,
+export class AttendanceJobs extends JobQueue {
+  constructor(redisUrl: string, logger: Logger) {
+    super({
+      name: ATTENDANCE_QUEUE,
+      redisUrl,
+      logger,
+      component: 'attendance-jobs',
       defaultJobOptions: {
         attempts: 5,
         backoff: { type: 'exponential', delay: 1000 },
@@ -52,26 +40,17 @@ export class AttendanceJobs {
         removeOnFail: { count: 200 },
       },
     });
-    this.queue.on('error', (err) => this.#log.warn({ err: err.message }, 'queue error'));
   }
 
   start(handlers: AttendanceJobHandlers): void {
-    if (this.#worker) return;
-    const conn = connectRedis(this.redisUrl, 'bullmq', this.#log);
-    this.#connections.push(conn);
-    this.#worker = new Worker(
-      ATTENDANCE_QUEUE,
-      async (job: Job) => {
+    this.startWorker(
+      async (job) => {
         if (job.name === 'alert-check') return handlers.alertCheck(AlertCheckSchema.parse(job.data));
         if (job.name === 'report') return handlers.report(ReportSchema.parse(job.data));
         throw new Error(`unknown job ${job.name}`);
       },
-      { connection: conn, concurrency: 4 },
+      { concurrency: 4, failed: 'attendance job failed' },
     );
-    this.#worker.on('failed', (job, err) =>
-      this.#log.error({ err, jobId: job?.id, attempts: job?.attemptsMade }, 'attendance job failed'),
-    );
-    this.#worker.on('error', (err) => this.#log.warn({ err: err.message }, 'worker error'));
   }
 
   async scheduleAlertCheck(d: AlertCheck, delayMs: number): Promise<void> {
@@ -94,16 +73,5 @@ export class AttendanceJobs {
   async reportQueued(sessionId: string): Promise<boolean> {
     const jobs = await this.queue.getJobs(['waiting', 'active', 'delayed', 'prioritized'], 0, 200);
     return jobs.some((j) => j?.name === 'report' && (j.data as ReportJob).sessionId === sessionId);
-  }
-
-  /** Worker first (a running job finishes), then the queue, then their connections. Idempotent. */
-  close(): Promise<void> {
-    this.#closing ??= closeQueue({
-      worker: this.#worker,
-      queue: this.queue,
-      connections: this.#connections,
-      log: this.#log,
-    });
-    return this.#closing;
   }
 }

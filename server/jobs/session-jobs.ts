@@ -5,13 +5,11 @@
 // idempotent. Every server process runs a worker; BullMQ gives each job to one of them.
 //
 // Keys: BullMQ's own, under `bull:session-jobs:*`.
-import { Queue, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { PlannedJob, SessionJobKind } from '../domain/sessions/model';
-import { connectRedis } from '../redis/connect';
-import { closeQueue } from './close-queue';
+import { JobQueue } from './job-queue';
 
 export const SESSION_QUEUE = 'session-jobs';
 const KINDS = ['open-lobby', 'start-reached', 'overrun'] as const satisfies readonly SessionJobKind[];
@@ -36,20 +34,15 @@ export interface SessionJobsOptions {
   concurrency?: number;
 }
 
-export class SessionJobs {
-  readonly queue: Queue<JobData>;
-  #worker: Worker<JobData> | undefined;
+export class SessionJobs extends JobQueue<JobData> {
   #handler: JobHandler | undefined;
-  readonly #connections: Redis[] = [];
-  readonly #log: Logger;
-  #closing: Promise<void> | undefined;
 
   constructor(private readonly opts: SessionJobsOptions) {
-    this.#log = opts.logger.child({ component: 'jobs' });
-    const conn = connectRedis(opts.redisUrl, 'bullmq', this.#log);
-    this.#connections.push(conn);
-    this.queue = new Queue<JobData>(SESSION_QUEUE, {
-      connection: conn,
+    super({
+      name: SESSION_QUEUE,
+      redisUrl: opts.redisUrl,
+      logger: opts.logger,
+      component: 'jobs',
       defaultJobOptions: {
         // Redis may blink; the work is idempotent, so retrying is safe.
         attempts: 5,
@@ -59,23 +52,16 @@ export class SessionJobs {
         removeOnFail: { count: 200 },
       },
     });
-    this.queue.on('error', (err) => this.#log.warn({ err: err.message }, 'queue error'));
   }
 
   /** Starts the worker; jobs due while no worker ran are picked up at once. */
   start(handler: JobHandler): void {
     this.#handler = handler;
-    if (this.opts.worker === false || this.#worker) return;
-    const conn = connectRedis(this.opts.redisUrl, 'bullmq', this.#log);
-    this.#connections.push(conn);
-    this.#worker = new Worker<JobData>(SESSION_QUEUE, (job) => this.#process(job), {
-      connection: conn,
+    if (this.opts.worker === false) return;
+    this.startWorker((job) => this.#process(job), {
       concurrency: this.opts.concurrency ?? 4,
+      failed: 'session job failed',
     });
-    this.#worker.on('failed', (job, err) =>
-      this.#log.error({ err, jobId: job?.id, attempts: job?.attemptsMade }, 'session job failed'),
-    );
-    this.#worker.on('error', (err) => this.#log.warn({ err: err.message }, 'worker error'));
   }
 
   async #process(job: Job<JobData>): Promise<unknown> {
@@ -100,26 +86,15 @@ export class SessionJobs {
           await this.queue.remove(id);
         } else if (want) {
           // It is running now; the run is idempotent and checks the session's current times.
-          this.#log.warn({ sessionId, kind }, 'job is running while being moved; it will not be re-queued');
+          this.log.warn({ sessionId, kind }, 'job is running while being moved; it will not be re-queued');
           continue;
         }
       }
       if (want) {
         const delay = Math.max(0, want.at.getTime() - Date.now());
         await this.queue.add(kind, { sessionId, kind, at: want.at.toISOString() }, { jobId: id, delay });
-        this.#log.debug({ sessionId, kind, at: want.at.toISOString(), delayMs: delay }, 'job queued');
+        this.log.debug({ sessionId, kind, at: want.at.toISOString(), delayMs: delay }, 'job queued');
       }
     }
-  }
-
-  /** Worker first (lets a running job finish), then the queue, then their connections. Idempotent. */
-  close(): Promise<void> {
-    this.#closing ??= closeQueue({
-      worker: this.#worker,
-      queue: this.queue,
-      connections: this.#connections,
-      log: this.#log,
-    });
-    return this.#closing;
   }
 }

@@ -3,11 +3,12 @@
 // under <DATA_DIR>/turn, readable by this user only. The relay may reach the SFU's own
 // address and nothing else private: a TURN server is otherwise a way into the LAN.
 import { randomBytes } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { tiedSpawn } from '../platform/tied-spawn';
 
 export interface EmbeddedCoturnOptions {
   dir: string;
@@ -124,7 +125,7 @@ export class EmbeddedCoturn {
     fs.rmSync(conf, { force: true });
     fs.writeFileSync(conf, this.#config(), { mode: 0o600 });
     const binary = o.binary ?? 'turnserver';
-    const child = spawn(binary, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = tiedSpawn(binary, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'], log: o.logger });
     this.#child = child;
     this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
     let output = '';

@@ -65,6 +65,8 @@ export interface HallSwitchDeps {
   /** Tells this node's points of a producer they may now consume, or must drop. */
   announce: (p: ProducerInfo) => void;
   withdraw: (producerId: string) => void;
+  /** The live source changed (the recording's program follows it). */
+  switched?: (live: HallSource | undefined) => void;
 }
 
 /**
@@ -101,6 +103,7 @@ export class HallSwitch {
       if (added && reachesPoints(added, after)) this.deps.announce(added);
       return false;
     }
+    this.deps.switched?.(after);
     for (const p of producers) {
       if (!isHallMedia(p)) continue;
       const was = reachesPoints(p, before) && p.producerId !== added?.producerId;

@@ -20,6 +20,11 @@ import { StreamIngests, type StreamProtocol } from '../ingest/stream-ingest';
 import { WhipIngests } from '../ingest/whip-ingest';
 import { WhipTokens } from '../ingest/whip-tokens';
 import { roomOf } from './live-session';
+import { DigestAuth } from '../sip/digest';
+import { NO_SIP_MEDIA, SipGateway, type SipConfig } from '../sip/gateway';
+import { SourceLimit } from '../sip/source-limit';
+import { HallMediaBridge } from '../sip/media-bridge';
+import { SipCallHealth } from '../sip/call-health';
 import type { Config, RecordingConfig } from '../config';
 
 export interface RealtimeDeps {
@@ -47,6 +52,8 @@ export interface RealtimeDeps {
   streamIngest: Config['streamIngest'];
   /** The text channel between the desk and the points. */
   talk: DeskTalk;
+  /** Room systems dialling in over SIP; undefined: off. */
+  sip?: SipConfig | undefined;
 }
 
 export interface Realtime {
@@ -55,6 +62,8 @@ export interface Realtime {
   whip: WhipIngests;
   srt: StreamIngests;
   rtmp: StreamIngests;
+  /** The SIP gateway (SIP_PORT set); its socket opens with the orchestrator's listen(). */
+  sip: SipGateway | undefined;
   store: LiveStateStore;
   close: () => Promise<void>;
 }
@@ -107,6 +116,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     recording: recordings,
     cluster: deps.cluster,
     onAir: deps.onAir,
+    sipCodecs: deps.sip !== undefined,
   });
   const { iceServers } = deps;
   const modes = new PointModes(deps.redis, pointNs);
@@ -165,7 +175,44 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     rtmp,
     talk: deps.talk,
   });
+  // Room systems over SIP: media only where workers run (a control node answers 503).
+  const sipMedia =
+    deps.sip && deps.pool.slots.length > 0
+      ? new HallMediaBridge({
+          live: async (sessionId) => {
+            const live = await broadcasts.get(sessionId);
+            return { room: await live.requireRoom(), hallChoice: () => live.liveState.hall };
+          },
+          ffmpegPath: deps.recording.ffmpegPath,
+          ip: deps.pool.ingestListenIp,
+          listen: {
+            ip: deps.sip.listenIp,
+            ...(deps.sip.announcedIp && deps.sip.announcedIp !== deps.sip.listenIp
+              ? { announcedIp: deps.sip.announcedIp }
+              : {}),
+          },
+          logger,
+        })
+      : undefined;
+  const sipHealth = deps.sip && new SipCallHealth({ attendance: deps.attendance, logger });
+  const sip =
+    deps.sip &&
+    new SipGateway({
+      config: deps.sip,
+      points: deps.control.points,
+      sessions: deps.control.sessions,
+      pins: deps.control.links,
+      media: sipMedia ?? NO_SIP_MEDIA,
+      digest: new DigestAuth(),
+      invites: new SourceLimit({ perMinute: deps.sip.invitesPerMinute, burst: deps.sip.inviteBurst }),
+      datagrams: new SourceLimit({ perMinute: 1200, burst: 200 }),
+      logger,
+      ...(sipHealth ? { calls: sipHealth } : {}),
+    });
   const close = async () => {
+    sip?.close();
+    sipMedia?.closeAll();
+    sipHealth?.close();
     whip.closeAll();
     srt.closeAll();
     rtmp.closeAll();
@@ -173,5 +220,5 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     await recordings.close();
     await broadcasts.close();
   };
-  return { broadcasts, whip, srt, rtmp, store, close };
+  return { broadcasts, whip, srt, rtmp, sip, store, close };
 }

@@ -41,6 +41,8 @@ export interface LiveSessionDeps {
   cluster: ClusterPort;
   /** Told of each room created (the cluster links it to other nodes' rooms). */
   roomCreated: (sessionId: string, room: BroadcastRoom) => void;
+  /** Room systems dial in over SIP: the routers get G.711 and G.722 too. */
+  sipCodecs?: boolean;
 }
 
 export const roomOf = {
@@ -98,6 +100,7 @@ export class LiveSession {
       pointPeers: () => this.#pointSockets.keys(),
       announce: (p) => points().emit('rtc:newProducer', { producerId: p.producerId, kind: p.kind, source: p.source }),
       withdraw: (producerId) => points().emit('rtc:producerClosed', { producerId }),
+      switched: (live) => void this.#record.hall(live ?? null),
     });
     this.#floor = new FloorGrant({
       sessionId: session.id,
@@ -148,6 +151,7 @@ export class LiveSession {
       pool: this.deps.pool,
       roomId: this.sessionId,
       logger: this.#log.child({ component: 'room' }),
+      sipCodecs: this.deps.sipCodecs ?? false,
     }).then(
       (room) => {
         this.#roomCreating = undefined;
@@ -157,7 +161,7 @@ export class LiveSession {
         }
         this.#room = room;
         this.#wireRoom(room);
-        void this.#record.media(this.#session, room, this.#state.recording);
+        this.#recordMedia();
         this.deps.roomCreated(this.sessionId, room);
         return room;
       },
@@ -262,15 +266,29 @@ export class LiveSession {
       this.#state = { ...this.#state, agendaIndex: 0 };
       await this.#record.settings({ agendaIndex: 0 }, session, at);
     }
+    // Going live or ending never waits on the recording (its disk, its recorders).
+    this.#recordMedia();
     if (!OPEN_STATES.includes(session.state)) {
-      // The recording ends by itself (its recorders finish their segments); the end of
-      // the broadcast does not wait for it.
-      void this.#record.media(session, this.#room, this.#state.recording);
+      // The recording ends by itself (its recorders finish their segments).
       this.#room?.close();
       this.#room = undefined;
       this.#videoConsumers.clear();
-    } else await this.#record.media(session, this.#room, this.#state.recording);
+    }
     await this.pushView();
+  }
+
+  /**
+   * Starts, follows or stops the recording for the session and room as they are now,
+   * without waiting: a slow or hung recordings disk never holds the broadcast. Once the
+   * recording's state changed (started, or not for a full disk), the hosts are shown it.
+   */
+  #recordMedia(): void {
+    const status = () => JSON.stringify(this.#record.status(this.#state.recording));
+    const before = status();
+    void this.#record
+      .media(this.#session, this.#room, this.#state.recording)
+      .then(() => (this.#closed || status() === before ? undefined : this.pushView()))
+      .catch((err: unknown) => this.#log.warn({ err }, 'could not show the recording state'));
   }
 
   // ----- host settings -----

@@ -1,5 +1,6 @@
 // The SFU's view of one point for the health monitor: its consumers' worst score, the
-// hall camera's current layer, and what its receive transport sends.
+// hall camera's current layer, what its receive transport sends, and what its transports
+// receive (for silent-media detection, server/domain/health/media-silence.ts).
 import type { SfuViewerStats } from '../contract/attendance';
 import type { MediaFigures } from '../http/product-metrics';
 import type { OnAirView } from './on-air';
@@ -14,11 +15,19 @@ export function sfuStatsSource(onAir: Pick<OnAirView, 'peek'>) {
       const active = v.consumers.filter((c) => !c.paused && !c.producerPaused);
       const camera = v.consumers.find((c) => c.source === 'host-camera');
       const recv = v.transports.filter((t) => t.direction === 'recv');
+      // Every transport of the point that has connected: what it sends us (STUN, RTCP, media).
+      const heard = v.transports.filter((t) => t.iceState !== 'new' && t.iceState !== 'closed');
       return {
         score: active.length ? Math.min(...active.map((c) => c.score)) : null,
         spatialLayer: camera?.currentLayers?.spatialLayer ?? null,
         bytesSent: recv.length ? recv.reduce((n, t) => n + t.bytesSent, 0) : null,
         availableOutgoingBitrate: recv[0]?.availableOutgoingBitrate ?? null,
+        media: heard.length
+          ? {
+              link: heard.map((t) => t.transportId).join(','),
+              bytesReceived: heard.reduce((n, t) => n + t.bytesReceived, 0),
+            }
+          : null,
       };
     },
   };

@@ -1,11 +1,12 @@
 // A redis-server child process with its data on disk (AOF), for `npm start` without
 // REDIS_URL and for tests, which each start their own on a free port so they can kill
 // and restart it without touching the machine's shared Redis.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { tiedSpawn } from '../platform/tied-spawn';
 
 export interface EmbeddedRedisOptions {
   /** Directory for the AOF and the server's log; created if missing. */
@@ -98,7 +99,13 @@ export class EmbeddedRedis {
     // Its own process group: a Ctrl-C in the terminal signals the whole foreground group,
     // and Redis must outlive the server's ordered shutdown (queues and stores close on it
     // first), so only the server stops it.
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // It gets SIGTERM when the server dies: it writes its append-only file out and exits.
+    const child = tiedSpawn(binary, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      deathSignal: 'SIGTERM',
+      log: this.opts.logger,
+    });
     this.#child = child;
     this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
     const log = this.opts.logger;

@@ -18,6 +18,8 @@ export const KEY_PURPOSES = [
   'cluster-state',
   /** Signatures of the alert webhooks (server/domain/health/alert-webhooks.ts). */
   'alert-webhook',
+  /** SIP PINs of join links (server/domain/links/join-links.ts): a PIN says nothing of the link key. */
+  'sip-pin',
 ] as const;
 export type KeyPurpose = (typeof KEY_PURPOSES)[number];
 

@@ -104,7 +104,29 @@ describe('host console', () => {
     const color = await page.locator('[data-testid=recording]').evaluate((e) => getComputedStyle(e).backgroundColor);
     expect(color).toBe('rgb(198, 40, 40)');
     const cameraWidth = await page.locator('[data-testid=preview]').evaluate((v: HTMLVideoElement) => v.videoWidth);
-    await page.waitForSelector('[data-testid=recording]:has-text("Đang ghi hình 0:00:08")', { timeout: 20_000 });
+    // The hall's camera is recorded as the points receive it: VP8, its top simulcast layer.
+    // Chromium's send side ramps its bandwidth up over 5-15 s (longer on a busy machine)
+    // before it sends that layer, so wait, still live, for a segment that carries it.
+    const [sessionDir] = await waitFor(() => {
+      const dirs = fs.readdirSync(o.recordingDir);
+      return dirs.length ? dirs : undefined;
+    }, 'the recording folder');
+    const read = () =>
+      RecordingManifestSchema.parse(
+        JSON.parse(fs.readFileSync(path.join(o.recordingDir, sessionDir!, 'manifest.json'), 'utf8')),
+      );
+    // A listed segment is complete and never changes: each is probed once (the server
+    // runs in this process, so every probe holds its event loop).
+    const probed = new Map<string, number>();
+    const cameraWidths = () =>
+      (read().tracks.find((t) => t.source === 'host-camera')?.segments ?? []).map((s) => {
+        if (!probed.has(s.file)) probed.set(s.file, videoWidth(path.join(o.recordingDir, sessionDir!, s.file)));
+        return probed.get(s.file)!;
+      });
+    await waitFor(() => cameraWidths().includes(cameraWidth), 'a recorded segment of the top layer', 60_000, 1000);
+    // By now a segment is complete: the red state's clock shows at least its seconds.
+    const shown = (await page.textContent('[data-testid=recording]'))!.match(/(\d+):(\d\d):(\d\d)/)!;
+    expect(Number(shown[1]) * 3600 + Number(shown[2]) * 60 + Number(shown[3])).toBeGreaterThanOrEqual(2);
 
     page.once('dialog', (d) => void d.accept());
     await page.click('[data-testid=end]');
@@ -112,33 +134,19 @@ describe('host console', () => {
     expect(await page.locator(`${actions} button:has-text("Kết thúc")`).count()).toBe(0);
     expect(await page.locator('[data-testid=recording]').isVisible()).toBe(false);
 
-    // The hall's camera was recorded as the points receive it: VP8, its top simulcast layer.
-    const [sessionDir] = fs.readdirSync(o.recordingDir);
-    const read = () =>
-      RecordingManifestSchema.parse(
-        JSON.parse(fs.readFileSync(path.join(o.recordingDir, sessionDir!, 'manifest.json'), 'utf8')),
-      );
     const manifest = await waitFor(() => (read().state === 'stopped' ? read() : undefined), 'the final manifest');
     const camera = manifest.tracks.find((t) => t.source === 'host-camera')!;
     expect(camera.codec).toBe('video/VP8');
-    const widths = camera.segments.map((s) => {
-      const out = spawnSync(
-        'ffprobe',
-        [
-          '-v',
-          'error',
-          '-show_entries',
-          'stream=width',
-          '-of',
-          'csv=p=0',
-          path.join(o.recordingDir, sessionDir!, s.file),
-        ],
-        { encoding: 'utf8' },
-      ).stdout;
-      return Number(out.trim());
-    });
-    expect(Math.max(...widths)).toBe(cameraWidth);
+    expect(Math.max(...cameraWidths())).toBe(cameraWidth);
     expect(manifest.tracks.some((t) => t.source === 'host-mic' && t.codec === 'audio/opus')).toBe(true);
     expect(errors).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 });
+
+/** The width ffprobe reads from a recorded video segment (0 if it has none). */
+function videoWidth(file: string): number {
+  const out = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=width', '-of', 'csv=p=0', file], {
+    encoding: 'utf8',
+  }).stdout;
+  return Number(out.trim()) || 0;
+}

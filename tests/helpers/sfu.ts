@@ -3,7 +3,8 @@
 import pino from 'pino';
 import type { types as ms } from 'mediasoup';
 import { WorkerPool } from '../../sfu/worker-pool';
-import type { BroadcastRoom } from '../../sfu/broadcast-room';
+import { BroadcastRoom } from '../../sfu/broadcast-room';
+import { SfuError } from '../../sfu/errors';
 import type { BroadcastRoomEvents } from '../../sfu/types';
 
 export const silent = pino({ level: 'silent' });
@@ -112,4 +113,40 @@ export function record<K extends keyof BroadcastRoomEvents>(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   room.on(event, ((payload: BroadcastRoomEvents[K][0]) => out.push(payload)) as any);
   return out;
+}
+
+/** A viewer joins `room` and opens its receive transport. */
+export async function joinViewer(room: BroadcastRoom, peerId: string) {
+  room.addViewer(peerId);
+  return room.createWebRtcTransport(peerId, 'recv');
+}
+
+/** Expects `p` to fail with an SfuError of `code`. */
+export async function expectSfuError(p: Promise<unknown> | (() => unknown), code: string): Promise<void> {
+  let err: unknown;
+  try {
+    await (typeof p === 'function' ? p() : p);
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(SfuError);
+  expect((err as SfuError).code).toBe(code);
+}
+
+/**
+ * A pool of two workers for the file and a fresh room `r1` for each test, closed after it;
+ * `use` is given both before each test.
+ */
+export function roomPerTest(use: (s: { pool: WorkerPool; room: BroadcastRoom }) => void): void {
+  let pool: WorkerPool | undefined;
+  let room: BroadcastRoom | undefined;
+  beforeAll(async () => {
+    pool = await createPool(2);
+  });
+  afterAll(() => pool?.close());
+  beforeEach(async () => {
+    room = await BroadcastRoom.create({ pool: pool!, roomId: 'r1', logger: silent, layerPolicyIntervalMs: 0 });
+    use({ pool: pool!, room });
+  });
+  afterEach(() => room?.close());
 }

@@ -6,7 +6,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
+import { ask } from '../helpers/attendance';
+import { ADMIN_ENV, connectSocket, prepareBriefing, publishHall } from '../helpers/briefing';
 import { waitFor } from '../helpers/orchestrator';
+import { childProcesses } from '../helpers/procfs';
 import { freePort } from '../../server/redis/embedded-redis';
 import { REFERENCE_TITLE } from '../../server/data/reference-briefing';
 
@@ -135,22 +138,23 @@ describe('the main process (npm start)', () => {
     }
   };
 
+  /** On loopback, one worker, the embedded Redis and an embedded coturn on free ports. */
+  const withEverything = async (): Promise<Record<string, string>> => ({
+    DATA_DIR: dir,
+    HOST: '127.0.0.1',
+    RTC_LISTEN_IP: '127.0.0.1',
+    RTC_PORT: '0',
+    MEDIASOUP_WORKERS: '1',
+    TURN: 'embedded',
+    TURN_LISTEN_IP: '127.0.0.1',
+    TURN_PORT: String(await freePort()),
+    TURN_TLS_PORT: String(await freePort()),
+  });
+
   const stopLeavesNothing = (signal: 'SIGTERM' | 'SIGINT', target: 'npm' | 'group') => async () => {
-    const [port, turnPort, turnTlsPort] = [await freePort(), await freePort(), await freePort()];
+    const port = await freePort();
     const m = startMain(
-      {
-        DATA_DIR: dir,
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        PUBLIC_URL: `https://127.0.0.1:${port}`,
-        RTC_LISTEN_IP: '127.0.0.1',
-        RTC_PORT: '0',
-        MEDIASOUP_WORKERS: '1',
-        TURN: 'embedded',
-        TURN_LISTEN_IP: '127.0.0.1',
-        TURN_PORT: String(turnPort),
-        TURN_TLS_PORT: String(turnTlsPort),
-      },
+      { ...(await withEverything()), PORT: String(port), PUBLIC_URL: `https://127.0.0.1:${port}` },
       'npm start',
     );
     let tree = new Map<number, string>();
@@ -191,6 +195,36 @@ describe('the main process (npm start)', () => {
     stopLeavesNothing('SIGINT', 'group'),
     150_000,
   );
+
+  test('SIGKILL: its ffmpeg recorders, workers, Redis and coturn die with it, within 10 s', async () => {
+    const m = startMain({ ...(await withEverything()), ...ADMIN_ENV, PORT: '0' });
+    let tree = new Map<number, string>();
+    try {
+      const url = await waitFor(() => /Host console:\s+(\S+)\/host/.exec(m.out())?.[1], 'the server', 60_000);
+      // A live briefing: one recorder per hall track, waiting for packets for ever.
+      const b = await prepareBriefing(url, ['HT-CX']);
+      const host = await connectSocket(url, '/host', { cookie: b.cookie, own: true });
+      try {
+        await ask(host, 'host:attach', { sessionId: b.sessionId });
+        await publishHall(host);
+        await ask(host, 'session:goLive');
+        await waitFor(() => childProcesses(m.child.pid!, 'ffmpeg').length >= 2, 'the hall recorders', 30_000);
+      } finally {
+        host.close();
+      }
+      tree = descendants(m.child.pid!);
+      expect([...tree.values()]).toEqual(
+        expect.arrayContaining(['ffmpeg', 'redis-server', 'turnserver', 'mediasoup-worke']),
+      );
+      m.child.kill('SIGKILL');
+      const left = () => [...tree].filter(([p]) => running(p)).map(([p, n]) => `${n} ${p}`);
+      await waitFor(() => left().length === 0, 'every child gone', 10_000, 100).catch(() => undefined);
+      expect(left()).toEqual([]);
+    } finally {
+      m.child.kill('SIGKILL');
+      for (const p of tree.keys()) if (running(p)) process.kill(p, 'SIGKILL');
+    }
+  }, 120_000);
 
   /** A certificate signed by a throw-away CA, with the validity given (openssl ca). */
   const makeCert = (name: string, start: string, end: string): { cert: string; key: string } => {

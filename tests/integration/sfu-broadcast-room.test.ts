@@ -1,27 +1,30 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// The broadcast room over real mediasoup workers: routers and placement, transports,
+// consumers, the floor and the lifecycle. The plain RTP ingest is in sfu-broadcast-ingest.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { Transport } = require('mediasoup/node/lib/Transport') as {
   Transport: { prototype: { produce: (...a: unknown[]) => unknown } };
 };
-import { BroadcastRoom, KEY_FRAME_REQUEST_DELAY_MS, SfuError } from '../../sfu';
+import { BroadcastRoom, KEY_FRAME_REQUEST_DELAY_MS } from '../../sfu';
 import type { WorkerPool } from '../../sfu/worker-pool';
 import { waitFor } from '../helpers/orchestrator';
-import { createPool, nextEvent, opus, record, silent, simulcastVp8, singleVp8 } from '../helpers/sfu';
+import {
+  expectSfuError,
+  joinViewer,
+  nextEvent,
+  opus,
+  record,
+  roomPerTest,
+  silent,
+  simulcastVp8,
+  singleVp8,
+} from '../helpers/sfu';
 
 jest.setTimeout(30_000);
 
 let pool: WorkerPool;
 let room: BroadcastRoom;
 
-beforeAll(async () => {
-  pool = await createPool(2);
-});
-afterAll(() => pool?.close());
-beforeEach(async () => {
-  room = await BroadcastRoom.create({ pool, roomId: 'r1', logger: silent, layerPolicyIntervalMs: 0 });
-});
-afterEach(() => room?.close());
+roomPerTest((s) => ({ pool, room } = s));
 
 /** The host goes live: a send transport on the origin, simulcast VP8 and Opus. */
 async function hostLive(r = room) {
@@ -34,23 +37,6 @@ async function hostLive(r = room) {
   });
   const audio = await r.produce('host', send.id, { kind: 'audio', rtpParameters: opus(), source: 'host-mic' });
   return { send, video: video.id, audio: audio.id };
-}
-
-async function joinViewer(peerId: string, r = room) {
-  r.addViewer(peerId);
-  const recv = await r.createWebRtcTransport(peerId, 'recv');
-  return recv;
-}
-
-async function expectSfuError(p: Promise<unknown> | (() => unknown), code: string) {
-  let err: unknown;
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(SfuError);
-  expect((err as SfuError).code).toBe(code);
 }
 
 describe('BroadcastRoom: routers and placement', () => {
@@ -78,8 +64,8 @@ describe('BroadcastRoom: routers and placement', () => {
     ]);
     expect(room.stats().routers.map((r) => r.producers)).toEqual([2, 2]);
     // A viewer on each fan-out router consumes both: the pipes exist on both workers.
-    const a = await joinViewer('a');
-    const b = await joinViewer('b');
+    const a = await joinViewer(room, 'a');
+    const b = await joinViewer(room, 'b');
     const slots = [(await room.getViewerStats('a')).slot, (await room.getViewerStats('b')).slot].sort();
     expect(slots).toEqual([0, 1]);
     for (const [peer, t] of [
@@ -96,8 +82,8 @@ describe('BroadcastRoom: routers and placement', () => {
 
   test('a producer created after viewers joined reaches both fan-outs', async () => {
     const { send } = await hostLive();
-    const a = await joinViewer('a');
-    const b = await joinViewer('b');
+    const a = await joinViewer(room, 'a');
+    const b = await joinViewer(room, 'b');
     const slides = await room.produce('host', send.id, {
       kind: 'video',
       rtpParameters: singleVp8('2'),
@@ -113,7 +99,7 @@ describe('BroadcastRoom: routers and placement', () => {
   test('4 viewers are placed 2 and 2; consumers are counted per router', async () => {
     const { video, audio } = await hostLive();
     for (const id of ['v1', 'v2', 'v3', 'v4']) {
-      const t = await joinViewer(id);
+      const t = await joinViewer(room, id);
       await room.consume(id, t.id, video, room.rtpCapabilities);
       await room.consume(id, t.id, audio, room.rtpCapabilities);
     }
@@ -130,10 +116,10 @@ describe('BroadcastRoom: routers and placement', () => {
       rtpParameters: singleVp8('2'),
       source: 'host-screen',
     });
-    const t1 = await joinViewer('heavy'); // slot of least load: 0
+    const t1 = await joinViewer(room, 'heavy'); // slot of least load: 0
     for (const p of [video, audio, slides.id]) await room.consume('heavy', t1.id, p, room.rtpCapabilities);
-    await joinViewer('light1');
-    await joinViewer('light2');
+    await joinViewer(room, 'light1');
+    await joinViewer(room, 'light2');
     // heavy weighs 3 on its slot; the two light viewers (weight 1 each) go to the other.
     const slotOf = async (id: string) => (await room.getViewerStats(id)).slot;
     const heavySlot = await slotOf('heavy');
@@ -179,7 +165,7 @@ describe('BroadcastRoom: transports', () => {
 describe('BroadcastRoom: consumers', () => {
   test('created paused, resumed on request; capabilities are checked', async () => {
     const { video, audio } = await hostLive();
-    const t = await joinViewer('v');
+    const t = await joinViewer(room, 'v');
     const c = await room.consume('v', t.id, video, room.rtpCapabilities);
     expect(c.kind).toBe('video');
     expect(c.type).toBe('simulcast');
@@ -215,7 +201,7 @@ describe('BroadcastRoom: consumers', () => {
 
   test('viewer mode caps the preferred layer: full 2, low 0, audio-only pauses video only', async () => {
     const { video, audio } = await hostLive();
-    const t = await joinViewer('v');
+    const t = await joinViewer(room, 'v');
     const cv = await room.consume('v', t.id, video, room.rtpCapabilities);
     const ca = await room.consume('v', t.id, audio, room.rtpCapabilities);
     await room.resumeConsumer('v', cv.id);
@@ -242,13 +228,13 @@ describe('BroadcastRoom: consumers', () => {
 
   test('a viewer joining in low mode starts at layer 0; audio-only keeps new video paused after resume', async () => {
     const { video } = await hostLive();
-    const t = await joinViewer('low');
+    const t = await joinViewer(room, 'low');
     await room.setViewerMode('low', 'low');
     const c = await room.consume('low', t.id, video, room.rtpCapabilities);
     await room.resumeConsumer('low', c.id);
     expect((await room.getViewerStats('low')).consumers[0]!.preferredLayers?.spatialLayer).toBe(0);
 
-    const t2 = await joinViewer('ao');
+    const t2 = await joinViewer(room, 'ao');
     await room.setViewerMode('ao', 'audio-only');
     const c2 = await room.consume('ao', t2.id, video, room.rtpCapabilities);
     await room.resumeConsumer('ao', c2.id);
@@ -257,7 +243,7 @@ describe('BroadcastRoom: consumers', () => {
 
   test('the host closing a producer closes viewers consumers and says so', async () => {
     const { video } = await hostLive();
-    const t = await joinViewer('v');
+    const t = await joinViewer(room, 'v');
     const c = await room.consume('v', t.id, video, room.rtpCapabilities);
     const closedConsumer = nextEvent(room, 'consumerClosed', (e) => e.consumerId === c.id);
     const closedProducer = nextEvent(room, 'producerClosed');
@@ -281,7 +267,7 @@ describe('BroadcastRoom: consumers', () => {
 describe('BroadcastRoom: the floor', () => {
   test('a viewer cannot send or produce without the floor', async () => {
     await hostLive();
-    const recv = await joinViewer('p1');
+    const recv = await joinViewer(room, 'p1');
     await expectSfuError(room.createWebRtcTransport('p1', 'send'), 'forbidden');
     await expectSfuError(
       room.produce('p1', recv.id, { kind: 'video', rtpParameters: singleVp8(), source: 'floor-camera' }),
@@ -296,8 +282,8 @@ describe('BroadcastRoom: the floor', () => {
   test('granted: produce camera and mic, viewers and the host consume them; revoked: all closed', async () => {
     const { video } = await hostLive();
     const hostRecv = await room.createWebRtcTransport('host', 'recv');
-    const p1Recv = await joinViewer('p1');
-    const p2Recv = await joinViewer('p2');
+    const p1Recv = await joinViewer(room, 'p1');
+    const p2Recv = await joinViewer(room, 'p2');
     await room.consume('p1', p1Recv.id, video, room.rtpCapabilities);
 
     const granted = nextEvent(room, 'floorGranted');
@@ -360,7 +346,7 @@ describe('BroadcastRoom: the floor', () => {
 
   test('the floor holder leaving revokes the floor', async () => {
     await hostLive();
-    await joinViewer('p1');
+    await joinViewer(room, 'p1');
     room.grantFloor('p1');
     const send = await room.createWebRtcTransport('p1', 'send');
     await room.produce('p1', send.id, { kind: 'audio', rtpParameters: opus(), source: 'floor-mic' });
@@ -390,7 +376,7 @@ describe('BroadcastRoom: the floor', () => {
 describe('BroadcastRoom: lifecycle', () => {
   test('removePeer closes its transports and consumers; close() is idempotent and cascades', async () => {
     const { video } = await hostLive();
-    const t = await joinViewer('v');
+    const t = await joinViewer(room, 'v');
     await room.consume('v', t.id, video, room.rtpCapabilities);
     const peer = room.getPeer('v')!;
     const mediasoupTransport = peer.transports.get(t.id)!.transport;
@@ -416,7 +402,7 @@ describe('BroadcastRoom: lifecycle', () => {
   test('two rooms on one pool share the load count', async () => {
     const other = await BroadcastRoom.create({ pool, roomId: 'r2', logger: silent, layerPolicyIntervalMs: 0 });
     try {
-      await joinViewer('a'); // room r1
+      await joinViewer(room, 'a'); // room r1
       other.addViewer('b');
       await other.createWebRtcTransport('b', 'recv');
       const slotA = (await room.getViewerStats('a')).slot;
@@ -424,73 +410,6 @@ describe('BroadcastRoom: lifecycle', () => {
       expect(slotB).not.toBe(slotA);
     } finally {
       other.close();
-    }
-  });
-});
-
-describe('BroadcastRoom: plain RTP ingest', () => {
-  test('comedia PlainTransports on the origin produce host camera and mic', async () => {
-    const announced = record(room, 'newProducer');
-    const ingest = await room.createPlainIngest({
-      video: { ssrc: 22222222, payloadType: 101 },
-      audio: { ssrc: 11111111, payloadType: 100 },
-    });
-    expect(ingest.video?.port).toBeGreaterThan(0);
-    expect(ingest.video?.rtcpPort).toBeGreaterThan(0);
-    expect(ingest.video?.ip).toBe('127.0.0.1');
-    expect(announced.map((p) => [p.source, p.peerId])).toEqual([
-      ['host-camera', ingest.ingestId],
-      ['host-mic', ingest.ingestId],
-    ]);
-    const t = await joinViewer('v');
-    const c = await room.consume('v', t.id, ingest.video!.producerId, room.rtpCapabilities);
-    expect(c.type).toBe('simple');
-
-    const closed = nextEvent(room, 'ingestClosed');
-    room.closeIngest(ingest.ingestId);
-    expect((await closed)[0]).toEqual({ ingestId: ingest.ingestId, reason: 'closed' });
-    expect(room.listProducers()).toEqual([]);
-  });
-
-  const haveFfmpeg = existsSync('/usr/bin/ffmpeg');
-  (haveFfmpeg ? test : test.skip)('ffmpeg VP8 + Opus over RTP reaches the origin', async () => {
-    const ingest = await room.createPlainIngest({
-      video: { ssrc: 33333333, payloadType: 101 },
-      audio: { ssrc: 44444444, payloadType: 100 },
-    });
-    const v = ingest.video!;
-    const a = ingest.audio!;
-    let ff: ChildProcess | undefined;
-    try {
-      ff = spawn(
-        '/usr/bin/ffmpeg',
-        [
-          ...['-hide_banner', '-loglevel', 'error', '-re'],
-          ...['-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=15', '-f', 'lavfi', '-i', 'sine=frequency=440'],
-          ...['-t', '20', '-map', '0:v', '-c:v', 'libvpx', '-b:v', '300k', '-deadline', 'realtime', '-cpu-used', '8'],
-          ...['-g', '15', '-ssrc', '33333333', '-payload_type', '101'],
-          ...['-f', 'rtp', `rtp://${v.ip}:${v.port}?rtcpport=${v.rtcpPort}&pkt_size=1200`],
-          ...['-map', '1:a', '-c:a', 'libopus', '-b:a', '48k', '-ssrc', '44444444', '-payload_type', '100'],
-          ...['-f', 'rtp', `rtp://${a.ip}:${a.port}?rtcpport=${a.rtcpPort}&pkt_size=1200`],
-        ],
-        { stdio: 'ignore' },
-      );
-      await waitFor(
-        async () => {
-          const [sv, sa] = await Promise.all([
-            room.getProducerStats(v.producerId),
-            room.getProducerStats(a.producerId),
-          ]);
-          return (sv.streams[0]?.byteCount ?? 0) > 10_000 && (sa.streams[0]?.packetCount ?? 0) > 20;
-        },
-        'RTP from ffmpeg at the origin',
-        15_000,
-      );
-      const stats = await room.getProducerStats(v.producerId);
-      expect(stats.streams[0]!.ssrc).toBe(33333333);
-      expect(stats.source).toBe('host-camera');
-    } finally {
-      ff?.kill('SIGKILL');
     }
   });
 });

@@ -30,6 +30,8 @@ const describeOf = (e: TimelineEntry) => {
       return `slides:${e.on}`;
     case 'floor':
       return `floor:${e.pointId}:${e.granted}`;
+    case 'hall':
+      return `hall:${e.source}`;
   }
 };
 
@@ -101,6 +103,8 @@ describe('the timeline of a briefing (real Redis, server and socket.io clients)'
       'state:draft',
       'state:scheduled',
       'state:lobby',
+      // The ingest is what the points receive (the archive's program follows it).
+      'hall:ingest',
       'state:live',
       'agenda:0',
       'agenda:1',
@@ -112,7 +116,7 @@ describe('the timeline of a briefing (real Redis, server and socket.io clients)'
       'agenda:2',
       'state:ended',
     ]);
-    for (const e of entries.slice(3)) {
+    for (const e of entries.slice(4)) {
       expect(Date.parse(e.at)).toBeGreaterThanOrEqual(t0 - 50);
       expect(Date.parse(e.at)).toBeLessThanOrEqual(endAt + 50);
     }

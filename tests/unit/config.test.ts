@@ -20,6 +20,8 @@ describe('config', () => {
     expect(c.redisUrl).toBeUndefined();
     expect(c.rtc.announcedIp).toBe('127.0.0.1');
     expect(c.mediasoup.numWorkers).toBeGreaterThanOrEqual(1);
+    expect(c.mediasoup.bweTickMs).toBe(5);
+    expect(loadConfig({ MEDIASOUP_BWE_TICK_MS: '25' }).mediasoup.bweTickMs).toBe(25);
     // No built-in secret: the server generates one in DATA_DIR (server/security/app-secret.ts).
     expect(c.appSecret).toBeUndefined();
     expect(c.metrics).toEqual({ token: undefined, allow: ['loopback'] });
@@ -34,6 +36,9 @@ describe('config', () => {
     [{ RTC_LISTEN_IP: '999.1.1.1' }, 'RTC_LISTEN_IP'],
     [{ RTC_PORT: '80' }, 'RTC_PORT'],
     [{ MEDIASOUP_WORKERS: '0' }, 'MEDIASOUP_WORKERS'],
+    [{ MEDIASOUP_BWE_TICK_MS: '4' }, 'MEDIASOUP_BWE_TICK_MS'],
+    [{ MEDIASOUP_BWE_TICK_MS: '26' }, 'MEDIASOUP_BWE_TICK_MS'],
+    [{ MEDIASOUP_BWE_TICK_MS: '12.5' }, 'MEDIASOUP_BWE_TICK_MS'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ APP_SECRET: 'short' }, 'APP_SECRET'],
     [{ NODE_ROLE: 'edge' }, 'APP_SECRET'],
@@ -148,6 +153,24 @@ describe('config', () => {
       { variable: 'RECORDING_DISK_STOP_MB', message: expect.stringMatching(/at or below RECORDING_DISK_WARN_MB/) },
     ]);
     expect(issuesOf({ RECORDING_DISK_CHECK_SECONDS: '0' })[0]?.variable).toBe('RECORDING_DISK_CHECK_SECONDS');
+  });
+
+  test('ARCHIVE_JOBS: on by default except on an edge; on or off; never on an edge or without recording', () => {
+    const secret = { APP_SECRET: randomBytes(32).toString('hex') };
+    const jobs = (env: Record<string, string>) => loadConfig({ ...secret, ...env }).recording.archive.jobs;
+    expect(jobs({})).toBe(true);
+    expect(jobs({ NODE_ROLE: 'origin' })).toBe(true);
+    expect(jobs({ NODE_ROLE: 'control' })).toBe(true);
+    expect(jobs({ NODE_ROLE: 'edge' })).toBe(false);
+    expect(jobs({ NODE_ROLE: 'origin', ARCHIVE_JOBS: 'off' })).toBe(false);
+    expect(jobs({ RECORDING: 'false' })).toBe(false);
+    expect(issuesOf({ ARCHIVE_JOBS: 'yes' })).toEqual([{ variable: 'ARCHIVE_JOBS', message: 'must be on or off' }]);
+    expect(issuesOf({ ...secret, NODE_ROLE: 'edge', ARCHIVE_JOBS: 'on' })).toEqual([
+      { variable: 'ARCHIVE_JOBS', message: expect.stringMatching(/must be off on an edge/) },
+    ]);
+    expect(issuesOf({ RECORDING: 'false', ARCHIVE_JOBS: 'on' })).toEqual([
+      { variable: 'ARCHIVE_JOBS', message: expect.stringMatching(/needs RECORDING=true/) },
+    ]);
   });
 
   test('METRICS_ALLOW takes addresses, networks and names; none empties it', () => {

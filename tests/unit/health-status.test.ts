@@ -2,6 +2,7 @@
 import { loadConfig } from '../../server/config';
 import type { HealthReport } from '../../server/contract/attendance';
 import { gradeReport, initialHealth, nextHealth, PointHealth, type Grade } from '../../server/domain/health/status';
+import { isSilent, observeFlow } from '../../server/domain/health/media-silence';
 
 const cfg = loadConfig({}).health; // documented defaults: rtt 250/600, loss 2/8, 2 worse, 3 better
 
@@ -74,6 +75,8 @@ describe('status with hysteresis', () => {
     for (const [what, at] of events) {
       if (what === 'connect' || what === 'disconnect' || what === 'tick' || what === 'end') {
         h.apply({ type: what, at });
+      } else if (what === 'silent' || what === 'flowing') {
+        h.apply({ type: 'media', at, silent: what === 'silent' });
       } else {
         h.apply({ type: 'report', at, grade: what as Grade });
       }
@@ -151,6 +154,34 @@ describe('status with hysteresis', () => {
     expect(out).toEqual(['connecting', 'good', 'good', 'lost', 'good']);
   });
 
+  test('silent media → lost at once, reports do not lift it; media back → the next report decides', () => {
+    const { out, h } = run([
+      ['connect', 0],
+      ['good', 2000],
+      ['silent', 9000],
+      ['good', 10_000],
+      ['good', 12_000],
+      ['flowing', 14_000],
+      ['good', 14_000],
+    ]);
+    expect(out).toEqual(['connecting', 'good', 'lost', 'lost', 'lost', 'lost', 'good']);
+    expect(h.state.mediaSilent).toBeUndefined();
+  });
+
+  test('silent media before any connection, or a new socket, leaves no mark behind', () => {
+    const { out, h } = run([
+      ['silent', 0],
+      ['connect', 1000],
+      ['good', 2000],
+      ['silent', 3000],
+      ['disconnect', 4000],
+      ['connect', 5000],
+      ['good', 6000],
+    ]);
+    expect(out).toEqual(['offline', 'connecting', 'good', 'lost', 'lost', 'connecting', 'good']);
+    expect(h.state.mediaSilent).toBeUndefined();
+  });
+
   test('a session that ends puts everyone offline', () => {
     let s = initialHealth();
     s = nextHealth(s, { type: 'connect', at: 0 }, cfg);
@@ -179,5 +210,24 @@ describe('status with hysteresis', () => {
       if (r.changed) changes.push(`${i}:${r.to}`);
     });
     expect(changes).toEqual(['0:good', '11:poor', '17:good']);
+  });
+});
+
+describe('media silence', () => {
+  test('silent once the bytes received have not grown for the silent time; a new link starts over', () => {
+    const ms = cfg.mediaSilentMs;
+    let w = observeFlow(undefined, { link: 'a', bytesReceived: 100 }, 0);
+    expect(isSilent(w, 0, ms)).toBe(false);
+    w = observeFlow(w, { link: 'a', bytesReceived: 180 }, 2000);
+    w = observeFlow(w, { link: 'a', bytesReceived: 180 }, 2000 + ms - 1);
+    expect(isSilent(w, 2000 + ms - 1, ms)).toBe(false);
+    w = observeFlow(w, { link: 'a', bytesReceived: 180 }, 2000 + ms);
+    expect(isSilent(w, 2000 + ms, ms)).toBe(true);
+    // The page rebuilt its transport: a new count, not silent yet.
+    w = observeFlow(w, { link: 'b', bytesReceived: 180 }, 3000 + ms);
+    expect(isSilent(w, 3000 + ms, ms)).toBe(false);
+    // No transport that ever connected, or no SFU view: nothing to judge.
+    expect(isSilent(observeFlow(w, null, 4000 + ms), 4000 + ms, ms)).toBeUndefined();
+    expect(isSilent(observeFlow(w, { link: '', bytesReceived: 0 }, 4000 + ms), 4000 + ms, ms)).toBeUndefined();
   });
 });

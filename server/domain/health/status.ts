@@ -6,12 +6,16 @@
 //   connecting  socket up, media not flowing yet
 //   good / degraded / poor   graded from RTT, loss, jitter, freezes and the SFU's score
 //   lost        the point was connected and is no more: socket gone, reports stopped
-//               (HEALTH_STALE_MS), or its media transport failed
+//               (HEALTH_STALE_MS), its media transport failed, or the SFU has received
+//               nothing from its media transports for HEALTH_MEDIA_SILENT_MS while its
+//               socket is up (media-silence.ts)
 //
 // Leaving offline, connecting or lost is immediate. Between good, degraded, poor and lost
 // (through a failed transport) a change needs HEALTH_WORSEN_SAMPLES reports in a row that
 // are worse, or HEALTH_RECOVER_SAMPLES in a row that are better; it goes to the grade of
-// that streak closest to the current one. A lost socket is lost at once.
+// that streak closest to the current one. A lost socket is lost at once, and so is silent
+// media: while it lasts, reports do not lift `lost`; once media flows again, the next
+// report does, at once.
 import type { HealthConfig } from '../../config';
 import type { HealthReport, HealthStatus, SfuViewerStats } from '../../contract/attendance';
 
@@ -96,6 +100,8 @@ export interface HealthState {
   pending: { direction: 'worse' | 'better'; grade: Grade; count: number } | null;
   /** The worst of good..lost this session, for the report. */
   worst: HealthStatus;
+  /** The SFU receives nothing from the point's media transports (media-silence.ts). */
+  mediaSilent?: boolean;
 }
 
 export type HealthEvent =
@@ -103,6 +109,8 @@ export type HealthEvent =
   | { type: 'disconnect'; at: number }
   | { type: 'report'; at: number; grade: Grade }
   | { type: 'tick'; at: number }
+  /** The SFU's view of the point's media: silent for too long, or flowing again. */
+  | { type: 'media'; at: number; silent: boolean }
   | { type: 'end'; at: number };
 
 export function initialHealth(): HealthState {
@@ -115,17 +123,28 @@ function moveTo(s: HealthState, status: HealthStatus, at: number): HealthState {
   return { ...s, status, since: at, pending: null, worst };
 }
 
+/** The state without the silent-media mark (a new socket, the end, media flowing again). */
+function heard(s: HealthState): HealthState {
+  if (!s.mediaSilent) return s;
+  const { mediaSilent: _silent, ...rest } = s;
+  return rest;
+}
+
 /** The next state after one event. */
 export function nextHealth(s: HealthState, e: HealthEvent, h: Hysteresis): HealthState {
   switch (e.type) {
     case 'connect': {
-      const next = { ...s, connected: true, lastReportAt: e.at };
+      const next = { ...heard(s), connected: true, lastReportAt: e.at };
       return s.status === 'offline' || s.status === 'lost' ? moveTo(next, 'connecting', e.at) : next;
     }
     case 'disconnect':
-      return moveTo({ ...s, connected: false }, s.status === 'offline' ? 'offline' : 'lost', e.at);
+      return moveTo({ ...heard(s), connected: false }, s.status === 'offline' ? 'offline' : 'lost', e.at);
     case 'end':
-      return moveTo({ ...s, connected: false }, 'offline', e.at);
+      return moveTo({ ...heard(s), connected: false }, 'offline', e.at);
+    case 'media':
+      if (!e.silent) return heard(s);
+      if (!s.connected || s.status === 'offline') return s;
+      return moveTo({ ...s, mediaSilent: true }, 'lost', e.at);
     case 'tick':
       if (
         s.connected &&
@@ -139,6 +158,7 @@ export function nextHealth(s: HealthState, e: HealthEvent, h: Hysteresis): Healt
       return s;
     case 'report': {
       const next: HealthState = { ...s, connected: true, lastReportAt: e.at };
+      if (s.mediaSilent) return moveTo(next, 'lost', e.at);
       const g = e.grade;
       if (s.status === 'offline' || s.status === 'connecting' || s.status === 'lost') {
         return moveTo(next, g, e.at);

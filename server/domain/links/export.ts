@@ -4,6 +4,7 @@ import type { JoinLink, Session } from '../../contract/api';
 import { writeCsv } from '../../security/csv';
 import { qrDataUrl } from './join-links';
 import { formatInZone, zoneLabel } from '../../contract/time-zone';
+import { esc, printPage } from '../print-page';
 
 export function linksCsv(links: JoinLink[]): string {
   return writeCsv([
@@ -34,16 +35,11 @@ export function linksCsv(links: JoinLink[]): string {
   ]);
 }
 
-/** Text into HTML: every user-supplied string goes through this. */
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
 /** A self-contained page (QR codes as data: URLs, the stylesheet from /assets) for printing. */
 /** The printable sheet; times in `tz`, the briefing's zone, said beside them. */
 export async function linksPrintSheet(session: Session, links: JoinLink[], tz: string): Promise<string> {
   const fmt = (iso: string) => `${formatInZone(iso, tz, 'long')} (${zoneLabel(tz)})`;
-  const e = escapeHtml;
+  const e = esc;
   const active = links.filter((l) => !l.revokedAt);
   const cards = await Promise.all(
     active.map(
@@ -59,15 +55,9 @@ export async function linksPrintSheet(session: Session, links: JoinLink[], tz: s
   </article>`,
     ),
   );
-  return `<!doctype html>
-<html lang="vi">
-<head>
-<meta charset="utf-8">
-<title>Đường dẫn tham dự · Join links: ${e(session.title)}</title>
-<link rel="stylesheet" href="/assets/print.css">
-</head>
-<body>
-<header>
+  return printPage(
+    `Đường dẫn tham dự · Join links: ${session.title}`,
+    `<header>
   <h1>${e(session.title)}</h1>
   <p>Bắt đầu <span class="en">Start</span>: ${e(fmt(session.scheduledStart))}</p>
   <p>Mở phòng chờ để kiểm tra kỹ thuật <span class="en">Lobby opens for the technical check</span>: ${e(fmt(session.lobbyOpensAt))}</p>
@@ -75,8 +65,7 @@ export async function linksPrintSheet(session: Session, links: JoinLink[], tz: s
   <p class="noprint">Nhấn Ctrl+P để in. <span class="en">Press Ctrl+P to print.</span></p>
 </header>
 <main>${cards.join('')}
-</main>
-</body>
-</html>
-`;
+</main>`,
+    { stylesheet: '/assets/print.css' },
+  );
 }

@@ -16,7 +16,8 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import QRCode from 'qrcode';
-import type { JoinInfo, JoinLink, Page, Point, Session } from '../../contract/api';
+import type { JoinInfo, JoinLink, Page, Point, Session, SipDialIn } from '../../contract/api';
+import { SIP_REALM } from '../../sip/digest';
 import { AppError, notFound, why } from '../../errors';
 import type { PointRegistry } from '../points/registry';
 import { searchKey } from '../points/validate';
@@ -45,12 +46,16 @@ export interface JoinLinksOptions {
   redis: Redis;
   /** The join-link key (server/security/keys.ts). */
   key: Buffer;
+  /** The SIP PIN key (server/security/keys.ts): a PIN is a MAC of the link under its own key. */
+  sipPinKey: Buffer;
   sessions: SessionService;
   points: PointRegistry;
   events: SessionEvents;
   logger: Logger;
   /** Base URL links are built on (PUBLIC_URL or the listening address). */
   baseUrl: () => string;
+  /** The SIP gateway's UDP port (SIP_PORT); undefined: no gateway. */
+  sipPort?: number | undefined;
   now?: () => Date;
 }
 
@@ -58,12 +63,14 @@ const tokenInvalid = () => new AppError('token_invalid', 'this link is not valid
 
 export class JoinLinks {
   readonly #key: Buffer;
+  readonly #sipPinKey: Buffer;
   readonly #log: Logger;
   readonly #now: () => Date;
 
   constructor(private readonly o: JoinLinksOptions) {
     // A key of its own, so a join token can never pass for a cookie signature or the reverse.
     this.#key = o.key;
+    this.#sipPinKey = o.sipPinKey;
     this.#log = o.logger.child({ component: 'links' });
     this.#now = o.now ?? (() => new Date());
   }
@@ -137,6 +144,37 @@ export class JoinLinks {
     if (now > window.until.getTime())
       throw new AppError('token_expired', 'this briefing is over; the link has expired');
     return { claims: { sessionId, pointId }, session };
+  }
+
+  /**
+   * The point's PIN for a room system in this session (server/sip/): 12 digits from an
+   * HMAC of its link token under the join-link key, so nothing new is stored, it changes
+   * with each session and with a re-issued link, and it works only while the link would
+   * (same checks: revoked, replaced, not open, expired).
+   */
+  async sipPin(sessionId: string, pointId: string): Promise<string> {
+    const raw = await this.o.redis.hget(LINK_KEYS.bySession(sessionId), pointId);
+    if (!raw) throw new AppError('token_revoked', 'this point has no link in this briefing yet');
+    const token = this.sign(sessionId, pointId, (JSON.parse(raw) as LinkRecord).nonce);
+    await this.#verify(token);
+    return sipPinOf(this.#sipPinKey, token);
+  }
+
+  /** How the point's room system dials in (no window check: the host may print it before the lobby opens). */
+  async sipDialIn(sessionId: string, pointId: string): Promise<SipDialIn> {
+    const link = await this.one(sessionId, pointId);
+    const host = new URL(this.o.baseUrl()).hostname;
+    const port = this.o.sipPort && this.o.sipPort !== 5060 ? `:${this.o.sipPort}` : '';
+    const pin = sipPinOf(this.#sipPinKey, link.token);
+    return {
+      pointId,
+      uri: `sip:${pointId}@${host}${port}`,
+      uriWithPin: `sip:${pointId}*${pin}@${host}${port}`,
+      username: pointId,
+      realm: SIP_REALM,
+      pin,
+      enabled: this.o.sipPort !== undefined,
+    };
   }
 
   /**
@@ -267,6 +305,11 @@ export class JoinLinks {
       validUntil: window.until.toISOString(),
     };
   }
+}
+
+function sipPinOf(key: Buffer, token: string): string {
+  const n = createHmac('sha256', key).update(`sip-pin|${token}`).digest().readBigUInt64BE(0);
+  return (n % 10n ** 12n).toString().padStart(12, '0');
 }
 
 /** A QR code of the link, as SVG text. */

@@ -92,6 +92,14 @@ export class SessionService {
     return s;
   }
 
+  /** Sessions in the lobby or live that invite the point: live first, then by start. */
+  async openFor(pointId: string): Promise<Session[]> {
+    const rank = (s: Session) => (s.state === 'live' ? 0 : 1);
+    return (await this.#store.all())
+      .filter((s) => (s.state === 'live' || s.state === 'lobby') && s.invitedPointIds.includes(pointId))
+      .sort((a, b) => rank(a) - rank(b) || a.scheduledStart.localeCompare(b.scheduledStart));
+  }
+
   async list(q: { limit: number; offset: number; state?: SessionState | undefined }): Promise<Page<SessionSummary>> {
     const all = (await this.#store.all()).filter((s) => !q.state || s.state === q.state);
     return {

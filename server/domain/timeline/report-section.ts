@@ -21,6 +21,8 @@ const STATE_VI: Record<string, string> = {
   cancelled: 'Đã hủy',
 };
 
+const HALL_VI: Record<string, string> = { console: 'bàn điều khiển', whip: 'bộ mã hóa (WHIP)', ingest: 'luồng ingest' };
+
 const minutes = (seconds: number) => Math.round(seconds / 6) / 10;
 const viMinutes = (seconds: number) => new Intl.NumberFormat('vi-VN').format(minutes(seconds));
 
@@ -39,6 +41,10 @@ export function describeEntry(e: TimelineEntry): string {
       return e.granted
         ? `Giao quyền phát biểu: ${e.name} · floor given`
         : `Kết thúc phát biểu: ${e.name} · floor taken back`;
+    case 'hall':
+      return e.source
+        ? `Nguồn hình hội trường: ${HALL_VI[e.source]} · hall source ${e.source}`
+        : 'Mất nguồn hình hội trường · no hall source';
   }
 }
 

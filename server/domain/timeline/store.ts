@@ -3,7 +3,7 @@
 // Keys (s = session id):
 //   timeline:<s>        list   TimelineEntry JSON, in the order written
 //   timeline:<s>:last   hash   what each kind of entry last said (agenda index, video/audio
-//                              paused, slides, floor holder, state), so an entry that
+//                              paused, slides, floor holder, hall source, state), so an entry that
 //                              changes nothing is not written: a host pressing twice, or
 //                              every node of a cluster seeing the same change, records once
 import type { Redis } from 'ioredis';
@@ -43,6 +43,8 @@ function slot(e: TimelineEntry): { field: string; value: string; initial: string
       return e.granted
         ? { field: 'floor', value: e.pointId, initial: '', holder: '' }
         : { field: 'floor', value: '', initial: '', holder: e.pointId };
+    case 'hall':
+      return { field: 'hall', value: e.source ?? '', initial: '', holder: '' };
   }
 }
 

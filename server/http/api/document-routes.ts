@@ -24,6 +24,7 @@ import {
 import type { ControlPlane } from '../../assembly/control-plane';
 import { LiveStateStore } from '../../realtime/live-state';
 import { badRequest, notFound, why } from '../../errors';
+import { sendStoredFile } from '../attachment';
 import { refuseAnnouncedOver, type ApiBuilder } from './route';
 
 const READERS: Role[] = ['technician', 'host', 'admin'];
@@ -40,37 +41,21 @@ const FILE_ANSWER = {
 /** A PDF opens in the browser's own viewer; a picture shows; nothing in them runs. */
 const DOCUMENT_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; frame-ancestors 'self'";
 
-/** `filename*` carries the Vietnamese name; `filename` an ASCII stand-in for old clients. */
-function disposition(kind: 'inline' | 'attachment', name: string): string {
-  const ascii = name
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/đ/g, 'd')
-    .replace(/Đ/g, 'D')
-    .replace(/[^\x20-\x7e]|["\\%]/g, '_');
-  return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
-}
-
 function sendDocument(res: Response, doc: AgendaDocument, file: string, download: boolean, log: Logger): Promise<void> {
-  res
-    .status(200)
-    .type(doc.type)
-    .set('Cache-Control', 'private, no-store')
-    .set('X-Content-Type-Options', 'nosniff')
-    .set('Content-Security-Policy', DOCUMENT_CSP)
-    .set('Cross-Origin-Resource-Policy', 'same-origin')
-    .set('Content-Disposition', disposition(download ? 'attachment' : 'inline', doc.name));
-  return new Promise((resolve, reject) =>
-    res.sendFile(file, { headers: {}, dotfiles: 'deny', lastModified: false, etag: false }, (err) => {
-      if (!err) return resolve();
-      if (!res.headersSent) return reject(notFound(`document ${doc.id}`));
-      // Too late for an error answer: the reader has a cut file. Said in the log, the connection closed.
-      const aborted = (err as NodeJS.ErrnoException).code === 'ECONNABORTED';
-      log[aborted ? 'info' : 'warn']({ err, docId: doc.id }, 'a document was cut off while sent');
-      res.destroy();
-      resolve();
-    }),
-  );
+  return sendStoredFile(res, {
+    file,
+    type: doc.type,
+    name: doc.name,
+    download,
+    headers: {
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': DOCUMENT_CSP,
+      'Cross-Origin-Resource-Policy': 'same-origin',
+    },
+    what: `document ${doc.id}`,
+    // Too late for an error answer: the reader has a cut file.
+    cut: { log, msg: 'a document was cut off while sent', fields: { docId: doc.id } },
+  });
 }
 
 export function registerDocumentRoutes(api: ApiBuilder, control: ControlPlane): void {

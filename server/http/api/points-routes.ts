@@ -16,6 +16,7 @@ import {
 import type { ControlPlane } from '../../assembly/control-plane';
 import { badRequest, why } from '../../errors';
 import type { ApiBuilder } from './route';
+import { sendAttachment } from '../attachment';
 
 /** Large enough for a whole country's communes as CSV (about 11,000 rows). */
 export const IMPORT_LIMIT = '5mb';
@@ -65,11 +66,7 @@ export function registerPointRoutes(api: ApiBuilder, control: ControlPlane): voi
     },
     async ({ res }) => {
       const csv = await control.points.exportCsv();
-      res
-        .type('text/csv; charset=utf-8')
-        .set('Content-Disposition', 'attachment; filename="diem-cau.csv"')
-        .set('Cache-Control', 'no-store')
-        .send(csv);
+      sendAttachment(res, { type: 'text/csv; charset=utf-8', name: 'diem-cau.csv', body: csv });
     },
   );
   api.route(

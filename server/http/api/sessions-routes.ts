@@ -14,12 +14,14 @@ import {
   SessionSchema,
   SessionPointParamSchema,
   SessionUpdateSchema,
+  SipDialInSchema,
   TokenParamSchema,
 } from '../../contract/api';
 import type { ControlPlane } from '../../assembly/control-plane';
 import { linksCsv, linksPrintSheet } from '../../domain/links/export';
 import { qrSvg } from '../../domain/links/join-links';
 import type { ApiBuilder } from './route';
+import { sendAttachment } from '../attachment';
 
 const everyone = ['admin', 'host', 'technician'] as const;
 const hosts = ['admin', 'host'] as const;
@@ -148,11 +150,11 @@ export function registerLinkRoutes(api: ApiBuilder, control: ControlPlane): void
     },
     async ({ params, res }) => {
       const { links } = await control.links.all(params.id);
-      res
-        .type('text/csv; charset=utf-8')
-        .set('Content-Disposition', `attachment; filename="duong-dan-${params.id}.csv"`)
-        .set('Cache-Control', 'no-store')
-        .send(linksCsv(links));
+      sendAttachment(res, {
+        type: 'text/csv; charset=utf-8',
+        name: `duong-dan-${params.id}.csv`,
+        body: linksCsv(links),
+      });
     },
   );
   api.route(
@@ -207,6 +209,22 @@ export function registerLinkRoutes(api: ApiBuilder, control: ControlPlane): void
         .type('image/svg+xml')
         .set('Cache-Control', 'no-store')
         .send(await qrSvg(link.url));
+    },
+  );
+  api.route(
+    {
+      method: 'get',
+      path: '/sessions/:id/links/:pointId/sip',
+      summary: "How the point's room system dials in over SIP: address, digest user name and PIN",
+      tag: 'links',
+      roles: [...hosts],
+      params: SessionPointParamSchema,
+      success: { status: 200, description: 'the SIP dial-in', schema: SipDialInSchema },
+      errors: [404],
+    },
+    ({ params, res }) => {
+      res.set('Cache-Control', 'no-store');
+      return control.links.sipDialIn(params.id, params.pointId);
     },
   );
   for (const [verb, reissue] of [
