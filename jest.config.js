@@ -7,16 +7,18 @@ const transform = {
   ],
 };
 const common = { transform, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
-// A test of real processes waits on sockets and media: jest's 5 s default is a bound on
-// a quiet machine, not on a loaded one. 30 s still catches a hang; a test that needs more
-// says so itself.
-const realProcesses = { ...common, testTimeout: 30_000 };
+/** Tests of real processes get one more run after a failure (tests/helpers/retry.ts). */
+const retried = { setupFilesAfterEnv: ['<rootDir>/tests/helpers/retry.ts'] };
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // A test of real processes waits on sockets and media: jest's 5 s default is a bound on
+  // a quiet machine, not on a loaded one. 30 s still catches a hang; a test that needs more
+  // says so itself. `testTimeout` is a global option: jest ignores it inside a project.
+  testTimeout: 30_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/tests/unit/**/*.test.ts'] },
-    { ...realProcesses, displayName: 'integration', testMatch: ['<rootDir>/tests/integration/**/*.test.ts'] },
-    { ...realProcesses, displayName: 'e2e', testMatch: ['<rootDir>/tests/e2e/**/*.test.ts'] },
+    { ...common, ...retried, displayName: 'integration', testMatch: ['<rootDir>/tests/integration/**/*.test.ts'] },
+    { ...common, ...retried, displayName: 'e2e', testMatch: ['<rootDir>/tests/e2e/**/*.test.ts'] },
   ],
 };
