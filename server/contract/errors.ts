@@ -48,6 +48,8 @@ export const ERROR_REASONS = [
   'not_live', // the briefing is not live
   'agenda_range', // { count }: the agenda has that many items
   'point_not_connected', // the point cannot take the floor: it is not connected
+  'room_system_cannot_send', // { detail }: the SIP room system's call cannot carry its camera or microphone
+  'room_system_refused', // { status }: the SIP room system refused (or did not answer) the change of its call
   'recording_locked', // recording is chosen before going live only
   'ingest_limit', // { max }
   'malformed_csv', // { detail }

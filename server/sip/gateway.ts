@@ -17,11 +17,17 @@
 // (503 with Retry-After, then silence), point (404), open session (480), credentials (401
 // challenge, 403 wrong), call cap (486), SDP (400 unreadable, 488 nothing in common), then
 // the media bridge (503 if it cannot serve). Nothing a caller sends reaches another call.
+// The checks are in authorize.ts, a call as a dialog in dialog.ts, and the re-INVITEs the
+// gateway sends (the floor, floor-bridge.ts) in reinvite.ts.
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AppError, toAppError } from '../errors';
-import { parseDigest, type DigestAuth } from './digest';
+import type { CallDirection } from './answer';
+import { authorizeInvite } from './authorize';
+import type { SipCallMedia, SipCallRequest, SipConfig, SipMediaBridge } from './call-types';
+import type { DigestAuth } from './digest';
+import { dialogOf, inDialogHeaders, newBranch, type Call, type Remote } from './dialog';
 import {
   headerParams,
   nameAddrUri,
@@ -31,48 +37,13 @@ import {
   writeResponse,
   type SipRequest,
 } from './message';
-import { negotiateOffer, requireMediaFromSource, type NegotiatedOffer } from './offer';
+import type { NegotiatedOffer } from './offer';
+import { ReInviteClient, T1_MS } from './reinvite';
 import type { Admission, SourceLimit } from './source-limit';
 import { bestEffortRequest, reasonPhrase, sipStatusOf, warningOf } from './status';
 
-export interface SipConfig {
-  /** UDP port (0: any free one, for tests). */
-  port: number;
-  listenIp: string;
-  /** The address put in Contact and in SDP answers: the one room systems reach (unset: RTC's). */
-  announcedIp: string | undefined;
-  /** INVITEs a source may send per minute, and at once. */
-  invitesPerMinute: number;
-  inviteBurst: number;
-  /** Calls at once, all points together. */
-  maxCalls: number;
-  /** Point codes allowed plain RTP (no SRTP); `*` for all. */
-  plainRtpPoints: '*' | string[];
-}
-
-export interface SipCallRequest {
-  callId: string;
-  sessionId: string;
-  pointId: string;
-  offer: NegotiatedOffer;
-  source: { ip: string; port: number };
-}
-
-export interface SipCallMedia {
-  /** The SDP answer sent in the 200 OK. */
-  answer: string;
-  close(): void;
-}
-
-/** The media side of a call (media-bridge.ts, sfu/sip-media.ts): opens it, or throws an AppError the caller hears as a status. */
-export interface SipMediaBridge {
-  open(call: SipCallRequest, ended: (reason: string) => void): Promise<SipCallMedia>;
-}
-
-/** Where media is not served (a node without workers): every call is told 503. */
-export const NO_SIP_MEDIA: SipMediaBridge = {
-  open: () => Promise.reject(new AppError('unavailable', 'room systems get no media on this node')),
-};
+export { NO_SIP_MEDIA } from './call-types';
+export type { SipCallMedia, SipCallRequest, SipConfig, SipMediaBridge } from './call-types';
 
 export interface SipGatewayDeps {
   config: SipConfig;
@@ -95,11 +66,9 @@ export interface SipGatewayDeps {
   };
 }
 
-/** UAS timers (RFC 3261 17): T1 and the time a 2xx is retransmitted until ACK. */
-const T1_MS = 500;
+/** UAS timers (RFC 3261 17): T1 (reinvite.ts) and the time a 2xx is retransmitted until ACK. */
 const TX_KEEP_MS = 32_000;
 const MAX_TRANSACTIONS = 4096;
-const USER = /^([A-Za-z0-9._-]{1,64})(?:\*(\d{12}))?$/;
 const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO';
 
 interface ReplyOptions {
@@ -110,34 +79,12 @@ interface ReplyOptions {
   body?: string;
 }
 
-interface Remote {
-  address: string;
-  port: number;
-}
-
 interface InviteTx {
   last: Buffer;
   final: boolean;
   cancelled: boolean;
   req: SipRequest;
   toTag: string;
-}
-
-interface Call {
-  readonly request: SipCallRequest;
-  readonly toTag: string;
-  /** Our side's From in requests we send (their To with our tag) and theirs (their From). */
-  readonly local: string;
-  readonly remoteUri: string;
-  readonly theirFrom: string;
-  /** The tag of their From: with toTag, what names the dialog besides the Call-ID. */
-  readonly fromTag: string | undefined;
-  readonly remote: Remote;
-  readonly ok: Buffer;
-  media: SipCallMedia | undefined;
-  confirmed: boolean;
-  cseq: number;
-  okTimer: NodeJS.Timeout | undefined;
 }
 
 export class SipGateway {
@@ -152,6 +99,7 @@ export class SipGateway {
   readonly #calls = new Map<string, Call>();
   /** Call-IDs of INVITEs being authorised or having their media opened: counted in the cap. */
   readonly #pending = new Set<string>();
+  readonly #reinvites: ReInviteClient;
   #closed = false;
 
   constructor(deps: SipGatewayDeps) {
@@ -160,6 +108,12 @@ export class SipGateway {
     this.#digest = deps.digest;
     this.#invites = deps.invites;
     this.#datagrams = deps.datagrams;
+    this.#reinvites = new ReInviteClient({
+      send: (buf, to) => this.#send(buf, to),
+      sentBy: () => this.#sentBy(),
+      contact: () => this.#contact()[0]!,
+      logger: this.#log,
+    });
     this.#socket.on('message', (data, rinfo) => this.#onDatagram(data, rinfo));
     this.#socket.on('error', (err) => this.#log.error({ err }, 'SIP socket error'));
   }
@@ -186,8 +140,36 @@ export class SipGateway {
     // BYE to every room system first: they end the call now instead of timing out.
     for (const id of [...this.#calls.keys()]) this.hangUp(id, 'server stopping');
     this.#closed = true;
+    this.#reinvites.close();
     this.#tx.clear();
     this.#socket.close();
+  }
+
+  /** The call of a point in a session, if it is up on this gateway. */
+  callOf(sessionId: string, pointId: string): { callId: string; offer: NegotiatedOffer } | undefined {
+    for (const c of this.#calls.values()) {
+      const r = c.request;
+      if (r.sessionId === sessionId && r.pointId === pointId) return { callId: r.callId, offer: r.offer };
+    }
+    return undefined;
+  }
+
+  /**
+   * Sends the room system a re-INVITE with our lines in `direction` (sendrecv: it may send
+   * its camera and microphone; sendonly: it receives only). Resolves with its SDP answer;
+   * rejects with an AppError (room_system_refused) when it refuses or does not answer,
+   * the call staying up as it was.
+   */
+  async redirect(callId: string, direction: CallDirection): Promise<string> {
+    const call = this.#calls.get(callId);
+    if (!call?.media?.describe) throw new AppError('not_found', `no call ${callId}`);
+    const sdp = call.media.describe(direction, call.sdpVersion + 1);
+    const answer = await this.#reinvites.send(call, sdp);
+    if (this.#calls.get(callId) === call) {
+      call.sdpVersion += 1;
+      call.localSdp = sdp;
+    }
+    return answer;
   }
 
   /** Ends a call from our side: BYE to the room system, media closed. */
@@ -195,16 +177,9 @@ export class SipGateway {
     const call = this.#calls.get(callId);
     if (!call) return;
     call.cseq += 1;
-    const branch = `z9hG4bK${randomBytes(8).toString('hex')}`;
-    const { address, port } = this.#socket.address();
-    const host = this.#d.config.announcedIp || address;
     this.#send(
       writeRequest('BYE', call.remoteUri, [
-        ['Via', `SIP/2.0/UDP ${host}:${port};branch=${branch};rport`],
-        ['From', call.local],
-        ['To', call.theirFrom],
-        ['Call-ID', callId],
-        ['CSeq', `${call.cseq} BYE`],
+        ...inDialogHeaders(call, { method: 'BYE', cseq: call.cseq, branch: newBranch(), sentBy: this.#sentBy() }),
         ['Reason', `SIP;cause=200;text="${quoteSafe(reason)}"`],
       ]),
       call.remote,
@@ -212,10 +187,16 @@ export class SipGateway {
     this.#end(call, reason);
   }
 
+  #sentBy(): string {
+    const { address, port } = this.#socket.address();
+    return `${this.#d.config.announcedIp || address}:${port}`;
+  }
+
   #end(call: Call, reason: string): void {
     if (this.#calls.get(call.request.callId) !== call) return;
     this.#calls.delete(call.request.callId);
     clearTimeout(call.okTimer);
+    this.#reinvites.ended(call.request.callId);
     call.media?.close();
     this.#log.info({ callId: call.request.callId, pointId: call.request.pointId, reason }, 'SIP call ended');
     this.#d.calls?.ended(call.request, reason);
@@ -244,7 +225,11 @@ export class SipGateway {
         this.#send(writeResponse(req, 400, 'Bad Request', { headers: [warningOf(e)] }), from);
       return;
     }
-    if (msg.kind === 'response') return; // to our BYE: nothing more to do
+    // To a re-INVITE of ours, else to a BYE: nothing more to do.
+    if (msg.kind === 'response') {
+      this.#reinvites.onResponse(msg);
+      return;
+    }
     const req = msg;
     void this.#onRequest(req, from).catch((err: unknown) => {
       this.#log.error({ err, from, method: req.method }, 'SIP request failed');
@@ -285,7 +270,7 @@ export class SipGateway {
       case 'INVITE':
         return this.#onInvite(req, from);
       case 'ACK': {
-        const call = this.#dialogOf(req);
+        const call = dialogOf(this.#calls, req);
         if (call && !call.confirmed) {
           call.confirmed = true;
           clearTimeout(call.okTimer);
@@ -293,7 +278,7 @@ export class SipGateway {
         return;
       }
       case 'BYE': {
-        const call = this.#dialogOf(req);
+        const call = dialogOf(this.#calls, req);
         this.#reply(req, from, call ? 200 : 481);
         if (call) this.#end(call, 'hung up by the room system');
         return;
@@ -311,7 +296,7 @@ export class SipGateway {
       case 'UPDATE':
       case 'INFO': {
         // Session refreshes and picture requests inside a call; nothing changes on our side.
-        const call = this.#dialogOf(req);
+        const call = dialogOf(this.#calls, req);
         if (!call) this.#reply(req, from, 481);
         else this.#reply(req, from, 200, { toTag: call.toTag });
         return;
@@ -330,15 +315,6 @@ export class SipGateway {
     }
   }
 
-  /** The call a request inside a dialog belongs to: its Call-ID, our To tag and their From tag. */
-  #dialogOf(req: SipRequest): Call | undefined {
-    const call = this.#calls.get(one(req, 'call-id'));
-    if (!call) return undefined;
-    const toTag = headerParams(one(req, 'to')).get('tag');
-    const fromTag = headerParams(one(req, 'from')).get('tag');
-    return toTag === call.toTag && fromTag === call.fromTag ? call : undefined;
-  }
-
   #txKey(req: SipRequest): string {
     const branch = headerParams(req.headers.get('via')![0]!).get('branch') ?? '';
     return `${branch}|${one(req, 'call-id')}|${one(req, 'from')}`;
@@ -354,12 +330,14 @@ export class SipGateway {
     const callId = one(req, 'call-id');
     const existing = this.#calls.get(callId);
     if (headerParams(one(req, 'to')).has('tag')) {
-      // A re-INVITE (session refresh, hold): the same media, the same answer.
-      if (!existing || this.#dialogOf(req) !== existing) this.#reply(req, from, 481);
+      // A re-INVITE (session refresh, hold): the same media, our current description. While
+      // one of ours waits for its answer, theirs crosses it: 491, retry later (RFC 3261 14.2).
+      if (!existing || dialogOf(this.#calls, req) !== existing) this.#reply(req, from, 481);
+      else if (this.#reinvites.pending(callId)) this.#reply(req, from, 491);
       else
         this.#reply(req, from, 200, {
           toTag: existing.toTag,
-          body: existing.media?.answer ?? '',
+          body: existing.localSdp,
           headers: this.#contact(),
         });
       return;
@@ -390,7 +368,7 @@ export class SipGateway {
     };
     let call: SipCallRequest;
     try {
-      call = await this.#authorize(req, from);
+      call = await authorizeInvite(this.#d, req, from, () => this.#calls.size + this.#pending.size);
     } catch (err) {
       const e = toAppError(err);
       const status = sipStatusOf(e);
@@ -428,6 +406,8 @@ export class SipGateway {
       remote: from,
       ok: tx.last,
       media,
+      localSdp: media.answer,
+      sdpVersion: 1,
       confirmed: false,
       cseq: 0,
       okTimer: undefined,
@@ -471,51 +451,6 @@ export class SipGateway {
     tx.cancelled = true;
     tx.final = true;
     tx.last = this.#reply(tx.req, from, 487, { toTag: tx.toTag });
-  }
-
-  /** Who is calling, into which session; throws AppError with the status to answer. */
-  async #authorize(req: SipRequest, from: Remote): Promise<SipCallRequest> {
-    if (!/^application\/sdp\b/i.test(one(req, 'content-type')) || !req.body.trim()) {
-      throw new AppError('bad_request', 'send the SDP offer in the INVITE (application/sdp)', {
-        details: { sipStatus: req.body.trim() ? 415 : 488 },
-      });
-    }
-    const user = /^sips?:([^@;?]+)@/i.exec(req.uri)?.[1];
-    const m = user ? USER.exec(user) : null;
-    if (!m) throw new AppError('not_found', 'dial sip:<point code>@<host> (or <code>*<PIN>)');
-    const [, pointId, pinInUri] = m as unknown as [string, string, string | undefined];
-    if (!(await this.#d.points.get(pointId))) throw new AppError('not_found', `no point ${pointId}`);
-    const [session] = await this.#d.sessions.openFor(pointId);
-    if (!session) throw new AppError('not_open', `no briefing is open for point ${pointId}`);
-    const pin = await this.#d.pins.sipPin(session.id, pointId).catch((err: unknown) => {
-      // A revoked link or a session closing meanwhile: the point may not join, whatever it sends.
-      throw new AppError('forbidden', toAppError(err).message);
-    });
-    if (pinInUri !== undefined) {
-      if (pinInUri !== pin) throw new AppError('forbidden', 'wrong PIN');
-    } else {
-      const header = one(req, 'authorization');
-      if (!header) throw new AppError('unauthenticated', 'credentials needed');
-      const cred = parseDigest(header);
-      if (!cred) throw new AppError('bad_request', 'malformed Authorization header');
-      if (cred.username !== pointId) throw new AppError('forbidden', 'the user name must be the point code');
-      const verdict = this.#digest.verify(cred, { method: 'INVITE', uri: req.uri, sourceIp: from.address }, pin);
-      if (verdict === 'stale') throw new AppError('unauthenticated', 'nonce expired', { details: { stale: true } });
-      if (verdict !== 'ok') throw new AppError('forbidden', 'wrong password');
-    }
-    // Calls being set up count too (this one among them), so concurrent INVITEs cannot pass it.
-    if (this.#calls.size + this.#pending.size > this.#d.config.maxCalls)
-      throw new AppError('limit_exceeded', `the gateway holds ${this.#d.config.maxCalls} calls already`);
-    const plain = this.#d.config.plainRtpPoints;
-    const offer = negotiateOffer(req.body, { allowPlainRtp: plain === '*' || plain.includes(pointId) });
-    requireMediaFromSource(offer, from.address);
-    return {
-      callId: one(req, 'call-id'),
-      sessionId: session.id,
-      pointId,
-      offer,
-      source: { ip: from.address, port: from.port },
-    };
   }
 }
 

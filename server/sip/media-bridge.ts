@@ -4,6 +4,7 @@
 // session's room closes (the briefing ended). The room is watched once per session, for
 // every call in it (a listener per event, not per call: a room may hold hundreds of calls).
 import type { Logger } from 'pino';
+import { randomInt } from 'node:crypto';
 import type { BroadcastRoom, SipLegInfo, SipLegStats } from '../../sfu';
 import type { HallChoice } from '../contract/broadcast';
 import { AppError } from '../errors';
@@ -109,8 +110,10 @@ export class HallMediaBridge implements SipMediaBridge {
     for (const l of legs) shared.legEnds.set(l.leg.legId, onLegClosed);
     shared.roomEnds.add(onRoomClosed);
     for (const l of legs) if (l.kind === 'video') void room.sip.requestKeyFrame(l.leg.legId).catch(() => undefined);
+    const id = randomInt(1, 2 ** 31);
     return {
-      answer: writeAnswer(call.offer, answered),
+      answer: writeAnswer(call.offer, answered, { direction: 'sendonly', origin: { id, version: 1 } }),
+      describe: (direction, version) => writeAnswer(call.offer, answered, { direction, origin: { id, version } }),
       close: release,
       stats: async () => {
         const out: SipCallMediaStats = { audioClockRate: call.offer.audio.clockRate };

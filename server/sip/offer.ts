@@ -33,6 +33,10 @@ export interface OfferedStream {
   channels: number;
   /** The offerer's SDES key for what it sends us, and the suite both sides use. */
   srtp?: { suite: SrtpSuite; keyBase64: string; tag: number };
+  /** It offered to send too (sendrecv, the default), not only to receive (recvonly). */
+  sends: boolean;
+  /** The SSRC it announced for what it sends (a=ssrc), if any. */
+  ssrc?: number;
 }
 
 export interface AudioOffer extends OfferedStream {
@@ -122,7 +126,25 @@ function stream(session: SdpSession, m: SdpMedia, index: number, allowPlain: boo
   const rtcpMux = m.rtcpMux !== undefined;
   const rtcpPort = rtcpMux ? m.port : (m.rtcp?.port ?? m.port + 1);
   if (!Number.isInteger(rtcpPort) || rtcpPort < 1 || rtcpPort > 65535) throw badSdp('bad a=rtcp port');
-  return { index, ip, port: m.port, rtcpPort, rtcpMux, srtp: srtpOf(m, allowPlain) };
+  return {
+    index,
+    ip,
+    port: m.port,
+    rtcpPort,
+    rtcpMux,
+    srtp: srtpOf(m, allowPlain),
+    sends: m.direction !== 'recvonly',
+    ...ssrcOf(m),
+  };
+}
+
+/** The first SSRC an m-line announces (a=ssrc, RFC 5576), checked as a 32-bit number. */
+export function ssrcOf(m: SdpMedia): { ssrc?: number } {
+  const id = (m.ssrcs ?? [])[0]?.id;
+  if (id === undefined) return {};
+  const n = Number(id);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw badSdp('bad a=ssrc');
+  return { ssrc: n };
 }
 
 /** Static payload types an offer may list without an rtpmap (RFC 3551 6). */

@@ -33,6 +33,7 @@ describe('error text on the pages', () => {
       list: 'HT-X',
       max: 2,
       name: 'Lê Văn An',
+      status: 488,
     };
     for (const reason of ERROR_REASONS) {
       const r = REASON_TEXT[reason];

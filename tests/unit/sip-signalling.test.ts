@@ -7,6 +7,7 @@ import { DigestAuth, NONCE_TTL_MS, parseDigest, SIP_REALM } from '../../server/s
 import { one, parseSipMessage, writeResponse, type SipRequest } from '../../server/sip/message';
 import { negotiateOffer, requireMediaFromSource } from '../../server/sip/offer';
 import { writeAnswer } from '../../server/sip/answer';
+import { sipLeg } from '../helpers/sip-leg';
 import { SourceLimit } from '../../server/sip/source-limit';
 import { bestEffortRequest, sipStatusOf } from '../../server/sip/status';
 
@@ -318,14 +319,7 @@ describe('SDP answers', () => {
       { allowPlainRtp: false },
     );
     const ours = Buffer.alloc(30, 9).toString('base64');
-    const leg = (port: number, payloadType: number) => ({
-      legId: `l${port}`,
-      payloadType,
-      ip: '10.0.0.1',
-      port,
-      rtcpPort: port + 1,
-      srtp: { suite: 'AES_CM_128_HMAC_SHA1_80', keyBase64: ours },
-    });
+    const leg = (port: number, payloadType: number) => sipLeg(port, payloadType, ours);
     const sdp = writeAnswer(offer, [
       { offer: offer.audio, leg: leg(40000, 0) },
       { offer: offer.video!, leg: leg(40002, 102) },

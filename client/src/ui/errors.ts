@@ -88,6 +88,14 @@ export const REASON_TEXT: Record<ErrorReason, Say | Text> = {
     'Điểm cầu này chưa kết nối, chưa thể phát biểu',
     'This point is not connected; it cannot take the floor now',
   ],
+  room_system_cannot_send: (p) => [
+    `Thiết bị phòng họp (SIP) này không gửi được hình và tiếng: ${p.detail}`,
+    `This SIP room system cannot send its picture and sound: ${p.detail}`,
+  ],
+  room_system_refused: (p) => [
+    `Thiết bị phòng họp (SIP) từ chối hoặc không trả lời (${p.status}); cuộc gọi vẫn giữ`,
+    `The SIP room system refused or did not answer (${p.status}); the call stays up`,
+  ],
   recording_locked: [
     'Chỉ bật hoặc tắt ghi hình được trước khi phát trực tiếp',
     'Recording is turned on or off only before going live',
