@@ -43,7 +43,7 @@ export function nodeSample(o: {
         await Promise.all(
           Object.keys(sessions).map(async (id) => {
             const live = await o.onAir.peek(id)?.catch(() => undefined);
-            return [id, live?.pointsReceivingVideo() ?? []] as const;
+            return [id, live?.points.receivingVideo() ?? []] as const;
           }),
         ),
       ),

@@ -63,12 +63,12 @@ export class LiveLinks {
     this.#on('handsChanged', HandsChangedSchema, ({ sessionId, nodeId }) => {
       this.#handSessions.add(sessionId);
       // The node that changed pushed to its own hosts already.
-      if (nodeId !== this.#self) this.#withLive(sessionId, (live) => live.pushHands());
+      if (nodeId !== this.#self) this.#withLive(sessionId, (live) => live.hands.push());
     });
     this.#on('floorOrder', FloorOrderSchema, ({ sessionId, pointId, nodeId, granted }) => {
       if (nodeId !== this.#self) return;
       this.#withLive(sessionId, async (live) => {
-        if (await live.floorOrdered(pointId, granted)) return;
+        if (await live.floor.ordered(pointId, granted)) return;
         this.#log.info({ sessionId, pointId, granted }, 'floor order for a point no longer here');
         // The host's node shows the floor as given: it is told it did not happen.
         if (granted) this.#d.events.emit('floorEnded', { sessionId, pointId, nodeId: this.#self });
@@ -77,7 +77,7 @@ export class LiveLinks {
     this.#on('floorEnded', FloorEndedSchema, ({ sessionId, pointId, nodeId }) => {
       if (nodeId === this.#self) return;
       if (this.#ordered.get(sessionId)?.pointId === pointId) this.#ordered.delete(sessionId);
-      this.#withLive(sessionId, (live) => live.remoteFloorEnded(pointId));
+      this.#withLive(sessionId, (live) => live.floor.remoteEnded(pointId));
     });
   }
 
@@ -154,12 +154,12 @@ export class LiveLinks {
     for (const [sessionId, { pointId, nodeId }] of this.#ordered) {
       if (alive.has(nodeId)) continue;
       this.#ordered.delete(sessionId);
-      this.#withLive(sessionId, (live) => live.remoteFloorEnded(pointId));
+      this.#withLive(sessionId, (live) => live.floor.remoteEnded(pointId));
     }
     const before = this.#alive;
     this.#alive = new Set(alive);
     if (!before || ![...before].some((id) => !alive.has(id))) return;
-    for (const sessionId of this.#handSessions) this.#withLive(sessionId, (live) => live.pushHands());
+    for (const sessionId of this.#handSessions) this.#withLive(sessionId, (live) => live.hands.push());
   }
 
   close(): void {

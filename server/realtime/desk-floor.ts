@@ -46,7 +46,7 @@ export class DeskFloorControl {
   }
 
   async grant(sessionId: string, role: Role, pointId: string): Promise<DeskFloor> {
-    return this.#answer(await (await this.#live(sessionId, role)).grantFloor(pointId), role);
+    return this.#answer(await (await this.#live(sessionId, role)).floor.grant(pointId), role);
   }
 
   async mute(sessionId: string, role: Role, muted: boolean): Promise<DeskFloor> {
@@ -54,7 +54,7 @@ export class DeskFloorControl {
   }
 
   async revoke(sessionId: string, role: Role): Promise<DeskFloor> {
-    return this.#answer(await (await this.#live(sessionId, role)).revokeFloor(), role);
+    return this.#answer(await (await this.#live(sessionId, role)).floor.revoke(), role);
   }
 
   async #live(sessionId: string, role: Role): Promise<LiveSession> {

@@ -1,7 +1,8 @@
 // Who holds a live session's floor, on this node or, scale-out, on another: giving it
 // (one floor at a time, on whichever node it is held), taking it back, and enacting what
-// the host on another node ordered for a point served here. The room's floor events and
-// the desk's mute are elsewhere (live-session.ts, desk-floor.ts).
+// the host on another node ordered for a point served here, and telling the point, the
+// hosts and the other nodes when its room's floor changes hands. The desk's mute is
+// elsewhere (desk-floor.ts).
 import type { BroadcastRoom } from '../../sfu';
 import type { BroadcastView } from '../contract/broadcast';
 import { AppError, conflict, why } from '../errors';
@@ -9,7 +10,7 @@ import type { ClusterPort } from './cluster-port';
 
 export interface FloorGrantDeps {
   sessionId: string;
-  cluster: Pick<ClusterPort, 'remoteFloor' | 'floorGranted'>;
+  cluster: Pick<ClusterPort, 'remoteFloor' | 'floorGranted' | 'floorEnded'>;
   /** The session's room, if it has one now. */
   room: () => BroadcastRoom | undefined;
   requireRoom: () => Promise<BroadcastRoom>;
@@ -19,6 +20,10 @@ export interface FloorGrantDeps {
   servesPoint: (pointId: string) => boolean;
   lowerHand: (pointId: string) => Promise<void>;
   pushView: () => Promise<BroadcastView>;
+  /** Tells the point's page, if served here, that it holds the floor or no longer does. */
+  tell: (pointId: string, granted: boolean) => void;
+  /** The floor changed hands: the desk's mute was for the previous holder. */
+  holderChanged: () => void;
 }
 
 export class FloorGrant {
@@ -26,6 +31,21 @@ export class FloorGrant {
   #remote: string | undefined;
 
   constructor(private readonly deps: FloorGrantDeps) {}
+
+  /** The room's floor given and taken back: its point, the hosts and the other nodes are told. */
+  watch(room: BroadcastRoom): void {
+    room.on('floorGranted', ({ peerId }) => {
+      this.deps.holderChanged();
+      this.deps.tell(peerId, true);
+      void this.deps.pushView();
+    });
+    room.on('floorRevoked', ({ peerId }) => {
+      this.deps.holderChanged();
+      this.deps.tell(peerId, false);
+      this.deps.cluster.floorEnded(this.deps.sessionId, peerId);
+      void this.deps.pushView();
+    });
+  }
 
   /** The point holding the floor: this node's room's holder, else another node's point. */
   holder(): string | undefined {

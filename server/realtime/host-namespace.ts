@@ -135,7 +135,7 @@ function attachHandlers(c: Console, socket: HostSocket): Pick<HostHandlers, 'hos
       if (c.state.live && c.state.live !== live) c.state.live.detachHost(socket, c.peerId);
       c.state.live = live;
       live.attachHost(socket);
-      return { view: await live.view(), hands: await live.allHands(), numbers: await live.numbers() };
+      return { view: await live.view(), hands: await live.hands.all(), numbers: await live.numbers() };
     },
   };
 }
@@ -200,8 +200,8 @@ function briefingHandlers(
       c.log.info({ sessionId: live.sessionId, on }, 'recording chosen');
       return live.setState({ recording: on });
     },
-    'floor:grant': async ({ pointId }) => attached().grantFloor(pointId),
-    'floor:revoke': async () => attached().revokeFloor(),
+    'floor:grant': async ({ pointId }) => attached().floor.grant(pointId),
+    'floor:revoke': async () => attached().floor.revoke(),
     'floor:mute': async ({ muted }) => {
       c.log.info({ sessionId: attached().sessionId, muted }, 'floor microphone muted from the console');
       return muteFloor(attached(), muted);

@@ -28,7 +28,7 @@ export class LiveBroadcasts {
     const onRevoked = ({ sessionId, pointId }: { sessionId: string; pointId: string }) => {
       void this.#onAir
         .peek(sessionId)
-        ?.then((live) => live.kickPoint(pointId, 'Đường dẫn đã bị thu hồi · this link was revoked'));
+        ?.then((live) => live.points.kick(pointId, 'Đường dẫn đã bị thu hồi · this link was revoked'));
     };
     events.on('stateChanged', onState);
     events.on('agendaChanged', onAgenda);

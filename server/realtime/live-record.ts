@@ -1,5 +1,6 @@
-// What a live session keeps of itself: its timeline (the host's settings, the floor) and
-// its recording. Neither ever fails the broadcast: a failed write is logged.
+// What a live session keeps of itself: its timeline (the host's settings, the floor, the
+// hall's source) and its recording, which follows the session and its room. Neither ever
+// fails the broadcast: a failed write is logged.
 import type { Logger } from 'pino';
 import type { BroadcastRoom } from '../../sfu';
 import type { Session } from '../contract/api';
@@ -9,43 +10,80 @@ import type { ControlPlane } from '../assembly/control-plane';
 import { settingsEntries, type LiveSettingsChange } from '../domain/timeline/changes';
 import type { RecordingPort } from '../recording/recordings';
 
+/** The session as the recording follows it, read when it changes. */
+export interface RecordedSession {
+  session: Session;
+  room: BroadcastRoom | undefined;
+  /** The host's choice to record. */
+  wanted: boolean;
+}
+
+export interface LiveRecordDeps {
+  sessionId: string;
+  control: Pick<ControlPlane, 'timeline' | 'points'>;
+  /** Records the live session's media (NO_RECORDING when recording is off). */
+  recording: RecordingPort;
+  log: Logger;
+  now: () => RecordedSession;
+  /** The recording's state changed (started, or not for a full disk): the hosts are shown it. */
+  changed: () => Promise<unknown> | undefined;
+}
+
 export class LiveRecord {
-  constructor(
-    private readonly sessionId: string,
-    private readonly control: Pick<ControlPlane, 'timeline' | 'points'>,
-    private readonly recording: RecordingPort,
-    private readonly log: Logger,
-  ) {}
+  readonly #d: LiveRecordDeps;
+
+  constructor(deps: LiveRecordDeps) {
+    this.#d = deps;
+  }
 
   /** The host changed settings (at `at`): agenda item, pauses, slides. */
   async settings(change: LiveSettingsChange, session: Session, at: Date): Promise<void> {
-    for (const e of settingsEntries(change, session.agenda, at)) await this.control.timeline.record(this.sessionId, e);
+    const { control, sessionId } = this.#d;
+    for (const e of settingsEntries(change, session.agenda, at)) await control.timeline.record(sessionId, e);
   }
 
   /** A point was given the floor, or lost it. */
   async floor(pointId: string, granted: boolean): Promise<void> {
+    const { control, sessionId } = this.#d;
     const at = new Date().toISOString();
-    const name = (await this.control.points.get(pointId).catch(() => undefined))?.name ?? pointId;
-    await this.control.timeline.record(this.sessionId, { type: 'floor', at, pointId, name, granted });
+    const name = (await control.points.get(pointId).catch(() => undefined))?.name ?? pointId;
+    await control.timeline.record(sessionId, { type: 'floor', at, pointId, name, granted });
   }
 
   /** The points receive the hall's camera and microphone from another source (null: none). */
   async hall(source: HallSource | null): Promise<void> {
-    await this.control.timeline.record(this.sessionId, { type: 'hall', at: new Date().toISOString(), source });
+    await this.#d.control.timeline.record(this.#d.sessionId, { type: 'hall', at: new Date().toISOString(), source });
   }
 
-  /** Starts, follows or stops the recording for the session, its room and the host's choice. */
-  async media(session: Session, room: BroadcastRoom | undefined, wanted: boolean): Promise<void> {
-    await this.recording
+  /** Timeline entries of the room's events: the floor given and taken back. */
+  watch(room: BroadcastRoom): void {
+    room.on('floorGranted', ({ peerId }) => void this.floor(peerId, true));
+    room.on('floorRevoked', ({ peerId }) => void this.floor(peerId, false));
+  }
+
+  /**
+   * Starts, follows or stops the recording for the session and room as they are now,
+   * without waiting: a slow or hung recordings disk never holds the broadcast. Once the
+   * recording's state changed, `changed` is called.
+   */
+  follow(): void {
+    const { recording, log } = this.#d;
+    const { session, room, wanted } = this.#d.now();
+    const status = () => JSON.stringify(this.status(this.#d.now().wanted));
+    const before = status();
+    void recording
       .update(session, room && !room.closed ? room : undefined, wanted)
-      .catch((err: unknown) => this.log.error({ err }, 'recording update failed'));
+      .catch((err: unknown) => log.error({ err }, 'recording update failed'))
+      .then(() => (status() === before ? undefined : this.#d.changed()))
+      .catch((err: unknown) => log.warn({ err }, 'could not show the recording state'));
   }
 
   status(wanted: boolean): RecordingStatus {
-    const stopReason = this.recording.stopReason(this.sessionId);
+    const { recording, sessionId } = this.#d;
+    const stopReason = recording.stopReason(sessionId);
     return {
-      on: this.recording.available && wanted,
-      since: this.recording.since(this.sessionId),
+      on: recording.available && wanted,
+      since: recording.since(sessionId),
       ...(stopReason ? { stopReason } : {}),
     };
   }

@@ -54,7 +54,7 @@ export function setupPointNamespace(ns: PointNamespace, deps: PointNamespaceDeps
     // first requests (sent the moment it connects) are never dropped; each waits for
     // the point to be attached to its live session.
     const attached = deps.broadcasts.get(sessionId).then((live) => {
-      if (socket.connected) live.attachPoint(socket, pointId);
+      if (socket.connected) live.points.attach(socket, pointId);
       return live;
     });
     // The point's kept mode, to its page now and whenever the desk changes it.
@@ -70,7 +70,7 @@ export function setupPointNamespace(ns: PointNamespace, deps: PointNamespaceDeps
     });
     socket.on('disconnect', (reason) => {
       plog.debug({ reason }, 'point disconnected');
-      attached.then((live) => live.detachPoint(socket, pointId)).catch(() => undefined);
+      attached.then((live) => live.points.detach(socket, pointId)).catch(() => undefined);
     });
     const handlersFor = (live: LiveSession): Handlers<typeof pointRequests, PointSocketData> => ({
       'view:get': () => live.view(),
@@ -90,9 +90,9 @@ export function setupPointNamespace(ns: PointNamespace, deps: PointNamespaceDeps
             const { mode } = await deps.modes.get(sessionId, pointId);
             if (mode !== 'full') await room.setViewerMode(pointId, mode);
           },
-          onRecvTransport: () => live.videoTransportReset(pointId),
+          onRecvTransport: () => live.points.videoTransportReset(pointId),
           onConsumerResumed: (consumerId, kind) => {
-            if (kind === 'video') live.videoConsumerResumed(pointId, consumerId);
+            if (kind === 'video') live.points.videoConsumerResumed(pointId, consumerId);
           },
         },
         rtc,
@@ -107,9 +107,9 @@ export function setupPointNamespace(ns: PointNamespace, deps: PointNamespaceDeps
         }
         return { mode };
       },
-      'hand:raise': async () => ({ position: await live.raiseHand(pointId) }),
+      'hand:raise': async () => ({ position: await live.hands.raise(pointId) }),
       'hand:lower': async () => {
-        await live.lowerHand(pointId);
+        await live.hands.lower(pointId);
         return {};
       },
       'preflight:report': async (report) => {

@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { Hand } from '../contract/broadcast';
 import type { ControlPlane } from '../assembly/control-plane';
+import { AppError } from '../errors';
 import type { ClusterPort } from './cluster-port';
 import type { HostNamespace } from './sockets';
 
@@ -17,6 +18,8 @@ export class RaisedHands {
       hostNs: HostNamespace;
       /** The hosts' Socket.IO room of the session. */
       hostsRoom: string;
+      /** The briefing is live (hands are raised only then). */
+      live: () => boolean;
       log: Logger;
     },
   ) {}
@@ -46,6 +49,7 @@ export class RaisedHands {
 
   /** Raises the point's hand (once); its place in the queue of every node, from 1. */
   async raise(pointId: string): Promise<number> {
+    if (!this.o.live()) throw new AppError('not_open', 'hands can be raised only while the briefing is live');
     if (!this.#hands.has(pointId)) {
       const p = await this.o.points.get(pointId);
       this.#hands.set(pointId, {
