@@ -64,12 +64,14 @@ export function preparedLayers(layers = HALL_LAYERS): string[] {
       ...['-g', String(HALL_GOP), '-keyint_min', String(HALL_GOP), '-deadline', 'realtime', '-cpu-used', '12'],
       // As a browser encodes: no alternate reference frames, no look-ahead.
       ...['-lag-in-frames', '0', '-auto-alt-ref', '0', '-error-resilient', 'default'],
-      ...['-f', 'ivf', `${files[i]}.tmp`],
+      ...['-f', 'ivf', `${files[i]}.${process.pid}.tmp`],
     );
   });
   const r = spawnSync(FFMPEG, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
   if (r.status !== 0) throw new Error(`ffmpeg encode failed: ${r.stderr?.toString() ?? r.error?.message}`);
-  for (const f of files) renameSync(`${f}.tmp`, f);
+  // Each process writes its own temporary files: two runs starting at once both encode,
+  // and the last rename wins with the same content.
+  for (const f of files) renameSync(`${f}.${process.pid}.tmp`, f);
   return files;
 }
 
