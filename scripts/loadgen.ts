@@ -56,6 +56,11 @@ const HELP = `usage: node --import tsx scripts/loadgen.ts [options]
   --server-pid PID      its process id (CPU and memory of it and its workers)
   --admin-user U --admin-password P   an admin account of that orchestrator
   --no-monitor          no /monitor client
+  --agenda-every S      the host moves to the next agenda item every S seconds of the
+                        steady state (agenda:go on its /host socket; default: never)
+  --floor-handover      the host gives the floor to a connected point half-way through
+                        and takes it back (floor:grant, floor:revoke); each action's ack
+                        and the time until every point's view changed are in hostActs
   --no-floor            skip the native SRTP+send floor measurement
   --max-seconds S       hard limit of the whole run (default 3600)
   --out FILE            result JSON (default data/loadgen/<date>.json)`;
@@ -103,6 +108,8 @@ function main(): Promise<void> {
       'admin-user': { type: 'string' },
       'admin-password': { type: 'string' },
       'no-monitor': { type: 'boolean' },
+      'agenda-every': { type: 'string' },
+      'floor-handover': { type: 'boolean' },
       'no-floor': { type: 'boolean' },
       'max-seconds': { type: 'string' },
       out: { type: 'string' },
@@ -149,6 +156,14 @@ function main(): Promise<void> {
       password: v['admin-password'] ?? DEFAULTS.admin.password,
     },
     monitor: !v['no-monitor'],
+    ...(v['agenda-every'] || v['floor-handover']
+      ? {
+          hostActs: {
+            agendaEverySeconds: int(v['agenda-every'], 0, 'agenda-every'),
+            floorHandover: Boolean(v['floor-handover']),
+          },
+        }
+      : {}),
     floor: !v['no-floor'],
     maxSeconds: int(v['max-seconds'], DEFAULTS.maxSeconds, 'max-seconds'),
     log,

@@ -61,6 +61,7 @@ export interface RunFacts {
   healthAcks: Reservoir;
   /** Undefined when the run asked for no check-ins. */
   checkins: LoadResult['checkins'] | undefined;
+  hostActs?: LoadResult['hostActs'];
   extra: unknown;
   /** The province's totals as the server has them at the end. */
   attendance: { delegates: number; checkedIn: number; connected: number };
@@ -140,11 +141,8 @@ export function assembleResult(f: RunFacts): LoadResult {
         stalls: f.pauses.stalls.map((x) => ({ atMs: round(x.at - f.joinT0, 0), ms: round(x.ms, 0) })),
         gc: f.pauses.gc.map((x) => ({ atMs: round(x.at - f.joinT0, 0), ms: round(x.ms, 0), kind: x.kind })),
       },
-      eventLoopP99Ms: {
-        max: round(Math.max(0, ...f.probes.loopP99), 1),
-        median: round(percentile(f.probes.loopP99, 50), 1),
-        windows: f.probes.loopP99.length,
-      },
+      eventLoopP99Ms: windowsOf(f.probes.loopP99),
+      eventLoopP50Ms: windowsOf(f.probes.loopP50),
       eventLoopMaxMs: round(f.probes.loopMax, 1),
       healthAckMs: rounded(summarize(f.healthAcks.values)),
       healthReportsSent: points.reduce((a, p) => a + p.reportsSent, 0),
@@ -161,10 +159,16 @@ export function assembleResult(f: RunFacts): LoadResult {
       serverConnected: att.connected,
       match: att.delegates === sentHeadcount && att.checkedIn === sentCheckins,
     },
+    ...(f.hostActs ? { hostActs: f.hostActs } : {}),
     ...(clusterResult ? { cluster: clusterResult } : {}),
     extra: f.extra,
     errors: [...f.errors, ...points.flatMap((p) => p.errors.map((e) => `${p.o.pointId}: ${e}`))].slice(0, 200),
   };
+}
+
+/** The worst and the median of the server's 5 s event-loop windows. */
+function windowsOf(windows: number[]): { max: number; median: number; windows: number } {
+  return { max: round(Math.max(0, ...windows), 1), median: round(percentile(windows, 50), 1), windows: windows.length };
 }
 
 interface Cost {
@@ -206,6 +210,7 @@ function costOf(f: RunFacts): Cost {
       : 0;
   const floor = o.floor && o.media && avgPacketBytes > 0 ? measureFloor(avgPacketBytes, true) : undefined;
   const serverPlusWorkers = probes.processes.reduce((a, p) => a + (rssMiB[p.key] ?? 0), 0);
+  const serverPlusWorkersPeak = probes.processes.reduce((a, p) => a + (p1[p.key]?.peakRssBytes ?? 0), 0) / 2 ** 20;
   const consumers = points.reduce((a, p) => a + p.streams().filter((st) => st.received > 0).length, 0);
   const result: LoadResult['cost'] = {
     windowSeconds: round(windowSeconds, 1),
@@ -219,6 +224,7 @@ function costOf(f: RunFacts): Cost {
     floor,
     floorGcmUsPerPacket: floor && 'protectSendUs' in floor ? floor.protectSendUs : undefined,
     serverPlusWorkersRssMiB: round(serverPlusWorkers, 0),
+    serverPlusWorkersPeakRssMiB: round(serverPlusWorkersPeak, 0),
     perConsumer: consumers
       ? {
           consumers,

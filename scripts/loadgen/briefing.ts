@@ -28,6 +28,21 @@ export interface Briefing {
   tokenOf: Map<string, string>;
 }
 
+/** The briefing's programme, as the reference event's: the host moves through it (./host-acts.ts). */
+export const AGENDA = [
+  { title: 'Khai mạc', speaker: 'Lãnh đạo Tỉnh ủy', role: 'Chủ trì', plannedMinutes: 10 },
+  {
+    title: 'Quán triệt Nghị quyết 05-NQ/TU',
+    speaker: 'Lê Ngọc Châu',
+    role: 'Phó Chủ tịch UBND tỉnh',
+    plannedMinutes: 30,
+  },
+  { title: 'Kế hoạch triển khai năm 2022', speaker: 'Lãnh đạo UBND tỉnh', role: 'Báo cáo viên', plannedMinutes: 30 },
+  { title: 'Ý kiến các huyện, thị xã', speaker: 'Đại diện các địa phương', role: 'Điểm cầu', plannedMinutes: 30 },
+  { title: 'Giải đáp kiến nghị', speaker: 'Các sở, ngành', role: 'Báo cáo viên', plannedMinutes: 15 },
+  { title: 'Kết luận', speaker: 'Lãnh đạo Tỉnh ủy', role: 'Chủ trì', plannedMinutes: 10 },
+];
+
 /**
  * Logs in, creates a session in its lobby for the first `o.points` points of the registry and
  * reads their join links. In a cluster a district's points share an edge: a small run
@@ -62,14 +77,7 @@ export async function prepareBriefing(
         title: `Tải thử ${o.points} điểm cầu · load test`,
         scheduledStart: new Date(now + 30 * 60_000).toISOString(),
         plannedEnd: new Date(now + 180 * 60_000).toISOString(),
-        agenda: [
-          {
-            title: 'Quán triệt Nghị quyết 05-NQ/TU',
-            speaker: 'Lê Ngọc Châu',
-            role: 'Phó Chủ tịch UBND tỉnh',
-            plannedMinutes: 30,
-          },
-        ],
+        agenda: AGENDA,
         invite:
           o.points === registry.body.total ? { mode: 'all' } : { mode: 'points', pointIds: chosen.map((p) => p.id) },
       },

@@ -2,6 +2,7 @@
 // defaults: the reference event, 420 points for two minutes.
 import os from 'node:os';
 import type { ClusterSpec } from './cluster';
+import type { HostActsSpec } from './host-acts';
 import type { ImpairSpec } from './impair';
 
 export interface LoadOptions {
@@ -55,6 +56,13 @@ export interface LoadOptions {
    */
   stall?: number;
   monitor: boolean;
+  /**
+   * The host's actions during the steady state (./host-acts.ts): the agenda moved on
+   * every few minutes, the floor handed to a point and back. None when unset.
+   */
+  hostActs?: HostActsSpec;
+  /** Another observer of every health report's marker (e.g. the monitor page's probe). */
+  onReportSent?: (pointId: string, marker: number, at: number) => void;
   floor: boolean;
   /** Progress lines (stderr); silent when undefined. */
   log?: (line: string) => void;
@@ -69,8 +77,16 @@ export interface LoadOptions {
   cluster?: ClusterSpec;
   /** Extra environment for a spawned server. */
   serverEnv?: Record<string, string>;
-  /** Runs beside the steady state (e.g. a browser on /monitor); its answer lands in `extra`. */
-  during?: (ctx: { baseUrl: string; sessionId: string; admin: LoadOptions['admin'] }) => Promise<unknown>;
+  /**
+   * Runs beside the steady state (e.g. a browser on /monitor), which ends at `until`
+   * (epoch ms) once it has settled; its answer lands in `extra`.
+   */
+  during?: (ctx: {
+    baseUrl: string;
+    sessionId: string;
+    admin: LoadOptions['admin'];
+    until: number;
+  }) => Promise<unknown>;
 }
 
 export const DEFAULTS: LoadOptions = {

@@ -95,6 +95,13 @@ export class VirtualPoint {
   #hall = new Map<number, 'audio' | 'video'>();
   #receiverSeq = 0;
   #view: { state: string; paused: { video: boolean; audio: boolean } } | undefined;
+  /**
+   * When this point's view last turned to each agenda item (`agenda:<index>`) and floor
+   * holder (`floor:<pointId>`, `floor:` for none), and last heard `floor:you`
+   * (`you:true`, `you:false`), epoch ms: what the host's actions are timed against.
+   */
+  readonly viewChanges = new Map<string, number>();
+  #viewKeys = { agenda: '', floor: '' };
   #joining: Promise<void> | undefined;
   #rejoinWanted = false;
   #healthTimer: NodeJS.Timeout | undefined;
@@ -177,7 +184,9 @@ export class VirtualPoint {
     socket.on('kicked', (k) => this.errors.push(`kicked: ${k.reason}`));
     socket.on('view', (v) => {
       this.#view = { state: v.state, paused: v.paused };
+      this.#noteView(v);
     });
+    socket.on('floor:you', (f) => this.viewChanges.set(`you:${f.granted}`, Date.now()));
     return socket;
   }
 
@@ -264,10 +273,19 @@ export class VirtualPoint {
     connecting.catch(() => undefined);
     const view = await this.#req('view:get', {});
     this.#view = { state: view.state, paused: view.paused };
+    this.#noteView(view);
     await Promise.all(view.producers.map((p) => this.#consume(p.producerId)));
     await connecting;
     if (receiver.localPort !== undefined) this.o.onMediaPort?.(receiver.localPort);
     this.connectedAt ??= Date.now();
+  }
+
+  #noteView(v: { caption: { index: number } | null; floor: { pointId: string } | null }): void {
+    const keys = { agenda: `agenda:${v.caption?.index ?? ''}`, floor: `floor:${v.floor?.pointId ?? ''}` };
+    const now = Date.now();
+    if (keys.agenda !== this.#viewKeys.agenda) this.viewChanges.set(keys.agenda, now);
+    if (keys.floor !== this.#viewKeys.floor) this.viewChanges.set(keys.floor, now);
+    this.#viewKeys = keys;
   }
 
   #headcountPending(): boolean {
@@ -375,8 +393,9 @@ export class VirtualPoint {
     const dRecv = received - this.#prev.received;
     const dLost = Math.max(0, lost - this.#prev.lost);
     // The media path's RTT is not measured here; the report carries a marker instead
-    // (a few ms, unique per report) so the monitor probe can find this report's tile.
-    const marker = 5 + (++this.#reportSeq % 100_000) / 1000;
+    // (5-104 ms, whole so that the monitor page's rounded RTT shows it as sent; unique
+    // among a point's last 100 reports) so the monitor probes can find this report's tile.
+    const marker = 5 + (++this.#reportSeq % 100);
     const report: PayloadOf<PointClientEvents['health:report']> = {
       transportState: !this.o.media ? null : this.receiver?.connectedAt ? 'connected' : 'connecting',
       protocol: this.o.media && this.receiver?.connectedAt ? (this.o.tcp ? 'tcp' : 'udp') : null,

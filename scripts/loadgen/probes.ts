@@ -10,34 +10,40 @@ import { Reservoir } from './stats';
 
 /**
  * Times the monitor's deltas: each health report carries a marker (its rttMs); a delta
- * that shows a point's marker is timed against when that report was sent.
+ * that shows a point's marker is timed against when that report was sent. `keyOf` maps
+ * a marker to what the watcher sees of it (the monitor page shows the RTT rounded).
  */
 export class MonitorTimer {
   readonly deltaMs = new Reservoir();
   deltas = 0;
   readonly #markers = new Map<string, Map<number, number>>();
 
+  constructor(private readonly keyOf: (marker: number) => number = (m) => m) {}
+
   /** Listens to the deltas of a `/monitor` socket watching the session. */
   attach(monitor: MonitorSocket): void {
     monitor.on('delta', (d) => {
       this.deltas += 1;
       const at = Date.now();
-      for (const t of d.points) {
-        const m = this.#markers.get(t.id);
-        const sent = t.rttMs === null ? undefined : m?.get(t.rttMs);
-        if (sent !== undefined) {
-          this.deltaMs.add(at - sent);
-          m!.delete(t.rttMs!);
-        }
-      }
+      for (const t of d.points) if (t.rttMs !== null) this.seen(t.id, t.rttMs, at);
     });
+  }
+
+  /** A point's tile showed `marker` at `at`: timed once, if that report was sent here. */
+  seen(pointId: string, marker: number, at: number): void {
+    const m = this.#markers.get(pointId);
+    const key = this.keyOf(marker);
+    const sent = m?.get(key);
+    if (sent === undefined) return;
+    this.deltaMs.add(at - sent);
+    m!.delete(key);
   }
 
   /** A point sent a report with `marker` at `at` (the last 8 per point are kept). */
   readonly onReportSent = (pointId: string, marker: number, at: number): void => {
     let m = this.#markers.get(pointId);
     if (!m) this.#markers.set(pointId, (m = new Map()));
-    m.set(marker, at);
+    m.set(this.keyOf(marker), at);
     if (m.size > 8) m.delete(m.keys().next().value!);
   };
 }
@@ -49,8 +55,9 @@ export class MonitorTimer {
 export class ServerProbes {
   readonly processes: { key: string; pid: number }[] = [];
   readonly workerKeys: string[] = [];
-  /** Event-loop p99 of each /metrics window (prom-client resets at every scrape). */
+  /** Event-loop p99 and p50 of each /metrics window (prom-client resets at every scrape). */
   loopP99: number[] = [];
+  loopP50: number[] = [];
   loopMax = 0;
   readonly nodeLoopP99 = new Map<string, number[]>();
 
@@ -96,6 +103,7 @@ export class ServerProbes {
   async scrape(): Promise<void> {
     const own = await scrapeOne(this.base);
     if (own?.p99 !== undefined) this.loopP99.push(own.p99);
+    if (own?.p50 !== undefined) this.loopP50.push(own.p50);
     if (own?.max !== undefined) this.loopMax = Math.max(this.loopMax, own.max);
     for (const n of this.cluster?.nodes ?? []) {
       if (n.baseUrl === this.base) {
@@ -110,6 +118,7 @@ export class ServerProbes {
   /** Forgets the windows read so far (those of the join), keeping the steady state's. */
   resetLoop(): void {
     this.loopP99.length = 0;
+    this.loopP50.length = 0;
     this.loopMax = 0;
     this.nodeLoopP99.clear();
   }
@@ -132,10 +141,15 @@ export class ServerProbes {
   }
 }
 
-async function scrapeOne(url: string): Promise<{ p99: number | undefined; max: number | undefined } | undefined> {
+async function scrapeOne(
+  url: string,
+): Promise<{ p99: number | undefined; p50: number | undefined; max: number | undefined } | undefined> {
   const r = await httpJson<string>(`${url}/metrics`, { timeoutMs: 5000 }).catch(() => undefined);
   if (!r || typeof r.body !== 'string') return undefined;
-  const p99 = /^nodejs_eventloop_lag_p99_seconds(?:\{[^}]*\})? ([\d.e+-]+)/m.exec(r.body);
-  const max = /^nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})? ([\d.e+-]+)/m.exec(r.body);
-  return { p99: p99 ? Number(p99[1]) * 1000 : undefined, max: max ? Number(max[1]) * 1000 : undefined };
+  const text = r.body;
+  const ms = (name: string) => {
+    const m = new RegExp(`^nodejs_eventloop_lag_${name}_seconds(?:\\{[^}]*\\})? ([\\d.e+-]+)`, 'm').exec(text);
+    return m ? Number(m[1]) * 1000 : undefined;
+  };
+  return { p99: ms('p99'), p50: ms('p50'), max: ms('max') };
 }

@@ -9,6 +9,8 @@ export interface ProcSample {
   /** user + system CPU seconds since the process started. */
   cpuSeconds: number;
   rssBytes: number;
+  /** The highest RSS the process has had (VmHWM). */
+  peakRssBytes: number;
 }
 
 export function readProc(pid: number): ProcSample | undefined {
@@ -19,8 +21,8 @@ export function readProc(pid: number): ProcSample | undefined {
     const utime = Number(f[11]);
     const stime = Number(f[12]);
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const rss = /VmRSS:\s+(\d+) kB/.exec(status);
-    return { pid, cpuSeconds: (utime + stime) / HZ, rssBytes: rss ? Number(rss[1]) * 1024 : 0 };
+    const kB = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+    return { pid, cpuSeconds: (utime + stime) / HZ, rssBytes: kB('VmRSS'), peakRssBytes: kB('VmHWM') };
   } catch {
     return undefined;
   }

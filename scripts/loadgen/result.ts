@@ -1,6 +1,7 @@
 // The shape of a load run's result: the JSON the CLI writes (docs/results keeps past
 // ones) and the integration test reads. Assembled by ./assemble.ts.
 import type { FloorResult } from './floor';
+import type { HostActsResult } from './host-acts';
 import type { LoadOptions } from './options';
 import type { WatchdogRebuild } from './point';
 import type { FeedbackCounts } from './point-feedback';
@@ -142,6 +143,8 @@ export interface LoadResult {
     floor: FloorResult | { error: string } | undefined;
     floorGcmUsPerPacket: number | undefined;
     serverPlusWorkersRssMiB: number;
+    /** The same, each process at its highest over its life (VmHWM), summed: an upper bound. */
+    serverPlusWorkersPeakRssMiB: number;
     /** Per consumer (each stream a point receives): the workers' CPU and RSS divided among them. */
     perConsumer: { consumers: number; workerCpuPct: number; workerRssKiB: number } | undefined;
   };
@@ -155,6 +158,8 @@ export interface LoadResult {
     /** The generator's own event-loop delay: client-side latencies below include it. */
     generatorLoopP99Ms: number;
     eventLoopP99Ms: { max: number; median: number; windows: number };
+    /** The server's event-loop p50 per 5 s window (/metrics): the median and worst window. */
+    eventLoopP50Ms: { max: number; median: number; windows: number };
     eventLoopMaxMs: number;
     healthAckMs: { n: number; p50: number; p95: number; p99: number; max: number };
     healthReportsSent: number;
@@ -183,6 +188,8 @@ export interface LoadResult {
     serverConnected: number;
     match: boolean;
   };
+  /** The host's actions (options.hostActs): agenda moves, the floor handed over and back. */
+  hostActs?: HostActsResult;
   /** Cluster mode only. */
   cluster?: ClusterResult;
   extra?: unknown;

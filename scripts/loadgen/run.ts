@@ -17,7 +17,8 @@ import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { HostSocket, MonitorSocket } from '../../client/src/net/sockets';
 import { assembleResult, countPackets, type SteadyWindow } from './assemble';
-import { prepareBriefing, startVirtualHost, type Briefing } from './briefing';
+import { AGENDA, prepareBriefing, startVirtualHost, type Briefing } from './briefing';
+import { hostSchedule, runHostActs, type HostActsResult } from './host-acts';
 import { ask, monitorSocket } from './sockets';
 import { checkinProgress, runCheckins } from './checkins';
 import { startCluster, type ClusterHandle } from './cluster';
@@ -140,6 +141,7 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
       monitor,
       healthAcks,
       checkins: steady.checkins,
+      hostActs: steady.hostActs,
       extra: steady.extra,
       attendance: att.body.province,
       cluster,
@@ -224,7 +226,12 @@ async function joinPoints(
         ...(run.impaired?.ids.has(p.id) ? { onMediaPort: (port: number) => run.impaired?.link.add(port) } : {}),
         handshakes,
         healthAcks: c.healthAcks,
-        onReportSent: c.monitor.onReportSent,
+        onReportSent: o.onReportSent
+          ? (id: string, marker: number, at: number) => {
+              c.monitor.onReportSent(id, marker, at);
+              o.onReportSent!(id, marker, at);
+            }
+          : c.monitor.onReportSent,
         log: () => undefined,
       }),
     );
@@ -254,8 +261,8 @@ async function joinPoints(
 }
 
 /**
- * The steady state: check-ins, the `during` task, the watchdog drill and the socket cut
- * run inside it; a progress line every 5 s; samples at its start and end.
+ * The steady state: check-ins, the host's actions, the `during` task, the watchdog drill
+ * and the socket cut run inside it; a progress line every 5 s; samples at its start and end.
  */
 async function runSteadyState(
   o: LoadOptions,
@@ -273,6 +280,7 @@ async function runSteadyState(
   window: SteadyWindow;
   drilled: VirtualPoint[];
   checkins: LoadResult['checkins'] | undefined;
+  hostActs: HostActsResult | undefined;
   extra: unknown;
 }> {
   const { points } = run;
@@ -298,12 +306,25 @@ async function runSteadyState(
   await probes.scrape();
   probes.resetLoop();
 
+  const steadyEnd = Math.min(steadyT0 + steadySeconds * 1000, c.hardDeadline - 30_000);
   const duringP = o.during
     ? o
-        .during({ baseUrl: c.base, sessionId: briefing.sessionId, admin: o.admin })
+        .during({ baseUrl: c.base, sessionId: briefing.sessionId, admin: o.admin, until: steadyEnd })
         .catch((e: Error) => ({ error: e.message }))
     : Promise.resolve(undefined);
   const checkinsP = o.checkins > 0 ? runCheckins(o, c.base, points, run.agents, log) : Promise.resolve(undefined);
+  const hostActsP =
+    o.hostActs && run.host
+      ? runHostActs(
+          run.host,
+          points,
+          o.hostActs,
+          hostSchedule(o.hostActs, steadySeconds, AGENDA.length),
+          steadyT0,
+          steadyEnd,
+          log,
+        )
+      : Promise.resolve(undefined);
   const cutAt = steadyT0 + (steadySeconds * 1000) / 2;
   if (stallCount > 0) {
     for (const p of drilled) p.stall();
@@ -313,7 +334,6 @@ async function runSteadyState(
   let churnNext = 0;
   let churnAt = o.churn ? steadyT0 + o.churn.every * 1000 : Infinity;
   let prev = { procs: p0, t: steadyT0, packets: packets0.received };
-  const steadyEnd = Math.min(steadyT0 + steadySeconds * 1000, c.hardDeadline - 30_000);
   while (Date.now() < steadyEnd) {
     await sleep(Math.min(5000, Math.max(0, steadyEnd - Date.now())));
     await probes.scrape();
@@ -345,6 +365,7 @@ async function runSteadyState(
     prev = { procs: now.procs, t: now.t, packets: now.packets.received };
   }
   const checkins = await checkinsP;
+  const hostActs = await hostActsP;
   const extra = await duringP;
   const steadyT1 = Date.now();
   const m1 = readMachine();
@@ -367,6 +388,7 @@ async function runSteadyState(
     },
     drilled,
     checkins,
+    hostActs,
     extra,
   };
 }

@@ -59,6 +59,13 @@ export function summary(r: LoadResult): string {
       : 'check-ins: none',
     `attendance: server ${r.attendance.serverCheckedIn} checked in / ${r.attendance.serverDelegates} delegates reported; sent ${r.attendance.sentCheckins} / ${r.attendance.sentHeadcount}: ${r.attendance.match ? 'MATCH' : 'MISMATCH'}`,
   );
+  if (r.hostActs) {
+    const h = r.hostActs;
+    const n = (act: string) => h.acts.filter((x) => x.act === act).length;
+    lines.push(
+      `host: ${n('agenda:go')} agenda moves, floor ${n('floor:grant')} grant(s) / ${n('floor:revoke')} revoke(s); ack p95 ${h.ackMs.p95} ms; points' views p95 ${h.viewMs.p95} ms max ${h.viewMs.max} ms; ${h.missed} missed; ${h.acts.filter((x) => x.error).length} refused`,
+    );
+  }
   if (r.cluster) {
     const k = r.cluster;
     const nodes = k.nodes.map((n) => `${n.name} ${c.cpuPct[n.name]}% / ${c.rssMiB[n.name]} MiB`).join(', ');

@@ -4,7 +4,8 @@
 // WebRTC receive transport (ICE, DTLS, SRTP; a quarter of them over ICE-TCP) sending
 // browser-like RTCP, health reports, a headcount, check-ins through the QR token and /api/v1/checkin,
 // one point's socket cut and rejoined, one point's media stalled with its socket and ICE
-// up (the watchdog drill) and rebuilt by its watchdog. It asserts the path works, not how fast.
+// up (the watchdog drill) and rebuilt by its watchdog, the host moving the agenda and
+// handing the floor to a point and back. It asserts the path works, not how fast.
 import { execFileSync } from 'node:child_process';
 import { runLoad } from '../../scripts/loadgen/run';
 import { FFMPEG } from '../../scripts/loadgen/source';
@@ -26,6 +27,7 @@ maybe('12 virtual points receive the hall through the real join path; attendance
     tcpShare: 0.25,
     floor: false,
     decryptEvery: 5,
+    hostActs: { agendaEverySeconds: 5, floorHandover: true },
     maxSeconds: 120,
   });
   expect(r.errors.filter((e) => !/disconnected|transport close/.test(e))).toEqual([]);
@@ -71,7 +73,22 @@ maybe('12 virtual points receive the hall through the real join path; attendance
   expect(r.attendance.serverCheckedIn).toBe(60);
   expect(r.attendance.serverDelegates).toBe(r.attendance.sentHeadcount);
   expect(r.attendance.match).toBe(true);
+  // The host's actions went through its socket and every connected point's view followed:
+  // the agenda item, the floor holder (who heard `floor:you`), the floor taken back.
+  const h = r.hostActs!;
+  const acts = h.acts.map((a) => a.act);
+  expect(acts.filter((a) => a === 'agenda:go').length).toBeGreaterThanOrEqual(1);
+  expect(acts.filter((a) => a !== 'agenda:go')).toEqual(['floor:grant', 'floor:revoke']);
+  for (const a of h.acts) {
+    expect(a.error).toBeUndefined();
+    expect(a.points).toBeGreaterThan(0);
+    expect(a.reached).toBe(a.points);
+  }
+  expect(h.acts.find((a) => a.act === 'floor:grant')!.holderMs).not.toBeNull();
+  expect(h.missed).toBe(0);
   // Cost figures are read (not judged here).
+  expect(r.signalling.eventLoopP50Ms.windows).toBeGreaterThan(0);
+  expect(r.cost.serverPlusWorkersPeakRssMiB).toBeGreaterThan(0);
   expect(r.cost.cpuPct.server).toBeGreaterThan(0);
   expect(Object.keys(r.cost.cpuPct).filter((k) => /^worker\d$/.test(k))).toHaveLength(2);
 });
