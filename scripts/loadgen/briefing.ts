@@ -188,33 +188,28 @@ async function allPages<T>(url: string, cookie: string, what: string): Promise<T
 /**
  * More points than the shipped registry holds (a capacity curve beyond the reference
  * event): commune points `LG-0001`… under the registry's districts in turn, 40 delegates
- * each, created through the admin API.
+ * each, added in one merge import through the admin API (the registry is written as a
+ * whole, so one-by-one adds in parallel conflict).
  */
 async function addPoints(base: string, cookie: string, existing: RegistryPoint[], count: number): Promise<void> {
   const districts = [...new Set(existing.map((p) => p.district).filter((d): d is string => !!d))];
-  const queue = Array.from({ length: count }, (_, i) => i + 1);
-  const one = async () => {
-    for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
-      const district = districts[i % Math.max(1, districts.length)] ?? null;
-      await must(
-        httpJson(`${base}/api/v1/points`, {
-          method: 'POST',
-          cookie,
-          body: {
-            code: `LG-${String(i).padStart(4, '0')}`,
-            name: `Điểm cầu tải thử ${i}`,
-            level: 'commune',
-            parent: district,
-            district,
-            expectedDelegates: 40,
-          },
-        }),
-        'add point',
-        [200, 201],
-      );
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, one));
+  const points = Array.from({ length: count }, (_, k) => {
+    const i = k + 1;
+    const district = districts[i % Math.max(1, districts.length)] ?? null;
+    return {
+      code: `LG-${String(i).padStart(4, '0')}`,
+      name: `Điểm cầu tải thử ${i}`,
+      level: 'commune',
+      parent: district,
+      district,
+      expectedDelegates: 40,
+    };
+  });
+  await must(
+    httpJson(`${base}/api/v1/points/import?format=json&mode=merge`, { method: 'POST', cookie, body: { points } }),
+    'add points',
+    [200],
+  );
 }
 
 /** Registry items reordered to take one point of each district in turn (order kept within one). */
