@@ -5,6 +5,8 @@
 //
 //   node --import tsx scripts/bench-curve.ts --curve 105,210,420,840 --repeats 3
 //   … --duration 60 --out docs/results/<date>-capacity-curve.json --svg docs/capacity-curve.svg
+//   … --curve 840 --keep <earlier result>: runs 840 only; the earlier result's runs of other
+//     sizes are kept in the new result and the plot
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -46,12 +48,13 @@ async function main(): Promise<void> {
       duration: { type: 'string', default: '60' },
       out: { type: 'string' },
       svg: { type: 'string', default: path.join('docs', 'capacity-curve.svg') },
+      keep: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (v.help) {
     process.stdout.write(
-      'usage: node --import tsx scripts/bench-curve.ts [--curve 105,210,420,840] [--repeats 3] [--duration 60] [--out FILE] [--svg FILE]\n',
+      'usage: node --import tsx scripts/bench-curve.ts [--curve 105,210,420,840] [--repeats 3] [--duration 60] [--out FILE] [--svg FILE] [--keep EARLIER.json]\n',
     );
     return;
   }
@@ -64,7 +67,13 @@ async function main(): Promise<void> {
   if (!Number.isFinite(duration) || duration < 10) throw new Error('--duration must be at least 10 s');
   const startedAt = new Date().toISOString();
   const out = v.out ?? path.join('docs', 'results', `${startedAt.slice(0, 10)}-capacity-curve.json`);
-  const runs: CurveRun[] = [];
+  // An earlier result's successful runs of the sizes not measured now.
+  const runs: CurveRun[] = v.keep
+    ? (JSON.parse(fs.readFileSync(v.keep, 'utf8')) as { runs: CurveRun[] }).runs.filter(
+        (r) => r.headline && !sizes.includes(r.points),
+      )
+    : [];
+  const allSizes = [...new Set([...runs.map((r) => r.points), ...sizes])].sort((a, b) => a - b);
   const t0 = Date.now();
   const log = (line: string) =>
     process.stderr.write(`[curve ${((Date.now() - t0) / 1000).toFixed(0).padStart(5)}s] ${line}\n`);
@@ -82,7 +91,7 @@ async function main(): Promise<void> {
     }
 
   function write(): void {
-    const bySize = sizes.map((points) => {
+    const bySize = allSizes.map((points) => {
       const hs = runs.filter((r) => r.points === points && r.headline).map((r) => r.headline!);
       const figures: Record<string, { median: number; min: number; max: number }> = Object.fromEntries(
         FIGURES.map(([k]) => [k, spread(hs.map((h) => h[k] as number))]),
@@ -91,7 +100,7 @@ async function main(): Promise<void> {
     });
     const result = {
       startedAt,
-      command: `node --import tsx scripts/bench-curve.ts --curve ${sizes.join(',')} --repeats ${repeats} --duration ${duration}`,
+      command: `node --import tsx scripts/bench-curve.ts --curve ${sizes.join(',')} --repeats ${repeats} --duration ${duration}${v.keep ? ` --keep ${v.keep}` : ''}`,
       bySize,
       runs,
     };
