@@ -116,7 +116,10 @@ async function main(): Promise<void> {
     }));
     fs.writeFileSync(
       path.resolve(ROOT, v.svg),
-      curveSvg(`Capacity: simulcast hall, browser-like points (${startedAt.slice(0, 10)}, ${repeats} repeats)`, panels),
+      curveSvg(
+        `Capacity: simulcast hall, browser-like points (${startedAt.slice(0, 10)}; runs per size ${bySize.map((b) => b.runs).join('/')})`,
+        panels,
+      ),
     );
   }
   process.stdout.write(`result: ${out}\nplot: ${v.svg}\n`);
