@@ -2,10 +2,11 @@
 // cached), replayed without re-encoding (`-re -stream_loop -1 -c copy`) as RTP into the
 // room's plain ingest: one VP8 layer (the light hall, `--light-hall`); the realistic hall's
 // video is ./simulcast-hall.ts, with ffmpeg replaying the audio alone.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { tiedSpawn } from '../../server/platform/tied-spawn';
 
 export const FFMPEG = process.env.FFMPEG ?? '/usr/bin/ffmpeg';
 
@@ -102,7 +103,7 @@ export function startAudioReplay(clip: string, audio: RtpTarget): ChildProcess {
     ...['-map', '0:a:0', '-c:a', 'copy', '-f', 'rtp', '-ssrc', String(audio.ssrc)],
     ...['-payload_type', String(audio.payloadType), url],
   ];
-  return spawn(FFMPEG, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  return tiedSpawn(FFMPEG, args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 /** Replays the clip in real time to the two RTP targets. */
@@ -141,5 +142,5 @@ export function startReplay(clip: string, video: RtpTarget, audio: RtpTarget): C
     String(audio.payloadType),
     url(audio),
   ];
-  return spawn(FFMPEG, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  return tiedSpawn(FFMPEG, args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }

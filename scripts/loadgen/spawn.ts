@@ -1,8 +1,9 @@
 // One orchestrator process (`server/main.ts`) on loopback for a load run: the single
 // server of a plain run, or one node (origin, edge, control) of a cluster run.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { tiedSpawn } from '../../server/platform/tied-spawn';
 import { freePort, httpJson, sleep } from './http';
 
 export interface ServerHandle {
@@ -36,7 +37,10 @@ export async function spawnServer(s: SpawnServerOptions, log: (l: string) => voi
   // A node's identity comes from its env here only, never from the caller's shell.
   for (const k of Object.keys(base))
     if (/^(NODE_ROLE|NODE_ID|NODE_PUBLIC_URL|NODE_REGION|PUBLIC_URL)$/.test(k)) delete base[k];
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  // Tied to the generator: a run stopped outright (SIGTERM, SIGKILL) takes its servers with
+  // it, and each server its workers, Redis and recorders.
+  const child: ChildProcess = tiedSpawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    deathSignal: 'SIGTERM',
     cwd: root,
     env: {
       ...base,
