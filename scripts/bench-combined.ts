@@ -116,6 +116,10 @@ async function main(): Promise<void> {
     },
   });
   const page = r.extra as Partial<PageResult> | undefined;
+  // Per-point lists (watchdog rebuilds, gaps, starved points) cut to their first items and
+  // their count: the record stays readable, the figures are computed from the whole.
+  const shortLists = (_key: string, value: unknown): unknown =>
+    Array.isArray(value) && value.length > 40 ? { first: value.slice(0, 40), count: value.length } : value;
   const out = combinedResult(r, page, { points, checkins, window, agendaEvery });
   const file =
     v.out ??
@@ -124,7 +128,7 @@ async function main(): Promise<void> {
       `${r.startedAt.slice(0, 10)}-${r.startedAt.slice(11, 16).replace(':', '')}-combined-${points}.json`,
     );
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+  fs.writeFileSync(file, `${JSON.stringify(out, shortLists, 2)}\n`);
   process.stdout.write(`${summaryLines(out)}\n\n${targetTable(out.targets)}\n`);
   if (!out.alone)
     process.stdout.write('NOT ALONE: other processes took over 15 % of a core; the figures are upper bounds.\n');
