@@ -7,6 +7,7 @@
 //        --admin-user admin --admin-password '…' --points 50 --ramp 10
 //   node --import tsx scripts/loadgen.ts --cluster origin+2edges --points 40 --duration 20
 //   node --import tsx scripts/loadgen.ts --points 20 --tcp-share 0.1 --duration 20
+//   node --import tsx scripts/loadgen.ts --points 420 --chromium-points 5 --duration 60
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,6 +36,9 @@ const HELP = `usage: node --import tsx scripts/loadgen.ts [options]
   --impair S:L[:R]      S % of the points on a lossy link: L % random loss each way and
                         (optionally) R kbit/s towards each point (nftables on their media
                         ports; root and nft); the result compares them with the others
+  --chromium-points N   N real Chromium pages (headless, one browser) join their own points
+                        at the storm's start; each page's time to its first decoded hall
+                        frame is reported (join.chromium); needs media and /usr/bin/chromium
   --decrypt-every K     decrypt one packet in K after the first key frame (default 10)
   --dtls-concurrency N  DTLS handshakes the generator computes at once (default 8;
                         0: all at once, which blocks its receivers' reads for seconds)
@@ -96,6 +100,7 @@ function main(): Promise<void> {
       'silent-points': { type: 'boolean' },
       'tcp-share': { type: 'string' },
       impair: { type: 'string' },
+      'chromium-points': { type: 'string' },
       'decrypt-every': { type: 'string' },
       'dtls-concurrency': { type: 'string' },
       cut: { type: 'string' },
@@ -127,6 +132,8 @@ function main(): Promise<void> {
     return n;
   };
   const points = int(v.points, DEFAULTS.points, 'points');
+  const chromiumPoints = int(v['chromium-points'], 0, 'chromium-points');
+  if (chromiumPoints > 0 && v['no-media']) throw new Error('--chromium-points needs media (not with --no-media)');
   const started = Date.now();
   const log = (line: string) =>
     process.stderr.write(`[loadgen ${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${line}\n`);
@@ -142,6 +149,7 @@ function main(): Promise<void> {
     silentPoints: Boolean(v['silent-points']),
     tcpShare: parseShare(v['tcp-share'], 'tcp-share', 0),
     ...(v.impair ? { impair: parseImpairSpec(v.impair) } : {}),
+    ...(chromiumPoints > 0 ? { chromiumPoints } : {}),
     decryptEvery: int(v['decrypt-every'], DEFAULTS.decryptEvery, 'decrypt-every'),
     dtlsConcurrency: int(v['dtls-concurrency'], DEFAULTS.dtlsConcurrency, 'dtls-concurrency'),
     cut: int(v.cut, 0, 'cut'),

@@ -12,6 +12,8 @@ import type { MonitorTimer, ServerProbes } from './probes';
 import { cpuBetween, loadAverage, type MachineSample, type ProcSample } from './procstat';
 import { lostOf, type StreamStats } from './receiver';
 import { feedbackOf, impairedOf } from './assemble-feedback';
+import type { ChromiumJoin } from './chromium-points';
+import { joinStagesOf, pointStagesOf } from './join-stages';
 import type { GeneratorPauses } from './stalls';
 import type { ClusterResult, LoadResult } from './result';
 import type { HallLayerStats } from './simulcast-hall';
@@ -49,6 +51,8 @@ export interface RunFacts {
   /** When the join started (epoch ms): the origin of the times in media.gaps and generatorPauses. */
   joinT0: number;
   allJoinedMs: number;
+  /** The Chromium points' first decoded frames (options.chromiumPoints). */
+  chromium?: ChromiumJoin | undefined;
   /** The most DTLS handshakes the generator computed at once. */
   dtlsAtOnceMax: number;
   /** The generator's own event-loop stalls and GC pauses over the run. */
@@ -131,6 +135,9 @@ export function assembleResult(f: RunFacts): LoadResult {
       p95: round(percentile(joinMs, 95), 0),
       max: round(Math.max(...joinMs.map((x) => (Number.isFinite(x) ? x : Infinity))), 0),
       phases: joinPhases(f),
+      stages: joinStagesOf(points, f.joinT0),
+      stagesByPoint: pointStagesOf(points, f.joinT0),
+      ...(f.chromium ? { chromium: f.chromium } : {}),
       dtlsAtOnceMax: f.dtlsAtOnceMax,
     },
     media,
@@ -281,7 +288,8 @@ function clusterOf(f: RunFacts, cluster: ClusterHandle, cost: Cost): ClusterResu
 /**
  * Where each point's join went, ms after its start (p50 / p95 / max over points): its
  * socket signalled, its transport's DTLS done (the SRTP keys), its hall video consumer
- * resumed, the first video packet read, the first key frame read.
+ * resumed, the first video packet read, the first key frame's first packet and the frame
+ * complete (its last packet read).
  */
 function joinPhases(f: RunFacts): Record<string, { p50: number; p95: number; max: number }> {
   const phase = (at: (p: VirtualPoint) => number | undefined) => {
@@ -304,6 +312,12 @@ function joinPhases(f: RunFacts): Record<string, { p50: number; p95: number; max
     dtlsDone: phase((p) => p.retired[0]?.connectedAt ?? p.receiver?.connectedAt),
     videoResumed: phase((p) => p.videoResumedAt),
     firstVideoPacket: phase(firstVideo),
+    firstKeyFrameStart: phase((p) => {
+      const t = p
+        .streams()
+        .flatMap((s) => (s.kind === 'video' && s.keyFrameStartAt !== undefined ? [s.keyFrameStartAt] : []));
+      return t.length ? Math.min(...t) : undefined;
+    }),
     firstKeyFrame: phase((p) => {
       const ms = p.firstKeyFrameMs();
       return ms === undefined ? undefined : ms + p.joinStartedAt;

@@ -24,6 +24,8 @@ export interface Briefing {
   sessionId: string;
   /** The points taken from the registry, in the order they join. */
   chosen: RegistryPoint[];
+  /** The points after them that Chromium pages join (options.chromiumPoints). */
+  browsers: RegistryPoint[];
   /** Each point's join token. */
   tokenOf: Map<string, string>;
 }
@@ -59,15 +61,17 @@ export async function prepareBriefing(
     .concat(login.headers['set-cookie'] ?? [])
     .map((c) => c.split(';')[0])
     .join('; ');
+  const wanted = o.points + (o.chromiumPoints ?? 0);
   let items = await allPages<RegistryPoint>(`${base}/api/v1/points`, cookie, 'points');
-  if (items.length < o.points) {
-    await addPoints(base, cookie, items, o.points - items.length);
-    log(`registry: ${o.points - items.length} points added for this run (${items.length} shipped)`);
+  if (items.length < wanted) {
+    await addPoints(base, cookie, items, wanted - items.length);
+    log(`registry: ${wanted - items.length} points added for this run (${items.length} shipped)`);
     items = await allPages<RegistryPoint>(`${base}/api/v1/points`, cookie, 'points');
   }
   const registry = { body: { items, total: items.length } };
-  const chosen = (spreadOverDistricts ? byDistrictInTurn(registry.body.items) : registry.body.items).slice(0, o.points);
-  if (chosen.length < o.points) throw new Error(`the registry has ${chosen.length} points, ${o.points} asked`);
+  const invited = (spreadOverDistricts ? byDistrictInTurn(registry.body.items) : registry.body.items).slice(0, wanted);
+  if (invited.length < wanted) throw new Error(`the registry has ${invited.length} points, ${wanted} asked`);
+  const chosen = invited.slice(0, o.points);
   const now = Date.now();
   const created = await must(
     httpJson<{ id: string }>(`${base}/api/v1/sessions`, {
@@ -79,7 +83,7 @@ export async function prepareBriefing(
         plannedEnd: new Date(now + 180 * 60_000).toISOString(),
         agenda: AGENDA,
         invite:
-          o.points === registry.body.total ? { mode: 'all' } : { mode: 'points', pointIds: chosen.map((p) => p.id) },
+          wanted === registry.body.total ? { mode: 'all' } : { mode: 'points', pointIds: invited.map((p) => p.id) },
       },
     }),
     'create session',
@@ -98,7 +102,7 @@ export async function prepareBriefing(
   );
   const tokenOf = new Map(links.map((l) => [l.pointId, l.token]));
   log(`session ${sessionId} in its lobby with ${chosen.length} points`);
-  return { cookie, sessionId, chosen, tokenOf };
+  return { cookie, sessionId, chosen, browsers: invited.slice(o.points), tokenOf };
 }
 
 /**

@@ -93,7 +93,7 @@ export async function runNational(o: NationalOptions) {
       cookie,
     );
     const tokenOf = new Map(links.map((l) => [l.pointId, l.token]));
-    const briefing: Briefing = { cookie, sessionId, chosen: registry, tokenOf };
+    const briefing: Briefing = { cookie, sessionId, chosen: registry, browsers: [], tokenOf };
     const errors: string[] = [];
     host = (await startVirtualHost(n1.baseUrl, briefing, { media: false, lightHall: true }, errors, o.log)).host;
 

@@ -35,6 +35,11 @@ export interface LoadOptions {
    * port (./ice-tcp.ts), spread evenly among them; the others use UDP. Default 0.
    */
   tcpShare?: number;
+  /**
+   * Real Chromium pages joining inside the storm (./chromium-points.ts), on points of their
+   * own after the virtual ones; each page's first decoded frame is timed. Default 0.
+   */
+  chromiumPoints?: number;
   /** A share of the points on a lossy, rate-capped link (./impair.ts). */
   impair?: ImpairSpec;
   decryptEvery: number;

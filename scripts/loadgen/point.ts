@@ -11,7 +11,7 @@ import type { PointClientEvents } from '../../server/contract/namespaces';
 import { MediaWatchdog, type WatchedTrack } from '../../client/src/point/media-watchdog';
 import type { FeedbackCounts } from './point-feedback';
 import type { Gate } from './gate';
-import { Receiver, lostOf, type RemoteTransportParams, type StreamStats } from './receiver';
+import { Receiver, lostOf, type ReceiverStep, type RemoteTransportParams, type StreamStats } from './receiver';
 import { Reservoir } from './stats';
 import { locatePoint } from './cluster';
 import { ask } from './sockets';
@@ -63,6 +63,14 @@ export interface WatchdogRebuild {
   stalled: { kind: 'audio' | 'video'; received: number; decrypted: number; authFailures: number }[];
 }
 
+/**
+ * The stages of a point's first join, in order: the socket connected, the server's answer
+ * to rtc:createTransport, ICE connected, DTLS connected (the SRTP keys), the first RTP
+ * packet decrypted, the first video key frame complete (its last packet read).
+ */
+export const JOIN_STAGES = ['socket', 'transport', 'ice', 'dtls', 'firstRtp', 'keyFrame'] as const;
+export type JoinStage = (typeof JOIN_STAGES)[number];
+
 export class VirtualPoint {
   readonly o: PointOptions;
   socket: PointSocket | undefined;
@@ -80,6 +88,8 @@ export class VirtualPoint {
   connectedAt: number | undefined;
   /** When the first hall video consumer was resumed (epoch ms). */
   videoResumedAt: number | undefined;
+  /** When the first join reached each stage (epoch ms; its retries count, rejoins do not). */
+  readonly stages: Partial<Record<JoinStage, number>> = {};
   rejoins = 0;
   /** ICE-TCP links whose consent was lost (no check answered for 30 s): each one rejoined. */
   tcpConsentLost = 0;
@@ -165,8 +175,10 @@ export class VirtualPoint {
     socket.on('connect', () => {
       if (this.#stopped || socket !== this.socket) return;
       const first = this.signalledAt === undefined;
-      if (first) this.signalledAt = Date.now();
-      else this.rejoins += 1;
+      if (first) {
+        this.signalledAt = Date.now();
+        this.#stage('socket', this.signalledAt);
+      } else this.rejoins += 1;
       void this.#join('connect');
     });
     // In a cluster a reconnect asks again where to go: a dead edge's points move.
@@ -247,6 +259,7 @@ export class VirtualPoint {
       direction: 'recv',
       rtpCapabilities,
     });
+    this.#stage('transport', Date.now());
     const receiver = new Receiver({
       decryptEvery: this.o.decryptEvery,
       silent: this.o.silent ?? false,
@@ -254,6 +267,7 @@ export class VirtualPoint {
       tcp: this.o.tcp ?? false,
     });
     this.receiver = receiver;
+    receiver.onStep = (step: ReceiverStep, at: number) => this.#stage(step, at);
     // The SFU stopped answering over TCP: the link is closed; the media is rebuilt now
     // rather than when the watchdog sees it stop.
     receiver.onIceLost = () => {
@@ -286,6 +300,12 @@ export class VirtualPoint {
     if (keys.agenda !== this.#viewKeys.agenda) this.viewChanges.set(keys.agenda, now);
     if (keys.floor !== this.#viewKeys.floor) this.viewChanges.set(keys.floor, now);
     this.#viewKeys = keys;
+  }
+
+  /** A stage of the first join reached (kept only the first time, and never after a rejoin). */
+  #stage(stage: JoinStage, at: number): void {
+    if (this.rejoins || this.watchdogRebuilds.length || this.tcpConsentLost || this.moves) return;
+    this.stages[stage] ??= at;
   }
 
   #headcountPending(): boolean {

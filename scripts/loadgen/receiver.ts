@@ -65,7 +65,15 @@ export interface StreamStats {
   /** Frames completed (marker bit on video). */
   frames: number;
   firstPacketAt: number | undefined;
+  /** The first VP8 key frame's first packet read (epoch ms). */
+  keyFrameStartAt: number | undefined;
+  /**
+   * The first VP8 key frame complete (epoch ms): its last packet (the marker bit) read and
+   * every packet from its first to that one there (a NACKed one counts once it came back).
+   */
   firstKeyFrameAt: number | undefined;
+  /** The first key frame being assembled: its RTP timestamp, first and last packets, packets read. */
+  keyFrame: { ts: number; startExt: number; endExt: number | undefined; packets: number } | undefined;
   decrypted: number;
   authFailures: number;
   /** The decrypt checks of this SSRC, with their own index (ROC) count. */
@@ -93,7 +101,9 @@ export function newStream(kind: 'audio' | 'video', ssrc: number, clockRate: numb
     lastTs: 0,
     frames: 0,
     firstPacketAt: undefined,
+    keyFrameStartAt: undefined,
     firstKeyFrameAt: undefined,
+    keyFrame: undefined,
     decrypted: 0,
     authFailures: 0,
     reader: undefined,
@@ -139,6 +149,21 @@ interface IceProtocolLike {
   datagramReceived?: (data: Buffer, addr: readonly [string, number]) => void;
 }
 
+/** The steps of a receiver's connect and first media, each reported once (./point.ts times its join by them). */
+export type ReceiverStep = 'ice' | 'dtls' | 'firstRtp' | 'keyFrame';
+
+/**
+ * Counts one packet of a video stream's first key frame (the start packet, or one after
+ * it with the same RTP timestamp); true once the frame is complete.
+ */
+export function keyFrameComplete(s: StreamStats, ext: number, ts: number, marker: boolean): boolean {
+  const k = s.keyFrame;
+  if (!k || ts !== k.ts || ext < k.startExt) return false;
+  if (ext > k.startExt) k.packets += 1;
+  if (marker) k.endExt = ext;
+  return k.endExt !== undefined && k.packets >= k.endExt - k.startExt + 1;
+}
+
 export class Receiver {
   readonly streams = new Map<number, StreamStats>();
   /** SSRCs the consumers announced: kind and clock rate. */
@@ -153,7 +178,12 @@ export class Receiver {
   /** The RTCP this receiver sends (undefined when silent, or before the keys). */
   feedback: PointFeedback | undefined;
   #decryptEvery: number;
+  /** When ICE connected, DTLS connected (the SRTP keys), and the first packet decrypted (epoch ms). */
+  iceConnectedAt: number | undefined;
   connectedAt: number | undefined;
+  firstDecryptedAt: number | undefined;
+  /** Told each step once, as it happens (the join's stages). */
+  onStep: (step: ReceiverStep, at: number) => void = () => undefined;
   /** Non-media datagrams (STUN, DTLS) handed back to werift. */
   controlPackets = 0;
   /** RTP from SSRCs no consumer announced (RTX, probation). */
@@ -221,6 +251,8 @@ export class Receiver {
       ? await tcpIceToMediasoup(remote, timeoutMs, created)
       : await iceToMediasoup(remote, timeoutMs, created);
     if (this.#closed) throw new Error('closed');
+    this.iceConnectedAt = Date.now();
+    this.onStep('ice', this.iceConnectedAt);
     // The packets are ours from here: RTP that arrives before the SRTP keys (mediasoup
     // sends as soon as its side of DTLS is done, before our client has read the last
     // flight) is held and read once the keys are there, so every packet from the first is
@@ -239,6 +271,7 @@ export class Receiver {
     }
     this.#masterSecretAtConnect = Buffer.from(this.#masterSecret() ?? Buffer.alloc(0));
     this.connectedAt = Date.now();
+    this.onStep('dtls', this.connectedAt);
     const held = this.#held;
     this.#held = undefined;
     for (const pkt of held ?? []) this.#onRtp(pkt);
@@ -364,7 +397,10 @@ export class Receiver {
     }
     s.received += 1;
     s.bytes += pkt.length;
-    if (pkt[1]! & 0x80 && s.kind === 'video') s.frames += 1;
+    const marker = (pkt[1]! & 0x80) !== 0;
+    if (marker && s.kind === 'video') s.frames += 1;
+    if (s.firstKeyFrameAt === undefined && s.keyFrame && ext !== s.keyFrame.startExt)
+      this.#keyFrameRead(s, ext, ts, marker);
     const transit = (now * s.clockRate) / 1000 - ts;
     if (s.lastTransit !== undefined) {
       let d = transit - s.lastTransit;
@@ -392,11 +428,26 @@ export class Receiver {
         return;
       }
       s.decrypted += 1;
+      if (this.firstDecryptedAt === undefined) {
+        this.firstDecryptedAt = Date.now();
+        this.onStep('firstRtp', this.firstDecryptedAt);
+      }
       if (needKey && isVp8KeyFrameStart(clear)) {
-        if (s.firstKeyFrameAt === undefined) s.firstKeyFrameAt = Date.now();
-        else this.feedback?.onKeyFrame(ssrc, now);
+        if (s.firstKeyFrameAt === undefined) {
+          s.keyFrameStartAt ??= Date.now();
+          s.keyFrame = { ts, startExt: ext, endExt: undefined, packets: 1 };
+          this.#keyFrameRead(s, ext, ts, marker);
+        } else this.feedback?.onKeyFrame(ssrc, now);
       }
     }
+  }
+
+  /** A packet of the first key frame being assembled; the frame's completion is the join's last step. */
+  #keyFrameRead(s: StreamStats, ext: number, ts: number, marker: boolean): void {
+    if (!keyFrameComplete(s, ext, ts, marker)) return;
+    s.firstKeyFrameAt = Date.now();
+    s.keyFrame = undefined;
+    this.onStep('keyFrame', s.firstKeyFrameAt);
   }
 
   /**

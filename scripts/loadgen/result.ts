@@ -7,6 +7,8 @@ import type { WatchdogRebuild } from './point';
 import type { FeedbackCounts } from './point-feedback';
 import type { HallLayerStats } from './simulcast-hall';
 import type { ImpairSpec } from './impair';
+import type { JoinStages, PointStages } from './join-stages';
+import type { ChromiumJoin } from './chromium-points';
 
 export interface ImpairedGroup {
   points: number;
@@ -47,6 +49,15 @@ export interface LoadResult {
     max: number;
     /** Each step of the points' joins, ms after each point's start (assemble.ts joinPhases). */
     phases: Record<string, { p50: number; p95: number; max: number }>;
+    /**
+     * The storm in stages (./join-stages.ts): ms since the storm's start at which each
+     * point's first join reached each stage (rejoins left out), over the points that did.
+     */
+    stages: JoinStages;
+    /** The same per point, in the order they joined. */
+    stagesByPoint: PointStages[];
+    /** Real Chromium pages joining inside the storm (options.chromiumPoints), if any. */
+    chromium?: ChromiumJoin | undefined;
     /** The most DTLS handshakes the generator had in progress at once (options.dtlsConcurrency). */
     dtlsAtOnceMax: number;
   };

@@ -34,6 +34,7 @@ import { Reservoir, percentile, round } from './stats';
 import { spawnServer, type ServerHandle } from './spawn';
 import { GeneratorPauses } from './stalls';
 import { Gate } from './gate';
+import { ChromiumPoints, buildClientBundles, type ChromiumJoin } from './chromium-points';
 
 export { DEFAULTS, type LoadOptions } from './options';
 export type { ClusterResult, LoadResult } from './result';
@@ -50,6 +51,8 @@ interface Running {
   agents: http.Agent[];
   /** The impaired points' link and which points are on it. */
   impaired?: { link: ImpairedLink; ids: Set<string> };
+  /** The Chromium points' browser, open until their first frames are read. */
+  chromium?: ChromiumPoints;
 }
 
 export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResult> {
@@ -60,6 +63,7 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
   const startedAt = new Date().toISOString();
   const loadBefore = loadAverage();
 
+  if ((o.chromiumPoints ?? 0) > 0 && !o.url) buildClientBundles();
   let cluster: ClusterHandle | undefined;
   if (o.cluster && !o.url) cluster = await startCluster(o.cluster, o.admin, log);
   const server: ServerHandle = cluster
@@ -133,6 +137,7 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
       storm: joined.storm,
       joinT0: joined.joinT0,
       allJoinedMs: joined.allJoinedMs,
+      chromium: joined.chromium,
       dtlsAtOnceMax: joined.handshakes.highWater,
       pauses,
       sourceStartedAt,
@@ -156,6 +161,7 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
     run.hall?.stop();
     for (const a of run.agents) a.destroy();
     run.impaired?.link.remove();
+    await run.chromium?.close();
     await server.stop();
   }
 }
@@ -176,8 +182,10 @@ function startServer(o: LoadOptions, log: (l: string) => void): Promise<ServerHa
 }
 
 /**
- * Starts every virtual point (all at once, or `rate` a second) and waits up to a minute
- * until each has its first key frame (its first headcount without media).
+ * Starts every virtual point (all at once, or `rate` a second) and the Chromium points
+ * (all at the start), and waits up to a minute until each has its first key frame (its
+ * first headcount without media) and each page its first decoded frame; the browser is
+ * closed then.
  */
 async function joinPoints(
   o: LoadOptions,
@@ -192,7 +200,13 @@ async function joinPoints(
     hardDeadline: number;
     log: (l: string) => void;
   },
-): Promise<{ storm: boolean; joinT0: number; allJoinedMs: number; handshakes: Gate }> {
+): Promise<{
+  storm: boolean;
+  joinT0: number;
+  allJoinedMs: number;
+  handshakes: Gate;
+  chromium: ChromiumJoin | undefined;
+}> {
   const points = run.points;
   let chosen = new Set<number>();
   if (o.impair && o.media && o.impair.sharePct > 0) {
@@ -236,7 +250,29 @@ async function joinPoints(
       }),
     );
   }
+  if (briefing.browsers.length) {
+    run.chromium = await ChromiumPoints.open(
+      briefing.browsers.map((p) => {
+        const token = briefing.tokenOf.get(p.id);
+        if (!token) throw new Error(`no join link for ${p.id}`);
+        return { pointId: p.id, token };
+      }),
+    );
+    c.log(`${briefing.browsers.length} Chromium pages ready`);
+  }
   const joinT0 = Date.now();
+  // The pages are sent on their way just after the virtual points' first step (the
+  // playwright calls take a few hundred ms of this loop on a busy machine, which would
+  // otherwise delay the storm itself); each page's navigation start is in the result.
+  const browser = run.chromium;
+  const chromiumP = browser
+    ? new Promise<ChromiumJoin>((resolve, reject) =>
+        setImmediate(() => {
+          browser.join(c.base);
+          browser.measure(joinT0, 60_000).then(resolve, reject);
+        }),
+      )
+    : undefined;
   const storm = o.join.mode === 'storm';
   c.log(`joining ${points.length} points (${storm ? 'storm' : `ramp ${(o.join as { rate: number }).rate}/s`})`);
   const starting: Promise<void>[] = [];
@@ -257,7 +293,13 @@ async function joinPoints(
   }
   const allJoinedMs = Date.now() - joinT0;
   c.log(`joined: ${points.filter(ready).length}/${points.length} in ${(allJoinedMs / 1000).toFixed(1)} s`);
-  return { storm, joinT0, allJoinedMs, handshakes };
+  const chromium = await chromiumP;
+  await run.chromium?.close();
+  if (chromium)
+    c.log(
+      `Chromium points: ${chromium.firstFrameMs.points}/${chromium.pages} decoded, the last at ${chromium.firstFrameMs.max} ms`,
+    );
+  return { storm, joinT0, allJoinedMs, handshakes, chromium };
 }
 
 /**

@@ -1,6 +1,7 @@
 // The load run's result in a few lines of text, as the CLI prints them after the run
 // (the JSON file holds everything).
 import type { LoadResult } from './result';
+import { JOIN_STAGES } from './point';
 
 /** One line per concern: points, join, media, CPU, SFU cost, memory, signalling, check-ins, attendance, cluster, watchdog, errors. */
 export function summary(r: LoadResult): string {
@@ -15,10 +16,11 @@ export function summary(r: LoadResult): string {
     media
       ? `points: ${r.points.signalled}/${r.points.requested} signalled, ${r.points.receivingVideo} receiving video, ${r.points.withKeyFrame} with a key frame, ${r.points.starved.length} starved; ${r.media.readDelayed.length} with a read gap over 1 s from the generator's own stall (longest ${r.signalling.generatorPauses.stalls.reduce((a, x) => Math.max(a, x.ms), 0)} ms)`
       : `points: ${r.points.signalled}/${r.points.requested} signalled (no media)`,
-    `join (${r.join.storm ? 'storm' : 'ramp'}): all within ${(r.join.allKeyFramesWithinMs / 1000).toFixed(1)} s; to first key frame p50 ${r.join.p50} ms, p95 ${r.join.p95} ms, max ${r.join.max} ms`,
+    `join (${r.join.storm ? 'storm' : 'ramp'}): all within ${(r.join.allKeyFramesWithinMs / 1000).toFixed(1)} s; to first key frame complete p50 ${r.join.p50} ms, p95 ${r.join.p95} ms, max ${r.join.max} ms`,
     `media: ${r.media.packetsReceived} packets (${r.media.packetsPerSecond}/s, ${r.media.avgPacketBytes} B avg), loss per point p50 ${r.media.lossPct.p50}% p95 ${r.media.lossPct.p95}% worst ${r.media.lossPct.worst}% (${r.media.lossPct.pointsOver1Pct} points >= 1%), video jitter p50 ${r.media.jitterMs.video.p50} ms p95 ${r.media.jitterMs.video.p95} ms worst ${r.media.jitterMs.video.worst} ms; longest silence read p95 ${r.media.maxGapMs.p95} ms worst ${r.media.maxGapMs.worst} ms, on the wire (RTP timestamps) p95 ${r.media.wireGapMs.p95} ms worst ${r.media.wireGapMs.worst} ms; ${r.media.decrypted} decrypted (${r.media.srtpProfile}), ${r.media.authFailures} auth failures; ${r.media.rejoins} rejoins`,
     `cpu over ${c.windowSeconds} s (% of one core): server ${c.cpuPct.server ?? '(per node below)'}%, workers ${c.cpuPct.workersTotal}% (${workers}), redis ${c.cpuPct.redis}%, generator ${c.cpuPct.generator}%, ffmpeg ${c.cpuPct.ffmpeg}%, hall ${c.cpuPct.hall ?? 'n/a'}%; machine ${c.machineBusyPct}% busy, other ${c.otherPct}% ${c.alone ? '(alone)' : '(NOT ALONE)'}; ${c.udpRcvbufErrors} datagrams dropped at full receive buffers`,
     `sfu: ${c.sfuUsPerPacket} us of worker CPU per forwarded packet; floor (GCM protect + send, same machine) ${c.floorGcmUsPerPacket ?? 'n/a'} us`,
+    ...stageLines(r.join),
   ].filter((line) => media || !/^(join|media|sfu)\b/.test(line));
   const fb = r.media.feedback;
   if (media && fb)
@@ -99,4 +101,22 @@ export function summary(r: LoadResult): string {
   );
   if (r.errors.length) lines.push(`errors (${r.errors.length}): ${r.errors.slice(0, 5).join(' | ')}`);
   return lines.join('\n');
+}
+
+/** The summary's lines: the stages (p50/p95/max in ms since the storm's start) and the Chromium points. */
+function stageLines(join: LoadResult['join']): string[] {
+  const lines = [
+    `join stages (ms since the storm's start, p50/p95/max, points): ${JOIN_STAGES.map((k) => {
+      const f = join.stages[k];
+      return `${k} ${f.p50}/${f.p95}/${f.max} (${f.points})`;
+    }).join(', ')}`,
+  ];
+  const c = join.chromium;
+  if (c)
+    lines.push(
+      `chromium points (${c.pages}): first decoded frame p50 ${c.firstFrameMs.p50} ms, p95 ${c.firstFrameMs.p95} ms, max ${c.firstFrameMs.max} ms since the storm's start (${c.firstFrameMs.points} decoded); ${c.perPage
+        .map((p) => `${p.pointId} ${p.firstFrameMs ?? p.error ?? 'none'}`)
+        .join(', ')}`,
+    );
+  return lines;
 }

@@ -5,8 +5,10 @@
 // browser-like RTCP, health reports, a headcount, check-ins through the QR token and /api/v1/checkin,
 // one point's socket cut and rejoined, one point's media stalled with its socket and ICE
 // up (the watchdog drill) and rebuilt by its watchdog, the host moving the agenda and
-// handing the floor to a point and back. It asserts the path works, not how fast.
+// handing the floor to a point and back, and the join's stages per point. It asserts the
+// path works, not how fast.
 import { execFileSync } from 'node:child_process';
+import { JOIN_STAGES } from '../../scripts/loadgen/point';
 import { runLoad } from '../../scripts/loadgen/run';
 import { FFMPEG } from '../../scripts/loadgen/source';
 import { requireInCi, toolMissing } from '../helpers/ci';
@@ -37,6 +39,18 @@ maybe('12 virtual points receive the hall through the real join path; attendance
   expect(r.media.srtpProfile).toBe('AEAD_AES_128_GCM');
   expect(r.media.decrypted).toBeGreaterThan(100);
   expect(r.media.authFailures).toBe(0);
+  // The storm in stages: every point's first join reached each one, in order (socket,
+  // transport, ICE, DTLS, first RTP decrypted, first key frame complete), all before the
+  // join ended; the cut point's rejoin and the drilled point's rebuild come later and
+  // are not in them.
+  for (const k of JOIN_STAGES) expect(r.join.stages[k].points).toBe(12);
+  expect(r.join.stagesByPoint).toHaveLength(12);
+  for (const p of r.join.stagesByPoint) {
+    const at = JOIN_STAGES.map((k) => p[k]);
+    expect(at).not.toContain(null);
+    expect([...(at as number[])].sort((a, b) => a - b)).toEqual(at);
+    expect(p.keyFrame).toBeLessThanOrEqual(r.join.allKeyFramesWithinMs);
+  }
   // A quarter of them over ICE-TCP to the workers' WebRtcServer TCP port, receiving too.
   expect(r.points.tcp).toMatchObject({ points: 3, receivingVideo: 3, authFailures: 0 });
   expect(r.points.tcp.decrypted).toBeGreaterThan(0);
