@@ -146,7 +146,7 @@ export class BroadcastRoom extends EventEmitter<BroadcastRoomEvents> {
       ...ctx,
       listenIp: opts.pool.ingestListenIp,
       originReady: () => this.#topology.originReady(),
-      producers: this.#producers,
+      producers: { get: (id) => this.#producers.get(id) ?? this.#sip.inbound(id) },
     });
     this.#sip = new SipMedia({
       ...ctx,

@@ -1,11 +1,15 @@
 // Plain RTP ingest: a sender without WebRTC (ffmpeg, GStreamer, a hardware encoder in the
 // hall) feeds the origin through comedia PlainTransports, one per stream, no SRTP. Its
 // producers are the room's `host-camera` and `host-mic`, consumed by the points like the
-// host console's. An ingest whose transports close (by request, or with their worker) is
-// announced once, so the operator restarts its sender.
+// host console's, or (`floorOf`) the `floor-camera` and `floor-mic` of the point holding
+// the floor (a room system over SIP, whose media a transcoder sends here), owned by its
+// peer so that taking the floor back closes them as it closes a browser's. An ingest whose
+// transports close (by request, or with their worker) is announced once, so the operator
+// restarts its sender.
 import { randomUUID } from 'node:crypto';
 import type { types as ms } from 'mediasoup';
 import { SfuError } from './errors';
+import type { Peer } from './peer';
 import type { RoomContext } from './room-context';
 import type { RoomProducers } from './room-producers';
 import type { Origin } from './room-topology';
@@ -27,7 +31,10 @@ interface PlainIngest {
   reported: boolean;
 }
 
-export interface PlainIngestsDeps extends Pick<RoomContext, 'roomId' | 'log' | 'isClosed' | 'emit'> {
+export interface PlainIngestsDeps extends Pick<
+  RoomContext,
+  'roomId' | 'log' | 'isClosed' | 'emit' | 'peers' | 'floorHolder'
+> {
   /** Where the PlainTransports listen unless the ingest says otherwise. */
   listenIp: string;
   /** Producer keyFrameRequestDelay for video (ms). */
@@ -48,6 +55,8 @@ export class PlainIngests {
     if (!opts.video && !opts.audio) throw new SfuError('bad_request', 'an ingest needs video, audio or both');
     if (opts.video?.simulcastSsrcs?.length && (opts.video.mimeType ?? 'video/VP8') !== 'video/VP8')
       throw new SfuError('bad_request', 'simulcast is VP8 only');
+    const floorOf = opts.floorOf;
+    if (floorOf !== undefined) this.#requireFloor(floorOf);
     const origin = await this.#deps.originReady();
     const ingest: PlainIngest = {
       id: `ingest-${randomUUID()}`,
@@ -62,10 +71,10 @@ export class PlainIngests {
     try {
       if (opts.video) {
         const video = videoParameters(opts.video);
-        info.video = await this.#open(ingest, origin, listen, 'video', video, 'host-camera');
+        info.video = await this.#open(ingest, origin, listen, 'video', video, floorOf);
       }
       if (opts.audio) {
-        info.audio = await this.#open(ingest, origin, listen, 'audio', audioParameters(opts.audio), 'host-mic');
+        info.audio = await this.#open(ingest, origin, listen, 'audio', audioParameters(opts.audio), floorOf);
       }
     } catch (err) {
       ingest.reported = true;
@@ -101,8 +110,15 @@ export class PlainIngests {
     listen: { listenIp: string; rtcpMux: boolean },
     kind: MediaKind,
     rtpParameters: ms.RtpParameters,
-    source: MediaSource,
+    floorOf: string | undefined,
   ): Promise<PlainIngestEndpoint> {
+    const source: MediaSource = floorOf
+      ? kind === 'video'
+        ? 'floor-camera'
+        : 'floor-mic'
+      : kind === 'video'
+        ? 'host-camera'
+        : 'host-mic';
     const transport = await origin.router.createPlainTransport({
       listenIp: listen.listenIp,
       comedia: true,
@@ -118,13 +134,29 @@ export class PlainIngests {
       appData: { ingestId: ingest.id, source },
     });
     ingest.producerIds.push(producer.id);
-    await this.#deps.producers.register(producer, source, ingest.id, origin.worker);
+    if (floorOf !== undefined) {
+      // The floor may have been taken back while the worker answered.
+      try {
+        this.#requireFloor(floorOf).addProducer({ producer, source, transportId: transport.id });
+      } catch (err) {
+        producer.close();
+        throw err;
+      }
+    }
+    await this.#deps.producers.register(producer, source, floorOf ?? ingest.id, origin.worker);
     return {
       producerId: producer.id,
       ip: transport.tuple.localIp,
       port: transport.tuple.localPort,
       rtcpPort: transport.rtcpTuple?.localPort,
     };
+  }
+
+  #requireFloor(peerId: string): Peer {
+    const peer = this.#deps.peers.get(peerId);
+    if (!peer || peer.closed || this.#deps.floorHolder() !== peerId)
+      throw new SfuError('forbidden', `${peerId} does not hold the floor`);
+    return peer;
   }
 
   /** The ingest is one sender: when one of its transports closes, the others close too, announced once. */

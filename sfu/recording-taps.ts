@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { types as ms } from 'mediasoup';
 import { SfuError } from './errors';
 import type { RoomContext } from './room-context';
-import type { RoomProducers } from './room-producers';
+import type { RoomProducer } from './room-producers';
 import type { Origin } from './room-topology';
 import type { MediaKind, MediaSource } from './types';
 
@@ -39,7 +39,8 @@ interface Tap {
 export interface RecordingTapsDeps extends Pick<RoomContext, 'log' | 'isClosed' | 'emit'> {
   listenIp: string;
   originReady: () => Promise<Origin>;
-  producers: Pick<RoomProducers, 'get'>;
+  /** The room's producers, and what room systems send (sip-media.ts). */
+  producers: { get(producerId: string): Pick<RoomProducer, 'producer' | 'source'> | undefined };
 }
 
 /** Bandwidth estimation's header extensions: a recorder sends back no feedback for them. */

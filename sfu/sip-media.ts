@@ -8,6 +8,10 @@
 //     address its SDP gave (the gateway accepts only the address that signals), SRTP with SDES keys when it offered them, consuming a feed's
 //     producer (or the hall's own Opus, which needs no transcoding) with the payload type
 //     it offered. Its RTCP (receiver reports) gives the call's loss, jitter and round trip.
+//   inbound: while the room system holds the floor, what it sends on a leg (its camera or
+//     microphone, told apart by the SSRC its SDP names): a producer on the leg's transport,
+//     never the room's (points cannot decode H.264 or G.722); a recording tap sends it to
+//     the transcoder that makes the floor's VP8 and Opus. It closes with its leg.
 import { randomUUID } from 'node:crypto';
 import type { types as ms } from 'mediasoup';
 import { SfuError } from './errors';
@@ -16,6 +20,7 @@ import type { RoomProducers } from './room-producers';
 import type { Origin } from './room-topology';
 import type {
   MediaKind,
+  MediaSource,
   SipFeedInfo,
   SipFeedOptions,
   SipLegInfo,
@@ -47,6 +52,12 @@ const CODECS: Record<
   opus: { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
 };
 
+/** Picture loss and full intra requests: how a room system and the SFU ask each other for a key frame. */
+const KEY_FRAME_FEEDBACK: ms.RtcpFeedback[] = [
+  { type: 'nack', parameter: 'pli' },
+  { type: 'ccm', parameter: 'fir' },
+];
+
 interface Feed {
   readonly id: string;
   readonly transports: ms.PlainTransport[];
@@ -55,6 +66,7 @@ interface Feed {
 
 interface Leg {
   readonly id: string;
+  readonly codec: SipMediaCodec;
   readonly transport: ms.PlainTransport;
   readonly consumer: ms.Consumer;
 }
@@ -69,6 +81,7 @@ export class SipMedia {
   readonly #deps: SipMediaDeps;
   readonly #feeds = new Map<string, Feed>();
   readonly #legs = new Map<string, Leg>();
+  readonly #inbound = new Map<string, { producer: ms.Producer; source: MediaSource }>();
 
   constructor(deps: SipMediaDeps) {
     this.#deps = deps;
@@ -165,19 +178,18 @@ export class SipMedia {
               preferredPayloadType: opts.payloadType,
               ...(c.channels ? { channels: c.channels } : {}),
               ...(c.parameters ? { parameters: c.parameters } : {}),
-              rtcpFeedback:
-                c.kind === 'video'
-                  ? [
-                      { type: 'nack', parameter: 'pli' },
-                      { type: 'ccm', parameter: 'fir' },
-                    ]
-                  : [],
+              rtcpFeedback: c.kind === 'video' ? KEY_FRAME_FEEDBACK : [],
             },
           ],
           headerExtensions: [],
         },
       });
-      const leg: Leg = { id: `sipleg-${randomUUID()}`, transport, consumer };
+      const leg: Leg = {
+        id: `sipleg-${randomUUID()}`,
+        codec: opts.codec,
+        transport,
+        consumer,
+      };
       this.#legs.set(leg.id, leg);
       const end = () => this.#ended(leg);
       consumer.observer.once('close', end);
@@ -199,6 +211,53 @@ export class SipMedia {
         cause: err,
       });
     }
+  }
+
+  /**
+   * What the room system sends on this leg, with `ssrc` (its SDP's) and `payloadType` (its
+   * answer's): a producer only taps consume. Closes with the leg, or by closeInbound.
+   */
+  async receive(legId: string, ssrc: number, payloadType: number): Promise<string> {
+    const leg = this.#legs.get(legId);
+    if (!leg) throw new SfuError('not_found', `leg ${legId} not found`);
+    const c = CODECS[leg.codec];
+    let producer: ms.Producer;
+    try {
+      producer = await leg.transport.produce({
+        kind: c.kind,
+        rtpParameters: {
+          codecs: [
+            {
+              mimeType: c.mimeType,
+              clockRate: c.clockRate,
+              payloadType,
+              ...(c.channels ? { channels: c.channels } : {}),
+              ...(c.parameters ? { parameters: c.parameters } : {}),
+              rtcpFeedback: c.kind === 'video' ? KEY_FRAME_FEEDBACK : [],
+            },
+          ],
+          encodings: [{ ssrc }],
+        },
+        appData: { sipInbound: leg.id },
+      });
+    } catch (err) {
+      throw new SfuError('bad_request', `cannot receive ${leg.codec} from the room system: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    this.#inbound.set(producer.id, { producer, source: c.kind === 'video' ? 'floor-camera' : 'floor-mic' });
+    producer.observer.once('close', () => this.#inbound.delete(producer.id));
+    return producer.id;
+  }
+
+  /** A producer of what a room system sends (receive), for the taps that consume it. */
+  inbound(producerId: string): { producer: ms.Producer; source: MediaSource } | undefined {
+    return this.#inbound.get(producerId);
+  }
+
+  /** Idempotent. */
+  closeInbound(producerId: string): void {
+    this.#inbound.get(producerId)?.producer.close();
   }
 
   closeLeg(legId: string): void {

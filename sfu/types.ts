@@ -63,6 +63,12 @@ export interface PlainIngestOptions {
   listenIp?: string;
   /** RTCP on its own port (ffmpeg's rtp muxer default: port + 1). Default false = separate port. */
   rtcpMux?: boolean;
+  /**
+   * The connection point holding the floor whose camera and microphone this is (a room
+   * system over SIP, transcoded): the producers are its `floor-camera` and `floor-mic`,
+   * and taking the floor back closes them. Default: the hall's `host-camera`, `host-mic`.
+   */
+  floorOf?: string;
 }
 
 export interface PlainIngestEndpoint {

@@ -6,6 +6,7 @@
 import type { BroadcastRoom } from '../../sfu';
 import type { BroadcastView } from '../contract/broadcast';
 import { AppError, conflict, why } from '../errors';
+import type { SipFloorPort } from '../sip/floor-bridge';
 import type { ClusterPort } from './cluster-port';
 
 export interface FloorGrantDeps {
@@ -18,6 +19,8 @@ export interface FloorGrantDeps {
   live: () => boolean;
   /** This node serves the point's socket. */
   servesPoint: (pointId: string) => boolean;
+  /** Room systems over SIP on this node (floor-bridge.ts), if the gateway runs. */
+  sip: () => SipFloorPort | undefined;
   lowerHand: (pointId: string) => Promise<void>;
   pushView: () => Promise<BroadcastView>;
   /** Tells the point's page, if served here, that it holds the floor or no longer does. */
@@ -42,6 +45,7 @@ export class FloorGrant {
     room.on('floorRevoked', ({ peerId }) => {
       this.deps.holderChanged();
       this.deps.tell(peerId, false);
+      this.#sipRevoked(peerId);
       this.deps.cluster.floorEnded(this.deps.sessionId, peerId);
       void this.deps.pushView();
     });
@@ -55,6 +59,22 @@ export class FloorGrant {
   async grant(pointId: string): Promise<BroadcastView> {
     if (!this.deps.live()) throw new AppError('not_open', 'the floor can be given only while the briefing is live');
     const room = await this.deps.requireRoom();
+    if (this.#overSip(pointId)) {
+      // A room system: asked to send first (a re-INVITE); a refusal leaves the floor as it was.
+      if (room.floorHolder === pointId) return this.deps.pushView();
+      await this.deps.sip()!.prepare(this.deps.sessionId, pointId);
+      try {
+        await this.#takeRemote();
+        await this.deps.cluster.floorGranted(this.deps.sessionId, pointId);
+        this.#grantHere(room, pointId);
+      } catch (err) {
+        this.deps.sip()!.revoked(this.deps.sessionId, pointId);
+        throw err;
+      }
+      this.#sipGranted(room, pointId);
+      await this.deps.lowerHand(pointId);
+      return this.deps.pushView();
+    }
     if (!this.deps.servesPoint(pointId)) {
       // Scale-out: the point may be on another node, which enacts the grant there.
       if (!(await this.deps.cluster.remoteFloor(this.deps.sessionId, pointId, true))) {
@@ -89,16 +109,42 @@ export class FloorGrant {
    * point is not here (it moved): nothing happens.
    */
   async ordered(pointId: string, granted: boolean): Promise<boolean> {
-    if (!this.deps.servesPoint(pointId)) return false;
+    const sip = this.#overSip(pointId);
+    if (!sip && !this.deps.servesPoint(pointId)) return false;
     if (!granted) {
       const room = this.deps.room();
       if (room?.floorHolder === pointId) room.revokeFloor();
       return true;
     }
     if (!this.deps.live()) return false;
-    this.#grantHere(await this.deps.requireRoom(), pointId);
+    const room = await this.deps.requireRoom();
+    if (sip) {
+      await this.deps.sip()!.prepare(this.deps.sessionId, pointId);
+      this.#grantHere(room, pointId);
+      this.#sipGranted(room, pointId);
+    } else this.#grantHere(room, pointId);
     await this.deps.lowerHand(pointId);
     return true;
+  }
+
+  /** The room took the floor from a point: a room system's call goes back to receiving only. */
+  #sipRevoked(pointId: string): void {
+    this.deps.sip()?.revoked(this.deps.sessionId, pointId);
+  }
+
+  /** A point with no page here but a SIP call. */
+  #overSip(pointId: string): boolean {
+    return !this.deps.servesPoint(pointId) && (this.deps.sip()?.serves(this.deps.sessionId, pointId) ?? false);
+  }
+
+  /** The room system's media starts; if it cannot, the floor it was given is taken back. */
+  #sipGranted(room: BroadcastRoom, pointId: string): void {
+    this.deps.sip()!.granted(this.deps.sessionId, pointId, () => {
+      if (!room.closed && room.floorHolder === pointId) {
+        room.revokeFloor();
+        void this.deps.pushView();
+      }
+    });
   }
 
   /** Scale-out: the floor this node gave to another node's point ended there. */

@@ -23,6 +23,7 @@ import { roomOf } from './live-session';
 import { DigestAuth } from '../sip/digest';
 import { NO_SIP_MEDIA, SipGateway, type SipConfig } from '../sip/gateway';
 import { SourceLimit } from '../sip/source-limit';
+import { SipFloorBridge, type SipFloorPort } from '../sip/floor-bridge';
 import { HallMediaBridge } from '../sip/media-bridge';
 import { SipCallHealth } from '../sip/call-health';
 import type { Config, RecordingConfig } from '../config';
@@ -117,6 +118,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     cluster: deps.cluster,
     onAir: deps.onAir,
     sipCodecs: deps.sip !== undefined,
+    sipFloor: (): SipFloorPort | undefined => sipFloor,
   });
   const { iceServers } = deps;
   const modes = new PointModes(deps.redis, pointNs);
@@ -209,6 +211,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
       logger,
       ...(sipHealth ? { calls: sipHealth } : {}),
     });
+  const sipFloor: SipFloorPort | undefined = sip && new SipFloorBridge({ calls: sip, logger });
   const close = async () => {
     sip?.close();
     sipMedia?.closeAll();

@@ -22,6 +22,7 @@ import { HallSwitch } from './hall-source';
 import { RaisedHands } from './raised-hands';
 import { floorMuted } from './floor-mic';
 import { FloorGrant } from './floor-grant';
+import type { SipFloorPort } from '../sip/floor-bridge';
 import type { ClusterPort } from './cluster-port';
 import { LivePoints } from './live-points';
 import { HostNumbers } from './host-numbers';
@@ -45,6 +46,8 @@ export interface LiveSessionDeps {
   roomCreated: (sessionId: string, room: BroadcastRoom) => void;
   /** Room systems dial in over SIP: the routers get G.711 and G.722 too. */
   sipCodecs?: boolean;
+  /** The floor of points connected over SIP (the gateway, made after the sessions). */
+  sipFloor?: () => SipFloorPort | undefined;
 }
 
 export const roomOf = {
@@ -124,6 +127,7 @@ export class LiveSession {
       requireRoom: () => this.requireRoom(),
       live: () => this.#session.state === 'live',
       servesPoint: (pointId) => this.points.has(pointId),
+      sip: () => this.deps.sipFloor?.(),
       lowerHand: (pointId) => this.hands.lower(pointId),
       pushView: () => this.pushView(),
       tell: (pointId, granted) => this.points.socket(pointId)?.emit('floor:you', { granted }),

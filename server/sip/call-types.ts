@@ -2,6 +2,7 @@
 // each other: the gateway's settings, a call as authorised, and its media.
 import type { CallDirection } from './answer';
 import { AppError } from '../errors';
+import type { FloorAnswer } from './floor-sdp';
 import type { NegotiatedOffer } from './offer';
 
 export interface SipConfig {
@@ -32,6 +33,11 @@ export interface SipCallMedia {
   answer: string;
   /** The same lines with another direction and the next o= version: a re-INVITE's offer. */
   describe?(direction: CallDirection, version: number): string;
+  /** The room system's camera and microphone into the room as its floor (floor-feed.ts), and their end. */
+  floor?: {
+    start(sending: FloorAnswer): Promise<void>;
+    stop(): void;
+  };
   close(): void;
 }
 
@@ -44,3 +50,10 @@ export interface SipMediaBridge {
 export const NO_SIP_MEDIA: SipMediaBridge = {
   open: () => Promise.reject(new AppError('unavailable', 'room systems get no media on this node')),
 };
+
+/** A call that is up, as the floor (floor-bridge.ts) sees it. */
+export interface SipCallInfo {
+  callId: string;
+  offer: NegotiatedOffer;
+  media: SipCallMedia | undefined;
+}

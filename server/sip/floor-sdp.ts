@@ -54,7 +54,11 @@ export function readFloorAnswer(sdp: string, offer: NegotiatedOffer): FloorAnswe
   return { audio, ...(video ? { video } : {}) };
 }
 
-function sending(session: SdpSession, s: OfferedStream, kind: 'audio' | 'video'): FloorSending | undefined {
+function sending(
+  session: SdpSession,
+  s: OfferedStream & { codec: string },
+  kind: 'audio' | 'video',
+): FloorSending | undefined {
   const m = session.media[s.index]!;
   if (m.type !== kind) throw cannotSend(`line ${s.index + 1} of its answer is not ${kind}`);
   const direction = m.direction ?? (session as { direction?: string }).direction ?? 'sendrecv';
@@ -71,7 +75,12 @@ function sending(session: SdpSession, s: OfferedStream, kind: 'audio' | 'video')
     throw cannotSend(`its ${kind} a=ssrc is malformed`);
   }
   if (ssrc === undefined) throw cannotSend(`it names no SSRC (a=ssrc) for its ${kind}`);
+  // It sends with the number it answered for the codec: ours if it kept it (RFC 3264 6.1
+  // asks so), else its own (some systems answer with the numbers of their first offer).
   const pts = String(m.payloads ?? '').split(' ');
-  if (!pts.includes(String(s.payloadType))) throw cannotSend(`its ${kind} answer drops payload type ${s.payloadType}`);
-  return { ssrc, payloadType: s.payloadType };
+  if (pts.includes(String(s.payloadType))) return { ssrc, payloadType: s.payloadType };
+  const codec = s.codec.toLowerCase();
+  const own = (m.rtp ?? []).find((r) => r.codec.toLowerCase() === codec && pts.includes(String(r.payload)));
+  if (!own || own.payload < 96 || own.payload > 127) throw cannotSend(`its ${kind} answer has no ${s.codec} in common`);
+  return { ssrc, payloadType: own.payload };
 }

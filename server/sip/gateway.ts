@@ -25,7 +25,7 @@ import type { Logger } from 'pino';
 import { AppError, toAppError } from '../errors';
 import type { CallDirection } from './answer';
 import { authorizeInvite } from './authorize';
-import type { SipCallMedia, SipCallRequest, SipConfig, SipMediaBridge } from './call-types';
+import type { SipCallInfo, SipCallMedia, SipCallRequest, SipConfig, SipMediaBridge } from './call-types';
 import type { DigestAuth } from './digest';
 import { dialogOf, inDialogHeaders, newBranch, type Call, type Remote } from './dialog';
 import {
@@ -37,7 +37,6 @@ import {
   writeResponse,
   type SipRequest,
 } from './message';
-import type { NegotiatedOffer } from './offer';
 import { ReInviteClient, T1_MS } from './reinvite';
 import type { Admission, SourceLimit } from './source-limit';
 import { bestEffortRequest, reasonPhrase, sipStatusOf, warningOf } from './status';
@@ -146,10 +145,11 @@ export class SipGateway {
   }
 
   /** The call of a point in a session, if it is up on this gateway. */
-  callOf(sessionId: string, pointId: string): { callId: string; offer: NegotiatedOffer } | undefined {
+  callOf(sessionId: string, pointId: string): SipCallInfo | undefined {
     for (const c of this.#calls.values()) {
       const r = c.request;
-      if (r.sessionId === sessionId && r.pointId === pointId) return { callId: r.callId, offer: r.offer };
+      if (r.sessionId === sessionId && r.pointId === pointId)
+        return { callId: r.callId, offer: r.offer, media: c.media };
     }
     return undefined;
   }
@@ -430,8 +430,7 @@ export class SipGateway {
   }
 
   #contact(): [string, string][] {
-    const { address, port } = this.#socket.address();
-    return [['Contact', `<sip:briefing@${this.#d.config.announcedIp || address}:${port}>`]];
+    return [['Contact', `<sip:briefing@${this.#sentBy()}>`]];
   }
 
   #remember(key: string, tx: InviteTx): void {

@@ -168,20 +168,10 @@ export class HallFeed {
       taps.push(tap);
       if (superseded()) return;
       inputs.push({ kind: tap.kind, port });
-      const name = tap.codec.mimeType.split('/')[1]!;
-      const channels = tap.kind === 'audio' ? `/${tap.codec.channels ?? 1}` : '';
-      media.push(
-        `m=${tap.kind} ${port} RTP/AVP ${tap.codec.payloadType}`,
-        `a=rtpmap:${tap.codec.payloadType} ${name}/${tap.codec.clockRate}${channels}`,
-        ...(/h264/i.test(name) ? [`a=fmtp:${tap.codec.payloadType} packetization-mode=1`] : []),
-        'a=recvonly',
-      );
+      media.push(...tapMedia(tap, port));
     }
     const sdpFile = path.join(dir, 'hall.sdp');
-    await fs.writeFile(
-      sdpFile,
-      ['v=0', `o=- 0 0 IN IP4 ${ip}`, 's=sip-feed', `c=IN IP4 ${ip}`, 't=0 0', ...media, ''].join('\n'),
-    );
+    await fs.writeFile(sdpFile, tapSdp(ip, media));
     if (superseded()) return;
     const args = [
       ...['-hide_banner', '-nostdin', '-loglevel', 'warning', '-protocol_whitelist', 'file,udp,rtp'],
@@ -242,8 +232,25 @@ function releaseRunning(room: BroadcastRoom, r: Running): void {
   void fs.rm(r.dir, { recursive: true, force: true });
 }
 
+/** The m= lines of a tap in the SDP file ffmpeg reads its input from. */
+export function tapMedia(tap: RecordingTapInfo, port: number): string[] {
+  const name = tap.codec.mimeType.split('/')[1]!;
+  const channels = tap.kind === 'audio' ? `/${tap.codec.channels ?? 1}` : '';
+  return [
+    `m=${tap.kind} ${port} RTP/AVP ${tap.codec.payloadType}`,
+    `a=rtpmap:${tap.codec.payloadType} ${name}/${tap.codec.clockRate}${channels}`,
+    ...(/h264/i.test(name) ? [`a=fmtp:${tap.codec.payloadType} packetization-mode=1`] : []),
+    'a=recvonly',
+  ];
+}
+
+/** The SDP file of taps sent to `ip`. */
+export function tapSdp(ip: string, media: string[]): string {
+  return ['v=0', `o=- 0 0 IN IP4 ${ip}`, 's=sip-feed', `c=IN IP4 ${ip}`, 't=0 0', ...media, ''].join('\n');
+}
+
 /** Resolves once something (ffmpeg) holds the UDP port; throws if the process ended first. */
-async function waitListening(ip: string, port: number, proc: ChildProcess): Promise<void> {
+export async function waitListening(ip: string, port: number, proc: ChildProcess): Promise<void> {
   const deadline = Date.now() + 5000;
   for (;;) {
     if (proc.exitCode !== null || proc.signalCode !== null) {

@@ -11,6 +11,7 @@ import { AppError } from '../errors';
 import { liveSource, pointProducers } from '../realtime/hall-source';
 import { writeAnswer, type AnsweredStream } from './answer';
 import type { SipCallMedia, SipCallRequest, SipMediaBridge } from './gateway';
+import { FloorFeed } from './floor-feed';
 import { HallFeed } from './hall-feed';
 
 export interface HallMediaBridgeDeps {
@@ -68,9 +69,23 @@ export class HallMediaBridge implements SipMediaBridge {
     };
     const onLegClosed = onEnd('the hall media to this room system stopped');
     const onRoomClosed = onEnd('the briefing ended');
+    let floor: FloorFeed | undefined;
+    const inbound: string[] = [];
+    /** Counts floor starts and stops: a start overtaken by a stop (or another start) undoes itself. */
+    let floorGen = 0;
+    const stopFloor = () => {
+      floorGen += 1;
+      floor?.close();
+      floor = undefined;
+      if (!room.closed) for (const id of inbound.splice(0)) room.sip.closeInbound(id);
+    };
     const release = () => {
       if (done) return;
       done = true;
+      // A call that ends takes its floor with it.
+      const held = floor !== undefined;
+      stopFloor();
+      if (held && !room.closed && room.floorHolder === call.pointId) room.revokeFloor();
       for (const l of legs) shared.legEnds.delete(l.leg.legId);
       shared.roomEnds.delete(onRoomClosed);
       if (!room.closed) for (const l of legs) room.sip.closeLeg(l.leg.legId);
@@ -114,6 +129,44 @@ export class HallMediaBridge implements SipMediaBridge {
     return {
       answer: writeAnswer(call.offer, answered, { direction: 'sendonly', origin: { id, version: 1 } }),
       describe: (direction, version) => writeAnswer(call.offer, answered, { direction, origin: { id, version } }),
+      floor: {
+        start: async (sending) => {
+          stopFloor();
+          const gen = floorGen;
+          const current = () => {
+            if (done || gen !== floorGen) throw new AppError('conflict', 'the floor changed while it started');
+          };
+          const legOf = (kind: 'audio' | 'video') => legs.find((l) => l.kind === kind)?.leg.legId;
+          const receive = async (
+            kind: 'audio' | 'video',
+            { ssrc, payloadType }: { ssrc: number; payloadType: number },
+          ) => {
+            const legId = legOf(kind);
+            if (!legId) throw new AppError('unavailable', `the call has no ${kind} leg`);
+            const id = await room.sip.receive(legId, ssrc, payloadType);
+            inbound.push(id);
+            current();
+            return id;
+          };
+          const mic = await receive('audio', sending.audio);
+          const camera = sending.video ? await receive('video', sending.video) : undefined;
+          const started = await FloorFeed.start({
+            room,
+            pointId: call.pointId,
+            camera,
+            mic,
+            ffmpegPath: this.#d.ffmpegPath,
+            ip: this.#d.ip,
+            logger: this.#log,
+          });
+          if (done || gen !== floorGen) {
+            started.close();
+            current();
+          }
+          floor = started;
+        },
+        stop: stopFloor,
+      },
       close: release,
       stats: async () => {
         const out: SipCallMediaStats = { audioClockRate: call.offer.audio.clockRate };

@@ -1,7 +1,9 @@
 // baresip (Debian's) as a room system: dials the gateway from inside a test's network
 // namespace with the point's digest credentials, receives G.711 or G.722 audio and H.264
 // video (its avcodec module decodes; fakevideo displays nowhere), and prints a status line
-// with what it receives.
+// with what it sends and receives. When the gateway lets it send (the floor: a re-INVITE
+// `sendrecv`), it sends fakevideo's moving pattern in H.264 (avcodec's libx264) and a
+// 440 Hz tone (ausine).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -32,16 +34,21 @@ export function startBaresip(opts: {
     [
       'module_path /usr/lib/baresip/modules',
       `sip_listen ${opts.localIp}:${opts.localPort}`,
-      // It sends nothing of its own: the gateway only sends (the floor is not over SIP yet).
+      // It sends only while it holds the floor (the gateway answers sendonly until then).
       // ALSA's null device: no sound card needed.
       'audio_player alsa,null',
-      'audio_source alsa,null',
+      // ausine makes 48 kHz stereo only; baresip resamples it to the codec's rate.
+      'audio_source ausine,440',
+      'ausrc_srate 48000',
+      'ausrc_channels 2',
       'video_source fakevideo,nil',
       'video_display fakevideo,nil',
       'video_size 320x180',
       'video_fps 5',
       'rtp_stats yes',
-      ...['stdio', 'g711', 'g722', 'avcodec', 'fakevideo', 'alsa', 'rtcpsummary', 'srtp'].map((m) => `module ${m}.so`),
+      ...['stdio', 'g711', 'g722', 'avcodec', 'fakevideo', 'alsa', 'ausine', 'rtcpsummary', 'srtp'].map(
+        (m) => `module ${m}.so`,
+      ),
       'module_app account.so',
       'module_app menu.so',
       '',
@@ -91,4 +98,11 @@ export function receiving(output: string): { audioBps: number; videoBps: number;
   return last
     ? { audioBps: Number(last[1]), videoBps: Number(last[2]), fps: Number(last[3]) }
     : { audioBps: 0, videoBps: 0, fps: 0 };
+}
+
+/** What baresip's status line says it sends now (bit/s): the floor's picture and sound. */
+export function sending(output: string): { audioBps: number; videoBps: number } {
+  const all = [...output.matchAll(/audio=(\d+)\/\d+ video=(\d+)\/\d+ \(bit\/s\)/g)];
+  const last = all[all.length - 1];
+  return last ? { audioBps: Number(last[1]), videoBps: Number(last[2]) } : { audioBps: 0, videoBps: 0 };
 }

@@ -89,6 +89,17 @@ describe('the SDP of the floor', () => {
     expect(audioOnly).toEqual({ audio: { ssrc: 3333, payloadType: 9 } });
   });
 
+  test('an answer with its own number for the codec: it sends with that one', () => {
+    const offer = negotiate(offerLines('sendrecv', ['a=ssrc:1111 cname:room']));
+    const sdp = answer(['a=sendrecv'], ['a=ssrc:2222 cname:room']).replace('RTP/SAVP 97', 'RTP/SAVP 100');
+    const withMap = sdp.replace(
+      'm=video 4002 RTP/SAVP 100\r\n',
+      'm=video 4002 RTP/SAVP 100\r\na=rtpmap:100 H264/90000\r\n',
+    );
+    expect(readFloorAnswer(withMap, offer).video).toEqual({ ssrc: 2222, payloadType: 100 });
+    expect(reasonOf(() => readFloorAnswer(sdp, offer)).reason).toBe('room_system_cannot_send');
+  });
+
   test.each([
     ['audio answered recvonly', answer(['a=recvonly', 'a=ssrc:1 cname:x'], ['a=ssrc:2 cname:x'])],
     ['audio answered inactive', answer(['a=inactive', 'a=ssrc:1 cname:x'], ['a=ssrc:2 cname:x'])],

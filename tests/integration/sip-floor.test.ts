@@ -1,0 +1,138 @@
+// A room system over SIP holds the floor: baresip (Debian's) dials in from its own network
+// namespace and receives the hall (answer sendonly); the host gives its point the floor,
+// the gateway re-INVITEs it sendrecv, and what it sends (fakevideo's pattern in H.264, a
+// tone in G.711) is transcoded once by ffmpeg to VP8 and Opus and reaches a point in the
+// room (a real WebRTC receiver, werift) as the floor's camera and microphone. Taking the
+// floor back closes those producers, stops the transcoder and re-INVITEs the room system
+// to sendonly: it stops sending. A point that is not connected is refused with its code.
+import { spawnSync } from 'node:child_process';
+import type { types as ms } from 'mediasoup';
+import type { BroadcastRoom } from '../../sfu';
+import { ask } from '../helpers/attendance';
+import { connectSocket } from '../helpers/briefing';
+import { receiving, sending, startBaresip, type Baresip } from '../helpers/baresip';
+import { netnsUnavailable, requireNetnsInCi } from '../helpers/netns';
+import { waitFor } from '../helpers/orchestrator';
+import { RtpPeer } from '../helpers/rtp-peer';
+import { openTestHall, startSipServer, type SipServer, type TestHall } from '../helpers/sip-server';
+
+const cannot = netnsUnavailable();
+
+const floorTranscoders = () =>
+  spawnSync('pgrep', ['-f', 'ffmpeg.*sip-floor-'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean)
+    .length;
+
+(cannot ? describe.skip : describe)('SIP gateway: a room system holds the floor', () => {
+  let s: SipServer;
+  let hall: TestHall;
+  let room: BroadcastRoom;
+  let phone: Baresip | undefined;
+  let host: Awaited<ReturnType<typeof connectSocket>>;
+  const receivers: RtpPeer[] = [];
+
+  beforeAll(async () => {
+    s = await startSipServer();
+    hall = await openTestHall(s);
+    room = await (await s.o.orchestrator.realtime.broadcasts.get(s.b.sessionId)).requireRoom();
+    host = await connectSocket(s.o.baseUrl, '/host', { cookie: s.b.cookie });
+    await ask(host, 'host:attach', { sessionId: s.b.sessionId });
+    await ask(host, 'session:goLive');
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const r of receivers) await r.close();
+    host?.close();
+    await phone?.stop();
+    hall?.sender.kill('SIGKILL');
+    await s?.stop();
+  });
+
+  const floorProducers = () =>
+    room
+      .listProducers()
+      .filter((p) => p.peerId === 'HT-CX' && (p.source === 'floor-camera' || p.source === 'floor-mic'));
+
+  test('a point with no call and no page cannot take the floor', async () => {
+    await expect(ask(host, 'floor:grant', { pointId: 'HT-HK' })).rejects.toThrow(/not connected/);
+  });
+
+  test('the floor to baresip: its camera and microphone reach a point as VP8 and Opus; taken back, they stop', async () => {
+    await phone?.stop(); // a retried attempt starts over
+    phone = startBaresip({
+      netns: s.net.name,
+      localIp: s.net.pointIp,
+      localPort: 5080,
+      target: s.target,
+      user: 'HT-CX',
+      password: await s.pinOf('HT-CX'),
+      audioCodec: 'PCMU/8000/1',
+    });
+    const sip = s.o.orchestrator.realtime.sip!;
+    await waitFor(() => sip.callCount === 1, 'the call to connect', 20_000).catch((e) => {
+      console.log(phone!.output());
+      throw e;
+    });
+    await waitFor(() => receiving(phone!.output()).videoBps > 50_000, 'baresip to receive the hall', 30_000, 1000);
+    // Receive-only until it has the floor.
+    expect(sending(phone.output())).toEqual({ audioBps: 0, videoBps: 0 });
+
+    await ask(host, 'floor:grant', { pointId: 'HT-CX' });
+    expect(room.floorHolder).toBe('HT-CX');
+    await waitFor(() => floorProducers().length === 2, "the room system's floor producers", 30_000);
+    expect(floorTranscoders()).toBe(1);
+
+    // A point in the room receives them as it receives a browser's floor.
+    room.addViewer('HT-HK');
+    const params = await room.createWebRtcTransport('HT-HK', 'recv');
+    await room.connectTransport('HT-HK', params.id, await RtpPeer.dtlsParameters());
+    const peer = new RtpPeer();
+    receivers.push(peer);
+    await peer.connect(params);
+    const caps: ms.RtpCapabilities = {
+      codecs: (room.rtpCapabilities.codecs ?? []).filter((c) => /^(video\/VP8|audio\/opus)$/i.test(c.mimeType)),
+      headerExtensions: room.rtpCapabilities.headerExtensions ?? [],
+    };
+    const consumed: { kind: string; mimeType: string; ssrc: number }[] = [];
+    for (const p of floorProducers()) {
+      const c = await room.consume('HT-HK', params.id, p.producerId, caps);
+      await room.resumeConsumer('HT-HK', c.id);
+      consumed.push({
+        kind: c.kind,
+        mimeType: c.rtpParameters.codecs[0]!.mimeType,
+        ssrc: c.rtpParameters.encodings![0]!.ssrc!,
+      });
+    }
+    expect(consumed.map((c) => c.mimeType).sort()).toEqual(['audio/opus', 'video/VP8']);
+    await waitFor(
+      () => consumed.every((c) => (peer.received.get(c.ssrc)?.packets ?? 0) > (c.kind === 'video' ? 100 : 200)),
+      "the point to receive the room system's VP8 and Opus",
+      40_000,
+      1000,
+    );
+    expect(sending(phone.output()).videoBps).toBeGreaterThan(0);
+
+    await ask(host, 'floor:revoke');
+    expect(room.floorHolder).toBeUndefined();
+    await waitFor(() => floorProducers().length === 0, 'the floor producers to close', 10_000);
+    await waitFor(() => floorTranscoders() === 0, 'the floor transcoder to stop', 10_000);
+    // The re-INVITE to sendonly: baresip stops sending and still receives the hall.
+    await waitFor(
+      () => {
+        const now = sending(phone!.output());
+        return now.audioBps === 0 && now.videoBps === 0;
+      },
+      'baresip to stop sending',
+      30_000,
+      1000,
+    );
+    expect(sip.callCount).toBe(1);
+    await waitFor(
+      () => receiving(phone!.output()).videoBps > 50_000,
+      'baresip to receive the hall still',
+      30_000,
+      1000,
+    );
+  }, 180_000);
+});
+
+requireNetnsInCi('a room system holding the floor over SIP', cannot);
