@@ -17,7 +17,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { HandSchema, type Hand } from '../contract/broadcast';
-import type { NodeInfo } from '../contract/cluster';
+import type { NodeInfo, NodeRole } from '../contract/cluster';
 import type { SessionEventMap, SessionEvents } from '../domain/sessions/events';
 import type { ClusterPort } from '../realtime/cluster-port';
 import type { LiveSession } from '../realtime/live-session';
@@ -36,6 +36,8 @@ const FloorOrderSchema = z.object({ ...Ids, pointId: z.string().min(1).max(200),
 const FloorEndedSchema = z.object({ ...Ids, pointId: z.string().min(1).max(200) });
 
 export interface LiveLinksDeps {
+  /** This node's role: an edge's rooms mirror the origin's hall. */
+  role: NodeRole;
   redis: Redis;
   registry: NodeRegistry;
   events: SessionEvents;
@@ -84,6 +86,7 @@ export class LiveLinks {
   /** What a LiveSession asks of the other nodes (server/realtime/cluster-port.ts). */
   port(): ClusterPort {
     return {
+      makesHall: this.#d.role !== 'edge',
       // The host's live numbers count the points of every node (as of their last heartbeat).
       connectedPoints: async (sessionId) => {
         const ids = new Set<string>();

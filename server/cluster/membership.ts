@@ -85,6 +85,7 @@ export async function joinCluster(d: MembershipDeps): Promise<ClusterMembership>
     d.socketGate?.useNodeUrls(async () => (await registry.list()).map((n) => n.url));
     cleanups.push(() => d.socketGate?.useNodeUrls(undefined));
     const links = new LiveLinks({
+      role: cfg.role,
       redis: d.redis,
       registry,
       events: d.control.events,

@@ -4,6 +4,12 @@
 import type { Hand } from '../contract/broadcast';
 
 export interface ClusterPort {
+  /**
+   * This node's rooms make the hall (a single node, the origin) rather than mirror
+   * another node's (an edge, fed through a pipe): only such a node records which source
+   * the points see, so the session's timeline has one writer of it.
+   */
+  readonly makesHall: boolean;
   /** Points connected to any node; `local`: this process's count. */
   connectedPoints(sessionId: string, local: number): Promise<number>;
   /** Points receiving video on any node; `local` are this node's. */
@@ -25,6 +31,7 @@ export interface ClusterPort {
 
 /** One process is the whole deployment: its own figures, no other node to tell. */
 export const SINGLE_NODE: ClusterPort = {
+  makesHall: true,
   connectedPoints: (_sessionId, local) => Promise.resolve(local),
   receivingVideo: (_sessionId, local) => Promise.resolve(local.length),
   handsChanged: () => Promise.resolve(),

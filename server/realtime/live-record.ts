@@ -24,6 +24,11 @@ export interface LiveRecordDeps {
   /** Records the live session's media (NO_RECORDING when recording is off). */
   recording: RecordingPort;
   log: Logger;
+  /**
+   * Whether this node's rooms make the hall (a single node, the origin) rather than
+   * mirror another node's (an edge): only such a node writes the hall's source.
+   */
+  makesHall: boolean;
   now: () => RecordedSession;
   /** The recording's state changed (started, or not for a full disk): the hosts are shown it. */
   changed: () => Promise<unknown> | undefined;
@@ -50,8 +55,14 @@ export class LiveRecord {
     await control.timeline.record(sessionId, { type: 'floor', at, pointId, name, granted });
   }
 
-  /** The points receive the hall's camera and microphone from another source (null: none). */
+  /**
+   * The points receive the hall's camera and microphone from another source (null: none).
+   * Written by the node that makes the hall only: an edge's room loses and regains the
+   * piped hall with its pipe (its upstream gone, a worker rebuilt), which is no change of
+   * the hall's source, and adopts the hall's producers one by one in the upstream's order.
+   */
   async hall(source: HallSource | null): Promise<void> {
+    if (!this.#d.makesHall) return;
     await this.#d.control.timeline.record(this.#d.sessionId, { type: 'hall', at: new Date().toISOString(), source });
   }
 

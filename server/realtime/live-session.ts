@@ -90,6 +90,7 @@ export class LiveSession {
       control: deps.control,
       recording: deps.recording,
       log: this.#log,
+      makesHall: deps.cluster.makesHall,
       now: () => ({ session: this.#session, room: this.#room, wanted: this.#state.recording }),
       changed: () => (this.#closed ? undefined : this.pushView()),
     });

@@ -3,6 +3,7 @@
 // monitor), four server processes on one Redis.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import request from 'supertest';
 import type { Socket } from 'socket.io-client';
 import { ADMIN_ENV, connectSocket, login, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
@@ -10,6 +11,8 @@ import { ok, PointClient, startNode, type NodeProcess } from '../helpers/cluster
 import { waitFor } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 import type { NodeInfo } from '../../server/contract/cluster';
+import type { TimelineEntry } from '../../server/contract/timeline';
+import { TIMELINE_KEYS } from '../../server/domain/timeline/store';
 
 jest.setTimeout(180_000);
 
@@ -28,6 +31,19 @@ describe('several nodes: origin, two edges, a control server', () => {
 
   const nodes = async (): Promise<NodeInfo[]> =>
     (await request(control.url).get('/cluster/v1/nodes').set('Cookie', cookie).expect(200)).body as NodeInfo[];
+  /** The hall's sources in the session's timeline, in the order written. */
+  const hallSources = async (): Promise<(string | null)[]> => {
+    const redis = new Redis(r.url);
+    try {
+      const raw = await redis.lrange(TIMELINE_KEYS.entries(b.sessionId), 0, -1);
+      return raw.flatMap((e) => {
+        const entry = JSON.parse(e) as TimelineEntry;
+        return entry.type === 'hall' ? [entry.source] : [];
+      });
+    } finally {
+      redis.disconnect();
+    }
+  };
 
   beforeAll(async () => {
     r = await startTestRedis();
@@ -146,6 +162,8 @@ describe('several nodes: origin, two edges, a control server', () => {
       250,
     );
     expect(list.find((n) => n.id === 'origin-1')!.load.points).toBe(0);
+    // The origin's hall is the ingest; the edges, piping it in, write no entry of it.
+    expect(await hallSources()).toEqual(['ingest']);
   });
 
   test('a technician on the control server sees the points connected to the edges', async () => {
@@ -198,7 +216,7 @@ describe('several nodes: origin, two edges, a control server', () => {
     expect(l.find((n) => n.id === 'edge-b')!.load.consumers).toBe(8);
   });
 
-  test('an edge fed by another edge (a tree) takes the origin when its parent dies', async () => {
+  test("an edge fed by another edge (a tree) takes the origin when its parent dies; the timeline keeps the origin's hall", async () => {
     edgeC = await startNode('edge-c', {
       REDIS_URL: r.url,
       NODE_ROLE: 'edge',
@@ -240,5 +258,8 @@ describe('several nodes: origin, two edges, a control server', () => {
     expect(after.upstream).toBe('origin-1');
     await reannounced;
     await p.receiveHall();
+    // Edge-c lost the hall with its pipe and took it again: the origin's hall never changed,
+    // and only the origin records it (an edge's entry would read `null`, then `ingest`).
+    expect(await hallSources()).toEqual(['ingest']);
   });
 });
