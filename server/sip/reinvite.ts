@@ -96,7 +96,8 @@ export class ReInviteClient {
       this.#retransmit(p, this.#t1);
       p.timerB = setTimeout(() => {
         this.#finish(p);
-        this.#forget(p, 0);
+        // A final response that still comes is acknowledged (a late 2xx is not retransmitted for ever).
+        this.#forget(p, KEEP_MS);
         this.#d.logger.info({ callId }, 're-INVITE timed out');
         reject(
           new AppError(

@@ -242,6 +242,9 @@ describe('the re-INVITE client', () => {
     await expect(done).rejects.toMatchObject({ reason: 'room_system_refused', params: { status: 408 } });
     // Sent at 0, T1, 3T1, 7T1, 15T1, 31T1, 63T1.
     expect(sent).toHaveLength(7);
+    // A 2xx that still comes is acknowledged, and changes nothing.
+    client.onResponse(respond(sent[0]!, 200, 'OK', 'v=0\r\n'));
+    expect(sent.splice(7).map((m) => m.method)).toEqual(['ACK']);
     const second = client.send(call, 'v=0\r\n');
     client.onResponse(respond(sent[7]!, 200, 'OK'));
     await expect(second).rejects.toMatchObject({ reason: 'room_system_refused', params: { status: 200 } });
