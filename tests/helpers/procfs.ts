@@ -49,6 +49,14 @@ export function processesWithArg(part: string): number[] {
   });
 }
 
+/**
+ * The children of `parentPid` with an argument that contains `part`: what this test's own
+ * server started, not what another test run on the machine did.
+ */
+export function childrenWithArg(parentPid: number, part: string): number[] {
+  return processesWithArg(part).filter((pid) => procStat(pid)?.ppid === parentPid);
+}
+
 /** The children of `parentPid` whose command name starts with `comm`. */
 export function childProcesses(parentPid: number, comm: string): number[] {
   return pids().filter((pid) => {

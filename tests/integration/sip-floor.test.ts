@@ -5,7 +5,6 @@
 // room (a real WebRTC receiver, werift) as the floor's camera and microphone. Taking the
 // floor back closes those producers, stops the transcoder and re-INVITEs the room system
 // to sendonly: it stops sending. A point that is not connected is refused with its code.
-import { spawnSync } from 'node:child_process';
 import type { types as ms } from 'mediasoup';
 import type { BroadcastRoom } from '../../sfu';
 import { ask } from '../helpers/attendance';
@@ -13,16 +12,14 @@ import { connectSocket } from '../helpers/briefing';
 import { receiving, sending, startBaresip, type Baresip } from '../helpers/baresip';
 import { netnsUnavailable, requireNetnsInCi } from '../helpers/netns';
 import { waitFor } from '../helpers/orchestrator';
+import { childrenWithArg } from '../helpers/procfs';
 import { RtpPeer } from '../helpers/rtp-peer';
 import { openTestHall, startSipServer, type SipServer, type TestHall } from '../helpers/sip-server';
 
 const cannot = netnsUnavailable();
 
-const floorTranscoders = () =>
-  spawnSync('pgrep', ['-f', 'ffmpeg.*sip-floor-[^/ ]*/floor\\.sdp'], { encoding: 'utf8' })
-    .stdout.trim()
-    .split('\n')
-    .filter(Boolean).length;
+// The floor's transcoders this test's server started (its children), not another run's.
+const floorTranscoders = () => childrenWithArg(process.pid, '/floor.sdp').length;
 
 (cannot ? describe.skip : describe)('SIP gateway: a room system holds the floor', () => {
   let s: SipServer;

@@ -7,7 +7,6 @@
 // reports the room system sends. A second room system shares the same transcoder; the
 // last hang-up stops it. When the hall's source changes the transcoder follows it and
 // the call stays up. A briefing that closes hangs up its calls (BYE).
-import { spawnSync } from 'node:child_process';
 import pino from 'pino';
 import request from 'supertest';
 import type { MonitorDelta, MonitorSnapshot, PointTile } from '../../server/contract/attendance';
@@ -17,13 +16,14 @@ import { connectSocket } from '../helpers/briefing';
 import { receiving, startBaresip, type Baresip } from '../helpers/baresip';
 import { netnsUnavailable, requireNetnsInCi } from '../helpers/netns';
 import { waitFor } from '../helpers/orchestrator';
+import { childrenWithArg } from '../helpers/procfs';
 import { openTestHall, startSipServer, type SipServer, type TestHall } from '../helpers/sip-server';
 
 const cannot = netnsUnavailable();
 
 /** ffmpeg processes transcoding the hall for room systems (their input SDP lives in a sip-feed- folder). */
-const transcoderPids = () =>
-  spawnSync('pgrep', ['-f', 'ffmpeg.*sip-feed-'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+// The hall's transcoders this test's server started (its children), not another run's.
+const transcoderPids = () => childrenWithArg(process.pid, 'sip-feed-');
 const transcoders = () => transcoderPids().length;
 
 (cannot ? describe.skip : describe)('SIP gateway: baresip receives the hall', () => {
