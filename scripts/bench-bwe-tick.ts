@@ -148,6 +148,7 @@ async function measure(tickMs: number, pps: number, sinkPort: number) {
 }
 
 async function main() {
+  const startedAt = new Date().toISOString();
   const sink = await blackHole();
   const rows: { tickMs: number; pps: number; repeat: number; workerPct: number; otherPct: number }[] = [];
   try {
@@ -185,7 +186,7 @@ async function main() {
     }),
   );
   const result = {
-    startedAt: new Date().toISOString(),
+    startedAt,
     command: process.argv.slice(1).join(' '),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, kernel: os.release(), loadavg: os.loadavg() },
     points: POINTS,
