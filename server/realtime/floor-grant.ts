@@ -32,6 +32,11 @@ export interface FloorGrantDeps {
 export class FloorGrant {
   /** Scale-out: the point of another node that the host gave the floor to from here. */
   #remote: string | undefined;
+  /**
+   * Counts grants and revokes: a room system's grant waits for its re-INVITE answer, and a
+   * grant or revoke made meanwhile wins over it.
+   */
+  #gen = 0;
 
   constructor(private readonly deps: FloorGrantDeps) {}
 
@@ -58,14 +63,17 @@ export class FloorGrant {
 
   async grant(pointId: string): Promise<BroadcastView> {
     if (!this.deps.live()) throw new AppError('not_open', 'the floor can be given only while the briefing is live');
+    const gen = ++this.#gen;
     const room = await this.deps.requireRoom();
     if (this.#overSip(pointId)) {
       // A room system: asked to send first (a re-INVITE); a refusal leaves the floor as it was.
       if (room.floorHolder === pointId) return this.deps.pushView();
       await this.deps.sip()!.prepare(this.deps.sessionId, pointId);
       try {
+        this.#current(gen);
         await this.#takeRemote();
         await this.deps.cluster.floorGranted(this.deps.sessionId, pointId);
+        this.#current(gen);
         this.#grantHere(room, pointId);
       } catch (err) {
         this.deps.sip()!.revoked(this.deps.sessionId, pointId);
@@ -98,6 +106,7 @@ export class FloorGrant {
   }
 
   async revoke(): Promise<BroadcastView> {
+    this.#gen += 1;
     this.deps.room()?.revokeFloor();
     await this.#takeRemote();
     return this.deps.pushView();
@@ -111,6 +120,7 @@ export class FloorGrant {
   async ordered(pointId: string, granted: boolean): Promise<boolean> {
     const sip = this.#overSip(pointId);
     if (!sip && !this.deps.servesPoint(pointId)) return false;
+    const gen = ++this.#gen;
     if (!granted) {
       const room = this.deps.room();
       if (room?.floorHolder === pointId) room.revokeFloor();
@@ -120,11 +130,27 @@ export class FloorGrant {
     const room = await this.deps.requireRoom();
     if (sip) {
       await this.deps.sip()!.prepare(this.deps.sessionId, pointId);
-      this.#grantHere(room, pointId);
+      try {
+        this.#current(gen);
+        this.#grantHere(room, pointId);
+      } catch (err) {
+        this.deps.sip()!.revoked(this.deps.sessionId, pointId);
+        throw err;
+      }
       this.#sipGranted(room, pointId);
     } else this.#grantHere(room, pointId);
     await this.deps.lowerHand(pointId);
     return true;
+  }
+
+  /** Throws if the floor was given or taken back since the grant `gen` began (it is stale). */
+  #current(gen: number): void {
+    if (gen !== this.#gen)
+      throw conflict(
+        'the floor was given or taken back while the room system was asked to send',
+        undefined,
+        why('changed_meanwhile'),
+      );
   }
 
   /** The room took the floor from a point: a room system's call goes back to receiving only. */

@@ -4,9 +4,10 @@
 // (floor-sdp.ts) and, once the room has made the point the holder, its camera and
 // microphone go into the room as the floor (floor-feed.ts, through the call's media).
 // When the floor is taken back (or given to another point, or the call ends) the media
-// stops and a re-INVITE offers `sendonly` again. A room system that cannot send, refuses
-// the re-INVITE or does not answer it keeps its call: the host is told why
-// (room_system_cannot_send, room_system_refused).
+// stops and a re-INVITE offers `sendonly` again. A room system that cannot send or refuses
+// the re-INVITE keeps its call: the host is told why (room_system_cannot_send,
+// room_system_refused); one that does not answer it, or answers 481 or 408, has its call
+// ended (reinvite.ts).
 import type { Logger } from 'pino';
 import { AppError, conflict, toAppError, why } from '../errors';
 import type { SipCallInfo } from './call-types';
@@ -36,8 +37,11 @@ export interface SipFloorBridgeDeps {
 export class SipFloorBridge implements SipFloorPort {
   readonly #d: SipFloorBridgeDeps;
   readonly #log: Logger;
-  /** What each room system asked to send said it will send, by Call-ID, until the floor leaves it. */
-  readonly #sending = new Map<string, FloorAnswer>();
+  /**
+   * What each room system asked to send said it will send, by session and point (its call
+   * may end before the floor leaves it), until the floor leaves it.
+   */
+  readonly #sending = new Map<string, { callId: string; answer: FloorAnswer }>();
 
   constructor(deps: SipFloorBridgeDeps) {
     this.#d = deps;
@@ -50,12 +54,7 @@ export class SipFloorBridge implements SipFloorPort {
 
   async prepare(sessionId: string, pointId: string): Promise<void> {
     const call = this.#d.calls.callOf(sessionId, pointId);
-    if (!call)
-      throw conflict(
-        'this point is not connected; it cannot take the floor now',
-        undefined,
-        why('point_not_connected'),
-      );
+    if (!call) throw notConnected();
     requireCanSend(call.offer);
     if (!call.media?.floor)
       throw new AppError('unavailable', 'this server does not receive room systems’ media', {
@@ -63,7 +62,10 @@ export class SipFloorBridge implements SipFloorPort {
       });
     const answer = await this.#d.calls.redirect(call.callId, 'sendrecv');
     try {
-      this.#sending.set(call.callId, readFloorAnswer(answer, call.offer));
+      this.#sending.set(keyOf(sessionId, pointId), {
+        callId: call.callId,
+        answer: readFloorAnswer(answer, call.offer),
+      });
     } catch (err) {
       this.#back(call.callId);
       throw err;
@@ -72,14 +74,20 @@ export class SipFloorBridge implements SipFloorPort {
   }
 
   granted(sessionId: string, pointId: string, failed: (err: AppError) => void): void {
+    const key = keyOf(sessionId, pointId);
     const call = this.#d.calls.callOf(sessionId, pointId);
-    const sending = call && this.#sending.get(call.callId);
-    if (!call || !sending || !call.media?.floor) return;
-    call.media.floor.start(sending).then(
+    const sending = this.#sending.get(key);
+    const floor = call?.callId === sending?.callId ? call?.media?.floor : undefined;
+    if (!call || !sending || !floor) {
+      // The call ended (or the floor left it) while it was being given: the floor is taken back.
+      failed(notConnected());
+      return;
+    }
+    floor.start(sending.answer).then(
       () => this.#log.info({ sessionId, pointId }, 'room system holds the floor'),
       (err: unknown) => {
         // Overtaken by a revoke: nothing to report.
-        if (!this.#sending.has(call.callId)) return;
+        if (this.#sending.get(key) !== sending) return;
         const e = toAppError(err);
         this.#log.warn({ err, sessionId, pointId }, "could not bring the room system's media to the floor");
         failed(e);
@@ -88,17 +96,26 @@ export class SipFloorBridge implements SipFloorPort {
   }
 
   revoked(sessionId: string, pointId: string): void {
+    const key = keyOf(sessionId, pointId);
+    const sending = this.#sending.get(key);
+    if (!sending) return;
+    this.#sending.delete(key);
     const call = this.#d.calls.callOf(sessionId, pointId);
-    if (!call || !this.#sending.delete(call.callId)) return;
+    // The call ended meanwhile: its media went with it.
+    if (call?.callId !== sending.callId) return;
     call.media?.floor?.stop();
     this.#back(call.callId);
   }
 
   /** sendonly again; a refusal leaves the room system sending to ports that drop it. */
   #back(callId: string): void {
-    this.#sending.delete(callId);
     this.#d.calls.redirect(callId, 'sendonly').catch((err: unknown) => {
       this.#log.warn({ err, callId }, 'the room system did not go back to receiving only');
     });
   }
 }
+
+const keyOf = (sessionId: string, pointId: string) => `${sessionId}\n${pointId}`;
+
+const notConnected = () =>
+  conflict('this point is not connected; it cannot take the floor now', undefined, why('point_not_connected'));

@@ -111,6 +111,7 @@ export class SipGateway {
       send: (buf, to) => this.#send(buf, to),
       sentBy: () => this.#sentBy(),
       contact: () => this.#contact()[0]!,
+      lost: (callId, reason) => this.hangUp(callId, reason),
       logger: this.#log,
     });
     this.#socket.on('message', (data, rinfo) => this.#onDatagram(data, rinfo));
@@ -157,18 +158,18 @@ export class SipGateway {
   /**
    * Sends the room system a re-INVITE with our lines in `direction` (sendrecv: it may send
    * its camera and microphone; sendonly: it receives only). Resolves with its SDP answer;
-   * rejects with an AppError (room_system_refused) when it refuses or does not answer,
-   * the call staying up as it was.
+   * rejects with an AppError (room_system_refused) when it refuses (the call stays up as
+   * it was) or does not answer, or answers 481 or 408 (the call is ended, RFC 3261 12.2.1.2).
    */
   async redirect(callId: string, direction: CallDirection): Promise<string> {
     const call = this.#calls.get(callId);
     if (!call?.media?.describe) throw new AppError('not_found', `no call ${callId}`);
-    const sdp = call.media.describe(direction, call.sdpVersion + 1);
+    // Each offer sent has a version of its own (RFC 3264 8), even one refused or answered
+    // late: the room system may have applied it.
+    call.sdpVersion += 1;
+    const sdp = call.media.describe(direction, call.sdpVersion);
     const answer = await this.#reinvites.send(call, sdp);
-    if (this.#calls.get(callId) === call) {
-      call.sdpVersion += 1;
-      call.localSdp = sdp;
-    }
+    if (this.#calls.get(callId) === call) call.localSdp = sdp;
     return answer;
   }
 

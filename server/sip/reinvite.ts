@@ -4,8 +4,9 @@
 // and without a final response in 64 T1 it has failed (timer B, applied from the first
 // send, also after a provisional response, so a floor change never waits for ever). A
 // final response is acknowledged: a 2xx by an ACK of its own (a new transaction, sent again
-// for each retransmitted 2xx), anything else by an ACK on the INVITE's branch. A refusal or
-// a timeout leaves the session as it was (RFC 3261 14.1); the call stays up.
+// for each retransmitted 2xx), anything else by an ACK on the INVITE's branch. A refusal
+// leaves the session as it was (RFC 3261 14.1); the call stays up. A 481 or 408, or no
+// final response at all, means the dialog is gone: the call is ended (RFC 3261 12.2.1.2).
 import type { Logger } from 'pino';
 import { AppError, why } from '../errors';
 import { inDialogHeaders, newBranch, type Call, type Remote } from './dialog';
@@ -21,6 +22,8 @@ export interface ReInviteDeps {
   sentBy(): string;
   /** Our Contact header. */
   contact(): [string, string];
+  /** The dialog is gone (a 481 or 408, or no answer): the call is ended (a BYE). */
+  lost(callId: string, reason: string): void;
   logger: Logger;
   /** T1 (default 500 ms); tests shorten it. */
   t1Ms?: number;
@@ -106,6 +109,7 @@ export class ReInviteClient {
             why('room_system_refused', { status: 408 }),
           ),
         );
+        this.#d.lost(callId, 'no answer to a re-INVITE');
       }, 64 * this.#t1);
       p.timerB.unref();
     });
@@ -161,6 +165,7 @@ export class ReInviteClient {
           why('room_system_refused', { status: res.status }),
         ),
       );
+      if (res.status === 481 || res.status === 408) this.#d.lost(callId, `re-INVITE answered ${res.status}`);
     } else if (!/^application\/sdp\b/i.test(one(res, 'content-type')) || !res.body.trim()) {
       p.reject(
         new AppError(

@@ -124,14 +124,17 @@ describe('the re-INVITE client', () => {
   let sent: SipRequest[];
   let client: ReInviteClient;
   let call: Call;
+  let lost: string[];
 
   beforeEach(() => {
     jest.useFakeTimers();
     sent = [];
+    lost = [];
     client = new ReInviteClient({
       send: (buf) => sent.push(parseSipMessage(buf) as SipRequest),
       sentBy: () => '10.0.0.1:5060',
       contact: () => ['Contact', '<sip:briefing@10.0.0.1:5060>'],
+      lost: (callId) => lost.push(callId),
       logger: pino({ level: 'silent' }),
       t1Ms: T1,
     });
@@ -232,16 +235,26 @@ describe('the re-INVITE client', () => {
     expect(ack.method).toBe('ACK');
     expect(branchOf(ack)).toBe(branchOf(invite));
     expect(parseCSeq(one(ack, 'cseq'))).toEqual({ seq: 5, method: 'ACK' });
+    expect(lost).toEqual([]);
     void client.send(call, 'v=0\r\n').catch(() => undefined);
     expect(parseCSeq(one(sent[2]!, 'cseq'))).toEqual({ seq: 6, method: 'INVITE' });
+  });
+
+  test.each([481, 408])('a %i means the dialog is gone: the call is ended', async (status) => {
+    const done = client.send(call, 'v=0\r\n');
+    client.onResponse(respond(sent[0]!, status, 'Gone'));
+    await expect(done).rejects.toMatchObject({ reason: 'room_system_refused', params: { status } });
+    expect(sent[1]!.method).toBe('ACK');
+    expect(lost).toEqual(['call-1']);
   });
 
   test('without an answer in 64 T1 it fails (408); without an SDP body a 2xx fails too', async () => {
     const done = client.send(call, 'v=0\r\n');
     jest.advanceTimersByTime(64 * T1);
     await expect(done).rejects.toMatchObject({ reason: 'room_system_refused', params: { status: 408 } });
-    // Sent at 0, T1, 3T1, 7T1, 15T1, 31T1, 63T1.
+    // Sent at 0, T1, 3T1, 7T1, 15T1, 31T1, 63T1; the dialog is taken as gone.
     expect(sent).toHaveLength(7);
+    expect(lost).toEqual(['call-1']);
     // A 2xx that still comes is acknowledged, and changes nothing.
     client.onResponse(respond(sent[0]!, 200, 'OK', 'v=0\r\n'));
     expect(sent.splice(7).map((m) => m.method)).toEqual(['ACK']);
