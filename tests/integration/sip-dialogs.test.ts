@@ -67,7 +67,11 @@ describe('SIP gateway dialogs', () => {
     open: async () => {
       await new Promise<void>((resolve) => gates.push(resolve));
       opened += 1;
-      const m: SipCallMedia = { answer: OFFER, close: () => (closed += 1) };
+      const m: SipCallMedia = {
+        answer: OFFER,
+        close: () => (closed += 1),
+        describe: (direction, version) => OFFER.replace('o=- 1 1', `o=- 1 ${version}`) + `a=${direction}\r\n`,
+      };
       return m;
     },
   };
@@ -159,5 +163,52 @@ describe('SIP gateway dialogs', () => {
     await waitFor(() => gw.callCount === 0, 'the BYE with the right tags to end the call', 5000);
     expect(closed).toBe(1);
     expect(ended).toEqual(['hung up by the room system']);
+  });
+
+  test('each re-offer has a version of its own; a 481 to a re-INVITE ends the call with a BYE', async () => {
+    send(request(caller, 'INVITE', { callId: 'reo', branch: 'r', body: OFFER }));
+    await waitFor(() => gates.length === 1, 'the INVITE to reach the media side', 5000);
+    gates.splice(0).forEach((g) => g());
+    const toTag = toTagOf(await final('reo'))!;
+    send(request(caller, 'ACK', { callId: 'reo', branch: 'ra', toTag }));
+    const reinvites = () => caller.replies.filter((r) => r.startsWith('INVITE ') && r.includes('Call-ID: reo'));
+    const reply = (to: string, status: number, reason: string) => {
+      const h = (name: string) => new RegExp(`^${name}: .*$`, 'im').exec(to)![0];
+      send(
+        [
+          `SIP/2.0 ${status} ${reason}`,
+          h('Via'),
+          h('From'),
+          h('To'),
+          h('Call-ID'),
+          h('CSeq'),
+          'Content-Length: 0',
+          '',
+          '',
+        ].join('\r\n'),
+      );
+    };
+    const refused = gw.redirect('reo', 'sendrecv');
+    await waitFor(() => reinvites().length >= 1, 'the first re-INVITE', 5000);
+    const first = reinvites()[0]!;
+    expect(first).toMatch(/^o=- 1 2 /m);
+    reply(first, 488, 'Not Acceptable Here');
+    await expect(refused).rejects.toMatchObject({ reason: 'room_system_refused', params: { status: 488 } });
+    expect(gw.callCount).toBe(1);
+    // The refused offer used version 2: the next one, with other content, has 3.
+    const lost = gw.redirect('reo', 'sendonly');
+    await waitFor(() => reinvites().some((r) => !r.includes(first.split('\r\n')[1]!)), 'the second re-INVITE', 5000);
+    const second = reinvites().find((r) => !r.includes(first.split('\r\n')[1]!))!;
+    expect(second).toMatch(/^o=- 1 3 /m);
+    reply(second, 481, 'Call/Transaction Does Not Exist');
+    await expect(lost).rejects.toMatchObject({ reason: 'room_system_refused', params: { status: 481 } });
+    await waitFor(() => gw.callCount === 0, 'the call to end', 5000);
+    await waitFor(
+      () => caller.replies.some((r) => r.startsWith('BYE ') && r.includes('Call-ID: reo')),
+      'the BYE to the room system',
+      5000,
+    );
+    expect(closed).toBe(1);
+    expect(ended).toEqual(['re-INVITE answered 481']);
   });
 });
