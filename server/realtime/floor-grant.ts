@@ -37,6 +37,8 @@ export class FloorGrant {
    * grant or revoke made meanwhile wins over it.
    */
   #gen = 0;
+  /** The grant to a room system waiting for its re-INVITE answer. */
+  #asking: { pointId: string; gen: number; view: Promise<BroadcastView> } | undefined;
 
   constructor(private readonly deps: FloorGrantDeps) {}
 
@@ -63,25 +65,21 @@ export class FloorGrant {
 
   async grant(pointId: string): Promise<BroadcastView> {
     if (!this.deps.live()) throw new AppError('not_open', 'the floor can be given only while the briefing is live');
+    // The same grant again while its room system is asked to send, nothing else meanwhile: one grant.
+    const asking = this.#asking;
+    if (asking?.pointId === pointId && asking.gen === this.#gen) return asking.view;
     const gen = ++this.#gen;
     const room = await this.deps.requireRoom();
     if (this.#overSip(pointId)) {
       // A room system: asked to send first (a re-INVITE); a refusal leaves the floor as it was.
       if (room.floorHolder === pointId) return this.deps.pushView();
-      await this.deps.sip()!.prepare(this.deps.sessionId, pointId);
+      const view = this.#grantSip(room, pointId, gen);
+      this.#asking = { pointId, gen, view };
       try {
-        this.#current(gen);
-        await this.#takeRemote();
-        await this.deps.cluster.floorGranted(this.deps.sessionId, pointId);
-        this.#current(gen);
-        this.#grantHere(room, pointId);
-      } catch (err) {
-        this.deps.sip()!.revoked(this.deps.sessionId, pointId);
-        throw err;
+        return await view;
+      } finally {
+        if (this.#asking?.view === view) this.#asking = undefined;
       }
-      this.#sipGranted(room, pointId);
-      await this.deps.lowerHand(pointId);
-      return this.deps.pushView();
     }
     if (!this.deps.servesPoint(pointId)) {
       // Scale-out: the point may be on another node, which enacts the grant there.
@@ -101,6 +99,23 @@ export class FloorGrant {
     await this.#takeRemote();
     await this.deps.cluster.floorGranted(this.deps.sessionId, pointId);
     this.#grantHere(room, pointId);
+    await this.deps.lowerHand(pointId);
+    return this.deps.pushView();
+  }
+
+  async #grantSip(room: BroadcastRoom, pointId: string, gen: number): Promise<BroadcastView> {
+    await this.deps.sip()!.prepare(this.deps.sessionId, pointId);
+    try {
+      this.#current(gen);
+      await this.#takeRemote();
+      await this.deps.cluster.floorGranted(this.deps.sessionId, pointId);
+      this.#current(gen);
+      this.#grantHere(room, pointId);
+    } catch (err) {
+      this.deps.sip()!.revoked(this.deps.sessionId, pointId);
+      throw err;
+    }
+    this.#sipGranted(room, pointId);
     await this.deps.lowerHand(pointId);
     return this.deps.pushView();
   }

@@ -103,6 +103,19 @@ describe('the floor of a room system over SIP', () => {
     expect(calls).toEqual(['prepare SIP', 'revoked SIP']);
   });
 
+  test('the same grant twice while the room system is asked to send is one grant', async () => {
+    const room = new FakeRoom();
+    const floor = floorOf(sip, room);
+    const first = floor.grant('SIP');
+    await new Promise((res) => setImmediate(res));
+    const again = floor.grant('SIP');
+    asked.resolve();
+    await expect(first).resolves.toBeDefined();
+    await expect(again).resolves.toBeDefined();
+    expect(room.floorHolder).toBe('SIP');
+    expect(calls).toEqual(['prepare SIP', 'granted SIP']);
+  });
+
   test('without anything meanwhile the room system takes the floor', async () => {
     const room = new FakeRoom();
     const floor = floorOf(sip, room);
