@@ -104,20 +104,32 @@ export class FloorGrant {
   }
 
   async #grantSip(room: BroadcastRoom, pointId: string, gen: number): Promise<BroadcastView> {
+    await this.#askAndGrant(room, pointId, gen, async () => {
+      await this.#takeRemote();
+      await this.deps.cluster.floorGranted(this.deps.sessionId, pointId);
+    });
+    await this.deps.lowerHand(pointId);
+    return this.deps.pushView();
+  }
+
+  /**
+   * The room system is asked to send, then (after `before`) given the floor unless it
+   * changed hands meanwhile; if the grant does not happen it goes back to sendonly.
+   */
+  async #askAndGrant(room: BroadcastRoom, pointId: string, gen: number, before?: () => Promise<void>): Promise<void> {
     await this.deps.sip()!.prepare(this.deps.sessionId, pointId);
     try {
       this.#current(gen);
-      await this.#takeRemote();
-      await this.deps.cluster.floorGranted(this.deps.sessionId, pointId);
-      this.#current(gen);
+      if (before) {
+        await before();
+        this.#current(gen);
+      }
       this.#grantHere(room, pointId);
     } catch (err) {
       this.deps.sip()!.revoked(this.deps.sessionId, pointId);
       throw err;
     }
     this.#sipGranted(room, pointId);
-    await this.deps.lowerHand(pointId);
-    return this.deps.pushView();
   }
 
   async revoke(): Promise<BroadcastView> {
@@ -143,17 +155,8 @@ export class FloorGrant {
     }
     if (!this.deps.live()) return false;
     const room = await this.deps.requireRoom();
-    if (sip) {
-      await this.deps.sip()!.prepare(this.deps.sessionId, pointId);
-      try {
-        this.#current(gen);
-        this.#grantHere(room, pointId);
-      } catch (err) {
-        this.deps.sip()!.revoked(this.deps.sessionId, pointId);
-        throw err;
-      }
-      this.#sipGranted(room, pointId);
-    } else this.#grantHere(room, pointId);
+    if (sip) await this.#askAndGrant(room, pointId, gen);
+    else this.#grantHere(room, pointId);
     await this.deps.lowerHand(pointId);
     return true;
   }
