@@ -23,6 +23,7 @@ import { Orchestrator } from '../server/assembly/orchestrator';
 import { EmbeddedRedis } from '../server/redis/embedded-redis';
 import { cpuSeconds, feedPlainHall, hostAsker } from './lib/bench-hall';
 import { prepareBriefing } from './lib/briefing-api';
+import { processesWhere } from './loadgen/procstat';
 
 const { values: v } = parseArgs({
   options: {
@@ -38,20 +39,13 @@ const SECONDS = Number(v.seconds);
 const ADMIN = { username: 'admin', password: 'bench-recording-password' };
 /** The recorder processes (ffmpeg writing segments) under `dir`, or anywhere when unset. */
 function recorderPids(dir?: string): number[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
-        return (
-          cmd.startsWith('ffmpeg') && (dir === undefined || cmd.includes(`${dir}/`)) && cmd.includes('segment_list')
-        );
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
+  // The server starts ffmpeg by its full path (server/platform/tied-spawn.ts).
+  return processesWhere(
+    ({ args }) =>
+      path.basename(args[0] ?? '') === 'ffmpeg' &&
+      args.includes('-segment_list') &&
+      (dir === undefined || args.some((x) => x.includes(`${dir}/`))),
+  );
 }
 
 /** The folder a recorder writes its segments to (the directory of its last argument). */

@@ -27,6 +27,7 @@ import { Orchestrator } from '../server/assembly/orchestrator';
 import { EmbeddedRedis } from '../server/redis/embedded-redis';
 import { cpuSeconds, feedPlainHall, hostAsker } from './lib/bench-hall';
 import { prepareBriefing } from './lib/briefing-api';
+import { processesWhere } from './loadgen/procstat';
 
 const { values: v } = parseArgs({
   options: {
@@ -187,22 +188,9 @@ function roomSystems(): void {
 
 // ---------------------------------------------------------------- measuring side
 
-/** This process's children whose command line matches. */
-function children(match: RegExp): number[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        return ppid === process.pid && match.test(fs.readFileSync(`/proc/${d}/cmdline`, 'utf8'));
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
+/** This process's children with an argument that matches. */
+const children = (match: RegExp): number[] =>
+  processesWhere((p) => p.ppid === process.pid && p.args.some((x) => match.test(x)));
 
 const serverCpu = () => {
   const u = process.cpuUsage();

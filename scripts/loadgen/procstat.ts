@@ -45,6 +45,26 @@ export function childrenNamed(ppid: number, comm: string): number[] {
   return out.sort((a, b) => a - b);
 }
 
+/**
+ * The processes for which `test` holds, given each one's parent and its arguments
+ * (`/proc/<pid>/cmdline` split at its NULs), in pid order.
+ */
+export function processesWhere(test: (p: { ppid: number; args: string[] }) => boolean): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const args = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      if (test({ ppid, args })) out.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out.sort((a, b) => a - b);
+}
+
 export interface MachineSample {
   /** CPU seconds busy (all cores) and total (all cores), since boot. */
   busy: number;
