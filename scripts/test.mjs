@@ -80,7 +80,16 @@ for (const tier of tiers) {
   const out = path.join(os.tmpdir(), `jest-${tier}-${process.pid}.json`);
   // Integration and e2e tests start real processes (redis-server, mediasoup workers,
   // Chromium); one file at a time keeps 2 cores from being oversubscribed.
-  const args = ['--selectProjects', tier, '--json', `--outputFile=${out}`, ...(tier === 'unit' ? [] : ['--runInBand'])];
+  // --forceExit: a test whose first run was retried can leave that run's handles open
+  // (jest prints which it saw); once every test has its result, the tier must end.
+  const args = [
+    '--selectProjects',
+    tier,
+    '--json',
+    `--outputFile=${out}`,
+    '--forceExit',
+    ...(tier === 'unit' ? [] : ['--runInBand']),
+  ];
   ok = stage(`jest ${tier}`, bin('jest'), args) && ok;
   if (!takeResults(out, tier)) {
     process.stderr.write(`[test] jest ${tier} ran no test\n`);
@@ -95,7 +104,10 @@ if (ok && (checks || only.includes('lts'))) {
   const lts = ensureNodeLts();
   const version = spawnSync(lts, ['--version'], { encoding: 'utf8' }).stdout.trim();
   const out = path.join(os.tmpdir(), `jest-lts-${process.pid}.json`);
-  const args = [bin('jest'), '--selectProjects', 'unit', 'integration', '--runInBand', '--json', `--outputFile=${out}`];
+  const args = [
+    bin('jest'),
+    ...['--selectProjects', 'unit', 'integration', '--runInBand', '--forceExit', '--json', `--outputFile=${out}`],
+  ];
   ok = stage(`jest unit + integration on Node ${version}`, lts, args) && ok;
   takeResults(out, `Node ${version}`);
 }
