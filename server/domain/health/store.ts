@@ -1,7 +1,8 @@
 // Health history and the current status per point, in Redis.
 //
 // Keys (s = session id, p = point id):
-//   health:<s>:<p>      stream  one sample per report (field `j`: HealthSample JSON),
+//   health:<s>:<p>      stream  one sample per report (field `c`: the compact form of
+//                               sample-codec.ts; `j`, keyed JSON, in older entries),
 //                               XADD MAXLEN ~ HEALTH_HISTORY_MAXLEN (default 10,800 =
 //                               6 hours at one sample every 2 s)
 //   health:<s>:state    hash    p → { state: HealthState, last: HealthSample | null,
@@ -14,6 +15,7 @@
 //                               between nodes never has two machines writing its state
 import type { Redis } from 'ioredis';
 import type { HealthSample } from '../../contract/attendance';
+import { decodeSample, encodeSample, SAMPLE_FIELD } from './sample-codec';
 import type { HealthState } from './status';
 
 export const HEALTH_KEYS = {
@@ -26,7 +28,7 @@ export const HEALTH_KEYS = {
 export type Fence = { node: string; take: boolean };
 
 // KEYS: history, state, owner; ARGV: point, node, take ('1' makes this node the owner),
-// stored JSON, maxlen, sample JSON ('' for none). Returns 1 when written, 0 when another
+// stored JSON, maxlen, encoded sample ('' for none). Returns 1 when written, 0 when another
 // node owns the point.
 const RECORD_FENCED = `
 local owner = redis.call('HGET', KEYS[3], ARGV[1])
@@ -35,7 +37,7 @@ if ARGV[3] == '1' then
 elseif owner and owner ~= ARGV[2] then
   return 0
 end
-if ARGV[6] ~= '' then redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[5], '*', 'j', ARGV[6]) end
+if ARGV[6] ~= '' then redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[5], '*', '${SAMPLE_FIELD.compact}', ARGV[6]) end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[4])
 return 1
 `;
@@ -76,13 +78,21 @@ export class HealthStore {
         fence.take ? '1' : '0',
         JSON.stringify(stored),
         String(this.maxLen),
-        sample ? JSON.stringify(sample) : '',
+        sample ? encodeSample(sample) : '',
       );
       return r === 1;
     }
     const multi = this.redis.multi();
     if (sample)
-      multi.xadd(HEALTH_KEYS.history(s, p), 'MAXLEN', '~', String(this.maxLen), '*', 'j', JSON.stringify(sample));
+      multi.xadd(
+        HEALTH_KEYS.history(s, p),
+        'MAXLEN',
+        '~',
+        String(this.maxLen),
+        '*',
+        SAMPLE_FIELD.compact,
+        encodeSample(sample),
+      );
     multi.hset(HEALTH_KEYS.state(s), p, JSON.stringify(stored));
     const res = await multi.exec();
     const failed = res?.find(([err]) => err);
@@ -116,7 +126,7 @@ export class HealthStore {
   /** The session's samples, thinned to at most `maxPoints` (evenly, the newest kept). */
   async history(s: string, p: string, maxPoints = 900): Promise<HealthSample[]> {
     const raw = await this.redis.xrange(HEALTH_KEYS.history(s, p), '-', '+');
-    const all = raw.map(([, f]) => JSON.parse(f[1] ?? 'null') as HealthSample).filter(Boolean);
+    const all = raw.map(([, f]) => decodeSample(f)).filter((x): x is HealthSample => x !== null);
     if (all.length <= maxPoints) return all;
     const step = all.length / maxPoints;
     const out: HealthSample[] = [];
