@@ -50,6 +50,9 @@ export const ERROR_REASONS = [
   'point_not_connected', // the point cannot take the floor: it is not connected
   'room_system_cannot_send', // { detail }: the SIP room system's call cannot carry its camera or microphone
   'room_system_refused', // { status }: the SIP room system refused (or did not answer) the change of its call
+  'sip_address_invalid', // { detail }: not a SIP address the server can call (sip:user@host[:port])
+  'sip_target_refused', // { address, detail }: the server does not call that address (itself, loopback, multicast…)
+  'dial_failed', // { status }: the room system the server called refused, did not answer, or the call was cancelled
   'recording_locked', // recording is chosen before going live only
   'ingest_limit', // { max }
   'malformed_csv', // { detail }

@@ -34,6 +34,7 @@ describe('error text on the pages', () => {
       max: 2,
       name: 'Lê Văn An',
       status: 488,
+      address: '203.0.113.7',
     };
     for (const reason of ERROR_REASONS) {
       const r = REASON_TEXT[reason];

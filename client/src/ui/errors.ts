@@ -96,6 +96,18 @@ export const REASON_TEXT: Record<ErrorReason, Say | Text> = {
     `Thiết bị phòng họp (SIP) từ chối hoặc không trả lời (${p.status}); cuộc gọi vẫn giữ`,
     `The SIP room system refused or did not answer (${p.status}); the call stays up`,
   ],
+  sip_address_invalid: (p) => [
+    `Địa chỉ SIP không gọi được: ${p.detail} (dạng sip:tên@máy[:cổng])`,
+    `Not a SIP address the server can call: ${p.detail} (sip:user@host[:port])`,
+  ],
+  sip_target_refused: (p) => [
+    `Máy chủ không gọi tới địa chỉ ${p.address}: ${p.detail}`,
+    `The server does not call ${p.address}: ${p.detail}`,
+  ],
+  dial_failed: (p) => [
+    `Không gọi được thiết bị phòng họp (SIP ${p.status})`,
+    `The room system could not be called (SIP ${p.status})`,
+  ],
   recording_locked: [
     'Chỉ bật hoặc tắt ghi hình được trước khi phát trực tiếp',
     'Recording is turned on or off only before going live',
