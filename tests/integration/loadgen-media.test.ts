@@ -25,12 +25,16 @@ let room: BroadcastRoom | undefined;
 let hall: SimulcastHall | undefined;
 const receivers: Receiver[] = [];
 
-afterAll(async () => {
+/** Stops the hall, the points, the room and the workers; a retried run first stops the failed run's. */
+async function stopAll(): Promise<void> {
   hall?.stop();
-  await Promise.all(receivers.map((r) => r.close()));
+  await Promise.all(receivers.splice(0).map((r) => r.close()));
   room?.close();
   pool?.close();
-});
+  hall = room = pool = undefined;
+}
+
+afterAll(stopAll);
 
 interface Point {
   id: string;
@@ -60,6 +64,7 @@ async function joinPoint(r: BroadcastRoom, id: string, producerId: string): Prom
 }
 
 maybe('simulcast hall and browser-like points: what the worker sees of them', async () => {
+  await stopAll();
   const files = preparedLayers();
   pool = await createPool(1);
   room = await BroadcastRoom.create({ pool, roomId: 'loadgen-media', logger: silent, layerPolicyIntervalMs: 0 });
