@@ -6,15 +6,13 @@
 // floor back closes those producers, stops the transcoder and re-INVITEs the room system
 // to sendonly: it stops sending. A point that is not connected is refused with its code.
 import type { types as ms } from 'mediasoup';
-import type { BroadcastRoom } from '../../sfu';
 import { ask } from '../helpers/attendance';
-import { connectSocket } from '../helpers/briefing';
-import { receiving, sending, startBaresip, type Baresip } from '../helpers/baresip';
+import { receiving, sending, type Baresip } from '../helpers/baresip';
 import { netnsUnavailable, requireNetnsInCi } from '../helpers/netns';
 import { waitFor } from '../helpers/orchestrator';
 import { childrenWithArg } from '../helpers/procfs';
 import { RtpPeer } from '../helpers/rtp-peer';
-import { openTestHall, startSipServer, type SipServer, type TestHall } from '../helpers/sip-server';
+import { startLiveSipFloor, type LiveSipFloor } from '../helpers/sip-floor';
 
 const cannot = netnsUnavailable();
 
@@ -22,51 +20,30 @@ const cannot = netnsUnavailable();
 const floorTranscoders = () => childrenWithArg(process.pid, '/floor.sdp').length;
 
 (cannot ? describe.skip : describe)('SIP gateway: a room system holds the floor', () => {
-  let s: SipServer;
-  let hall: TestHall;
-  let room: BroadcastRoom;
+  let live: LiveSipFloor;
   let phone: Baresip | undefined;
-  let host: Awaited<ReturnType<typeof connectSocket>>;
   const receivers: RtpPeer[] = [];
 
   beforeAll(async () => {
-    s = await startSipServer();
-    hall = await openTestHall(s);
-    room = await (await s.o.orchestrator.realtime.broadcasts.get(s.b.sessionId)).requireRoom();
-    host = await connectSocket(s.o.baseUrl, '/host', { cookie: s.b.cookie });
-    await ask(host, 'host:attach', { sessionId: s.b.sessionId });
-    await ask(host, 'session:goLive');
+    live = await startLiveSipFloor();
   }, 60_000);
 
   afterAll(async () => {
     for (const r of receivers) await r.close();
-    host?.close();
-    await phone?.stop();
-    hall?.sender.kill('SIGKILL');
-    await s?.stop();
+    await live?.stop();
   });
 
-  const floorProducers = () =>
-    room
-      .listProducers()
-      .filter((p) => p.peerId === 'HT-CX' && (p.source === 'floor-camera' || p.source === 'floor-mic'));
+  const floorProducers = () => live.floorProducers('HT-CX');
 
   test('a point with no call and no page cannot take the floor', async () => {
-    await expect(ask(host, 'floor:grant', { pointId: 'HT-HK' })).rejects.toThrow(/not connected/);
+    await expect(ask(live.host, 'floor:grant', { pointId: 'HT-HK' })).rejects.toThrow(/not connected/);
   });
 
   test('the floor to baresip: its camera and microphone reach a point as VP8 and Opus; taken back, they stop', async () => {
     await phone?.stop(); // a retried attempt starts over
-    phone = startBaresip({
-      netns: s.net.name,
-      localIp: s.net.pointIp,
-      localPort: 5080,
-      target: s.target,
-      user: 'HT-CX',
-      password: await s.pinOf('HT-CX'),
-      audioCodec: 'PCMU/8000/1',
-    });
-    const sip = s.o.orchestrator.realtime.sip!;
+    phone = await live.dial('HT-CX');
+    const { host, room } = live;
+    const sip = live.s.o.orchestrator.realtime.sip!;
     await waitFor(() => sip.callCount === 1, 'the call to connect', 20_000);
     await waitFor(() => receiving(phone!.output()).videoBps > 50_000, 'baresip to receive the hall', 30_000, 1000);
     // Receive-only until it has the floor.
