@@ -18,6 +18,7 @@ const RELAYED: readonly (keyof SessionEventMap)[] = [
   'handsChanged',
   'floorOrder',
   'floorEnded',
+  'liveChanged',
 ];
 
 interface Envelope {

@@ -13,6 +13,9 @@
 //   floor (`floorEnded`), or at once when the point is not there after all. Carrying the
 //   point's media back to the host's node is not here. Every grant given from this node
 //   is recorded first (floor-grants.ts): the origin adopts a floor stream only for it.
+// - The host's settings (agenda item, pauses, slides, the hall's source): the node that
+//   stores a change announces it (`liveChanged`); the others read `live:<session>` again,
+//   so their views and their points' hall switch follow the host.
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -34,6 +37,7 @@ const Ids = { sessionId: z.string().min(1).max(200), nodeId: z.string().min(1).m
 const HandsChangedSchema = z.object({ ...Ids });
 const FloorOrderSchema = z.object({ ...Ids, pointId: z.string().min(1).max(200), granted: z.boolean() });
 const FloorEndedSchema = z.object({ ...Ids, pointId: z.string().min(1).max(200) });
+const LiveChangedSchema = z.object({ ...Ids });
 
 export interface LiveLinksDeps {
   /** This node's role: an edge's rooms mirror the origin's hall. */
@@ -66,6 +70,9 @@ export class LiveLinks {
       this.#handSessions.add(sessionId);
       // The node that changed pushed to its own hosts already.
       if (nodeId !== this.#self) this.#withLive(sessionId, (live) => live.hands.push());
+    });
+    this.#on('liveChanged', LiveChangedSchema, ({ sessionId, nodeId }) => {
+      if (nodeId !== this.#self) this.#withLive(sessionId, (live) => live.reloadState());
     });
     this.#on('floorOrder', FloorOrderSchema, ({ sessionId, pointId, nodeId, granted }) => {
       if (nodeId !== this.#self) return;
@@ -140,6 +147,7 @@ export class LiveLinks {
         return true;
       },
       floorGranted: (sessionId, pointId) => this.#d.grants.grant(sessionId, pointId, this.#self),
+      liveChanged: (sessionId) => this.#d.events.emit('liveChanged', { sessionId, nodeId: this.#self }),
       floorEnded: (sessionId, pointId) => {
         this.#d.events.emit('floorEnded', { sessionId, pointId, nodeId: this.#self });
         this.#d.grants
@@ -169,7 +177,7 @@ export class LiveLinks {
     for (const off of this.#offs.splice(0)) off();
   }
 
-  #on<K extends 'handsChanged' | 'floorOrder' | 'floorEnded'>(
+  #on<K extends 'handsChanged' | 'floorOrder' | 'floorEnded' | 'liveChanged'>(
     name: K,
     schema: z.ZodType<SessionEventMap[K][0]>,
     fn: (payload: SessionEventMap[K][0]) => void,

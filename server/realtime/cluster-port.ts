@@ -27,6 +27,12 @@ export interface ClusterPort {
   floorGranted(sessionId: string, pointId: string): Promise<void>;
   /** A floor held on this node ended (taken back, or its point left). */
   floorEnded(sessionId: string, pointId: string): void;
+  /**
+   * This node stored a change of the host's settings (agenda item, pauses, slides, the
+   * hall's source): the other nodes' sessions read them again, so the views and the hall
+   * switch of the points they serve follow the host.
+   */
+  liveChanged(sessionId: string): void;
 }
 
 /** One process is the whole deployment: its own figures, no other node to tell. */
@@ -39,4 +45,5 @@ export const SINGLE_NODE: ClusterPort = {
   remoteFloor: () => Promise.resolve(false),
   floorGranted: () => Promise.resolve(),
   floorEnded: () => undefined,
+  liveChanged: () => undefined,
 };

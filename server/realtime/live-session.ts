@@ -257,10 +257,12 @@ export class LiveSession {
   async sessionChanged(session: Session): Promise<void> {
     this.#session = session;
     // Going live shows the first agenda item's caption at once.
+    // Read first: another node may have moved the agenda since this one last read it.
+    if (session.state === 'live' && this.#state.agendaIndex === null && session.agenda.length > 0)
+      this.#state = await this.deps.store.get(this.sessionId);
     if (session.state === 'live' && this.#state.agendaIndex === null && session.agenda.length > 0) {
       const at = new Date();
-      await this.deps.store.set(this.sessionId, { agendaIndex: 0 });
-      this.#state = { ...this.#state, agendaIndex: 0 };
+      await this.#store({ agendaIndex: 0 });
       await this.#record.settings({ agendaIndex: 0 }, session, at);
     }
     // Going live or ending never waits on the recording (its disk, its recorders).
@@ -278,16 +280,14 @@ export class LiveSession {
 
   async setState(patch: Partial<LiveState>): Promise<BroadcastView> {
     const at = new Date();
-    await this.deps.store.set(this.sessionId, patch);
-    this.#state = { ...this.#state, ...patch };
+    await this.#store(patch);
     await this.#record.settings(patch, this.#session, at);
     return this.pushView();
   }
 
   /** The host chose the hall's source: points switch to it on their same transports. */
   async chooseHall(choice: HallChoice): Promise<BroadcastView> {
-    await this.deps.store.set(this.sessionId, { hall: choice });
-    this.#state = { ...this.#state, hall: choice };
+    await this.#store({ hall: choice });
     this.#hall.update();
     return this.pushView();
   }
@@ -295,8 +295,25 @@ export class LiveSession {
   /** The desk's mute of the floor, kept so a microphone published again starts paused. */
   async setFloorMutedByDesk(muted: boolean): Promise<void> {
     if (this.#state.floorMutedByDesk === muted) return;
+    // Kept here before it is stored: a microphone published meanwhile starts paused.
     this.#state = { ...this.#state, floorMutedByDesk: muted };
-    await this.deps.store.set(this.sessionId, { floorMutedByDesk: muted });
+    await this.#store({ floorMutedByDesk: muted });
+  }
+
+  /**
+   * Another node stored a change of the host's settings: read them again. The points
+   * here switch to the hall's source now chosen; their view came from that node.
+   */
+  async reloadState(): Promise<void> {
+    this.#state = await this.deps.store.get(this.sessionId);
+    this.#hall.update();
+  }
+
+  /** Stores a change of the host's settings, keeps it here and tells the other nodes. */
+  async #store(patch: Partial<LiveState>): Promise<void> {
+    await this.deps.store.set(this.sessionId, patch);
+    this.#state = { ...this.#state, ...patch };
+    this.deps.cluster.liveChanged(this.sessionId);
   }
 
   get liveState(): LiveState {

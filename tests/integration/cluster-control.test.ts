@@ -244,6 +244,33 @@ describe('the control side of several nodes: origin, edge, control server', () =
     await waitFor(() => hands.length === 0, 'no hands', 10_000, 50);
   });
 
+  test("the host's agenda, slides and choice of source reach the view of points on the edge", async () => {
+    type View = { caption: { index: number } | null; slidesOn: boolean; hall: { choice: string } };
+    await ok(host, 'agenda:go', { index: 2 });
+    await ok(host, 'slides:set', { on: true });
+    await ok(host, 'hall:source', { source: 'console' });
+    for (const [where, p] of [
+      ['origin', p2],
+      ['edge', p1],
+    ] as const) {
+      let v: View | undefined;
+      await waitFor(
+        async () => {
+          v = (await ok(p.socket!, 'view:get')) as View;
+          return v.caption?.index === 2 && v.slidesOn && v.hall.choice === 'console';
+        },
+        `the ${where} point's view to follow the host`,
+        10_000,
+        100,
+      ).catch((err: unknown) => {
+        const { caption, slidesOn, hall } = v ?? {};
+        throw new Error(`${String(err)}; last view: ${JSON.stringify({ caption, slidesOn, hall })}`);
+      });
+    }
+    await ok(host, 'hall:source', { source: 'auto' });
+    await ok(host, 'slides:set', { on: false });
+  });
+
   test("the host's numbers count the points connected and receiving video on every node", async () => {
     const numbers = async (): Promise<Numbers> =>
       (await ok(host, 'host:attach', { sessionId: b.sessionId })).numbers as Numbers;

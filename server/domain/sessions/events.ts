@@ -25,6 +25,8 @@ export interface SessionEventMap {
   floorOrder: [{ sessionId: string; pointId: string; nodeId: string; granted: boolean }];
   /** On node `nodeId`, the floor of a point ended (taken back, or the point left). */
   floorEnded: [{ sessionId: string; pointId: string; nodeId: string }];
+  /** Node `nodeId` stored a change of the host's settings (`live:<session>`): the others read them again. */
+  liveChanged: [{ sessionId: string; nodeId: string }];
 }
 
 export class SessionEvents extends EventEmitter<SessionEventMap> {
