@@ -30,6 +30,26 @@ const result = await build({
   // Runs before anything else in every page: see the file.
   inject: [path.join(ROOT, 'client', 'src', 'csp-safe-zod.ts')],
 });
+// Each page's shared chunks, all it imports statically (directly or through another
+// chunk): the server lists them in the page's HTML as <link rel="modulepreload">
+// (server/http/pages.ts), so the browser fetches them at once rather than after the
+// page's entry has loaded and been parsed.
+const outputs = result.metafile.outputs;
+const preload = {};
+for (const [file, o] of Object.entries(outputs)) {
+  if (!o.entryPoint) continue;
+  const seen = new Set();
+  const walk = (f) => {
+    for (const i of outputs[f]?.imports ?? []) {
+      if (i.kind !== 'import-statement' || seen.has(i.path)) continue;
+      seen.add(i.path);
+      walk(i.path);
+    }
+  };
+  walk(file);
+  preload[path.basename(file, '.js')] = [...seen].map((f) => path.relative(outdir, path.resolve(f))).sort();
+}
+fs.writeFileSync(path.join(outdir, 'preload.json'), `${JSON.stringify(preload, null, 2)}\n`);
 const bytes = Object.entries(result.metafile.outputs)
   .filter(([f]) => f.endsWith('.js'))
   .reduce((n, [, o]) => n + o.bytes, 0);

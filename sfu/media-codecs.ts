@@ -42,10 +42,11 @@ export const SIP_MEDIA_CODECS: ms.RtpCodecCapability[] = [
  * ssrc at once, then folds every request that arrives in the next window into one request
  * sent when the window ends. With 420 points joining in a storm (and every fan-out
  * router's pipe forwarding its consumers' PLIs to the origin) that caps the host's
- * encoder at one key frame per second per layer, at the cost of up to one second of extra
- * wait for a point that joins just after another.
+ * encoder at two key frames per second per layer; a point that joins just after another
+ * waits up to this long for its first picture (with 1 s, four of five pages joining an
+ * idle briefing together waited about 0.75 s each: docs/benchmarks.md).
  */
-export const KEY_FRAME_REQUEST_DELAY_MS = 1000;
+export const KEY_FRAME_REQUEST_DELAY_MS = 500;
 
 /**
  * Initial estimate for a point's receive transport: enough for the 360p layer plus audio

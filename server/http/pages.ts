@@ -1,6 +1,7 @@
 // Serves the browser pages (static HTML shells) and their bundles (built by
 // scripts/build-client.mjs into build/client). Each shell is given the briefing's time
-// zone in `<meta name="briefing-tz">`, which the pages show every time in.
+// zone in `<meta name="briefing-tz">`, which the pages show every time in, and the
+// page's shared chunks as `<link rel="modulepreload">` (the build lists them).
 import fs from 'node:fs';
 import path from 'node:path';
 import express, { Router } from 'express';
@@ -18,7 +19,7 @@ export function pagesRouter(
   const shell = async (name: string) =>
     (await fs.promises.readFile(path.join(pagesDir, `${name}.html`), 'utf8')).replace(
       '<head>',
-      `<head>\n    ${zoneMeta}`,
+      `<head>\n    ${zoneMeta}${await preloadLinks(bundleDir, name)}`,
     );
   const sendPage = (name: string, res: express.Response, next: express.NextFunction) => {
     shell(name).then((html) => res.set('Cache-Control', 'no-store').type('html').send(html), next);
@@ -70,4 +71,25 @@ export function pagesRouter(
     }),
   );
   return router;
+}
+
+/**
+ * The page's shared chunks (`preload.json`, written by scripts/build-client.mjs) as
+ * `<link rel="modulepreload">` tags: the browser fetches them with the page's entry
+ * bundle instead of after it. None when the build wrote no list.
+ */
+export async function preloadLinks(bundleDir: string, page: string): Promise<string> {
+  let list: unknown;
+  try {
+    list = (
+      JSON.parse(await fs.promises.readFile(path.join(bundleDir, 'preload.json'), 'utf8')) as Record<string, unknown>
+    )[page];
+  } catch {
+    return '';
+  }
+  if (!Array.isArray(list)) return '';
+  return list
+    .filter((f): f is string => typeof f === 'string' && /^chunk-[A-Za-z0-9]+\.js$/.test(f))
+    .map((f) => `\n    <link rel="modulepreload" href="/bundle/${f}" />`)
+    .join('');
 }
