@@ -1,18 +1,23 @@
 // Real Chromium points inside the join storm (--chromium-points N): one headless Debian
 // Chromium (scripts/lib/chromium.ts), a context and a page each, opened on about:blank
 // before the storm and sent to `/join/<token>` at the storm's start, beside the virtual
-// points. Each page's first decoded frame of the hall is timed in the page itself: a
-// script injected before the page's own polls its hall camera consumer's inbound-rtp
-// statistics (`framesDecoded`, through the handle the page exposes as
-// `window.briefing`) every 25 ms and keeps `performance.now()` at the first frame, that
-// is ms since the page's navigation started. `performance.timeOrigin` (the navigation's
-// start on the machine's wall clock, the clock the generator reads too) adds that to
-// the navigation's own offset from the storm's start. The pages are closed once each has
-// its frame (or after a minute), before the steady state, so its cost figures hold the
-// virtual points alone.
+// points. Each page times its own first join in stages (client/src/rtc/join-stages.ts:
+// script start, socket, device, transport, the hall camera's consumer and its resume, ICE,
+// DTLS, its first RTP packet and first decoded frame), in ms since its navigation started,
+// and keeps them in `window.__joinStages`, read here. `performance.timeOrigin` (the
+// navigation's start on the machine's wall clock, the clock the generator reads too) places
+// the first frame against the storm's start. The pages are closed once each has its frame
+// (or after a minute), before the steady state, so its cost figures hold the virtual
+// points alone.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import {
+  JOIN_PAGE_STAGES,
+  JOIN_STAGES_GLOBAL,
+  type JoinPageStage,
+  type JoinPageStages,
+} from '../../client/src/rtc/join-stages';
 import { launchChromium } from '../lib/chromium';
 import type { StageFigure } from './join-stages';
 import { sleep } from './http';
@@ -26,41 +31,62 @@ export interface ChromiumPageResult {
   firstFrameSinceNavigationMs: number | null;
   /** The same, ms since the storm's start. */
   firstFrameMs: number | null;
+  /** The page's first join in stages, ms since its navigation started (what it reached). */
+  stages: JoinPageStages;
+  /** How the page itself loaded (navigation and resource timing), ms since its navigation started. */
+  load?: PageLoad;
   error?: string;
+}
+
+/** The page's own load: its HTML asked for and received, its scripts asked for and all received. */
+export interface PageLoad {
+  htmlRequest: number | null;
+  html: number | null;
+  scriptsRequested: number | null;
+  scriptsLoaded: number | null;
 }
 
 export interface ChromiumJoin {
   pages: number;
   /** ms since the storm's start to each page's first decoded hall frame. */
   firstFrameMs: StageFigure;
+  /** Each stage of the pages' joins, ms since each page's navigation started. */
+  stagesMs: Record<JoinPageStage, StageFigure>;
   perPage: ChromiumPageResult[];
 }
 
-/**
- * Runs in each page before its own scripts; stops at the first decoded frame of the hall.
- * Plain JavaScript text: a function passed here would be serialized as the TypeScript
- * loader compiled it, with helpers the page does not have.
- */
-const WATCH_FIRST_FRAME = `(() => {
-  let busy = false;
-  const timer = setInterval(() => {
-    const b = window.briefing;
-    const hall = b && b.receiver ? b.receiver.consumers().find((c) => c.appData.source === 'host-camera') : undefined;
-    if (!hall || busy) return;
-    busy = true;
-    hall.getStats().then((report) => {
-      report.forEach((s) => {
-        if (s.type === 'inbound-rtp' && s.kind === 'video' && Number(s.framesDecoded || 0) > 0 && window.__firstFrame === undefined) {
-          window.__firstFrame = performance.now();
-          clearInterval(timer);
-        }
-      });
-    }).finally(() => { busy = false; });
-  }, 25);
-})();`;
+/** p50 / p95 / max of each stage over the pages that reached it. */
+export function pageStagesOf(pages: readonly Pick<ChromiumPageResult, 'stages'>[]): Record<JoinPageStage, StageFigure> {
+  const out = {} as Record<JoinPageStage, StageFigure>;
+  for (const stage of JOIN_PAGE_STAGES) out[stage] = figureOf(pages.flatMap((p) => p.stages[stage] ?? []));
+  return out;
+}
 
-/** What the page read: its navigation's start (epoch ms) and its first frame (ms after it). */
-const READ_TIMES = '({ origin: performance.timeOrigin, frame: window.__firstFrame ?? null })';
+function figureOf(v: number[]): StageFigure {
+  return {
+    points: v.length,
+    p50: round(percentile(v, 50), 0),
+    p95: round(percentile(v, 95), 0),
+    max: v.length ? round(Math.max(...v), 0) : NaN,
+  };
+}
+
+/** What the page read: its navigation's start (epoch ms) and its join's stages (ms after it). */
+const READ_TIMES = `(() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const js = performance.getEntriesByType('resource').filter((e) => /[.]js$/.test(e.name));
+  return {
+    origin: performance.timeOrigin,
+    stages: window.${JOIN_STAGES_GLOBAL} ?? {},
+    load: {
+      htmlRequest: nav ? nav.requestStart : null,
+      html: nav ? nav.responseEnd : null,
+      scriptsRequested: js.length ? Math.min(...js.map((e) => e.startTime)) : null,
+      scriptsLoaded: js.length ? Math.max(...js.map((e) => e.responseEnd)) : null,
+    },
+  };
+})()`;
+type PageTimes = { origin: number; stages: JoinPageStages; load: PageLoad };
 
 /**
  * Builds the pages' bundles (scripts/build-client.mjs into build/client) for a server
@@ -96,7 +122,6 @@ export class ChromiumPoints {
     try {
       for (const p of points) {
         const ctx = await browser.newContext();
-        await ctx.addInitScript({ content: WATCH_FIRST_FRAME });
         const page = await ctx.newPage();
         pages.push({ ...p, ctx, page });
       }
@@ -124,40 +149,37 @@ export class ChromiumPoints {
           navigationMs: null,
           firstFrameSinceNavigationMs: null,
           firstFrameMs: null,
+          stages: {},
         };
         // Read by Runtime.evaluate, which the page's CSP (no eval) allows; while the page
         // navigates its context is gone for a moment, and the read is tried again.
         const deadline = Date.now() + timeoutMs;
-        let t: { origin: number; frame: number | null } | undefined;
+        let t: PageTimes | undefined;
         let failure = '';
         while (Date.now() < deadline) {
           try {
-            t = (await p.page.evaluate(READ_TIMES)) as { origin: number; frame: number | null };
-            if (t.frame !== null) break;
+            t = (await p.page.evaluate(READ_TIMES)) as PageTimes;
+            if (t.stages.firstFrame !== undefined) break;
           } catch (e) {
             failure = (e as Error).message.split('\n')[0] ?? '';
           }
           await sleep(250);
         }
-        if (t) r.navigationMs = round(t.origin - t0, 0);
-        if (t && t.frame !== null) {
-          r.firstFrameSinceNavigationMs = round(t.frame, 0);
-          r.firstFrameMs = round(t.origin + t.frame - t0, 0);
+        if (t) {
+          r.navigationMs = round(t.origin - t0, 0);
+          r.stages = t.stages;
+          r.load = t.load;
+        }
+        const frame = t?.stages.firstFrame;
+        if (t && frame !== undefined) {
+          r.firstFrameSinceNavigationMs = round(frame, 0);
+          r.firstFrameMs = round(t.origin + frame - t0, 0);
         } else p.error ??= `no decoded frame within ${timeoutMs / 1000} s${failure ? ` (${failure})` : ''}`;
         return p.error && r.firstFrameMs === null ? { ...r, error: p.error } : r;
       }),
     );
     const v = perPage.flatMap((p) => (p.firstFrameMs === null ? [] : [p.firstFrameMs]));
-    return {
-      pages: perPage.length,
-      firstFrameMs: {
-        points: v.length,
-        p50: round(percentile(v, 50), 0),
-        p95: round(percentile(v, 95), 0),
-        max: v.length ? Math.max(...v) : NaN,
-      },
-      perPage,
-    };
+    return { pages: perPage.length, firstFrameMs: figureOf(v), stagesMs: pageStagesOf(perPage), perPage };
   }
 
   async close(): Promise<void> {

@@ -117,6 +117,9 @@ function stageLines(join: LoadResult['join']): string[] {
       `chromium points (${c.pages}): first decoded frame p50 ${c.firstFrameMs.p50} ms, p95 ${c.firstFrameMs.p95} ms, max ${c.firstFrameMs.max} ms since the storm's start (${c.firstFrameMs.points} decoded); ${c.perPage
         .map((p) => `${p.pointId} ${p.firstFrameMs ?? p.error ?? 'none'}`)
         .join(', ')}`,
+      `chromium page stages (ms since each page's navigation, p50/p95/max, pages): ${Object.entries(c.stagesMs)
+        .map(([k, f]) => `${k} ${f.p50}/${f.p95}/${f.max} (${f.points})`)
+        .join(', ')}`,
     );
   return lines;
 }

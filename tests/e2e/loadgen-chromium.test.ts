@@ -1,6 +1,8 @@
 // Real Chromium points inside the load generator's join storm (scripts/loadgen/chromium-points.ts):
 // a page opens its point's join link at the storm's start beside the virtual points and
-// its first decoded frame of the hall is timed in the page and reported with the storm.
+// its first decoded frame of the hall is timed in the page and reported with the storm,
+// with the page's join in stages (client/src/rtc/join-stages.ts), every one reached, in order.
+import { JOIN_PAGE_STAGES, joinStageProblems } from '../../client/src/rtc/join-stages';
 import { CHROMIUM } from '../../scripts/lib/chromium';
 import { runLoad } from '../../scripts/loadgen/run';
 import { FFMPEG } from '../../scripts/loadgen/source';
@@ -9,7 +11,7 @@ import { requireInCi, toolMissing } from '../helpers/ci';
 jest.setTimeout(180_000);
 
 requireInCi(toolMissing(FFMPEG) ?? toolMissing(CHROMIUM))(
-  'a Chromium page joining in the storm: its first decoded frame is reported',
+  'a Chromium page joining in the storm: its first decoded frame and its stages are reported',
   async () => {
     const r = await runLoad({
       points: 3,
@@ -34,6 +36,11 @@ requireInCi(toolMissing(FFMPEG) ?? toolMissing(CHROMIUM))(
       1,
     );
     expect(c.firstFrameMs.max).toBe(page.firstFrameMs);
+    // Every stage of the page's join, from its script's start to the frame, in order.
+    expect(joinStageProblems(page.stages)).toEqual([]);
+    expect(page.stages.script).toBeGreaterThan(0);
+    expect(Math.round(page.stages.firstFrame!)).toBe(page.firstFrameSinceNavigationMs);
+    for (const stage of JOIN_PAGE_STAGES) expect(c.stagesMs[stage].points).toBe(1);
     // Its point is not one of the virtual ones.
     expect(r.join.stagesByPoint.map((p) => p.pointId)).not.toContain(page.pointId);
   },

@@ -1,6 +1,10 @@
 // The load generator's join storm in stages (scripts/loadgen/join-stages.ts) and its last
 // stage, the first key frame complete: its last packet read and every packet of it there
-// (scripts/loadgen/receiver.ts keyFrameComplete), not merely its first packet.
+// (scripts/loadgen/receiver.ts keyFrameComplete), not merely its first packet. And a
+// Chromium page's own join in stages (client/src/rtc/join-stages.ts): what its statistics
+// show reached, each stage at its first instant, the order checked, the pages' figures.
+import { JOIN_PAGE_STAGES, JoinStages, joinStageProblems, type JoinPageStages } from '../../client/src/rtc/join-stages';
+import { pageStagesOf } from '../../scripts/loadgen/chromium-points';
 import { JOIN_STAGES, type JoinStage } from '../../scripts/loadgen/point';
 import { joinStagesOf, pointStagesOf } from '../../scripts/loadgen/join-stages';
 import { keyFrameComplete, newStream } from '../../scripts/loadgen/receiver';
@@ -62,5 +66,64 @@ describe('joinStagesOf', () => {
 
   test('no point reached a stage: 0 points, no figure', () => {
     expect(joinStagesOf([], 0).dtls).toEqual({ points: 0, p50: NaN, p95: NaN, max: NaN });
+  });
+});
+
+describe("a page's join stages", () => {
+  const inOrder = (): JoinPageStages => Object.fromEntries(JOIN_PAGE_STAGES.map((k, i) => [k, 10 * (i + 1)]));
+
+  test('every stage present and in order: no problem', () => {
+    expect(joinStageProblems(inOrder())).toEqual([]);
+    // ICE and DTLS may come before the hall camera's consumer (another consumer started them).
+    expect(joinStageProblems({ ...inOrder(), ice: 45, dtls: 48 })).toEqual([]);
+  });
+
+  test('a stage missing or out of order is named', () => {
+    const { firstRtp: _dropped, ...missing } = inOrder();
+    expect(joinStageProblems(missing)).toEqual(['firstRtp missing']);
+    expect(joinStageProblems({ ...inOrder(), device: 5 })).toEqual(['socket 20 > device 5']);
+    expect(joinStageProblems({ ...inOrder(), firstFrame: 85 })).toEqual(['firstRtp 90 > firstFrame 85']);
+    expect(joinStageProblems({ ...inOrder(), consumer: 95 })).toEqual([
+      'consumer 95 > resumed 60',
+      'consumer 95 > firstRtp 90',
+    ]);
+  });
+
+  test("the recorder keeps each stage's first instant and reads ICE, DTLS, RTP and frames from statistics", () => {
+    let now = 100;
+    const target: Record<string, unknown> = {};
+    const rec = new JoinStages(target, () => now);
+    expect(target.__joinStages).toBe(rec.at);
+    rec.mark('socket');
+    now = 200;
+    rec.mark('socket');
+    expect(rec.at.socket).toBe(100);
+    const report = (stats: Record<string, unknown>[]) => ({
+      forEach: (cb: (s: Record<string, unknown>) => void) => stats.forEach(cb),
+    });
+    now = 300;
+    rec.read(report([{ type: 'transport', iceState: 'checking', dtlsState: 'new' }]), 'hall');
+    expect(rec.at.ice).toBeUndefined();
+    now = 310;
+    rec.read(report([{ type: 'transport', iceState: 'connected', dtlsState: 'connecting' }]), 'hall');
+    now = 320;
+    rec.read(
+      report([
+        { type: 'inbound-rtp', trackIdentifier: 'slides', packetsReceived: 5, framesDecoded: 1 },
+        { type: 'inbound-rtp', trackIdentifier: 'hall', packetsReceived: 3, framesDecoded: 0 },
+        { type: 'transport', iceState: 'connected', dtlsState: 'connected' },
+      ]),
+      'hall',
+    );
+    now = 330;
+    rec.read(report([{ type: 'inbound-rtp', trackIdentifier: 'hall', packetsReceived: 9, framesDecoded: 1 }]), 'hall');
+    expect(rec.at).toMatchObject({ socket: 100, ice: 310, dtls: 320, firstRtp: 320, firstFrame: 330 });
+  });
+
+  test("the pages' figures: p50 / p95 / max of each stage over the pages that reached it", () => {
+    const s = pageStagesOf([{ stages: inOrder() }, { stages: { script: 30, socket: 400 } }, { stages: {} }]);
+    expect(s.script).toEqual({ points: 2, p50: 10, p95: 30, max: 30 });
+    expect(s.socket).toEqual({ points: 2, p50: 20, p95: 400, max: 400 });
+    expect(s.firstFrame).toEqual({ points: 1, p50: 100, p95: 100, max: 100 });
   });
 });

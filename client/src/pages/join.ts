@@ -9,6 +9,7 @@ import type { ErrorReason } from '../../../server/contract/errors';
 import { requester, RequestError } from '../net/request';
 import { connectPoint } from '../net/sockets';
 import { BroadcastReceiver, type ReceivedTrack } from '../rtc/receiver';
+import { JoinStages } from '../rtc/join-stages';
 import { MediaSender } from '../rtc/sender';
 import { failed, REASON_TEXT } from '../ui/errors';
 import { bi, formatCountdown, plain, setBi, type Text } from '../ui/i18n';
@@ -23,6 +24,9 @@ import { startMediaWatch } from '../point/watch-media';
 import { startRoomView } from '../point/room-view';
 import { pointDocuments } from '../point/documents';
 
+// The first join's stages, for the benchmarks (window.__joinStages).
+const joinStages = new JoinStages(window);
+joinStages.mark('script');
 const token = decodeURIComponent(location.pathname.split('/').pop() ?? '');
 const main = mountShell({ title: { vi: 'Điểm cầu', en: 'Connection point' } });
 
@@ -143,6 +147,10 @@ const receiver = new BroadcastReceiver(socket, {
     else if (s === 'reconnecting')
       status(['Mất kết nối hình ảnh, đang kết nối lại…', 'Media connection lost, reconnecting…'], 'warn');
   },
+  onStep: (step, source) => {
+    if (step === 'device' || step === 'transport' || source === 'host-camera') joinStages.mark(step);
+    if (step === 'transport') joinStages.watch(receiver);
+  },
 });
 
 function attachTracks(): void {
@@ -236,8 +244,11 @@ socket.on('disconnect', (reason) => {
 });
 
 socket.on('connect', () => {
+  joinStages.mark('socket');
   fallback.connected();
   status(['Đã kết nối máy chủ', 'Connected to the server'], 'ok');
+  // The device loads while the view is asked for: the media's first step needs both.
+  void receiver.prepare().catch(() => undefined);
   void (async () => {
     try {
       render(await request('view:get', {}));

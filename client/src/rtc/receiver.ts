@@ -21,11 +21,16 @@ export interface ReceiverEvents {
   onTrack: (t: ReceivedTrack) => void;
   onTrackEnded: (producerId: string) => void;
   onState: (state: 'connecting' | 'connected' | 'reconnecting' | 'failed') => void;
+  /** A step of a (re)build done: the device loaded, the transport created, a consumer created or resumed. */
+  onStep?: (step: 'device' | 'transport' | 'consumer' | 'resumed', source?: MediaSource) => void;
 }
+
+const hallFirst = (p: ProducerInfo): number => (p.source === 'host-camera' ? 0 : 1);
 
 export class BroadcastReceiver {
   readonly #request: Request<RequestEvents<RtcReceiveRequests>>;
   #device: Device | undefined;
+  #loading: Promise<Device> | undefined;
   #transport: msc.Transport | undefined;
   readonly #consumers = new Map<string, msc.Consumer>(); // by producerId
   readonly #announced = new Map<string, ProducerInfo>(); // while there is no transport
@@ -92,16 +97,29 @@ export class BroadcastReceiver {
     }
   }
 
-  async #build(generation: number, producers: ProducerInfo[]): Promise<void> {
-    this.#teardown();
-    this.events.onState('connecting');
-    if (!this.#device) {
+  /**
+   * Loads the device with the router's capabilities, once: a page calls it as soon as its
+   * socket connects, so that it loads while the page still waits for the session's view
+   * (start() then finds it loaded). A failed load is tried again by the next call.
+   */
+  prepare(): Promise<Device> {
+    this.#loading ??= (async () => {
       const { routerRtpCapabilities } = await this.#request('rtc:capabilities', {});
       const device = new Device();
       await device.load({ routerRtpCapabilities: routerRtpCapabilities as msc.RtpCapabilities });
       this.#device = device;
-    }
-    const device = this.#device;
+      this.events.onStep?.('device');
+      return device;
+    })();
+    this.#loading.catch(() => (this.#loading = undefined));
+    return this.#loading;
+  }
+
+  async #build(generation: number, producers: ProducerInfo[]): Promise<void> {
+    this.#teardown();
+    this.events.onState('connecting');
+    const device = await this.prepare();
+    if (generation !== this.#generation) return;
     const params = await this.#request('rtc:createTransport', {
       direction: 'recv',
       rtpCapabilities: device.rtpCapabilities as Record<string, unknown>,
@@ -109,6 +127,7 @@ export class BroadcastReceiver {
     if (generation !== this.#generation) return;
     const transport = device.createRecvTransport(params as unknown as msc.TransportOptions);
     this.#transport = transport;
+    this.events.onStep?.('transport');
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
       this.#request('rtc:connectTransport', {
         transportId: transport.id,
@@ -118,7 +137,9 @@ export class BroadcastReceiver {
     transport.on('connectionstatechange', (state) => this.#onConnectionState(transport, state));
     const all = new Map([...producers, ...this.#announced.values()].map((p) => [p.producerId, p]));
     this.#announced.clear();
-    for (const p of all.values()) {
+    // The hall's picture first: its consumer starts the transport's ICE and DTLS and asks
+    // for its key frame while the others are set up.
+    for (const p of [...all.values()].sort((a, b) => hallFirst(a) - hallFirst(b))) {
       // The list may be stale (a worker death rebuilds the origin and its producers): a
       // producer gone meanwhile must not stop the others.
       await this.consume(p).catch(() => undefined);
@@ -145,7 +166,9 @@ export class BroadcastReceiver {
     this.#consumers.set(p.producerId, consumer);
     consumer.on('transportclose', () => this.#consumers.delete(p.producerId));
     this.events.onTrack({ consumerId: consumer.id, producerId: p.producerId, source: c.source, track: consumer.track });
+    this.events.onStep?.('consumer', c.source);
     await this.#request('rtc:resumeConsumer', { consumerId: consumer.id });
+    this.events.onStep?.('resumed', c.source);
   }
 
   /** The producer or consumer was closed on the server. */
