@@ -132,6 +132,7 @@ export function serveRoutes(app: App, deps: RoutesDeps): void {
       // Source maps would hand out the pages' whole source; developers have them locally.
       sourceMaps: deps.config.nodeEnv !== 'production',
       timeZone: deps.config.timeZone,
+      singleNode: deps.config.cluster.role === 'all',
     }),
   );
   const apis = deps.routes.flatMap((r) => (r.api ? [r.api] : []));

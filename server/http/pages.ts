@@ -1,7 +1,8 @@
 // Serves the browser pages (static HTML shells) and their bundles (built by
 // scripts/build-client.mjs into build/client). Each shell is given the briefing's time
 // zone in `<meta name="briefing-tz">`, which the pages show every time in, and the
-// page's shared chunks as `<link rel="modulepreload">` (the build lists them).
+// page's shared chunks as `<link rel="modulepreload">` (the build lists them); a single
+// server (not a node of a cluster) says so in `<meta name="briefing-cluster">`.
 import fs from 'node:fs';
 import path from 'node:path';
 import express, { Router } from 'express';
@@ -12,10 +13,14 @@ const TOKEN_PARAM = /^[A-Za-z0-9_.-]{16,512}$/;
 export function pagesRouter(
   pagesDir: string,
   bundleDir: string,
-  opts: { sourceMaps: boolean; timeZone: string },
+  opts: { sourceMaps: boolean; timeZone: string; singleNode?: boolean },
 ): Router {
   const router = Router();
-  const zoneMeta = `<meta name="briefing-tz" content="${opts.timeZone.replace(/[^A-Za-z0-9_/+-]/g, '')}" />`;
+  // A single server tells the point page so: it then connects without asking which node
+  // serves it (client/src/point/cluster.ts).
+  const zoneMeta = `<meta name="briefing-tz" content="${opts.timeZone.replace(/[^A-Za-z0-9_/+-]/g, '')}" />${
+    opts.singleNode ? '\n    <meta name="briefing-cluster" content="none" />' : ''
+  }`;
   const shell = async (name: string) =>
     (await fs.promises.readFile(path.join(pagesDir, `${name}.html`), 'utf8')).replace(
       '<head>',

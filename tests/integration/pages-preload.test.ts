@@ -1,6 +1,8 @@
 // The pages' HTML lists each page's shared chunks as <link rel="modulepreload">
 // (server/http/pages.ts, from the list scripts/build-client.mjs writes), so the browser
 // fetches them with the page's entry rather than after it: the real build, served over HTTP.
+// A single server also says it is alone, so the point page connects without asking which
+// node serves it.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,8 +16,8 @@ const PAGES = path.join(ROOT, 'client', 'pages');
 const BUNDLE = path.join(ROOT, 'build', 'client');
 const TOKEN = 'a'.repeat(32);
 
-const app = (bundleDir: string) =>
-  express().use(pagesRouter(PAGES, bundleDir, { sourceMaps: false, timeZone: 'Asia/Ho_Chi_Minh' }));
+const app = (bundleDir: string, singleNode = false) =>
+  express().use(pagesRouter(PAGES, bundleDir, { sourceMaps: false, timeZone: 'Asia/Ho_Chi_Minh', singleNode }));
 
 beforeAll(() => {
   execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-client.mjs')], { stdio: 'ignore' });
@@ -48,4 +50,11 @@ test('without the list (an older build) the page has no preload and still loads'
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a single server says so in the page; a node of a cluster does not', async () => {
+  const alone = await request(app(BUNDLE, true)).get(`/join/${TOKEN}`).expect(200);
+  expect(alone.text).toContain('<meta name="briefing-cluster" content="none" />');
+  const node = await request(app(BUNDLE, false)).get(`/join/${TOKEN}`).expect(200);
+  expect(node.text).not.toContain('briefing-cluster');
 });

@@ -1,6 +1,6 @@
-// Scale-out, pure parts: which `?home=` a point page follows, and how the raised hands of
-// several nodes merge for the host.
-import { vouchedHome } from '../../client/src/point/cluster';
+// Scale-out, pure parts: which `?home=` a point page follows, whether it asks which node
+// serves it, and how the raised hands of several nodes merge for the host.
+import { followAssignment, vouchedHome } from '../../client/src/point/cluster';
 import { loadConfig } from '../../server/config';
 import { mergeHands } from '../../server/cluster/live-links';
 import type { Hand } from '../../server/contract/broadcast';
@@ -34,6 +34,37 @@ describe('a point page follows only a home the cluster vouches for', () => {
     expect(vouchedHome(null, self, known)).toBe(self);
     expect(vouchedHome('http://control.example.vn', self, [])).toBe(self);
     expect(vouchedHome('http://control.example.vn', self, ['garbage'])).toBe(self);
+  });
+});
+
+describe('a point page asks which node serves it only when its server is not alone', () => {
+  const g = globalThis as Record<string, unknown>;
+  const page = (cluster: string | undefined) => {
+    g.document = {
+      querySelector: (q: string) => (q === 'meta[name="briefing-cluster"]' && cluster ? { content: cluster } : null),
+    };
+    g.location = { origin: 'http://node.example.vn', search: '' };
+  };
+  let fetchSpy: jest.SpyInstance;
+  beforeEach(() => {
+    fetchSpy = jest.spyOn(globalThis, 'fetch').mockResolvedValue(new Response(null, { status: 204 }));
+  });
+  afterEach(() => {
+    fetchSpy.mockRestore();
+    delete g.document;
+    delete g.location;
+  });
+
+  test('a single server (its page says so): no question, the socket connects at once', async () => {
+    page('none');
+    await expect(followAssignment('tok')).resolves.toBe(false);
+    expect(fetchSpy).not.toHaveBeenCalled();
+  });
+
+  test('a node of a cluster (nothing said): the page asks, and stays when told 204', async () => {
+    page(undefined);
+    await expect(followAssignment('tok')).resolves.toBe(false);
+    expect(fetchSpy).toHaveBeenCalledWith('/cluster/v1/join/tok/node', { cache: 'no-store' });
   });
 });
 

@@ -2,7 +2,8 @@
 // it (an edge), so its socket and media stay same-origin (the page's CSP allows no
 // other). The page asks the server it was opened on where to go and moves there; a page
 // on an edge that keeps failing to reach it goes back "home" to be assigned a live one.
-// On a single server the question answers 204 and nothing moves.
+// On a single server the page is told so in its HTML (`<meta name="briefing-cluster"
+// content="none">`) and does not ask: its socket connects at once.
 //
 // The home travels in the URL (`?home=`), so anyone can craft a link with any home: the
 // page follows it only when the node it is on vouches for it (GET /cluster/v1/node-urls,
@@ -58,8 +59,14 @@ function checkHome(): Promise<string> {
   return home;
 }
 
+/** The server that sent this page is a single server, not a node of a cluster. */
+function servedAlone(): boolean {
+  return document.querySelector<HTMLMetaElement>('meta[name="briefing-cluster"]')?.content === 'none';
+}
+
 /** Resolves true when the page is moving to its node (do not connect here). */
 export async function followAssignment(token: string): Promise<boolean> {
+  if (servedAlone()) return false;
   const homeChecked = checkHome();
   try {
     const res = await fetch(`/cluster/v1/join/${encodeURIComponent(token)}/node`, { cache: 'no-store' });
