@@ -149,7 +149,9 @@ const receiver = new BroadcastReceiver(socket, {
   },
   onStep: (step, source) => {
     if (step === 'device' || step === 'transport' || source === 'host-camera') joinStages.mark(step);
-    if (step === 'transport') joinStages.watch(receiver);
+    // Read from the hall camera's consumer on (it starts ICE and DTLS): a page in a lobby
+    // without the hall's camera reads nothing.
+    if (step === 'consumer' && source === 'host-camera') joinStages.watch(receiver);
   },
 });
 

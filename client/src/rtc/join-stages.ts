@@ -4,7 +4,8 @@
 // tests to read; nothing is logged. Only the first join counts: a later rebuild or
 // reconnect keeps the first instant of each stage. ICE, DTLS, the first RTP packet and the
 // first frame are read from the receive transport's statistics every 20 ms, from the
-// transport's creation until the first frame (or a minute), then never again.
+// creation of the hall camera's consumer (the page's first, which starts ICE and DTLS)
+// until its first frame (or a minute), then never again.
 
 /** The stages, in the order a join usually reaches them. */
 export const JOIN_PAGE_STAGES = [
