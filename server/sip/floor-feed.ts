@@ -7,6 +7,12 @@
 // SIP, and the recorder receive it as they receive a browser floor holder. One floor at a
 // time: at most one such transcoder runs per session. Taking the floor back closes the
 // producers (the SFU does, as for a browser); close() ends the rest.
+//
+// A transcoder that dies while the floor is held is started again on the same taps, after
+// a growing delay, and left stopped after several deaths in a row (platform/restart-
+// backoff.ts, as the hall's transcoder). It sends from fixed local ports, so the ingest's
+// comedia transports (locked to the first sender's address) take the new one's packets:
+// the floor's producers stay, and points keep their consumers through a restart.
 import type { ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -15,9 +21,10 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { BroadcastRoom, RecordingTapInfo } from '../../sfu';
 import { AppError } from '../errors';
+import { RestartBackoff } from '../platform/restart-backoff';
 import { tiedSpawn } from '../platform/tied-spawn';
 import { freeRtpPort } from '../recording/ffmpeg-track';
-import { tapMedia, tapSdp, waitListening } from './hall-feed';
+import { askKeyFrames, tapMedia, tapSdp, waitListening } from './hall-feed';
 
 const VIDEO = { kbps: 800, keyFrameSeconds: 2, maxHeight: 720 };
 const VP8_PT = 96;
@@ -40,14 +47,21 @@ export class FloorFeed {
   readonly #d: FloorFeedDeps;
   readonly #log: Logger;
   readonly #taps: RecordingTapInfo[] = [];
+  readonly #restarts: RestartBackoff;
   #ingestId: string | undefined;
+  /** The transcoder's arguments and the ports it listens on (the taps'): the same for every restart. */
+  #args: string[] = [];
+  readonly #inputs: number[] = [];
   #proc: ChildProcess | undefined;
+  /** Set once the first start is done: an end after it is restarted. */
+  #up = false;
   #dir: string | undefined;
   #closed = false;
 
   private constructor(deps: FloorFeedDeps) {
     this.#d = deps;
     this.#log = deps.logger.child({ component: 'sip-floor', roomId: deps.room.id, pointId: deps.pointId });
+    this.#restarts = new RestartBackoff('floor transcoder', this.#log);
   }
 
   /** Starts the transcoder; resolves when it listens and the taps flow. Throws (closed) on failure. */
@@ -91,7 +105,6 @@ export class FloorFeed {
     this.#ingestId = ingest.ingestId;
     this.#check();
     const media: string[] = [];
-    const inputs: number[] = [];
     for (const producerId of [camera, mic]) {
       if (!producerId) continue;
       const port = await freeRtpPort(ip);
@@ -99,7 +112,7 @@ export class FloorFeed {
       const tap = await room.openRecordingTap(producerId, { ip, port });
       this.#taps.push(tap);
       this.#check();
-      inputs.push(port);
+      this.#inputs.push(port);
       media.push(...tapMedia(tap, port));
     }
     const sdpFile = path.join(this.#dir, 'floor.sdp');
@@ -109,45 +122,67 @@ export class FloorFeed {
       ...['-hide_banner', '-nostdin', '-loglevel', 'warning', '-protocol_whitelist', 'file,udp,rtp'],
       ...['-listen_timeout', '-1', '-analyzeduration', '2000000', '-i', sdpFile],
     ];
-    const out = (e: { ip: string; port: number; rtcpPort: number | undefined }) =>
-      `rtp://${e.ip}:${e.port}?rtcpport=${e.rtcpPort ?? e.port + 1}&pkt_size=1200`;
+    // Fixed local ports: the ingest's comedia transports keep a restarted transcoder's packets.
+    const from = { video: await freeRtpPort(ip), audio: await freeRtpPort(ip) };
+    this.#check();
+    const out = (e: { ip: string; port: number; rtcpPort: number | undefined }, local: number) =>
+      `rtp://${e.ip}:${e.port}?rtcpport=${e.rtcpPort ?? e.port + 1}&localrtpport=${local}&localrtcpport=${local + 1}&pkt_size=1200`;
     if (camera && ingest.video) {
       args.push(
         ...['-map', '0:v:0', '-vf', `scale=-2:'min(${VIDEO.maxHeight},ih)'`, '-pix_fmt', 'yuv420p'],
         ...['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-lag-in-frames', '0'],
         ...['-error-resilient', '1', '-auto-alt-ref', '0', '-b:v', `${VIDEO.kbps}k`, '-maxrate', `${VIDEO.kbps}k`],
         ...['-bufsize', `${VIDEO.kbps}k`, '-force_key_frames', `expr:gte(t,n_forced*${VIDEO.keyFrameSeconds})`],
-        ...['-f', 'rtp', '-ssrc', String(ssrc.video), '-payload_type', String(VP8_PT), out(ingest.video)],
+        ...['-f', 'rtp', '-ssrc', String(ssrc.video), '-payload_type', String(VP8_PT), out(ingest.video, from.video)],
       );
     }
     args.push(
       ...['-map', `0:a:0`, '-c:a', 'libopus', '-ar', '48000', '-ac', '2', '-b:a', '64k', '-application', 'voip'],
-      ...['-f', 'rtp', '-ssrc', String(ssrc.audio), '-payload_type', String(OPUS_PT), out(ingest.audio!)],
+      ...['-f', 'rtp', '-ssrc', String(ssrc.audio), '-payload_type', String(OPUS_PT), out(ingest.audio!, from.audio)],
     );
-    const proc = tiedSpawn(this.#d.ffmpegPath, args, { stdio: ['ignore', 'ignore', 'pipe'], log: this.#log });
+    this.#args = args;
+    await this.#run();
+    for (const tap of this.#taps) {
+      await room.resumeRecordingTap(tap.tapId);
+      this.#check();
+    }
+    this.#up = true;
+    askKeyFrames(room, this.#taps, () => !this.#closed);
+    this.#log.info({ camera, mic }, 'floor transcoder started');
+  }
+
+  /** Starts the transcoder (first and every restart); resolves once it listens on the taps' ports. */
+  async #run(): Promise<void> {
+    const proc = tiedSpawn(this.#d.ffmpegPath, this.#args, { stdio: ['ignore', 'ignore', 'pipe'], log: this.#log });
     this.#proc = proc;
     let stderr = '';
     proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
     proc.on('error', (err) => this.#log.error({ err }, "cannot run ffmpeg for the room system's floor"));
     proc.on('close', (code, signal) => {
-      if (!this.#closed) this.#log.warn({ code, signal, stderr: stderr.trim() }, 'floor transcoder ended');
+      // The first start's failure is start()'s to report.
+      if (this.#closed || this.#proc !== proc || !this.#up) return;
+      const delay = this.#restarts.ended({ code, signal, stderr: stderr.trim() });
+      if (delay !== undefined) setTimeout(() => void this.#restart(), delay).unref();
     });
-    for (const port of inputs) {
-      await waitListening(ip, port, proc);
+    for (const port of this.#inputs) {
+      await waitListening(this.#d.ip, port, proc);
       this.#check();
     }
-    for (const tap of this.#taps) {
-      await room.resumeRecordingTap(tap.tapId);
-      this.#check();
+    this.#restarts.started();
+  }
+
+  async #restart(): Promise<void> {
+    if (this.#closed || this.#d.room.closed) return;
+    try {
+      await this.#run();
+      askKeyFrames(this.#d.room, this.#taps, () => !this.#closed);
+      this.#log.info('floor transcoder restarted');
+    } catch (err) {
+      if (this.#closed || this.#d.room.closed) return;
+      // Ended at start (its end is counted), or alive but not listening: ending it counts it.
+      this.#log.warn({ err }, 'the floor transcoder did not start again');
+      this.#proc?.kill('SIGKILL');
     }
-    // ffmpeg decodes from a key frame: ask the room system at once and again while it settles.
-    for (const wait of [0, 1000, 3000]) {
-      setTimeout(() => {
-        if (this.#closed || room.closed) return;
-        for (const tap of this.#taps) void room.recordingKeyFrame(tap.tapId).catch(() => undefined);
-      }, wait).unref();
-    }
-    this.#log.info({ camera, mic }, 'floor transcoder started');
   }
 
   /** After every wait: close() may have run meanwhile. */

@@ -7,9 +7,11 @@
 //
 // The hall's source may change (console, WHIP, an ingest) or publish nothing yet (the
 // lobby): every RECONCILE_MS the feed compares what it taps with the live source's camera
-// and microphone and restarts the transcoder when they differ or it died. ffmpeg sends from
-// fixed local ports, so the feed's comedia transports (locked to the first sender's
-// address) keep taking packets from a restarted transcoder, and the legs never notice.
+// and microphone and restarts the transcoder at once when they differ. A transcoder that
+// died is started again after a growing delay, and left stopped after several deaths in a
+// row until the source changes (platform/restart-backoff.ts). ffmpeg sends from fixed
+// local ports, so the feed's comedia transports (locked to the first sender's address)
+// keep taking packets from a restarted transcoder, and the legs never notice.
 import type { ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
@@ -19,6 +21,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { BroadcastRoom, RecordingTapInfo, SipFeedInfo, SipMediaCodec } from '../../sfu';
 import { AppError } from '../errors';
+import { RestartBackoff } from '../platform/restart-backoff';
 import { tiedSpawn } from '../platform/tied-spawn';
 import { freeRtpPort } from '../recording/ffmpeg-track';
 
@@ -59,6 +62,8 @@ interface Running {
   taps: RecordingTapInfo[];
   /** Undefined while its taps are being opened. */
   proc: ChildProcess | undefined;
+  /** The end of what the transcoder printed. */
+  stderr: string;
   dir: string;
 }
 
@@ -70,6 +75,11 @@ export class HallFeed {
   readonly #sendPorts = new Map<string, number>();
   readonly #ssrcs = new Map<string, number>();
   #running: Running | undefined;
+  /** The hall's camera and microphone the transcoder was last started on. */
+  #wanted: { camera?: string; mic?: string } = {};
+  readonly #restarts: RestartBackoff;
+  /** No start before this instant (a died transcoder's delay); undefined: given up until the hall changes. */
+  #startAt: number | undefined = 0;
   #timer: NodeJS.Timeout | undefined;
   #busy = false;
   #closed = false;
@@ -77,6 +87,7 @@ export class HallFeed {
   private constructor(deps: HallFeedDeps) {
     this.#d = deps;
     this.#log = deps.logger.child({ component: 'sip-feed', roomId: deps.room.id });
+    this.#restarts = new RestartBackoff('SIP transcoder', this.#log);
   }
 
   static async start(deps: HallFeedDeps): Promise<HallFeed> {
@@ -121,16 +132,35 @@ export class HallFeed {
       const want = this.#d.hallProducers();
       const r = this.#running;
       const alive = r?.proc && r.proc.exitCode === null && r.proc.signalCode === null;
-      if (alive && r.camera === want.camera && r.mic === want.mic) return;
+      const changed = want.camera !== this.#wanted.camera || want.mic !== this.#wanted.mic;
+      if (alive && !changed) return;
+      if (changed) {
+        this.#wanted = want;
+        this.#restarts.reset();
+        this.#startAt = 0;
+      } else if (r?.proc) {
+        const { exitCode: code, signalCode: signal } = r.proc;
+        this.#stopTranscoder();
+        this.#ended({ code, signal, stderr: r.stderr.trim() });
+      }
+      if (this.#startAt === undefined || Date.now() < this.#startAt) return;
       this.#stopTranscoder();
       if (!want.mic && !want.camera) return;
       await this.#startTranscoder(want);
+      if (this.#running?.proc) this.#restarts.started();
     } catch (err) {
-      this.#log.warn({ err }, 'could not start the SIP transcoder; retrying');
       this.#stopTranscoder();
+      this.#ended({ err });
     } finally {
       this.#busy = false;
     }
+  }
+
+  /** The transcoder ended or could not start: the next start waits, or never comes (given up). */
+  #ended(detail: Record<string, unknown>): void {
+    const delay = this.#restarts.ended(detail);
+    this.#startAt = delay === undefined ? undefined : Date.now() + delay;
+    if (delay !== undefined) setTimeout(() => void this.#reconcile(), delay).unref();
   }
 
   async #startTranscoder(want: { camera?: string; mic?: string }): Promise<void> {
@@ -146,6 +176,7 @@ export class HallFeed {
       mic: want.mic,
       taps,
       proc: undefined,
+      stderr: '',
       dir,
     };
     // Held from the start, so a failure half way closes what was opened.
@@ -193,12 +224,8 @@ export class HallFeed {
     }
     const proc = tiedSpawn(this.#d.ffmpegPath, args, { stdio: ['ignore', 'ignore', 'pipe'], log: this.#log });
     running.proc = proc;
-    let stderr = '';
-    proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+    proc.stderr!.on('data', (d: Buffer) => (running.stderr = (running.stderr + d.toString()).slice(-2000)));
     proc.on('error', (err) => this.#log.error({ err }, 'cannot run ffmpeg for the SIP feed'));
-    proc.on('close', (code, signal) => {
-      if (this.#running === running) this.#log.warn({ code, signal, stderr: stderr.trim() }, 'SIP transcoder ended');
-    });
     // Taps start once ffmpeg listens on their ports, and with a key frame.
     for (const input of inputs) {
       await waitListening(ip, input.port, proc);
@@ -208,13 +235,7 @@ export class HallFeed {
       await room.resumeRecordingTap(tap.tapId);
       if (superseded()) return;
     }
-    // ffmpeg decodes from a key frame: ask at once and again while its decoder settles.
-    for (const wait of [0, 1000, 3000]) {
-      setTimeout(() => {
-        if (this.#running !== running || room.closed) return;
-        for (const tap of taps) void room.recordingKeyFrame(tap.tapId).catch(() => undefined);
-      }, wait).unref();
-    }
+    askKeyFrames(room, taps, () => this.#running === running);
     this.#log.info({ camera: want.camera, mic: want.mic }, 'SIP transcoder started');
   }
 
@@ -230,6 +251,16 @@ function releaseRunning(room: BroadcastRoom, r: Running): void {
   r.proc?.kill('SIGKILL');
   if (!room.closed) for (const t of r.taps.splice(0)) room.closeRecordingTap(t.tapId);
   void fs.rm(r.dir, { recursive: true, force: true });
+}
+
+/** ffmpeg decodes from a key frame: asks the taps' sources at once and again while its decoder settles. */
+export function askKeyFrames(room: BroadcastRoom, taps: RecordingTapInfo[], current: () => boolean): void {
+  for (const wait of [0, 1000, 3000]) {
+    setTimeout(() => {
+      if (!current() || room.closed) return;
+      for (const tap of taps) void room.recordingKeyFrame(tap.tapId).catch(() => undefined);
+    }, wait).unref();
+  }
 }
 
 /** The m= lines of a tap in the SDP file ffmpeg reads its input from. */

@@ -5,6 +5,8 @@
 // room (a real WebRTC receiver, werift) as the floor's camera and microphone. Taking the
 // floor back closes those producers, stops the transcoder and re-INVITEs the room system
 // to sendonly: it stops sending. A point that is not connected is refused with its code.
+// A floor transcoder that dies (SIGKILL) is started again: the floor's producers stay and
+// the point receives the room system's media again.
 import type { types as ms } from 'mediasoup';
 import { ask } from '../helpers/attendance';
 import { receiving, sending, type Baresip } from '../helpers/baresip';
@@ -17,7 +19,7 @@ import { startLiveSipFloor, type LiveSipFloor } from '../helpers/sip-floor';
 const cannot = netnsUnavailable();
 
 // The floor's transcoders this test's server started (its children), not another run's.
-const floorTranscoders = () => childrenWithArg(process.pid, '/floor.sdp').length;
+const floorTranscoders = () => childrenWithArg(process.pid, '/floor.sdp');
 
 (cannot ? describe.skip : describe)('SIP gateway: a room system holds the floor', () => {
   let live: LiveSipFloor;
@@ -34,6 +36,37 @@ const floorTranscoders = () => childrenWithArg(process.pid, '/floor.sdp').length
   });
 
   const floorProducers = () => live.floorProducers('HT-CX');
+
+  /** A point in the room (werift), consuming the floor as it would a browser's. */
+  let viewer: { peer: RtpPeer; transportId: string } | undefined;
+  async function receiveFloor(): Promise<{ kind: string; mimeType: string; ssrc: number }[]> {
+    const { room } = live;
+    if (!viewer) {
+      room.addViewer('HT-HK');
+      const params = await room.createWebRtcTransport('HT-HK', 'recv');
+      await room.connectTransport('HT-HK', params.id, await RtpPeer.dtlsParameters());
+      const peer = new RtpPeer();
+      receivers.push(peer);
+      await peer.connect(params);
+      viewer = { peer, transportId: params.id };
+    }
+    const caps: ms.RtpCapabilities = {
+      codecs: (room.rtpCapabilities.codecs ?? []).filter((c) => /^(video\/VP8|audio\/opus)$/i.test(c.mimeType)),
+      headerExtensions: room.rtpCapabilities.headerExtensions ?? [],
+    };
+    const consumed: { kind: string; mimeType: string; ssrc: number }[] = [];
+    for (const p of floorProducers()) {
+      const c = await room.consume('HT-HK', viewer.transportId, p.producerId, caps);
+      await room.resumeConsumer('HT-HK', c.id);
+      consumed.push({
+        kind: c.kind,
+        mimeType: c.rtpParameters.codecs[0]!.mimeType,
+        ssrc: c.rtpParameters.encodings![0]!.ssrc!,
+      });
+    }
+    return consumed;
+  }
+  const packets = (c: { ssrc: number }) => viewer?.peer.received.get(c.ssrc)?.packets ?? 0;
 
   test('a point with no call and no page cannot take the floor', async () => {
     await expect(ask(live.host, 'floor:grant', { pointId: 'HT-HK' })).rejects.toThrow(/not connected/);
@@ -52,32 +85,13 @@ const floorTranscoders = () => childrenWithArg(process.pid, '/floor.sdp').length
     await ask(host, 'floor:grant', { pointId: 'HT-CX' });
     expect(room.floorHolder).toBe('HT-CX');
     await waitFor(() => floorProducers().length === 2, "the room system's floor producers", 30_000);
-    await waitFor(() => floorTranscoders() === 1, 'one floor transcoder', 20_000);
+    await waitFor(() => floorTranscoders().length === 1, 'one floor transcoder', 20_000);
 
     // A point in the room receives them as it receives a browser's floor.
-    room.addViewer('HT-HK');
-    const params = await room.createWebRtcTransport('HT-HK', 'recv');
-    await room.connectTransport('HT-HK', params.id, await RtpPeer.dtlsParameters());
-    const peer = new RtpPeer();
-    receivers.push(peer);
-    await peer.connect(params);
-    const caps: ms.RtpCapabilities = {
-      codecs: (room.rtpCapabilities.codecs ?? []).filter((c) => /^(video\/VP8|audio\/opus)$/i.test(c.mimeType)),
-      headerExtensions: room.rtpCapabilities.headerExtensions ?? [],
-    };
-    const consumed: { kind: string; mimeType: string; ssrc: number }[] = [];
-    for (const p of floorProducers()) {
-      const c = await room.consume('HT-HK', params.id, p.producerId, caps);
-      await room.resumeConsumer('HT-HK', c.id);
-      consumed.push({
-        kind: c.kind,
-        mimeType: c.rtpParameters.codecs[0]!.mimeType,
-        ssrc: c.rtpParameters.encodings![0]!.ssrc!,
-      });
-    }
+    const consumed = await receiveFloor();
     expect(consumed.map((c) => c.mimeType).sort()).toEqual(['audio/opus', 'video/VP8']);
     await waitFor(
-      () => consumed.every((c) => (peer.received.get(c.ssrc)?.packets ?? 0) > (c.kind === 'video' ? 100 : 200)),
+      () => consumed.every((c) => packets(c) > (c.kind === 'video' ? 100 : 200)),
       "the point to receive the room system's VP8 and Opus",
       40_000,
       1000,
@@ -87,7 +101,7 @@ const floorTranscoders = () => childrenWithArg(process.pid, '/floor.sdp').length
     await ask(host, 'floor:revoke');
     expect(room.floorHolder).toBeUndefined();
     await waitFor(() => floorProducers().length === 0, 'the floor producers to close', 10_000);
-    await waitFor(() => floorTranscoders() === 0, 'the floor transcoder to stop', 10_000);
+    await waitFor(() => floorTranscoders().length === 0, 'the floor transcoder to stop', 10_000);
     // The re-INVITE to sendonly: baresip stops sending and still receives the hall.
     await waitFor(
       () => {
@@ -106,6 +120,57 @@ const floorTranscoders = () => childrenWithArg(process.pid, '/floor.sdp').length
       1000,
     );
   }, 180_000);
+
+  test('a floor transcoder that dies is started again: the same producers, media flowing again', async () => {
+    const { host, room } = live;
+    const sip = live.s.o.orchestrator.realtime.sip!;
+    if (room.floorHolder) await ask(host, 'floor:revoke');
+    if (sip.callCount !== 1) {
+      await phone?.stop();
+      phone = await live.dial('HT-CX');
+      await waitFor(() => sip.callCount === 1, 'the call to connect', 20_000);
+    }
+    await ask(host, 'floor:grant', { pointId: 'HT-CX' });
+    await waitFor(() => floorProducers().length === 2, "the room system's floor producers", 30_000);
+    const first = await waitFor(() => {
+      const now = floorTranscoders();
+      return now.length === 1 ? now[0] : undefined;
+    }, 'the floor transcoder');
+    const producers = floorProducers()
+      .map((p) => p.producerId)
+      .sort();
+    const consumed = await receiveFloor();
+    await waitFor(() => consumed.every((c) => packets(c) > 20), 'the floor media to flow', 40_000, 500);
+
+    // A child of this test's own server (found by its SDP file), so no other run's.
+    process.kill(first, 'SIGKILL');
+    const second = await waitFor(
+      () => {
+        const now = floorTranscoders();
+        return now.length === 1 && now[0] !== first ? now[0] : undefined;
+      },
+      'the floor transcoder to start again',
+      30_000,
+    );
+    expect(second).not.toBe(first);
+    expect(room.floorHolder).toBe('HT-CX');
+    // The producers stayed: the point's consumers receive the new transcoder's media.
+    expect(
+      floorProducers()
+        .map((p) => p.producerId)
+        .sort(),
+    ).toEqual(producers);
+    const before = consumed.map(packets);
+    await waitFor(
+      () => consumed.every((c, i) => packets(c) > before[i]! + (c.kind === 'video' ? 30 : 100)),
+      "the point to receive the room system's media again",
+      40_000,
+      500,
+    );
+
+    await ask(host, 'floor:revoke');
+    await waitFor(() => floorTranscoders().length === 0, 'the floor transcoder to stop', 10_000);
+  }, 150_000);
 });
 
 requireNetnsInCi('a room system holding the floor over SIP', cannot);

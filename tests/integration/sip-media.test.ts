@@ -6,7 +6,8 @@
 // displays. The monitor shows each as its point, connected, graded from the RTCP receiver
 // reports the room system sends. A second room system shares the same transcoder; the
 // last hang-up stops it. When the hall's source changes the transcoder follows it and
-// the call stays up. A briefing that closes hangs up its calls (BYE).
+// the call stays up; a transcoder that dies (SIGKILL) is started again, the call still up.
+// A briefing that closes hangs up its calls (BYE).
 import pino from 'pino';
 import request from 'supertest';
 import type { MonitorDelta, MonitorSnapshot, PointTile } from '../../server/contract/attendance';
@@ -158,12 +159,27 @@ const transcoders = () => transcoderPids().length;
     hall.sender.kill('SIGKILL');
     room.closeIngest(hall.ingestId);
     hall = await openTestHall(s);
+    await decodesAgain(phone, before[0]!, 'the new source');
+  }, 90_000);
+
+  test('a transcoder that dies is started again: the call decodes the hall again', async () => {
+    const phone = await dial('HT-CX', 'PCMU/8000/1', false);
+    await waitFor(() => s.o.orchestrator.realtime.sip!.callCount === 1, 'the call to connect', 20_000);
+    await receives(phone);
+    const [pid] = transcoderPids();
+    // A child of this test's own server, so no other run's.
+    process.kill(pid!, 'SIGKILL');
+    await decodesAgain(phone, pid!, 'the restarted transcoder');
+  }, 90_000);
+
+  /** A new transcoder (not `old`) runs and baresip decodes its output, its call still up; then it hangs up. */
+  async function decodesAgain(phone: Baresip, old: number, what: string): Promise<void> {
     await waitFor(
       () => {
         const now = transcoderPids();
-        return now.length === 1 && now[0] !== before[0];
+        return now.length === 1 && now[0] !== old;
       },
-      'a new transcoder on the new source',
+      `a new transcoder: ${what}`,
       20_000,
     );
     const seen = phone.output().length;
@@ -172,7 +188,7 @@ const transcoders = () => transcoderPids().length;
         const now = receiving(phone.output().slice(seen));
         return now.fps >= 10 && now.videoBps > 100_000 && now.audioBps > 30_000;
       },
-      'baresip to decode the new source',
+      `baresip to decode ${what}`,
       30_000,
       1000,
     );
@@ -180,7 +196,7 @@ const transcoders = () => transcoderPids().length;
     await phone.stop();
     phones.splice(phones.indexOf(phone), 1);
     await waitFor(() => s.o.orchestrator.realtime.sip!.callCount === 0, 'the call to end', 20_000);
-  }, 90_000);
+  }
 
   test('when the briefing closes, the gateway hangs up (BYE) and the transcoder stops', async () => {
     const phone = await dial('HT-CX', 'PCMU/8000/1', false);
