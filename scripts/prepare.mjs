@@ -79,6 +79,20 @@ async function main() {
   if (process.env.SIP_PORT && !onPath('ffmpeg')) {
     ensureDebianPackages(['ffmpeg'], 'the hall for room systems over SIP (SIP_PORT; server/sip/)');
   }
+  // The agenda caption burned into the room systems' picture is drawn in DejaVu Sans, which
+  // covers Vietnamese (server/sip/hall-caption.ts); without it the server sends no caption.
+  const captionFont = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
+  if (
+    (purpose === 'test' || (process.env.SIP_PORT && process.env.SIP_CAPTION !== 'off')) &&
+    !fs.existsSync(captionFont)
+  ) {
+    ensureDebianPackages(
+      ['fonts-dejavu-core'],
+      purpose === 'test'
+        ? 'the agenda caption test of room systems (its font)'
+        : "the agenda caption in room systems' picture (its font; SIP_CAPTION=off turns it off)",
+    );
+  }
   if (purpose === 'test') {
     // The SIP gateway's tests: SIPp drives refusals and floods, baresip dials in and
     // receives the hall (its avcodec module decodes H.264).

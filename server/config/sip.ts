@@ -30,6 +30,8 @@ export const sipEnv = {
   SIP_INVITE_BURST: wholeNumber().min(1).max(10_000).default(5),
   SIP_MAX_CALLS: wholeNumber().min(1).max(10_000).default(200),
   SIP_PLAIN_RTP: pointCodes.default([]),
+  /** The agenda caption in the room systems' picture (server/sip/hall-caption.ts). */
+  SIP_CAPTION: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
 };
 
 type SipEnv = z.output<z.ZodObject<typeof sipEnv>> & { RTC_LISTEN_IP: string };
@@ -47,5 +49,6 @@ export function sipConfig(e: SipEnv): SipConfig | undefined {
     inviteBurst: e.SIP_INVITE_BURST,
     maxCalls: e.SIP_MAX_CALLS,
     plainRtpPoints: e.SIP_PLAIN_RTP,
+    caption: e.SIP_CAPTION === 'on',
   };
 }

@@ -25,6 +25,7 @@ import { NO_SIP_MEDIA, SipGateway, type SipConfig } from '../sip/gateway';
 import { SourceLimit } from '../sip/source-limit';
 import { SipFloorBridge, type SipFloorPort } from '../sip/floor-bridge';
 import { HallMediaBridge } from '../sip/media-bridge';
+import { captionFont } from '../sip/hall-caption';
 import { SipCallHealth } from '../sip/call-health';
 import type { Config, RecordingConfig } from '../config';
 
@@ -183,9 +184,14 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
       ? new HallMediaBridge({
           live: async (sessionId) => {
             const live = await broadcasts.get(sessionId);
-            return { room: await live.requireRoom(), hallChoice: () => live.liveState.hall };
+            return {
+              room: await live.requireRoom(),
+              hallChoice: () => live.liveState.hall,
+              caption: () => live.caption(),
+            };
           },
           ffmpegPath: deps.recording.ffmpegPath,
+          captionFont: captionFont(deps.sip.caption, logger),
           ip: deps.pool.ingestListenIp,
           listen: {
             ip: deps.sip.listenIp,

@@ -18,6 +18,8 @@ export interface SipConfig {
   maxCalls: number;
   /** Point codes allowed plain RTP (no SRTP); `*` for all. */
   plainRtpPoints: '*' | string[];
+  /** The current agenda item burned into the picture room systems receive (SIP_CAPTION). */
+  caption: boolean;
 }
 
 export interface SipCallRequest {

@@ -12,6 +12,10 @@
 // row until the source changes (platform/restart-backoff.ts). ffmpeg sends from fixed
 // local ports, so the feed's comedia transports (locked to the first sender's address)
 // keep taking packets from a restarted transcoder, and the legs never notice.
+//
+// The current agenda item is burned into the picture (hall-caption.ts): the feed rewrites
+// the caption's file when the item changes, and the running transcoder redraws it from
+// its next frame on.
 import type { ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
@@ -24,8 +28,11 @@ import { AppError } from '../errors';
 import { RestartBackoff } from '../platform/restart-backoff';
 import { tiedSpawn } from '../platform/tied-spawn';
 import { freeRtpPort } from '../recording/ffmpeg-track';
+import { CaptionFile, captionFilter } from './hall-caption';
 
 const RECONCILE_MS = 2000;
+/** How often the caption's text is compared with the agenda's current item. */
+const CAPTION_MS = 250;
 const VIDEO = { kbps: 1200, fps: 25, gopSeconds: 2, maxHeight: 720 };
 /** Payload types the transcoder sends with (legs re-stamp them with what each system offered). */
 const OUTPUTS: { codec: SipMediaCodec; payloadType: number; args: string[] }[] = [
@@ -54,6 +61,8 @@ export interface HallFeedDeps {
   ffmpegPath: string;
   ip: string;
   logger: Logger;
+  /** The agenda caption burned into the picture (hall-caption.ts): its text now and its font; undefined: none. */
+  caption?: { text: () => string; fontFile: string } | undefined;
 }
 
 interface Running {
@@ -81,6 +90,8 @@ export class HallFeed {
   /** No start before this instant (a died transcoder's delay); undefined: given up until the hall changes. */
   #startAt: number | undefined = 0;
   #timer: NodeJS.Timeout | undefined;
+  #caption: CaptionFile | undefined;
+  #captionTimer: NodeJS.Timeout | undefined;
   #busy = false;
   #closed = false;
 
@@ -99,10 +110,30 @@ export class HallFeed {
     f.#feed = await deps.room.sip.createFeed({
       streams: OUTPUTS.map((o) => ({ codec: o.codec, ssrc: f.#ssrcs.get(o.codec)!, payloadType: o.payloadType })),
     });
+    if (deps.caption) {
+      try {
+        await f.#startCaption(deps.caption.text);
+      } catch (err) {
+        f.close();
+        throw err;
+      }
+    }
     await f.#reconcile();
     f.#timer = setInterval(() => void f.#reconcile(), RECONCILE_MS);
     f.#timer.unref();
     return f;
+  }
+
+  /** The caption's file, written now and again whenever the text changes. */
+  async #startCaption(text: () => string): Promise<void> {
+    const caption = new CaptionFile(await fs.mkdtemp(path.join(os.tmpdir(), 'sip-caption-')));
+    this.#caption = caption;
+    await caption.set(text());
+    this.#captionTimer = setInterval(() => {
+      if (this.#closed) return;
+      caption.set(text()).catch((err: unknown) => this.#log.warn({ err }, 'could not write the agenda caption'));
+    }, CAPTION_MS);
+    this.#captionTimer.unref();
   }
 
   /** The feed's producer of a codec. */
@@ -121,7 +152,9 @@ export class HallFeed {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
+    clearInterval(this.#captionTimer);
     this.#stopTranscoder();
+    if (this.#caption) void fs.rm(this.#caption.dir, { recursive: true, force: true });
     if (this.#feed && !this.#d.room.closed) this.#d.room.sip.closeFeed(this.#feed.feedId);
   }
 
@@ -215,7 +248,13 @@ export class HallFeed {
       if ((video && !hasVideo) || (!video && !hasAudio)) continue;
       const stream = this.#feed!.streams.find((s) => s.codec === o.codec)!;
       const local = this.#sendPorts.get(o.codec)!;
-      const scale = `scale=-2:'min(${VIDEO.maxHeight},ih)',fps=${VIDEO.fps}`;
+      const captionFile = this.#caption?.path;
+      const fontFile = this.#d.caption?.fontFile;
+      const scale = [
+        `scale=-2:'min(${VIDEO.maxHeight},ih)'`,
+        `fps=${VIDEO.fps}`,
+        ...(captionFile && fontFile ? [captionFilter({ fontFile, textFile: captionFile })] : []),
+      ].join(',');
       args.push(
         ...['-map', video ? '0:v:0' : '0:a:0', ...(video ? ['-vf', scale] : []), ...o.args],
         ...['-f', 'rtp', '-ssrc', String(this.#ssrcs.get(o.codec)), '-payload_type', String(o.payloadType)],

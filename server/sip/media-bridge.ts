@@ -6,23 +6,32 @@
 import type { Logger } from 'pino';
 import { randomInt } from 'node:crypto';
 import type { BroadcastRoom, SipLegInfo, SipLegStats } from '../../sfu';
-import type { HallChoice } from '../contract/broadcast';
+import type { AgendaCaption, HallChoice } from '../contract/broadcast';
 import { AppError } from '../errors';
 import { liveSource, pointProducers } from '../realtime/hall-source';
 import { writeAnswer, type AnsweredStream } from './answer';
 import type { SipCallMedia, SipCallRequest, SipMediaBridge } from './gateway';
 import { FloorFeed } from './floor-feed';
 import { HallFeed } from './hall-feed';
+import { captionText } from './hall-caption';
 
 export interface HallMediaBridgeDeps {
-  /** The session's room (opened if need be) and the host's choice of the hall's source. */
-  live: (sessionId: string) => Promise<{ room: BroadcastRoom; hallChoice: () => HallChoice }>;
+  /** The session's room (opened if need be), the host's choice of the hall's source and the current agenda item. */
+  live: (sessionId: string) => Promise<LiveHall>;
   ffmpegPath: string;
+  /** The font of the agenda caption burned into the picture; undefined: no caption (SIP_CAPTION=off). */
+  captionFont: string | undefined;
   /** Where the taps and the transcoder meet (the workers' ingest address). */
   ip: string;
   /** Where legs listen: the address room systems reach, or one announced as it. */
   listen: { ip: string; announcedIp?: string };
   logger: Logger;
+}
+
+export interface LiveHall {
+  room: BroadcastRoom;
+  hallChoice: () => HallChoice;
+  caption: () => AgendaCaption | null;
 }
 
 /** A call's media as the monitor sees it (gateway → attendance). */
@@ -57,8 +66,9 @@ export class HallMediaBridge implements SipMediaBridge {
     call: SipCallRequest,
     ended: (reason: string) => void,
   ): Promise<SipCallMedia & { stats(): Promise<SipCallMediaStats> }> {
-    const { room, hallChoice } = await this.#d.live(call.sessionId);
-    const shared = this.#acquire(call.sessionId, room, hallChoice);
+    const live = await this.#d.live(call.sessionId);
+    const { room } = live;
+    const shared = this.#acquire(call.sessionId, live);
     const feed = await this.#feedOf(shared);
     const legs: { kind: 'audio' | 'video'; leg: SipLegInfo }[] = [];
     let done = false;
@@ -189,9 +199,10 @@ export class HallMediaBridge implements SipMediaBridge {
   }
 
   /** The session's shared feed (started by its first call) and the room listeners every call shares. */
-  #acquire(sessionId: string, room: BroadcastRoom, hallChoice: () => HallChoice): SharedFeed {
+  #acquire(sessionId: string, { room, hallChoice, caption }: LiveHall): SharedFeed {
     let shared = this.#feeds.get(sessionId);
     if (!shared) {
+      const font = this.#d.captionFont;
       const feed = HallFeed.start({
         room,
         hallProducers: () => {
@@ -205,6 +216,7 @@ export class HallMediaBridge implements SipMediaBridge {
         ffmpegPath: this.#d.ffmpegPath,
         ip: this.#d.ip,
         logger: this.#d.logger,
+        caption: font ? { text: () => captionText(caption()), fontFile: font } : undefined,
       });
       const legEnds = new Map<string, () => void>();
       const roomEnds = new Set<() => void>();

@@ -12,12 +12,17 @@ export interface RtpEndpoint {
   rtcpPort?: number;
 }
 
-export function publishTestPattern(video: RtpEndpoint, audio: RtpEndpoint): ChildProcess {
+/** `picture`: ffmpeg's lavfi source of the picture (by default the moving test pattern). */
+export function publishTestPattern(
+  video: RtpEndpoint,
+  audio: RtpEndpoint,
+  picture = 'testsrc2=size=320x180:rate=15',
+): ChildProcess {
   return spawn(
     'ffmpeg',
     [
       ...['-hide_banner', '-loglevel', 'error', '-re'],
-      ...['-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=15', '-f', 'lavfi', '-i', 'sine=frequency=440'],
+      ...['-f', 'lavfi', '-i', picture, '-f', 'lavfi', '-i', 'sine=frequency=440'],
       ...['-map', '0:v', '-c:v', 'libvpx', '-b:v', '300k', '-deadline', 'realtime', '-cpu-used', '8', '-g', '15'],
       ...['-ssrc', '1111', '-payload_type', '101', '-f', 'rtp'],
       `rtp://${video.ip}:${video.port}?rtcpport=${video.rtcpPort}&pkt_size=1200`,

@@ -76,8 +76,8 @@ export async function startSipServer(
   }
 }
 
-/** The hall as an encoder would send it: a plain RTP ingest in the session's room fed by ffmpeg. */
-export async function openTestHall(s: SipServer): Promise<TestHall> {
+/** The hall as an encoder would send it: a plain RTP ingest in the session's room fed by ffmpeg (`picture`: its lavfi source). */
+export async function openTestHall(s: SipServer, picture?: string): Promise<TestHall> {
   const room = await (await s.o.orchestrator.realtime.broadcasts.get(s.b.sessionId)).requireRoom();
   const ingest = await room.createPlainIngest({
     video: { ssrc: 1111, payloadType: 101 },
@@ -93,7 +93,7 @@ export async function openTestHall(s: SipServer): Promise<TestHall> {
     ingestId: ingest.ingestId,
     camera: ingest.video!.producerId,
     mic: ingest.audio!.producerId,
-    sender: publishTestPattern(endpoint(ingest.video!), endpoint(ingest.audio!)),
+    sender: publishTestPattern(endpoint(ingest.video!), endpoint(ingest.audio!), picture),
   };
 }
 

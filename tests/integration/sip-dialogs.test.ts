@@ -90,6 +90,7 @@ describe('SIP gateway dialogs', () => {
         inviteBurst: 100,
         maxCalls: 2,
         plainRtpPoints: '*',
+        caption: false,
       },
       points: { get: async (id) => (id.startsWith('HT-') ? { id } : undefined) },
       sessions: { openFor: async () => [{ id: 'S1' }] },

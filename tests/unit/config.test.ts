@@ -173,6 +173,14 @@ describe('config', () => {
     ]);
   });
 
+  test('SIP_CAPTION: the agenda caption for room systems, on by default; on or off', () => {
+    expect(loadConfig({ SIP_PORT: '5060' }).sip?.caption).toBe(true);
+    expect(loadConfig({ SIP_PORT: '5060', SIP_CAPTION: 'off' }).sip?.caption).toBe(false);
+    expect(issuesOf({ SIP_PORT: '5060', SIP_CAPTION: 'no' })).toEqual([
+      { variable: 'SIP_CAPTION', message: 'must be on or off' },
+    ]);
+  });
+
   test('METRICS_ALLOW takes addresses, networks and names; none empties it', () => {
     expect(loadConfig({ METRICS_ALLOW: '10.0.0.0/8, 192.0.2.7,::1,loopback' }).metrics.allow).toEqual([
       '10.0.0.0/8',
