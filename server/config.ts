@@ -36,6 +36,8 @@ const EnvSchema = z
     MEDIASOUP_LOG_LEVEL: z.enum(['debug', 'warn', 'error', 'none']).default('warn'),
     // A receive transport's bandwidth estimator tick (sfu/worker-pool.ts libwebrtcFieldTrials).
     MEDIASOUP_BWE_TICK_MS: wholeNumber().min(5, 'must be 5-25').max(25, 'must be 5-25').default(5),
+    // Video producers' keyFrameRequestDelay (sfu/media-codecs.ts KEY_FRAME_REQUEST_DELAY_MS).
+    KEY_FRAME_REQUEST_DELAY_MS: wholeNumber().min(100, 'must be 100-5000').max(5000, 'must be 100-5000').default(1000),
     // Unset: generated on the first start and kept in DATA_DIR (server/security/app-secret.ts).
     APP_SECRET: z.string().optional(),
     ADMIN_USERNAME: z.string().min(3).max(64).optional(),
@@ -200,6 +202,8 @@ export interface Config {
     logLevel: 'debug' | 'warn' | 'error' | 'none';
     /** How often a receive transport's bandwidth estimator wakes when not probing (ms; mediasoup's own: 5). */
     bweTickMs: number;
+    /** Key-frame requests to a video producer within this window (ms) are sent as one, at its end. */
+    keyFrameRequestDelayMs: number;
   };
   /** Undefined: the one kept in dataDir is used, or made (server/security/app-secret.ts). */
   appSecret: string | undefined;
@@ -317,6 +321,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       numWorkers: e.NODE_ROLE === 'control' ? 0 : (e.MEDIASOUP_WORKERS ?? os.cpus().length),
       logLevel: e.MEDIASOUP_LOG_LEVEL,
       bweTickMs: e.MEDIASOUP_BWE_TICK_MS,
+      keyFrameRequestDelayMs: e.KEY_FRAME_REQUEST_DELAY_MS,
     },
     appSecret: e.APP_SECRET,
     metrics: { token: e.METRICS_TOKEN, allow: e.METRICS_ALLOW ?? ['loopback'] },

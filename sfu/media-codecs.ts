@@ -38,15 +38,17 @@ export const SIP_MEDIA_CODECS: ms.RtpCodecCapability[] = [
 ];
 
 /**
- * Producer keyFrameRequestDelay (ms). mediasoup forwards the first key-frame request for an
- * ssrc at once, then folds every request that arrives in the next window into one request
- * sent when the window ends. With 420 points joining in a storm (and every fan-out
- * router's pipe forwarding its consumers' PLIs to the origin) that caps the host's
- * encoder at two key frames per second per layer; a point that joins just after another
- * waits up to this long for its first picture (with 1 s, four of five pages joining an
- * idle briefing together waited about 0.75 s each: docs/benchmarks.md).
+ * Producer keyFrameRequestDelay (ms; the server's KEY_FRAME_REQUEST_DELAY_MS). mediasoup
+ * forwards the first key-frame request for an ssrc at once, then folds every request that
+ * arrives in the next window into one request sent when the window ends. With 420 points
+ * joining in a storm, points rebuilding and lossy links asking (and every fan-out
+ * router's pipe forwarding its consumers' PLIs to the origin), that caps each video
+ * producer's encoder at one key frame per second per layer; a point that joins just after
+ * another waits up to this long for its first picture (docs/benchmarks.md: 500 ms saved
+ * about a quarter of a second per page joining an idle briefing; its cost to the
+ * picture in a storm is not measured).
  */
-export const KEY_FRAME_REQUEST_DELAY_MS = 500;
+export const KEY_FRAME_REQUEST_DELAY_MS = 1000;
 
 /**
  * Initial estimate for a point's receive transport: enough for the 360p layer plus audio

@@ -132,6 +132,7 @@ export class Orchestrator {
         baseUrl: publicUrl.get,
         streamIngest: config.streamIngest,
         sip: config.sip && { ...config.sip, announcedIp: config.sip.announcedIp ?? config.rtc.announcedIp },
+        keyFrameRequestDelayMs: config.mediasoup.keyFrameRequestDelayMs,
         archives: recording.archives,
         talk,
       });

@@ -56,6 +56,8 @@ export interface RealtimeDeps {
   talk: DeskTalk;
   /** Room systems dialling in over SIP; undefined: off. */
   sip?: SipConfig | undefined;
+  /** Video producers' key-frame request window (ms); undefined: the SFU's default. */
+  keyFrameRequestDelayMs?: number;
 }
 
 export interface Realtime {
@@ -119,6 +121,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     cluster: deps.cluster,
     onAir: deps.onAir,
     sipCodecs: deps.sip !== undefined,
+    keyFrameRequestDelayMs: deps.keyFrameRequestDelayMs,
     sipFloor: (): SipFloorPort | undefined => sipFloor,
   });
   const { iceServers } = deps;

@@ -46,6 +46,8 @@ export interface LiveSessionDeps {
   roomCreated: (sessionId: string, room: BroadcastRoom) => void;
   /** Room systems dial in over SIP: the routers get G.711 and G.722 too. */
   sipCodecs?: boolean;
+  /** Video producers' key-frame request window (ms); undefined: the SFU's default. */
+  keyFrameRequestDelayMs?: number | undefined;
   /** The floor of points connected over SIP (the gateway, made after the sessions). */
   sipFloor?: () => SipFloorPort | undefined;
 }
@@ -184,6 +186,7 @@ export class LiveSession {
       roomId: this.sessionId,
       logger: this.#log.child({ component: 'room' }),
       sipCodecs: this.deps.sipCodecs ?? false,
+      keyFrameRequestDelayMs: this.deps.keyFrameRequestDelayMs,
     }).then(
       (room) => {
         this.#roomCreating = undefined;

@@ -22,6 +22,8 @@ describe('config', () => {
     expect(c.mediasoup.numWorkers).toBeGreaterThanOrEqual(1);
     expect(c.mediasoup.bweTickMs).toBe(5);
     expect(loadConfig({ MEDIASOUP_BWE_TICK_MS: '25' }).mediasoup.bweTickMs).toBe(25);
+    expect(c.mediasoup.keyFrameRequestDelayMs).toBe(1000);
+    expect(loadConfig({ KEY_FRAME_REQUEST_DELAY_MS: '500' }).mediasoup.keyFrameRequestDelayMs).toBe(500);
     // No built-in secret: the server generates one in DATA_DIR (server/security/app-secret.ts).
     expect(c.appSecret).toBeUndefined();
     expect(c.metrics).toEqual({ token: undefined, allow: ['loopback'] });
@@ -39,6 +41,8 @@ describe('config', () => {
     [{ MEDIASOUP_BWE_TICK_MS: '4' }, 'MEDIASOUP_BWE_TICK_MS'],
     [{ MEDIASOUP_BWE_TICK_MS: '26' }, 'MEDIASOUP_BWE_TICK_MS'],
     [{ MEDIASOUP_BWE_TICK_MS: '12.5' }, 'MEDIASOUP_BWE_TICK_MS'],
+    [{ KEY_FRAME_REQUEST_DELAY_MS: '0' }, 'KEY_FRAME_REQUEST_DELAY_MS'],
+    [{ KEY_FRAME_REQUEST_DELAY_MS: '6000' }, 'KEY_FRAME_REQUEST_DELAY_MS'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ APP_SECRET: 'short' }, 'APP_SECRET'],
     [{ NODE_ROLE: 'edge' }, 'APP_SECRET'],
