@@ -15,6 +15,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
   JOIN_PAGE_STAGES,
   JOIN_STAGES_GLOBAL,
+  JOIN_STAGES_PARAM,
   type JoinPageStage,
   type JoinPageStages,
 } from '../../client/src/rtc/join-stages';
@@ -136,7 +137,9 @@ export class ChromiumPoints {
   join(baseUrl: string): void {
     for (const p of this.#pages) {
       p.page.on('pageerror', (e) => (p.error ??= `page error: ${e.message}`));
-      p.page.goto(`${baseUrl}/join/${p.token}`).catch((e: Error) => (p.error ??= `navigation: ${e.message}`));
+      p.page
+        .goto(`${baseUrl}/join/${p.token}?${JOIN_STAGES_PARAM}=1`)
+        .catch((e: Error) => (p.error ??= `navigation: ${e.message}`));
     }
   }
 

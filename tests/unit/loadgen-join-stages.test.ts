@@ -3,7 +3,13 @@
 // (scripts/loadgen/receiver.ts keyFrameComplete), not merely its first packet. And a
 // Chromium page's own join in stages (client/src/rtc/join-stages.ts): what its statistics
 // show reached, each stage at its first instant, the order checked, the pages' figures.
-import { JOIN_PAGE_STAGES, JoinStages, joinStageProblems, type JoinPageStages } from '../../client/src/rtc/join-stages';
+import {
+  JOIN_PAGE_STAGES,
+  JoinStages,
+  joinStageProblems,
+  readsJoinStages,
+  type JoinPageStages,
+} from '../../client/src/rtc/join-stages';
 import { pageStagesOf } from '../../scripts/loadgen/chromium-points';
 import { JOIN_STAGES, type JoinStage } from '../../scripts/loadgen/point';
 import { joinStagesOf, pointStagesOf } from '../../scripts/loadgen/join-stages';
@@ -71,6 +77,13 @@ describe('joinStagesOf', () => {
 
 describe("a page's join stages", () => {
   const inOrder = (): JoinPageStages => Object.fromEntries(JOIN_PAGE_STAGES.map((k, i) => [k, 10 * (i + 1)]));
+
+  test("only a page opened with ?stages reads its statistics for them (a delegates' screen does not)", () => {
+    expect(readsJoinStages('?stages=1')).toBe(true);
+    expect(readsJoinStages('?home=x&stages')).toBe(true);
+    expect(readsJoinStages('')).toBe(false);
+    expect(readsJoinStages('?home=https%3A%2F%2Fa')).toBe(false);
+  });
 
   test('every stage present and in order: no problem', () => {
     expect(joinStageProblems(inOrder())).toEqual([]);

@@ -9,7 +9,7 @@ import type { ErrorReason } from '../../../server/contract/errors';
 import { requester, RequestError } from '../net/request';
 import { connectPoint } from '../net/sockets';
 import { BroadcastReceiver, type ReceivedTrack } from '../rtc/receiver';
-import { JoinStages } from '../rtc/join-stages';
+import { JoinStages, readsJoinStages } from '../rtc/join-stages';
 import { MediaSender } from '../rtc/sender';
 import { failed, REASON_TEXT } from '../ui/errors';
 import { bi, formatCountdown, plain, setBi, type Text } from '../ui/i18n';
@@ -151,7 +151,7 @@ const receiver = new BroadcastReceiver(socket, {
     if (step === 'device' || step === 'transport' || source === 'host-camera') joinStages.mark(step);
     // Read from the hall camera's consumer on (it starts ICE and DTLS): a page in a lobby
     // without the hall's camera reads nothing.
-    if (step === 'consumer' && source === 'host-camera') joinStages.watch(receiver);
+    if (step === 'consumer' && source === 'host-camera' && readsJoinStages(location.search)) joinStages.watch(receiver);
   },
 });
 

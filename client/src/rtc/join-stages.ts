@@ -5,7 +5,8 @@
 // reconnect keeps the first instant of each stage. ICE, DTLS, the first RTP packet and the
 // first frame are read from the receive transport's statistics every 20 ms, from the
 // creation of the hall camera's consumer (the page's first, which starts ICE and DTLS)
-// until its first frame (or a minute), then never again.
+// until its first frame (or a minute), then never again; only on a page opened with
+// `?stages` (the load generator's), so a delegates' screen spends nothing on it.
 
 /** The stages, in the order a join usually reaches them. */
 export const JOIN_PAGE_STAGES = [
@@ -33,6 +34,14 @@ export const JOIN_PAGE_CHAINS: readonly (readonly JoinPageStage[])[] = [
   ['transport', 'ice', 'dtls', 'firstRtp', 'firstFrame'],
   ['consumer', 'firstRtp'],
 ];
+
+/** Whether the page reads the statistics stages (ICE to first frame): opened with `?stages`. */
+export function readsJoinStages(search: string): boolean {
+  return new URLSearchParams(search).has(JOIN_STAGES_PARAM);
+}
+
+/** The query parameter that asks for them. */
+export const JOIN_STAGES_PARAM = 'stages';
 
 /** Where the page keeps them (`window.__joinStages`). */
 export const JOIN_STAGES_GLOBAL = '__joinStages';
