@@ -1,14 +1,17 @@
 #!/usr/bin/env node
-// Bundles the browser pages (client/src/pages/*.ts) into build/client with esbuild.
+// Bundles the browser pages (client/src/pages/*.ts) into build/client with esbuild
+// (`--outdir <dir>`: elsewhere, e.g. a test's own folder, leaving the served build alone).
 // Targets old office PCs' browsers as far as WebRTC allows (Chrome 111, Firefox 115).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const pagesDir = path.join(ROOT, 'client', 'src', 'pages');
-const outdir = path.join(ROOT, 'build', 'client');
+const { values: args } = parseArgs({ options: { outdir: { type: 'string' } } });
+const outdir = path.resolve(args.outdir ?? path.join(ROOT, 'build', 'client'));
 const entryPoints = fs
   .readdirSync(pagesDir)
   .filter((f) => f.endsWith('.ts'))
@@ -54,5 +57,5 @@ const bytes = Object.entries(result.metafile.outputs)
   .filter(([f]) => f.endsWith('.js'))
   .reduce((n, [, o]) => n + o.bytes, 0);
 process.stderr.write(
-  `[build-client] ${entryPoints.length} pages, ${(bytes / 1024).toFixed(0)} KiB of JS in ${Date.now() - started} ms → build/client\n`,
+  `[build-client] ${entryPoints.length} pages, ${(bytes / 1024).toFixed(0)} KiB of JS in ${Date.now() - started} ms → ${path.relative(ROOT, outdir) || outdir}\n`,
 );

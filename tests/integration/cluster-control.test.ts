@@ -269,6 +269,7 @@ describe('the control side of several nodes: origin, edge, control server', () =
     }
     await ok(host, 'hall:source', { source: 'auto' });
     await ok(host, 'slides:set', { on: false });
+    await ok(host, 'agenda:go', { index: 0 });
   });
 
   test("the host's numbers count the points connected and receiving video on every node", async () => {

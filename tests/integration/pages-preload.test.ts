@@ -13,15 +13,21 @@ import { pagesRouter } from '../../server/http/pages';
 
 const ROOT = path.join(__dirname, '..', '..');
 const PAGES = path.join(ROOT, 'client', 'pages');
-const BUNDLE = path.join(ROOT, 'build', 'client');
+// A build of its own: rebuilding the served build/client would rename chunks under any
+// other test serving it.
+const BUNDLE = fs.mkdtempSync(path.join(os.tmpdir(), 'bundle-preload-'));
 const TOKEN = 'a'.repeat(32);
 
 const app = (bundleDir: string, singleNode = false) =>
   express().use(pagesRouter(PAGES, bundleDir, { sourceMaps: false, timeZone: 'Asia/Ho_Chi_Minh', singleNode }));
 
 beforeAll(() => {
-  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-client.mjs')], { stdio: 'ignore' });
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-client.mjs'), '--outdir', BUNDLE], {
+    stdio: 'ignore',
+  });
 }, 120_000);
+
+afterAll(() => fs.rmSync(BUNDLE, { recursive: true, force: true }));
 
 test('the join page preloads every chunk its entry imports, and each is served', async () => {
   const res = await request(app(BUNDLE)).get(`/join/${TOKEN}`).expect(200);

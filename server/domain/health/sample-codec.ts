@@ -1,7 +1,7 @@
 // How a health sample is kept in its point's Redis stream: one field `c`, a JSON array of
 // the sample's values in the fixed order of SAMPLE_FIELDS, the time as epoch ms and other
 // fractions at two decimals. Field names and the ISO time made up two thirds of the
-// keyed JSON (`j`) kept before; at 420 points and a 6-hour cap that was about 1.4 GiB of
+// keyed JSON (`j`) kept before; at 420 points and a 6-hour cap that was about 1.6 GiB of
 // Redis (docs/benchmarks.md, "The health history in Redis"). Entries in the older `j` form
 // are still read.
 import type { HealthSample } from '../../contract/attendance';
