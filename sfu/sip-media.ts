@@ -25,6 +25,8 @@ import type {
   SipFeedOptions,
   SipLegInfo,
   SipLegOptions,
+  SipLegReservation,
+  SipLegReservationOptions,
   SipLegStats,
   SipMediaCodec,
 } from './types';
@@ -82,6 +84,8 @@ export class SipMedia {
   readonly #feeds = new Map<string, Feed>();
   readonly #legs = new Map<string, Leg>();
   readonly #inbound = new Map<string, { producer: ms.Producer; source: MediaSource }>();
+  /** Transports of legs whose room system's address is not known yet (reserveLeg). */
+  readonly #reserved = new Map<string, ms.PlainTransport>();
 
   constructor(deps: SipMediaDeps) {
     this.#deps = deps;
@@ -146,18 +150,59 @@ export class SipMedia {
     for (const t of feed.transports) t.close();
   }
 
+  /**
+   * A leg's transport before the room system's address is known (a call the gateway
+   * places): where it listens, its SDES key and the payload types the legs send each codec
+   * with, for the gateway's offer. openLeg with `reserved` completes it; closeLeg drops it.
+   */
+  async reserveLeg(opts: SipLegReservationOptions): Promise<SipLegReservation> {
+    const origin = await this.#deps.originReady();
+    const transport = await origin.router.createPlainTransport({
+      listenIp: opts.listen,
+      comedia: false,
+      rtcpMux: false,
+      ...(opts.srtpSuite ? { enableSrtp: true, srtpCryptoSuite: opts.srtpSuite } : {}),
+      appData: { sipLeg: true },
+    });
+    const id = `sipleg-${randomUUID()}`;
+    this.#reserved.set(id, transport);
+    transport.observer.once('close', () => this.#reserved.delete(id));
+    const payloadTypes: Partial<Record<SipMediaCodec, number>> = {};
+    for (const [codec, c] of Object.entries(CODECS) as [SipMediaCodec, (typeof CODECS)[SipMediaCodec]][]) {
+      const cap = origin.router.rtpCapabilities.codecs?.find(
+        (x) => x.mimeType.toLowerCase() === c.mimeType.toLowerCase() && x.clockRate === c.clockRate,
+      );
+      if (cap?.preferredPayloadType !== undefined) payloadTypes[codec] = cap.preferredPayloadType;
+    }
+    return {
+      reservedId: id,
+      ip: transport.tuple.localIp,
+      port: transport.tuple.localPort,
+      rtcpPort: transport.rtcpTuple?.localPort ?? transport.tuple.localPort,
+      payloadTypes,
+      ...(opts.srtpSuite && transport.srtpParameters
+        ? { srtp: { suite: opts.srtpSuite, keyBase64: transport.srtpParameters.keyBase64 } }
+        : {}),
+    };
+  }
+
   async openLeg(opts: SipLegOptions): Promise<SipLegInfo> {
     const producer = this.#producer(opts.producerId);
     const c = CODECS[opts.codec];
     if (producer.kind !== c.kind) throw new SfuError('bad_request', `producer ${opts.producerId} is not ${c.kind}`);
     const origin = await this.#deps.originReady();
-    const transport = await origin.router.createPlainTransport({
-      listenIp: opts.listen,
-      comedia: false,
-      rtcpMux: opts.rtcpMux,
-      ...(opts.srtp ? { enableSrtp: true, srtpCryptoSuite: opts.srtp.suite } : {}),
-      appData: { sipLeg: true },
-    });
+    const reserved = opts.reserved === undefined ? undefined : this.#reserved.get(opts.reserved);
+    if (opts.reserved !== undefined && !reserved) throw new SfuError('not_found', `leg ${opts.reserved} not found`);
+    this.#reserved.delete(opts.reserved ?? '');
+    const transport =
+      reserved ??
+      (await origin.router.createPlainTransport({
+        listenIp: opts.listen,
+        comedia: false,
+        rtcpMux: opts.rtcpMux,
+        ...(opts.srtp ? { enableSrtp: true, srtpCryptoSuite: opts.srtp.suite } : {}),
+        appData: { sipLeg: true },
+      }));
     try {
       await transport.connect({
         ip: opts.ip,
@@ -185,7 +230,7 @@ export class SipMedia {
         },
       });
       const leg: Leg = {
-        id: `sipleg-${randomUUID()}`,
+        id: opts.reserved ?? `sipleg-${randomUUID()}`,
         codec: opts.codec,
         transport,
         consumer,
@@ -260,8 +305,9 @@ export class SipMedia {
     this.#inbound.get(producerId)?.producer.close();
   }
 
+  /** A leg, or a reserved one not opened yet. */
   closeLeg(legId: string): void {
-    this.#legs.get(legId)?.transport.close();
+    (this.#legs.get(legId)?.transport ?? this.#reserved.get(legId))?.close();
   }
 
   hasLeg(legId: string): boolean {
@@ -296,7 +342,7 @@ export class SipMedia {
   }
 
   closeAll(): void {
-    for (const id of [...this.#legs.keys()]) this.closeLeg(id);
+    for (const id of [...this.#legs.keys(), ...this.#reserved.keys()]) this.closeLeg(id);
     for (const id of [...this.#feeds.keys()]) this.closeFeed(id);
   }
 

@@ -230,6 +230,26 @@ export interface SipLegOptions {
   rtcpMux: boolean;
   /** SDES: the suite and the room system's own key (what it encrypts with). */
   srtp?: { suite: 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32'; keyBase64: string };
+  /** A reserved leg (reserveLeg) to complete: its transport is used, with our key; `listen` is ignored. */
+  reserved?: string;
+}
+
+export interface SipLegReservationOptions {
+  listen: { ip: string; announcedIp?: string };
+  /** SDES with this suite (our key is made here); absent: plain RTP. */
+  srtpSuite?: 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32';
+}
+
+export interface SipLegReservation {
+  /** Becomes the leg's id once opened (openLeg with `reserved`). */
+  reservedId: string;
+  ip: string;
+  port: number;
+  rtcpPort: number;
+  /** Our key, for the offer's a=crypto. */
+  srtp?: { suite: 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32'; keyBase64: string };
+  /** The payload type legs send each codec with (the router's). */
+  payloadTypes: Partial<Record<SipMediaCodec, number>>;
 }
 
 export interface SipLegInfo {

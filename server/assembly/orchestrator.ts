@@ -133,6 +133,7 @@ export class Orchestrator {
         streamIngest: config.streamIngest,
         sip: config.sip && { ...config.sip, announcedIp: config.sip.announcedIp ?? config.rtc.announcedIp },
         keyFrameRequestDelayMs: config.mediasoup.keyFrameRequestDelayMs,
+        pointConnected: async (sessionId, pointId) => (await service.detail(sessionId, pointId)).tile.connected,
         archives: recording.archives,
         talk,
       });

@@ -149,6 +149,8 @@ export const PointInputSchema = z
     ),
     contactName: z.string().trim().max(120).default(''),
     contactPhone: PhoneSchema.default(''),
+    /** Its room system's SIP address, which the monitor may have the server call (`sip:user@host[:port]`); empty: none. */
+    sipAddress: z.string().trim().max(256).default(''),
   })
   .strict()
   .meta({ id: 'PointInput' });
@@ -165,6 +167,10 @@ export const PointSchema = z
     expectedDelegates: z.number().int(),
     contactName: z.string(),
     contactPhone: z.string(),
+    sipAddress: z
+      .string()
+      .optional()
+      .meta({ description: "its room system's SIP address (`sip:user@host[:port]`) for dial-out; absent: none" }),
     position: z.number().int().meta({ description: 'order in the registry: the import file order, new points last' }),
     updatedAt: DateTimeSchema,
   })

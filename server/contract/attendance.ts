@@ -324,6 +324,8 @@ export const PointDetailSchema = z.object({
   tile: PointTileSchema,
   contactName: z.string(),
   contactPhone: z.string(),
+  /** Its room system's SIP address in the registry (dial-out); absent: none. */
+  sipAddress: z.string().optional(),
   presence: z.object({
     firstJoin: Iso.nullable(),
     lastLeave: Iso.nullable(),

@@ -6,6 +6,7 @@
 import type { MonitorPushes, MonitorRequests, PointAttendanceRequests } from './attendance';
 import type { HostPushes, HostRequests, PointPushes, PointRequests } from './broadcast';
 import type { ClusterMonitorRequests } from './cluster';
+import type { MonitorDialRequests, monitorDialPushes } from './dial-out';
 import type { HostTalkRequests, MonitorDeskRequests, monitorTalkPushes, PointTalkRequests, talkPushes } from './desk';
 import type {
   RoomViewMonitorPushes,
@@ -27,9 +28,11 @@ export type HostServerEvents = PushEvents<HostPushes & typeof talkPushes>;
 
 /** `/monitor`: the network desk (login cookie); `cluster:nodes` answers on a cluster only. */
 export type MonitorClientEvents = RequestEvents<
-  MonitorRequests & ClusterMonitorRequests & RoomViewMonitorRequests & MonitorDeskRequests
+  MonitorRequests & ClusterMonitorRequests & RoomViewMonitorRequests & MonitorDeskRequests & MonitorDialRequests
 >;
-export type MonitorServerEvents = PushEvents<MonitorPushes & RoomViewMonitorPushes & typeof monitorTalkPushes>;
+export type MonitorServerEvents = PushEvents<
+  MonitorPushes & RoomViewMonitorPushes & typeof monitorTalkPushes & typeof monitorDialPushes
+>;
 
 /**
  * Between server processes: nothing of ours. The Redis adapter carries room broadcasts,

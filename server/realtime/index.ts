@@ -27,10 +27,12 @@ import { SipFloorBridge, type SipFloorPort } from '../sip/floor-bridge';
 import { HallMediaBridge } from '../sip/media-bridge';
 import { captionFont } from '../sip/hall-caption';
 import { SipCallHealth } from '../sip/call-health';
+import { DialOut } from '../sip/dial-out';
+import { attachDialRequests, dialStatusTo } from './desk-dial';
 import type { Config, RecordingConfig } from '../config';
 
 export interface RealtimeDeps {
-  namespaces: Pick<SocketNamespaces, 'point' | 'host'>;
+  namespaces: Pick<SocketNamespaces, 'point' | 'host' | 'monitor'>;
   control: ControlPlane;
   pool: WorkerPool;
   redis: Redis;
@@ -58,6 +60,8 @@ export interface RealtimeDeps {
   sip?: SipConfig | undefined;
   /** Video producers' key-frame request window (ms); undefined: the SFU's default. */
   keyFrameRequestDelayMs?: number;
+  /** Whether a page of the point is connected in the session (the monitor's tile): a call to it is refused. */
+  pointConnected?: (sessionId: string, pointId: string) => Promise<boolean>;
 }
 
 export interface Realtime {
@@ -206,6 +210,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
         })
       : undefined;
   const sipHealth = deps.sip && new SipCallHealth({ attendance: deps.attendance, logger });
+  let dialOut: DialOut | undefined;
   const sip =
     deps.sip &&
     new SipGateway({
@@ -218,8 +223,31 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
       invites: new SourceLimit({ perMinute: deps.sip.invitesPerMinute, burst: deps.sip.inviteBurst }),
       datagrams: new SourceLimit({ perMinute: 1200, burst: 200 }),
       logger,
-      ...(sipHealth ? { calls: sipHealth } : {}),
+      ...(sipHealth
+        ? {
+            calls: {
+              started: (call, media) => sipHealth.started(call, media),
+              ended: (call, reason) => {
+                sipHealth.ended(call, reason);
+                dialOut?.ended(call);
+              },
+            },
+          }
+        : {}),
     });
+  if (sip && deps.sip) {
+    dialOut = new DialOut({
+      config: deps.sip,
+      gateway: sip,
+      points: deps.control.points,
+      sessions: deps.control.sessions,
+      pageConnected: deps.pointConnected ?? (() => Promise.resolve(false)),
+      media: sipMedia,
+      status: dialStatusTo(deps.namespaces.monitor),
+      logger,
+    });
+  }
+  attachDialRequests(deps.namespaces.monitor, dialOut, logger);
   const sipFloor: SipFloorPort | undefined = sip && new SipFloorBridge({ calls: sip, logger });
   const close = async () => {
     sip?.close();

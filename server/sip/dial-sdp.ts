@@ -4,8 +4,8 @@
 //
 // The offer is `sendonly`, as a dial-in answer is: the room system receives the hall. One
 // audio line listing the hall's audio codecs in the gateway's order (Opus, G.722, G.711
-// µ-law, A-law) and, if asked, one video line with H.264 (packetization-mode 1,
-// constrained baseline: what the shared transcode sends), each with its own port and a
+// µ-law, A-law) and, if asked, one video line with H.264 (constrained baseline in
+// packetization-mode 0, single NAL units: what the shared transcode sends), each with its own port and a
 // separate RTCP port. The payload types are the ones our side sends with (RFC 3264 5.1:
 // in a sendonly offer they are what the offerer will send). A point that must use SRTP
 // gets an SRTP-only offer: RTP/SAVP with our SDES key (RFC 4568) on each line, so a room
@@ -54,7 +54,8 @@ const RTPMAP: Record<SipAudioCodec | 'H264', (pt: number) => string[]> = {
   G722: (pt) => [`a=rtpmap:${pt} G722/8000`],
   PCMU: (pt) => [`a=rtpmap:${pt} PCMU/8000`],
   PCMA: (pt) => [`a=rtpmap:${pt} PCMA/8000`],
-  H264: (pt) => [`a=rtpmap:${pt} H264/90000`, `a=fmtp:${pt} profile-level-id=42e01f;packetization-mode=1`],
+  // Mode 0: every H.264 receiver has it, and the shared transcode's packets are one NAL unit each.
+  H264: (pt) => [`a=rtpmap:${pt} H264/90000`, `a=fmtp:${pt} profile-level-id=42e01f;packetization-mode=0`],
 };
 
 function mediaLines(kind: 'audio' | 'video', s: DialStream): string[] {

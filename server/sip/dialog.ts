@@ -46,9 +46,14 @@ export function newBranch(): string {
   return `z9hG4bK${randomBytes(8).toString('hex')}`;
 }
 
+/** What names a dialog's requests besides its tags: its Call-ID. */
+export interface DialogRequest {
+  readonly request: Pick<SipCallRequest, 'callId'>;
+}
+
 /** The headers of a request of ours inside the dialog; `sentBy` is our host:port. */
 export function inDialogHeaders(
-  call: Pick<Call, 'local' | 'theirFrom' | 'request'>,
+  call: Pick<Call, 'local' | 'theirFrom'> & DialogRequest,
   opts: { method: string; cseq: number; branch: string; sentBy: string; to?: string },
 ): [string, string][] {
   return [

@@ -1,17 +1,11 @@
 // The SIP side of room systems (Polycom, Cisco, Yealink, an H.323 gateway's SIP leg): a
-// small user agent server on one UDP port that only answers calls. A point's room system
-// dials `sip:<point code>@<host>`, authenticated by digest (user name: the point code,
-// password: its PIN) or with the PIN in the address (`sip:<code>*<PIN>@<host>`), where the
-// PIN is derived from the point's join link in the open session (JoinLinks.sipPin in
-// server/domain/links/join-links.ts), so it
-// changes with each session and with a re-issued link, and nothing new is stored.
-//
-// Why its own agent: the surface is five methods (INVITE, ACK, BYE, CANCEL, OPTIONS)
-// answered strictly, and every refusal must carry a precise code; the npm SIP stacks are
-// browser user agents over WebSocket (JsSIP, SIP.js, ESM only) or unmaintained (`sip`),
-// drachtio needs a server that Debian does not ship, and Kamailio in front would add a
-// second configuration and process while the media side (SDP, SRTP keys, the SFU) would
-// still be ours. Parsing is strict (message.ts), SDP goes through sdp-transform (offer.ts).
+// small user agent on one UDP port. A point's room system dials `sip:<point code>@<host>`,
+// authenticated by digest (user name: the point code, password: its PIN) or with the PIN
+// in the address (`sip:<code>*<PIN>@<host>`); the PIN is derived from the point's join link
+// in the open session (JoinLinks.sipPin), so it changes with each session and with a
+// re-issued link, and nothing new is stored. The monitor may also have it call a room
+// system (dial-out.ts; its INVITEs in invite-client.ts): answered, such a call is adopted
+// here and is one like any other. Why its own agent rather than a SIP stack: docs/sip.md.
 //
 // Order of checks for an INVITE, cheapest first: size and syntax (400), per-source rate
 // (503 with Retry-After, then silence), point (404), open session (480), credentials (401
@@ -27,7 +21,7 @@ import type { CallDirection } from './answer';
 import { authorizeInvite } from './authorize';
 import type { SipCallInfo, SipCallMedia, SipCallRequest, SipConfig, SipMediaBridge } from './call-types';
 import type { DigestAuth } from './digest';
-import { dialogOf, inDialogHeaders, newBranch, type Call, type Remote } from './dialog';
+import { dialogOf, inDialogHeaders, newBranch, type Call, type DialogRequest, type Remote } from './dialog';
 import {
   headerParams,
   nameAddrUri,
@@ -37,6 +31,7 @@ import {
   writeResponse,
   type SipRequest,
 } from './message';
+import { InviteClient, type DialedCall, type DialRequest, type Dialling } from './invite-client';
 import { ReInviteClient, T1_MS } from './reinvite';
 import type { Admission, SourceLimit } from './source-limit';
 import { bestEffortRequest, reasonPhrase, sipStatusOf, warningOf } from './status';
@@ -99,6 +94,8 @@ export class SipGateway {
   /** Call-IDs of INVITEs being authorised or having their media opened: counted in the cap. */
   readonly #pending = new Set<string>();
   readonly #reinvites: ReInviteClient;
+  /** The INVITEs of calls the gateway places (dial-out.ts). */
+  readonly #dialling: InviteClient;
   #closed = false;
 
   constructor(deps: SipGatewayDeps) {
@@ -112,6 +109,11 @@ export class SipGateway {
       sentBy: () => this.#sentBy(),
       contact: () => this.#contact()[0]!,
       lost: (callId, reason) => this.hangUp(callId, reason),
+      logger: this.#log,
+    });
+    this.#dialling = new InviteClient({
+      send: (buf, to) => this.#send(buf, to),
+      sentBy: () => this.#sentBy(),
       logger: this.#log,
     });
     this.#socket.on('message', (data, rinfo) => this.#onDatagram(data, rinfo));
@@ -139,6 +141,7 @@ export class SipGateway {
     if (this.#closed) return;
     // BYE to every room system first: they end the call now instead of timing out.
     for (const id of [...this.#calls.keys()]) this.hangUp(id, 'server stopping');
+    this.#dialling.close();
     this.#closed = true;
     this.#reinvites.close();
     this.#tx.clear();
@@ -177,6 +180,58 @@ export class SipGateway {
   hangUp(callId: string, reason: string): void {
     const call = this.#calls.get(callId);
     if (!call) return;
+    this.#bye(call, reason);
+    this.#end(call, reason);
+  }
+
+  /** This gateway's addresses (where it listens, what it announces): never a call's target. */
+  ownAddresses(): string[] {
+    return [this.#socket.address().address, this.#d.config.listenIp, this.#d.config.announcedIp ?? ''].filter(Boolean);
+  }
+
+  /** Sends the INVITE of a call the gateway places (dial-out.ts); responses come back here. */
+  invite(req: DialRequest): Dialling {
+    return this.#dialling.dial(req);
+  }
+
+  /**
+   * A call the gateway placed, answered: from now on a call like one dialled in (BYE,
+   * re-INVITEs, the floor, the monitor). Without media (its answer was refused) it is
+   * only ended with a BYE.
+   */
+  adopt(dialed: DialedCall, placed: { request: SipCallRequest; media: SipCallMedia } | { refused: string }): void {
+    if ('refused' in placed || this.#closed) {
+      const reason = 'refused' in placed ? placed.refused : 'server stopping';
+      this.#bye({ ...dialed, theirFrom: dialed.remoteTo, request: { callId: dialed.callId } }, reason);
+      if ('media' in placed) placed.media.close();
+      return;
+    }
+    const { request, media } = placed;
+    const c: Call = {
+      request,
+      toTag: dialed.localTag,
+      local: dialed.local,
+      remoteUri: dialed.remoteUri,
+      theirFrom: dialed.remoteTo,
+      fromTag: dialed.remoteTag,
+      remote: dialed.remote,
+      ok: Buffer.alloc(0),
+      media,
+      localSdp: media.describe?.('sendonly', 1) ?? '',
+      sdpVersion: 1,
+      confirmed: true,
+      cseq: dialed.cseq,
+      okTimer: undefined,
+    };
+    this.#calls.set(request.callId, c);
+    this.#log.info({ callId: request.callId, pointId: request.pointId, to: dialed.remote }, 'SIP call placed');
+    this.#d.calls?.started(request, media);
+  }
+
+  #bye(
+    call: Pick<Call, 'local' | 'theirFrom' | 'remoteUri' | 'remote' | 'cseq'> & DialogRequest,
+    reason: string,
+  ): void {
     call.cseq += 1;
     this.#send(
       writeRequest('BYE', call.remoteUri, [
@@ -185,7 +240,6 @@ export class SipGateway {
       ]),
       call.remote,
     );
-    this.#end(call, reason);
   }
 
   #sentBy(): string {
@@ -226,9 +280,9 @@ export class SipGateway {
         this.#send(writeResponse(req, 400, 'Bad Request', { headers: [warningOf(e)] }), from);
       return;
     }
-    // To a re-INVITE of ours, else to a BYE: nothing more to do.
+    // To an INVITE or re-INVITE of ours, else to a BYE: nothing more to do.
     if (msg.kind === 'response') {
-      this.#reinvites.onResponse(msg);
+      if (!this.#dialling.onResponse(msg)) this.#reinvites.onResponse(msg);
       return;
     }
     const req = msg;

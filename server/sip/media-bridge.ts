@@ -5,11 +5,13 @@
 // every call in it (a listener per event, not per call: a room may hold hundreds of calls).
 import type { Logger } from 'pino';
 import { randomInt } from 'node:crypto';
-import type { BroadcastRoom, SipLegInfo, SipLegStats } from '../../sfu';
+import type { BroadcastRoom, SipLegInfo, SipLegReservation, SipLegStats } from '../../sfu';
 import type { AgendaCaption, HallChoice } from '../contract/broadcast';
 import { AppError } from '../errors';
 import { liveSource, pointProducers } from '../realtime/hall-source';
 import { writeAnswer, type AnsweredStream } from './answer';
+import type { DialOffer, DialStream } from './dial-sdp';
+import { SIP_AUDIO_CODECS, type SipAudioCodec } from './offer';
 import type { SipCallMedia, SipCallRequest, SipMediaBridge } from './gateway';
 import { FloorFeed } from './floor-feed';
 import { HallFeed } from './hall-feed';
@@ -52,6 +54,14 @@ interface SharedFeed {
   detach(): void;
 }
 
+/** A dial-out call's reserved legs, by stream (prepareDial). */
+export interface DialReserved {
+  audio: string;
+  video: string;
+}
+
+const hasVideo = (call: SipCallRequest) => call.offer.video !== undefined;
+
 export class HallMediaBridge implements SipMediaBridge {
   readonly #d: HallMediaBridgeDeps;
   readonly #log: Logger;
@@ -62,9 +72,54 @@ export class HallMediaBridge implements SipMediaBridge {
     this.#log = deps.logger.child({ component: 'sip-media' });
   }
 
+  /**
+   * The media side of a call the gateway places, before it is answered: a leg's transport
+   * per stream, listening, and our offer. `open(call, ended, reserved)` with the
+   * answer completes them; `cancel` drops them if the call does not happen.
+   */
+  async prepareDial(
+    sessionId: string,
+    opts: { srtp: boolean },
+  ): Promise<{ offer: DialOffer; reserved: DialReserved; cancel(): void }> {
+    const { room } = await this.#d.live(sessionId);
+    const reserve = () =>
+      room.sip.reserveLeg({
+        listen: this.#d.listen,
+        ...(opts.srtp ? { srtpSuite: 'AES_CM_128_HMAC_SHA1_80' as const } : {}),
+      });
+    const legs: SipLegReservation[] = [];
+    const cancel = () => {
+      if (!room.closed) for (const l of legs) room.sip.closeLeg(l.reservedId);
+    };
+    try {
+      legs.push(await reserve(), await reserve());
+    } catch (err) {
+      cancel();
+      throw err;
+    }
+    const [a, v] = legs as [SipLegReservation, SipLegReservation];
+    const stream = (l: SipLegReservation, codecs: readonly (SipAudioCodec | 'H264')[]): DialStream => ({
+      port: l.port,
+      rtcpPort: l.rtcpPort,
+      payloadTypes: Object.fromEntries(codecs.map((c) => [c, l.payloadTypes[c]]).filter(([, pt]) => pt !== undefined)),
+      ...(l.srtp ? { srtp: l.srtp } : {}),
+    });
+    return {
+      offer: {
+        ip: a.ip,
+        origin: { id: randomInt(1, 2 ** 31), version: 1 },
+        audio: stream(a, SIP_AUDIO_CODECS),
+        video: stream(v, ['H264']),
+      },
+      reserved: { audio: a.reservedId, video: v.reservedId },
+      cancel,
+    };
+  }
+
   async open(
     call: SipCallRequest,
     ended: (reason: string) => void,
+    reserved?: DialReserved,
   ): Promise<SipCallMedia & { stats(): Promise<SipCallMediaStats> }> {
     const live = await this.#d.live(call.sessionId);
     const { room } = live;
@@ -116,9 +171,11 @@ export class HallMediaBridge implements SipMediaBridge {
           payloadType: s.payloadType,
           ip: s.ip,
           port: s.port,
-          rtcpPort: s.rtcpPort,
-          rtcpMux: s.rtcpMux,
+          // A reserved leg (our offer) has RTCP on its own port: no rtcp-mux was offered.
+          rtcpPort: reserved && s.rtcpMux ? s.port : s.rtcpPort,
+          rtcpMux: reserved ? false : s.rtcpMux,
           ...(s.srtp ? { srtp: { suite: s.srtp.suite, keyBase64: s.srtp.keyBase64 } } : {}),
+          ...(reserved ? { reserved: reserved[kind] } : {}),
         });
         legs.push({ kind, leg });
         answered.push({ offer: s, leg });
@@ -126,6 +183,9 @@ export class HallMediaBridge implements SipMediaBridge {
     } catch (err) {
       release();
       throw err;
+    } finally {
+      // A reserved leg the answer did not accept (video refused) is not needed.
+      if (reserved && !room.closed && !hasVideo(call)) room.sip.closeLeg(reserved.video);
     }
     // A leg closed while the others opened ends the call at once.
     if (room.closed || legs.some((l) => !room.sip.hasLeg(l.leg.legId))) {

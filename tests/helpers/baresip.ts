@@ -1,6 +1,6 @@
 // baresip (Debian's) as a room system: dials the gateway from inside a test's network
-// namespace with the point's digest credentials, receives G.711 or G.722 audio and H.264
-// video (its avcodec module decodes; fakevideo displays nowhere), and prints a status line
+// namespace with the point's digest credentials (or waits there for the gateway's call),
+// receives G.711 or G.722 audio and H.264 video (its avcodec module decodes; fakevideo displays nowhere), and prints a status line
 // with what it sends and receives. When the gateway lets it send (the floor: a re-INVITE
 // `sendrecv`), it sends fakevideo's moving pattern in H.264 (avcodec's libx264) and a
 // 440 Hz tone (ausine).
@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { waitFor } from './orchestrator';
 
 export interface Baresip {
   /** Everything it printed so far. */
@@ -27,6 +28,8 @@ export function startBaresip(opts: {
   password: string;
   audioCodec: string;
   srtp?: boolean;
+  /** Waits for the server's call instead of dialling: answers it at once (`auto`) or lets it ring (`manual`). */
+  answer?: 'auto' | 'manual';
 }): Baresip {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'baresip-'));
   fs.writeFileSync(
@@ -61,11 +64,20 @@ export function startBaresip(opts: {
     `audio_codecs=${opts.audioCodec}`,
     'video_codecs=H264',
     ...(opts.srtp ? ['mediaenc=srtp-mand'] : []),
+    ...(opts.answer ? [`answermode=${opts.answer}`] : []),
   ];
   fs.writeFileSync(path.join(dir, 'accounts'), `<sip:${opts.user}@${opts.target}>;${params.join(';')}\n`);
   const proc: ChildProcess = spawn(
     'ip',
-    ['netns', 'exec', opts.netns, 'baresip', '-f', dir, '-e', `/dial sip:${opts.user}@${opts.target}`],
+    [
+      'netns',
+      'exec',
+      opts.netns,
+      'baresip',
+      '-f',
+      dir,
+      ...(opts.answer ? [] : ['-e', `/dial sip:${opts.user}@${opts.target}`]),
+    ],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -98,6 +110,19 @@ export function receiving(output: string): { audioBps: number; videoBps: number;
   return last
     ? { audioBps: Number(last[1]), videoBps: Number(last[2]), fps: Number(last[3]) }
     : { audioBps: 0, videoBps: 0, fps: 0 };
+}
+
+/** Waits until baresip's own status line says it receives the hall's sound and decodes and displays its picture. */
+export function receivesHall(phone: Baresip, since = 0): Promise<unknown> {
+  return waitFor(
+    () => {
+      const now = receiving(phone.output().slice(since));
+      return now.fps >= 10 && now.videoBps > 100_000 && now.audioBps > 30_000;
+    },
+    'baresip to receive the sound and decode the picture',
+    30_000,
+    1000,
+  );
 }
 
 /** What baresip's status line says it sends now (bit/s): the floor's picture and sound. */

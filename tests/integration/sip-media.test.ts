@@ -14,7 +14,7 @@ import type { MonitorDelta, MonitorSnapshot, PointTile } from '../../server/cont
 import { HallFeed } from '../../server/sip/hall-feed';
 import { ask } from '../helpers/attendance';
 import { connectSocket } from '../helpers/briefing';
-import { receiving, startBaresip, type Baresip } from '../helpers/baresip';
+import { receivesHall, startBaresip, type Baresip } from '../helpers/baresip';
 import { netnsUnavailable, requireNetnsInCi } from '../helpers/netns';
 import { waitFor } from '../helpers/orchestrator';
 import { childrenWithArg } from '../helpers/procfs';
@@ -59,16 +59,7 @@ const transcoders = () => transcoderPids().length;
   };
 
   /** baresip's own status line: it receives the sound and decodes and displays the picture. */
-  const receives = (phone: Baresip) =>
-    waitFor(
-      () => {
-        const now = receiving(phone.output());
-        return now.fps >= 10 && now.videoBps > 100_000 && now.audioBps > 30_000;
-      },
-      'baresip to receive the sound and decode the picture',
-      30_000,
-      1000,
-    );
+  const receives = (phone: Baresip) => receivesHall(phone);
 
   test('a feed closed while its transcoder starts leaves no recording tap and no ffmpeg', async () => {
     const room = await (await s.o.orchestrator.realtime.broadcasts.get(s.b.sessionId)).requireRoom();
@@ -182,16 +173,7 @@ const transcoders = () => transcoderPids().length;
       `a new transcoder: ${what}`,
       20_000,
     );
-    const seen = phone.output().length;
-    await waitFor(
-      () => {
-        const now = receiving(phone.output().slice(seen));
-        return now.fps >= 10 && now.videoBps > 100_000 && now.audioBps > 30_000;
-      },
-      `baresip to decode ${what}`,
-      30_000,
-      1000,
-    );
+    await receivesHall(phone, phone.output().length);
     expect(s.o.orchestrator.realtime.sip!.callCount).toBe(1);
     await phone.stop();
     phones.splice(phones.indexOf(phone), 1);

@@ -125,6 +125,22 @@ describe('bad input is reported row by row, with line and column', () => {
     expect(issues.find((i) => i.line === 9)!.reason).toMatch(/cycle/);
   });
 
+  test("a room system's SIP address is optional, read strictly and written back in one form", () => {
+    const { points, issues } = check(
+      [
+        `${HEADER},sip_address`,
+        'HT,Tỉnh,province,,,100,A,0900000001,',
+        'HT-CX,Huyện ủy Cẩm Xuyên,district,HT,HT-CX,50,B,0900000002, SIP:Room@Room.Example:5070',
+        'HT-HK,Huyện ủy Hương Khê,district,HT,HT-HK,50,C,0900000003,tel:+84900000003',
+      ].join('\n'),
+    );
+    expect(points.find((p) => p.code === 'HT')?.sipAddress).toBeUndefined();
+    expect(points.find((p) => p.code === 'HT-CX')?.sipAddress).toBe('sip:Room@room.example:5070');
+    expect(issues).toEqual([expect.objectContaining({ line: 4, column: 'sip_address', issue: 'sip_address_invalid' })]);
+    // Exported and read back, the same points.
+    expect(check(writePointsCsv(points)).points).toEqual(points);
+  });
+
   test('merge validates against the existing registry (a parent may already be there)', () => {
     const base = new Map(check([HEADER, ...good].join('\n')).points.map((p) => [p.id, p]));
     expect(check([HEADER, 'HT-CX-009,Xã,commune,HT-CX,HT-CX,5,,'].join('\n'), base).issues).toEqual([]);

@@ -165,7 +165,7 @@ describe('the offer of a call the gateway places', () => {
         'a=rtcp:40001',
         'm=video 40002 RTP/SAVP 107',
         'a=rtpmap:107 H264/90000',
-        'a=fmtp:107 profile-level-id=42e01f;packetization-mode=1',
+        'a=fmtp:107 profile-level-id=42e01f;packetization-mode=0',
         'a=rtcp:40003',
       ]),
     );

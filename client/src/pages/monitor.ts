@@ -28,6 +28,7 @@ import { NodesPanel } from '../monitor/nodes';
 import { PreflightBoard } from '../monitor/preflight-board';
 import { RoomView, RoomViewFeed } from '../monitor/room-view';
 import { FloorControl, type FloorAction } from '../monitor/floor-control';
+import { DialControl } from '../monitor/dial-control';
 import { TalkPanel } from '../monitor/talk';
 import { showTime, zoneText } from '../ui/time';
 import { STATE_TEXT } from '../ui/words';
@@ -129,6 +130,10 @@ const floor: FloorControl = new FloorControl((action: FloorAction) => {
   if (action === 'revoke') return request('floor:revoke', { sessionId: s });
   return request('floor:state', { sessionId: s });
 });
+const dial = new DialControl({
+  dial: (pointId, address) => request('sip:dial', { sessionId: sessionId!, pointId, ...(address ? { address } : {}) }),
+  hangUp: (pointId) => request('sip:hangup', { sessionId: sessionId!, pointId }),
+});
 const detail: DetailPanel = new DetailPanel(
   () => {
     grid.select(undefined);
@@ -136,6 +141,7 @@ const detail: DetailPanel = new DetailPanel(
     seeRoom();
     talk.hide();
     floor.hide();
+    dial.hide();
   },
   async (pointId, checkinId, reason) => {
     try {
@@ -145,7 +151,7 @@ const detail: DetailPanel = new DetailPanel(
       say(failed(['Không huỷ được', 'Could not void'], err), 'warn');
     }
   },
-  [roomView.node, pointMode.node, rerunOne, floor.node, talk.node],
+  [roomView.node, pointMode.node, rerunOne, floor.node, dial.node, talk.node],
 );
 const alerts = new AlertList({
   ack: (id) => act(() => request('alert:ack', { sessionId: sessionId!, alertId: id })),
@@ -335,6 +341,7 @@ async function openDetail(pointId: string) {
     seeRoom(pointId);
     talk.show(d.tile, history.messages);
     floor.show(pointId, f);
+    dial.show(pointId, f.mayControl, d.sipAddress);
     grid.setUnread(pointId, 0);
   } catch (err) {
     say(failed(['Không mở được', 'Could not open'], err), 'warn');
@@ -357,6 +364,9 @@ socket.on('delta', (d) => {
   if (d.session) showReportLinks(d.session);
 });
 // A point's message marks its tile, unless its conversation is open (then it is read).
+socket.on('sip:dial', (s) => {
+  if (s.sessionId === sessionId) dial.update(s);
+});
 socket.on('talk', (m) => {
   if (m.sessionId !== sessionId) return;
   talk.add(m);

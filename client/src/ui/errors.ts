@@ -232,6 +232,10 @@ export const ISSUE_TEXT: Record<string, Say> = {
   too_many_rows: (p) => [`Tệp có ${p.found} dòng, tối đa ${p.max}`, `${p.found} rows: at most ${p.max}`],
   duplicate_name: (p) => [`Trùng tên với dòng ${p.row}`, `The same name as row ${p.row}`],
   unknown_points: (p) => [`Không có: ${p.list}`, `Unknown: ${p.list}`],
+  sip_address_invalid: (p) => [
+    `Địa chỉ SIP không hợp lệ: ${p.detail} (dạng sip:tên@máy[:cổng])`,
+    `Not a valid SIP address: ${p.detail} (sip:user@host[:port])`,
+  ],
 };
 
 /** One input problem, in both languages (the server's English when the issue is not known here). */

@@ -168,6 +168,7 @@ export class MonitorView {
       tile,
       contactName: point?.contactName ?? '',
       contactPhone: point?.contactPhone ?? '',
+      ...(point?.sipAddress ? { sipAddress: point.sipAddress } : {}),
       presence: {
         firstJoin: presence.firstJoin ? new Date(presence.firstJoin).toISOString() : null,
         lastLeave: presence.lastLeave ? new Date(presence.lastLeave).toISOString() : null,

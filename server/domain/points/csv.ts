@@ -14,6 +14,7 @@ export const CSV_COLUMNS = [
   'expected_delegates',
   'contact_name',
   'contact_phone',
+  'sip_address',
 ] as const;
 type CsvColumn = (typeof CSV_COLUMNS)[number];
 
@@ -26,6 +27,7 @@ const FIELD_OF: Record<CsvColumn, string> = {
   expected_delegates: 'expectedDelegates',
   contact_name: 'contactName',
   contact_phone: 'contactPhone',
+  sip_address: 'sipAddress',
 };
 const REQUIRED: CsvColumn[] = ['code', 'name', 'level', 'expected_delegates'];
 
@@ -55,6 +57,7 @@ export function writePointsCsv(points: Point[]): string {
       String(p.expectedDelegates),
       p.contactName,
       p.contactPhone,
+      p.sipAddress ?? '',
     ]),
   ]);
 }

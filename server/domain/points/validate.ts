@@ -3,6 +3,8 @@
 // Every problem is reported; nothing here touches Redis.
 import { PointInputSchema, type ImportIssue, type Point, type PointLevel } from '../../contract/api';
 import { issuesOf, type ErrorParams } from '../../contract/errors';
+import { toAppError } from '../../errors';
+import { parseSipTarget } from '../../sip/dial-target';
 import { csvColumnOf, type RawRow } from './csv';
 
 /** A zod issue's parameters, as the pages render them. */
@@ -55,6 +57,23 @@ export function validatePoints(rows: RawRow[], opts: ValidateOptions): Validatio
       continue;
     }
     const p = parsed.data;
+    let sipAddress: string | undefined;
+    if (p.sipAddress) {
+      try {
+        sipAddress = parseSipTarget(p.sipAddress).uri;
+      } catch (err) {
+        const e = toAppError(err);
+        issues.push({
+          row: raw.row,
+          line: raw.line,
+          column: col('sipAddress'),
+          reason: e.message,
+          issue: 'sip_address_invalid',
+          params: { detail: String(e.params?.detail ?? e.message) },
+        });
+        continue;
+      }
+    }
     const first = firstRowOf.get(p.code.toUpperCase());
     if (first !== undefined) {
       issues.push({
@@ -81,6 +100,7 @@ export function validatePoints(rows: RawRow[], opts: ValidateOptions): Validatio
         expectedDelegates: p.expectedDelegates,
         contactName: p.contactName.normalize('NFC'),
         contactPhone: p.contactPhone,
+        ...(sipAddress ? { sipAddress } : {}),
         position: raw.row,
         updatedAt,
       },
