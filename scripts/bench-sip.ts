@@ -7,7 +7,12 @@
 // (its CPU is not counted) that sends real INVITEs with the PIN in the address
 // (`sip:<code>*<PIN>@host`), each call from its own loopback address, offering plain RTP
 // to two UDP sinks per call (audio, video, rtcp-mux) that count what arrives. The audio
-// codec rotates over PCMU, PCMA, G.722 and Opus. See docs/benchmarks.md.
+// codec rotates over PCMU, PCMA, G.722 and Opus. (d) the floor: the first call is given
+// the floor; its room system answers the re-INVITE `sendrecv` and sends H.264 (1280x720
+// 30 fps, or --floor-size and --floor-fps) and G.711 (an ffmpeg of the child's, relayed
+// from its call's media ports, with its RTCP), and the one ffmpeg the server starts per
+// floor holder (VP8 and Opus into the room) is measured: CPU, RSS, and the bit rates that
+// reach the room. See docs/benchmarks.md.
 //
 //   node --import tsx scripts/bench-sip.ts --calls 10 --seconds 20 --out result.json
 //
@@ -26,14 +31,18 @@ import { benchConfig } from './lib/bench-config';
 import { Orchestrator } from '../server/assembly/orchestrator';
 import { EmbeddedRedis } from '../server/redis/embedded-redis';
 import { cpuSeconds, feedPlainHall, hostAsker } from './lib/bench-hall';
+import { FloorRoomSystem } from './lib/bench-sip-floor';
 import { prepareBriefing } from './lib/briefing-api';
-import { processesWhere } from './loadgen/procstat';
+import { processesWhere, readProc } from './loadgen/procstat';
 
 const { values: v } = parseArgs({
   options: {
     calls: { type: 'string', default: '10' },
     seconds: { type: 'string', default: '20' },
     size: { type: 'string', default: '1280x720' },
+    /** What the room system holding the floor sends: H.264 at this size and frame rate. */
+    'floor-size': { type: 'string', default: '1280x720' },
+    'floor-fps': { type: 'string', default: '30' },
     out: { type: 'string' },
     'room-systems': { type: 'boolean', default: false },
   },
@@ -55,7 +64,11 @@ interface Dial {
   pin: string;
   index: number;
 }
-type ToChild = { cmd: 'dial'; target: { ip: string; port: number }; dials: Dial[] } | { cmd: 'stats' } | { cmd: 'bye' };
+type ToChild =
+  | { cmd: 'dial'; target: { ip: string; port: number }; dials: Dial[] }
+  | { cmd: 'stats' }
+  | { cmd: 'floor' }
+  | { cmd: 'bye' };
 
 interface Leg {
   sock: dgram.Socket;
@@ -66,11 +79,15 @@ interface Leg {
   toTag: string;
   local: string;
   uri: string;
+  /** Our offer: the answers to the gateway's re-INVITEs repeat it with another direction. */
+  sdp: string;
 }
 
 function roomSystems(): void {
   const legs: Leg[] = [];
   let target = { ip: '127.0.0.1', port: 5060 };
+  const floor = new FloorRoomSystem({ size: v['floor-size']!, fps: v['floor-fps']! });
+  process.on('exit', () => floor.stop());
   const bind = (s: dgram.Socket, ip: string) => new Promise<void>((r) => s.bind(0, ip, () => r()));
   /** Sends `msg` (again every 500 ms) until a final response; resolves with it. */
   const transact = (leg: Leg, msg: string, method: string) =>
@@ -123,6 +140,7 @@ function roomSystems(): void {
       toTag: '',
       local: `${ip}:${sock.address().port}`,
       uri: `sip:${d.code}*${d.pin}@${target.ip}:${target.port}`,
+      sdp: '',
     };
     sinks.forEach((s, i) => s.on('message', (b) => (leg.bytes[i]! += b.length)));
     const [pt, rtpmap] = CODECS[d.index % CODECS.length]!;
@@ -143,6 +161,7 @@ function roomSystems(): void {
       'a=sendrecv',
       '',
     ].join('\r\n');
+    leg.sdp = sdp;
     const invite = request(
       leg,
       'INVITE',
@@ -154,6 +173,7 @@ function roomSystems(): void {
     if (!ok.startsWith('SIP/2.0 200')) throw new Error(`INVITE ${d.code}: ${ok.split('\r\n')[0]}`);
     leg.toTag = /^To:.*;tag=([^;\s]+)/im.exec(ok)?.[1] ?? '';
     sock.send(request(leg, 'ACK', 1, []), target.port, target.ip);
+    sock.on('message', (b) => floor.reinvited(leg, b.toString(), target));
     legs.push(leg);
   }
 
@@ -170,7 +190,10 @@ function roomSystems(): void {
       );
     } else if (m.cmd === 'stats') {
       reply({ ok: true, bytes: legs.map((l) => [...l.bytes]) });
+    } else if (m.cmd === 'floor') {
+      reply({ ok: true, ms: 0, asked: floor.asked, sending: floor.sending });
     } else {
+      floor.stop();
       const t0 = process.hrtime.bigint();
       void (async () => {
         for (const l of legs.splice(0)) {
@@ -200,10 +223,12 @@ const pct = (cpuSec: number, secs: number) => Math.round((cpuSec / secs) * 1000)
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** CPU (% of one core) of the server, the workers and the transcoder over `secs`. */
+/** CPU (% of one core) of the server, the workers and the transcoders (the hall's, the floor's) over `secs`. */
 async function window(secs: number) {
   const workers = children(/mediasoup-worker/);
   const transcoders = children(/sip-feed-/);
+  const floor = children(/\/floor\.sdp$/);
+  const f0 = floor.map(cpuSeconds);
   const hall = children(/testsrc2/);
   const h0 = hall.map(cpuSeconds);
   const w0 = workers.map(cpuSeconds);
@@ -225,6 +250,12 @@ async function window(secs: number) {
       transcoders.reduce((a, p, i) => a + cpuSeconds(p) - x0[i]!, 0),
       dt,
     ),
+    floorTranscoders: floor.length,
+    floorTranscoderPct: pct(
+      floor.reduce((a, p, i) => a + cpuSeconds(p) - f0[i]!, 0),
+      dt,
+    ),
+    floorTranscoderRssMiB: round(floor.reduce((a, p) => a + (readProc(p)?.rssBytes ?? 0), 0) / 2 ** 20, 1),
     hallSenderPct: pct(
       hall.reduce((a, p, i) => a + cpuSeconds(p) - h0[i]!, 0),
       dt,
@@ -306,6 +337,25 @@ async function main(): Promise<void> {
     const nCalls = await window(SECONDS);
     const bytes1 = (await ask({ cmd: 'stats' })).bytes as number[][];
     const kbps = bytes1.map((x, i) => x.map((y, j) => ((y - bytes0[i]![j]!) * 8) / 1000 / nCalls.seconds));
+    // The floor to the first call: its room system sends 720p30 H.264 and G.711.
+    await hostAsk('floor:grant', { pointId: points[0] });
+    const floorState = await ask({ cmd: 'floor' });
+    if (floorState.asked !== 1 || !floorState.sending) throw new Error('the room system was not asked to send');
+    for (let i = 0; i < 100 && children(/\/floor\.sdp$/).length !== 1; i++) await sleep(100);
+    await sleep(8000); // the floor transcoder decodes from a key frame and settles
+    process.stderr.write(`[bench-sip] ${CALLS} calls, the first holding the floor\n`);
+    const floorWindow = await window(SECONDS);
+    // What the floor's transcoder sends into the room, as the origin receives it (kbit/s).
+    const room = await (await o.realtime.broadcasts.get(b.sessionId)).requireRoom();
+    const intoRoom: Record<string, number> = {};
+    for (const p of room.listProducers().filter((x) => x.source === 'floor-camera' || x.source === 'floor-mic')) {
+      const s = await room.getProducerStats(p.producerId);
+      intoRoom[p.kind] = round(s.streams.reduce((a, x) => a + x.bitrate, 0) / 1000, 0);
+    }
+    // A transcoder that falls behind real time starves its audio first: recorded, not hidden.
+    if (!(intoRoom.video! > 0) && !(intoRoom.audio! > 0)) throw new Error('the floor did not reach the room');
+    if (!(intoRoom.audio! > 0)) process.stderr.write("[bench-sip] the floor's sound did not reach the room\n");
+    await hostAsk('floor:revoke', {});
     const teardown = await costOf(() => ask({ cmd: 'bye' }));
     const extra = CALLS - 1;
     const idleRate = oneCall.serverPct / 100;
@@ -318,7 +368,15 @@ async function main(): Promise<void> {
         'plain RTP to two UDP sinks per call; CPU from /proc/<pid>/stat and process.cpuUsage()',
       hall: { video: `VP8 ${v.size} 1200 kbps 30 fps (ffmpeg over plain RTP)`, audio: 'Opus 64 kbps' },
       transcoder: { perSessionPct: oneCall.transcoderPct, withNCallsPct: nCalls.transcoderPct },
-      windows: { noCall, oneCall, nCalls },
+      floorTranscoder: {
+        input: `H.264 ${v['floor-size']} ${v['floor-fps']} fps 1500 kbps (x264 ultrafast baseline) + G.711 µ-law from the first call`,
+        output: 'VP8 up to 720p 800 kbps + Opus 64 kbps into the room',
+        running: floorWindow.floorTranscoders,
+        pct: floorWindow.floorTranscoderPct,
+        rssMiB: floorWindow.floorTranscoderRssMiB,
+        intoRoomKbps: intoRoom,
+      },
+      windows: { noCall, oneCall, nCalls, floor: floorWindow },
       forwarding: {
         workersPctPerExtraCall: round((nCalls.workersPct - oneCall.workersPct) / extra),
         serverPctPerExtraCall: round((nCalls.serverPct - oneCall.serverPct) / extra),
