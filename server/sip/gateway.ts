@@ -32,6 +32,7 @@ import {
   type SipRequest,
 } from './message';
 import { InviteClient, type DialedCall, type DialRequest, type Dialling } from './invite-client';
+import { InviteTransactions, type InviteTx } from './invite-tx';
 import { ReInviteClient, T1_MS } from './reinvite';
 import type { Admission, SourceLimit } from './source-limit';
 import { bestEffortRequest, reasonPhrase, sipStatusOf, warningOf } from './status';
@@ -60,9 +61,6 @@ export interface SipGatewayDeps {
   };
 }
 
-/** UAS timers (RFC 3261 17): T1 (reinvite.ts) and the time a 2xx is retransmitted until ACK. */
-const TX_KEEP_MS = 32_000;
-const MAX_TRANSACTIONS = 4096;
 const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO';
 
 interface ReplyOptions {
@@ -73,14 +71,6 @@ interface ReplyOptions {
   body?: string;
 }
 
-interface InviteTx {
-  last: Buffer;
-  final: boolean;
-  cancelled: boolean;
-  req: SipRequest;
-  toTag: string;
-}
-
 export class SipGateway {
   readonly #d: SipGatewayDeps;
   readonly #log: Logger;
@@ -89,7 +79,7 @@ export class SipGateway {
   readonly #invites: SourceLimit;
   /** Every datagram counts here: a flood of anything is cut before parsing costs much. */
   readonly #datagrams: SourceLimit;
-  readonly #tx = new Map<string, InviteTx>();
+  readonly #tx = new InviteTransactions();
   readonly #calls = new Map<string, Call>();
   /** Call-IDs of INVITEs being authorised or having their media opened: counted in the cap. */
   readonly #pending = new Set<string>();
@@ -370,13 +360,8 @@ export class SipGateway {
     }
   }
 
-  #txKey(req: SipRequest): string {
-    const branch = headerParams(req.headers.get('via')![0]!).get('branch') ?? '';
-    return `${branch}|${one(req, 'call-id')}|${one(req, 'from')}`;
-  }
-
   async #onInvite(req: SipRequest, from: Remote): Promise<void> {
-    const key = this.#txKey(req);
+    const key = this.#tx.keyOf(req);
     const known = this.#tx.get(key);
     if (known) {
       this.#send(known.last, from); // a retransmission: the same answer again
@@ -416,7 +401,7 @@ export class SipGateway {
   async #setUp(req: SipRequest, from: Remote, key: string, callId: string): Promise<void> {
     const toTag = randomBytes(8).toString('hex');
     const tx: InviteTx = { last: this.#reply(req, from, 100), final: false, cancelled: false, req, toTag };
-    this.#remember(key, tx);
+    this.#tx.remember(key, tx);
     const final = (status: number, opts: ReplyOptions = {}) => {
       tx.final = true;
       tx.last = this.#reply(req, from, status, { toTag, ...opts });
@@ -488,14 +473,8 @@ export class SipGateway {
     return [['Contact', `<sip:briefing@${this.#sentBy()}>`]];
   }
 
-  #remember(key: string, tx: InviteTx): void {
-    if (this.#tx.size >= MAX_TRANSACTIONS) this.#tx.delete(this.#tx.keys().next().value!);
-    this.#tx.set(key, tx);
-    setTimeout(() => this.#tx.get(key) === tx && this.#tx.delete(key), TX_KEEP_MS).unref();
-  }
-
   #onCancel(req: SipRequest, from: Remote): void {
-    const tx = this.#tx.get(this.#txKey(req));
+    const tx = this.#tx.get(this.#tx.keyOf(req));
     if (!tx) {
       this.#reply(req, from, 481);
       return;
