@@ -44,6 +44,7 @@ const VIEWER = 'HT-HK';
     errors.length = 0;
     await phone?.stop();
     if (room.floorHolder) await ask(host, 'floor:revoke');
+    errors.length = 0;
 
     page = await (await browser.newContext()).newPage();
     page.on('pageerror', (e) => errors.push(e.message));
