@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AppError, why } from '../errors';
 import { newBranch, type Remote } from './dialog';
-import { headerParams, nameAddrUri, one, parseCSeq, writeRequest, type SipResponse } from './message';
+import { headerParams, nameAddrUri, one, responseTo, writeRequest, type SipResponse } from './message';
 import { T1_MS } from './reinvite';
 
 /** Longest wait between two retransmissions of a CANCEL (RFC 3261 T2). */
@@ -88,6 +88,8 @@ interface Tx {
   settled: boolean;
   cancelWanted: boolean;
   cancel: Buffer | undefined;
+  /** The room system answered our CANCEL: it is not sent again (e.g. by the ring timer). */
+  cancelAnswered: boolean;
   timers: Set<NodeJS.Timeout>;
   timerA: NodeJS.Timeout | undefined;
   /** The ACK sent for each final response, by its To tag: sent again for each retransmission. */
@@ -148,6 +150,7 @@ export class InviteClient {
       settled: false,
       cancelWanted: false,
       cancel: undefined,
+      cancelAnswered: false,
       timers: new Set(),
       timerA: undefined,
       acks: new Map(),
@@ -168,19 +171,14 @@ export class InviteClient {
 
   /** A response: true if it belongs to one of our INVITEs or CANCELs (acted on or ignored). */
   onResponse(res: SipResponse): boolean {
-    const branch = headerParams(res.headers.get('via')?.[0] ?? '').get('branch');
-    const tx = branch ? this.#byBranch.get(branch) : undefined;
-    if (!tx) return false;
-    let cseq: { seq: number; method: string };
-    try {
-      cseq = parseCSeq(one(res, 'cseq'));
-    } catch {
-      return true;
-    }
-    if (cseq.seq !== CSEQ || one(res, 'call-id') !== tx.callId) return true;
+    const found = responseTo(res, this.#byBranch);
+    if (!found) return false;
+    const { tx, cseq, callId } = found;
+    if (!cseq || cseq.seq !== CSEQ || callId !== tx.callId) return true;
     if (cseq.method === 'CANCEL') {
       // Answered: no more CANCELs; the INVITE's 487 (or its 2xx) follows.
       tx.cancel = undefined;
+      tx.cancelAnswered = true;
       return true;
     }
     if (cseq.method !== 'INVITE') return true;
@@ -278,7 +276,7 @@ export class InviteClient {
 
   /** CANCEL on the INVITE's branch, again at T1, 2T1 … (at most T2) until answered, for at most 64 T1. */
   #sendCancel(tx: Tx): void {
-    if (tx.cancel) return;
+    if (tx.cancel || tx.cancelAnswered) return;
     tx.cancel = writeRequest(
       'CANCEL',
       tx.req.uri,

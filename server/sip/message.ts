@@ -164,6 +164,25 @@ export function parseCSeq(value: string): { seq: number; method: string } {
   return { seq: Number(m[1]), method: m[2]! };
 }
 
+/**
+ * The client transaction a response answers, found by its top Via's branch in `byBranch`,
+ * with its CSeq and Call-ID. Undefined: not one of ours (another part of the gateway may
+ * own it); `cseq` undefined: ours but unreadable, to be ignored.
+ */
+export function responseTo<T>(
+  res: SipResponse,
+  byBranch: ReadonlyMap<string, T>,
+): { tx: T; cseq: { seq: number; method: string } | undefined; callId: string } | undefined {
+  const branch = headerParams(res.headers.get('via')?.[0] ?? '').get('branch');
+  const tx = branch ? byBranch.get(branch) : undefined;
+  if (tx === undefined) return undefined;
+  try {
+    return { tx, cseq: parseCSeq(one(res, 'cseq')), callId: one(res, 'call-id') };
+  } catch {
+    return { tx, cseq: undefined, callId: '' };
+  }
+}
+
 /** `;name=value` parameters after the first `;` of a header value (lower-case names). */
 export function headerParams(value: string): Map<string, string> {
   const out = new Map<string, string>();

@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 import { AppError, why } from '../errors';
 import { inDialogHeaders, newBranch, type Call, type Remote } from './dialog';
-import { headerParams, one, parseCSeq, writeRequest, type SipResponse } from './message';
+import { one, responseTo, writeRequest, type SipResponse } from './message';
 
 export const T1_MS = 500;
 /** How long a finished transaction still answers retransmitted final responses (timer D, 2xx). */
@@ -117,16 +117,10 @@ export class ReInviteClient {
 
   /** A response: true if it belongs to one of our re-INVITEs (acted on or ignored), false otherwise. */
   onResponse(res: SipResponse): boolean {
-    const branch = headerParams(res.headers.get('via')?.[0] ?? '').get('branch');
-    const p = branch ? this.#byBranch.get(branch) : undefined;
-    if (!p) return false;
-    let cseq: { seq: number; method: string };
-    try {
-      cseq = parseCSeq(one(res, 'cseq'));
-    } catch {
-      return true;
-    }
-    if (cseq.method !== 'INVITE' || cseq.seq !== p.cseq || one(res, 'call-id') !== p.call.request.callId) return true;
+    const found = responseTo(res, this.#byBranch);
+    if (!found) return false;
+    const { tx: p, cseq } = found;
+    if (!cseq || cseq.method !== 'INVITE' || cseq.seq !== p.cseq || found.callId !== p.call.request.callId) return true;
     if (res.status < 200) {
       // Proceeding: the room system has it; no more retransmissions (timer B still bounds the wait).
       clearTimeout(p.timerA);

@@ -172,6 +172,17 @@ describe('the dial-out INVITE client', () => {
     expect(progress).toEqual([180]);
   });
 
+  test('a CANCEL answered but its 487 lost: the ring time sends no second CANCEL', async () => {
+    const d = dial();
+    const invite = sent[0]!.msg;
+    client.onResponse(respond(invite, 180));
+    d.cancel();
+    await expect(d.answered).rejects.toMatchObject({ reason: 'dial_failed', params: { status: 487 } });
+    client.onResponse(respond(sent[1]!.msg, 200, { cseq: '1 CANCEL' }));
+    jest.advanceTimersByTime(RING + 64 * T1);
+    expect(methods()).toEqual(['INVITE', 'CANCEL']);
+  });
+
   test('hung up before any response: the CANCEL waits for a provisional one; a 2xx then is ended with BYE', async () => {
     const d = dial();
     const invite = sent[0]!.msg;
