@@ -41,7 +41,6 @@ const VIEWER = 'HT-HK';
     const { s, host, room } = live;
     // A retried attempt starts over.
     await page?.context().close();
-    errors.length = 0;
     await phone?.stop();
     if (room.floorHolder) await ask(host, 'floor:revoke');
     errors.length = 0;
