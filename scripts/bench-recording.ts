@@ -21,7 +21,7 @@ import { io } from 'socket.io-client';
 import { benchConfig } from './lib/bench-config';
 import { Orchestrator } from '../server/assembly/orchestrator';
 import { EmbeddedRedis } from '../server/redis/embedded-redis';
-import { cpuSeconds, feedPlainHall, hostAsker } from './lib/bench-hall';
+import { cpuSeconds, feedPlainHall, hostAsker, runMain } from './lib/bench-hall';
 import { prepareBriefing } from './lib/briefing-api';
 import { processesWhere } from './loadgen/procstat';
 
@@ -187,7 +187,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${String((err as Error)?.stack ?? err)}\n`);
-  process.exit(1);
-});
+runMain(main);

@@ -33,6 +33,7 @@ import { EmbeddedRedis } from '../server/redis/embedded-redis';
 import { cpuSeconds, feedPlainHall, hostAsker } from './lib/bench-hall';
 import { FloorRoomSystem } from './lib/bench-sip-floor';
 import { prepareBriefing } from './lib/briefing-api';
+import { freeUdpPort } from './loadgen/http';
 import { processesWhere, readProc } from './loadgen/procstat';
 
 const { values: v } = parseArgs({
@@ -417,15 +418,6 @@ async function main(): Promise<void> {
     await redis.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-}
-
-/** A UDP port free on loopback now (the gateway binds it right after). */
-async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const { port } = s.address();
-  s.close();
-  return port;
 }
 
 function median(xs: number[]): number {

@@ -1,6 +1,7 @@
-// Pieces the benchmark scripts share: a process's CPU from /proc, and a hall made live
-// from a host console socket (a plain RTP ingest fed by ffmpeg: VP8 test pattern at the
-// given size and bitrate, 30 fps, and an Opus tone).
+// Pieces the benchmark scripts share: running one (its error on stderr, exit 1), a
+// process's CPU from /proc, and a hall made live from a host console socket (a plain RTP
+// ingest fed by ffmpeg: VP8 test pattern at the given size and bitrate, 30 fps, and an
+// Opus tone).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import type { Socket } from 'socket.io-client';
@@ -57,4 +58,12 @@ export async function feedPlainHall(
     ],
     { stdio: 'ignore' },
   );
+}
+
+/** Runs a benchmark's main: on an error, its stack on stderr and exit code 1. */
+export function runMain(main: () => Promise<void>): void {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${String((err as Error)?.stack ?? err)}\n`);
+    process.exit(1);
+  });
 }

@@ -1,5 +1,6 @@
 // HTTP helpers of the load generator: node:http, so each point's phones can come from
 // their own address and connection pool.
+import dgram from 'node:dgram';
 import http from 'node:http';
 import net from 'node:net';
 
@@ -58,6 +59,7 @@ export async function must<T>(p: Promise<HttpResult<T>>, what: string, ok = [200
   return r;
 }
 
+/** A TCP port free on loopback a moment ago (whoever asked binds it next). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
@@ -67,6 +69,15 @@ export function freePort(): Promise<number> {
     });
     s.on('error', reject);
   });
+}
+
+/** A UDP port free on loopback a moment ago. */
+export async function freeUdpPort(): Promise<number> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
+  const { port } = s.address();
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

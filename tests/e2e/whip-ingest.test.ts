@@ -12,7 +12,7 @@ import { ask } from '../helpers/attendance';
 import { decoding, hostGoesLive, markPage, mediaStats, notReloaded } from '../helpers/media';
 import { startTestOrchestrator, waitFor, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
-import { whipPublish, whipState } from '../helpers/whip';
+import { whipPublish, whipState } from '../../scripts/lib/whip-publish';
 
 const POINTS = ['HT-CX', 'HT-DT'];
 

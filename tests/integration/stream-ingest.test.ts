@@ -5,9 +5,8 @@
 // camera and microphone at the origin (transcoded to VP8 and Opus), the live source in
 // auto; when the encoder stops, the ingest goes and the listener waits again.
 import { spawn, type ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
-import net from 'node:net';
 import type { Socket } from 'socket.io-client';
+import { freePort as freeTcpPort, freeUdpPort } from '../../scripts/loadgen/http';
 import { ask } from '../helpers/attendance';
 import { ADMIN_ENV, connectSocket, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
 import { startTestOrchestrator, waitFor, type TestOrchestrator } from '../helpers/orchestrator';
@@ -23,20 +22,7 @@ interface SrtStatus {
 type Protocol = 'srt' | 'rtmp';
 
 /** A port free a moment ago (the listener binds it next): UDP for SRT, TCP for RTMP. */
-async function freePort(protocol: Protocol): Promise<number> {
-  if (protocol === 'rtmp') {
-    const srv = net.createServer();
-    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-    const { port } = srv.address() as net.AddressInfo;
-    await new Promise<void>((resolve) => srv.close(() => resolve()));
-    return port;
-  }
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
-  const { port } = s.address();
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
+const freePort = (protocol: Protocol) => (protocol === 'rtmp' ? freeTcpPort() : freeUdpPort());
 
 /** ffmpeg as an encoder: H.264 + AAC test pattern and tone, in real time, until killed. */
 function encoder(protocol: Protocol, url: string): ChildProcess {

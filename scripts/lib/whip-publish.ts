@@ -1,6 +1,7 @@
 // A WHIP encoder in Chromium: the fake camera (1280x720, three simulcast layers by rid,
 // lowest first) and the fake microphone, offered in one POST as OBS or a hardware encoder
-// would, then connected with the answer. Runs in a page of the server's own origin.
+// would, then connected with the answer. Runs in a page of the server's own origin. Used
+// by the end-to-end tests and by scripts/bench-ingest.ts.
 import type { Page } from 'playwright-core';
 
 export interface WhipPublishResult {
