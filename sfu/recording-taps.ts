@@ -39,8 +39,13 @@ interface Tap {
 export interface RecordingTapsDeps extends Pick<RoomContext, 'log' | 'isClosed' | 'emit'> {
   listenIp: string;
   originReady: () => Promise<Origin>;
-  /** The room's producers, and what room systems send (sip-media.ts). */
-  producers: { get(producerId: string): Pick<RoomProducer, 'producer' | 'source'> | undefined };
+  /**
+   * The room's producers, and what room systems send (sip-media.ts), which lives on its
+   * leg's router (`router`); the room's own are on the origin router.
+   */
+  producers: {
+    get(producerId: string): (Pick<RoomProducer, 'producer' | 'source'> & { router?: ms.Router }) | undefined;
+  };
 }
 
 /** Bandwidth estimation's header extensions: a recorder sends back no feedback for them. */
@@ -85,8 +90,8 @@ export class RecordingTaps {
   async open(producerId: string, target: RecordingTapTarget): Promise<RecordingTapInfo> {
     const rp = this.#deps.producers.get(producerId);
     if (!rp) throw new SfuError('not_found', `producer ${producerId} not found`);
-    const origin = await this.#deps.originReady();
-    const transport = await origin.router.createPlainTransport({
+    const router = rp.router ?? (await this.#deps.originReady()).router;
+    const transport = await router.createPlainTransport({
       listenIp: this.#deps.listenIp,
       rtcpMux: false,
       comedia: false,
@@ -96,7 +101,7 @@ export class RecordingTaps {
       await transport.connect({ ip: target.ip, port: target.port, rtcpPort: target.port + 1 });
       const consumer = await transport.consume({
         producerId,
-        rtpCapabilities: recorderCapabilities(origin.router.rtpCapabilities),
+        rtpCapabilities: recorderCapabilities(router.rtpCapabilities),
         paused: true,
         preferredLayers: topLayers(rp.producer),
       });

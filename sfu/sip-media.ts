@@ -4,18 +4,22 @@
 //     their producers. These producers are not the room's: never listed, announced,
 //     recorded or offered to the points; only legs consume them. One feed serves every
 //     room system of the room, so the hall is transcoded once, not once per call.
-//   legs: one stream to one room system: a PlainTransport on the origin connected to the
-//     address its SDP gave (the gateway accepts only the address that signals), SRTP with SDES keys when it offered them, consuming a feed's
-//     producer (or the hall's own Opus, which needs no transcoding) with the payload type
-//     it offered. Its RTCP (receiver reports) gives the call's loss, jitter and round trip.
+//   legs: one stream to one room system: a PlainTransport connected to the address its SDP
+//     gave (the gateway accepts only the address that signals), SRTP with SDES keys when it
+//     offered them, consuming a feed's producer (or the hall's own Opus, which needs no
+//     transcoding) with the payload type it offered: on the origin router when that is the
+//     router's number for the codec, else on a payload router (sip-payload-routers.ts). Its
+//     RTCP (receiver reports) gives the call's loss, jitter and round trip.
 //   inbound: while the room system holds the floor, what it sends on a leg (its camera or
 //     microphone, told apart by the SSRC its SDP names): a producer on the leg's transport,
-//     never the room's (points cannot decode H.264 or G.722); a recording tap sends it to
-//     the transcoder that makes the floor's VP8 and Opus. It closes with its leg.
+//     never the room's (points cannot decode H.264 or G.722); a recording tap on the leg's
+//     router sends it to the transcoder that makes the floor's VP8 and Opus. It closes with
+//     its leg.
 import { randomUUID } from 'node:crypto';
 import type { types as ms } from 'mediasoup';
 import { SfuError } from './errors';
 import type { RoomContext } from './room-context';
+import { originRoute, SipPayloadRouters, type SipRoute } from './sip-payload-routers';
 import type { RoomProducers } from './room-producers';
 import type { Origin } from './room-topology';
 import type {
@@ -60,6 +64,20 @@ const KEY_FRAME_FEEDBACK: ms.RtcpFeedback[] = [
   { type: 'ccm', parameter: 'fir' },
 ];
 
+/** One codec of a leg, at the payload type the room system offered. */
+function capability(codec: SipMediaCodec, payloadType: number): ms.RtpCodecCapability {
+  const c = CODECS[codec];
+  return {
+    kind: c.kind,
+    mimeType: c.mimeType,
+    clockRate: c.clockRate,
+    preferredPayloadType: payloadType,
+    ...(c.channels ? { channels: c.channels } : {}),
+    ...(c.parameters ? { parameters: c.parameters } : {}),
+    rtcpFeedback: c.kind === 'video' ? KEY_FRAME_FEEDBACK : [],
+  };
+}
+
 interface Feed {
   readonly id: string;
   readonly transports: ms.PlainTransport[];
@@ -71,6 +89,14 @@ interface Leg {
   readonly codec: SipMediaCodec;
   readonly transport: ms.PlainTransport;
   readonly consumer: ms.Consumer;
+  readonly route: SipRoute;
+}
+
+/** What a room system sends, for the recording taps: they consume it on its own router. */
+export interface SipInbound {
+  readonly producer: ms.Producer;
+  readonly source: MediaSource;
+  readonly router: ms.Router;
 }
 
 export interface SipMediaDeps extends Pick<RoomContext, 'log' | 'isClosed' | 'emit'> {
@@ -83,7 +109,8 @@ export class SipMedia {
   readonly #deps: SipMediaDeps;
   readonly #feeds = new Map<string, Feed>();
   readonly #legs = new Map<string, Leg>();
-  readonly #inbound = new Map<string, { producer: ms.Producer; source: MediaSource }>();
+  readonly #inbound = new Map<string, SipInbound>();
+  readonly #routes = new SipPayloadRouters();
   /** Transports of legs whose room system's address is not known yet (reserveLeg). */
   readonly #reserved = new Map<string, ms.PlainTransport>();
 
@@ -194,15 +221,25 @@ export class SipMedia {
     const reserved = opts.reserved === undefined ? undefined : this.#reserved.get(opts.reserved);
     if (opts.reserved !== undefined && !reserved) throw new SfuError('not_found', `leg ${opts.reserved} not found`);
     this.#reserved.delete(opts.reserved ?? '');
-    const transport =
-      reserved ??
-      (await origin.router.createPlainTransport({
-        listenIp: opts.listen,
-        comedia: false,
-        rtcpMux: opts.rtcpMux,
-        ...(opts.srtp ? { enableSrtp: true, srtpCryptoSuite: opts.srtp.suite } : {}),
-        appData: { sipLeg: true },
-      }));
+    // A reserved leg is on the origin router: the gateway offered its numbers (reserveLeg).
+    const route = reserved
+      ? originRoute(origin, producer.id)
+      : await this.#routes.route(origin, producer, capability(opts.codec, opts.payloadType));
+    let transport: ms.PlainTransport;
+    try {
+      transport =
+        reserved ??
+        (await route.router.createPlainTransport({
+          listenIp: opts.listen,
+          comedia: false,
+          rtcpMux: opts.rtcpMux,
+          ...(opts.srtp ? { enableSrtp: true, srtpCryptoSuite: opts.srtp.suite } : {}),
+          appData: { sipLeg: true },
+        }));
+    } catch (err) {
+      route.release();
+      throw err;
+    }
     try {
       await transport.connect({
         ip: opts.ip,
@@ -210,30 +247,18 @@ export class SipMedia {
         ...(opts.rtcpMux ? {} : { rtcpPort: opts.rtcpPort }),
         ...(opts.srtp ? { srtpParameters: { cryptoSuite: opts.srtp.suite, keyBase64: opts.srtp.keyBase64 } } : {}),
       });
-      // Only this codec, at the payload type the room system offered, and no header extensions:
-      // a room system has no use for them.
+      // Only this codec (its router sends it with the payload type the room system offered),
+      // and no header extensions: a room system has no use for them.
       const consumer = await transport.consume({
-        producerId: opts.producerId,
-        rtpCapabilities: {
-          codecs: [
-            {
-              kind: c.kind,
-              mimeType: c.mimeType,
-              clockRate: c.clockRate,
-              preferredPayloadType: opts.payloadType,
-              ...(c.channels ? { channels: c.channels } : {}),
-              ...(c.parameters ? { parameters: c.parameters } : {}),
-              rtcpFeedback: c.kind === 'video' ? KEY_FRAME_FEEDBACK : [],
-            },
-          ],
-          headerExtensions: [],
-        },
+        producerId: route.producerId,
+        rtpCapabilities: { codecs: [capability(opts.codec, opts.payloadType)], headerExtensions: [] },
       });
       const leg: Leg = {
         id: opts.reserved ?? `sipleg-${randomUUID()}`,
         codec: opts.codec,
         transport,
         consumer,
+        route,
       };
       this.#legs.set(leg.id, leg);
       const end = () => this.#ended(leg);
@@ -251,6 +276,7 @@ export class SipMedia {
       };
     } catch (err) {
       transport.close();
+      route.release();
       if (err instanceof SfuError) throw err;
       throw new SfuError('bad_request', `cannot send ${opts.codec} to the room system: ${(err as Error).message}`, {
         cause: err,
@@ -290,13 +316,17 @@ export class SipMedia {
         cause: err,
       });
     }
-    this.#inbound.set(producer.id, { producer, source: c.kind === 'video' ? 'floor-camera' : 'floor-mic' });
+    this.#inbound.set(producer.id, {
+      producer,
+      source: c.kind === 'video' ? 'floor-camera' : 'floor-mic',
+      router: leg.route.router,
+    });
     producer.observer.once('close', () => this.#inbound.delete(producer.id));
     return producer.id;
   }
 
   /** A producer of what a room system sends (receive), for the taps that consume it. */
-  inbound(producerId: string): { producer: ms.Producer; source: MediaSource } | undefined {
+  inbound(producerId: string): SipInbound | undefined {
     return this.#inbound.get(producerId);
   }
 
@@ -344,6 +374,12 @@ export class SipMedia {
   closeAll(): void {
     for (const id of [...this.#legs.keys(), ...this.#reserved.keys()]) this.closeLeg(id);
     for (const id of [...this.#feeds.keys()]) this.closeFeed(id);
+    this.#routes.closeAll();
+  }
+
+  /** Payload routers open now (legs whose offered number is not the origin router's). */
+  get payloadRouters(): number {
+    return this.#routes.size;
   }
 
   #producer(producerId: string): ms.Producer {
@@ -359,6 +395,7 @@ export class SipMedia {
   #ended(leg: Leg): void {
     if (!this.#legs.delete(leg.id)) return;
     leg.transport.close();
+    leg.route.release();
     if (this.#deps.isClosed()) return;
     this.#deps.emit('sipLegClosed', { legId: leg.id });
   }

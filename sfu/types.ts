@@ -219,7 +219,10 @@ export interface SipLegOptions {
   /** A feed's producer, or one of the room's (the hall's Opus). */
   producerId: string;
   codec: SipMediaCodec;
-  /** The payload type the room system offered for it (used when the router's matches; else the answer says the router's). */
+  /**
+   * The payload type to send with: the one the room system offered (RFC 3264 5.1: what it
+   * expects to receive); for a `reserved` leg, the gateway's offer's (the origin router's).
+   */
   payloadType: number;
   /** Where our side listens: an address room systems reach (or announced as one). */
   listen: { ip: string; announcedIp?: string };
@@ -254,7 +257,7 @@ export interface SipLegReservation {
 
 export interface SipLegInfo {
   legId: string;
-  /** The payload type it sends with: the router's for the codec (mediasoup keeps it for every consumer). */
+  /** The payload type it sends with: the one offered (a payload router's when the origin router's differs). */
   payloadType: number;
   ip: string;
   port: number;

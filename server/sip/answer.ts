@@ -5,9 +5,10 @@
 // (its camera and microphone to the hall), and with `sendonly` again when the floor goes
 // back (the o= line keeps its session id and counts the version up, RFC 3264 8). The
 // payload type is the one we send with (RFC 3264 6.1: for a sendonly stream the answer's
-// numbers are those the answerer sends): mediasoup sends the router's number for a codec,
-// which is the offer's for static ones (PCMU 0, PCMA 8, G722 9) and, as legs are built,
-// the offer's for dynamic ones too (H.264, Opus), so the room system sends with it as well.
+// numbers are those the answerer sends), which is the offer's (RFC 3264 5.1: what the room
+// system expects to receive): the router's own for static ones (PCMU 0, PCMA 8, G722 9),
+// and a payload router's (sfu/sip-payload-routers.ts) for a dynamic one (H.264, Opus) that
+// the origin router numbers differently; the room system sends with it as well.
 import { randomInt } from 'node:crypto';
 import type { SipLegInfo } from '../../sfu';
 import type { NegotiatedOffer, OfferedStream } from './offer';
