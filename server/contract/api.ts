@@ -177,7 +177,10 @@ export const PointSchema = z
   .meta({ id: 'Point' });
 export type Point = z.infer<typeof PointSchema>;
 
+// The fields with defaults lose them: an update that leaves a field out keeps what is stored.
+const { contactName, contactPhone, sipAddress } = PointInputSchema.shape;
 export const PointUpdateSchema = PointInputSchema.omit({ code: true })
+  .extend({ contactName: contactName.unwrap(), contactPhone: contactPhone.unwrap(), sipAddress: sipAddress.unwrap() })
   .partial()
   .strict()
   .meta({ id: 'PointUpdate', description: 'the code cannot change: it is the point id' });

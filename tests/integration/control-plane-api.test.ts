@@ -3,7 +3,7 @@
 // control-plane-input.test.ts, join links in control-plane-links.test.ts.
 import fs from 'node:fs';
 import request from 'supertest';
-import type { Session } from '../../server/contract/api';
+import type { Point, Session } from '../../server/contract/api';
 import { inMin, SHIPPED, useControlApi, type Who } from '../helpers/control-api';
 
 const api = useControlApi();
@@ -44,6 +44,20 @@ describe('the shipped registry', () => {
     expect(page.body).toMatchObject({ total: 40, limit: 10, offset: 10 });
     expect(page.body.items).toHaveLength(10);
     expect(page.body.items[0].code).toBe('HT-CX-011');
+  });
+
+  test('an edit of one field keeps the others, the contact and the SIP address too', async () => {
+    const original = (await as('admin').get('/points/HT-KA').expect(200)).body as Point;
+    await as('admin').patch('/points/HT-KA', { sipAddress: 'sip:ka@room.example' }).expect(200);
+    const after = (await as('admin').patch('/points/HT-KA', { name: 'Huyện ủy Kỳ Anh (phòng họp)' }).expect(200))
+      .body as Point;
+    expect(after).toMatchObject({
+      contactName: original.contactName,
+      contactPhone: original.contactPhone,
+      sipAddress: 'sip:ka@room.example',
+    });
+    expect(original.contactName).not.toBe('');
+    await as('admin').patch('/points/HT-KA', { name: original.name, sipAddress: '' }).expect(200);
   });
 
   test('exports as CSV that imports back unchanged', async () => {
