@@ -10,7 +10,7 @@
 // bridge, monitor health, attendance and floor. Each step goes to the session's monitors.
 import type { Logger } from 'pino';
 import type { DialStatus } from '../contract/dial-out';
-import { AppError, conflict, toAppError } from '../errors';
+import { AppError, conflict, toAppError, why } from '../errors';
 import type { SipCallMedia, SipCallRequest, SipConfig } from './call-types';
 import { readDialAnswer, writeDialOffer, type DialOffer } from './dial-sdp';
 import { parseSipTarget, resolveSipTarget } from './dial-target';
@@ -21,7 +21,7 @@ export interface DialOutDeps {
   config: Pick<SipConfig, 'maxCalls' | 'plainRtpPoints'>;
   gateway: {
     invite(req: DialRequest): Dialling;
-    adopt(dialed: DialedCall, placed: { request: SipCallRequest; media: SipCallMedia } | { refused: string }): void;
+    adopt(dialed: DialedCall, placed: { request: SipCallRequest; media: SipCallMedia } | { refused: string }): boolean;
     hangUp(callId: string, reason: string): void;
     ownAddresses(): string[];
     callOf(sessionId: string, pointId: string): { callId: string } | undefined;
@@ -110,14 +110,20 @@ export class DialOut {
         throw new AppError('conflict', 'the call was cancelled');
       }
       const base = { sessionId, pointId, address: target.uri };
-      const dialling = this.#d.gateway.invite({
-        uri: target.uri,
-        remote,
-        sdp: writeDialOffer(prepared.offer),
-        onProgress: (status) => {
-          if (status >= 180) this.#d.status({ ...base, state: 'ringing', status });
-        },
-      });
+      let dialling: Dialling;
+      try {
+        dialling = this.#d.gateway.invite({
+          uri: target.uri,
+          remote,
+          sdp: writeDialOffer(prepared.offer),
+          onProgress: (status) => {
+            if (status >= 180) this.#d.status({ ...base, state: 'ringing', status });
+          },
+        });
+      } catch (err) {
+        prepared.cancel();
+        throw err;
+      }
       placing.dialling = dialling;
       this.#log.info({ pointId, sessionId, to: remote, callId: dialling.callId }, 'placing a SIP call');
       void this.#answered(placing, pointId, dialling, prepared, remote.address);
@@ -194,8 +200,18 @@ export class DialOut {
       return;
     }
     done();
+    if (placing.cancelled) {
+      // Hung up while its media was being opened: answered, so ended with a BYE.
+      this.#d.gateway.adopt(dialed, { refused: 'hung up from the monitor' });
+      media.close();
+      fail(new AppError('conflict', 'the call was cancelled', why('dial_failed', { status: 487 })));
+      return;
+    }
+    if (!this.#d.gateway.adopt(dialed, { request, media })) {
+      fail(new AppError('unavailable', 'the server is stopping', why('dial_failed', { status: 503 })));
+      return;
+    }
     this.#placed.set(pointId, { sessionId: placing.sessionId, callId: dialed.callId, address: placing.address });
-    this.#d.gateway.adopt(dialed, { request, media });
     this.#d.status({ ...base, state: 'connected' });
   }
 

@@ -14,6 +14,7 @@
 // The checks are in authorize.ts, a call as a dialog in dialog.ts, and the re-INVITEs the
 // gateway sends (the floor, floor-bridge.ts) in reinvite.ts.
 import dgram from 'node:dgram';
+import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AppError, toAppError } from '../errors';
@@ -174,9 +175,14 @@ export class SipGateway {
     this.#end(call, reason);
   }
 
-  /** This gateway's addresses (where it listens, what it announces): never a call's target. */
+  /**
+   * This server's addresses (where the gateway listens, what it announces, every address of
+   * the machine's interfaces): never a call's target.
+   */
   ownAddresses(): string[] {
-    return [this.#socket.address().address, this.#d.config.listenIp, this.#d.config.announcedIp ?? ''].filter(Boolean);
+    const { listenIp, announcedIp } = this.#d.config;
+    const interfaces = Object.values(os.networkInterfaces()).flatMap((l) => (l ?? []).map((i) => i.address));
+    return [this.#socket.address().address, listenIp, announcedIp ?? '', ...interfaces].filter(Boolean);
   }
 
   /** Sends the INVITE of a call the gateway places (dial-out.ts); responses come back here. */
@@ -187,14 +193,14 @@ export class SipGateway {
   /**
    * A call the gateway placed, answered: from now on a call like one dialled in (BYE,
    * re-INVITEs, the floor, the monitor). Without media (its answer was refused) it is
-   * only ended with a BYE.
+   * only ended with a BYE, as it is when the gateway has closed: then false.
    */
-  adopt(dialed: DialedCall, placed: { request: SipCallRequest; media: SipCallMedia } | { refused: string }): void {
+  adopt(dialed: DialedCall, placed: { request: SipCallRequest; media: SipCallMedia } | { refused: string }): boolean {
     if ('refused' in placed || this.#closed) {
       const reason = 'refused' in placed ? placed.refused : 'server stopping';
       this.#bye({ ...dialed, theirFrom: dialed.remoteTo, request: { callId: dialed.callId } }, reason);
       if ('media' in placed) placed.media.close();
-      return;
+      return false;
     }
     const { request, media } = placed;
     const c: Call = {
@@ -216,6 +222,7 @@ export class SipGateway {
     this.#calls.set(request.callId, c);
     this.#log.info({ callId: request.callId, pointId: request.pointId, to: dialed.remote }, 'SIP call placed');
     this.#d.calls?.started(request, media);
+    return true;
   }
 
   #bye(
