@@ -179,6 +179,11 @@ export class InviteClient {
       // Answered: no more CANCELs; the INVITE's 487 (or its 2xx) follows.
       tx.cancel = undefined;
       tx.cancelAnswered = true;
+      // Its 487 may be lost: the INVITE transaction ends 64 T1 later anyway (RFC 3261 9.1).
+      this.#after(tx, 64 * this.#t1, () => {
+        this.#done(tx);
+        this.#forget(tx);
+      });
       return true;
     }
     if (cseq.method !== 'INVITE') return true;
@@ -190,7 +195,8 @@ export class InviteClient {
   /** Stops every call being placed (the gateway closes). */
   close(): void {
     for (const tx of [...this.#byBranch.values()]) {
-      if (tx.state !== 'done') this.#cancel(tx);
+      if (tx.state !== 'done' && !tx.settled) this.#settle(tx, failed(503, 'the server is stopping'));
+      if (tx.state === 'proceeding') this.#sendCancel(tx);
       this.#done(tx);
       this.#byBranch.delete(tx.branch);
     }

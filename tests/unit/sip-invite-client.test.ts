@@ -172,6 +172,14 @@ describe('the dial-out INVITE client', () => {
     expect(progress).toEqual([180]);
   });
 
+  test('the gateway stops while ringing: the call fails as stopped (503), not cancelled, and is CANCELled', async () => {
+    const d = dial();
+    client.onResponse(respond(sent[0]!.msg, 180));
+    client.close();
+    await expect(d.answered).rejects.toMatchObject({ reason: 'dial_failed', params: { status: 503 } });
+    expect(methods()).toEqual(['INVITE', 'CANCEL']);
+  });
+
   test('a CANCEL answered but its 487 lost: the ring time sends no second CANCEL', async () => {
     const d = dial();
     const invite = sent[0]!.msg;
@@ -181,6 +189,9 @@ describe('the dial-out INVITE client', () => {
     client.onResponse(respond(sent[1]!.msg, 200, { cseq: '1 CANCEL' }));
     jest.advanceTimersByTime(RING + 64 * T1);
     expect(methods()).toEqual(['INVITE', 'CANCEL']);
+    // The transaction ended 64 T1 after the CANCEL's answer: a 487 arriving later is not its.
+    jest.advanceTimersByTime(60_000);
+    expect(client.onResponse(respond(invite, 487))).toBe(false);
   });
 
   test('hung up before any response: the CANCEL waits for a provisional one; a 2xx then is ended with BYE', async () => {
