@@ -131,6 +131,11 @@ export class CaptionFile {
     this.path = path.join(dir, 'caption.txt');
   }
 
+  /** Resolves once no write is under way (whether the last one worked or not). */
+  idle(): Promise<void> {
+    return this.#writing.catch(() => undefined);
+  }
+
   /** Writes `text` unless it is already there; writes run one after another, in order. */
   set(text: string): Promise<void> {
     if (text === this.#written) return this.#writing;

@@ -154,7 +154,13 @@ export class HallFeed {
     clearInterval(this.#timer);
     clearInterval(this.#captionTimer);
     this.#stopTranscoder();
-    if (this.#caption) void fs.rm(this.#caption.dir, { recursive: true, force: true });
+    const caption = this.#caption;
+    // After the write under way, if any: removing the folder under it could fail.
+    if (caption)
+      void caption
+        .idle()
+        .then(() => fs.rm(caption.dir, { recursive: true, force: true }))
+        .catch((err: unknown) => this.#log.warn({ err }, "could not remove the caption's folder"));
     if (this.#feed && !this.#d.room.closed) this.#d.room.sip.closeFeed(this.#feed.feedId);
   }
 

@@ -363,10 +363,10 @@ socket.on('delta', (d) => {
   }
   if (d.session) showReportLinks(d.session);
 });
-// A point's message marks its tile, unless its conversation is open (then it is read).
 socket.on('sip:dial', (s) => {
   if (s.sessionId === sessionId) dial.update(s);
 });
+// A point's message marks its tile, unless its conversation is open (then it is read).
 socket.on('talk', (m) => {
   if (m.sessionId !== sessionId) return;
   talk.add(m);
