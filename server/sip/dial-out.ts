@@ -21,7 +21,10 @@ export interface DialOutDeps {
   config: Pick<SipConfig, 'maxCalls' | 'plainRtpPoints'>;
   gateway: {
     invite(req: DialRequest): Dialling;
-    adopt(dialed: DialedCall, placed: { request: SipCallRequest; media: SipCallMedia } | { refused: string }): boolean;
+    adopt(
+      dialed: DialedCall,
+      placed: { request: SipCallRequest; media: SipCallMedia } | { refused: string },
+    ): string | undefined;
     hangUp(callId: string, reason: string): void;
     ownAddresses(): string[];
     callOf(sessionId: string, pointId: string): { callId: string } | undefined;
@@ -207,8 +210,9 @@ export class DialOut {
       fail(new AppError('conflict', 'the call was cancelled', why('dial_failed', { status: 487 })));
       return;
     }
-    if (!this.#d.gateway.adopt(dialed, { request, media })) {
-      fail(new AppError('unavailable', 'the server is stopping', why('dial_failed', { status: 503 })));
+    const refused = this.#d.gateway.adopt(dialed, { request, media });
+    if (refused) {
+      fail(new AppError('conflict', refused));
       return;
     }
     this.#placed.set(pointId, { sessionId: placing.sessionId, callId: dialed.callId, address: placing.address });

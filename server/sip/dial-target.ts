@@ -53,7 +53,9 @@ export function parseSipTarget(input: string): SipTarget {
   if (!m) throw invalid('write the host as a name or an IPv4 address, then :port if any');
   const host = m[1]!.toLowerCase();
   const port = m[2] === undefined ? DEFAULT_SIP_PORT : Number(m[2]);
-  if (m[2] !== undefined && (!/^[1-9]/.test(m[2]) || port > 65535)) throw invalid('the port must be 1-65535');
+  // Below 1024: the well-known services of a host, never a room system's SIP port.
+  if (m[2] !== undefined && (!/^[1-9]/.test(m[2]) || port < 1024 || port > 65535))
+    throw invalid('the port must be 1024-65535 (SIP: 5060)');
   const hostIsIp = /^[\d.]+$/.test(host);
   if (hostIsIp) {
     if (net.isIPv4(host) !== true || host.split('.').some((o) => o.length > 1 && o.startsWith('0')))
@@ -89,7 +91,21 @@ export interface ResolveDeps {
   lookup?: (host: string) => Promise<string[]>;
 }
 
-const systemLookup = async (host: string) => (await dns.lookup(host, { family: 4, all: true })).map((a) => a.address);
+/** How long a name's lookup may take: the call is refused (no IPv4 address) after it. */
+const LOOKUP_TIMEOUT_MS = 3000;
+
+const systemLookup = async (host: string): Promise<string[]> => {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('lookup timed out')), LOOKUP_TIMEOUT_MS);
+  });
+  try {
+    const found = await Promise.race([dns.lookup(host, { family: 4, all: true }), late]);
+    return found.map((a) => a.address);
+  } finally {
+    clearTimeout(timer);
+  }
+};
 
 /**
  * The address and port a call to `target` goes to. Throws AppError: bad_request

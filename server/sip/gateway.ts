@@ -32,7 +32,7 @@ import {
   writeResponse,
   type SipRequest,
 } from './message';
-import { InviteClient, type DialedCall, type DialRequest, type Dialling } from './invite-client';
+import { InviteClient, placedCall, type DialedCall, type DialRequest, type Dialling } from './invite-client';
 import { InviteTransactions, type InviteTx } from './invite-tx';
 import { ReInviteClient, T1_MS } from './reinvite';
 import type { Admission, SourceLimit } from './source-limit';
@@ -192,37 +192,34 @@ export class SipGateway {
 
   /**
    * A call the gateway placed, answered: from now on a call like one dialled in (BYE,
-   * re-INVITEs, the floor, the monitor). Without media (its answer was refused) it is
-   * only ended with a BYE, as it is when the gateway has closed: then false.
+   * re-INVITEs, the floor, the monitor). Otherwise only ended with a BYE, and why is
+   * returned: its answer was refused, the gateway has closed, or its point has a call
+   * already (it dialled in meanwhile).
    */
-  adopt(dialed: DialedCall, placed: { request: SipCallRequest; media: SipCallMedia } | { refused: string }): boolean {
-    if ('refused' in placed || this.#closed) {
-      const reason = 'refused' in placed ? placed.refused : 'server stopping';
-      this.#bye({ ...dialed, theirFrom: dialed.remoteTo, request: { callId: dialed.callId } }, reason);
+  adopt(
+    dialed: DialedCall,
+    placed: { request: SipCallRequest; media: SipCallMedia } | { refused: string },
+  ): string | undefined {
+    const refused =
+      'refused' in placed
+        ? placed.refused
+        : this.#closed
+          ? 'the server is stopping'
+          : this.callOf(placed.request.sessionId, placed.request.pointId)
+            ? 'the room system is connected already'
+            : undefined;
+    if (refused) {
+      this.#bye({ ...dialed, theirFrom: dialed.remoteTo, request: { callId: dialed.callId } }, refused);
       if ('media' in placed) placed.media.close();
-      return false;
+      return refused;
     }
+    if ('refused' in placed) return placed.refused;
     const { request, media } = placed;
-    const c: Call = {
-      request,
-      toTag: dialed.localTag,
-      local: dialed.local,
-      remoteUri: dialed.remoteUri,
-      theirFrom: dialed.remoteTo,
-      fromTag: dialed.remoteTag,
-      remote: dialed.remote,
-      ok: Buffer.alloc(0),
-      media,
-      localSdp: media.describe?.('sendonly', 1) ?? '',
-      sdpVersion: 1,
-      confirmed: true,
-      cseq: dialed.cseq,
-      okTimer: undefined,
-    };
+    const c = placedCall(dialed, request, media);
     this.#calls.set(request.callId, c);
     this.#log.info({ callId: request.callId, pointId: request.pointId, to: dialed.remote }, 'SIP call placed');
     this.#d.calls?.started(request, media);
-    return true;
+    return undefined;
   }
 
   #bye(

@@ -19,7 +19,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AppError, why } from '../errors';
-import { newBranch, type Remote } from './dialog';
+import { newBranch, type Call, type Remote } from './dialog';
+import type { SipCallMedia, SipCallRequest } from './call-types';
 import { headerParams, nameAddrUri, one, responseTo, writeRequest, type SipResponse } from './message';
 import { T1_MS } from './reinvite';
 
@@ -372,4 +373,24 @@ export class InviteClient {
     const t = setTimeout(() => this.#byBranch.get(tx.branch) === tx && this.#byBranch.delete(tx.branch), KEEP_MS);
     t.unref();
   }
+}
+
+/** An answered call the gateway placed, as a dialog like one dialled in (`sendonly`, version 1). */
+export function placedCall(dialed: DialedCall, request: SipCallRequest, media: SipCallMedia): Call {
+  return {
+    request,
+    toTag: dialed.localTag,
+    local: dialed.local,
+    remoteUri: dialed.remoteUri,
+    theirFrom: dialed.remoteTo,
+    fromTag: dialed.remoteTag,
+    remote: dialed.remote,
+    ok: Buffer.alloc(0),
+    media,
+    localSdp: media.describe?.('sendonly', 1) ?? '',
+    sdpVersion: 1,
+    confirmed: true,
+    cseq: dialed.cseq,
+    okTimer: undefined,
+  };
 }

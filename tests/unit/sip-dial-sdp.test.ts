@@ -20,7 +20,7 @@ describe('the SIP address of a room system', () => {
     ['sip:room@10.1.2.3', { uri: 'sip:room@10.1.2.3', host: '10.1.2.3', port: 5060, hostIsIp: true }],
     ['  SIP:HT-CX@Room.HaTinh.gov.vn:5070 ', { uri: 'sip:HT-CX@room.hatinh.gov.vn:5070', port: 5070, hostIsIp: false }],
     ['sip:1001@pbx:65535', { uri: 'sip:1001@pbx:65535', port: 65535 }],
-    ['sip:a%20b@10.0.0.2:1', { user: 'a%20b', port: 1 }],
+    ['sip:a%20b@10.0.0.2:1024', { user: 'a%20b', port: 1024 }],
   ])('%s is read', (text, expected) => {
     expect(parseSipTarget(text)).toMatchObject(expected);
   });
@@ -38,6 +38,7 @@ describe('the SIP address of a room system', () => {
     ['sip:ro om@10.0.0.2', 'user part'],
     ['sip:room@10.0.0.2:0', 'port'],
     ['sip:room@10.0.0.2:65536', 'port'],
+    ['sip:room@10.0.0.2:80', 'port'],
     ['sip:room@10.0.0.2:080', 'port'],
     ['sip:room@10.0.0.2:', 'host'],
     ['sip:room@256.1.1.1', 'not an IPv4 address'],
