@@ -10,9 +10,9 @@
 // codec rotates over PCMU, PCMA, G.722 and Opus. (d) the floor: the first call is given
 // the floor; its room system answers the re-INVITE `sendrecv` and sends H.264 (1280x720
 // 30 fps, or --floor-size and --floor-fps) and G.711 (an ffmpeg of the child's, relayed
-// from its call's media ports, with its RTCP), and the one ffmpeg the server starts per
-// floor holder (VP8 and Opus into the room) is measured: CPU, RSS, and the bit rates that
-// reach the room. See docs/benchmarks.md.
+// from its call's media ports, with its RTCP), and the two ffmpeg the server starts per
+// floor holder (Opus, VP8 into the room) are measured, together and each: CPU, RSS, and
+// the bit rates that reach the room. See docs/benchmarks.md.
 //
 //   node --import tsx scripts/bench-sip.ts --calls 10 --seconds 20 --out result.json
 //
@@ -228,8 +228,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function window(secs: number) {
   const workers = children(/mediasoup-worker/);
   const transcoders = children(/sip-feed-/);
-  const floor = children(/\/floor\.sdp$/);
-  const f0 = floor.map(cpuSeconds);
+  // The floor's two transcoders: its sound's and its picture's.
+  const floorAudio = children(/\/floor-audio\.sdp$/);
+  const floorVideo = children(/\/floor-video\.sdp$/);
+  const floor = [...floorAudio, ...floorVideo];
+  const f0 = new Map(floor.map((p) => [p, cpuSeconds(p)]));
+  const floorPct = (pids: number[]) =>
+    pct(
+      pids.reduce((a, p) => a + cpuSeconds(p) - f0.get(p)!, 0),
+      dt,
+    );
+  const rssMiB = (pids: number[]) => round(pids.reduce((a, p) => a + (readProc(p)?.rssBytes ?? 0), 0) / 2 ** 20, 1);
   const hall = children(/testsrc2/);
   const h0 = hall.map(cpuSeconds);
   const w0 = workers.map(cpuSeconds);
@@ -252,11 +261,12 @@ async function window(secs: number) {
       dt,
     ),
     floorTranscoders: floor.length,
-    floorTranscoderPct: pct(
-      floor.reduce((a, p, i) => a + cpuSeconds(p) - f0[i]!, 0),
-      dt,
-    ),
-    floorTranscoderRssMiB: round(floor.reduce((a, p) => a + (readProc(p)?.rssBytes ?? 0), 0) / 2 ** 20, 1),
+    floorTranscoderPct: floorPct(floor),
+    floorAudioPct: floorPct(floorAudio),
+    floorVideoPct: floorPct(floorVideo),
+    floorTranscoderRssMiB: rssMiB(floor),
+    floorAudioRssMiB: rssMiB(floorAudio),
+    floorVideoRssMiB: rssMiB(floorVideo),
     hallSenderPct: pct(
       hall.reduce((a, p, i) => a + cpuSeconds(p) - h0[i]!, 0),
       dt,
@@ -342,11 +352,11 @@ async function main(): Promise<void> {
     await hostAsk('floor:grant', { pointId: points[0] });
     const floorState = await ask({ cmd: 'floor' });
     if (floorState.asked !== 1 || !floorState.sending) throw new Error('the room system was not asked to send');
-    for (let i = 0; i < 100 && children(/\/floor\.sdp$/).length !== 1; i++) await sleep(100);
-    await sleep(8000); // the floor transcoder decodes from a key frame and settles
+    for (let i = 0; i < 100 && children(/\/floor-(audio|video)\.sdp$/).length !== 2; i++) await sleep(100);
+    await sleep(8000); // the floor's transcoders decode from a key frame and settle
     process.stderr.write(`[bench-sip] ${CALLS} calls, the first holding the floor\n`);
     const floorWindow = await window(SECONDS);
-    // What the floor's transcoder sends into the room, as the origin receives it (kbit/s).
+    // What the floor's transcoders send into the room, as the origin receives it (kbit/s).
     const room = await (await o.realtime.broadcasts.get(b.sessionId)).requireRoom();
     const intoRoom: Record<string, number> = {};
     for (const p of room.listProducers().filter((x) => x.source === 'floor-camera' || x.source === 'floor-mic')) {
@@ -371,10 +381,12 @@ async function main(): Promise<void> {
       transcoder: { perSessionPct: oneCall.transcoderPct, withNCallsPct: nCalls.transcoderPct },
       floorTranscoder: {
         input: `H.264 ${v['floor-size']} ${v['floor-fps']} fps 1500 kbps (x264 ultrafast baseline) + G.711 µ-law from the first call`,
-        output: 'VP8 up to 720p 800 kbps + Opus 64 kbps into the room',
+        output: 'VP8 up to 720p 25 fps 800 kbps (2 threads) + Opus 64 kbps into the room, one ffmpeg each',
         running: floorWindow.floorTranscoders,
         pct: floorWindow.floorTranscoderPct,
         rssMiB: floorWindow.floorTranscoderRssMiB,
+        audio: { pct: floorWindow.floorAudioPct, rssMiB: floorWindow.floorAudioRssMiB },
+        video: { pct: floorWindow.floorVideoPct, rssMiB: floorWindow.floorVideoRssMiB },
         intoRoomKbps: intoRoom,
       },
       windows: { noCall, oneCall, nCalls, floor: floorWindow },

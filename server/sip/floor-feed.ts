@@ -1,19 +1,19 @@
 // The camera and microphone of a room system holding the floor, in the codecs points
 // decode: what it sends on its call's legs (H.264, G.722/G.711/Opus; SRTP undone by the
 // legs) is received by the SFU (sfu/sip-media.ts, `receive`), leaves the origin as plain
-// RTP through two recording taps, and one Debian ffmpeg turns it into VP8 and Opus that
-// it sends into the room through the plain ingest path as the floor's `floor-camera` and
-// `floor-mic` of that point (sfu/plain-ingest.ts, `floorOf`). So the points, browser and
-// SIP, and the recorder receive it as they receive a browser floor holder. One floor at a
-// time: at most one such transcoder runs per session. Taking the floor back closes the
-// producers (the SFU does, as for a browser); close() ends the rest.
+// RTP through recording taps, and two Debian ffmpeg turn it into Opus (its sound) and VP8
+// (its picture, when it sends one) that they send into the room through the plain ingest
+// path as the floor's `floor-mic` and `floor-camera` of that point (sfu/plain-ingest.ts,
+// `floorOf`). So the points, browser and SIP, and the recorder receive it as they receive
+// a browser floor holder. Two processes, not one: ffmpeg's single loop holds the audio
+// behind a video encode that falls behind real time, so the voice never waits for the
+// picture. One floor at a time: at most one such pair runs per session. Taking the floor
+// back closes the producers (the SFU does, as for a browser); close() ends the rest.
 //
-// A transcoder that dies while the floor is held is started again on the same taps, after
-// a growing delay, and left stopped after several deaths in a row (platform/restart-
-// backoff.ts, as the hall's transcoder). It sends from fixed local ports, so the ingest's
+// Each process that dies while the floor is held is started again on its own taps, on its
+// own backoff (floor-process.ts). Each sends from fixed local ports, so the ingest's
 // comedia transports (locked to the first sender's address) take the new one's packets:
 // the floor's producers stay, and points keep their consumers through a restart.
-import type { ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -21,12 +21,12 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { BroadcastRoom, RecordingTapInfo } from '../../sfu';
 import { AppError } from '../errors';
-import { RestartBackoff } from '../platform/restart-backoff';
-import { tiedSpawn } from '../platform/tied-spawn';
 import { freeRtpPort } from '../recording/ffmpeg-track';
-import { askKeyFrames, tapMedia, tapSdp, waitListening } from './hall-feed';
+import { FloorProcess } from './floor-process';
+import { askKeyFrames, tapMedia, tapSdp } from './hall-feed';
 
-const VIDEO = { kbps: 800, keyFrameSeconds: 2, maxHeight: 720 };
+/** The hall's transcoder sends 25 fps too (hall-feed.ts); libvpx on two threads. */
+const VIDEO = { kbps: 800, fps: 25, keyFrameSeconds: 2, maxHeight: 720, threads: 2 };
 const VP8_PT = 96;
 const OPUS_PT = 111;
 
@@ -38,33 +38,29 @@ export interface FloorFeedDeps {
   camera: string | undefined;
   mic: string;
   ffmpegPath: string;
-  /** Where the taps and the transcoder meet (the workers' ingest address). */
+  /** Where the taps and the transcoders meet (the workers' ingest address). */
   ip: string;
   logger: Logger;
 }
+
+type Endpoint = { ip: string; port: number; rtcpPort: number | undefined };
 
 export class FloorFeed {
   readonly #d: FloorFeedDeps;
   readonly #log: Logger;
   readonly #taps: RecordingTapInfo[] = [];
-  readonly #restarts: RestartBackoff;
+  /** The sound's process first, then the picture's (when the room system sends one). */
+  readonly #procs: FloorProcess[] = [];
   #ingestId: string | undefined;
-  /** The transcoder's arguments and the ports it listens on (the taps'): the same for every restart. */
-  #args: string[] = [];
-  readonly #inputs: number[] = [];
-  #proc: ChildProcess | undefined;
-  /** Set once the first start is done: an end after it is restarted. */
-  #up = false;
   #dir: string | undefined;
   #closed = false;
 
   private constructor(deps: FloorFeedDeps) {
     this.#d = deps;
     this.#log = deps.logger.child({ component: 'sip-floor', roomId: deps.room.id, pointId: deps.pointId });
-    this.#restarts = new RestartBackoff('floor transcoder', this.#log);
   }
 
-  /** Starts the transcoder; resolves when it listens and the taps flow. Throws (closed) on failure. */
+  /** Starts the transcoders; resolves when they listen and the taps flow. Throws (closed) on failure. */
   static async start(deps: FloorFeedDeps): Promise<FloorFeed> {
     const f = new FloorFeed(deps);
     try {
@@ -76,11 +72,11 @@ export class FloorFeed {
     return f;
   }
 
-  /** Idempotent: the transcoder, its taps and its ingest (the floor's producers with it). */
+  /** Idempotent: the transcoders, their taps and the ingest (the floor's producers with it). */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#proc?.kill('SIGKILL');
+    for (const p of this.#procs) p.kill();
     const { room } = this.#d;
     if (!room.closed) {
       for (const t of this.#taps.splice(0)) room.closeRecordingTap(t.tapId);
@@ -89,12 +85,13 @@ export class FloorFeed {
     if (this.#dir) void fs.rm(this.#dir, { recursive: true, force: true });
   }
 
+  /** Every transcoder of the floor runs. */
   get running(): boolean {
-    return !this.#closed && this.#proc !== undefined && this.#proc.exitCode === null && this.#proc.signalCode === null;
+    return this.#procs.length > 0 && this.#procs.every((p) => p.running);
   }
 
   async #start(): Promise<void> {
-    const { room, ip, camera, mic } = this.#d;
+    const { room, camera, mic } = this.#d;
     this.#dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sip-floor-'));
     const ssrc = { video: randomInt(1, 2 ** 31), audio: randomInt(1, 2 ** 31) };
     const ingest = await room.createPlainIngest({
@@ -104,85 +101,68 @@ export class FloorFeed {
     });
     this.#ingestId = ingest.ingestId;
     this.#check();
-    const media: string[] = [];
-    for (const producerId of [camera, mic]) {
-      if (!producerId) continue;
-      const port = await freeRtpPort(ip);
-      this.#check();
-      const tap = await room.openRecordingTap(producerId, { ip, port });
-      this.#taps.push(tap);
-      this.#check();
-      this.#inputs.push(port);
-      media.push(...tapMedia(tap, port));
-    }
-    const sdpFile = path.join(this.#dir, 'floor.sdp');
-    await fs.writeFile(sdpFile, tapSdp(ip, media));
-    this.#check();
-    const args = [
-      ...['-hide_banner', '-nostdin', '-loglevel', 'warning', '-protocol_whitelist', 'file,udp,rtp'],
-      ...['-listen_timeout', '-1', '-analyzeduration', '2000000', '-i', sdpFile],
+    const audio = [
+      ...['-c:a', 'libopus', '-ar', '48000', '-ac', '2', '-b:a', '64k', '-application', 'voip'],
+      ...['-f', 'rtp', '-ssrc', String(ssrc.audio), '-payload_type', String(OPUS_PT)],
     ];
-    // Fixed local ports: the ingest's comedia transports keep a restarted transcoder's packets.
-    const from = { video: await freeRtpPort(ip), audio: await freeRtpPort(ip) };
-    this.#check();
-    const out = (e: { ip: string; port: number; rtcpPort: number | undefined }, local: number) =>
-      `rtp://${e.ip}:${e.port}?rtcpport=${e.rtcpPort ?? e.port + 1}&localrtpport=${local}&localrtcpport=${local + 1}&pkt_size=1200`;
+    await this.#prepare('audio', mic, audio, ingest.audio!);
     if (camera && ingest.video) {
-      args.push(
-        ...['-map', '0:v:0', '-vf', `scale=-2:'min(${VIDEO.maxHeight},ih)'`, '-pix_fmt', 'yuv420p'],
-        ...['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-lag-in-frames', '0'],
-        ...['-error-resilient', '1', '-auto-alt-ref', '0', '-b:v', `${VIDEO.kbps}k`, '-maxrate', `${VIDEO.kbps}k`],
-        ...['-bufsize', `${VIDEO.kbps}k`, '-force_key_frames', `expr:gte(t,n_forced*${VIDEO.keyFrameSeconds})`],
-        ...['-f', 'rtp', '-ssrc', String(ssrc.video), '-payload_type', String(VP8_PT), out(ingest.video, from.video)],
-      );
+      const video = [
+        ...['-vf', `scale=-2:'min(${VIDEO.maxHeight},ih)',fps=${VIDEO.fps}`, '-pix_fmt', 'yuv420p'],
+        ...['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-threads', String(VIDEO.threads)],
+        ...['-lag-in-frames', '0', '-error-resilient', '1', '-auto-alt-ref', '0'],
+        ...['-b:v', `${VIDEO.kbps}k`, '-maxrate', `${VIDEO.kbps}k`, '-bufsize', `${VIDEO.kbps}k`],
+        ...['-force_key_frames', `expr:gte(t,n_forced*${VIDEO.keyFrameSeconds})`],
+        ...['-f', 'rtp', '-ssrc', String(ssrc.video), '-payload_type', String(VP8_PT)],
+      ];
+      await this.#prepare('video', camera, video, ingest.video);
     }
-    args.push(
-      ...['-map', `0:a:0`, '-c:a', 'libopus', '-ar', '48000', '-ac', '2', '-b:a', '64k', '-application', 'voip'],
-      ...['-f', 'rtp', '-ssrc', String(ssrc.audio), '-payload_type', String(OPUS_PT), out(ingest.audio!, from.audio)],
-    );
-    this.#args = args;
-    await this.#run();
+    for (const p of this.#procs) {
+      await p.start();
+      this.#check();
+    }
     for (const tap of this.#taps) {
       await room.resumeRecordingTap(tap.tapId);
       this.#check();
     }
-    this.#up = true;
     askKeyFrames(room, this.#taps, () => !this.#closed);
-    this.#log.info({ camera, mic }, 'floor transcoder started');
+    this.#log.info({ camera, mic }, 'floor transcoders started');
   }
 
-  /** Starts the transcoder (first and every restart); resolves once it listens on the taps' ports. */
-  async #run(): Promise<void> {
-    const proc = tiedSpawn(this.#d.ffmpegPath, this.#args, { stdio: ['ignore', 'ignore', 'pipe'], log: this.#log });
-    this.#proc = proc;
-    let stderr = '';
-    proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-    proc.on('error', (err) => this.#log.error({ err }, "cannot run ffmpeg for the room system's floor"));
-    proc.on('close', (code, signal) => {
-      // The first start's failure is start()'s to report.
-      if (this.#closed || this.#proc !== proc || !this.#up) return;
-      const delay = this.#restarts.ended({ code, signal, stderr: stderr.trim() });
-      if (delay !== undefined) setTimeout(() => void this.#restart(), delay).unref();
-    });
-    for (const port of this.#inputs) {
-      await waitListening(this.#d.ip, port, proc);
-      this.#check();
-    }
-    this.#restarts.started();
-  }
-
-  async #restart(): Promise<void> {
-    if (this.#closed || this.#d.room.closed) return;
-    try {
-      await this.#run();
-      askKeyFrames(this.#d.room, this.#taps, () => !this.#closed);
-      this.#log.info('floor transcoder restarted');
-    } catch (err) {
-      if (this.#closed || this.#d.room.closed) return;
-      // Ended at start (its end is counted), or alive but not listening: ending it counts it.
-      this.#log.warn({ err }, 'the floor transcoder did not start again');
-      this.#proc?.kill('SIGKILL');
-    }
+  /**
+   * One transcoder: a tap of `producerId` to a port of its own, an SDP file with that
+   * m-line only (`floor-audio.sdp`, `floor-video.sdp`), and `encode` sent to `to` from a
+   * fixed local port (the ingest's comedia transport keeps a restarted one's packets).
+   */
+  async #prepare(kind: 'audio' | 'video', producerId: string, encode: string[], to: Endpoint): Promise<void> {
+    const { room, ip } = this.#d;
+    const port = await freeRtpPort(ip);
+    this.#check();
+    const tap = await room.openRecordingTap(producerId, { ip, port });
+    this.#taps.push(tap);
+    this.#check();
+    const sdpFile = path.join(this.#dir!, `floor-${kind}.sdp`);
+    await fs.writeFile(sdpFile, tapSdp(ip, tapMedia(tap, port)));
+    const local = await freeRtpPort(ip);
+    this.#check();
+    const args = [
+      ...['-hide_banner', '-nostdin', '-loglevel', 'warning', '-protocol_whitelist', 'file,udp,rtp'],
+      ...['-listen_timeout', '-1', '-analyzeduration', '2000000', '-i', sdpFile],
+      ...['-map', kind === 'audio' ? '0:a:0' : '0:v:0', ...encode],
+      `rtp://${to.ip}:${to.port}?rtcpport=${to.rtcpPort ?? to.port + 1}&localrtpport=${local}&localrtcpport=${local + 1}&pkt_size=1200`,
+    ];
+    this.#procs.push(
+      new FloorProcess({
+        what: `floor ${kind} transcoder`,
+        ffmpegPath: this.#d.ffmpegPath,
+        args,
+        ip,
+        inputs: [port],
+        logger: this.#log,
+        live: () => !this.#closed && !room.closed,
+        restarted: () => askKeyFrames(room, [tap], () => !this.#closed),
+      }),
+    );
   }
 
   /** After every wait: close() may have run meanwhile. */

@@ -1,12 +1,13 @@
 // A room system over SIP holds the floor: baresip (Debian's) dials in from its own network
 // namespace and receives the hall (answer sendonly); the host gives its point the floor,
 // the gateway re-INVITEs it sendrecv, and what it sends (fakevideo's pattern in H.264, a
-// tone in G.711) is transcoded once by ffmpeg to VP8 and Opus and reaches a point in the
-// room (a real WebRTC receiver, werift) as the floor's camera and microphone. Taking the
-// floor back closes those producers, stops the transcoder and re-INVITEs the room system
-// to sendonly: it stops sending. A point that is not connected is refused with its code.
-// A floor transcoder that dies (SIGKILL) is started again: the floor's producers stay and
-// the point receives the room system's media again.
+// tone in G.711) is transcoded by two ffmpeg, one to Opus and one to VP8, and reaches a
+// point in the room (a real WebRTC receiver, werift) as the floor's camera and microphone.
+// Taking the floor back closes those producers, stops both transcoders and re-INVITEs the
+// room system to sendonly: it stops sending. A point that is not connected is refused with
+// its code. The picture's transcoder stalled (SIGSTOP) holds up no sound: the point keeps
+// receiving the floor's Opus. Killed (SIGKILL), it is started again: the floor's producers
+// stay and the point receives the room system's picture again.
 import type { types as ms } from 'mediasoup';
 import { ask } from '../helpers/attendance';
 import { receiving, sending, type Baresip } from '../helpers/baresip';
@@ -19,7 +20,10 @@ import { startLiveSipFloor, type LiveSipFloor } from '../helpers/sip-floor';
 const cannot = netnsUnavailable();
 
 // The floor's transcoders this test's server started (its children), not another run's.
-const floorTranscoders = () => childrenWithArg(process.pid, '/floor.sdp');
+const audioTranscoders = () => childrenWithArg(process.pid, '/floor-audio.sdp');
+const videoTranscoders = () => childrenWithArg(process.pid, '/floor-video.sdp');
+const floorTranscoders = () => [...audioTranscoders(), ...videoTranscoders()];
+const one = (pids: number[]) => (pids.length === 1 ? pids[0] : undefined);
 
 (cannot ? describe.skip : describe)('SIP gateway: a room system holds the floor', () => {
   let live: LiveSipFloor;
@@ -85,7 +89,8 @@ const floorTranscoders = () => childrenWithArg(process.pid, '/floor.sdp');
     await ask(host, 'floor:grant', { pointId: 'HT-CX' });
     expect(room.floorHolder).toBe('HT-CX');
     await waitFor(() => floorProducers().length === 2, "the room system's floor producers", 30_000);
-    await waitFor(() => floorTranscoders().length === 1, 'one floor transcoder', 20_000);
+    await waitFor(() => one(audioTranscoders()), 'one floor audio transcoder', 20_000);
+    await waitFor(() => one(videoTranscoders()), 'one floor video transcoder', 20_000);
 
     // A point in the room receives them as it receives a browser's floor.
     const consumed = await receiveFloor();
@@ -101,7 +106,7 @@ const floorTranscoders = () => childrenWithArg(process.pid, '/floor.sdp');
     await ask(host, 'floor:revoke');
     expect(room.floorHolder).toBeUndefined();
     await waitFor(() => floorProducers().length === 0, 'the floor producers to close', 10_000);
-    await waitFor(() => floorTranscoders().length === 0, 'the floor transcoder to stop', 10_000);
+    await waitFor(() => floorTranscoders().length === 0, 'both floor transcoders to stop', 10_000);
     // The re-INVITE to sendonly: baresip stops sending and still receives the hall.
     await waitFor(
       () => {
@@ -121,7 +126,7 @@ const floorTranscoders = () => childrenWithArg(process.pid, '/floor.sdp');
     );
   }, 180_000);
 
-  test('a floor transcoder that dies is started again: the same producers, media flowing again', async () => {
+  test("the picture's transcoder stalled holds up no sound; killed, it is started again", async () => {
     const { host, room } = live;
     const sip = live.s.o.orchestrator.realtime.sip!;
     if (room.floorHolder) await ask(host, 'floor:revoke');
@@ -132,27 +137,42 @@ const floorTranscoders = () => childrenWithArg(process.pid, '/floor.sdp');
     }
     await ask(host, 'floor:grant', { pointId: 'HT-CX' });
     await waitFor(() => floorProducers().length === 2, "the room system's floor producers", 30_000);
-    const first = await waitFor(() => {
-      const now = floorTranscoders();
-      return now.length === 1 ? now[0] : undefined;
-    }, 'the floor transcoder');
+    const audioPid = await waitFor(() => one(audioTranscoders()), 'the floor audio transcoder');
+    const videoPid = await waitFor(() => one(videoTranscoders()), 'the floor video transcoder');
     const producers = floorProducers()
       .map((p) => p.producerId)
       .sort();
     const consumed = await receiveFloor();
+    const audio = consumed.find((c) => c.kind === 'audio')!;
+    const video = consumed.find((c) => c.kind === 'video')!;
     await waitFor(() => consumed.every((c) => packets(c) > 20), 'the floor media to flow', 40_000, 500);
 
-    // A child of this test's own server (found by its SDP file), so no other run's.
-    process.kill(first, 'SIGKILL');
+    // The picture's ffmpeg stops (as an encode far behind real time would): the sound flows on.
+    // Children of this test's own server (found by their SDP files), so no other run's.
+    process.kill(videoPid, 'SIGSTOP');
+    const settled = packets(audio) + 25; // the video packets already sent arrive meanwhile
+    await waitFor(() => packets(audio) > settled, 'the floor sound to flow on', 20_000, 200);
+    const stalled = { audio: packets(audio), video: packets(video) };
+    await waitFor(
+      () => packets(audio) > stalled.audio + 100,
+      'the floor sound to flow while its picture is stalled',
+      20_000,
+      500,
+    );
+    expect(packets(video)).toBe(stalled.video);
+
+    // Killed, the picture's ffmpeg is started again; the sound's was never touched.
+    process.kill(videoPid, 'SIGKILL');
     const second = await waitFor(
       () => {
-        const now = floorTranscoders();
-        return now.length === 1 && now[0] !== first ? now[0] : undefined;
+        const now = one(videoTranscoders());
+        return now !== videoPid ? now : undefined;
       },
-      'the floor transcoder to start again',
+      'the floor video transcoder to start again',
       30_000,
     );
-    expect(second).not.toBe(first);
+    expect(second).not.toBe(videoPid);
+    expect(audioTranscoders()).toEqual([audioPid]);
     expect(room.floorHolder).toBe('HT-CX');
     // The producers stayed: the point's consumers receive the new transcoder's media.
     expect(
@@ -163,13 +183,13 @@ const floorTranscoders = () => childrenWithArg(process.pid, '/floor.sdp');
     const before = consumed.map(packets);
     await waitFor(
       () => consumed.every((c, i) => packets(c) > before[i]! + (c.kind === 'video' ? 30 : 100)),
-      "the point to receive the room system's media again",
+      "the point to receive the room system's picture again",
       40_000,
       500,
     );
 
     await ask(host, 'floor:revoke');
-    await waitFor(() => floorTranscoders().length === 0, 'the floor transcoder to stop', 10_000);
+    await waitFor(() => floorTranscoders().length === 0, 'both floor transcoders to stop', 10_000);
   }, 150_000);
 });
 
