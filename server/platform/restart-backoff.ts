@@ -1,7 +1,7 @@
 // When a process that must keep running (a transcoder) ends on its own, it is started
 // again after a delay that doubles from the policy's first delay up to its longest, so a
-// process that dies at once does not spin the CPU; after `max` ends in a row it is left
-// stopped, and an error says so. A run that lasted `stableMs` was healthy: the count starts
+// process that dies at once does not spin the CPU; after `max` restarts in a row the next
+// end leaves it stopped, and an error says so. A run that lasted `stableMs` was healthy: the count starts
 // again at the next end. Each end and the giving up are logged with what the owner passes
 // (exit code, signal, the end of stderr).
 import type { Logger } from 'pino';
@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 export interface RestartPolicy {
   firstMs: number;
   longestMs: number;
-  /** Ends in a row after which it is not started again. */
+  /** Restarts in a row; the end after the last of them leaves it stopped. */
   max: number;
   /** A run at least this long resets the count. */
   stableMs: number;
@@ -40,7 +40,8 @@ export class RestartBackoff {
 
   /**
    * The process ended on its own, or failed to start: how long to wait before starting it
-   * again, or undefined when it has ended `max` times in a row (then it stays stopped until reset()).
+   * again, or undefined when it was restarted `max` times in a row already (then it stays
+   * stopped until reset()).
    */
   ended(detail: Record<string, unknown> = {}): number | undefined {
     const ran = this.#startedAt === undefined ? 0 : this.#now() - this.#startedAt;
