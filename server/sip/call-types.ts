@@ -37,7 +37,8 @@ export interface SipCallMedia {
   describe?(direction: CallDirection, version: number): string;
   /** The room system's camera and microphone into the room as its floor (floor-feed.ts), and their end. */
   floor?: {
-    start(sending: FloorAnswer): Promise<void>;
+    /** Resolves once the media flows; `failedLater`: it stopped for good afterwards (the floor is to end). */
+    start(sending: FloorAnswer, failedLater: (err: AppError) => void): Promise<void>;
     stop(): void;
   };
   close(): void;

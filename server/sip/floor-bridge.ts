@@ -83,7 +83,13 @@ export class SipFloorBridge implements SipFloorPort {
       failed(notConnected());
       return;
     }
-    floor.start(sending.answer).then(
+    const failedLater = (err: AppError) => {
+      // Taken back or given to another point since: nothing to report.
+      if (this.#sending.get(key) !== sending) return;
+      this.#log.error({ err, sessionId, pointId }, "the room system's floor media failed; the floor is taken back");
+      failed(err);
+    };
+    floor.start(sending.answer, failedLater).then(
       () => this.#log.info({ sessionId, pointId }, 'room system holds the floor'),
       (err: unknown) => {
         // Overtaken by a revoke: nothing to report.

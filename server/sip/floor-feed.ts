@@ -41,6 +41,8 @@ export interface FloorFeedDeps {
   /** Where the taps and the transcoders meet (the workers' ingest address). */
   ip: string;
   logger: Logger;
+  /** A transcoder kept dying and is left stopped: the floor is to end. */
+  gaveUp(err: AppError): void;
 }
 
 type Endpoint = { ip: string; port: number; rtcpPort: number | undefined };
@@ -161,6 +163,9 @@ export class FloorFeed {
         logger: this.#log,
         live: () => !this.#closed && !room.closed,
         restarted: () => askKeyFrames(room, [tap], () => !this.#closed),
+        gaveUp: (err) => {
+          if (!this.#closed) this.#d.gaveUp(err);
+        },
       }),
     );
   }

@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
 import { AppError } from '../errors';
-import { RestartBackoff } from '../platform/restart-backoff';
+import { RestartBackoff, TRANSCODER_RESTARTS, type RestartPolicy } from '../platform/restart-backoff';
 import { tiedSpawn } from '../platform/tied-spawn';
 import { waitListening } from './hall-feed';
 
@@ -23,6 +23,10 @@ export interface FloorProcessDeps {
   restarted(): void;
   /** False once the floor ended: no start, no restart. */
   live(): boolean;
+  /** It kept dying and is left stopped: the floor is to end (the host sees it go). */
+  gaveUp(err: AppError): void;
+  /** Default TRANSCODER_RESTARTS. */
+  restarts?: RestartPolicy;
 }
 
 export class FloorProcess {
@@ -34,7 +38,7 @@ export class FloorProcess {
 
   constructor(deps: FloorProcessDeps) {
     this.#d = deps;
-    this.#restarts = new RestartBackoff(deps.what, deps.logger);
+    this.#restarts = new RestartBackoff(deps.what, deps.logger, deps.restarts ?? TRANSCODER_RESTARTS);
   }
 
   get running(): boolean {
@@ -63,6 +67,10 @@ export class FloorProcess {
       if (!this.#d.live() || this.#proc !== proc || !this.#up) return;
       const delay = this.#restarts.ended({ code, signal, stderr: stderr.trim() });
       if (delay !== undefined) setTimeout(() => void this.#restart(), delay).unref();
+      else
+        this.#d.gaveUp(
+          new AppError('unavailable', `the room system's ${this.#d.what} keeps failing; the floor is taken back`),
+        );
     });
     for (const port of inputs) {
       await waitListening(ip, port, proc);

@@ -200,7 +200,7 @@ export class HallMediaBridge implements SipMediaBridge {
       answer: writeAnswer(call.offer, answered, { direction: 'sendonly', origin: { id, version: 1 } }),
       describe: (direction, version) => writeAnswer(call.offer, answered, { direction, origin: { id, version } }),
       floor: {
-        start: async (sending) => {
+        start: async (sending, failedLater) => {
           stopFloor();
           const gen = floorGen;
           const current = () => {
@@ -228,6 +228,7 @@ export class HallMediaBridge implements SipMediaBridge {
             ffmpegPath: this.#d.ffmpegPath,
             ip: this.#d.ip,
             logger: this.#log,
+            gaveUp: failedLater,
           });
           if (done || gen !== floorGen) {
             started.close();
