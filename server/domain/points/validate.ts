@@ -4,7 +4,7 @@
 import { PointInputSchema, type ImportIssue, type Point, type PointLevel } from '../../contract/api';
 import { issuesOf, type ErrorParams } from '../../contract/errors';
 import { toAppError } from '../../errors';
-import { parseSipTarget } from '../../sip/dial-target';
+import { parseSipTarget } from './sip-address';
 import { csvColumnOf, type RawRow } from './csv';
 
 /** A zod issue's parameters, as the pages render them. */
