@@ -11,6 +11,8 @@ export interface MediaStat {
   frames: number;
   energy: number;
   packets: number;
+  /** Height of the last decoded frame (0 for audio). */
+  height: number;
 }
 
 export function mediaStats(page: Page): Promise<MediaStat[]> {
@@ -32,6 +34,7 @@ export function mediaStats(page: Page): Promise<MediaStat[]> {
             frames: Number(s.framesDecoded ?? 0),
             energy: Number(s.totalAudioEnergy ?? 0),
             packets: Number(s.packetsReceived ?? 0),
+            height: Number(s.frameHeight ?? 0),
           });
         }
       });

@@ -4,9 +4,10 @@
 // the AES-128 passphrase; without it libsrt fails the handshake. RTMP: the key is the
 // application in the URL; ffmpeg logs a wrong one and would take the stream anyway, so
 // the listener is killed on that log line, before anything reaches the hall. Once the
-// encoder sends, a second ffmpeg transcodes what arrives (H.264 and AAC usually) to VP8
-// and Opus into a plain RTP ingest on the origin, whose producers are the hall's
-// `host-camera` and `host-mic` (the `ingest` source of hall-source.ts). The two processes
+// encoder sends, a second ffmpeg transcodes what arrives (H.264 and AAC usually) to three
+// VP8 simulcast layers (through an RTP funnel, rtp-funnel.ts) and Opus into a plain RTP
+// ingest on the origin, whose producers are the hall's `host-camera` and `host-mic` (the
+// `ingest` source of hall-source.ts). The two processes
 // are split so the ingest, and with it the hall's source, exists only while an encoder
 // actually sends. When it stops, the ingest closes and the listener waits again.
 import type { ChildProcess } from 'node:child_process';
@@ -16,6 +17,7 @@ import type { BroadcastRoom, PlainIngestInfo } from '../../sfu';
 import type { SrtStatus } from '../contract/broadcast';
 import { AppError } from '../errors';
 import { tiedSpawn } from '../platform/tied-spawn';
+import { RtpFunnel } from './rtp-funnel';
 
 export type StreamProtocol = 'srt' | 'rtmp';
 
@@ -32,8 +34,14 @@ export interface StreamIngestDeps {
   changed?: (sessionId: string, status: SrtStatus) => void;
 }
 
-/** Video the transcoder sends the points (one layer; the routers' VP8). */
-const VIDEO = { payloadType: 101, kbps: 1500, gopSeconds: 2 };
+/** Video the transcoder sends the points: the routers' VP8, 25 fps, a key frame every 2 s in each layer. */
+const VIDEO = { payloadType: 101, fps: 25, gopSeconds: 2 };
+/** The simulcast layers, lowest first (the plain ingest's order), as the host console sends them. */
+const LAYERS = [
+  { height: 180, kbps: 150 },
+  { height: 360, kbps: 500 },
+  { height: 720, kbps: 1200 },
+];
 const AUDIO = { payloadType: 100, kbps: 96 };
 const RESTART_MS = [500, 1000, 2000, 5000];
 /** RTMP: the stream name under the session's key (OBS: Server = the URL up to the key, Stream Key = this). */
@@ -154,6 +162,9 @@ export class StreamIngests {
     listener.on('error', (err) => this.#log.error({ err, sessionId: l.sessionId }, 'cannot run ffmpeg'));
     listener.on('close', (code) => {
       if (l.listener === listener) l.listener = undefined;
+      // The encoder has gone: what a transcoder behind real time still holds is stale, so it
+      // goes now rather than after encoding it (its close closes the ingest).
+      if (started) l.transcoder?.kill('SIGKILL');
       if (l.closed) return;
       l.idleRuns = started ? 0 : l.idleRuns + 1;
       this.#log.info({ sessionId: l.sessionId, code, stderr: errors() }, 'listener ended; listening again');
@@ -165,8 +176,9 @@ export class StreamIngests {
   async #startTranscoder(l: Listening, listener: ChildProcess, first: Buffer, refused: () => boolean): Promise<void> {
     let room: BroadcastRoom;
     let info: PlainIngestInfo;
-    const video = { ssrc: randomInt(1, 2 ** 31), payloadType: VIDEO.payloadType };
-    const audio = { ssrc: randomInt(1, 2 ** 31), payloadType: AUDIO.payloadType };
+    const ssrcs = distinctSsrcs(LAYERS.length + 1);
+    const video = { ssrc: ssrcs[0]!, payloadType: VIDEO.payloadType, simulcastSsrcs: ssrcs.slice(1, LAYERS.length) };
+    const audio = { ssrc: ssrcs[LAYERS.length]!, payloadType: AUDIO.payloadType };
     try {
       room = await this.#deps.room(l.sessionId);
       info = await room.createPlainIngest({ video, audio, rtcpMux: false });
@@ -179,18 +191,51 @@ export class StreamIngests {
       room.closeIngest(info.ingestId);
       return;
     }
+    let funnel: RtpFunnel;
+    try {
+      funnel = await RtpFunnel.open(LAYERS.length, info.video!, this.#log);
+    } catch (err) {
+      this.#log.error({ err, sessionId: l.sessionId }, 'cannot open the RTP funnel; dropping the encoder');
+      room.closeIngest(info.ingestId);
+      listener.kill('SIGKILL');
+      return;
+    }
+    if (l.closed || l.listener !== listener) {
+      funnel.close();
+      room.closeIngest(info.ingestId);
+      return;
+    }
     l.ingest = { room, info };
-    const rtp = (e: NonNullable<PlainIngestInfo['video']>) =>
-      `rtp://${e.ip.includes(':') ? `[${e.ip}]` : e.ip}:${e.port}?rtcpport=${e.rtcpPort}&pkt_size=1200`;
-    const fps = 25;
+    const url = (ip: string, port: number, rtcpPort?: number) =>
+      `rtp://${ip.includes(':') ? `[${ip}]` : ip}:${port}?${rtcpPort ? `rtcpport=${rtcpPort}&` : ''}pkt_size=1200`;
+    const rtpOut = (ssrc: number, payloadType: number, to: string) => [
+      '-f',
+      'rtp',
+      '-ssrc',
+      String(ssrc),
+      '-payload_type',
+      String(payloadType),
+      to,
+    ];
+    // One decode, the frame rate capped once, then one scale and one VP8 encoder per layer,
+    // each to its own funnel port. A layer is never scaled up: a picture smaller than a
+    // layer's height is sent at its own size.
+    const scaled = LAYERS.map((x, i) => `[s${i}]scale=-2:'min(${x.height},ih)'[v${i}]`).join(';');
+    const graph = `[0:v:0]fps=${VIDEO.fps},split=${LAYERS.length}${LAYERS.map((_, i) => `[s${i}]`).join('')};${scaled}`;
+    const gop = VIDEO.fps * VIDEO.gopSeconds;
+    const layers = LAYERS.flatMap((x, i) => [
+      ...['-map', `[v${i}]`, '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8'],
+      ...['-b:v', `${x.kbps}k`, '-maxrate', `${x.kbps}k`, '-g', String(gop)],
+      ...['-force_key_frames', `expr:gte(t,n_forced*${VIDEO.gopSeconds})`],
+      ...['-error-resilient', '1', '-auto-alt-ref', '0', '-lag-in-frames', '0'],
+      ...rtpOut(ssrcs[i]!, VIDEO.payloadType, url('127.0.0.1', funnel.inputs[i]!.rtp, funnel.inputs[i]!.rtcp)),
+    ]);
+    const a = info.audio!;
     const args = [
       ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-f', 'mpegts', '-i', 'pipe:0'],
-      ...['-map', '0:v:0', '-r', String(fps), '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8'],
-      ...['-b:v', `${VIDEO.kbps}k`, '-maxrate', `${VIDEO.kbps}k`, '-g', String(fps * VIDEO.gopSeconds)],
-      ...['-error-resilient', '1', '-auto-alt-ref', '0', '-lag-in-frames', '0'],
-      ...['-f', 'rtp', '-ssrc', String(video.ssrc), '-payload_type', String(video.payloadType), rtp(info.video!)],
+      ...['-filter_complex', graph, ...layers],
       ...['-map', '0:a:0', '-c:a', 'libopus', '-ar', '48000', '-ac', '2', '-b:a', `${AUDIO.kbps}k`],
-      ...['-f', 'rtp', '-ssrc', String(audio.ssrc), '-payload_type', String(audio.payloadType), rtp(info.audio!)],
+      ...rtpOut(audio.ssrc, audio.payloadType, url(a.ip, a.port, a.rtcpPort)),
     ];
     const transcoder = tiedSpawn(this.#deps.ffmpegPath, args, { stdio: ['pipe', 'ignore', 'pipe'], log: this.#log });
     l.transcoder = transcoder;
@@ -203,6 +248,7 @@ export class StreamIngests {
     this.#changed(l);
     transcoder.on('close', (code) => {
       if (l.transcoder === transcoder) l.transcoder = undefined;
+      funnel.close();
       this.#log.info({ sessionId: l.sessionId, code, stderr: errors() }, 'transcoder ended');
       // Whatever ended first, the other goes too: the listener then waits for the encoder again.
       listener.kill('SIGKILL');
@@ -230,4 +276,11 @@ function tail(p: ChildProcess, watch?: (text: string) => void): () => string {
     watch?.(text);
   });
   return () => text.trim();
+}
+
+/** `n` random SSRCs, no two alike (the ingest refuses a repeated one). */
+function distinctSsrcs(n: number): number[] {
+  const out = new Set<number>();
+  while (out.size < n) out.add(randomInt(1, 2 ** 31));
+  return [...out];
 }

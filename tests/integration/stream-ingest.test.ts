@@ -2,8 +2,9 @@
 // Debian's ffmpeg, the encoder another ffmpeg sending a test pattern and a tone on
 // loopback (H.264 + AAC, in MPEG-TS over SRT or FLV over RTMP, as hardware encoders and
 // OBS send). A wrong passphrase or key gets nothing in; the right one becomes the hall's
-// camera and microphone at the origin (transcoded to VP8 and Opus), the live source in
-// auto; when the encoder stops, the ingest goes and the listener waits again.
+// camera (transcoded to three VP8 simulcast layers) and microphone (Opus) at the origin,
+// the live source in auto; when the encoder stops, the ingest goes and the listener waits
+// again.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'socket.io-client';
 import { freePort as freeTcpPort, freeUdpPort } from '../../scripts/loadgen/http';
@@ -114,7 +115,7 @@ describe.each(['srt', 'rtmp'] as const)('%s ingest (ffmpeg listener, ffmpeg enco
     expect((await ask<SrtStatus>(host, request, {})).state).toBe('listening');
   }, 60_000);
 
-  test('the right passphrase or key: the hall arrives at the origin as VP8 and Opus, the live source', async () => {
+  test('the right passphrase or key: the hall arrives at the origin as three VP8 layers and Opus, the live source', async () => {
     const { url } = await ask<SrtStatus>(host, request, {});
     let enc = encoder(protocol, url!);
     running.push(enc);
@@ -145,6 +146,19 @@ describe.each(['srt', 'rtmp'] as const)('%s ingest (ffmpeg listener, ffmpeg enco
         30_000,
       );
     }
+    // The camera comes in three simulcast layers, each its own SSRC, each flowing.
+    const camera = producers.find((p) => p.source === 'host-camera')!;
+    const bytes = async () =>
+      new Map((await r.getProducerStats(camera.producerId)).streams.map((s) => [s.ssrc, s.byteCount]));
+    const before = await bytes();
+    await waitFor(
+      async () => {
+        const now = await bytes();
+        return now.size === 3 && [...now].every(([ssrc, n]) => n > (before.get(ssrc) ?? 0));
+      },
+      'three layers of the camera flowing at the origin',
+      30_000,
+    );
     await waitFor(() => views.at(-1)?.hall.live === 'ingest', 'the ingest to be the live source');
 
     // The encoder stops: the ingest closes, the listener waits for it again.
