@@ -43,7 +43,9 @@ class PayloadRouter {
     const router = await worker.createRouter({ mediaCodecs: [codec], appData: { sipPayloadType: true } });
     try {
       const opts = { listenIp: PIPE_LISTEN_IP, enableSctp: false, enableRtx: false, enableSrtp: false };
-      const [local, remote] = await Promise.all([origin.createPipeTransport(opts), router.createPipeTransport(opts)]);
+      // One after the other: a failed second leaves no first open on the origin router.
+      const remote = await router.createPipeTransport(opts);
+      const local = await origin.createPipeTransport(opts);
       const pr = new PayloadRouter(router, local, remote);
       // Closing the origin (or this router) takes the pair with it; either end closes the whole.
       router.observer.once('close', () => local.close());

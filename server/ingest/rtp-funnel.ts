@@ -52,7 +52,14 @@ export class RtpFunnel {
     };
     try {
       const out = net.isIPv6(target.ip) ? await bound('udp6', '::') : await bound('udp4', '0.0.0.0');
-      const forward = (port: number) => (msg: Buffer) => out.send(msg, port, target.ip);
+      // Each input takes the first local sender it hears (its ffmpeg output) and no other.
+      const forward = (port: number) => {
+        let from: number | undefined;
+        return (msg: Buffer, rinfo: dgram.RemoteInfo) => {
+          from ??= rinfo.port;
+          if (rinfo.port === from) out.send(msg, port, target.ip);
+        };
+      };
       const inputs: FunnelInput[] = [];
       for (let i = 0; i < streams; i += 1) {
         const rtp = await bound('udp4', '127.0.0.1');

@@ -200,7 +200,7 @@ export class StreamIngests {
       listener.kill('SIGKILL');
       return;
     }
-    if (l.closed || l.listener !== listener) {
+    if (l.closed || l.listener !== listener || refused()) {
       funnel.close();
       room.closeIngest(info.ingestId);
       return;

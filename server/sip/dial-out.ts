@@ -24,7 +24,7 @@ export interface DialOutDeps {
     adopt(
       dialed: DialedCall,
       placed: { request: SipCallRequest; media: SipCallMedia } | { refused: string },
-    ): string | undefined;
+    ): { reason: string; status?: number } | undefined;
     hangUp(callId: string, reason: string): void;
     ownAddresses(): string[];
     callOf(sessionId: string, pointId: string): { callId: string } | undefined;
@@ -212,7 +212,8 @@ export class DialOut {
     }
     const refused = this.#d.gateway.adopt(dialed, { request, media });
     if (refused) {
-      fail(new AppError('conflict', refused));
+      const { reason, status } = refused;
+      fail(new AppError('conflict', reason, status ? why('dial_failed', { status }) : undefined));
       return;
     }
     this.#placed.set(pointId, { sessionId: placing.sessionId, callId: dialed.callId, address: placing.address });

@@ -199,21 +199,21 @@ export class SipGateway {
   adopt(
     dialed: DialedCall,
     placed: { request: SipCallRequest; media: SipCallMedia } | { refused: string },
-  ): string | undefined {
+  ): { reason: string; status?: number } | undefined {
     const refused =
       'refused' in placed
-        ? placed.refused
+        ? { reason: placed.refused }
         : this.#closed
-          ? 'the server is stopping'
+          ? { reason: 'the server is stopping', status: 503 }
           : this.callOf(placed.request.sessionId, placed.request.pointId)
-            ? 'the room system is connected already'
+            ? { reason: 'the room system is connected already', status: 486 }
             : undefined;
-    if (refused) {
-      this.#bye({ ...dialed, theirFrom: dialed.remoteTo, request: { callId: dialed.callId } }, refused);
+    if (refused || 'refused' in placed) {
+      const reason = refused?.reason ?? 'refused';
+      this.#bye({ ...dialed, theirFrom: dialed.remoteTo, request: { callId: dialed.callId } }, reason);
       if ('media' in placed) placed.media.close();
-      return refused;
+      return refused ?? { reason };
     }
-    if ('refused' in placed) return placed.refused;
     const { request, media } = placed;
     const c = placedCall(dialed, request, media);
     this.#calls.set(request.callId, c);

@@ -16,9 +16,10 @@ test('a floor transcoder that keeps dying is restarted `max` times, then left st
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'floor-process-'));
   const starts = path.join(dir, 'starts');
   const port = await freeRtpPort(IP);
-  // Takes the port (as ffmpeg listening on its tap), notes its start, dies 200 ms later.
+  // Takes the port (as ffmpeg listening on its tap), notes its start, dies 1.5 s later (well
+  // after the start's check that it listens).
   const script = `const s = require('node:dgram').createSocket('udp4');
-s.bind(${port}, '${IP}', () => { require('node:fs').appendFileSync(${JSON.stringify(starts)}, 'x'); setTimeout(() => process.exit(1), 200); });`;
+s.bind(${port}, '${IP}', () => { require('node:fs').appendFileSync(${JSON.stringify(starts)}, 'x'); setTimeout(() => process.exit(1), 1500); });`;
   const gaveUp: AppError[] = [];
   let live = true;
   const p = new FloorProcess({
