@@ -43,9 +43,13 @@ class PayloadRouter {
     const router = await worker.createRouter({ mediaCodecs: [codec], appData: { sipPayloadType: true } });
     try {
       const opts = { listenIp: PIPE_LISTEN_IP, enableSctp: false, enableRtx: false, enableSrtp: false };
-      // One after the other: a failed second leaves no first open on the origin router.
-      const remote = await router.createPipeTransport(opts);
-      const local = await origin.createPipeTransport(opts);
+      // Both at once; if one fails, the other (on the origin router) is closed too.
+      const [a, b] = await Promise.allSettled([origin.createPipeTransport(opts), router.createPipeTransport(opts)]);
+      if (a.status === 'rejected' || b.status === 'rejected') {
+        if (a.status === 'fulfilled') a.value.close();
+        throw a.status === 'rejected' ? a.reason : (b as PromiseRejectedResult).reason;
+      }
+      const [local, remote] = [a.value, b.value];
       const pr = new PayloadRouter(router, local, remote);
       // Closing the origin (or this router) takes the pair with it; either end closes the whole.
       router.observer.once('close', () => local.close());
