@@ -113,14 +113,14 @@ export function receiving(output: string): { audioBps: number; videoBps: number;
 }
 
 /** Waits until baresip's own status line says it receives the hall's sound and decodes and displays its picture. */
-export function receivesHall(phone: Baresip, since = 0): Promise<unknown> {
+export function receivesHall(phone: Baresip, since = 0, timeoutMs = 30_000): Promise<unknown> {
   return waitFor(
     () => {
       const now = receiving(phone.output().slice(since));
       return now.fps >= 10 && now.videoBps > 100_000 && now.audioBps > 30_000;
     },
     'baresip to receive the sound and decode the picture',
-    30_000,
+    timeoutMs,
     1000,
   );
 }

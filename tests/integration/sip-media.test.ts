@@ -58,6 +58,12 @@ const transcoders = () => transcoderPids().length;
     return phone;
   };
 
+  /** A retried test starts with no call left from its failed attempt. */
+  async function noCallsLeft(): Promise<void> {
+    for (const p of phones.splice(0)) await p.stop();
+    await waitFor(() => s.o.orchestrator.realtime.sip!.callCount === 0, 'no call left', 20_000);
+  }
+
   /** baresip's own status line: it receives the sound and decodes and displays the picture. */
   const receives = (phone: Baresip) => receivesHall(phone);
 
@@ -125,7 +131,7 @@ const transcoders = () => transcoderPids().length;
     );
     expect(tile.lossPct).toBeLessThan(2);
     monitor.close();
-  }, 90_000);
+  }, 180_000);
 
   test('a second one, over SRTP with G.722, shares the same transcoder; the last hang-up stops it', async () => {
     const phone = await dial('HT-HK', 'G722/8000/1', true);
@@ -137,9 +143,10 @@ const transcoders = () => transcoderPids().length;
     for (const p of phones.splice(0)) await p.stop();
     await waitFor(() => s.o.orchestrator.realtime.sip!.callCount === 0, 'both calls to end (BYE)', 20_000);
     await waitFor(() => transcoders() === 0, 'the transcoder to stop', 10_000);
-  }, 90_000);
+  }, 180_000);
 
   test("the hall's source changes: the transcoder follows it, the call stays up", async () => {
+    await noCallsLeft();
     const phone = await dial('HT-CX', 'PCMU/8000/1', false);
     await waitFor(() => s.o.orchestrator.realtime.sip!.callCount === 1, 'the call to connect', 20_000);
     await receives(phone);
@@ -151,9 +158,10 @@ const transcoders = () => transcoderPids().length;
     room.closeIngest(hall.ingestId);
     hall = await openTestHall(s);
     await decodesAgain(phone, before[0]!, 'the new source');
-  }, 90_000);
+  }, 180_000);
 
   test('a transcoder that dies is started again: the call decodes the hall again', async () => {
+    await noCallsLeft();
     const phone = await dial('HT-CX', 'PCMU/8000/1', false);
     await waitFor(() => s.o.orchestrator.realtime.sip!.callCount === 1, 'the call to connect', 20_000);
     await receives(phone);
@@ -161,7 +169,7 @@ const transcoders = () => transcoderPids().length;
     // A child of this test's own server, so no other run's.
     process.kill(pid!, 'SIGKILL');
     await decodesAgain(phone, pid!, 'the restarted transcoder');
-  }, 90_000);
+  }, 180_000);
 
   /** A new transcoder (not `old`) runs and baresip decodes its output, its call still up; then it hangs up. */
   async function decodesAgain(phone: Baresip, old: number, what: string): Promise<void> {
@@ -171,9 +179,10 @@ const transcoders = () => transcoderPids().length;
         return now.length === 1 && now[0] !== old;
       },
       `a new transcoder: ${what}`,
-      20_000,
+      40_000,
     );
-    await receivesHall(phone, phone.output().length);
+    // A new transcoder first probes its input for up to 2 s, then starts from a key frame.
+    await receivesHall(phone, phone.output().length, 60_000);
     expect(s.o.orchestrator.realtime.sip!.callCount).toBe(1);
     await phone.stop();
     phones.splice(phones.indexOf(phone), 1);
@@ -181,6 +190,7 @@ const transcoders = () => transcoderPids().length;
   }
 
   test('when the briefing closes, the gateway hangs up (BYE) and the transcoder stops', async () => {
+    await noCallsLeft();
     const phone = await dial('HT-CX', 'PCMU/8000/1', false);
     await waitFor(() => s.o.orchestrator.realtime.sip!.callCount === 1, 'the call to connect', 20_000);
     await receives(phone);
@@ -196,7 +206,7 @@ const transcoders = () => transcoderPids().length;
       20_000,
     );
     await waitFor(() => transcoders() === 0, 'the transcoder to stop', 10_000);
-  }, 90_000);
+  }, 180_000);
 });
 
 requireNetnsInCi('SIP media to baresip', cannot);
