@@ -29,6 +29,9 @@ const HELP = `usage: node --import tsx scripts/loadgen.ts [options]
                         answering PLI/FIR and NACK)
   --silent-points       points send no RTCP and negotiate no header extensions (default:
                         browser-like: transport-cc, receiver reports, NACK, PLI)
+  --no-rtx              browser-like points offer no video/rtx: the SFU resends NACKed
+                        packets on the media SSRC (default: RTX as Chromium negotiates it,
+                        resends on each consumer's RTX stream)
   --tcp-share F         the share F (0-1) of the points whose media goes over ICE-TCP to
                         the WebRtcServer's TCP port (RFC 4571 frames: STUN, DTLS, SRTP),
                         spread evenly (default 0: all UDP); the result counts them
@@ -98,6 +101,7 @@ function main(): Promise<void> {
       'no-media': { type: 'boolean' },
       'light-hall': { type: 'boolean' },
       'silent-points': { type: 'boolean' },
+      'no-rtx': { type: 'boolean' },
       'tcp-share': { type: 'string' },
       impair: { type: 'string' },
       'chromium-points': { type: 'string' },
@@ -147,6 +151,7 @@ function main(): Promise<void> {
     media: !v['no-media'],
     lightHall: Boolean(v['light-hall']),
     silentPoints: Boolean(v['silent-points']),
+    rtx: !v['no-rtx'],
     tcpShare: parseShare(v['tcp-share'], 'tcp-share', 0),
     ...(v.impair ? { impair: parseImpairSpec(v.impair) } : {}),
     ...(chromiumPoints > 0 ? { chromiumPoints } : {}),

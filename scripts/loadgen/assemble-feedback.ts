@@ -16,6 +16,7 @@ export function feedbackOf(points: VirtualPoint[]): LoadResult['media']['feedbac
   totals.freezeMs = round(totals.freezeMs, 0);
   const freezes = per.map((c) => c.freezes);
   const freezeMs = per.map((c) => c.freezeMs);
+  const rtx = per.map((c) => c.rtxPackets);
   return {
     totals,
     freezesPerPoint: { p50: percentile(freezes, 50), p95: percentile(freezes, 95), worst: Math.max(0, ...freezes) },
@@ -25,6 +26,8 @@ export function feedbackOf(points: VirtualPoint[]): LoadResult['media']['feedbac
       worst: round(Math.max(0, ...freezeMs), 0),
     },
     pointsWithFreezes: freezes.filter((x) => x > 0).length,
+    rtxPerPoint: { p50: percentile(rtx, 50), p95: percentile(rtx, 95), worst: Math.max(0, ...rtx) },
+    pointsWithRtx: rtx.filter((x) => x > 0).length,
   };
 }
 
@@ -48,6 +51,7 @@ export function impairedOf(
     const fbs = idx.map((i) => points[i]!.feedback());
     const freezes = fbs.map((c) => c?.freezes ?? NaN);
     const sum = (k: keyof FeedbackCounts) => fbs.reduce((a, c) => a + (c?.[k] ?? 0), 0);
+    const rtx = fbs.map((c) => c?.rtxPackets ?? 0);
     return {
       points: idx.length,
       lossPct: {
@@ -76,6 +80,9 @@ export function impairedOf(
       recovered: sum('recovered'),
       unrecovered: sum('unrecovered'),
       plisSent: sum('plisSent'),
+      rtxPackets: sum('rtxPackets'),
+      rtxRecovered: sum('rtxRecovered'),
+      rtxPerPoint: { p50: percentile(rtx, 50), worst: Math.max(0, ...rtx) },
     };
   };
   return { spec, pointIds: [...ids], impaired: group(true), others: group(false) };

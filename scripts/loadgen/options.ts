@@ -31,6 +31,12 @@ export interface LoadOptions {
    */
   silentPoints?: boolean;
   /**
+   * Browser-like points offer video/rtx as Chromium does, so NACKed packets come back on
+   * each consumer's RTX stream (RFC 4588). False: no RTX, resends on the media SSRC.
+   * Default true; silent points never offer it.
+   */
+  rtx?: boolean;
+  /**
    * The share of the points (0-1) whose media goes over ICE-TCP to the WebRtcServer's TCP
    * port (./ice-tcp.ts), spread evenly among them; the others use UDP. Default 0.
    */

@@ -7,7 +7,9 @@
 // from the SFU's sender reports, so it measures the RTT). Counts what it sent and the
 // recovery: packets recovered after a NACK, packets given up, video freezes (waiting for a
 // key frame after unrecovered loss, or a gap between frames over max(3x the mean frame
-// interval, the mean + 150 ms), as the browser's freeze statistic counts).
+// interval, the mean + 150 ms), as the browser's freeze statistic counts). With RTX, the
+// receiver hands each unwrapped retransmission in as the packet it repairs, and counts
+// the RTX packets here.
 import { genericNack, pictureLossIndication, receiverReport, transportFeedback, type ReportBlock } from './rtcp-write';
 
 /** What this reads of a receiver's stream (receiver.ts StreamStats). */
@@ -44,6 +46,12 @@ export interface FeedbackCounts {
   freezeMs: number;
   /** Sender reports read (decrypted) from the SFU. */
   senderReports: number;
+  /** RTX packets read (decrypted and unwrapped; duplicates included). */
+  rtxPackets: number;
+  /** RTX packets that filled a NACKed hole (also in `recovered`). */
+  rtxRecovered: number;
+  /** RTX packets that did not authenticate, carried no original sequence number, or came before their stream. */
+  rtxDropped: number;
 }
 
 interface FbStream {
@@ -78,6 +86,9 @@ export class PointFeedback {
     freezes: 0,
     freezeMs: 0,
     senderReports: 0,
+    rtxPackets: 0,
+    rtxRecovered: 0,
+    rtxDropped: 0,
   };
   /** The transport-wide sequence number's header extension id (0: not negotiated). */
   tccExtId = 0;
@@ -118,9 +129,10 @@ export class PointFeedback {
 
   /**
    * One RTP packet (header read by the receiver, `ext` its extended sequence number,
-   * `prevMax` the highest before it). False for a duplicate, which the caller skips.
+   * `prevMax` the highest before it; `rtx`: it came as RTX). False for a duplicate, which
+   * the caller skips.
    */
-  onPacket(pkt: Buffer, s: StreamStats, ext: number, prevMax: number, now: number): boolean {
+  onPacket(pkt: Buffer, s: StreamStats, ext: number, prevMax: number, now: number, rtx = false): boolean {
     const f = this.#stream(s);
     const slot = ext % RING;
     if (ext >= 0 && f.ring[slot] === ext) {
@@ -133,7 +145,7 @@ export class PointFeedback {
     if (prevMax >= 0 && ext > prevMax + 1)
       for (let m = Math.max(prevMax + 1, ext - 100); m < ext; m++)
         f.missing.set(m, { since: now, tries: 0, last: -Infinity });
-    else this.#arrived(f, ext);
+    else this.#arrived(f, ext, rtx);
     if (pkt[1]! & 0x80) {
       // A frame's last packet: the browser's freeze statistic, on arrival gaps.
       if (f.lastFrameAt && f.keyWaitSince === undefined) {
@@ -299,12 +311,14 @@ export class PointFeedback {
   }
 
   /** A missing packet arrived: recovered if it was NACKed, else late. */
-  #arrived(f: FbStream, ext: number): void {
+  #arrived(f: FbStream, ext: number, rtx = false): void {
     const m = f.missing.get(ext);
     if (!m) return;
     f.missing.delete(ext);
-    if (m.tries > 0) this.counts.recovered += 1;
-    else this.counts.late += 1;
+    if (m.tries > 0) {
+      this.counts.recovered += 1;
+      if (rtx) this.counts.rtxRecovered += 1;
+    } else this.counts.late += 1;
   }
 
   #receiverReports(now: number): void {

@@ -33,6 +33,8 @@ export interface PointOptions {
   decryptEvery: number;
   /** No RTCP back and no header extensions negotiated (the generator's first receivers). */
   silent?: boolean;
+  /** Offer video/rtx as Chromium does (NACKed packets come back on an RTX stream); not when silent. */
+  rtx?: boolean;
   /** ICE-TCP to the transport's TCP candidate instead of UDP (a network that blocks UDP). */
   tcp?: boolean;
   /** Called with each receive transport's local UDP port once connected (the impaired link). */
@@ -48,8 +50,8 @@ export interface PointOptions {
 
 /** What this receiver reads of a consumer's RTP parameters. */
 interface RtpParams {
-  encodings?: { ssrc?: number }[];
-  codecs: { clockRate: number }[];
+  encodings?: { ssrc?: number; rtx?: { ssrc: number } }[];
+  codecs: { clockRate: number; payloadType: number }[];
   headerExtensions?: { uri: string; id: number }[];
 }
 
@@ -254,7 +256,7 @@ export class VirtualPoint {
     const caps = await this.#req('rtc:capabilities', {});
     // mediasoup's own objects are opaque records in the contract, as on the page: read
     // here as the shapes this receiver uses.
-    const rtpCapabilities = receiveCapabilities(caps.routerRtpCapabilities as Caps, this.o.silent);
+    const rtpCapabilities = receiveCapabilities(caps.routerRtpCapabilities as Caps, this.o.silent, this.o.rtx ?? false);
     const params = await this.#req('rtc:createTransport', {
       direction: 'recv',
       rtpCapabilities,
@@ -320,6 +322,8 @@ export class VirtualPoint {
     const rtp = c.rtpParameters as unknown as RtpParams;
     const ssrc = rtp.encodings?.[0]?.ssrc;
     if (ssrc !== undefined) r.expect(ssrc, c.kind, rtp.codecs[0]?.clockRate ?? 90000);
+    const rtxSsrc = rtp.encodings?.[0]?.rtx?.ssrc;
+    if (ssrc !== undefined && rtxSsrc !== undefined) r.expectRtx(rtxSsrc, ssrc, rtp.codecs[0]!.payloadType);
     const tcc = rtp.headerExtensions?.find((h) => h.uri === TRANSPORT_CC);
     if (tcc) r.tccExtId = tcc.id;
     await this.#req('rtc:resumeConsumer', { consumerId: c.id });

@@ -13,11 +13,16 @@
 // The SRTP index (rollover counter) of each decrypt comes from this file's own count of
 // every packet's sequence number (srtp-index.ts), not from werift's context, which only
 // sees the sampled packets.
+// With RTX negotiated (the default for browser-like points), a NACKed video packet comes
+// back on the consumer's RTX stream: every RTX packet is decrypted (its own SSRC and
+// index count), unwrapped (./rtx.ts) and counted as the original packet, so loss after
+// recovery, freezes and key-frame completeness are read as with a resend on the media SSRC.
 import type { Socket as UdpSocket } from 'node:dgram';
 import type { Connection, DtlsClient, SrtcpSession, SrtpSession } from 'werift';
 import { PointFeedback } from './point-feedback';
 import type { Gate } from './gate';
 import { SrtpStreamReader, extendSeq, rocOf, tryDecrypt } from './srtp-index';
+import { unwrapRtx, type RtxStream } from './rtx';
 import { tcpIceToMediasoup, type TcpIceLink } from './ice-tcp';
 import {
   clientDtlsParameters,
@@ -168,6 +173,8 @@ export class Receiver {
   readonly streams = new Map<number, StreamStats>();
   /** SSRCs the consumers announced: kind and clock rate. */
   readonly #expected = new Map<number, { kind: 'audio' | 'video'; clockRate: number }>();
+  /** RTX SSRCs the consumers announced, each with its SRTP reader once it has a packet. */
+  readonly #rtx = new Map<number, RtxStream & { reader: SrtpStreamReader | undefined }>();
   #ice: PacketLink | undefined;
   #dtls: DtlsClient | undefined;
   #srtp: SrtpSession | undefined;
@@ -186,7 +193,7 @@ export class Receiver {
   onStep: (step: ReceiverStep, at: number) => void = () => undefined;
   /** Non-media datagrams (STUN, DTLS) handed back to werift. */
   controlPackets = 0;
-  /** RTP from SSRCs no consumer announced (RTX, probation). */
+  /** RTP from SSRCs no consumer announced (probation; RTX when it was not expected). */
   unknownPackets = 0;
   /** The local UDP port of the media socket (after ICE); undefined over TCP. */
   localPort: number | undefined;
@@ -231,6 +238,11 @@ export class Receiver {
 
   expect(ssrc: number, kind: 'audio' | 'video', clockRate: number): void {
     this.#expected.set(ssrc, { kind, clockRate });
+  }
+
+  /** A consumer's RTX stream (encodings[0].rtx.ssrc), repairing `mediaSsrc` of `payloadType`. */
+  expectRtx(rtxSsrc: number, mediaSsrc: number, payloadType: number): void {
+    this.#rtx.set(rtxSsrc, { mediaSsrc, payloadType, maxExt: -1, reader: undefined });
   }
 
   get closed(): boolean {
@@ -354,6 +366,11 @@ export class Receiver {
     const ssrc = pkt.readUInt32BE(8);
     let s = this.streams.get(ssrc);
     if (!s) {
+      const x = this.#rtx.get(ssrc);
+      if (x) {
+        this.#onRtx(pkt, x, now);
+        return;
+      }
       const e = this.#expected.get(ssrc);
       if (!e) {
         this.unknownPackets += 1; // probation or an RTX stream we did not ask for
@@ -362,7 +379,38 @@ export class Receiver {
       s = newStream(e.kind, ssrc, e.clockRate);
       this.streams.set(ssrc, s);
     }
+    this.#count(pkt, s, pkt.readUInt16BE(2), now, undefined);
+  }
+
+  /**
+   * An RTX packet: always decrypted (the original sequence number is in the encrypted
+   * payload), then counted as the packet it repairs. The wire packet still goes to the
+   * feedback (its transport-wide sequence number, its marker bit: the original's).
+   */
+  #onRtx(pkt: Buffer, x: RtxStream & { reader: SrtpStreamReader | undefined }, now: number): void {
+    const fb = this.feedback?.counts;
     const seq = pkt.readUInt16BE(2);
+    const ext = x.maxExt < 0 ? seq : extendSeq(x.maxExt, seq);
+    if (ext > x.maxExt) x.maxExt = ext;
+    const s = this.streams.get(x.mediaSsrc);
+    x.reader ??= new SrtpStreamReader(this.#srtp!.remoteContext.cipher);
+    const clear = ext >= 0 ? x.reader.decrypt(pkt, ext) : undefined;
+    const orig = clear && unwrapRtx(clear, x.mediaSsrc, x.payloadType);
+    if (!orig || !s) {
+      if (fb) fb.rtxDropped += 1;
+      return;
+    }
+    if (fb) fb.rtxPackets += 1;
+    this.#count(pkt, s, orig.readUInt16BE(2), now, orig);
+  }
+
+  /**
+   * One packet of a media stream: `pkt` as it came off the wire, `seq` its sequence number
+   * on the stream, `rtx` the unwrapped clear packet when it came as RTX (not decrypted again,
+   * and left out of the jitter, which RFC 3550 computes on first transmissions).
+   */
+  #count(pkt: Buffer, s: StreamStats, seq: number, now: number, rtx: Buffer | undefined): void {
+    const ssrc = s.ssrc;
     const ts = pkt.readUInt32BE(4);
     let ext: number;
     const prevMax = s.maxSeq;
@@ -375,7 +423,7 @@ export class Receiver {
     } else {
       // The 16-bit sequence number extended around the highest one seen (RFC 3711 §3.3.1).
       ext = extendSeq(s.maxSeq, seq);
-      if (this.feedback && !this.feedback.onPacket(pkt, s, ext, prevMax, now)) return; // a duplicate
+      if (this.feedback && !this.feedback.onPacket(pkt, s, ext, prevMax, now, rtx !== undefined)) return; // a duplicate
       if (ext > s.maxSeq) s.maxSeq = ext;
       const gap = now - s.lastArrival;
       if (gap > s.maxGapMs) {
@@ -401,16 +449,18 @@ export class Receiver {
     if (marker && s.kind === 'video') s.frames += 1;
     if (s.firstKeyFrameAt === undefined && s.keyFrame && ext !== s.keyFrame.startExt)
       this.#keyFrameRead(s, ext, ts, marker);
-    const transit = (now * s.clockRate) / 1000 - ts;
-    if (s.lastTransit !== undefined) {
-      let d = transit - s.lastTransit;
-      // Timestamp wrap: ignore that sample.
-      if (Math.abs(d) < 2 ** 30) {
-        if (d < 0) d = -d;
-        s.jitter += (d - s.jitter) / 16;
+    if (!rtx) {
+      const transit = (now * s.clockRate) / 1000 - ts;
+      if (s.lastTransit !== undefined) {
+        let d = transit - s.lastTransit;
+        // Timestamp wrap: ignore that sample.
+        if (Math.abs(d) < 2 ** 30) {
+          if (d < 0) d = -d;
+          s.jitter += (d - s.jitter) / 16;
+        }
       }
+      s.lastTransit = transit;
     }
-    s.lastTransit = transit;
     s.lastArrival = now;
 
     const needKey =
@@ -419,9 +469,10 @@ export class Receiver {
     // One packet in K of *this stream*: a counter shared by audio and video picked only
     // audio packets when the two arrived in a regular pattern (through a cluster's pipe),
     // so video never decrypted again and the watchdog rebuilt healthy points.
-    if (ext >= 0 && (needKey || s.received % this.#decryptEvery === 0)) {
+    let clear = rtx;
+    if (!clear && ext >= 0 && (needKey || s.received % this.#decryptEvery === 0)) {
       s.reader ??= new SrtpStreamReader(this.#srtp!.remoteContext.cipher);
-      const clear = s.reader.decrypt(pkt, ext);
+      clear = s.reader.decrypt(pkt, ext);
       if (!clear) {
         s.authFailures += 1;
         if (s.decrypted === 0 && s.authFailures === 50) s.diagnosis = this.diagnose(pkt, ext);
@@ -432,6 +483,8 @@ export class Receiver {
         this.firstDecryptedAt = Date.now();
         this.onStep('firstRtp', this.firstDecryptedAt);
       }
+    }
+    if (clear && ext >= 0) {
       if (needKey && isVp8KeyFrameStart(clear)) {
         if (s.firstKeyFrameAt === undefined) {
           s.keyFrameStartAt ??= Date.now();

@@ -22,6 +22,10 @@ export interface ImpairedGroup {
   recovered: number;
   unrecovered: number;
   plisSent: number;
+  /** RTX packets read, and those that filled a NACKed hole; RTX packets per point. */
+  rtxPackets: number;
+  rtxRecovered: number;
+  rtxPerPoint: { p50: number; worst: number };
 }
 
 export interface LoadResult {
@@ -84,6 +88,9 @@ export interface LoadResult {
           freezesPerPoint: { p50: number; p95: number; worst: number };
           freezeMsPerPoint: { p50: number; p95: number; worst: number };
           pointsWithFreezes: number;
+          /** RTX packets read per point (retransmissions on the consumers' RTX streams; 0 with --no-rtx). */
+          rtxPerPoint: { p50: number; p95: number; worst: number };
+          pointsWithRtx: number;
         }
       | undefined;
     /** The simulcast hall's layers as it sent them (key frames, PLIs and FIRs answered, NACKs). */

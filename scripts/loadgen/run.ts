@@ -236,6 +236,7 @@ async function joinPoints(
         media: o.media,
         decryptEvery: o.decryptEvery,
         silent: o.silentPoints ?? false,
+        rtx: o.rtx ?? true,
         tcp: tcp.has(i),
         ...(run.impaired?.ids.has(p.id) ? { onMediaPort: (port: number) => run.impaired?.link.add(port) } : {}),
         handshakes,

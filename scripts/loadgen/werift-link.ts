@@ -175,7 +175,13 @@ export async function closeLink(dtls: DtlsClient | undefined, ice: PacketLink | 
 }
 
 export type Caps = {
-  codecs: { mimeType: string; kind: string; rtcpFeedback?: unknown[] }[];
+  codecs: {
+    mimeType: string;
+    kind: string;
+    preferredPayloadType?: number;
+    parameters?: Record<string, unknown>;
+    rtcpFeedback?: unknown[];
+  }[];
   headerExtensions?: unknown[];
 };
 
@@ -187,14 +193,28 @@ export const BROWSER_HEADER_EXTENSIONS = [
 ];
 
 /**
- * What a browser would offer to receive, minus RTX. `silent`: also without header
- * extensions and transport-cc, for a receiver that sends no RTCP back.
+ * What a browser would offer to receive: Opus, VP8 with NACK, PLI and FIR, transport-cc
+ * and the header extensions above. `rtx`: also video/rtx for VP8 (apt = VP8's payload
+ * type), as Chromium offers it, so that the SFU resends NACKed packets on an RTX stream
+ * of their own (RFC 4588). `silent`: without header extensions and transport-cc (and
+ * without RTX), for a receiver that sends no RTCP back.
  */
-export function receiveCapabilities(router: Caps, silent = false): Caps {
+export function receiveCapabilities(router: Caps, silent = false, rtx = false): Caps {
+  const media = router.codecs.filter(
+    (c) => c.mimeType.toLowerCase() === 'audio/opus' || c.mimeType.toLowerCase() === 'video/vp8',
+  );
+  const vp8Types = new Set(
+    media.filter((c) => c.mimeType.toLowerCase() === 'video/vp8').map((c) => c.preferredPayloadType),
+  );
+  const rtxCodecs =
+    rtx && !silent
+      ? router.codecs
+          .filter((c) => c.mimeType.toLowerCase() === 'video/rtx' && vp8Types.has(c.parameters?.apt as number))
+          .map((c) => ({ ...c, rtcpFeedback: [] }))
+      : [];
   return {
-    codecs: router.codecs
-      .filter((c) => c.mimeType.toLowerCase() === 'audio/opus' || c.mimeType.toLowerCase() === 'video/vp8')
-      .map((c) => ({
+    codecs: [
+      ...media.map((c) => ({
         ...c,
         rtcpFeedback: [
           ...(c.kind === 'video'
@@ -203,6 +223,8 @@ export function receiveCapabilities(router: Caps, silent = false): Caps {
           ...(silent ? [] : [{ type: 'transport-cc' }]),
         ],
       })),
+      ...rtxCodecs,
+    ],
     headerExtensions: silent
       ? []
       : (router.headerExtensions ?? []).filter((h) => BROWSER_HEADER_EXTENSIONS.includes((h as { uri: string }).uri)),

@@ -3,11 +3,12 @@
 // points (werift ICE/DTLS/SRTP, the generator's own per-packet path and RTCP). Checks what
 // the worker sees: every layer at the producer, the points' receiver reports (RTT and loss
 // in the consumers' stats), their transport-cc (the transport's outgoing bitrate estimate),
-// and a point's PLI reaching the hall, which answers with a key frame.
+// a point's PLI reaching the hall, which answers with a key frame, and a hole in a point's
+// video NACKed and filled by the consumer's RTX stream (RFC 4588, as Chromium negotiates).
 import type { types as ms } from 'mediasoup';
 import { BroadcastRoom } from '../../sfu';
 import type { WorkerPool } from '../../sfu/worker-pool';
-import { Receiver, type RemoteTransportParams } from '../../scripts/loadgen/receiver';
+import { Receiver, lostOf, type RemoteTransportParams } from '../../scripts/loadgen/receiver';
 import { SimulcastHall, preparedLayers } from '../../scripts/loadgen/simulcast-hall';
 import { FFMPEG } from '../../scripts/loadgen/source';
 import { receiveCapabilities, type Caps } from '../../scripts/loadgen/werift-link';
@@ -51,9 +52,13 @@ async function joinPoint(r: BroadcastRoom, id: string, producerId: string): Prom
   receivers.push(rx);
   await r.connectTransport(id, t.id, (await Receiver.dtlsParameters()) as ms.DtlsParameters);
   const connecting = rx.connect(t as unknown as RemoteTransportParams);
-  const c = await r.consume(id, t.id, producerId, receiveCapabilities(r.rtpCapabilities as unknown as Caps) as never);
+  const caps = receiveCapabilities(r.rtpCapabilities as unknown as Caps, false, true);
+  const c = await r.consume(id, t.id, producerId, caps as never);
   const ssrc = c.rtpParameters.encodings![0]!.ssrc!;
   rx.expect(ssrc, 'video', 90000);
+  const rtxSsrc = c.rtpParameters.encodings![0]!.rtx?.ssrc;
+  expect(rtxSsrc).toBeDefined();
+  rx.expectRtx(rtxSsrc!, ssrc, c.rtpParameters.codecs[0]!.payloadType);
   const tcc = c.rtpParameters.headerExtensions?.find((h) => h.uri === TRANSPORT_CC);
   expect(tcc).toBeDefined();
   rx.tccExtId = tcc!.id;
@@ -140,4 +145,20 @@ maybe('simulcast hall and browser-like points: what the worker sees of them', as
   await waitFor(() => !p.rx.feedback!.wantsKeyFrame(p.ssrc), 'the key frame at the point');
   expect(p.rx.feedback!.counts.plisSent).toBeGreaterThanOrEqual(1);
   expect(hall.stats.reduce((a, l) => a + l.plis + l.firs, 0)).toBeGreaterThan(0);
+
+  // RTX: a point misses 150 ms of video (read and dropped uncounted), NACKs the hole, and
+  // the worker resends it on the consumer's RTX stream; every packet comes back, counted
+  // as the original (no loss left, none given up), every RTX packet read.
+  const q = points[1]!;
+  const video = q.rx.streams.get(q.ssrc)!;
+  const fb = q.rx.feedback!.counts;
+  const nackedBefore = fb.nackedPackets;
+  q.rx.blackhole = true;
+  await new Promise((res) => setTimeout(res, 150));
+  q.rx.blackhole = false;
+  await waitFor(() => fb.rtxRecovered > 0 && lostOf(video) === 0, 'the hole filled by RTX', 10_000);
+  expect(fb.nackedPackets).toBeGreaterThan(nackedBefore);
+  expect(fb.rtxPackets).toBeGreaterThanOrEqual(fb.rtxRecovered);
+  expect(fb.rtxDropped).toBe(0);
+  expect(fb.unrecovered).toBe(0);
 });
