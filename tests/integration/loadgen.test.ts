@@ -150,7 +150,7 @@ const impairable = (() => {
   }
 })();
 requireInCi(toolMissing(FFMPEG) ?? impairable)(
-  'impaired link: points behind 10 % loss NACK their video and most of it comes back',
+  'impaired link: points behind 10 % loss NACK their video and most of it comes back as RTX',
   async () => {
     const r = await runLoad({
       points: 4,
@@ -167,5 +167,10 @@ requireInCi(toolMissing(FFMPEG) ?? impairable)(
     // Their video gaps were asked for again and most came back.
     expect(imp.impaired.nackedPackets).toBeGreaterThan(10);
     expect(imp.impaired.recovered).toBeGreaterThan(imp.impaired.nackedPackets / 4);
+    // They came back on the consumers' RTX streams (negotiated as Chromium does), every
+    // RTX packet decrypted and unwrapped.
+    expect(imp.impaired.rtxRecovered).toBeGreaterThan(0);
+    expect(imp.impaired.rtxPackets).toBeGreaterThanOrEqual(imp.impaired.rtxRecovered);
+    expect(r.media.feedback!.totals.rtxDropped).toBe(0);
   },
 );
