@@ -3,28 +3,12 @@
 // seconds over its socket; the server relays it to the monitors watching that point.
 // Snapshots rather than a low video layer through the SFU: docs/benchmarks.md#the-room-view.
 import { z } from 'zod';
+import { ROOM_VIEW } from './room-view-limits';
 import { defineRequests } from './socket';
 
 const Id = z.string().min(1).max(128);
 
-export const ROOM_VIEW = {
-  /** The snapshot's size: enough to see a room's state, small enough for 16 on a wall. */
-  width: 320,
-  height: 180,
-  /** One snapshot every this many ms while watched. */
-  periodMs: 3000,
-  /** A page sends while asked, for this long after the last ask (the desk renews it). */
-  leaseMs: 15000,
-  /** The desk renews its asks this often. */
-  renewMs: 5000,
-  /**
-   * Largest snapshot accepted (a 320x180 JPEG at quality 0.6 is 5-15 KB); below the
-   * sockets' 64 KB message limit, so a larger one is answered rather than cut off.
-   */
-  maxBytes: 48 * 1024,
-  /** Points one monitor page watches at a time (the wall's 4x4 grid). */
-  maxWatched: 16,
-} as const;
+export { ROOM_VIEW };
 
 /** Bytes on the wire: a Buffer on the server, an ArrayBuffer or typed array in the browser. */
 const Bytes = z.custom<Uint8Array | ArrayBuffer>(

@@ -1,11 +1,27 @@
 // Scale-out, pure parts: which `?home=` a point page follows, whether it asks which node
 // serves it, and how the raised hands of several nodes merge for the host.
-import { followAssignment, vouchedHome } from '../../client/src/point/cluster';
+import { followAssignment, isNodeUrls, vouchedHome } from '../../client/src/point/cluster';
+import { NodeUrlsSchema } from '../../server/contract/cluster';
 import { loadConfig } from '../../server/config';
 import { mergeHands } from '../../server/cluster/live-links';
 import type { Hand } from '../../server/contract/broadcast';
 
 describe('a point page follows only a home the cluster vouches for', () => {
+  test('the node-urls answer is checked by hand as the contract’s schema checks it', () => {
+    const cases: unknown[] = [
+      { urls: ['http://a.example.vn', 'https://b.example.vn'] },
+      { urls: [] },
+      { urls: ['http://a.example.vn'], extra: 1 },
+      { urls: ['http://a.example.vn', 3] },
+      { urls: 'http://a.example.vn' },
+      {},
+      null,
+      [],
+      'urls',
+    ];
+    for (const c of cases) expect({ c, ok: isNodeUrls(c) }).toEqual({ c, ok: NodeUrlsSchema.safeParse(c).success });
+  });
+
   const self = 'http://edge-a.example.vn:3011';
   const known = ['http://control.example.vn', 'http://edge-a.example.vn:3011', 'https://lb.example.vn/'];
 

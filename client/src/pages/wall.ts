@@ -4,7 +4,7 @@
 // keys, Page Up/Down and Space turn it by hand, P pauses. Only the 16 points shown are asked
 // for their room view. Logged in as on /monitor (technician, host or admin).
 import type { MonitorSnapshot, PointTile } from '../../../server/contract/attendance';
-import { ROOM_VIEW } from '../../../server/contract/room-view';
+import { ROOM_VIEW } from '../../../server/contract/room-view-limits';
 import { loginView } from '../host/login';
 import { STATUS_TEXT } from '../monitor/labels';
 import { RoomView, RoomViewFeed } from '../monitor/room-view';

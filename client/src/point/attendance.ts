@@ -5,7 +5,6 @@
 // seconds away). Headcounts and problem reports are kept in an outbox (in localStorage,
 // so a reload keeps them, report-outbox.ts) and sent again until the server says they
 // are stored.
-import QRCode from 'qrcode';
 import type { CheckinQr, HealthReport } from '../../../server/contract/attendance';
 import type { BroadcastView } from '../../../server/contract/broadcast';
 import { requester, RequestError, type Request } from '../net/request';
@@ -251,6 +250,8 @@ function checkinQr(request: Request<PointClientEvents>): { box: HTMLElement; ref
     if (!qrShown) return;
     try {
       const qr: CheckinQr = await request('checkin:qr', {});
+      // The QR library loads on the first show: the page's first frame does not wait for it.
+      const { default: QRCode } = await import('qrcode');
       const svg = await QRCode.toString(qr.url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
       // An image, never markup in the page: the SVG comes from the library, as data.
       qrImg.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;

@@ -9,7 +9,7 @@
 // page follows it only when the node it is on vouches for it (GET /cluster/v1/node-urls,
 // the public URLs of the cluster's nodes), else its home is its own origin. The check is
 // made while the node answers, at load: once the node is down it cannot be asked.
-import { NodeUrlsSchema, type PointNode } from '../../../server/contract/cluster';
+import type { NodeUrls, PointNode } from '../../../server/contract/cluster';
 
 const HOME_PARAM = 'home';
 /** Failed reconnects in a row before an edge page goes home (the socket retries every 0.5-5 s). */
@@ -38,6 +38,16 @@ export function vouchedHome(raw: string | null, selfOrigin: string, known: reado
   return selfOrigin;
 }
 
+/**
+ * The shape of GET /cluster/v1/node-urls (NodeUrlsSchema in the contract), checked by
+ * hand: the point page loads no zod. Pure (unit-tested).
+ */
+export function isNodeUrls(v: unknown): v is NodeUrls {
+  if (typeof v !== 'object' || v === null) return false;
+  const urls = (v as { urls?: unknown }).urls;
+  return Array.isArray(urls) && urls.every((u) => typeof u === 'string');
+}
+
 let home: Promise<string> | undefined;
 /** Set once the check has answered; until then the page has no other home than itself. */
 let resolvedHome: string | undefined;
@@ -50,8 +60,8 @@ function checkHome(): Promise<string> {
     try {
       const res = await fetch('/cluster/v1/node-urls', { cache: 'no-store' });
       if (res.status !== 200) return location.origin; // 204: one process, no cluster
-      const parsed = NodeUrlsSchema.safeParse(await res.json());
-      return vouchedHome(raw, location.origin, parsed.success ? parsed.data.urls : []);
+      const body: unknown = await res.json();
+      return vouchedHome(raw, location.origin, isNodeUrls(body) ? body.urls : []);
     } catch {
       return location.origin;
     }

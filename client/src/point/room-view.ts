@@ -4,7 +4,7 @@
 // page receives of the hall is untouched. The camera the floor uses is shared when it is
 // on; otherwise the page opens one at the snapshot's size and closes it when asked to stop.
 // A page with no camera, or refused one, tells the desk so (`roomview:unavailable`).
-import { ROOM_VIEW } from '../../../server/contract/room-view';
+import { ROOM_VIEW } from '../../../server/contract/room-view-limits';
 import { RequestError, requester } from '../net/request';
 import type { PointSocket } from '../net/sockets';
 import { bi } from '../ui/i18n';

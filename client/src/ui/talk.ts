@@ -1,6 +1,7 @@
 // The conversation between the desk and a point, as both the monitor and the point page
 // draw it: a list of messages (who, when, to whom) and a box to write the next one.
-import { TALK_TEXT_MAX, type TalkMessage } from '../../../server/contract/desk';
+import type { TalkMessage } from '../../../server/contract/desk';
+import { TALK_TEXT_MAX } from '../../../server/contract/desk-limits';
 import { plain, setBi, type Text } from './i18n';
 import { el } from './shell';
 import { showTime } from './time';
