@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import zlib from 'node:zlib';
 import { build } from 'esbuild';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,6 +30,9 @@ const result = await build({
   target: ['chrome111', 'firefox115', 'safari16'],
   logLevel: 'warning',
   metafile: true,
+  // Every chunk, a lazily loaded one too, is named by its content hash: the server
+  // caches `chunk-*.js` for good (server/http/pages.ts).
+  chunkNames: 'chunk-[hash]',
   define: { 'process.env.NODE_ENV': '"production"' },
   // Runs before anything else in every page: see the file.
   inject: [path.join(ROOT, 'client', 'src', 'csp-safe-zod.ts')],
@@ -53,6 +57,20 @@ for (const [file, o] of Object.entries(outputs)) {
   preload[path.basename(file, '.js')] = [...seen].map((f) => path.relative(outdir, path.resolve(f))).sort();
 }
 fs.writeFileSync(path.join(outdir, 'preload.json'), `${JSON.stringify(preload, null, 2)}\n`);
+// Each bundle compressed once here (brotli and gzip), served as is to browsers that take
+// it (server/http/pages.ts): the server then spends no CPU compressing the same bytes for
+// every page load, which a storm of 420 points joining at once would.
+const scripts = Object.keys(outputs).filter((f) => f.endsWith('.js'));
+await Promise.all(
+  scripts.map(async (f) => {
+    const raw = await fs.promises.readFile(f);
+    const br = zlib.brotliCompressSync(raw, {
+      params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: raw.length },
+    });
+    await fs.promises.writeFile(`${f}.br`, br);
+    await fs.promises.writeFile(`${f}.gz`, zlib.gzipSync(raw, { level: 9 }));
+  }),
+);
 const bytes = Object.entries(result.metafile.outputs)
   .filter(([f]) => f.endsWith('.js'))
   .reduce((n, [, o]) => n + o.bytes, 0);

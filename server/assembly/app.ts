@@ -80,7 +80,8 @@ export function createApp(deps: AppDeps): App {
     }),
   );
 
-  // Points may sit behind a 2 Mbps link: the page bundles shrink about 4x with gzip.
+  // Points may sit behind a 2 Mbps link: pages and answers shrink about 4x with gzip (the
+  // bundles go out as the build compressed them: server/http/pages.ts).
   app.use(compression());
 
   const server = http.createServer(app);

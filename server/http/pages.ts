@@ -65,17 +65,51 @@ export function pagesRouter(
       }
       next();
     },
-    express.static(bundleDir, {
-      index: false,
-      // Shared chunks are named by content hash (esbuild): cache them for good. Entry
-      // bundles keep their names and are revalidated by ETag.
-      setHeaders: (res, file) => {
-        const hashed = /[\\/]chunk-[A-Z0-9]+\.js(\.map)?$/.test(file);
-        res.set('Cache-Control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache');
-      },
-    }),
+    precompressed(bundleDir),
+    express.static(bundleDir, { index: false, setHeaders: bundleCaching }),
   );
   return router;
+}
+
+/**
+ * Shared chunks are named by content hash (esbuild): cache them for good. Entry bundles
+ * keep their names and are revalidated by ETag.
+ */
+function bundleCaching(res: express.Response, file: string): void {
+  const hashed = /[\\/]chunk-[A-Z0-9]+\.js(\.map)?$/.test(file);
+  res.set('Cache-Control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache');
+}
+
+const ENCODINGS = [
+  { name: 'br', ext: '.br' },
+  { name: 'gzip', ext: '.gz' },
+] as const;
+
+/**
+ * A bundle the build compressed (`<file>.js.br`, `.gz`: scripts/build-client.mjs) is sent
+ * as is to a browser that takes that encoding, so the server does not compress the same
+ * bytes again for every page load (the compression middleware leaves an encoded response
+ * alone). Anything else falls through to the plain files.
+ */
+function precompressed(bundleDir: string): express.RequestHandler {
+  const root = path.resolve(bundleDir);
+  return (req, res, next) => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || !/^\/[A-Za-z0-9_-]+\.js$/.test(req.path)) return next();
+    // The smallest the browser takes (browsers list gzip first, at the same weight as br).
+    const enc = ENCODINGS.find((e) => req.acceptsEncodings(e.name) === e.name);
+    const file = path.join(root, req.path);
+    if (!enc || !fs.existsSync(file + enc.ext)) return next();
+    res.vary('Accept-Encoding');
+    res.set('Content-Encoding', enc.name);
+    res.type('js');
+    bundleCaching(res, file);
+    res.sendFile(file + enc.ext, { dotfiles: 'deny' }, (err) => {
+      if (err && !res.headersSent) {
+        res.removeHeader('Content-Encoding');
+        next();
+      }
+    });
+  };
 }
 
 /**

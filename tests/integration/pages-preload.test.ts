@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import express from 'express';
 import request from 'supertest';
 import { pagesRouter } from '../../server/http/pages';
@@ -45,6 +46,43 @@ test('the join page preloads every chunk its entry imports, and each is served',
   }
   // Before the entry's own script tag, so the browser asks for them at once.
   expect(res.text.indexOf('modulepreload')).toBeLessThan(res.text.indexOf('<script type="module"'));
+});
+
+test('the join page loads no zod and under 400 KB of script before its first frame', () => {
+  const list = (JSON.parse(fs.readFileSync(path.join(BUNDLE, 'preload.json'), 'utf8')) as Record<string, string[]>)
+    .join!;
+  let bytes = 0;
+  for (const f of ['join.js', ...list]) {
+    const js = fs.readFileSync(path.join(BUNDLE, f), 'utf8');
+    bytes += js.length;
+    // zod keeps its internals on `._zod` of every schema; the page validates nothing with it.
+    expect({ f, zod: /\b_zod\b/.test(js) }).toEqual({ f, zod: false });
+  }
+  expect(bytes).toBeLessThan(400 * 1024);
+});
+
+test('bundles go out as the build compressed them, to browsers that take it', async () => {
+  const plain = fs.readFileSync(path.join(BUNDLE, 'join.js'));
+  // As Chromium asks; the file sent is the build's own `.br` (supertest decodes it).
+  const br = await request(app(BUNDLE)).get('/bundle/join.js').set('Accept-Encoding', 'gzip, deflate, br').expect(200);
+  expect(br.headers['content-encoding']).toBe('br');
+  expect(br.headers['content-type']).toMatch(/javascript/);
+  expect(br.headers['cache-control']).toBe('no-cache');
+  expect(br.headers.vary).toMatch(/Accept-Encoding/);
+  expect(Number(br.headers['content-length'])).toBe(fs.statSync(path.join(BUNDLE, 'join.js.br')).size);
+  expect(zlib.brotliDecompressSync(fs.readFileSync(path.join(BUNDLE, 'join.js.br'))).equals(plain)).toBe(true);
+  expect(br.text).toBe(plain.toString('utf8'));
+  const gz = await request(app(BUNDLE)).get('/bundle/join.js').set('Accept-Encoding', 'gzip').expect(200);
+  expect(gz.headers['content-encoding']).toBe('gzip');
+  expect(gz.text).toBe(plain.toString('utf8'));
+  const none = await request(app(BUNDLE)).get('/bundle/join.js').set('Accept-Encoding', 'identity').expect(200);
+  expect(none.headers['content-encoding']).toBeUndefined();
+  expect(none.text).toBe(plain.toString('utf8'));
+  // A content-hashed chunk, compressed or not, is cached for good.
+  const chunk = /from\s*"\.\/(chunk-[A-Za-z0-9]+\.js)"/.exec(plain.toString('utf8'))![1]!;
+  const c = await request(app(BUNDLE)).get(`/bundle/${chunk}`).set('Accept-Encoding', 'br').expect(200);
+  expect(c.headers['content-encoding']).toBe('br');
+  expect(c.headers['cache-control']).toBe('public, max-age=31536000, immutable');
 });
 
 test('without the list (an older build) the page has no preload and still loads', async () => {
