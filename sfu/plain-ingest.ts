@@ -55,6 +55,9 @@ export class PlainIngests {
     if (!opts.video && !opts.audio) throw new SfuError('bad_request', 'an ingest needs video, audio or both');
     if (opts.video?.simulcastSsrcs?.length && (opts.video.mimeType ?? 'video/VP8') !== 'video/VP8')
       throw new SfuError('bad_request', 'simulcast is VP8 only');
+    const rates = opts.video?.layerBitratesBps;
+    if (rates && (rates.length !== 1 + (opts.video?.simulcastSsrcs?.length ?? 0) || rates.some((b) => !(b > 0))))
+      throw new SfuError('bad_request', 'one positive bitrate per layer');
     const floorOf = opts.floorOf;
     if (floorOf !== undefined) this.#requireFloor(floorOf);
     const origin = await this.#deps.originReady();
@@ -185,7 +188,10 @@ function videoParameters(opts: NonNullable<PlainIngestOptions['video']>): ms.Rtp
       },
     ],
     // Simulcast: one encoding per layer, lowest first, told apart by SSRC (no rid).
-    encodings: [opts.ssrc, ...(opts.simulcastSsrcs ?? [])].map((ssrc) => ({ ssrc })),
+    encodings: [opts.ssrc, ...(opts.simulcastSsrcs ?? [])].map((ssrc, i) => {
+      const maxBitrate = opts.layerBitratesBps?.[i];
+      return maxBitrate ? { ssrc, maxBitrate } : { ssrc };
+    }),
   };
 }
 

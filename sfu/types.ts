@@ -56,6 +56,12 @@ export interface PlainIngestOptions {
     mimeType?: 'video/VP8' | 'video/H264';
     /** Simulcast (VP8): the higher layers' SSRCs, lowest first; `ssrc` is the lowest layer's. */
     simulcastSsrcs?: number[];
+    /**
+     * What each layer carries at most (bps), one per SSRC, lowest first. The layer policy
+     * judges the points' links against these, and mediasoup probes each link up to the top
+     * one; without them the console's usual bitrates are assumed.
+     */
+    layerBitratesBps?: number[];
   };
   /** Opus, 48 kHz stereo. */
   audio?: PlainIngestStreamOptions;

@@ -36,7 +36,11 @@ export interface StreamIngestDeps {
 
 /** Video the transcoder sends the points: the routers' VP8, 25 fps, a key frame every 2 s in each layer. */
 const VIDEO = { payloadType: 101, fps: 25, gopSeconds: 2 };
-/** The simulcast layers, lowest first (the plain ingest's order), as the host console sends them. */
+/**
+ * The simulcast layers, lowest first (the plain ingest's order), as the host console sends
+ * them. The bitrates are declared to the ingest: the points' layer choice weighs its links
+ * against them, as it does the console's.
+ */
 const LAYERS = [
   { height: 180, kbps: 150 },
   { height: 360, kbps: 500 },
@@ -177,7 +181,12 @@ export class StreamIngests {
     let room: BroadcastRoom;
     let info: PlainIngestInfo;
     const ssrcs = distinctSsrcs(LAYERS.length + 1);
-    const video = { ssrc: ssrcs[0]!, payloadType: VIDEO.payloadType, simulcastSsrcs: ssrcs.slice(1, LAYERS.length) };
+    const video = {
+      ssrc: ssrcs[0]!,
+      payloadType: VIDEO.payloadType,
+      simulcastSsrcs: ssrcs.slice(1, LAYERS.length),
+      layerBitratesBps: LAYERS.map((x) => x.kbps * 1000),
+    };
     const audio = { ssrc: ssrcs[LAYERS.length]!, payloadType: AUDIO.payloadType };
     try {
       room = await this.#deps.room(l.sessionId);

@@ -49,6 +49,21 @@ describe('BroadcastRoom: plain RTP ingest', () => {
     const c = await room.consume('v', t.id, ingest.video!.producerId, room.rtpCapabilities);
     expect(c.type).toBe('simulcast');
     room.closeIngest(ingest.ingestId);
+    // Declared layer bitrates: the layer policy judges a point's link by them, and the
+    // consumer's top one is what mediasoup probes the link up to.
+    const declared = await room.createPlainIngest({
+      video: { ssrc: 75, payloadType: 101, simulcastSsrcs: [76, 77], layerBitratesBps: [150_000, 500_000, 1_200_000] },
+    });
+    const dc = await room.consume('v', t.id, declared.video!.producerId, room.rtpCapabilities);
+    expect(dc.rtpParameters.encodings?.[0]?.maxBitrate).toBe(1_200_000);
+    expect(room.getPeer('v')!.consumers.get(dc.id)!.layerBitratesBps).toEqual([150_000, 500_000, 1_200_000]);
+    room.closeIngest(declared.ingestId);
+    await expectSfuError(
+      room.createPlainIngest({
+        video: { ssrc: 78, payloadType: 101, simulcastSsrcs: [79], layerBitratesBps: [150_000] },
+      }),
+      'bad_request',
+    );
     await expectSfuError(
       room.createPlainIngest({ video: { ssrc: 81, payloadType: 102, mimeType: 'video/H264', simulcastSsrcs: [82] } }),
       'bad_request',
