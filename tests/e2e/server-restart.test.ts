@@ -3,7 +3,7 @@
 // pages and the host console come back by themselves, the session is still live, the
 // attendance and health history recorded before the crash are intact, and a session
 // whose lobby was due while the server was down opens on time.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -15,6 +15,7 @@ import { ADMIN_ENV, login, prepareBriefing, type PreparedBriefing } from '../hel
 import { decoding, hostGoesLive, markPage, notReloaded } from '../helpers/media';
 import { waitFor } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
+import { tiedSpawn } from '../../server/platform/tied-spawn';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const POINTS = ['HT-CX', 'HT-DT'];
@@ -38,7 +39,7 @@ interface Server {
 }
 
 function startServer(env: Record<string, string>): Server {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  const child = tiedSpawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, LOG_PRETTY: 'false', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

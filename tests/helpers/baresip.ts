@@ -4,11 +4,12 @@
 // with what it sends and receives. When the gateway lets it send (the floor: a re-INVITE
 // `sendrecv`), it sends fakevideo's moving pattern in H.264 (avcodec's libx264) and a
 // 440 Hz tone (ausine).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { waitFor } from './orchestrator';
+import { tiedSpawn } from '../../server/platform/tied-spawn';
 
 export interface Baresip {
   /** Everything it printed so far. */
@@ -67,7 +68,7 @@ export function startBaresip(opts: {
     ...(opts.answer ? [`answermode=${opts.answer}`] : []),
   ];
   fs.writeFileSync(path.join(dir, 'accounts'), `<sip:${opts.user}@${opts.target}>;${params.join(';')}\n`);
-  const proc: ChildProcess = spawn(
+  const proc: ChildProcess = tiedSpawn(
     'ip',
     [
       'netns',

@@ -1,11 +1,12 @@
 // Several server processes (server/main.ts children) on loopback, one Redis: a cluster.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Socket } from 'socket.io-client';
 import { connectSocket } from './briefing';
 import { TEST_APP_SECRET, waitFor } from './orchestrator';
+import { tiedSpawn } from '../../server/platform/tied-spawn';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -24,7 +25,7 @@ export async function startNode(name: string, env: Record<string, string>): Prom
     if (/^(NODE_ROLE|NODE_ID|NODE_PUBLIC_URL|NODE_REGION|PUBLIC_URL)$/.test(k)) delete base[k];
   // Recordings (of the origin) go to a temp dir, never into the checkout.
   const recordings = fs.mkdtempSync(path.join(os.tmpdir(), `briefing-node-rec-${name}-`));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  const child = tiedSpawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: ROOT,
     env: {
       ...base,

@@ -1,9 +1,10 @@
 // The hall fed as a hall encoder would: ffmpeg sending a test picture (VP8, a key frame
 // every second) and a tone (Opus) over plain RTP into the ingest an attached host console
 // opened (`ingest:plain`).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'socket.io-client';
 import { ask } from './attendance';
+import { tiedSpawn } from '../../server/platform/tied-spawn';
 
 export interface RtpEndpoint {
   producerId: string;
@@ -18,7 +19,7 @@ export function publishTestPattern(
   audio: RtpEndpoint,
   picture = 'testsrc2=size=320x180:rate=15',
 ): ChildProcess {
-  return spawn(
+  return tiedSpawn(
     'ffmpeg',
     [
       ...['-hide_banner', '-loglevel', 'error', '-re'],

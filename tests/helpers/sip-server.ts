@@ -2,13 +2,14 @@
 // namespace (where the room systems, SIPp or baresip, run), a briefing in its lobby that
 // invites the points, and each point's PIN as the host console gives it. The hall, where a
 // test needs one, is a plain RTP ingest fed by ffmpeg's test pattern and tone.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import request from 'supertest';
 import { ADMIN_ENV, prepareBriefing, type PreparedBriefing } from './briefing';
 import { publishTestPattern } from './hall-feed';
 import { createPointNetwork, type PointNetwork } from './netns';
 import { startTestOrchestrator, type TestOrchestrator } from './orchestrator';
 import { startTestRedis, type TestRedis } from './redis';
+import { tiedSpawn } from '../../server/platform/tied-spawn';
 
 export const SIP_PORT = 5060;
 
@@ -109,7 +110,7 @@ export function countDatagrams(net: PointNetwork, ports: number[]): { counts(): 
       s.bind(Number(p), process.argv[1]);
     }
     setInterval(() => console.log(JSON.stringify(counts)), 250);`;
-  const child = spawn(
+  const child = tiedSpawn(
     'ip',
     ['netns', 'exec', net.name, process.execPath, '-e', script, net.pointIp, ...ports.map(String)],
     {

@@ -2,10 +2,10 @@
 // namespace: one scenario per call, written here, run to its end. SIPp's exit status says
 // whether every call went as the scenario expects; its message trace is kept to count what
 // the gateway answered.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { tiedSpawn } from '../../server/platform/tied-spawn';
 
 export const SIPP = 'sipp';
 
@@ -170,9 +170,9 @@ export async function runSipp(
       ...(opts.auth ? ['-au', opts.auth.user, '-ap', opts.auth.password] : []),
       ...(opts.inject ? ['-inf', inf] : []),
     ];
-    const child = spawn('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = tiedSpawn('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     const messages = fs.existsSync(trace) ? fs.readFileSync(trace, 'utf8') : '';
     return { code, messages, stderr };

@@ -2,13 +2,14 @@
 // tests/helpers/rtp-peer.ts), producers declared with the SSRCs ffmpeg will use, and
 // ffmpeg's RTP sent on through the transport. Video may be simulcast: one encoding per
 // layer, lowest first, each its own SSRC and picture size, as a browser sends them.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'socket.io-client';
 import { requester, type AnyEvents } from '../../client/src/net/request';
 import type { MediaSource, RtcRequests } from '../../server/contract/broadcast';
 import type { RequestEvents } from '../../server/contract/socket';
 import { receiveCapabilities, type Caps } from '../../scripts/loadgen/werift-link';
 import { RtpPeer } from './rtp-peer';
+import { tiedSpawn } from '../../server/platform/tied-spawn';
 
 /** A `/host` socket (or a point's holding the floor), typed from the contract for the requests it sends. */
 export type SendingSocket = Socket<AnyEvents, RequestEvents<RtcRequests>>;
@@ -99,7 +100,7 @@ export async function sendFromNode(socket: SendingSocket, o: SendOptions): Promi
     producerIds.push(audio.id);
   }
   const fwd = await peer.forwardRtpFrom();
-  const ffmpeg = spawn('ffmpeg', sendArgs(o, fwd.port), { stdio: 'ignore' });
+  const ffmpeg = tiedSpawn('ffmpeg', sendArgs(o, fwd.port), { stdio: 'ignore' });
   return {
     peer,
     producerIds,

@@ -11,7 +11,7 @@
 // sequence gap). Their consumers' key-frame requests cross the pipe: the hall's source
 // gets a request after they resume and none while nobody joins. Nothing here is timed.
 import dgram from 'node:dgram';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import request from 'supertest';
 import type { Socket } from 'socket.io-client';
@@ -22,6 +22,7 @@ import { startTestRedis, type TestRedis } from '../helpers/redis';
 import { RtpPeer } from '../helpers/rtp-peer';
 import { isVp8KeyFrameStart } from '../../scripts/loadgen/receiver';
 import { receiveCapabilities } from '../../scripts/loadgen/werift-link';
+import { tiedSpawn } from '../../server/platform/tied-spawn';
 
 jest.setTimeout(240_000);
 
@@ -89,7 +90,7 @@ class Relay {
 /** ffmpeg encoding a test pattern (VP8, a key frame every 2 s) and a tone (Opus) as RTP. */
 function ffmpegRtp(video: { rtp: number; rtcp: number }, audio: { rtp: number; rtcp: number }): ChildProcess {
   const url = (e: { rtp: number; rtcp: number }) => `rtp://127.0.0.1:${e.rtp}?rtcpport=${e.rtcp}&pkt_size=1200`;
-  return spawn(
+  return tiedSpawn(
     FFMPEG,
     [
       ...['-hide_banner', '-loglevel', 'error', '-re'],

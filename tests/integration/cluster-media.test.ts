@@ -11,7 +11,7 @@
 //    the floor, back on the same sockets and receive transports.
 // 3. The worker of the floor's own edge is SIGKILLed: the point publishes again there and
 //    its new floor reaches the host and the other edge; that edge's feed re-pipes.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import request from 'supertest';
 import type { Socket } from 'socket.io-client';
@@ -24,6 +24,7 @@ import { childProcesses } from '../helpers/procfs';
 import { RtpPeer } from '../helpers/rtp-peer';
 import { receiveCapabilities } from '../../scripts/loadgen/werift-link';
 import type { NodeInfo } from '../../server/contract/cluster';
+import { tiedSpawn } from '../../server/platform/tied-spawn';
 
 jest.setTimeout(300_000);
 
@@ -45,7 +46,7 @@ function ffmpegRtp(
 ): ChildProcess {
   const url = (e: { ip: string; port: number; rtcpPort?: number }) =>
     `rtp://${e.ip}:${e.port}?rtcpport=${e.rtcpPort ?? e.port}&pkt_size=1200`;
-  return spawn(
+  return tiedSpawn(
     FFMPEG,
     [
       ...['-hide_banner', '-loglevel', 'error', '-re'],

@@ -1,7 +1,7 @@
 // Scale-out on loopback: an origin (receives the host), two edges (serve the points from
 // the origin's stream over PipeTransports) and a control server (the technician's
 // monitor), four server processes on one Redis.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import request from 'supertest';
@@ -13,6 +13,7 @@ import { startTestRedis, type TestRedis } from '../helpers/redis';
 import type { NodeInfo } from '../../server/contract/cluster';
 import type { TimelineEntry } from '../../server/contract/timeline';
 import { TIMELINE_KEYS } from '../../server/domain/timeline/store';
+import { tiedSpawn } from '../../server/platform/tied-spawn';
 
 jest.setTimeout(180_000);
 
@@ -129,7 +130,7 @@ describe('several nodes: origin, two edges, a control server', () => {
     if (haveFfmpeg) {
       const v = ingest.video;
       const a = ingest.audio;
-      ff = spawn(
+      ff = tiedSpawn(
         '/usr/bin/ffmpeg',
         [
           ...['-hide_banner', '-loglevel', 'error', '-re'],

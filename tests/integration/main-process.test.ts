@@ -1,6 +1,6 @@
 // `npm start`'s process as a user runs it: embedded Redis, workers, pages, signals; its
 // embedded coturn; and bad certificates or variables stopping it before anything starts.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,6 +12,7 @@ import { waitFor } from '../helpers/orchestrator';
 import { childProcesses } from '../helpers/procfs';
 import { freePort } from '../../server/redis/embedded-redis';
 import { REFERENCE_TITLE } from '../../server/data/reference-briefing';
+import { tiedSpawn } from '../../server/platform/tied-spawn';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -32,7 +33,7 @@ function startMain(
       : how === 'npm run demo'
         ? ['npm', ['run', 'demo', '--silent']]
         : [process.execPath, ['--import', 'tsx', 'server/main.ts']];
-  const child = spawn(cmd, args, {
+  const child = tiedSpawn(cmd, args, {
     cwd: ROOT,
     env: { ...base, LOG_PRETTY: 'false', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,7 +3,7 @@
 // real WebRTC transports from Node (werift), Debian's ffmpeg recording the taps and then
 // making the archive in its BullMQ job, ffprobe reading what came out, and the recordings'
 // routes as the host console calls them.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,6 +17,7 @@ import { connectSocket, prepareBriefing, REFERENCE_AGENDA } from '../helpers/bri
 import { waitFor, type TestOrchestrator } from '../helpers/orchestrator';
 import { recordingServer } from '../helpers/recording';
 import { RtpPeer } from '../helpers/rtp-peer';
+import { tiedSpawn } from '../../server/platform/tied-spawn';
 
 jest.setTimeout(400_000);
 
@@ -37,7 +38,7 @@ interface Endpoint {
 /** ffmpeg sending a test picture (VP8, a key frame a second) and, if asked, a tone (Opus). */
 function sendRtp(picture: string, video: Stream & { to: Endpoint }, audio?: Stream & { to: Endpoint }): ChildProcess {
   const url = (e: Endpoint) => `rtp://${e.ip}:${e.port}?rtcpport=${e.rtcpPort ?? e.port}&pkt_size=1200`;
-  return spawn(
+  return tiedSpawn(
     'ffmpeg',
     [
       ...['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', `${picture}=size=320x180:rate=15`],

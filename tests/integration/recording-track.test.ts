@@ -1,12 +1,13 @@
 // One recorder (server/recording/ffmpeg-track.ts) on its own, with Debian's ffmpeg on both
 // sides and no SFU: nothing but the publisher reaches its port, not even RTCP, so a
 // silence is a real one. It must wait through it, and stop cleanly in it.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { FfmpegTrack, freeRtpPort, type SegmentFile } from '../../server/recording/ffmpeg-track';
+import { tiedSpawn } from '../../server/platform/tied-spawn';
 
 jest.setTimeout(60_000);
 
@@ -43,7 +44,7 @@ describe('a recorder through a long silence', () => {
     track.on('segment', (s) => segments.push(s));
     track.on('exit', (e) => exits.push(e));
 
-    publisher = spawn(
+    publisher = tiedSpawn(
       'ffmpeg',
       [
         ...['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=15'],

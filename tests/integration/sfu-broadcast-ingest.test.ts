@@ -1,12 +1,13 @@
 // The broadcast room's plain RTP ingest (a hall encoder sending RTP, no WebRTC): comedia
 // PlainTransports on the origin producing the host's camera and mic, a simulcast ingest with
 // a stream per SSRC, and ffmpeg's VP8 and Opus reaching the origin.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { BroadcastRoom } from '../../sfu';
 import { FFMPEG } from '../../scripts/loadgen/source';
 import { requireInCi, toolMissing } from '../helpers/ci';
 import { waitFor } from '../helpers/orchestrator';
 import { expectSfuError, joinViewer, nextEvent, record, roomPerTest } from '../helpers/sfu';
+import { tiedSpawn } from '../../server/platform/tied-spawn';
 
 jest.setTimeout(30_000);
 
@@ -79,7 +80,7 @@ describe('BroadcastRoom: plain RTP ingest', () => {
     const a = ingest.audio!;
     let ff: ChildProcess | undefined;
     try {
-      ff = spawn(
+      ff = tiedSpawn(
         FFMPEG,
         [
           ...['-hide_banner', '-loglevel', 'error', '-re'],

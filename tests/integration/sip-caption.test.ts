@@ -5,7 +5,7 @@
 // transcoder draws: nothing before the briefing is live (no agenda item), the first item's
 // caption once it is, another one when the host moves the agenda, always from the same
 // transcoder process. With SIP_CAPTION=off the band stays grey whatever the agenda does.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,7 @@ import { waitFor } from '../helpers/orchestrator';
 import { childrenWithArg } from '../helpers/procfs';
 import { openTestHall, startSipServer, type SipServer, type TestHall } from '../helpers/sip-server';
 import { heldScenario, runSipp, sdpOffer, type SippRun } from '../helpers/sipp';
+import { tiedSpawn } from '../../server/platform/tied-spawn';
 
 const cannot = netnsUnavailable();
 const VIDEO_PORT = 17000;
@@ -56,7 +57,7 @@ class BandReceiver {
         ...[`m=audio ${AUDIO_PORT} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', ''],
       ].join('\n'),
     );
-    this.#proc = spawn(
+    this.#proc = tiedSpawn(
       'ip',
       [
         ...['netns', 'exec', s.net.name, 'ffmpeg', '-hide_banner', '-loglevel', 'error', '-nostdin'],

@@ -5,13 +5,14 @@
 // camera (transcoded to three VP8 simulcast layers) and microphone (Opus) at the origin,
 // the live source in auto; when the encoder stops, the ingest goes and the listener waits
 // again.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'socket.io-client';
 import { freePort as freeTcpPort, freeUdpPort } from '../../scripts/loadgen/http';
 import { ask } from '../helpers/attendance';
 import { ADMIN_ENV, connectSocket, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
 import { startTestOrchestrator, waitFor, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
+import { tiedSpawn } from '../../server/platform/tied-spawn';
 
 interface SrtStatus {
   url: string | null;
@@ -43,7 +44,7 @@ function encoder(protocol: Protocol, url: string): ChildProcess {
     ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-pix_fmt', 'yuv420p'],
     ...['-c:a', 'aac', '-b:a', '96k', ...out],
   ];
-  return spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  return tiedSpawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 const exited = (p: ChildProcess) =>

@@ -1,7 +1,6 @@
 // The worker binary check: the build's stamp beside the real worker, and a real copy of
 // that worker whose stamp names another mediasoup version (or whose bytes changed after
 // the build) refused by the worker pool and by the server's start-up.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import * as mediasoup from 'mediasoup';
 import type * as Mediasoup from 'mediasoup';
 import type * as WorkerPoolModule from '../../sfu/worker-pool';
 import { checkWorkerBinary, stampPathOf, type WorkerStamp } from '../../sfu/worker-binary';
+import { tiedSpawn } from '../../server/platform/tied-spawn';
 
 // Starting the server process to see it refuse takes a few seconds on a loaded machine.
 jest.setTimeout(60_000);
@@ -105,7 +105,7 @@ describe('the mediasoup worker binary check', () => {
     const bin = copyWorker(dir, (s) => ({ ...s, mediasoupVersion: OTHER_VERSION }));
     const env = { ...process.env };
     delete env.REDIS_URL;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    const child = tiedSpawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
       cwd: ROOT,
       env: {
         ...env,
@@ -121,8 +121,8 @@ describe('the mediasoup worker binary check', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
-    child.stdout.on('data', (b) => (out += b));
-    child.stderr.on('data', (b) => (out += b));
+    child.stdout!.on('data', (b) => (out += b));
+    child.stderr!.on('data', (b) => (out += b));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(code).toBe(1);
     expect(out).toContain(`Start-up failed: mediasoup worker ${bin} was built for mediasoup ${OTHER_VERSION}`);
