@@ -51,7 +51,9 @@ export class RtpFunnel {
       return s;
     };
     try {
-      const out = net.isIPv6(target.ip) ? await bound('udp6', '::') : await bound('udp4', '0.0.0.0');
+      // Bound to the ingest's own address (a local one: the SFU listens on it), not the
+      // wildcard: the funnel only ever sends to that ingest, so it needs no other interface.
+      const out = await bound(net.isIPv6(target.ip) ? 'udp6' : 'udp4', target.ip);
       // Each input takes the first local sender it hears (its ffmpeg output) and no other.
       const forward = (port: number) => {
         let from: number | undefined;
