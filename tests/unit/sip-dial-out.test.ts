@@ -11,7 +11,8 @@ import { DialOut, type DialOutDeps } from '../../server/sip/dial-out';
 import type { DialOffer } from '../../server/sip/dial-sdp';
 import { InviteClient, type DialedCall } from '../../server/sip/invite-client';
 import type { DialReserved } from '../../server/sip/media-bridge';
-import { one, parseSipMessage, type SipRequest, type SipResponse } from '../../server/sip/message';
+import { one, type SipRequest } from '../../server/sip/message';
+import { respondTo, wiredInviteClient } from '../helpers/sip-response';
 
 const T1 = 100;
 const RING = 10_000;
@@ -55,7 +56,6 @@ describe('dial-out: the monitor calls a room system', () => {
 
   beforeEach(() => {
     jest.useFakeTimers();
-    sent = [];
     statuses = [];
     adopted = [];
     hungUp = [];
@@ -63,13 +63,7 @@ describe('dial-out: the monitor calls a room system', () => {
     mediaClosed = 0;
     openGate = Promise.resolve();
     adoptRefusal = undefined;
-    client = new InviteClient({
-      send: (buf, to) => sent.push({ msg: parseSipMessage(buf) as SipRequest, to: `${to.address}:${to.port}` }),
-      sentBy: () => '10.0.0.1:5060',
-      logger: pino({ level: 'silent' }),
-      t1Ms: T1,
-      ringMs: RING,
-    });
+    ({ client, sent } = wiredInviteClient(T1, RING));
     const media: NonNullable<DialOutDeps['media']> = {
       prepareDial: async () => ({
         offer: OFFER,
@@ -113,26 +107,7 @@ describe('dial-out: the monitor calls a room system', () => {
   const states = () => statuses.map((s) => (s.status ? `${s.state} ${s.status}` : s.state));
   const invite = () => sent.find((s) => s.msg.method === 'INVITE')!.msg;
 
-  function respond(
-    to: SipRequest,
-    status: number,
-    opts: { body?: string; contact?: string; cseq?: string } = {},
-  ): SipResponse {
-    const lines = [
-      `SIP/2.0 ${status} Reason`,
-      `Via: ${one(to, 'via')}`,
-      `From: ${one(to, 'from')}`,
-      `To: ${one(to, 'to')}${status > 100 ? ';tag=theirs' : ''}`,
-      `Call-ID: ${one(to, 'call-id')}`,
-      `CSeq: ${opts.cseq ?? one(to, 'cseq')}`,
-      ...(opts.contact ? [`Contact: ${opts.contact}`] : []),
-      ...(opts.body ? ['Content-Type: application/sdp'] : []),
-      `Content-Length: ${Buffer.byteLength(opts.body ?? '')}`,
-      '',
-      opts.body ?? '',
-    ];
-    return parseSipMessage(Buffer.from(lines.join('\r\n'))) as SipResponse;
-  }
+  const respond = respondTo;
   const answer200 = (to: SipRequest) => respond(to, 200, { body: ANSWER, contact: `<sip:room@${ROOM_IP}:5062>` });
 
   test('calling → ringing → connected: the INVITE goes to the checked address, the answer is adopted', async () => {

@@ -2,11 +2,10 @@
 // until a response (timer A), failed after 64 T1 without one (timer B), ringing reported,
 // the ACK of a 2xx (new branch, to its Contact) and of a refusal (the INVITE's branch),
 // CANCEL only after a provisional response, a late 2xx ended with BYE.
-import pino from 'pino';
 import { InviteClient, type Dialling } from '../../server/sip/invite-client';
-import { one, parseCSeq, parseSipMessage, type SipRequest, type SipResponse } from '../../server/sip/message';
+import { one, parseCSeq, type SipRequest, type SipResponse } from '../../server/sip/message';
+import { respondTo, wiredInviteClient } from '../helpers/sip-response';
 
-const crlf = (lines: string[]) => lines.join('\r\n');
 const T1 = 100;
 const RING = 10_000;
 const ROOM = { address: '10.0.0.2', port: 5062 };
@@ -18,15 +17,8 @@ describe('the dial-out INVITE client', () => {
 
   beforeEach(() => {
     jest.useFakeTimers();
-    sent = [];
     progress = [];
-    client = new InviteClient({
-      send: (buf, to) => sent.push({ msg: parseSipMessage(buf) as SipRequest, to: `${to.address}:${to.port}` }),
-      sentBy: () => '10.0.0.1:5060',
-      logger: pino({ level: 'silent' }),
-      t1Ms: T1,
-      ringMs: RING,
-    });
+    ({ client, sent } = wiredInviteClient(T1, RING));
   });
 
   afterEach(() => {
@@ -45,26 +37,7 @@ describe('the dial-out INVITE client', () => {
   const methods = () => sent.map((s) => s.msg.method);
   const branchOf = (m: SipRequest | SipResponse) => /branch=([^;]+)/.exec(one(m, 'via'))![1];
 
-  function respond(
-    to: SipRequest,
-    status: number,
-    opts: { tag?: string; body?: string; contact?: string; cseq?: string } = {},
-  ): SipResponse {
-    const lines = [
-      `SIP/2.0 ${status} Reason`,
-      `Via: ${one(to, 'via')}`,
-      `From: ${one(to, 'from')}`,
-      `To: ${one(to, 'to')}${status > 100 ? `;tag=${opts.tag ?? 'theirs'}` : ''}`,
-      `Call-ID: ${one(to, 'call-id')}`,
-      `CSeq: ${opts.cseq ?? one(to, 'cseq')}`,
-      ...(opts.contact ? [`Contact: ${opts.contact}`] : []),
-      ...(opts.body ? ['Content-Type: application/sdp'] : []),
-      `Content-Length: ${Buffer.byteLength(opts.body ?? '')}`,
-      '',
-      opts.body ?? '',
-    ];
-    return parseSipMessage(Buffer.from(crlf(lines))) as SipResponse;
-  }
+  const respond = respondTo;
 
   test('a new call: sent again at T1, 2T1, … until ringing; a 2xx opens the dialog and gets its own ACK', async () => {
     const d = dial();
