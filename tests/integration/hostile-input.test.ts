@@ -14,6 +14,7 @@ import request from 'supertest';
 import { pointAttendanceRequests, monitorRequests } from '../../server/contract/attendance';
 import { hostRequests, pointRequests } from '../../server/contract/broadcast';
 import { hostTalkRequests, monitorDeskRequests, pointTalkRequests } from '../../server/contract/desk';
+import { monitorDialRequests } from '../../server/contract/dial-out';
 import { roomViewMonitorRequests, roomViewPointRequests } from '../../server/contract/room-view';
 import { ERROR_CODES } from '../../server/contract/errors';
 import type { RequestMap } from '../../server/contract/socket';
@@ -33,6 +34,8 @@ import { redisSnapshot, snapshotDiff } from '../helpers/state';
 jest.setTimeout(240_000);
 
 const POINTS = ['HT-CX', 'HT-DT', 'HT-VQ', 'HT-KA', 'HT-HK', 'HT-HS'];
+/** Invited but never connected: the point the monitor may have the server call. */
+const CALLED = 'HT-CL';
 const isLoopback = proxyaddr.compile('loopback');
 const RUNS = Number(process.env.FUZZ_RUNS ?? 25); // per event / route
 const SEED = Number(process.env.FUZZ_SEED ?? 20261128);
@@ -73,13 +76,14 @@ describe('hostile input (fast-check against a whole server)', () => {
 
   beforeAll(async () => {
     r = await startTestRedis();
-    o = await startTestOrchestrator(r.url, ADMIN_ENV);
-    b = await prepareBriefing(o.baseUrl, POINTS);
+    // The SIP gateway on (loopback, any free port), so the dial-out requests reach its checks.
+    o = await startTestOrchestrator(r.url, { ...ADMIN_ENV, SIP_PORT: '0', SIP_LISTEN_IP: '127.0.0.1' });
+    b = await prepareBriefing(o.baseUrl, [...POINTS, CALLED]);
     host = await connectSocket(o.baseUrl, '/host', { cookie: b.cookie });
     expect((await send(host, 'host:attach', { sessionId: b.sessionId })).ok).toBe(true);
     await publishHall(host);
     expect((await send(host, 'session:goLive', {})).ok).toBe(true);
-    for (const link of b.links)
+    for (const link of b.links.filter((l) => l.pointId !== CALLED))
       points.set(link.pointId, await connectSocket(o.baseUrl, '/point', { token: link.token }));
     // One point has a receive transport, so transport-bound requests meet a real one.
     const p0 = points.get(POINTS[0]!)!;
@@ -140,6 +144,86 @@ describe('hostile input (fast-check against a whole server)', () => {
     await fuzzSockets('/monitor', monitorRequests, () => [monitor])();
     await fuzzSockets('/monitor', monitorDeskRequests, () => [monitor])();
     await fuzzSockets('/monitor', roomViewMonitorRequests, () => [monitor])();
+    await fuzzSockets('/monitor', monitorDialRequests, () => [monitor])();
+  });
+
+  test('/monitor sip:dial and sip:hangup: well-formed but bad targets, points and sessions are refused with their codes', async () => {
+    const byte = fc.integer({ min: 0, max: 255 });
+    const ip = (first: fc.Arbitrary<number>) => fc.tuple(first, byte, byte, byte).map((parts) => parts.join('.'));
+    const user = fc.stringMatching(/^[a-z0-9]{1,16}$/);
+    const at = (host: fc.Arbitrary<string>, port: fc.Arbitrary<string> = fc.constant('')) =>
+      fc.tuple(user, host, port).map(([u, h, p]) => `sip:${u}@${h}${p}`);
+    // Addresses no call may go to: refused before any packet leaves, as `forbidden`.
+    const refusedTargets = fc.oneof(
+      at(ip(fc.constant(127))), // loopback
+      at(ip(fc.integer({ min: 224, max: 239 }))), // multicast
+      at(ip(fc.integer({ min: 240, max: 255 }))), // reserved, broadcast
+      at(ip(fc.constant(0))), // unspecified
+      at(fc.tuple(byte, byte).map(([c, d]) => `169.254.${c}.${d}`)), // link-local
+      at(
+        ip(fc.constant(127)),
+        fc.integer({ min: 1024, max: 65535 }).map((p) => `:${p}`),
+      ),
+    );
+    // Read strictly: a privileged or impossible port, another scheme, a user or host too long, not IPv4.
+    const malformed = fc.oneof(
+      at(
+        fc.constant('10.0.0.2'),
+        fc.integer({ min: 0, max: 1023 }).map((p) => `:${p}`),
+      ),
+      at(
+        fc.constant('10.0.0.2'),
+        fc.integer({ min: 65536, max: 999_999 }).map((p) => `:${p}`),
+      ),
+      user.map((u) => `sips:${u}@10.0.0.2`),
+      user.map((u) => `tel:+84${u}`),
+      fc.integer({ min: 200, max: 250 }).map((n) => `sip:${'a'.repeat(n)}@10.0.0.2`),
+      fc.integer({ min: 64, max: 200 }).map((n) => `sip:room@${'a'.repeat(n)}.vn`),
+      fc.constantFrom('sip:room@[::1]', 'sip:room@256.1.1.1', 'sip:room@010.0.0.1', 'sip:room@10.0.0.2;transport=tcp'),
+      nasty.filter((t) => t.trim().length > 0 && t.length <= 256),
+    );
+    const dial = (pointId: string, address?: string) =>
+      send(monitor, 'sip:dial', { sessionId: b.sessionId, pointId, ...(address === undefined ? {} : { address }) });
+    const refused = async (res: Awaited<ReturnType<typeof send>>, code: string, reason?: string) => {
+      expect(res).toMatchObject({ ok: false, error: { code, ...(reason ? { reason } : {}) } });
+    };
+    await fc.assert(
+      fc.asyncProperty(refusedTargets, async (address) => {
+        count('/monitor sip:dial refused target');
+        await refused(await dial(CALLED, address), 'forbidden', 'sip_target_refused');
+      }),
+      { numRuns: RUNS * 2, seed: SEED },
+    );
+    await fc.assert(
+      fc.asyncProperty(malformed, fc.constantFrom(CALLED, ...POINTS), async (address, pointId) => {
+        count('/monitor sip:dial malformed target');
+        await refused(await dial(pointId, address), 'bad_request');
+      }),
+      { numRuns: RUNS * 2, seed: SEED + 1 },
+    );
+    // Over the contract's 256 characters: refused by the schema itself.
+    await refused(await dial(CALLED, 'sip:room@10.0.0.2'.padEnd(300, '0')), 'bad_request');
+    await refused(await dial(CALLED, `sip:${'u'.repeat(300)}@10.0.0.2`), 'bad_request');
+    // No address typed and none in the registry; a point or session that does not exist.
+    await refused(await dial(CALLED), 'bad_request', 'sip_address_invalid');
+    // A point whose page is connected is not called as well.
+    await refused(await dial(POINTS[0]!, 'sip:room@10.0.0.2'), 'conflict');
+    await refused(await dial('no-such-point', 'sip:room@127.0.0.1'), 'not_found');
+    await refused(
+      await send(monitor, 'sip:dial', {
+        sessionId: 'no-such-session',
+        pointId: POINTS[0],
+        address: 'sip:room@10.0.0.2',
+      }),
+      'not_open',
+    );
+    count('/monitor sip:dial fixed cases', 6);
+    // Nothing was placed: there is no call to any point to hang up.
+    for (const pointId of [CALLED, ...POINTS, 'no-such-point']) {
+      await refused(await send(monitor, 'sip:hangup', { sessionId: b.sessionId, pointId }), 'not_found');
+      count('/monitor sip:hangup nothing placed');
+    }
+    expect(monitor.connected).toBe(true);
   });
 
   test('out of order and unknown references: transports, consumers, producers, alerts, floors that do not exist', async () => {
