@@ -1,12 +1,13 @@
-// The hall from an RTMP encoder as a point sees it: ffmpeg sends a test pattern and a tone
-// over RTMP on loopback (H.264 + AAC in FLV), the session's listener transcodes it to
-// three VP8 simulcast layers and Opus, and Chromium point pages decode the picture (a
-// point in full mode a layer above the lowest, one in low mode the lowest, 180 lines) and
-// hear the sound.
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
-import type { Browser } from 'playwright-core';
+// The hall from an RTMP or SRT encoder as a point sees it: ffmpeg sends a 1280x720 test
+// pattern and a tone on loopback (H.264 + AAC, in FLV over RTMP or MPEG-TS over SRT), the
+// session's listener transcodes it to three VP8 simulcast layers and Opus, and Chromium
+// point pages decode the picture and hear the sound: a point in full mode climbs to the
+// top layer, 720 lines, and keeps decoding it; a point in low mode gets the lowest, 180.
+import type { ChildProcess } from 'node:child_process';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Socket } from 'socket.io-client';
+import { freePort, freeUdpPort } from '../../scripts/loadgen/http';
+import { tiedSpawn } from '../../server/platform/tied-spawn';
 import { ask } from '../helpers/attendance';
 import { launchChromium } from '../helpers/browser';
 import { ADMIN_ENV, connectSocket, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
@@ -14,23 +15,39 @@ import { decoding, mediaStats } from '../helpers/media';
 import { startTestOrchestrator, waitFor, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 
-describe('RTMP ingest decoded by Chromium points', () => {
+type Protocol = 'rtmp' | 'srt';
+
+/** ffmpeg as an encoder: an H.264 + AAC 1280x720 test pattern and tone, in real time, until killed. */
+function encoderArgs(protocol: Protocol, url: string): string[] {
+  const out = protocol === 'srt' ? ['-f', 'mpegts', `${url}&mode=caller`] : ['-f', 'flv', url];
+  return [
+    ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-re'],
+    ...['-f', 'lavfi', '-i', 'testsrc=size=1280x720:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440'],
+    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-pix_fmt', 'yuv420p'],
+    ...['-b:v', '2500k', '-maxrate', '2500k', '-bufsize', '1250k'],
+    ...['-c:a', 'aac', '-ar', '44100', ...out],
+  ];
+}
+
+/** The height of the hall camera the page decodes now (0 before a frame). */
+const height = async (page: Page) =>
+  (await mediaStats(page)).find((s) => s.source === 'host-camera' && s.frames > 0)?.height ?? 0;
+
+describe('RTMP and SRT ingest decoded by Chromium points', () => {
   let r: TestRedis;
   let o: TestOrchestrator;
   let b: PreparedBriefing;
   let host: Socket;
   let browser: Browser;
   let enc: ChildProcess | undefined;
+  const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    const srv = net.createServer();
-    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-    const { port } = srv.address() as net.AddressInfo;
-    await new Promise<void>((resolve) => srv.close(() => resolve()));
     r = await startTestRedis();
     o = await startTestOrchestrator(r.url, {
       ...ADMIN_ENV,
-      RTMP_INGEST_PORTS: `${port}-${port}`,
+      RTMP_INGEST_PORTS: await freePort().then((p) => `${p}-${p}`),
+      SRT_INGEST_PORTS: await freeUdpPort().then((p) => `${p}-${p}`),
       INGEST_LISTEN_IP: '127.0.0.1',
     });
     b = await prepareBriefing(o.baseUrl, ['HT-CX', 'HT-DT']);
@@ -38,6 +55,14 @@ describe('RTMP ingest decoded by Chromium points', () => {
     await ask(host, 'host:attach', { sessionId: b.sessionId });
     browser = await launchChromium();
   }, 60_000);
+  afterEach(async () => {
+    enc?.kill('SIGKILL');
+    enc = undefined;
+    for (const c of contexts.splice(0)) await c.close();
+    // Each test (and a retried one) starts from closed listeners and no ingest.
+    for (const request of ['ingest:rtmp', 'ingest:srt'])
+      await ask(host, request, { open: false }).catch(() => undefined);
+  });
   afterAll(async () => {
     enc?.kill('SIGKILL');
     host?.close();
@@ -46,49 +71,51 @@ describe('RTMP ingest decoded by Chromium points', () => {
     await r?.cleanup();
   });
 
-  test('points decode the transcoded layers, full and low, and hear the tone', async () => {
-    const { url } = await ask<{ url: string }>(host, 'ingest:rtmp', { open: true });
-    const args = [
-      ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-re'],
-      ...['-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440'],
-      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-pix_fmt', 'yuv420p'],
-      ...['-c:a', 'aac', '-ar', '44100', '-f', 'flv', url],
-    ];
-    await waitFor(
-      async () => {
-        // The listener may still be starting: the encoder retries until it connects.
-        if (!enc || enc.exitCode !== null) enc = spawn('ffmpeg', args, { stdio: 'ignore' });
-        return (await ask<{ state: string }>(host, 'ingest:rtmp', {})).state === 'receiving';
-      },
-      'the encoder to be received',
-      30_000,
-      500,
-    );
-    const page = await (await browser.newContext()).newPage();
-    await page.goto(b.links[0]!.url);
-    const first = await decoding(page, 'host-camera', { timeoutMs: 30_000 });
-    await decoding(page, 'host-camera', { above: first.frames + 25, timeoutMs: 30_000 });
-    await page.click('[data-testid=unmute]');
-    await decoding(page, 'host-mic', { what: 'energy', timeoutMs: 30_000 });
-    // Full mode: mediasoup climbs above the lowest layer as its estimate of the link grows
-    // (to 360 lines: the encoder's 640x360 is not scaled up for the top layer).
-    const height = async (p: typeof page) =>
-      (await mediaStats(p)).find((s) => s.source === 'host-camera' && s.frames > 0)?.height ?? 0;
-    const full = await waitFor(
-      async () => ((await height(page)) >= 360 ? height(page) : undefined),
-      'the full point to decode a layer above the lowest',
-      60_000,
-    );
-    expect(full).toBe(360);
+  const newPage = async () => {
+    const context = await browser.newContext();
+    contexts.push(context);
+    return context.newPage();
+  };
 
-    // A point in low mode gets a lower layer of the same hall.
-    const low = await (await browser.newContext()).newPage();
-    await low.goto(b.links[1]!.url);
-    await low.selectOption('[data-testid=mode]', 'low');
-    // The lowest layer, 180 lines as the console's.
-    await waitFor(async () => (await height(low)) === 180, 'the low point to decode 180 lines', 30_000);
-    const small = await decoding(low, 'host-camera', { timeoutMs: 30_000 });
-    await decoding(low, 'host-camera', { above: small.frames + 25, timeoutMs: 30_000 });
-    expect(await height(low)).toBe(180);
-  }, 180_000);
+  test.each(['rtmp', 'srt'] as const)(
+    '%s: points decode the transcoded layers, the top (720) in full and the lowest in low, and hear the tone',
+    async (protocol) => {
+      const request = `ingest:${protocol}`;
+      const { url } = await ask<{ url: string }>(host, request, { open: true });
+      await waitFor(
+        async () => {
+          // The listener may still be starting (or the previous one still closing): the
+          // encoder retries until it connects.
+          if (!enc || enc.exitCode !== null) enc = tiedSpawn('ffmpeg', encoderArgs(protocol, url), { stdio: 'ignore' });
+          return (await ask<{ state: string }>(host, request, {})).state === 'receiving';
+        },
+        'the encoder to be received',
+        30_000,
+        500,
+      );
+      const page = await newPage();
+      await page.goto(b.links[0]!.url);
+      const first = await decoding(page, 'host-camera', { timeoutMs: 30_000 });
+      await decoding(page, 'host-camera', { above: first.frames + 25, timeoutMs: 30_000 });
+      await page.click('[data-testid=unmute]');
+      await decoding(page, 'host-mic', { what: 'energy', timeoutMs: 30_000 });
+      // Full mode: mediasoup climbs layer by layer as its estimate of the link grows, to
+      // the top layer, the encoder's 1280x720.
+      await waitFor(async () => (await height(page)) === 720, 'the full point to decode the top layer', 60_000);
+      const top = await decoding(page, 'host-camera', { timeoutMs: 5_000 });
+      await decoding(page, 'host-camera', { above: top.frames + 50, timeoutMs: 30_000 });
+      expect(await height(page)).toBe(720);
+
+      // A point in low mode gets the lowest layer of the same hall: 180 lines, as the console's.
+      await page.context().close();
+      const low = await newPage();
+      await low.goto(b.links[1]!.url);
+      await low.selectOption('[data-testid=mode]', 'low');
+      await waitFor(async () => (await height(low)) === 180, 'the low point to decode 180 lines', 30_000);
+      const small = await decoding(low, 'host-camera', { timeoutMs: 30_000 });
+      await decoding(low, 'host-camera', { above: small.frames + 25, timeoutMs: 30_000 });
+      expect(await height(low)).toBe(180);
+    },
+    180_000,
+  );
 });
