@@ -2,7 +2,8 @@
 // layers and Opus straight to the origin), WHIP (Chromium's fake 1280x720 camera, three
 // simulcast layers, and its microphone), RTMP and SRT (Debian's ffmpeg as the encoder,
 // H.264 and AAC at 1280x720; the server's listener and transcoder relay it as three VP8
-// simulcast layers and Opus). An in-process Orchestrator with one live session and no viewing point;
+// simulcast layers and Opus). An in-process Orchestrator with one live session and no
+// viewing point;
 // per path, after a warm-up, `--repeats` windows of `--seconds`: the CPU (% of one core)
 // and RSS of this process (the server), of its mediasoup workers and of the listener and
 // transcoder ffmpeg the server starts for the path (this process's children, told apart
@@ -253,13 +254,15 @@ async function main(): Promise<void> {
     const host = io(`${base}/host`, { transports: ['websocket'], forceNew: true, extraHeaders: { cookie: b.cookie } });
     const ask = hostAsker(host);
     await ask('host:attach', { sessionId: b.sessionId });
+    // A console whose socket reconnected (a loaded machine can miss a ping) is no longer
+    // attached: attach it again at once.
+    host.io.on('reconnect', () => {
+      ask('host:attach', { sessionId: b.sessionId }).catch((err: Error) => log(`attach again: ${err.message}`));
+    });
     const room = async () => (await o.realtime.broadcasts.get(b.sessionId)).requireRoom();
     const ctx = { ask, room, base, browser: async () => (browser ??= await launchChromium()) };
     const results: Record<string, unknown> = {};
     for (const which of CHOSEN) {
-      // Attached again per path: a console whose socket reconnected (a loaded machine
-      // can miss a ping) is no longer attached.
-      await ask('host:attach', { sessionId: b.sessionId });
       log(`${which}: starting the publisher`);
       current = await publish(which, ctx);
       // Live from the first path's media on (going live needs the hall's camera or microphone).
