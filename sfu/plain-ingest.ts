@@ -56,7 +56,11 @@ export class PlainIngests {
     if (opts.video?.simulcastSsrcs?.length && (opts.video.mimeType ?? 'video/VP8') !== 'video/VP8')
       throw new SfuError('bad_request', 'simulcast is VP8 only');
     const rates = opts.video?.layerBitratesBps;
-    if (rates && (rates.length !== 1 + (opts.video?.simulcastSsrcs?.length ?? 0) || rates.some((b) => !(b > 0))))
+    if (
+      rates &&
+      (rates.length !== 1 + (opts.video?.simulcastSsrcs?.length ?? 0) ||
+        rates.some((b) => !Number.isInteger(b) || b <= 0))
+    )
       throw new SfuError('bad_request', 'one positive bitrate per layer');
     const floorOf = opts.floorOf;
     if (floorOf !== undefined) this.#requireFloor(floorOf);

@@ -210,6 +210,13 @@ export const PlainIngestRequestSchema = z
        * lowest layer's. VP8 only.
        */
       simulcastSsrcs: z.array(z.number().int().min(1).max(0xffffffff)).min(1).max(2).optional(),
+      /**
+       * What each layer carries at most (bps), one per SSRC, lowest first: the points climb
+       * to a layer once their link carries it. Without them the console's bitrates
+       * (150k / 500k / 1.5M) are assumed, and an encoder whose top layer sends less keeps
+       * the points below it.
+       */
+      layerBitratesBps: z.array(z.number().int().min(10_000).max(50_000_000)).min(1).max(3).optional(),
     })
       .strict()
       .refine((v) => !v.simulcastSsrcs || (v.mimeType ?? 'video/VP8') === 'video/VP8', {
@@ -217,6 +224,12 @@ export const PlainIngestRequestSchema = z
       })
       .refine((v) => !v.simulcastSsrcs || new Set([v.ssrc, ...v.simulcastSsrcs]).size === v.simulcastSsrcs.length + 1, {
         message: 'each simulcast layer needs its own ssrc',
+      })
+      .refine((v) => !v.layerBitratesBps || v.layerBitratesBps.length === 1 + (v.simulcastSsrcs?.length ?? 0), {
+        message: 'one bitrate per layer (layerBitratesBps), lowest first',
+      })
+      .refine((v) => !v.layerBitratesBps || v.layerBitratesBps.every((b, i, all) => i === 0 || b > all[i - 1]!), {
+        message: 'layer bitrates rise from the lowest layer to the highest',
       })
       .optional(),
     audio: PlainIngestStreamSchema.optional(),
