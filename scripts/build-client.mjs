@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { build } from 'esbuild';
 
@@ -30,6 +30,9 @@ const result = await build({
   target: ['chrome111', 'firefox115', 'safari16'],
   logLevel: 'warning',
   metafile: true,
+  // Written below, each file whole (see `put`), after the compressed files of the bundle
+  // it replaces are gone.
+  write: false,
   // Every chunk, a lazily loaded one too, is named by its content hash: the server
   // caches `chunk-*.js` for good (server/http/pages.ts).
   chunkNames: 'chunk-[hash]',
@@ -37,6 +40,21 @@ const result = await build({
   // Runs before anything else in every page: see the file.
   inject: [path.join(ROOT, 'client', 'src', 'csp-safe-zod.ts')],
 });
+// A file appears whole or not at all (written aside, then renamed): a server reading
+// build/client during a rebuild never sends half a bundle.
+const put = async (file, data) => {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await fs.promises.writeFile(tmp, data);
+  await fs.promises.rename(tmp, file);
+};
+await fs.promises.mkdir(outdir, { recursive: true });
+// A compressed file is only ever newer than its bundle: an earlier build's `.br`/`.gz` are
+// removed before the bundle is rewritten, and the new ones are written after it. The
+// server sends a compressed file only if it is not older than its `.js`
+// (server/http/pages.ts), so a build stopped half-way leaves nothing stale to serve.
+const scripts = result.outputFiles.filter((f) => f.path.endsWith('.js'));
+await Promise.all(scripts.flatMap((f) => ['.br', '.gz'].map((ext) => fs.promises.rm(f.path + ext, { force: true }))));
+await Promise.all(result.outputFiles.map((f) => put(f.path, f.contents)));
 // Each page's shared chunks, all it imports statically (directly or through another
 // chunk): the server lists them in the page's HTML as <link rel="modulepreload">
 // (server/http/pages.ts), so the browser fetches them at once rather than after the
@@ -56,20 +74,20 @@ for (const [file, o] of Object.entries(outputs)) {
   walk(file);
   preload[path.basename(file, '.js')] = [...seen].map((f) => path.relative(outdir, path.resolve(f))).sort();
 }
-fs.writeFileSync(path.join(outdir, 'preload.json'), `${JSON.stringify(preload, null, 2)}\n`);
-// Each bundle compressed once here (brotli and gzip), served as is to browsers that take
-// it (server/http/pages.ts): the server then spends no CPU compressing the same bytes for
-// every page load, which a storm of 420 points joining at once would.
-const scripts = Object.keys(outputs).filter((f) => f.endsWith('.js'));
+await put(path.join(outdir, 'preload.json'), `${JSON.stringify(preload, null, 2)}\n`);
+// Each bundle compressed once here (brotli and gzip, on libuv's thread pool, all bundles
+// at once), served as is to browsers that take it (server/http/pages.ts): the server then
+// spends no CPU compressing the same bytes for every page load, which a storm of 420
+// points joining at once would.
+const brotli = promisify(zlib.brotliCompress);
+const gzip = promisify(zlib.gzip);
 await Promise.all(
-  scripts.map(async (f) => {
-    const raw = await fs.promises.readFile(f);
-    const br = zlib.brotliCompressSync(raw, {
+  scripts.flatMap(({ path: f, contents: raw }) => [
+    brotli(raw, {
       params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: raw.length },
-    });
-    await fs.promises.writeFile(`${f}.br`, br);
-    await fs.promises.writeFile(`${f}.gz`, zlib.gzipSync(raw, { level: 9 }));
-  }),
+    }).then((br) => put(`${f}.br`, br)),
+    gzip(raw, { level: 9 }).then((gz) => put(`${f}.gz`, gz)),
+  ]),
 );
 const bytes = Object.entries(result.metafile.outputs)
   .filter(([f]) => f.endsWith('.js'))

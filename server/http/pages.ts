@@ -85,30 +85,44 @@ const ENCODINGS = [
   { name: 'gzip', ext: '.gz' },
 ] as const;
 
+/** A file's size and modification time, or undefined when it is not there. */
+const statOf = (file: string): Promise<fs.Stats | undefined> => fs.promises.stat(file).catch(() => undefined);
+
 /**
  * A bundle the build compressed (`<file>.js.br`, `.gz`: scripts/build-client.mjs) is sent
  * as is to a browser that takes that encoding, so the server does not compress the same
  * bytes again for every page load (the compression middleware leaves an encoded response
- * alone). Anything else falls through to the plain files.
+ * alone). Of the encodings the browser accepts, the smallest file goes out. A compressed
+ * file older than its `.js` is left alone (a build that stopped half-way, or one that wrote
+ * no compressed files): the plain file then goes on, compressed on the fly.
  */
 function precompressed(bundleDir: string): express.RequestHandler {
   const root = path.resolve(bundleDir);
   return (req, res, next) => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || !/^\/[A-Za-z0-9_-]+\.js$/.test(req.path)) return next();
-    // The smallest the browser takes (browsers list gzip first, at the same weight as br).
-    const enc = ENCODINGS.find((e) => req.acceptsEncodings(e.name) === e.name);
-    const file = path.join(root, req.path);
-    if (!enc || !fs.existsSync(file + enc.ext)) return next();
     res.vary('Accept-Encoding');
-    res.set('Content-Encoding', enc.name);
-    res.type('js');
-    bundleCaching(res, file);
-    res.sendFile(file + enc.ext, { dotfiles: 'deny' }, (err) => {
-      if (err && !res.headersSent) {
-        res.removeHeader('Content-Encoding');
-        next();
+    const accepted = ENCODINGS.filter((e) => req.acceptsEncodings(e.name) === e.name);
+    if (!accepted.length) return next();
+    const file = path.join(root, req.path);
+    void Promise.all([statOf(file), ...accepted.map((e) => statOf(file + e.ext))]).then(([js, ...variants]) => {
+      let enc: (typeof ENCODINGS)[number] | undefined;
+      let size = Infinity;
+      for (const [i, v] of variants.entries()) {
+        if (!js || !v?.isFile() || v.mtimeMs < js.mtimeMs || v.size >= size) continue;
+        enc = accepted[i];
+        size = v.size;
       }
-    });
+      if (!enc) return next();
+      res.set('Content-Encoding', enc.name);
+      res.type('js');
+      bundleCaching(res, file);
+      res.sendFile(file + enc.ext, { dotfiles: 'deny' }, (err) => {
+        if (err && !res.headersSent) {
+          res.removeHeader('Content-Encoding');
+          next();
+        }
+      });
+    }, next);
   };
 }
 

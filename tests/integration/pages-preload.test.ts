@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import compression from 'compression';
 import express from 'express';
 import request from 'supertest';
 import { pagesRouter } from '../../server/http/pages';
@@ -48,13 +49,13 @@ test('the join page preloads every chunk its entry imports, and each is served',
   expect(res.text.indexOf('modulepreload')).toBeLessThan(res.text.indexOf('<script type="module"'));
 });
 
-test('the join page loads no zod and under 400 KB of script before its first frame', () => {
+test('the join page loads no zod and under 400 KiB of script before its first frame', () => {
   const list = (JSON.parse(fs.readFileSync(path.join(BUNDLE, 'preload.json'), 'utf8')) as Record<string, string[]>)
     .join!;
   let bytes = 0;
   for (const f of ['join.js', ...list]) {
     const js = fs.readFileSync(path.join(BUNDLE, f), 'utf8');
-    bytes += js.length;
+    bytes += fs.statSync(path.join(BUNDLE, f)).size;
     // zod keeps its internals on `._zod` of every schema; the page validates nothing with it.
     expect({ f, zod: /\b_zod\b/.test(js) }).toEqual({ f, zod: false });
   }
@@ -83,6 +84,67 @@ test('bundles go out as the build compressed them, to browsers that take it', as
   const c = await request(app(BUNDLE)).get(`/bundle/${chunk}`).set('Accept-Encoding', 'br').expect(200);
   expect(c.headers['content-encoding']).toBe('br');
   expect(c.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+});
+
+test('an encoding the browser refuses is not sent; HEAD and revalidation as for any file', async () => {
+  const gz = await request(app(BUNDLE)).get('/bundle/join.js').set('Accept-Encoding', 'br;q=0, gzip').expect(200);
+  expect(gz.headers['content-encoding']).toBe('gzip');
+  const none = await request(app(BUNDLE)).get('/bundle/join.js').set('Accept-Encoding', 'gzip;q=0, br;q=0').expect(200);
+  expect(none.headers['content-encoding']).toBeUndefined();
+  expect(none.headers.vary).toMatch(/Accept-Encoding/);
+
+  const head = await request(app(BUNDLE))
+    .head('/bundle/join.js')
+    .set('Accept-Encoding', 'gzip, deflate, br')
+    .expect(200);
+  expect(head.headers['content-encoding']).toBe('br');
+  expect(Number(head.headers['content-length'])).toBe(fs.statSync(path.join(BUNDLE, 'join.js.br')).size);
+
+  const first = await request(app(BUNDLE)).get('/bundle/join.js').set('Accept-Encoding', 'br').expect(200);
+  const etag = first.headers.etag!;
+  expect(etag).toBeTruthy();
+  await request(app(BUNDLE)).get('/bundle/join.js').set('Accept-Encoding', 'br').set('If-None-Match', etag).expect(304);
+});
+
+describe('a compressed file missing or older than its bundle', () => {
+  // As the server runs: the compression middleware compresses on the fly what goes out plain.
+  const served = (dir: string) =>
+    express()
+      .use(compression())
+      .use(pagesRouter(PAGES, dir, { sourceMaps: false, timeZone: 'Asia/Ho_Chi_Minh' }));
+  let dir: string;
+  let plain: Buffer;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundle-variants-'));
+    plain = fs.readFileSync(path.join(BUNDLE, 'join.js'));
+    fs.writeFileSync(path.join(dir, 'join.js'), plain);
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('no .br: the .gz if the browser takes it, else the current file compressed on the fly', async () => {
+    fs.writeFileSync(path.join(dir, 'join.js.gz'), zlib.gzipSync(plain));
+    const gz = await request(served(dir)).get('/bundle/join.js').set('Accept-Encoding', 'gzip, br').expect(200);
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(Number(gz.headers['content-length'])).toBe(fs.statSync(path.join(dir, 'join.js.gz')).size);
+    const br = await request(served(dir)).get('/bundle/join.js').set('Accept-Encoding', 'br').expect(200);
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers.vary).toMatch(/Accept-Encoding/);
+    expect(br.text).toBe(plain.toString('utf8'));
+  });
+
+  test('a .br older than its .js (an earlier build) is not sent', async () => {
+    const stale = path.join(dir, 'join.js.br');
+    fs.writeFileSync(stale, zlib.brotliCompressSync(Buffer.from('export const stale = 1;\n')));
+    const js = fs.statSync(path.join(dir, 'join.js'));
+    fs.utimesSync(stale, js.atime, new Date(js.mtimeMs - 60_000));
+    const res = await request(served(dir)).get('/bundle/join.js').set('Accept-Encoding', 'br').expect(200);
+    expect(res.text).toBe(plain.toString('utf8'));
+    // Once rewritten after the bundle, it goes out as is.
+    fs.writeFileSync(stale, zlib.brotliCompressSync(plain));
+    const fresh = await request(served(dir)).get('/bundle/join.js').set('Accept-Encoding', 'br').expect(200);
+    expect(Number(fresh.headers['content-length'])).toBe(fs.statSync(stale).size);
+    expect(fresh.text).toBe(plain.toString('utf8'));
+  });
 });
 
 test('without the list (an older build) the page has no preload and still loads', async () => {
