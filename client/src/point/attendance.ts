@@ -212,7 +212,9 @@ export function startPointAttendance(ctx: PointAttendanceContext): void {
   noVideo.addEventListener('click', problem('no-video', ['Đang báo mất hình…', 'Reporting no picture…']));
   noAudio.addEventListener('click', problem('no-audio', ['Đang báo mất tiếng…', 'Reporting no sound…']));
 
-  startHealthReports(ctx, request, healthLine);
+  // Once the briefing's picture shows (or the lobby opens, which may have none yet), the
+  // QR library loads in the background, ready for the delegates' check-in.
+  startHealthReports(ctx, request, healthLine, qr.warm);
 
   socket.on('connect', () => {
     outbox.flush();
@@ -230,7 +232,12 @@ export function startPointAttendance(ctx: PointAttendanceContext): void {
 }
 
 /** The delegates' check-in QR code, shown on demand and fetched again as it rotates. */
-function checkinQr(request: Request<PointClientEvents>): { box: HTMLElement; refresh: () => void } {
+function checkinQr(request: Request<PointClientEvents>): {
+  box: HTMLElement;
+  refresh: () => void;
+  /** Loads the QR library in the background, once. */
+  warm: () => void;
+} {
   const qrBtn = el('button', { attrs: { type: 'button', 'data-testid': 'qr-toggle' } });
   setBi(qrBtn, ['Hiện mã QR điểm danh', 'Show the check-in QR code']);
   const qrImg = el('img', { className: 'qr', attrs: { alt: 'QR', 'data-testid': 'qr-image' } });
@@ -243,15 +250,48 @@ function checkinQr(request: Request<PointClientEvents>): { box: HTMLElement; ref
     qrInfo,
   );
 
+  // The QR library loads apart from the page (its first frame does not wait for it): early
+  // in the background (`warm`), or on the first show. A load that failed is not kept, so
+  // the next show tries again; a browser may still refuse the module until the page is
+  // reloaded, so after a few failures the panel asks for that.
+  const importQr = () => import('qrcode');
+  let qrLib: ReturnType<typeof importQr> | undefined;
+  const loadQr = () =>
+    (qrLib ??= importQr().catch((err: unknown) => {
+      qrLib = undefined;
+      throw err;
+    }));
+  let libFailures = 0;
+  let warmed = false;
+
   let qrTimer: ReturnType<typeof setTimeout> | undefined;
   let qrShown = false;
   const showQr = async () => {
     clearTimeout(qrTimer);
     if (!qrShown) return;
+    let QRCode: Awaited<ReturnType<typeof importQr>>['default'];
+    try {
+      QRCode = (await loadQr()).default;
+      libFailures = 0;
+    } catch {
+      qrImg.removeAttribute('src');
+      if (++libFailures >= 3) {
+        // Shown again by a click on the button, which tries once more.
+        setBi(qrInfo, [
+          'Không tải được phần hiển thị mã QR. Hãy tải lại trang (F5).',
+          'The QR code viewer could not be loaded. Reload the page (F5).',
+        ]);
+        return;
+      }
+      setBi(qrInfo, [
+        'Chưa tải được phần hiển thị mã QR, đang thử lại…',
+        'Could not load the QR code viewer, retrying…',
+      ]);
+      qrTimer = setTimeout(() => void showQr(), 5000);
+      return;
+    }
     try {
       const qr: CheckinQr = await request('checkin:qr', {});
-      // The QR library loads on the first show: the page's first frame does not wait for it.
-      const { default: QRCode } = await import('qrcode');
       const svg = await QRCode.toString(qr.url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
       // An image, never markup in the page: the SVG comes from the library, as data.
       qrImg.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
@@ -285,6 +325,11 @@ function checkinQr(request: Request<PointClientEvents>): { box: HTMLElement; ref
     refresh: () => {
       if (qrShown) void showQr();
     },
+    warm: () => {
+      if (warmed) return;
+      warmed = true;
+      loadQr().catch(() => undefined);
+    },
   };
 }
 
@@ -293,6 +338,7 @@ function startHealthReports(
   ctx: PointAttendanceContext,
   request: Request<PointClientEvents>,
   healthLine: HTMLElement,
+  settled: () => void,
 ): void {
   const { socket, container, receiver } = ctx;
   let prev: Totals | undefined;
@@ -315,6 +361,7 @@ function startHealthReports(
     try {
       const s = await readStats(receiver);
       const t = s.totals;
+      if (t.frames > 0 || v.state === 'lobby') settled();
       const dt = prev ? (t.at - prev.at) / 1000 : 0;
       const d = (k: keyof Totals) => (prev ? Math.max(0, t[k] - prev[k]) : 0);
       const packets = d('packets') + d('lost');
