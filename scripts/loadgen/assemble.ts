@@ -84,7 +84,8 @@ export function countPackets(points: VirtualPoint[]): PacketCount {
     for (const s of p.streams()) {
       received += s.received;
       lost += lostOf(s);
-      bytes += s.bytes;
+      // Every packet read, retransmissions on RTX included (as `received` counts them).
+      bytes += s.bytes + s.rtxBytes;
     }
   return { received, lost, bytes };
 }

@@ -50,8 +50,14 @@ export interface FeedbackCounts {
   rtxPackets: number;
   /** RTX packets that filled a NACKed hole (also in `recovered`). */
   rtxRecovered: number;
-  /** RTX packets that did not authenticate, carried no original sequence number, or came before their stream. */
+  /**
+   * RTX packets that authenticated but were not counted: no original sequence number
+   * (padding only, or truncated), or before their media stream's first packet; and the
+   * rare one reordered from before the RTX stream's first packet (not decrypted).
+   */
   rtxDropped: number;
+  /** RTX packets that did not authenticate (SRTP), counted apart from `rtxDropped`. */
+  rtxAuthFailures: number;
 }
 
 interface FbStream {
@@ -89,6 +95,7 @@ export class PointFeedback {
     rtxPackets: 0,
     rtxRecovered: 0,
     rtxDropped: 0,
+    rtxAuthFailures: 0,
   };
   /** The transport-wide sequence number's header extension id (0: not negotiated). */
   tccExtId = 0;
@@ -130,9 +137,12 @@ export class PointFeedback {
   /**
    * One RTP packet (header read by the receiver, `ext` its extended sequence number,
    * `prevMax` the highest before it; `rtx`: it came as RTX). False for a duplicate, which
-   * the caller skips.
+   * the caller skips. Its transport-wide sequence number is recorded first, duplicate or
+   * not: every packet sent carries a number of its own, and one left out of transport-cc
+   * reads as lost to the SFU's bandwidth estimate.
    */
   onPacket(pkt: Buffer, s: StreamStats, ext: number, prevMax: number, now: number, rtx = false): boolean {
+    this.onTransportSeq(pkt, now);
     const f = this.#stream(s);
     const slot = ext % RING;
     if (ext >= 0 && f.ring[slot] === ext) {
@@ -140,7 +150,6 @@ export class PointFeedback {
       return false;
     }
     if (ext >= 0) f.ring[slot] = ext;
-    if (this.tccExtId && pkt[0]! & 0x10) this.#tcc(pkt, now);
     if (s.kind !== 'video' || ext < 0) return true;
     if (prevMax >= 0 && ext > prevMax + 1)
       for (let m = Math.max(prevMax + 1, ext - 100); m < ext; m++)
@@ -159,6 +168,11 @@ export class PointFeedback {
       f.lastFrameAt = now;
     }
     return true;
+  }
+
+  /** A received packet's transport-wide sequence number and arrival, for transport-cc. */
+  onTransportSeq(pkt: Buffer, now: number): void {
+    if (this.tccExtId && pkt[0]! & 0x10) this.#tcc(pkt, now);
   }
 
   /** Video waiting for a key frame after unrecovered loss: the receiver decrypts until one starts. */

@@ -43,7 +43,10 @@ export interface StreamStats {
   clockRate: number;
   ssrc: number;
   received: number;
+  /** Bytes of the packets that came on the media SSRC (the stream's bitrate). */
   bytes: number;
+  /** Bytes of the RTX packets counted as this stream's (retransmissions, apart from `bytes`). */
+  rtxBytes: number;
   /** Highest extended sequence number seen, and the first. */
   firstSeq: number;
   maxSeq: number;
@@ -94,6 +97,7 @@ export function newStream(kind: 'audio' | 'video', ssrc: number, clockRate: numb
     ssrc,
     received: 0,
     bytes: 0,
+    rtxBytes: 0,
     firstSeq: -1,
     maxSeq: -1,
     jitter: 0,
@@ -201,6 +205,11 @@ export class Receiver {
   readonly tcp: boolean;
   /** The watchdog drill: RTP is dropped uncounted, as if it never decrypted. */
   blackhole = false;
+  /**
+   * A counted hole: the next N packets on the media SSRCs (not RTX) are dropped uncounted,
+   * as if lost on the way, so that the NACKs and retransmissions that fill it can be read.
+   */
+  dropMedia = 0;
   /** Over TCP: the SFU stopped answering consent checks and the link closed (see ./ice-tcp.ts). */
   onIceLost: () => void = () => undefined;
 
@@ -301,6 +310,17 @@ export class Receiver {
   profile = '';
 
   /**
+   * Reads packets with these SRTP keys and no link (no ICE, DTLS or RTCP out): the
+   * returned function takes each datagram down the same path as the socket's. For tests
+   * of the per-packet reading against a reference sender.
+   */
+  readWithKeys(srtp: SrtpSession): (pkt: Buffer) => void {
+    this.#srtp = srtp;
+    this.#held = undefined;
+    return (pkt) => void this.#onPacket(pkt);
+  }
+
+  /**
    * Replaces werift's per-datagram path on the selected pair's socket: media is handled
    * here, anything else (STUN consent, DTLS alerts) goes to werift as before.
    */
@@ -378,6 +398,9 @@ export class Receiver {
       }
       s = newStream(e.kind, ssrc, e.clockRate);
       this.streams.set(ssrc, s);
+    } else if (this.dropMedia > 0) {
+      this.dropMedia -= 1;
+      return;
     }
     this.#count(pkt, s, pkt.readUInt16BE(2), now, undefined);
   }
@@ -385,22 +408,36 @@ export class Receiver {
   /**
    * An RTX packet: always decrypted (the original sequence number is in the encrypted
    * payload), then counted as the packet it repairs. The wire packet still goes to the
-   * feedback (its transport-wide sequence number, its marker bit: the original's).
+   * feedback (its transport-wide sequence number, its marker bit: the original's). One
+   * that authenticates but cannot be counted (padding only, or before its media stream's
+   * first packet) still has its transport-wide sequence number recorded, as a browser
+   * records every packet it receives; one that does not authenticate is a failed SRTP
+   * check, counted apart, and does not move the RTX stream's index count.
    */
   #onRtx(pkt: Buffer, x: RtxStream & { reader: SrtpStreamReader | undefined }, now: number): void {
-    const fb = this.feedback?.counts;
+    const fb = this.feedback;
     const seq = pkt.readUInt16BE(2);
     const ext = x.maxExt < 0 ? seq : extendSeq(x.maxExt, seq);
-    if (ext > x.maxExt) x.maxExt = ext;
-    const s = this.streams.get(x.mediaSsrc);
     x.reader ??= new SrtpStreamReader(this.#srtp!.remoteContext.cipher);
     const clear = ext >= 0 ? x.reader.decrypt(pkt, ext) : undefined;
-    const orig = clear && unwrapRtx(clear, x.mediaSsrc, x.payloadType);
-    if (!orig || !s) {
-      if (fb) fb.rtxDropped += 1;
+    if (!clear) {
+      if (fb) {
+        if (ext >= 0) fb.counts.rtxAuthFailures += 1;
+        else fb.counts.rtxDropped += 1;
+      }
       return;
     }
-    if (fb) fb.rtxPackets += 1;
+    if (ext > x.maxExt) x.maxExt = ext;
+    const orig = unwrapRtx(clear, x.mediaSsrc, x.payloadType);
+    const s = this.streams.get(x.mediaSsrc);
+    if (!orig || !s) {
+      if (fb) {
+        fb.counts.rtxDropped += 1;
+        fb.onTransportSeq(pkt, now);
+      }
+      return;
+    }
+    if (fb) fb.counts.rtxPackets += 1;
     this.#count(pkt, s, orig.readUInt16BE(2), now, orig);
   }
 
@@ -444,7 +481,8 @@ export class Receiver {
       s.lastTs = ts;
     }
     s.received += 1;
-    s.bytes += pkt.length;
+    if (rtx) s.rtxBytes += pkt.length;
+    else s.bytes += pkt.length;
     const marker = (pkt[1]! & 0x80) !== 0;
     if (marker && s.kind === 'video') s.frames += 1;
     if (s.firstKeyFrameAt === undefined && s.keyFrame && ext !== s.keyFrame.startExt)

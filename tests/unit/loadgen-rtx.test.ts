@@ -1,9 +1,13 @@
 // RTX as the virtual points negotiate and read it: the capabilities they offer (video/rtx
 // for VP8, as Chromium), the unwrapping of a decrypted RTX packet into the packet it
-// repairs (RFC 4588: 2-byte original sequence number, then the original payload), and the
-// feedback counting an unwrapped retransmission as the NACKed packet.
+// repairs (RFC 4588: 2-byte original sequence number, then the original payload), the
+// feedback counting an unwrapped retransmission as the NACKed packet, and a receiver
+// reading RTX packets from a reference SRTP sender.
+import { RtcpPacketConverter, RtcpTransportLayerFeedback, TransportWideCC } from 'werift';
 import { PointFeedback, type StreamStats } from '../../scripts/loadgen/point-feedback';
+import { Receiver, lostOf } from '../../scripts/loadgen/receiver';
 import { unwrapRtx } from '../../scripts/loadgen/rtx';
+import { SrtpReferenceSender } from '../helpers/srtp-reference';
 import { receiveCapabilities, type Caps } from '../../scripts/loadgen/werift-link';
 
 const MEDIA_SSRC = 0x0a0b0c0d;
@@ -96,15 +100,25 @@ describe('RTX at a virtual point', () => {
   });
 
   test('an unwrapped retransmission fills the NACKed hole: recovered, counted as RTX, a second copy a duplicate', () => {
-    const fb = new PointFeedback(() => undefined);
+    const sent: Buffer[] = [];
+    const fb = new PointFeedback((b) => sent.push(b));
+    fb.tccExtId = 3;
     const s: StreamStats = { kind: 'video', ssrc: MEDIA_SSRC, received: 0, firstSeq: -1, maxSeq: -1, jitter: 0 };
-    const media = (seq: number) => {
+    /** A packet with the transport-wide sequence number `tcc` (extension id 3). */
+    const withTcc = (pkt: Buffer, tcc: number) => {
+      const cc = pkt[0]! & 0x0f;
+      const out = Buffer.from(pkt);
+      if (out[0]! & 0x10) out.writeUInt16BE(tcc, 12 + cc * 4 + 5);
+      return out;
+    };
+    const media = (seq: number, tcc: number) => {
       const b = Buffer.alloc(30);
-      b[0] = 0x80;
+      b[0] = 0x90;
       b[1] = 101;
       b.writeUInt16BE(seq, 2);
       b.writeUInt32BE(MEDIA_SSRC, 8);
-      return b;
+      b.set([0xbe, 0xde, 0x00, 0x01, 0x31, 0x00, 0x00, 0x00], 12);
+      return withTcc(b, tcc);
     };
     const feed = (pkt: Buffer, ext: number, now: number, rtx = false) => {
       const prev = s.maxSeq;
@@ -114,13 +128,94 @@ describe('RTX at a virtual point', () => {
       s.received += 1;
       return true;
     };
-    feed(media(10), 10, 0);
-    feed(media(12), 12, 1); // 11 missing
+    feed(media(10, 1), 10, 0);
+    feed(media(12, 2), 12, 1); // 11 missing
     fb.tick(100); // NACKed
-    const orig = unwrapRtx(rtxPacket({ osn: 11, payload: Buffer.from([1, 2, 3]) }), MEDIA_SSRC, 101)!;
-    expect(feed(orig, orig.readUInt16BE(2), 150, true)).toBe(true);
-    expect(feed(orig, orig.readUInt16BE(2), 160, true)).toBe(false);
+    const wire = rtxPacket({ osn: 11, payload: Buffer.from([1, 2, 3]) });
+    const orig = unwrapRtx(wire, MEDIA_SSRC, 101)!;
+    expect(feed(withTcc(orig, 3), orig.readUInt16BE(2), 150, true)).toBe(true);
+    expect(feed(withTcc(orig, 4), orig.readUInt16BE(2), 160, true)).toBe(false);
+    // An RTX packet that cannot be counted still has its transport-wide number recorded.
+    fb.onTransportSeq(withTcc(wire, 5), 170);
     expect(fb.counts).toMatchObject({ recovered: 1, rtxRecovered: 1, duplicates: 1, nackedPackets: 1 });
     expect(s.received).toBe(3);
+    // Transport-cc reports the three since the last feedback as received: the repair, the
+    // duplicate and the uncounted RTX packet.
+    sent.length = 0;
+    fb.tick(200);
+    const cc = sent
+      .flatMap((b) => RtcpPacketConverter.deSerialize(b))
+      .map((p) => (p as RtcpTransportLayerFeedback).feedback)
+      .find((f): f is TransportWideCC => f instanceof TransportWideCC)!;
+    expect(cc).toMatchObject({ baseSequenceNumber: 3, packetStatusCount: 3 });
+    expect(cc.recvDeltas).toHaveLength(3);
+  });
+});
+
+describe('a receiver reading RTX from the SFU', () => {
+  const sender = new SrtpReferenceSender();
+  const RTX_PT = 97;
+
+  function header(ssrc: number, pt: number, seq: number, ts: number): Buffer {
+    const h = Buffer.alloc(12);
+    h[0] = 0x80;
+    h[1] = pt;
+    h.writeUInt16BE(seq & 0xffff, 2);
+    h.writeUInt32BE(ts >>> 0, 4);
+    h.writeUInt32BE(ssrc, 8);
+    return h;
+  }
+  // Not a key frame's start (S=0): the receiver reads but does not wait on it.
+  const vp8 = Buffer.from([0x00, 0x01, 0x02, 0x03, 0x04, 0x05]);
+  const media = (seq: number) => sender.protect(header(MEDIA_SSRC, 101, seq, seq * 3000), vp8, 0);
+  /** The RTX stream's packet `rtxSeq` (its own ROC), carrying media packet `osn`. */
+  const rtx = (rtxSeq: number, roc: number, osn: number) => {
+    const payload = Buffer.concat([Buffer.from([osn >> 8, osn & 0xff]), vp8]);
+    return sender.protect(header(RTX_SSRC, RTX_PT, rtxSeq, osn * 3000), payload, roc);
+  };
+
+  test('RTX decrypts with its own SSRC index across 65535→0; failed checks are counted apart and move nothing', () => {
+    const r = new Receiver();
+    const read = r.readWithKeys(sender.receiverSession());
+    r.expect(MEDIA_SSRC, 'video', 90000);
+    r.expectRtx(RTX_SSRC, MEDIA_SSRC, 101);
+    const fb = r.feedback!;
+
+    read(rtx(65533, 0, 99)); // before the media stream's first packet: authenticated, not counted
+    expect(fb.counts).toMatchObject({ rtxDropped: 1, rtxPackets: 0, rtxAuthFailures: 0 });
+
+    const mediaSent = [100, 101, 102, 103, 104, 109, 110].map(media);
+    for (const p of mediaSent) read(p);
+    const video = r.streams.get(MEDIA_SSRC)!;
+    expect(lostOf(video)).toBe(4); // 105-108
+    fb.tick(performance.now()); // NACKed
+
+    const repairs = [rtx(65534, 0, 105), rtx(65535, 0, 106), rtx(0, 1, 107)];
+    for (const p of repairs) read(p);
+    // Two packets that fail the SRTP check, far ahead on the RTX stream: had they moved its
+    // index count, the next genuine packet would be read with ROC 2 and fail too.
+    for (const seq of [0x7001, 0xe001]) {
+      const bad = rtx(seq, 1, 200);
+      bad[bad.length - 1] = bad[bad.length - 1]! ^ 0xff;
+      read(bad);
+    }
+    const last = rtx(1, 1, 108);
+    read(last);
+    read(rtx(2, 1, 106)); // a spurious retransmission: a duplicate
+
+    expect(lostOf(video)).toBe(0);
+    expect(video.received).toBe(11);
+    expect(video.maxSeq).toBe(110);
+    expect(fb.counts).toMatchObject({
+      rtxPackets: 5,
+      rtxRecovered: 4,
+      recovered: 4,
+      duplicates: 1,
+      rtxDropped: 1,
+      rtxAuthFailures: 2,
+    });
+    // The stream's bytes are the media SSRC's; the retransmissions are counted apart.
+    expect(video.bytes).toBe(mediaSent.reduce((a, p) => a + p.length, 0));
+    expect(video.rtxBytes).toBe([...repairs, last].reduce((a, p) => a + p.length, 0));
   });
 });

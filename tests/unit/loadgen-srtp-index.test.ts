@@ -1,25 +1,11 @@
-// The load generator's SRTP decrypt checks across the 16-bit sequence wrap. The reference
-// sender is written here from the RFCs with node:crypto (RFC 3711 §4.3 key derivation,
-// RFC 7714 §8.1 AES-128-GCM IV), independent of werift, and keeps the rollover counter
-// (ROC) the way a sender does: +1 at every wrap, whatever the receiver saw.
-import { createCipheriv, randomBytes } from 'node:crypto';
-import { ProtectionProfileAeadAes128Gcm, SrtpSession } from 'werift';
+// The load generator's SRTP decrypt checks across the 16-bit sequence wrap, against a
+// reference sender written from the RFCs with node:crypto (../helpers/srtp-reference.ts),
+// independent of werift, that keeps the rollover counter (ROC) the way a sender does: +1 at
+// every wrap, whatever the receiver saw.
+import { SrtpReferenceSender } from '../helpers/srtp-reference';
 import { SrtpStreamReader, extendSeq, rocOf } from '../../scripts/loadgen/srtp-index';
 
-const masterKey = randomBytes(16);
-const masterSalt = randomBytes(12);
-
-/** RFC 3711 §4.3.1 with kdr 0: AES-CM over (label || index/kdr) XOR salt, salt padded to 14 octets. */
-function derive(label: number, length: number): Buffer {
-  const x = Buffer.concat([masterSalt, Buffer.alloc(2)]);
-  x[7] = x[7]! ^ label;
-  const iv = Buffer.concat([x, Buffer.alloc(2)]);
-  const c = createCipheriv('aes-128-ctr', masterKey, iv);
-  return c.update(Buffer.alloc(length));
-}
-const sessionKey = derive(0x00, 16);
-const sessionSalt = derive(0x02, 12);
-
+const sender = new SrtpReferenceSender();
 const SSRC = 0x1234abcd;
 
 /** One SRTP packet as mediasoup's libsrtp sends it (RFC 7714: header as AAD, tag appended). */
@@ -30,15 +16,7 @@ function protect(seq: number, roc: number, payload = Buffer.from('vp8 payload, n
   header.writeUInt16BE(seq, 2);
   header.writeUInt32BE(seq * 3000, 4);
   header.writeUInt32BE(SSRC, 8);
-  const iv = Buffer.alloc(12);
-  iv.writeUInt32BE(SSRC, 2);
-  iv.writeUInt32BE(roc, 6);
-  iv.writeUInt16BE(seq, 10);
-  for (let i = 0; i < 12; i++) iv[i] = iv[i]! ^ sessionSalt[i]!;
-  const c = createCipheriv('aes-128-gcm', sessionKey, iv);
-  c.setAAD(header);
-  const enc = Buffer.concat([c.update(payload), c.final()]);
-  return Buffer.concat([header, enc, c.getAuthTag()]);
+  return sender.protect(header, payload, roc);
 }
 
 /** The sender's packets from `start` (ROC `roc0`), `n` of them, with their ROC. */
@@ -52,21 +30,9 @@ function send(start: number, n: number, roc0 = 0): { seq: number; pkt: Buffer }[
   return out;
 }
 
-function session(): SrtpSession {
-  return new SrtpSession({
-    profile: ProtectionProfileAeadAes128Gcm,
-    keys: {
-      localMasterKey: randomBytes(16),
-      localMasterSalt: randomBytes(12),
-      remoteMasterKey: masterKey,
-      remoteMasterSalt: masterSalt,
-    },
-  });
-}
-
 /** What the receiver did before: werift's context guesses the ROC from what it decrypted. */
 function weriftContext(packets: { pkt: Buffer }[]): { ok: number; failed: number } {
-  const s = session();
+  const s = sender.receiverSession();
   let ok = 0;
   let failed = 0;
   for (const { pkt } of packets) {
@@ -85,7 +51,7 @@ function ownIndex(
   all: { seq: number; pkt: Buffer }[],
   sampled: (i: number) => boolean,
 ): { ok: number; failed: number } {
-  const reader = new SrtpStreamReader(session().remoteContext.cipher);
+  const reader = new SrtpStreamReader(sender.receiverSession().remoteContext.cipher);
   let max: number | undefined;
   let ok = 0;
   let failed = 0;
@@ -147,7 +113,7 @@ describe('decrypt checks across the sequence wrap', () => {
   });
 
   test('a packet that does not authenticate is not rescued by guessing once the stream has authenticated', () => {
-    const reader = new SrtpStreamReader(session().remoteContext.cipher);
+    const reader = new SrtpStreamReader(sender.receiverSession().remoteContext.cipher);
     expect(reader.decrypt(protect(10, 0), 10)).toBeDefined();
     // Protected with ROC 1 but claimed at index 11 (ROC 0): a real failure.
     expect(reader.decrypt(protect(11, 1), 11)).toBeUndefined();
