@@ -172,5 +172,6 @@ requireInCi(toolMissing(FFMPEG) ?? impairable)(
     expect(imp.impaired.rtxRecovered).toBeGreaterThan(0);
     expect(imp.impaired.rtxPackets).toBeGreaterThanOrEqual(imp.impaired.rtxRecovered);
     expect(r.media.feedback!.totals.rtxDropped).toBe(0);
+    expect(r.media.feedback!.totals.rtxAuthFailures).toBe(0);
   },
 );
