@@ -6,6 +6,7 @@
 // the live source in auto; when the encoder stops, the ingest goes and the listener waits
 // again.
 import type { ChildProcess } from 'node:child_process';
+import os from 'node:os';
 import type { Socket } from 'socket.io-client';
 import { freePort as freeTcpPort, freeUdpPort } from '../../scripts/loadgen/http';
 import { ask } from '../helpers/attendance';
@@ -26,8 +27,13 @@ type Protocol = 'srt' | 'rtmp';
 /** A port free a moment ago (the listener binds it next): UDP for SRT, TCP for RTMP. */
 const freePort = (protocol: Protocol) => (protocol === 'rtmp' ? freeTcpPort() : freeUdpPort());
 
-/** ffmpeg as an encoder: H.264 + AAC test pattern and tone, in real time, until killed. */
-function encoder(protocol: Protocol, url: string): ChildProcess {
+/**
+ * ffmpeg as an encoder: H.264 + AAC test pattern and tone, in real time, until killed.
+ * `url` is the listener's (null when none is open): anything but an rtmp:// or srt:// URL
+ * throws, as ffmpeg would take it for an output file.
+ */
+function encoder(protocol: Protocol, url: string | null): ChildProcess {
+  if (!url || !/^(rtmp|srt):\/\//.test(url)) throw new Error(`no ${protocol} listener URL to send to (got ${url})`);
   const out = protocol === 'srt' ? ['-f', 'mpegts', `${url}&mode=caller`] : ['-f', 'flv', url];
   const args = [
     ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-re'],
@@ -44,7 +50,7 @@ function encoder(protocol: Protocol, url: string): ChildProcess {
     ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-pix_fmt', 'yuv420p'],
     ...['-c:a', 'aac', '-b:a', '96k', ...out],
   ];
-  return tiedSpawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  return tiedSpawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: os.tmpdir() });
 }
 
 const exited = (p: ChildProcess) =>
@@ -85,7 +91,10 @@ describe.each(['srt', 'rtmp'] as const)('%s ingest (ffmpeg listener, ffmpeg enco
     await r?.cleanup();
   });
 
+  // Each test starts from the listener state it needs (closed, or opened: opening an open
+  // one changes nothing), so that a retried test does not depend on the others.
   test('the console opens a listener with a passphrase; the only port is then taken', async () => {
+    expect(await ask<SrtStatus>(host, request, { open: false })).toMatchObject({ state: 'off', url: null });
     expect(await ask<SrtStatus>(host, request, {})).toMatchObject({ state: 'off', url: null });
     const s = await ask<SrtStatus>(host, request, { open: true });
     expect(s.state).toBe('listening');
@@ -107,7 +116,8 @@ describe.each(['srt', 'rtmp'] as const)('%s ingest (ffmpeg listener, ffmpeg enco
   });
 
   test('an encoder with a wrong passphrase or key gets nothing in', async () => {
-    const { url, passphrase } = await ask<SrtStatus>(host, request, {});
+    const { url, passphrase } = await ask<SrtStatus>(host, request, { open: true });
+    expect(url).toMatch(new RegExp(`^${protocol}://`));
     const wrong = encoder(protocol, url!.replace(passphrase!, 'not-the-passphrase-of-this-session'));
     running.push(wrong);
     // The handshake is refused: the encoder gives up by itself.
@@ -117,14 +127,16 @@ describe.each(['srt', 'rtmp'] as const)('%s ingest (ffmpeg listener, ffmpeg enco
   }, 60_000);
 
   test('the right passphrase or key: the hall arrives at the origin as three VP8 layers and Opus, the live source', async () => {
-    const { url } = await ask<SrtStatus>(host, request, {});
-    let enc = encoder(protocol, url!);
+    const { url } = await ask<SrtStatus>(host, request, { open: true });
+    expect(url).toMatch(new RegExp(`^${protocol}://`));
+    const from = pushes.length;
+    let enc = encoder(protocol, url);
     running.push(enc);
     await waitFor(
       () => {
         // An RTMP listener that dropped the wrong key is back within a second or two: retry until then.
-        if (enc.exitCode !== null) running.push((enc = encoder(protocol, url!)));
-        return pushes.some((p) => p.state === 'receiving');
+        if (enc.exitCode !== null) running.push((enc = encoder(protocol, url)));
+        return pushes.slice(from).some((p) => p.state === 'receiving');
       },
       'the listener to say receiving',
       30_000,
