@@ -2,6 +2,7 @@
 // every second) and a tone (Opus) over plain RTP into the ingest an attached host console
 // opened (`ingest:plain`).
 import type { ChildProcess } from 'node:child_process';
+import os from 'node:os';
 import type { Socket } from 'socket.io-client';
 import { ask } from './attendance';
 import { tiedSpawn } from '../../server/platform/tied-spawn';
@@ -30,7 +31,7 @@ export function publishTestPattern(
       ...['-map', '1:a', '-c:a', 'libopus', '-b:a', '48k', '-ssrc', '2222', '-payload_type', '100', '-f', 'rtp'],
       `rtp://${audio.ip}:${audio.port}?rtcpport=${audio.rtcpPort}&pkt_size=1200`,
     ],
-    { stdio: 'ignore' },
+    { stdio: 'ignore', cwd: os.tmpdir() },
   );
 }
 

@@ -3,6 +3,7 @@
 // ffmpeg's RTP sent on through the transport. Video may be simulcast: one encoding per
 // layer, lowest first, each its own SSRC and picture size, as a browser sends them.
 import type { ChildProcess } from 'node:child_process';
+import os from 'node:os';
 import type { Socket } from 'socket.io-client';
 import { requester, type AnyEvents } from '../../client/src/net/request';
 import type { MediaSource, RtcRequests } from '../../server/contract/broadcast';
@@ -100,7 +101,7 @@ export async function sendFromNode(socket: SendingSocket, o: SendOptions): Promi
     producerIds.push(audio.id);
   }
   const fwd = await peer.forwardRtpFrom();
-  const ffmpeg = tiedSpawn('ffmpeg', sendArgs(o, fwd.port), { stdio: 'ignore' });
+  const ffmpeg = tiedSpawn('ffmpeg', sendArgs(o, fwd.port), { stdio: 'ignore', cwd: os.tmpdir() });
   return {
     peer,
     producerIds,
