@@ -6,11 +6,12 @@
 // machine's own addresses: every address is inside 10.T.S.0/24, derived from the pid so
 // that tests of other engineers running at the same time do not collide.
 // Needs root (ip netns, nft). remove() is idempotent and also runs at process exit.
-import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { tiedSpawn, type TiedSpawnOptions } from '../../server/platform/tied-spawn';
 import { CHROMIUM, chromiumArgs } from './chromium';
 
 export interface Site {
@@ -32,8 +33,8 @@ export interface Topology {
   /** This namespace's address on the bridge. */
   controlIp: string;
   sites: Map<string, Site>;
-  /** Runs a command inside the server namespace. */
-  spawnInServer(cmd: string, args: string[], opts?: SpawnOptions): ChildProcess;
+  /** Runs a command inside the server namespace; it dies with this process (tiedSpawn). */
+  spawnInServer(cmd: string, args: string[], opts?: TiedSpawnOptions): ChildProcess;
   remove(): void;
 }
 
@@ -248,7 +249,7 @@ export function createTopology(siteNames: string[]): Topology {
     controlIp: `${subnet}.254`,
     sites,
     spawnInServer: (cmd, args, opts = {}) => {
-      const child = spawn('ip', ['netns', 'exec', serverNs, cmd, ...args], opts);
+      const child = tiedSpawn('ip', ['netns', 'exec', serverNs, cmd, ...args], opts);
       children.push(child);
       return child;
     },
