@@ -3,7 +3,7 @@
 import type { ImpairSpec } from './impair';
 import type { VirtualPoint } from './point';
 import type { FeedbackCounts } from './point-feedback';
-import { lostOf } from './receiver';
+import { lostOf } from './stream-stats';
 import type { LoadResult } from './result';
 import { percentile, round } from './stats';
 

@@ -10,7 +10,7 @@ import type { LoadOptions } from './options';
 import type { VirtualPoint } from './point';
 import type { MonitorTimer, ServerProbes } from './probes';
 import { cpuBetween, loadAverage, type MachineSample, type ProcSample } from './procstat';
-import { lostOf, type StreamStats } from './receiver';
+import { lostOf, type StreamStats } from './stream-stats';
 import { feedbackOf, impairedOf } from './assemble-feedback';
 import type { ChromiumJoin } from './chromium-points';
 import { joinStagesOf, pointStagesOf } from './join-stages';

@@ -12,7 +12,7 @@
 // the RTX packets here.
 import { genericNack, pictureLossIndication, receiverReport, transportFeedback, type ReportBlock } from './rtcp-write';
 
-/** What this reads of a receiver's stream (receiver.ts StreamStats). */
+/** What this reads of a receiver's stream (stream-stats.ts StreamStats). */
 export interface StreamStats {
   kind: 'audio' | 'video';
   ssrc: number;

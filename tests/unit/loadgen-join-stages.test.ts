@@ -1,6 +1,6 @@
 // The load generator's join storm in stages (scripts/loadgen/join-stages.ts) and its last
 // stage, the first key frame complete: its last packet read and every packet of it there
-// (scripts/loadgen/receiver.ts keyFrameComplete), not merely its first packet. And a
+// (scripts/loadgen/stream-stats.ts keyFrameComplete), not merely its first packet. And a
 // Chromium page's own join in stages (client/src/rtc/join-stages.ts): what its statistics
 // show reached, each stage at its first instant, the order checked, the pages' figures.
 import {
