@@ -51,9 +51,9 @@ const cannot = canBuildTopology();
     net.sites.get('b')!.firewall(NO_UDP);
     net.sites.get('c')!.firewall(ONLY_TCP_443);
     base = `https://${net.serverIp}`;
-    // A check-in QR code is valid until its rotation plus the grace; the phone's browser
-    // starts after the code is read, and a slow machine can take longer than the default
-    // 10 s to load its page over HTTPS.
+    // A check-in QR code is valid for its window, the next one and the grace; the phone's
+    // browser starts after the code is read, and a loaded test machine can take longer than
+    // that to start Chromium and load the page over HTTPS.
     server = await startServerIn(net, dataDir, { CHECKIN_GRACE_SECONDS: '120' });
     line = server.line;
     const caFile = path.join(dataDir, 'tls', 'ca.crt');

@@ -28,6 +28,21 @@ describe('check-in tokens', () => {
     expect(new CheckinTokens(crypto.randomBytes(32), 30, 10).deviceOf(cookie)).toBeUndefined();
   });
 
+  test('a QR code opens the form in its window and the next one, plus the grace', () => {
+    const b = { sessionId: 's1', pointId: 'HT-CX' };
+    // Issued 1 s before its window ends: the phone still has the next 30 s and the grace.
+    const start = Math.ceil(T0 / 30_000) * 30_000;
+    const { token, rotateAt } = at(start + 29_000).issue(b);
+    expect(rotateAt.getTime()).toBe(start + 30_000);
+    expect(at(start + 29_000).verifyQr(token)).toEqual(b);
+    expect(at(start + 59_000).verifyQr(token)).toEqual(b);
+    expect(at(start + 69_999).verifyQr(token)).toEqual(b);
+    expect(code(() => at(start + 70_000).verifyQr(token))).toBe('token_expired');
+    // A server whose clock is behind the issuer's by less than the grace accepts it too.
+    expect(at(start - 9_000).verifyQr(token)).toEqual(b);
+    expect(code(() => at(start - 10_001).verifyQr(token))).toBe('token_invalid');
+  });
+
   test('a ticket carries its device, cannot be moved to another, and lasts its minutes', () => {
     const b = { sessionId: 's1', pointId: 'HT-CX', device: at(T0).newDevice().device };
     const ticket = at(T0).ticket(b);

@@ -1,8 +1,10 @@
 // Tokens for delegates' check-in, HMAC-signed with the check-in key (server/security/keys.ts).
 //
 // - The QR token, shown on the point's screen: bound to session, point and a time window
-//   of CHECKIN_ROTATE_SECONDS; refused once its window (plus CHECKIN_GRACE_SECONDS) has
-//   passed, so a photo of the QR sent to someone outside the room stops working.
+//   of CHECKIN_ROTATE_SECONDS; accepted during its window and the next one (so a code read
+//   just before the screen changes still leaves a slow phone a whole period to open it),
+//   refused after that plus CHECKIN_GRACE_SECONDS, so a photo of the QR sent to someone
+//   outside the room stops working within two periods and the grace.
 //   Form: `q1.<session>.<point>.<window>.<mac>`.
 // - The phone's device id, kept in an HttpOnly cookie the check-in API sets: random, issued
 //   by the server and signed, so a client cannot make one up. Form: `d1.<id>.<mac>`.
@@ -58,9 +60,10 @@ export class CheckinTokens {
     const w = Number(b.n);
     const windowMs = this.rotateSeconds * 1000;
     const now = this.now();
-    // Valid during its window and the next one (it was shown until the next rotation),
-    // plus the grace; a clock a little ahead on another server is tolerated too.
-    if (now >= (w + 1) * windowMs + this.graceSeconds * 1000) {
+    // Valid during its window and the next one (it was shown until the next rotation, and a
+    // phone may be slow to open it), plus the grace; a clock a little ahead on another
+    // server is tolerated too.
+    if (now >= (w + 2) * windowMs + this.graceSeconds * 1000) {
       throw new AppError('token_expired', 'this QR code has changed; scan the one on the screen now');
     }
     if (now < w * windowMs - this.graceSeconds * 1000) throw new AppError('token_invalid', 'not a valid check-in code');
