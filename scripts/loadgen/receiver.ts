@@ -46,6 +46,19 @@ interface IceProtocolLike {
   datagramReceived?: (data: Buffer, addr: readonly [string, number]) => void;
 }
 
+/** Set by Receiver's static block: the per-packet path with given keys (readWithKeys). */
+let readingWithKeys: (r: Receiver, srtp: SrtpSession) => (pkt: Buffer) => void;
+
+/**
+ * Reads packets with these SRTP keys and no link (no ICE, DTLS or RTCP out): the returned
+ * function takes each datagram down the same path as the socket's. For tests of the
+ * per-packet reading against a reference sender; the generator never calls it.
+ * @internal
+ */
+export function readWithKeys(receiver: Receiver, srtp: SrtpSession): (pkt: Buffer) => void {
+  return readingWithKeys(receiver, srtp);
+}
+
 /** The steps of a receiver's connect and first media, each reported once (./point.ts times its join by them). */
 export type ReceiverStep = 'ice' | 'dtls' | 'firstRtp' | 'keyFrame';
 
@@ -90,6 +103,14 @@ export class Receiver {
   onIceLost: () => void = () => undefined;
 
   readonly #handshakes: Gate | undefined;
+
+  static {
+    readingWithKeys = (r, srtp) => {
+      r.#srtp = srtp;
+      r.#held = undefined;
+      return (pkt) => void r.#onPacket(pkt);
+    };
+  }
 
   /**
    * `silent`: no RTCP back (no feedback, no reports), as the generator's first receivers.
@@ -184,17 +205,6 @@ export class Receiver {
   }
 
   profile = '';
-
-  /**
-   * Reads packets with these SRTP keys and no link (no ICE, DTLS or RTCP out): the
-   * returned function takes each datagram down the same path as the socket's. For tests
-   * of the per-packet reading against a reference sender.
-   */
-  readWithKeys(srtp: SrtpSession): (pkt: Buffer) => void {
-    this.#srtp = srtp;
-    this.#held = undefined;
-    return (pkt) => void this.#onPacket(pkt);
-  }
 
   /**
    * Replaces werift's per-datagram path on the selected pair's socket: media is handled

@@ -5,7 +5,7 @@
 // reading RTX packets from a reference SRTP sender.
 import { RtcpPacketConverter, RtcpTransportLayerFeedback, TransportWideCC } from 'werift';
 import { PointFeedback, type StreamStats } from '../../scripts/loadgen/point-feedback';
-import { Receiver, lostOf } from '../../scripts/loadgen/receiver';
+import { Receiver, lostOf, readWithKeys } from '../../scripts/loadgen/receiver';
 import { unwrapRtx } from '../../scripts/loadgen/rtx';
 import { SrtpReferenceSender } from '../helpers/srtp-reference';
 import { receiveCapabilities, type Caps } from '../../scripts/loadgen/werift-link';
@@ -176,7 +176,7 @@ describe('a receiver reading RTX from the SFU', () => {
 
   test('RTX decrypts with its own SSRC index across 65535→0; failed checks are counted apart and move nothing', () => {
     const r = new Receiver();
-    const read = r.readWithKeys(sender.receiverSession());
+    const read = readWithKeys(r, sender.receiverSession());
     r.expect(MEDIA_SSRC, 'video', 90000);
     r.expectRtx(RTX_SSRC, MEDIA_SSRC, 101);
     const fb = r.feedback!;
