@@ -82,6 +82,7 @@ export function impairedOf(
       plisSent: sum('plisSent'),
       rtxPackets: sum('rtxPackets'),
       rtxRecovered: sum('rtxRecovered'),
+      rtxSkippedUnverified: sum('rtxSkippedUnverified'),
       rtxPerPoint: { p50: percentile(rtx, 50), worst: Math.max(0, ...rtx) },
     };
   };

@@ -46,8 +46,19 @@ export interface FeedbackCounts {
   freezeMs: number;
   /** Sender reports read (decrypted) from the SFU. */
   senderReports: number;
-  /** RTX packets read (decrypted and unwrapped; duplicates included). */
+  /**
+   * RTX packets read (decrypted and unwrapped). A retransmission of a packet already here
+   * is mostly skipped before the decrypt (`rtxSkippedUnverified`); one that is decrypted
+   * and turns out a duplicate is counted here and in `duplicates`.
+   */
   rtxPackets: number;
+  /**
+   * RTX packets not decrypted: their original sequence number, read from the first
+   * payload bytes without checking the SRTP tag (srtp-index.ts peek), named a packet
+   * already received or one the point no longer tracks. Not authenticated, so apart from
+   * every other count; their transport-wide sequence numbers are recorded all the same.
+   */
+  rtxSkippedUnverified: number;
   /** RTX packets that filled a NACKed hole (also in `recovered`). */
   rtxRecovered: number;
   /**
@@ -93,6 +104,7 @@ export class PointFeedback {
     freezeMs: 0,
     senderReports: 0,
     rtxPackets: 0,
+    rtxSkippedUnverified: 0,
     rtxRecovered: 0,
     rtxDropped: 0,
     rtxAuthFailures: 0,
@@ -168,6 +180,17 @@ export class PointFeedback {
       f.lastFrameAt = now;
     }
     return true;
+  }
+
+  /**
+   * Packet `ext` of stream `s` is one this point lacks and still tracks: at or after the
+   * stream's first packet, within the last RING sequence numbers up to the highest, and
+   * not received. What a retransmission must name to be worth reading (receiver.ts).
+   */
+  lacks(s: StreamStats, ext: number): boolean {
+    const f = this.#streams.get(s.ssrc);
+    if (!f || s.firstSeq < 0 || ext < s.firstSeq || ext > s.maxSeq || s.maxSeq - ext >= RING) return false;
+    return f.ring[ext % RING] !== ext;
   }
 
   /** A received packet's transport-wide sequence number and arrival, for transport-cc. */

@@ -14,16 +14,19 @@
 // every packet's sequence number (srtp-index.ts), not from werift's context, which only
 // sees the sampled packets.
 // With RTX negotiated (the default for browser-like points), a NACKed video packet comes
-// back on the consumer's RTX stream: every RTX packet is decrypted (its own SSRC and
-// index count), unwrapped (./rtx.ts) and counted as the original packet, so loss after
-// recovery, freezes and key-frame completeness are read as with a resend on the media SSRC.
+// back on the consumer's RTX stream: its original sequence number is read first from the
+// payload's first bytes without the full decrypt, and a retransmission of a packet
+// already received is skipped there, unverified and counted apart; any other is decrypted
+// (its own SSRC and index count), unwrapped (./rtx.ts) and counted as the original packet,
+// so loss after recovery, freezes and key-frame completeness are read as with a resend on
+// the media SSRC.
 import type { Socket as UdpSocket } from 'node:dgram';
 import type { Connection, DtlsClient, SrtcpSession, SrtpSession } from 'werift';
 import { PointFeedback } from './point-feedback';
 import type { Gate } from './gate';
 import { SrtpStreamReader, extendSeq, rocOf, tryDecrypt } from './srtp-index';
 import { isVp8KeyFrameStart, keyFrameComplete, newStream, type StreamStats } from './stream-stats';
-import { unwrapRtx, type RtxStream } from './rtx';
+import { rtxNotWanted, unwrapRtx, type RtxStream } from './rtx';
 import { tcpIceToMediasoup, type TcpIceLink } from './ice-tcp';
 import {
   clientDtlsParameters,
@@ -292,19 +295,28 @@ export class Receiver {
   }
 
   /**
-   * An RTX packet: always decrypted (the original sequence number is in the encrypted
-   * payload), then counted as the packet it repairs. The wire packet still goes to the
-   * feedback (its transport-wide sequence number, its marker bit: the original's). One
-   * that authenticates but cannot be counted (padding only, or before its media stream's
-   * first packet) still has its transport-wide sequence number recorded, as a browser
-   * records every packet it receives; one that does not authenticate is a failed SRTP
-   * check, counted apart, and does not move the RTX stream's index count.
+   * An RTX packet, counted as the packet it repairs. Its original sequence number (OSN) is
+   * in the encrypted payload: it is read first without the full decrypt (rtx.ts rtxNotWanted),
+   * and a retransmission of a packet already here is skipped unverified, as it costs a
+   * decrypt and counts nothing. Any other is decrypted and authenticated before it counts.
+   * The wire packet still goes to the feedback (its transport-wide sequence number, its
+   * marker bit: the original's). One that authenticates but cannot be counted (padding
+   * only, or before its media stream's first packet) still has its transport-wide
+   * sequence number recorded, as a browser records every packet it receives; one that
+   * does not authenticate is a failed SRTP check, counted apart, and does not move the RTX
+   * stream's index count; nor does a skipped one.
    */
   #onRtx(pkt: Buffer, x: RtxStream & { reader: SrtpStreamReader | undefined }, now: number): void {
     const fb = this.feedback;
     const seq = pkt.readUInt16BE(2);
     const ext = x.maxExt < 0 ? seq : extendSeq(x.maxExt, seq);
     x.reader ??= new SrtpStreamReader(this.#srtp!.remoteContext.cipher);
+    const media = this.streams.get(x.mediaSsrc);
+    if (fb && ext >= 0 && media && rtxNotWanted(pkt, x, x.reader, ext, media, fb)) {
+      fb.counts.rtxSkippedUnverified += 1;
+      fb.onTransportSeq(pkt, now);
+      return;
+    }
     const clear = ext >= 0 ? x.reader.decrypt(pkt, ext) : undefined;
     if (!clear) {
       if (fb) {
@@ -315,8 +327,7 @@ export class Receiver {
     }
     if (ext > x.maxExt) x.maxExt = ext;
     const orig = unwrapRtx(clear, x.mediaSsrc, x.payloadType);
-    const s = this.streams.get(x.mediaSsrc);
-    if (!orig || !s) {
+    if (!orig || !media) {
       if (fb) {
         fb.counts.rtxDropped += 1;
         fb.onTransportSeq(pkt, now);
@@ -324,7 +335,7 @@ export class Receiver {
       return;
     }
     if (fb) fb.counts.rtxPackets += 1;
-    this.#count(pkt, s, orig.readUInt16BE(2), now, orig);
+    this.#count(pkt, media, orig.readUInt16BE(2), now, orig);
   }
 
   /**

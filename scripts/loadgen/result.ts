@@ -25,6 +25,8 @@ export interface ImpairedGroup {
   /** RTX packets read, and those that filled a NACKed hole; RTX packets per point. */
   rtxPackets: number;
   rtxRecovered: number;
+  /** RTX packets skipped before the decrypt: their original packet was already here. */
+  rtxSkippedUnverified: number;
   rtxPerPoint: { p50: number; worst: number };
 }
 

@@ -6,6 +6,12 @@
 // every packet's sequence number anyway (loss counting), so it extends each one here
 // (RFC 3711 §3.3.1: the index closest to the highest seen) and hands werift's cipher the
 // ROC explicitly. Pure: unit-tested against a node:crypto AES-GCM reference (RFC 7714).
+// It also reads the first bytes of a packet's payload without the full decrypt (peek):
+// RFC 7714's AES-GCM encrypts the payload in counter mode, so the first block is the
+// payload XOR one AES block of the key stream, and a packet can be read cheaply and
+// unverified when reading it wrong cannot change what is counted (rtx.ts: the original
+// sequence number of a retransmission).
+import { createCipheriv, type Cipher } from 'node:crypto';
 import type { SrtpSession } from 'werift';
 
 const SEQ_MOD = 0x10000;
@@ -44,6 +50,8 @@ export class SrtpStreamReader {
   /** Sender ROC minus our ROC (our count starts at 0 on the first packet we saw). */
   #rocOffset = 0;
   #authenticated = false;
+  /** AES-128 on single blocks, the session key's: the key stream of a peek. */
+  #block: Cipher | undefined;
 
   constructor(cipher: RemoteCipher) {
     this.#cipher = cipher;
@@ -51,6 +59,38 @@ export class SrtpStreamReader {
 
   get rocOffset(): number {
     return this.#rocOffset;
+  }
+
+  /**
+   * The first `n` bytes (at most 16) of the payload of SRTP packet `pkt` (`ext` from
+   * extendSeq) in clear, without checking its tag. AES-GCM (RFC 7714 §8.1, NIST SP 800-38D)
+   * encrypts the payload with AES-CTR from J0 + 1, where J0 = IV || 0x00000001: the first
+   * 16 bytes are the cipher text XOR AES_K(IV || 0x00000002). Undefined before a packet of
+   * the stream authenticated (the ROC is not known yet), for a profile other than AES-GCM,
+   * or when the payload is shorter than `n`. Nothing is verified: a forged or corrupted
+   * packet reads as garbage, so the caller may only skip on what it reads, never count.
+   */
+  peek(pkt: Buffer, ext: number, n = 16): Buffer | undefined {
+    const cipher = this.#cipher;
+    if (!this.#authenticated || n > 16 || !('aeadAuthTagLen' in cipher)) return undefined;
+    const roc = rocOf(ext) + this.#rocOffset;
+    const off = payloadOffset(pkt);
+    if (roc < 0 || off < 0 || off + n > pkt.length - GCM_TAG) return undefined;
+    const counter = Buffer.alloc(16);
+    counter.writeUInt32BE(pkt.readUInt32BE(8), 2);
+    counter.writeUInt32BE(roc >>> 0, 6);
+    counter.writeUInt16BE(pkt.readUInt16BE(2), 10);
+    const salt = cipher.srtpSessionSalt;
+    for (let i = 0; i < 12; i++) counter[i] = counter[i]! ^ salt[i]!;
+    counter.writeUInt32BE(2, 12);
+    if (!this.#block) {
+      this.#block = createCipheriv('aes-128-ecb', cipher.srtpSessionKey, null);
+      this.#block.setAutoPadding(false);
+    }
+    const stream = this.#block.update(counter);
+    const out = Buffer.allocUnsafe(n);
+    for (let i = 0; i < n; i++) out[i] = pkt[off + i]! ^ stream[i]!;
+    return out;
   }
 
   /** The clear packet, or undefined when it does not authenticate. `ext` from extendSeq. */
@@ -72,6 +112,19 @@ export class SrtpStreamReader {
     }
     return undefined;
   }
+}
+
+const GCM_TAG = 16;
+
+/** Where an RTP packet's payload starts (after CSRCs and header extension), or -1 if truncated. */
+function payloadOffset(pkt: Buffer): number {
+  if (pkt.length < 12) return -1;
+  let off = 12 + (pkt[0]! & 0x0f) * 4;
+  if (pkt[0]! & 0x10) {
+    if (pkt.length < off + 4) return -1;
+    off += 4 + pkt.readUInt16BE(off + 2) * 4;
+  }
+  return off <= pkt.length ? off : -1;
 }
 
 export function tryDecrypt(cipher: RemoteCipher, pkt: Buffer, roc: number): Buffer | undefined {

@@ -25,7 +25,7 @@ export function summary(r: LoadResult): string {
   const fb = r.media.feedback;
   if (media && fb)
     lines.push(
-      `points' RTCP: ${fb.totals.transportFeedbacks} transport-cc, ${fb.totals.receiverReports} RR, ${fb.totals.nacksSent} NACK (${fb.totals.nackedPackets} packets: ${fb.totals.recovered} recovered, ${fb.totals.unrecovered} given up; ${fb.totals.late} late before a NACK), ${fb.totals.plisSent} PLI; ${fb.totals.senderReports} SR read; freezes per point p50 ${fb.freezesPerPoint.p50} p95 ${fb.freezesPerPoint.p95} worst ${fb.freezesPerPoint.worst} (${fb.pointsWithFreezes} points), frozen ms p95 ${fb.freezeMsPerPoint.p95} worst ${fb.freezeMsPerPoint.worst}; RTX ${fb.totals.rtxPackets} packets read (${fb.totals.rtxRecovered} recovered a NACKed packet, ${fb.totals.rtxDropped} dropped, ${fb.totals.rtxAuthFailures} not authenticated), per point p50 ${fb.rtxPerPoint.p50} p95 ${fb.rtxPerPoint.p95} worst ${fb.rtxPerPoint.worst} (${fb.pointsWithRtx} points)`,
+      `points' RTCP: ${fb.totals.transportFeedbacks} transport-cc, ${fb.totals.receiverReports} RR, ${fb.totals.nacksSent} NACK (${fb.totals.nackedPackets} packets: ${fb.totals.recovered} recovered, ${fb.totals.unrecovered} given up; ${fb.totals.late} late before a NACK), ${fb.totals.plisSent} PLI; ${fb.totals.senderReports} SR read; freezes per point p50 ${fb.freezesPerPoint.p50} p95 ${fb.freezesPerPoint.p95} worst ${fb.freezesPerPoint.worst} (${fb.pointsWithFreezes} points), frozen ms p95 ${fb.freezeMsPerPoint.p95} worst ${fb.freezeMsPerPoint.worst}; RTX ${fb.totals.rtxPackets} packets read (${fb.totals.rtxRecovered} recovered a NACKed packet, ${fb.totals.rtxDropped} dropped, ${fb.totals.rtxAuthFailures} not authenticated), ${fb.totals.rtxSkippedUnverified} skipped undecrypted (already here), per point p50 ${fb.rtxPerPoint.p50} p95 ${fb.rtxPerPoint.p95} worst ${fb.rtxPerPoint.worst} (${fb.pointsWithRtx} points)`,
     );
   const tcp = r.points.tcp;
   if (media && tcp.points)
@@ -35,7 +35,7 @@ export function summary(r: LoadResult): string {
   const imp = r.media.impaired;
   if (media && imp) {
     const g = (x: typeof imp.impaired) =>
-      `loss after recovery p50 ${x.lossPct.p50}% p95 ${x.lossPct.p95}% worst ${x.lossPct.worst}% (video alone p95 ${x.videoLossPct.p95}% worst ${x.videoLossPct.worst}%), freezes p50 ${x.freezes.p50} p95 ${x.freezes.p95} (frozen p95 ${x.freezeMsP95} ms), ${x.nackedPackets} NACKed / ${x.recovered} recovered / ${x.unrecovered} given up, ${x.plisSent} PLI; RTX ${x.rtxPackets} read, ${x.rtxRecovered} recovering, per point p50 ${x.rtxPerPoint.p50} worst ${x.rtxPerPoint.worst}`;
+      `loss after recovery p50 ${x.lossPct.p50}% p95 ${x.lossPct.p95}% worst ${x.lossPct.worst}% (video alone p95 ${x.videoLossPct.p95}% worst ${x.videoLossPct.worst}%), freezes p50 ${x.freezes.p50} p95 ${x.freezes.p95} (frozen p95 ${x.freezeMsP95} ms), ${x.nackedPackets} NACKed / ${x.recovered} recovered / ${x.unrecovered} given up, ${x.plisSent} PLI; RTX ${x.rtxPackets} read, ${x.rtxRecovered} recovering, ${x.rtxSkippedUnverified} skipped undecrypted, per point p50 ${x.rtxPerPoint.p50} worst ${x.rtxPerPoint.worst}`;
     lines.push(
       `impaired link (${imp.spec.lossPct}% loss, ${imp.spec.rateKbps || 'no'} kbit/s cap): ${imp.impaired.points} points: ${g(imp.impaired)}; the other ${imp.others.points}: ${g(imp.others)}`,
     );
