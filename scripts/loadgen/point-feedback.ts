@@ -1,15 +1,16 @@
 // What a receiving browser sends back, for one virtual point's transport, kept cheap per
 // packet: each RTP packet only records its transport-wide sequence number and arrival and
 // marks its sequence number received; the RTCP goes out on a timer, aggregated, as
-// libwebrtc does: transport-cc feedback every 100 ms, NACKs for gaps (up to 3 times, then
-// the packet is given up), a PLI when video cannot be recovered (then again every second
-// until a key frame arrives), and a receiver report per stream every second (with LSR/DLSR
-// from the SFU's sender reports, so it measures the RTT). Counts what it sent and the
-// recovery: packets recovered after a NACK, packets given up, video freezes (waiting for a
-// key frame after unrecovered loss, or a gap between frames over max(3x the mean frame
-// interval, the mean + 150 ms), as the browser's freeze statistic counts). With RTX, the
-// receiver hands each unwrapped retransmission in as the packet it repairs, and counts
-// the RTX packets here.
+// libwebrtc does: transport-cc feedback every 100 ms, NACKs for gaps (every 100 ms, up
+// to 10 times, then the packet is given up), a PLI when video cannot be recovered (then
+// again every second until a key frame arrives), and a receiver report per stream every
+// second (with LSR/DLSR from the SFU's sender reports, so it measures the RTT). Counts
+// what it sent and the recovery: packets recovered after a NACK, packets given up, video
+// freezes (waiting for a key frame after unrecovered loss, or a gap between frames over
+// max(3x the mean frame interval, the mean + 150 ms), as the browser's freeze statistic
+// counts). With RTX, the receiver hands each unwrapped retransmission in as the packet it
+// repairs, and counts the RTX packets here (and asks, before decrypting one, whether the
+// packet it names is still lacked).
 import { genericNack, pictureLossIndication, receiverReport, transportFeedback, type ReportBlock } from './rtcp-write';
 
 /** What this reads of a receiver's stream (stream-stats.ts StreamStats). */
@@ -25,8 +26,23 @@ export interface StreamStats {
 }
 
 const RING = 1024;
-const NACK_TRIES = 3;
+// NACKs as libwebrtc's receive side sends them (modules/video_coding/nack_requester.cc,
+// NackRequester): a missing packet is NACKed again once an RTT has passed since its last
+// NACK, the RTT being the call's highest measured one or, with none measured,
+// kDefaultRtt = 100 ms; after kMaxNackRetries = 10 NACKs it leaves the list; a gap that
+// would take the list past kMaxNackPackets = 1000 clears it and requests a key frame.
+// A receive-only Chromium point measures no RTT: its receiver reports give the SFU the
+// RTT (LSR/DLSR), never itself; only XR RRTR/DLRR would, and Chromium sends RRTR only
+// with rtcp-fb "rrtr", which it does not offer by default. So a point NACKs every 100 ms,
+// as here. Two differences, kept for cost: NACKs go out on the 100 ms feedback tick
+// (NACK_SPACING_MS under the tick, so a timer that fires a little early still resends
+// each tick), where libwebrtc checks every 20 ms and sends a gap's first NACK with the
+// packet that showed it; and a packet more than MAX_NACK_AGE behind the highest is given
+// up (the arrivals ring's reach), where libwebrtc keeps it up to 10,000 behind.
+const NACK_TRIES = 10;
 const NACK_SPACING_MS = 90;
+const MAX_NACK_PACKETS = 1000;
+const MAX_NACK_AGE = 500;
 
 export interface FeedbackCounts {
   rtcpSent: number;
@@ -163,9 +179,7 @@ export class PointFeedback {
     }
     if (ext >= 0) f.ring[slot] = ext;
     if (s.kind !== 'video' || ext < 0) return true;
-    if (prevMax >= 0 && ext > prevMax + 1)
-      for (let m = Math.max(prevMax + 1, ext - 100); m < ext; m++)
-        f.missing.set(m, { since: now, tries: 0, last: -Infinity });
+    if (prevMax >= 0 && ext > prevMax + 1) this.#gap(f, prevMax + 1, ext, now);
     else this.#arrived(f, ext, rtx);
     if (pkt[1]! & 0x80) {
       // A frame's last packet: the browser's freeze statistic, on arrival gaps.
@@ -324,16 +338,13 @@ export class PointFeedback {
         this.#arrived(f, ext);
         continue;
       }
-      if (m.tries >= NACK_TRIES || f.s.maxSeq - ext > 500) {
+      if (m.tries >= NACK_TRIES || f.s.maxSeq - ext > MAX_NACK_AGE) {
         if (now - m.last < NACK_SPACING_MS * 2) continue;
         f.missing.delete(ext);
         this.counts.unrecovered += 1;
         // The frame cannot be decoded: the picture froze when it went missing; wait for a
         // key frame, ask for one now.
-        if (f.keyWaitSince === undefined) {
-          f.keyWaitSince = m.since;
-          f.lastPli = -Infinity;
-        }
+        this.#waitKeyFrame(f, m.since);
         continue;
       }
       if (now - m.last < NACK_SPACING_MS) continue;
@@ -345,6 +356,30 @@ export class PointFeedback {
     this.counts.nacksSent += 1;
     this.counts.nackedPackets += ask.length;
     this.#out(genericNack(this.#ssrc, f.s.ssrc, ask));
+  }
+
+  /**
+   * Packets `from` up to `to` (excluded) are missing: each goes on the NACK list, unless
+   * that takes the list past MAX_NACK_PACKETS; then, as libwebrtc, the list is cleared,
+   * every packet on it and in the gap given up, and a key frame asked for.
+   */
+  #gap(f: FbStream, from: number, to: number, now: number): void {
+    if (f.missing.size + (to - from) > MAX_NACK_PACKETS) {
+      this.counts.unrecovered += f.missing.size + (to - from);
+      let since = now;
+      for (const m of f.missing.values()) since = Math.min(since, m.since);
+      f.missing.clear();
+      this.#waitKeyFrame(f, since);
+      return;
+    }
+    for (let m = from; m < to; m++) f.missing.set(m, { since: now, tries: 0, last: -Infinity });
+  }
+
+  /** Video that cannot be decoded since `since`: frozen from then until a key frame, asked for at the next tick. */
+  #waitKeyFrame(f: FbStream, since: number): void {
+    if (f.keyWaitSince !== undefined) return;
+    f.keyWaitSince = since;
+    f.lastPli = -Infinity;
   }
 
   /** A missing packet arrived: recovered if it was NACKed, else late. */

@@ -149,7 +149,7 @@ describe('a point asks for what it misses', () => {
     return b;
   }
 
-  test('a gap is NACKed up to three times; a packet that comes back is recovered; the rest is given up with a PLI', () => {
+  test('a gap is NACKed every tick up to ten times; a packet that comes back is recovered; the rest is given up with a PLI', () => {
     const sent: Buffer[] = [];
     const fb = new PointFeedback((b) => sent.push(b));
     const s: StreamStats = { kind: 'video', ssrc: 99, received: 0, firstSeq: -1, maxSeq: -1, jitter: 0 };
@@ -169,22 +169,56 @@ describe('a point asks for what it misses', () => {
     expect(nacks()).toEqual([{ type: 'nack', ssrc: 99, seqs: [102, 103] }]);
     expect(feed(103, 150)).toBe(true); // resent
     expect(feed(103, 151)).toBe(false); // a duplicate is not counted again
-    fb.tick(200);
-    fb.tick(300);
-    expect(fb.counts).toMatchObject({ recovered: 1, duplicates: 1, nackedPackets: 4 });
+    // libwebrtc's default RTT (100 ms, none measured): again at every 100 ms tick, ten in all.
+    for (let t = 200; t <= 1000; t += 100) fb.tick(t);
+    expect(nacks().slice(1)).toEqual(Array(9).fill({ type: 'nack', ssrc: 99, seqs: [102] }));
+    expect(fb.counts).toMatchObject({ recovered: 1, duplicates: 1, nackedPackets: 11, unrecovered: 0 });
     expect(fb.wantsKeyFrame(99)).toBe(false);
-    fb.tick(400);
-    fb.tick(500);
+    fb.tick(1100); // no eleventh NACK; its retransmission may still come
+    expect(fb.counts).toMatchObject({ nackedPackets: 11, unrecovered: 0 });
+    fb.tick(1200);
     expect(fb.counts.unrecovered).toBe(1);
     expect(fb.wantsKeyFrame(99)).toBe(true);
     expect(sent.flatMap(readFeedback).filter((f) => f.type === 'pli')).toEqual([{ type: 'pli', ssrc: 99 }]);
-    fb.onKeyFrame(99, 900);
+    fb.onKeyFrame(99, 1300);
     expect(fb.wantsKeyFrame(99)).toBe(false);
     // Frozen from the loss (at 2 ms) to the key frame.
-    expect(fb.counts).toMatchObject({ freezes: 1, freezeMs: 898 });
+    expect(fb.counts).toMatchObject({ freezes: 1, freezeMs: 1298 });
     // A receiver report went out with the loss so far.
     fb.tick(1500);
     const rr = sent.map((b) => RtcpPacketConverter.deSerialize(b)[0]).find((p) => p instanceof RtcpRrPacket);
     expect((rr as RtcpRrPacket).reports[0]).toMatchObject({ ssrc: 99, packetsLost: 1, highestSequence: 104 });
+  });
+
+  test('a gap is NACKed whole up to 1000 packets; one that would take the list past 1000 clears it for a key frame', () => {
+    const sent: Buffer[] = [];
+    const fb = new PointFeedback((b) => sent.push(b));
+    const s: StreamStats = { kind: 'video', ssrc: 99, received: 0, firstSeq: -1, maxSeq: -1, jitter: 0 };
+    const feed = (ext: number, now: number) => {
+      fb.onPacket(rtp(ext), s, ext, s.maxSeq, now);
+      if (s.firstSeq < 0) s.firstSeq = ext;
+      s.maxSeq = Math.max(s.maxSeq, ext);
+      s.received += 1;
+    };
+    const nacked = () =>
+      sent
+        .flatMap(readFeedback)
+        .filter((f) => f.type === 'nack')
+        .flatMap((f) => (f as { seqs: number[] }).seqs);
+    feed(1000, 0);
+    feed(1301, 1); // 300 missing: every one NACKed
+    fb.tick(100);
+    expect(nacked()).toHaveLength(300);
+    expect(nacked()[0]).toBe(1001);
+    expect(fb.wantsKeyFrame(99)).toBe(false);
+    sent.length = 0;
+    feed(2002, 150); // 700 more: 1000 on the list, not past it
+    expect(fb.wantsKeyFrame(99)).toBe(false);
+    feed(2004, 151); // one more: past 1000, the list is cleared
+    fb.tick(200);
+    expect(nacked()).toEqual([]);
+    expect(fb.counts.unrecovered).toBe(1001);
+    expect(fb.wantsKeyFrame(99)).toBe(true);
+    expect(sent.flatMap(readFeedback).filter((f) => f.type === 'pli')).toEqual([{ type: 'pli', ssrc: 99 }]);
   });
 });
