@@ -167,8 +167,8 @@ requireInCi(toolMissing(FFMPEG) ?? impairable)(
     // Their video gaps were asked for again and most came back.
     expect(imp.impaired.nackedPackets).toBeGreaterThan(10);
     expect(imp.impaired.recovered).toBeGreaterThan(imp.impaired.nackedPackets / 4);
-    // They came back on the consumers' RTX streams (negotiated as Chromium does), every
-    // RTX packet decrypted and unwrapped.
+    // They came back on the consumers' RTX streams (negotiated as Chromium does), each RTX
+    // packet that fills a hole decrypted and unwrapped.
     expect(imp.impaired.rtxRecovered).toBeGreaterThan(0);
     expect(imp.impaired.rtxPackets).toBeGreaterThanOrEqual(imp.impaired.rtxRecovered);
     expect(r.media.feedback!.totals.rtxDropped).toBe(0);
