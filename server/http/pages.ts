@@ -54,8 +54,10 @@ export function pagesRouter(
   router.use('/assets', express.static(path.join(pagesDir, 'assets'), { maxAge: '1h', index: false }));
   router.use(
     '/bundle',
-    (req, res, next) => {
-      if (!opts.sourceMaps && req.path.endsWith('.map')) return next('router');
+    (req: express.Request, res: express.Response, next: express.NextFunction) => {
+      // Only the pages' scripts (and their maps, where allowed) are served: the build's
+      // compressed copies, lists and files being written answer 404 as any unknown path.
+      if (!BUNDLE_FILE.test(req.path) || (!opts.sourceMaps && req.path.endsWith('.map'))) return next('router');
       if (!fs.existsSync(bundleDir)) {
         res
           .status(503)
@@ -67,9 +69,13 @@ export function pagesRouter(
     },
     precompressed(bundleDir),
     express.static(bundleDir, { index: false, setHeaders: bundleCaching }),
+    unmetCondition,
   );
   return router;
 }
+
+/** A script of build/client, or its source map: the only files under /bundle. */
+const BUNDLE_FILE = /^\/[A-Za-z0-9_-]+\.js(\.map)?$/;
 
 /**
  * Shared chunks are named by content hash (esbuild): cache them for good. Entry bundles
@@ -116,15 +122,33 @@ function precompressed(bundleDir: string): express.RequestHandler {
       res.set('Content-Encoding', enc.name);
       res.type('js');
       bundleCaching(res, file);
-      res.sendFile(file + enc.ext, { dotfiles: 'deny' }, (err) => {
-        if (err && !res.headersSent) {
-          res.removeHeader('Content-Encoding');
-          next();
-        }
+      res.sendFile(file + enc.ext, { dotfiles: 'deny' }, (err: (Error & { status?: number }) | undefined) => {
+        if (!err || res.headersSent) return;
+        res.removeHeader('Content-Encoding');
+        // A precondition or range that fails is answered for the compressed file, which is
+        // the representation this request selects (its ETag and length are the ones
+        // compared): 412, or 416 with `Content-Range: bytes */<compressed size>`. Sending
+        // the plain file instead would be a different representation under the compressed
+        // one's ETag (already set), and the compression middleware would encode a plain
+        // 206's bytes again under a Content-Range that counts them unencoded.
+        if (err.status === 412 || err.status === 416) return next(err);
+        // Gone or unreadable since the stat (a rebuild replacing it): the plain file goes out.
+        next();
       });
     }, next);
   };
 }
+
+/**
+ * A bundle's precondition that fails (If-Match, If-Unmodified-Since) is a 412, a range past
+ * its end a 416 (with the file's length in `Content-Range`, already set): answered as
+ * such, empty, rather than as the 400 the API's error handler makes of a client error.
+ */
+const unmetCondition: express.ErrorRequestHandler = (err, _req, res, next) => {
+  const status = (err as { status?: unknown }).status;
+  if ((status !== 412 && status !== 416) || res.headersSent) return next(err);
+  res.status(status).end();
+};
 
 /**
  * The page's shared chunks (`preload.json`, written by scripts/build-client.mjs) as

@@ -2,16 +2,22 @@
 // (server/http/pages.ts, from the list scripts/build-client.mjs writes), so the browser
 // fetches them with the page's entry rather than after it: the real build, served over HTTP.
 // A single server also says it is alone, so the point page connects without asking which
-// node serves it.
+// node serves it. Bundles go out as the build compressed them; the build's other files
+// are not served.
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import compression from 'compression';
 import express from 'express';
 import request from 'supertest';
+import pino from 'pino';
 import { pagesRouter } from '../../server/http/pages';
+import { errorHandler, notFoundHandler } from '../../server/http/problem';
 
 const ROOT = path.join(__dirname, '..', '..');
 const PAGES = path.join(ROOT, 'client', 'pages');
@@ -144,6 +150,105 @@ describe('a compressed file missing or older than its bundle', () => {
     const fresh = await request(served(dir)).get('/bundle/join.js').set('Accept-Encoding', 'br').expect(200);
     expect(Number(fresh.headers['content-length'])).toBe(fs.statSync(stale).size);
     expect(fresh.text).toBe(plain.toString('utf8'));
+  });
+});
+
+test('the compressed copies, list and unfinished files of the build answer 404', async () => {
+  const chunk = /from\s*"\.\/(chunk-[A-Za-z0-9]+\.js)"/.exec(
+    fs.readFileSync(path.join(BUNDLE, 'join.js'), 'utf8'),
+  )![1]!;
+  fs.writeFileSync(path.join(BUNDLE, 'join.js.9999.tmp'), 'half a bundle');
+  for (const f of [
+    'join.js.br',
+    'join.js.gz',
+    `${chunk}.br`,
+    `${chunk}.gz`,
+    'join.js.9999.tmp',
+    'preload.json',
+    'join.js%2Ebr',
+    'join.js%2egz',
+  ]) {
+    expect(fs.existsSync(path.join(BUNDLE, decodeURIComponent(f)))).toBe(true);
+    for (const accept of ['br', 'identity']) {
+      const res = await request(app(BUNDLE)).get(`/bundle/${f}`).set('Accept-Encoding', accept);
+      expect({ f, accept, status: res.status }).toEqual({ f, accept, status: 404 });
+    }
+  }
+  fs.rmSync(path.join(BUNDLE, 'join.js.9999.tmp'));
+  await request(app(BUNDLE)).get('/bundle/join.js').set('Accept-Encoding', 'identity').expect(200);
+});
+
+describe('a range or precondition on a compressed bundle', () => {
+  // Raw HTTP: a client library would try to decode a part of a brotli stream.
+  let server: http.Server;
+  let port: number;
+  let br: Buffer;
+  beforeAll(async () => {
+    br = fs.readFileSync(path.join(BUNDLE, 'join.js.br'));
+    // As the server runs: the compression middleware first, the API's error handler last.
+    server = express()
+      .use(compression())
+      .use(pagesRouter(PAGES, BUNDLE, { sourceMaps: false, timeZone: 'Asia/Ho_Chi_Minh' }))
+      .use(notFoundHandler)
+      .use(errorHandler(pino({ level: 'silent' })))
+      .listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => server.close());
+  const get = (headers: Record<string, string>) =>
+    new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+      http
+        .get(
+          { port, host: '127.0.0.1', path: '/bundle/join.js', headers: { 'accept-encoding': 'br', ...headers } },
+          (res) => {
+            const parts: Buffer[] = [];
+            res.on('data', (d: Buffer) => parts.push(d));
+            res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(parts) }));
+          },
+        )
+        .on('error', reject);
+    });
+
+  test("a range counts the compressed file's bytes", async () => {
+    const res = await get({ range: 'bytes=0-99' });
+    expect(res.status).toBe(206);
+    expect(res.headers['content-encoding']).toBe('br');
+    expect(res.headers['content-range']).toBe(`bytes 0-99/${br.length}`);
+    expect(res.body.equals(br.subarray(0, 100))).toBe(true);
+  });
+
+  test("past its end (though not past the plain file's): 416 for the compressed file", async () => {
+    const plain = fs.statSync(path.join(BUNDLE, 'join.js')).size;
+    expect(plain).toBeGreaterThan(br.length + 10);
+    const res = await get({ range: `bytes=${br.length + 10}-` });
+    expect(res.status).toBe(416);
+    expect(res.headers['content-range']).toBe(`bytes */${br.length}`);
+    expect(res.headers['content-encoding']).toBeUndefined();
+    expect(res.body.length).toBe(0);
+  });
+
+  test('on the plain file as on the compressed one: 416 past its end, 412 for a failed precondition', async () => {
+    const plain = fs.statSync(path.join(BUNDLE, 'join.js')).size;
+    const identity = { 'accept-encoding': 'identity' };
+    const part = await get({ ...identity, range: 'bytes=0-99' });
+    expect(part.status).toBe(206);
+    expect(part.headers['content-range']).toBe(`bytes 0-99/${plain}`);
+    const past = await get({ ...identity, range: `bytes=${plain + 10}-` });
+    expect(past.status).toBe(416);
+    expect(past.headers['content-range']).toBe(`bytes */${plain}`);
+    expect((await get({ ...identity, 'if-match': '"another"' })).status).toBe(412);
+  });
+
+  test("a precondition is the compressed file's: 412 when it fails, the file when it holds", async () => {
+    const first = await get({});
+    expect(first.headers['content-encoding']).toBe('br');
+    const failed = await get({ 'if-match': '"another"' });
+    expect(failed.status).toBe(412);
+    expect(failed.headers['content-encoding']).toBeUndefined();
+    const held = await get({ 'if-match': first.headers.etag! });
+    expect(held.status).toBe(200);
+    expect(held.body.equals(br)).toBe(true);
   });
 });
 
