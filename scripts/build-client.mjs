@@ -48,6 +48,7 @@ const put = async (file, data) => {
   await fs.promises.rename(tmp, file);
 };
 await fs.promises.mkdir(outdir, { recursive: true });
+const previousChunks = await readChunkList();
 // A compressed file is only ever newer than its bundle: an earlier build's `.br`/`.gz` are
 // removed before the bundle is rewritten, and the new ones are written after it. The
 // server sends a compressed file only if it is not older than its `.js`
@@ -89,9 +90,54 @@ await Promise.all(
     gzip(raw, { level: 9 }).then((gz) => put(`${f}.gz`, gz)),
   ]),
 );
+await pruneChunks(result.outputFiles.map((f) => path.basename(f.path)));
 const bytes = Object.entries(result.metafile.outputs)
   .filter(([f]) => f.endsWith('.js'))
   .reduce((n, [, o]) => n + o.bytes, 0);
 process.stderr.write(
   `[build-client] ${entryPoints.length} pages, ${(bytes / 1024).toFixed(0)} KiB of JS in ${Date.now() - started} ms → ${path.relative(ROOT, outdir) || outdir}\n`,
 );
+
+/**
+ * The hashed chunks an earlier build wrote (`chunks.json`, written by `pruneChunks`), or
+ * null when the folder has no list: not a folder this script built, or built before it
+ * kept one.
+ */
+async function readChunkList() {
+  try {
+    const list = JSON.parse(await fs.promises.readFile(path.join(outdir, 'chunks.json'), 'utf8')).chunks;
+    return Array.isArray(list) ? list.filter((f) => typeof f === 'string') : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Earlier builds' hashed chunks would otherwise pile up in the output folder for ever: once
+ * this build's files are all in place, a `chunk-<hash>.js` (with its map and compressed
+ * copies) that neither this build nor the one before it wrote is removed. The one before
+ * stays for a page a browser loaded from it before a restart, which may still import one
+ * of its chunks lazily. Files a build abandoned while writing them (`<file>.<pid>.tmp`,
+ * see `put`) go after an hour. Nothing else is touched, nothing below the folder, and
+ * nothing at all in a folder without the list of the build before (`chunks.json`).
+ */
+async function pruneChunks(written) {
+  const HASHED = /^(chunk-[A-Z0-9]+\.js)(\.map|\.br|\.gz)?$/;
+  const ABANDONED = /^([A-Za-z0-9_-]+\.js(\.map|\.br|\.gz)?|preload\.json|chunks\.json)\.\d+\.tmp$/;
+  const current = written.filter((f) => HASHED.test(f) && f.endsWith('.js'));
+  if (previousChunks) {
+    const keep = new Set([...current, ...previousChunks]);
+    const hourAgo = Date.now() - 3600_000;
+    for (const entry of await fs.promises.readdir(outdir, { withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const file = path.join(outdir, entry.name);
+      const chunk = HASHED.exec(entry.name)?.[1];
+      const stale = chunk
+        ? !keep.has(chunk)
+        : ABANDONED.test(entry.name) &&
+          ((await fs.promises.stat(file).catch(() => null))?.mtimeMs ?? Infinity) < hourAgo;
+      if (stale) await fs.promises.rm(file, { force: true });
+    }
+  }
+  await put(path.join(outdir, 'chunks.json'), `${JSON.stringify({ chunks: current.sort() }, null, 2)}\n`);
+}

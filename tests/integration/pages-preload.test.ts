@@ -3,7 +3,7 @@
 // fetches them with the page's entry rather than after it: the real build, served over HTTP.
 // A single server also says it is alone, so the point page connects without asking which
 // node serves it. Bundles go out as the build compressed them; the build's other files
-// are not served.
+// are not served, and a build clears away the chunks of builds before the last.
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
@@ -29,7 +29,24 @@ const TOKEN = 'a'.repeat(32);
 const app = (bundleDir: string, singleNode = false) =>
   express().use(pagesRouter(PAGES, bundleDir, { sourceMaps: false, timeZone: 'Asia/Ho_Chi_Minh', singleNode }));
 
+// What earlier builds left in the folder: the build before this one (its list and one of
+// its chunks), an older one's chunk with its map and compressed copies, files the build
+// abandoned while writing them, and files that are none of the build's.
+const PREVIOUS = ['chunk-PREVIOUSBUILD1.js', 'chunk-PREVIOUSBUILD1.js.br'];
+const OLDER = [
+  'chunk-OLDERBUILD1.js',
+  'chunk-OLDERBUILD1.js.map',
+  'chunk-OLDERBUILD1.js.br',
+  'chunk-OLDERBUILD1.js.gz',
+];
+const ABANDONED = ['chunk-OLDERBUILD1.js.br.4242.tmp', 'join.js.4242.tmp', 'preload.json.4242.tmp'];
+const OTHERS = ['notes.txt', 'chunk-lowercase.js', 'join.js.4243.tmp'];
+
 beforeAll(() => {
+  fs.writeFileSync(path.join(BUNDLE, 'chunks.json'), JSON.stringify({ chunks: ['chunk-PREVIOUSBUILD1.js'] }));
+  for (const f of [...PREVIOUS, ...OLDER, ...ABANDONED, ...OTHERS]) fs.writeFileSync(path.join(BUNDLE, f), 'x');
+  const longAgo = new Date(Date.now() - 2 * 3600_000);
+  for (const f of ABANDONED) fs.utimesSync(path.join(BUNDLE, f), longAgo, longAgo);
   execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-client.mjs'), '--outdir', BUNDLE], {
     stdio: 'ignore',
   });
@@ -153,7 +170,21 @@ describe('a compressed file missing or older than its bundle', () => {
   });
 });
 
-test('the compressed copies, list and unfinished files of the build answer 404', async () => {
+test("a build removes earlier builds' chunks, except the build before its own", () => {
+  const left = fs.readdirSync(BUNDLE);
+  for (const f of [...OLDER, ...ABANDONED]) expect({ f, left: left.includes(f) }).toEqual({ f, left: false });
+  // Kept: the build before (pages loaded from it may import its chunks), a file still being
+  // written (not an hour old), and files not named as the build names them.
+  for (const f of [...PREVIOUS, ...OTHERS]) expect({ f, left: left.includes(f) }).toEqual({ f, left: true });
+  // The list now names this build's chunks: every one the entries import, all there.
+  const { chunks } = JSON.parse(fs.readFileSync(path.join(BUNDLE, 'chunks.json'), 'utf8')) as { chunks: string[] };
+  expect(chunks).toEqual(left.filter((f) => /^chunk-[A-Z0-9]+\.js$/.test(f) && f !== PREVIOUS[0]).sort());
+  const imported = fs.readFileSync(path.join(BUNDLE, 'join.js'), 'utf8').match(/chunk-[A-Z0-9]+\.js/g)!;
+  for (const chunk of imported) expect(chunks).toContain(chunk);
+  for (const chunk of chunks) for (const ext of ['', '.br', '.gz', '.map']) expect(left).toContain(chunk + ext);
+});
+
+test('the compressed copies, lists and unfinished files of the build answer 404', async () => {
   const chunk = /from\s*"\.\/(chunk-[A-Za-z0-9]+\.js)"/.exec(
     fs.readFileSync(path.join(BUNDLE, 'join.js'), 'utf8'),
   )![1]!;
@@ -165,6 +196,7 @@ test('the compressed copies, list and unfinished files of the build answer 404',
     `${chunk}.gz`,
     'join.js.9999.tmp',
     'preload.json',
+    'chunks.json',
     'join.js%2Ebr',
     'join.js%2egz',
   ]) {
