@@ -12,20 +12,17 @@ import { tiedSpawn } from '../../server/platform/tied-spawn';
 import { ask } from '../helpers/attendance';
 import { launchChromium } from '../helpers/browser';
 import { ADMIN_ENV, connectSocket, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
+import { encoderOutput, type EncoderProtocol } from '../helpers/hall-feed';
 import { decoding, mediaStats } from '../helpers/media';
 import { startTestOrchestrator, waitFor, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 
-type Protocol = 'rtmp' | 'srt';
-
 /**
  * ffmpeg as an encoder: an H.264 + AAC 1280x720 test pattern and tone, in real time, until
- * killed. `url` is the listener's (null when none is open): anything but an rtmp:// or
- * srt:// URL throws, as ffmpeg would take it for an output file.
+ * killed. `url` is the listener's (see encoderOutput).
  */
-function encoderArgs(protocol: Protocol, url: string | null): string[] {
-  if (!url || !/^(rtmp|srt):\/\//.test(url)) throw new Error(`no ${protocol} listener URL to send to (got ${url})`);
-  const out = protocol === 'srt' ? ['-f', 'mpegts', `${url}&mode=caller`] : ['-f', 'flv', url];
+function encoderArgs(protocol: EncoderProtocol, url: string | null): string[] {
+  const out = encoderOutput(protocol, url);
   return [
     ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-re'],
     ...['-f', 'lavfi', '-i', 'testsrc=size=1280x720:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440'],

@@ -1,6 +1,6 @@
 // The hall fed as a hall encoder would: ffmpeg sending a test picture (VP8, a key frame
 // every second) and a tone (Opus) over plain RTP into the ingest an attached host console
-// opened (`ingest:plain`).
+// opened (`ingest:plain`), or, as an SRT or RTMP encoder, to a session's listener.
 import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import type { Socket } from 'socket.io-client';
@@ -42,4 +42,17 @@ export async function feedHall(host: Socket): Promise<ChildProcess> {
     audio: { ssrc: 2222, payloadType: 100 },
   });
   return publishTestPattern(ingest.video, ingest.audio);
+}
+
+/** How a stream encoder reaches a session's listener (`ingest:srt`, `ingest:rtmp`). */
+export type EncoderProtocol = 'srt' | 'rtmp';
+
+/**
+ * ffmpeg's output for an encoder sending to a session's listener: MPEG-TS over SRT (as the
+ * caller) or FLV over RTMP. `url` is the listener's (null when none is open): anything but
+ * a URL of that protocol throws, as ffmpeg would take it for an output file and write one.
+ */
+export function encoderOutput(protocol: EncoderProtocol, url: string | null): string[] {
+  if (!url?.startsWith(`${protocol}://`)) throw new Error(`no ${protocol} listener URL to send to (got ${url})`);
+  return protocol === 'srt' ? ['-f', 'mpegts', `${url}&mode=caller`] : ['-f', 'flv', url];
 }

@@ -11,6 +11,7 @@ import type { Socket } from 'socket.io-client';
 import { freePort as freeTcpPort, freeUdpPort } from '../../scripts/loadgen/http';
 import { ask } from '../helpers/attendance';
 import { ADMIN_ENV, connectSocket, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
+import { encoderOutput, type EncoderProtocol } from '../helpers/hall-feed';
 import { startTestOrchestrator, waitFor, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 import { tiedSpawn } from '../../server/platform/tied-spawn';
@@ -22,19 +23,15 @@ interface SrtStatus {
   state: 'off' | 'listening' | 'receiving';
 }
 
-type Protocol = 'srt' | 'rtmp';
-
 /** A port free a moment ago (the listener binds it next): UDP for SRT, TCP for RTMP. */
-const freePort = (protocol: Protocol) => (protocol === 'rtmp' ? freeTcpPort() : freeUdpPort());
+const freePort = (protocol: EncoderProtocol) => (protocol === 'rtmp' ? freeTcpPort() : freeUdpPort());
 
 /**
  * ffmpeg as an encoder: H.264 + AAC test pattern and tone, in real time, until killed.
- * `url` is the listener's (null when none is open): anything but an rtmp:// or srt:// URL
- * throws, as ffmpeg would take it for an output file.
+ * `url` is the listener's (see encoderOutput).
  */
-function encoder(protocol: Protocol, url: string | null): ChildProcess {
-  if (!url || !/^(rtmp|srt):\/\//.test(url)) throw new Error(`no ${protocol} listener URL to send to (got ${url})`);
-  const out = protocol === 'srt' ? ['-f', 'mpegts', `${url}&mode=caller`] : ['-f', 'flv', url];
+function encoder(protocol: EncoderProtocol, url: string | null): ChildProcess {
+  const out = encoderOutput(protocol, url);
   const args = [
     ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-re'],
     ...[
