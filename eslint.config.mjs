@@ -1,6 +1,14 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// A long-running child a test starts (ffmpeg, a server, Redis) must die with the test
+// process, even when jest itself is killed: tiedSpawn does that, a plain spawn() does not.
+// Commands that run to their end (execFile, spawnSync) stay allowed in tests.
+const UNTIED =
+  "start a test's child with tiedSpawn (server/platform/tied-spawn.ts): it dies with the test process, " +
+  'a plain spawn() outlives a killed jest';
+const CHILD_PROCESS = '/^(node:)?child_process$/';
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'build/', 'data/', 'coverage/', '**/*.min.js'] },
   js.configs.recommended,
@@ -40,4 +48,24 @@ export default tseslint.config(
     rules: { 'no-restricted-properties': 'off', 'no-console': 'off' },
   },
   { files: ['**/*.js', '**/*.mjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  {
+    files: ['tests/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['node:child_process', 'child_process'].map((name) => ({
+            name,
+            importNames: ['spawn', 'default'],
+            message: `${UNTIED} (other functions: import them by name)`,
+          })),
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: `ImportExpression[source.value=${CHILD_PROCESS}]`, message: UNTIED },
+        { selector: `CallExpression[callee.name='require'][arguments.0.value=${CHILD_PROCESS}]`, message: UNTIED },
+      ],
+    },
+  },
 );
