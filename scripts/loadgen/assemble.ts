@@ -12,6 +12,7 @@ import type { MonitorTimer, ServerProbes } from './probes';
 import { cpuBetween, loadAverage, type MachineSample, type ProcSample } from './procstat';
 import { lostOf, type StreamStats } from './stream-stats';
 import { feedbackOf, impairedOf } from './assemble-feedback';
+import { lossSourcesOf, type SocketDropWatch } from './loss-sources';
 import type { ChromiumJoin } from './chromium-points';
 import { joinStagesOf, pointStagesOf } from './join-stages';
 import type { GeneratorPauses } from './stalls';
@@ -50,6 +51,10 @@ export interface RunFacts {
   storm: boolean;
   /** When the join started (epoch ms): the origin of the times in media.gaps and generatorPauses. */
   joinT0: number;
+  /** Machine-wide RcvbufErrors when the join started. */
+  rcvbufErrorsAtJoin: number;
+  /** The points' receive sockets' kernel drops, sampled from the join's start. */
+  drops?: SocketDropWatch | undefined;
   allJoinedMs: number;
   /** The Chromium points' first decoded frames (options.chromiumPoints). */
   chromium?: ChromiumJoin | undefined;
@@ -423,6 +428,13 @@ function mediaOf(f: RunFacts, avgPacketBytes: number): { media: LoadResult['medi
     jitterMs: { video: spread(jitterV), audio: spread(jitterA) },
     maxGapMs: { p95: round(percentile(gaps, 95), 0), worst: round(Math.max(0, ...gaps), 0) },
     feedback: feedbackOf(points),
+    lossSources: lossSourcesOf(points, f.drops, {
+      lostAtSteady: [packets0.lost, packets1.lost],
+      rcvbufErrors: {
+        join: steady.udpRcvbufErrors[0] - f.rcvbufErrorsAtJoin,
+        steady: steady.udpRcvbufErrors[1] - steady.udpRcvbufErrors[0],
+      },
+    }),
     hall: f.hall,
     impaired: f.impaired?.size ? impairedOf(f.points, f.o.impair!, f.impaired, lossPerPoint) : undefined,
     wireGapMs: { p95: round(percentile(wireGaps, 95), 0), worst: round(Math.max(0, ...wireGaps), 0) },

@@ -25,7 +25,7 @@ import type { Connection, DtlsClient, SrtcpSession, SrtpSession } from 'werift';
 import { PointFeedback } from './point-feedback';
 import type { Gate } from './gate';
 import { SrtpStreamReader, extendSeq, rocOf, tryDecrypt } from './srtp-index';
-import { isVp8KeyFrameStart, keyFrameComplete, newStream, type StreamStats } from './stream-stats';
+import { isVp8KeyFrameStart, keyFrameComplete, newStream, noteReadLag, type StreamStats } from './stream-stats';
 import { rtxNotWanted, unwrapRtx, type RtxStream } from './rtx';
 import { tcpIceToMediasoup, type TcpIceLink } from './ice-tcp';
 import {
@@ -65,6 +65,9 @@ export function readWithKeys(receiver: Receiver, srtp: SrtpSession): (pkt: Buffe
 /** The steps of a receiver's connect and first media, each reported once (./point.ts times its join by them). */
 export type ReceiverStep = 'ice' | 'dtls' | 'firstRtp' | 'keyFrame';
 
+/** mediasoup's RtpProbationSsrc: the padding it sends to probe the link's bandwidth. */
+const PROBATION_SSRC = 1234;
+
 export class Receiver {
   readonly streams = new Map<number, StreamStats>();
   /** SSRCs the consumers announced: kind and clock rate. */
@@ -89,8 +92,10 @@ export class Receiver {
   onStep: (step: ReceiverStep, at: number) => void = () => undefined;
   /** Non-media datagrams (STUN, DTLS) handed back to werift. */
   controlPackets = 0;
-  /** RTP from SSRCs no consumer announced (probation; RTX when it was not expected). */
+  /** RTP from SSRCs no consumer announced (RTX when it was not expected), the SFU's probation apart. */
   unknownPackets = 0;
+  /** The SFU's bandwidth probes (padding on mediasoup's probation SSRC, 1234): not media. */
+  probationPackets = 0;
   /** The local UDP port of the media socket (after ICE); undefined over TCP. */
   localPort: number | undefined;
   /** ICE over TCP to the transport's TCP candidate, not UDP. */
@@ -282,7 +287,8 @@ export class Receiver {
       }
       const e = this.#expected.get(ssrc);
       if (!e) {
-        this.unknownPackets += 1; // probation or an RTX stream we did not ask for
+        if (ssrc === PROBATION_SSRC) this.probationPackets += 1;
+        else this.unknownPackets += 1; // an RTX stream we did not ask for
         return;
       }
       s = newStream(e.kind, ssrc, e.clockRate);
@@ -395,6 +401,7 @@ export class Receiver {
         }
       }
       s.lastTransit = transit;
+      noteReadLag(s, transit, prevMax >= 0 && ext > prevMax + 1);
     }
     s.lastArrival = now;
 

@@ -9,6 +9,7 @@ import type { HallLayerStats } from './simulcast-hall';
 import type { ImpairSpec } from './impair';
 import type { JoinStages, PointStages } from './join-stages';
 import type { ChromiumJoin } from './chromium-points';
+import type { LossSources } from './loss-sources';
 
 export interface ImpairedGroup {
   points: number;
@@ -95,6 +96,12 @@ export interface LoadResult {
           pointsWithRtx: number;
         }
       | undefined;
+    /**
+     * Where the loss went: per kind, before and in the steady state, against the kernel's
+     * drops on the points' sockets (from the join's start), the receiver's own drops and
+     * the read lag at each gap (over 2 s: past the SFU's NACK window). See ./loss-sources.ts.
+     */
+    lossSources?: LossSources | undefined;
     /** The simulcast hall's layers as it sent them (key frames, PLIs and FIRs answered, NACKs). */
     hall?: HallLayerStats[] | undefined;
     /** --impair: the points on the lossy link against the others (loss after recovery, freezes). */

@@ -33,6 +33,7 @@ import type { LoadResult } from './result';
 import { Reservoir, percentile, round } from './stats';
 import { spawnServer, type ServerHandle } from './spawn';
 import { GeneratorPauses } from './stalls';
+import { SocketDropWatch } from './loss-sources';
 import { Gate } from './gate';
 import { ChromiumPoints, buildClientBundles, type ChromiumJoin } from './chromium-points';
 
@@ -77,6 +78,8 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
   const hostBase = cluster?.origin.baseUrl ?? base;
   const run: Running = { server, points: [], agents: [] };
   const pauses = new GeneratorPauses();
+  // The points' receive sockets, from the join's start: a storm's drops come before the steady state.
+  const drops = new SocketDropWatch(run.points);
   try {
     const briefing = await prepareBriefing(base, o, cluster !== undefined, log);
     // The server goes live only with the hall publishing: the virtual host opens its ingest
@@ -111,6 +114,7 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
       monitor,
       errors,
       hardDeadline,
+      drops,
       log,
     });
     const steady = await runSteadyState(o, run, briefing, { base, probes, healthAcks, monitor, hardDeadline, log });
@@ -125,6 +129,7 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
       'attendance',
     );
     const hall = await run.hall?.stats().catch(() => undefined);
+    drops.stop(probes.processes);
     return assembleResult({
       o,
       hall,
@@ -136,6 +141,8 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
       drilled: steady.drilled,
       storm: joined.storm,
       joinT0: joined.joinT0,
+      rcvbufErrorsAtJoin: joined.rcvbufErrorsAtJoin,
+      drops,
       allJoinedMs: joined.allJoinedMs,
       chromium: joined.chromium,
       dtlsAtOnceMax: joined.handshakes.highWater,
@@ -153,6 +160,7 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
     });
   } finally {
     pauses.stop();
+    drops.stop();
     checkinProgress.reset();
     await Promise.all(run.points.map((p) => p.stop().catch(() => undefined)));
     run.host?.close();
@@ -198,11 +206,13 @@ async function joinPoints(
     monitor: MonitorTimer;
     errors: string[];
     hardDeadline: number;
+    drops: SocketDropWatch;
     log: (l: string) => void;
   },
 ): Promise<{
   storm: boolean;
   joinT0: number;
+  rcvbufErrorsAtJoin: number;
   allJoinedMs: number;
   handshakes: Gate;
   chromium: ChromiumJoin | undefined;
@@ -262,6 +272,8 @@ async function joinPoints(
     c.log(`${briefing.browsers.length} Chromium pages ready`);
   }
   const joinT0 = Date.now();
+  const rcvbufErrorsAtJoin = udpRcvbufErrors();
+  c.drops.start(joinT0);
   // The pages are sent on their way just after the virtual points' first step (the
   // playwright calls take a few hundred ms of this loop on a busy machine, which would
   // otherwise delay the storm itself); each page's navigation start is in the result.
@@ -300,7 +312,7 @@ async function joinPoints(
     c.log(
       `Chromium points: ${chromium.firstFrameMs.points}/${chromium.pages} decoded, the last at ${chromium.firstFrameMs.max} ms`,
     );
-  return { storm, joinT0, allJoinedMs, handshakes, chromium };
+  return { storm, joinT0, rcvbufErrorsAtJoin, allJoinedMs, handshakes, chromium };
 }
 
 /**

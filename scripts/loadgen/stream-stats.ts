@@ -19,6 +19,14 @@ export interface StreamStats {
   /** RFC 3550 interarrival jitter, in RTP timestamp units. */
   jitter: number;
   lastTransit: number | undefined;
+  /** The smallest transit (arrival minus RTP timestamp, timestamp units): the stream's fastest packet. */
+  minTransit: number | undefined;
+  /**
+   * Video: the latest a packet that revealed a sequence gap was read, in ms after the
+   * stream's fastest packet (time in the socket's queue or the generator's stalls). A gap
+   * read later than the SFU's retransmission window (2 s for video) cannot be repaired.
+   */
+  gapReadLagMs: number;
   lastArrival: number;
   /** Longest silence between two packets after the first (ms). */
   maxGapMs: number;
@@ -68,6 +76,8 @@ export function newStream(kind: 'audio' | 'video', ssrc: number, clockRate: numb
     maxSeq: -1,
     jitter: 0,
     lastTransit: undefined,
+    minTransit: undefined,
+    gapReadLagMs: 0,
     lastArrival: 0,
     maxGapMs: 0,
     maxGap: undefined,
@@ -83,6 +93,18 @@ export function newStream(kind: 'audio' | 'video', ssrc: number, clockRate: numb
     authFailures: 0,
     reader: undefined,
   };
+}
+
+/**
+ * A first transmission's transit (arrival minus RTP timestamp, timestamp units): the
+ * fastest so far is the reference; a packet that revealed a gap keeps its lag behind it.
+ * A jump of over 2^30 units (a timestamp wrap) starts the reference again.
+ */
+export function noteReadLag(s: StreamStats, transit: number, revealsGap: boolean): void {
+  if (s.minTransit === undefined || transit < s.minTransit || transit - s.minTransit > 2 ** 30) s.minTransit = transit;
+  if (!revealsGap) return;
+  const lag = ((transit - s.minTransit) * 1000) / s.clockRate;
+  if (lag > s.gapReadLagMs) s.gapReadLagMs = lag;
 }
 
 /** Packets the SFU sent that never arrived, from sequence numbers. */

@@ -18,7 +18,9 @@ export function summary(r: LoadResult): string {
       : `points: ${r.points.signalled}/${r.points.requested} signalled (no media)`,
     `join (${r.join.storm ? 'storm' : 'ramp'}): all within ${(r.join.allKeyFramesWithinMs / 1000).toFixed(1)} s; to first key frame complete p50 ${r.join.p50} ms, p95 ${r.join.p95} ms, max ${r.join.max} ms`,
     `media: ${r.media.packetsReceived} packets (${r.media.packetsPerSecond}/s, ${r.media.avgPacketBytes} B avg), loss per point p50 ${r.media.lossPct.p50}% p95 ${r.media.lossPct.p95}% worst ${r.media.lossPct.worst}% (${r.media.lossPct.pointsOver1Pct} points >= 1%), video jitter p50 ${r.media.jitterMs.video.p50} ms p95 ${r.media.jitterMs.video.p95} ms worst ${r.media.jitterMs.video.worst} ms; longest silence read p95 ${r.media.maxGapMs.p95} ms worst ${r.media.maxGapMs.worst} ms, on the wire (RTP timestamps) p95 ${r.media.wireGapMs.p95} ms worst ${r.media.wireGapMs.worst} ms; ${r.media.decrypted} decrypted (${r.media.srtpProfile}), ${r.media.authFailures} auth failures; ${r.media.rejoins} rejoins`,
-    `cpu over ${c.windowSeconds} s (% of one core): server ${c.cpuPct.server ?? '(per node below)'}%, workers ${c.cpuPct.workersTotal}% (${workers}), redis ${c.cpuPct.redis}%, generator ${c.cpuPct.generator}%, ffmpeg ${c.cpuPct.ffmpeg}%, hall ${c.cpuPct.hall ?? 'n/a'}%; machine ${c.machineBusyPct}% busy, other ${c.otherPct}% ${c.alone ? '(alone)' : '(NOT ALONE)'}; ${c.udpRcvbufErrors} datagrams dropped at full receive buffers`,
+    `cpu over ${c.windowSeconds} s (% of one core): server ${c.cpuPct.server ?? '(per node below)'}%, workers ${c.cpuPct.workersTotal}% (${workers}), redis ${c.cpuPct.redis}%, generator ${c.cpuPct.generator}%, ffmpeg ${c.cpuPct.ffmpeg}%, hall ${c.cpuPct.hall ?? 'n/a'}%; machine ${c.machineBusyPct}% busy, other ${c.otherPct}% ${c.alone ? '(alone)' : '(NOT ALONE)'}; ${c.udpRcvbufErrors} datagrams dropped at full receive buffers${
+      r.media.lossSources ? ` (${r.media.lossSources.kernel.rcvbufErrorsJoin} more in the join)` : ''
+    }`,
     `sfu: ${c.sfuUsPerPacket} us of worker CPU per forwarded packet; floor (GCM protect + send, same machine) ${c.floorGcmUsPerPacket ?? 'n/a'} us`,
     ...stageLines(r.join),
   ].filter((line) => media || !/^(join|media|sfu)\b/.test(line));
@@ -26,6 +28,18 @@ export function summary(r: LoadResult): string {
   if (media && fb)
     lines.push(
       `points' RTCP: ${fb.totals.transportFeedbacks} transport-cc, ${fb.totals.receiverReports} RR, ${fb.totals.nacksSent} NACK (${fb.totals.nackedPackets} packets: ${fb.totals.recovered} recovered, ${fb.totals.unrecovered} given up; ${fb.totals.late} late before a NACK), ${fb.totals.plisSent} PLI; ${fb.totals.senderReports} SR read; freezes per point p50 ${fb.freezesPerPoint.p50} p95 ${fb.freezesPerPoint.p95} worst ${fb.freezesPerPoint.worst} (${fb.pointsWithFreezes} points), frozen ms p95 ${fb.freezeMsPerPoint.p95} worst ${fb.freezeMsPerPoint.worst}; RTX ${fb.totals.rtxPackets} packets read (${fb.totals.rtxRecovered} recovered a NACKed packet, ${fb.totals.rtxDropped} dropped, ${fb.totals.rtxAuthFailures} not authenticated), ${fb.totals.rtxSkippedUnverified} skipped undecrypted (already here), per point p50 ${fb.rtxPerPoint.p50} p95 ${fb.rtxPerPoint.p95} worst ${fb.rtxPerPoint.worst} (${fb.pointsWithRtx} points)`,
+    );
+  const ls = r.media.lossSources;
+  if (media && ls)
+    lines.push(
+      `loss sources: lost audio ${ls.lost.audio} / video ${ls.lost.video} (${ls.lost.beforeSteady} before the steady state, ${ls.lost.inSteady} in it, ${ls.lost.afterSteady} after; ${ls.lost.notDroppedHere} not dropped by the generator's own sockets, per point p95 ${ls.lossPctNotDroppedHere.p95}% in ${ls.lossPctNotDroppedHere.pointsOver1Pct} points >= 1%); kernel drops on the points' sockets ${ls.kernel.socketDrops} (${ls.kernel.pointsWithDrops} points, deepest queue p95 ${ls.kernel.rxQueuePeakBytes.p95} B max ${ls.kernel.rxQueuePeakBytes.max} B), machine RcvbufErrors ${ls.kernel.rcvbufErrorsJoin} in the join + ${ls.kernel.rcvbufErrorsSteady} in the steady state${
+        ls.kernel.otherSockets.length
+          ? ` (other sockets: ${ls.kernel.otherSockets
+              .slice(0, 3)
+              .map((o) => `${o.owner}:${o.port} ${o.drops}`)
+              .join(', ')})`
+          : ''
+      }; held before keys dropped ${ls.heldDropped}, unknown SSRC ${ls.unknownPackets}, probation ${ls.probationPackets}; gaps read late p50 ${ls.gapReadLagMs.p50} ms p95 ${ls.gapReadLagMs.p95} ms max ${ls.gapReadLagMs.max} ms (${ls.gapReadLagMs.pointsOver2s}/${ls.gapReadLagMs.points} points past the SFU's 2 s NACK window)`,
     );
   const tcp = r.points.tcp;
   if (media && tcp.points)

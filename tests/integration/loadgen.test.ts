@@ -173,5 +173,13 @@ requireInCi(toolMissing(FFMPEG) ?? impairable)(
     expect(imp.impaired.rtxPackets).toBeGreaterThanOrEqual(imp.impaired.rtxRecovered);
     expect(r.media.feedback!.totals.rtxDropped).toBe(0);
     expect(r.media.feedback!.totals.rtxAuthFailures).toBe(0);
+    // What stays lost (audio above all: not NACKed) is the link's: every point's receive
+    // socket was read, and none dropped what the loss counts.
+    const ls = r.media.lossSources!;
+    expect(ls.kernel.socketsRead).toBeGreaterThanOrEqual(4);
+    expect(ls.lost.beforeSteady + ls.lost.inSteady).toBe(r.media.packetsLost);
+    expect(r.media.packetsLost).toBeGreaterThan(0);
+    expect(ls.kernel.socketDrops).toBe(0);
+    expect(ls.lost.notDroppedHere).toBe(ls.lost.audio + ls.lost.video);
   },
 );
