@@ -59,7 +59,8 @@ const HELP = `usage: node --import tsx scripts/loadgen.ts [options]
                         again before each reconnect) and connects its socket and media
                         there. The result adds CPU/RSS per node and per worker, the
                         points per edge and the pipe hop (origin workers vs edges')
-  --url URL             use a running orchestrator instead of spawning one
+  --url URL             use a running orchestrator instead of spawning one (its log is
+                        not read: the video stops against the SFU's are not available)
   --server-pid PID      its process id (CPU and memory of it and its workers)
   --admin-user U --admin-password P   an admin account of that orchestrator
   --no-monitor          no /monitor client

@@ -110,6 +110,13 @@ export class RoomConsumers {
     topology.updateLoad(peer, entry);
     consumer.observer.once('close', () => {
       if (!entry.transport.closed) topology.updateLoad(peer, entry);
+      // A stop ended by a rejoin or a rebuild: said too, so that a reader of the log can
+      // close it (the new consumer is another one).
+      if (pc.videoStoppedAt !== undefined)
+        this.#deps.log.info(
+          { ...ids, source: pc.source, stoppedMs: Date.now() - pc.videoStoppedAt },
+          'SFU closed a consumer that sent no video layer',
+        );
     });
     consumer.on('producerclose', () => {
       if (!this.#deps.isClosed()) emit('consumerClosed', { ...ids, producerId: consumer.producerId });

@@ -19,6 +19,8 @@ import type { GeneratorPauses } from './stalls';
 import type { ClusterResult, LoadResult } from './result';
 import type { HallLayerStats } from './simulcast-hall';
 import { type Reservoir, percentile, round, rounded, summarize } from './stats';
+import type { SfuVideoLog } from './server-log';
+import { videoStopsOf } from './assemble-stops';
 
 export interface PacketCount {
   received: number;
@@ -79,6 +81,10 @@ export interface RunFacts {
   hall?: HallLayerStats[] | undefined;
   /** Points on the impaired link (--impair). */
   impaired?: Set<string> | undefined;
+  /** The SFU's video stops from the servers' logs (./server-log.ts), or why there are none. */
+  sfuVideo: SfuVideoLog;
+  /** When they were read (epoch ms): the end of a stop or silence still going on then. */
+  sfuVideoReadAt: number;
 }
 
 export function countPackets(points: VirtualPoint[]): PacketCount {
@@ -440,6 +446,7 @@ function mediaOf(f: RunFacts, avgPacketBytes: number): { media: LoadResult['medi
     wireGapMs: { p95: round(percentile(wireGaps, 95), 0), worst: round(Math.max(0, ...wireGaps), 0) },
     readDelayed,
     gaps: gapDetail,
+    videoStops: videoStopsOf({ ...f, causeOf: (g) => gapCause(g, g.ms, f.pauses) }),
     sourceStartedAtMs: f.sourceStartedAt === undefined ? null : f.sourceStartedAt - f.joinT0,
     packetsPerSecond: round((packets1.received - packets0.received) / steady.windowSeconds, 0),
     avgPacketBytes: round(avgPacketBytes, 0),

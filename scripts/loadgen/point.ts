@@ -321,7 +321,7 @@ export class VirtualPoint {
     const c = await this.#req('rtc:consume', { transportId: this.#transportId, producerId });
     const rtp = c.rtpParameters as unknown as RtpParams;
     const ssrc = rtp.encodings?.[0]?.ssrc;
-    if (ssrc !== undefined) r.expect(ssrc, c.kind, rtp.codecs[0]?.clockRate ?? 90000);
+    if (ssrc !== undefined) r.expect(ssrc, c.kind, rtp.codecs[0]?.clockRate ?? 90000, c.source);
     const rtxSsrc = rtp.encodings?.[0]?.rtx?.ssrc;
     if (ssrc !== undefined && rtxSsrc !== undefined) r.expectRtx(rtxSsrc, ssrc, rtp.codecs[0]!.payloadType);
     const tcc = rtp.headerExtensions?.find((h) => h.uri === TRANSPORT_CC);

@@ -25,7 +25,15 @@ import type { Connection, DtlsClient, SrtcpSession, SrtpSession } from 'werift';
 import { PointFeedback } from './point-feedback';
 import type { Gate } from './gate';
 import { SrtpStreamReader, extendSeq, rocOf, tryDecrypt } from './srtp-index';
-import { isVp8KeyFrameStart, keyFrameComplete, newStream, noteReadLag, type StreamStats } from './stream-stats';
+import {
+  SILENCE_RECORD_MS,
+  SILENCES_KEPT,
+  isVp8KeyFrameStart,
+  keyFrameComplete,
+  newStream,
+  noteReadLag,
+  type StreamStats,
+} from './stream-stats';
 import { rtxNotWanted, unwrapRtx, type RtxStream } from './rtx';
 import { tcpIceToMediasoup, type TcpIceLink } from './ice-tcp';
 import {
@@ -70,8 +78,8 @@ const PROBATION_SSRC = 1234;
 
 export class Receiver {
   readonly streams = new Map<number, StreamStats>();
-  /** SSRCs the consumers announced: kind and clock rate. */
-  readonly #expected = new Map<number, { kind: 'audio' | 'video'; clockRate: number }>();
+  /** SSRCs the consumers announced: kind, clock rate and source. */
+  readonly #expected = new Map<number, { kind: 'audio' | 'video'; clockRate: number; source: string | undefined }>();
   /** RTX SSRCs the consumers announced, each with its SRTP reader once it has a packet. */
   readonly #rtx = new Map<number, RtxStream & { reader: SrtpStreamReader | undefined }>();
   #ice: PacketLink | undefined;
@@ -150,8 +158,9 @@ export class Receiver {
     ice.send(srtcp.encrypt(clear)).catch(() => undefined);
   }
 
-  expect(ssrc: number, kind: 'audio' | 'video', clockRate: number): void {
-    this.#expected.set(ssrc, { kind, clockRate });
+  /** A consumer's media SSRC; `source` the producer's (`host-camera`, …). */
+  expect(ssrc: number, kind: 'audio' | 'video', clockRate: number, source?: string): void {
+    this.#expected.set(ssrc, { kind, clockRate, source });
   }
 
   /** A consumer's RTX stream (encodings[0].rtx.ssrc), repairing `mediaSsrc` of `payloadType`. */
@@ -292,6 +301,7 @@ export class Receiver {
         return;
       }
       s = newStream(e.kind, ssrc, e.clockRate);
+      s.source = e.source;
       this.streams.set(ssrc, s);
     } else if (this.dropMedia > 0) {
       this.dropMedia -= 1;
@@ -366,13 +376,17 @@ export class Receiver {
       if (this.feedback && !this.feedback.onPacket(pkt, s, ext, prevMax, now, rtx !== undefined)) return; // a duplicate
       if (ext > s.maxSeq) s.maxSeq = ext;
       const gap = now - s.lastArrival;
-      if (gap > s.maxGapMs) {
-        s.maxGapMs = gap;
-        s.maxGap = {
+      if (gap > s.maxGapMs || gap >= SILENCE_RECORD_MS) {
+        const step = {
           endedAt: Date.now(),
           seqStep: ext - s.lastExt,
           rtpMs: (((ts - s.lastTs) | 0) * 1000) / s.clockRate,
         };
+        if (gap > s.maxGapMs) {
+          s.maxGapMs = gap;
+          s.maxGap = step;
+        }
+        if (gap >= SILENCE_RECORD_MS && s.silences.length < SILENCES_KEPT) s.silences.push({ ...step, ms: gap });
       }
     }
     if (s.lastExt >= 0 && ext === s.lastExt + 1) {

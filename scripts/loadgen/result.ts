@@ -10,6 +10,7 @@ import type { ImpairSpec } from './impair';
 import type { JoinStages, PointStages } from './join-stages';
 import type { ChromiumJoin } from './chromium-points';
 import type { LossSources } from './loss-sources';
+import type { VideoStopsResult } from './video-stops';
 
 export interface ImpairedGroup {
   points: number;
@@ -121,6 +122,14 @@ export interface LoadResult {
       rtpMs: number;
       cause: 'wire' | 'generator' | 'late';
     }[];
+    /**
+     * The points' silences of the hall's video over 1 s matched, point by point, to the
+     * SFU's own stops ("SFU sends a point no video layer" … "video again" in the server's
+     * log, ./video-stops.ts): how many overlap a stop (within 500 ms), the others listed,
+     * the stops with no silence, the estimates at the stops. Not available when the run
+     * did not start the server (no log to read) or it logged above info.
+     */
+    videoStops: VideoStopsResult;
     /** Per point, the largest RTP timestamp step between packets in sequence: silence on the wire. */
     wireGapMs: { p95: number; worst: number };
     /**

@@ -32,6 +32,7 @@ import { cpuBetween, loadAverage, readMachine, udpRcvbufErrors } from './procsta
 import type { LoadResult } from './result';
 import { Reservoir, percentile, round } from './stats';
 import { spawnServer, type ServerHandle } from './spawn';
+import { readSfuVideoLog, type SfuVideoLog } from './server-log';
 import { GeneratorPauses } from './stalls';
 import { SocketDropWatch } from './loss-sources';
 import { Gate } from './gate';
@@ -130,7 +131,13 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
     );
     const hall = await run.hall?.stats().catch(() => undefined);
     drops.stop(probes.processes);
+    // The SFU's video stops, read now: what the points' silences are matched against.
+    const sfuVideo: SfuVideoLog = o.media
+      ? await readSfuVideoLog(cluster ? cluster.nodes : [server])
+      : { reason: 'no media in this run' };
     return assembleResult({
+      sfuVideo,
+      sfuVideoReadAt: Date.now(),
       o,
       hall,
       impaired: run.impaired?.ids,

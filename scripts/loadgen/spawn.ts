@@ -1,7 +1,8 @@
 // One orchestrator process (`server/main.ts`) on loopback for a load run: the single
 // server of a plain run, or one node (origin, edge, control) of a cluster run.
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { tiedSpawn } from '../../server/platform/tied-spawn';
 import { freePort, httpJson, sleep } from './http';
@@ -10,6 +11,17 @@ export interface ServerHandle {
   baseUrl: string;
   pid: number | undefined;
   stop: () => Promise<void>;
+  /**
+   * Where the process's JSON log lines (its stdout) go, from byte `from` on, and the level
+   * it logs at; absent for a server this run did not start (./server-log.ts reads it).
+   */
+  log?: ServerLog;
+}
+
+export interface ServerLog {
+  file: string;
+  from: number;
+  level: string;
 }
 
 export interface SpawnServerOptions {
@@ -30,10 +42,18 @@ export async function spawnServer(s: SpawnServerOptions, log: (l: string) => voi
   const port = await freePort();
   const root = path.resolve(__dirname, '..', '..');
   const base = { ...process.env };
-  // LOADGEN_LOG_DIR: each process's log lines (LOG_LEVEL, default warn) kept in <dir>/<name>.log.
+  // Each process's log lines (LOADGEN_LOG_LEVEL, default info: the SFU's video stops are
+  // info) go to a file, written by the server without a pipe back into this process: kept in
+  // LOADGEN_LOG_DIR/<name>.log when set (appended to), else in a temporary folder removed
+  // on stop. The run reads it once at its end.
   const logDir = process.env.LOADGEN_LOG_DIR;
   if (logDir) mkdirSync(logDir, { recursive: true });
-  const stdout = logDir ? openSync(path.join(logDir, `${s.name}.log`), 'a') : 'ignore';
+  const tmpLogDir = logDir ? undefined : mkdtempSync(path.join(os.tmpdir(), 'loadgen-log-'));
+  const logFile = path.join(logDir ?? tmpLogDir!, `${s.name}.log`);
+  // The level it will log at (s.env may set it, and comes last).
+  const logLevel = s.env.LOG_LEVEL ?? process.env.LOADGEN_LOG_LEVEL ?? 'info';
+  const logFrom = existsSync(logFile) ? statSync(logFile).size : 0;
+  const stdout = openSync(logFile, 'a');
   // A node's identity comes from its env here only, never from the caller's shell.
   for (const k of Object.keys(base))
     if (/^(NODE_ROLE|NODE_ID|NODE_PUBLIC_URL|NODE_REGION|PUBLIC_URL)$/.test(k)) delete base[k];
@@ -52,7 +72,7 @@ export async function spawnServer(s: SpawnServerOptions, log: (l: string) => voi
       RTC_ANNOUNCED_IP: '127.0.0.1',
       RTC_PORT: '0',
       MEDIASOUP_WORKERS: String(s.workers),
-      LOG_LEVEL: process.env.LOADGEN_LOG_LEVEL ?? 'warn',
+      LOG_LEVEL: logLevel,
       LOG_PRETTY: 'false',
       ADMIN_USERNAME: s.admin.username,
       ADMIN_PASSWORD: s.admin.password,
@@ -62,7 +82,7 @@ export async function spawnServer(s: SpawnServerOptions, log: (l: string) => voi
     },
     stdio: ['ignore', stdout, 'pipe'],
   });
-  if (typeof stdout === 'number') closeSync(stdout);
+  closeSync(stdout);
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
@@ -73,12 +93,17 @@ export async function spawnServer(s: SpawnServerOptions, log: (l: string) => voi
   let stopping = false;
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
+  const dropLog = () => tmpLogDir && rmSync(tmpLogDir, { recursive: true, force: true });
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${s.name} exited (${child.exitCode}): ${stderr}`);
+    if (child.exitCode !== null) {
+      dropLog();
+      throw new Error(`${s.name} exited (${child.exitCode}): ${stderr}`);
+    }
     const r = await httpJson(`${baseUrl}/readyz`, { timeoutMs: 2000 }).catch(() => undefined);
     if (r?.status === 200) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
+      dropLog();
       throw new Error(`${s.name} not ready in 120 s: ${stderr}`);
     }
     await sleep(300);
@@ -100,6 +125,8 @@ export async function spawnServer(s: SpawnServerOptions, log: (l: string) => voi
         if (!exited) child.kill('SIGKILL');
       }
       if (s.removeDataDir) rmSync(s.dataDir, { recursive: true, force: true });
+      if (tmpLogDir) rmSync(tmpLogDir, { recursive: true, force: true });
     },
+    log: { file: logFile, from: logFrom, level: logLevel },
   };
 }

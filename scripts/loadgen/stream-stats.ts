@@ -6,6 +6,8 @@ import type { SrtpStreamReader } from './srtp-index';
 
 export interface StreamStats {
   kind: 'audio' | 'video';
+  /** The producer's source as the consumer said (`host-camera`, `host-mic`, …), when it did. */
+  source?: string | undefined;
   clockRate: number;
   ssrc: number;
   received: number;
@@ -37,6 +39,11 @@ export interface StreamStats {
    */
   maxGap: { endedAt: number; seqStep: number; rtpMs: number } | undefined;
   /**
+   * Every silence of at least SILENCE_RECORD_MS between two packets (up to SILENCES_KEPT),
+   * as maxGap describes the longest: what ./video-stops.ts matches to the SFU's own stops.
+   */
+  silences: StreamSilence[];
+  /**
    * The largest RTP timestamp step between two packets in sequence (ms): what the stream
    * itself skipped (a frame interval normally), whenever the packets were read.
    */
@@ -64,6 +71,18 @@ export interface StreamStats {
   diagnosis?: string;
 }
 
+/** Silences this long or longer are kept one by one (StreamStats.silences). */
+export const SILENCE_RECORD_MS = 500;
+export const SILENCES_KEPT = 200;
+
+export interface StreamSilence {
+  /** When the packet after it was read (epoch ms). */
+  endedAt: number;
+  ms: number;
+  seqStep: number;
+  rtpMs: number;
+}
+
 export function newStream(kind: 'audio' | 'video', ssrc: number, clockRate: number): StreamStats {
   return {
     kind,
@@ -81,6 +100,7 @@ export function newStream(kind: 'audio' | 'video', ssrc: number, clockRate: numb
     lastArrival: 0,
     maxGapMs: 0,
     maxGap: undefined,
+    silences: [],
     maxRtpStepMs: 0,
     lastExt: -1,
     lastTs: 0,

@@ -41,6 +41,7 @@ export function summary(r: LoadResult): string {
           : ''
       }; held before keys dropped ${ls.heldDropped}, unknown SSRC ${ls.unknownPackets}, probation ${ls.probationPackets}; gaps read late p50 ${ls.gapReadLagMs.p50} ms p95 ${ls.gapReadLagMs.p95} ms max ${ls.gapReadLagMs.max} ms (${ls.gapReadLagMs.pointsOver2s}/${ls.gapReadLagMs.points} points past the SFU's 2 s NACK window)`,
     );
+  if (media) lines.push(videoStopsLine(r.media.videoStops));
   const tcp = r.points.tcp;
   if (media && tcp.points)
     lines.push(
@@ -136,4 +137,16 @@ function stageLines(join: LoadResult['join']): string[] {
         .join(', ')}`,
     );
   return lines;
+}
+
+/** The points' video silences against the SFU's stops (media.videoStops), on one line. */
+function videoStopsLine(v: LoadResult['media']['videoStops']): string {
+  if (!v.available) return `video stops (SFU log): not available: ${v.reason}`;
+  const g = v.silences;
+  const s = v.sfuStops;
+  const list = <T>(xs: T[], f: (x: T) => string) => (xs.length ? ` (${xs.slice(0, 5).map(f).join(', ')})` : '');
+  return (
+    `video stops: ${g.count} silences over ${v.thresholdMs / 1000} s at ${g.points} points, ${g.matched} matched an SFU stop (within ${v.toleranceMs} ms), ${g.unmatched} not${list(g.unmatchedList, (x) => `${x.pointId} at ${(x.atMs / 1000).toFixed(1)} s ${x.ms} ms ${x.cause}`)}; ` +
+    `SFU: ${s.count} stops at ${s.points} points (${s.open} still open, ${s.overThreshold} over ${v.thresholdMs / 1000} s: ${s.withSilence} with a silence, ${s.withoutSilence} without${list(s.withoutSilenceList, (x) => `${x.pointId} at ${(x.atMs / 1000).toFixed(1)} s ${x.ms} ms`)}), ${s.otherPoints} at other points; estimate at the stops p10 ${v.estimateKbps.p10} kbps p50 ${v.estimateKbps.p50} kbps`
+  );
 }

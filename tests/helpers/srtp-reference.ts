@@ -50,3 +50,14 @@ export class SrtpReferenceSender {
     });
   }
 }
+
+/** A plain 12-byte RTP header (version 2, no marker): what `protect` is given. */
+export function rtpHeader(ssrc: number, seq: number, ts: number, payloadType = 101): Buffer {
+  const h = Buffer.alloc(12);
+  h[0] = 0x80;
+  h[1] = payloadType;
+  h.writeUInt16BE(seq & 0xffff, 2);
+  h.writeUInt32BE(ts >>> 0, 4);
+  h.writeUInt32BE(ssrc, 8);
+  return h;
+}

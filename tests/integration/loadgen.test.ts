@@ -80,6 +80,9 @@ maybe('12 virtual points receive the hall through the real join path; attendance
   const others = w.points.filter((p) => p !== drilled);
   if (others.length) console.warn(`watchdog rebuilt undrilled points: ${others.map((p) => p.pointId).join(', ')}`);
   expect(w.rebuilds).toBeGreaterThanOrEqual(1);
+  // The spawned server's log was read: the points' silences are matched against its stops
+  // (whether any happen is not judged here).
+  expect(r.media.videoStops).toMatchObject({ available: true, thresholdMs: 1000 });
   expect(r.signalling.healthReportsSent).toBeGreaterThan(12 * 4);
   expect(r.signalling.healthAckMs.n).toBeGreaterThan(12 * 3);
   expect(r.signalling.monitorDeltaMs.n).toBeGreaterThan(0);
@@ -136,6 +139,8 @@ maybe(
     expect(r.cost.rssMiB['edge-1.worker0']).toBeGreaterThan(0);
     expect(r.cost.rssMiB['origin-1.worker0']).toBeGreaterThan(0);
     expect(r.attendance.match).toBe(true);
+    // Every node's log was read for the SFU's video stops.
+    expect(r.media.videoStops.available).toBe(true);
   },
 );
 

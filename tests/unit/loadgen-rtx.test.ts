@@ -7,7 +7,7 @@ import { RtcpPacketConverter, RtcpTransportLayerFeedback, TransportWideCC } from
 import { PointFeedback, type StreamStats } from '../../scripts/loadgen/point-feedback';
 import { Receiver, lostOf, readWithKeys } from '../../scripts/loadgen/receiver';
 import { unwrapRtx } from '../../scripts/loadgen/rtx';
-import { SrtpReferenceSender } from '../helpers/srtp-reference';
+import { SrtpReferenceSender, rtpHeader } from '../helpers/srtp-reference';
 import { receiveCapabilities, type Caps } from '../../scripts/loadgen/werift-link';
 
 const MEDIA_SSRC = 0x0a0b0c0d;
@@ -156,22 +156,13 @@ describe('a receiver reading RTX from the SFU', () => {
   const sender = new SrtpReferenceSender();
   const RTX_PT = 97;
 
-  function header(ssrc: number, pt: number, seq: number, ts: number): Buffer {
-    const h = Buffer.alloc(12);
-    h[0] = 0x80;
-    h[1] = pt;
-    h.writeUInt16BE(seq & 0xffff, 2);
-    h.writeUInt32BE(ts >>> 0, 4);
-    h.writeUInt32BE(ssrc, 8);
-    return h;
-  }
   // Not a key frame's start (S=0): the receiver reads but does not wait on it.
   const vp8 = Buffer.from([0x00, 0x01, 0x02, 0x03, 0x04, 0x05]);
-  const media = (seq: number) => sender.protect(header(MEDIA_SSRC, 101, seq, seq * 3000), vp8, 0);
+  const media = (seq: number) => sender.protect(rtpHeader(MEDIA_SSRC, seq, seq * 3000), vp8, 0);
   /** The RTX stream's packet `rtxSeq` (its own ROC), carrying media packet `osn`. */
   const rtx = (rtxSeq: number, roc: number, osn: number) => {
     const payload = Buffer.concat([Buffer.from([osn >> 8, osn & 0xff]), vp8]);
-    return sender.protect(header(RTX_SSRC, RTX_PT, rtxSeq, osn * 3000), payload, roc);
+    return sender.protect(rtpHeader(RTX_SSRC, rtxSeq, osn * 3000, RTX_PT), payload, roc);
   };
 
   test('RTX decrypts with its own SSRC index across 65535→0; failed checks are counted apart and move nothing', () => {

@@ -2,7 +2,7 @@
 // reference sender written from the RFCs with node:crypto (../helpers/srtp-reference.ts),
 // independent of werift, that keeps the rollover counter (ROC) the way a sender does: +1 at
 // every wrap, whatever the receiver saw.
-import { SrtpReferenceSender } from '../helpers/srtp-reference';
+import { SrtpReferenceSender, rtpHeader } from '../helpers/srtp-reference';
 import { SrtpStreamReader, extendSeq, rocOf } from '../../scripts/loadgen/srtp-index';
 
 const sender = new SrtpReferenceSender();
@@ -10,13 +10,7 @@ const SSRC = 0x1234abcd;
 
 /** One SRTP packet as mediasoup's libsrtp sends it (RFC 7714: header as AAD, tag appended). */
 function protect(seq: number, roc: number, payload = Buffer.from('vp8 payload, not decoded')): Buffer {
-  const header = Buffer.alloc(12);
-  header[0] = 0x80;
-  header[1] = 101;
-  header.writeUInt16BE(seq, 2);
-  header.writeUInt32BE(seq * 3000, 4);
-  header.writeUInt32BE(SSRC, 8);
-  return sender.protect(header, payload, roc);
+  return sender.protect(rtpHeader(SSRC, seq, seq * 3000), payload, roc);
 }
 
 /** The sender's packets from `start` (ROC `roc0`), `n` of them, with their ROC. */
