@@ -10,6 +10,8 @@ const STATUS: Record<ErrorCode, number> = {
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
+  precondition_failed: 412,
+  range_not_satisfiable: 416,
   rate_limited: 429,
   limit_exceeded: 429,
   token_invalid: 401,

@@ -6,7 +6,6 @@
 import http from 'node:http';
 import path from 'node:path';
 import express from 'express';
-import compression from 'compression';
 import helmet from 'helmet';
 import type { Router } from 'express';
 import { Server } from 'socket.io';
@@ -20,6 +19,7 @@ import type { ApiBuilder } from '../http/api/route';
 import { healthRouter, redisCheck, workersCheck } from '../http/health';
 import { createMetrics } from '../http/metrics';
 import { registerProductMetrics, type ProductSources } from '../http/product-metrics';
+import { compressResponses } from '../http/compress';
 import { errorHandler, notFoundHandler } from '../http/problem';
 import { socketNamespaces, type SocketNamespaces, type SocketServer } from '../realtime/sockets';
 import { pagesRouter } from '../http/pages';
@@ -82,7 +82,7 @@ export function createApp(deps: AppDeps): App {
 
   // Points may sit behind a 2 Mbps link: pages and answers shrink about 4x with gzip (the
   // bundles go out as the build compressed them: server/http/pages.ts).
-  app.use(compression());
+  app.use(compressResponses());
 
   const server = http.createServer(app);
   const socketGate = new SocketGate({

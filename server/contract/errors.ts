@@ -9,6 +9,8 @@ export const ERROR_CODES = [
   'not_found',
   'conflict', // e.g. duplicate code, illegal state transition
   'payload_too_large',
+  'precondition_failed', // a file's If-Match or If-Unmodified-Since does not hold
+  'range_not_satisfiable', // a file's byte range starts past its end
   'rate_limited',
   'limit_exceeded', // a peer holds as many media transports or consumers as it may
   'token_invalid', // forged or malformed join / check-in token

@@ -71,7 +71,10 @@ export function sendStoredFile(res: Response, f: StoredFile): Promise<void> {
       },
       (err) => {
         if (!err) return resolve();
-        if (!res.headersSent) return reject(notFound(f.what));
+        // A precondition or range that fails is answered as such (412, 416: the error
+        // handler, server/http/problem.ts); anything else before the headers, as missing.
+        const status = (err as { status?: unknown }).status;
+        if (!res.headersSent) return reject(status === 412 || status === 416 ? err : notFound(f.what));
         const aborted = (err as NodeJS.ErrnoException).code === 'ECONNABORTED';
         f.cut.log[aborted ? 'info' : 'warn']({ err, ...f.cut.fields }, f.cut.msg);
         res.destroy();

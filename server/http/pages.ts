@@ -69,7 +69,6 @@ export function pagesRouter(
     },
     precompressed(bundleDir),
     express.static(bundleDir, { index: false, setHeaders: bundleCaching }),
-    unmetCondition,
   );
   return router;
 }
@@ -130,7 +129,8 @@ function precompressed(bundleDir: string): express.RequestHandler {
         // compared): 412, or 416 with `Content-Range: bytes */<compressed size>`. Sending
         // the plain file instead would be a different representation under the compressed
         // one's ETag (already set), and the compression middleware would encode a plain
-        // 206's bytes again under a Content-Range that counts them unencoded.
+        // 206's bytes again under a Content-Range that counts them unencoded. The error
+        // handler answers them as every file's (server/http/problem.ts).
         if (err.status === 412 || err.status === 416) return next(err);
         // Gone or unreadable since the stat (a rebuild replacing it): the plain file goes out.
         next();
@@ -138,17 +138,6 @@ function precompressed(bundleDir: string): express.RequestHandler {
     }, next);
   };
 }
-
-/**
- * A bundle's precondition that fails (If-Match, If-Unmodified-Since) is a 412, a range past
- * its end a 416 (with the file's length in `Content-Range`, already set): answered as
- * such, empty, rather than as the 400 the API's error handler makes of a client error.
- */
-const unmetCondition: express.ErrorRequestHandler = (err, _req, res, next) => {
-  const status = (err as { status?: unknown }).status;
-  if ((status !== 412 && status !== 416) || res.headersSent) return next(err);
-  res.status(status).end();
-};
 
 /**
  * The page's shared chunks (`preload.json`, written by scripts/build-client.mjs) as

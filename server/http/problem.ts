@@ -1,5 +1,5 @@
 // RFC 9457 problem+json for every HTTP error, with a stable `code`.
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { issuesOf } from '../contract/errors';
@@ -46,6 +46,12 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     } else if (
       !(raw instanceof AppError) &&
       (raw as { expose?: unknown }).expose === true &&
+      (r?.status === 412 || r?.status === 416)
+    ) {
+      err = unmetFileCondition(raw, res);
+    } else if (
+      !(raw instanceof AppError) &&
+      (raw as { expose?: unknown }).expose === true &&
       typeof r?.status === 'number' &&
       r.status >= 400 &&
       r.status < 500
@@ -59,4 +65,33 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (err.status >= 500) logger.error({ err: raw, path: req.path }, 'request failed');
     res.status(err.status).type('application/problem+json').json(problemBody(err, req.originalUrl));
   };
+}
+
+/** What the file sender set for the file, which the problem answered instead does not have. */
+const FILE_HEADERS = [
+  'Cache-Control',
+  'Content-Disposition',
+  'Content-Encoding',
+  'Content-Range',
+  'ETag',
+  'Last-Modified',
+];
+
+/**
+ * A file sent by Express (`express.static`, `res.sendFile`: the `send` package) whose
+ * If-Match or If-Unmodified-Since does not hold (412), or whose range starts past its end
+ * (416, with a Content-Range giving the file's length in the error's headers, as `send`
+ * answers by itself). The problem answered in its place carries the sender's headers for
+ * the error (that Content-Range), not the file's validators or caching, and is not stored.
+ */
+function unmetFileCondition(raw: unknown, res: Response): AppError {
+  const { status, headers } = raw as { status: 412 | 416; headers?: unknown };
+  for (const h of FILE_HEADERS) res.removeHeader(h);
+  if (headers && typeof headers === 'object') {
+    for (const [k, v] of Object.entries(headers)) if (typeof v === 'string') res.setHeader(k, v);
+  }
+  res.setHeader('Cache-Control', 'no-store');
+  return status === 412
+    ? new AppError('precondition_failed', 'the file has changed: a precondition does not hold')
+    : new AppError('range_not_satisfiable', 'the range starts past the end of the file');
 }

@@ -114,7 +114,7 @@ export function buildRecordingApi(deps: RecordingRoutesDeps): ApiBuilder {
       roles: VIEWERS,
       params: SessionParam,
       success: { status: 200, description: 'the archive', contentType: 'video/webm', schema: z.string() },
-      errors: [404],
+      errors: [404, 412, 416],
     },
     async ({ params, req, res }) => {
       const dir = dirOf(params.sessionId);

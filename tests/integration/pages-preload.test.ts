@@ -3,7 +3,8 @@
 // fetches them with the page's entry rather than after it: the real build, served over HTTP.
 // A single server also says it is alone, so the point page connects without asking which
 // node serves it. Bundles go out as the build compressed them; the build's other files
-// are not served, and a build clears away the chunks of builds before the last.
+// are not served, and a build clears away the chunks of builds before the last. A range or precondition that fails answers 416
+// or 412 as problem+json, as for every file (tests/integration/static-files.test.ts).
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
@@ -12,10 +13,10 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import compression from 'compression';
 import express from 'express';
 import request from 'supertest';
 import pino from 'pino';
+import { compressResponses } from '../../server/http/compress';
 import { pagesRouter } from '../../server/http/pages';
 import { errorHandler, notFoundHandler } from '../../server/http/problem';
 
@@ -133,7 +134,7 @@ describe('a compressed file missing or older than its bundle', () => {
   // As the server runs: the compression middleware compresses on the fly what goes out plain.
   const served = (dir: string) =>
     express()
-      .use(compression())
+      .use(compressResponses())
       .use(pagesRouter(PAGES, dir, { sourceMaps: false, timeZone: 'Asia/Ho_Chi_Minh' }));
   let dir: string;
   let plain: Buffer;
@@ -219,7 +220,7 @@ describe('a range or precondition on a compressed bundle', () => {
     br = fs.readFileSync(path.join(BUNDLE, 'join.js.br'));
     // As the server runs: the compression middleware first, the API's error handler last.
     server = express()
-      .use(compression())
+      .use(compressResponses())
       .use(pagesRouter(PAGES, BUNDLE, { sourceMaps: false, timeZone: 'Asia/Ho_Chi_Minh' }))
       .use(notFoundHandler)
       .use(errorHandler(pino({ level: 'silent' })))
@@ -257,7 +258,8 @@ describe('a range or precondition on a compressed bundle', () => {
     expect(res.status).toBe(416);
     expect(res.headers['content-range']).toBe(`bytes */${br.length}`);
     expect(res.headers['content-encoding']).toBeUndefined();
-    expect(res.body.length).toBe(0);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(JSON.parse(res.body.toString('utf8'))).toMatchObject({ status: 416, code: 'range_not_satisfiable' });
   });
 
   test('on the plain file as on the compressed one: 416 past its end, 412 for a failed precondition', async () => {
@@ -269,7 +271,9 @@ describe('a range or precondition on a compressed bundle', () => {
     const past = await get({ ...identity, range: `bytes=${plain + 10}-` });
     expect(past.status).toBe(416);
     expect(past.headers['content-range']).toBe(`bytes */${plain}`);
-    expect((await get({ ...identity, 'if-match': '"another"' })).status).toBe(412);
+    const failed = await get({ ...identity, 'if-match': '"another"' });
+    expect(failed.status).toBe(412);
+    expect(JSON.parse(failed.body.toString('utf8'))).toMatchObject({ code: 'precondition_failed' });
   });
 
   test("a precondition is the compressed file's: 412 when it fails, the file when it holds", async () => {
@@ -278,6 +282,7 @@ describe('a range or precondition on a compressed bundle', () => {
     const failed = await get({ 'if-match': '"another"' });
     expect(failed.status).toBe(412);
     expect(failed.headers['content-encoding']).toBeUndefined();
+    expect(JSON.parse(failed.body.toString('utf8'))).toMatchObject({ status: 412, code: 'precondition_failed' });
     const held = await get({ 'if-match': first.headers.etag! });
     expect(held.status).toBe(200);
     expect(held.body.equals(br)).toBe(true);

@@ -18,6 +18,8 @@ export const ERROR_TEXT: Record<ClientErrorCode, Text> = {
   not_found: ['Không tìm thấy', 'Not found'],
   conflict: ['Không thực hiện được ở trạng thái hiện tại', 'Not possible in the current state'],
   payload_too_large: ['Dữ liệu quá lớn', 'Too large'],
+  precondition_failed: ['Tệp đã thay đổi, tải lại trang', 'The file has changed: reload the page'],
+  range_not_satisfiable: ['Phần tệp yêu cầu không có', 'That part of the file does not exist'],
   rate_limited: ['Quá nhiều lần thử, vui lòng chờ', 'Too many attempts, please wait'],
   limit_exceeded: ['Đã dùng hết số kết nối cho phép', 'As many connections as allowed are in use'],
   token_invalid: ['Đường dẫn hoặc mã không hợp lệ', 'The link or code is not valid'],

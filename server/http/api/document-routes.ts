@@ -124,7 +124,7 @@ export function registerDocumentRoutes(api: ApiBuilder, control: ControlPlane): 
       params: DocParam,
       query: DownloadQuery,
       success: FILE_ANSWER,
-      errors: [404],
+      errors: [404, 412, 416],
     },
     async ({ params, query, res }) => {
       const { doc, file } = await control.documents.open(params.id, params.docId);
@@ -176,7 +176,7 @@ export function registerDocumentRoutes(api: ApiBuilder, control: ControlPlane): 
       params: TokenParamSchema.extend({ docId: DocumentIdSchema }),
       query: DownloadQuery,
       success: FILE_ANSWER,
-      errors: [401, 404, 409, 410],
+      errors: [401, 404, 409, 410, 412, 416],
     },
     async ({ params, query, res }) => {
       const { sessionId } = await control.links.verifyJoinToken(params.token);

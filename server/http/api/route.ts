@@ -48,7 +48,9 @@ const ERROR_TEXT: Record<number, string> = {
   404: 'not found (`not_found`)',
   409: 'conflicts with the current state (`conflict`, `not_open`)',
   410: 'token expired or revoked (`token_expired`, `token_revoked`)',
+  412: 'the file changed: If-Match or If-Unmodified-Since does not hold (`precondition_failed`)',
   413: 'body too large (`payload_too_large`)',
+  416: 'the range starts past the end of the file; `Content-Range: bytes */<length>` (`range_not_satisfiable`)',
   429: 'too many attempts (`rate_limited`)',
   503: 'storage unavailable; retry (`unavailable`)',
 };

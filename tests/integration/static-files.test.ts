@@ -1,0 +1,165 @@
+// Every file the server sends (a page's style or icon under /assets, /favicon.ico, a stored
+// document or archive) answers a precondition or range that fails as such: 412
+// `precondition_failed`, or 416 `range_not_satisfiable` with the file's length in
+// Content-Range, as problem+json; never the 400 of a malformed request. A part of a file
+// (206) goes out as the file's own bytes, never compressed again under a range that counts
+// them unencoded. A real server over HTTP, with the compression middleware and the error
+// handler as the server mounts them.
+import { once } from 'node:events';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import express from 'express';
+import pino from 'pino';
+import { sendStoredFile } from '../../server/http/attachment';
+import { compressResponses } from '../../server/http/compress';
+import { pagesRouter } from '../../server/http/pages';
+import { errorHandler, notFoundHandler } from '../../server/http/problem';
+
+const ROOT = path.join(__dirname, '..', '..');
+const PAGES = path.join(ROOT, 'client', 'pages');
+const CSS = fs.readFileSync(path.join(PAGES, 'assets', 'app.css'));
+const STORED = fs.mkdtempSync(path.join(os.tmpdir(), 'stored-file-'));
+const DOC = Buffer.from('%PDF-1.4\n' + 'x'.repeat(3000));
+const log = pino({ level: 'silent' });
+
+let server: http.Server;
+let port: number;
+
+beforeAll(async () => {
+  fs.writeFileSync(path.join(STORED, 'doc.pdf'), DOC);
+  server = express()
+    .use(compressResponses())
+    .use(pagesRouter(PAGES, path.join(STORED, 'no-build'), { sourceMaps: false, timeZone: 'Asia/Ho_Chi_Minh' }))
+    .get('/stored', (req, res, next) => {
+      sendStoredFile(res, {
+        file: 'doc.pdf',
+        root: STORED,
+        type: 'application/pdf',
+        name: 'Tài liệu.pdf',
+        download: true,
+        validators: true,
+        what: 'document d-1',
+        cut: { log, msg: 'cut' },
+      }).catch(next);
+    })
+    .use(notFoundHandler)
+    .use(errorHandler(log))
+    .listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  port = (server.address() as AddressInfo).port;
+});
+
+afterAll(() => {
+  server.close();
+  fs.rmSync(STORED, { recursive: true, force: true });
+});
+
+/** Raw HTTP: the body as sent, never decoded. */
+const get = (url: string, headers: Record<string, string> = {}) =>
+  new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+    http
+      .get({ port, host: '127.0.0.1', path: url, headers: { 'accept-encoding': 'gzip, br', ...headers } }, (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (d: Buffer) => parts.push(d));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(parts) }));
+      })
+      .on('error', reject);
+  });
+
+/** The problem answered, undecoded: small enough never to be compressed. */
+const problemOf = (res: { headers: http.IncomingHttpHeaders; body: Buffer }) => {
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  expect(res.headers['content-encoding']).toBeUndefined();
+  return JSON.parse(res.body.toString('utf8')) as { status: number; code: string };
+};
+
+describe('a style under /assets', () => {
+  test('goes out compressed whole (the middleware is on)', async () => {
+    const res = await get('/assets/app.css', { 'accept-encoding': 'gzip' });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-encoding']).toBe('gzip');
+    expect(zlib.gunzipSync(res.body).equals(CSS)).toBe(true);
+  });
+
+  test('a failed If-Match: 412 precondition_failed, without the file’s validators, not stored', async () => {
+    const etag = (await get('/assets/app.css', { 'accept-encoding': 'identity' })).headers.etag!;
+    expect(etag).toBeDefined();
+    const res = await get('/assets/app.css', { 'if-match': '"another"' });
+    expect(res.status).toBe(412);
+    expect(problemOf(res)).toMatchObject({ status: 412, code: 'precondition_failed' });
+    expect(res.headers.etag).not.toBe(etag);
+    expect(res.headers['last-modified']).toBeUndefined();
+    expect(res.headers['cache-control']).toBe('no-store');
+    // The precondition holds with the file's own ETag.
+    expect((await get('/assets/app.css', { 'if-match': etag })).status).toBe(200);
+  });
+
+  test('a failed If-Unmodified-Since: 412', async () => {
+    const res = await get('/assets/app.css', { 'if-unmodified-since': new Date(0).toUTCString() });
+    expect(res.status).toBe(412);
+    expect(problemOf(res).code).toBe('precondition_failed');
+  });
+
+  test('a range past its end: 416 range_not_satisfiable with the file’s length', async () => {
+    const res = await get('/assets/app.css', { range: `bytes=${CSS.length + 10}-` });
+    expect(res.status).toBe(416);
+    expect(res.headers['content-range']).toBe(`bytes */${CSS.length}`);
+    expect(problemOf(res)).toMatchObject({ status: 416, code: 'range_not_satisfiable' });
+  });
+
+  test('a range within it: 206, the file’s own bytes, not compressed though the browser takes gzip', async () => {
+    expect(CSS.length).toBeGreaterThan(3000);
+    const res = await get('/assets/app.css', { range: 'bytes=100-2099' });
+    expect(res.status).toBe(206);
+    expect(res.headers['content-encoding']).toBeUndefined();
+    expect(res.headers['content-range']).toBe(`bytes 100-2099/${CSS.length}`);
+    expect(res.headers['content-length']).toBe('2000');
+    expect(res.body.equals(CSS.subarray(100, 2100))).toBe(true);
+  });
+});
+
+test('/favicon.ico (sent with res.sendFile) answers 412 and 416 as such', async () => {
+  const icon = fs.statSync(path.join(PAGES, 'assets', 'favicon.svg')).size;
+  const failed = await get('/favicon.ico', { 'if-match': '"another"' });
+  expect(failed.status).toBe(412);
+  expect(problemOf(failed).code).toBe('precondition_failed');
+  const past = await get('/favicon.ico', { range: `bytes=${icon}-` });
+  expect(past.status).toBe(416);
+  expect(past.headers['content-range']).toBe(`bytes */${icon}`);
+  expect(problemOf(past).code).toBe('range_not_satisfiable');
+});
+
+describe('a stored file (a document, an archive)', () => {
+  test('a range past its end is 416, not a missing file', async () => {
+    const res = await get('/stored', { range: `bytes=${DOC.length}-` });
+    expect(res.status).toBe(416);
+    expect(res.headers['content-range']).toBe(`bytes */${DOC.length}`);
+    expect(problemOf(res).code).toBe('range_not_satisfiable');
+    // The problem is not saved as the file.
+    expect(res.headers['content-disposition']).toBeUndefined();
+  });
+
+  test('a failed If-Match is 412; a range within it, its bytes', async () => {
+    const failed = await get('/stored', { 'if-match': '"another"' });
+    expect(failed.status).toBe(412);
+    expect(problemOf(failed).code).toBe('precondition_failed');
+    const part = await get('/stored', { range: 'bytes=0-1499' });
+    expect(part.status).toBe(206);
+    expect(part.body.equals(DOC.subarray(0, 1500))).toBe(true);
+  });
+
+  test('a file that is not there is still 404', async () => {
+    fs.renameSync(path.join(STORED, 'doc.pdf'), path.join(STORED, 'gone.pdf'));
+    try {
+      const res = await get('/stored');
+      expect(res.status).toBe(404);
+      expect(problemOf(res).code).toBe('not_found');
+    } finally {
+      fs.renameSync(path.join(STORED, 'gone.pdf'), path.join(STORED, 'doc.pdf'));
+    }
+  });
+});
