@@ -3,7 +3,8 @@
 // fetches them with the page's entry rather than after it: the real build, served over HTTP.
 // A single server also says it is alone, so the point page connects without asking which
 // node serves it. Bundles go out as the build compressed them; the build's other files
-// are not served, and a build clears away the chunks of builds before the last. A range or precondition that fails answers 416
+// are not served, and a build clears away the chunks of builds before the last (nothing in
+// a folder without the last build's list). A range or precondition that fails answers 416
 // or 412 as problem+json, as for every file (tests/integration/static-files.test.ts).
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -184,6 +185,30 @@ test("a build removes earlier builds' chunks, except the build before its own", 
   for (const chunk of imported) expect(chunks).toContain(chunk);
   for (const chunk of chunks) for (const ext of ['', '.br', '.gz', '.map']) expect(left).toContain(chunk + ext);
 });
+
+test("a build in a folder without the list of the build before removes none of the folder's files", () => {
+  // Not a folder this script built (or built before it kept a list): nothing in it is known
+  // to be an earlier build's, however it is named or however old.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundle-unlisted-'));
+  try {
+    const theirs = [...PREVIOUS, ...OLDER, ...ABANDONED, ...OTHERS];
+    for (const f of theirs) fs.writeFileSync(path.join(dir, f), 'x');
+    const longAgo = new Date(Date.now() - 2 * 3600_000);
+    for (const f of [...OLDER, ...ABANDONED]) fs.utimesSync(path.join(dir, f), longAgo, longAgo);
+    execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-client.mjs'), '--outdir', dir], {
+      stdio: 'ignore',
+    });
+    const left = fs.readdirSync(dir);
+    for (const f of theirs) expect({ f, left: left.includes(f) }).toEqual({ f, left: true });
+    // It starts the list: the next build prunes from there.
+    const { chunks } = JSON.parse(fs.readFileSync(path.join(dir, 'chunks.json'), 'utf8')) as { chunks: string[] };
+    expect(chunks.length).toBeGreaterThan(0);
+    for (const chunk of chunks) expect(left).toContain(chunk);
+    expect(chunks).not.toContain(PREVIOUS[0]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 120_000);
 
 test('the compressed copies, lists and unfinished files of the build answer 404', async () => {
   const chunk = /from\s*"\.\/(chunk-[A-Za-z0-9]+\.js)"/.exec(
