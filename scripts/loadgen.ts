@@ -190,6 +190,9 @@ function main(): Promise<void> {
 }
 
 if (require.main === module) {
+  // Ctrl-C exits through process.exit, so that the 'exit' handlers run: the impaired
+  // link's nft table and the servers' temporary log folders are removed.
+  process.once('SIGINT', () => process.exit(130));
   main().then(
     () => process.exit(0),
     (err: unknown) => {

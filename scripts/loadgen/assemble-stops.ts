@@ -22,15 +22,23 @@ export function videoStopsOf(f: {
   const drilled = new Set(f.drilled.map((p) => p.o.pointId));
   const points = f.points.filter((p) => !drilled.has(p.o.pointId));
   const endAt = f.sfuVideoReadAt;
-  // lastArrival is the receiver's performance.now().
-  const epoch = (t: number) => performance.timeOrigin + t;
+  // lastArrival is the receiver's performance.now(): to wall time as of now, as the
+  // silences (Date.now()) and the server's log are, whatever the clocks drifted apart since
+  // the process started.
+  const nowWall = Date.now();
+  const nowMono = performance.now();
+  const epoch = (t: number) => nowWall - (nowMono - t);
+  let notKept = 0;
   const silences = points.flatMap((p) =>
     pointSilences(
       p.o.pointId,
       [...p.retired, ...(p.receiver ? [p.receiver] : [])].map((r) =>
         [...r.streams.values()]
           .filter((s) => s.kind === 'video' && s.source === HALL_VIDEO && s.firstPacketAt !== undefined)
-          .map((s) => ({ firstAt: s.firstPacketAt!, lastAt: epoch(s.lastArrival), silences: s.silences })),
+          .map((s) => {
+            notKept += s.silencesDropped;
+            return { firstAt: s.firstPacketAt!, lastAt: epoch(s.lastArrival), silences: s.silences };
+          }),
       ),
       endAt,
       f.causeOf,
@@ -40,5 +48,6 @@ export function videoStopsOf(f: {
   return matchVideoStops(silences, sfuStopsOf(f.sfuVideo.events, endAt), {
     pointIds: new Set(points.map((p) => p.o.pointId)),
     t0: f.joinT0,
+    notKept,
   });
 }

@@ -2,17 +2,19 @@
 // missing from a point's streams after recovery); this puts beside it what can take a
 // packet away before it is counted, so that a run says which one did:
 // - the kernel: each receive socket's own drop counter and queue (/proc/net/udp, sampled
-//   every second from the join's start), and the machine's RcvbufErrors over the join as
-//   well as over the steady state (a storm's drops happen while the generator is busiest,
-//   before the steady window opens);
+//   every second in the join and every 5 s in the steady state), and the network
+//   namespace's RcvbufErrors over the join as well as over the steady state (a storm's
+//   drops happen while the generator is busiest, before the steady window opens);
 // - the receiver: packets dropped from its queue held before the SRTP keys (heldDropped),
-//   and RTP on SSRCs no consumer announced (unknownPackets: probation, RTX not expected);
+//   RTP on SSRCs no consumer announced (unknownPackets: RTX not expected) and the SFU's
+//   bandwidth probes (probationPackets);
 // - the read lag at each gap: how long after the fastest packet of its stream the packet
 //   that revealed the gap was read. The SFU keeps video for 2 s to answer a NACK
 //   (mediasoup RtpStreamSend), so a gap read later than that cannot be repaired whatever
 //   the NACK says.
 // Per kind, and per point for the lossiest points.
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import type { VirtualPoint } from './point';
 import type { Receiver } from './receiver';
 import { lostOf } from './stream-stats';
@@ -89,10 +91,16 @@ interface SocketRecord {
   rxQueuePeakBytes: number;
 }
 
+/** How often the watch reads the kernel's table: every second in the join, where a storm drops. */
+export const SAMPLE_JOIN_MS = 1000;
+/** ... and every 5 s in the steady state: each read blocks the generator's loop (a few ms at 420 points). */
+export const SAMPLE_STEADY_MS = 5000;
+
 /**
- * Samples the kernel counters of every point's current receive socket once a second, from
- * the join's start to the run's end. A replaced receiver keeps its last sample (its socket
- * is gone with it).
+ * Samples the kernel counters of every point's current receive socket, from the join's
+ * start to the run's end: every second until `steady()`, every 5 s after. A replaced
+ * receiver keeps its last sample (its socket is gone with it). Each sample is read
+ * synchronously on the generator's loop; its cost is kept (`sampleMs`).
  */
 export class SocketDropWatch {
   readonly #sockets = new WeakMap<Receiver, SocketRecord>();
@@ -108,15 +116,27 @@ export class SocketDropWatch {
   #stopped = false;
   #lastTotal = 0;
   #t0 = 0;
+  /** How long each sample took (ms), read and bookkeeping: the stall it put on the generator's loop. */
+  readonly sampleMs: number[] = [];
 
   constructor(
     private readonly points: readonly VirtualPoint[],
     private readonly read: () => Map<number, UdpSocketState> = readUdpSockets,
   ) {}
 
-  start(t0: number, everyMs = 1000): void {
+  start(t0: number, everyMs = SAMPLE_JOIN_MS): void {
     this.#t0 = t0;
-    this.#timer = setInterval(() => this.sample(), everyMs);
+    this.#every(everyMs);
+  }
+
+  /** The join is over: sample less often (each sample stalls the generator's loop). */
+  steady(everyMs = SAMPLE_STEADY_MS): void {
+    if (this.#timer && !this.#stopped) this.#every(everyMs);
+  }
+
+  #every(ms: number): void {
+    clearInterval(this.#timer);
+    this.#timer = setInterval(() => this.sample(), ms);
     this.#timer.unref();
   }
 
@@ -137,6 +157,12 @@ export class SocketDropWatch {
   }
 
   sample(): void {
+    const t = performance.now();
+    this.#sample();
+    if (this.sampleMs.length < 10_000) this.sampleMs.push(performance.now() - t);
+  }
+
+  #sample(): void {
     const table = this.read();
     let total = 0;
     const ours = new Set<number>();
@@ -186,11 +212,15 @@ export class SocketDropWatch {
 
 export interface LossSources {
   /**
-   * Packets missing after recovery, per kind, at the run's end (the result's assembly, a
-   * few seconds after the steady state); the same before the steady state, in it (as
-   * media.packetsLost: the two summed) and after it; and what the generator's own drops do
-   * not explain (per point, missing packets less its sockets' kernel drops and its held
-   * queue's, summed): what the SFU or the link may have lost.
+   * Packets missing after recovery at the run's end (the result's assembly, a few seconds
+   * after the steady state), for audio and video; the total before the steady state, in
+   * it (as media.packetsLost: the two summed) and after it (these three add up to
+   * audio + video; `inSteady` or `afterSteady` may be negative when RTX repairs a packet
+   * after the count it was missing in); and `notDroppedHere`, per point the missing
+   * packets less its sockets' kernel drops and its held queue's, summed. That is a lower
+   * bound on the loss the generator's sockets do not explain: every dropped datagram is
+   * subtracted, including ones that were never counted as lost (the SFU's probation
+   * padding, RTCP, STUN, packets RTX repaired later).
    */
   lost: {
     audio: number;
@@ -201,10 +231,18 @@ export interface LossSources {
     notDroppedHere: number;
   };
   pointsWithLoss: { audio: number; video: number };
-  /** Per point, the loss % that its own sockets' and held queue's drops do not explain (the headline's lossPct less the generator's part). */
+  /**
+   * Per point, the loss % left after its own sockets' and held queue's drops are taken off
+   * (the headline's lossPct less every datagram the generator dropped): a lower bound, as
+   * `lost.notDroppedHere`.
+   */
   lossPctNotDroppedHere: { p50: number; p95: number; worst: number; pointsOver1Pct: number };
   kernel: {
-    /** Machine-wide RcvbufErrors (/proc/net/snmp) from the join's start to the steady state's, and over the steady state. */
+    /**
+     * RcvbufErrors of the generator's network namespace (/proc/net/snmp: every process in
+     * it, the server too when it runs here) from the join's start to the steady state's,
+     * and over the steady state.
+     */
     rcvbufErrorsJoin: number;
     rcvbufErrorsSteady: number;
     /** Drops counted on the points' own receive sockets, summed, and the points with any. */
@@ -216,6 +254,11 @@ export interface LossSources {
     rxQueuePeakBytes: { p95: number; max: number };
     /** The points' socket drops, summed, each time the sum grew (ms after the join started). */
     timeline: { atMs: number; drops: number }[];
+    /**
+     * What reading the kernel's table cost the generator's loop, per sample (ms, blocking):
+     * every second in the join, every 5 s in the steady state.
+     */
+    sampleMs: { p50: number; max: number; samples: number };
     /**
      * Other sockets that dropped, with their owner: a worker's pipe or ingest socket
      * (the same packets then missing at every point it feeds), the generator's other
@@ -286,6 +329,8 @@ export function lossSourcesOf(
     const k = watch?.of(p) ?? { drops: 0, rxQueuePeakBytes: 0 };
     audio += la;
     video += lv;
+    // A lower bound: k.drops counts every datagram the socket dropped, not only media
+    // that stayed missing (probation padding, RTCP, STUN and later-repaired packets too).
     const notHere = Math.max(0, la + lv - k.drops - held);
     notDroppedHere += notHere;
     const rec = p.streams().reduce((a, s) => a + s.received, 0);
@@ -339,6 +384,11 @@ export function lossSourcesOf(
       pointsWithDrops,
       rxQueuePeakBytes: { p95: round(percentile(queues, 95), 0), max: Math.max(0, ...queues) },
       timeline: watch?.timeline ?? [],
+      sampleMs: {
+        p50: round(percentile(watch?.sampleMs ?? [], 50), 2) || 0,
+        max: round(Math.max(0, ...(watch?.sampleMs ?? [])), 2),
+        samples: watch?.sampleMs.length ?? 0,
+      },
       otherSockets: watch?.otherSockets ?? [],
     },
     heldDropped,

@@ -34,11 +34,14 @@ const RING = 1024;
 // A receive-only Chromium point measures no RTT: its receiver reports give the SFU the
 // RTT (LSR/DLSR), never itself; only XR RRTR/DLRR would, and Chromium sends RRTR only
 // with rtcp-fb "rrtr", which it does not offer by default. So a point NACKs every 100 ms,
-// as here. Two differences, kept for cost: NACKs go out on the 100 ms feedback tick
+// as here. Three differences, kept for cost: NACKs go out on the 100 ms feedback tick
 // (NACK_SPACING_MS under the tick, so a timer that fires a little early still resends
 // each tick), where libwebrtc checks every 20 ms and sends a gap's first NACK with the
 // packet that showed it; and a packet more than MAX_NACK_AGE behind the highest is given
-// up (the arrivals ring's reach), where libwebrtc keeps it up to 10,000 behind.
+// up (the arrivals ring's reach), where libwebrtc keeps it up to 10,000 behind; and a
+// gap past MAX_NACK_PACKETS clears the whole list, where libwebrtc first removes the
+// packets up to the last key frame (RemovePacketsUntilKeyFrame) and clears the list and
+// requests a key frame only when that is not enough.
 const NACK_TRIES = 10;
 const NACK_SPACING_MS = 90;
 const MAX_NACK_PACKETS = 1000;
@@ -55,7 +58,10 @@ export interface FeedbackCounts {
   recovered: number;
   /** Packets that arrived late (out of order) before any NACK for them. */
   late: number;
-  /** Packets given up after the NACKs. */
+  /**
+   * Packets given up after the NACKs, or at a list overflow (some of those may still
+   * arrive late: they stay counted here).
+   */
   unrecovered: number;
   duplicates: number;
   freezes: number;
@@ -360,8 +366,9 @@ export class PointFeedback {
 
   /**
    * Packets `from` up to `to` (excluded) are missing: each goes on the NACK list, unless
-   * that takes the list past MAX_NACK_PACKETS; then, as libwebrtc, the list is cleared,
-   * every packet on it and in the gap given up, and a key frame asked for.
+   * that takes the list past MAX_NACK_PACKETS; then the list is cleared, every packet on
+   * it and in the gap given up, and a key frame asked for (libwebrtc first tries dropping
+   * the packets up to the last key frame).
    */
   #gap(f: FbStream, from: number, to: number, now: number): void {
     if (f.missing.size + (to - from) > MAX_NACK_PACKETS) {

@@ -97,7 +97,7 @@ export function cpuBetween(a: ProcSample | undefined, b: ProcSample | undefined,
   return { cpuPct: ((b.cpuSeconds - a.cpuSeconds) / seconds) * 100, rssBytes: b.rssBytes };
 }
 
-/** Machine-wide UDP datagrams dropped because a receive buffer was full (/proc/net/snmp). */
+/** UDP datagrams this network namespace dropped because a receive buffer was full (/proc/net/snmp). */
 export function udpRcvbufErrors(): number {
   try {
     const lines = readFileSync('/proc/net/snmp', 'utf8')

@@ -386,7 +386,10 @@ export class Receiver {
           s.maxGapMs = gap;
           s.maxGap = step;
         }
-        if (gap >= SILENCE_RECORD_MS && s.silences.length < SILENCES_KEPT) s.silences.push({ ...step, ms: gap });
+        if (gap >= SILENCE_RECORD_MS) {
+          if (s.silences.length < SILENCES_KEPT) s.silences.push({ ...step, ms: gap });
+          else s.silencesDropped += 1;
+        }
       }
     }
     if (s.lastExt >= 0 && ext === s.lastExt + 1) {

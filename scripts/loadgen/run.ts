@@ -118,6 +118,7 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
       drops,
       log,
     });
+    drops.steady();
     const steady = await runSteadyState(o, run, briefing, { base, probes, healthAcks, monitor, hardDeadline, log });
 
     // Attendance totals as the server has them.

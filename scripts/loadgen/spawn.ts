@@ -45,11 +45,31 @@ export async function spawnServer(s: SpawnServerOptions, log: (l: string) => voi
   // Each process's log lines (LOADGEN_LOG_LEVEL, default info: the SFU's video stops are
   // info) go to a file, written by the server without a pipe back into this process: kept in
   // LOADGEN_LOG_DIR/<name>.log when set (appended to), else in a temporary folder removed
-  // on stop. The run reads it once at its end.
+  // on stop, when starting fails, and when the generator exits (Ctrl-C, an error). The run
+  // reads it once at its end.
   const logDir = process.env.LOADGEN_LOG_DIR;
   if (logDir) mkdirSync(logDir, { recursive: true });
   const tmpLogDir = logDir ? undefined : mkdtempSync(path.join(os.tmpdir(), 'loadgen-log-'));
+  const dropLog = () => {
+    process.removeListener('exit', dropLog);
+    if (tmpLogDir) rmSync(tmpLogDir, { recursive: true, force: true });
+  };
+  if (tmpLogDir) process.once('exit', dropLog);
   const logFile = path.join(logDir ?? tmpLogDir!, `${s.name}.log`);
+  try {
+    return await startLogged(s, log, { port, root, base, logFile, dropLog });
+  } catch (err) {
+    dropLog();
+    throw err;
+  }
+}
+
+async function startLogged(
+  s: SpawnServerOptions,
+  log: (l: string) => void,
+  c: { port: number; root: string; base: NodeJS.ProcessEnv; logFile: string; dropLog: () => void },
+): Promise<ServerHandle> {
+  const { port, root, base, logFile, dropLog } = c;
   // The level it will log at (s.env may set it, and comes last).
   const logLevel = s.env.LOG_LEVEL ?? process.env.LOADGEN_LOG_LEVEL ?? 'info';
   const logFrom = existsSync(logFile) ? statSync(logFile).size : 0;
@@ -93,17 +113,12 @@ export async function spawnServer(s: SpawnServerOptions, log: (l: string) => voi
   let stopping = false;
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
-  const dropLog = () => tmpLogDir && rmSync(tmpLogDir, { recursive: true, force: true });
   for (;;) {
-    if (child.exitCode !== null) {
-      dropLog();
-      throw new Error(`${s.name} exited (${child.exitCode}): ${stderr}`);
-    }
+    if (child.exitCode !== null) throw new Error(`${s.name} exited (${child.exitCode}): ${stderr}`);
     const r = await httpJson(`${baseUrl}/readyz`, { timeoutMs: 2000 }).catch(() => undefined);
     if (r?.status === 200) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      dropLog();
       throw new Error(`${s.name} not ready in 120 s: ${stderr}`);
     }
     await sleep(300);
@@ -125,7 +140,7 @@ export async function spawnServer(s: SpawnServerOptions, log: (l: string) => voi
         if (!exited) child.kill('SIGKILL');
       }
       if (s.removeDataDir) rmSync(s.dataDir, { recursive: true, force: true });
-      if (tmpLogDir) rmSync(tmpLogDir, { recursive: true, force: true });
+      dropLog();
     },
     log: { file: logFile, from: logFrom, level: logLevel },
   };

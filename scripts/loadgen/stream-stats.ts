@@ -43,6 +43,8 @@ export interface StreamStats {
    * as maxGap describes the longest: what ./video-stops.ts matches to the SFU's own stops.
    */
   silences: StreamSilence[];
+  /** Silences past the first SILENCES_KEPT, counted but not kept. */
+  silencesDropped: number;
   /**
    * The largest RTP timestamp step between two packets in sequence (ms): what the stream
    * itself skipped (a frame interval normally), whenever the packets were read.
@@ -101,6 +103,7 @@ export function newStream(kind: 'audio' | 'video', ssrc: number, clockRate: numb
     maxGapMs: 0,
     maxGap: undefined,
     silences: [],
+    silencesDropped: 0,
     maxRtpStepMs: 0,
     lastExt: -1,
     lastTs: 0,

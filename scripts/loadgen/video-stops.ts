@@ -167,6 +167,11 @@ export interface VideoStopsMatch {
     unmatchedAtPointsWithoutStops: number;
     /** The first unmatched ones: the point, when it started (ms after the join started), how long, the cause. */
     unmatchedList: { pointId: string; atMs: number; ms: number; cause: SilenceCause }[];
+    /**
+     * Silences (from 500 ms) a stream had past the first 200 it keeps: not matched, and an
+     * SFU stop they would have covered counts as withoutSilence.
+     */
+    notKept: number;
   };
   /** The SFU's stops of the points' hall video. */
   sfuStops: {
@@ -199,7 +204,7 @@ export type VideoStopsResult = VideoStopsMatch | { available: false; reason: str
 export function matchVideoStops(
   silences: GeneratorSilence[],
   stops: SfuStop[],
-  o: { pointIds: ReadonlySet<string>; t0: number; thresholdMs?: number; toleranceMs?: number },
+  o: { pointIds: ReadonlySet<string>; t0: number; thresholdMs?: number; toleranceMs?: number; notKept?: number },
 ): VideoStopsMatch {
   const thresholdMs = o.thresholdMs ?? SILENCE_MS;
   const toleranceMs = o.toleranceMs ?? TOLERANCE_MS;
@@ -227,6 +232,7 @@ export function matchVideoStops(
         ms: Math.round(g.ms),
         cause: g.cause,
       })),
+      notKept: o.notKept ?? 0,
     },
     sfuStops: {
       count: ours.length,

@@ -119,6 +119,37 @@ describe('SocketDropWatch and lossSourcesOf', () => {
   });
 });
 
+describe('SocketDropWatch schedule', () => {
+  afterEach(() => jest.useRealTimers());
+
+  test('reads every second in the join, every 5 s once steady, and keeps what each read cost', () => {
+    jest.useFakeTimers();
+    let reads = 0;
+    const watch = new SocketDropWatch([], () => {
+      reads += 1;
+      return new Map();
+    });
+    watch.start(Date.now());
+    jest.advanceTimersByTime(3000);
+    expect(reads).toBe(3);
+    watch.steady();
+    jest.advanceTimersByTime(4999);
+    expect(reads).toBe(3);
+    jest.advanceTimersByTime(1);
+    expect(reads).toBe(4);
+    jest.advanceTimersByTime(10_000);
+    expect(reads).toBe(6);
+    watch.stop();
+    expect(reads).toBe(7);
+    jest.advanceTimersByTime(10_000);
+    expect(reads).toBe(7);
+    expect(watch.sampleMs).toHaveLength(7);
+    const r = lossSourcesOf([], watch, { lostAtSteady: [0, 0], rcvbufErrors: { join: 0, steady: 0 } });
+    expect(r.kernel.sampleMs.samples).toBe(7);
+    expect(r.kernel.sampleMs.max).toBeGreaterThanOrEqual(r.kernel.sampleMs.p50);
+  });
+});
+
 describe('noteReadLag', () => {
   test('the lag behind the fastest packet, kept at a gap only', () => {
     const s = newStream('video', 2, 90000);

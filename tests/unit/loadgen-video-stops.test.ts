@@ -159,7 +159,7 @@ describe('matchVideoStops', () => {
       [silence('P1', 1000, 4000), silence('P2', 10_000, 12_000)],
       [stop('P1', 800, 3800), stop('P2', 10_500, 11_000)],
     );
-    expect(r.silences).toMatchObject({ count: 2, points: 2, matched: 2, unmatched: 0, unmatchedList: [] });
+    expect(r.silences).toMatchObject({ count: 2, points: 2, matched: 2, unmatched: 0, unmatchedList: [], notKept: 0 });
     expect(r.sfuStops).toMatchObject({ count: 2, points: 2, overThreshold: 1, withSilence: 1, withoutSilence: 0 });
   });
 
@@ -282,5 +282,28 @@ describe('a receiver keeps every silence of half a second or more', () => {
       ].map(([ms, step, rtp]) => [ms, step, expect.closeTo(rtp!, 3)]),
     );
     expect(s.maxGapMs).toBe(1600);
+    expect(s.silencesDropped).toBe(0);
+  });
+
+  test('past 200 silences in a stream, the rest are counted, not kept', () => {
+    const sender = new SrtpReferenceSender();
+    const SSRC = 0x0a0b0c0e;
+    const r = new Receiver();
+    const read = readWithKeys(r, sender.receiverSession());
+    r.expect(SSRC, 'video', 90000, 'host-camera');
+    let now = 10_000;
+    const clock = jest.spyOn(performance, 'now').mockImplementation(() => now);
+    try {
+      // 204 packets 600 ms apart: 203 silences
+      for (let seq = 1; seq <= 204; seq++) {
+        now = 10_000 + seq * 600;
+        read(sender.protect(rtpHeader(SSRC, seq, seq * 3000), Buffer.from([0, 1, 2, 3]), 0));
+      }
+    } finally {
+      clock.mockRestore();
+    }
+    const s = r.streams.get(SSRC)!;
+    expect(s.silences).toHaveLength(200);
+    expect(s.silencesDropped).toBe(3);
   });
 });
