@@ -185,6 +185,8 @@ export class SocketDropWatch {
       }
       total += this.of(p).drops;
     }
+    // A point's socket that dropped before its port was known is the point's, not another's.
+    for (const port of ours) this.#others.delete(port);
     for (const [port, s] of table) {
       if (s.drops === 0 || ours.has(port)) continue;
       const o = this.#others.get(port);

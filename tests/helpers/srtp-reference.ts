@@ -6,12 +6,14 @@ import { createCipheriv, randomBytes } from 'node:crypto';
 import { ProtectionProfileAeadAes128Gcm, SrtpSession } from 'werift';
 
 export class SrtpReferenceSender {
-  readonly masterKey = randomBytes(16);
-  readonly masterSalt = randomBytes(12);
   readonly #sessionKey: Buffer;
   readonly #sessionSalt: Buffer;
 
-  constructor() {
+  /** Random keys unless given (a test whose path depends on the ciphertext's bytes fixes them). */
+  constructor(
+    readonly masterKey: Buffer = randomBytes(16),
+    readonly masterSalt: Buffer = randomBytes(12),
+  ) {
     this.#sessionKey = this.#derive(0x00, 16);
     this.#sessionSalt = this.#derive(0x02, 12);
   }
