@@ -249,31 +249,29 @@ describe('readSfuVideoLog', () => {
 });
 
 describe('a receiver keeps every silence of half a second or more', () => {
-  test('each one with when it ended and its steps; shorter ones not; the stream knows its source', () => {
+  const SSRC = 0x0a0b0c0d;
+  /** A hall-camera stream read from packets 1, 2, … arriving at `arrivals` (performance ms). */
+  function streamRead(arrivals: readonly number[]) {
     const sender = new SrtpReferenceSender();
-    const SSRC = 0x0a0b0c0d;
     const r = new Receiver();
     const read = readWithKeys(r, sender.receiverSession());
     r.expect(SSRC, 'video', 90000, 'host-camera');
-    let now = 10_000;
+    let now = 0;
     const clock = jest.spyOn(performance, 'now').mockImplementation(() => now);
     try {
-      // arrival (performance ms) of packets 1..6: gaps of 100, 400, 1600, 100, 700 ms
-      for (const [seq, at] of [
-        [1, 10_000],
-        [2, 10_100],
-        [3, 10_500],
-        [4, 12_100],
-        [5, 12_200],
-        [6, 12_900],
-      ] as const) {
+      arrivals.forEach((at, i) => {
         now = at;
-        read(sender.protect(rtpHeader(SSRC, seq, seq * 3000), Buffer.from([0, 1, 2, 3]), 0));
-      }
+        read(sender.protect(rtpHeader(SSRC, i + 1, (i + 1) * 3000), Buffer.from([0, 1, 2, 3]), 0));
+      });
     } finally {
       clock.mockRestore();
     }
-    const s = r.streams.get(SSRC)!;
+    return r.streams.get(SSRC)!;
+  }
+
+  test('each one with when it ended and its steps; shorter ones not; the stream knows its source', () => {
+    // gaps of 100, 400, 1600, 100, 700 ms
+    const s = streamRead([10_000, 10_100, 10_500, 12_100, 12_200, 12_900]);
     expect(s.source).toBe('host-camera');
     expect(s.silences.map((g) => [g.ms, g.seqStep, g.rtpMs])).toEqual(
       [
@@ -286,23 +284,8 @@ describe('a receiver keeps every silence of half a second or more', () => {
   });
 
   test('past 200 silences in a stream, the rest are counted, not kept', () => {
-    const sender = new SrtpReferenceSender();
-    const SSRC = 0x0a0b0c0e;
-    const r = new Receiver();
-    const read = readWithKeys(r, sender.receiverSession());
-    r.expect(SSRC, 'video', 90000, 'host-camera');
-    let now = 10_000;
-    const clock = jest.spyOn(performance, 'now').mockImplementation(() => now);
-    try {
-      // 204 packets 600 ms apart: 203 silences
-      for (let seq = 1; seq <= 204; seq++) {
-        now = 10_000 + seq * 600;
-        read(sender.protect(rtpHeader(SSRC, seq, seq * 3000), Buffer.from([0, 1, 2, 3]), 0));
-      }
-    } finally {
-      clock.mockRestore();
-    }
-    const s = r.streams.get(SSRC)!;
+    // 204 packets 600 ms apart: 203 silences
+    const s = streamRead(Array.from({ length: 204 }, (_, i) => 10_000 + i * 600));
     expect(s.silences).toHaveLength(200);
     expect(s.silencesDropped).toBe(3);
   });
