@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Bundles the browser pages (client/src/pages/*.ts) into build/client with esbuild
-// (`--outdir <dir>`: elsewhere, e.g. a test's own folder, leaving the served build alone).
+// (`--outdir <dir>`: elsewhere, e.g. a test's own folder, leaving the served build alone;
+// `--pages <dir>`: other entries, e.g. a test's small pages; `--fast-compression`: brotli
+// and gzip at a low level, for a test that checks which files a build leaves, not their size).
 // Targets old office PCs' browsers as far as WebRTC allows (Chrome 111, Firefox 115).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,8 +12,10 @@ import zlib from 'node:zlib';
 import { build } from 'esbuild';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const pagesDir = path.join(ROOT, 'client', 'src', 'pages');
-const { values: args } = parseArgs({ options: { outdir: { type: 'string' } } });
+const { values: args } = parseArgs({
+  options: { outdir: { type: 'string' }, pages: { type: 'string' }, 'fast-compression': { type: 'boolean' } },
+});
+const pagesDir = path.resolve(args.pages ?? path.join(ROOT, 'client', 'src', 'pages'));
 const outdir = path.resolve(args.outdir ?? path.join(ROOT, 'build', 'client'));
 const entryPoints = fs
   .readdirSync(pagesDir)
@@ -47,8 +51,28 @@ const put = async (file, data) => {
   await fs.promises.writeFile(tmp, data);
   await fs.promises.rename(tmp, file);
 };
+// The server's /bundle route serves `.js` and `.map` files only (server/http/pages.ts): any
+// other output (CSS, an asset) would answer 404 in the browser, so it fails the build here.
+const unserved = result.outputFiles.map((f) => f.path).filter((f) => !/\.(js|map)$/.test(f));
+if (unserved.length > 0) {
+  process.stderr.write(
+    `[build-client] failed: esbuild emitted ${unserved.map((f) => path.relative(outdir, f)).join(', ')}, but ` +
+      '/bundle serves only .js and .map files (server/http/pages.ts): serve that type there first\n',
+  );
+  process.exit(1);
+}
 await fs.promises.mkdir(outdir, { recursive: true });
-const previousChunks = await readChunkList();
+const HASHED = /^(chunk-[A-Z0-9]+\.js)(\.map|\.br|\.gz)?$/;
+const current = result.outputFiles
+  .map((f) => path.basename(f.path))
+  .filter((f) => HASHED.test(f) && f.endsWith('.js'))
+  .sort();
+// The list of chunks to keep goes first, then the outputs, then the earlier builds' chunks
+// that neither this build nor the last different one before it wrote (see `pruneChunks`).
+const found = await readChunkList();
+const changed = !found || found.chunks.join('\n') !== current.join('\n');
+const chunkList = changed ? { chunks: current, previous: found?.chunks ?? [] } : found;
+if (changed) await writeChunkList({ chunks: current, previous: merged(found) });
 // A compressed file is only ever newer than its bundle: an earlier build's `.br`/`.gz` are
 // removed before the bundle is rewritten, and the new ones are written after it. The
 // server sends a compressed file only if it is not older than its `.js`
@@ -85,12 +109,16 @@ const gzip = promisify(zlib.gzip);
 await Promise.all(
   scripts.flatMap(({ path: f, contents: raw }) => [
     brotli(raw, {
-      params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: raw.length },
+      params: {
+        [zlib.constants.BROTLI_PARAM_QUALITY]: args['fast-compression'] ? 1 : 11,
+        [zlib.constants.BROTLI_PARAM_SIZE_HINT]: raw.length,
+      },
     }).then((br) => put(`${f}.br`, br)),
-    gzip(raw, { level: 9 }).then((gz) => put(`${f}.gz`, gz)),
+    gzip(raw, { level: args['fast-compression'] ? 1 : 9 }).then((gz) => put(`${f}.gz`, gz)),
   ]),
 );
-await pruneChunks(result.outputFiles.map((f) => path.basename(f.path)));
+if (changed) await writeChunkList(chunkList);
+if (found) await pruneChunks(chunkList);
 const bytes = Object.entries(result.metafile.outputs)
   .filter(([f]) => f.endsWith('.js'))
   .reduce((n, [, o]) => n + o.bytes, 0);
@@ -99,45 +127,64 @@ process.stderr.write(
 );
 
 /**
- * The hashed chunks an earlier build wrote (`chunks.json`, written by `pruneChunks`), or
- * null when the folder has no list: not a folder this script built, or built before it
- * kept one.
+ * The hashed chunks of the build in the folder and of the *different* build before it
+ * (`chunks.json`: `{ chunks, previous }`), or null when the folder has no list: not a folder
+ * this script built, or built before it kept one (a list without `previous` is read as
+ * having none).
  */
 async function readChunkList() {
+  const names = (v) => (Array.isArray(v) ? v.filter((f) => typeof f === 'string') : null);
   try {
-    const list = JSON.parse(await fs.promises.readFile(path.join(outdir, 'chunks.json'), 'utf8')).chunks;
-    return Array.isArray(list) ? list.filter((f) => typeof f === 'string') : null;
+    const list = JSON.parse(await fs.promises.readFile(path.join(outdir, 'chunks.json'), 'utf8'));
+    const chunks = names(list.chunks);
+    return chunks && { chunks, previous: names(list.previous) ?? [] };
   } catch {
     return null;
   }
 }
 
 /**
+ * `chunks.json` holds this build's chunks and `previous`, those of the last build whose
+ * chunks differed: every `npm start` rebuilds, and a rebuild with the same output leaves
+ * the list as it is, so a page loaded before a deploy can still import its build's chunks
+ * lazily across any number of restarts.
+ */
+function writeChunkList(list) {
+  return put(path.join(outdir, 'chunks.json'), `${JSON.stringify(list, null, 2)}\n`);
+}
+
+/**
+ * What the list holds while a build writes its outputs: as `previous`, every chunk the
+ * folder's list named (its two builds'). A build killed half-way leaves entries on disk
+ * that import either build's chunks, and the next build keeps all of them. Once all outputs
+ * are in place, `previous` is narrowed to the build before.
+ */
+function merged(found) {
+  const all = new Set(found ? [...found.chunks, ...found.previous] : []);
+  return [...all].filter((f) => !current.includes(f)).sort();
+}
+
+/**
  * Earlier builds' hashed chunks would otherwise pile up in the output folder for ever: once
  * this build's files are all in place, a `chunk-<hash>.js` (with its map and compressed
- * copies) that neither this build nor the one before it wrote is removed. The one before
- * stays for a page a browser loaded from it before a restart, which may still import one
- * of its chunks lazily. Files a build abandoned while writing them (`<file>.<pid>.tmp`,
- * see `put`) go after an hour. Nothing else is touched, nothing below the folder, and
- * nothing at all in a folder without the list of the build before (`chunks.json`).
+ * copies) that neither this build nor the last different one before it wrote is removed
+ * (see `writeChunkList`). The one before stays for a page a browser loaded from it before
+ * a deploy, which may still import one of its chunks lazily. Files a build abandoned while
+ * writing them (`<file>.<pid>.tmp`, see `put`) go after an hour. Nothing else is touched,
+ * nothing below the folder, and nothing at all in a folder without the list of the build
+ * before (`chunks.json`).
  */
-async function pruneChunks(written) {
-  const HASHED = /^(chunk-[A-Z0-9]+\.js)(\.map|\.br|\.gz)?$/;
+async function pruneChunks({ chunks, previous }) {
   const ABANDONED = /^([A-Za-z0-9_-]+\.js(\.map|\.br|\.gz)?|preload\.json|chunks\.json)\.\d+\.tmp$/;
-  const current = written.filter((f) => HASHED.test(f) && f.endsWith('.js'));
-  if (previousChunks) {
-    const keep = new Set([...current, ...previousChunks]);
-    const hourAgo = Date.now() - 3600_000;
-    for (const entry of await fs.promises.readdir(outdir, { withFileTypes: true })) {
-      if (!entry.isFile()) continue;
-      const file = path.join(outdir, entry.name);
-      const chunk = HASHED.exec(entry.name)?.[1];
-      const stale = chunk
-        ? !keep.has(chunk)
-        : ABANDONED.test(entry.name) &&
-          ((await fs.promises.stat(file).catch(() => null))?.mtimeMs ?? Infinity) < hourAgo;
-      if (stale) await fs.promises.rm(file, { force: true });
-    }
+  const keep = new Set([...chunks, ...previous]);
+  const hourAgo = Date.now() - 3600_000;
+  for (const entry of await fs.promises.readdir(outdir, { withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const file = path.join(outdir, entry.name);
+    const chunk = HASHED.exec(entry.name)?.[1];
+    const stale = chunk
+      ? !keep.has(chunk)
+      : ABANDONED.test(entry.name) && ((await fs.promises.stat(file).catch(() => null))?.mtimeMs ?? Infinity) < hourAgo;
+    if (stale) await fs.promises.rm(file, { force: true });
   }
-  await put(path.join(outdir, 'chunks.json'), `${JSON.stringify({ chunks: current.sort() }, null, 2)}\n`);
 }

@@ -128,9 +128,8 @@ function precompressed(bundleDir: string): express.RequestHandler {
         // the representation this request selects (its ETag and length are the ones
         // compared): 412, or 416 with `Content-Range: bytes */<compressed size>`. Sending
         // the plain file instead would be a different representation under the compressed
-        // one's ETag (already set), and the compression middleware would encode a plain
-        // 206's bytes again under a Content-Range that counts them unencoded. The error
-        // handler answers them as every file's (server/http/problem.ts).
+        // one's ETag (already set). The error handler answers them as every file's
+        // (server/http/problem.ts).
         if (err.status === 412 || err.status === 416) return next(err);
         // Gone or unreadable since the stat (a rebuild replacing it): the plain file goes out.
         next();

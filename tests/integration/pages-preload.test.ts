@@ -3,8 +3,8 @@
 // fetches them with the page's entry rather than after it: the real build, served over HTTP.
 // A single server also says it is alone, so the point page connects without asking which
 // node serves it. Bundles go out as the build compressed them; the build's other files
-// are not served, and a build clears away the chunks of builds before the last (nothing in
-// a folder without the last build's list). A range or precondition that fails answers 416
+// are not served, and a build clears away the chunks of builds before the last different
+// one (nothing in a folder without the last build's list). A range or precondition that fails answers 416
 // or 412 as problem+json, as for every file (tests/integration/static-files.test.ts).
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -186,29 +186,98 @@ test("a build removes earlier builds' chunks, except the build before its own", 
   for (const chunk of chunks) for (const ext of ['', '.br', '.gz', '.map']) expect(left).toContain(chunk + ext);
 });
 
-test("a build in a folder without the list of the build before removes none of the folder's files", () => {
-  // Not a folder this script built (or built before it kept a list): nothing in it is known
-  // to be an earlier build's, however it is named or however old.
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundle-unlisted-'));
-  try {
+describe('pruning, on small pages of its own', () => {
+  // Two pages sharing a module and importing another lazily: each build writes chunks
+  // named by the content `version` gives them. Compressed fast: only the files left count.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundle-pruning-'));
+  const out = path.join(dir, 'out');
+  const pages = path.join(dir, 'pages');
+  beforeAll(() => {
+    fs.mkdirSync(pages);
+    fs.mkdirSync(out);
+    for (const page of ['a', 'b'])
+      fs.writeFileSync(
+        path.join(pages, `${page}.ts`),
+        `import { shared } from '../shared';\nexport const ${page} = () => [shared, import('../lazy')];\n`,
+      );
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const build = (version: string) => {
+    fs.writeFileSync(path.join(dir, 'shared.ts'), `export const shared = '${version} shared';\n`);
+    fs.writeFileSync(path.join(dir, 'lazy.ts'), `export const lazy = '${version} lazy';\n`);
+    execFileSync(
+      process.execPath,
+      [path.join(ROOT, 'scripts', 'build-client.mjs'), '--pages', pages, '--outdir', out, '--fast-compression'],
+      { stdio: 'ignore' },
+    );
+    return JSON.parse(fs.readFileSync(path.join(out, 'chunks.json'), 'utf8')) as {
+      chunks: string[];
+      previous: string[];
+    };
+  };
+  const left = () => fs.readdirSync(out);
+  const written = (chunks: string[]) => chunks.flatMap((c) => ['', '.map', '.br', '.gz'].map((ext) => c + ext));
+
+  test("a build in a folder without the list of the build before removes none of the folder's files", () => {
+    // Not a folder this script built (or built before it kept a list): nothing in it is
+    // known to be an earlier build's, however it is named or however old.
     const theirs = [...PREVIOUS, ...OLDER, ...ABANDONED, ...OTHERS];
-    for (const f of theirs) fs.writeFileSync(path.join(dir, f), 'x');
+    for (const f of theirs) fs.writeFileSync(path.join(out, f), 'x');
     const longAgo = new Date(Date.now() - 2 * 3600_000);
-    for (const f of [...OLDER, ...ABANDONED]) fs.utimesSync(path.join(dir, f), longAgo, longAgo);
-    execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-client.mjs'), '--outdir', dir], {
-      stdio: 'ignore',
-    });
-    const left = fs.readdirSync(dir);
-    for (const f of theirs) expect({ f, left: left.includes(f) }).toEqual({ f, left: true });
+    for (const f of [...OLDER, ...ABANDONED]) fs.utimesSync(path.join(out, f), longAgo, longAgo);
     // It starts the list: the next build prunes from there.
-    const { chunks } = JSON.parse(fs.readFileSync(path.join(dir, 'chunks.json'), 'utf8')) as { chunks: string[] };
-    expect(chunks.length).toBeGreaterThan(0);
-    for (const chunk of chunks) expect(left).toContain(chunk);
-    expect(chunks).not.toContain(PREVIOUS[0]);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}, 120_000);
+    const first = build('first');
+    for (const f of theirs) expect({ f, left: left().includes(f) }).toEqual({ f, left: true });
+    expect(first.chunks.length).toBeGreaterThan(0);
+    expect(first.previous).toEqual([]);
+    for (const f of written(first.chunks)) expect(left()).toContain(f);
+  }, 60_000);
+
+  test("identical rebuilds keep the last different build's chunks; the next change drops them", () => {
+    const first = build('first');
+    const second = build('second');
+    expect(second.chunks.length).toBeGreaterThan(0);
+    expect(second.chunks.filter((c) => first.chunks.includes(c))).not.toEqual(second.chunks);
+    expect(second.previous).toEqual(first.chunks);
+    // Every start rebuilds: a page loaded from the first build before the deploy still
+    // finds its chunks after any number of restarts with the same code.
+    for (let restart = 0; restart < 2; restart++) {
+      expect(build('second')).toEqual(second);
+      for (const f of written([...first.chunks, ...second.chunks]))
+        expect({ f, left: left().includes(f) }).toEqual({ f, left: true });
+    }
+    const third = build('third');
+    expect(third.previous).toEqual(second.chunks);
+    const dropped = first.chunks.filter((c) => !second.chunks.includes(c) && !third.chunks.includes(c));
+    expect(dropped.length).toBeGreaterThan(0);
+    for (const f of written(dropped)) expect({ f, left: left().includes(f) }).toEqual({ f, left: false });
+    for (const f of written([...second.chunks, ...third.chunks])) expect(left()).toContain(f);
+  }, 60_000);
+
+  test('a build whose output /bundle would not serve fails, and writes nothing', () => {
+    fs.writeFileSync(path.join(dir, 'look.css'), 'body { color: red; }\n');
+    fs.writeFileSync(path.join(pages, 'c.ts'), "import '../look.css';\nexport const c = 1;\n");
+    const before = left().sort();
+    try {
+      let stderr = '';
+      try {
+        execFileSync(
+          process.execPath,
+          [path.join(ROOT, 'scripts', 'build-client.mjs'), '--pages', pages, '--outdir', out],
+          {
+            stdio: ['ignore', 'ignore', 'pipe'],
+          },
+        );
+      } catch (e) {
+        stderr = String((e as { stderr: Buffer }).stderr);
+      }
+      expect(stderr).toMatch(/c\.css.*\/bundle serves only \.js and \.map/);
+      expect(left().sort()).toEqual(before);
+    } finally {
+      fs.rmSync(path.join(pages, 'c.ts'));
+    }
+  }, 60_000);
+});
 
 test('the compressed copies, lists and unfinished files of the build answer 404', async () => {
   const chunk = /from\s*"\.\/(chunk-[A-Za-z0-9]+\.js)"/.exec(
