@@ -2,11 +2,13 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 // A long-running child a test starts (ffmpeg, a server, Redis) must die with the test
-// process, even when jest itself is killed: tiedSpawn does that, a plain spawn() does not.
-// Commands that run to their end (execFile, spawnSync) stay allowed in tests.
+// process, even when jest itself is killed: tiedSpawn does that; spawn(), fork(), exec()
+// and the asynchronous execFile() do not. The synchronous commands, which run to their end
+// before the test goes on (execFileSync, execSync, spawnSync), stay allowed in tests, and
+// so do type imports (tests/unit/eslint-tests-rule.test.ts checks the rule).
 const UNTIED =
   "start a test's child with tiedSpawn (server/platform/tied-spawn.ts): it dies with the test process, " +
-  'a plain spawn() outlives a killed jest';
+  'a plain spawn(), fork(), exec() or execFile() outlives a killed jest';
 const CHILD_PROCESS = '/^(node:)?child_process$/';
 
 export default tseslint.config(
@@ -51,13 +53,14 @@ export default tseslint.config(
   {
     files: ['tests/**'],
     rules: {
-      'no-restricted-imports': [
+      '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           paths: ['node:child_process', 'child_process'].map((name) => ({
             name,
-            importNames: ['spawn', 'default'],
-            message: `${UNTIED} (other functions: import them by name)`,
+            importNames: ['spawn', 'fork', 'exec', 'execFile', 'default'],
+            allowTypeImports: true,
+            message: `${UNTIED} (the synchronous functions: import them by name)`,
           })),
         },
       ],
