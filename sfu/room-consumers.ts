@@ -16,6 +16,7 @@ import type { RoomContext } from './room-context';
 import type { RoomProducers } from './room-producers';
 import type { RoomTopology } from './room-topology';
 import type { ConsumerParams } from './types';
+import { VIDEO_AGAIN_MSG, VIDEO_STOP_MSG, VIDEO_STOPPED_CLOSE_MSG, type VideoStopFields } from './video-stop-log';
 import type { ViewerLayers } from './viewer-layers';
 
 export interface RoomConsumersDeps extends Pick<RoomContext, 'isClosed' | 'emit' | 'log'> {
@@ -112,11 +113,10 @@ export class RoomConsumers {
       if (!entry.transport.closed) topology.updateLoad(peer, entry);
       // A stop ended by a rejoin or a rebuild: said too, so that a reader of the log can
       // close it (the new consumer is another one).
-      if (pc.videoStoppedAt !== undefined)
-        this.#deps.log.info(
-          { ...ids, source: pc.source, stoppedMs: Date.now() - pc.videoStoppedAt },
-          'SFU closed a consumer that sent no video layer',
-        );
+      if (pc.videoStoppedAt !== undefined) {
+        const fields: VideoStopFields = { ...ids, source: pc.source };
+        this.#deps.log.info({ ...fields, stoppedMs: Date.now() - pc.videoStoppedAt }, VIDEO_STOPPED_CLOSE_MSG);
+      }
     });
     consumer.on('producerclose', () => {
       if (!this.#deps.isClosed()) emit('consumerClosed', { ...ids, producerId: consumer.producerId });
@@ -147,16 +147,21 @@ export class RoomConsumers {
   ): void {
     const c = pc.consumer;
     if (c.type !== 'simulcast') return;
-    const at = { peerId: peer.id, consumerId: c.id, source: pc.source, availableBitrate: entry.availableBitrate };
+    const at: VideoStopFields = {
+      peerId: peer.id,
+      consumerId: c.id,
+      source: pc.source,
+      availableBitrate: entry.availableBitrate,
+    };
     // mediasoup 3.12 says "no layer" with null (its type says undefined).
     if (!layers) {
       if (c.paused || c.producerPaused || pc.videoStoppedAt !== undefined) return;
       pc.videoStoppedAt = Date.now();
-      this.#deps.log.info(at, 'SFU sends a point no video layer');
+      this.#deps.log.info(at, VIDEO_STOP_MSG);
     } else if (pc.videoStoppedAt !== undefined) {
       const stoppedMs = Date.now() - pc.videoStoppedAt;
       pc.videoStoppedAt = undefined;
-      this.#deps.log.info({ ...at, stoppedMs, spatialLayer: layers.spatialLayer }, 'SFU sends a point video again');
+      this.#deps.log.info({ ...at, stoppedMs, spatialLayer: layers.spatialLayer }, VIDEO_AGAIN_MSG);
     }
   }
 }

@@ -1,10 +1,16 @@
 // The points' video silences matched to the SFU's own word for them. A mediasoup simulcast
 // consumer whose transport's bandwidth estimate falls under the lowest layer sends no video
-// at all; the server logs (pino, info) "SFU sends a point no video layer" when that starts
-// and "… video again" (or the consumer's close) when it ends, with the point and the
-// estimate (sfu/room-consumers.ts). The generator sees the same from the other side: a
-// silence in the hall's video stream. Both stamp this machine's clock. Pure: the run reads
-// the server's log (./spawn.ts) and the points' streams, and ./assemble.ts calls this.
+// at all; the server logs (pino, info) when that starts and when it ends (it sends video
+// again, or the consumer closes), with the point and the estimate (sfu/room-consumers.ts;
+// the messages are sfu/video-stop-log.ts's). The generator sees the same from the other
+// side: a silence in the hall's video stream. Both stamp this machine's clock. Pure: the
+// run reads the server's log (./spawn.ts) and the points' streams, and ./assemble.ts
+// calls this.
+import {
+  VIDEO_AGAIN_MSG as AGAIN,
+  VIDEO_STOP_MSG as STOP,
+  VIDEO_STOPPED_CLOSE_MSG as CLOSED,
+} from '../../sfu/video-stop-log';
 import type { StreamSilence } from './stream-stats';
 import { percentile, round } from './stats';
 
@@ -16,10 +22,6 @@ export const TOLERANCE_MS = 500;
 export const HALL_VIDEO = 'host-camera';
 /** Unmatched silences and stops listed in the result (all are counted). */
 const LISTED = 20;
-
-const STOP = 'SFU sends a point no video layer';
-const AGAIN = 'SFU sends a point video again';
-const CLOSED = 'SFU closed a consumer that sent no video layer';
 
 export interface SfuVideoEvent {
   /** Epoch ms (the log line's time). */
@@ -35,7 +37,7 @@ export interface SfuVideoEvent {
 /** One of the server's JSON log lines, if it is a stop, a resume or a stopped consumer's close. */
 export function parseSfuLine(line: string): SfuVideoEvent | undefined {
   // Most lines are something else: a substring first, JSON only for these.
-  if (!line.includes('SFU sends a point') && !line.includes(CLOSED)) return undefined;
+  if (!line.includes(STOP) && !line.includes(AGAIN) && !line.includes(CLOSED)) return undefined;
   let j: Record<string, unknown>;
   try {
     j = JSON.parse(line) as Record<string, unknown>;

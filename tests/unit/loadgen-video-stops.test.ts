@@ -8,6 +8,11 @@ import { Receiver, readWithKeys } from '../../scripts/loadgen/receiver';
 import { readSfuVideoLog } from '../../scripts/loadgen/server-log';
 import { SrtpReferenceSender, rtpHeader } from '../helpers/srtp-reference';
 import {
+  VIDEO_AGAIN_MSG as AGAIN,
+  VIDEO_STOP_MSG as STOP,
+  VIDEO_STOPPED_CLOSE_MSG as CLOSED,
+} from '../../sfu/video-stop-log';
+import {
   matchVideoStops,
   parseSfuLine,
   pointSilences,
@@ -35,9 +40,6 @@ function line(msg: string, atMs: number, o: Record<string, unknown> = {}): strin
     ...o,
   });
 }
-const STOP = 'SFU sends a point no video layer';
-const AGAIN = 'SFU sends a point video again';
-const CLOSED = 'SFU closed a consumer that sent no video layer';
 
 const ev = (kind: SfuVideoEvent['kind'], atMs: number, o: Partial<SfuVideoEvent> = {}): SfuVideoEvent => ({
   at: T0 + atMs,
