@@ -46,19 +46,16 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     } else if (
       !(raw instanceof AppError) &&
       (raw as { expose?: unknown }).expose === true &&
-      (r?.status === 412 || r?.status === 416)
-    ) {
-      err = unmetFileCondition(raw, res);
-    } else if (
-      !(raw instanceof AppError) &&
-      (raw as { expose?: unknown }).expose === true &&
       typeof r?.status === 'number' &&
       r.status >= 400 &&
       r.status < 500
     ) {
-      // Other client errors raised by Express and its body parsers (http-errors: aborted,
-      // bad length…).
-      err = new AppError(r.status === 413 ? 'payload_too_large' : 'bad_request', 'malformed request');
+      // Client errors raised by Express, its file sender and its body parsers (http-errors:
+      // an unmet precondition or range on a file, aborted, bad length…).
+      err =
+        r.status === 412 || r.status === 416
+          ? unmetFileCondition(raw, res)
+          : new AppError(r.status === 413 ? 'payload_too_large' : 'bad_request', 'malformed request');
     } else {
       err = toAppError(raw);
     }
