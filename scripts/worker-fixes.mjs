@@ -1,8 +1,9 @@
 // Fixes to mediasoup 3.12.16's worker sources, applied by scripts/build-worker.mjs to its
 // copy of the sources before it compiles them. Each is the change upstream made in a later
 // release, written against 3.12.16's code, for a defect on a path the product uses; the
-// table in docs/architecture.md ("The media worker's fixes") lists every defect upstream
-// fixed after 3.12.16 that was considered, and why it was or was not taken.
+// table in docs/operations.md ("The mediasoup worker, and why mediasoup is pinned") lists
+// every defect upstream fixed after 3.12.16 that was considered, and why it was or was not
+// taken. One later feature is taken too: UDP socket buffer sizes (addUdpSocketBufferSizes).
 //
 // Each fix is a text replacement that fails loudly when it matches nothing (the sources are
 // not 3.12.16's), and each is part of the build's cache key (build-worker.mjs patchHash):
@@ -166,12 +167,85 @@ export function fixTransportCcMissingPackets(workerDir) {
   ]);
 }
 
+/**
+ * Socket buffer sizes for a WebRtcServer's UDP sockets (upstream added `sendBufferSize` and
+ * `recvBufferSize` to a listen info in 3.13; 3.12.16 leaves the system's default, 208 KiB on
+ * Linux). Every point of a worker sends its RTCP (receiver reports, transport-cc feedback,
+ * NACKs) to that worker's one WebRtcServer UDP socket: at 420 points the default queue holds
+ * well under a tenth of a second of it, so a worker busy for longer (a storm of DTLS
+ * handshakes) drops feedback and the points' bandwidth estimates go wrong. As upstream: the
+ * listen info's optional `sendBufferSize` / `recvBufferSize` (bytes) are set on the socket
+ * with libuv (SO_SNDBUF / SO_RCVBUF, which the kernel caps at net.core.wmem_max /
+ * rmem_max); a size the kernel refuses fails the WebRtcServer's creation.
+ */
+export function addUdpSocketBufferSizes(workerDir) {
+  patchFile(workerDir, 'include/handles/UdpSocketHandler.hpp', [
+    [
+      /\npublic:\n\tvoid Close\(\);\n/,
+      '\npublic:\n\tvoid Close();\n\t// SO_SNDBUF / SO_RCVBUF (the kernel caps them at net.core.wmem_max / rmem_max).\n' +
+        '\tvoid SetSendBufferSize(uint32_t size);\n\tvoid SetRecvBufferSize(uint32_t size);\n',
+      'UdpSocketHandler buffer size declarations',
+    ],
+  ]);
+  const setter = (name, uvFn) =>
+    `\nvoid UdpSocketHandler::${name}(uint32_t size)\n{\n\tMS_TRACE();\n\n` +
+    '\tauto value = static_cast<int>(size);\n\n' +
+    '\tif (value <= 0)\n\t\tMS_THROW_TYPE_ERROR("invalid buffer size: %" PRIu32, size);\n\n' +
+    `\tconst int err = ${uvFn}(reinterpret_cast<uv_handle_t*>(this->uvHandle), std::addressof(value));\n\n` +
+    `\tif (err != 0)\n\t\tMS_THROW_ERROR("${uvFn}() failed: %s", uv_strerror(err));\n}\n`;
+  patchFile(workerDir, 'src/handles/UdpSocketHandler.cpp', [
+    [
+      /#include <cstring> \/\/ std::memcpy\(\)\n/,
+      '$&#include <memory> // std::addressof()\n',
+      'UdpSocketHandler includes',
+    ],
+    [
+      /\nvoid UdpSocketHandler::Dump\(\) const\n/,
+      (m) =>
+        setter('SetSendBufferSize', 'uv_send_buffer_size') + setter('SetRecvBufferSize', 'uv_recv_buffer_size') + m,
+      'UdpSocketHandler buffer size setters',
+    ],
+  ]);
+  patchFile(workerDir, 'include/RTC/WebRtcServer.hpp', [
+    [
+      /(\t\t\tstd::string announcedIp;\n\t\t\tuint16_t port;\n)/,
+      '$1\t\t\tuint32_t sendBufferSize{ 0 };\n\t\t\tuint32_t recvBufferSize{ 0 };\n',
+      'WebRtcServer::ListenInfo buffer sizes',
+    ],
+  ]);
+  const parseSize = (key) => {
+    const it = `json${key[0].toUpperCase()}${key.slice(1)}It`;
+    return (
+      `\n\t\t\tauto ${it} = jsonListenInfo.find("${key}");\n\n` +
+      `\t\t\tif (${it} != jsonListenInfo.end())\n\t\t\t{\n` +
+      `\t\t\t\tif (!(${it}->is_number_unsigned() && ${it}->get<uint64_t>() <= 0x7fffffff))\n` +
+      `\t\t\t\t\tMS_THROW_TYPE_ERROR("wrong ${key} (not a number of bytes)");\n\n` +
+      `\t\t\t\tlistenInfo.${key} = ${it}->get<uint32_t>();\n\t\t\t}\n`
+    );
+  };
+  patchFile(workerDir, 'src/RTC/WebRtcServer.cpp', [
+    [
+      /(\t\t\tlistenInfo\.port = port;\n)/,
+      (m) => m + parseSize('sendBufferSize') + parseSize('recvBufferSize'),
+      'WebRtcServer listen info buffer sizes',
+    ],
+    [
+      /(\t\t\t\t\tthis->udpSocketOrTcpServers\.emplace_back\(udpSocket, nullptr, listenInfo\.announcedIp\);\n)/,
+      '$1\n\t\t\t\t\t// After emplace_back(): if a size is refused, the catch below deletes the socket.\n' +
+        '\t\t\t\t\tif (listenInfo.sendBufferSize != 0)\n\t\t\t\t\t\tudpSocket->SetSendBufferSize(listenInfo.sendBufferSize);\n' +
+        '\t\t\t\t\tif (listenInfo.recvBufferSize != 0)\n\t\t\t\t\t\tudpSocket->SetRecvBufferSize(listenInfo.recvBufferSize);\n',
+      'WebRtcServer UDP socket buffer sizes',
+    ],
+  ]);
+}
+
 /** Every fix, in the order applied. */
 export const WORKER_FIXES = [
   fixWebRtcServerClose,
   fixTcpConnectionLeak,
   fixSimulcastReferenceLayer,
   fixTransportCcMissingPackets,
+  addUdpSocketBufferSizes,
 ];
 
 /** Applies every fix to a copy of the worker's sources. */

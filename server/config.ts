@@ -36,6 +36,13 @@ const EnvSchema = z
     MEDIASOUP_LOG_LEVEL: z.enum(['debug', 'warn', 'error', 'none']).default('warn'),
     // A receive transport's bandwidth estimator tick (sfu/worker-pool.ts libwebrtcFieldTrials).
     MEDIASOUP_BWE_TICK_MS: wholeNumber().min(5, 'must be 5-25').max(25, 'must be 5-25').default(5),
+    // SO_RCVBUF of each worker's WebRtcServer UDP socket (sfu/worker-pool.ts); 0: the system's default.
+    MEDIASOUP_UDP_RECV_BUFFER: wholeNumber()
+      .refine(
+        (n) => n === 0 || (n >= 65_536 && n <= 268_435_456),
+        'must be 0 (the system default) or 65536-268435456 bytes',
+      )
+      .default(4_194_304),
     // Video producers' keyFrameRequestDelay (sfu/media-codecs.ts KEY_FRAME_REQUEST_DELAY_MS).
     KEY_FRAME_REQUEST_DELAY_MS: wholeNumber().min(100, 'must be 100-5000').max(5000, 'must be 100-5000').default(1000),
     // Unset: generated on the first start and kept in DATA_DIR (server/security/app-secret.ts).
@@ -202,6 +209,8 @@ export interface Config {
     logLevel: 'debug' | 'warn' | 'error' | 'none';
     /** How often a receive transport's bandwidth estimator wakes when not probing (ms; mediasoup's own: 5). */
     bweTickMs: number;
+    /** SO_RCVBUF asked for each worker's WebRtcServer UDP socket (bytes); 0: the system's default. */
+    udpRecvBufferBytes: number;
     /** Key-frame requests to a video producer within this window (ms) are sent as one, at its end. */
     keyFrameRequestDelayMs: number;
   };
@@ -321,6 +330,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       numWorkers: e.NODE_ROLE === 'control' ? 0 : (e.MEDIASOUP_WORKERS ?? os.cpus().length),
       logLevel: e.MEDIASOUP_LOG_LEVEL,
       bweTickMs: e.MEDIASOUP_BWE_TICK_MS,
+      udpRecvBufferBytes: e.MEDIASOUP_UDP_RECV_BUFFER,
       keyFrameRequestDelayMs: e.KEY_FRAME_REQUEST_DELAY_MS,
     },
     appSecret: e.APP_SECRET,

@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import * as mediasoup from 'mediasoup';
 import type { types as ms } from 'mediasoup';
 import type { Logger } from 'pino';
+import { capWarning, readRmemMax, udpRecvBuffer, type UdpRecvBuffer } from './udp-buffer';
 import { checkWorkerBinary } from './worker-binary';
 
 export interface WorkerPoolOptions {
@@ -25,6 +26,8 @@ export interface WorkerPoolOptions {
    * 5 (the default) is mediasoup's own value, BWE_TICK_MS libwebrtc's. See `libwebrtcFieldTrials`.
    */
   bweTickMs?: number;
+  /** SO_RCVBUF asked for each WebRtcServer's UDP socket (bytes); 0 (the default): the system's. */
+  udpRecvBufferBytes?: number;
 }
 
 /** libwebrtc's own interval for the congestion controller's periodic work (goog_cc_factory.cc). */
@@ -82,11 +85,13 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   readonly #log: Logger;
   #closed = false;
   readonly #respawnTimers = new Set<NodeJS.Timeout>();
+  readonly #recvBuffer: UdpRecvBuffer;
 
   private constructor(opts: WorkerPoolOptions) {
     super();
-    this.#opts = { respawnDelayMs: 500, bweTickMs: 5, ...opts };
+    this.#opts = { respawnDelayMs: 500, bweTickMs: 5, udpRecvBufferBytes: 0, ...opts };
     this.#log = opts.logger;
+    this.#recvBuffer = udpRecvBuffer(this.#opts.udpRecvBufferBytes, readRmemMax());
   }
 
   /** Rejects with a `worker_mismatch` SfuError when the worker binary is not this mediasoup's. */
@@ -99,6 +104,8 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       );
     }
     const pool = new WorkerPool(opts);
+    const warning = opts.numWorkers > 0 ? capWarning(pool.#recvBuffer) : undefined;
+    if (warning) opts.logger.warn({ udpRecvBuffer: pool.#recvBuffer }, warning);
     try {
       for (let i = 0; i < opts.numWorkers; i++) {
         const slot: WorkerSlot = {
@@ -186,6 +193,8 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
         ...(this.#opts.announcedIp ? { announcedIp: this.#opts.announcedIp } : {}),
         // Omitted: the worker picks a free one from its RTC port range.
         ...(port === 0 ? {} : { port }),
+        // The worker's build adds this to 3.12.16 (scripts/worker-fixes.mjs addUdpSocketBufferSizes).
+        ...(protocol === 'udp' && this.#recvBuffer.requested > 0 ? { recvBufferSize: this.#recvBuffer.requested } : {}),
       });
       const webRtcServer = await worker.createWebRtcServer({
         listenInfos: [listen('udp'), listen('tcp')] as ms.WebRtcServerListenInfo[],
@@ -201,7 +210,13 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
     }
     worker.on('died', (error) => this.#onDied(slot, worker, error));
     this.#log.info(
-      { worker: slot.index, workerPid: worker.pid, udpPort: slot.udpPort, tcpPort: slot.tcpPort },
+      {
+        worker: slot.index,
+        workerPid: worker.pid,
+        udpPort: slot.udpPort,
+        tcpPort: slot.tcpPort,
+        udpRecvBuffer: this.#recvBuffer.granted ?? 'system default',
+      },
       'mediasoup worker started',
     );
   }

@@ -270,6 +270,7 @@ function startWorkers(config: Config, logger: Logger): Promise<WorkerPool> {
     basePort: config.rtc.basePort,
     logLevel: config.mediasoup.logLevel,
     bweTickMs: config.mediasoup.bweTickMs,
+    udpRecvBufferBytes: config.mediasoup.udpRecvBufferBytes,
     logger: logger.child({ component: 'sfu' }),
   });
 }

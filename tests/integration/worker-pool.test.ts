@@ -1,7 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import { setMediasoupLogSink } from '../../sfu/mediasoup-log';
-import { WorkerPool } from '../../sfu/worker-pool';
+import { readRmemMax } from '../../sfu/udp-buffer';
+import { WorkerPool, type WorkerPoolOptions } from '../../sfu/worker-pool';
 import { waitFor } from '../helpers/orchestrator';
 
 const logger = pino({ level: 'silent' });
@@ -90,7 +93,7 @@ describe('WorkerPool (real mediasoup workers)', () => {
   });
 
   /** One worker logging at debug level, so its own lines reach the capture. */
-  const debugPool = (extra: { bweTickMs?: number } = {}) =>
+  const debugPool = (extra: Pick<WorkerPoolOptions, 'bweTickMs' | 'udpRecvBufferBytes'> = {}) =>
     WorkerPool.create({
       numWorkers: 1,
       listenIp: '127.0.0.1',
@@ -120,6 +123,27 @@ describe('WorkerPool (real mediasoup workers)', () => {
     const [byDefault] = await trialsOf(undefined);
     expect(byDefault).not.toContain('MinPacketLimitMs');
     expect(byDefault).toContain('WebRTC-Bwe-AlrLimitedBackoff/Enabled/');
+  });
+
+  /** The kernel's receive buffer of the UDP socket bound to `port` (`ss`'s skmem rb). */
+  const recvBufferOf = (port: number): number => {
+    const out = execFileSync('ss', ['-uamnH', 'sport', '=', `:${port}`], { encoding: 'utf8' });
+    const rb = /skmem:\([^)]*\brb(\d+)/.exec(out);
+    if (!rb) throw new Error(`no socket on UDP port ${port} in ss's output: ${out}`);
+    return Number(rb[1]);
+  };
+
+  test("the WebRtcServer's UDP socket gets the receive buffer asked for, the system's by default", async () => {
+    const asked = 1024 * 1024;
+    pool = await debugPool({ udpRecvBufferBytes: asked });
+    // Linux doubles SO_RCVBUF for its own bookkeeping, after capping it at rmem_max.
+    const granted = Math.min(asked, readRmemMax() ?? asked);
+    expect(recvBufferOf(pool.slots[0]!.udpPort!)).toBe(2 * granted);
+    pool.close();
+    pool = await debugPool();
+    expect(recvBufferOf(pool.slots[0]!.udpPort!)).toBe(
+      Number(fs.readFileSync('/proc/sys/net/core/rmem_default', 'utf8')),
+    );
   });
 
   test("mediasoup's own log lines reach pino", async () => {

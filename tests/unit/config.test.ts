@@ -23,6 +23,8 @@ describe('config', () => {
     expect(c.mediasoup.bweTickMs).toBe(5);
     expect(loadConfig({ MEDIASOUP_BWE_TICK_MS: '25' }).mediasoup.bweTickMs).toBe(25);
     expect(c.mediasoup.keyFrameRequestDelayMs).toBe(1000);
+    expect(c.mediasoup.udpRecvBufferBytes).toBe(4 * 1024 * 1024);
+    expect(loadConfig({ MEDIASOUP_UDP_RECV_BUFFER: '0' }).mediasoup.udpRecvBufferBytes).toBe(0);
     expect(loadConfig({ KEY_FRAME_REQUEST_DELAY_MS: '500' }).mediasoup.keyFrameRequestDelayMs).toBe(500);
     // No built-in secret: the server generates one in DATA_DIR (server/security/app-secret.ts).
     expect(c.appSecret).toBeUndefined();
@@ -41,6 +43,9 @@ describe('config', () => {
     [{ MEDIASOUP_BWE_TICK_MS: '4' }, 'MEDIASOUP_BWE_TICK_MS'],
     [{ MEDIASOUP_BWE_TICK_MS: '26' }, 'MEDIASOUP_BWE_TICK_MS'],
     [{ MEDIASOUP_BWE_TICK_MS: '12.5' }, 'MEDIASOUP_BWE_TICK_MS'],
+    [{ MEDIASOUP_UDP_RECV_BUFFER: '1000' }, 'MEDIASOUP_UDP_RECV_BUFFER'],
+    [{ MEDIASOUP_UDP_RECV_BUFFER: '4MB' }, 'MEDIASOUP_UDP_RECV_BUFFER'],
+    [{ MEDIASOUP_UDP_RECV_BUFFER: '300000000' }, 'MEDIASOUP_UDP_RECV_BUFFER'],
     [{ KEY_FRAME_REQUEST_DELAY_MS: '0' }, 'KEY_FRAME_REQUEST_DELAY_MS'],
     [{ KEY_FRAME_REQUEST_DELAY_MS: '6000' }, 'KEY_FRAME_REQUEST_DELAY_MS'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],

@@ -36,6 +36,8 @@ describe("the worker build's source fixes", () => {
     );
     expect(read('src/RTC/RTCP/FeedbackRtpTransport.cpp')).toContain('const uint16_t missingPackets');
     expect(read('src/RTC/WebRtcServer.cpp')).toContain('const auto webRtcTransports = this->webRtcTransports;');
+    expect(read('src/RTC/WebRtcServer.cpp')).toContain('udpSocket->SetRecvBufferSize(listenInfo.recvBufferSize);');
+    expect(read('src/handles/UdpSocketHandler.cpp')).toContain('uv_recv_buffer_size(');
   });
 
   test('a fix that matches nothing stops with its step named', () => {
