@@ -50,8 +50,14 @@ export interface StoredFile {
   cut: { log: Logger; msg: string; fields?: Record<string, unknown> };
 }
 
-/** Streams a stored file; 404 when it cannot be read before anything is sent. */
+/**
+ * Streams a stored file; 404 when it cannot be read before anything is sent (gone since
+ * it was looked up, say). An error answered so carries none of the file's headers: the
+ * response's are put back as they were before (its name, type and caching gone, and a
+ * document's own CSP giving way to the server's again).
+ */
 export function sendStoredFile(res: Response, f: StoredFile): Promise<void> {
+  const before = res.getHeaders();
   res
     .status(200)
     .type(f.type)
@@ -74,7 +80,11 @@ export function sendStoredFile(res: Response, f: StoredFile): Promise<void> {
         // A precondition or range that fails is answered as such (412, 416: the error
         // handler, server/http/problem.ts); anything else before the headers, as missing.
         const status = (err as { status?: unknown }).status;
-        if (!res.headersSent) return reject(status === 412 || status === 416 ? err : notFound(f.what));
+        if (!res.headersSent) {
+          for (const h of res.getHeaderNames()) if (before[h] === undefined) res.removeHeader(h);
+          for (const [h, v] of Object.entries(before)) if (v !== undefined) res.setHeader(h, v);
+          return reject(status === 412 || status === 416 ? err : notFound(f.what));
+        }
         const aborted = (err as NodeJS.ErrnoException).code === 'ECONNABORTED';
         f.cut.log[aborted ? 'info' : 'warn']({ err, ...f.cut.fields }, f.cut.msg);
         res.destroy();

@@ -27,6 +27,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (raw, req, res, next) => {
     if (res.headersSent) return next(raw);
     let err: AppError;
+    /** Headers the file sender gave its error (a 416's `Content-Range: bytes *\/<length>`). */
+    let errorHeaders: unknown;
     const r = raw as { type?: string; status?: number };
     if (raw instanceof z.ZodError) {
       err = new AppError('bad_request', 'invalid request', {
@@ -52,42 +54,65 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     ) {
       // Client errors raised by Express, its file sender and its body parsers (http-errors:
       // an unmet precondition or range on a file, aborted, bad length…).
-      err =
-        r.status === 412 || r.status === 416
-          ? unmetFileCondition(raw, res)
-          : new AppError(r.status === 413 ? 'payload_too_large' : 'bad_request', 'malformed request');
+      if (r.status === 412 || r.status === 416) {
+        err = unmetFileCondition(r.status);
+        errorHeaders = (raw as { headers?: unknown }).headers;
+      } else {
+        err = new AppError(r.status === 413 ? 'payload_too_large' : 'bad_request', 'malformed request');
+      }
     } else {
       err = toAppError(raw);
     }
     if (err.status >= 500) logger.error({ err: raw, path: req.path }, 'request failed');
-    res.status(err.status).type('application/problem+json').json(problemBody(err, req.originalUrl));
+    sendProblem(res, problemBody(err, req.originalUrl), errorHeaders);
   };
 }
 
-/** What the file sender set for the file, which the problem answered instead does not have. */
-const FILE_HEADERS = [
+/**
+ * What describes a representation (a file being sent, a body a route began) and so not
+ * the problem answered in its place: the file's name, encoding, range and length, its
+ * validators and its caching.
+ */
+const REPRESENTATION_HEADERS = [
+  'Accept-Ranges',
   'Cache-Control',
   'Content-Disposition',
   'Content-Encoding',
+  'Content-Language',
+  'Content-Length',
+  'Content-Location',
   'Content-Range',
   'ETag',
+  'Expires',
   'Last-Modified',
 ];
+
+/**
+ * A problem goes out with none of the headers of what it replaces and is never stored. It
+ * has no validators either: Express's `res.json` would give it an ETag of its own, against
+ * which a client could revalidate or send `If-Range`, so the body is ended directly.
+ */
+function sendProblem(res: Response, body: ReturnType<typeof problemBody>, errorHeaders: unknown): void {
+  for (const h of REPRESENTATION_HEADERS) res.removeHeader(h);
+  if (errorHeaders && typeof errorHeaders === 'object') {
+    for (const [k, v] of Object.entries(errorHeaders)) if (typeof v === 'string') res.setHeader(k, v);
+  }
+  const json = JSON.stringify(body);
+  res
+    .status(body.status)
+    .set('Content-Type', 'application/problem+json; charset=utf-8')
+    .set('Content-Length', String(Buffer.byteLength(json)))
+    .set('Cache-Control', 'no-store')
+    .end(json);
+}
 
 /**
  * A file sent by Express (`express.static`, `res.sendFile`: the `send` package) whose
  * If-Match or If-Unmodified-Since does not hold (412), or whose range starts past its end
  * (416, with a Content-Range giving the file's length in the error's headers, as `send`
- * answers by itself). The problem answered in its place carries the sender's headers for
- * the error (that Content-Range), not the file's validators or caching, and is not stored.
+ * answers by itself).
  */
-function unmetFileCondition(raw: unknown, res: Response): AppError {
-  const { status, headers } = raw as { status: 412 | 416; headers?: unknown };
-  for (const h of FILE_HEADERS) res.removeHeader(h);
-  if (headers && typeof headers === 'object') {
-    for (const [k, v] of Object.entries(headers)) if (typeof v === 'string') res.setHeader(k, v);
-  }
-  res.setHeader('Cache-Control', 'no-store');
+function unmetFileCondition(status: 412 | 416): AppError {
   return status === 412
     ? new AppError('precondition_failed', 'the file has changed: a precondition does not hold')
     : new AppError('range_not_satisfiable', 'the range starts past the end of the file');

@@ -338,6 +338,10 @@ describe('a range or precondition on a compressed bundle', () => {
     });
 
   test("a range counts the compressed file's bytes", async () => {
+    // Offered on the whole file: it is stored compressed, not compressed on the fly.
+    const whole = await get({});
+    expect(whole.headers['content-encoding']).toBe('br');
+    expect(whole.headers['accept-ranges']).toBe('bytes');
     const res = await get({ range: 'bytes=0-99' });
     expect(res.status).toBe(206);
     expect(res.headers['content-encoding']).toBe('br');

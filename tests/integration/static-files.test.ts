@@ -1,10 +1,12 @@
 // Every file the server sends (a page's style or icon under /assets, /favicon.ico, a stored
 // document or archive) answers a precondition or range that fails as such: 412
 // `precondition_failed`, or 416 `range_not_satisfiable` with the file's length in
-// Content-Range, as problem+json; never the 400 of a malformed request. A part of a file
-// (206) goes out as the file's own bytes, never compressed again under a range that counts
-// them unencoded. A real server over HTTP, with the compression middleware and the error
-// handler as the server mounts them.
+// Content-Range, as problem+json; never the 400 of a malformed request. A problem carries
+// none of the file's headers (its name, validators, length, ranges, caching) and no ETag of
+// its own, and is not stored. A part of a file (206) goes out as the file's own bytes,
+// never compressed again under a range that counts them unencoded; a file compressed on
+// the fly offers no ranges. A real server over HTTP, with the compression middleware and
+// the error handler as the server mounts them.
 import { once } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -14,6 +16,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import express from 'express';
 import pino from 'pino';
+import { AppError } from '../../server/errors';
 import { sendStoredFile } from '../../server/http/attachment';
 import { compressResponses } from '../../server/http/compress';
 import { pagesRouter } from '../../server/http/pages';
@@ -42,9 +45,22 @@ beforeAll(async () => {
         name: 'Tài liệu.pdf',
         download: true,
         validators: true,
+        headers: { 'Content-Security-Policy': "default-src 'none'" },
         what: 'document d-1',
         cut: { log, msg: 'cut' },
       }).catch(next);
+    })
+    // A route that had begun a file's headers when it failed.
+    .get('/began', (_req, res, next) => {
+      res.type('application/pdf').set({
+        'Content-Disposition': 'attachment; filename="doc.pdf"',
+        'Content-Length': String(DOC.length),
+        'Accept-Ranges': 'bytes',
+        ETag: '"file"',
+        'Last-Modified': new Date(0).toUTCString(),
+        'Cache-Control': 'private, max-age=60',
+      });
+      next(new AppError('not_found', 'document d-1 not found'));
     })
     .use(notFoundHandler)
     .use(errorHandler(log))
@@ -70,19 +86,40 @@ const get = (url: string, headers: Record<string, string> = {}) =>
       .on('error', reject);
   });
 
-/** The problem answered, undecoded: small enough never to be compressed. */
+/**
+ * The problem answered, undecoded (small enough never to be compressed): none of the
+ * file's headers, no validators of its own, not stored.
+ */
 const problemOf = (res: { headers: http.IncomingHttpHeaders; body: Buffer }) => {
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(res.headers['content-encoding']).toBeUndefined();
+  expect(res.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+  expect(res.headers['content-length']).toBe(String(res.body.length));
+  expect(res.headers['cache-control']).toBe('no-store');
+  const { etag, 'last-modified': lastModified, 'content-disposition': disposition } = res.headers;
+  const { 'accept-ranges': ranges, 'content-encoding': encoding } = res.headers;
+  expect({ etag, lastModified, disposition, ranges, encoding }).toEqual({});
   return JSON.parse(res.body.toString('utf8')) as { status: number; code: string };
 };
 
+test('every problem goes out without an ETag of its own, or the headers of what it replaces', async () => {
+  const unknown = await get('/no-such-path');
+  expect(unknown.status).toBe(404);
+  expect(problemOf(unknown).code).toBe('not_found');
+  const began = await get('/began');
+  expect(began.status).toBe(404);
+  expect(problemOf(began).code).toBe('not_found');
+});
+
 describe('a style under /assets', () => {
-  test('goes out compressed whole (the middleware is on)', async () => {
+  test('goes out compressed whole (the middleware is on), offering no ranges of the compressed bytes', async () => {
     const res = await get('/assets/app.css', { 'accept-encoding': 'gzip' });
     expect(res.status).toBe(200);
     expect(res.headers['content-encoding']).toBe('gzip');
+    expect(res.headers['accept-ranges']).toBeUndefined();
     expect(zlib.gunzipSync(res.body).equals(CSS)).toBe(true);
+    // Not compressed, it offers them: a range counts the file's own bytes (below).
+    const plain = await get('/assets/app.css', { 'accept-encoding': 'identity' });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.headers['accept-ranges']).toBe('bytes');
   });
 
   test('a failed If-Match: 412 precondition_failed, without the file’s validators, not stored', async () => {
@@ -91,9 +128,6 @@ describe('a style under /assets', () => {
     const res = await get('/assets/app.css', { 'if-match': '"another"' });
     expect(res.status).toBe(412);
     expect(problemOf(res)).toMatchObject({ status: 412, code: 'precondition_failed' });
-    expect(res.headers.etag).not.toBe(etag);
-    expect(res.headers['last-modified']).toBeUndefined();
-    expect(res.headers['cache-control']).toBe('no-store');
     // The precondition holds with the file's own ETag.
     expect((await get('/assets/app.css', { 'if-match': etag })).status).toBe(200);
   });
@@ -118,6 +152,7 @@ describe('a style under /assets', () => {
     expect(res.headers['content-encoding']).toBeUndefined();
     expect(res.headers['content-range']).toBe(`bytes 100-2099/${CSS.length}`);
     expect(res.headers['content-length']).toBe('2000');
+    expect(res.headers['accept-ranges']).toBe('bytes');
     expect(res.body.equals(CSS.subarray(100, 2100))).toBe(true);
   });
 });
@@ -138,9 +173,9 @@ describe('a stored file (a document, an archive)', () => {
     const res = await get('/stored', { range: `bytes=${DOC.length}-` });
     expect(res.status).toBe(416);
     expect(res.headers['content-range']).toBe(`bytes */${DOC.length}`);
+    // Not saved as the file (no Content-Disposition), nor under its CSP.
     expect(problemOf(res).code).toBe('range_not_satisfiable');
-    // The problem is not saved as the file.
-    expect(res.headers['content-disposition']).toBeUndefined();
+    expect(res.headers['content-security-policy']).toBeUndefined();
   });
 
   test('a failed If-Match is 412; a range within it, its bytes', async () => {
@@ -152,12 +187,13 @@ describe('a stored file (a document, an archive)', () => {
     expect(part.body.equals(DOC.subarray(0, 1500))).toBe(true);
   });
 
-  test('a file that is not there is still 404', async () => {
+  test('a file gone since it was looked up is 404, with none of its headers', async () => {
     fs.renameSync(path.join(STORED, 'doc.pdf'), path.join(STORED, 'gone.pdf'));
     try {
       const res = await get('/stored');
       expect(res.status).toBe(404);
       expect(problemOf(res).code).toBe('not_found');
+      expect(res.headers['content-security-policy']).toBeUndefined();
     } finally {
       fs.renameSync(path.join(STORED, 'gone.pdf'), path.join(STORED, 'doc.pdf'));
     }
