@@ -67,12 +67,18 @@ const current = result.outputFiles
   .map((f) => path.basename(f.path))
   .filter((f) => HASHED.test(f) && f.endsWith('.js'))
   .sort();
-// The list of chunks to keep goes first, then the outputs, then the earlier builds' chunks
-// that neither this build nor the last different one before it wrote (see `pruneChunks`).
+// The list of chunks to keep goes first, marked as a build under way; then the outputs;
+// then the finished build's list, unmarked; last, the earlier builds' chunks that neither
+// this build nor the last different one before it wrote are removed (see `pruneChunks`).
+// A list found still marked is a build that never finished: neither its chunks nor those
+// it named as before it are known to be the last whole build's, so this build keeps every
+// chunk that list names (see `merged`).
 const found = await readChunkList();
-const changed = !found || found.chunks.join('\n') !== current.join('\n');
-const chunkList = changed ? { chunks: current, previous: found?.chunks ?? [] } : found;
-if (changed) await writeChunkList({ chunks: current, previous: merged(found) });
+const changed = !found || found.building || found.chunks.join('\n') !== current.join('\n');
+const chunkList = !changed
+  ? found
+  : { chunks: current, previous: found?.building ? merged(found) : (found?.chunks ?? []) };
+if (changed) await writeChunkList({ chunks: current, previous: merged(found), building: true });
 // A compressed file is only ever newer than its bundle: an earlier build's `.br`/`.gz` are
 // removed before the bundle is rewritten, and the new ones are written after it. The
 // server sends a compressed file only if it is not older than its `.js`
@@ -128,16 +134,16 @@ process.stderr.write(
 
 /**
  * The hashed chunks of the build in the folder and of the *different* build before it
- * (`chunks.json`: `{ chunks, previous }`), or null when the folder has no list: not a folder
- * this script built, or built before it kept one (a list without `previous` is read as
- * having none).
+ * (`chunks.json`: `{ chunks, previous }`, with `building: true` while a build writes its
+ * outputs), or null when the folder has no list: not a folder this script built, or built
+ * before it kept one (a list without `previous` is read as having none).
  */
 async function readChunkList() {
   const names = (v) => (Array.isArray(v) ? v.filter((f) => typeof f === 'string') : null);
   try {
     const list = JSON.parse(await fs.promises.readFile(path.join(outdir, 'chunks.json'), 'utf8'));
     const chunks = names(list.chunks);
-    return chunks && { chunks, previous: names(list.previous) ?? [] };
+    return chunks && { chunks, previous: names(list.previous) ?? [], building: list.building === true };
   } catch {
     return null;
   }
@@ -155,9 +161,12 @@ function writeChunkList(list) {
 
 /**
  * What the list holds while a build writes its outputs: as `previous`, every chunk the
- * folder's list named (its two builds'). A build killed half-way leaves entries on disk
- * that import either build's chunks, and the next build keeps all of them. Once all outputs
- * are in place, `previous` is narrowed to the build before.
+ * folder's list named (its two builds', or all that a build killed half-way kept). A build
+ * killed half-way leaves entries on disk that import any of them, and the next build keeps
+ * all of them: until it is done, and when it is done, too, if the list it found was a
+ * killed build's (pages loaded from the last whole build, or from the killed one's entries,
+ * may still import them). Once a build whose list was whole has its outputs in place,
+ * `previous` is narrowed to the build before.
  */
 function merged(found) {
   const all = new Set(found ? [...found.chunks, ...found.previous] : []);

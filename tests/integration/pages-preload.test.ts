@@ -4,7 +4,8 @@
 // A single server also says it is alone, so the point page connects without asking which
 // node serves it. Bundles go out as the build compressed them; the build's other files
 // are not served, and a build clears away the chunks of builds before the last different
-// one (nothing in a folder without the last build's list). A range or precondition that fails answers 416
+// one (nothing in a folder without the last build's list, nothing a killed build's list
+// named until a build has finished after it). A range or precondition that fails answers 416
 // or 412 as problem+json, as for every file (tests/integration/static-files.test.ts).
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -252,6 +253,28 @@ describe('pruning, on small pages of its own', () => {
     expect(dropped.length).toBeGreaterThan(0);
     for (const f of written(dropped)) expect({ f, left: left().includes(f) }).toEqual({ f, left: false });
     for (const f of written([...second.chunks, ...third.chunks])) expect(left()).toContain(f);
+  }, 60_000);
+
+  test("a build killed while writing its outputs costs the next build none of the last whole build's chunks", () => {
+    const whole = build('whole');
+    // Dies after its list, while writing its outputs: a folder stands where one of its
+    // entries goes, so renaming the entry into place fails and the process exits.
+    fs.rmSync(path.join(out, 'b.js'));
+    fs.mkdirSync(path.join(out, 'b.js'));
+    expect(() => build('killed')).toThrow();
+    fs.rmSync(path.join(out, 'b.js'), { recursive: true });
+    // The next build, of other code: pages loaded from the whole build before the deploy
+    // may still import its chunks, whatever the killed build's list named.
+    const next = build('next');
+    const kept = [...next.chunks, ...next.previous];
+    for (const c of whole.chunks) expect({ c, kept: kept.includes(c) }).toEqual({ c, kept: true });
+    for (const f of written(whole.chunks)) expect({ f, left: left().includes(f) }).toEqual({ f, left: true });
+    // Once a build has finished on a whole list, it keeps the build before only.
+    const after = build('after');
+    expect(after.previous).toEqual(next.chunks);
+    const dropped = whole.chunks.filter((c) => !next.chunks.includes(c) && !after.chunks.includes(c));
+    expect(dropped.length).toBeGreaterThan(0);
+    for (const f of written(dropped)) expect({ f, left: left().includes(f) }).toEqual({ f, left: false });
   }, 60_000);
 
   test('a build whose output /bundle would not serve fails, and writes nothing', () => {
