@@ -3,7 +3,8 @@
 // of the given length. The recording is made up without a live server: one segment of
 // each track is encoded once with ffmpeg (VP8 at the given size and bitrate, Opus, as the
 // recorders write them) and hard-linked as every segment of the track; the manifest has
-// the reference agenda's five items spread over it. See docs/benchmarks.md.
+// the reference agenda's five items spread over it. See
+// docs/benchmarks/recording-and-archive.md.
 //
 //   node --import tsx scripts/bench-archive.ts --minutes 10 --repeats 3
 //

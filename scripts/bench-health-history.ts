@@ -3,7 +3,8 @@
 // the keyed JSON form kept before. A fresh embedded Redis per repeat; samples made up
 // like a browser's reports (fractional bit rates, jitter and loss; a seeded generator, so
 // every run writes the same bytes). Reports Redis's MEMORY USAGE of the streams and the
-// growth of used_memory, per sample and extrapolated to the cap. See docs/benchmarks.md.
+// growth of used_memory, per sample and extrapolated to the cap. See
+// docs/benchmarks/soak-and-history.md.
 //
 //   node --import tsx scripts/bench-health-history.ts --points 20 --samples 10800 --repeats 3
 import fs from 'node:fs';

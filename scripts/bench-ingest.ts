@@ -9,7 +9,7 @@
 // transcoder ffmpeg the server starts for the path (this process's children, told apart
 // by their arguments), and what reaches the origin per RTP stream (the producers' byte
 // counts). The publishers (the simulcast hall process, ffmpeg, Chromium) are not counted.
-// Recording is off, so no recorder runs. See docs/benchmarks.md.
+// Recording is off, so no recorder runs. See docs/benchmarks/sip-and-ingest.md.
 //
 //   node --import tsx scripts/bench-ingest.ts --repeats 3 --seconds 20 --out result.json
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -1,7 +1,8 @@
 // What recording a live briefing costs: the CPU of the recorder processes (one ffmpeg per
 // recorded stream, copying without re-encoding) and the rate they write at, while the hall
 // (ffmpeg over plain RTP: VP8 at the given size and bitrate, Opus) is live to N points'
-// sockets. The recorder's work is per recorded stream, not per point. See docs/benchmarks.md.
+// sockets. The recorder's work is per recorded stream, not per point. See
+// docs/benchmarks/recording-and-archive.md.
 //
 //   node --import tsx scripts/bench-recording.ts --points 20 --seconds 60
 //

@@ -1,5 +1,5 @@
 // What the room view costs the server, measured two ways for the two designs it could use
-// (docs/benchmarks.md#the-room-view):
+// (docs/benchmarks/control-plane.md#the-room-view):
 //
 // - snapshots (what the product does): a whole server in a child process (Redis embedded),
 //   N points' sockets sending a real 320x180 JPEG every 3 s while watched, and monitor

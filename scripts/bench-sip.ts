@@ -12,7 +12,7 @@
 // 30 fps, or --floor-size and --floor-fps) and G.711 (an ffmpeg of the child's, relayed
 // from its call's media ports, with its RTCP), and the two ffmpeg the server starts per
 // floor holder (Opus, VP8 into the room) are measured, together and each: CPU, RSS, and
-// the bit rates that reach the room. See docs/benchmarks.md.
+// the bit rates that reach the room. See docs/benchmarks/sip-and-ingest.md.
 //
 //   node --import tsx scripts/bench-sip.ts --calls 10 --seconds 20 --out result.json
 //

@@ -2,7 +2,7 @@
 // share of them leave and rejoin: new transports and consumers), the resident memory of
 // the server, each mediasoup worker and Redis sampled every 10 s, and the slope of each
 // (MiB per hour, least squares after the warm-up), so that a leak shows as a climb that
-// churn does not explain. See docs/benchmarks.md.
+// churn does not explain. See docs/benchmarks/soak-and-history.md.
 //
 //   node --import tsx scripts/bench-soak.ts --points 420 --minutes 60 --churn 42/180 --tcp-share 0.1
 //

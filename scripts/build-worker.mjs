@@ -11,12 +11,12 @@
 //
 // One exception: libsrtp2. Debian builds it against NSS, whose AES-GCM path takes a mutex
 // and allocates per packet; profiled at 420 points that was a quarter of the worker's CPU
-// (docs/benchmarks.md). mediasoup builds libsrtp2 against OpenSSL. So the worker gets
-// libsrtp2 2.5.0 built as mediasoup does (its own subproject, crypto-library=openssl),
-// from Debian's source package (`apt-get source`, scripts/debian-source.mjs): its upstream
-// tarball is byte-identical to the one mediasoup's wrap pins, and its sha256 is checked
-// against the wrap's. If it cannot be had, the build falls back to Debian's libsrtp2 (NSS)
-// and says so.
+// (docs/benchmarks/media-path.md). mediasoup builds libsrtp2 against OpenSSL. So the
+// worker gets libsrtp2 2.5.0 built as mediasoup does (its own subproject,
+// crypto-library=openssl), from Debian's source package (`apt-get source`,
+// scripts/debian-source.mjs): its upstream tarball is byte-identical to the one
+// mediasoup's wrap pins, and its sha256 is checked against the wrap's. If it cannot be
+// had, the build falls back to Debian's libsrtp2 (NSS) and says so.
 //
 // Built as upstream builds a release worker (release, -Db_ndebug=true), with upstream's
 // later fixes for the defects of 3.12.16 on the product's paths (scripts/worker-fixes.mjs;

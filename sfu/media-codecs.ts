@@ -44,9 +44,9 @@ export const SIP_MEDIA_CODECS: ms.RtpCodecCapability[] = [
  * joining in a storm, points rebuilding and lossy links asking (and every fan-out
  * router's pipe forwarding its consumers' PLIs to the origin), that caps each video
  * producer's encoder at one key frame per second per layer; a point that joins just after
- * another waits up to this long for its first picture (docs/benchmarks.md: 500 ms saved
- * about a quarter of a second per page joining an idle briefing; its cost to the
- * picture in a storm is not measured).
+ * another waits up to this long for its first picture (docs/benchmarks/join-storm.md:
+ * 500 ms saved about a quarter of a second per page joining an idle briefing; its cost to
+ * the picture in a storm is not measured).
  */
 export const KEY_FRAME_REQUEST_DELAY_MS = 1000;
 

@@ -44,9 +44,9 @@ const MEDIASOUP_FIELD_TRIALS = 'WebRTC-Bwe-AlrLimitedBackoff/Enabled/';
  * probes (media is never paced), asks to wake every `WebRTC-Pacer-MinPacketLimitMs`, 5 ms
  * by default, also while it has nothing to probe. So each point cost its worker 200 timer
  * runs a second of the controller's periodic work, which libwebrtc itself runs every 25 ms:
- * at 420 points, more timer runs than forwarded packets (docs/benchmarks.md, "Where the
- * worker's time goes"). With the pacer's idle wake-up at 25 ms the timer runs at
- * libwebrtc's own interval; while a probe is under way the pacer still sets the pace
+ * at 420 points, more timer runs than forwarded packets (docs/benchmarks/media-path.md,
+ * "Where the worker's time goes"). With the pacer's idle wake-up at 25 ms the timer runs
+ * at libwebrtc's own interval; while a probe is under way the pacer still sets the pace
  * (its prober's next probe, not this limit). 5 keeps mediasoup's own setting.
  */
 export function libwebrtcFieldTrials(tickMs: number): string | undefined {

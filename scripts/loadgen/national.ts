@@ -3,7 +3,7 @@
 // cluster's assignment splits them by district), a synthetic national registry imported
 // through the API, a session inviting every point, the points without media spread over
 // generator processes, check-ins over a window, monitor desks watching provinces and
-// districts. Returns the result the CLI writes to JSON. See docs/benchmarks.md.
+// districts. Returns the result the CLI writes to JSON. See docs/national-scale.md.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';

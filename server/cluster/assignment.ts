@@ -6,11 +6,11 @@
 // Each decision is one Lua script in Redis (read the loads, choose, write), so decisions of
 // one session never interleave, whichever control process takes them. Without that, a
 // join storm of 420 points read the same loads concurrently and split 271/149 where the
-// districts allow 210/210 (docs/benchmarks.md, run G). The loads are per-node counts kept
-// beside the assignments, so a decision costs the same at 10,000 points as at 10; each
-// write checks them against the assignments' number and rebuilds them when they differ.
-// The session's three hashes expire together, ASSIGN_KEEP_SECONDS after the session's
-// last decision or claim, and go when the session ends.
+// districts allow 210/210 (docs/benchmarks/media-path.md, run G). The loads are per-node
+// counts kept beside the assignments, so a decision costs the same at 10,000 points as at
+// 10; each write checks them against the assignments' number and rebuilds them when they
+// differ. The session's three hashes expire together, ASSIGN_KEEP_SECONDS after the
+// session's last decision or claim, and go when the session ends.
 import type { Redis } from 'ioredis';
 import type { NodeInfo } from '../contract/cluster';
 import type { PointRegistry } from '../domain/points/registry';

@@ -1,7 +1,8 @@
 // The room view: the desk sees a point's room. On request from a monitor (a point's detail,
 // the video wall), the point's page sends a small JPEG snapshot of its camera every few
 // seconds over its socket; the server relays it to the monitors watching that point.
-// Snapshots rather than a low video layer through the SFU: docs/benchmarks.md#the-room-view.
+// Snapshots rather than a low video layer through the SFU:
+// docs/benchmarks/control-plane.md#the-room-view.
 import { z } from 'zod';
 import { ROOM_VIEW } from './room-view-limits';
 import { defineRequests } from './socket';

@@ -1,13 +1,13 @@
 // Spreads DOM updates over animation frames. A monitor delta can carry half of 420 tiles;
 // painting them in the socket's message task blocked the main thread for up to 150 ms
-// (docs/benchmarks.md, "The monitor page"). Updates wait here keyed by tile, so a tile
-// updated twice before it is painted is painted once with its latest state, and each frame
-// applies as many as fit in a small time budget and under a count cap. The cap is there
-// because most of a tile's cost is the style, layout and paint that Chromium does after
-// our callback, where the time budget cannot see it: with `frameTargetMs` the cap adapts
-// to the frames actually seen (halved after a slow frame, raised a little after a good
-// one that used it all), so an old office PC gets small slices and a fast one large ones.
-// No DOM in this module: the clock is handed in, so the scheduling is unit-tested.
+// (docs/benchmarks/control-plane.md, "The monitor page"). Updates wait here keyed by tile,
+// so a tile updated twice before it is painted is painted once with its latest state, and
+// each frame applies as many as fit in a small time budget and under a count cap. The cap
+// is there because most of a tile's cost is the style, layout and paint that Chromium does
+// after our callback, where the time budget cannot see it: with `frameTargetMs` the cap
+// adapts to the frames actually seen (halved after a slow frame, raised a little after a
+// good one that used it all), so an old office PC gets small slices and a fast one large
+// ones. No DOM in this module: the clock is handed in, so the scheduling is unit-tested.
 
 export interface FrameClock {
   now(): number;

@@ -2,8 +2,8 @@
 // the sample's values in the fixed order of SAMPLE_FIELDS, the time as epoch ms and other
 // fractions at two decimals. Field names and the ISO time made up two thirds of the
 // keyed JSON (`j`) kept before; at 420 points and a 6-hour cap that was about 1.6 GiB of
-// Redis (docs/benchmarks.md, "The health history in Redis"). Entries in the older `j` form
-// are still read.
+// Redis (docs/benchmarks/soak-and-history.md, "The health history in Redis"). Entries in
+// the older `j` form are still read.
 import type { HealthSample } from '../../contract/attendance';
 
 /** The stored order of a sample's values after `at`; append only, never reorder. */
