@@ -99,6 +99,10 @@ async function main() {
     ensureDebianPackages(['sip-tester', 'baresip-core', 'baresip-ffmpeg'], 'the SIP gateway tests (SIPp, baresip)');
     // The network topology test sets each site's firewall with nftables.
     if (!onPath('nft')) ensureDebianPackages(['nftables'], 'the network topology test (site firewalls)');
+    // Network namespaces (ip) and the workers' socket queues read back (ss).
+    if (!onPath('ip') || !onPath('ss')) {
+      ensureDebianPackages(['iproute2'], 'the network namespace tests and the SFU socket test (ip, ss)');
+    }
     // End-to-end tests drive Debian's Chromium through playwright-core (never a
     // downloaded browser).
     if (!fs.existsSync('/usr/bin/chromium')) ensureDebianPackages(['chromium'], 'the end-to-end browser tests');

@@ -1,9 +1,10 @@
 // Fixes to mediasoup 3.12.16's worker sources, applied by scripts/build-worker.mjs to its
 // copy of the sources before it compiles them. Each is the change upstream made in a later
 // release, written against 3.12.16's code, for a defect on a path the product uses; the
-// table in docs/operations.md ("The mediasoup worker, and why mediasoup is pinned") lists
-// every defect upstream fixed after 3.12.16 that was considered, and why it was or was not
-// taken. One later feature is taken too: UDP socket buffer sizes (addUdpSocketBufferSizes).
+// table in docs/operations.md ("The mediasoup worker, and why mediasoup is pinned to
+// 3.12.16") lists every defect upstream fixed after 3.12.16 that was considered, and why it
+// was or was not taken. One later feature is taken too: UDP socket buffer sizes
+// (addUdpSocketBufferSizes).
 //
 // Each fix is a text replacement that fails loudly when it matches nothing (the sources are
 // not 3.12.16's), and each is part of the build's cache key (build-worker.mjs patchHash):
@@ -170,10 +171,9 @@ export function fixTransportCcMissingPackets(workerDir) {
 /**
  * Socket buffer sizes for a WebRtcServer's UDP sockets (upstream added `sendBufferSize` and
  * `recvBufferSize` to a listen info in 3.13; 3.12.16 leaves the system's default, 208 KiB on
- * Linux). Every point of a worker sends its RTCP (receiver reports, transport-cc feedback,
- * NACKs) to that worker's one WebRtcServer UDP socket: at 420 points the default queue holds
- * well under a tenth of a second of it, so a worker busy for longer (a storm of DTLS
- * handshakes) drops feedback and the points' bandwidth estimates go wrong. As upstream: the
+ * Linux). Every point of a worker sends its ICE, DTLS and RTCP to that worker's one
+ * WebRtcServer UDP socket, and a worker busy for a moment drops what does not fit in the
+ * queue (docs/benchmarks/media-path.md, "The workers' receive queue"). As upstream: the
  * listen info's optional `sendBufferSize` / `recvBufferSize` (bytes) are set on the socket
  * with libuv (SO_SNDBUF / SO_RCVBUF, which the kernel caps at net.core.wmem_max /
  * rmem_max); a size the kernel refuses fails the WebRtcServer's creation.

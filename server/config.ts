@@ -42,7 +42,7 @@ const EnvSchema = z
         (n) => n === 0 || (n >= 65_536 && n <= 268_435_456),
         'must be 0 (the system default) or 65536-268435456 bytes',
       )
-      .default(4_194_304),
+      .default(0),
     // Video producers' keyFrameRequestDelay (sfu/media-codecs.ts KEY_FRAME_REQUEST_DELAY_MS).
     KEY_FRAME_REQUEST_DELAY_MS: wholeNumber().min(100, 'must be 100-5000').max(5000, 'must be 100-5000').default(1000),
     // Unset: generated on the first start and kept in DATA_DIR (server/security/app-secret.ts).

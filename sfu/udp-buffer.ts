@@ -1,42 +1,43 @@
-// The receive buffer each worker's WebRtcServer UDP socket asks for. Every point of a
-// worker sends its RTCP (receiver reports, transport-cc feedback, NACKs) to that one
-// socket: at 420 points Linux's default queue (208 KiB) holds well under a tenth of a
-// second of it, so a worker busy for longer (a storm of DTLS handshakes) drops feedback and
-// the points' bandwidth estimates go wrong. The kernel silently caps SO_RCVBUF at
-// net.core.rmem_max, so the pool reads that cap and says when it shrinks the request.
-import fs from 'node:fs';
+// The receive queue each worker's WebRtcServer UDP socket asks for (MEDIASOUP_UDP_RECV_BUFFER).
+// Every point of a worker sends its RTCP (receiver reports, transport-cc feedback, NACKs)
+// and its ICE and DTLS packets to that one socket; with Linux's default queue (208 KiB) a
+// worker busy for a moment drops some of them (docs/benchmarks/media-path.md, "The workers'
+// receive queue"). The kernel silently caps SO_RCVBUF at net.core.rmem_max, so the pool asks
+// a throwaway socket for the same size and reads back what the kernel granted.
+import dgram from 'node:dgram';
 
-export const RMEM_MAX_PATH = '/proc/sys/net/core/rmem_max';
-
-export interface UdpRecvBuffer {
-  /** Bytes asked for; 0: the system's default is left alone. */
-  requested: number;
-  /** What the kernel grants: the request, shrunk to the cap when the cap is known; undefined when 0 was asked. */
-  granted: number | undefined;
-  /** net.core.rmem_max, when readable (Linux). */
-  cap: number | undefined;
-}
-
-/** The kernel's SO_RCVBUF cap, or undefined where it cannot be read (not Linux, no /proc). */
-export function readRmemMax(file: string = RMEM_MAX_PATH): number | undefined {
+/**
+ * The receive queue (bytes) the kernel grants a UDP socket that asks for `requested`, read
+ * back from a throwaway loopback socket; undefined when that socket cannot be made.
+ */
+export async function grantedRecvBuffer(requested: number): Promise<number | undefined> {
+  const socket = dgram.createSocket('udp4');
   try {
-    const n = Number(fs.readFileSync(file, 'utf8').trim());
-    return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(0, '127.0.0.1', () => resolve());
+    });
+    socket.setRecvBufferSize(requested);
+    // Linux reports twice what it grants (the other half is its own bookkeeping).
+    const got = socket.getRecvBufferSize();
+    return process.platform === 'linux' ? Math.floor(got / 2) : got;
   } catch {
     return undefined;
+  } finally {
+    try {
+      socket.close();
+    } catch {
+      // Never bound: nothing to close.
+    }
   }
 }
 
-export function udpRecvBuffer(requested: number, cap: number | undefined): UdpRecvBuffer {
-  return { requested, cap, granted: requested === 0 ? undefined : Math.min(requested, cap ?? requested) };
-}
-
-/** The warning to log when the cap shrinks the request, or undefined when it does not. */
-export function capWarning(b: UdpRecvBuffer): string | undefined {
-  if (b.requested === 0 || b.cap === undefined || b.cap >= b.requested) return undefined;
+/** The warning to log when the kernel grants less than was asked, or undefined. */
+export function capWarning(requested: number, granted: number | undefined): string | undefined {
+  if (requested === 0 || granted === undefined || granted >= requested) return undefined;
   return (
-    `the kernel caps the SFU's UDP receive buffer at ${b.cap} bytes (net.core.rmem_max), below the ` +
-    `${b.requested} asked for (MEDIASOUP_UDP_RECV_BUFFER): raise it with ` +
-    `\`sysctl -w net.core.rmem_max=${b.requested}\` so a busy worker does not drop the points' feedback`
+    `the kernel grants the SFU's UDP sockets a receive queue of ${granted} bytes, below the ` +
+    `${requested} asked for (MEDIASOUP_UDP_RECV_BUFFER): raise net.core.rmem_max with ` +
+    `\`sysctl -w net.core.rmem_max=${requested}\``
   );
 }

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import * as mediasoup from 'mediasoup';
 import type { types as ms } from 'mediasoup';
 import type { Logger } from 'pino';
-import { capWarning, readRmemMax, udpRecvBuffer, type UdpRecvBuffer } from './udp-buffer';
+import { capWarning, grantedRecvBuffer } from './udp-buffer';
 import { checkWorkerBinary } from './worker-binary';
 
 export interface WorkerPoolOptions {
@@ -85,13 +85,13 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   readonly #log: Logger;
   #closed = false;
   readonly #respawnTimers = new Set<NodeJS.Timeout>();
-  readonly #recvBuffer: UdpRecvBuffer;
+  /** The receive queue the kernel grants the WebRtcServers' UDP sockets (undefined: the system's default). */
+  #recvBufferGranted: number | undefined;
 
   private constructor(opts: WorkerPoolOptions) {
     super();
     this.#opts = { respawnDelayMs: 500, bweTickMs: 5, udpRecvBufferBytes: 0, ...opts };
     this.#log = opts.logger;
-    this.#recvBuffer = udpRecvBuffer(this.#opts.udpRecvBufferBytes, readRmemMax());
   }
 
   /** Rejects with a `worker_mismatch` SfuError when the worker binary is not this mediasoup's. */
@@ -104,8 +104,12 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       );
     }
     const pool = new WorkerPool(opts);
-    const warning = opts.numWorkers > 0 ? capWarning(pool.#recvBuffer) : undefined;
-    if (warning) opts.logger.warn({ udpRecvBuffer: pool.#recvBuffer }, warning);
+    const requested = pool.#opts.udpRecvBufferBytes;
+    if (opts.numWorkers > 0 && requested > 0) {
+      pool.#recvBufferGranted = await grantedRecvBuffer(requested);
+      const warning = capWarning(requested, pool.#recvBufferGranted);
+      if (warning) opts.logger.warn({ requested, granted: pool.#recvBufferGranted }, warning);
+    }
     try {
       for (let i = 0; i < opts.numWorkers; i++) {
         const slot: WorkerSlot = {
@@ -194,7 +198,9 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
         // Omitted: the worker picks a free one from its RTC port range.
         ...(port === 0 ? {} : { port }),
         // The worker's build adds this to 3.12.16 (scripts/worker-fixes.mjs addUdpSocketBufferSizes).
-        ...(protocol === 'udp' && this.#recvBuffer.requested > 0 ? { recvBufferSize: this.#recvBuffer.requested } : {}),
+        ...(protocol === 'udp' && this.#opts.udpRecvBufferBytes > 0
+          ? { recvBufferSize: this.#opts.udpRecvBufferBytes }
+          : {}),
       });
       const webRtcServer = await worker.createWebRtcServer({
         listenInfos: [listen('udp'), listen('tcp')] as ms.WebRtcServerListenInfo[],
@@ -215,7 +221,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
         workerPid: worker.pid,
         udpPort: slot.udpPort,
         tcpPort: slot.tcpPort,
-        udpRecvBuffer: this.#recvBuffer.granted ?? 'system default',
+        udpRecvBuffer: this.#opts.udpRecvBufferBytes > 0 ? (this.#recvBufferGranted ?? 'unknown') : 'system default',
       },
       'mediasoup worker started',
     );

@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import type { types as ms } from 'mediasoup';
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import { setMediasoupLogSink } from '../../sfu/mediasoup-log';
-import { readRmemMax } from '../../sfu/udp-buffer';
+import { grantedRecvBuffer } from '../../sfu/udp-buffer';
 import { WorkerPool, type WorkerPoolOptions } from '../../sfu/worker-pool';
 import { waitFor } from '../helpers/orchestrator';
 
@@ -133,17 +134,51 @@ describe('WorkerPool (real mediasoup workers)', () => {
     return Number(rb[1]);
   };
 
-  test("the WebRtcServer's UDP socket gets the receive buffer asked for, the system's by default", async () => {
+  test("the WebRtcServer's UDP socket gets the receive queue asked for, the system's by default", async () => {
     const asked = 1024 * 1024;
+    const granted = await grantedRecvBuffer(asked);
+    // What the kernel grants: the request, or net.core.rmem_max when that is lower.
+    expect(granted).toBe(Math.min(asked, Number(fs.readFileSync('/proc/sys/net/core/rmem_max', 'utf8'))));
     pool = await debugPool({ udpRecvBufferBytes: asked });
-    // Linux doubles SO_RCVBUF for its own bookkeeping, after capping it at rmem_max.
-    const granted = Math.min(asked, readRmemMax() ?? asked);
-    expect(recvBufferOf(pool.slots[0]!.udpPort!)).toBe(2 * granted);
+    // ss reports twice the grant (Linux's own bookkeeping).
+    expect(recvBufferOf(pool.slots[0]!.udpPort!)).toBe(2 * granted!);
     pool.close();
     pool = await debugPool();
     expect(recvBufferOf(pool.slots[0]!.udpPort!)).toBe(
       Number(fs.readFileSync('/proc/sys/net/core/rmem_default', 'utf8')),
     );
+  });
+
+  test("a receive queue above the kernel's cap is granted the cap, and the pool says how to lift it", async () => {
+    const cap = Number(fs.readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+    const lines: { level: number; msg: string; udpRecvBuffer?: number }[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(JSON.parse(String(chunk)));
+        cb();
+      },
+    });
+    pool = await WorkerPool.create({
+      numWorkers: 1,
+      listenIp: '127.0.0.1',
+      announcedIp: undefined,
+      basePort: 0,
+      logLevel: 'warn',
+      logger: pino({ level: 'info' }, sink),
+      udpRecvBufferBytes: 2 * cap,
+    });
+    expect(lines.find((l) => l.level === 40)?.msg).toContain(`net.core.rmem_max=${2 * cap}`);
+    expect(lines.find((l) => l.msg === 'mediasoup worker started')?.udpRecvBuffer).toBe(cap);
+    expect(recvBufferOf(pool.slots[0]!.udpPort!)).toBe(2 * cap);
+  });
+
+  test('the worker refuses a receive queue size that is not a number of bytes', async () => {
+    pool = await debugPool();
+    const worker = pool.slots[0]!.worker!;
+    for (const recvBufferSize of [-1, 1.5, 'big', 2 ** 31]) {
+      const listenInfo = { protocol: 'udp', ip: '127.0.0.1', recvBufferSize } as ms.WebRtcServerListenInfo;
+      await expect(worker.createWebRtcServer({ listenInfos: [listenInfo] })).rejects.toThrow(/wrong recvBufferSize/);
+    }
   });
 
   test("mediasoup's own log lines reach pino", async () => {

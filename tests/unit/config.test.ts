@@ -23,8 +23,8 @@ describe('config', () => {
     expect(c.mediasoup.bweTickMs).toBe(5);
     expect(loadConfig({ MEDIASOUP_BWE_TICK_MS: '25' }).mediasoup.bweTickMs).toBe(25);
     expect(c.mediasoup.keyFrameRequestDelayMs).toBe(1000);
-    expect(c.mediasoup.udpRecvBufferBytes).toBe(4 * 1024 * 1024);
-    expect(loadConfig({ MEDIASOUP_UDP_RECV_BUFFER: '0' }).mediasoup.udpRecvBufferBytes).toBe(0);
+    expect(c.mediasoup.udpRecvBufferBytes).toBe(0);
+    expect(loadConfig({ MEDIASOUP_UDP_RECV_BUFFER: '4194304' }).mediasoup.udpRecvBufferBytes).toBe(4_194_304);
     expect(loadConfig({ KEY_FRAME_REQUEST_DELAY_MS: '500' }).mediasoup.keyFrameRequestDelayMs).toBe(500);
     // No built-in secret: the server generates one in DATA_DIR (server/security/app-secret.ts).
     expect(c.appSecret).toBeUndefined();
