@@ -8,6 +8,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { formatInZone } from '../../server/contract/time-zone';
 import { launchChromium } from '../helpers/browser';
+import { openPointPage } from '../helpers/media';
 import { ADMIN_ENV, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
 import { startTestOrchestrator, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
@@ -272,7 +273,8 @@ describe('the desk on the day (Chromium)', () => {
       }
       const page = await ctx2.newPage();
       page.on('pageerror', (e) => errors.push(`${id}: ${e.message}`));
-      await page.goto(b.links.find((l) => l.pointId === id)!.url);
+      // Connected, so its lobby's pre-flight box is shown before it is clicked.
+      await openPointPage(page, b.links.find((l) => l.pointId === id)!.url);
       pages.push(page);
     }
     // In the lobby, the devices part on a click: the point without a camera warns, says why.

@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { ask } from '../helpers/attendance';
 import { receiving, type Baresip } from '../helpers/baresip';
 import { launchChromium } from '../helpers/browser';
-import { decoding, mediaStats } from '../helpers/media';
+import { decoding, mediaStats, openPointPage } from '../helpers/media';
 import { netnsUnavailable, requireNetnsInCi } from '../helpers/netns';
 import { waitFor } from '../helpers/orchestrator';
 import { startLiveSipFloor, type LiveSipFloor } from '../helpers/sip-floor';
@@ -47,7 +47,8 @@ const VIEWER = 'HT-HK';
 
     page = await (await browser.newContext()).newPage();
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(s.b.links.find((l) => l.pointId === VIEWER)!.url);
+    // Connected before its controls are used: the click lands on a page that is up.
+    await openPointPage(page, s.b.links.find((l) => l.pointId === VIEWER)!.url);
     // The page starts muted (autoplay rules); the operator clicks once to hear the room.
     await page.click('[data-testid=unmute]');
 

@@ -13,7 +13,7 @@ import { ask } from '../helpers/attendance';
 import { launchChromium } from '../helpers/browser';
 import { ADMIN_ENV, connectSocket, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
 import { encoderOutput, type EncoderProtocol } from '../helpers/hall-feed';
-import { decoding, mediaStats } from '../helpers/media';
+import { decoding, mediaStats, openPointPage } from '../helpers/media';
 import { startTestOrchestrator, waitFor, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 
@@ -125,7 +125,8 @@ describe('RTMP and SRT ingest decoded by Chromium points', () => {
       // A point in low mode gets the lowest layer of the same hall: 180 lines, as the console's.
       await page.context().close();
       const low = await newPage();
-      await low.goto(b.links[1]!.url);
+      // Connected before the mode is chosen, as a technician's choice is made on a page that is up.
+      await openPointPage(low, b.links[1]!.url);
       await low.selectOption('[data-testid=mode]', 'low');
       await waitFor(async () => (await height(low)) === 180, 'the low point to decode 180 lines', 30_000);
       const small = await decoding(low, 'host-camera', { timeoutMs: 30_000 });

@@ -108,6 +108,18 @@ main.append(
   extrasBox,
 );
 
+/**
+ * Where the page is, on its root element (`<html data-point="…">`), for the end-to-end
+ * tests and a technician's console to wait on: `starting` once its controls are wired (the
+ * script has run), `connected` once the server's view is shown, `receiving` once the hall's
+ * media transport is connected, `refused` when the server turned the link away; back to
+ * `starting` while the socket reconnects and to `connected` while the media does.
+ */
+type PagePhase = 'starting' | 'connected' | 'receiving' | 'refused';
+function phase(p: PagePhase): void {
+  document.documentElement.dataset.point = p;
+}
+
 function status(text: Text, kind: 'info' | 'ok' | 'warn' | 'bad' = 'info'): void {
   statusLine.className = `status ${kind}`;
   setBi(statusLine, text);
@@ -143,9 +155,13 @@ const receiver = new BroadcastReceiver(socket, {
     attachTracks();
   },
   onState: (s) => {
-    if (s === 'connected') status(['Đã kết nối, đang nhận tín hiệu', 'Connected, receiving'], 'ok');
-    else if (s === 'reconnecting')
+    if (s === 'connected') {
+      status(['Đã kết nối, đang nhận tín hiệu', 'Connected, receiving'], 'ok');
+      if (socket.connected) phase('receiving');
+    } else if (s === 'reconnecting') {
       status(['Mất kết nối hình ảnh, đang kết nối lại…', 'Media connection lost, reconnecting…'], 'warn');
+      if (socket.connected && view) phase('connected');
+    }
   },
   onStep: (step, source) => {
     if (step === 'device' || step === 'transport' || source === 'host-camera') joinStages.mark(step);
@@ -154,6 +170,9 @@ const receiver = new BroadcastReceiver(socket, {
     if (step === 'consumer' && source === 'host-camera' && readsJoinStages(location.search)) joinStages.watch(receiver);
   },
 });
+
+// The browser's own capabilities asked while the socket connects (rtc/early-device.ts).
+receiver.warmUp();
 
 function attachTracks(): void {
   const bySource = (src: string) => [...tracks.values()].filter((t) => t.source === src).map((t) => t.track);
@@ -231,6 +250,7 @@ socket.on('connect_error', (err: Error & { data?: { code?: string; reason?: Erro
   const refusal = err.data?.code ? ((typeof why === 'object' ? why : undefined) ?? REFUSALS[err.data.code]) : undefined;
   if (refusal) {
     socket.disconnect();
+    phase('refused');
     status(refusal, 'bad');
     stage.classList.add('hidden');
     controls.classList.add('hidden');
@@ -242,6 +262,7 @@ socket.on('connect_error', (err: Error & { data?: { code?: string; reason?: Erro
 
 socket.on('disconnect', (reason) => {
   if (reason === 'io client disconnect') return;
+  phase('starting');
   status(['Mất kết nối máy chủ, đang kết nối lại…', 'Lost the server, reconnecting…'], 'warn');
 });
 
@@ -254,6 +275,7 @@ socket.on('connect', () => {
   void (async () => {
     try {
       render(await request('view:get', {}));
+      phase('connected');
       if (handRaised) await request('hand:raise', {}).catch(() => undefined);
       await startMedia();
       autoPreflight();
@@ -280,6 +302,7 @@ socket.on('mode', (m: PointMode) => {
 });
 socket.on('kicked', ({ reason }) => {
   socket.disconnect();
+  phase('refused');
   status([`Đã ngắt kết nối: ${reason}`, `Disconnected: ${reason}`], 'bad');
 });
 
@@ -482,6 +505,8 @@ const roomView = startRoomView({
   container: stage,
   camera: () => floorTracks.find((t) => t.kind === 'video'),
 });
+
+phase('starting');
 
 // Exposed for the end-to-end tests and for a technician's console.
 (window as unknown as { briefing: unknown }).briefing = {

@@ -6,9 +6,11 @@
 // while everything looks connected.
 import { Device } from 'mediasoup-client';
 import type { types as msc } from 'mediasoup-client';
+import type { HandlerFactory } from 'mediasoup-client/handlers/HandlerInterface';
 import type { MediaSource, ProducerInfo, RtcReceiveRequests } from '../../../server/contract/broadcast';
 import type { RequestEvents } from '../../../server/contract/socket';
 import { requester, type Request, type RequestSocket } from '../net/request';
+import { earlyHandlerFactory } from './early-device';
 
 export interface ReceivedTrack {
   consumerId: string;
@@ -37,6 +39,7 @@ export class BroadcastReceiver {
   #generation = 0;
   #iceTimer: ReturnType<typeof setTimeout> | undefined;
   #building = 0;
+  #handlers: HandlerFactory | undefined;
 
   constructor(
     socket: RequestSocket<RtcReceiveRequests>,
@@ -98,6 +101,15 @@ export class BroadcastReceiver {
   }
 
   /**
+   * Asks the browser for its own capabilities now (rtc/early-device.ts), while the page's
+   * socket connects: the device's load then waits only for the router's. Call it once,
+   * before prepare().
+   */
+  warmUp(): void {
+    this.#handlers ??= earlyHandlerFactory();
+  }
+
+  /**
    * Loads the device with the router's capabilities, once: a page calls it as soon as its
    * socket connects, so that it loads while the page still waits for the session's view
    * (start() then finds it loaded). A failed load is tried again by the next call.
@@ -105,7 +117,7 @@ export class BroadcastReceiver {
   prepare(): Promise<Device> {
     this.#loading ??= (async () => {
       const { routerRtpCapabilities } = await this.#request('rtc:capabilities', {});
-      const device = new Device();
+      const device = new Device(this.#handlers ? { handlerFactory: this.#handlers } : undefined);
       await device.load({ routerRtpCapabilities: routerRtpCapabilities as msc.RtpCapabilities });
       this.#device = device;
       this.events.onStep?.('device');
