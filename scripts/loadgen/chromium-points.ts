@@ -137,6 +137,11 @@ export class ChromiumPoints {
   join(baseUrl: string): void {
     for (const p of this.#pages) {
       p.page.on('pageerror', (e) => (p.error ??= `page error: ${e.message}`));
+      // A module of the page that fails to load stops its script without a page error.
+      p.page.on('requestfailed', (r) => (p.error ??= `request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
+      p.page.on('console', (m) => {
+        if (m.type() === 'error') p.error ??= `console: ${m.text()}`;
+      });
       p.page
         .goto(`${baseUrl}/join/${p.token}?${JOIN_STAGES_PARAM}=1`)
         .catch((e: Error) => (p.error ??= `navigation: ${e.message}`));
