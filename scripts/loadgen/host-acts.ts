@@ -78,7 +78,7 @@ export function hostSchedule(spec: HostActsSpec, steadySeconds: number, agendaIt
   return acts.sort((a, b) => a.atS - b.atS);
 }
 
-/** The view key a point's page shows once the act is done (VirtualPoint.viewChanges). */
+/** The view key a point's page shows once the act is done (PointView.changes). */
 function viewKey(a: HostAct, holder: string): string {
   if (a.act === 'agenda:go') return `agenda:${a.index}`;
   return a.act === 'floor:grant' ? `floor:${holder}` : 'floor:';
@@ -129,15 +129,15 @@ export async function runHostActs(
     } catch (err) {
       out.error = (err as Error).message;
     }
-    const arrived = (p: VirtualPoint) => (p.viewChanges.get(key) ?? 0) >= sentAt;
+    const arrived = (p: VirtualPoint) => (p.view.changes.get(key) ?? 0) >= sentAt;
     const limit = sentAt + 10_000;
     while (!out.error && Date.now() < limit && !watched.every(arrived)) await sleep(100);
-    const ms = watched.filter(arrived).map((p) => p.viewChanges.get(key)! - sentAt);
+    const ms = watched.filter(arrived).map((p) => p.view.changes.get(key)! - sentAt);
     allViewMs.push(...ms);
     out.reached = ms.length;
     out.viewMs = rounded(summarize(ms));
     if (a.act === 'floor:grant') {
-      const you = points.find((p) => p.o.pointId === holder)?.viewChanges.get('you:true');
+      const you = points.find((p) => p.o.pointId === holder)?.view.changes.get('you:true');
       out.holderMs = you !== undefined && you >= sentAt ? you - sentAt : null;
     }
     log(

@@ -1,8 +1,17 @@
-// The join storm in stages: when each point's first join reached each step (./point.ts
-// JOIN_STAGES), in ms since the storm started, p50 / p95 / max over the points that
+// The join storm in stages: when each point's first join reached each step (JOIN_STAGES,
+// recorded by ./point.ts), in ms since the storm started, p50 / p95 / max over the points that
 // reached it and how many did, and per point.
-import { JOIN_STAGES, type JoinStage, type VirtualPoint } from './point';
 import { percentile, round } from './stats';
+
+/**
+ * The stages of a point's first join, in order: the socket connected, the server's answer
+ * to rtc:createTransport, ICE connected, DTLS connected (the SRTP keys), the first RTP
+ * packet decrypted, the first video key frame complete (its last packet read).
+ */
+export const JOIN_STAGES = ['socket', 'transport', 'ice', 'dtls', 'firstRtp', 'keyFrame'] as const;
+export type JoinStage = (typeof JOIN_STAGES)[number];
+/** When a point's first join reached each stage (epoch ms). */
+export type StagesReached = Partial<Record<JoinStage, number>>;
 
 export interface StageFigure {
   /** Points that reached the stage in their first join. */
@@ -17,7 +26,10 @@ export type JoinStages = Record<JoinStage, StageFigure>;
 /** One point's stages, ms since the storm's start (null: not reached in its first join). */
 export type PointStages = { pointId: string } & Record<JoinStage, number | null>;
 
-export function pointStagesOf(points: readonly Pick<VirtualPoint, 'stages' | 'o'>[], t0: number): PointStages[] {
+export function pointStagesOf(
+  points: readonly { stages: StagesReached; o: { pointId: string } }[],
+  t0: number,
+): PointStages[] {
   return points.map((p) => {
     const row = { pointId: p.o.pointId } as PointStages;
     for (const stage of JOIN_STAGES) {
@@ -29,7 +41,7 @@ export function pointStagesOf(points: readonly Pick<VirtualPoint, 'stages' | 'o'
 }
 
 /** ms since `t0` (the storm's start) at which each point reached each stage. */
-export function joinStagesOf(points: readonly Pick<VirtualPoint, 'stages'>[], t0: number): JoinStages {
+export function joinStagesOf(points: readonly { stages: StagesReached }[], t0: number): JoinStages {
   const out = {} as JoinStages;
   for (const stage of JOIN_STAGES) {
     const v = points.map((p) => p.stages[stage]).flatMap((at) => (at === undefined ? [] : [at - t0]));

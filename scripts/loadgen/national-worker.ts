@@ -43,8 +43,8 @@ async function run(start: GeneratorStart): Promise<void> {
   const counters = () => ({
     connected: points.filter((p) => p.socket?.connected).length,
     headcounts: points.filter((p) => p.headcountSent > 0).length,
-    reportsSent: points.reduce((a, p) => a + p.reportsSent, 0),
-    reportsFailed: points.reduce((a, p) => a + p.reportsFailed, 0),
+    reportsSent: points.reduce((a, p) => a + p.health.reportsSent, 0),
+    reportsFailed: points.reduce((a, p) => a + p.health.reportsFailed, 0),
     disconnects: points.reduce((a, p) => a + p.disconnects, 0),
     healthAckP95: round(percentile(healthAcks.values, 95), 1),
     checkinsDone: checkinProgress.done,

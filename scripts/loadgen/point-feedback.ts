@@ -205,7 +205,7 @@ export class PointFeedback {
   /**
    * Packet `ext` of stream `s` is one this point lacks and still tracks: at or after the
    * stream's first packet, within the last RING sequence numbers up to the highest, and
-   * not received. What a retransmission must name to be worth reading (receiver.ts).
+   * not received. What a retransmission must name to be worth reading (rtp-reader.ts).
    */
   lacks(s: StreamStats, ext: number): boolean {
     const f = this.#streams.get(s.ssrc);

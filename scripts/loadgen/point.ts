@@ -8,70 +8,18 @@ import { io as connect } from 'socket.io-client';
 import type { AnswerOf, PayloadOf } from '../../client/src/net/request';
 import type { PointSocket } from '../../client/src/net/sockets';
 import type { PointClientEvents } from '../../server/contract/namespaces';
-import { MediaWatchdog, type WatchedTrack } from '../../client/src/point/media-watchdog';
 import type { FeedbackCounts } from './point-feedback';
-import type { Gate } from './gate';
-import { Receiver, lostOf, type ReceiverStep, type RemoteTransportParams, type StreamStats } from './receiver';
-import { Reservoir } from './stats';
+import { HealthReporter } from './point-health';
+import { CheckinQr } from './point-checkin';
+import { PointView } from './point-view';
+import { PointWatch } from './point-watch';
+import type { ConsumerRtp } from './rtp-reader';
+import { Receiver, type ReceiverStep, type RemoteTransportParams, type StreamStats } from './receiver';
+import type { JoinStage } from './join-stages';
+import type { PointOptions } from './point-options';
 import { locatePoint } from './cluster';
 import { ask } from './sockets';
 import { receiveCapabilities, type Caps } from './werift-link';
-
-export interface PointOptions {
-  baseUrl: string;
-  /**
-   * Cluster mode: ask this control server where the point lives (GET
-   * /cluster/v1/join/:token/node, as the page does) before connecting and again before
-   * each reconnect; socket and media go to the node it names.
-   */
-  controlUrl?: string;
-  pointId: string;
-  token: string;
-  /** Expected delegates: what the headcount reports. */
-  headcount: number;
-  media: boolean;
-  decryptEvery: number;
-  /** No RTCP back and no header extensions negotiated (the generator's first receivers). */
-  silent?: boolean;
-  /** Offer video/rtx as Chromium does (NACKed packets come back on an RTX stream); not when silent. */
-  rtx?: boolean;
-  /** ICE-TCP to the transport's TCP candidate instead of UDP (a network that blocks UDP). */
-  tcp?: boolean;
-  /** Called with each receive transport's local UDP port once connected (the impaired link). */
-  onMediaPort?: (port: number) => void;
-  /** The run's DTLS handshakes, a few at a time (shared by all points). */
-  handshakes?: Gate;
-  /** Health reports go here (ack latency), shared by all points. */
-  healthAcks: Reservoir;
-  /** Called with the marker (rttMs) of each report sent, for the monitor probe. */
-  onReportSent?: (pointId: string, marker: number, at: number) => void;
-  log: (msg: string) => void;
-}
-
-/** What this receiver reads of a consumer's RTP parameters. */
-interface RtpParams {
-  encodings?: { ssrc?: number; rtx?: { ssrc: number } }[];
-  codecs: { clockRate: number; payloadType: number }[];
-  headerExtensions?: { uri: string; id: number }[];
-}
-
-const TRANSPORT_CC = 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01';
-
-/** One watchdog rebuild: when, and what the stalled streams had seen (the root cause stays visible). */
-export interface WatchdogRebuild {
-  /** ms since the point's join started. */
-  atMs: number;
-  attempt: number;
-  stalled: { kind: 'audio' | 'video'; received: number; decrypted: number; authFailures: number }[];
-}
-
-/**
- * The stages of a point's first join, in order: the socket connected, the server's answer
- * to rtc:createTransport, ICE connected, DTLS connected (the SRTP keys), the first RTP
- * packet decrypted, the first video key frame complete (its last packet read).
- */
-export const JOIN_STAGES = ['socket', 'transport', 'ice', 'dtls', 'firstRtp', 'keyFrame'] as const;
-export type JoinStage = (typeof JOIN_STAGES)[number];
 
 export class VirtualPoint {
   readonly o: PointOptions;
@@ -98,36 +46,41 @@ export class VirtualPoint {
   disconnects = 0;
   errors: string[] = [];
   headcountSent = 0;
-  reportsSent = 0;
-  reportsFailed = 0;
-  /** The media watchdog's strikes (a stall noticed) and rebuilds, as the page counts them. */
-  readonly watchdog = new MediaWatchdog();
-  readonly watchdogRebuilds: WatchdogRebuild[] = [];
-  /** The hall's streams of the current receiver (SSRC → kind): what the watchdog watches. */
-  #hall = new Map<number, 'audio' | 'video'>();
-  #receiverSeq = 0;
-  #view: { state: string; paused: { video: boolean; audio: boolean } } | undefined;
-  /**
-   * When this point's view last turned to each agenda item (`agenda:<index>`) and floor
-   * holder (`floor:<pointId>`, `floor:` for none), and last heard `floor:you`
-   * (`you:true`, `you:false`), epoch ms: what the host's actions are timed against.
-   */
-  readonly viewChanges = new Map<string, number>();
-  #viewKeys = { agenda: '', floor: '' };
+  /** The media watchdog: its strikes and rebuilds. */
+  readonly watch: PointWatch;
+  /** The briefing as this point's page would show it. */
+  readonly view = new PointView();
+  /** The health reports every 2 s. */
+  readonly health: HealthReporter;
   #joining: Promise<void> | undefined;
   #rejoinWanted = false;
   #healthTimer: NodeJS.Timeout | undefined;
-  #lastAckMs: number | null = null;
-  #reportSeq = 0;
-  #prev = { received: 0, lost: 0, bytes: 0, frames: 0, at: 0 };
-  #qr: { token: string; rotateAt: number } | undefined;
-  #qrPending: Promise<string> | undefined;
+  readonly #qr = new CheckinQr(() => this.#req('checkin:qr', {}));
   #stopped = false;
   #producers = new Set<string>();
   #transportId = '';
 
   constructor(o: PointOptions) {
     this.o = o;
+    this.watch = new PointWatch({ pointId: o.pointId, log: o.log });
+    this.health = new HealthReporter(
+      {
+        pointId: o.pointId,
+        media: o.media,
+        tcp: o.tcp ?? false,
+        healthAcks: o.healthAcks,
+        onReportSent: o.onReportSent,
+      },
+      {
+        streams: () => this.streams(),
+        currentVideo: () => this.#currentVideo(),
+        feedback: () => this.feedback(),
+        mediaConnected: () => this.receiver?.connectedAt !== undefined,
+        consumers: () => this.#producers.size,
+        rebuilds: () => this.watch.rebuilds.length,
+        send: (report) => this.#req('health:report', report, 10_000),
+      },
+    );
   }
 
   /** A request of the contract's `/point` namespace; throws `<event>: <code> <message>`. */
@@ -196,11 +149,8 @@ export class VirtualPoint {
       if (this.receiver && !this.#producers.has(p.producerId)) void this.#consume(p.producerId).catch(() => undefined);
     });
     socket.on('kicked', (k) => this.errors.push(`kicked: ${k.reason}`));
-    socket.on('view', (v) => {
-      this.#view = { state: v.state, paused: v.paused };
-      this.#noteView(v);
-    });
-    socket.on('floor:you', (f) => this.viewChanges.set(`you:${f.granted}`, Date.now()));
+    socket.on('view', (v) => this.view.shown(v));
+    socket.on('floor:you', (f) => this.view.floorYou(f.granted));
     return socket;
   }
 
@@ -251,8 +201,7 @@ export class VirtualPoint {
       this.receiver = undefined;
     }
     this.#producers.clear();
-    this.#hall = new Map();
-    this.#receiverSeq += 1;
+    this.watch.newReceiver();
     const caps = await this.#req('rtc:capabilities', {});
     // mediasoup's own objects are opaque records in the contract, as on the page: read
     // here as the shapes this receiver uses.
@@ -288,25 +237,16 @@ export class VirtualPoint {
     // the process as an unhandled rejection.
     connecting.catch(() => undefined);
     const view = await this.#req('view:get', {});
-    this.#view = { state: view.state, paused: view.paused };
-    this.#noteView(view);
+    this.view.shown(view);
     await Promise.all(view.producers.map((p) => this.#consume(p.producerId)));
     await connecting;
     if (receiver.localPort !== undefined) this.o.onMediaPort?.(receiver.localPort);
     this.connectedAt ??= Date.now();
   }
 
-  #noteView(v: { caption: { index: number } | null; floor: { pointId: string } | null }): void {
-    const keys = { agenda: `agenda:${v.caption?.index ?? ''}`, floor: `floor:${v.floor?.pointId ?? ''}` };
-    const now = Date.now();
-    if (keys.agenda !== this.#viewKeys.agenda) this.viewChanges.set(keys.agenda, now);
-    if (keys.floor !== this.#viewKeys.floor) this.viewChanges.set(keys.floor, now);
-    this.#viewKeys = keys;
-  }
-
   /** A stage of the first join reached (kept only the first time, and never after a rejoin). */
   #stage(stage: JoinStage, at: number): void {
-    if (this.rejoins || this.watchdogRebuilds.length || this.tcpConsentLost || this.moves) return;
+    if (this.rejoins || this.watch.rebuilds.length || this.tcpConsentLost || this.moves) return;
     this.stages[stage] ??= at;
   }
 
@@ -319,18 +259,13 @@ export class VirtualPoint {
     if (!r) return;
     this.#producers.add(producerId);
     const c = await this.#req('rtc:consume', { transportId: this.#transportId, producerId });
-    const rtp = c.rtpParameters as unknown as RtpParams;
-    const ssrc = rtp.encodings?.[0]?.ssrc;
-    if (ssrc !== undefined) r.expect(ssrc, c.kind, rtp.codecs[0]?.clockRate ?? 90000, c.source);
-    const rtxSsrc = rtp.encodings?.[0]?.rtx?.ssrc;
-    if (ssrc !== undefined && rtxSsrc !== undefined) r.expectRtx(rtxSsrc, ssrc, rtp.codecs[0]!.payloadType);
-    const tcc = rtp.headerExtensions?.find((h) => h.uri === TRANSPORT_CC);
-    if (tcc) r.tccExtId = tcc.id;
+    // mediasoup's RTP parameters are an opaque record in the contract: read as the receiver's shape.
+    const ssrc = r.expectConsumer(c.rtpParameters as unknown as ConsumerRtp, c.kind, c.source);
     await this.#req('rtc:resumeConsumer', { consumerId: c.id });
     if (c.kind === 'video' && c.source === 'host-camera') this.videoResumedAt ??= Date.now();
     // Watched from the resume on, as the page does (the floor comes and goes: not watched).
     if (ssrc !== undefined && r === this.receiver && (c.source === 'host-camera' || c.source === 'host-mic'))
-      this.#hall.set(ssrc, c.kind);
+      this.watch.add(ssrc, c.kind);
   }
 
   /** The RTCP this point sent and its recovery (NACK, freezes), over all its transports; undefined when silent. */
@@ -352,106 +287,24 @@ export class VirtualPoint {
     return out;
   }
 
-  /**
-   * The page's watchdog, judged on what this generator can see: decrypted packets for
-   * video (packets that arrive but never authenticate are as black as none), packets for
-   * audio. werift's ICE restart is not wired, so the first strike only waits; the second
-   * rebuilds the transport and consumers through the same join as a reconnect.
-   */
   #watch(): void {
     if (!this.o.media || this.#joining) return;
-    const v = this.#view;
+    const v = this.view.current;
     const r = this.receiver;
-    const active = !!v && v.state === 'live' && !!this.socket?.connected && !!r;
-    const tracks: WatchedTrack[] = [];
-    if (active)
-      for (const [ssrc, kind] of this.#hall) {
-        if (kind === 'video' ? v.paused.video : v.paused.audio) continue;
-        const s = r.streams.get(ssrc);
-        tracks.push({
-          key: `${this.#receiverSeq}:${ssrc}`,
-          progress: !s ? 0 : kind === 'video' ? s.decrypted : s.received,
-        });
-      }
-    const action = this.watchdog.observe(performance.now(), active, tracks);
-    if (action.type !== 'rebuild' || !r) return;
-    const stalled = action.stalled.map((key) => {
-      const ssrc = Number(key.split(':')[1]);
-      const s = r.streams.get(ssrc);
-      return {
-        kind: this.#hall.get(ssrc) ?? 'video',
-        received: s?.received ?? 0,
-        decrypted: s?.decrypted ?? 0,
-        authFailures: s?.authFailures ?? 0,
-      };
+    const rebuild = this.watch.look({
+      active: !!v && v.state === 'live' && !!this.socket?.connected && !!r,
+      paused: v?.paused,
+      streams: r?.streams,
+      sinceJoinMs: Date.now() - this.joinStartedAt,
     });
-    this.watchdogRebuilds.push({ atMs: Date.now() - this.joinStartedAt, attempt: action.attempt, stalled });
-    this.o.log(
-      `point ${this.o.pointId} watchdog rebuild #${action.attempt}: ${stalled
-        .map((s) => `${s.kind} ${s.received} packets, ${s.decrypted} decrypted`)
-        .join('; ')}`,
-    );
-    void this.#join('watchdog');
+    if (rebuild) void this.#join('watchdog');
   }
 
   #healthTick(): void {
     if (this.#stopped) return;
     this.#healthTimer = setTimeout(() => this.#healthTick(), 2000);
     this.#watch();
-    if (!this.socket?.connected) return;
-    const now = Date.now();
-    let received = 0;
-    let lost = 0;
-    let bytes = 0;
-    let frames = 0;
-    let jitterMs: number | null = null;
-    for (const s of this.streams()) {
-      received += s.received;
-      lost += lostOf(s);
-      bytes += s.bytes;
-      frames += s.frames;
-      if (s.kind === 'video' && s === this.#currentVideo()) jitterMs = (s.jitter / s.clockRate) * 1000;
-    }
-    const dt = this.#prev.at ? (now - this.#prev.at) / 1000 : 2;
-    const fb = this.feedback();
-    const dRecv = received - this.#prev.received;
-    const dLost = Math.max(0, lost - this.#prev.lost);
-    // The media path's RTT is not measured here; the report carries a marker instead
-    // (5-104 ms, whole so that the monitor page's rounded RTT shows it as sent; unique
-    // among a point's last 100 reports) so the monitor probes can find this report's tile.
-    const marker = 5 + (++this.#reportSeq % 100);
-    const report: PayloadOf<PointClientEvents['health:report']> = {
-      transportState: !this.o.media ? null : this.receiver?.connectedAt ? 'connected' : 'connecting',
-      protocol: this.o.media && this.receiver?.connectedAt ? (this.o.tcp ? 'tcp' : 'udp') : null,
-      rttMs: marker,
-      signalRttMs: this.#lastAckMs,
-      lossPct: dRecv + dLost > 0 ? (100 * dLost) / (dRecv + dLost) : 0,
-      jitterMs: jitterMs === null ? null : Math.min(60_000, jitterMs),
-      bitrateKbps: Math.min(1_000_000, ((bytes - this.#prev.bytes) * 8) / 1000 / dt),
-      consumers: this.o.media ? this.#producers.size : 0,
-      framesDecoded: Math.min(10_000, frames - this.#prev.frames),
-      framesDropped: null,
-      freezeCount: fb ? Math.min(1000, fb.freezes) : null,
-      freezeMs: fb ? Math.min(600_000, Math.round(fb.freezeMs)) : null,
-      width: null,
-      height: null,
-      audioConcealedPct: null,
-      mediaRebuilds: Math.min(10_000, this.watchdogRebuilds.length),
-    };
-    this.#prev = { received, lost, bytes, frames, at: now };
-    const sentAt = performance.now();
-    this.o.onReportSent?.(this.o.pointId, marker, Date.now());
-    this.reportsSent += 1;
-    this.#req('health:report', report, 10_000).then(
-      () => {
-        const ms = performance.now() - sentAt;
-        this.#lastAckMs = Math.round(ms * 10) / 10;
-        this.o.healthAcks.add(ms);
-      },
-      () => {
-        this.reportsFailed += 1;
-      },
-    );
+    if (this.socket?.connected) this.health.report();
   }
 
   #currentVideo(): StreamStats | undefined {
@@ -461,17 +314,8 @@ export class VirtualPoint {
   }
 
   /** The current check-in QR token, asked again shortly before it rotates. */
-  async checkinToken(): Promise<string> {
-    if (this.#qr && Date.now() < this.#qr.rotateAt - 3000) return this.#qr.token;
-    this.#qrPending ??= this.#req('checkin:qr', {})
-      .then((q) => {
-        this.#qr = { token: q.token, rotateAt: Date.parse(q.rotateAt) };
-        return q.token;
-      })
-      .finally(() => {
-        this.#qrPending = undefined;
-      });
-    return this.#qrPending;
+  checkinToken(): Promise<string> {
+    return this.#qr.token();
   }
 
   /** Time from the join's start to the first video key frame (ms), if one came. */

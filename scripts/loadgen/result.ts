@@ -3,7 +3,7 @@
 import type { FloorResult } from './floor';
 import type { HostActsResult } from './host-acts';
 import type { LoadOptions } from './options';
-import type { WatchdogRebuild } from './point';
+import type { WatchdogRebuild } from './point-watch';
 import type { FeedbackCounts } from './point-feedback';
 import type { HallLayerStats } from './simulcast-hall';
 import type { ImpairSpec } from './impair';

@@ -1,4 +1,4 @@
-// The per-SSRC record a virtual point's receiver keeps of each media stream (./receiver.ts
+// The per-SSRC record a virtual point's receiver keeps of each media stream (./rtp-reader.ts
 // fills it per packet): counts, sequence numbers, jitter, gaps, frames and the first key
 // frame's assembly, with the pure readers of it (loss, VP8 key-frame start, key-frame
 // completion). No I/O: unit-tested.

@@ -1,7 +1,7 @@
 // The load run's result in a few lines of text, as the CLI prints them after the run
 // (the JSON file holds everything).
 import type { LoadResult } from './result';
-import { JOIN_STAGES } from './point';
+import { JOIN_STAGES } from './join-stages';
 
 /** One line per concern: points, join, media, CPU, SFU cost, memory, signalling, check-ins, attendance, cluster, watchdog, errors. */
 export function summary(r: LoadResult): string {

@@ -4,7 +4,7 @@
 // again, or the consumer closes), with the point and the estimate (sfu/room-consumers.ts;
 // the messages are sfu/video-stop-log.ts's). The generator sees the same from the other
 // side: a silence in the hall's video stream. Both stamp this machine's clock. Pure: the
-// run reads the server's log (./spawn.ts) and the points' streams, and ./assemble.ts
+// run reads the server's log (./spawn.ts) and the points' streams, and ./assemble-stops.ts
 // calls this.
 import {
   VIDEO_AGAIN_MSG as AGAIN,

@@ -8,7 +8,7 @@
 // handing the floor to a point and back, and the join's stages per point. It asserts the
 // path works, not how fast.
 import { execFileSync } from 'node:child_process';
-import { JOIN_STAGES } from '../../scripts/loadgen/point';
+import { JOIN_STAGES } from '../../scripts/loadgen/join-stages';
 import { runLoad } from '../../scripts/loadgen/run';
 import { FFMPEG } from '../../scripts/loadgen/source';
 import { requireInCi, toolMissing } from '../helpers/ci';

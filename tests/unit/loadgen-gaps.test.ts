@@ -1,6 +1,6 @@
-// The load generator's reading of a silence in a point's stream (scripts/loadgen/assemble.ts
+// The load generator's reading of a silence in a point's stream (scripts/loadgen/assemble-media.ts
 // gapCause) and the gate that keeps its DTLS handshakes few at a time (scripts/loadgen/gate.ts).
-import { gapCause } from '../../scripts/loadgen/assemble';
+import { gapCause } from '../../scripts/loadgen/assemble-media';
 import { Gate } from '../../scripts/loadgen/gate';
 
 describe('gapCause', () => {

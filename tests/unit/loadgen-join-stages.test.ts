@@ -11,8 +11,7 @@ import {
   type JoinPageStages,
 } from '../../client/src/rtc/join-stages';
 import { pageStagesOf } from '../../scripts/loadgen/chromium-points';
-import { JOIN_STAGES, type JoinStage } from '../../scripts/loadgen/point';
-import { joinStagesOf, pointStagesOf } from '../../scripts/loadgen/join-stages';
+import { JOIN_STAGES, joinStagesOf, pointStagesOf, type JoinStage } from '../../scripts/loadgen/join-stages';
 import { keyFrameComplete, newStream } from '../../scripts/loadgen/receiver';
 
 describe('keyFrameComplete', () => {
