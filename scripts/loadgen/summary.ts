@@ -146,7 +146,7 @@ function videoStopsLine(v: LoadResult['media']['videoStops']): string {
   const s = v.sfuStops;
   const list = <T>(xs: T[], f: (x: T) => string) => (xs.length ? ` (${xs.slice(0, 5).map(f).join(', ')})` : '');
   return (
-    `video stops: ${g.count} silences over ${v.thresholdMs / 1000} s at ${g.points} points, ${g.matched} matched an SFU stop (within ${v.toleranceMs} ms), ${g.unmatched} not${list(g.unmatchedList, (x) => `${x.pointId} at ${(x.atMs / 1000).toFixed(1)} s ${x.ms} ms ${x.cause}`)}${g.notKept ? `, ${g.notKept} silences not kept (past 200 in a stream)` : ''}; ` +
+    `video stops: ${g.count} silences over ${v.thresholdMs / 1000} s at ${g.points} points, ${g.matched} matched an SFU stop (within ${v.toleranceMs} ms; covered p10 ${g.coveredPct.p10} % p50 ${g.coveredPct.p50} %, ${g.matchedUnderHalf} under half${list(g.matchedUnderHalfList, (x) => `${x.pointId} at ${(x.atMs / 1000).toFixed(1)} s ${x.ms} ms ${x.coveredPct} %`)}), ${g.unmatched} not${list(g.unmatchedList, (x) => `${x.pointId} at ${(x.atMs / 1000).toFixed(1)} s ${x.ms} ms ${x.cause}`)}${g.notKept ? `, ${g.notKept} silences not kept (past 200 in a stream)` : ''}; ` +
     `SFU: ${s.count} stops at ${s.points} points (${s.open} still open, ${s.overThreshold} over ${v.thresholdMs / 1000} s: ${s.withSilence} with a silence, ${s.withoutSilence} without${list(s.withoutSilenceList, (x) => `${x.pointId} at ${(x.atMs / 1000).toFixed(1)} s ${x.ms} ms`)}), ${s.otherPoints} at other points; estimate at the stops p10 ${v.estimateKbps.p10} kbps p50 ${v.estimateKbps.p50} kbps`
   );
 }

@@ -22,6 +22,8 @@ export const TOLERANCE_MS = 500;
 export const HALL_VIDEO = 'host-camera';
 /** Unmatched silences and stops listed in the result (all are counted). */
 const LISTED = 20;
+/** A matched silence the stops cover less of than this share is counted apart: the stop explains only part of it. */
+export const COVERED_SHARE = 0.5;
 
 export interface SfuVideoEvent {
   /** Epoch ms (the log line's time). */
@@ -149,6 +151,27 @@ export function pointSilences(
   return out.sort((a, b) => a.from - b.from);
 }
 
+/**
+ * The share of a silence that stops cover (0-1): their union clipped to it, over its
+ * length, exact (no tolerance). Pure.
+ */
+export function coveredFraction(g: Interval, stops: readonly Interval[]): number {
+  const len = g.to - g.from;
+  if (len <= 0) return stops.some((s) => s.from <= g.from && g.to <= s.to) ? 1 : 0;
+  const parts = stops
+    .map((s) => [Math.max(g.from, s.from), Math.min(g.to, s.to)] as const)
+    .filter(([a, b]) => b > a)
+    .sort((x, y) => x[0] - y[0]);
+  let covered = 0;
+  let end = -Infinity;
+  for (const [a, b] of parts) {
+    if (b <= end) continue;
+    covered += b - Math.max(a, end);
+    end = b;
+  }
+  return covered / len;
+}
+
 /** Two intervals (of one point) overlap, or come within `toleranceMs` of each other. */
 function overlaps(a: Interval, b: Interval, toleranceMs: number): boolean {
   return a.from <= b.to + toleranceMs && b.from <= a.to + toleranceMs;
@@ -164,6 +187,12 @@ export interface VideoStopsMatch {
     points: number;
     /** Overlapping an SFU stop of the same point (within toleranceMs). */
     matched: number;
+    /** The share of each matched silence the point's stops cover (%, exact: no tolerance), p10 and p50. */
+    coveredPct: { p10: number; p50: number };
+    /** Matched silences covered less than half by the stops: the stop explains only part of the silence. */
+    matchedUnderHalf: number;
+    /** The first of those: the point, start (ms after the join started), length, the share covered (%), the cause. */
+    matchedUnderHalfList: { pointId: string; atMs: number; ms: number; coveredPct: number; cause: SilenceCause }[];
     unmatched: number;
     /** Unmatched ones at points the SFU never logged a stop for. */
     unmatchedAtPointsWithoutStops: number;
@@ -215,6 +244,12 @@ export function matchVideoStops(
   const silencesOf = groupBy(silences);
   const long = silences.filter((s) => s.ms > thresholdMs);
   const unmatched = long.filter((g) => !(stopsOf.get(g.pointId) ?? []).some((s) => overlaps(g, s, toleranceMs)));
+  const unmatchedSet = new Set(unmatched);
+  const matched = long
+    .filter((g) => !unmatchedSet.has(g))
+    .map((g) => ({ g, covered: coveredFraction(g, stopsOf.get(g.pointId) ?? []) }));
+  const underHalf = matched.filter((m) => m.covered < COVERED_SHARE);
+  const coveredPct = matched.map((m) => m.covered * 100);
   const longStops = ours.filter((s) => s.to - s.from > thresholdMs);
   const bare = longStops.filter((s) => !(silencesOf.get(s.pointId) ?? []).some((g) => overlaps(g, s, toleranceMs)));
   const kbps = ours.flatMap((s) => (s.bitrateBps === undefined ? [] : [s.bitrateBps / 1000]));
@@ -226,6 +261,15 @@ export function matchVideoStops(
       count: long.length,
       points: new Set(long.map((g) => g.pointId)).size,
       matched: long.length - unmatched.length,
+      coveredPct: { p10: round(percentile(coveredPct, 10), 0), p50: round(percentile(coveredPct, 50), 0) },
+      matchedUnderHalf: underHalf.length,
+      matchedUnderHalfList: underHalf.slice(0, LISTED).map(({ g, covered }) => ({
+        pointId: g.pointId,
+        atMs: Math.round(g.from - o.t0),
+        ms: Math.round(g.ms),
+        coveredPct: round(covered * 100, 0),
+        cause: g.cause,
+      })),
       unmatched: unmatched.length,
       unmatchedAtPointsWithoutStops: unmatched.filter((g) => !stopsOf.has(g.pointId)).length,
       unmatchedList: unmatched.slice(0, LISTED).map((g) => ({

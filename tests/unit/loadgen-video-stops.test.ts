@@ -13,6 +13,7 @@ import {
   VIDEO_STOPPED_CLOSE_MSG as CLOSED,
 } from '../../sfu/video-stop-log';
 import {
+  coveredFraction,
   matchVideoStops,
   parseSfuLine,
   pointSilences,
@@ -162,6 +163,8 @@ describe('matchVideoStops', () => {
       [stop('P1', 800, 3800), stop('P2', 10_500, 11_000)],
     );
     expect(r.silences).toMatchObject({ count: 2, points: 2, matched: 2, unmatched: 0, unmatchedList: [], notKept: 0 });
+    // P1's stop covers 2.8 s of its 3 s silence; P2's 0.5 s of 2 s: under half.
+    expect(r.silences).toMatchObject({ matchedUnderHalf: 1, coveredPct: { p10: 25, p50: 25 } });
     expect(r.sfuStops).toMatchObject({ count: 2, points: 2, overThreshold: 1, withSilence: 1, withoutSilence: 0 });
   });
 
@@ -211,6 +214,20 @@ describe('matchVideoStops', () => {
     expect(r.sfuStops).toMatchObject({ overThreshold: 1, withSilence: 1 });
   });
 
+  test('how much of each matched silence the stops cover; under half counted and listed apart', () => {
+    const r = match(
+      [silence('P1', 1000, 5000), silence('P2', 10_000, 20_000), silence('P3', 30_000, 32_000)],
+      // P1: the whole silence; P2: 2 s of 10 (a short stop inside a long silence);
+      // P3: matched only through the tolerance, 300 ms after the silence ended.
+      [stop('P1', 800, 5200), stop('P2', 12_000, 14_000), stop('P3', 32_300, 40_000)],
+    );
+    expect(r.silences).toMatchObject({ count: 3, matched: 3, matchedUnderHalf: 2, coveredPct: { p10: 0, p50: 20 } });
+    expect(r.silences.matchedUnderHalfList).toEqual([
+      { pointId: 'P2', atMs: 10_000, ms: 10_000, coveredPct: 20, cause: 'wire' },
+      { pointId: 'P3', atMs: 30_000, ms: 2000, coveredPct: 0, cause: 'wire' },
+    ]);
+  });
+
   test('the estimates at the stops, in kbps', () => {
     const stops = [40, 60, 80, 100, 120, 140, 160, 180, 200, 220].map((k, i) =>
       stop('P1', i * 10_000, i * 10_000 + 2000, { bitrateBps: k * 1000 }),
@@ -220,6 +237,19 @@ describe('matchVideoStops', () => {
       p50: 120,
       n: 10,
     });
+  });
+});
+
+describe('coveredFraction', () => {
+  const iv = (from: number, to: number) => ({ pointId: 'P1', from, to });
+
+  test('the union of the stops clipped to the silence, over its length', () => {
+    expect(coveredFraction(iv(0, 1000), [iv(-500, 1500)])).toBe(1);
+    expect(coveredFraction(iv(0, 1000), [iv(250, 500)])).toBe(0.25);
+    // Overlapping stops (two consumers) count once.
+    expect(coveredFraction(iv(0, 1000), [iv(0, 600), iv(400, 800), iv(900, 2000)])).toBe(0.9);
+    expect(coveredFraction(iv(0, 1000), [iv(1000, 2000)])).toBe(0);
+    expect(coveredFraction(iv(0, 1000), [])).toBe(0);
   });
 });
 
