@@ -139,7 +139,7 @@ export function mediaOf(f: RunFacts, avgPacketBytes: number): { media: LoadResul
           diagnosis: s.diagnosis ?? null,
         })),
     ),
-    watchdog: watchdogOf(points, f.drilled),
+    watchdog: watchdogOf(points, f.drilled, f.generatorBehindMs),
   };
   return { media, starved };
 }

@@ -1,13 +1,34 @@
 // The media watchdog's part of a load run's result: every rebuild of a point's transport
-// and consumers, and whether the point received again after.
+// and consumers with its reason, whether the point received again after, and the silence
+// the watchdogs did not count because the generator itself was behind.
 import type { VirtualPoint } from './point';
+import type { RebuildReason } from './point-watch';
 import type { LoadResult } from './result';
+import { round } from './stats';
 
-export function watchdogOf(points: VirtualPoint[], drilled: VirtualPoint[]): LoadResult['media']['watchdog'] {
+export function watchdogOf(
+  points: VirtualPoint[],
+  drilled: VirtualPoint[],
+  generatorBehindMs: number | undefined,
+): LoadResult['media']['watchdog'] {
+  const reasons: Record<RebuildReason, number> = { noPackets: 0, undecryptable: 0, drill: 0 };
+  for (const p of points) for (const b of p.watch.rebuilds) reasons[b.reason] += 1;
   return {
     drilled: drilled.map((p) => p.o.pointId),
     rebuilds: points.reduce((a, p) => a + p.watch.rebuilds.length, 0),
+    reasons,
     strikes: points.reduce((a, p) => a + p.watch.watchdog.stalls, 0),
+    held: {
+      generatorBehindMs: round(
+        points.reduce((a, p) => a + p.watch.held.generatorBehind, 0),
+        0,
+      ),
+      peersSilentMs: round(
+        points.reduce((a, p) => a + p.watch.held.peersSilent, 0),
+        0,
+      ),
+    },
+    generatorBehindMs: generatorBehindMs === undefined ? null : round(generatorBehindMs, 0),
     points: points
       .filter((p) => p.watch.rebuilds.length > 0)
       .map((p) => ({

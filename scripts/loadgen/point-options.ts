@@ -2,6 +2,7 @@
 // it receives and how, and the run's shared parts (the DTLS gate, the ack reservoir).
 import type { Gate } from './gate';
 import type { Reservoir } from './stats';
+import type { WatchFleet } from './watch-judge';
 
 export interface PointOptions {
   baseUrl: string;
@@ -27,6 +28,8 @@ export interface PointOptions {
   onMediaPort?: (port: number) => void;
   /** The run's DTLS handshakes, a few at a time (shared by all points). */
   handshakes?: Gate;
+  /** The run's points and loop lag, against which the media watchdog judges silence (./watch-judge.ts). */
+  fleet?: WatchFleet | undefined;
   /** Health reports go here (ack latency), shared by all points. */
   healthAcks: Reservoir;
   /** Called with the marker (rttMs) of each report sent, for the monitor probe. */

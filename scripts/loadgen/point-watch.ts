@@ -2,16 +2,30 @@
 // judged on what this generator can see: decrypted packets for video (packets that arrive
 // but never authenticate are as black as none), packets for audio. werift's ICE restart is
 // not wired, so the first strike only waits; the second asks the point to rebuild its
-// transport and consumers through the same join as a reconnect. Each rebuild is recorded
-// with what the stalled streams had seen, so that the root cause stays visible.
+// transport and consumers through the same join as a reconnect. With the run's fleet
+// (./watch-judge.ts) its clock counts only the time the generator could have read the
+// point's media, so that the generator's own lag rebuilds nothing. Each rebuild is recorded
+// with its reason and what the stalled streams had seen, so that the root cause stays
+// visible.
 import { MediaWatchdog, type WatchedTrack } from '../../client/src/point/media-watchdog';
 import type { StreamStats } from './stream-stats';
+import { countedSilence, type HeldReason, type WatchFleet } from './watch-judge';
+
+/**
+ * Why a rebuild: `noPackets`, the stalled streams read no packet through the silence;
+ * `undecryptable`, packets arrived but none decrypted; `drill`, the point was stalled on
+ * purpose (--stall).
+ */
+export type RebuildReason = 'noPackets' | 'undecryptable' | 'drill';
 
 /** One watchdog rebuild: when, and what the stalled streams had seen (the root cause stays visible). */
 export interface WatchdogRebuild {
   /** ms since the point's join started. */
   atMs: number;
   attempt: number;
+  reason: RebuildReason;
+  /** The other watched points then, and how many of them were receiving (with the run's fleet). */
+  peers?: { watched: number; receiving: number };
   stalled: { kind: 'audio' | 'video'; received: number; decrypted: number; authFailures: number }[];
 }
 
@@ -25,25 +39,65 @@ export interface WatchLook {
   streams: ReadonlyMap<number, StreamStats> | undefined;
   /** ms since the point's join started. */
   sinceJoinMs: number;
+  /** The current receiver drops its media on purpose (the watchdog drill). */
+  drilled: boolean;
+}
+
+export interface PointWatchOptions {
+  pointId: string;
+  log: (msg: string) => void;
+  /** The run's points and the generator's loop lag; without it the watchdog runs on the wall clock, as the page's. */
+  fleet?: WatchFleet | undefined;
+}
+
+/** A watched track's progress at the last look, and whether packets arrived since it last grew. */
+interface TrackSeen {
+  progress: number;
+  received: number;
+  arrived: boolean;
 }
 
 export class PointWatch {
   /** The strikes (a stall noticed) and rebuilds, as the page counts them. */
   readonly watchdog = new MediaWatchdog();
   readonly rebuilds: WatchdogRebuild[] = [];
-  readonly #o: { pointId: string; log: (msg: string) => void };
+  /**
+   * Silence not counted (ms, while a watched track made no progress): the generator's loop
+   * was behind, or most other watched points read nothing either.
+   */
+  readonly held: Record<HeldReason, number> = { generatorBehind: 0, peersSilent: 0 };
+  readonly #o: PointWatchOptions;
   /** The hall's streams of the current receiver (SSRC → kind): what is watched. */
   #hall = new Map<number, 'audio' | 'video'>();
   #receiverSeq = 0;
+  #seen = new Map<string, TrackSeen>();
+  /** The watchdog's clock with the fleet: the time the generator could have read media (ms). */
+  #clock = 0;
+  #lastLook: { at: number; behindMs: number } | undefined;
+  #peers: { watched: number; receiving: number } | undefined;
+  /** The current receiver's streams while the last look was active, for the fleet. */
+  #watched: ReadonlyMap<number, StreamStats> | undefined;
 
-  constructor(o: { pointId: string; log: (msg: string) => void }) {
+  constructor(o: PointWatchOptions) {
     this.#o = o;
+    o.fleet?.add(o.pointId, () => this.#lastRead());
   }
 
   /** A new receiver: its streams are new tracks, each watched once resumed. */
   newReceiver(): void {
     this.#hall = new Map();
     this.#receiverSeq += 1;
+    this.#seen = new Map();
+    this.#watched = undefined;
+  }
+
+  /** When this point last read a packet of its watched streams (performance.now() ms; 0 none yet); undefined when not watching. */
+  #lastRead(): number | undefined {
+    const streams = this.#watched;
+    if (!streams || this.#hall.size === 0) return undefined;
+    let last = 0;
+    for (const ssrc of this.#hall.keys()) last = Math.max(last, streams.get(ssrc)?.lastArrival ?? 0);
+    return last;
   }
 
   /** A hall stream of the current receiver resumed: watched from now on, as the page does. */
@@ -64,8 +118,12 @@ export class PointWatch {
           progress: !s ? 0 : kind === 'video' ? s.decrypted : s.received,
         });
       }
-    const action = this.watchdog.observe(performance.now(), l.active, tracks);
+    this.#watched = l.active ? streams : undefined;
+    const silent = this.#note(tracks, streams);
+    const action = this.watchdog.observe(this.#now(silent), l.active, tracks);
     if (action.type !== 'rebuild' || !streams) return false;
+    const arrived = action.stalled.some((key) => this.#seen.get(key)?.arrived);
+    const reason: RebuildReason = l.drilled ? 'drill' : arrived ? 'undecryptable' : 'noPackets';
     const stalled = action.stalled.map((key) => {
       const ssrc = Number(key.split(':')[1]);
       const s = streams.get(ssrc);
@@ -76,12 +134,63 @@ export class PointWatch {
         authFailures: s?.authFailures ?? 0,
       };
     });
-    this.rebuilds.push({ atMs: l.sinceJoinMs, attempt: action.attempt, stalled });
+    this.rebuilds.push({
+      atMs: l.sinceJoinMs,
+      attempt: action.attempt,
+      reason,
+      ...(this.#peers ? { peers: this.#peers } : {}),
+      stalled,
+    });
     this.#o.log(
-      `point ${this.#o.pointId} watchdog rebuild #${action.attempt}: ${stalled
+      `point ${this.#o.pointId} watchdog rebuild #${action.attempt} (${reason}): ${stalled
         .map((s) => `${s.kind} ${s.received} packets, ${s.decrypted} decrypted`)
         .join('; ')}`,
     );
     return true;
+  }
+
+  /**
+   * Notes each track's progress and packets since the last look; true when a track made no
+   * progress since then (the point looks silent).
+   */
+  #note(tracks: WatchedTrack[], streams: ReadonlyMap<number, StreamStats> | undefined): boolean {
+    let silent = false;
+    const keys = new Set(tracks.map((t) => t.key));
+    for (const key of this.#seen.keys()) if (!keys.has(key)) this.#seen.delete(key);
+    for (const t of tracks) {
+      const received = streams?.get(Number(t.key.split(':')[1]))?.received ?? 0;
+      const seen = this.#seen.get(t.key);
+      if (!seen || t.progress > seen.progress) {
+        this.#seen.set(t.key, { progress: t.progress, received, arrived: false });
+        continue;
+      }
+      silent = true;
+      if (received > seen.received) {
+        seen.received = received;
+        seen.arrived = true;
+      }
+    }
+    return silent;
+  }
+
+  /**
+   * The watchdog's time: the wall clock without the fleet; with it, the time counted by
+   * countedSilence since the last look, the rest held (and summed when the point looked silent).
+   */
+  #now(silent: boolean): number {
+    const now = performance.now();
+    const fleet = this.#o.fleet;
+    if (!fleet) return now;
+    const behindMs = fleet.behindMs;
+    const peers = fleet.peersOf(this.#o.pointId, now);
+    const prev = this.#lastLook;
+    this.#lastLook = { at: now, behindMs };
+    this.#peers = peers;
+    if (prev) {
+      const c = countedSilence({ elapsedMs: now - prev.at, behindMs: behindMs - prev.behindMs, peers });
+      this.#clock += c.countedMs;
+      if (silent && c.reason) this.held[c.reason] += c.heldMs;
+    }
+    return this.#clock;
   }
 }

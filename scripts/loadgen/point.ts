@@ -62,7 +62,7 @@ export class VirtualPoint {
 
   constructor(o: PointOptions) {
     this.o = o;
-    this.watch = new PointWatch({ pointId: o.pointId, log: o.log });
+    this.watch = new PointWatch({ pointId: o.pointId, log: o.log, fleet: o.fleet });
     this.health = new HealthReporter(
       {
         pointId: o.pointId,
@@ -296,6 +296,7 @@ export class VirtualPoint {
       paused: v?.paused,
       streams: r?.streams,
       sinceJoinMs: Date.now() - this.joinStartedAt,
+      drilled: r?.blackhole ?? false,
     });
     if (rebuild) void this.#join('watchdog');
   }

@@ -3,7 +3,7 @@
 import type { FloorResult } from './floor';
 import type { HostActsResult } from './host-acts';
 import type { LoadOptions } from './options';
-import type { WatchdogRebuild } from './point-watch';
+import type { RebuildReason, WatchdogRebuild } from './point-watch';
 import type { FeedbackCounts } from './point-feedback';
 import type { HallLayerStats } from './simulcast-hall';
 import type { ImpairSpec } from './impair';
@@ -162,7 +162,17 @@ export interface LoadResult {
       /** Points stalled on purpose by the drill (--stall): not the product's failure. */
       drilled: string[];
       rebuilds: number;
+      /** The rebuilds by reason (see RebuildReason). */
+      reasons: Record<RebuildReason, number>;
       strikes: number;
+      /**
+       * Silence the watchdogs did not count, summed over the points (ms, while a point's
+       * watched track made no progress): the generator's loop was behind, or most other
+       * watched points read nothing either (scripts/loadgen/watch-judge.ts).
+       */
+      held: { generatorBehindMs: number; peersSilentMs: number };
+      /** The time the generator's loop was behind over the run (ms); null when not measured. */
+      generatorBehindMs: number | null;
       points: { pointId: string; rebuilds: WatchdogRebuild[]; receivingAfter: boolean }[];
     };
   };

@@ -57,6 +57,8 @@ export interface RunFacts {
   dtlsAtOnceMax: number;
   /** The generator's own event-loop stalls and GC pauses over the run. */
   pauses: GeneratorPauses;
+  /** The time the generator's loop was behind over the run (ms), as the watchdogs discount it (./watch-judge.ts). */
+  generatorBehindMs?: number | undefined;
   /** When the hall's source started sending (epoch ms), if it did. */
   sourceStartedAt: number | undefined;
   steady: SteadyWindow;

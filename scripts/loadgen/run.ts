@@ -35,6 +35,7 @@ import { Reservoir, percentile, round } from './stats';
 import { spawnServer, type ServerHandle } from './spawn';
 import { readSfuVideoLog, type SfuVideoLog } from './server-log';
 import { GeneratorPauses } from './stalls';
+import { WatchFleet } from './watch-judge';
 import { SocketDropWatch } from './loss-sources';
 import { Gate } from './gate';
 import { ChromiumPoints, buildClientBundles, type ChromiumJoin } from './chromium-points';
@@ -80,6 +81,8 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
   const hostBase = cluster?.origin.baseUrl ?? base;
   const run: Running = { server, points: [], agents: [] };
   const pauses = new GeneratorPauses();
+  // The points' watchdogs judge silence against the generator's own lag and each other.
+  const fleet = new WatchFleet();
   // The points' receive sockets, from the join's start: a storm's drops come before the steady state.
   const drops = new SocketDropWatch(run.points);
   try {
@@ -113,6 +116,7 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
       base,
       cluster,
       healthAcks,
+      fleet,
       monitor,
       errors,
       hardDeadline,
@@ -156,6 +160,7 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
       chromium: joined.chromium,
       dtlsAtOnceMax: joined.handshakes.highWater,
       pauses,
+      generatorBehindMs: fleet.behindMs,
       sourceStartedAt,
       steady: steady.window,
       probes,
@@ -169,6 +174,7 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
     });
   } finally {
     pauses.stop();
+    fleet.stop();
     drops.stop();
     checkinProgress.reset();
     await Promise.all(run.points.map((p) => p.stop().catch(() => undefined)));
@@ -212,6 +218,7 @@ async function joinPoints(
     base: string;
     cluster: ClusterHandle | undefined;
     healthAcks: Reservoir;
+    fleet: WatchFleet;
     monitor: MonitorTimer;
     errors: string[];
     hardDeadline: number;
@@ -260,6 +267,7 @@ async function joinPoints(
         ...(run.impaired?.ids.has(p.id) ? { onMediaPort: (port: number) => run.impaired?.link.add(port) } : {}),
         handshakes,
         healthAcks: c.healthAcks,
+        fleet: c.fleet,
         onReportSent: o.onReportSent
           ? (id: string, marker: number, at: number) => {
               c.monitor.onReportSent(id, marker, at);

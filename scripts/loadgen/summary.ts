@@ -97,8 +97,14 @@ export function summary(r: LoadResult): string {
     );
   const w = r.media.watchdog;
   lines.push(
-    `watchdog: ${w.rebuilds} rebuilds at ${w.points.length} points (${w.strikes} strikes${
+    `watchdog: ${w.rebuilds} rebuilds at ${w.points.length} points (${w.reasons.noPackets} no packets, ${
+      w.reasons.undecryptable
+    } undecryptable, ${w.reasons.drill} drill; ${w.strikes} strikes${
       w.drilled.length ? `; ${w.drilled.length} stalled on purpose: ${w.drilled.slice(0, 5).join(', ')}` : ''
+    }); silence not counted: ${(w.held.generatorBehindMs / 1000).toFixed(1)} s generator behind, ${(
+      w.held.peersSilentMs / 1000
+    ).toFixed(1)} s others silent too (generator loop behind ${
+      w.generatorBehindMs === null ? 'not measured' : `${(w.generatorBehindMs / 1000).toFixed(1)} s`
     })${w.points
       .slice(0, 5)
       .map(
@@ -106,9 +112,9 @@ export function summary(r: LoadResult): string {
           `; ${p.pointId} ${p.rebuilds
             .map(
               (b) =>
-                `#${b.attempt} at ${(b.atMs / 1000).toFixed(1)} s (${b.stalled
-                  .map((s) => `${s.kind} ${s.received} packets, ${s.decrypted} decrypted`)
-                  .join(', ')})`,
+                `#${b.attempt} at ${(b.atMs / 1000).toFixed(1)} s, ${b.reason}${
+                  b.peers ? `, ${b.peers.receiving}/${b.peers.watched} others receiving` : ''
+                } (${b.stalled.map((s) => `${s.kind} ${s.received} packets, ${s.decrypted} decrypted`).join(', ')})`,
             )
             .join(' ')} ${p.receivingAfter ? '→ receiving after' : '→ STILL NOT RECEIVING'}`,
       )

@@ -77,6 +77,11 @@ maybe('12 virtual points receive the hall through the real join path; attendance
   // depends on when its looks fall, but the rebuild answers both, so video is among them.
   expect(drilled!.rebuilds.flatMap((b) => b.stalled.map((s) => s.kind))).toContain('video');
   expect(drilled!.receivingAfter).toBe(true);
+  // Its rebuild is told apart from a real fault by its reason, and the others were still
+  // receiving when it was made: the watchdog judges a point's silence against them.
+  expect(drilled!.rebuilds[0]).toMatchObject({ reason: 'drill' });
+  expect(w.reasons.drill).toBeGreaterThanOrEqual(1);
+  expect(drilled!.rebuilds[0]!.peers!.receiving).toBeGreaterThan(0);
   const others = w.points.filter((p) => p !== drilled);
   if (others.length) console.warn(`watchdog rebuilt undrilled points: ${others.map((p) => p.pointId).join(', ')}`);
   expect(w.rebuilds).toBeGreaterThanOrEqual(1);
