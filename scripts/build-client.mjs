@@ -72,13 +72,18 @@ const current = result.outputFiles
 // this build nor the last different one before it wrote are removed (see `pruneChunks`).
 // A list found still marked is a build that never finished: neither its chunks nor those
 // it named as before it are known to be the last whole build's, so this build keeps every
-// chunk that list names (see `merged`).
+// chunk that list names (see `merged`). A build in a folder without a list marks its own
+// with `previous: null`, the build before unknown: a build finding that (the first one
+// killed half-way) prunes nothing, as the first did not, for the folder's chunks may be the
+// last whole build's, written before the list was kept or after it was deleted.
 const found = await readChunkList();
+const unknownPrevious = !found || found.previous === null;
 const changed = !found || found.building || found.chunks.join('\n') !== current.join('\n');
 const chunkList = !changed
   ? found
   : { chunks: current, previous: found?.building ? merged(found) : (found?.chunks ?? []) };
-if (changed) await writeChunkList({ chunks: current, previous: merged(found), building: true });
+if (changed)
+  await writeChunkList({ chunks: current, previous: unknownPrevious ? null : merged(found), building: true });
 // A compressed file is only ever newer than its bundle: an earlier build's `.br`/`.gz` are
 // removed before the bundle is rewritten, and the new ones are written after it. The
 // server sends a compressed file only if it is not older than its `.js`
@@ -124,7 +129,7 @@ await Promise.all(
   ]),
 );
 if (changed) await writeChunkList(chunkList);
-if (found) await pruneChunks(chunkList);
+if (!unknownPrevious) await pruneChunks(chunkList);
 const bytes = Object.entries(result.metafile.outputs)
   .filter(([f]) => f.endsWith('.js'))
   .reduce((n, [, o]) => n + o.bytes, 0);
@@ -136,14 +141,17 @@ process.stderr.write(
  * The hashed chunks of the build in the folder and of the *different* build before it
  * (`chunks.json`: `{ chunks, previous }`, with `building: true` while a build writes its
  * outputs), or null when the folder has no list: not a folder this script built, or built
- * before it kept one (a list without `previous` is read as having none).
+ * before it kept one (a list without `previous` is read as having none). `previous` is null
+ * in a marked list whose build found no list: the build before it is unknown.
  */
 async function readChunkList() {
   const names = (v) => (Array.isArray(v) ? v.filter((f) => typeof f === 'string') : null);
   try {
     const list = JSON.parse(await fs.promises.readFile(path.join(outdir, 'chunks.json'), 'utf8'));
     const chunks = names(list.chunks);
-    return chunks && { chunks, previous: names(list.previous) ?? [], building: list.building === true };
+    const building = list.building === true;
+    const previous = building && list.previous === null ? null : (names(list.previous) ?? []);
+    return chunks && { chunks, previous, building };
   } catch {
     return null;
   }
@@ -169,7 +177,7 @@ function writeChunkList(list) {
  * `previous` is narrowed to the build before.
  */
 function merged(found) {
-  const all = new Set(found ? [...found.chunks, ...found.previous] : []);
+  const all = new Set(found ? [...found.chunks, ...(found.previous ?? [])] : []);
   return [...all].filter((f) => !current.includes(f)).sort();
 }
 
@@ -181,7 +189,8 @@ function merged(found) {
  * a deploy, which may still import one of its chunks lazily. Files a build abandoned while
  * writing them (`<file>.<pid>.tmp`, see `put`) go after an hour. Nothing else is touched,
  * nothing below the folder, and nothing at all in a folder without the list of the build
- * before (`chunks.json`).
+ * before (`chunks.json`), or whose list a build killed half-way marked with the build before
+ * it unknown (`previous: null`).
  */
 async function pruneChunks({ chunks, previous }) {
   const ABANDONED = /^([A-Za-z0-9_-]+\.js(\.map|\.br|\.gz)?|preload\.json|chunks\.json)\.\d+\.tmp$/;

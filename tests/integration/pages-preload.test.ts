@@ -4,9 +4,10 @@
 // A single server also says it is alone, so the point page connects without asking which
 // node serves it. Bundles go out as the build compressed them; the build's other files
 // are not served, and a build clears away the chunks of builds before the last different
-// one (nothing in a folder without the last build's list, nothing a killed build's list
-// named until a build has finished after it). A range or precondition that fails answers 416
-// or 412 as problem+json, as for every file (tests/integration/static-files.test.ts).
+// one (nothing in a folder without the last build's list, nor after a build killed in such
+// a folder, nothing a killed build's list named until a build has finished after it). A
+// range or precondition that fails answers 416 or 412 as problem+json, as for every file
+// (tests/integration/static-files.test.ts).
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
@@ -218,6 +219,24 @@ describe('pruning, on small pages of its own', () => {
   };
   const left = () => fs.readdirSync(out);
   const written = (chunks: string[]) => chunks.flatMap((c) => ['', '.map', '.br', '.gz'].map((ext) => c + ext));
+  /**
+   * A build that dies after its list, while writing its outputs: a folder stands where one
+   * of its entries goes, so renaming the entry into place fails and the process exits.
+   */
+  const buildKilled = (version: string) => {
+    fs.rmSync(path.join(out, 'b.js'));
+    fs.mkdirSync(path.join(out, 'b.js'));
+    expect(() => build(version)).toThrow();
+    fs.rmSync(path.join(out, 'b.js'), { recursive: true });
+  };
+  /** The build after `next` keeps `next`'s chunks as the build before and drops `whole`'s. */
+  const prunesAfter = (whole: { chunks: string[] }, next: { chunks: string[] }, version: string) => {
+    const after = build(version);
+    expect(after.previous).toEqual(next.chunks);
+    const dropped = whole.chunks.filter((c) => !next.chunks.includes(c) && !after.chunks.includes(c));
+    expect(dropped.length).toBeGreaterThan(0);
+    for (const f of written(dropped)) expect({ f, left: left().includes(f) }).toEqual({ f, left: false });
+  };
 
   test("a build in a folder without the list of the build before removes none of the folder's files", () => {
     // Not a folder this script built (or built before it kept a list): nothing in it is
@@ -257,12 +276,7 @@ describe('pruning, on small pages of its own', () => {
 
   test("a build killed while writing its outputs costs the next build none of the last whole build's chunks", () => {
     const whole = build('whole');
-    // Dies after its list, while writing its outputs: a folder stands where one of its
-    // entries goes, so renaming the entry into place fails and the process exits.
-    fs.rmSync(path.join(out, 'b.js'));
-    fs.mkdirSync(path.join(out, 'b.js'));
-    expect(() => build('killed')).toThrow();
-    fs.rmSync(path.join(out, 'b.js'), { recursive: true });
+    buildKilled('killed');
     // The next build, of other code: pages loaded from the whole build before the deploy
     // may still import its chunks, whatever the killed build's list named.
     const next = build('next');
@@ -270,11 +284,24 @@ describe('pruning, on small pages of its own', () => {
     for (const c of whole.chunks) expect({ c, kept: kept.includes(c) }).toEqual({ c, kept: true });
     for (const f of written(whole.chunks)) expect({ f, left: left().includes(f) }).toEqual({ f, left: true });
     // Once a build has finished on a whole list, it keeps the build before only.
-    const after = build('after');
-    expect(after.previous).toEqual(next.chunks);
-    const dropped = whole.chunks.filter((c) => !next.chunks.includes(c) && !after.chunks.includes(c));
-    expect(dropped.length).toBeGreaterThan(0);
-    for (const f of written(dropped)) expect({ f, left: left().includes(f) }).toEqual({ f, left: false });
+    prunesAfter(whole, next, 'after');
+  }, 60_000);
+
+  test("a build killed in a folder without a list costs the next build none of the folder's chunks", () => {
+    // The last whole build's list is gone (deleted, or written by a version that kept none).
+    const whole = build('whole, unlisted');
+    fs.rmSync(path.join(out, 'chunks.json'));
+    buildKilled('killed, unlisted');
+    // Its list says the build before it is unknown, not that there was none.
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'chunks.json'), 'utf8'))).toMatchObject({
+      previous: null,
+      building: true,
+    });
+    // So the next build removes none of the folder's chunks, the whole build's included.
+    const next = build('next, unlisted');
+    for (const f of written(whole.chunks)) expect({ f, left: left().includes(f) }).toEqual({ f, left: true });
+    // The build after it prunes again, from the list the next one left.
+    prunesAfter(whole, next, 'after, unlisted');
   }, 60_000);
 
   test('a build whose output /bundle would not serve fails, and writes nothing', () => {
