@@ -5,8 +5,8 @@
 // none of the file's headers (its name, validators, length, ranges, caching) and no ETag of
 // its own, and is not stored. A part of a file (206) goes out as the file's own bytes,
 // never compressed again under a range that counts them unencoded; a file compressed on
-// the fly offers no ranges. A real server over HTTP, with the compression middleware and
-// the error handler as the server mounts them.
+// the fly offers no ranges, nor does its HEAD; a 304 names none. A real server over HTTP,
+// with the compression middleware and the error handler as the server mounts them.
 import { once } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -75,16 +75,21 @@ afterAll(() => {
 });
 
 /** Raw HTTP: the body as sent, never decoded. */
-const get = (url: string, headers: Record<string, string> = {}) =>
+const ask = (method: 'GET' | 'HEAD', url: string, headers: Record<string, string> = {}) =>
   new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
     http
-      .get({ port, host: '127.0.0.1', path: url, headers: { 'accept-encoding': 'gzip, br', ...headers } }, (res) => {
-        const parts: Buffer[] = [];
-        res.on('data', (d: Buffer) => parts.push(d));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(parts) }));
-      })
-      .on('error', reject);
+      .request(
+        { method, port, host: '127.0.0.1', path: url, headers: { 'accept-encoding': 'gzip, br', ...headers } },
+        (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (d: Buffer) => parts.push(d));
+          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(parts) }));
+        },
+      )
+      .on('error', reject)
+      .end();
   });
+const get = (url: string, headers: Record<string, string> = {}) => ask('GET', url, headers);
 
 /**
  * The problem answered, undecoded (small enough never to be compressed): none of the
@@ -120,6 +125,35 @@ describe('a style under /assets', () => {
     const plain = await get('/assets/app.css', { 'accept-encoding': 'identity' });
     expect(plain.headers['content-encoding']).toBeUndefined();
     expect(plain.headers['accept-ranges']).toBe('bytes');
+  });
+
+  test('HEAD and 304 offer ranges only as the GET would: none where it is compressed', async () => {
+    // A style (compressed on the fly when taken), a document (a type never compressed), an
+    // icon (under the size compressed): each encoding the browser may take, and none.
+    for (const url of ['/assets/app.css', '/stored', '/favicon.ico'])
+      for (const accept of ['gzip', 'br', 'gzip, br', 'identity', 'gzip;q=0, br;q=0', 'gzip;q=0.5, identity']) {
+        const full = await get(url, { 'accept-encoding': accept });
+        const head = await ask('HEAD', url, { 'accept-encoding': accept });
+        expect(full.status).toBe(200);
+        expect({ url, accept, status: head.status, ranges: head.headers['accept-ranges'] }).toEqual({
+          url,
+          accept,
+          status: 200,
+          ranges: full.headers['accept-ranges'],
+        });
+      }
+    expect(
+      (await ask('HEAD', '/assets/app.css', { 'accept-encoding': 'gzip' })).headers['accept-ranges'],
+    ).toBeUndefined();
+    expect((await ask('HEAD', '/assets/app.css', { 'accept-encoding': 'identity' })).headers['accept-ranges']).toBe(
+      'bytes',
+    );
+    // A 304 names no ranges: a cache keeps those of the answer it stored, compressed or not.
+    const etag = (await get('/assets/app.css', { 'accept-encoding': 'identity' })).headers.etag!;
+    for (const accept of ['gzip', 'identity']) {
+      const res = await get('/assets/app.css', { 'accept-encoding': accept, 'if-none-match': etag });
+      expect({ accept, status: res.status, ranges: res.headers['accept-ranges'] }).toEqual({ accept, status: 304 });
+    }
   });
 
   test('a failed If-Match: 412 precondition_failed, without the file’s validators, not stored', async () => {
