@@ -6,7 +6,8 @@
 // its own, and is not stored. A part of a file (206) goes out as the file's own bytes,
 // never compressed again under a range that counts them unencoded; a file compressed on
 // the fly offers no ranges, nor does its HEAD; a 304 names none. A real server over HTTP,
-// with the compression middleware and the error handler as the server mounts them.
+// with the compression middleware and the error handler as the server mounts them, and a
+// CSP of its own that a stored file's problem answers under.
 import { once } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -27,6 +28,8 @@ const PAGES = path.join(ROOT, 'client', 'pages');
 const CSS = fs.readFileSync(path.join(PAGES, 'assets', 'app.css'));
 const STORED = fs.mkdtempSync(path.join(os.tmpdir(), 'stored-file-'));
 const DOC = Buffer.from('%PDF-1.4\n' + 'x'.repeat(3000));
+/** The server's own CSP, as the app sets it on every response (helmet). */
+const SERVER_CSP = "default-src 'self'";
 const log = pino({ level: 'silent' });
 
 let server: http.Server;
@@ -35,6 +38,10 @@ let port: number;
 beforeAll(async () => {
   fs.writeFileSync(path.join(STORED, 'doc.pdf'), DOC);
   server = express()
+    .use((_req, res, next) => {
+      res.set('Content-Security-Policy', SERVER_CSP);
+      next();
+    })
     .use(compressResponses())
     .use(pagesRouter(PAGES, path.join(STORED, 'no-build'), { sourceMaps: false, timeZone: 'Asia/Ho_Chi_Minh' }))
     .get('/stored', (req, res, next) => {
@@ -207,9 +214,9 @@ describe('a stored file (a document, an archive)', () => {
     const res = await get('/stored', { range: `bytes=${DOC.length}-` });
     expect(res.status).toBe(416);
     expect(res.headers['content-range']).toBe(`bytes */${DOC.length}`);
-    // Not saved as the file (no Content-Disposition), nor under its CSP.
+    // Not saved as the file (no Content-Disposition), nor under its CSP: the server's.
     expect(problemOf(res).code).toBe('range_not_satisfiable');
-    expect(res.headers['content-security-policy']).toBeUndefined();
+    expect(res.headers['content-security-policy']).toBe(SERVER_CSP);
   });
 
   test('a failed If-Match is 412; a range within it, its bytes', async () => {
@@ -227,7 +234,7 @@ describe('a stored file (a document, an archive)', () => {
       const res = await get('/stored');
       expect(res.status).toBe(404);
       expect(problemOf(res).code).toBe('not_found');
-      expect(res.headers['content-security-policy']).toBeUndefined();
+      expect(res.headers['content-security-policy']).toBe(SERVER_CSP);
     } finally {
       fs.renameSync(path.join(STORED, 'gone.pdf'), path.join(STORED, 'doc.pdf'));
     }
