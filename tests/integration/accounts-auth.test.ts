@@ -238,5 +238,7 @@ describe('accounts and logins', () => {
     }
     expect([last!.status, last!.body.code]).toEqual([429, 'rate_limited']);
     expect(last!.headers['ratelimit-policy'] ?? last!.headers['ratelimit']).toBeDefined();
+    // When to try again, in seconds: the problem answered keeps it (server/http/problem.ts).
+    expect(last!.headers['retry-after']).toMatch(/^[1-9]\d*$/);
   });
 });
