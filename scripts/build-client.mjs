@@ -23,6 +23,24 @@ const entryPoints = fs
   .map((f) => path.join(pagesDir, f));
 
 const started = Date.now();
+const TARGET = ['chrome111', 'firefox115', 'safari16'];
+// The boot script (client/src/boot/boot.ts): a classic script of its own, run before the
+// page's modules, which reloads a page whose modules failed to load. Not a page's entry.
+if (entryPoints.some((f) => path.basename(f) === 'boot.ts')) {
+  process.stderr.write('[build-client] failed: a page named boot.ts would overwrite the boot script (boot.js)\n');
+  process.exit(1);
+}
+const bootBuild = build({
+  entryPoints: [path.join(ROOT, 'client', 'src', 'boot', 'boot.ts')],
+  outfile: path.join(outdir, 'boot.js'),
+  bundle: true,
+  format: 'iife',
+  minify: true,
+  sourcemap: true,
+  target: TARGET,
+  logLevel: 'warning',
+  write: false,
+});
 const result = await build({
   entryPoints,
   outdir,
@@ -31,7 +49,7 @@ const result = await build({
   splitting: true,
   minify: true,
   sourcemap: true,
-  target: ['chrome111', 'firefox115', 'safari16'],
+  target: TARGET,
   logLevel: 'warning',
   metafile: true,
   // Written below, each file whole (see `put`), after the compressed files of the bundle
@@ -41,9 +59,10 @@ const result = await build({
   // caches `chunk-*.js` for good (server/http/pages.ts).
   chunkNames: 'chunk-[hash]',
   define: { 'process.env.NODE_ENV': '"production"' },
-  // Runs before anything else in every page: see the file.
-  inject: [path.join(ROOT, 'client', 'src', 'csp-safe-zod.ts')],
+  // Run before anything else in every page: see the files.
+  inject: [path.join(ROOT, 'client', 'src', 'csp-safe-zod.ts'), path.join(ROOT, 'client', 'src', 'boot', 'started.ts')],
 });
+result.outputFiles.push(...(await bootBuild).outputFiles);
 // A file appears whole or not at all (written aside, then renamed): a server reading
 // build/client during a rebuild never sends half a bundle.
 const put = async (file, data) => {

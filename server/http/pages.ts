@@ -2,10 +2,18 @@
 // scripts/build-client.mjs into build/client). Each shell is given the briefing's time
 // zone in `<meta name="briefing-tz">`, which the pages show every time in, and the
 // page's shared chunks as `<link rel="modulepreload">` (the build lists them); a single
-// server (not a node of a cluster) says so in `<meta name="briefing-cluster">`.
+// server (not a node of a cluster) says so in `<meta name="briefing-cluster">`. First of
+// all the scripts comes the boot script (`/bundle/boot.js`, client/src/boot/boot.ts), a
+// classic one, which loads the page again when its modules fail to load.
 import fs from 'node:fs';
 import path from 'node:path';
 import express, { Router } from 'express';
+
+/**
+ * Parser-blocking on purpose: it must listen before any of the page's scripts can fail.
+ * Served as the entries are (revalidated by ETag), from 'self' as the CSP asks.
+ */
+const BOOT_SCRIPT = '\n    <script src="/bundle/boot.js"></script>';
 
 /** Tokens in page URLs are opaque base64url strings; anything else is a 404, not a page. */
 const TOKEN_PARAM = /^[A-Za-z0-9_.-]{16,512}$/;
@@ -24,7 +32,7 @@ export function pagesRouter(
   const shell = async (name: string) =>
     (await fs.promises.readFile(path.join(pagesDir, `${name}.html`), 'utf8')).replace(
       '<head>',
-      `<head>\n    ${zoneMeta}${await preloadLinks(bundleDir, name)}`,
+      `<head>\n    ${zoneMeta}${BOOT_SCRIPT}${await preloadLinks(bundleDir, name)}`,
     );
   const sendPage = (name: string, res: express.Response, next: express.NextFunction) => {
     shell(name).then((html) => res.set('Cache-Control', 'no-store').type('html').send(html), next);

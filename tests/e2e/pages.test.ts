@@ -1,8 +1,25 @@
+// The pages in Chromium under the server's CSP. A page whose module scripts fail to load
+// (a network change during the load, a server restarting) loads itself again: the boot
+// script (client/src/boot/boot.ts) sees the failed chunk, says so on the page and
+// reloads, waiting longer each time, until a load starts the page; then it forgets the
+// count. The chunks' failures are made by dropping their requests as the network would.
 import { launchChromium } from '../helpers/browser';
 import { ADMIN_ENV, prepareBriefing } from '../helpers/briefing';
 import { startTestOrchestrator, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+
+const CHUNKS = '**/bundle/chunk-*.js';
+const RELOADS_KEY = 'briefing.bootReloads';
+
+/** Counts the page's document loads (the first one too). */
+function countLoads(page: Page): { readonly n: number } {
+  const loads = { n: 0 };
+  page.on('request', (r) => {
+    if (r.isNavigationRequest() && r.frame() === page.mainFrame()) loads.n++;
+  });
+  return loads;
+}
 
 describe('pages in Chromium', () => {
   let r: TestRedis;
@@ -47,4 +64,60 @@ describe('pages in Chromium', () => {
     expect(await page.textContent('[role=status]')).toContain('This briefing was cancelled');
     await page.close();
   }, 60_000);
+
+  describe('whose scripts fail to load', () => {
+    test.each([
+      ['/host', 'header h1'],
+      ['/monitor', 'header h1'],
+      ['/join', 'html[data-point]'],
+    ])(
+      '%s loads itself again when its chunks are dropped during one load, and starts',
+      async (route, startedSelector) => {
+        const url = route === '/join' ? (await prepareBriefing(o.baseUrl, ['HT-VQ'])).links[0]!.url : o.baseUrl + route;
+        const page = await browser.newPage();
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        // The first load's chunk requests all fail, as a network change drops those in flight
+        // (dropping only the <link rel="modulepreload"> one, Chromium asks again on import).
+        const loads = countLoads(page);
+        let dropped = 0;
+        await page.route(CHUNKS, (req) => {
+          if (loads.n > 1) return req.continue();
+          dropped++;
+          return req.abort('internetdisconnected');
+        });
+        await page.goto(url);
+        await page.waitForSelector(startedSelector, { state: 'attached', timeout: 30_000 });
+        expect(dropped).toBeGreaterThan(0);
+        expect(loads.n).toBe(2);
+        expect(await page.evaluate((k) => sessionStorage.getItem(k), RELOADS_KEY)).toBeNull();
+        expect(await page.$('[data-testid=boot-retry]')).toBeNull();
+        expect(errors).toEqual([]);
+        await page.close();
+      },
+      60_000,
+    );
+
+    test('keeps trying, waiting longer each time, and starts once its chunks load', async () => {
+      const page = await browser.newPage();
+      await page.route(CHUNKS, (req) => req.abort('internetdisconnected'));
+      const loads = countLoads(page);
+      await page.goto(`${o.baseUrl}/host`);
+      // Says so on the page, Vietnamese first.
+      const note = await page.waitForSelector('[data-testid=boot-retry]', { timeout: 10_000 });
+      expect(await note.textContent()).toContain('Tự động tải lại sau 2 giây');
+      expect(await note.textContent()).toContain('Reloading in 2 s');
+      // Waits of 2 s, then 4 s, then 8 s: within 10 s the first load and two or three more,
+      // never a tight loop.
+      await new Promise((res) => setTimeout(res, 10_000));
+      expect(loads.n).toBeGreaterThanOrEqual(2);
+      expect(loads.n).toBeLessThanOrEqual(4);
+      expect(Number(await page.evaluate((k) => sessionStorage.getItem(k), RELOADS_KEY))).toBeGreaterThanOrEqual(1);
+      // The network back: the next reload starts the page and forgets the count.
+      await page.unroute(CHUNKS);
+      await page.waitForSelector('header h1', { state: 'attached', timeout: 40_000 });
+      expect(await page.evaluate((k) => sessionStorage.getItem(k), RELOADS_KEY)).toBeNull();
+      await page.close();
+    }, 90_000);
+  });
 });

@@ -8,6 +8,7 @@
 // a folder, nothing a killed build's list named until a build has finished after it). A
 // range or precondition that fails answers 416 or 412 as problem+json, as for every file
 // (tests/integration/static-files.test.ts).
+// Every page starts with the boot script, ahead of its preloads and its entry.
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
@@ -74,6 +75,22 @@ test('the join page preloads every chunk its entry imports, and each is served',
   }
   // Before the entry's own script tag, so the browser asks for them at once.
   expect(res.text.indexOf('modulepreload')).toBeLessThan(res.text.indexOf('<script type="module"'));
+});
+
+test('every page starts with the boot script, a classic one, served and revalidated as the entries', async () => {
+  for (const page of ['/host', '/monitor', '/wall', `/join/${TOKEN}`, `/checkin/${TOKEN}`, `/setup/${TOKEN}`]) {
+    const html = (await request(app(BUNDLE)).get(page).expect(200)).text;
+    const boot = html.indexOf('<script src="/bundle/boot.js"></script>');
+    expect(boot).toBeGreaterThan(0);
+    for (const later of ['<link rel="modulepreload"', '<script type="module"'])
+      expect(html.indexOf(later) === -1 || html.indexOf(later) > boot).toBe(true);
+  }
+  const js = await request(app(BUNDLE)).get('/bundle/boot.js').set('Accept-Encoding', 'identity').expect(200);
+  expect(js.headers['content-type']).toMatch(/javascript/);
+  expect(js.headers['cache-control']).toBe('no-cache');
+  // Dependency-free and small: no module syntax, nothing imported at run time.
+  expect(js.text).not.toMatch(/\bimport\b|\bexport\b/);
+  expect(js.text.length).toBeLessThan(4096);
 });
 
 test('the join page loads no zod and under 400 KiB of script before its first frame', () => {
