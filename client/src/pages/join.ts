@@ -23,6 +23,7 @@ import { followAssignment, homeFallback } from '../point/cluster';
 import { startMediaWatch } from '../point/watch-media';
 import { startRoomView } from '../point/room-view';
 import { pointDocuments } from '../point/documents';
+import { PointPhase } from '../point/phase';
 
 // The first join's stages, for the benchmarks (window.__joinStages).
 const joinStages = new JoinStages(window);
@@ -108,18 +109,6 @@ main.append(
   extrasBox,
 );
 
-/**
- * Where the page is, on its root element (`<html data-point="…">`), for the end-to-end
- * tests and a technician's console to wait on: `starting` once its controls are wired (the
- * script has run), `connected` once the server's view is shown, `receiving` once the hall's
- * media transport is connected, `refused` when the server turned the link away; back to
- * `starting` while the socket reconnects and to `connected` while the media does.
- */
-type PagePhase = 'starting' | 'connected' | 'receiving' | 'refused';
-function phase(p: PagePhase): void {
-  document.documentElement.dataset.point = p;
-}
-
 function status(text: Text, kind: 'info' | 'ok' | 'warn' | 'bad' = 'info'): void {
   statusLine.className = `status ${kind}`;
   setBi(statusLine, text);
@@ -134,6 +123,8 @@ const socket = connectPoint({
   // Connected once the page knows it stays on this server (point/cluster.ts).
   autoConnect: false,
 });
+// Where the page is, on <html data-point> (point/phase.ts).
+const phase = new PointPhase(document.documentElement, socket);
 const fallback = homeFallback(token);
 void followAssignment(token).then((moving) => {
   if (!moving) socket.connect();
@@ -157,10 +148,11 @@ const receiver = new BroadcastReceiver(socket, {
   onState: (s) => {
     if (s === 'connected') {
       status(['Đã kết nối, đang nhận tín hiệu', 'Connected, receiving'], 'ok');
-      if (socket.connected) phase('receiving');
-    } else if (s === 'reconnecting') {
-      status(['Mất kết nối hình ảnh, đang kết nối lại…', 'Media connection lost, reconnecting…'], 'warn');
-      if (socket.connected && view) phase('connected');
+      phase.on('media-connected');
+    } else {
+      if (s === 'reconnecting')
+        status(['Mất kết nối hình ảnh, đang kết nối lại…', 'Media connection lost, reconnecting…'], 'warn');
+      phase.on('media-down');
     }
   },
   onStep: (step, source) => {
@@ -250,7 +242,7 @@ socket.on('connect_error', (err: Error & { data?: { code?: string; reason?: Erro
   const refusal = err.data?.code ? ((typeof why === 'object' ? why : undefined) ?? REFUSALS[err.data.code]) : undefined;
   if (refusal) {
     socket.disconnect();
-    phase('refused');
+    phase.on('refused');
     status(refusal, 'bad');
     stage.classList.add('hidden');
     controls.classList.add('hidden');
@@ -262,7 +254,7 @@ socket.on('connect_error', (err: Error & { data?: { code?: string; reason?: Erro
 
 socket.on('disconnect', (reason) => {
   if (reason === 'io client disconnect') return;
-  phase('starting');
+  phase.on('socket-lost');
   status(['Mất kết nối máy chủ, đang kết nối lại…', 'Lost the server, reconnecting…'], 'warn');
 });
 
@@ -275,7 +267,7 @@ socket.on('connect', () => {
   void (async () => {
     try {
       render(await request('view:get', {}));
-      phase('connected');
+      phase.on('view-shown');
       if (handRaised) await request('hand:raise', {}).catch(() => undefined);
       await startMedia();
       autoPreflight();
@@ -302,7 +294,7 @@ socket.on('mode', (m: PointMode) => {
 });
 socket.on('kicked', ({ reason }) => {
   socket.disconnect();
-  phase('refused');
+  phase.on('refused');
   status([`Đã ngắt kết nối: ${reason}`, `Disconnected: ${reason}`], 'bad');
 });
 
@@ -352,9 +344,11 @@ function render(v: BroadcastView): void {
   if (v.state === 'ended') {
     status(['Hội nghị đã kết thúc. Cảm ơn quý đại biểu.', 'The briefing has ended. Thank you.'], 'info');
     receiver.close();
+    phase.on('media-down');
   } else if (v.state === 'cancelled') {
     status(['Hội nghị đã bị hủy.', 'The briefing was cancelled.'], 'bad');
     receiver.close();
+    phase.on('media-down');
   } else if (v.state === 'live' && before?.state !== 'live') {
     status(['Hội nghị đang diễn ra', 'The briefing is live'], 'ok');
   }
@@ -506,7 +500,7 @@ const roomView = startRoomView({
   camera: () => floorTracks.find((t) => t.kind === 'video'),
 });
 
-phase('starting');
+phase.on('wired');
 
 // Exposed for the end-to-end tests and for a technician's console.
 (window as unknown as { briefing: unknown }).briefing = {
