@@ -4,7 +4,7 @@
 import { earlyHandlerFactory } from '../../client/src/rtc/early-device';
 
 const mockAsked: string[] = [];
-const mockBrowser = { name: 'Chrome111', failFirst: false };
+const mockBrowser = { name: 'Chrome111', failFirst: false, failAll: false };
 
 jest.mock('mediasoup-client', () => ({ detectDevice: () => mockBrowser.name }));
 jest.mock('mediasoup-client/handlers/Chrome111', () => ({
@@ -14,7 +14,8 @@ jest.mock('mediasoup-client/handlers/Chrome111', () => ({
       factory: () => ({}),
       getNativeRtpCapabilities: async ({ direction }: { direction: string }) => {
         mockAsked.push(direction);
-        if (mockBrowser.failFirst && mockAsked.length === 1) throw new Error('no peer connection yet');
+        if (mockBrowser.failAll || (mockBrowser.failFirst && mockAsked.length === 1))
+          throw new Error('no peer connection yet');
         return { codecs: [], headerExtensions: [], asked: direction };
       },
       getNativeSctpCapabilities: async () => {
@@ -29,6 +30,7 @@ beforeEach(() => {
   mockAsked.length = 0;
   mockBrowser.name = 'Chrome111';
   mockBrowser.failFirst = false;
+  mockBrowser.failAll = false;
 });
 
 test('the browser is asked at once, and the load that follows asks it nothing more', async () => {
@@ -45,6 +47,13 @@ test('a query that failed early is asked again when the load needs it', async ()
   mockBrowser.failFirst = true;
   const f = earlyHandlerFactory()!;
   await expect(f.getNativeRtpCapabilities({ direction: 'recvonly' })).resolves.toMatchObject({ asked: 'recvonly' });
+  expect(mockAsked).toEqual(['recvonly', 'sendonly', 'sctp', 'recvonly']);
+});
+
+test('a query that fails early and again rejects, so that the load fails and is tried again', async () => {
+  mockBrowser.failAll = true;
+  const f = earlyHandlerFactory()!;
+  await expect(f.getNativeRtpCapabilities({ direction: 'recvonly' })).rejects.toThrow('no peer connection yet');
   expect(mockAsked).toEqual(['recvonly', 'sendonly', 'sctp', 'recvonly']);
 });
 

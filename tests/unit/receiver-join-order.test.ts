@@ -1,9 +1,16 @@
 // The point page's receiver (client/src/rtc/receiver.ts) on its first join: the device
 // loads once, and may load before the media starts (the page asks as soon as its socket
-// connects, while it waits for the view); the hall's camera is consumed first. mediasoup-client
-// is stood in for: the order of the requests to the server is what is checked.
+// connects, while it waits for the view), with the handlers asked of the browser early when
+// the page warmed it up; the hall's camera is consumed first. mediasoup-client and the early
+// query are stood in for: the order of the requests to the server, and what the device is
+// built with, are what is checked.
 import { BroadcastReceiver } from '../../client/src/rtc/receiver';
 
+/** The arguments of every Device built. */
+const mockDevices: unknown[][] = [];
+const mockEarly = { name: 'early handlers' };
+
+jest.mock('../../client/src/rtc/early-device', () => ({ earlyHandlerFactory: () => mockEarly }));
 jest.mock('mediasoup-client', () => {
   class FakeConsumer {
     readonly track = { id: 'track' };
@@ -23,6 +30,9 @@ jest.mock('mediasoup-client', () => {
   }
   class Device {
     readonly rtpCapabilities = {};
+    constructor(...args: unknown[]) {
+      mockDevices.push(args);
+    }
     async load(): Promise<void> {}
     createRecvTransport(): FakeTransport {
       return new FakeTransport();
@@ -61,6 +71,8 @@ function fakeSocket() {
   return socket;
 }
 
+beforeEach(() => (mockDevices.length = 0));
+
 const events = { onTrack: () => undefined, onTrackEnded: () => undefined, onState: () => undefined };
 const producer = (source: string) => ({ producerId: source, kind: 'video', source }) as never;
 
@@ -86,4 +98,14 @@ test("the hall's camera is consumed first, whatever the order of the producers",
     'rtc:consume host-mic',
     'rtc:consume host-screen',
   ]);
+});
+
+test('warmed up, the device is built with the handlers asked early; else as mediasoup-client detects', async () => {
+  const warm = new BroadcastReceiver(fakeSocket() as never, events);
+  warm.warmUp();
+  await warm.prepare();
+  expect(mockDevices).toEqual([[{ handlerFactory: mockEarly }]]);
+  mockDevices.length = 0;
+  await new BroadcastReceiver(fakeSocket() as never, events).prepare();
+  expect(mockDevices).toEqual([[undefined]]);
 });
