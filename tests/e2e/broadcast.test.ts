@@ -2,15 +2,28 @@
 // from its fake camera and microphone, point pages decode the hall's video and audio,
 // the caption follows the agenda, a point raises its hand and takes the floor and the
 // others decode it, a point whose socket is cut resumes by itself; /metrics counts the
-// room's consumers and bitrates.
+// room's consumers and bitrates. A page asks the browser for its capabilities before its
+// socket connects, and says where it is (`<html data-point>`) up to the briefing's end.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, loggedInContext } from '../helpers/browser';
 import { ADMIN_ENV, prepareBriefing, REFERENCE_AGENDA, type PreparedBriefing } from '../helpers/briefing';
 import { startTestOrchestrator, waitFor, type TestOrchestrator } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
-import { decoding, mediaStats } from '../helpers/media';
+import { decoding, mediaStats, openPointPage, pointPhase } from '../helpers/media';
 
 const POINTS = ['HT-CX', 'HT-DT', 'HT-VQ'];
+
+/** Notes when the page builds each RTCPeerConnection (performance.now(), as its join stages). */
+function notePeerConnections(): void {
+  const w = window as unknown as { __pcAt: number[] };
+  w.__pcAt = [];
+  window.RTCPeerConnection = new Proxy(window.RTCPeerConnection, {
+    construct(target, args: ConstructorParameters<typeof RTCPeerConnection>) {
+      w.__pcAt.push(performance.now());
+      return Reflect.construct(target, args) as RTCPeerConnection;
+    },
+  });
+}
 
 describe('live broadcast in Chromium (real WebRTC)', () => {
   let r: TestRedis;
@@ -47,10 +60,22 @@ describe('live broadcast in Chromium (real WebRTC)', () => {
 
     for (const link of b.links) {
       const ctx = await browser.newContext();
+      await ctx.addInitScript(notePeerConnections);
       const page = await ctx.newPage();
       page.on('pageerror', (e) => errors.push(`${link.pointId}: ${e.message}`));
-      await page.goto(link.url);
+      await openPointPage(page, link.url, { until: 'receiving' });
       pages.push(page);
+    }
+    // The browser was asked for its capabilities (throwaway peer connections) before the
+    // socket connected; after it, the device's load asked it nothing: the one peer
+    // connection up to the transport's creation is the transport's own.
+    for (const page of pages) {
+      const { pcAt, stages } = await page.evaluate(() => {
+        const w = window as unknown as { __pcAt: number[]; __joinStages: Record<string, number> };
+        return { pcAt: w.__pcAt, stages: w.__joinStages };
+      });
+      expect(pcAt.filter((t) => t < stages.socket!).length).toBeGreaterThan(0);
+      expect(pcAt.filter((t) => t >= stages.socket! && t <= stages.transport!)).toHaveLength(1);
     }
     for (const page of pages) {
       await decoding(page, 'host-camera');
@@ -128,6 +153,22 @@ describe('live broadcast in Chromium (real WebRTC)', () => {
     await page.waitForSelector('[data-testid=countdown]:has-text("Mở phòng chờ sau")');
     expect(await page.textContent('[data-testid=countdown] .clock')).toMatch(/^0?59:\d\d$|^1:00:00$/);
     expect(await page.textContent('header h1')).toContain('Huyện ủy Cẩm Xuyên');
+    // No socket before the lobby opens: the page stays where its script left it.
+    expect(await pointPhase(page)).toBe('starting');
     await page.close();
+  });
+
+  test('the briefing ends: every point closes its media and says it no longer receives', async () => {
+    for (const page of pages) await page.waitForSelector('html[data-point="receiving"]', { state: 'attached' });
+    const res = await fetch(`${o.baseUrl}/api/v1/sessions/${b.sessionId}/end`, {
+      method: 'POST',
+      headers: { cookie: b.cookie, origin: o.baseUrl },
+    });
+    expect(res.status).toBe(200);
+    for (const page of pages) {
+      await page.waitForSelector('[role=status]:has-text("Hội nghị đã kết thúc")');
+      expect(await pointPhase(page)).toBe('connected');
+    }
+    expect(errors).toEqual([]);
   });
 });

@@ -12,7 +12,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import request from 'supertest';
 import { launchChromium } from '../helpers/browser';
 import { ADMIN_ENV, login, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
-import { decoding, hostGoesLive, markPage, notReloaded } from '../helpers/media';
+import { decoding, hostGoesLive, markPage, notReloaded, openPointPage } from '../helpers/media';
 import { waitFor } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 import { tiedSpawn } from '../../server/platform/tied-spawn';
@@ -100,7 +100,7 @@ describe('the server process is SIGKILLed and restarted mid-briefing', () => {
     await hostGoesLive(host, base);
     for (const link of b.links) {
       const page = await (await browser.newContext()).newPage();
-      await page.goto(`${base}/join/${link.token}`);
+      await openPointPage(page, `${base}/join/${link.token}`, { until: 'receiving' });
       pages.set(link.pointId, page);
     }
     for (const page of pages.values()) {
@@ -161,7 +161,13 @@ describe('the server process is SIGKILLed and restarted mid-briefing', () => {
     const t0 = Date.now();
     server!.child.kill('SIGKILL');
     await server!.exited;
-    await new Promise((res) => setTimeout(res, 2000));
+    // The pages say they lost the server (`<html data-point>`) while it is down.
+    await Promise.all([
+      new Promise((res) => setTimeout(res, 2000)),
+      ...[...pages.values()].map((page) =>
+        page.waitForSelector('html[data-point="starting"]', { state: 'attached', timeout: 2000 }),
+      ),
+    ]);
     server = startServer(env);
     const restartedAt = Date.now();
     await ready();
@@ -178,7 +184,10 @@ describe('the server process is SIGKILLed and restarted mid-briefing', () => {
       `server restart: points decoding again ${back.map((ms) => `${ms} ms`).join(', ')} after the SIGKILL ` +
         `(${back.map((ms) => `${ms - (restartedAt - t0)} ms`).join(', ')} after the respawn)`,
     );
-    for (const page of pages.values()) expect(await notReloaded(page)).toBe(true);
+    for (const page of pages.values()) {
+      expect(await notReloaded(page)).toBe(true);
+      await page.waitForSelector('html[data-point="receiving"]', { state: 'attached', timeout: 10_000 });
+    }
     await host.waitForSelector('[data-testid=host-status]:has-text("ĐANG PHÁT TRỰC TIẾP")');
 
     // The session is still live; what was recorded before is intact.

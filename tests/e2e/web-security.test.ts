@@ -14,6 +14,7 @@ import request from 'supertest';
 import { launchChromium } from '../helpers/browser';
 import { ADMIN_ENV, REFERENCE_AGENDA, TEST_ADMIN, connectSocket, login, publishHall } from '../helpers/briefing';
 import { startTestOrchestrator, waitFor, type TestOrchestrator } from '../helpers/orchestrator';
+import { openPointPage } from '../helpers/media';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 
 const MARKED = 'HT-CX';
@@ -192,6 +193,13 @@ describe('web security in Chromium', () => {
     await checkPage(w, [POINT_NAME, AGENDA_TITLE, TITLE]);
     await w.page.context().close();
   }, 60_000);
+
+  test('/join: a link the server does not know is refused, and the page says so', async () => {
+    const w = await watched();
+    await openPointPage(w.page, `${o.baseUrl}/join/not-a-link-${Date.now()}`, { until: 'refused', timeoutMs: 10_000 });
+    expect(await w.page.textContent('[role=status]')).toContain('Đường dẫn không hợp lệ');
+    await w.page.context().close();
+  });
 
   test('/checkin: the point name and the matched roster name show as text', async () => {
     const p = await connectSocket(o.baseUrl, '/point', { token: tokens.get(PLAIN)! });

@@ -1,6 +1,6 @@
 // Waiting on what a point page decodes (the stats and the host going live are in
 // scripts/lib/briefing-pages.ts, shared with the benchmarks), and reload markers.
-import type { Page, Request } from 'playwright-core';
+import type { ConsoleMessage, Page, Request, Response } from 'playwright-core';
 import { mediaStats, type MediaStat } from '../../scripts/lib/briefing-pages';
 import { waitFor } from './orchestrator';
 
@@ -42,15 +42,21 @@ export function notReloaded(page: Page): Promise<boolean> {
   return page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload === true);
 }
 
-/** What a point page says of itself (`<html data-point>`, client/src/pages/join.ts). */
-export type PointPhase = 'starting' | 'connected' | 'receiving';
+/** What a point page says of itself (`<html data-point>`, client/src/point/phase.ts). */
+export type PointPhase = 'starting' | 'connected' | 'receiving' | 'refused';
 const PHASES: readonly PointPhase[] = ['starting', 'connected', 'receiving'];
+
+/** A point page's phase now (undefined before its script ran). */
+export function pointPhase(page: Page): Promise<string | undefined> {
+  return page.evaluate(() => document.documentElement.dataset.point);
+}
 
 /**
  * Opens a point's link and waits until the page says it reached `until` (default
  * `connected`: its controls wired and the server's view shown), rather than racing the
  * page's script. A page that does not get there fails with what it did reach: its phase,
- * status line and join stages, its script errors and the requests that failed.
+ * status line and join stages, its script errors and the requests that failed; a page
+ * that says `refused` (unless that is what is waited for) fails at once.
  */
 export async function openPointPage(
   page: Page,
@@ -59,36 +65,60 @@ export async function openPointPage(
 ): Promise<void> {
   const until = opts.until ?? 'connected';
   const seen: string[] = [];
-  page.on('pageerror', (e) => seen.push(`page error: ${e.message}`));
-  page.on('console', (m) => m.type() === 'error' && seen.push(`console: ${m.text()}`));
-  page.on('requestfailed', (r) => seen.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
-  page.on('response', (r) => r.status() >= 400 && seen.push(`HTTP ${r.status()}: ${r.url()}`));
-  // Chromium drops the requests in flight when the host's network interfaces change (a
-  // test's own namespace and veth pair, set up just before, settle a moment later): a page
-  // whose script was dropped so never starts, and is loaded again, twice at most.
-  for (let attempt = 0; ; attempt++) {
-    let dropped = false;
-    const onFailed = (r: Request) => {
-      if (r.resourceType() === 'script' && r.failure()?.errorText === 'net::ERR_NETWORK_CHANGED') dropped = true;
-    };
-    page.on('requestfailed', onFailed);
-    await page.goto(url).finally(() => page.off('requestfailed', onFailed));
-    if (!dropped || attempt >= 2 || (await page.$('html[data-point]'))) break;
-    seen.push(`loaded again: a script was dropped on a network change`);
-  }
-  const wanted = PHASES.slice(PHASES.indexOf(until)).map((p) => `html[data-point="${p}"]`);
-  try {
-    await page.waitForSelector(wanted.join(', '), { state: 'attached', timeout: opts.timeoutMs ?? 30_000 });
-  } catch (e) {
-    const state = await page
-      .evaluate(() => ({
-        phase: document.documentElement.dataset.point ?? '(script not run)',
-        status: document.querySelector('[role=status]')?.textContent ?? '',
-        stages: (window as unknown as { __joinStages?: unknown }).__joinStages ?? {},
-      }))
-      .catch((err: Error) => ({ unreadable: err.message }));
-    throw new Error(
-      `the point page did not reach "${until}": ${JSON.stringify(state)}; ${seen.join('; ') || 'no errors'}\n${(e as Error).message}`,
+  const onError = (e: Error) => seen.push(`page error: ${e.message}`);
+  const onConsole = (m: ConsoleMessage) => m.type() === 'error' && seen.push(`console: ${m.text()}`);
+  const onRequestFailed = (r: Request) => seen.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`);
+  const onResponse = (r: Response) => r.status() >= 400 && seen.push(`HTTP ${r.status()}: ${r.url()}`);
+  page.on('pageerror', onError);
+  page.on('console', onConsole);
+  page.on('requestfailed', onRequestFailed);
+  page.on('response', onResponse);
+  const describe = async () =>
+    JSON.stringify(
+      await page
+        .evaluate(() => ({
+          phase: document.documentElement.dataset.point ?? '(script not run)',
+          status: document.querySelector('[role=status]')?.textContent ?? '',
+          stages: (window as unknown as { __joinStages?: unknown }).__joinStages ?? {},
+        }))
+        .catch((err: Error) => ({ unreadable: err.message })),
     );
+  try {
+    // Chromium drops the requests in flight when the host's network interfaces change:
+    // any network namespace and veth pair made on the host (this test's, or another's
+    // running beside it) settle a moment later. A page whose script was dropped so never
+    // starts, and is loaded again, twice at most; each reload is written to stderr so a
+    // host whose network keeps changing shows in the logs.
+    for (let attempt = 0; ; attempt++) {
+      const dropped: string[] = [];
+      const onFailed = (r: Request) => {
+        if (r.resourceType() === 'script' && r.failure()?.errorText === 'net::ERR_NETWORK_CHANGED')
+          dropped.push(r.url());
+      };
+      page.on('requestfailed', onFailed);
+      await page.goto(url).finally(() => page.off('requestfailed', onFailed));
+      if (dropped.length === 0 || attempt >= 2 || (await page.$('html[data-point]'))) break;
+      const note = `loaded again: ${dropped.join(', ')} dropped on a network change`;
+      seen.push(note);
+      process.stderr.write(`[openPointPage] ${url}: ${note}\n`);
+    }
+    const wanted = (until === 'refused' ? ['refused'] : [...PHASES.slice(PHASES.indexOf(until)), 'refused']).map(
+      (p) => `html[data-point="${p}"]`,
+    );
+    try {
+      await page.waitForSelector(wanted.join(', '), { state: 'attached', timeout: opts.timeoutMs ?? 30_000 });
+    } catch (e) {
+      throw new Error(
+        `the point page did not reach "${until}": ${await describe()}; ${seen.join('; ') || 'no errors'}\n${(e as Error).message}`,
+      );
+    }
+    if (until !== 'refused' && (await pointPhase(page)) === 'refused') {
+      throw new Error(`the point page was refused, waiting for "${until}": ${await describe()}`);
+    }
+  } finally {
+    page.off('pageerror', onError);
+    page.off('console', onConsole);
+    page.off('requestfailed', onRequestFailed);
+    page.off('response', onResponse);
   }
 }
