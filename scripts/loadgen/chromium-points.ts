@@ -167,6 +167,8 @@ export class ChromiumPoints {
         while (Date.now() < deadline) {
           try {
             t = (await p.page.evaluate(READ_TIMES)) as PageTimes;
+            // A read that failed while the page navigated says nothing once one succeeds.
+            failure = '';
             if (t.stages.firstFrame !== undefined) break;
           } catch (e) {
             failure = (e as Error).message.split('\n')[0] ?? '';
