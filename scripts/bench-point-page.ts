@@ -1,19 +1,22 @@
 // How fast a connection point's page (/join/<token>) starts and shows the hall, in Debian
 // Chromium: N pages opened at once on a live briefing (the simulcast hall publishing, one
 // virtual point), each timing its own stages (client/src/rtc/join-stages.ts, read by
-// scripts/loadgen/chromium-points.ts), repeated on an idle machine and with busy loops
-// taking the cores (`--burn`, default one per core, at the bench's own niceness), the two
-// conditions alternating run by run. Reports per stage p50 / p95 / max over all pages of a
+// scripts/loadgen/chromium-points.ts), repeated on the machine as it is (`as-is`) and with
+// busy loops taking the cores (`burn`: `--burn`, default one per core, at the bench's own
+// niceness, killed when the bench exits or is interrupted), the two conditions alternating
+// run by run. The result names the commit measured (and whether the tree had changes), the
+// machine, its kernel and the Chromium. Reports per stage p50 / p95 / max over all pages of a
 // condition (nearest rank) and each run's median, in ms since each page's navigation:
 // HTML received, scripts requested and loaded, script started, socket connected, device
 // loaded, transport created, DTLS connected, first RTP, first decoded frame.
 //
 //   node --import tsx scripts/bench-point-page.ts [--pages 5] [--repeats 3] [--burn 2] [--out FILE]
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { CHROMIUM } from './lib/chromium';
 import type { ChromiumPageResult } from './loadgen/chromium-points';
 import { readMachine } from './loadgen/procstat';
 import { runLoad } from './loadgen/run';
@@ -32,7 +35,8 @@ const STAGES = [
   'firstFrame',
 ] as const;
 type Stage = (typeof STAGES)[number];
-type Condition = 'idle' | 'burn';
+type Condition = 'as-is' | 'burn';
+const CONDITIONS: readonly Condition[] = ['as-is', 'burn'];
 
 /** A page's instants, ms since its navigation: its load (resource timing) and its join stages. */
 function instants(p: ChromiumPageResult): Partial<Record<Stage, number>> {
@@ -51,9 +55,45 @@ const figure = (v: number[]) => ({
   max: v.length ? Math.max(...v) : null,
 });
 
-/** Busy loops (`sh`), one a core by default, at this process's niceness; killed by pid. */
-function burn(n: number): ChildProcess[] {
-  return Array.from({ length: n }, () => spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' }));
+/** The busy loops running: killed when the bench exits, however it exits. */
+const loopsRunning = new Set<ChildProcess>();
+function killLoops(): void {
+  for (const l of loopsRunning) l.kill('SIGKILL');
+  loopsRunning.clear();
+}
+process.on('exit', killLoops);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    killLoops();
+    process.exit(128 + os.constants.signals[signal]);
+  });
+}
+
+/** Busy loops (`sh`), one a core by default, at this process's niceness. */
+function burn(n: number): void {
+  for (let i = 0; i < n; i++) loopsRunning.add(spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' }));
+}
+
+/** A command's first line of output, or '' when it cannot run. */
+function firstLine(cmd: string, args: string[]): string {
+  try {
+    return (
+      execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim()
+        .split('\n')[0] ?? ''
+    );
+  } catch {
+    return '';
+  }
+}
+
+/** The commit measured, and whether the working tree differed from it. */
+function checkout(): { commit: string; dirty: boolean } {
+  return {
+    commit: firstLine('git', ['rev-parse', 'HEAD']),
+    dirty: firstLine('git', ['status', '--porcelain', '--untracked-files=no']) !== '',
+  };
 }
 
 async function main(): Promise<void> {
@@ -81,8 +121,8 @@ async function main(): Promise<void> {
     pages: (Partial<Record<Stage, number>> & { error?: string })[];
   }[] = [];
   for (let repeat = 0; repeat < repeats; repeat++) {
-    for (const condition of ['idle', 'burn'] as Condition[]) {
-      const loops = condition === 'burn' ? burn(burners) : [];
+    for (const condition of CONDITIONS) {
+      if (condition === 'burn') burn(burners);
       const before = readMachine();
       const t0 = Date.now();
       try {
@@ -108,12 +148,12 @@ async function main(): Promise<void> {
         const ff = chromium.map((p) => p.stages.firstFrame ?? NaN).map((x) => round(x, 0));
         log(`${condition} #${repeat}: first frames ${ff.join(', ')} ms`);
       } finally {
-        for (const l of loops) l.kill('SIGKILL');
+        killLoops();
       }
     }
   }
   const summary: Record<string, Record<Stage, ReturnType<typeof figure>> & { runMediansFirstFrame: number[] }> = {};
-  for (const condition of ['idle', 'burn'] as Condition[]) {
+  for (const condition of CONDITIONS) {
     const mine = runs.filter((r) => r.condition === condition);
     const all = mine.flatMap((r) => r.pages);
     const s = {} as Record<Stage, ReturnType<typeof figure>>;
@@ -125,7 +165,14 @@ async function main(): Promise<void> {
   }
   const result = {
     startedAt: new Date(started).toISOString(),
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '' },
+    ...checkout(),
+    machine: {
+      cpus: os.cpus().length,
+      model: (os.cpus()[0]?.model ?? '').trim(),
+      memGiB: round(os.totalmem() / 2 ** 30, 1),
+      kernel: os.release(),
+      chromium: firstLine(CHROMIUM, ['--version']),
+    },
     command: `node --import tsx scripts/bench-point-page.ts --pages ${pages} --repeats ${repeats} --burn ${burners}`,
     pages,
     repeats,
@@ -141,8 +188,8 @@ async function main(): Promise<void> {
     const f = summary[c]![st];
     return `${f.p50} / ${f.p95} / ${f.max}`;
   };
-  process.stdout.write(`stage | idle p50 / p95 / max | burn p50 / p95 / max\n`);
-  for (const st of STAGES) process.stdout.write(`${st} | ${row('idle', st)} | ${row('burn', st)}\n`);
+  process.stdout.write(`stage | as-is p50 / p95 / max | burn p50 / p95 / max\n`);
+  for (const st of STAGES) process.stdout.write(`${st} | ${row('as-is', st)} | ${row('burn', st)}\n`);
   process.stdout.write(`result: ${out}\n`);
 }
 
