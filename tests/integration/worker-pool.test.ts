@@ -94,7 +94,7 @@ describe('WorkerPool (real mediasoup workers)', () => {
   });
 
   /** One worker logging at debug level, so its own lines reach the capture. */
-  const debugPool = (extra: Pick<WorkerPoolOptions, 'bweTickMs' | 'udpRecvBufferBytes'> = {}) =>
+  const debugPool = (extra: Partial<WorkerPoolOptions> = {}) =>
     WorkerPool.create({
       numWorkers: 1,
       listenIp: '127.0.0.1',
@@ -151,22 +151,8 @@ describe('WorkerPool (real mediasoup workers)', () => {
 
   test("a receive queue above the kernel's cap is granted the cap, and the pool says how to lift it", async () => {
     const cap = Number(fs.readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
-    const lines: { level: number; msg: string; udpRecvBuffer?: number }[] = [];
-    const sink = new Writable({
-      write(chunk, _enc, cb) {
-        lines.push(JSON.parse(String(chunk)));
-        cb();
-      },
-    });
-    pool = await WorkerPool.create({
-      numWorkers: 1,
-      listenIp: '127.0.0.1',
-      announcedIp: undefined,
-      basePort: 0,
-      logLevel: 'warn',
-      logger: pino({ level: 'info' }, sink),
-      udpRecvBufferBytes: 2 * cap,
-    });
+    const { lines, stream } = jsonLines<{ level: number; msg: string; udpRecvBuffer?: number }>();
+    pool = await debugPool({ logger: pino({ level: 'info' }, stream), udpRecvBufferBytes: 2 * cap });
     expect(lines.find((l) => l.level === 40)?.msg).toContain(`net.core.rmem_max=${2 * cap}`);
     expect(lines.find((l) => l.msg === 'mediasoup worker started')?.udpRecvBuffer).toBe(cap);
     expect(recvBufferOf(pool.slots[0]!.udpPort!)).toBe(2 * cap);
@@ -194,14 +180,20 @@ describe('WorkerPool (real mediasoup workers)', () => {
 });
 
 /** Sends mediasoup's own log lines, at debug, to a pino logger whose lines land in the array. */
-function captureMediasoupLog(): { mediasoup?: string; msg: string }[] {
-  const lines: { mediasoup?: string; msg: string }[] = [];
+/** A stream for a pino logger, and the JSON lines written to it. */
+function jsonLines<T>(): { lines: T[]; stream: Writable } {
+  const lines: T[] = [];
   const stream = new Writable({
     write(chunk, _enc, cb) {
-      lines.push(JSON.parse(String(chunk)));
+      lines.push(JSON.parse(String(chunk)) as T);
       cb();
     },
   });
+  return { lines, stream };
+}
+
+function captureMediasoupLog(): { mediasoup?: string; msg: string }[] {
+  const { lines, stream } = jsonLines<{ mediasoup?: string; msg: string }>();
   setMediasoupLogSink(pino({ level: 'debug' }, stream), { debug: true });
   return lines;
 }
