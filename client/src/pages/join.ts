@@ -16,7 +16,7 @@ import { bi, formatCountdown, plain, setBi, type Text } from '../ui/i18n';
 import { showTime, zoneText } from '../ui/time';
 import { MODE_TEXT } from '../ui/modes';
 import { el, mountShell } from '../ui/shell';
-import { runPreflight } from '../point/preflight';
+import { startPreflightCard } from '../point/preflight-card';
 import { startPointAttendance } from '../point/attendance';
 import { startDeskTalk } from '../point/desk-talk';
 import { followAssignment, homeFallback } from '../point/cluster';
@@ -434,42 +434,17 @@ async function setFloor(granted: boolean): Promise<void> {
 }
 
 // ----- lobby pre-flight -----
-const preflightBtn = el('button', { className: 'primary', attrs: { 'data-testid': 'preflight-run' } });
-setBi(preflightBtn, ['Kiểm tra kỹ thuật', 'Run the technical check']);
-const preflightOut = el('div', { attrs: { 'data-testid': 'preflight-result' } });
-preflightBox.append(bi(['Kiểm tra trước hội nghị', 'Pre-flight check'], 'h3'), preflightBtn, preflightOut);
-/** Runs the check and reports it; `devices` (speaker, camera, microphone) needs a click. */
-function preflight(devices: boolean): Promise<void> {
-  preflightBtn.disabled = true;
-  return runPreflight(receiver, preflightOut, { devices })
-    .then((report) => request('preflight:report', report))
-    .then(() => undefined)
-    .catch((err: unknown) => {
-      preflightOut.append(el('p', { className: 'bad', text: plain(failed(['Lỗi kiểm tra', 'Check failed'], err)) }));
-    })
-    .finally(() => (preflightBtn.disabled = false));
-}
-preflightBtn.addEventListener('click', () => void preflight(true));
-let preflightAuto = false;
-let preflightWait: ReturnType<typeof setTimeout> | undefined;
-/**
- * From the lobby on, the network part runs by itself once per page, as soon as the hall
- * sends (the media path opens with the first stream received).
- */
-function autoPreflight(): void {
-  clearTimeout(preflightWait);
-  if (preflightAuto || (view?.state !== 'lobby' && view?.state !== 'live')) return;
-  if (receiver.consumers().length === 0) {
-    preflightWait = setTimeout(autoPreflight, 1000);
-    return;
-  }
-  preflightAuto = true;
-  void preflight(false);
-}
-socket.on('preflight:run', () => {
-  status(['Bàn kỹ thuật yêu cầu kiểm tra lại', 'The desk asked for the check again'], 'info');
-  if (!preflightBtn.disabled) void preflight(false);
+const preflightCard = startPreflightCard({
+  socket,
+  receiver,
+  container: preflightBox,
+  view: () => view,
+  say: (text) => status(text, 'info'),
 });
+/** Called from the socket's and the view's handlers, which run after this script. */
+function autoPreflight(): void {
+  preflightCard.auto();
+}
 
 const watchdog = startMediaWatch({
   socket,
