@@ -73,6 +73,19 @@ export async function openPointPage(
   page.on('console', onConsole);
   page.on('requestfailed', onRequestFailed);
   page.on('response', onResponse);
+  // Chromium drops the requests in flight when the host's network interfaces change:
+  // any network namespace and veth pair made on the host (this test's, or another's
+  // running beside it) settle a moment later. A page whose script was dropped so never
+  // starts until its boot script loads it again (client/src/boot/boot.ts): the wait
+  // below covers that reload, and each drop is written to stderr so a host whose network
+  // keeps changing shows in the logs.
+  const onDropped = (r: Request) => {
+    if (r.resourceType() !== 'script' || r.failure()?.errorText !== 'net::ERR_NETWORK_CHANGED') return;
+    const note = `${r.url()} dropped on a network change; the page reloads itself`;
+    seen.push(note);
+    process.stderr.write(`[openPointPage] ${url}: ${note}\n`);
+  };
+  page.on('requestfailed', onDropped);
   const describe = async () =>
     JSON.stringify(
       await page
@@ -84,24 +97,7 @@ export async function openPointPage(
         .catch((err: Error) => ({ unreadable: err.message })),
     );
   try {
-    // Chromium drops the requests in flight when the host's network interfaces change:
-    // any network namespace and veth pair made on the host (this test's, or another's
-    // running beside it) settle a moment later. A page whose script was dropped so never
-    // starts, and is loaded again, twice at most; each reload is written to stderr so a
-    // host whose network keeps changing shows in the logs.
-    for (let attempt = 0; ; attempt++) {
-      const dropped: string[] = [];
-      const onFailed = (r: Request) => {
-        if (r.resourceType() === 'script' && r.failure()?.errorText === 'net::ERR_NETWORK_CHANGED')
-          dropped.push(r.url());
-      };
-      page.on('requestfailed', onFailed);
-      await page.goto(url).finally(() => page.off('requestfailed', onFailed));
-      if (dropped.length === 0 || attempt >= 2 || (await page.$('html[data-point]'))) break;
-      const note = `loaded again: ${dropped.join(', ')} dropped on a network change`;
-      seen.push(note);
-      process.stderr.write(`[openPointPage] ${url}: ${note}\n`);
-    }
+    await page.goto(url);
     const wanted = (until === 'refused' ? ['refused'] : [...PHASES.slice(PHASES.indexOf(until)), 'refused']).map(
       (p) => `html[data-point="${p}"]`,
     );
@@ -120,5 +116,6 @@ export async function openPointPage(
     page.off('console', onConsole);
     page.off('requestfailed', onRequestFailed);
     page.off('response', onResponse);
+    page.off('requestfailed', onDropped);
   }
 }
