@@ -139,7 +139,7 @@ export function mediaOf(f: RunFacts, avgPacketBytes: number): { media: LoadResul
           diagnosis: s.diagnosis ?? null,
         })),
     ),
-    watchdog: watchdogOf(points, f.drilled, f.generatorBehindMs),
+    watchdog: watchdogOf(points, f.drilled, f.loopBehindMs, f.sharedSilences),
   };
   return { media, starved };
 }

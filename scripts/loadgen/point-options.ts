@@ -2,7 +2,7 @@
 // it receives and how, and the run's shared parts (the DTLS gate, the ack reservoir).
 import type { Gate } from './gate';
 import type { Reservoir } from './stats';
-import type { WatchFleet } from './watch-judge';
+import type { WatchJudge } from './watch-judge';
 
 export interface PointOptions {
   baseUrl: string;
@@ -29,7 +29,7 @@ export interface PointOptions {
   /** The run's DTLS handshakes, a few at a time (shared by all points). */
   handshakes?: Gate;
   /** The run's points and loop lag, against which the media watchdog judges silence (./watch-judge.ts). */
-  fleet?: WatchFleet | undefined;
+  fleet?: WatchJudge | undefined;
   /** Health reports go here (ack latency), shared by all points. */
   healthAcks: Reservoir;
   /** Called with the marker (rttMs) of each report sent, for the monitor probe. */

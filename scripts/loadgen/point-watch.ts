@@ -4,12 +4,15 @@
 // not wired, so the first strike only waits; the second asks the point to rebuild its
 // transport and consumers through the same join as a reconnect. With the run's fleet
 // (./watch-judge.ts) its clock counts only the time the generator could have read the
-// point's media, so that the generator's own lag rebuilds nothing. Each rebuild is recorded
+// point's media, so that the generator's own lag rebuilds nothing. A point stalled on
+// purpose (the drill) is not one of the fleet's watched points: its silence is its own.
+// Each rebuild is recorded
 // with its reason and what the stalled streams had seen, so that the root cause stays
 // visible.
+import { performance } from 'node:perf_hooks';
 import { MediaWatchdog, type WatchedTrack } from '../../client/src/point/media-watchdog';
 import type { StreamStats } from './stream-stats';
-import { countedSilence, type HeldReason, type WatchFleet } from './watch-judge';
+import { countedSilence, type HeldReason, type Peers, type WatchJudge } from './watch-judge';
 
 /**
  * Why a rebuild: `noPackets`, the stalled streams read no packet through the silence;
@@ -25,7 +28,7 @@ export interface WatchdogRebuild {
   attempt: number;
   reason: RebuildReason;
   /** The other watched points then, and how many of them were receiving (with the run's fleet). */
-  peers?: { watched: number; receiving: number };
+  peers?: Peers;
   stalled: { kind: 'audio' | 'video'; received: number; decrypted: number; authFailures: number }[];
 }
 
@@ -46,12 +49,15 @@ export interface WatchLook {
 export interface PointWatchOptions {
   pointId: string;
   log: (msg: string) => void;
-  /** The run's points and the generator's loop lag; without it the watchdog runs on the wall clock, as the page's. */
-  fleet?: WatchFleet | undefined;
+  /** The run's points and the generator's loop load; without it the watchdog runs on the wall clock, as the page's. */
+  fleet?: WatchJudge | undefined;
+  /** The clock of the streams' lastArrival (ms); performance.now() unless a test gives one. */
+  now?: () => number;
 }
 
 /** A watched track's progress at the last look, and whether packets arrived since it last grew. */
 interface TrackSeen {
+  ssrc: number;
   progress: number;
   received: number;
   arrived: boolean;
@@ -63,7 +69,7 @@ export class PointWatch {
   readonly rebuilds: WatchdogRebuild[] = [];
   /**
    * Silence not counted (ms, while a watched track made no progress): the generator's loop
-   * was behind, or most other watched points read nothing either.
+   * was behind, or most other watched points read nothing either while it was saturated.
    */
   readonly held: Record<HeldReason, number> = { generatorBehind: 0, peersSilent: 0 };
   readonly #o: PointWatchOptions;
@@ -73,8 +79,12 @@ export class PointWatch {
   #seen = new Map<string, TrackSeen>();
   /** The watchdog's clock with the fleet: the time the generator could have read media (ms). */
   #clock = 0;
-  #lastLook: { at: number; behindMs: number } | undefined;
-  #peers: { watched: number; receiving: number } | undefined;
+  #lastLook: { at: number; behindMs: number; busyMs: number } | undefined;
+  #peers: Peers | undefined;
+  /** This point's silence held so far in a row because the others were silent too (ms). */
+  #sharedHeldMs = 0;
+  /** The tracks of the current look by key, with their SSRC. */
+  #ssrcOf = new Map<string, number>();
   /** The current receiver's streams while the last look was active, for the fleet. */
   #watched: ReadonlyMap<number, StreamStats> | undefined;
 
@@ -109,23 +119,25 @@ export class PointWatch {
   look(l: WatchLook): boolean {
     const tracks: WatchedTrack[] = [];
     const { paused, streams } = l;
+    this.#ssrcOf = new Map();
     if (l.active && paused && streams)
       for (const [ssrc, kind] of this.#hall) {
         if (kind === 'video' ? paused.video : paused.audio) continue;
         const s = streams.get(ssrc);
-        tracks.push({
-          key: `${this.#receiverSeq}:${ssrc}`,
-          progress: !s ? 0 : kind === 'video' ? s.decrypted : s.received,
-        });
+        const key = `${this.#receiverSeq}:${ssrc}`;
+        this.#ssrcOf.set(key, ssrc);
+        tracks.push({ key, progress: !s ? 0 : kind === 'video' ? s.decrypted : s.received });
       }
-    this.#watched = l.active ? streams : undefined;
+    // A point stalled on purpose reads nothing by design: the others must not take its
+    // silence for a shared one (with half the points drilled, none would be rebuilt).
+    this.#watched = l.active && !l.drilled ? streams : undefined;
     const silent = this.#note(tracks, streams);
     const action = this.watchdog.observe(this.#now(silent), l.active, tracks);
     if (action.type !== 'rebuild' || !streams) return false;
     const arrived = action.stalled.some((key) => this.#seen.get(key)?.arrived);
     const reason: RebuildReason = l.drilled ? 'drill' : arrived ? 'undecryptable' : 'noPackets';
     const stalled = action.stalled.map((key) => {
-      const ssrc = Number(key.split(':')[1]);
+      const ssrc = this.#ssrcOf.get(key) ?? this.#seen.get(key)?.ssrc ?? -1;
       const s = streams.get(ssrc);
       return {
         kind: this.#hall.get(ssrc) ?? 'video',
@@ -158,10 +170,11 @@ export class PointWatch {
     const keys = new Set(tracks.map((t) => t.key));
     for (const key of this.#seen.keys()) if (!keys.has(key)) this.#seen.delete(key);
     for (const t of tracks) {
-      const received = streams?.get(Number(t.key.split(':')[1]))?.received ?? 0;
+      const ssrc = this.#ssrcOf.get(t.key) ?? -1;
+      const received = streams?.get(ssrc)?.received ?? 0;
       const seen = this.#seen.get(t.key);
       if (!seen || t.progress > seen.progress) {
-        this.#seen.set(t.key, { progress: t.progress, received, arrived: false });
+        this.#seen.set(t.key, { ssrc, progress: t.progress, received, arrived: false });
         continue;
       }
       silent = true;
@@ -175,21 +188,31 @@ export class PointWatch {
 
   /**
    * The watchdog's time: the wall clock without the fleet; with it, the time counted by
-   * countedSilence since the last look, the rest held (and summed when the point looked silent).
+   * countedSilence since the last look, the rest held (and summed when the point looked
+   * silent). A hold for a shared silence runs on while the point stays silent and most
+   * others too, up to countedSilence's cap.
    */
   #now(silent: boolean): number {
-    const now = performance.now();
+    const now = (this.#o.now ?? performance.now.bind(performance))();
     const fleet = this.#o.fleet;
     if (!fleet) return now;
-    const behindMs = fleet.behindMs;
+    const { behindMs, busyMs } = fleet;
     const peers = fleet.peersOf(this.#o.pointId, now);
     const prev = this.#lastLook;
-    this.#lastLook = { at: now, behindMs };
+    this.#lastLook = { at: now, behindMs, busyMs };
     this.#peers = peers;
     if (prev) {
-      const c = countedSilence({ elapsedMs: now - prev.at, behindMs: behindMs - prev.behindMs, peers });
+      const c = countedSilence({
+        elapsedMs: now - prev.at,
+        behindMs: behindMs - prev.behindMs,
+        busyMs: busyMs - prev.busyMs,
+        peers,
+        sharedHeldMs: this.#sharedHeldMs,
+      });
       this.#clock += c.countedMs;
       if (silent && c.reason) this.held[c.reason] += c.heldMs;
+      if (!silent || !c.shared) this.#sharedHeldMs = 0;
+      else if (c.reason === 'peersSilent') this.#sharedHeldMs += c.heldMs;
     }
     return this.#clock;
   }

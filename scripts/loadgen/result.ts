@@ -11,6 +11,7 @@ import type { JoinStages, PointStages } from './join-stages';
 import type { ChromiumJoin } from './chromium-points';
 import type { LossSources } from './loss-sources';
 import type { VideoStopsResult } from './video-stops';
+import type { SharedSilences } from './watch-judge';
 
 export interface ImpairedGroup {
   points: number;
@@ -168,11 +169,14 @@ export interface LoadResult {
       /**
        * Silence the watchdogs did not count, summed over the points (ms, while a point's
        * watched track made no progress): the generator's loop was behind, or most other
-       * watched points read nothing either (scripts/loadgen/watch-judge.ts).
+       * watched points read nothing either while the generator was saturated, at most
+       * 30 s in a row (scripts/loadgen/watch-judge.ts).
        */
       held: { generatorBehindMs: number; peersSilentMs: number };
       /** The time the generator's loop was behind over the run (ms); null when not measured. */
-      generatorBehindMs: number | null;
+      loopBehindMs: number | null;
+      /** The silences most watched points shared (see SharedSilences). */
+      sharedSilences: SharedSilences;
       points: { pointId: string; rebuilds: WatchdogRebuild[]; receivingAfter: boolean }[];
     };
   };

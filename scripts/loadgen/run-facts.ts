@@ -10,6 +10,7 @@ import type { MachineSample, ProcSample } from './procstat';
 import type { SocketDropWatch } from './loss-sources';
 import type { ChromiumJoin } from './chromium-points';
 import type { GeneratorPauses } from './stalls';
+import type { SharedSilences } from './watch-judge';
 import type { LoadResult } from './result';
 import type { HallLayerStats } from './simulcast-hall';
 import type { Reservoir } from './stats';
@@ -58,7 +59,9 @@ export interface RunFacts {
   /** The generator's own event-loop stalls and GC pauses over the run. */
   pauses: GeneratorPauses;
   /** The time the generator's loop was behind over the run (ms), as the watchdogs discount it (./watch-judge.ts). */
-  generatorBehindMs?: number | undefined;
+  loopBehindMs?: number | undefined;
+  /** The silences most watched points shared (the run's WatchFleet). */
+  sharedSilences?: SharedSilences | undefined;
   /** When the hall's source started sending (epoch ms), if it did. */
   sourceStartedAt: number | undefined;
   steady: SteadyWindow;

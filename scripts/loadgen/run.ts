@@ -82,7 +82,7 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
   const run: Running = { server, points: [], agents: [] };
   const pauses = new GeneratorPauses();
   // The points' watchdogs judge silence against the generator's own lag and each other.
-  const fleet = new WatchFleet();
+  const fleet = new WatchFleet(pauses);
   // The points' receive sockets, from the join's start: a storm's drops come before the steady state.
   const drops = new SocketDropWatch(run.points);
   try {
@@ -160,7 +160,8 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
       chromium: joined.chromium,
       dtlsAtOnceMax: joined.handshakes.highWater,
       pauses,
-      generatorBehindMs: fleet.behindMs,
+      loopBehindMs: pauses.behindMs,
+      sharedSilences: fleet.sharedSilences(),
       sourceStartedAt,
       steady: steady.window,
       probes,
@@ -174,7 +175,6 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
     });
   } finally {
     pauses.stop();
-    fleet.stop();
     drops.stop();
     checkinProgress.reset();
     await Promise.all(run.points.map((p) => p.stop().catch(() => undefined)));

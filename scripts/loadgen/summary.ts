@@ -104,8 +104,8 @@ export function summary(r: LoadResult): string {
     }); silence not counted: ${(w.held.generatorBehindMs / 1000).toFixed(1)} s generator behind, ${(
       w.held.peersSilentMs / 1000
     ).toFixed(1)} s others silent too (generator loop behind ${
-      w.generatorBehindMs === null ? 'not measured' : `${(w.generatorBehindMs / 1000).toFixed(1)} s`
-    })${w.points
+      w.loopBehindMs === null ? 'not measured' : `${(w.loopBehindMs / 1000).toFixed(1)} s`
+    })${sharedClause(w.sharedSilences)}${w.points
       .slice(0, 5)
       .map(
         (p) =>
@@ -122,6 +122,16 @@ export function summary(r: LoadResult): string {
   );
   if (r.errors.length) lines.push(`errors (${r.errors.length}): ${r.errors.slice(0, 5).join(' | ')}`);
   return lines.join('\n');
+}
+
+/**
+ * The silences most points shared, loud: the generator held them at most 30 s, and with it
+ * keeping up they are the hall's or the SFU's, which a point's rebuild does not cure.
+ */
+function sharedClause(s: LoadResult['media']['watchdog']['sharedSilences']): string {
+  if (!s.episodes) return '';
+  const longest = (s.longestMs / 1000).toFixed(1);
+  return `; SHARED SILENCE ${s.episodes} times: up to ${s.pointsAtPeak} points silent together, longest ${longest} s, ${s.generatorKeptUp} with the generator keeping up (the hall or the SFU stopped; a rebuild cures none)`;
 }
 
 /** The summary's lines: the stages (p50/p95/max in ms since the storm's start) and the Chromium points. */
