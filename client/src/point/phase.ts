@@ -10,8 +10,8 @@
 // - `receiving`: the hall's media transport is connected, on a connected socket whose
 //   view is shown.
 // - `refused`: the server turned the link away (invalid, expired, revoked, no longer
-//   invited, cancelled) or let the point go (`kicked`: opened on another screen, removed
-//   by the desk). For good: the page does not reconnect.
+//   invited, cancelled) or let the point go (`kicked`: its link revoked while connected,
+//   the session gone, or opened on another screen). For good: the page does not reconnect.
 // The rules are pure (phaseAfter); PointPhase keeps the page's part of their context.
 
 export type PagePhase = 'starting' | 'connected' | 'receiving' | 'refused';
