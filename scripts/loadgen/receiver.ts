@@ -63,7 +63,7 @@ export class Receiver {
   readonly #silent: boolean;
   #fbTimer: NodeJS.Timeout | undefined;
   /** The RTCP this receiver sends (undefined when silent, or before the keys). */
-  feedback: PointFeedback | undefined;
+  readonly feedback: PointFeedback | undefined;
   /** When ICE connected and DTLS connected (the SRTP keys) (epoch ms). */
   iceConnectedAt: number | undefined;
   connectedAt: number | undefined;

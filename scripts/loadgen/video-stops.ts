@@ -187,8 +187,8 @@ export interface VideoStopsMatch {
     points: number;
     /** Overlapping an SFU stop of the same point (within toleranceMs). */
     matched: number;
-    /** The share of each matched silence the point's stops cover (%, exact: no tolerance), p10 and p50. */
-    coveredPct: { p10: number; p50: number };
+    /** The share of each matched silence the point's stops cover (%, exact: no tolerance), p10 and p50; null when none matched. */
+    coveredPct: { p10: number; p50: number } | null;
     /** Matched silences covered less than half by the stops: the stop explains only part of the silence. */
     matchedUnderHalf: number;
     /** The first of those: the point, start (ms after the join started), length, the share covered (%), the cause. */
@@ -261,7 +261,9 @@ export function matchVideoStops(
       count: long.length,
       points: new Set(long.map((g) => g.pointId)).size,
       matched: long.length - unmatched.length,
-      coveredPct: { p10: round(percentile(coveredPct, 10), 0), p50: round(percentile(coveredPct, 50), 0) },
+      coveredPct: coveredPct.length
+        ? { p10: round(percentile(coveredPct, 10), 0), p50: round(percentile(coveredPct, 50), 0) }
+        : null,
       matchedUnderHalf: underHalf.length,
       matchedUnderHalfList: underHalf.slice(0, LISTED).map(({ g, covered }) => ({
         pointId: g.pointId,

@@ -183,6 +183,8 @@ describe('matchVideoStops', () => {
   test("another point's stop at the same time does not match", () => {
     const r = match([silence('P1', 1000, 4000)], [stop('P2', 1000, 4000)]);
     expect(r.silences).toMatchObject({ matched: 0, unmatched: 1, unmatchedAtPointsWithoutStops: 1 });
+    // Nothing matched: no share covered to give (null, not NaN).
+    expect(r.silences.coveredPct).toBeNull();
     expect(r.sfuStops).toMatchObject({ withSilence: 0, withoutSilence: 1 });
     expect(r.sfuStops.withoutSilenceList).toEqual([{ pointId: 'P2', atMs: 1000, ms: 3000, open: false }]);
   });
