@@ -2,10 +2,12 @@
 // (a network change during the load, a server restarting) loads itself again: the boot
 // script (client/src/boot/boot.ts) sees the failed chunk, says so on the page and
 // reloads, waiting longer each time, until a load starts the page; then it forgets the
-// count. The chunks' failures are made by dropping their requests as the network would.
+// count. Before each reload it checks that the server answers for the page: a reload onto
+// a server that is down or a proxy's 502 would end the tries. The chunks' failures are made
+// by dropping their requests as the network would.
 import { launchChromium } from '../helpers/browser';
 import { ADMIN_ENV, prepareBriefing } from '../helpers/briefing';
-import { startTestOrchestrator, type TestOrchestrator } from '../helpers/orchestrator';
+import { startTestOrchestrator, type TestOrchestrator, waitFor } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
 import type { Browser, Page } from 'playwright-core';
 
@@ -20,6 +22,10 @@ function countLoads(page: Page): { readonly n: number } {
   });
   return loads;
 }
+
+const NOTE = '[data-testid=boot-retry]';
+/** The boot script's note, in English. */
+const noteText = (page: Page) => page.textContent(`${NOTE} .en`, { timeout: 10_000 });
 
 describe('pages in Chromium', () => {
   let r: TestRedis;
@@ -97,6 +103,34 @@ describe('pages in Chromium', () => {
       },
       60_000,
     );
+
+    test('reloads only once the server answers for the page, and waits on while it does not', async () => {
+      const page = await browser.newPage();
+      const loads = countLoads(page);
+      await page.route(CHUNKS, (req) => (loads.n > 1 ? req.continue() : req.abort('internetdisconnected')));
+      const url = `${o.baseUrl}/host`;
+      let checks = 0;
+      await page.route(url, (req) => {
+        if (req.request().method() !== 'HEAD') return req.continue();
+        checks++;
+        // The server down (restarting), then a proxy's 502, then the server back.
+        if (checks === 1) return req.abort('connectionrefused');
+        if (checks === 2)
+          return req.fulfill({ status: 502, contentType: 'text/html', body: '<h1>502 Bad Gateway</h1>' });
+        return req.continue();
+      });
+      await page.goto(url);
+      expect(await noteText(page)).toMatch(/Reloading in 2 s/);
+      // A failed check counts as a try: the note names the next, longer wait (4 s).
+      await waitFor(async () => /Reloading in 4 s/.test((await noteText(page)) ?? ''), 'the next wait named');
+      expect(loads.n).toBe(1);
+      await page.waitForSelector('header h1', { state: 'attached', timeout: 40_000 });
+      expect(checks).toBe(3);
+      expect(loads.n).toBe(2);
+      expect(await page.evaluate((k) => sessionStorage.getItem(k), RELOADS_KEY)).toBeNull();
+      expect(await page.$(NOTE)).toBeNull();
+      await page.close();
+    }, 60_000);
 
     test('keeps trying, waiting longer each time, and starts once its chunks load', async () => {
       const page = await browser.newPage();
