@@ -4,7 +4,7 @@
 // reloads, waiting longer each time, until a load starts the page; then it forgets the
 // count. Before each reload it checks that the server answers for the page: a reload onto
 // a server that is down or a proxy's 502 would end the tries. The chunks' failures are made
-// by dropping their requests as the network would.
+// by dropping their requests as the network would, or answering 404 as after a deploy.
 import { launchChromium } from '../helpers/browser';
 import { ADMIN_ENV, prepareBriefing } from '../helpers/briefing';
 import { startTestOrchestrator, type TestOrchestrator, waitFor } from '../helpers/orchestrator';
@@ -14,17 +14,19 @@ import type { Browser, Page } from 'playwright-core';
 const CHUNKS = '**/bundle/chunk-*.js';
 const RELOADS_KEY = 'briefing.bootReloads';
 
-/** Counts the page's document loads (the first one too). */
-function countLoads(page: Page): { readonly n: number } {
-  const loads = { n: 0 };
+/** Counts the page's document loads (the first one too), with when each was asked for. */
+function countLoads(page: Page): { readonly n: number; readonly at: readonly number[] } {
+  const loads = { n: 0, at: [] as number[] };
   page.on('request', (r) => {
-    if (r.isNavigationRequest() && r.frame() === page.mainFrame()) loads.n++;
+    if (!r.isNavigationRequest() || r.frame() !== page.mainFrame()) return;
+    loads.n++;
+    loads.at.push(Date.now());
   });
   return loads;
 }
 
 const NOTE = '[data-testid=boot-retry]';
-/** The boot script's note, in English. */
+/** The boot script's note once its text is in (it is appended empty, then filled). */
 const noteText = (page: Page) => page.textContent(`${NOTE} .en`, { timeout: 10_000 });
 
 describe('pages in Chromium', () => {
@@ -73,36 +75,59 @@ describe('pages in Chromium', () => {
 
   describe('whose scripts fail to load', () => {
     test.each([
-      ['/host', 'header h1'],
-      ['/monitor', 'header h1'],
-      ['/join', 'html[data-point]'],
-    ])(
-      '%s loads itself again when its chunks are dropped during one load, and starts',
-      async (route, startedSelector) => {
+      ['/host', 'dropped', 'header h1'],
+      ['/monitor', 'dropped', 'header h1'],
+      ['/join', 'dropped', 'html[data-point]'],
+      ['/host', 'answered 404 (a deploy in between)', 'header h1'],
+    ] as const)(
+      '%s loads itself again when its chunks are %s during one load, and starts',
+      async (route, how, startedSelector) => {
         const url = route === '/join' ? (await prepareBriefing(o.baseUrl, ['HT-VQ'])).links[0]!.url : o.baseUrl + route;
         const page = await browser.newPage();
         const errors: string[] = [];
         page.on('pageerror', (e) => errors.push(e.message));
         // The first load's chunk requests all fail, as a network change drops those in flight
-        // (dropping only the <link rel="modulepreload"> one, Chromium asks again on import).
+        // (dropping only the <link rel="modulepreload"> one, Chromium asks again on import),
+        // or as a server answers for chunks a deploy has removed.
         const loads = countLoads(page);
-        let dropped = 0;
+        let failed = 0;
         await page.route(CHUNKS, (req) => {
           if (loads.n > 1) return req.continue();
-          dropped++;
-          return req.abort('internetdisconnected');
+          failed++;
+          if (how === 'dropped') return req.abort('internetdisconnected');
+          return req.fulfill({ status: 404, contentType: 'text/plain', body: 'Not Found' });
         });
         await page.goto(url);
         await page.waitForSelector(startedSelector, { state: 'attached', timeout: 30_000 });
-        expect(dropped).toBeGreaterThan(0);
+        expect(failed).toBeGreaterThan(0);
         expect(loads.n).toBe(2);
         expect(await page.evaluate((k) => sessionStorage.getItem(k), RELOADS_KEY)).toBeNull();
-        expect(await page.$('[data-testid=boot-retry]')).toBeNull();
+        expect(await page.$(NOTE)).toBeNull();
         expect(errors).toEqual([]);
         await page.close();
       },
       60_000,
     );
+
+    test('a chunk that fails as it runs, not as it loads, reloads nothing', async () => {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      const loads = countLoads(page);
+      await page.route(CHUNKS, async (req) => {
+        const body = await (await req.fetch()).text();
+        await req.fulfill({ contentType: 'text/javascript', body: `throw new Error('chunk threw');\n${body}` });
+      });
+      await page.goto(`${o.baseUrl}/host`);
+      await page.waitForLoadState('load');
+      // The note would be on the page by now: it is appended as the document's load ends.
+      expect(await page.$(NOTE)).toBeNull();
+      await waitFor(() => errors.length > 0, "the chunk's error");
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toContain('chunk threw');
+      expect(loads.n).toBe(1);
+      await page.close();
+    }, 60_000);
 
     test('reloads only once the server answers for the page, and waits on while it does not', async () => {
       const page = await browser.newPage();
@@ -121,8 +146,8 @@ describe('pages in Chromium', () => {
       });
       await page.goto(url);
       expect(await noteText(page)).toMatch(/Reloading in 2 s/);
-      // A failed check counts as a try: the note names the next, longer wait (4 s).
-      await waitFor(async () => /Reloading in 4 s/.test((await noteText(page)) ?? ''), 'the next wait named');
+      // A failed check counts as a try: the note names the next, longer wait (4 s ±20 %).
+      await waitFor(async () => /Reloading in [345] s/.test((await noteText(page)) ?? ''), 'the next wait named');
       expect(loads.n).toBe(1);
       await page.waitForSelector('header h1', { state: 'attached', timeout: 40_000 });
       expect(checks).toBe(3);
@@ -136,21 +161,67 @@ describe('pages in Chromium', () => {
       const page = await browser.newPage();
       await page.route(CHUNKS, (req) => req.abort('internetdisconnected'));
       const loads = countLoads(page);
+      // The count each load finds, read as soon as its document has loaded (the next reload
+      // is seconds away then).
+      const counts: number[] = [];
+      page.on('load', () => {
+        page
+          .evaluate((k) => Number(sessionStorage.getItem(k)), RELOADS_KEY)
+          .then(
+            (n) => counts.push(n),
+            () => undefined,
+          );
+      });
       await page.goto(`${o.baseUrl}/host`);
-      // Says so on the page, Vietnamese first.
-      const note = await page.waitForSelector('[data-testid=boot-retry]', { timeout: 10_000 });
-      expect(await note.textContent()).toContain('Tự động tải lại sau 2 giây');
-      expect(await note.textContent()).toContain('Reloading in 2 s');
-      // Waits of 2 s, then 4 s, then 8 s: within 10 s the first load and two or three more,
-      // never a tight loop.
-      await new Promise((res) => setTimeout(res, 10_000));
-      expect(loads.n).toBeGreaterThanOrEqual(2);
-      expect(loads.n).toBeLessThanOrEqual(4);
-      expect(Number(await page.evaluate((k) => sessionStorage.getItem(k), RELOADS_KEY))).toBeGreaterThanOrEqual(1);
+      // Says so on the page, Vietnamese first, with no call for the technician yet.
+      const vi = await page.textContent(`${NOTE} .vi`, { timeout: 10_000 });
+      expect(vi).toContain('Trang chưa tải xong (mất kết nối tới máy chủ). Tự động tải lại sau 2 giây');
+      expect(vi).not.toContain('kỹ thuật viên');
+      expect(await noteText(page)).toContain('Reloading in 2 s');
+      expect(await page.getAttribute(`${NOTE} .en`, 'lang')).toBe('en');
+      // Waits of about 2 s, then 4 s (±20 %): never a tight loop. Only lower bounds: a busy
+      // machine makes them longer, never shorter.
+      await waitFor(() => loads.n >= 3, 'a third load', 30_000);
+      expect(loads.at[1]! - loads.at[0]!).toBeGreaterThanOrEqual(1500);
+      expect(loads.at[2]! - loads.at[1]!).toBeGreaterThanOrEqual(3000);
+      await waitFor(() => counts.length >= 3, 'the count read after three loads');
+      expect(counts.slice(0, 3)).toEqual([0, 1, 2]);
       // The network back: the next reload starts the page and forgets the count.
       await page.unroute(CHUNKS);
       await page.waitForSelector('header h1', { state: 'attached', timeout: 40_000 });
       expect(await page.evaluate((k) => sessionStorage.getItem(k), RELOADS_KEY)).toBeNull();
+      await page.close();
+    }, 90_000);
+
+    test('from the 5th try the note asks to tell the central technician', async () => {
+      const page = await browser.newPage();
+      await page.addInitScript((k) => sessionStorage.setItem(k, '4'), RELOADS_KEY);
+      await page.route(CHUNKS, (req) => req.abort('internetdisconnected'));
+      await page.goto(`${o.baseUrl}/host`);
+      expect(await page.textContent(`${NOTE} .vi`, { timeout: 10_000 })).toMatch(
+        /sau (2[4-9]|3[0-6]) giây… Nếu vẫn lỗi, hãy báo kỹ thuật viên trung tâm\.$/,
+      );
+      expect(await noteText(page)).toMatch(/in (2[4-9]|3[0-6]) s… If this goes on, tell the central technician\.$/);
+      await page.close();
+    }, 30_000);
+
+    test('where the browser refuses storage, keeps the count in the tab and still waits longer', async () => {
+      const page = await browser.newPage();
+      await page.addInitScript(() =>
+        Object.defineProperty(window, 'sessionStorage', {
+          get: () => {
+            throw new DOMException('Access is denied for this document.', 'SecurityError');
+          },
+        }),
+      );
+      await page.route(CHUNKS, (req) => req.abort('internetdisconnected'));
+      const loads = countLoads(page);
+      await page.goto(`${o.baseUrl}/host`);
+      await waitFor(() => loads.n >= 3, 'a third load', 30_000);
+      expect(loads.at[2]! - loads.at[1]!).toBeGreaterThanOrEqual(3000);
+      await page.unroute(CHUNKS);
+      await page.waitForSelector('header h1', { state: 'attached', timeout: 40_000 });
+      expect(await page.evaluate(() => window.name)).toBe('');
       await page.close();
     }, 90_000);
   });

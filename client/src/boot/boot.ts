@@ -4,17 +4,18 @@
 // `net::ERR_NETWORK_CHANGED`; a server restarting), the whole module graph fails and
 // nothing of the page runs. The boot script sees the failed load (an `error` event of a
 // /bundle script or preload, caught in the capture phase since it does not bubble), and if
-// the page has not started once the document has loaded, it says so on the page and loads
-// it again: after 2 s, 4 s, 8 s, … at most 30 s, the count kept in sessionStorage and
-// cleared once a load starts the page. Before each reload it asks the server for the page
-// (HEAD) and reloads only on an answer of 2xx: a reload onto a server that is down or a
-// proxy's 502 would land on an error page with no boot script, and the tries would end
-// there; a failed check instead counts as a try and waits for the next.
+// the page has not started once the document has loaded, it says so on the page and tries
+// again: after about 2 s, 4 s, 8 s, … at most 30 s, the count kept in sessionStorage and
+// cleared once a load starts the page. A try first asks the server for the page (HEAD):
+// only an answer of 2xx reloads it. A reload onto a server that is down or a proxy's
+// 502 would land on an error page with no boot script, and the tries would end there;
+// a failed check instead counts as a try and waits for the next.
 // Bundled on its own, no imports at run time.
-import { RELOADS_KEY, reloadDelayMs, STARTED_GLOBAL } from './marker';
+import { RELOADS_KEY, reloadDelayMs, retryNote, STARTED_GLOBAL } from './marker';
 
 /** A check of the server that has not answered by then counts as failed. */
 const CHECK_TIMEOUT_MS = 10_000;
+const KEPT = new RegExp(`^${RELOADS_KEY.replace('.', '\\.')}=(\\d+)$`);
 
 const started = () => (window as unknown as Record<string, unknown>)[STARTED_GLOBAL] === true;
 const bundle = `${location.origin}/bundle/`;
@@ -22,10 +23,20 @@ let failed = false;
 let retrying = false;
 
 function reloads(): number {
+  let kept: string | null;
   try {
-    return Number(sessionStorage.getItem(RELOADS_KEY)) || 0;
+    kept = sessionStorage.getItem(RELOADS_KEY);
   } catch {
-    return 0; // storage refused: every wait is the first one, still never a tight loop
+    kept = KEPT.exec(window.name)?.[1] ?? null; // storage refused: kept in the tab's name
+  }
+  return Math.max(0, Number(kept)) || 0;
+}
+
+function keep(n: number): void {
+  try {
+    sessionStorage.setItem(RELOADS_KEY, String(n));
+  } catch {
+    window.name = `${RELOADS_KEY}=${n}`;
   }
 }
 
@@ -49,29 +60,24 @@ function retry(): void {
   note.className = 'status warn';
   note.setAttribute('role', 'status');
   note.setAttribute('data-testid', 'boot-retry');
+  // Appended empty, its text added after: a status inserted with its text already in it is
+  // often not read out by screen readers.
   document.body.append(note);
   const wait = (n: number) => {
-    const seconds = reloadDelayMs(n) / 1000;
-    const lines: [lang: string, text: string][] = [
-      ['vi', `Trang chưa tải xong do mạng gián đoạn. Tự động tải lại sau ${seconds} giây…`],
-      ['en', `The page did not finish loading (network interrupted). Reloading in ${seconds} s…`],
-    ];
-    note.replaceChildren(
-      ...lines.map(([lang, text]) => {
+    const ms = reloadDelayMs(n, Math.random());
+    setTimeout(() => {
+      const spans = retryNote(n, ms).map((text, i) => {
         const span = document.createElement('span');
-        span.className = lang;
+        span.className = span.lang = i ? 'en' : 'vi';
         span.textContent = text;
         return span;
-      }),
-    );
+      });
+      note.replaceChildren(...spans);
+    }, 0);
     setTimeout(() => {
-      try {
-        sessionStorage.setItem(RELOADS_KEY, String(n + 1));
-      } catch {
-        // storage refused: the next load waits the first delay again
-      }
+      keep(n + 1);
       void serverAnswers().then((ok) => (ok ? location.reload() : wait(n + 1)));
-    }, seconds * 1000);
+    }, ms);
   };
   wait(reloads());
 }
@@ -93,7 +99,8 @@ addEventListener('DOMContentLoaded', () => {
   try {
     sessionStorage.removeItem(RELOADS_KEY);
   } catch {
-    // nothing kept, nothing to clear
+    // nothing kept there
   }
+  if (KEPT.test(window.name)) window.name = '';
 });
 addEventListener('load', () => failed && retry());

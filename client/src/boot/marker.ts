@@ -1,12 +1,36 @@
-// What the boot script (client/src/boot/boot.ts) and the pages' bundles share.
+// What the boot script (client/src/boot/boot.ts) and its tests share. The page bundles
+// do not import it: they set the started flag through client/src/boot/started.ts.
 
 /** Set on `window` once a page's module graph has loaded and its entry begins to run. */
 export const STARTED_GLOBAL = '__pageStarted';
 
-/** The page's reloads so far (sessionStorage), cleared once a load starts the page. */
+/**
+ * The page's reloads so far: in sessionStorage, or in `window.name` (`<key>=<n>`) where
+ * the browser refuses storage. Cleared once a load starts the page.
+ */
 export const RELOADS_KEY = 'briefing.bootReloads';
 
-/** The wait before the next reload: 2 s, 4 s, 8 s, … at most 30 s. */
-export function reloadDelayMs(reloads: number): number {
-  return Math.min(2000 * 2 ** Math.min(reloads, 10), 30_000);
+/** From this try on (the first is 1), the note asks to tell the central technician. */
+export const TELL_TECHNICIAN_FROM = 5;
+
+/**
+ * The wait before the next try: 2 s, 4 s, 8 s, … at most 30 s, times a factor between
+ * 0.8 and 1.2 (`random` in [0, 1)), so the pages that failed in the same outage do not
+ * all come back at the same moment. A count that is negative or not a number counts as 0.
+ */
+export function reloadDelayMs(reloads: number, random = 0.5): number {
+  const n = Math.max(0, reloads) || 0;
+  return Math.round(Math.min(2000 * 2 ** Math.min(n, 10), 30_000) * (0.8 + 0.4 * random));
+}
+
+/** The note on a page about to try again (`reloads` done so far), Vietnamese and English. */
+export function retryNote(reloads: number, waitMs: number): [vi: string, en: string] {
+  const s = Math.round(waitMs / 1000);
+  const late = reloads + 1 >= TELL_TECHNICIAN_FROM;
+  return [
+    `Trang chưa tải xong (mất kết nối tới máy chủ). Tự động tải lại sau ${s} giây…` +
+      (late ? ' Nếu vẫn lỗi, hãy báo kỹ thuật viên trung tâm.' : ''),
+    `The page did not finish loading (lost the connection to the server). Reloading in ${s} s…` +
+      (late ? ' If this goes on, tell the central technician.' : ''),
+  ];
 }
