@@ -106,6 +106,7 @@ const transcoders = () => transcoderPids().length;
   }, 30_000);
 
   test('a room system with digest credentials gets H.264 and G.711 over plain RTP (allowed for it)', async () => {
+    await noCallsLeft();
     const monitor = await connectSocket(s.o.baseUrl, '/monitor', { cookie: s.b.cookie, own: true });
     const tiles = new Map<string, PointTile>();
     monitor.on('delta', (d: MonitorDelta) => {
@@ -127,7 +128,9 @@ const transcoders = () => transcoderPids().length;
         return t?.connected && t.status === 'good' && t.lossPct !== null && t.rttMs !== null ? t : undefined;
       },
       'the monitor to show HT-CX connected and good',
-      20_000,
+      // The grade needs the call's receiver reports over a few health windows; on a loaded
+      // machine the first windows can grade the transcoded leg's jitter as degraded.
+      45_000,
     );
     expect(tile.lossPct).toBeLessThan(2);
     monitor.close();
