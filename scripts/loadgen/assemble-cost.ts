@@ -2,7 +2,7 @@
 // machine's load, the SFU's cost per packet and, in a cluster, the pipe hop.
 import type { ClusterHandle } from './cluster';
 import { measureFloor } from './floor';
-import { cpuBetween } from './procstat';
+import { cpuAndRss } from './procstat';
 import type { ClusterResult, LoadResult } from './result';
 import type { RunFacts } from './run-facts';
 import { round } from './stats';
@@ -23,13 +23,7 @@ export function costOf(f: RunFacts): Cost {
   const [p0, p1] = steady.procs;
   const [m0, m1] = steady.machine;
   const [packets0, packets1] = steady.packets;
-  const cpuPct: Record<string, number> = {};
-  const rssMiB: Record<string, number> = {};
-  for (const k of Object.keys(p1)) {
-    const c = cpuBetween(p0[k], p1[k], windowSeconds);
-    cpuPct[k] = round(c.cpuPct, 1);
-    rssMiB[k] = round(c.rssBytes / 2 ** 20, 0);
-  }
+  const { cpuPct, rssMiB } = cpuAndRss(p0, p1, windowSeconds);
   const workerCpu = probes.workerKeys.reduce((a, k) => a + (cpuPct[k] ?? 0), 0);
   cpuPct.workersTotal = round(workerCpu, 1);
   const machineBusyPct = ((m1.busy - m0.busy) / windowSeconds) * 100;

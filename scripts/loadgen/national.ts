@@ -18,7 +18,7 @@ import { deskResult, openDesk, RedisStats, redisRates, type Desk } from './natio
 import { nationalShape, provinceOf, seedNationalRegistry } from './national-registry';
 import { DEFAULTS } from './options';
 import { ServerProbes } from './probes';
-import { cpuBetween, loadAverage, readMachine, readProc, type ProcSample } from './procstat';
+import { cpuAndRss, cpuBetween, loadAverage, readMachine, readProc, type ProcSample } from './procstat';
 import { percentile, round, rounded, summarize } from './stats';
 import type { ServerHandle } from './spawn';
 
@@ -245,13 +245,7 @@ export async function runNational(o: NationalOptions) {
     while (results.size < gens.length && Date.now() < stopLimit) await sleep(250);
     const res = [...results.values()];
     const machineBusyPct = ((m1.busy - m0.busy) / (m1.total - m0.total)) * 100 * m1.cores;
-    const cpuPct: Record<string, number> = {};
-    const rssMiB: Record<string, number> = {};
-    for (const k of Object.keys(p1)) {
-      const c = cpuBetween(p0[k], p1[k], secs);
-      cpuPct[k] = round(c.cpuPct, 1);
-      rssMiB[k] = round(c.rssBytes / 2 ** 20, 0);
-    }
+    const { cpuPct, rssMiB } = cpuAndRss(p0, p1, secs);
     const ours = Object.values(cpuPct).reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
     const otherPct = round(machineBusyPct - ours, 1);
     const ck = res.map((r) => r.checkins).filter((c) => c !== undefined);

@@ -1,6 +1,7 @@
 // CPU and memory of the processes in a run, read from /proc (Linux): the server, its
 // mediasoup workers and embedded Redis, the generator and its ffmpeg, and the whole machine.
 import { readFileSync, readdirSync } from 'node:fs';
+import { round } from './stats';
 
 const HZ = 100; // USER_HZ on Linux
 
@@ -95,6 +96,25 @@ export interface CpuWindow {
 export function cpuBetween(a: ProcSample | undefined, b: ProcSample | undefined, seconds: number): CpuWindow {
   if (!a || !b || seconds <= 0) return { cpuPct: NaN, rssBytes: b?.rssBytes ?? NaN };
   return { cpuPct: ((b.cpuSeconds - a.cpuSeconds) / seconds) * 100, rssBytes: b.rssBytes };
+}
+
+/**
+ * CPU (% of one core, one decimal) and RSS (whole MiB) per process over a window, keyed as
+ * the window's last samples are: a process missing from the first sample has NaN CPU.
+ */
+export function cpuAndRss(
+  p0: Record<string, ProcSample | undefined>,
+  p1: Record<string, ProcSample | undefined>,
+  seconds: number,
+): { cpuPct: Record<string, number>; rssMiB: Record<string, number> } {
+  const cpuPct: Record<string, number> = {};
+  const rssMiB: Record<string, number> = {};
+  for (const k of Object.keys(p1)) {
+    const c = cpuBetween(p0[k], p1[k], seconds);
+    cpuPct[k] = round(c.cpuPct, 1);
+    rssMiB[k] = round(c.rssBytes / 2 ** 20, 0);
+  }
+  return { cpuPct, rssMiB };
 }
 
 /** UDP datagrams this network namespace dropped because a receive buffer was full (/proc/net/snmp). */
