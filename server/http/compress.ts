@@ -2,11 +2,10 @@
 // shrink about 4x, which counts on a point's 2 Mbps link.
 import type { ServerResponse } from 'node:http';
 import compression from 'compression';
-import type { Request, RequestHandler, Response } from 'express';
+import type { Request, RequestHandler } from 'express';
 
 /** Below this many bytes (Content-Length) a response goes out as it is. */
 const THRESHOLD = 1024;
-const NO_TRANSFORM = /(?:^|,)\s*?no-transform\s*?(?:,|$)/;
 
 /**
  * The compression middleware, but for a part of a file (206, or anything carrying a
@@ -19,47 +18,41 @@ const NO_TRANSFORM = /(?:^|,)\s*?no-transform\s*?(?:,|$)/;
  * compressed (a bundle's `.br`, `.gz`: server/http/pages.ts) keeps its `Accept-Ranges`,
  * its ranges counting its stored bytes.
  *
- * HEAD and 304 say what the GET would: the middleware never encodes a HEAD, so a HEAD the
- * GET of which it would compress (see `wouldCompress`) drops `Accept-Ranges` too. A 304
- * carries none at all: a cache keeps the header of the response it stored, compressed or
- * not, and the 304 has lost the type and length that decided it.
+ * HEAD and 304 say what the GET would. The middleware leaves every HEAD alone, so it
+ * decides a HEAD as the GET: the request's method reads GET while it looks at the headers
+ * (its filter is the first thing it calls, the hook below runs right after it), and
+ * nothing else sees it. A HEAD then carries the GET's `Content-Encoding` and `Vary`, no
+ * `Content-Length` nor `Accept-Ranges` where the GET is compressed, and no body (Node
+ * sends none to a HEAD). A HEAD that names no length (a stream's, not a file's) counts
+ * as empty, below the threshold, as the middleware counts a body it has not seen. A 304
+ * carries no `Accept-Ranges` at all: a cache keeps the header of the response it stored,
+ * compressed or not, and the 304 has lost the type and length that decided it.
  */
 export function compressResponses(): RequestHandler {
   /** Responses already encoded when the middleware looked at them: a file stored so. */
   const encodedBefore = new WeakSet<ServerResponse>();
-  const filter = (req: Request, res: Response) =>
-    res.statusCode !== 206 && res.getHeader('Content-Range') === undefined && compression.filter(req, res);
+  /** HEAD requests whose method reads GET while the middleware decides. */
+  const asGet = new WeakSet<Request>();
   const compress = compression({
     threshold: THRESHOLD,
     filter: (req, res) => {
+      if (req.method === 'HEAD') {
+        asGet.add(req);
+        req.method = 'GET';
+      }
       if (res.getHeader('Content-Encoding') !== undefined) encodedBefore.add(res);
-      return filter(req, res);
+      return res.statusCode !== 206 && res.getHeader('Content-Range') === undefined && compression.filter(req, res);
     },
   });
   return (req, res, next) => {
     // Registered before the middleware's own look at the headers, so called after it.
     beforeHeaders(res, () => {
+      if (asGet.delete(req)) req.method = 'HEAD';
       const encoded = res.getHeader('Content-Encoding') !== undefined && !encodedBefore.has(res);
-      const headCompressed = req.method === 'HEAD' && wouldCompress(req, res, filter);
-      if (res.statusCode === 304 || encoded || headCompressed) res.removeHeader('Accept-Ranges');
+      if (res.statusCode === 304 || encoded) res.removeHeader('Accept-Ranges');
     });
     compress(req, res, next);
   };
-}
-
-/**
- * Whether the middleware would compress this response to a GET: the checks `compression`
- * 1.8 makes, in its order (filter, `Cache-Control: no-transform`, length, an encoding
- * already set, the browser's Accept-Encoding). A HEAD without Content-Length counts as
- * long enough: its GET's length is not known.
- */
-function wouldCompress(req: Request, res: Response, filter: (req: Request, res: Response) => boolean): boolean {
-  if (!filter(req, res)) return false;
-  if (NO_TRANSFORM.test(String(res.getHeader('Cache-Control') ?? ''))) return false;
-  if (Number(res.getHeader('Content-Length')) < THRESHOLD) return false;
-  if ((res.getHeader('Content-Encoding') ?? 'identity') !== 'identity') return false;
-  const method = req.acceptsEncodings('br', 'gzip', 'deflate', 'identity');
-  return method !== false && method !== 'identity';
 }
 
 /**

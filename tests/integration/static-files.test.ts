@@ -5,9 +5,10 @@
 // none of the file's headers (its name, validators, length, ranges, caching) and no ETag of
 // its own, and is not stored. A part of a file (206) goes out as the file's own bytes,
 // never compressed again under a range that counts them unencoded; a file compressed on
-// the fly offers no ranges, nor does its HEAD; a 304 names none. A real server over HTTP,
-// with the compression middleware and the error handler as the server mounts them, and a
-// CSP of its own that a stored file's problem answers under.
+// the fly offers no ranges; a HEAD names what its GET does (encoding, ranges, a length or
+// none); a 304 names no ranges. A real server over HTTP, with the compression middleware
+// and the error handler as the server mounts them, and a CSP of its own that a stored
+// file's problem answers under.
 import { once } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -134,7 +135,7 @@ describe('a style under /assets', () => {
     expect(plain.headers['accept-ranges']).toBe('bytes');
   });
 
-  test('HEAD and 304 offer ranges only as the GET would: none where it is compressed', async () => {
+  test('HEAD says what the GET would (ranges, encoding, length), a 304 offers no ranges', async () => {
     // A style (compressed on the fly when taken), a document (a type never compressed), an
     // icon (under the size compressed): each encoding the browser may take, and none.
     for (const url of ['/assets/app.css', '/stored', '/favicon.ico'])
@@ -142,12 +143,15 @@ describe('a style under /assets', () => {
         const full = await get(url, { 'accept-encoding': accept });
         const head = await ask('HEAD', url, { 'accept-encoding': accept });
         expect(full.status).toBe(200);
-        expect({ url, accept, status: head.status, ranges: head.headers['accept-ranges'] }).toEqual({
-          url,
-          accept,
-          status: 200,
-          ranges: full.headers['accept-ranges'],
+        const said = (r: typeof head) => ({
+          status: r.status,
+          ranges: r.headers['accept-ranges'],
+          encoding: r.headers['content-encoding'],
+          vary: r.headers.vary,
+          length: r.headers['content-length'] === undefined ? 'none' : 'named',
         });
+        expect({ url, accept, ...said(head) }).toEqual({ url, accept, ...said(full) });
+        expect(head.body.length).toBe(0);
       }
     expect(
       (await ask('HEAD', '/assets/app.css', { 'accept-encoding': 'gzip' })).headers['accept-ranges'],
