@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { parseClusterSpec } from './loadgen/cluster';
 import { parseImpairSpec } from './loadgen/impair';
 import { DEFAULTS, runLoad } from './loadgen/run';
-import { summary } from './loadgen/summary';
+import { drillFailure, summary } from './loadgen/summary';
 
 const HELP = `usage: node --import tsx scripts/loadgen.ts [options]
   --points N            virtual points (default 420; the first N of the registry)
@@ -49,6 +49,7 @@ const HELP = `usage: node --import tsx scripts/loadgen.ts [options]
   --churn N/S           every S seconds, the next N points leave and rejoin (in turn)
   --stall N             watchdog drill: N points stop counting media at the steady
                         state's start, socket and ICE up; their watchdog must rebuild
+                        (the run exits 1 if it rebuilt none)
   --workers N           mediasoup workers of a spawned server (default: cores), or of
                         each edge with --cluster (default 1)
   --cluster origin+Nedges
@@ -90,7 +91,8 @@ export function parseShare(s: string | undefined, name: string, d: number): numb
   return n;
 }
 
-function main(): Promise<void> {
+/** The run, then its summary; resolves to the exit code: 1 when the run failed its watchdog drill. */
+function main(): Promise<number> {
   const { values: v } = parseArgs({
     options: {
       points: { type: 'string' },
@@ -128,7 +130,7 @@ function main(): Promise<void> {
   });
   if (v.help) {
     process.stdout.write(`${HELP}\n`);
-    return Promise.resolve();
+    return Promise.resolve(0);
   }
   const int = (s: string | undefined, d: number, name: string) => {
     if (s === undefined) return d;
@@ -186,6 +188,9 @@ function main(): Promise<void> {
     mkdirSync(path.dirname(out), { recursive: true });
     writeFileSync(out, `${JSON.stringify(r, null, 2)}\n`);
     process.stdout.write(`${summary(r)}\nresult: ${out}\n`);
+    const failed = drillFailure(r);
+    if (failed) process.stderr.write(`loadgen: ${failed}\n`);
+    return failed ? 1 : 0;
   });
 }
 
@@ -194,7 +199,7 @@ if (require.main === module) {
   // link's nft table and the servers' temporary log folders are removed.
   process.once('SIGINT', () => process.exit(130));
   main().then(
-    () => process.exit(0),
+    (code) => process.exit(code),
     (err: unknown) => {
       process.stderr.write(`loadgen failed: ${(err as Error).stack ?? String(err)}\n`);
       process.exit(1);

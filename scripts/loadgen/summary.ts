@@ -125,6 +125,20 @@ export function summary(r: LoadResult): string {
 }
 
 /**
+ * Why the run failed the watchdog drill (`--stall N`), or undefined: the points stalled on
+ * purpose keep their socket and ICE up and read no media, so their watchdog must rebuild
+ * them; a drill in which it rebuilt none of them failed.
+ */
+export function drillFailure(r: LoadResult): string | undefined {
+  const w = r.media.watchdog;
+  if (!w.drilled.length) return undefined;
+  const drilled = new Set(w.drilled);
+  const rebuilt = w.points.filter((p) => drilled.has(p.pointId) && p.rebuilds.some((b) => b.reason === 'drill'));
+  if (rebuilt.length) return undefined;
+  return `watchdog drill failed: none of the ${w.drilled.length} points stalled on purpose (--stall) was rebuilt`;
+}
+
+/**
  * The silences most points shared, loud: the generator held them at most 30 s, and with it
  * keeping up they are the hall's or the SFU's, which a point's rebuild does not cure.
  */

@@ -1,0 +1,74 @@
+// The load run's summary (scripts/loadgen/summary.ts) on a recorded result: one line per
+// concern, the watchdog's with the drill's rebuilds, and the drill's verdict (drillFailure):
+// a run with `--stall N` whose watchdog rebuilt none of the points stalled on purpose
+// failed, and the CLI exits 1 on it. The fixture is a real drill, 4 points with one
+// stalled on purpose (`--points 4 --stall 1 --duration 30`), its lists cut to two items
+// (tests/fixtures/loadgen-result-drill.json).
+import fs from 'node:fs';
+import path from 'node:path';
+import type { LoadResult } from '../../scripts/loadgen/result';
+import { drillFailure, summary } from '../../scripts/loadgen/summary';
+
+const FIXTURE = path.join(__dirname, '..', 'fixtures', 'loadgen-result-drill.json');
+const recorded = (): LoadResult => JSON.parse(fs.readFileSync(FIXTURE, 'utf8')) as LoadResult;
+const watchdogLine = (r: LoadResult) =>
+  summary(r)
+    .split('\n')
+    .find((l) => l.startsWith('watchdog:'))!;
+
+/** The recorded drill with the watchdog's rebuilds of the points for which `keep` holds only. */
+function rebuiltOnly(keep: (pointId: string) => boolean): LoadResult {
+  const r = recorded();
+  const w = r.media.watchdog;
+  w.points = w.points.filter((p) => keep(p.pointId));
+  w.rebuilds = w.points.reduce((a, p) => a + p.rebuilds.length, 0);
+  w.reasons = { noPackets: 0, undecryptable: 0, drill: 0 };
+  for (const p of w.points) for (const b of p.rebuilds) w.reasons[b.reason] += 1;
+  return r;
+}
+
+describe('summary', () => {
+  test('one line per concern, from the points to the watchdog', () => {
+    const lines = summary(recorded()).split('\n');
+    for (const head of [
+      'points:',
+      'join (storm)',
+      'media:',
+      'cpu over',
+      'sfu:',
+      'join stages',
+      'memory:',
+      'signalling',
+    ])
+      expect(lines.some((l) => l.startsWith(head))).toBe(true);
+    expect(lines.join('\n')).not.toMatch(/undefined|\[object/);
+  });
+
+  test('the watchdog line counts the drill and names the point stalled on purpose', () => {
+    const line = watchdogLine(recorded());
+    expect(line).toMatch(/^watchdog: 2 rebuilds at 2 points \(1 no packets, 0 undecryptable, 1 drill; 4 strikes;/);
+    expect(line).toContain('1 stalled on purpose: HT-TXKA');
+    expect(line).toMatch(/HT-TXKA #1 at 33\.7 s, drill, 3\/3 others receiving .* → receiving after/);
+  });
+});
+
+describe('drillFailure', () => {
+  test('the recorded drill passed: the watchdog rebuilt the point stalled on purpose', () => {
+    expect(drillFailure(recorded())).toBeUndefined();
+  });
+
+  test('no drill: nothing to fail', () => {
+    const r = rebuiltOnly(() => false);
+    r.media.watchdog.drilled = [];
+    expect(drillFailure(r)).toBeUndefined();
+  });
+
+  test('a drill in which it rebuilt none of the points stalled on purpose failed, whatever else it rebuilt', () => {
+    const r = rebuiltOnly((id) => id !== 'HT-TXKA');
+    expect(r.media.watchdog.rebuilds).toBe(1);
+    expect(drillFailure(r)).toBe(
+      'watchdog drill failed: none of the 1 points stalled on purpose (--stall) was rebuilt',
+    );
+    expect(watchdogLine(r)).toContain('0 drill');
+  });
+});
