@@ -113,15 +113,23 @@ await Promise.all(result.outputFiles.map((f) => put(f.path, f.contents)));
 // Each page's shared chunks, all it imports statically (directly or through another
 // chunk): the server lists them in the page's HTML as <link rel="modulepreload">
 // (server/http/pages.ts), so the browser fetches them at once rather than after the
-// page's entry has loaded and been parsed.
+// page's entry has loaded and been parsed. Listed too, with theirs: the modules a page
+// imports lazily but needs soon after it starts (PRELOADED_LAZY), fetched at once but run
+// only when imported, so the page's first line does not wait for them.
+const PRELOADED_LAZY = new Set([path.join(ROOT, 'client', 'src', 'rtc', 'mediasoup.ts')]);
 const outputs = result.metafile.outputs;
+const preloadedLazy = (f) => {
+  const entry = outputs[f]?.entryPoint;
+  return entry !== undefined && PRELOADED_LAZY.has(path.resolve(entry));
+};
 const preload = {};
 for (const [file, o] of Object.entries(outputs)) {
   if (!o.entryPoint) continue;
   const seen = new Set();
   const walk = (f) => {
     for (const i of outputs[f]?.imports ?? []) {
-      if (i.kind !== 'import-statement' || seen.has(i.path)) continue;
+      const wanted = i.kind === 'import-statement' || (i.kind === 'dynamic-import' && preloadedLazy(i.path));
+      if (!wanted || seen.has(i.path)) continue;
       seen.add(i.path);
       walk(i.path);
     }

@@ -1,8 +1,8 @@
 // The point page's receiver (client/src/rtc/receiver.ts) on its first join: the device
 // loads once, and may load before the media starts (the page asks as soon as its socket
 // connects, while it waits for the view), with the handlers asked of the browser early when
-// the page warmed it up; the hall's camera is consumed first. mediasoup-client and the early
-// query are stood in for: the order of the requests to the server, and what the device is
+// the page warmed it up; the hall's camera is consumed first. mediasoup-client (its lazy
+// import) and the early query are stood in for: the order of the requests to the server, and what the device is
 // built with, are what is checked.
 import { BroadcastReceiver } from '../../client/src/rtc/receiver';
 
@@ -11,7 +11,7 @@ const mockDevices: unknown[][] = [];
 const mockEarly = { name: 'early handlers' };
 
 jest.mock('../../client/src/rtc/early-device', () => ({ earlyHandlerFactory: () => mockEarly }));
-jest.mock('mediasoup-client', () => {
+jest.mock('../../client/src/rtc/lazy-mediasoup', () => {
   class FakeConsumer {
     readonly track = { id: 'track' };
     constructor(readonly id: string) {}
@@ -38,7 +38,8 @@ jest.mock('mediasoup-client', () => {
       return new FakeTransport();
     }
   }
-  return { Device };
+  const lib = Promise.resolve({ Device });
+  return { loadMediasoup: () => lib };
 });
 
 /** A socket that answers every request at once and keeps their order. */

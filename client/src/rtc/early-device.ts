@@ -3,32 +3,39 @@
 // offers: on a busy machine the longest part of a load) only once it has the router's
 // capabilities, which come over the socket after it connects. Asked at once, they are
 // ready by then, and the load that follows only intersects the two.
-import { detectDevice } from 'mediasoup-client';
-import { Chrome111 } from 'mediasoup-client/handlers/Chrome111';
-import { Chrome74 } from 'mediasoup-client/handlers/Chrome74';
-import { Firefox120 } from 'mediasoup-client/handlers/Firefox120';
 import type { HandlerFactory } from 'mediasoup-client/handlers/HandlerInterface';
-import { Safari12 } from 'mediasoup-client/handlers/Safari12';
 
-/** The handlers a page's browser may use, by the name mediasoup-client detects. */
-const HANDLERS: Record<string, () => HandlerFactory> = {
-  Chrome111: () => Chrome111.createFactory(),
-  Chrome74: () => Chrome74.createFactory(),
-  Firefox120: () => Firefox120.createFactory(),
-  Safari12: () => Safari12.createFactory(),
-};
+/** What of mediasoup-client this needs (rtc/mediasoup.ts). */
+export interface HandlerSource {
+  detectDevice(): string | undefined;
+  readonly HANDLERS: Readonly<Record<string, () => HandlerFactory>>;
+}
+
+/**
+ * How long a load waits for an early query still running before it asks the browser
+ * again itself: an early query that never settles (a peer connection stuck in a starved
+ * or broken renderer) must not hold the load up for good.
+ */
+export const EARLY_QUERY_WAIT_MS = 3000;
+
+type RtpCaps = Awaited<ReturnType<HandlerFactory['getNativeRtpCapabilities']>>;
+type SctpCaps = Awaited<ReturnType<HandlerFactory['getNativeSctpCapabilities']>>;
 
 /**
  * The handler factory mediasoup-client would pick for this browser, its native receiving
  * and sending capabilities (and SCTP's) asked now; undefined when the browser is none of
- * those (a Device then detects and loads as usual). A query that failed is asked again.
+ * those (a Device then detects and loads as usual). When the load asks, a query that
+ * failed is asked again, and so is one still running after `waitMs` more.
  */
-export function earlyHandlerFactory(): HandlerFactory | undefined {
-  const name = detectDevice();
-  const create = name ? HANDLERS[name] : undefined;
+export function earlyHandlerFactory(
+  lib: HandlerSource,
+  waitMs: number = EARLY_QUERY_WAIT_MS,
+): HandlerFactory | undefined {
+  const name = lib.detectDevice();
+  const create = name && Object.hasOwn(lib.HANDLERS, name) ? lib.HANDLERS[name] : undefined;
   if (!create) return undefined;
   const base = create();
-  const asked = new Map<string, Promise<Awaited<ReturnType<HandlerFactory['getNativeRtpCapabilities']>>>>();
+  const asked = new Map<string, Promise<RtpCaps>>();
   for (const direction of ['recvonly', 'sendonly'] as const) {
     const p = base.getNativeRtpCapabilities({ direction });
     p.catch(() => undefined);
@@ -40,7 +47,26 @@ export function earlyHandlerFactory(): HandlerFactory | undefined {
     name: base.name,
     factory: base.factory,
     getNativeRtpCapabilities: (o) =>
-      (asked.get(o.direction) ?? Promise.reject(new Error('not asked'))).catch(() => base.getNativeRtpCapabilities(o)),
-    getNativeSctpCapabilities: () => sctp.catch(() => base.getNativeSctpCapabilities()),
+      earlyOrAgain(asked.get(o.direction), () => base.getNativeRtpCapabilities(o), waitMs),
+    getNativeSctpCapabilities: () => earlyOrAgain<SctpCaps>(sctp, () => base.getNativeSctpCapabilities(), waitMs),
   };
+}
+
+/**
+ * The early answer if it came or comes within `waitMs`; else (it failed, was never asked,
+ * or is still running by then) the browser asked again.
+ */
+async function earlyOrAgain<T>(early: Promise<T> | undefined, again: () => Promise<T>, waitMs: number): Promise<T> {
+  if (!early) return again();
+  let timer: number | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, waitMs) as unknown as number));
+  try {
+    const got = await Promise.race([early.then((value) => ({ value })), late]);
+    if (got) return got.value;
+  } catch {
+    // failed early: asked again below
+  } finally {
+    clearTimeout(timer);
+  }
+  return again();
 }

@@ -4,13 +4,13 @@
 // server says the transport is gone; ICE restarted when the connection fails. The point
 // page's media watchdog (point/watch-media.ts) uses the same two repairs when media stalls
 // while everything looks connected.
-import { Device } from 'mediasoup-client';
-import type { types as msc } from 'mediasoup-client';
+import type { Device, types as msc } from 'mediasoup-client';
 import type { HandlerFactory } from 'mediasoup-client/handlers/HandlerInterface';
 import type { MediaSource, ProducerInfo, RtcReceiveRequests } from '../../../server/contract/broadcast';
 import type { RequestEvents } from '../../../server/contract/socket';
 import { requester, type Request, type RequestSocket } from '../net/request';
 import { earlyHandlerFactory } from './early-device';
+import { loadMediasoup } from './lazy-mediasoup';
 
 export interface ReceivedTrack {
   consumerId: string;
@@ -40,6 +40,7 @@ export class BroadcastReceiver {
   #iceTimer: ReturnType<typeof setTimeout> | undefined;
   #building = 0;
   #handlers: HandlerFactory | undefined;
+  #warming: Promise<void> | undefined;
 
   constructor(
     socket: RequestSocket<RtcReceiveRequests>,
@@ -101,12 +102,15 @@ export class BroadcastReceiver {
   }
 
   /**
-   * Asks the browser for its own capabilities now (rtc/early-device.ts), while the page's
-   * socket connects: the device's load then waits only for the router's. Call it once,
-   * before prepare().
+   * Asks the browser for its own capabilities as soon as mediasoup-client is there
+   * (rtc/early-device.ts), while the page's socket connects: the device's load then waits
+   * only for the router's. Call it once, before prepare().
    */
   warmUp(): void {
-    this.#handlers ??= earlyHandlerFactory();
+    this.#warming ??= loadMediasoup().then(
+      (lib) => void (this.#handlers ??= earlyHandlerFactory(lib)),
+      () => undefined,
+    );
   }
 
   /**
@@ -116,8 +120,14 @@ export class BroadcastReceiver {
    */
   prepare(): Promise<Device> {
     this.#loading ??= (async () => {
-      const { routerRtpCapabilities } = await this.#request('rtc:capabilities', {});
-      const device = new Device(this.#handlers ? { handlerFactory: this.#handlers } : undefined);
+      // mediasoup-client is a chunk of its own (rtc/mediasoup.ts), imported while the
+      // router's capabilities are asked for.
+      const [lib, { routerRtpCapabilities }] = await Promise.all([
+        loadMediasoup(),
+        this.#request('rtc:capabilities', {}),
+        this.#warming,
+      ]);
+      const device = new lib.Device(this.#handlers ? { handlerFactory: this.#handlers } : undefined);
       await device.load({ routerRtpCapabilities: routerRtpCapabilities as msc.RtpCapabilities });
       this.#device = device;
       this.events.onStep?.('device');
