@@ -10,9 +10,16 @@
 // HTML received, scripts requested and loaded, script started, socket connected, device
 // loaded, transport created, DTLS connected, first RTP, first decoded frame.
 //
-//   node --import tsx scripts/bench-point-page.ts [--pages 5] [--repeats 3] [--burn 2] [--out FILE]
+// The result (scripts/loadgen/point-page-result.ts) goes to `--out FILE` (default
+// data/loadgen/point-page-<time>.json), its runs labelled with `--label` (default
+// `current`). `--merge FILE` adds this invocation's runs to an earlier result instead (the
+// same machine's), e.g. one made in a checkout of another configuration, and writes the whole
+// back to FILE (or to `--out`): run the checkouts in turn, each merging into one file.
+//
+//   node --import tsx scripts/bench-point-page.ts [--pages 5] [--repeats 3] [--burn 2]
+//     [--label NAME] [--out FILE | --merge FILE]
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,23 +27,16 @@ import { CHROMIUM } from './lib/chromium';
 import type { ChromiumPageResult } from './loadgen/chromium-points';
 import { readMachine } from './loadgen/procstat';
 import { runLoad } from './loadgen/run';
-import { percentile, round } from './loadgen/stats';
-
-const STAGES = [
-  'html',
-  'scriptsRequested',
-  'scriptsLoaded',
-  'script',
-  'socket',
-  'device',
-  'transport',
-  'dtls',
-  'firstRtp',
-  'firstFrame',
-] as const;
-type Stage = (typeof STAGES)[number];
-type Condition = 'as-is' | 'burn';
-const CONDITIONS: readonly Condition[] = ['as-is', 'burn'];
+import {
+  CONDITIONS,
+  mergeResult,
+  newResult,
+  STAGES,
+  type Machine,
+  type PageRun,
+  type Stage,
+} from './loadgen/point-page-result';
+import { round } from './loadgen/stats';
 
 /** A page's instants, ms since its navigation: its load (resource timing) and its join stages. */
 function instants(p: ChromiumPageResult): Partial<Record<Stage, number>> {
@@ -47,13 +47,6 @@ function instants(p: ChromiumPageResult): Partial<Record<Stage, number>> {
   }
   return out;
 }
-
-const figure = (v: number[]) => ({
-  n: v.length,
-  p50: v.length ? round(percentile(v, 50), 0) : null,
-  p95: v.length ? round(percentile(v, 95), 0) : null,
-  max: v.length ? Math.max(...v) : null,
-});
 
 /** The busy loops running: killed when the bench exits, however it exits. */
 const loopsRunning = new Set<ChildProcess>();
@@ -103,23 +96,22 @@ async function main(): Promise<void> {
       repeats: { type: 'string', default: '3' },
       burn: { type: 'string', default: String(os.cpus().length) },
       out: { type: 'string' },
+      label: { type: 'string', default: 'current' },
+      merge: { type: 'string' },
     },
   });
+  const label = v.label;
+  if (!/^[\w.-]{1,40}$/.test(label)) throw new Error(`--label: letters, digits, '.', '_' or '-', 1-40 of them`);
+  // Read first: a file that cannot be merged into fails before minutes of runs.
+  // A file not there yet is begun (the first of the checkouts run in turn).
+  const earlier: unknown = v.merge && existsSync(v.merge) ? JSON.parse(readFileSync(v.merge, 'utf8')) : undefined;
   const pages = Number(v.pages);
   const repeats = Number(v.repeats);
   const burners = Number(v.burn);
   const started = Date.now();
   const log = (l: string) =>
     process.stderr.write(`[bench-point-page ${((Date.now() - started) / 1000).toFixed(0)}s] ${l}\n`);
-  const runs: {
-    condition: Condition;
-    repeat: number;
-    startedAt: string;
-    loadAverage: number[];
-    /** Whole-machine CPU during the run, % (100 per core). */
-    machinePct: number;
-    pages: (Partial<Record<Stage, number>> & { error?: string })[];
-  }[] = [];
+  const runs: PageRun[] = [];
   for (let repeat = 0; repeat < repeats; repeat++) {
     for (const condition of CONDITIONS) {
       if (condition === 'burn') burn(burners);
@@ -138,6 +130,7 @@ async function main(): Promise<void> {
         const after = readMachine();
         const chromium = r.join.chromium?.perPage ?? [];
         runs.push({
+          configuration: label,
           condition,
           repeat,
           startedAt: r.startedAt,
@@ -152,44 +145,38 @@ async function main(): Promise<void> {
       }
     }
   }
-  const summary: Record<string, Record<Stage, ReturnType<typeof figure>> & { runMediansFirstFrame: number[] }> = {};
-  for (const condition of CONDITIONS) {
-    const mine = runs.filter((r) => r.condition === condition);
-    const all = mine.flatMap((r) => r.pages);
-    const s = {} as Record<Stage, ReturnType<typeof figure>>;
-    for (const st of STAGES) s[st] = figure(all.flatMap((p) => (typeof p[st] === 'number' ? [p[st]] : [])));
-    summary[condition] = {
-      ...s,
-      runMediansFirstFrame: mine.map((r) => figure(r.pages.flatMap((p) => p.firstFrame ?? [])).p50 ?? NaN),
-    };
-  }
-  const result = {
-    startedAt: new Date(started).toISOString(),
-    ...checkout(),
-    machine: {
-      cpus: os.cpus().length,
-      model: (os.cpus()[0]?.model ?? '').trim(),
-      memGiB: round(os.totalmem() / 2 ** 30, 1),
-      kernel: os.release(),
-      chromium: firstLine(CHROMIUM, ['--version']),
-    },
-    command: `node --import tsx scripts/bench-point-page.ts --pages ${pages} --repeats ${repeats} --burn ${burners}`,
-    pages,
-    repeats,
-    burners,
-    summary,
-    runs,
+  const machine: Machine = {
+    cpus: os.cpus().length,
+    model: (os.cpus()[0]?.model ?? '').trim(),
+    memGiB: round(os.totalmem() / 2 ** 30, 1),
+    kernel: os.release(),
+    chromium: firstLine(CHROMIUM, ['--version']),
   };
+  const invocation = {
+    configuration: label,
+    ...checkout(),
+    startedAt: new Date(started).toISOString(),
+    command:
+      `node --import tsx scripts/bench-point-page.ts --pages ${pages} --repeats ${repeats} --burn ${burners} --label ${label}` +
+      (v.merge ? ` --merge ${v.merge}` : ''),
+  };
+  const result =
+    earlier !== undefined ? mergeResult(earlier, machine, invocation, runs) : newResult(machine, invocation, runs);
   const out =
-    v.out ?? path.join('data', 'loadgen', `point-page-${result.startedAt.replace(/[:.]/g, '-').slice(0, 19)}.json`);
+    v.out ??
+    v.merge ??
+    path.join('data', 'loadgen', `point-page-${invocation.startedAt.replace(/[:.]/g, '-').slice(0, 19)}.json`);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
-  const row = (c: string, st: Stage) => {
-    const f = summary[c]![st];
-    return `${f.p50} / ${f.p95} / ${f.max}`;
-  };
-  process.stdout.write(`stage | as-is p50 / p95 / max | burn p50 / p95 / max\n`);
-  for (const st of STAGES) process.stdout.write(`${st} | ${row('as-is', st)} | ${row('burn', st)}\n`);
+  process.stdout.write(`configuration | condition | stage | p50 / p95 / max (all pages of its runs)\n`);
+  for (const [configuration, byCondition] of Object.entries(result.summary)) {
+    for (const condition of CONDITIONS) {
+      const f = byCondition[condition];
+      if (!f) continue;
+      for (const st of STAGES)
+        process.stdout.write(`${configuration} | ${condition} | ${st} | ${f[st].p50} / ${f[st].p95} / ${f[st].max}\n`);
+    }
+  }
   process.stdout.write(`result: ${out}\n`);
 }
 
