@@ -8,7 +8,9 @@
 // a folder, nothing a killed build's list named until a build has finished after it). A
 // range or precondition that fails answers 416 or 412 as problem+json, as for every file
 // (tests/integration/static-files.test.ts).
-// Every page starts with the boot script, ahead of its preloads and its entry.
+// Every page starts with the boot script, ahead of its preloads and its entry. The point
+// page's static modules hold no mediasoup-client: that is a chunk it imports lazily, but
+// preloads with the rest.
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
@@ -75,6 +77,28 @@ test('the join page preloads every chunk its entry imports, and each is served',
   }
   // Before the entry's own script tag, so the browser asks for them at once.
   expect(res.text.indexOf('modulepreload')).toBeLessThan(res.text.indexOf('<script type="module"'));
+});
+
+test("the join page's first line waits for no mediasoup-client, which it preloads and imports lazily", () => {
+  const read = (f: string) => fs.readFileSync(path.join(BUNDLE, f), 'utf8');
+  /** A module and every chunk it imports statically, directly or through another. */
+  const closure = (f: string, seen = new Set<string>()): Set<string> => {
+    seen.add(f);
+    for (const m of read(f).matchAll(/(?:from|import)\s*"\.\/(chunk-[A-Za-z0-9]+\.js)"/g))
+      if (!seen.has(m[1]!)) closure(m[1]!, seen);
+    return seen;
+  };
+  // mediasoup-client's device detection logs this (its strings survive minifying).
+  const isMediasoup = (f: string) => read(f).includes('detectDeviceImpl()');
+  const first = closure('join.js');
+  expect([...first].filter(isMediasoup)).toEqual([]);
+  const lazy = [...first].flatMap((f) =>
+    [...read(f).matchAll(/import\("\.\/(chunk-[A-Za-z0-9]+\.js)"\)/g)].map((m) => m[1]!),
+  );
+  const mediasoup = lazy.flatMap((f) => [...closure(f)]).filter(isMediasoup);
+  expect(mediasoup).toHaveLength(1);
+  const preload = (JSON.parse(read('preload.json')) as Record<string, string[]>).join!;
+  for (const f of closure(mediasoup[0]!)) if (f !== 'join.js') expect(preload).toContain(f);
 });
 
 test('every page starts with the boot script, a classic one, served and revalidated as the entries', async () => {
