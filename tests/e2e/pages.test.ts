@@ -2,14 +2,17 @@
 // (a network change during the load, a server restarting) loads itself again: the boot
 // script (client/src/boot/boot.ts) sees the failed chunk, says so on the page and
 // reloads, waiting longer each time, until a load starts the page; then it forgets the
-// count. Before each reload it checks that the server answers for the page: a reload onto
-// a server that is down or a proxy's 502 would end the tries. The chunks' failures are made
-// by dropping their requests as the network would, or answering 404 as after a deploy.
+// count. Before each reload it checks that the server answers for the page and its entry
+// bundle: a reload onto a server that is down or a proxy's 502 would end the tries, one onto
+// bundles that do not answer would fail again. A load held by a chunk that never arrives
+// counts as failed once nothing has arrived for a minute. The chunks' failures are made by
+// dropping their requests as the network would, answering 404 as after a deploy, or never
+// answering.
 import { launchChromium } from '../helpers/browser';
 import { ADMIN_ENV, prepareBriefing } from '../helpers/briefing';
 import { startTestOrchestrator, type TestOrchestrator, waitFor } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Route } from 'playwright-core';
 
 const CHUNKS = '**/bundle/chunk-*.js';
 const RELOADS_KEY = 'briefing.bootReloads';
@@ -55,6 +58,11 @@ describe('pages in Chromium', () => {
     await page.goto(o.baseUrl + route);
     await page.waitForSelector('header h1');
     expect(await page.textContent('header h1')).toContain(title);
+    // The English beside the Vietnamese is marked as such, for screen readers and hyphenation.
+    expect(await page.getAttribute('html', 'lang')).toBe('vi');
+    const en = await page.$$eval('.en', (els) => els.map((e) => e.getAttribute('lang')));
+    expect(en.length).toBeGreaterThan(1);
+    expect(en.filter((lang) => lang !== 'en')).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -129,33 +137,114 @@ describe('pages in Chromium', () => {
       await page.close();
     }, 60_000);
 
-    test('reloads only once the server answers for the page, and waits on while it does not', async () => {
+    const checkFailures: [string, string, (req: Route, n: number) => Promise<void>][] = [
+      // The server down (restarting), then a proxy's 502, then the server back.
+      [
+        'the page',
+        '/host',
+        (req, n) =>
+          n === 1
+            ? req.abort('connectionrefused')
+            : req.fulfill({ status: 502, contentType: 'text/html', body: '<h1>502 Bad Gateway</h1>' }),
+      ],
+      // The page answered but not its bundles: a client being rebuilt (503), then a proxy's
+      // 502, then the bundles back.
+      [
+        "the page's entry bundle",
+        '/bundle/host.js',
+        (req, n) => req.fulfill({ status: n === 1 ? 503 : 502, contentType: 'text/plain', body: '' }),
+      ],
+    ];
+    test.each(checkFailures)(
+      'reloads only once the server answers for %s, and waits on while it does not',
+      async (_what, path, fail) => {
+        const page = await browser.newPage();
+        const loads = countLoads(page);
+        await page.route(CHUNKS, (req) => (loads.n > 1 ? req.continue() : req.abort('internetdisconnected')));
+        let checks = 0;
+        await page.route(o.baseUrl + path, (req) => {
+          if (req.request().method() !== 'HEAD') return req.continue();
+          checks++;
+          return checks <= 2 ? fail(req, checks) : req.continue();
+        });
+        await page.goto(`${o.baseUrl}/host`);
+        expect(await noteText(page)).toMatch(/Reloading in 2 s/);
+        // A failed check counts as a try: the note names the next, longer wait (4 s ±20 %).
+        await waitFor(async () => /Reloading in [345] s/.test((await noteText(page)) ?? ''), 'the next wait named');
+        expect(loads.n).toBe(1);
+        await page.waitForSelector('header h1', { state: 'attached', timeout: 40_000 });
+        expect(checks).toBe(3);
+        expect(loads.n).toBe(2);
+        expect(await page.evaluate((k) => sessionStorage.getItem(k), RELOADS_KEY)).toBeNull();
+        expect(await page.$(NOTE)).toBeNull();
+        await page.close();
+      },
+      60_000,
+    );
+
+    test('a load held by a chunk that never arrives counts as failed once nothing arrives for 60 s', async () => {
       const page = await browser.newPage();
+      // The page's clock, moved on by the test: the boot script measures the stall by it.
+      await page.clock.install();
       const loads = countLoads(page);
-      await page.route(CHUNKS, (req) => (loads.n > 1 ? req.continue() : req.abort('internetdisconnected')));
-      const url = `${o.baseUrl}/host`;
-      let checks = 0;
-      await page.route(url, (req) => {
-        if (req.request().method() !== 'HEAD') return req.continue();
-        checks++;
-        // The server down (restarting), then a proxy's 502, then the server back.
-        if (checks === 1) return req.abort('connectionrefused');
-        if (checks === 2)
-          return req.fulfill({ status: 502, contentType: 'text/html', body: '<h1>502 Bad Gateway</h1>' });
-        return req.continue();
+      const held: string[] = [];
+      await page.route(CHUNKS, (req) => {
+        if (loads.n > 1 || held.length > 0) return req.continue();
+        held.push(req.request().url()); // never answered
       });
-      await page.goto(url);
+      await page.goto(`${o.baseUrl}/host`, { waitUntil: 'commit' });
+      await waitFor(() => held.length > 0, 'a chunk held');
+      // 50 s with nothing arriving is not yet a stall.
+      await page.waitForFunction(() => document.readyState === 'interactive');
+      await page.clock.runFor(50_000);
+      expect(await page.$(NOTE)).toBeNull();
+      // Time moves on until the note says the page will try again (the other files of the
+      // page arrive meanwhile, each putting the stall off).
+      await waitFor(async () => {
+        await page.clock.runFor(5000);
+        return (await page.$(NOTE)) !== null;
+      }, 'the note');
       expect(await noteText(page)).toMatch(/Reloading in 2 s/);
-      // A failed check counts as a try: the note names the next, longer wait (4 s ±20 %).
-      await waitFor(async () => /Reloading in [345] s/.test((await noteText(page)) ?? ''), 'the next wait named');
       expect(loads.n).toBe(1);
-      await page.waitForSelector('header h1', { state: 'attached', timeout: 40_000 });
-      expect(checks).toBe(3);
+      await waitFor(async () => {
+        await page.clock.runFor(1000).catch(() => undefined); // the document may be going
+        return loads.n > 1;
+      }, 'the reload');
+      await page.waitForSelector('header h1', { state: 'attached', timeout: 30_000 });
       expect(loads.n).toBe(2);
-      expect(await page.evaluate((k) => sessionStorage.getItem(k), RELOADS_KEY)).toBeNull();
+      expect(held).toHaveLength(1);
+      await page.close();
+    }, 90_000);
+
+    test('a slow load whose files keep arriving is not taken for a stall', async () => {
+      const page = await browser.newPage();
+      await page.clock.install();
+      const loads = countLoads(page);
+      const held: Route[] = [];
+      await page.route(CHUNKS, (req) => {
+        if (held.length < 2) held.push(req);
+        else return req.continue();
+      });
+      await page.goto(`${o.baseUrl}/host`, { waitUntil: 'commit' });
+      await waitFor(() => held.length === 2, 'two chunks held');
+      const advance = async (ms: number) => {
+        for (let t = 0; t < ms; t += 10_000) await page.clock.runFor(10_000);
+      };
+      // 50 s, then one file arrives, then 50 s more: 100 s in all, never 60 s with nothing.
+      await advance(50_000);
+      const arrived = held[0]!.request();
+      let done = false;
+      page.on('requestfinished', (r) => (done ||= r === arrived));
+      await held[0]!.continue();
+      await waitFor(() => done, 'the file arrived');
+      await advance(50_000);
+      expect(await page.$(NOTE)).toBeNull();
+      await held[1]!.continue();
+      await page.waitForSelector('header h1', { state: 'attached', timeout: 30_000 });
+      expect(loads.n).toBe(1);
       expect(await page.$(NOTE)).toBeNull();
       await page.close();
-    }, 60_000);
+    }, 90_000);
 
     test('keeps trying, waiting longer each time, and starts once its chunks load', async () => {
       const page = await browser.newPage();

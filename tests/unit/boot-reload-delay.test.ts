@@ -1,8 +1,9 @@
 // The boot script's waits between tries of a page that failed to load, and its note
-// (client/src/boot/boot.ts): doubling from 2 s, never more than 30 s, each within ±20 %.
+// (client/src/boot/boot.ts): doubling from 2 s, never more than 30 s, each within ±20 %;
+// and how long a load may go with nothing arriving before it counts as stalled.
 import fs from 'node:fs';
 import path from 'node:path';
-import { reloadDelayMs, retryNote, STARTED_GLOBAL } from '../../client/src/boot/marker';
+import { reloadDelayMs, retryNote, STARTED_GLOBAL, stallAfterMs } from '../../client/src/boot/marker';
 
 test('2 s, 4 s, 8 s, 16 s, then 30 s for as long as it lasts', () => {
   expect([0, 1, 2, 3, 4, 5, 20, 1e6].map((n) => reloadDelayMs(n))).toEqual([
@@ -33,6 +34,11 @@ test('the note names the wait in whole seconds, and from the 5th try asks to tel
   expect(fifth[1]).toBe(
     'The page did not finish loading (lost the connection to the server). Reloading in 29 s… If this goes on, tell the central technician.',
   );
+});
+
+test('a stall is counted after 60 s with nothing arriving, then 2 min, then 4 min for good', () => {
+  expect([0, 1, 2, 3, 20, 1e6].map(stallAfterMs)).toEqual([60_000, 120_000, 240_000, 240_000, 240_000, 240_000]);
+  for (const n of [-1, NaN, -Infinity]) expect(stallAfterMs(n)).toBe(60_000);
 });
 
 test('the started flag injected into every bundle is the one the boot script reads, and imports nothing', async () => {

@@ -6,15 +6,32 @@
 // /bundle script or preload, caught in the capture phase since it does not bubble), and if
 // the page has not started once the document has loaded, it says so on the page and tries
 // again: after about 2 s, 4 s, 8 s, … at most 30 s, the count kept in sessionStorage and
-// cleared once a load starts the page. A try first asks the server for the page (HEAD):
-// only an answer of 2xx reloads it. A reload onto a server that is down or a proxy's
-// 502 would land on an error page with no boot script, and the tries would end there;
-// a failed check instead counts as a try and waits for the next.
+// cleared once a load starts the page.
+//
+// A load can also stall with no error: a request that never completes (a connection that
+// died without a reset, a link that stopped carrying data) holds the page's modules, and
+// the document's load, for as long as the browser waits, minutes or for good. Such a load
+// counts as failed once the page has not started, the document has not loaded, and no
+// resource of the page has completed for `stallAfterMs` (60 s, longer after each try):
+// the browser tells of a resource only once it has all arrived (PerformanceObserver
+// `resource` entries), so the wait must outlast the largest file on the slowest link
+// served, and since a reload starts the stalled download again, it grows with the tries.
+// Where the browser has no PerformanceObserver, a stall is never counted.
+//
+// A try first asks the server (HEAD) for the page and for the page's entry bundle, and
+// reloads only when both answer 2xx. A reload onto a server that is down or a proxy's 502
+// would land on an error page with no boot script, and the tries would end there; one
+// onto a server that answers the page but not its bundles (a client being rebuilt, a
+// proxy failing /bundle) would fail again at once. A failed check counts as a try and
+// waits for the next. The entry is asked rather than the script that failed: a chunk is
+// named by its content, so after a deploy the failed one answers 404 for good.
 // Bundled on its own, no imports at run time.
-import { RELOADS_KEY, reloadDelayMs, retryNote, STARTED_GLOBAL } from './marker';
+import { RELOADS_KEY, reloadDelayMs, retryNote, STARTED_GLOBAL, stallAfterMs } from './marker';
 
 /** A check of the server that has not answered by then counts as failed. */
 const CHECK_TIMEOUT_MS = 10_000;
+/** How often a load that has not started is looked at for a stall. */
+const STALL_TICK_MS = 5000;
 const KEPT = new RegExp(`^${RELOADS_KEY.replace('.', '\\.')}=(\\d+)$`);
 
 const started = () => (window as unknown as Record<string, unknown>)[STARTED_GLOBAL] === true;
@@ -40,12 +57,12 @@ function keep(n: number): void {
   }
 }
 
-/** Whether the server answers for this page now (so a reload will bring a boot script back). */
-async function serverAnswers(): Promise<boolean> {
+/** Whether the server answers 2xx for `url` now, not from any cache. */
+async function answers(url: string): Promise<boolean> {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), CHECK_TIMEOUT_MS);
   try {
-    return (await fetch(location.href, { method: 'HEAD', cache: 'no-store', signal: abort.signal })).ok;
+    return (await fetch(url, { method: 'HEAD', cache: 'no-store', signal: abort.signal })).ok;
   } catch {
     return false;
   } finally {
@@ -53,8 +70,26 @@ async function serverAnswers(): Promise<boolean> {
   }
 }
 
-function retry(): void {
-  if (retrying || started() || document.readyState !== 'complete') return;
+/** The page's module entry, once the parser has reached it. */
+function entry(): string | undefined {
+  for (const s of document.querySelectorAll<HTMLScriptElement>('script[type=module][src]'))
+    if (s.src.startsWith(bundle)) return s.src;
+  return undefined;
+}
+
+/**
+ * Whether the server answers for this page and its entry bundle now (so a reload will
+ * bring a boot script back, and the page's scripts with it).
+ */
+async function serverAnswers(): Promise<boolean> {
+  const script = entry();
+  const ok = await Promise.all([answers(location.href), script === undefined || answers(script)]);
+  return ok.every(Boolean);
+}
+
+/** Says so on the page and tries again; `stalled`: without waiting for the document's load. */
+function retry(stalled = false): void {
+  if (retrying || started() || (!stalled && document.readyState !== 'complete')) return;
   retrying = true;
   const note = document.createElement('div');
   note.className = 'status warn';
@@ -62,7 +97,7 @@ function retry(): void {
   note.setAttribute('data-testid', 'boot-retry');
   // Appended empty, its text added after: a status inserted with its text already in it is
   // often not read out by screen readers.
-  document.body.append(note);
+  (document.body ?? document.documentElement).append(note);
   const wait = (n: number) => {
     const ms = reloadDelayMs(n, Math.random());
     setTimeout(() => {
@@ -80,6 +115,30 @@ function retry(): void {
     }, ms);
   };
   wait(reloads());
+}
+
+/** Counts a load that has not started the page and has made no progress for long as failed. */
+function watchForStall(): void {
+  let last = performance.now();
+  const progress = () => (last = performance.now());
+  let observer: PerformanceObserver;
+  try {
+    observer = new PerformanceObserver(progress);
+    observer.observe({ type: 'resource' });
+  } catch {
+    return; // no way to see progress: never count a stall
+  }
+  document.addEventListener('readystatechange', progress);
+  const limit = stallAfterMs(reloads());
+  const timer = setInterval(() => {
+    // Started, or loaded (a failure of the load is then the `load` listener's).
+    const over = started() || retrying || document.readyState === 'complete';
+    if (!over && performance.now() - last < limit) return;
+    clearInterval(timer);
+    observer.disconnect();
+    document.removeEventListener('readystatechange', progress);
+    if (!over) retry(true);
+  }, STALL_TICK_MS);
 }
 
 addEventListener(
@@ -104,3 +163,4 @@ addEventListener('DOMContentLoaded', () => {
   if (KEPT.test(window.name)) window.name = '';
 });
 addEventListener('load', () => failed && retry());
+watchForStall();

@@ -34,3 +34,16 @@ export function retryNote(reloads: number, waitMs: number): [vi: string, en: str
       (late ? ' If this goes on, tell the central technician.' : ''),
   ];
 }
+
+/**
+ * How long a load that has not started the page may go with no resource of the page
+ * completed before it counts as stalled: 60 s on the first load, 2 min after one try,
+ * 4 min after two or more (`reloads` done so far; negative or not a number counts as 0). The browser tells of
+ * a resource only once it has all arrived, so this must outlast the page's largest file
+ * on the slowest link served: the largest chunk is about 92 KiB as sent (gzip), some 12 s
+ * at 64 kbps. Longer after each try, as a reload starts the stalled download again.
+ */
+export function stallAfterMs(reloads: number): number {
+  const n = Math.max(0, reloads) || 0;
+  return 60_000 * 2 ** Math.min(n, 2);
+}

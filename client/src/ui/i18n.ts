@@ -1,11 +1,11 @@
 // Vietnamese first, English beside it: every user-facing string is a pair.
-import { el } from './shell';
+import { el, english } from './shell';
 
 export type Text = readonly [vi: string, en: string];
 
 /** An element showing the Vietnamese text with the English in a smaller line. */
 export function bi(text: Text, tag: 'span' | 'div' | 'p' | 'h2' | 'h3' | 'button' | 'label' = 'span'): HTMLElement {
-  return el(tag, {}, el('span', { className: 'vi', text: text[0] }), el('span', { className: 'en', text: text[1] }));
+  return el(tag, {}, el('span', { className: 'vi', text: text[0] }), english(text[1]));
 }
 
 export function plain(text: Text): string {
@@ -13,7 +13,7 @@ export function plain(text: Text): string {
 }
 
 export function setBi(node: HTMLElement, text: Text): void {
-  node.replaceChildren(el('span', { className: 'vi', text: text[0] }), el('span', { className: 'en', text: text[1] }));
+  node.replaceChildren(el('span', { className: 'vi', text: text[0] }), english(text[1]));
 }
 
 export function formatCountdown(ms: number): string {

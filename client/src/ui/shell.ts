@@ -18,16 +18,19 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
+/**
+ * English beside the Vietnamese, marked as English: the pages are Vietnamese
+ * (`<html lang="vi">`), so screen readers would read it with Vietnamese sounds otherwise.
+ */
+export function english(text: string): HTMLSpanElement {
+  return el('span', { className: 'en', text, attrs: { lang: 'en' } });
+}
+
 export function mountShell(opts: { title: Bilingual }): HTMLElement {
   document.title = `${opts.title.vi} · ${opts.title.en}`;
   const main = el('main', { attrs: { id: 'app' } });
   document.body.replaceChildren(
-    el(
-      'header',
-      { className: 'topbar' },
-      el('h1', { text: opts.title.vi }),
-      el('span', { className: 'en', text: opts.title.en }),
-    ),
+    el('header', { className: 'topbar' }, el('h1', { text: opts.title.vi }), english(opts.title.en)),
     main,
   );
   return main;
