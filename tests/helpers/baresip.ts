@@ -132,3 +132,22 @@ export function sending(output: string): { audioBps: number; videoBps: number } 
   const last = all[all.length - 1];
   return last ? { audioBps: Number(last[1]), videoBps: Number(last[2]) } : { audioBps: 0, videoBps: 0 };
 }
+
+/**
+ * Waits until the gateway has the call up (`up()`). baresip's own lines say how far the call
+ * got: when they say it closed (refused, unanswered) this fails at once with them; else it
+ * waits up to `timeoutMs`, long enough for a start that a loaded machine starves.
+ */
+export async function callUp(phone: Baresip, up: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (up()) return;
+    const out = phone.output();
+    const closed = /session closed: .*/.exec(out)?.[0];
+    if (closed || Date.now() > deadline) {
+      const last = out.split('\n').slice(-15).join('\n');
+      throw new Error(`${what}: ${closed ?? `not up after ${timeoutMs} ms`}; baresip said:\n${last}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
