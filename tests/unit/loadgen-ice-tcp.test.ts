@@ -93,7 +93,7 @@ test('consent: no check answered for the timeout closes the link and says so onc
   const peer = await stunPeer(3);
   // Generous against stalls of the event loop: a stall as long as the timeout would lose
   // the consent before the three answers are in.
-  const link = new TcpIceLink(remote, { ip: '127.0.0.1', port: peer.port }, { everyMs: 20, timeoutMs: 1000 });
+  const link = new TcpIceLink(remote, { ip: '127.0.0.1', port: peer.port }, { everyMs: 20, timeoutMs: 3000 });
   let lost = 0;
   const lostOnce = new Promise<void>((resolve) => {
     link.onConsentLost = () => {
@@ -119,15 +119,17 @@ test('consent: no check answered for the timeout closes the link and says so onc
 
 test('consent: checks answered keep the link for longer than the timeout', async () => {
   const peer = await stunPeer(Infinity);
-  const link = new TcpIceLink(remote, { ip: '127.0.0.1', port: peer.port }, { everyMs: 20, timeoutMs: 500 });
+  // A timeout far above the checks' period: a stall of the event loop shorter than it (a
+  // loaded machine) holds the answers back without losing the consent.
+  const link = new TcpIceLink(remote, { ip: '127.0.0.1', port: peer.port }, { everyMs: 50, timeoutMs: 3000 });
   link.onConsentLost = () => undefined;
   await link.connect(5000);
-  // 40 checks answered 20 ms apart: past the 500 ms timeout. A link that closes ends the
+  // 80 checks answered 50 ms apart: past the 3 s timeout. A link that closes ends the
   // wait, and the checks below say why.
-  while (link.answered < 40 && !link.closed) await new Promise((r) => setTimeout(r, 20));
+  while (link.answered < 80 && !link.closed) await new Promise((r) => setTimeout(r, 50));
   expect(link.consentLost).toBe(false);
   expect(link.closed).toBe(false);
-  expect(link.answered).toBeGreaterThanOrEqual(40);
+  expect(link.answered).toBeGreaterThanOrEqual(80);
   await link.close();
   await peer.stop();
 });
