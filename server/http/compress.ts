@@ -19,27 +19,21 @@ const THRESHOLD = 1024;
  * its ranges counting its stored bytes.
  *
  * HEAD and 304 say what the GET would. The middleware leaves every HEAD alone, so it
- * decides a HEAD as the GET: the request's method reads GET while it looks at the headers
- * (its filter is the first thing it calls, the hook below runs right after it), and
- * nothing else sees it. A HEAD then carries the GET's `Content-Encoding` and `Vary`, no
- * `Content-Length` nor `Accept-Ranges` where the GET is compressed, and no body (Node
- * sends none to a HEAD). A HEAD that names no length (a stream's, not a file's) counts
- * as empty, below the threshold, as the middleware counts a body it has not seen. A 304
+ * decides a HEAD on a view of the request whose method reads GET (the middleware reads
+ * only the method and the headers), the request itself left as it came. A HEAD then
+ * carries the GET's `Content-Encoding` and `Vary`, no `Content-Length` nor `Accept-Ranges`
+ * where the GET is compressed, and no body (Node sends none to a HEAD). A body written
+ * with no length (a stream's) is compressed on its first write, HEAD as GET; only a HEAD
+ * ended with no body and no length counts as empty, below the threshold. A 304
  * carries no `Accept-Ranges` at all: a cache keeps the header of the response it stored,
  * compressed or not, and the 304 has lost the type and length that decided it.
  */
 export function compressResponses(): RequestHandler {
   /** Responses already encoded when the middleware looked at them: a file stored so. */
   const encodedBefore = new WeakSet<ServerResponse>();
-  /** HEAD requests whose method reads GET while the middleware decides. */
-  const asGet = new WeakSet<Request>();
   const compress = compression({
     threshold: THRESHOLD,
     filter: (req, res) => {
-      if (req.method === 'HEAD') {
-        asGet.add(req);
-        req.method = 'GET';
-      }
       if (res.getHeader('Content-Encoding') !== undefined) encodedBefore.add(res);
       return res.statusCode !== 206 && res.getHeader('Content-Range') === undefined && compression.filter(req, res);
     },
@@ -47,12 +41,16 @@ export function compressResponses(): RequestHandler {
   return (req, res, next) => {
     // Registered before the middleware's own look at the headers, so called after it.
     beforeHeaders(res, () => {
-      if (asGet.delete(req)) req.method = 'HEAD';
       const encoded = res.getHeader('Content-Encoding') !== undefined && !encodedBefore.has(res);
       if (res.statusCode === 304 || encoded) res.removeHeader('Accept-Ranges');
     });
-    compress(req, res, next);
+    compress(req.method === 'HEAD' ? asGet(req) : req, res, next);
   };
+}
+
+/** The request as the middleware sees it: the same, its method reading GET. */
+function asGet(req: Request): Request {
+  return Object.create(req, { method: { value: 'GET', enumerable: true } }) as Request;
 }
 
 /**

@@ -6,9 +6,10 @@
 // its own, and is not stored. A part of a file (206) goes out as the file's own bytes,
 // never compressed again under a range that counts them unencoded; a file compressed on
 // the fly offers no ranges; a HEAD names what its GET does (encoding, ranges, a length or
-// none); a 304 names no ranges. A real server over HTTP, with the compression middleware
-// and the error handler as the server mounts them, and a CSP of its own that a stored
-// file's problem answers under.
+// none), a streamed body's too, and what runs after the headers sees it as a HEAD; a 304
+// names no ranges. A real server over HTTP, with the compression middleware and the error
+// handler as the server mounts them, and a CSP of its own that a stored file's problem
+// answers under.
 import { once } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -32,6 +33,10 @@ const DOC = Buffer.from('%PDF-1.4\n' + 'x'.repeat(3000));
 /** The server's own CSP, as the app sets it on every response (helmet). */
 const SERVER_CSP = "default-src 'self'";
 const log = pino({ level: 'silent' });
+/** A body streamed with no length, large enough to be compressed. */
+const TEXT = Buffer.from('the briefing starts at nine; '.repeat(200));
+/** The method seen after the headers went out, by what looked: `finish <m>`, `error <m>`. */
+const seen: string[] = [];
 
 let server: http.Server;
 let port: number;
@@ -70,7 +75,24 @@ beforeAll(async () => {
       });
       next(new AppError('not_found', 'document d-1 not found'));
     })
+    // A body streamed in parts with no length; a listener on `finish` added after the middleware.
+    .get('/streamed', (req, res) => {
+      res.on('finish', () => seen.push(`finish ${req.method}`));
+      res.type('text/plain').write(TEXT.subarray(0, 1000));
+      res.end(TEXT.subarray(1000));
+    })
+    // A stream that fails once its headers are out.
+    .get('/streamed-fails', (_req, res, next) => {
+      res.type('text/plain').write(TEXT);
+      next(new Error('the stream broke'));
+    })
     .use(notFoundHandler)
+    // An error once the headers are out: the method it sees (the server's handler passes it on).
+    .use((err: unknown, req: express.Request, res: express.Response, next: express.NextFunction) => {
+      if (!res.headersSent) return next(err);
+      seen.push(`error ${req.method}`);
+      res.end();
+    })
     .use(errorHandler(log))
     .listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -199,6 +221,35 @@ describe('a style under /assets', () => {
     expect(res.headers['content-length']).toBe('2000');
     expect(res.headers['accept-ranges']).toBe('bytes');
     expect(res.body.equals(CSS.subarray(100, 2100))).toBe(true);
+  });
+});
+
+describe('a body streamed with no length', () => {
+  test('HEAD and GET both compressed, naming no length', async () => {
+    for (const accept of ['br', 'gzip', 'identity']) {
+      const full = await get('/streamed', { 'accept-encoding': accept });
+      const head = await ask('HEAD', '/streamed', { 'accept-encoding': accept });
+      const said = (r: typeof head) => ({
+        status: r.status,
+        encoding: r.headers['content-encoding'],
+        vary: r.headers.vary,
+        length: r.headers['content-length'],
+      });
+      expect({ accept, ...said(head) }).toEqual({ accept, ...said(full) });
+      expect(head.body.length).toBe(0);
+    }
+    const br = await get('/streamed', { 'accept-encoding': 'br' });
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers['content-length']).toBeUndefined();
+    expect(zlib.brotliDecompressSync(br.body).equals(TEXT)).toBe(true);
+  });
+
+  test('after the headers, a later `finish` listener and an error handler see a HEAD as HEAD', async () => {
+    seen.length = 0;
+    const done = (await ask('HEAD', '/streamed', { 'accept-encoding': 'br' })).headers['content-encoding'];
+    const failed = (await ask('HEAD', '/streamed-fails', { 'accept-encoding': 'br' })).headers['content-encoding'];
+    expect({ done, failed }).toEqual({ done: 'br', failed: 'br' });
+    expect(seen).toEqual(['finish HEAD', 'error HEAD']);
   });
 });
 
