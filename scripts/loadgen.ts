@@ -49,7 +49,7 @@ const HELP = `usage: node --import tsx scripts/loadgen.ts [options]
   --churn N/S           every S seconds, the next N points leave and rejoin (in turn)
   --stall N             watchdog drill: N points stop counting media at the steady
                         state's start, socket and ICE up; their watchdog must rebuild
-                        (the run exits 1 if it rebuilt none)
+                        each (the run exits 1 if it missed one); needs media
   --workers N           mediasoup workers of a spawned server (default: cores), or of
                         each edge with --cluster (default 1)
   --cluster origin+Nedges
@@ -141,6 +141,8 @@ function main(): Promise<number> {
   const points = int(v.points, DEFAULTS.points, 'points');
   const chromiumPoints = int(v['chromium-points'], 0, 'chromium-points');
   if (chromiumPoints > 0 && v['no-media']) throw new Error('--chromium-points needs media (not with --no-media)');
+  const stall = int(v.stall, 0, 'stall');
+  if (stall > 0 && v['no-media']) throw new Error('--stall needs media (not with --no-media)');
   const started = Date.now();
   const log = (line: string) =>
     process.stderr.write(`[loadgen ${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${line}\n`);
@@ -162,7 +164,7 @@ function main(): Promise<number> {
     dtlsConcurrency: int(v['dtls-concurrency'], DEFAULTS.dtlsConcurrency, 'dtls-concurrency'),
     cut: int(v.cut, 0, 'cut'),
     ...(v.churn ? { churn: parseChurn(v.churn) } : {}),
-    stall: int(v.stall, 0, 'stall'),
+    stall,
     workers: int(v.workers, DEFAULTS.workers, 'workers'),
     ...(v.cluster ? { cluster: parseClusterSpec(v.cluster, int(v.workers, 1, 'workers')) } : {}),
     ...(v.url ? { url: v.url } : {}),
@@ -198,11 +200,13 @@ if (require.main === module) {
   // Ctrl-C exits through process.exit, so that the 'exit' handlers run: the impaired
   // link's nft table and the servers' temporary log folders are removed.
   process.once('SIGINT', () => process.exit(130));
-  main().then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`loadgen failed: ${(err as Error).stack ?? String(err)}\n`);
-      process.exit(1);
-    },
-  );
+  Promise.resolve()
+    .then(main)
+    .then(
+      (code) => process.exit(code),
+      (err: unknown) => {
+        process.stderr.write(`loadgen failed: ${(err as Error).stack ?? String(err)}\n`);
+        process.exit(1);
+      },
+    );
 }

@@ -127,15 +127,20 @@ export function summary(r: LoadResult): string {
 /**
  * Why the run failed the watchdog drill (`--stall N`), or undefined: the points stalled on
  * purpose keep their socket and ICE up and read no media, so their watchdog must rebuild
- * them; a drill in which it rebuilt none of them failed.
+ * every one of them. A drill that stalled no point (no media, or every point cut) failed
+ * too: it drilled nothing.
  */
 export function drillFailure(r: LoadResult): string | undefined {
   const w = r.media.watchdog;
-  if (!w.drilled.length) return undefined;
-  const drilled = new Set(w.drilled);
-  const rebuilt = w.points.filter((p) => drilled.has(p.pointId) && p.rebuilds.some((b) => b.reason === 'drill'));
-  if (rebuilt.length) return undefined;
-  return `watchdog drill failed: none of the ${w.drilled.length} points stalled on purpose (--stall) was rebuilt`;
+  const stall = r.options.stall ?? 0;
+  if (!w.drilled.length)
+    return stall > 0
+      ? `watchdog drill failed: --stall ${stall} stalled no point (no media, or every point cut)`
+      : undefined;
+  const rebuilt = new Set(w.points.filter((p) => p.rebuilds.some((b) => b.reason === 'drill')).map((p) => p.pointId));
+  const missed = w.drilled.filter((id) => !rebuilt.has(id));
+  if (!missed.length) return undefined;
+  return `watchdog drill failed: ${missed.length} of the ${w.drilled.length} points stalled on purpose (--stall) not rebuilt: ${missed.slice(0, 5).join(', ')}`;
 }
 
 /**

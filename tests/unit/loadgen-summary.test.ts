@@ -1,7 +1,7 @@
 // The load run's summary (scripts/loadgen/summary.ts) on a recorded result: one line per
 // concern, the watchdog's with the drill's rebuilds, and the drill's verdict (drillFailure):
-// a run with `--stall N` whose watchdog rebuilt none of the points stalled on purpose
-// failed, and the CLI exits 1 on it. The fixture is a real drill, 4 points with one
+// a run with `--stall N` that stalled no point, or whose watchdog left one of the points
+// stalled on purpose not rebuilt, failed, and the CLI exits 1 on it. The fixture is a real drill, 4 points with one
 // stalled on purpose (`--points 4 --stall 1 --duration 30`), its lists cut to two items
 // (tests/fixtures/loadgen-result-drill.json).
 import fs from 'node:fs';
@@ -60,14 +60,29 @@ describe('drillFailure', () => {
   test('no drill: nothing to fail', () => {
     const r = rebuiltOnly(() => false);
     r.media.watchdog.drilled = [];
+    r.options.stall = 0;
     expect(drillFailure(r)).toBeUndefined();
+  });
+
+  test('a drill that stalled no point (every point cut) failed', () => {
+    const r = recorded();
+    r.media.watchdog.drilled = [];
+    expect(drillFailure(r)).toBe('watchdog drill failed: --stall 1 stalled no point (no media, or every point cut)');
+  });
+
+  test('a drill in which it rebuilt one of two points stalled on purpose failed, naming the other', () => {
+    const r = recorded();
+    r.media.watchdog.drilled.push('HT-OTHER');
+    expect(drillFailure(r)).toBe(
+      'watchdog drill failed: 1 of the 2 points stalled on purpose (--stall) not rebuilt: HT-OTHER',
+    );
   });
 
   test('a drill in which it rebuilt none of the points stalled on purpose failed, whatever else it rebuilt', () => {
     const r = rebuiltOnly((id) => id !== 'HT-TXKA');
     expect(r.media.watchdog.rebuilds).toBe(1);
     expect(drillFailure(r)).toBe(
-      'watchdog drill failed: none of the 1 points stalled on purpose (--stall) was rebuilt',
+      'watchdog drill failed: 1 of the 1 points stalled on purpose (--stall) not rebuilt: HT-TXKA',
     );
     expect(watchdogLine(r)).toContain('0 drill');
   });
