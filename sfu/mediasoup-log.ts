@@ -8,6 +8,7 @@
 // This module must be imported before `mediasoup` anywhere in sfu/.
 import { format } from 'node:util';
 import type { Logger } from 'pino';
+import { RepeatLimiter, kindOf } from './log-repeats';
 
 // The copy of `debug` that mediasoup itself resolves, whatever npm hoisted.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -17,21 +18,54 @@ const createDebug = require(require.resolve('debug', { paths: [require.resolve('
 
 type LogFn = ((...args: unknown[]) => void) & { namespace: string; log: unknown };
 
+type Level = 'error' | 'warn' | 'debug';
+
+/**
+ * Warnings and errors of one kind (level, module, text but for its numbers) written per
+ * window. An overloaded worker warns per packet; past this, its lines are counted, and one
+ * line a window says how many were held and gives the last.
+ */
+export const REPEATS = { perWindow: 20, windowMs: 10_000 };
+
 let sink: Logger | undefined;
 let debugEnabled = false;
+let repeats = new RepeatLimiter(REPEATS);
+let flushTimer: NodeJS.Timeout | undefined;
 
 export function setMediasoupLogSink(logger: Logger | undefined, opts: { debug?: boolean } = {}): void {
+  if (sink) sayHeld(true);
   sink = logger;
   debugEnabled = opts.debug ?? false;
+  repeats = new RepeatLimiter(REPEATS);
+  clearInterval(flushTimer);
+  flushTimer = undefined;
+  if (logger) {
+    flushTimer = setInterval(() => sayHeld(), REPEATS.windowMs);
+    flushTimer.unref();
+  }
+}
+
+/** One line per kind whose window held lines back (every kind's, `all`). */
+function sayHeld(all = false): void {
+  for (const h of repeats.flush(all)) {
+    const [level, module] = h.kind.split('\t') as [Level, string];
+    sink?.[level](
+      { mediasoup: module, held: h.held, windowMs: REPEATS.windowMs },
+      `mediasoup: ${h.held} more like this in ${REPEATS.windowMs / 1000} s, held back; the last: ${h.last}`,
+    );
+  }
 }
 
 function makeLogFn(namespace: string): LogFn {
   const [, second, third] = namespace.split(':');
-  const level = second === 'ERROR' ? 'error' : second === 'WARN' ? 'warn' : 'debug';
-  const module = level === 'debug' ? second : third;
+  const level: Level = second === 'ERROR' ? 'error' : second === 'WARN' ? 'warn' : 'debug';
+  const module = (level === 'debug' ? second : third) ?? 'mediasoup';
   const fn = ((...args: unknown[]) => {
     if (!sink || (level === 'debug' && !debugEnabled)) return;
-    sink[level]({ mediasoup: module ?? 'mediasoup' }, format(...args));
+    const line = format(...args);
+    // Debug lines, asked for to diagnose, all go out.
+    if (level !== 'debug' && !repeats.admit(`${level}\t${module}\t${kindOf(line)}`, line)) return;
+    sink[level]({ mediasoup: module }, line);
   }) as LogFn;
   fn.namespace = namespace;
   // mediasoup's Logger assigns console.* here after creating the instance; ignored.
