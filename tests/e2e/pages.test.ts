@@ -4,15 +4,15 @@
 // reloads, waiting longer each time, until a load starts the page; then it forgets the
 // count. Before each reload it checks that the server answers for the page and its entry
 // bundle: a reload onto a server that is down or a proxy's 502 would end the tries, one onto
-// bundles that do not answer would fail again. A load held by a chunk that never arrives
-// counts as failed once nothing has arrived for a minute. The chunks' failures are made by
-// dropping their requests as the network would, answering 404 as after a deploy, or never
-// answering.
+// bundles that do not answer would fail again. A load held by a file that never arrives
+// counts as failed once nothing has arrived for a minute, and is stopped, the held request
+// with it, before the reload. The failures are made by dropping requests as the network
+// would, answering 404 as after a deploy, or never answering.
 import { launchChromium } from '../helpers/browser';
 import { ADMIN_ENV, prepareBriefing } from '../helpers/briefing';
 import { startTestOrchestrator, type TestOrchestrator, waitFor } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
-import type { Browser, Page, Route } from 'playwright-core';
+import type { Browser, Page, Request, Route } from 'playwright-core';
 
 const CHUNKS = '**/bundle/chunk-*.js';
 const RELOADS_KEY = 'briefing.bootReloads';
@@ -182,30 +182,46 @@ describe('pages in Chromium', () => {
       60_000,
     );
 
-    test('a load held by a chunk that never arrives counts as failed once nothing arrives for 60 s', async () => {
+    test('a load held by its entry, which never arrives, counts as failed once nothing arrives for 60 s', async () => {
       const page = await browser.newPage();
-      // The page's clock, moved on by the test: the boot script measures the stall by it.
-      await page.clock.install();
+      // The page's clock, moved on by the test only: the boot script measures the stall by it.
+      await page.clock.install({ time: 0 });
+      await page.clock.pauseAt(1000);
       const loads = countLoads(page);
-      const held: string[] = [];
-      await page.route(CHUNKS, (req) => {
-        if (loads.n > 1 || held.length > 0) return req.continue();
-        held.push(req.request().url()); // never answered
+      // The first load's GET of the page's entry, which every load needs, is never answered
+      // (the checks' HEAD go through).
+      const held: Request[] = [];
+      await page.route('**/bundle/host.js', (req) => {
+        if (loads.n > 1 || req.request().method() !== 'GET') return req.continue();
+        held.push(req.request());
       });
+      const ended: Request[] = [];
+      page.on('requestfailed', (r) => ended.push(r));
       await page.goto(`${o.baseUrl}/host`, { waitUntil: 'commit' });
-      await waitFor(() => held.length > 0, 'a chunk held');
+      await waitFor(() => held.length > 0, 'the entry held');
+      let advanced = 0;
+      const runFor = async (ms: number) => {
+        advanced += ms;
+        await page.clock.runFor(ms);
+      };
       // 50 s with nothing arriving is not yet a stall.
       await page.waitForFunction(() => document.readyState === 'interactive');
-      await page.clock.runFor(50_000);
+      await runFor(50_000);
       expect(await page.$(NOTE)).toBeNull();
       // Time moves on until the note says the page will try again (the other files of the
-      // page arrive meanwhile, each putting the stall off).
+      // page arrive meanwhile, each putting the stall off): 60 s after the last, give or take
+      // the 5 s between looks.
       await waitFor(async () => {
-        await page.clock.runFor(5000);
+        await runFor(5000);
         return (await page.$(NOTE)) !== null;
       }, 'the note');
-      expect(await noteText(page)).toMatch(/Reloading in 2 s/);
+      expect(advanced).toBeLessThanOrEqual(50_000 + 60_000 + 5000);
+      // The stalled load is ended at once (the page's time stands still), its held request
+      // with it: it cannot start the page after the note, nor hold a connection the checks need.
+      await waitFor(() => ended.includes(held[0]!), 'the held request ended');
       expect(loads.n).toBe(1);
+      await page.clock.runFor(100); // the note's text is put in on the next turn
+      expect(await noteText(page)).toMatch(/Reloading in 2 s/);
       await waitFor(async () => {
         await page.clock.runFor(1000).catch(() => undefined); // the document may be going
         return loads.n > 1;

@@ -16,6 +16,9 @@
 // the browser tells of a resource only once it has all arrived (PerformanceObserver
 // `resource` entries), so the wait must outlast the largest file on the slowest link
 // served, and since a reload starts the stalled download again, it grows with the tries.
+// A stalled load is stopped (`window.stop()`) before its try: the page cannot start between
+// the note and the reload, and the stalled requests give up the connections to the server
+// (six per host over HTTP/1.1, one over HTTP/2) that the try's checks need.
 // Where the browser has no PerformanceObserver, a stall is never counted.
 //
 // A try first asks the server (HEAD) for the page and for the page's entry bundle, and
@@ -91,6 +94,7 @@ async function serverAnswers(): Promise<boolean> {
 function retry(stalled = false): void {
   if (retrying || started() || (!stalled && document.readyState !== 'complete')) return;
   retrying = true;
+  if (stalled) window.stop();
   const note = document.createElement('div');
   note.className = 'status warn';
   note.setAttribute('role', 'status');
@@ -98,6 +102,13 @@ function retry(stalled = false): void {
   // Appended empty, its text added after: a status inserted with its text already in it is
   // often not read out by screen readers.
   (document.body ?? document.documentElement).append(note);
+  // Should the page start all the same (a request that stop() did not end), it is left
+  // alone: no reload, and no try counted.
+  const startedMeanwhile = (): boolean => {
+    if (!started()) return false;
+    note.remove();
+    return true;
+  };
   const wait = (n: number) => {
     const ms = reloadDelayMs(n, Math.random());
     setTimeout(() => {
@@ -110,8 +121,9 @@ function retry(stalled = false): void {
       note.replaceChildren(...spans);
     }, 0);
     setTimeout(() => {
+      if (startedMeanwhile()) return;
       keep(n + 1);
-      void serverAnswers().then((ok) => (ok ? location.reload() : wait(n + 1)));
+      void serverAnswers().then((ok) => startedMeanwhile() || (ok ? location.reload() : wait(n + 1)));
     }, ms);
   };
   wait(reloads());
