@@ -187,3 +187,12 @@ export function received(run: SippRun, status: number): number {
     (m) => Number(m[1]) === status,
   ).length;
 }
+
+/** The final answers the trace shows SIPp received, counted by status line ("480 No briefing is open ×12"). */
+export function answersReceived(run: SippRun): string {
+  const counts = new Map<string, number>();
+  for (const m of run.messages.matchAll(/message received \[\d+\] bytes :\s*SIP\/2\.0 ([2-6]\d\d[^\r\n]*)/g)) {
+    counts.set(m[1]!, (counts.get(m[1]!) ?? 0) + 1);
+  }
+  return [...counts].map(([line, n]) => `${line} ×${n}`).join(', ') || 'none';
+}

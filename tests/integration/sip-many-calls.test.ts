@@ -8,7 +8,7 @@ import request from 'supertest';
 import { netnsUnavailable, requireNetnsInCi } from '../helpers/netns';
 import { waitFor } from '../helpers/orchestrator';
 import { countDatagrams, openTestHall, startSipServer, type SipServer, type TestHall } from '../helpers/sip-server';
-import { heldScenario, received, runSipp, sdpOffer } from '../helpers/sipp';
+import { answersReceived, heldScenario, received, runSipp, sdpOffer, type SippRun } from '../helpers/sipp';
 
 const cannot = netnsUnavailable();
 const CALLS = 12;
@@ -17,24 +17,30 @@ const PORTS = Array.from({ length: CALLS }, (_, i) => 17000 + i * 2);
 const nodeProcess = vm.runInThisContext('process') as NodeJS.Process;
 
 (cannot ? describe.skip : describe)('SIP gateway: twelve room systems at once', () => {
-  let s: SipServer;
-  let hall: TestHall;
+  let server: SipServer | undefined;
+  let hall: TestHall | undefined;
   const warnings: Error[] = [];
   const onWarning = (w: Error) => warnings.push(w);
 
-  beforeAll(async () => {
-    s = await startSipServer({ SIP_PLAIN_RTP: '*', SIP_INVITES_PER_MINUTE: '60', SIP_INVITE_BURST: '20' });
-    hall = await openTestHall(s);
+  // The test closes its briefing, after which every call is refused (480), and a failed
+  // attempt's SIPp may still hold its port: a retried attempt gets a server, briefing and
+  // network namespace of its own.
+  beforeEach(async () => {
+    warnings.length = 0;
+    server = await startSipServer({ SIP_PLAIN_RTP: '*', SIP_INVITES_PER_MINUTE: '60', SIP_INVITE_BURST: '20' });
+    hall = await openTestHall(server);
     nodeProcess.on('warning', onWarning);
   }, 60_000);
 
-  afterAll(async () => {
+  afterEach(async () => {
     nodeProcess.off('warning', onWarning);
     hall?.sender.kill('SIGKILL');
-    await s?.stop();
+    await server?.stop();
+    [server, hall] = [undefined, undefined];
   });
 
   test('every call is answered and receives the hall; no listener leak; closing the briefing hangs all up', async () => {
+    const s = server!;
     const media = countDatagrams(s.net, PORTS);
     try {
       const pin = await s.pinOf('HT-CX');
@@ -48,7 +54,20 @@ const nodeProcess = vm.runInThisContext('process') as NodeJS.Process;
         inject: PORTS.map((p) => `${p};`),
       });
       const gateway = s.o.orchestrator.realtime.sip!;
-      await waitFor(() => gateway.callCount === CALLS, `${CALLS} calls to connect`, 60_000);
+      // SIPp ends before the briefing closes only when calls failed (refused, unanswered):
+      // that fails at once, with the answers it received.
+      let ended: SippRun | undefined;
+      run.then(
+        (done) => (ended = done),
+        () => undefined,
+      );
+      await waitFor(() => gateway.callCount === CALLS || ended, `${CALLS} calls to connect`, 60_000);
+      if (ended) {
+        const up = `${gateway.callCount} of ${CALLS} calls up`;
+        throw new Error(
+          `SIPp ended with ${up} (exit ${ended.code}); it received ${answersReceived(ended)}\n${ended.stderr}`,
+        );
+      }
       const room = await (await s.o.orchestrator.realtime.broadcasts.get(s.b.sessionId)).requireRoom();
       expect(room.listenerCount('sipLegClosed')).toBe(1);
       await waitFor(
