@@ -6,8 +6,10 @@
 // bundle: a reload onto a server that is down or a proxy's 502 would end the tries, one onto
 // bundles that do not answer would fail again. A load held by a file that never arrives
 // counts as failed once nothing has arrived for a minute, and is stopped, the held request
-// with it, before the reload. The failures are made by dropping requests as the network
-// would, answering 404 as after a deploy, or never answering.
+// with it, before the reload. A point page that has started but whose mediasoup-client
+// chunk (imported later) fails says so and is reloaded the same way: the browser keeps
+// that failed fetch for the page's lifetime. The failures are made by dropping requests as
+// the network would, answering 404 as after a deploy, or never answering.
 import { launchChromium } from '../helpers/browser';
 import { ADMIN_ENV, prepareBriefing } from '../helpers/briefing';
 import { startTestOrchestrator, type TestOrchestrator, waitFor } from '../helpers/orchestrator';
@@ -116,6 +118,49 @@ describe('pages in Chromium', () => {
       },
       60_000,
     );
+
+    test('a point page whose mediasoup-client chunk fails says so, reloads with longer waits, and loads it', async () => {
+      const { links } = await prepareBriefing(o.baseUrl, ['HT-VQ']);
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      const loads = countLoads(page);
+      // The page starts without this chunk (it is imported when the media is first
+      // needed); its fetches fail during the first two loads, the preload's and the
+      // import's alike, as after a network change that the browser remembers.
+      let failed = 0;
+      await page.route(CHUNKS, async (req) => {
+        const res = await req.fetch();
+        const body = await res.text();
+        if (loads.n > 2 || !body.includes('detectDeviceImpl')) return req.fulfill({ response: res, body });
+        failed++;
+        return req.abort('internetdisconnected');
+      });
+      await page.goto(links[0]!.url);
+      await page.waitForSelector('.status.bad:has-text("Could not load the media component, reloading")', {
+        timeout: 30_000,
+      });
+      expect(await page.textContent('.status.bad .vi')).toContain('Không tải được thành phần hình ảnh');
+      // The boot script's reload: its note, its waits (about 2 s, then 4 s: the count of the
+      // load that started the page is carried on), then a load whose chunk arrives.
+      expect(await noteText(page)).toMatch(/Reloading in 2 s/);
+      await waitFor(() => loads.n >= 2, 'a second load', 20_000);
+      await waitFor(async () => /Reloading in [345] s/.test((await noteText(page).catch(() => '')) ?? ''), '4 s named');
+      await waitFor(() => loads.n >= 3, 'a third load', 40_000);
+      expect(loads.at[2]! - loads.at[1]!).toBeGreaterThanOrEqual(3000);
+      await page.waitForFunction(
+        () => (window as unknown as { briefing?: { receiver: { device?: unknown } } }).briefing?.receiver.device,
+        undefined,
+        { timeout: 30_000 },
+      );
+      expect(failed).toBeGreaterThan(1);
+      expect(loads.n).toBe(3);
+      expect(await page.$('.status.bad')).toBeNull();
+      expect(errors).toEqual([]);
+      // A page that runs with no such failure forgets the count.
+      expect(await page.evaluate((k) => sessionStorage.getItem(k), RELOADS_KEY)).toBeNull();
+      await page.close();
+    }, 90_000);
 
     test('a chunk that fails as it runs, not as it loads, reloads nothing', async () => {
       const page = await browser.newPage();

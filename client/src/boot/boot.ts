@@ -28,8 +28,13 @@
 // proxy failing /bundle) would fail again at once. A failed check counts as a try and
 // waits for the next. The entry is asked rather than the script that failed: a chunk is
 // named by its content, so after a deploy the failed one answers 404 for good.
+//
+// A page that has started may still fail to load a part it imports later (the point page's
+// mediasoup-client chunk): the browser keeps that failed fetch for the page's lifetime, so
+// no import of it in the page can succeed. Such a page calls RELOAD_GLOBAL and is reloaded
+// the same way, its count carried over from the load that started it.
 // Bundled on its own, no imports at run time.
-import { RELOADS_KEY, reloadDelayMs, retryNote, STARTED_GLOBAL, stallAfterMs } from './marker';
+import { RELOAD_GLOBAL, RELOADS_KEY, reloadDelayMs, retryNote, STARTED_GLOBAL, stallAfterMs } from './marker';
 
 /** A check of the server that has not answered by then counts as failed. */
 const CHECK_TIMEOUT_MS = 10_000;
@@ -41,6 +46,8 @@ const started = () => (window as unknown as Record<string, unknown>)[STARTED_GLO
 const bundle = `${location.origin}/bundle/`;
 let failed = false;
 let retrying = false;
+/** The count this load found, kept for a started page's reload (RELOAD_GLOBAL). */
+let found: number | undefined;
 
 function reloads(): number {
   let kept: string | null;
@@ -90,11 +97,14 @@ async function serverAnswers(): Promise<boolean> {
   return ok.every(Boolean);
 }
 
-/** Says so on the page and tries again; `stalled`: without waiting for the document's load. */
-function retry(stalled = false): void {
-  if (retrying || started() || (!stalled && document.readyState !== 'complete')) return;
+/**
+ * Says so on the page and tries again; `stalled`: without waiting for the document's load;
+ * `lazy`: a started page whose later part failed to load.
+ */
+function retry(how: 'failed' | 'stalled' | 'lazy' = 'failed'): void {
+  if (retrying || (how !== 'lazy' && started()) || (how === 'failed' && document.readyState !== 'complete')) return;
   retrying = true;
-  if (stalled) window.stop();
+  if (how === 'stalled') window.stop();
   const note = document.createElement('div');
   note.className = 'status warn';
   note.setAttribute('role', 'status');
@@ -105,7 +115,7 @@ function retry(stalled = false): void {
   // Should the page start all the same (a request that stop() did not end), it is left
   // alone: no reload, and no try counted.
   const startedMeanwhile = (): boolean => {
-    if (!started()) return false;
+    if (how === 'lazy' || !started()) return false;
     note.remove();
     return true;
   };
@@ -126,7 +136,7 @@ function retry(stalled = false): void {
       void serverAnswers().then((ok) => startedMeanwhile() || (ok ? location.reload() : wait(n + 1)));
     }, ms);
   };
-  wait(reloads());
+  wait(how === 'lazy' ? (found ?? reloads()) : reloads());
 }
 
 /** Counts a load that has not started the page and has made no progress for long as failed. */
@@ -149,7 +159,7 @@ function watchForStall(): void {
     clearInterval(timer);
     observer.disconnect();
     document.removeEventListener('readystatechange', progress);
-    if (!over) retry(true);
+    if (!over) retry('stalled');
   }, STALL_TICK_MS);
 }
 
@@ -167,6 +177,7 @@ addEventListener(
 );
 addEventListener('DOMContentLoaded', () => {
   if (!started()) return;
+  found = reloads();
   try {
     sessionStorage.removeItem(RELOADS_KEY);
   } catch {
@@ -176,3 +187,4 @@ addEventListener('DOMContentLoaded', () => {
 });
 addEventListener('load', () => failed && retry());
 watchForStall();
+(window as unknown as Record<string, unknown>)[RELOAD_GLOBAL] = () => retry('lazy');

@@ -1,8 +1,19 @@
-// What the boot script (client/src/boot/boot.ts) and its tests share. The page bundles
-// do not import it: they set the started flag through client/src/boot/started.ts.
+// What the boot script (client/src/boot/boot.ts), the pages and the tests share. The
+// pages set the started flag through client/src/boot/started.ts, which imports nothing;
+// they read RELOAD_GLOBAL from here.
 
 /** Set on `window` once a page's module graph has loaded and its entry begins to run. */
 export const STARTED_GLOBAL = '__pageStarted';
+
+/**
+ * Set on `window` by the boot script: a function a started page calls when a part it
+ * loads later (a lazy chunk) failed to load. The browser keeps a failed module fetch for
+ * the page's lifetime, so only a reload brings the part back: the boot script says so on
+ * the page and reloads with the same waits and server checks as for a failed first load.
+ * Once per page; the count of such reloads is kept until a page runs with no such failure
+ * (a reload whose chunk fails again waits longer).
+ */
+export const RELOAD_GLOBAL = '__pageReload';
 
 /**
  * The page's reloads so far: in sessionStorage, or in `window.name` (`<key>=<n>`) where

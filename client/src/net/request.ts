@@ -8,7 +8,7 @@ import type { RequestEvents, RequestMap } from '../../../server/contract/socket'
 
 export class RequestError extends Error {
   constructor(
-    readonly code: ErrorCode | 'timeout' | 'disconnected',
+    readonly code: ErrorCode | 'timeout' | 'disconnected' | 'chunk_unavailable',
     message: string,
     /** What the pages say (../ui/errors.ts renders them). */
     readonly reason?: ErrorReason,

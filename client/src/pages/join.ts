@@ -6,6 +6,7 @@
 import type { JoinInfo } from '../../../server/contract/api';
 import type { BroadcastView, PointMode, ViewerMode } from '../../../server/contract/broadcast';
 import type { ErrorReason } from '../../../server/contract/errors';
+import { RELOAD_GLOBAL } from '../boot/marker';
 import { requester, RequestError } from '../net/request';
 import { connectPoint } from '../net/sockets';
 import { BroadcastReceiver, type ReceivedTrack } from '../rtc/receiver';
@@ -109,7 +110,11 @@ main.append(
   extrasBox,
 );
 
+/** Set once the page is reloading for a part that did not load: its status stays. */
+let reloading = false;
+
 function status(text: Text, kind: 'info' | 'ok' | 'warn' | 'bad' = 'info'): void {
+  if (reloading) return;
   statusLine.className = `status ${kind}`;
   setBi(statusLine, text);
 }
@@ -263,7 +268,7 @@ socket.on('connect', () => {
   fallback.connected();
   status(['Đã kết nối máy chủ', 'Connected to the server'], 'ok');
   // The device loads while the view is asked for: the media's first step needs both.
-  void receiver.prepare().catch(() => undefined);
+  void receiver.prepare().catch(mediaUnavailable);
   void (async () => {
     try {
       render(await request('view:get', {}));
@@ -272,6 +277,7 @@ socket.on('connect', () => {
       await startMedia();
       autoPreflight();
     } catch (err) {
+      if (mediaUnavailable(err)) return;
       if (err instanceof RequestError) status(failed(['Lỗi', 'Error'], err), 'bad');
     }
   })();
@@ -281,7 +287,7 @@ socket.on('view', (v) => render(v));
 socket.on('rtc:newProducer', (p) => void receiver.consume(p).catch(() => undefined));
 socket.on('rtc:producerClosed', ({ producerId }) => receiver.drop({ producerId }));
 socket.on('rtc:consumerClosed', ({ consumerId }) => receiver.drop({ consumerId }));
-socket.on('rtc:reconnect', () => void startMedia());
+socket.on('rtc:reconnect', () => void startMedia().catch(mediaUnavailable));
 socket.on('floor:you', ({ granted }) => void setFloor(granted));
 // The kept mode (after a reconnect or a reload), or the desk's choice, which this page applies.
 socket.on('mode', (m: PointMode) => {
@@ -301,6 +307,25 @@ socket.on('kicked', ({ reason }) => {
 async function startMedia(): Promise<void> {
   if (!view || !['lobby', 'live'].includes(view.state)) return;
   await receiver.start(view.producers);
+}
+
+/**
+ * The mediasoup-client chunk did not load (RequestError `chunk_unavailable`): no import
+ * in this page can bring it back, so the page says so and reloads through the boot
+ * script (boot/marker.ts RELOAD_GLOBAL), which waits longer after each try. Whether `err`
+ * was that.
+ */
+function mediaUnavailable(err: unknown): boolean {
+  if (!(err instanceof RequestError) || err.code !== 'chunk_unavailable') return false;
+  if (reloading) return true;
+  status(
+    ['Không tải được thành phần hình ảnh, đang tải lại trang…', 'Could not load the media component, reloading…'],
+    'bad',
+  );
+  reloading = true;
+  const reload = (window as unknown as Record<string, unknown>)[RELOAD_GLOBAL];
+  if (typeof reload === 'function') reload();
+  return true;
 }
 
 // ----- rendering -----

@@ -1,17 +1,17 @@
 // The point page's one way to mediasoup-client (rtc/mediasoup.ts): imported when first
-// needed, once. A failed import (the chunk's load cut by a network change) is tried again
-// by the next call: the receiver's build, which needs it, retries with a backoff.
+// needed, once. A failed import is not tried again: the browser keeps a failed module
+// fetch for the page's lifetime (the import of that URL fails at once from then on), so
+// only a reload brings the chunk back. It rejects with RequestError `chunk_unavailable`,
+// on which the page reloads (boot/marker.ts RELOAD_GLOBAL).
+import { RequestError } from '../net/request';
+
 export type Mediasoup = typeof import('./mediasoup.js');
 
 let loading: Promise<Mediasoup> | undefined;
 
 export function loadMediasoup(): Promise<Mediasoup> {
-  if (!loading) {
-    const p = import('./mediasoup.js');
-    p.catch(() => {
-      if (loading === p) loading = undefined;
-    });
-    loading = p;
-  }
+  loading ??= import('./mediasoup.js').catch((err: unknown) => {
+    throw new RequestError('chunk_unavailable', `mediasoup-client did not load: ${String(err)}`);
+  });
   return loading;
 }

@@ -8,7 +8,7 @@ import type { Device, types as msc } from 'mediasoup-client';
 import type { HandlerFactory } from 'mediasoup-client/handlers/HandlerInterface';
 import type { MediaSource, ProducerInfo, RtcReceiveRequests } from '../../../server/contract/broadcast';
 import type { RequestEvents } from '../../../server/contract/socket';
-import { requester, type Request, type RequestSocket } from '../net/request';
+import { RequestError, requester, type Request, type RequestSocket } from '../net/request';
 import { earlyHandlerFactory } from './early-device';
 import { loadMediasoup } from './lazy-mediasoup';
 
@@ -78,7 +78,9 @@ export class BroadcastReceiver {
    * (Re)builds the transport and consumes every producer given, and every producer
    * announced while there was no transport. A failed build is retried with a backoff
    * (a worker death answers requests with errors until the SFU has rebuilt its routers)
-   * until it works, a newer start() replaces it, or about two minutes pass.
+   * until it works, a newer start() replaces it, or about two minutes pass. A
+   * mediasoup-client chunk that did not load (RequestError `chunk_unavailable`) is not
+   * retried: no import in this page can bring it back.
    */
   async start(producers: ProducerInfo[]): Promise<void> {
     const generation = ++this.#generation;
@@ -90,7 +92,7 @@ export class BroadcastReceiver {
           return;
         } catch (err) {
           if (generation !== this.#generation) return;
-          if (attempt >= 30) throw err;
+          if (attempt >= 30 || (err instanceof RequestError && err.code === 'chunk_unavailable')) throw err;
           this.events.onState('reconnecting');
           await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** attempt, 5000)));
           if (generation !== this.#generation) return;
@@ -107,10 +109,11 @@ export class BroadcastReceiver {
    * only for the router's. Call it once, before prepare().
    */
   warmUp(): void {
-    this.#warming ??= loadMediasoup().then(
-      (lib) => void (this.#handlers ??= earlyHandlerFactory(lib)),
-      () => undefined,
-    );
+    // Settles either way: a failed import is prepare()'s to report, and a handler that
+    // could not be built leaves the choice to the Device.
+    this.#warming ??= loadMediasoup()
+      .then((lib) => void (this.#handlers ??= earlyHandlerFactory(lib)))
+      .catch(() => undefined);
   }
 
   /**

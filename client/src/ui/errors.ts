@@ -9,7 +9,7 @@ import { LEVEL_TEXT, STATE_TEXT } from './words';
 type Say = (p: ErrorParams) => Text;
 
 /** Codes the pages make themselves, beside the server's. */
-export type ClientErrorCode = ErrorCode | 'timeout' | 'disconnected' | 'network';
+export type ClientErrorCode = ErrorCode | 'timeout' | 'disconnected' | 'network' | 'chunk_unavailable';
 
 export const ERROR_TEXT: Record<ClientErrorCode, Text> = {
   bad_request: ['Dữ liệu không hợp lệ', 'Invalid input'],
@@ -38,6 +38,7 @@ export const ERROR_TEXT: Record<ClientErrorCode, Text> = {
   internal: ['Lỗi máy chủ', 'Server error'],
   timeout: ['Máy chủ không trả lời kịp', 'The server did not answer in time'],
   disconnected: ['Mất kết nối với máy chủ', 'Not connected to the server'],
+  chunk_unavailable: ['Không tải được một phần của trang', 'A part of the page did not load'],
   network: ['Không kết nối được máy chủ', 'Cannot reach the server'],
 };
 
