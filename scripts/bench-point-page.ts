@@ -19,7 +19,7 @@
 //   node --import tsx scripts/bench-point-page.ts [--pages 5] [--repeats 3] [--burn 2]
 //     [--label NAME] [--out FILE | --merge FILE]
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,6 +34,7 @@ import {
   STAGES,
   type Machine,
   type PageRun,
+  type PointPageResult,
   type Stage,
 } from './loadgen/point-page-result';
 import { round } from './loadgen/stats';
@@ -89,6 +90,38 @@ function checkout(): { commit: string; dirty: boolean } {
   };
 }
 
+/**
+ * The result in `file` to merge into, checked now (mergeResult's checks, on no runs), or
+ * undefined when there is no such file yet. A file that is no JSON or not mergeable fails.
+ */
+function readMergeable(file: string, machine: Machine): unknown {
+  if (!existsSync(file)) {
+    process.stderr.write(`[bench-point-page] --merge: ${file} is not there: starting it\n`);
+    return undefined;
+  }
+  let earlier: unknown;
+  try {
+    earlier = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`--merge ${file}: not JSON (${(err as Error).message})`);
+  }
+  const probe = { configuration: '', commit: '', dirty: false, startedAt: '', command: '' };
+  try {
+    mergeResult(earlier, machine, probe, []);
+  } catch (err) {
+    throw new Error(`--merge ${file}: ${(err as Error).message}`);
+  }
+  return earlier;
+}
+
+/** Writes `result` to `file` whole or not at all: a temporary file, then renamed. */
+function put(file: string, result: PointPageResult): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(result, null, 2)}\n`);
+  renameSync(tmp, file);
+}
+
 async function main(): Promise<void> {
   const { values: v } = parseArgs({
     options: {
@@ -102,9 +135,17 @@ async function main(): Promise<void> {
   });
   const label = v.label;
   if (!/^[\w.-]{1,40}$/.test(label)) throw new Error(`--label: letters, digits, '.', '_' or '-', 1-40 of them`);
-  // Read first: a file that cannot be merged into fails before minutes of runs.
-  // A file not there yet is begun (the first of the checkouts run in turn).
-  const earlier: unknown = v.merge && existsSync(v.merge) ? JSON.parse(readFileSync(v.merge, 'utf8')) : undefined;
+  const machine: Machine = {
+    cpus: os.cpus().length,
+    model: (os.cpus()[0]?.model ?? '').trim(),
+    memGiB: round(os.totalmem() / 2 ** 30, 1),
+    kernel: os.release(),
+    chromium: firstLine(CHROMIUM, ['--version']),
+  };
+  // Read and checked first (its shape, its machine): a file that cannot be merged into
+  // fails before minutes of runs. A file not there yet is begun (the first of the
+  // checkouts run in turn).
+  if (v.merge) readMergeable(v.merge, machine);
   const pages = Number(v.pages);
   const repeats = Number(v.repeats);
   const burners = Number(v.burn);
@@ -145,13 +186,6 @@ async function main(): Promise<void> {
       }
     }
   }
-  const machine: Machine = {
-    cpus: os.cpus().length,
-    model: (os.cpus()[0]?.model ?? '').trim(),
-    memGiB: round(os.totalmem() / 2 ** 30, 1),
-    kernel: os.release(),
-    chromium: firstLine(CHROMIUM, ['--version']),
-  };
   const invocation = {
     configuration: label,
     ...checkout(),
@@ -160,14 +194,21 @@ async function main(): Promise<void> {
       `node --import tsx scripts/bench-point-page.ts --pages ${pages} --repeats ${repeats} --burn ${burners} --label ${label}` +
       (v.merge ? ` --merge ${v.merge}` : ''),
   };
-  const result =
-    earlier !== undefined ? mergeResult(earlier, machine, invocation, runs) : newResult(machine, invocation, runs);
-  const out =
-    v.out ??
-    v.merge ??
-    path.join('data', 'loadgen', `point-page-${invocation.startedAt.replace(/[:.]/g, '-').slice(0, 19)}.json`);
-  mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  const fresh =
+    v.out ?? path.join('data', 'loadgen', `point-page-${invocation.startedAt.replace(/[:.]/g, '-').slice(0, 19)}.json`);
+  let result: PointPageResult;
+  let out: string;
+  try {
+    // The file read again: another invocation may have merged into it meanwhile.
+    const now = v.merge && existsSync(v.merge) ? readMergeable(v.merge, machine) : undefined;
+    result = now !== undefined ? mergeResult(now, machine, invocation, runs) : newResult(machine, invocation, runs);
+    out = v.out ?? v.merge ?? fresh;
+  } catch (err) {
+    // Changed under this run into one it cannot merge into: the runs are kept apart.
+    put(fresh, newResult(machine, invocation, runs));
+    throw new Error(`${(err as Error).message}; this run's result is in ${fresh}`);
+  }
+  put(out, result);
   process.stdout.write(`configuration | condition | stage | p50 / p95 / max (all pages of its runs)\n`);
   for (const [configuration, byCondition] of Object.entries(result.summary)) {
     for (const condition of CONDITIONS) {
