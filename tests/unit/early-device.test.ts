@@ -4,7 +4,7 @@
 import { EARLY_QUERY_WAIT_MS, earlyHandlerFactory, type HandlerSource } from '../../client/src/rtc/early-device';
 
 const asked: string[] = [];
-const browser = { name: 'Chrome111', failFirst: false, failAll: false, hangFirst: false };
+const browser = { name: 'Chrome111', failFirst: false, failAll: false, hangFirst: false, hangEarly: false };
 
 const lib: HandlerSource = {
   detectDevice: () => browser.name,
@@ -16,6 +16,7 @@ const lib: HandlerSource = {
         getNativeRtpCapabilities: ({ direction }: { direction: string }) => {
           asked.push(direction);
           if (browser.hangFirst && asked.length === 1) return new Promise(() => undefined);
+          if (browser.hangEarly && asked.length <= 2) return new Promise(() => undefined);
           if (browser.failAll || (browser.failFirst && asked.length === 1))
             return Promise.reject(new Error('no peer connection yet'));
           return Promise.resolve({ codecs: [], headerExtensions: [], asked: direction });
@@ -34,6 +35,7 @@ beforeEach(() => {
   browser.failFirst = false;
   browser.failAll = false;
   browser.hangFirst = false;
+  browser.hangEarly = false;
 });
 afterEach(() => jest.useRealTimers());
 
@@ -74,6 +76,31 @@ test('an early query that never settles holds the load only for the bounded wait
   await load;
   expect(answer).toMatchObject({ asked: 'recvonly' });
   expect(asked).toEqual(['recvonly', 'sendonly', 'sctp', 'recvonly']);
+});
+
+test("early queries that never settle hold the load's asks in turn only for one bounded wait in all", async () => {
+  jest.useFakeTimers();
+  browser.hangEarly = true;
+  const f = earlyHandlerFactory(lib)!;
+  // As mediasoup-client's Device.load asks: receiving, then sending, then SCTP.
+  let done = false;
+  const load = async () => {
+    await f.getNativeRtpCapabilities({ direction: 'recvonly' });
+    await f.getNativeRtpCapabilities({ direction: 'sendonly' });
+    await f.getNativeSctpCapabilities();
+  };
+  void load().then(() => (done = true));
+  await jest.advanceTimersByTimeAsync(EARLY_QUERY_WAIT_MS - 1);
+  expect(done).toBe(false);
+  await jest.advanceTimersByTimeAsync(1);
+  // The sending and SCTP asks find the wait over: a timer of 0 each, run a few turns later.
+  for (let i = 0; i < 20; i++) await jest.advanceTimersByTimeAsync(1);
+  expect([done, asked.length]).toEqual([true, 5]);
+  expect(asked).toEqual(['recvonly', 'sendonly', 'sctp', 'recvonly', 'sendonly']);
+  // A second load gets the answers asked again, with no wait and no new ask.
+  await load();
+  expect(asked).toEqual(['recvonly', 'sendonly', 'sctp', 'recvonly', 'sendonly']);
+  expect(jest.getTimerCount()).toBe(0);
 });
 
 test('an early answer that came is used without waiting, and leaves no timer behind', async () => {

@@ -12,9 +12,12 @@ export interface HandlerSource {
 }
 
 /**
- * How long a load waits for an early query still running before it asks the browser
- * again itself: an early query that never settles (a peer connection stuck in a starved
- * or broken renderer) must not hold the load up for good.
+ * How long a load waits in all for the early queries still running before it asks the
+ * browser again itself: an early query that never settles (a peer connection stuck in a
+ * starved or broken renderer) must not hold the load up for good. One deadline for the
+ * load's three asks (mediasoup-client asks receiving, sending and SCTP in turn), started
+ * at its first. A query whose offer never settles keeps its peer connection open (it is
+ * closed only once the offer is made): one per direction, once per page.
  */
 export const EARLY_QUERY_WAIT_MS = 3000;
 
@@ -25,7 +28,8 @@ type SctpCaps = Awaited<ReturnType<HandlerFactory['getNativeSctpCapabilities']>>
  * The handler factory mediasoup-client would pick for this browser, its native receiving
  * and sending capabilities (and SCTP's) asked now; undefined when the browser is none of
  * those (a Device then detects and loads as usual). When the load asks, a query that
- * failed is asked again, and so is one still running after `waitMs` more.
+ * failed is asked again, and so is one still running `waitMs` after the load's first ask;
+ * the answer asked again is the one the next load gets.
  */
 export function earlyHandlerFactory(
   lib: HandlerSource,
@@ -35,7 +39,7 @@ export function earlyHandlerFactory(
   const create = name && Object.hasOwn(lib.HANDLERS, name) ? lib.HANDLERS[name] : undefined;
   if (!create) return undefined;
   const base = create();
-  const asked = new Map<string, Promise<RtpCaps>>();
+  const asked = new Map<string, Promise<unknown>>();
   for (const direction of ['recvonly', 'sendonly'] as const) {
     const p = base.getNativeRtpCapabilities({ direction });
     p.catch(() => undefined);
@@ -43,23 +47,36 @@ export function earlyHandlerFactory(
   }
   const sctp = base.getNativeSctpCapabilities();
   sctp.catch(() => undefined);
+  asked.set('sctp', sctp);
+  let deadline: number | undefined;
+  /** The early answer to `key`, or the browser asked again, that answer kept for the next load. */
+  const answer = <T>(key: string, ask: () => Promise<T>): Promise<T> => {
+    deadline ??= Date.now() + waitMs;
+    const again = () => {
+      const p = ask();
+      asked.set(key, p);
+      return p;
+    };
+    return earlyOrAgain(asked.get(key) as Promise<T> | undefined, again, deadline);
+  };
   return {
     name: base.name,
     factory: base.factory,
-    getNativeRtpCapabilities: (o) =>
-      earlyOrAgain(asked.get(o.direction), () => base.getNativeRtpCapabilities(o), waitMs),
-    getNativeSctpCapabilities: () => earlyOrAgain<SctpCaps>(sctp, () => base.getNativeSctpCapabilities(), waitMs),
+    getNativeRtpCapabilities: (o) => answer<RtpCaps>(o.direction, () => base.getNativeRtpCapabilities(o)),
+    getNativeSctpCapabilities: () => answer<SctpCaps>('sctp', () => base.getNativeSctpCapabilities()),
   };
 }
 
 /**
- * The early answer if it came or comes within `waitMs`; else (it failed, was never asked,
- * or is still running by then) the browser asked again.
+ * The early answer if it came or comes by `deadline` (a Date.now() time); else (it
+ * failed, was never asked, or is still running by then) the browser asked again.
  */
-async function earlyOrAgain<T>(early: Promise<T> | undefined, again: () => Promise<T>, waitMs: number): Promise<T> {
+async function earlyOrAgain<T>(early: Promise<T> | undefined, again: () => Promise<T>, deadline: number): Promise<T> {
   if (!early) return again();
   let timer: number | undefined;
-  const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, waitMs) as unknown as number));
+  const late = new Promise<undefined>(
+    (resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now())) as unknown as number),
+  );
   try {
     const got = await Promise.race([early.then((value) => ({ value })), late]);
     if (got) return got.value;
