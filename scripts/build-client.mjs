@@ -2,7 +2,8 @@
 // Bundles the browser pages (client/src/pages/*.ts) into build/client with esbuild
 // (`--outdir <dir>`: elsewhere, e.g. a test's own folder, leaving the served build alone;
 // `--pages <dir>`: other entries, e.g. a test's small pages; `--fast-compression`: brotli
-// and gzip at a low level, for a test that checks which files a build leaves, not their size).
+// and gzip at a low level, for a test that checks which files a build leaves, not their size;
+// `--metafile <file>`: esbuild's account of the build's inputs and outputs, for a test).
 // Targets old office PCs' browsers as far as WebRTC allows (Chrome 111, Firefox 115).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,7 +14,12 @@ import { build } from 'esbuild';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
-  options: { outdir: { type: 'string' }, pages: { type: 'string' }, 'fast-compression': { type: 'boolean' } },
+  options: {
+    outdir: { type: 'string' },
+    pages: { type: 'string' },
+    'fast-compression': { type: 'boolean' },
+    metafile: { type: 'string' },
+  },
 });
 const pagesDir = path.resolve(args.pages ?? path.join(ROOT, 'client', 'src', 'pages'));
 const outdir = path.resolve(args.outdir ?? path.join(ROOT, 'build', 'client'));
@@ -138,6 +144,7 @@ for (const [file, o] of Object.entries(outputs)) {
   preload[path.basename(file, '.js')] = [...seen].map((f) => path.relative(outdir, path.resolve(f))).sort();
 }
 await put(path.join(outdir, 'preload.json'), `${JSON.stringify(preload, null, 2)}\n`);
+if (args.metafile) await fs.promises.writeFile(args.metafile, JSON.stringify(result.metafile));
 // Each bundle compressed once here (brotli and gzip, on libuv's thread pool, all bundles
 // at once), served as is to browsers that take it (server/http/pages.ts): the server then
 // spends no CPU compressing the same bytes for every page load, which a storm of 420

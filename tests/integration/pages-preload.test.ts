@@ -9,8 +9,8 @@
 // range or precondition that fails answers 416 or 412 as problem+json, as for every file
 // (tests/integration/static-files.test.ts).
 // Every page starts with the boot script, ahead of its preloads and its entry. The point
-// page's static modules hold no mediasoup-client: that is a chunk it imports lazily, but
-// preloads with the rest.
+// page's static modules hold no mediasoup-client, nor what it pulls in (by the build's
+// metafile): that is a chunk it imports lazily, but preloads with the rest.
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
@@ -32,6 +32,7 @@ const PAGES = path.join(ROOT, 'client', 'pages');
 // other test serving it.
 const BUNDLE = fs.mkdtempSync(path.join(os.tmpdir(), 'bundle-preload-'));
 const TOKEN = 'a'.repeat(32);
+const META = path.join(os.tmpdir(), `bundle-preload-${process.pid}.meta.json`);
 
 const app = (bundleDir: string, singleNode = false) =>
   express().use(pagesRouter(PAGES, bundleDir, { sourceMaps: false, timeZone: 'Asia/Ho_Chi_Minh', singleNode }));
@@ -54,12 +55,19 @@ beforeAll(() => {
   for (const f of [...PREVIOUS, ...OLDER, ...ABANDONED, ...OTHERS]) fs.writeFileSync(path.join(BUNDLE, f), 'x');
   const longAgo = new Date(Date.now() - 2 * 3600_000);
   for (const f of ABANDONED) fs.utimesSync(path.join(BUNDLE, f), longAgo, longAgo);
-  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-client.mjs'), '--outdir', BUNDLE], {
-    stdio: 'ignore',
-  });
+  execFileSync(
+    process.execPath,
+    [path.join(ROOT, 'scripts', 'build-client.mjs'), '--outdir', BUNDLE, '--metafile', META],
+    {
+      stdio: 'ignore',
+    },
+  );
 }, 120_000);
 
-afterAll(() => fs.rmSync(BUNDLE, { recursive: true, force: true }));
+afterAll(() => {
+  fs.rmSync(BUNDLE, { recursive: true, force: true });
+  fs.rmSync(META, { force: true });
+});
 
 test('the join page preloads every chunk its entry imports, and each is served', async () => {
   const res = await request(app(BUNDLE)).get(`/join/${TOKEN}`).expect(200);
@@ -99,6 +107,27 @@ test("the join page's first line waits for no mediasoup-client, which it preload
   expect(mediasoup).toHaveLength(1);
   const preload = (JSON.parse(read('preload.json')) as Record<string, string[]>).join!;
   for (const f of closure(mediasoup[0]!)) if (f !== 'join.js') expect(preload).toContain(f);
+});
+
+test("no file of mediasoup-client is in the join page's static module graph, by the build's own account", () => {
+  type Meta = {
+    outputs: Record<string, { imports: { path: string; kind: string }[]; inputs: Record<string, unknown> }>;
+  };
+  const { outputs } = JSON.parse(fs.readFileSync(META, 'utf8')) as Meta;
+  const entry = Object.keys(outputs).find((f) => path.basename(f) === 'join.js')!;
+  const seen = new Set<string>();
+  const walk = (f: string) => {
+    seen.add(f);
+    for (const i of outputs[f]?.imports ?? []) if (i.kind === 'import-statement' && !seen.has(i.path)) walk(i.path);
+  };
+  walk(entry);
+  expect(seen.size).toBeGreaterThan(1);
+  const inputs = [...seen].flatMap((f) => Object.keys(outputs[f]!.inputs));
+  expect(inputs.filter((i) => i.endsWith('pages/join.ts'))).toHaveLength(1);
+  // mediasoup-client and what its device and handlers pull in.
+  expect(
+    inputs.filter((i) => /node_modules\/(mediasoup-client|sdp-transform|h264-profile-level-id|awaitqueue)\//.test(i)),
+  ).toEqual([]);
 });
 
 test('every page starts with the boot script, a classic one, served and revalidated as the entries', async () => {
