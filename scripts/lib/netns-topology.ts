@@ -54,12 +54,12 @@ table inet site {
   }
 }`;
 
-/** No UDP at all: media must go over TCP. */
-export const NO_UDP = `
+/** No UDP in or out, and `extraOut` (nftables rules) on the way out. */
+const udpDropped = (extraOut = ''): string => `
 table inet site {
   chain output {
     type filter hook output priority 0; policy accept;
-    meta l4proto udp drop
+    meta l4proto udp drop${extraOut}
   }
   chain input {
     type filter hook input priority 0; policy accept;
@@ -67,22 +67,14 @@ table inet site {
   }
 }`;
 
+/** No UDP at all: media must go over TCP. */
+export const NO_UDP = udpDropped();
+
 /**
  * No UDP, as NO_UDP, and nothing out to `relayIp`: ICE-TCP to the SFU is the only way in.
  * With the relay in reach, a site without UDP may stay on the relay when it answered first.
  */
-export const noUdpNorRelay = (relayIp: string): string => `
-table inet site {
-  chain output {
-    type filter hook output priority 0; policy accept;
-    meta l4proto udp drop
-    ip daddr ${relayIp} drop
-  }
-  chain input {
-    type filter hook input priority 0; policy accept;
-    meta l4proto udp drop
-  }
-}`;
+export const noUdpNorRelay = (relayIp: string): string => udpDropped(`\n    ip daddr ${relayIp} drop`);
 
 const run = (cmd: string, ...args: string[]) => execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
 const quiet = (cmd: string, ...args: string[]) => {
