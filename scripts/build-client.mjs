@@ -4,7 +4,12 @@
 // `--pages <dir>`: other entries, e.g. a test's small pages; `--fast-compression`: brotli
 // and gzip at a low level, for a test that checks which files a build leaves, not their size;
 // `--metafile <file>`: esbuild's account of the build's inputs and outputs, for a test).
+// The folder's `build.json` names the checkout built (commit, whether its tracked files
+// differed, a digest of the difference: as scripts/lib/checkout.ts reads it), written last,
+// so that a benchmark of a build folder can say which source it measured.
 // Targets old office PCs' browsers as far as WebRTC allows (Chrome 111, Firefox 115).
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,6 +119,8 @@ if (changed)
 // server sends a compressed file only if it is not older than its `.js`
 // (server/http/pages.ts), so a build stopped half-way leaves nothing stale to serve.
 const scripts = result.outputFiles.filter((f) => f.path.endsWith('.js'));
+// Gone while the outputs change: a build stopped half-way names no checkout.
+await fs.promises.rm(path.join(outdir, 'build.json'), { force: true });
 await Promise.all(scripts.flatMap((f) => ['.br', '.gz'].map((ext) => fs.promises.rm(f.path + ext, { force: true }))));
 await Promise.all(result.outputFiles.map((f) => put(f.path, f.contents)));
 // Each page's shared chunks, all it imports statically (directly or through another
@@ -164,12 +171,27 @@ await Promise.all(
 );
 if (changed) await writeChunkList(chunkList);
 if (!unknownPrevious) await pruneChunks(chunkList);
+await put(path.join(outdir, 'build.json'), `${JSON.stringify(checkout(), null, 2)}\n`);
 const bytes = Object.entries(result.metafile.outputs)
   .filter(([f]) => f.endsWith('.js'))
   .reduce((n, [, o]) => n + o.bytes, 0);
 process.stderr.write(
   `[build-client] ${entryPoints.length} pages, ${(bytes / 1024).toFixed(0)} KiB of JS in ${Date.now() - started} ms → ${path.relative(ROOT, outdir) || outdir}\n`,
 );
+
+/** The checkout built: its commit ('' outside git) and its tracked files' difference from it. */
+function checkout() {
+  const run = (args) => {
+    try {
+      return execFileSync('git', args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 256 << 20 });
+    } catch {
+      return Buffer.alloc(0);
+    }
+  };
+  const changes = run(['diff', 'HEAD', '--binary', '--no-ext-diff']);
+  const diff = changes.length ? { diff: createHash('sha256').update(changes).digest('hex').slice(0, 12) } : {};
+  return { commit: run(['rev-parse', 'HEAD']).toString().trim(), dirty: changes.length > 0, ...diff };
+}
 
 /**
  * The hashed chunks of the build in the folder and of the *different* build before it
@@ -227,7 +249,7 @@ function merged(found) {
  * it unknown (`previous: null`).
  */
 async function pruneChunks({ chunks, previous }) {
-  const ABANDONED = /^([A-Za-z0-9_-]+\.js(\.map|\.br|\.gz)?|preload\.json|chunks\.json)\.\d+\.tmp$/;
+  const ABANDONED = /^([A-Za-z0-9_-]+\.js(\.map|\.br|\.gz)?|preload\.json|chunks\.json|build\.json)\.\d+\.tmp$/;
   const keep = new Set([...chunks, ...previous]);
   const hourAgo = Date.now() - 3600_000;
   for (const entry of await fs.promises.readdir(outdir, { withFileTypes: true })) {
