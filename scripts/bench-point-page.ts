@@ -3,9 +3,13 @@
 // virtual point), each timing its own stages (client/src/rtc/join-stages.ts, read by
 // scripts/loadgen/chromium-points.ts), repeated on the machine as it is (`as-is`) and with
 // busy loops taking the cores (`burn`: `--burn`, default one per core, at the bench's own
-// niceness, killed when the bench exits or is interrupted), the two conditions alternating
-// run by run. The result names the commit measured (and whether the tree had changes), the
-// machine, its kernel and the Chromium. Reports per stage p50 / p95 / max over all pages of a
+// niceness), the two conditions alternating run by run. SIGINT or SIGTERM ends everything
+// it started (the busy loops, the server and its workers, the hall, Chromium) before it
+// exits, and its exit, however it comes, kills what is left. The client is built from the
+// working tree first, unless `--no-build` (build/client as it is; its build.json says from
+// what). The result names, run by run, the checkout measured (commit, whether the tree had
+// changes, a digest of them) and with --no-build the client build's, the machine, its
+// kernel and the Chromium. Reports per stage p50 / p95 / max over all pages of a
 // condition (nearest rank) and each run's median, in ms since each page's navigation:
 // HTML received, scripts requested and loaded, script started, socket connected, device
 // loaded, transport created, DTLS connected, first RTP, first decoded frame.
@@ -14,25 +18,33 @@
 // data/loadgen/point-page-<time>.json), its runs labelled with `--label` (default
 // `current`). `--merge FILE` adds this invocation's runs to an earlier result instead (the
 // same machine's), e.g. one made in a checkout of another configuration, and writes the whole
-// back to FILE (or to `--out`): run the checkouts in turn, each merging into one file.
+// back to FILE (or to `--out`): run the checkouts in turn, each merging into one file. A
+// label names one build: runs of another checkout under a label that has runs already are
+// refused before they start (`merge refused (other_build)`), not pooled into its figures.
 //
 //   node --import tsx scripts/bench-point-page.ts [--pages 5] [--repeats 3] [--burn 2]
-//     [--label NAME] [--out FILE | --merge FILE]
+//     [--label NAME] [--out FILE | --merge FILE] [--no-build]
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { readBuildCheckout, readCheckout, type Checkout } from './lib/checkout';
 import { CHROMIUM } from './lib/chromium';
+import { endDescendants, killDescendantsNow } from './lib/process-tree';
+import { writeWhole } from './lib/write-whole';
 import type { ChromiumPageResult } from './loadgen/chromium-points';
 import { readMachine } from './loadgen/procstat';
 import { runLoad } from './loadgen/run';
 import {
+  buildOf,
+  checkMergeable,
   CONDITIONS,
   mergeResult,
   newResult,
   STAGES,
   type Machine,
+  type MeasuredBuild,
   type PageRun,
   type PointPageResult,
   type Stage,
@@ -49,17 +61,32 @@ function instants(p: ChromiumPageResult): Partial<Record<Stage, number>> {
   return out;
 }
 
-/** The busy loops running: killed when the bench exits, however it exits. */
+/** The checkout the bench, its server and its client build come from. */
+const ROOT = path.resolve(__dirname, '..');
+
+/** The busy loops running: killed between runs, and when the bench exits. */
 const loopsRunning = new Set<ChildProcess>();
 function killLoops(): void {
   for (const l of loopsRunning) l.kill('SIGKILL');
   loopsRunning.clear();
 }
-process.on('exit', killLoops);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
+/** Set once a signal came: the bench ends through its signal handler, nothing else. */
+let signalled: NodeJS.Signals | undefined;
+// Whatever is left, however the bench exits (an error, the runs' own exit, a signal's).
+process.on('exit', () => {
+  killLoops();
+  killDescendantsNow();
+});
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    // A second signal: no more waiting.
+    if (signalled) return void process.exit(128 + os.constants.signals[signalled]);
+    signalled = sig;
     killLoops();
-    process.exit(128 + os.constants.signals[signal]);
+    process.stderr.write(`[bench-point-page] ${sig}: stopping the server, its workers and Chromium\n`);
+    // The server stops its workers and Redis in order when asked (SIGTERM); what is still
+    // there after the server's own forced exit (15 s) is killed.
+    void endDescendants(15_000).finally(() => process.exit(128 + os.constants.signals[sig]));
   });
 }
 
@@ -82,19 +109,27 @@ function firstLine(cmd: string, args: string[]): string {
   }
 }
 
-/** The commit measured, and whether the working tree differed from it. */
-function checkout(): { commit: string; dirty: boolean } {
-  return {
-    commit: firstLine('git', ['rev-parse', 'HEAD']),
-    dirty: firstLine('git', ['status', '--porcelain', '--untracked-files=no']) !== '',
-  };
+/** The client build the runs serve: `--no-build`, build/client as it is, which must be there. */
+function prebuiltClient(): Checkout | null {
+  const dir = path.join(ROOT, 'build', 'client');
+  const missing = ['join.js', 'boot.js', 'preload.json'].filter((f) => !existsSync(path.join(dir, f)));
+  if (missing.length > 0)
+    throw new Error(
+      `--no-build: ${dir} has no ${missing.join(', ')}: build it first (node scripts/build-client.mjs) or leave --no-build out`,
+    );
+  return readBuildCheckout(dir);
 }
 
 /**
- * The result in `file` to merge into, checked now (mergeResult's checks, on no runs), or
- * undefined when there is no such file yet. A file that is no JSON or not mergeable fails.
+ * The result in `file` to merge into, checked now (mergeResult's checks, for this
+ * invocation's label and build), or undefined when there is no such file yet. A file that
+ * is no JSON or not mergeable fails.
  */
-function readMergeable(file: string, machine: Machine): unknown {
+function readMergeable(
+  file: string,
+  machine: Machine,
+  incoming: Pick<PageRun, 'configuration' | keyof MeasuredBuild>,
+): unknown {
   if (!existsSync(file)) {
     process.stderr.write(`[bench-point-page] --merge: ${file} is not there: starting it\n`);
     return undefined;
@@ -105,22 +140,16 @@ function readMergeable(file: string, machine: Machine): unknown {
   } catch (err) {
     throw new Error(`--merge ${file}: not JSON (${(err as Error).message})`);
   }
-  const probe = { configuration: '', commit: '', dirty: false, startedAt: '', command: '' };
   try {
-    mergeResult(earlier, machine, probe, []);
+    checkMergeable(earlier, machine, [incoming]);
   } catch (err) {
     throw new Error(`--merge ${file}: ${(err as Error).message}`);
   }
   return earlier;
 }
 
-/** Writes `result` to `file` whole or not at all: a temporary file, then renamed. */
-function put(file: string, result: PointPageResult): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(result, null, 2)}\n`);
-  renameSync(tmp, file);
-}
+/** Writes `result` to `file` whole or not at all. */
+const put = (file: string, result: PointPageResult) => writeWhole(file, `${JSON.stringify(result, null, 2)}\n`);
 
 async function main(): Promise<void> {
   const { values: v } = parseArgs({
@@ -131,6 +160,7 @@ async function main(): Promise<void> {
       out: { type: 'string' },
       label: { type: 'string', default: 'current' },
       merge: { type: 'string' },
+      'no-build': { type: 'boolean', default: false },
     },
   });
   const label = v.label;
@@ -142,10 +172,15 @@ async function main(): Promise<void> {
     kernel: os.release(),
     chromium: firstLine(CHROMIUM, ['--version']),
   };
-  // Read and checked first (its shape, its machine): a file that cannot be merged into
-  // fails before minutes of runs. A file not there yet is begun (the first of the
-  // checkouts run in turn).
-  if (v.merge) readMergeable(v.merge, machine);
+  // What the runs measure: the checkout, and the client build when it is not built from it.
+  const checkout = readCheckout(ROOT);
+  const measured: MeasuredBuild = { checkout, ...(v['no-build'] ? { clientBuild: prebuiltClient() } : {}) };
+  if (v['no-build'] && measured.clientBuild === null)
+    process.stderr.write(`[bench-point-page] --no-build: build/client records no checkout (no build.json)\n`);
+  // Read and checked first (its shape, its machine, the label's build): a file that cannot
+  // be merged into fails before minutes of runs. A file not there yet is begun (the first
+  // of the checkouts run in turn).
+  if (v.merge) readMergeable(v.merge, machine, { configuration: label, ...measured });
   const pages = Number(v.pages);
   const repeats = Number(v.repeats);
   const burners = Number(v.burn);
@@ -155,6 +190,8 @@ async function main(): Promise<void> {
   const runs: PageRun[] = [];
   for (let repeat = 0; repeat < repeats; repeat++) {
     for (const condition of CONDITIONS) {
+      // Stopping: no run begins (and no server or loop starts) while the tree is ended.
+      if (signalled) throw new Error(`stopped by ${signalled}`);
       if (condition === 'burn') burn(burners);
       const before = readMachine();
       const t0 = Date.now();
@@ -163,6 +200,7 @@ async function main(): Promise<void> {
           points: 1,
           chromiumPoints: pages,
           duration: 3,
+          buildClient: !v['no-build'],
           floor: false,
           monitor: false,
           maxSeconds: 600,
@@ -172,6 +210,7 @@ async function main(): Promise<void> {
         const chromium = r.join.chromium?.perPage ?? [];
         runs.push({
           configuration: label,
+          ...measured,
           condition,
           repeat,
           startedAt: r.startedAt,
@@ -188,11 +227,13 @@ async function main(): Promise<void> {
   }
   const invocation = {
     configuration: label,
-    ...checkout(),
+    ...checkout,
+    ...(measured.clientBuild !== undefined ? { clientBuild: measured.clientBuild } : {}),
     startedAt: new Date(started).toISOString(),
     command:
       `node --import tsx scripts/bench-point-page.ts --pages ${pages} --repeats ${repeats} --burn ${burners} --label ${label}` +
-      (v.merge ? ` --merge ${v.merge}` : ''),
+      (v.merge ? ` --merge ${v.merge}` : '') +
+      (v['no-build'] ? ' --no-build' : ''),
   };
   const fresh =
     v.out ?? path.join('data', 'loadgen', `point-page-${invocation.startedAt.replace(/[:.]/g, '-').slice(0, 19)}.json`);
@@ -200,7 +241,10 @@ async function main(): Promise<void> {
   let out: string;
   try {
     // The file read again: another invocation may have merged into it meanwhile.
-    const now = v.merge && existsSync(v.merge) ? readMergeable(v.merge, machine) : undefined;
+    const now =
+      v.merge && existsSync(v.merge)
+        ? readMergeable(v.merge, machine, { configuration: label, ...measured })
+        : undefined;
     result = now !== undefined ? mergeResult(now, machine, invocation, runs) : newResult(machine, invocation, runs);
     out = v.out ?? v.merge ?? fresh;
   } catch (err) {
@@ -218,12 +262,16 @@ async function main(): Promise<void> {
         process.stdout.write(`${configuration} | ${condition} | ${st} | ${f[st].p50} / ${f[st].p95} / ${f[st].max}\n`);
     }
   }
-  process.stdout.write(`result: ${out}\n`);
+  process.stdout.write(`measured: ${label}, ${buildOf(measured)}\nresult: ${out}\n`);
 }
 
+// Once a signal came, its handler ends the bench when everything it started is down.
 main().then(
-  () => process.exit(0),
+  () => {
+    if (!signalled) process.exit(0);
+  },
   (err: unknown) => {
+    if (signalled) return;
     process.stderr.write(`bench-point-page failed: ${(err as Error).stack ?? String(err)}\n`);
     process.exit(1);
   },

@@ -46,6 +46,8 @@ export interface LoadOptions {
    * own after the virtual ones; each page's first decoded frame is timed. Default 0.
    */
   chromiumPoints?: number;
+  /** Build the client from the working tree before Chromium points load it. Default true. */
+  buildClient?: boolean;
   /** A share of the points on a lossy, rate-capped link (./impair.ts). */
   impair?: ImpairSpec;
   decryptEvery: number;
@@ -63,7 +65,7 @@ export interface LoadOptions {
    * The watchdog drill: this many points (the last ones) stop counting their media at the
    * start of the steady state, socket and ICE untouched (a point whose screen went black
    * while everything looked connected); their watchdog must rebuild them. Listed as
-   * drilled in the result.
+   * drilled in the result; those that left and rejoined first (churn) as drillLeft.
    */
   stall?: number;
   monitor: boolean;

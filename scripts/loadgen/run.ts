@@ -67,7 +67,7 @@ export async function runLoad(opts: Partial<LoadOptions> = {}): Promise<LoadResu
   const startedAt = new Date().toISOString();
   const loadBefore = loadAverage();
 
-  if ((o.chromiumPoints ?? 0) > 0 && !o.url) buildClientBundles();
+  if ((o.chromiumPoints ?? 0) > 0 && !o.url && o.buildClient !== false) buildClientBundles();
   let cluster: ClusterHandle | undefined;
   if (o.cluster && !o.url) cluster = await startCluster(o.cluster, o.admin, log);
   const server: ServerHandle = cluster

@@ -50,16 +50,19 @@ export async function spawnServer(s: SpawnServerOptions, log: (l: string) => voi
   const logDir = process.env.LOADGEN_LOG_DIR;
   if (logDir) mkdirSync(logDir, { recursive: true });
   const tmpLogDir = logDir ? undefined : mkdtempSync(path.join(os.tmpdir(), 'loadgen-log-'));
-  const dropLog = () => {
-    process.removeListener('exit', dropLog);
+  // A data folder the run made (removeDataDir) goes the same ways: a run stopped by a
+  // signal leaves neither behind.
+  const dropTemp = () => {
+    process.removeListener('exit', dropTemp);
     if (tmpLogDir) rmSync(tmpLogDir, { recursive: true, force: true });
+    if (s.removeDataDir) rmSync(s.dataDir, { recursive: true, force: true });
   };
-  if (tmpLogDir) process.once('exit', dropLog);
+  if (tmpLogDir || s.removeDataDir) process.once('exit', dropTemp);
   const logFile = path.join(logDir ?? tmpLogDir!, `${s.name}.log`);
   try {
-    return await startLogged(s, log, { port, root, base, logFile, dropLog });
+    return await startLogged(s, log, { port, root, base, logFile, dropTemp });
   } catch (err) {
-    dropLog();
+    dropTemp();
     throw err;
   }
 }
@@ -67,9 +70,9 @@ export async function spawnServer(s: SpawnServerOptions, log: (l: string) => voi
 async function startLogged(
   s: SpawnServerOptions,
   log: (l: string) => void,
-  c: { port: number; root: string; base: NodeJS.ProcessEnv; logFile: string; dropLog: () => void },
+  c: { port: number; root: string; base: NodeJS.ProcessEnv; logFile: string; dropTemp: () => void },
 ): Promise<ServerHandle> {
-  const { port, root, base, logFile, dropLog } = c;
+  const { port, root, base, logFile, dropTemp } = c;
   // The level it will log at (s.env may set it, and comes last).
   const logLevel = s.env.LOG_LEVEL ?? process.env.LOADGEN_LOG_LEVEL ?? 'info';
   const logFrom = existsSync(logFile) ? statSync(logFile).size : 0;
@@ -139,8 +142,7 @@ async function startLogged(
         clearTimeout(timer);
         if (!exited) child.kill('SIGKILL');
       }
-      if (s.removeDataDir) rmSync(s.dataDir, { recursive: true, force: true });
-      dropLog();
+      dropTemp();
     },
     log: { file: logFile, from: logFrom, level: logLevel },
   };
