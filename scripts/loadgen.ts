@@ -49,7 +49,8 @@ const HELP = `usage: node --import tsx scripts/loadgen.ts [options]
   --churn N/S           every S seconds, the next N points leave and rejoin (in turn)
   --stall N             watchdog drill: N points stop counting media at the steady
                         state's start, socket and ICE up; their watchdog must rebuild
-                        each (the run exits 1 if it missed one); needs media
+                        each (the run exits 1 if it missed one); one that left and
+                        rejoined first (--churn) is counted apart; needs media
   --workers N           mediasoup workers of a spawned server (default: cores), or of
                         each edge with --cluster (default 1)
   --cluster origin+Nedges

@@ -18,6 +18,7 @@ export function watchdogOf(
   for (const p of points) for (const b of p.watch.rebuilds) reasons[b.reason] += 1;
   return {
     drilled: drilled.map((p) => p.o.pointId),
+    drillLeft: drilled.filter((p) => p.drillLeft).map((p) => p.o.pointId),
     rebuilds: points.reduce((a, p) => a + p.watch.rebuilds.length, 0),
     reasons,
     strikes: points.reduce((a, p) => a + p.watch.watchdog.stalls, 0),

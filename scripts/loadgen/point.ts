@@ -41,6 +41,11 @@ export class VirtualPoint {
   /** When the first join reached each stage (epoch ms; its retries count, rejoins do not). */
   readonly stages: Partial<Record<JoinStage, number>> = {};
   rejoins = 0;
+  /**
+   * Stalled on purpose (the watchdog drill), then rejoined (churn, a cut, a move) before
+   * its watchdog rebuilt it: the rejoin replaced the stalled transport with one that is not.
+   */
+  drillLeft = false;
   /** ICE-TCP links whose consent was lost (no check answered for 30 s): each one rejoined. */
   tcpConsentLost = 0;
   disconnects = 0;
@@ -196,6 +201,7 @@ export class VirtualPoint {
     }
     if (!this.o.media) return;
     if (this.receiver) {
+      if (this.receiver.blackhole && !this.watch.rebuilds.some((b) => b.reason === 'drill')) this.drillLeft = true;
       this.retired.push(this.receiver);
       void this.receiver.close();
       this.receiver = undefined;

@@ -162,6 +162,12 @@ export interface LoadResult {
     watchdog: {
       /** Points stalled on purpose by the drill (--stall): not the product's failure. */
       drilled: string[];
+      /**
+       * Of those, the points that left and rejoined (churn, a cut, a move) before their
+       * watchdog fired: the rejoin's transport is not stalled, so the drill did not apply
+       * to them, and they count neither as rebuilt nor as missed.
+       */
+      drillLeft: string[];
       rebuilds: number;
       /** The rebuilds by reason (see RebuildReason). */
       reasons: Record<RebuildReason, number>;

@@ -101,6 +101,10 @@ export function summary(r: LoadResult): string {
       w.reasons.undecryptable
     } undecryptable, ${w.reasons.drill} drill; ${w.strikes} strikes${
       w.drilled.length ? `; ${w.drilled.length} stalled on purpose: ${w.drilled.slice(0, 5).join(', ')}` : ''
+    }${
+      w.drillLeft.length
+        ? `, ${w.drillLeft.length} of them left and rejoined before their watchdog fired (not drilled): ${w.drillLeft.slice(0, 5).join(', ')}`
+        : ''
     }); silence not counted: ${(w.held.generatorBehindMs / 1000).toFixed(1)} s generator behind, ${(
       w.held.peersSilentMs / 1000
     ).toFixed(1)} s others silent too (generator loop behind ${
@@ -124,23 +128,54 @@ export function summary(r: LoadResult): string {
   return lines.join('\n');
 }
 
+type Watchdog = LoadResult['media']['watchdog'];
+
+/** The watchdog drill's points by outcome, and why the drill failed (undefined: it passed, or there was none). */
+export interface DrillVerdict {
+  /** Stalled on purpose, and rebuilt by their watchdog. */
+  rebuilt: string[];
+  /** Stalled on purpose, then left and rejoined before their watchdog fired: not applicable. */
+  left: string[];
+  /** Stalled on purpose, still stalled, and not rebuilt: what fails the drill. */
+  missed: string[];
+  failure: string | undefined;
+}
+
 /**
- * Why the run failed the watchdog drill (`--stall N`), or undefined: the points stalled on
- * purpose keep their socket and ICE up and read no media, so their watchdog must rebuild
- * every one of them. A drill that stalled no point (no media, or every point cut) failed
- * too: it drilled nothing.
+ * The watchdog drill's verdict (`--stall N`): the points stalled on purpose keep their
+ * socket and ICE up and read no media, so their watchdog must rebuild every one of them.
+ * A point that left and rejoined before its watchdog fired (`--churn`) is no longer
+ * stalled: neither rebuilt nor missed, it is counted apart. A drill that stalled no
+ * point (no media, or every point cut), or whose every stalled point left, failed too: it
+ * drilled nothing.
  */
-export function drillFailure(r: LoadResult): string | undefined {
-  const w = r.media.watchdog;
-  const stall = r.options.stall ?? 0;
+export function drillVerdict(w: Pick<Watchdog, 'drilled' | 'drillLeft' | 'points'>, stall: number): DrillVerdict {
+  const byDrill = new Set(w.points.filter((p) => p.rebuilds.some((b) => b.reason === 'drill')).map((p) => p.pointId));
+  const gone = new Set(w.drillLeft);
+  const rebuilt = w.drilled.filter((id) => byDrill.has(id));
+  const left = w.drilled.filter((id) => !byDrill.has(id) && gone.has(id));
+  const missed = w.drilled.filter((id) => !byDrill.has(id) && !gone.has(id));
+  const verdict = (failure?: string): DrillVerdict => ({ rebuilt, left, missed, failure });
   if (!w.drilled.length)
-    return stall > 0
-      ? `watchdog drill failed: --stall ${stall} stalled no point (no media, or every point cut)`
-      : undefined;
-  const rebuilt = new Set(w.points.filter((p) => p.rebuilds.some((b) => b.reason === 'drill')).map((p) => p.pointId));
-  const missed = w.drilled.filter((id) => !rebuilt.has(id));
-  if (!missed.length) return undefined;
-  return `watchdog drill failed: ${missed.length} of the ${w.drilled.length} points stalled on purpose (--stall) not rebuilt: ${missed.slice(0, 5).join(', ')}`;
+    return verdict(
+      stall > 0 ? `watchdog drill failed: --stall ${stall} stalled no point (no media, or every point cut)` : undefined,
+    );
+  if (missed.length)
+    return verdict(
+      `watchdog drill failed: ${missed.length} of the ${w.drilled.length} points stalled on purpose (--stall) not rebuilt: ${missed.slice(0, 5).join(', ')}${
+        left.length ? ` (${left.length} more left and rejoined before their watchdog fired: not counted)` : ''
+      }`,
+    );
+  if (!rebuilt.length)
+    return verdict(
+      `watchdog drill failed: all ${w.drilled.length} points stalled on purpose (--stall) left and rejoined before their watchdog fired (--churn): nothing drilled`,
+    );
+  return verdict();
+}
+
+/** Why the run failed the watchdog drill, or undefined (see drillVerdict). */
+export function drillFailure(r: LoadResult): string | undefined {
+  return drillVerdict(r.media.watchdog, r.options.stall ?? 0).failure;
 }
 
 /**

@@ -1,13 +1,15 @@
 // The load run's summary (scripts/loadgen/summary.ts) on a recorded result: one line per
 // concern, the watchdog's with the drill's rebuilds, and the drill's verdict (drillFailure):
 // a run with `--stall N` that stalled no point, or whose watchdog left one of the points
-// stalled on purpose not rebuilt, failed, and the CLI exits 1 on it. The fixture is a real drill, 4 points with one
+// stalled on purpose not rebuilt, failed, and the CLI exits 1 on it; a point that left and
+// rejoined (churn) before its watchdog fired is no longer stalled, and counts apart (drillVerdict).
+// The fixture is a real drill, 4 points with one
 // stalled on purpose (`--points 4 --stall 1 --duration 30`), its lists cut to two items
 // (tests/fixtures/loadgen-result-drill.json).
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LoadResult } from '../../scripts/loadgen/result';
-import { drillFailure, summary } from '../../scripts/loadgen/summary';
+import { drillFailure, drillVerdict, summary } from '../../scripts/loadgen/summary';
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'loadgen-result-drill.json');
 const recorded = (): LoadResult => JSON.parse(fs.readFileSync(FIXTURE, 'utf8')) as LoadResult;
@@ -85,5 +87,50 @@ describe('drillFailure', () => {
       'watchdog drill failed: 1 of the 1 points stalled on purpose (--stall) not rebuilt: HT-TXKA',
     );
     expect(watchdogLine(r)).toContain('0 drill');
+  });
+});
+
+describe('drillVerdict: points that left and rejoined before their watchdog fired', () => {
+  const rebuiltByDrill = (pointId: string) => ({
+    pointId,
+    receivingAfter: true,
+    rebuilds: [{ atMs: 30_000, attempt: 1, reason: 'drill' as const, stalled: [] }],
+  });
+  const watchdog = (drilled: string[], drillLeft: string[], rebuilt: string[]) => ({
+    drilled,
+    drillLeft,
+    points: rebuilt.map(rebuiltByDrill),
+  });
+
+  test('a point that churned out is not applicable: the others rebuilt, the drill passed', () => {
+    const v = drillVerdict(watchdog(['P1', 'P2', 'P3'], ['P2'], ['P1', 'P3']), 3);
+    expect(v).toEqual({ rebuilt: ['P1', 'P3'], left: ['P2'], missed: [], failure: undefined });
+  });
+
+  test('a point still stalled and not rebuilt fails the drill, the one that left said apart', () => {
+    const v = drillVerdict(watchdog(['P1', 'P2', 'P3'], ['P2'], ['P1']), 3);
+    expect(v.missed).toEqual(['P3']);
+    expect(v.failure).toBe(
+      'watchdog drill failed: 1 of the 3 points stalled on purpose (--stall) not rebuilt: P3 (1 more left and rejoined before their watchdog fired: not counted)',
+    );
+  });
+
+  test('a point rebuilt by its watchdog counts as rebuilt, whatever came after', () => {
+    expect(drillVerdict(watchdog(['P1'], ['P1'], ['P1']), 1)).toMatchObject({ rebuilt: ['P1'], left: [], missed: [] });
+  });
+
+  test('every point stalled on purpose left first: nothing drilled, the drill failed', () => {
+    expect(drillVerdict(watchdog(['P1', 'P2'], ['P1', 'P2'], []), 2).failure).toBe(
+      'watchdog drill failed: all 2 points stalled on purpose (--stall) left and rejoined before their watchdog fired (--churn): nothing drilled',
+    );
+  });
+
+  test('the run that exited 1 wrongly: its stalled point churned out, the CLI verdict passes it', () => {
+    const r = rebuiltOnly((id) => id !== 'HT-TXKA');
+    r.media.watchdog.drilled.push('HT-LEFT');
+    r.media.watchdog.drillLeft = ['HT-LEFT'];
+    r.media.watchdog.points.push(rebuiltByDrill('HT-TXKA'));
+    expect(drillFailure(r)).toBeUndefined();
+    expect(watchdogLine(r)).toContain('1 of them left and rejoined before their watchdog fired (not drilled): HT-LEFT');
   });
 });
