@@ -23,8 +23,12 @@ export const HealthStatusSchema = z.enum(HEALTH_STATUSES);
 export type HealthStatus = z.infer<typeof HealthStatusSchema>;
 
 /** What a point's browser measured over the last ~2 seconds (deltas, not totals, where said). */
-/** How a page's media arrives: straight from the SFU over UDP or TCP, or through a TURN relay. */
-export const MediaPathSchema = z.enum(['udp', 'tcp', 'relay']);
+/**
+ * How a page's media arrives: straight from the SFU over UDP or TCP, or through a TURN
+ * relay; `unknown` when the browser's statistics do not say (no local candidate for the
+ * selected pair, or one without a protocol).
+ */
+export const MediaPathSchema = z.enum(['udp', 'tcp', 'relay', 'unknown']);
 export type MediaPath = z.infer<typeof MediaPathSchema>;
 
 export const HealthReportSchema = z

@@ -150,7 +150,7 @@ export type ToneAnswer = z.infer<typeof ToneAnswerSchema>;
 export const PreflightReportSchema = z
   .object({
     result: z.enum(['pass', 'warn', 'fail']),
-    transport: z.enum(['udp', 'tcp', 'relay', 'none']),
+    transport: z.enum(['udp', 'tcp', 'relay', 'unknown', 'none']),
     rttMs: z.number().min(0).max(60_000).nullable(),
     downlinkKbps: z.number().min(0).max(1_000_000).nullable(),
     camera: z.enum(['ok', 'missing', 'denied', 'skipped']),

@@ -3,7 +3,7 @@
 // (class and three text nodes), and those are painted over the next animation frames a
 // slice at a time (./frame-batch.ts), so a delta of 200 tiles does not block the page.
 // Filters toggle visibility; worst-first re-orders at most every two seconds.
-import type { PointTile, Rollup } from '../../../server/contract/attendance';
+import type { MediaPath, PointTile, Rollup } from '../../../server/contract/attendance';
 import { plain } from '../ui/i18n';
 import { el } from '../ui/shell';
 import { browserFrameClock, FrameBatch, type FrameClock } from './frame-batch';
@@ -22,6 +22,8 @@ export interface GridFilter {
 
 const SEVERITY: Record<string, number> = { lost: 5, poor: 4, degraded: 3, connecting: 2, offline: 1, good: 0 };
 const PROVINCE_GROUP = '_province';
+/** A tile's media path, short: `?` where the page could not tell which path it is. */
+const PATH_LABEL: Record<MediaPath, string> = { udp: 'UDP', tcp: 'TCP', relay: 'relay', unknown: '?' };
 
 export const searchKey = (s: string) =>
   s
@@ -169,9 +171,9 @@ export class TileGrid {
     v.node.dataset.status = t.status;
     v.hc.textContent = `${t.headcount ?? '–'}/${t.expected}`;
     v.q.textContent = t.quality === null ? '' : `${t.quality}`;
-    // The media path: UDP, TCP (ICE-TCP) or relay (TURN), shown while connected.
-    v.path.textContent =
-      t.connected && t.mediaPath ? (t.mediaPath === 'relay' ? 'relay' : t.mediaPath.toUpperCase()) : '';
+    // The media path: UDP, TCP (ICE-TCP), relay (TURN) or ? (the page could not tell),
+    // shown while connected.
+    v.path.textContent = t.connected && t.mediaPath ? PATH_LABEL[t.mediaPath] : '';
     v.path.dataset.path = t.connected ? (t.mediaPath ?? '') : '';
     const pf = verdictOf(t);
     v.node.dataset.preflight = pf;
