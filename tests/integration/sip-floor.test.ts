@@ -24,6 +24,12 @@ const audioTranscoders = () => childrenWithArg(process.pid, '/floor-audio.sdp');
 const videoTranscoders = () => childrenWithArg(process.pid, '/floor-video.sdp');
 const floorTranscoders = () => [...audioTranscoders(), ...videoTranscoders()];
 const one = (pids: number[]) => (pids.length === 1 ? pids[0] : undefined);
+// The floor's producers come first (server/sip/floor-feed.ts), then its transcoders, one
+// after the other: the sound's once its tap is open (no media needed), the picture's once
+// the sound's listens, which the server waits at most 5 s for before it ends the floor
+// (waitListening in server/sip/hall-feed.ts). So, once the producers are there:
+const SOUND_TRANSCODER_MS = 15_000; // a tap and a spawn, on a loaded machine
+const PICTURE_TRANSCODER_MS = SOUND_TRANSCODER_MS + 5000; // and the sound's listening
 
 (cannot ? describe.skip : describe)('SIP gateway: a room system holds the floor', () => {
   let live: LiveSipFloor;
@@ -93,8 +99,8 @@ const one = (pids: number[]) => (pids.length === 1 ? pids[0] : undefined);
     await ask(host, 'floor:grant', { pointId: 'HT-CX' });
     expect(room.floorHolder).toBe('HT-CX');
     await waitFor(() => floorProducers().length === 2, "the room system's floor producers", 30_000);
-    await waitFor(() => one(audioTranscoders()), 'one floor audio transcoder', 20_000);
-    await waitFor(() => one(videoTranscoders()), 'one floor video transcoder', 20_000);
+    await waitFor(() => one(audioTranscoders()), 'one floor audio transcoder', SOUND_TRANSCODER_MS);
+    await waitFor(() => one(videoTranscoders()), 'one floor video transcoder', PICTURE_TRANSCODER_MS);
 
     // A point in the room receives them as it receives a browser's floor.
     const consumed = await receiveFloor();
@@ -144,8 +150,8 @@ const one = (pids: number[]) => (pids.length === 1 ? pids[0] : undefined);
     }
     await ask(host, 'floor:grant', { pointId: 'HT-CX' });
     await waitFor(() => floorProducers().length === 2, "the room system's floor producers", 30_000);
-    const audioPid = await waitFor(() => one(audioTranscoders()), 'the floor audio transcoder');
-    const videoPid = await waitFor(() => one(videoTranscoders()), 'the floor video transcoder');
+    const audioPid = await waitFor(() => one(audioTranscoders()), 'the floor audio transcoder', SOUND_TRANSCODER_MS);
+    const videoPid = await waitFor(() => one(videoTranscoders()), 'the floor video transcoder', PICTURE_TRANSCODER_MS);
     const producers = floorProducers()
       .map((p) => p.producerId)
       .sort();
