@@ -19,13 +19,12 @@ import type { Browser, Page, Request, Route } from 'playwright-core';
 const CHUNKS = '**/bundle/chunk-*.js';
 const RELOADS_KEY = 'briefing.bootReloads';
 
-/** Counts the page's document loads (the first one too), with when each was asked for. */
-function countLoads(page: Page): { readonly n: number; readonly at: readonly number[] } {
-  const loads = { n: 0, at: [] as number[] };
+/** Counts the page's document loads (the first one too). */
+function countLoads(page: Page): { readonly n: number } {
+  const loads = { n: 0 };
   page.on('request', (r) => {
     if (!r.isNavigationRequest() || r.frame() !== page.mainFrame()) return;
     loads.n++;
-    loads.at.push(Date.now());
   });
   return loads;
 }
@@ -33,6 +32,67 @@ function countLoads(page: Page): { readonly n: number; readonly at: readonly num
 const NOTE = '[data-testid=boot-retry]';
 /** The boot script's note once its text is in (it is appended empty, then filled). */
 const noteText = (page: Page) => page.textContent(`${NOTE} .en`, { timeout: 10_000 });
+/**
+ * The count of tries the boot script keeps (sessionStorage, or `window.name` where the
+ * browser refuses storage), read on the document throughWait marked: else undefined.
+ */
+const keptOnSameDocument = (page: Page, where: 'storage' | 'name') =>
+  page.evaluate(
+    ([k, w]) =>
+      (window as unknown as { __sameDocument?: boolean }).__sameDocument
+        ? String(w === 'name' ? window.name : sessionStorage.getItem(k))
+        : undefined,
+    [RELOADS_KEY, where] as const,
+  );
+
+/**
+ * Installs Playwright's clock on the page (its time flows until throughWait stops it) and
+ * has each document note, on that clock, when the boot script last set a wait: the note
+ * put on the page (the wait's timer is set in the same turn), or its text replaced by the
+ * next wait's (its timer set a turn before, on a timer of 0 ms).
+ */
+async function installClock(page: Page): Promise<void> {
+  await page.clock.install();
+  await page.addInitScript(() => {
+    const isNote = (n: Node) => n instanceof HTMLElement && n.dataset.testid === 'boot-retry';
+    new MutationObserver((records) => {
+      for (const r of records) {
+        const w = window as unknown as { __waitSet?: { at: number; late: number } };
+        if ([...r.addedNodes].some(isNote)) w.__waitSet = { at: Date.now(), late: 0 };
+        else if (isNote(r.target) && r.removedNodes.length > 0) w.__waitSet = { at: Date.now(), late: 100 };
+      }
+    }).observe(document, { childList: true, subtree: true });
+  });
+}
+
+/**
+ * Takes the page (installClock before its first load) through the boot script's wait
+ * before its next try, once the note has named it (`seconds`, ±20 %): the page's clock is
+ * stopped short of the shortest such wait (80 %, less 100 ms), where the try, which first
+ * keeps the next count, has not begun on this document; then moved on past the longest,
+ * and let go. The waits are the page's timers: the test moves them on instead of sitting
+ * through them, and checks their lengths on the page's own clock.
+ */
+async function throughWait(page: Page, seconds: number, where: 'storage' | 'name' = 'storage'): Promise<void> {
+  const seen = await page.evaluate(
+    ([k, w]) => {
+      const win = window as unknown as { __sameDocument?: boolean; __waitSet?: { at: number; late: number } };
+      win.__sameDocument = true;
+      const kept = String(w === 'name' ? window.name : sessionStorage.getItem(k));
+      return { set: win.__waitSet, now: Date.now(), kept };
+    },
+    [RELOADS_KEY, where] as const,
+  );
+  expect(seen.set).toBeDefined();
+  const stopAt = seen.set!.at - seen.set!.late + seconds * 800 - 100;
+  // A machine so loaded that the page's time ran that far before the test looked cannot
+  // show the wait's lower bound: it says so rather than pass.
+  expect(seen.now).toBeLessThan(stopAt);
+  await page.clock.pauseAt(stopAt);
+  expect(await keptOnSameDocument(page, where)).toBe(seen.kept);
+  await page.clock.runFor(seconds * 400 + 200 + seen.set!.late);
+  await page.clock.resume();
+}
 
 describe('pages in Chromium', () => {
   let r: TestRedis;
@@ -107,7 +167,10 @@ describe('pages in Chromium', () => {
           if (how === 'dropped') return req.abort('internetdisconnected');
           return req.fulfill({ status: 404, contentType: 'text/plain', body: 'Not Found' });
         });
+        await installClock(page);
         await page.goto(url);
+        expect(await noteText(page)).toMatch(/Reloading in 2 s/);
+        await throughWait(page, 2);
         await page.waitForSelector(startedSelector, { state: 'attached', timeout: 30_000 });
         expect(failed).toBeGreaterThan(0);
         expect(loads.n).toBe(2);
@@ -136,6 +199,7 @@ describe('pages in Chromium', () => {
         failed++;
         return req.abort('internetdisconnected');
       });
+      await installClock(page);
       await page.goto(links[0]!.url);
       await page.waitForSelector('.status.bad:has-text("Could not load the media component, reloading")', {
         timeout: 30_000,
@@ -144,14 +208,18 @@ describe('pages in Chromium', () => {
       // The boot script's reload: its note, its waits (about 2 s, then 4 s: the count of the
       // load that started the page is carried on), then a load whose chunk arrives.
       expect(await noteText(page)).toMatch(/Reloading in 2 s/);
+      await throughWait(page, 2);
       await waitFor(() => loads.n >= 2, 'a second load', 20_000);
       await waitFor(async () => /Reloading in [345] s/.test((await noteText(page).catch(() => '')) ?? ''), '4 s named');
-      await waitFor(() => loads.n >= 3, 'a third load', 40_000);
-      expect(loads.at[2]! - loads.at[1]!).toBeGreaterThanOrEqual(3000);
-      await page.waitForFunction(
-        () => (window as unknown as { briefing?: { receiver: { device?: unknown } } }).briefing?.receiver.device,
-        undefined,
-        { timeout: 30_000 },
+      await throughWait(page, 4);
+      await waitFor(() => loads.n >= 3, 'a third load', 20_000);
+      await waitFor(
+        () =>
+          page.evaluate(
+            () => (window as unknown as { briefing?: { receiver: { device?: unknown } } }).briefing?.receiver.device,
+          ),
+        'the media component loaded',
+        30_000,
       );
       expect(failed).toBeGreaterThan(1);
       expect(loads.n).toBe(3);
@@ -212,11 +280,22 @@ describe('pages in Chromium', () => {
           checks++;
           return checks <= 2 ? fail(req, checks) : req.continue();
         });
+        await installClock(page);
         await page.goto(`${o.baseUrl}/host`);
         expect(await noteText(page)).toMatch(/Reloading in 2 s/);
+        await throughWait(page, 2);
         // A failed check counts as a try: the note names the next, longer wait (4 s ±20 %).
         await waitFor(async () => /Reloading in [345] s/.test((await noteText(page)) ?? ''), 'the next wait named');
         expect(loads.n).toBe(1);
+        await throughWait(page, 4);
+        // The second check fails too: the next wait, 8 s ±20 %, then a check that passes.
+        await waitFor(
+          async () => /Reloading in ([6-9]|10) s/.test((await noteText(page)) ?? ''),
+          'the third wait named',
+        );
+        expect(checks).toBe(2);
+        expect(loads.n).toBe(1);
+        await throughWait(page, 8);
         await page.waitForSelector('header h1', { state: 'attached', timeout: 40_000 });
         expect(checks).toBe(3);
         expect(loads.n).toBe(2);
@@ -309,6 +388,7 @@ describe('pages in Chromium', () => {
 
     test('keeps trying, waiting longer each time, and starts once its chunks load', async () => {
       const page = await browser.newPage();
+      await installClock(page);
       await page.route(CHUNKS, (req) => req.abort('internetdisconnected'));
       const loads = countLoads(page);
       // The count each load finds, read as soon as its document has loaded (the next reload
@@ -329,15 +409,19 @@ describe('pages in Chromium', () => {
       expect(vi).not.toContain('kỹ thuật viên');
       expect(await noteText(page)).toContain('Reloading in 2 s');
       expect(await page.getAttribute(`${NOTE} .en`, 'lang')).toBe('en');
-      // Waits of about 2 s, then 4 s (±20 %): never a tight loop. Only lower bounds: a busy
-      // machine makes them longer, never shorter.
-      await waitFor(() => loads.n >= 3, 'a third load', 30_000);
-      expect(loads.at[1]! - loads.at[0]!).toBeGreaterThanOrEqual(1500);
-      expect(loads.at[2]! - loads.at[1]!).toBeGreaterThanOrEqual(3000);
+      // Waits of about 2 s, then 4 s, then 8 s (±20 %): never a tight loop.
+      await throughWait(page, 2);
+      await waitFor(() => loads.n >= 2, 'a second load', 20_000);
+      await waitFor(async () => /Reloading in [345] s/.test((await noteText(page)) ?? ''), '4 s named');
+      await throughWait(page, 4);
+      await waitFor(() => loads.n >= 3, 'a third load', 20_000);
       await waitFor(() => counts.length >= 3, 'the count read after three loads');
       expect(counts.slice(0, 3)).toEqual([0, 1, 2]);
-      // The network back: the next reload starts the page and forgets the count.
+      // The network back (the third load failed: its note is up): the next reload starts
+      // the page and forgets the count.
+      await waitFor(async () => /Reloading in ([6-9]|10) s/.test((await noteText(page)) ?? ''), '8 s named');
       await page.unroute(CHUNKS);
+      await throughWait(page, 8);
       await page.waitForSelector('header h1', { state: 'attached', timeout: 40_000 });
       expect(await page.evaluate((k) => sessionStorage.getItem(k), RELOADS_KEY)).toBeNull();
       await page.close();
@@ -366,10 +450,18 @@ describe('pages in Chromium', () => {
       );
       await page.route(CHUNKS, (req) => req.abort('internetdisconnected'));
       const loads = countLoads(page);
+      await installClock(page);
       await page.goto(`${o.baseUrl}/host`);
-      await waitFor(() => loads.n >= 3, 'a third load', 30_000);
-      expect(loads.at[2]! - loads.at[1]!).toBeGreaterThanOrEqual(3000);
+      expect(await noteText(page)).toMatch(/Reloading in 2 s/);
+      await throughWait(page, 2, 'name');
+      await waitFor(() => loads.n >= 2, 'a second load', 20_000);
+      // The count came through the reload in the tab's name: the second wait is longer.
+      await waitFor(async () => /Reloading in [345] s/.test((await noteText(page)) ?? ''), '4 s named');
+      await throughWait(page, 4, 'name');
+      await waitFor(() => loads.n >= 3, 'a third load', 20_000);
+      await waitFor(async () => /Reloading in ([6-9]|10) s/.test((await noteText(page)) ?? ''), '8 s named');
       await page.unroute(CHUNKS);
+      await throughWait(page, 8, 'name');
       await page.waitForSelector('header h1', { state: 'attached', timeout: 40_000 });
       expect(await page.evaluate(() => window.name)).toBe('');
       await page.close();
