@@ -8,6 +8,8 @@
 // Without the watchdog the page stays black and this test fails.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Socket } from 'socket.io-client';
+import { DEFAULT_WATCHDOG } from '../../client/src/point/media-watchdog';
+import { WATCH_EVERY_MS } from '../../client/src/point/watch-media';
 import type { PointDetail } from '../../server/contract/attendance';
 import { launchChromium, loggedInContext } from '../helpers/browser';
 import { ADMIN_ENV, connectSocket, prepareBriefing, type PreparedBriefing } from '../helpers/briefing';
@@ -39,6 +41,11 @@ describe('media watchdog on the point page (Chromium, real WebRTC)', () => {
       const w = window as unknown as { briefing: { watchdog: { rebuilds: number; stalls: number } } };
       return { rebuilds: w.briefing.watchdog.rebuilds, stalls: w.briefing.watchdog.stalls };
     });
+  /** When the page's watchdog last judged its media, on the page's clock (performance.now). */
+  const lastJudgedAt = (page: Page) =>
+    page.evaluate(
+      () => (window as unknown as { briefing: { watchdog: { lastJudgedAt?: number } } }).briefing.watchdog.lastJudgedAt,
+    );
 
   beforeAll(async () => {
     r = await startTestRedis();
@@ -136,7 +143,18 @@ describe('media watchdog on the point page (Chromium, real WebRTC)', () => {
     await host.click('[data-testid=pause-video]');
     try {
       await page.waitForSelector('[data-testid=paused]:not(.hidden)', { timeout: 10_000 });
-      await sleep(16_000); // past two strikes' worth of silence
+      // Were the paused camera still watched, its last frame came at most a look before the
+      // page was told, that look took it for progress, and the first look a stall's length
+      // after that one would strike (a strike counts in `stalls`). The watchdog has had that
+      // chance once it has judged the page's media past it, whatever the machine's load.
+      const told = await page.evaluate(() => performance.now());
+      const chance = told + 2 * WATCH_EVERY_MS + DEFAULT_WATCHDOG.stallMs + 1000;
+      await waitFor(
+        async () => ((await lastJudgedAt(page)) ?? 0) >= chance,
+        'the watchdog to judge the media a stall after the pause',
+        30_000,
+        250,
+      );
       expect(await watchdogOf(page)).toEqual(before);
     } finally {
       await host.click('[data-testid=pause-video]');

@@ -164,4 +164,19 @@ describe('media watchdog', () => {
       [16_000, 'restart-ice'],
     ]);
   });
+
+  test('says when it last judged media: only looks while active count', () => {
+    const w = new MediaWatchdog(OPTS);
+    expect(w.lastJudgedAt).toBeUndefined();
+    run(
+      w,
+      0,
+      4000,
+      () => [{ key: 'a1', progress: 1 }],
+      (t) => t < 4000,
+    );
+    expect(w.lastJudgedAt).toBe(2000);
+    w.observe(5000, true, []);
+    expect(w.lastJudgedAt).toBe(5000);
+  });
 });

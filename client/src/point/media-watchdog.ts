@@ -64,6 +64,11 @@ export class MediaWatchdog {
   rebuilds = 0;
   /** Every strike (stall noticed) since the page loaded. */
   stalls = 0;
+  /**
+   * When it last judged media (the `now` of an active look), undefined before: a page
+   * whose watchdog has looked past a stall's length has had its chance to strike.
+   */
+  lastJudgedAt: number | undefined;
 
   constructor(opts: Partial<MediaWatchdogOptions> = {}) {
     this.#o = { ...DEFAULT_WATCHDOG, ...opts };
@@ -80,6 +85,7 @@ export class MediaWatchdog {
       this.#strikes = 0;
       return { type: 'none' };
     }
+    this.lastJudgedAt = now;
     const seen = new Set<string>();
     const stalled: string[] = [];
     for (const t of tracks) {

@@ -22,6 +22,9 @@ export interface MediaWatchContext {
   everyMs?: number;
 }
 
+/** How often the watchdog looks, unless the context says otherwise. */
+export const WATCH_EVERY_MS = 2000;
+
 type Stat = Record<string, unknown>;
 const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
@@ -71,6 +74,6 @@ export function startMediaWatch(ctx: MediaWatchContext): MediaWatchdog {
       looking = false;
     }
   };
-  setInterval(() => void look(), ctx.everyMs ?? 2000);
+  setInterval(() => void look(), ctx.everyMs ?? WATCH_EVERY_MS);
   return dog;
 }
