@@ -4,7 +4,8 @@
 // table in docs/operations.md ("The mediasoup worker, and why mediasoup is pinned to
 // 3.12.16") lists every defect upstream fixed after 3.12.16 that was considered, and why it
 // was or was not taken. One later feature is taken too: UDP socket buffer sizes
-// (addUdpSocketBufferSizes).
+// (addUdpSocketBufferSizes); and one fix is our own, for a defect upstream has not fixed
+// (fixStaleSyncKeyFrame).
 //
 // Each fix is a text replacement that fails loudly when it matches nothing (the sources are
 // not 3.12.16's), and each is part of the build's cache key (build-worker.mjs patchHash):
@@ -239,11 +240,83 @@ export function addUdpSocketBufferSizes(workerDir) {
   ]);
 }
 
+/**
+ * A simulcast consumer takes a stale key frame as the point to switch layers or to resync
+ * at (not fixed upstream: 3.14.16's SimulcastConsumer has the same code). The first packet
+ * of any key frame on the target layer starts the new layer, including one that arrives
+ * late: a retransmission the Producer asked for with a NACK (on the media SSRC or through
+ * RTX), which mediasoup forwards to consumers, once per time the publisher resent it. A
+ * consumer already sending another layer then finds that key frame behind what it has
+ * sent, refuses it (more than 75 ms of timestamp extra offset) and asks for a key frame;
+ * when the next candidate is stale again (the same packet resent once more) it "gives up"
+ * and switches at it with the timestamps running backwards: its send stream's
+ * retransmission buffer discards every packet that follows until the timestamps pass the
+ * newest sent one ("packet has higher seq but lower timestamp than newest packet in the
+ * buffer"), so a point's NACKs for them go unanswered, and its sequence numbers jump past
+ * every packet of that layer between the stale key frame and the live ones, gaps that
+ * the point NACKs and nobody can answer. All consumers waiting on that layer in a router
+ * switch at the same stale packet. Here a key frame whose timestamp is behind the newest
+ * one its Producer stream has received (by less than 5 s, so that a stream whose
+ * timestamps were reset is still followed) is skipped as a switch or resync point: the
+ * consumer waits for a live key frame (it has already asked for one).
+ */
+export function fixStaleSyncKeyFrame(workerDir) {
+  const helper =
+    '\t// A key frame whose RTP timestamp is behind the newest one its Producer stream has\n' +
+    '\t// received (a retransmission, or a late or duplicated packet) is no point to switch\n' +
+    '\t// layers or resync at: the stream would have to go back in time. Behind by more than\n' +
+    "\t// MaxStaleKeyFrameMs, the stream's timestamps were reset: not stale.\n" +
+    '\tstatic constexpr uint32_t MaxStaleKeyFrameMs{ 5000u };\n\n' +
+    '\tstatic bool IsStaleKeyFrame(const RTC::RtpPacket* packet, const RTC::RtpStreamRecv* producerRtpStream)\n' +
+    '\t{\n' +
+    '\t\tif (!producerRtpStream)\n\t\t\treturn false;\n\n' +
+    '\t\tconst uint32_t behind = producerRtpStream->GetMaxPacketTs() - packet->GetTimestamp();\n' +
+    '\t\tconst uint64_t maxBehind =\n' +
+    '\t\t  static_cast<uint64_t>(MaxStaleKeyFrameMs) * producerRtpStream->GetClockRate() / 1000u;\n\n' +
+    '\t\treturn behind != 0u && behind < maxBehind;\n' +
+    '\t}\n\n';
+  const skip = (tabs, why) =>
+    `${tabs}// ${why}\n` +
+    `${tabs}if (IsStaleKeyFrame(packet, this->producerRtpStreams.at(spatialLayer)))\n` +
+    `${tabs}{\n` +
+    `${tabs}\tMS_DEBUG_TAG(\n` +
+    `${tabs}\t  simulcast,\n` +
+    `${tabs}\t  "ignoring stale key frame [ssrc:%" PRIu32 ", seq:%" PRIu16 ", ts:%" PRIu32 "]",\n` +
+    `${tabs}\t  packet->GetSsrc(),\n` +
+    `${tabs}\t  packet->GetSequenceNumber(),\n` +
+    `${tabs}\t  packet->GetTimestamp());\n\n` +
+    `${tabs}\tpacket->logger.Dropped(RtcLogger::RtpPacket::DropReason::NOT_A_KEYFRAME);\n\n` +
+    `${tabs}\treturn;\n` +
+    `${tabs}}\n\n`;
+  patchFile(workerDir, 'src/RTC/SimulcastConsumer.cpp', [
+    [
+      /\n\tvoid SimulcastConsumer::SendRtpPacket\(\n/,
+      (m) => '\n' + helper + m.slice(1),
+      'SimulcastConsumer stale key frame helper',
+    ],
+    [
+      /(\t\t\t\/\/ Ignore if not a key frame\.\n\t\t\tif \(!packet->IsKeyFrame\(\)\)\n\t\t\t\{\n\t\t\t\tpacket->logger\.Dropped\(RtcLogger::RtpPacket::DropReason::NOT_A_KEYFRAME\);\n\n\t\t\t\treturn;\n\t\t\t\}\n\n)(\t\t\tshouldSwitchCurrentSpatialLayer = true;\n)/,
+      (m, head, tail) => head + skip('\t\t\t', 'Nor if a stale one: wait for a live key frame.') + tail,
+      'SimulcastConsumer::SendRtpPacket layer switch at a stale key frame',
+    ],
+    [
+      /(\t\t\/\/ If we need to sync and this is not a key frame, ignore the packet\.\n\t\tif \(this->syncRequired && !packet->IsKeyFrame\(\)\)\n\t\t\{\n\t\t\tpacket->logger\.Dropped\(RtcLogger::RtpPacket::DropReason::NOT_A_KEYFRAME\);\n\n\t\t\treturn;\n\t\t\}\n\n)/,
+      (m) =>
+        m +
+        '\t\tif (this->syncRequired)\n\t\t{\n' +
+        skip('\t\t\t', 'Nor at a stale key frame.').replace(/\n\n$/, '\n') +
+        '\t\t}\n\n',
+      'SimulcastConsumer::SendRtpPacket resync at a stale key frame',
+    ],
+  ]);
+}
+
 /** Every fix, in the order applied. */
 export const WORKER_FIXES = [
   fixWebRtcServerClose,
   fixTcpConnectionLeak,
   fixSimulcastReferenceLayer,
+  fixStaleSyncKeyFrame,
   fixTransportCcMissingPackets,
   addUdpSocketBufferSizes,
 ];
