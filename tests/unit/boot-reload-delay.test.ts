@@ -1,9 +1,17 @@
 // The boot script's waits between tries of a page that failed to load, and its note
 // (client/src/boot/boot.ts): doubling from 2 s, never more than 30 s, each within ±20 %;
-// and how long a load may go with nothing arriving before it counts as stalled.
+// how long a load may go with nothing arriving before it counts as stalled; and the one
+// accessor of the globals it shares with the pages.
 import fs from 'node:fs';
 import path from 'node:path';
-import { reloadDelayMs, retryNote, STARTED_GLOBAL, stallAfterMs } from '../../client/src/boot/marker';
+import {
+  bootGlobals,
+  RELOAD_GLOBAL,
+  reloadDelayMs,
+  retryNote,
+  STARTED_GLOBAL,
+  stallAfterMs,
+} from '../../client/src/boot/marker';
 
 test('2 s, 4 s, 8 s, 16 s, then 30 s for as long as it lasts', () => {
   expect([0, 1, 2, 3, 4, 5, 20, 1e6].map((n) => reloadDelayMs(n))).toEqual([
@@ -47,7 +55,25 @@ test('the started flag injected into every bundle is the one the boot script rea
   expect(fs.readFileSync(file, 'utf8')).not.toMatch(/^\s*import\b/m);
   const g = globalThis as Record<string, unknown>;
   delete g[STARTED_GLOBAL];
+  expect(bootGlobals.started()).toBe(false);
   await import(file);
   expect(g[STARTED_GLOBAL]).toBe(true);
+  expect(bootGlobals.started()).toBe(true);
   delete g[STARTED_GLOBAL];
+});
+
+test("the boot script's reload is read back as set, and anything else there is no reload", () => {
+  const g = globalThis as Record<string, unknown>;
+  try {
+    expect(bootGlobals.reload()).toBeUndefined();
+    g[RELOAD_GLOBAL] = 'not a function';
+    expect(bootGlobals.reload()).toBeUndefined();
+    const calls: number[] = [];
+    bootGlobals.setReload(() => calls.push(1));
+    expect(g[RELOAD_GLOBAL]).toBeInstanceOf(Function);
+    bootGlobals.reload()?.();
+    expect(calls).toEqual([1]);
+  } finally {
+    delete g[RELOAD_GLOBAL];
+  }
 });

@@ -30,11 +30,12 @@
 // named by its content, so after a deploy the failed one answers 404 for good.
 //
 // A page that has started may still fail to load a part it imports later (the point page's
-// mediasoup-client chunk): the browser keeps that failed fetch for the page's lifetime, so
-// no import of it in the page can succeed. Such a page calls RELOAD_GLOBAL and is reloaded
-// the same way, its count carried over from the load that started it.
+// and the host console's mediasoup-client chunk): the browser keeps that failed fetch for
+// the page's lifetime, so no import of it in the page can succeed. Such a page calls
+// RELOAD_GLOBAL (ui/page-status.ts) and is reloaded the same way, its count carried over
+// from the load that started it.
 // Bundled on its own, no imports at run time.
-import { RELOAD_GLOBAL, RELOADS_KEY, reloadDelayMs, retryNote, STARTED_GLOBAL, stallAfterMs } from './marker';
+import { bootGlobals, RELOADS_KEY, reloadDelayMs, retryNote, stallAfterMs } from './marker';
 
 /** A check of the server that has not answered by then counts as failed. */
 const CHECK_TIMEOUT_MS = 10_000;
@@ -42,7 +43,7 @@ const CHECK_TIMEOUT_MS = 10_000;
 const STALL_TICK_MS = 5000;
 const KEPT = new RegExp(`^${RELOADS_KEY.replace('.', '\\.')}=(\\d+)$`);
 
-const started = () => (window as unknown as Record<string, unknown>)[STARTED_GLOBAL] === true;
+const { started } = bootGlobals;
 const bundle = `${location.origin}/bundle/`;
 let failed = false;
 let retrying = false;
@@ -187,4 +188,4 @@ addEventListener('DOMContentLoaded', () => {
 });
 addEventListener('load', () => failed && retry());
 watchForStall();
-(window as unknown as Record<string, unknown>)[RELOAD_GLOBAL] = () => retry('lazy');
+bootGlobals.setReload(() => retry('lazy'));

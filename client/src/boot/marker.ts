@@ -1,6 +1,6 @@
 // What the boot script (client/src/boot/boot.ts), the pages and the tests share. The
 // pages set the started flag through client/src/boot/started.ts, which imports nothing;
-// they read RELOAD_GLOBAL from here.
+// the boot script and the pages read and write the globals through `bootGlobals` here.
 
 /** Set on `window` once a page's module graph has loaded and its entry begins to run. */
 export const STARTED_GLOBAL = '__pageStarted';
@@ -14,6 +14,24 @@ export const STARTED_GLOBAL = '__pageStarted';
  * (a reload whose chunk fails again waits longer).
  */
 export const RELOAD_GLOBAL = '__pageReload';
+
+/**
+ * The boot script's globals on `window` (STARTED_GLOBAL, RELOAD_GLOBAL), read here only,
+ * and set here only but for the started flag (./started.ts, which imports nothing). What is
+ * found there is checked, not trusted: any script may have set it, and a page served
+ * without the boot script (a test's page) has no reload.
+ */
+export const bootGlobals = {
+  /** Whether the page's module graph has loaded and its entry has begun to run. */
+  started: (): boolean => Reflect.get(globalThis, STARTED_GLOBAL) === true,
+  /** The boot script's reload of a started page, or undefined where no boot script ran. */
+  reload: (): (() => void) | undefined => {
+    const reload: unknown = Reflect.get(globalThis, RELOAD_GLOBAL);
+    return typeof reload === 'function' ? () => void reload() : undefined;
+  },
+  /** Set by the boot script. */
+  setReload: (reload: () => void): void => void Reflect.set(globalThis, RELOAD_GLOBAL, reload),
+};
 
 /**
  * The page's reloads so far: in sessionStorage, or in `window.name` (`<key>=<n>`) where
