@@ -24,6 +24,29 @@ export const EARLY_QUERY_WAIT_MS = 3000;
 type RtpCaps = Awaited<ReturnType<HandlerFactory['getNativeRtpCapabilities']>>;
 type SctpCaps = Awaited<ReturnType<HandlerFactory['getNativeSctpCapabilities']>>;
 
+/** What each query answers, by its kind: RTP receiving or sending, or SCTP. */
+interface Answers {
+  recvonly: RtpCaps;
+  sendonly: RtpCaps;
+  sctp: SctpCaps;
+}
+
+/** One kind of query: its latest ask of the browser, running or settled. */
+class Query<T> {
+  #latest: Promise<T>;
+
+  /** Asks the browser now; a failure is the load's to ask again. */
+  constructor(ask: () => Promise<T>) {
+    this.#latest = ask();
+    this.#latest.catch(() => undefined);
+  }
+
+  /** The latest answer if it comes by `deadline`, else the browser asked again (kept for the next load). */
+  answer(ask: () => Promise<T>, deadline: number): Promise<T> {
+    return earlyOrAgain(this.#latest, () => (this.#latest = ask()), deadline);
+  }
+}
+
 /**
  * The handler factory mediasoup-client would pick for this browser, its native receiving
  * and sending capabilities (and SCTP's) asked now; undefined when the browser is none of
@@ -39,43 +62,30 @@ export function earlyHandlerFactory(
   const create = name && Object.hasOwn(lib.HANDLERS, name) ? lib.HANDLERS[name] : undefined;
   if (!create) return undefined;
   const base = create();
-  const asked = new Map<string, Promise<unknown>>();
-  for (const direction of ['recvonly', 'sendonly'] as const) {
-    const p = base.getNativeRtpCapabilities({ direction });
-    p.catch(() => undefined);
-    asked.set(direction, p);
-  }
-  const sctp = base.getNativeSctpCapabilities();
-  sctp.catch(() => undefined);
-  asked.set('sctp', sctp);
-  let deadline: number | undefined;
-  /** The early answer to `key`, or the browser asked again, that answer kept for the next load. */
-  const answer = <T>(key: string, ask: () => Promise<T>): Promise<T> => {
-    deadline ??= Date.now() + waitMs;
-    const again = () => {
-      const p = ask();
-      asked.set(key, p);
-      return p;
-    };
-    return earlyOrAgain(asked.get(key) as Promise<T> | undefined, again, deadline);
+  const asked: { [K in keyof Answers]: Query<Answers[K]> } = {
+    recvonly: new Query(() => base.getNativeRtpCapabilities({ direction: 'recvonly' })),
+    sendonly: new Query(() => base.getNativeRtpCapabilities({ direction: 'sendonly' })),
+    sctp: new Query(() => base.getNativeSctpCapabilities()),
   };
+  let first: number | undefined;
+  /** One deadline for the load's asks, from its first. */
+  const deadline = () => (first ??= Date.now() + waitMs);
   return {
     name: base.name,
     factory: base.factory,
-    getNativeRtpCapabilities: (o) => answer<RtpCaps>(o.direction, () => base.getNativeRtpCapabilities(o)),
-    getNativeSctpCapabilities: () => answer<SctpCaps>('sctp', () => base.getNativeSctpCapabilities()),
+    getNativeRtpCapabilities: (o) => asked[o.direction].answer(() => base.getNativeRtpCapabilities(o), deadline()),
+    getNativeSctpCapabilities: () => asked.sctp.answer(() => base.getNativeSctpCapabilities(), deadline()),
   };
 }
 
 /**
  * The early answer if it came or comes by `deadline` (a Date.now() time); else (it
- * failed, was never asked, or is still running by then) the browser asked again.
+ * failed, or is still running by then) the browser asked again.
  */
-async function earlyOrAgain<T>(early: Promise<T> | undefined, again: () => Promise<T>, deadline: number): Promise<T> {
-  if (!early) return again();
-  let timer: number | undefined;
+async function earlyOrAgain<T>(early: Promise<T>, again: () => Promise<T>, deadline: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<undefined>(
-    (resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now())) as unknown as number),
+    (resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()))),
   );
   try {
     const got = await Promise.race([early.then((value) => ({ value })), late]);
