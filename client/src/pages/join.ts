@@ -3,20 +3,21 @@
 // live the hall full-screen with the agenda caption; raise hand, the floor, modes for
 // weak links. Reconnects by itself (socket and ICE) without a reload, and rebuilds its
 // media when the hall's tracks stall while everything looks connected (point/watch-media.ts).
+// What the page shows is drawn by point/layout.ts; this module holds the point's socket and
+// media and wires them to it. A mediasoup-client chunk that did not load reloads the page
+// (ui/page-status.ts).
 import type { JoinInfo } from '../../../server/contract/api';
 import type { BroadcastView, PointMode, ViewerMode } from '../../../server/contract/broadcast';
 import type { ErrorReason } from '../../../server/contract/errors';
-import { RELOAD_GLOBAL } from '../boot/marker';
 import { requester, RequestError } from '../net/request';
 import { connectPoint } from '../net/sockets';
 import { BroadcastReceiver, type ReceivedTrack } from '../rtc/receiver';
 import { JoinStages, readsJoinStages } from '../rtc/join-stages';
 import { MediaSender } from '../rtc/sender';
 import { failed, REASON_TEXT } from '../ui/errors';
-import { bi, formatCountdown, plain, setBi, type Text } from '../ui/i18n';
-import { showTime, zoneText } from '../ui/time';
+import { setBi, type Text } from '../ui/i18n';
 import { MODE_TEXT } from '../ui/modes';
-import { el, mountShell } from '../ui/shell';
+import { mountShell } from '../ui/shell';
 import { startPreflightCard } from '../point/preflight-card';
 import { startPointAttendance } from '../point/attendance';
 import { startDeskTalk } from '../point/desk-talk';
@@ -25,6 +26,7 @@ import { startMediaWatch } from '../point/watch-media';
 import { startRoomView } from '../point/room-view';
 import { pointDocuments } from '../point/documents';
 import { PointPhase } from '../point/phase';
+import { pointLayout } from '../point/layout';
 
 // The first join's stages, for the benchmarks (window.__joinStages).
 const joinStages = new JoinStages(window);
@@ -45,79 +47,9 @@ const REFUSALS: Record<string, Text> = {
   not_open: ['Hội nghị chưa mở phòng chờ.', 'The briefing lobby is not open yet.'],
 };
 
-// ----- layout -----
-const statusLine = el('div', { className: 'status', attrs: { role: 'status', 'aria-live': 'polite' } });
-const titleLine = el('h2', { className: 'session-title' });
-const whenLine = el('p', { className: 'muted' });
-const countdown = el('div', { className: 'countdown', attrs: { 'data-testid': 'countdown' } });
-const hallVideo = el('video', {
-  className: 'hall',
-  attrs: { autoplay: '', playsinline: '', 'data-testid': 'hall-video' },
-});
-hallVideo.muted = true;
-const slidesVideo = el('video', {
-  className: 'slides hidden',
-  attrs: { autoplay: '', playsinline: '', 'data-testid': 'slides-video' },
-});
-slidesVideo.muted = true;
-const floorVideo = el('video', {
-  className: 'floor hidden',
-  attrs: { autoplay: '', playsinline: '', 'data-testid': 'floor-video' },
-});
-floorVideo.muted = true;
-const audioOut = el('audio', { attrs: { autoplay: '' } });
-audioOut.muted = true;
-const caption = el('div', { className: 'caption', attrs: { 'data-testid': 'caption' } });
-const pausedOverlay = el('div', { className: 'overlay hidden', attrs: { 'data-testid': 'paused' } });
-const onAir = el(
-  'div',
-  { className: 'on-air hidden', attrs: { 'data-testid': 'on-air' } },
-  bi(['ĐANG PHÁT BIỂU', 'You are on air']),
-);
-// The desk paused this point's microphone at the server: the others no longer hear it.
-const mutedNote = el(
-  'div',
-  { className: 'muted-mic hidden', attrs: { 'data-testid': 'floor-muted' } },
-  bi(['Bàn điều khiển đã tắt micro của bạn', 'The desk muted your microphone']),
-);
-onAir.append(mutedNote);
-const stage = el('section', { className: 'stage' }, hallVideo, slidesVideo, floorVideo, caption, pausedOverlay, onAir);
-
-const unmuteBtn = el('button', { className: 'primary', attrs: { 'data-testid': 'unmute' } });
-setBi(unmuteBtn, ['Bật tiếng', 'Unmute']);
-const fullscreenBtn = el('button', {});
-setBi(fullscreenBtn, ['Toàn màn hình', 'Full screen']);
-const handBtn = el('button', { attrs: { 'data-testid': 'raise-hand' } });
-setBi(handBtn, ['Giơ tay phát biểu', 'Raise hand']);
-const modeSelect = el(
-  'select',
-  { attrs: { 'aria-label': 'Chế độ · Mode', 'data-testid': 'mode' } },
-  ...Object.entries(MODE_TEXT).map(([value, t]) => el('option', { text: plain(t), attrs: { value } })),
-);
-const controls = el('div', { className: 'controls' }, unmuteBtn, fullscreenBtn, handBtn, modeSelect);
-const preflightBox = el('section', { className: 'card preflight hidden' });
 const documents = pointDocuments(token);
-const extrasBox = el('section', { className: 'card extras' });
-const talkBox = el('section', { className: 'card' });
-main.append(
-  el('div', { className: 'head' }, titleLine, whenLine, countdown),
-  statusLine,
-  stage,
-  controls,
-  documents.node,
-  preflightBox,
-  talkBox,
-  extrasBox,
-);
-
-/** Set once the page is reloading for a part that did not load: its status stays. */
-let reloading = false;
-
-function status(text: Text, kind: 'info' | 'ok' | 'warn' | 'bad' = 'info'): void {
-  if (reloading) return;
-  statusLine.className = `status ${kind}`;
-  setBi(statusLine, text);
-}
+const layout = pointLayout(main, documents.node);
+const { status, stage, controls, handBtn, modeSelect, onAir } = layout;
 
 // ----- connection -----
 const socket = connectPoint({
@@ -152,11 +84,11 @@ const receiver = new BroadcastReceiver(socket, {
   },
   onState: (s) => {
     if (s === 'connected') {
-      status(['Đã kết nối, đang nhận tín hiệu', 'Connected, receiving'], 'ok');
+      status.say(['Đã kết nối, đang nhận tín hiệu', 'Connected, receiving'], 'ok');
       phase.on('media-connected');
     } else {
       if (s === 'reconnecting')
-        status(['Mất kết nối hình ảnh, đang kết nối lại…', 'Media connection lost, reconnecting…'], 'warn');
+        status.say(['Mất kết nối hình ảnh, đang kết nối lại…', 'Media connection lost, reconnecting…'], 'warn');
       phase.on('media-down');
     }
   },
@@ -172,20 +104,7 @@ const receiver = new BroadcastReceiver(socket, {
 receiver.warmUp();
 
 function attachTracks(): void {
-  const bySource = (src: string) => [...tracks.values()].filter((t) => t.source === src).map((t) => t.track);
-  const setStream = (video: HTMLVideoElement, list: MediaStreamTrack[]) => {
-    video.classList.toggle('hidden', list.length === 0);
-    const current = (video.srcObject as MediaStream | null)?.getTracks() ?? [];
-    if (current.length === list.length && current.every((t, i) => t === list[i])) return;
-    video.srcObject = list.length ? new MediaStream(list) : null;
-  };
-  setStream(hallVideo, bySource('host-camera'));
-  setStream(slidesVideo, view?.slidesOn ? bySource('host-screen') : []);
-  setStream(floorVideo, bySource('floor-camera'));
-  const audio = [...bySource('host-mic'), ...bySource('floor-mic')];
-  audioOut.srcObject = audio.length ? new MediaStream(audio) : null;
-  stage.classList.toggle('with-slides', Boolean(view?.slidesOn && bySource('host-screen').length));
-  stage.classList.toggle('with-floor', bySource('floor-camera').length > 0);
+  layout.showTracks(tracks.values(), Boolean(view?.slidesOn));
 }
 
 // Before the lobby opens the socket is refused with not_open: show the session from the
@@ -210,7 +129,7 @@ async function showBeforeLobby(): Promise<void> {
     producers: [],
     hall: { choice: 'auto', live: null, present: [] },
   });
-  status(
+  status.say(
     [
       'Hội nghị chưa mở phòng chờ. Trang sẽ tự kết nối khi đến giờ.',
       'The lobby is not open yet. This page connects by itself when it opens.',
@@ -248,11 +167,11 @@ socket.on('connect_error', (err: Error & { data?: { code?: string; reason?: Erro
   if (refusal) {
     socket.disconnect();
     phase.on('refused');
-    status(refusal, 'bad');
+    status.say(refusal, 'bad');
     stage.classList.add('hidden');
     controls.classList.add('hidden');
   } else {
-    status(['Không kết nối được máy chủ, đang thử lại…', 'Cannot reach the server, retrying…'], 'warn');
+    status.say(['Không kết nối được máy chủ, đang thử lại…', 'Cannot reach the server, retrying…'], 'warn');
     fallback.failed();
   }
 });
@@ -260,15 +179,15 @@ socket.on('connect_error', (err: Error & { data?: { code?: string; reason?: Erro
 socket.on('disconnect', (reason) => {
   if (reason === 'io client disconnect') return;
   phase.on('socket-lost');
-  status(['Mất kết nối máy chủ, đang kết nối lại…', 'Lost the server, reconnecting…'], 'warn');
+  status.say(['Mất kết nối máy chủ, đang kết nối lại…', 'Lost the server, reconnecting…'], 'warn');
 });
 
 socket.on('connect', () => {
   joinStages.mark('socket');
   fallback.connected();
-  status(['Đã kết nối máy chủ', 'Connected to the server'], 'ok');
+  status.say(['Đã kết nối máy chủ', 'Connected to the server'], 'ok');
   // The device loads while the view is asked for: the media's first step needs both.
-  void receiver.prepare().catch(mediaUnavailable);
+  void receiver.prepare().catch((err) => status.mediaUnavailable(err));
   void (async () => {
     try {
       render(await request('view:get', {}));
@@ -277,8 +196,8 @@ socket.on('connect', () => {
       await startMedia();
       autoPreflight();
     } catch (err) {
-      if (mediaUnavailable(err)) return;
-      if (err instanceof RequestError) status(failed(['Lỗi', 'Error'], err), 'bad');
+      if (status.mediaUnavailable(err)) return;
+      if (err instanceof RequestError) status.say(failed(['Lỗi', 'Error'], err), 'bad');
     }
   })();
 });
@@ -287,7 +206,7 @@ socket.on('view', (v) => render(v));
 socket.on('rtc:newProducer', (p) => void receiver.consume(p).catch(() => undefined));
 socket.on('rtc:producerClosed', ({ producerId }) => receiver.drop({ producerId }));
 socket.on('rtc:consumerClosed', ({ consumerId }) => receiver.drop({ consumerId }));
-socket.on('rtc:reconnect', () => void startMedia().catch(mediaUnavailable));
+socket.on('rtc:reconnect', () => void startMedia().catch((err) => status.mediaUnavailable(err)));
 socket.on('floor:you', ({ granted }) => void setFloor(granted));
 // The kept mode (after a reconnect or a reload), or the desk's choice, which this page applies.
 socket.on('mode', (m: PointMode) => {
@@ -295,13 +214,13 @@ socket.on('mode', (m: PointMode) => {
   modeSelect.value = m.mode;
   if (m.by !== 'desk' || !changed) return;
   const [vi, en] = MODE_TEXT[m.mode];
-  status([`Bàn kỹ thuật chuyển chế độ: ${vi}`, `The desk set the mode: ${en}`], 'info');
+  status.say([`Bàn kỹ thuật chuyển chế độ: ${vi}`, `The desk set the mode: ${en}`], 'info');
   void request('mode:set', { mode: m.mode }).catch(() => undefined);
 });
 socket.on('kicked', ({ reason }) => {
   socket.disconnect();
   phase.on('refused');
-  status([`Đã ngắt kết nối: ${reason}`, `Disconnected: ${reason}`], 'bad');
+  status.say([`Đã ngắt kết nối: ${reason}`, `Disconnected: ${reason}`], 'bad');
 });
 
 async function startMedia(): Promise<void> {
@@ -309,73 +228,22 @@ async function startMedia(): Promise<void> {
   await receiver.start(view.producers);
 }
 
-/**
- * The mediasoup-client chunk did not load (RequestError `chunk_unavailable`): no import
- * in this page can bring it back, so the page says so and reloads through the boot
- * script (boot/marker.ts RELOAD_GLOBAL), which waits longer after each try. Whether `err`
- * was that.
- */
-function mediaUnavailable(err: unknown): boolean {
-  if (!(err instanceof RequestError) || err.code !== 'chunk_unavailable') return false;
-  if (reloading) return true;
-  status(
-    ['Không tải được thành phần hình ảnh, đang tải lại trang…', 'Could not load the media component, reloading…'],
-    'bad',
-  );
-  reloading = true;
-  const reload = (window as unknown as Record<string, unknown>)[RELOAD_GLOBAL];
-  if (typeof reload === 'function') reload();
-  return true;
-}
-
 // ----- rendering -----
-let countdownTimer: ReturnType<typeof setInterval> | undefined;
 function render(v: BroadcastView): void {
   const before = view;
   view = v;
-  titleLine.textContent = v.title;
-  whenLine.textContent = `${showTime(v.scheduledStart)} – ${showTime(v.plannedEnd)} (${zoneText()[0]})`;
-  clearInterval(countdownTimer);
-  countdown.replaceChildren();
-  if (v.state === 'scheduled' || v.state === 'lobby' || v.state === 'draft') {
-    const target = v.state === 'lobby' ? v.scheduledStart : v.lobbyOpensAt;
-    const label: Text = v.state === 'lobby' ? ['Bắt đầu sau', 'Starts in'] : ['Mở phòng chờ sau', 'Lobby opens in'];
-    const clock = el('span', { className: 'clock' });
-    countdown.append(bi(label), clock);
-    const tick = () => (clock.textContent = formatCountdown(Date.parse(target) - Date.now()));
-    tick();
-    countdownTimer = setInterval(tick, 1000);
-  }
-  preflightBox.classList.toggle('hidden', v.state !== 'lobby');
+  layout.draw(v);
   documents.update(v);
-  if (v.caption) {
-    caption.replaceChildren(
-      el('div', { className: 'cap-title', text: v.caption.title }),
-      el('div', { className: 'cap-speaker', text: [v.caption.speaker, v.caption.role].filter(Boolean).join(' — ') }),
-    );
-    caption.classList.remove('hidden');
-  } else caption.classList.add('hidden');
-  mutedNote.classList.toggle('hidden', !v.floor?.muted);
-  const paused = v.paused.video || v.paused.audio;
-  pausedOverlay.classList.toggle('hidden', !paused || v.state !== 'live');
-  setBi(
-    pausedOverlay,
-    v.paused.video && v.paused.audio
-      ? ['Điểm cầu tỉnh tạm dừng phát', 'The provincial hall has paused the broadcast']
-      : v.paused.video
-        ? ['Điểm cầu tỉnh tạm tắt hình', 'The hall has paused its camera']
-        : ['Điểm cầu tỉnh tạm tắt tiếng', 'The hall has muted its microphone'],
-  );
   if (v.state === 'ended') {
-    status(['Hội nghị đã kết thúc. Cảm ơn quý đại biểu.', 'The briefing has ended. Thank you.'], 'info');
+    status.say(['Hội nghị đã kết thúc. Cảm ơn quý đại biểu.', 'The briefing has ended. Thank you.'], 'info');
     receiver.close();
     phase.on('media-down');
   } else if (v.state === 'cancelled') {
-    status(['Hội nghị đã bị hủy.', 'The briefing was cancelled.'], 'bad');
+    status.say(['Hội nghị đã bị hủy.', 'The briefing was cancelled.'], 'bad');
     receiver.close();
     phase.on('media-down');
   } else if (v.state === 'live' && before?.state !== 'live') {
-    status(['Hội nghị đang diễn ra', 'The briefing is live'], 'ok');
+    status.say(['Hội nghị đang diễn ra', 'The briefing is live'], 'ok');
   }
   if (
     before &&
@@ -389,16 +257,6 @@ function render(v: BroadcastView): void {
 }
 
 // ----- controls -----
-unmuteBtn.addEventListener('click', () => {
-  const muted = !audioOut.muted;
-  audioOut.muted = muted;
-  void audioOut.play().catch(() => undefined);
-  setBi(unmuteBtn, muted ? ['Bật tiếng', 'Unmute'] : ['Tắt tiếng', 'Mute']);
-});
-fullscreenBtn.addEventListener('click', () => {
-  if (document.fullscreenElement) void document.exitFullscreen();
-  else void stage.requestFullscreen().catch(() => undefined);
-});
 handBtn.addEventListener('click', () => {
   void (async () => {
     try {
@@ -412,7 +270,7 @@ handBtn.addEventListener('click', () => {
         setBi(handBtn, [`Hạ tay (thứ tự ${position})`, `Lower hand (position ${position})`]);
       }
     } catch (err) {
-      status(failed(['Không gửi được', 'Could not send'], err), 'warn');
+      status.say(failed(['Không gửi được', 'Could not send'], err), 'warn');
     }
   })();
 });
@@ -434,7 +292,7 @@ async function setFloor(granted: boolean): Promise<void> {
       if (!receiver.device) return;
       sender ??= new MediaSender(socket, receiver.device);
       for (const t of floorTracks) await sender.publish(t.kind === 'video' ? 'floor-camera' : 'floor-mic', t);
-      status(
+      status.say(
         [
           'Bạn đang được phát biểu: hình và tiếng của điểm cầu đang phát đi',
           'You have the floor: your camera and microphone are live',
@@ -442,7 +300,7 @@ async function setFloor(granted: boolean): Promise<void> {
         'ok',
       );
     } catch (err) {
-      status(
+      status.say(
         [
           `Không bật được camera/micro: ${(err as Error).message}`,
           `Camera/microphone failed: ${(err as Error).message}`,
@@ -454,7 +312,7 @@ async function setFloor(granted: boolean): Promise<void> {
     sender?.reset();
     for (const t of floorTracks) t.stop();
     floorTracks = [];
-    status(['Đã kết thúc phát biểu', 'Your floor has ended'], 'info');
+    status.say(['Đã kết thúc phát biểu', 'Your floor has ended'], 'info');
   }
 }
 
@@ -462,9 +320,9 @@ async function setFloor(granted: boolean): Promise<void> {
 const preflightCard = startPreflightCard({
   socket,
   receiver,
-  container: preflightBox,
+  container: layout.preflightBox,
   view: () => view,
-  say: (text) => status(text, 'info'),
+  say: (text) => status.say(text, 'info'),
 });
 /** Called from the socket's and the view's handlers, which run after this script. */
 function autoPreflight(): void {
@@ -479,15 +337,15 @@ const watchdog = startMediaWatch({
   rebuild: startMedia,
   onAction: (a) => {
     if (a.type === 'rebuild')
-      status(['Không nhận được hình, đang kết nối lại…', 'No picture arriving, reconnecting the media…'], 'warn');
+      status.say(['Không nhận được hình, đang kết nối lại…', 'No picture arriving, reconnecting the media…'], 'warn');
   },
 });
 
-startDeskTalk({ socket, container: talkBox, say: (text) => status(text, 'info') });
+startDeskTalk({ socket, container: layout.talkBox, say: (text) => status.say(text, 'info') });
 
 startPointAttendance({
   socket,
-  container: extrasBox,
+  container: layout.extrasBox,
   receiver,
   view: () => view,
   mediaRebuilds: () => watchdog.rebuilds,
