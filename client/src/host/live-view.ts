@@ -3,6 +3,7 @@
 // No socket here: ./live.ts wires the buttons and feeds the renderers.
 import type { BroadcastView, Hand, LiveNumbers } from '../../../server/contract/broadcast';
 import { bi, plain, setBi, type Text } from '../ui/i18n';
+import { PageStatus, type StatusKind } from '../ui/page-status';
 import { el } from '../ui/shell';
 import { stopReasonText } from './recording-words';
 
@@ -22,13 +23,17 @@ function button(text: Text, testid: string, className = ''): HTMLButtonElement {
   return b;
 }
 
-/** Builds the console's elements into `container`; `say` writes its status line. */
+/**
+ * Builds the console's elements into `container`; `say` writes its status line, and
+ * `mediaUnavailable` reloads the page when mediasoup-client's chunk did not load (whether
+ * `err` was that, ../ui/page-status.ts).
+ */
 export function liveLayout(container: HTMLElement) {
-  const status = el('div', { className: 'status', attrs: { role: 'status', 'data-testid': 'host-status' } });
-  const say = (t: Text, kind: 'info' | 'ok' | 'warn' | 'bad' = 'info') => {
-    status.className = `status ${kind}`;
-    setBi(status, t);
-  };
+  const status = new PageStatus(
+    el('div', { className: 'status', attrs: { role: 'status', 'data-testid': 'host-status' } }),
+  );
+  const say = (t: Text, kind?: StatusKind): void => status.say(t, kind);
+  const mediaUnavailable = (err: unknown): boolean => status.mediaUnavailable(err);
   const camSelect = el('select', { attrs: { 'aria-label': 'Camera', 'data-testid': 'camera-select' } });
   const micSelect = el('select', { attrs: { 'aria-label': 'Micro', 'data-testid': 'mic-select' } });
   const preview = el('video', {
@@ -61,7 +66,7 @@ export function liveLayout(container: HTMLElement) {
   const recordBadge = el('p', { className: 'recording hidden', attrs: { 'data-testid': 'recording' } });
 
   container.replaceChildren(
-    status,
+    status.node,
     el(
       'div',
       { className: 'live-grid' },
@@ -95,6 +100,7 @@ export function liveLayout(container: HTMLElement) {
   );
   return {
     say,
+    mediaUnavailable,
     camSelect,
     micSelect,
     preview,

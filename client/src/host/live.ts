@@ -92,6 +92,7 @@ export function mountLiveConsole(
     try {
       showView(await fn());
     } catch (err) {
+      if (ui.mediaUnavailable(err)) return;
       ui.say(failed(['Không thực hiện được', 'Failed'], err), 'bad');
     }
   }
@@ -114,6 +115,7 @@ export function mountLiveConsole(
         // After a reconnect while live, publish again (the server dropped the old transport).
         if (attached.view.state === 'live' && (media.camera || media.mic)) await media.republish();
       } catch (err) {
+        if (ui.mediaUnavailable(err)) return;
         ui.say(failed(['Không vào được phiên', 'Cannot attach'], err), 'bad');
       }
     })();
@@ -131,8 +133,12 @@ export function mountLiveConsole(
   );
   socket.on('rtc:producerClosed', ({ producerId }) => media.receiver.drop({ producerId }));
   socket.on('rtc:consumerClosed', ({ consumerId }) => media.receiver.drop({ consumerId }));
-  socket.on('rtc:reconnect', () => void media.receiver.start(floorProducers()));
-  socket.on('rtc:republish', () => void media.republish());
+  // mediasoup-client's chunk not loaded reloads the page; any other failure stays unhandled.
+  const reloadIfMediaUnavailable = (err: unknown) => {
+    if (!ui.mediaUnavailable(err)) throw err;
+  };
+  socket.on('rtc:reconnect', () => void media.receiver.start(floorProducers()).catch(reloadIfMediaUnavailable));
+  socket.on('rtc:republish', () => void media.republish().catch(reloadIfMediaUnavailable));
 
   function give(pointId: string): void {
     void act(() => request('floor:grant', { pointId }));
