@@ -6,11 +6,15 @@
 // bundle: a reload onto a server that is down or a proxy's 502 would end the tries, one onto
 // bundles that do not answer would fail again. A load held by a file that never arrives
 // counts as failed once nothing has arrived for a minute, and is stopped, the held request
-// with it, before the reload. A point page that has started but whose mediasoup-client
-// chunk (imported later) fails says so and is reloaded the same way: the browser keeps
-// that failed fetch for the page's lifetime. The failures are made by dropping requests as
+// with it, before the reload; should its page start all the same before the try, it is left
+// alone. A point page or host console that has started but whose mediasoup-client chunk
+// (imported later) fails says so and is reloaded the same way: the browser keeps that
+// failed fetch for the page's lifetime. The failures are made by dropping requests as
 // the network would, answering 404 as after a deploy, or never answering.
-import { launchChromium } from '../helpers/browser';
+import fs from 'node:fs';
+import path from 'node:path';
+import { STARTED_GLOBAL } from '../../client/src/boot/marker';
+import { launchChromium, loggedInContext } from '../helpers/browser';
 import { ADMIN_ENV, prepareBriefing } from '../helpers/briefing';
 import { startTestOrchestrator, type TestOrchestrator, waitFor } from '../helpers/orchestrator';
 import { startTestRedis, type TestRedis } from '../helpers/redis';
@@ -27,6 +31,17 @@ function countLoads(page: Page): { readonly n: number } {
     loads.n++;
   });
   return loads;
+}
+
+/** The served build (the server's build/client). */
+const BUILD = path.join(__dirname, '..', '..', 'build', 'client');
+
+/** The one chunk among `page`'s preloads whose text matches `re`. */
+function preloadedChunk(page: string, re: RegExp): string {
+  const preloads = JSON.parse(fs.readFileSync(path.join(BUILD, 'preload.json'), 'utf8')) as Record<string, string[]>;
+  const found = (preloads[page] ?? []).filter((f) => re.test(fs.readFileSync(path.join(BUILD, f), 'utf8')));
+  if (found.length !== 1) throw new Error(`${found.length} chunks of ${page} match ${re}`);
+  return found[0]!;
 }
 
 const NOTE = '[data-testid=boot-retry]';
@@ -230,6 +245,63 @@ describe('pages in Chromium', () => {
       await page.close();
     }, 90_000);
 
+    test('the host console whose mediasoup-client chunk fails as it goes live says so, and reloads', async () => {
+      const b = await prepareBriefing(o.baseUrl, ['HT-VQ']);
+      const ctx = await loggedInContext(browser, o.baseUrl, b.cookie);
+      const page = await ctx.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      const loads = countLoads(page);
+      // The chunk the console imports as it first receives the floor's media (rtc/mediasoup.ts,
+      // the one exporting HANDLERS) fails during the first load, its preload's and its
+      // import's fetches alike; mediasoup-client itself, a static import here, arrives.
+      let failed = 0;
+      await page.route(`**/bundle/${preloadedChunk('host', /\bas HANDLERS\b/)}`, (req) => {
+        if (loads.n > 1) return req.continue();
+        failed++;
+        return req.abort('internetdisconnected');
+      });
+      // The file's other tests leave sessions of their own: the list shows this one only.
+      // (A list asked for as the page reloads is dropped with its answer.)
+      await page.route(
+        (url) => url.pathname === '/api/v1/sessions',
+        async (req) => {
+          if (req.request().method() !== 'GET') return req.continue();
+          try {
+            const res = await req.fetch();
+            const list = (await res.json()) as { items: { id: string }[] };
+            await req.fulfill({
+              response: res,
+              json: { ...list, items: list.items.filter((s) => s.id === b.sessionId) },
+            });
+          } catch {
+            // the page went on without it
+          }
+        },
+      );
+      const goLive = async () => {
+        await page.click('[data-testid=sessions-view] button:has-text("Mở")');
+        await page.click('button:has-text("Bàn điều khiển trực tiếp")');
+        await page.waitForSelector('[data-testid=camera-select] option', { state: 'attached' });
+        await page.click('[data-testid=go-live]');
+      };
+      await page.goto(`${o.baseUrl}/host`);
+      await goLive();
+      const status = '[data-testid=host-status].bad';
+      await page.waitForSelector(`${status}:has-text("Could not load the media component, reloading")`);
+      expect(await page.textContent(`${status} .vi`)).toContain('Không tải được thành phần hình ảnh');
+      expect(await noteText(page)).toMatch(/Reloading in 2 s/);
+      await waitFor(() => loads.n >= 2, 'the reload', 20_000);
+      // The reloaded console imports the chunk and goes live.
+      await goLive();
+      await page.waitForSelector('[data-testid=host-status]:has-text("ĐANG PHÁT TRỰC TIẾP")', { timeout: 30_000 });
+      expect(failed).toBeGreaterThan(0);
+      expect(loads.n).toBe(2);
+      expect(await page.evaluate((k) => sessionStorage.getItem(k), RELOADS_KEY)).toBeNull();
+      expect(errors).toEqual([]);
+      await ctx.close();
+    }, 90_000);
+
     test('a chunk that fails as it runs, not as it loads, reloads nothing', async () => {
       const page = await browser.newPage();
       const errors: string[] = [];
@@ -247,6 +319,8 @@ describe('pages in Chromium', () => {
       expect(errors).toHaveLength(1);
       expect(errors[0]).toContain('chunk threw');
       expect(loads.n).toBe(1);
+      // A request still in the handler as the page closes fails there: not this test's failure.
+      await page.unrouteAll({ behavior: 'ignoreErrors' });
       await page.close();
     }, 60_000);
 
@@ -310,7 +384,7 @@ describe('pages in Chromium', () => {
       const page = await browser.newPage();
       // The page's clock, moved on by the test only: the boot script measures the stall by it.
       await page.clock.install({ time: 0 });
-      await page.clock.pauseAt(1000);
+      await page.clock.pauseAt(30_000);
       const loads = countLoads(page);
       // The first load's GET of the page's entry, which every load needs, is never answered
       // (the checks' HEAD go through).
@@ -353,6 +427,36 @@ describe('pages in Chromium', () => {
       await page.waitForSelector('header h1', { state: 'attached', timeout: 30_000 });
       expect(loads.n).toBe(2);
       expect(held).toHaveLength(1);
+      await page.close();
+    }, 90_000);
+
+    test('a stalled load whose page starts all the same before its try is left alone', async () => {
+      const page = await browser.newPage();
+      await page.clock.install({ time: 0 });
+      // Far enough ahead that a busy machine's real time does not pass it first.
+      await page.clock.pauseAt(30_000);
+      const loads = countLoads(page);
+      // The first load's GET of the entry is never answered, as in the test above.
+      let checks = 0;
+      await page.route('**/bundle/host.js', (req) => {
+        if (req.request().method() === 'HEAD') checks++;
+        if (loads.n > 1 || req.request().method() !== 'GET') return req.continue();
+      });
+      await page.goto(`${o.baseUrl}/host`, { waitUntil: 'commit' });
+      await page.waitForFunction(() => document.readyState === 'interactive');
+      await waitFor(async () => {
+        await page.clock.runFor(5000);
+        return (await page.$(NOTE)) !== null;
+      }, 'the note');
+      // The page starts between the note and its try (a request that stop() did not end).
+      await page.evaluate((name) => Reflect.set(window, name, true), STARTED_GLOBAL);
+      // Past the try's wait (2 s ±20 %): no try counted, no check, no reload, the note gone.
+      await page.clock.runFor(5000);
+      expect(await page.evaluate((k) => sessionStorage.getItem(k), RELOADS_KEY)).toBeNull();
+      expect(await page.$(NOTE)).toBeNull();
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(checks).toBe(0);
+      expect(loads.n).toBe(1);
       await page.close();
     }, 90_000);
 
