@@ -8,7 +8,8 @@ import type { HostClientEvents } from '../../../server/contract/namespaces';
 import { requester, type Request } from '../net/request';
 import { connectHost, type HostSocket } from '../net/sockets';
 import { failed } from '../ui/errors';
-import { plain } from '../ui/i18n';
+import { plain, type Text } from '../ui/i18n';
+import { isChunkUnavailable } from '../ui/page-status';
 import { mountAgendaDocuments } from './agenda-documents';
 import { HostMedia } from './live-media';
 import {
@@ -23,6 +24,12 @@ import {
 } from './live-view';
 import { mountSourcePanel } from './source-panel';
 import { mountTalkPanel } from './talk-panel';
+
+/** The console's line when mediasoup-client's chunk fails while the briefing is live. */
+const LIVE_MEDIA_UNAVAILABLE_TEXT: Text = [
+  'Không tải được thành phần nhận hình: không xem, nghe được điểm cầu phát biểu; hình và tiếng của hội trường vẫn phát. Tải lại trang khi có thể.',
+  "Could not load the media component: a point given the floor cannot be seen or heard here; the hall's picture and sound stay on air. Reload this page when you can.",
+];
 
 export type { AgendaItemView } from './live-view';
 
@@ -87,12 +94,26 @@ export function mountLiveConsole(
     allowGoLive();
   }
 
+  /**
+   * mediasoup-client's chunk did not load (`chunk_unavailable`). Before the briefing is live
+   * the console reloads (ui/page-status.ts). While it is live a reload would take the
+   * hall's camera and microphone off the air for every point, so the console keeps what it
+   * sends and says that a point's floor cannot be seen or heard here until the page is
+   * reloaded.
+   */
+  function mediaUnavailable(err: unknown): boolean {
+    if (view?.state !== 'live') return ui.mediaUnavailable(err);
+    if (!isChunkUnavailable(err)) return false;
+    ui.say(LIVE_MEDIA_UNAVAILABLE_TEXT, 'bad');
+    return true;
+  }
+
   /** Runs one request of the host and draws the view it answers, or says why it failed. */
   async function act(fn: () => Promise<BroadcastView>): Promise<void> {
     try {
       showView(await fn());
     } catch (err) {
-      if (ui.mediaUnavailable(err)) return;
+      if (mediaUnavailable(err)) return;
       ui.say(failed(['Không thực hiện được', 'Failed'], err), 'bad');
     }
   }
@@ -115,7 +136,7 @@ export function mountLiveConsole(
         // After a reconnect while live, publish again (the server dropped the old transport).
         if (attached.view.state === 'live' && (media.camera || media.mic)) await media.republish();
       } catch (err) {
-        if (ui.mediaUnavailable(err)) return;
+        if (mediaUnavailable(err)) return;
         ui.say(failed(['Không vào được phiên', 'Cannot attach'], err), 'bad');
       }
     })();
@@ -133,9 +154,10 @@ export function mountLiveConsole(
   );
   socket.on('rtc:producerClosed', ({ producerId }) => media.receiver.drop({ producerId }));
   socket.on('rtc:consumerClosed', ({ consumerId }) => media.receiver.drop({ consumerId }));
-  // mediasoup-client's chunk not loaded reloads the page; any other failure stays unhandled.
+  // mediasoup-client's chunk not loaded is said (and reloads the page when not live); any
+  // other failure stays unhandled.
   const reloadIfMediaUnavailable = (err: unknown) => {
-    if (!ui.mediaUnavailable(err)) throw err;
+    if (!mediaUnavailable(err)) throw err;
   };
   socket.on('rtc:reconnect', () => void media.receiver.start(floorProducers()).catch(reloadIfMediaUnavailable));
   socket.on('rtc:republish', () => void media.republish().catch(reloadIfMediaUnavailable));

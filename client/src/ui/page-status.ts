@@ -17,6 +17,10 @@ export const MEDIA_UNAVAILABLE_TEXT: Text = [
   'Could not load the media component, reloading…',
 ];
 
+/** Whether `err` is mediasoup-client's chunk that did not load (rtc/lazy-mediasoup.ts). */
+export const isChunkUnavailable = (err: unknown): boolean =>
+  err instanceof RequestError && err.code === 'chunk_unavailable';
+
 export class PageStatus {
   #reloading = false;
 
@@ -31,14 +35,18 @@ export class PageStatus {
 
   /**
    * Whether `err` is mediasoup-client's chunk that did not load; if so, the first time,
-   * the line says so and the page reloads.
+   * the line says so and the page reloads. Without the boot script's reload (no boot
+   * script) the line says so and is not held: no reload will come.
    */
   mediaUnavailable(err: unknown): boolean {
-    if (!(err instanceof RequestError) || err.code !== 'chunk_unavailable') return false;
+    if (!isChunkUnavailable(err)) return false;
     if (this.#reloading) return true;
     this.say(MEDIA_UNAVAILABLE_TEXT, 'bad');
-    this.#reloading = true;
-    bootGlobals.reload()?.();
+    const reload = bootGlobals.reload();
+    if (reload) {
+      this.#reloading = true;
+      reload();
+    }
     return true;
   }
 }
