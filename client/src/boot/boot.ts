@@ -114,10 +114,11 @@ function retry(how: 'failed' | 'stalled' | 'lazy' = 'failed'): void {
   // often not read out by screen readers.
   (document.body ?? document.documentElement).append(note);
   // Should the page start all the same (a request that stop() did not end), it is left
-  // alone: no reload, and no try counted.
+  // alone: no reload, and no try counted; a part of it that fails later may retry.
   const startedMeanwhile = (): boolean => {
     if (how === 'lazy' || !started()) return false;
     note.remove();
+    retrying = false;
     return true;
   };
   const wait = (n: number) => {
