@@ -201,6 +201,9 @@ async function main(): Promise<void> {
           chromiumPoints: pages,
           duration: 3,
           buildClient: !v['no-build'],
+          // Signals are this bench's: Playwright's handlers would exit before the server's
+          // orderly shutdown (see the SIGINT/SIGTERM handlers above).
+          chromiumHandleSignals: false,
           floor: false,
           monitor: false,
           maxSeconds: 600,

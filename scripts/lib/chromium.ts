@@ -65,11 +65,22 @@ export function chromiumArgs(extra: string[] = []): string[] {
   ];
 }
 
-export async function launchChromium(): Promise<Browser> {
+/**
+ * `handleSignals: false` leaves SIGINT, SIGTERM and SIGHUP to the caller: by default
+ * Playwright closes the browser on them and then exits the process at once (130 on SIGINT),
+ * which cuts short a caller's own orderly shutdown (scripts/bench-point-page.ts). A caller
+ * that turns them off ends the browser itself; one without handlers of its own keeps the
+ * default, or a signal would leave Chromium running.
+ */
+export async function launchChromium(opts: { handleSignals?: boolean } = {}): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM))
     throw new Error(`${CHROMIUM} not found: apt-get install -y chromium (npm test does this as root)`);
+  const handle = opts.handleSignals ?? true;
   return chromium.launch({
     executablePath: CHROMIUM,
     args: chromiumArgs(['--allow-loopback-in-peer-connection']),
+    handleSIGINT: handle,
+    handleSIGTERM: handle,
+    handleSIGHUP: handle,
   });
 }

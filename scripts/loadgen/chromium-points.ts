@@ -116,9 +116,15 @@ export class ChromiumPoints {
     this.#pages = pages;
   }
 
-  /** One browser, a context and a blank page per point, ready before the storm. */
-  static async open(points: { pointId: string; token: string }[]): Promise<ChromiumPoints> {
-    const browser = await launchChromium();
+  /**
+   * One browser, a context and a blank page per point, ready before the storm.
+   * `handleSignals`: see launchChromium (../lib/chromium.ts).
+   */
+  static async open(
+    points: { pointId: string; token: string }[],
+    opts: { handleSignals?: boolean } = {},
+  ): Promise<ChromiumPoints> {
+    const browser = await launchChromium(opts);
     const pages: OpenPage[] = [];
     try {
       for (const p of points) {

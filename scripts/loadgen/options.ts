@@ -48,6 +48,12 @@ export interface LoadOptions {
   chromiumPoints?: number;
   /** Build the client from the working tree before Chromium points load it. Default true. */
   buildClient?: boolean;
+  /**
+   * Playwright's own SIGINT/SIGTERM/SIGHUP handlers in the Chromium points' browser (close
+   * it, then exit at once). Default true; false for a caller that ends its process tree
+   * itself on a signal (scripts/bench-point-page.ts), whose orderly shutdown they would cut.
+   */
+  chromiumHandleSignals?: boolean;
   /** A share of the points on a lossy, rate-capped link (./impair.ts). */
   impair?: ImpairSpec;
   decryptEvery: number;

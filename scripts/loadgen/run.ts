@@ -285,6 +285,7 @@ async function joinPoints(
         if (!token) throw new Error(`no join link for ${p.id}`);
         return { pointId: p.id, token };
       }),
+      { handleSignals: o.chromiumHandleSignals ?? true },
     );
     c.log(`${briefing.browsers.length} Chromium pages ready`);
   }
