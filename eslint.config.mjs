@@ -49,7 +49,7 @@ export default tseslint.config(
     files: ['server/config.ts', 'scripts/**', 'tests/**', 'jest.config.js', 'eslint.config.mjs'],
     rules: { 'no-restricted-properties': 'off', 'no-console': 'off' },
   },
-  { files: ['**/*.js', '**/*.mjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  { files: ['**/*.js', '**/*.cjs', '**/*.mjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   {
     files: ['tests/**'],
     rules: {

@@ -41,7 +41,9 @@ import {
   checkMergeable,
   CONDITIONS,
   mergeResult,
+  MergeRefused,
   newResult,
+  sameBuild,
   STAGES,
   type Machine,
   type MeasuredBuild,
@@ -109,9 +111,11 @@ function firstLine(cmd: string, args: string[]): string {
   }
 }
 
+const CLIENT_BUILD = path.join(ROOT, 'build', 'client');
+
 /** The client build the runs serve: `--no-build`, build/client as it is, which must be there. */
 function prebuiltClient(): Checkout | null {
-  const dir = path.join(ROOT, 'build', 'client');
+  const dir = CLIENT_BUILD;
   const missing = ['join.js', 'boot.js', 'preload.json'].filter((f) => !existsSync(path.join(dir, f)));
   if (missing.length > 0)
     throw new Error(
@@ -188,6 +192,23 @@ async function main(): Promise<void> {
   const log = (l: string) =>
     process.stderr.write(`[bench-point-page ${((Date.now() - started) / 1000).toFixed(0)}s] ${l}\n`);
   const runs: PageRun[] = [];
+  const invocationOf = () => ({
+    configuration: label,
+    ...checkout,
+    ...(measured.clientBuild !== undefined ? { clientBuild: measured.clientBuild } : {}),
+    startedAt: new Date(started).toISOString(),
+    command:
+      `node --import tsx scripts/bench-point-page.ts --pages ${pages} --repeats ${repeats} --burn ${burners} --label ${label}` +
+      (v.merge ? ` --merge ${v.merge}` : '') +
+      (v['no-build'] ? ' --no-build' : ''),
+  });
+  const fresh =
+    v.out ??
+    path.join(
+      'data',
+      'loadgen',
+      `point-page-${new Date(started).toISOString().replace(/[:.]/g, '-').slice(0, 19)}.json`,
+    );
   for (let repeat = 0; repeat < repeats; repeat++) {
     for (const condition of CONDITIONS) {
       // Stopping: no run begins (and no server or loop starts) while the tree is ended.
@@ -211,9 +232,25 @@ async function main(): Promise<void> {
         });
         const after = readMachine();
         const chromium = r.join.chromium?.perPage ?? [];
+        // What this run measured: the run rebuilt the client from the tree (its build.json
+        // says from what, read before bundling) and started the server from it; with
+        // --no-build, the tree and build/client as they are now. A tree changed during the
+        // bench is not filed under the checkout it started with.
+        const own: MeasuredBuild = v['no-build']
+          ? { checkout: readCheckout(ROOT), clientBuild: readBuildCheckout(CLIENT_BUILD) }
+          : { checkout: readBuildCheckout(CLIENT_BUILD) ?? readCheckout(ROOT) };
+        if (!sameBuild(own, measured)) {
+          if (runs.length > 0) put(fresh, newResult(machine, invocationOf(), runs));
+          throw new MergeRefused(
+            'other_build',
+            `the bench began on ${buildOf(measured)}, but ${condition} #${repeat} measured ${buildOf(own)}: ` +
+              `the tree changed during the bench; its runs are not pooled` +
+              (runs.length > 0 ? ` (the ${runs.length} earlier runs are in ${fresh})` : ''),
+          );
+        }
         runs.push({
           configuration: label,
-          ...measured,
+          ...own,
           condition,
           repeat,
           startedAt: r.startedAt,
@@ -228,18 +265,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  const invocation = {
-    configuration: label,
-    ...checkout,
-    ...(measured.clientBuild !== undefined ? { clientBuild: measured.clientBuild } : {}),
-    startedAt: new Date(started).toISOString(),
-    command:
-      `node --import tsx scripts/bench-point-page.ts --pages ${pages} --repeats ${repeats} --burn ${burners} --label ${label}` +
-      (v.merge ? ` --merge ${v.merge}` : '') +
-      (v['no-build'] ? ' --no-build' : ''),
-  };
-  const fresh =
-    v.out ?? path.join('data', 'loadgen', `point-page-${invocation.startedAt.replace(/[:.]/g, '-').slice(0, 19)}.json`);
+  const invocation = invocationOf();
   let result: PointPageResult;
   let out: string;
   try {

@@ -4,18 +4,17 @@
 // `--pages <dir>`: other entries, e.g. a test's small pages; `--fast-compression`: brotli
 // and gzip at a low level, for a test that checks which files a build leaves, not their size;
 // `--metafile <file>`: esbuild's account of the build's inputs and outputs, for a test).
-// The folder's `build.json` names the checkout built (commit, whether its tracked files
-// differed, a digest of the difference: as scripts/lib/checkout.ts reads it), written last,
+// The folder's `build.json` names the checkout built (commit, whether the tree differed,
+// a digest of the difference: scripts/lib/checkout.cjs), read before bundling, written last,
 // so that a benchmark of a build folder can say which source it measured.
 // Targets old office PCs' browsers as far as WebRTC allows (Chrome 111, Firefox 115).
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { build } from 'esbuild';
+import { readCheckout } from './lib/checkout.cjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -34,6 +33,9 @@ const entryPoints = fs
   .map((f) => path.join(pagesDir, f));
 
 const started = Date.now();
+// The source built, read before esbuild reads it: a checkout or an edit while the build
+// runs (compressing takes a while) must not be recorded as what was built.
+const checkout = readCheckout(ROOT);
 const TARGET = ['chrome111', 'firefox115', 'safari16'];
 // The boot script (client/src/boot/boot.ts): a classic script of its own, run before the
 // page's modules, which reloads a page whose modules failed to load. Not a page's entry.
@@ -171,27 +173,13 @@ await Promise.all(
 );
 if (changed) await writeChunkList(chunkList);
 if (!unknownPrevious) await pruneChunks(chunkList);
-await put(path.join(outdir, 'build.json'), `${JSON.stringify(checkout(), null, 2)}\n`);
+await put(path.join(outdir, 'build.json'), `${JSON.stringify(checkout, null, 2)}\n`);
 const bytes = Object.entries(result.metafile.outputs)
   .filter(([f]) => f.endsWith('.js'))
   .reduce((n, [, o]) => n + o.bytes, 0);
 process.stderr.write(
   `[build-client] ${entryPoints.length} pages, ${(bytes / 1024).toFixed(0)} KiB of JS in ${Date.now() - started} ms → ${path.relative(ROOT, outdir) || outdir}\n`,
 );
-
-/** The checkout built: its commit ('' outside git) and its tracked files' difference from it. */
-function checkout() {
-  const run = (args) => {
-    try {
-      return execFileSync('git', args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 256 << 20 });
-    } catch {
-      return Buffer.alloc(0);
-    }
-  };
-  const changes = run(['diff', 'HEAD', '--binary', '--no-ext-diff']);
-  const diff = changes.length ? { diff: createHash('sha256').update(changes).digest('hex').slice(0, 12) } : {};
-  return { commit: run(['rev-parse', 'HEAD']).toString().trim(), dirty: changes.length > 0, ...diff };
-}
 
 /**
  * The hashed chunks of the build in the folder and of the *different* build before it

@@ -1,39 +1,11 @@
-// Which source a measurement ran: the commit checked out, whether the working tree's
-// tracked files differed from it, and a digest of that difference, so that two trees with
-// different uncommitted changes at one commit are told apart. A client build folder
-// records the checkout it was built from (`build.json`, written by scripts/build-client.mjs).
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+// Which source a measurement ran (read by ./checkout.cjs, which scripts/build-client.mjs
+// shares), in words, and as a client build folder records it (`build.json`, written by
+// scripts/build-client.mjs before it bundles).
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Checkout } from './checkout.cjs';
 
-export interface Checkout {
-  commit: string;
-  /** The tracked files differed from the commit. */
-  dirty: boolean;
-  /** sha256 of `git diff HEAD`, first 12 hex digits; absent when clean. */
-  diff?: string;
-}
-
-function git(dir: string, args: string[]): string {
-  try {
-    return execFileSync('git', args, {
-      cwd: dir,
-      stdio: ['ignore', 'pipe', 'ignore'],
-      maxBuffer: 256 << 20,
-    }).toString();
-  } catch {
-    return '';
-  }
-}
-
-/** The checkout in `dir` (commit '' when it is no git checkout). */
-export function readCheckout(dir = process.cwd()): Checkout {
-  const commit = git(dir, ['rev-parse', 'HEAD']).trim();
-  const diff = git(dir, ['diff', 'HEAD', '--binary', '--no-ext-diff']);
-  if (diff === '') return { commit, dirty: false };
-  return { commit, dirty: true, diff: createHash('sha256').update(diff).digest('hex').slice(0, 12) };
-}
+export { readCheckout, type Checkout } from './checkout.cjs';
 
 /** e.g. `9164854 (clean)`, `9164854 with changes 3fa2c1d0e9b7`, `no recorded commit`. */
 export function describeCheckout(c: Checkout | null | undefined): string {

@@ -153,6 +153,11 @@ export function buildOf(r: MeasuredBuild): string {
   return `${describeCheckout(r.checkout)}${page}`;
 }
 
+/** Whether two runs measured the same build. */
+export function sameBuild(a: MeasuredBuild, b: MeasuredBuild): boolean {
+  return buildKey(a) === buildKey(b);
+}
+
 /** Equal for two runs of the same build (whole commits, not the words' short ones). */
 function buildKey(r: MeasuredBuild): string {
   const at = (c: Checkout | null | undefined) => (c ? [c.commit, c.dirty, c.diff ?? ''] : null);

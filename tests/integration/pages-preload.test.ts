@@ -412,6 +412,7 @@ test('the compressed copies, lists and unfinished files of the build answer 404'
     'join.js.9999.tmp',
     'preload.json',
     'chunks.json',
+    'build.json',
     'join.js%2Ebr',
     'join.js%2egz',
   ]) {
