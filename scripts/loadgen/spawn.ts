@@ -54,8 +54,16 @@ export async function spawnServer(s: SpawnServerOptions, log: (l: string) => voi
   // signal leaves neither behind.
   const dropTemp = () => {
     process.removeListener('exit', dropTemp);
-    if (tmpLogDir) rmSync(tmpLogDir, { recursive: true, force: true });
-    if (s.removeDataDir) rmSync(s.dataDir, { recursive: true, force: true });
+    // Run in 'exit' too, where a throw would turn the exit code (130 after SIGINT) into 1:
+    // a folder a just-killed process (Redis) still wrote into is retried, then left.
+    for (const dir of [tmpLogDir, s.removeDataDir ? s.dataDir : undefined]) {
+      if (!dir) continue;
+      try {
+        rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+      } catch {
+        // left behind
+      }
+    }
   };
   if (tmpLogDir || s.removeDataDir) process.once('exit', dropTemp);
   const logFile = path.join(logDir ?? tmpLogDir!, `${s.name}.log`);
