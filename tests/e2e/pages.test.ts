@@ -45,8 +45,17 @@ function preloadedChunk(page: string, re: RegExp): string {
 }
 
 const NOTE = '[data-testid=boot-retry]';
-/** The boot script's note once its text is in (it is appended empty, then filled). */
-const noteText = (page: Page) => page.textContent(`${NOTE} .en`, { timeout: 10_000 });
+/**
+ * The boot script's note once its text is in (it is appended empty, then filled on a timer
+ * of 0 ms, which a paused clock runs without moving on).
+ */
+async function noteText(page: Page): Promise<string | null> {
+  await waitFor(async () => {
+    await page.clock.runFor(0).catch(() => undefined); // the document may be going
+    return (await page.$(`${NOTE} .en`)) !== null;
+  }, 'the note');
+  return page.textContent(`${NOTE} .en`);
+}
 /**
  * The count of tries the boot script keeps (sessionStorage, or `window.name` where the
  * browser refuses storage), read on the document throughWait marked: else undefined.
@@ -60,53 +69,91 @@ const keptOnSameDocument = (page: Page, where: 'storage' | 'name') =>
     [RELOADS_KEY, where] as const,
   );
 
+/** A wait the boot script has set and not yet ended, on the page's clock. */
+type BootWait = { at: number; ms: number };
+
 /**
- * Installs Playwright's clock on the page (its time flows until throughWait stops it) and
- * has each document note, on that clock, when the boot script last set a wait: the note
- * put on the page (the wait's timer is set in the same turn), or its text replaced by the
- * next wait's (its timer set a turn before, on a timer of 0 ms).
+ * Installs Playwright's clock on the page, stopped before the page loads: the page's time
+ * moves only as the test moves it. Each document keeps the boot script's pending timers of
+ * a second or more (its waits, and a check's time limit until cleared): when each was set
+ * and for how long.
  */
 async function installClock(page: Page): Promise<void> {
-  await page.clock.install();
+  await page.clock.install({ time: 0 });
+  await page.clock.pauseAt(30_000);
   await page.addInitScript(() => {
-    const isNote = (n: Node) => n instanceof HTMLElement && n.dataset.testid === 'boot-retry';
-    new MutationObserver((records) => {
-      for (const r of records) {
-        const w = window as unknown as { __waitSet?: { at: number; late: number } };
-        if ([...r.addedNodes].some(isNote)) w.__waitSet = { at: Date.now(), late: 0 };
-        else if (isNote(r.target) && r.removedNodes.length > 0) w.__waitSet = { at: Date.now(), late: 100 };
-      }
-    }).observe(document, { childList: true, subtree: true });
+    const pending = new Map<number, { at: number; ms: number }>();
+    Reflect.set(window, '__bootWaits', pending);
+    const set = window.setTimeout.bind(window);
+    const clear = window.clearTimeout.bind(window);
+    window.setTimeout = ((fn: () => void, ms = 0, ...args: unknown[]) => {
+      if (ms < 1000 || !new Error().stack?.includes('/bundle/boot.js')) return set(fn, ms, ...args);
+      const at = Date.now();
+      const id = set(() => {
+        pending.delete(id);
+        fn();
+      }, ms);
+      pending.set(id, { at, ms });
+      return id;
+    }) as typeof window.setTimeout;
+    window.clearTimeout = ((id?: number) => {
+      if (id !== undefined) pending.delete(id);
+      clear(id);
+    }) as typeof window.clearTimeout;
   });
 }
 
 /**
  * Takes the page (installClock before its first load) through the boot script's wait
- * before its next try, once the note has named it (`seconds`, ±20 %): the page's clock is
- * stopped short of the shortest such wait (80 %, less 100 ms), where the try, which first
- * keeps the next count, has not begun on this document; then moved on past the longest,
- * and let go. The waits are the page's timers: the test moves them on instead of sitting
- * through them, and checks their lengths on the page's own clock.
+ * before its next try, once the note has named it (`seconds`, ±20 %), on the document whose
+ * kept count is `kept` (String of sessionStorage's, or `window.name`): the wait the page set
+ * must be 80-120 % of it; the page's clock is moved to 1 ms short of 80 % after the wait was
+ * set, where the try, which first keeps the next count, has not begun on this document;
+ * then on past 120 %. `last`: the page's time flows again after (the page must run).
  */
-async function throughWait(page: Page, seconds: number, where: 'storage' | 'name' = 'storage'): Promise<void> {
+async function throughWait(
+  page: Page,
+  seconds: number,
+  kept: string,
+  { where = 'storage', last = false }: { where?: 'storage' | 'name'; last?: boolean } = {},
+): Promise<void> {
   const seen = await page.evaluate(
     ([k, w]) => {
-      const win = window as unknown as { __sameDocument?: boolean; __waitSet?: { at: number; late: number } };
+      const win = window as unknown as { __sameDocument?: boolean; __bootWaits: Map<number, BootWait> };
       win.__sameDocument = true;
-      const kept = String(w === 'name' ? window.name : sessionStorage.getItem(k));
-      return { set: win.__waitSet, now: Date.now(), kept };
+      return {
+        waits: [...win.__bootWaits.values()],
+        now: Date.now(),
+        kept: String(w === 'name' ? window.name : sessionStorage.getItem(k)),
+      };
     },
     [RELOADS_KEY, where] as const,
   );
-  expect(seen.set).toBeDefined();
-  const stopAt = seen.set!.at - seen.set!.late + seconds * 800 - 100;
-  // A machine so loaded that the page's time ran that far before the test looked cannot
-  // show the wait's lower bound: it says so rather than pass.
-  expect(seen.now).toBeLessThan(stopAt);
-  await page.clock.pauseAt(stopAt);
-  expect(await keptOnSameDocument(page, where)).toBe(seen.kept);
-  await page.clock.runFor(seconds * 400 + 200 + seen.set!.late);
-  await page.clock.resume();
+  expect(seen.kept).toBe(kept);
+  expect(seen.waits).toHaveLength(1);
+  const { at, ms } = seen.waits[0]!;
+  expect(ms).toBeGreaterThanOrEqual(seconds * 800);
+  expect(ms).toBeLessThanOrEqual(seconds * 1200);
+  const early = at + seconds * 800 - 1 - seen.now;
+  expect(early).toBeGreaterThanOrEqual(0);
+  await page.clock.runFor(early);
+  expect(await keptOnSameDocument(page, where)).toBe(kept);
+  await page.clock.runFor(seconds * 400 + 2);
+  if (last) await page.clock.resume();
+}
+
+/**
+ * Answers a route, ignoring only the errors of a page, a request or a route already gone
+ * (the page reloaded or closed while the answer was under way).
+ */
+async function answer(page: Page, fn: () => Promise<unknown> | unknown): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    const gone = /closed|already handled|disposed|ECONNRESET|socket hang up/i;
+    if (page.isClosed() || gone.test(String(e))) return;
+    throw e;
+  }
 }
 
 describe('pages in Chromium', () => {
@@ -176,16 +223,18 @@ describe('pages in Chromium', () => {
         // or as a server answers for chunks a deploy has removed.
         const loads = countLoads(page);
         let failed = 0;
-        await page.route(CHUNKS, (req) => {
-          if (loads.n > 1) return req.continue();
-          failed++;
-          if (how === 'dropped') return req.abort('internetdisconnected');
-          return req.fulfill({ status: 404, contentType: 'text/plain', body: 'Not Found' });
-        });
+        await page.route(CHUNKS, (req) =>
+          answer(page, () => {
+            if (loads.n > 1) return req.continue();
+            failed++;
+            if (how === 'dropped') return req.abort('internetdisconnected');
+            return req.fulfill({ status: 404, contentType: 'text/plain', body: 'Not Found' });
+          }),
+        );
         await installClock(page);
         await page.goto(url);
         expect(await noteText(page)).toMatch(/Reloading in 2 s/);
-        await throughWait(page, 2);
+        await throughWait(page, 2, 'null', { last: true });
         await page.waitForSelector(startedSelector, { state: 'attached', timeout: 30_000 });
         expect(failed).toBeGreaterThan(0);
         expect(loads.n).toBe(2);
@@ -207,26 +256,38 @@ describe('pages in Chromium', () => {
       // needed); its fetches fail during the first two loads, the preload's and the
       // import's alike, as after a network change that the browser remembers.
       let failed = 0;
-      await page.route(CHUNKS, async (req) => {
-        const res = await req.fetch();
-        const body = await res.text();
-        if (loads.n > 2 || !body.includes('detectDeviceImpl')) return req.fulfill({ response: res, body });
-        failed++;
-        return req.abort('internetdisconnected');
-      });
+      await page.route(CHUNKS, (req) =>
+        answer(page, async () => {
+          const res = await req.fetch();
+          const body = await res.text();
+          if (loads.n > 2 || !body.includes('detectDeviceImpl')) return req.fulfill({ response: res, body });
+          failed++;
+          return req.abort('internetdisconnected');
+        }),
+      );
       await installClock(page);
+      // The page runs, its time moved on 100 ms a look, until it says so.
+      const runUntil = (what: string, done: () => Promise<boolean>) =>
+        waitFor(
+          async () => {
+            await page.clock.runFor(100).catch(() => undefined); // the document may be going
+            return done();
+          },
+          what,
+          30_000,
+        );
       await page.goto(links[0]!.url);
-      await page.waitForSelector('.status.bad:has-text("Could not load the media component, reloading")', {
-        timeout: 30_000,
-      });
+      await runUntil('the failure said', async () => (await page.$(`${NOTE}`)) !== null);
+      await page.waitForSelector('.status.bad:has-text("Could not load the media component, reloading")');
       expect(await page.textContent('.status.bad .vi')).toContain('Không tải được thành phần hình ảnh');
       // The boot script's reload: its note, its waits (about 2 s, then 4 s: the count of the
       // load that started the page is carried on), then a load whose chunk arrives.
       expect(await noteText(page)).toMatch(/Reloading in 2 s/);
-      await throughWait(page, 2);
+      await throughWait(page, 2, 'null');
       await waitFor(() => loads.n >= 2, 'a second load', 20_000);
-      await waitFor(async () => /Reloading in [345] s/.test((await noteText(page).catch(() => '')) ?? ''), '4 s named');
-      await throughWait(page, 4);
+      await runUntil('the note again', async () => (await page.$(`${NOTE}`)) !== null);
+      expect(await noteText(page)).toMatch(/Reloading in [345] s/);
+      await throughWait(page, 4, 'null', { last: true });
       await waitFor(() => loads.n >= 3, 'a third load', 20_000);
       await waitFor(
         () =>
@@ -256,28 +317,27 @@ describe('pages in Chromium', () => {
       // the one exporting HANDLERS) fails during the first load, its preload's and its
       // import's fetches alike; mediasoup-client itself, a static import here, arrives.
       let failed = 0;
-      await page.route(`**/bundle/${preloadedChunk('host', /\bas HANDLERS\b/)}`, (req) => {
-        if (loads.n > 1) return req.continue();
-        failed++;
-        return req.abort('internetdisconnected');
-      });
+      await page.route(`**/bundle/${preloadedChunk('host', /\bas HANDLERS\b/)}`, (req) =>
+        answer(page, () => {
+          if (loads.n > 1) return req.continue();
+          failed++;
+          return req.abort('internetdisconnected');
+        }),
+      );
       // The file's other tests leave sessions of their own: the list shows this one only.
       // (A list asked for as the page reloads is dropped with its answer.)
       await page.route(
         (url) => url.pathname === '/api/v1/sessions',
-        async (req) => {
-          if (req.request().method() !== 'GET') return req.continue();
-          try {
+        (req) =>
+          answer(page, async () => {
+            if (req.request().method() !== 'GET') return req.continue();
             const res = await req.fetch();
             const list = (await res.json()) as { items: { id: string }[] };
             await req.fulfill({
               response: res,
               json: { ...list, items: list.items.filter((s) => s.id === b.sessionId) },
             });
-          } catch {
-            // the page went on without it
-          }
-        },
+          }),
       );
       const goLive = async () => {
         await page.click('[data-testid=sessions-view] button:has-text("Mở")');
@@ -307,10 +367,12 @@ describe('pages in Chromium', () => {
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       const loads = countLoads(page);
-      await page.route(CHUNKS, async (req) => {
-        const body = await (await req.fetch()).text();
-        await req.fulfill({ contentType: 'text/javascript', body: `throw new Error('chunk threw');\n${body}` });
-      });
+      await page.route(CHUNKS, (req) =>
+        answer(page, async () => {
+          const body = await (await req.fetch()).text();
+          await req.fulfill({ contentType: 'text/javascript', body: `throw new Error('chunk threw');\n${body}` });
+        }),
+      );
       await page.goto(`${o.baseUrl}/host`);
       await page.waitForLoadState('load');
       // The note would be on the page by now: it is appended as the document's load ends.
@@ -347,21 +409,25 @@ describe('pages in Chromium', () => {
       async (_what, path, fail) => {
         const page = await browser.newPage();
         const loads = countLoads(page);
-        await page.route(CHUNKS, (req) => (loads.n > 1 ? req.continue() : req.abort('internetdisconnected')));
+        await page.route(CHUNKS, (req) =>
+          answer(page, () => (loads.n > 1 ? req.continue() : req.abort('internetdisconnected'))),
+        );
         let checks = 0;
-        await page.route(o.baseUrl + path, (req) => {
-          if (req.request().method() !== 'HEAD') return req.continue();
-          checks++;
-          return checks <= 2 ? fail(req, checks) : req.continue();
-        });
+        await page.route(o.baseUrl + path, (req) =>
+          answer(page, () => {
+            if (req.request().method() !== 'HEAD') return req.continue();
+            checks++;
+            return checks <= 2 ? fail(req, checks) : req.continue();
+          }),
+        );
         await installClock(page);
         await page.goto(`${o.baseUrl}/host`);
         expect(await noteText(page)).toMatch(/Reloading in 2 s/);
-        await throughWait(page, 2);
+        await throughWait(page, 2, 'null');
         // A failed check counts as a try: the note names the next, longer wait (4 s ±20 %).
         await waitFor(async () => /Reloading in [345] s/.test((await noteText(page)) ?? ''), 'the next wait named');
         expect(loads.n).toBe(1);
-        await throughWait(page, 4);
+        await throughWait(page, 4, '1');
         // The second check fails too: the next wait, 8 s ±20 %, then a check that passes.
         await waitFor(
           async () => /Reloading in ([6-9]|10) s/.test((await noteText(page)) ?? ''),
@@ -369,7 +435,7 @@ describe('pages in Chromium', () => {
         );
         expect(checks).toBe(2);
         expect(loads.n).toBe(1);
-        await throughWait(page, 8);
+        await throughWait(page, 8, '2', { last: true });
         await page.waitForSelector('header h1', { state: 'attached', timeout: 40_000 });
         expect(checks).toBe(3);
         expect(loads.n).toBe(2);
@@ -389,10 +455,12 @@ describe('pages in Chromium', () => {
       // The first load's GET of the page's entry, which every load needs, is never answered
       // (the checks' HEAD go through).
       const held: Request[] = [];
-      await page.route('**/bundle/host.js', (req) => {
-        if (loads.n > 1 || req.request().method() !== 'GET') return req.continue();
-        held.push(req.request());
-      });
+      await page.route('**/bundle/host.js', (req) =>
+        answer(page, () => {
+          if (loads.n > 1 || req.request().method() !== 'GET') return req.continue();
+          held.push(req.request());
+        }),
+      );
       const ended: Request[] = [];
       page.on('requestfailed', (r) => ended.push(r));
       await page.goto(`${o.baseUrl}/host`, { waitUntil: 'commit' });
@@ -438,10 +506,12 @@ describe('pages in Chromium', () => {
       const loads = countLoads(page);
       // The first load's GET of the entry is never answered, as in the test above.
       let checks = 0;
-      await page.route('**/bundle/host.js', (req) => {
-        if (req.request().method() === 'HEAD') checks++;
-        if (loads.n > 1 || req.request().method() !== 'GET') return req.continue();
-      });
+      await page.route('**/bundle/host.js', (req) =>
+        answer(page, () => {
+          if (req.request().method() === 'HEAD') checks++;
+          if (loads.n > 1 || req.request().method() !== 'GET') return req.continue();
+        }),
+      );
       await page.goto(`${o.baseUrl}/host`, { waitUntil: 'commit' });
       await page.waitForFunction(() => document.readyState === 'interactive');
       await waitFor(async () => {
@@ -465,10 +535,12 @@ describe('pages in Chromium', () => {
       await page.clock.install();
       const loads = countLoads(page);
       const held: Route[] = [];
-      await page.route(CHUNKS, (req) => {
-        if (held.length < 2) held.push(req);
-        else return req.continue();
-      });
+      await page.route(CHUNKS, (req) =>
+        answer(page, () => {
+          if (held.length < 2) held.push(req);
+          else return req.continue();
+        }),
+      );
       await page.goto(`${o.baseUrl}/host`, { waitUntil: 'commit' });
       await waitFor(() => held.length === 2, 'two chunks held');
       const advance = async (ms: number) => {
@@ -493,7 +565,7 @@ describe('pages in Chromium', () => {
     test('keeps trying, waiting longer each time, and starts once its chunks load', async () => {
       const page = await browser.newPage();
       await installClock(page);
-      await page.route(CHUNKS, (req) => req.abort('internetdisconnected'));
+      await page.route(CHUNKS, (req) => answer(page, () => req.abort('internetdisconnected')));
       const loads = countLoads(page);
       // The count each load finds, read as soon as its document has loaded (the next reload
       // is seconds away then).
@@ -508,16 +580,17 @@ describe('pages in Chromium', () => {
       });
       await page.goto(`${o.baseUrl}/host`);
       // Says so on the page, Vietnamese first, with no call for the technician yet.
-      const vi = await page.textContent(`${NOTE} .vi`, { timeout: 10_000 });
+      expect(await noteText(page)).toContain('Reloading in 2 s');
+      const vi = await page.textContent(`${NOTE} .vi`);
       expect(vi).toContain('Trang chưa tải xong (mất kết nối tới máy chủ). Tự động tải lại sau 2 giây');
       expect(vi).not.toContain('kỹ thuật viên');
       expect(await noteText(page)).toContain('Reloading in 2 s');
       expect(await page.getAttribute(`${NOTE} .en`, 'lang')).toBe('en');
       // Waits of about 2 s, then 4 s, then 8 s (±20 %): never a tight loop.
-      await throughWait(page, 2);
+      await throughWait(page, 2, 'null');
       await waitFor(() => loads.n >= 2, 'a second load', 20_000);
       await waitFor(async () => /Reloading in [345] s/.test((await noteText(page)) ?? ''), '4 s named');
-      await throughWait(page, 4);
+      await throughWait(page, 4, '1');
       await waitFor(() => loads.n >= 3, 'a third load', 20_000);
       await waitFor(() => counts.length >= 3, 'the count read after three loads');
       expect(counts.slice(0, 3)).toEqual([0, 1, 2]);
@@ -525,7 +598,7 @@ describe('pages in Chromium', () => {
       // the page and forgets the count.
       await waitFor(async () => /Reloading in ([6-9]|10) s/.test((await noteText(page)) ?? ''), '8 s named');
       await page.unroute(CHUNKS);
-      await throughWait(page, 8);
+      await throughWait(page, 8, '2', { last: true });
       await page.waitForSelector('header h1', { state: 'attached', timeout: 40_000 });
       expect(await page.evaluate((k) => sessionStorage.getItem(k), RELOADS_KEY)).toBeNull();
       await page.close();
@@ -534,7 +607,7 @@ describe('pages in Chromium', () => {
     test('from the 5th try the note asks to tell the central technician', async () => {
       const page = await browser.newPage();
       await page.addInitScript((k) => sessionStorage.setItem(k, '4'), RELOADS_KEY);
-      await page.route(CHUNKS, (req) => req.abort('internetdisconnected'));
+      await page.route(CHUNKS, (req) => answer(page, () => req.abort('internetdisconnected')));
       await page.goto(`${o.baseUrl}/host`);
       expect(await page.textContent(`${NOTE} .vi`, { timeout: 10_000 })).toMatch(
         /sau (2[4-9]|3[0-6]) giây… Nếu vẫn lỗi, hãy báo kỹ thuật viên trung tâm\.$/,
@@ -552,20 +625,20 @@ describe('pages in Chromium', () => {
           },
         }),
       );
-      await page.route(CHUNKS, (req) => req.abort('internetdisconnected'));
+      await page.route(CHUNKS, (req) => answer(page, () => req.abort('internetdisconnected')));
       const loads = countLoads(page);
       await installClock(page);
       await page.goto(`${o.baseUrl}/host`);
       expect(await noteText(page)).toMatch(/Reloading in 2 s/);
-      await throughWait(page, 2, 'name');
+      await throughWait(page, 2, '', { where: 'name' });
       await waitFor(() => loads.n >= 2, 'a second load', 20_000);
       // The count came through the reload in the tab's name: the second wait is longer.
       await waitFor(async () => /Reloading in [345] s/.test((await noteText(page)) ?? ''), '4 s named');
-      await throughWait(page, 4, 'name');
+      await throughWait(page, 4, `${RELOADS_KEY}=1`, { where: 'name' });
       await waitFor(() => loads.n >= 3, 'a third load', 20_000);
       await waitFor(async () => /Reloading in ([6-9]|10) s/.test((await noteText(page)) ?? ''), '8 s named');
       await page.unroute(CHUNKS);
-      await throughWait(page, 8, 'name');
+      await throughWait(page, 8, `${RELOADS_KEY}=2`, { where: 'name', last: true });
       await page.waitForSelector('header h1', { state: 'attached', timeout: 40_000 });
       expect(await page.evaluate(() => window.name)).toBe('');
       await page.close();
