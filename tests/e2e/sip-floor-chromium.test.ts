@@ -39,9 +39,12 @@ const VIEWER = 'HT-HK';
 
   test("a point's page decodes the room system's camera and plays its microphone; taken back, they go", async () => {
     const { s, host, room } = live;
-    // A retried attempt starts over.
+    const sip = s.o.orchestrator.realtime.sip!;
+    // A retried attempt starts over: its call hung up and gone (a call still ending would
+    // meet the wait for one call, and take the floor's grant) before the next is dialled.
     await page?.context().close();
     await phone?.stop();
+    await waitFor(() => sip.callCount === 0, 'no call left', 20_000);
     if (room.floorHolder) await ask(host, 'floor:revoke');
     errors.length = 0;
 
@@ -55,7 +58,6 @@ const VIEWER = 'HT-HK';
     // The page starts muted (autoplay rules); the operator clicks once to hear the room.
     await page.click('[data-testid=unmute]');
 
-    const sip = s.o.orchestrator.realtime.sip!;
     await waitFor(() => sip.callCount === 1, 'the call to connect', 20_000);
     await waitFor(() => receiving(phone!.output()).videoBps > 50_000, 'baresip to receive the hall', 30_000, 1000);
     expect(await pageFloor(page)).toEqual([]);
