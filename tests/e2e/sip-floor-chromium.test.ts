@@ -48,9 +48,6 @@ const VIEWER = 'HT-HK';
     if (room.floorHolder) await ask(host, 'floor:revoke');
     errors.length = 0;
 
-    // The room system dials first: its call and the hall's transcoder for it start while
-    // the page loads.
-    phone = await live.dial(ROOM_SYSTEM);
     page = await (await browser.newContext()).newPage();
     page.on('pageerror', (e) => errors.push(e.message));
     // Connected before its controls are used: the click lands on a page that is up.
@@ -58,7 +55,8 @@ const VIEWER = 'HT-HK';
     // The page starts muted (autoplay rules); the operator clicks once to hear the room.
     await page.click('[data-testid=unmute]');
 
-    await waitFor(() => sip.callCount === 1, 'the call to connect', 20_000);
+    phone = await live.dial(ROOM_SYSTEM);
+    await waitFor(() => sip.callCount === 1, 'the call to connect', 30_000);
     await waitFor(() => receiving(phone!.output()).videoBps > 50_000, 'baresip to receive the hall', 30_000, 1000);
     expect(await pageFloor(page)).toEqual([]);
 
