@@ -12,6 +12,8 @@ export interface ProcEntry {
   start: number;
   /** Z: ended, not yet reaped by its parent. */
   state: string;
+  /** Command name (proc(5) field 2, cut at 15 characters by the kernel). */
+  comm: string;
 }
 
 /** Every process /proc shows now. */
@@ -31,7 +33,8 @@ function readEntry(pid: number): ProcEntry | undefined {
     // The fields after the command name (which may hold spaces) start at its last ')':
     // f[0] is field 3 (state), so field n is f[n - 3].
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { pid, ppid: Number(f[1]), start: Number(f[19]), state: f[0] ?? '' };
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    return { pid, ppid: Number(f[1]), start: Number(f[19]), state: f[0] ?? '', comm };
   } catch {
     return undefined;
   }

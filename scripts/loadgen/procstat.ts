@@ -1,6 +1,7 @@
 // CPU and memory of the processes in a run, read from /proc (Linux): the server, its
 // mediasoup workers and embedded Redis, the generator and its ffmpeg, and the whole machine.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { readProcTable } from '../lib/process-tree';
 import { round } from './stats';
 
 const HZ = 100; // USER_HZ on Linux
@@ -31,19 +32,10 @@ export function readProc(pid: number): ProcSample | undefined {
 
 /** Children of `ppid` whose command name starts with `comm` (comm is cut at 15 characters). */
 export function childrenNamed(ppid: number, comm: string): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[1]) === ppid && name.startsWith(comm.slice(0, 15))) out.push(Number(d));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out.sort((a, b) => a - b);
+  return readProcTable()
+    .filter((e) => e.ppid === ppid && e.comm.startsWith(comm.slice(0, 15)))
+    .map((e) => e.pid)
+    .sort((a, b) => a - b);
 }
 
 /**
@@ -52,13 +44,10 @@ export function childrenNamed(ppid: number, comm: string): number[] {
  */
 export function processesWhere(test: (p: { ppid: number; args: string[] }) => boolean): number[] {
   const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
+  for (const { pid, ppid } of readProcTable()) {
     try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const args = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
-      if (test({ ppid, args })) out.push(Number(d));
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (test({ ppid, args })) out.push(pid);
     } catch {
       // gone meanwhile
     }

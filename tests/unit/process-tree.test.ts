@@ -7,7 +7,7 @@ import path from 'node:path';
 import { tiedSpawn } from '../../server/platform/tied-spawn';
 import { descendantsOf, readProcTable, running, type ProcEntry } from '../../scripts/lib/process-tree';
 
-const at = (pid: number, ppid: number): ProcEntry => ({ pid, ppid, start: pid * 10, state: 'S' });
+const at = (pid: number, ppid: number): ProcEntry => ({ pid, ppid, start: pid * 10, state: 'S', comm: 'x' });
 
 test('children, grandchildren and deeper, parents first; not the root, its parent or strangers', () => {
   const table = [at(1, 0), at(50, 1), at(100, 50), at(101, 100), at(102, 100), at(200, 101), at(300, 1), at(400, 300)];
