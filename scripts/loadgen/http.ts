@@ -11,11 +11,24 @@ export interface HttpResult<T = unknown> {
   headers: http.IncomingHttpHeaders;
 }
 
-export function httpJson<T = unknown>(
-  url: string,
-  opts: { method?: string; body?: unknown; cookie?: string; agent?: http.Agent; timeoutMs?: number } = {},
-): Promise<HttpResult<T>> {
+type HttpOptions = { method?: string; body?: unknown; cookie?: string; agent?: http.Agent; timeoutMs?: number };
+
+/**
+ * One JSON request. A request sent on a kept-alive connection that the server closed
+ * meanwhile (reset before any answer) is sent once more on a new one, as browsers do.
+ */
+export function httpJson<T = unknown>(url: string, opts: HttpOptions = {}): Promise<HttpResult<T>> {
   const t0 = performance.now();
+  return requestOnce<T>(url, opts, t0).catch((err: unknown) => {
+    if (!(err instanceof StaleSocketError)) throw err;
+    return requestOnce<T>(url, opts, t0);
+  });
+}
+
+/** A reused connection that was reset before the answer began. */
+class StaleSocketError extends Error {}
+
+function requestOnce<T>(url: string, opts: HttpOptions, t0: number): Promise<HttpResult<T>> {
   return new Promise((resolve, reject) => {
     const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
     const req = http.request(
@@ -47,7 +60,10 @@ export function httpJson<T = unknown>(
       },
     );
     req.on('timeout', () => req.destroy(new Error(`timeout ${url}`)));
-    req.on('error', reject);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      const stale = req.reusedSocket && err.code === 'ECONNRESET';
+      reject(stale ? new StaleSocketError(err.message, { cause: err }) : err);
+    });
     if (payload) req.write(payload);
     req.end();
   });
