@@ -6,12 +6,28 @@
 // one point's socket cut and rejoined, one point's media stalled with its socket and ICE
 // up (the watchdog drill) and rebuilt by its watchdog, the host moving the agenda and
 // handing the floor to a point and back, and the join's stages per point. It asserts the
-// path works, not how fast.
+// path works, not how fast. The watchdog drill's verdict on a point that left and rejoined
+// before its watchdog rebuilt it is driven point by point: two virtual points against a
+// spawned orchestrator, both stalled, one rejoining after its watchdog's first strike.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { watchdogOf } from '../../scripts/loadgen/assemble-watchdog';
+import { prepareBriefing, startVirtualHost } from '../../scripts/loadgen/briefing';
 import { JOIN_STAGES } from '../../scripts/loadgen/join-stages';
+import { DEFAULTS } from '../../scripts/loadgen/options';
+import { VirtualPoint } from '../../scripts/loadgen/point';
 import { runLoad } from '../../scripts/loadgen/run';
 import { FFMPEG } from '../../scripts/loadgen/source';
+import { spawnServer, type ServerHandle } from '../../scripts/loadgen/spawn';
+import { GeneratorPauses } from '../../scripts/loadgen/stalls';
+import { Reservoir } from '../../scripts/loadgen/stats';
+import { drillVerdict } from '../../scripts/loadgen/summary';
+import { WatchFleet } from '../../scripts/loadgen/watch-judge';
 import { requireInCi, toolMissing } from '../helpers/ci';
+import { waitFor } from '../helpers/orchestrator';
 
 jest.setTimeout(180_000);
 
@@ -146,6 +162,107 @@ maybe(
     expect(r.attendance.match).toBe(true);
     // Every node's log was read for the SFU's video stops.
     expect(r.media.videoStops.available).toBe(true);
+  },
+);
+
+/** The point's current transport has decrypted video. */
+const receivingVideo = (p: VirtualPoint) =>
+  [...(p.receiver?.streams.values() ?? [])].some((s) => s.kind === 'video' && s.decrypted > 0);
+
+maybe(
+  'watchdog drill: a stalled point that rejoins before its watchdog fires is neither rebuilt nor missed',
+  async () => {
+    const o = { ...DEFAULTS, points: 2, workers: 1 };
+    const quiet = () => undefined;
+    const errors: string[] = [];
+    const pauses = new GeneratorPauses();
+    const fleet = new WatchFleet(pauses);
+    const points: VirtualPoint[] = [];
+    let server: ServerHandle | undefined;
+    let host: Awaited<ReturnType<typeof startVirtualHost>> | undefined;
+    try {
+      server = await spawnServer(
+        {
+          name: 'drill',
+          env: {},
+          dataDir: mkdtempSync(path.join(os.tmpdir(), 'loadgen-data-')),
+          removeDataDir: true,
+          workers: 1,
+          admin: o.admin,
+          appSecret: randomBytes(32).toString('hex'),
+        },
+        quiet,
+      );
+      const base = server.baseUrl;
+      const briefing = await prepareBriefing(base, o, false, quiet);
+      host = await startVirtualHost(base, briefing, { media: true, lightHall: false }, errors, quiet);
+      const healthAcks = new Reservoir();
+      for (const p of briefing.chosen)
+        points.push(
+          new VirtualPoint({
+            baseUrl: base,
+            pointId: p.id,
+            token: briefing.tokenOf.get(p.id)!,
+            headcount: p.expectedDelegates,
+            media: true,
+            decryptEvery: 5,
+            rtx: true,
+            healthAcks,
+            fleet,
+            log: quiet,
+          }),
+        );
+      await Promise.all(points.map((p) => p.start()));
+      for (const p of points) await waitFor(() => receivingVideo(p), `${p.o.pointId} receiving video`, 30_000);
+      const [left, stays] = points as [VirtualPoint, VirtualPoint];
+
+      // Both stalled, as --stall does: media dropped uncounted, socket and ICE up.
+      for (const p of points) p.stall();
+      const stalled = left.receiver!;
+      // One leaves and rejoins once its watchdog has struck once, before the second strike
+      // (6 s later) would rebuild it: the rejoin's transport is not stalled.
+      await waitFor(() => left.watch.watchdog.stalls >= 1, `${left.o.pointId}'s first strike`, 30_000);
+      expect(left.watch.rebuilds).toEqual([]);
+      left.cut();
+      await waitFor(
+        () => left.receiver && left.receiver !== stalled && receivingVideo(left),
+        `${left.o.pointId} rejoined and receiving`,
+        30_000,
+      );
+      expect(left.rejoins).toBeGreaterThanOrEqual(1);
+      expect(left.receiver!.blackhole).toBe(false);
+      expect(left.drillLeft).toBe(true);
+
+      // The other stays stalled: its watchdog rebuilds it, and it receives again.
+      await waitFor(
+        () => stays.watch.rebuilds.some((b) => b.reason === 'drill'),
+        `${stays.o.pointId}'s drill rebuild`,
+        45_000,
+      );
+      await waitFor(() => receivingVideo(stays), `${stays.o.pointId} receiving after its rebuild`, 20_000);
+      expect(stays.drillLeft).toBe(false);
+      // The one that left was never rebuilt for the drill: its stall was gone with its transport.
+      expect(left.watch.rebuilds.filter((b) => b.reason === 'drill')).toEqual([]);
+
+      // The result's watchdog part and the drill's verdict, as a run assembles and judges them.
+      const w = watchdogOf(points, points, pauses.behindMs, fleet.sharedSilences());
+      expect(w.drilled).toEqual([left.o.pointId, stays.o.pointId]);
+      expect(w.drillLeft).toEqual([left.o.pointId]);
+      expect(w.points.find((p) => p.pointId === stays.o.pointId)?.receivingAfter).toBe(true);
+      expect(drillVerdict(w, 2)).toEqual({
+        rebuilt: [stays.o.pointId],
+        left: [left.o.pointId],
+        missed: [],
+        failure: undefined,
+      });
+    } finally {
+      pauses.stop();
+      await Promise.all(points.map((p) => p.stop().catch(() => undefined)));
+      host?.host.close();
+      if (host?.ffmpeg && host.ffmpeg.exitCode === null) host.ffmpeg.kill('SIGKILL');
+      host?.hall?.stop();
+      await server?.stop();
+    }
   },
 );
 
