@@ -16,13 +16,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { describeCheckout, readBuildCheckout, type Checkout } from './lib/checkout';
 import { CHROMIUM } from './lib/chromium';
+import { exitCodeFor, parseOptions, UsageError, wholeNumber } from './lib/command-line';
 import { percentile } from './loadgen/stats';
 
-const USAGE = `node --import tsx scripts/bench-page-start.ts --before DIR --after DIR [--rounds 12] [--out FILE]
+const USAGE = `usage: node --import tsx scripts/bench-page-start.ts --before DIR --after DIR [--rounds 12] [--out FILE]
   --before, --after  two build-client output folders (node scripts/build-client.mjs --outdir DIR)
   --rounds N         loads of each build, alternating (default 12)
   --out FILE         the result as JSON
@@ -38,6 +38,19 @@ interface Build {
   kib: number;
   /** The checkout the folder was built from (its build.json); null when it records none. */
   checkout: Checkout | null;
+}
+
+/** The point page's files the static server needs of a build (serve). */
+const BUILD_FILES = ['preload.json', 'join.js', 'join.js.br', 'boot.js.br'];
+
+/** `--<name> DIR` names a build-client output folder, or the command line is refused. */
+function requireBuild(name: Name, dir: string): void {
+  const missing = BUILD_FILES.filter((f) => !fs.existsSync(path.join(dir, f)));
+  if (missing.length > 0)
+    throw new UsageError(
+      `--${name} ${dir} is not a client build (no ${missing.join(', ')}): ` +
+        `build one with node scripts/build-client.mjs --outdir ${dir}`,
+    );
 }
 
 /** A static server of one build's point page and bundles, and the page's script size. */
@@ -70,30 +83,22 @@ function serve(dir: string): Promise<Build> {
 }
 
 async function main(): Promise<number> {
-  const { values: args } = parseArgs({
-    options: {
-      before: { type: 'string' },
-      after: { type: 'string' },
-      rounds: { type: 'string', default: '12' },
-      out: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+  const args = parseOptions({
+    before: { type: 'string' },
+    after: { type: 'string' },
+    rounds: { type: 'string', default: '12' },
+    out: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   });
   if (args.help) {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (!args.before || !args.after) {
-    process.stderr.write(
-      `bench-page-start: --before and --after (two build-client output folders) are needed\n${USAGE}`,
-    );
-    return 2;
-  }
-  const rounds = Number(args.rounds);
-  if (!Number.isInteger(rounds) || rounds < 1) {
-    process.stderr.write('bench-page-start: --rounds must be a whole number of at least 1\n');
-    return 2;
-  }
+  if (!args.before || !args.after)
+    throw new UsageError('--before and --after (two build-client output folders) are needed');
+  const rounds = wholeNumber(args.rounds, 'rounds', 1);
+  requireBuild('before', args.before);
+  requireBuild('after', args.after);
   const builds: Record<Name, Build> = { before: await serve(args.before), after: await serve(args.after) };
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -163,8 +168,5 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`bench-page-start failed: ${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
-  },
+  (err: unknown) => process.exit(exitCodeFor('bench-page-start', USAGE, err)),
 );

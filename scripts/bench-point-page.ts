@@ -28,9 +28,9 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { readBuildCheckout, readCheckout, type Checkout } from './lib/checkout';
 import { CHROMIUM } from './lib/chromium';
+import { exitCodeFor, parseOptions, UsageError, wholeNumber } from './lib/command-line';
 import { endDescendants, killDescendantsNow } from './lib/process-tree';
 import { writeWhole } from './lib/write-whole';
 import type { ChromiumPageResult } from './loadgen/chromium-points';
@@ -92,6 +92,16 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+const USAGE = `usage: node --import tsx scripts/bench-point-page.ts [options]
+  --pages N        Chromium point pages opened at once per run (default 5)
+  --repeats N      runs of each condition, as-is and burn alternating (default 3)
+  --burn N         busy loops in the burn condition (default one per core)
+  --label NAME     the runs' configuration: letters, digits, '.', '_' or '-' (default current)
+  --out FILE       the result (default data/loadgen/point-page-<time>.json)
+  --merge FILE     add the runs to an earlier result, written back to FILE (or --out)
+  --no-build       serve build/client as it is instead of building the client first
+`;
+
 /** Busy loops (`sh`), one a core by default, at this process's niceness. */
 function burn(n: number): void {
   for (let i = 0; i < n; i++) loopsRunning.add(spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' }));
@@ -118,7 +128,7 @@ function prebuiltClient(): Checkout | null {
   const dir = CLIENT_BUILD;
   const missing = ['join.js', 'boot.js', 'preload.json'].filter((f) => !existsSync(path.join(dir, f)));
   if (missing.length > 0)
-    throw new Error(
+    throw new UsageError(
       `--no-build: ${dir} has no ${missing.join(', ')}: build it first (node scripts/build-client.mjs) or leave --no-build out`,
     );
   return readBuildCheckout(dir);
@@ -156,19 +166,23 @@ function readMergeable(
 const put = (file: string, result: PointPageResult) => writeWhole(file, `${JSON.stringify(result, null, 2)}\n`);
 
 async function main(): Promise<void> {
-  const { values: v } = parseArgs({
-    options: {
-      pages: { type: 'string', default: '5' },
-      repeats: { type: 'string', default: '3' },
-      burn: { type: 'string', default: String(os.cpus().length) },
-      out: { type: 'string' },
-      label: { type: 'string', default: 'current' },
-      merge: { type: 'string' },
-      'no-build': { type: 'boolean', default: false },
-    },
+  const v = parseOptions({
+    pages: { type: 'string', default: '5' },
+    repeats: { type: 'string', default: '3' },
+    burn: { type: 'string', default: String(os.cpus().length) },
+    out: { type: 'string' },
+    label: { type: 'string', default: 'current' },
+    merge: { type: 'string' },
+    'no-build': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h' },
   });
+  if (v.help) return void process.stdout.write(USAGE);
   const label = v.label;
-  if (!/^[\w.-]{1,40}$/.test(label)) throw new Error(`--label: letters, digits, '.', '_' or '-', 1-40 of them`);
+  if (!/^[\w.-]{1,40}$/.test(label))
+    throw new UsageError(`--label must be letters, digits, '.', '_' or '-', 1-40 of them, not "${label}"`);
+  const pages = wholeNumber(v.pages, 'pages', 1);
+  const repeats = wholeNumber(v.repeats, 'repeats', 1);
+  const burners = wholeNumber(v.burn, 'burn', 0);
   const machine: Machine = {
     cpus: os.cpus().length,
     model: (os.cpus()[0]?.model ?? '').trim(),
@@ -185,9 +199,6 @@ async function main(): Promise<void> {
   // be merged into fails before minutes of runs. A file not there yet is begun (the first
   // of the checkouts run in turn).
   if (v.merge) readMergeable(v.merge, machine, { configuration: label, ...measured });
-  const pages = Number(v.pages);
-  const repeats = Number(v.repeats);
-  const burners = Number(v.burn);
   const started = Date.now();
   const log = (l: string) =>
     process.stderr.write(`[bench-point-page ${((Date.now() - started) / 1000).toFixed(0)}s] ${l}\n`);
@@ -301,7 +312,6 @@ main().then(
   },
   (err: unknown) => {
     if (signalled) return;
-    process.stderr.write(`bench-point-page failed: ${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
+    process.exit(exitCodeFor('bench-point-page', USAGE, err));
   },
 );
