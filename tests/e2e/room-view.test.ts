@@ -97,7 +97,13 @@ describe('room view and video wall (Chromium, three points)', () => {
       { timeout: 20_000 },
     );
     const stopped = await sent(pa);
-    await new Promise((res) => setTimeout(res, 4000));
+    // Nothing follows for at least a snapshot period. The detail opened on another point
+    // since: two snapshots of it, sent a period apart, mark that time as seen in the
+    // browser, in which a page still sending would have sent one more.
+    const next = others[0]!;
+    const pn = points.get(next)!;
+    await monitor.click(`[data-testid="tile-${next}"]`);
+    await waitFor(async () => (await sent(pn)) >= 2, `two snapshots of ${next} after ${a} stopped`, 60_000, 250);
     expect(await sent(pa)).toBe(stopped);
     await monitor.close();
     expect(errors).toEqual([]);
@@ -158,6 +164,8 @@ describe('room view and video wall (Chromium, three points)', () => {
       wall.$$eval('[data-testid=wall-cell]', (cs) => cs.map((c) => c.getAttribute('data-point')!).sort());
     const asked = async () => Object.keys(await redis.hgetall(`roomview:${big.sessionId}`)).sort();
     try {
+      // The page's own clock: it runs as the machine's, and the test can move it on.
+      await wall.clock.install();
       await wall.goto(`${o.baseUrl}/wall?session=${big.sessionId}&every=5`);
       await wall.waitForSelector('[data-testid=wall-page]:has-text("1/2")');
       expect(await shown()).toHaveLength(16);
@@ -176,11 +184,17 @@ describe('room view and video wall (Chromium, three points)', () => {
         10_000,
       );
 
-      // P pauses; the keys turn the page.
+      // P pauses; the keys turn the page. Paused, the page stays past its time: the wall's
+      // clock is moved on by more than a period, so its paging timer fires and is ignored.
       await wall.keyboard.press('p');
       await wall.keyboard.press('ArrowLeft');
       await wall.waitForSelector('[data-testid=wall-page]:has-text("1/2")');
-      await new Promise((res) => setTimeout(res, 6000));
+      await waitFor(
+        async () => JSON.stringify(await asked()) === JSON.stringify(await shown()),
+        'page 1 asked again',
+        10_000,
+      );
+      await wall.clock.runFor(6000);
       expect(await wall.textContent('[data-testid=wall-page]')).toContain('1/2');
       await wall.keyboard.press('PageDown');
       await wall.waitForSelector('[data-testid=wall-page]:has-text("2/2")');

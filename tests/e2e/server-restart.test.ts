@@ -145,29 +145,40 @@ describe('the server process is SIGKILLed and restarted mid-briefing', () => {
       await http.post(`/api/v1/sessions/${created.body.id}/schedule`).set('Cookie', b.cookie).expect(200);
       return created.body.id as string;
     };
-    // One lobby due while the server is down, one due after it is back.
-    const lobbyAt = Date.now() + 9000;
-    const next = { body: { id: await schedule('Phiên kế tiếp', lobbyAt) } };
+    // One lobby due after the server is back.
     const laterAt = Date.now() + 30_000;
     const later = await schedule('Phiên sau nữa', laterAt);
-    // Let a few health reports land.
-    await new Promise((res) => setTimeout(res, 4500));
-    const detailBefore = await pointDetail(POINTS[0]!);
+    // A few health reports (one every 2 s) in the history.
+    const detailBefore = await waitFor(
+      async () => {
+        const d = await pointDetail(POINTS[0]!);
+        return d.history.length >= 2 ? d : undefined;
+      },
+      `two health reports of ${POINTS[0]} in its history`,
+      30_000,
+      500,
+    );
     const attendanceBefore = (await http.get(attendanceUrl).set('Cookie', b.cookie).expect(200)).body;
     const consumers = new Map<string, string>();
     for (const [p, page] of pages) consumers.set(p, (await decoding(page, 'host-camera')).id);
+    // One lobby due while the server is down: the crash follows at once, and the server
+    // is started again only once that time has passed.
+    const lobbyAt = Date.now() + 5000;
+    const next = { body: { id: await schedule('Phiên kế tiếp', lobbyAt) } };
 
     // The crash: no shutdown, no leave recorded, the workers die with their parent.
     const t0 = Date.now();
     server!.child.kill('SIGKILL');
     await server!.exited;
+    if (t0 >= lobbyAt) throw new Error(`the crash came ${t0 - lobbyAt} ms after the lobby's time, not before`);
     // The pages say they lost the server (`<html data-point>`) while it is down.
-    await Promise.all([
-      new Promise((res) => setTimeout(res, 2000)),
-      ...[...pages.values()].map((page) =>
-        page.waitForSelector('html[data-point="starting"]', { state: 'attached', timeout: 2000 }),
+    await Promise.all(
+      [...pages.values()].map((page) =>
+        page.waitForSelector('html[data-point="starting"]', { state: 'attached', timeout: 15_000 }),
       ),
-    ]);
+    );
+    // Down past the lobby's time (a time of day to pass, no event to wait on).
+    await new Promise((res) => setTimeout(res, Math.max(0, lobbyAt + 500 - Date.now())));
     server = startServer(env);
     const restartedAt = Date.now();
     await ready();

@@ -187,7 +187,10 @@ describe('web security in Chromium', () => {
     const w = await watched();
     await w.page.goto(`${o.baseUrl}/join/${tokens.get(MARKED)}`);
     await w.page.waitForSelector('[data-testid=caption]:has-text("Nghị quyết")');
-    await w.page.waitForTimeout(2500); // a health report, the extras, the QR code
+    // What the page does by itself once shown: its first health report answered, and the
+    // point's own headcount fetched into the extras; then the QR code, on demand.
+    await w.page.waitForSelector('[data-testid=health-status][class*="st-"]', { timeout: 20_000 });
+    await w.page.waitForSelector('[data-testid=headcount-now]:has-text("40")', { timeout: 20_000 });
     await w.page.click('[data-testid=qr-toggle]');
     await w.page.waitForSelector('[data-testid=qr-image][src]');
     await checkPage(w, [POINT_NAME, AGENDA_TITLE, TITLE]);
