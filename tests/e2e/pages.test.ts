@@ -494,6 +494,72 @@ describe('pages in Chromium', () => {
       expect(errors).toEqual([]);
     }, 90_000);
 
+    test('the host console reloaded while live whose camera opens after it attaches goes on air again', async () => {
+      const b = await prepareBriefing(o.baseUrl, ['HT-VQ']);
+      const page = await hostPage(b);
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      // The camera and microphone answer only once the console has attached to the
+      // briefing, as a slow camera does after a quick socket.
+      await page.addInitScript(() => {
+        const md = navigator.mediaDevices;
+        const open = md.getUserMedia.bind(md);
+        md.getUserMedia = async (c) => {
+          await new Promise<void>((resolve) => {
+            const t = setInterval(() => {
+              const host = (window as unknown as { briefingHost?: { view: () => unknown } }).briefingHost;
+              if (host?.view()) {
+                clearInterval(t);
+                resolve();
+              }
+            }, 50);
+          });
+          return open(c);
+        };
+      });
+      await page.goto(`${o.baseUrl}/host`);
+      await goLive(page);
+      await page.waitForSelector(LIVE, { timeout: 30_000 });
+      await page.reload();
+      await openConsole(page);
+      await page.waitForSelector(LIVE, { timeout: 30_000 });
+      // The reloaded console's camera and microphone are on air: its producers are open and
+      // the server lists them as the hall's.
+      const onAir = () =>
+        page.evaluate(() => {
+          type Producer = { id: string; closed: boolean };
+          const host = (
+            window as unknown as {
+              briefingHost: { sender: () => { producer: (s: string) => Producer | undefined } | undefined };
+            }
+          ).briefingHost;
+          const open = (s: string) => {
+            const p = host.sender()?.producer(s);
+            return p && !p.closed ? p.id : undefined;
+          };
+          return { camera: open('host-camera'), mic: open('host-mic') };
+        });
+      await waitFor(
+        async () => {
+          const a = await onAir();
+          return Boolean(a.camera && a.mic);
+        },
+        "the reloaded console's camera and microphone published",
+        30_000,
+      );
+      const { camera, mic } = await onAir();
+      await waitFor(
+        async () => {
+          const view = await (await o.orchestrator.realtime.broadcasts.get(b.sessionId)).view();
+          const hall = view.producers.filter((p) => p.source.startsWith('host-')).map((p) => p.producerId);
+          return hall.includes(camera!) && hall.includes(mic!);
+        },
+        'the server listing them',
+        15_000,
+      );
+      expect(errors).toEqual([]);
+    }, 90_000);
+
     test('a chunk that fails as it runs, not as it loads, reloads nothing', async () => {
       const page = await newPage();
       const errors: string[] = [];

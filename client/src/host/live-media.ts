@@ -96,8 +96,15 @@ export class HostMedia {
     if (this.sender && this.mic) await this.sender.publish('host-mic', this.mic);
   }
 
+  /** Whether the console sends its tracks, or has begun to: publishAll was called since close. */
+  get sending(): boolean {
+    return this.#sending;
+  }
+  #sending = false;
+
   /** Publishes every local track and consumes the floor, loading the device the first time. */
   async publishAll(): Promise<void> {
+    this.#sending = true;
     if (!this.device) {
       const { routerRtpCapabilities } = await this.request('rtc:capabilities', {});
       this.device = new Device();
@@ -150,6 +157,7 @@ export class HostMedia {
 
   /** Stops publishing and receiving and releases the camera, microphone and screen. */
   close(): void {
+    this.#sending = false;
     this.sender?.reset();
     this.receiver.close();
     this.screen?.stop();

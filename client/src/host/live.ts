@@ -87,7 +87,11 @@ export function mountLiveConsole(
     } else {
       try {
         await media.openDevices();
+        // A console opened (or reloaded) while live whose camera opened after it attached
+        // sends nothing yet: what it now holds goes on air.
+        if (view?.state === 'live' && !media.sending) await media.publishAll();
       } catch (err) {
+        if (mediaUnavailable(err)) return allowGoLive();
         ui.say(failed(['Không mở được camera/micro', 'Cannot open camera/microphone'], err), 'bad');
       }
     }
