@@ -407,8 +407,28 @@ async function runSteadyState(
   let churnNext = 0;
   let churnAt = o.churn ? steadyT0 + o.churn.every * 1000 : Infinity;
   let prev = { procs: p0, t: steadyT0, packets: packets0.received };
-  while (Date.now() < steadyEnd) {
-    await sleep(Math.min(5000, Math.max(0, steadyEnd - Date.now())));
+  // The drill's 26 s hold two strikes, the rebuild and a key frame on a generator that
+  // keeps up; a late one judges later, so the steady state lasts until every drilled point
+  // is rebuilt and receiving again or has left, up to a minute more.
+  const drillPending = (): boolean =>
+    drilled.some(
+      (p) =>
+        !p.drillLeft &&
+        !(
+          p.watch.rebuilds.some((b) => b.reason === 'drill') &&
+          [...(p.receiver?.streams.values() ?? [])].some((st) => st.kind === 'video' && st.decrypted > 0)
+        ),
+    );
+  const drillEnd = Math.min(steadyEnd + 60_000, c.hardDeadline - 30_000);
+  let drillWaitLogged = false;
+  for (;;) {
+    const end = Date.now() < steadyEnd || !drillPending() ? steadyEnd : drillEnd;
+    if (Date.now() >= end) break;
+    if (end === drillEnd && !drillWaitLogged) {
+      drillWaitLogged = true;
+      log('waiting for the drilled points to be rebuilt');
+    }
+    await sleep(Math.min(5000, Math.max(0, end - Date.now())));
     await probes.scrape();
     if (!cutDone && Date.now() >= cutAt) {
       cutDone = true;
