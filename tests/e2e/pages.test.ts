@@ -452,6 +452,20 @@ describe('pages in Chromium', () => {
       expect(await page.$(NOTE)).toBeNull();
       expect(loads.n).toBe(2);
       expect(await page.evaluate(() => Reflect.get(window, '__sameDocument'))).toBe(true);
+      // The warning outlasts the views that follow: the agenda moves, the status stays.
+      const agendaIndex = () =>
+        page.evaluate(
+          () =>
+            (
+              window as unknown as {
+                briefingHost: { view: () => { caption: { index: number } | null } | undefined };
+              }
+            ).briefingHost.view()?.caption?.index,
+        );
+      const before = await agendaIndex();
+      await page.click('[data-testid=agenda-next]');
+      await waitFor(async () => (await agendaIndex()) !== before, 'the next agenda item');
+      expect(await page.textContent(`${status} .en`)).toContain('a point given the floor cannot be seen or heard here');
       // Still live, the hall's camera and microphone on air: the console's producers are the
       // ones the server lists, open, on a connected transport.
       const onAir = await page.evaluate(() => {

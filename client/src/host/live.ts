@@ -57,6 +57,8 @@ export function mountLiveConsole(
   const socket = connectHost({ transports: ['websocket', 'polling'], reconnectionDelayMax: 5000 });
   const request = requester(socket);
   let view: BroadcastView | undefined;
+  /** mediasoup-client's chunk failed while live: said on every view until a reload. */
+  let liveMediaUnavailable = false;
   const ui = liveLayout(container);
   const floorProducers = () => view?.producers.filter((p) => p.source.startsWith('floor-')) ?? [];
   const media = new HostMedia(socket, request, ui, floorProducers, () => allowGoLive());
@@ -65,6 +67,8 @@ export function mountLiveConsole(
     const stateChanged = view?.state !== v.state;
     view = v;
     renderView(ui, v, agenda, (i) => v.state === 'live' && void act(() => request('agenda:go', { index: i })));
+    // The status line says the live state again on every view; the warning stays above it.
+    if (liveMediaUnavailable && v.state === 'live') ui.say(LIVE_MEDIA_UNAVAILABLE_TEXT, 'bad');
     sources.showHall(v.hall);
     allowGoLive();
     // The briefing is over: the camera and microphone go off at once.
@@ -108,6 +112,7 @@ export function mountLiveConsole(
   function mediaUnavailable(err: unknown): boolean {
     if (view?.state !== 'live') return ui.mediaUnavailable(err);
     if (!isChunkUnavailable(err)) return false;
+    liveMediaUnavailable = true;
     ui.say(LIVE_MEDIA_UNAVAILABLE_TEXT, 'bad');
     return true;
   }
@@ -154,7 +159,7 @@ export function mountLiveConsole(
   socket.on('numbers', (n) => renderNumbers(ui, n));
   socket.on(
     'rtc:newProducer',
-    (p) => p.source.startsWith('floor-') && void media.receiver.consume(p).catch(() => undefined),
+    (p) => p.source.startsWith('floor-') && void media.receiver.consume(p).catch((err) => void mediaUnavailable(err)),
   );
   socket.on('rtc:producerClosed', ({ producerId }) => media.receiver.drop({ producerId }));
   socket.on('rtc:consumerClosed', ({ consumerId }) => media.receiver.drop({ consumerId }));
