@@ -571,6 +571,12 @@ describe('pages in Chromium', () => {
         'the server listing them',
         15_000,
       );
+      // One camera and one microphone: the console published once.
+      const sources = (await (await o.orchestrator.realtime.broadcasts.get(b.sessionId)).view()).producers
+        .map((p) => p.source)
+        .filter((src) => src.startsWith('host-'))
+        .sort();
+      expect(sources).toEqual(['host-camera', 'host-mic']);
       expect(errors).toEqual([]);
     }, 90_000);
 

@@ -92,19 +92,45 @@ export class HostMedia {
     if (this.mic) this.#stopMeter = levelMeter(this.mic, (l) => (meter.value = l));
     this.onDevices();
     await this.listDevices();
-    if (this.sender && this.camera) await this.sender.publish('host-camera', this.camera);
-    if (this.sender && this.mic) await this.sender.publish('host-mic', this.mic);
+    if (this.#sending)
+      await this.#queue(async () => {
+        if (this.sender && this.camera) await this.sender.publish('host-camera', this.camera);
+        if (this.sender && this.mic) await this.sender.publish('host-mic', this.mic);
+      });
   }
 
-  /** Whether the console sends its tracks, or has begun to: publishAll was called since close. */
+  /**
+   * Whether the console sends its tracks, or is about to: a publish asked for since the
+   * last close and not failed.
+   */
   get sending(): boolean {
     return this.#sending;
   }
   #sending = false;
+  #publishing: Promise<unknown> = Promise.resolve();
+
+  /** Runs `fn` once every publish already asked for has ended: one at a time. */
+  #queue(fn: () => Promise<void>): Promise<void> {
+    const run = this.#publishing.then(fn);
+    this.#publishing = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Queues a publish; a failed one leaves the console not sending, to be asked again. */
+  #send(fn: () => Promise<void>): Promise<void> {
+    this.#sending = true;
+    return this.#queue(fn).catch((err: unknown) => {
+      this.#sending = false;
+      throw err;
+    });
+  }
 
   /** Publishes every local track and consumes the floor, loading the device the first time. */
-  async publishAll(): Promise<void> {
-    this.#sending = true;
+  publishAll(): Promise<void> {
+    return this.#send(() => this.#publishAll());
+  }
+
+  async #publishAll(): Promise<void> {
     if (!this.device) {
       const { routerRtpCapabilities } = await this.request('rtc:capabilities', {});
       this.device = new Device();
@@ -118,9 +144,11 @@ export class HostMedia {
   }
 
   /** The server dropped the send transport: forget it and publish everything again. */
-  async republish(): Promise<void> {
-    this.sender?.reset();
-    await this.publishAll();
+  republish(): Promise<void> {
+    return this.#send(async () => {
+      this.sender?.reset();
+      await this.#publishAll();
+    });
   }
 
   /** Pauses or resumes the local producer; the server is told by the caller. */

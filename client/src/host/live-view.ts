@@ -129,17 +129,21 @@ export function liveLayout(container: HTMLElement) {
  * The camera button says what a click does: turn the camera and microphone on, or off.
  * While live they stay on (pausing is for that), so the button is then disabled.
  */
-export function renderCameraButton(ui: LiveLayout, cameraOn: boolean, live: boolean): void {
+export function renderCameraButton(ui: LiveLayout, cameraOn: boolean, live: boolean, sending: boolean): void {
   setBi(
     ui.cameraBtn,
-    cameraOn
-      ? ['Tắt camera và micro', 'Turn camera and microphone off']
-      : ['Bật camera và micro', 'Turn camera and microphone on'],
+    cameraOn && live && !sending
+      ? ['Phát camera và micro lên', 'Put camera and microphone on air']
+      : cameraOn
+        ? ['Tắt camera và micro', 'Turn camera and microphone off']
+        : ['Bật camera và micro', 'Turn camera and microphone on'],
   );
   ui.cameraBtn.dataset.on = String(cameraOn);
-  ui.cameraBtn.disabled = cameraOn && live;
+  ui.cameraBtn.disabled = cameraOn && live && sending;
   ui.cameraBtn.title =
-    cameraOn && live ? plain(['Đang phát: dùng nút tạm tắt hình/micro', 'Live: use pause camera/mute instead']) : '';
+    cameraOn && live && sending
+      ? plain(['Đang phát: dùng nút tạm tắt hình/micro', 'Live: use pause camera/mute instead'])
+      : '';
 }
 
 /** The red recording badge: hidden unless recording, with how long it has been (h:mm:ss). */

@@ -81,25 +81,37 @@ export function mountLiveConsole(
     const cameraOn = media.camera?.readyState === 'live';
     ui.goLiveBtn.disabled = view?.state !== 'lobby' || !cameraOn;
     ui.goLiveBtn.title = cameraOn ? '' : plain(['Cần bật camera trước', 'Turn the camera on first']);
-    renderCameraButton(ui, cameraOn, view?.state === 'live');
+    renderCameraButton(ui, cameraOn, view?.state === 'live', media.sending);
   }
 
   /** Opens the chosen camera and microphone into the preview and the level meter, or closes them. */
   async function togglePreview(): Promise<void> {
-    if (media.camera?.readyState === 'live') {
-      if (view?.state !== 'live') media.closeDevices();
-    } else {
+    if (media.camera?.readyState === 'live' && view?.state !== 'live') media.closeDevices();
+    else {
       try {
-        await media.openDevices();
-        // A console opened (or reloaded) while live whose camera opened after it attached
-        // sends nothing yet: what it now holds goes on air.
-        if (view?.state === 'live' && !media.sending) await media.publishAll();
+        if (media.camera?.readyState !== 'live') await media.openDevices();
       } catch (err) {
-        if (mediaUnavailable(err)) return allowGoLive();
         ui.say(failed(['Không mở được camera/micro', 'Cannot open camera/microphone'], err), 'bad');
+        return allowGoLive();
       }
+      await goOnAirIfLive();
     }
     allowGoLive();
+  }
+
+  /**
+   * A console opened (or reloaded) while live whose camera opened after it attached, or
+   * whose publish failed, sends nothing: what it holds goes on air.
+   */
+  async function goOnAirIfLive(): Promise<void> {
+    if (view?.state !== 'live' || media.sending || !(media.camera || media.mic)) return;
+    const publishing = media.publishAll();
+    allowGoLive();
+    try {
+      await publishing;
+    } catch (err) {
+      if (!mediaUnavailable(err)) ui.say(failed(['Không phát lên được', 'Cannot go on air'], err), 'bad');
+    }
   }
 
   /**
@@ -145,6 +157,7 @@ export function mountLiveConsole(
         // After a reconnect while live, publish again (the server dropped the old transport).
         if (attached.view.state === 'live' && (media.camera || media.mic)) await media.republish();
       } catch (err) {
+        allowGoLive();
         if (mediaUnavailable(err)) return;
         ui.say(failed(['Không vào được phiên', 'Cannot attach'], err), 'bad');
       }
@@ -159,7 +172,7 @@ export function mountLiveConsole(
   socket.on('numbers', (n) => renderNumbers(ui, n));
   socket.on(
     'rtc:newProducer',
-    (p) => p.source.startsWith('floor-') && void media.receiver.consume(p).catch((err) => void mediaUnavailable(err)),
+    (p) => p.source.startsWith('floor-') && void media.receiver.consume(p).catch(() => undefined),
   );
   socket.on('rtc:producerClosed', ({ producerId }) => media.receiver.drop({ producerId }));
   socket.on('rtc:consumerClosed', ({ consumerId }) => media.receiver.drop({ consumerId }));
