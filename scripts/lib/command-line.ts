@@ -28,7 +28,7 @@ export function parseOptions<O extends Options>(options: O, args: string[] = pro
 /** `--option`'s value as a whole number of at least `min`. */
 export function wholeNumber(value: string, option: string, min: number): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || n < min)
+  if (!/^\d+$/.test(value) || n < min)
     throw new UsageError(`--${option} must be a whole number of at least ${min}, not "${value}"`);
   return n;
 }

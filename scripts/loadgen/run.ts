@@ -435,7 +435,7 @@ async function runSteadyState(
       for (const p of points.slice(0, o.cut)) p.cut();
       log(`cut ${o.cut} points' sockets`);
     }
-    if (o.churn && Date.now() >= churnAt) {
+    if (o.churn && Date.now() >= churnAt && Date.now() < steadyEnd) {
       churnAt += o.churn.every * 1000;
       for (let i = 0; i < Math.min(o.churn.count, points.length); i++) points[churnNext++ % points.length]!.cut();
       log(`churn: ${o.churn.count} points leave and rejoin`);
