@@ -145,11 +145,12 @@ async function throughWait(
 }
 
 /**
- * What a route handler may meet once its page has closed or reloaded: the page, its context
- * or its request gone, or its route answered already. Nothing else is let pass.
+ * What a route handler may meet once its page has closed or reloaded: the page, its context,
+ * its request or the response it fetched gone, or its route answered already. Nothing else
+ * is let pass.
  */
 const GONE =
-  /Target page, context or browser has been closed|Target closed|Request context disposed|Fetch response has been disposed|Route is already handled/;
+  /Target page, context or browser has been closed|Target closed|Request context disposed|[Rr]esponse has been disposed|Route is already handled/;
 /** The route handlers' other errors, each failing the test it came in (afterEach). */
 const routeErrors: unknown[] = [];
 
