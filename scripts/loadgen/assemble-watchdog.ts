@@ -42,7 +42,7 @@ export function watchdogOf(
         pointId: p.o.pointId,
         rebuilds: p.watch.rebuilds,
         // The current receiver got decryptable video: the rebuild cured it.
-        receivingAfter: [...(p.receiver?.streams.values() ?? [])].some((s) => s.kind === 'video' && s.decrypted > 0),
+        receivingAfter: p.decryptsVideo(),
       })),
   };
 }

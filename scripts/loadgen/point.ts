@@ -201,7 +201,7 @@ export class VirtualPoint {
     }
     if (!this.o.media) return;
     if (this.receiver) {
-      if (this.receiver.blackhole && !this.watch.rebuilds.some((b) => b.reason === 'drill')) this.drillLeft = true;
+      if (this.receiver.blackhole && !this.drillRebuilt()) this.drillLeft = true;
       this.retired.push(this.receiver);
       void this.receiver.close();
       this.receiver = undefined;
@@ -287,6 +287,16 @@ export class VirtualPoint {
   }
 
   /** All streams ever received by this point (current and replaced transports). */
+  /** Whether its watchdog rebuilt it for the drill. */
+  drillRebuilt(): boolean {
+    return this.watch.rebuilds.some((b) => b.reason === 'drill');
+  }
+
+  /** Whether its current receiver got video that decrypted. */
+  decryptsVideo(): boolean {
+    return [...(this.receiver?.streams.values() ?? [])].some((s) => s.kind === 'video' && s.decrypted > 0);
+  }
+
   streams(): StreamStats[] {
     const out: StreamStats[] = [];
     for (const r of [...this.retired, ...(this.receiver ? [this.receiver] : [])]) out.push(...r.streams.values());

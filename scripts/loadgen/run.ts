@@ -410,15 +410,7 @@ async function runSteadyState(
   // The drill's 26 s hold two strikes, the rebuild and a key frame on a generator that
   // keeps up; a late one judges later, so the steady state lasts until every drilled point
   // is rebuilt and receiving again or has left, up to a minute more.
-  const drillPending = (): boolean =>
-    drilled.some(
-      (p) =>
-        !p.drillLeft &&
-        !(
-          p.watch.rebuilds.some((b) => b.reason === 'drill') &&
-          [...(p.receiver?.streams.values() ?? [])].some((st) => st.kind === 'video' && st.decrypted > 0)
-        ),
-    );
+  const drillPending = (): boolean => drilled.some((p) => !p.drillLeft && !(p.drillRebuilt() && p.decryptsVideo()));
   const drillEnd = Math.min(steadyEnd + 60_000, c.hardDeadline - 30_000);
   let drillWaitLogged = false;
   for (;;) {
