@@ -14,6 +14,7 @@ import { EmbeddedCoturn } from './net/coturn';
 import { ensureLocalCa, OpensslMissingError, type LocalCa } from './net/local-ca';
 import { readMachine, resolveAddressing, type Addressing } from './net/addresses';
 import { TlsConfigError, TlsCredentials } from './net/tls';
+import { processCheck } from './http/health';
 import { relayUrls, TurnCredentials, type IceServerSource } from './net/turn';
 import { Orchestrator } from './assembly/orchestrator';
 import { checkChildTies } from './platform/tied-spawn';
@@ -199,6 +200,7 @@ export async function launch(opts: LaunchOptions = {}): Promise<void> {
       embedded = await EmbeddedRedis.start({
         dir: path.join(config.dataDir, 'redis'),
         logger: logger.child({ component: 'embedded-redis' }),
+        restartOnExit: true,
       });
       redisUrl = embedded.url;
     }
@@ -221,6 +223,7 @@ export async function launch(opts: LaunchOptions = {}): Promise<void> {
         realm: publicHost(config, addressing),
         cert: tls.files!,
         logger: logger.child({ component: 'coturn' }),
+        restartOnExit: true,
       });
       turnUrls = relayUrls(relayHost, turn);
       ice = new TurnCredentials({ urls: turnUrls, secret: coturn.secret, ttlSeconds: turn.credentialTtlSeconds });
@@ -229,6 +232,7 @@ export async function launch(opts: LaunchOptions = {}): Promise<void> {
       ice = new TurnCredentials({ urls: turn.urls, secret: turn.secret!, ttlSeconds: turn.credentialTtlSeconds });
     }
     let ca: CaPage | undefined;
+    const relay = coturn;
     if (tls.ca && config.net.localCa) ca = caPage(tls.ca.caFile, tls.ca.caFingerprint, config.publicUrl!);
     orchestrator = await Orchestrator.create(config, logger, redisUrl, {
       iceServers: ice ? (peer) => ice.iceServers(peer) : undefined,
@@ -236,6 +240,11 @@ export async function launch(opts: LaunchOptions = {}): Promise<void> {
       tls: tls.credentials
         ? { credentials: tls.credentials, plainHandler: ca?.plain, redirectPort: config.net.httpRedirectPort }
         : undefined,
+      readiness: relay ? [processCheck('turn', () => relay.up, 'embedded TURN relay down; restarting it')] : [],
+      processRestarts: () => ({
+        ...(embedded ? { 'redis-server': embedded.restarts } : {}),
+        ...(relay ? { coturn: relay.restarts } : {}),
+      }),
     });
     const addr = await orchestrator.listen();
     logger.info({ address: addr.address, port: addr.port, https: Boolean(tls.credentials) }, 'listening');

@@ -16,7 +16,7 @@ import type { Config } from '../config';
 import type { ControlPlane } from './control-plane';
 import { apiRouter } from '../http/api';
 import type { ApiBuilder } from '../http/api/route';
-import { healthRouter, redisCheck, workersCheck } from '../http/health';
+import { healthRouter, redisCheck, workersCheck, type ReadinessCheck } from '../http/health';
 import { createMetrics } from '../http/metrics';
 import { registerProductMetrics, type ProductSources } from '../http/product-metrics';
 import { compressResponses } from '../http/compress';
@@ -118,14 +118,22 @@ export interface RoutesDeps {
   product: ProductSources;
   /** The modules' routes, mounted in this order after the control plane's API. */
   routes: ModuleRoutes[];
+  /** Readiness of what the process start runs besides (the embedded coturn). */
+  readiness?: ReadinessCheck[];
+  /** Restarts of the embedded service processes, for /metrics. */
+  processRestarts?: () => Record<string, number>;
 }
 
 /** Mounts every route: probes, metrics, pages, the API, the modules', then the fallbacks. */
 export function serveRoutes(app: App, deps: RoutesDeps): void {
   const { express: e } = app;
-  const metrics = createMetrics({ pool: deps.pool, connectedSockets: () => app.io.engine.clientsCount });
+  const metrics = createMetrics({
+    pool: deps.pool,
+    connectedSockets: () => app.io.engine.clientsCount,
+    processRestarts: deps.processRestarts,
+  });
   registerProductMetrics(metrics.registry, deps.product);
-  e.use(healthRouter([redisCheck(deps.redis, deps.logger), workersCheck(deps.pool)]));
+  e.use(healthRouter([redisCheck(deps.redis, deps.logger), workersCheck(deps.pool), ...(deps.readiness ?? [])]));
   e.use('/metrics', metricsGuard(deps.config.metrics));
   e.use(metrics.router);
   e.use(

@@ -24,6 +24,7 @@ import { roomFigures, sfuStatsSource } from '../realtime/sfu-stats';
 import type { IceServer } from '../contract/broadcast';
 import { Front, type FrontOptions } from '../net/listener';
 import { PublicUrl } from '../net/public-url';
+import type { ReadinessCheck } from '../http/health';
 import type { ProductSources } from '../http/product-metrics';
 import { FirstRun } from '../setup/first-run';
 
@@ -35,6 +36,10 @@ export interface OrchestratorExtras {
   routers?: Router[];
   /** HTTPS on the listening port, plain HTTP redirected (server/net/listener.ts). */
   tls?: Omit<FrontOptions, 'app' | 'publicUrl'>;
+  /** Readiness of the process start's own services (the embedded coturn), on /readyz. */
+  readiness?: ReadinessCheck[];
+  /** Restarts of the embedded redis-server and coturn, on /metrics. */
+  processRestarts?: () => Record<string, number>;
 }
 
 export class Orchestrator {
@@ -166,6 +171,8 @@ export class Orchestrator {
           firstRun.routes(),
           ...(extras.routers ?? []).map((router) => ({ router })),
         ],
+        readiness: extras.readiness,
+        processRestarts: extras.processRestarts,
       });
       return new Orchestrator(
         config,

@@ -53,6 +53,11 @@ export function workersCheck(pool: WorkerPool): ReadinessCheck {
   };
 }
 
+/** A child process the server runs (the embedded coturn) is up: not while it is restarted. */
+export function processCheck(name: string, up: () => boolean, down: string): ReadinessCheck {
+  return { name, check: async () => (up() ? undefined : down) };
+}
+
 export function healthRouter(checks: ReadinessCheck[]): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {

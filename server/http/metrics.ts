@@ -7,6 +7,8 @@ import type { WorkerPool } from '../../sfu';
 export interface MetricsSources {
   pool: WorkerPool;
   connectedSockets: () => number;
+  /** Child processes the server keeps running (embedded Redis, coturn): times each was restarted. */
+  processRestarts?: () => Record<string, number>;
 }
 
 export function createMetrics(sources: MetricsSources) {
@@ -70,6 +72,16 @@ export function createMetrics(sources: MetricsSources) {
     registers: [registry],
     collect() {
       this.set(sources.connectedSockets());
+    },
+  });
+
+  new client.Gauge({
+    name: 'embedded_process_restarts',
+    help: 'times each embedded service process (redis-server, coturn) was restarted after ending on its own',
+    labelNames: ['process'],
+    registers: [registry],
+    collect() {
+      for (const [process, n] of Object.entries(sources.processRestarts?.() ?? {})) this.set({ process }, n);
     },
   });
 

@@ -2,12 +2,16 @@
 // Its configuration file (with the shared secret, made fresh at each start) is written
 // under <DATA_DIR>/turn, readable by this user only. The relay may reach the SFU's own
 // address and nothing else private: a TURN server is otherwise a way into the LAN.
+// A coturn that ends on its own after start-up is started again with the same ports and
+// secret, so credentials already handed out stay good (server/platform/supervisor.ts);
+// `up` is false meanwhile, and /readyz says so.
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { ProcessSupervisor } from '../platform/supervisor';
 import { tiedSpawn } from '../platform/tied-spawn';
 
 export interface EmbeddedCoturnOptions {
@@ -26,6 +30,8 @@ export interface EmbeddedCoturnOptions {
   logger: Logger;
   binary?: string;
   startTimeoutMs?: number;
+  /** Start it again when it ends on its own after start-up. */
+  restartOnExit?: boolean;
 }
 
 // Private, loopback, link-local and other special ranges: refused as relay peers.
@@ -73,8 +79,11 @@ export class EmbeddedCoturn {
   readonly secret = randomBytes(32).toString('base64url');
   #child: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
+  readonly #supervisor: ProcessSupervisor | undefined;
 
-  private constructor(readonly o: EmbeddedCoturnOptions) {}
+  private constructor(readonly o: EmbeddedCoturnOptions) {
+    if (o.restartOnExit) this.#supervisor = new ProcessSupervisor('embedded coturn', o.logger, () => this.#spawn());
+  }
 
   static async start(o: EmbeddedCoturnOptions): Promise<EmbeddedCoturn> {
     const c = new EmbeddedCoturn(o);
@@ -84,6 +93,17 @@ export class EmbeddedCoturn {
 
   get pid(): number | undefined {
     return this.#child?.pid;
+  }
+
+  /** Its process runs (false while it is being started again). */
+  get up(): boolean {
+    const c = this.#child;
+    return c !== undefined && c.exitCode === null && c.signalCode === null && !this.#supervisor?.down;
+  }
+
+  /** Times it was started again after ending on its own. */
+  get restarts(): number {
+    return this.#supervisor?.restarts ?? 0;
   }
 
   #config(): string {
@@ -176,9 +196,10 @@ export class EmbeddedCoturn {
     try {
       await Promise.race([ready, failed]);
     } catch (err) {
-      await this.stop();
+      await this.#kill(child);
       throw err;
     }
+    this.#supervisor?.watch(child, () => output);
     o.logger.info(
       { port: o.port, tlsPort: o.tlsPort, listenIp: o.listenIp ?? 'all', coturnPid: child.pid },
       'coturn started',
@@ -187,8 +208,12 @@ export class EmbeddedCoturn {
 
   /** SIGTERM, then SIGKILL after 5 s. Idempotent. */
   async stop(): Promise<void> {
-    const child = this.#child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return this.#exited;
+    await this.#supervisor?.stop();
+    if (this.#child) await this.#kill(this.#child);
+  }
+
+  async #kill(child: ChildProcess): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return this.#exited;
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
     await this.#exited;

@@ -13,6 +13,8 @@ export interface RestartPolicy {
   max: number;
   /** A run at least this long resets the count. */
   stableMs: number;
+  /** How each end is logged: warn unless told (a process the whole server needs says error). */
+  level?: 'warn' | 'error';
 }
 
 /** The transcoders of room systems (the hall's, a floor's): 0.5, 1, 2, 4, 8, 8 s, then given up. */
@@ -53,7 +55,10 @@ export class RestartBackoff {
       return undefined;
     }
     const delayMs = Math.min(this.#policy.longestMs, this.#policy.firstMs * 2 ** (this.#ends - 1));
-    this.#log.warn({ ...detail, restart: this.#ends, delayMs }, `${this.#what} ended; restarting it`);
+    this.#log[this.#policy.level ?? 'warn'](
+      { ...detail, restart: this.#ends, delayMs },
+      `${this.#what} ended; restarting it`,
+    );
     return delayMs;
   }
 

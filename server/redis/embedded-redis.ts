@@ -1,11 +1,14 @@
 // A redis-server child process with its data on disk (AOF), for `npm start` without
 // REDIS_URL and for tests, which each start their own on a free port so they can kill
-// and restart it without touching the machine's shared Redis.
+// and restart it without touching the machine's shared Redis. The server's own asks for
+// `restartOnExit`: a redis-server that ends on its own is started again on the same port
+// with the same AOF (server/platform/supervisor.ts), and its clients reconnect.
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { ProcessSupervisor } from '../platform/supervisor';
 import { tiedSpawn } from '../platform/tied-spawn';
 
 export interface EmbeddedRedisOptions {
@@ -17,6 +20,8 @@ export interface EmbeddedRedisOptions {
   /** Path or name of the binary; found on PATH by default. */
   binary?: string;
   startTimeoutMs?: number;
+  /** With a logger: start it again when it ends on its own after start-up (the server's; tests crash theirs). */
+  restartOnExit?: boolean;
 }
 
 export class RedisNotInstalledError extends Error {
@@ -44,12 +49,17 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 export class EmbeddedRedis {
   #child: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
+  readonly #supervisor: ProcessSupervisor | undefined;
 
   private constructor(
     readonly dir: string,
     readonly port: number,
     private readonly opts: EmbeddedRedisOptions,
-  ) {}
+  ) {
+    if (opts.restartOnExit && opts.logger) {
+      this.#supervisor = new ProcessSupervisor('embedded redis-server', opts.logger, () => this.#spawn());
+    }
+  }
 
   static async start(opts: EmbeddedRedisOptions): Promise<EmbeddedRedis> {
     fs.mkdirSync(opts.dir, { recursive: true });
@@ -64,6 +74,11 @@ export class EmbeddedRedis {
 
   get pid(): number | undefined {
     return this.#child?.pid;
+  }
+
+  /** Times it was started again after ending on its own. */
+  get restarts(): number {
+    return this.#supervisor?.restarts ?? 0;
   }
 
   get running(): boolean {
@@ -117,7 +132,7 @@ export class EmbeddedRedis {
       );
       const onData = (buf: Buffer) => {
         const text = buf.toString();
-        output += text;
+        output = (output + text).slice(-8000);
         for (const line of text.split('\n')) if (line.trim()) log?.debug({ redis: this.port }, line.trim());
         if (/Ready to accept connections/.test(output)) {
           clearTimeout(timer);
@@ -137,12 +152,19 @@ export class EmbeddedRedis {
         );
       });
     });
-    await ready;
+    try {
+      await ready;
+    } catch (err) {
+      child.kill('SIGKILL');
+      throw err;
+    }
+    this.#supervisor?.watch(child, () => output);
     log?.info({ port: this.port, dir: this.dir, redisPid: child.pid }, 'embedded redis-server started');
   }
 
   /** Graceful stop: redis-server flushes the AOF on SIGTERM. Idempotent. */
   async stop(): Promise<void> {
+    await this.#supervisor?.stop();
     if (!this.running) return this.#exited;
     this.#child!.kill('SIGTERM');
     const timer = setTimeout(() => this.#child?.kill('SIGKILL'), 10_000);
@@ -157,7 +179,7 @@ export class EmbeddedRedis {
     await this.#exited;
   }
 
-  /** Start again on the same port and directory, replaying the AOF. */
+  /** Start again on the same port and directory, replaying the AOF (without restartOnExit). */
   async restart(): Promise<void> {
     if (this.running) await this.stop();
     await this.#spawn();

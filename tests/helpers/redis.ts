@@ -25,3 +25,12 @@ export async function startTestRedis(): Promise<TestRedis> {
     },
   };
 }
+
+/** Every append-only file under `dir`, concatenated (Redis 7 keeps them in appendonlydir/). */
+export function aofText(dir: string): string {
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.includes('appendonly') && fs.statSync(path.join(dir, f)).isFile())
+    .map((f) => fs.readFileSync(path.join(dir, f), 'latin1'))
+    .join('');
+}

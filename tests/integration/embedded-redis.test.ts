@@ -3,16 +3,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { EmbeddedRedis } from '../../server/redis/embedded-redis';
 import { waitFor } from '../helpers/orchestrator';
-import { startTestRedis, type TestRedis } from '../helpers/redis';
-
-/** Every append-only file under `dir`, concatenated (Redis 7 keeps them in appendonlydir/). */
-function aofText(dir: string): string {
-  return fs
-    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((f) => f.includes('appendonly') && fs.statSync(path.join(dir, f)).isFile())
-    .map((f) => fs.readFileSync(path.join(dir, f), 'latin1'))
-    .join('');
-}
+import { aofText, startTestRedis, type TestRedis } from '../helpers/redis';
 
 describe('embedded redis-server', () => {
   let r: TestRedis;

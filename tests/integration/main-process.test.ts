@@ -1,6 +1,6 @@
 // `npm start`'s process as a user runs it: embedded Redis, workers, pages, signals; its
 // embedded coturn; and bad certificates or variables stopping it before anything starts.
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,40 +12,7 @@ import { waitFor } from '../helpers/orchestrator';
 import { childProcesses } from '../helpers/procfs';
 import { freePort } from '../../server/redis/embedded-redis';
 import { REFERENCE_TITLE } from '../../server/data/reference-briefing';
-import { tiedSpawn } from '../../server/platform/tied-spawn';
-
-const ROOT = path.resolve(__dirname, '..', '..');
-
-function startMain(
-  env: Record<string, string>,
-  how: 'main' | 'npm start' | 'npm run demo' = 'main',
-): {
-  child: ChildProcess;
-  out: () => string;
-  exited: Promise<number | null>;
-} {
-  const base = { ...process.env };
-  delete base.REDIS_URL;
-  for (const k of Object.keys(base)) if (/^(TURN|TLS_|PUBLIC_URL|RTC_ANNOUNCED_IP|TRUST_PROXY)/.test(k)) delete base[k];
-  const [cmd, args] =
-    how === 'npm start'
-      ? ['npm', ['start', '--silent']]
-      : how === 'npm run demo'
-        ? ['npm', ['run', 'demo', '--silent']]
-        : [process.execPath, ['--import', 'tsx', 'server/main.ts']];
-  const child = tiedSpawn(cmd, args, {
-    cwd: ROOT,
-    env: { ...base, LOG_PRETTY: 'false', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group, as a terminal would run it (Ctrl-C signals the group).
-    detached: how !== 'main',
-  });
-  let text = '';
-  child.stdout!.on('data', (b) => (text += b));
-  child.stderr!.on('data', (b) => (text += b));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, out: () => text, exited };
-}
+import { onLoopback, startMain } from '../helpers/main-process';
 
 describe('the main process (npm start)', () => {
   let dir: string;
@@ -55,14 +22,7 @@ describe('the main process (npm start)', () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test('starts an embedded Redis with data under DATA_DIR, prints the page URLs, is ready, and stops cleanly on SIGTERM', async () => {
-    const m = startMain({
-      DATA_DIR: dir,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      RTC_LISTEN_IP: '127.0.0.1',
-      RTC_PORT: '0',
-      MEDIASOUP_WORKERS: '1',
-    });
+    const m = startMain(onLoopback(dir));
     try {
       const url = await waitFor(
         () => /Host console:\s+(\S+)\/host/.exec(m.out())?.[1],
