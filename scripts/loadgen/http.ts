@@ -15,27 +15,45 @@ type HttpOptions = { method?: string; body?: unknown; cookie?: string; agent?: h
 
 /**
  * One JSON request. A request sent on a kept-alive connection that the server closed
- * meanwhile (reset before any answer) is sent once more on a new one, as browsers do.
+ * meanwhile (reset before any answer) is sent once more on a new one, as browsers do:
+ * a connection of its own, from the agent's local address, not one of the agent's pool
+ * (whose other idle connections may have been closed by the server just as well).
  */
 export function httpJson<T = unknown>(url: string, opts: HttpOptions = {}): Promise<HttpResult<T>> {
   const t0 = performance.now();
   return requestOnce<T>(url, opts, t0).catch((err: unknown) => {
     if (!(err instanceof StaleSocketError)) throw err;
-    return requestOnce<T>(url, opts, t0);
+    return requestOnce<T>(url, opts, t0, freshConnection(opts.agent));
   });
+}
+
+/** A request's own connection: no agent's pool, the agent's local address and family kept. */
+function freshConnection(agent: http.Agent | undefined): http.RequestOptions {
+  // node:http keeps an agent's constructor options on it (not in its typings).
+  const o = (agent as (http.Agent & { options?: http.AgentOptions }) | undefined)?.options;
+  return {
+    agent: false,
+    ...(o?.localAddress ? { localAddress: o.localAddress } : {}),
+    ...(o?.family ? { family: o.family } : {}),
+  };
 }
 
 /** A reused connection that was reset before the answer began. */
 class StaleSocketError extends Error {}
 
-function requestOnce<T>(url: string, opts: HttpOptions, t0: number): Promise<HttpResult<T>> {
+function requestOnce<T>(
+  url: string,
+  opts: HttpOptions,
+  t0: number,
+  connection: http.RequestOptions = { agent: opts.agent },
+): Promise<HttpResult<T>> {
   return new Promise((resolve, reject) => {
     const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
     const req = http.request(
       url,
       {
         method: opts.method ?? 'GET',
-        agent: opts.agent,
+        ...connection,
         headers: {
           accept: 'application/json',
           ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
