@@ -25,7 +25,7 @@
 //   node --import tsx scripts/bench-point-page.ts [--pages 5] [--repeats 3] [--burn 2]
 //     [--label NAME] [--out FILE | --merge FILE] [--no-build]
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readBuildCheckout, readCheckout, type Checkout } from './lib/checkout';
@@ -136,28 +136,42 @@ function prebuiltClient(): Checkout | null {
 
 /**
  * The result in `file` to merge into, checked now (mergeResult's checks, for this
- * invocation's label and build), or undefined when there is no such file yet. A file that
- * is no JSON or not mergeable fails.
+ * invocation's label and build), or undefined when there is no such file yet (begun, in a
+ * folder made for it if need be). A file that cannot be read, is no JSON or not mergeable,
+ * or a path under something that is not a folder, is a bad command line (UsageError): one
+ * line naming the file and what is wrong with it.
  */
 function readMergeable(
   file: string,
   machine: Machine,
   incoming: Pick<PageRun, 'configuration' | keyof MeasuredBuild>,
 ): unknown {
+  const bad = (what: string) => new UsageError(`--merge ${file}: ${what}`);
   if (!existsSync(file)) {
+    let up = path.dirname(path.resolve(file));
+    while (!existsSync(up)) up = path.dirname(up);
+    if (!statSync(up).isDirectory()) throw bad(`is not there, and ${up} is no folder to make it in`);
     process.stderr.write(`[bench-point-page] --merge: ${file} is not there: starting it\n`);
     return undefined;
   }
+  if (!statSync(file).isFile()) throw bad('is not a file');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw bad(`cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
   let earlier: unknown;
   try {
-    earlier = JSON.parse(readFileSync(file, 'utf8'));
+    earlier = JSON.parse(text);
   } catch (err) {
-    throw new Error(`--merge ${file}: not JSON (${(err as Error).message})`);
+    throw bad(`not JSON (${(err as Error).message})`);
   }
   try {
     checkMergeable(earlier, machine, [incoming]);
   } catch (err) {
-    throw new Error(`--merge ${file}: ${(err as Error).message}`);
+    if (err instanceof MergeRefused) throw bad(err.message);
+    throw err;
   }
   return earlier;
 }
