@@ -44,6 +44,7 @@ export function costOf(f: RunFacts): Cost {
   const consumers = points.reduce((a, p) => a + p.streams().filter((st) => st.received > 0).length, 0);
   const result: LoadResult['cost'] = {
     windowSeconds: round(windowSeconds, 1),
+    drillWaitSeconds: round(steady.drillWaitSeconds, 1),
     cpuPct,
     rssMiB,
     machineBusyPct: round(machineBusyPct, 1),

@@ -188,6 +188,12 @@ export interface LoadResult {
   };
   cost: {
     windowSeconds: number;
+    /**
+     * Of windowSeconds, the time the steady state ran past its planned end waiting for the
+     * drilled points' rebuild (--stall, up to 60 s): no host action, churn or `during`
+     * task then, only the points' media and health reports; 0 when it did not wait.
+     */
+    drillWaitSeconds: number;
     cpuPct: Record<string, number>;
     rssMiB: Record<string, number>;
     machineBusyPct: number;

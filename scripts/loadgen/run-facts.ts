@@ -25,6 +25,11 @@ export interface PacketCount {
 /** The steady state's window: samples at its start (0) and end (1). */
 export interface SteadyWindow {
   windowSeconds: number;
+  /**
+   * Of the window, the seconds it ran past its planned end waiting for the drilled
+   * points' rebuild (--stall on a generator behind; 0 when it did not wait).
+   */
+  drillWaitSeconds: number;
   machine: [MachineSample, MachineSample];
   procs: [Record<string, ProcSample | undefined>, Record<string, ProcSample | undefined>];
   udpRcvbufErrors: [number, number];

@@ -449,6 +449,10 @@ async function runSteadyState(
     );
     prev = { procs: now.procs, t: now.t, packets: now.packets.received };
   }
+  // The time the window ran past its planned end for the drill: no host action, churn or
+  // `during` task in it, only the points' media and health reports.
+  const drillWaitSeconds = drillWaitLogged ? Math.max(0, Date.now() - steadyEnd) / 1000 : 0;
+  if (drillWaitLogged) log(`waited ${Math.round(drillWaitSeconds)} s for the drilled points' rebuild`);
   const checkins = await checkinsP;
   const hostActs = await hostActsP;
   const extra = await duringP;
@@ -463,6 +467,7 @@ async function runSteadyState(
   return {
     window: {
       windowSeconds: (steadyT1 - steadyT0) / 1000,
+      drillWaitSeconds,
       machine: [m0, m1],
       procs: [p0, p1],
       udpRcvbufErrors: [udp0, udp1],

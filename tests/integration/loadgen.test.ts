@@ -101,6 +101,11 @@ maybe('12 virtual points receive the hall through the real join path; attendance
   const others = w.points.filter((p) => p !== drilled);
   if (others.length) console.warn(`watchdog rebuilt undrilled points: ${others.map((p) => p.pointId).join(', ')}`);
   expect(w.rebuilds).toBeGreaterThanOrEqual(1);
+  // The steady state may run past its planned end for the drilled point's rebuild, up to a
+  // minute; the result says how long, as part of its window.
+  expect(r.cost.drillWaitSeconds).toBeGreaterThanOrEqual(0);
+  expect(r.cost.drillWaitSeconds).toBeLessThanOrEqual(60);
+  expect(r.cost.windowSeconds).toBeGreaterThanOrEqual(r.cost.drillWaitSeconds);
   // The spawned server's log was read: the points' silences are matched against its stops
   // (whether any happen is not judged here).
   expect(r.media.videoStops).toMatchObject({ available: true, thresholdMs: 1000 });
