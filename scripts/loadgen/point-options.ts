@@ -1,5 +1,6 @@
 // What a run gives each virtual point (./point.ts): where it connects, its join link, what
 // it receives and how, and the run's shared parts (the DTLS gate, the ack reservoir).
+import type { MediaWatchdogOptions } from '../../client/src/point/media-watchdog';
 import type { Gate } from './gate';
 import type { Reservoir } from './stats';
 import type { WatchJudge } from './watch-judge';
@@ -30,6 +31,8 @@ export interface PointOptions {
   handshakes?: Gate;
   /** The run's points and loop lag, against which the media watchdog judges silence (./watch-judge.ts). */
   fleet?: WatchJudge | undefined;
+  /** The media watchdog's timings; the page's (DEFAULT_WATCHDOG) unless a test gives others. */
+  watchdog?: Partial<MediaWatchdogOptions>;
   /** Health reports go here (ack latency), shared by all points. */
   healthAcks: Reservoir;
   /** Called with the marker (rttMs) of each report sent, for the monitor probe. */

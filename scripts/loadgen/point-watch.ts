@@ -10,7 +10,7 @@
 // with its reason and what the stalled streams had seen, so that the root cause stays
 // visible.
 import { performance } from 'node:perf_hooks';
-import { MediaWatchdog, type WatchedTrack } from '../../client/src/point/media-watchdog';
+import { MediaWatchdog, type MediaWatchdogOptions, type WatchedTrack } from '../../client/src/point/media-watchdog';
 import type { StreamStats } from './stream-stats';
 import { countedSilence, type HeldReason, type Peers, type WatchJudge } from './watch-judge';
 
@@ -53,6 +53,8 @@ export interface PointWatchOptions {
   fleet?: WatchJudge | undefined;
   /** The clock of the streams' lastArrival (ms); performance.now() unless a test gives one. */
   now?: () => number;
+  /** The watchdog's timings; the page's (DEFAULT_WATCHDOG) unless a test gives others. */
+  watchdog?: Partial<MediaWatchdogOptions> | undefined;
 }
 
 /** A watched track's progress at the last look, and whether packets arrived since it last grew. */
@@ -65,7 +67,7 @@ interface TrackSeen {
 
 export class PointWatch {
   /** The strikes (a stall noticed) and rebuilds, as the page counts them. */
-  readonly watchdog = new MediaWatchdog();
+  readonly watchdog: MediaWatchdog;
   readonly rebuilds: WatchdogRebuild[] = [];
   /**
    * Silence not counted (ms, while a watched track made no progress): the generator's loop
@@ -90,6 +92,7 @@ export class PointWatch {
 
   constructor(o: PointWatchOptions) {
     this.#o = o;
+    this.watchdog = new MediaWatchdog(o.watchdog);
     o.fleet?.add(o.pointId, () => this.#lastRead());
   }
 

@@ -67,7 +67,7 @@ export class VirtualPoint {
 
   constructor(o: PointOptions) {
     this.o = o;
-    this.watch = new PointWatch({ pointId: o.pointId, log: o.log, fleet: o.fleet });
+    this.watch = new PointWatch({ pointId: o.pointId, log: o.log, fleet: o.fleet, watchdog: o.watchdog });
     this.health = new HealthReporter(
       {
         pointId: o.pointId,

@@ -178,6 +178,9 @@ maybe(
   'watchdog drill: a stalled point that rejoins before its watchdog fires is neither rebuilt nor missed',
   async () => {
     const o = { ...DEFAULTS, points: 2, workers: 1 };
+    // Two strikes 12 s apart instead of the page's 6 s: the rejoin between them must replace
+    // the stalled transport before the second, which a loaded machine may take seconds to do.
+    const stallMs = 12_000;
     const quiet = () => undefined;
     const errors: string[] = [];
     const pauses = new GeneratorPauses();
@@ -214,6 +217,7 @@ maybe(
             rtx: true,
             healthAcks,
             fleet,
+            watchdog: { stallMs },
             log: quiet,
           }),
         );
@@ -222,11 +226,13 @@ maybe(
       const [left, stays] = points as [VirtualPoint, VirtualPoint];
 
       // Both stalled, as --stall does: media dropped uncounted, socket and ICE up.
+      const stalledAt = Date.now();
       for (const p of points) p.stall();
       const stalled = left.receiver!;
       // One leaves and rejoins once its watchdog has struck once, before the second strike
-      // (6 s later) would rebuild it: the rejoin's transport is not stalled.
-      await waitFor(() => left.watch.watchdog.stalls >= 1, `${left.o.pointId}'s first strike`, 30_000);
+      // (stallMs later) would rebuild it: the rejoin's transport is not stalled.
+      await waitFor(() => left.watch.watchdog.stalls >= 1, `${left.o.pointId}'s first strike`, 45_000);
+      expect(Date.now() - stalledAt).toBeGreaterThanOrEqual(stallMs); // the test's timings, not the page's
       expect(left.watch.rebuilds).toEqual([]);
       left.cut();
       await waitFor(

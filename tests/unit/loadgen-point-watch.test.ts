@@ -1,7 +1,8 @@
 // A virtual point's media watchdog (scripts/loadgen/point-watch.ts) on a run's fleet
 // (scripts/loadgen/watch-judge.ts), on a simulated clock: the reason of each rebuild, the
-// silence held and why, a storm against a real stop, a silence all points share, and the
-// drill with most points stalled.
+// silence held and why, a storm against a real stop, a silence all points share, the
+// drill with most points stalled, and the watchdog's timings a test gives.
+import type { MediaWatchdogOptions } from '../../client/src/point/media-watchdog';
 import { PointWatch, type WatchdogRebuild } from '../../scripts/loadgen/point-watch';
 import { newStream, type StreamStats } from '../../scripts/loadgen/stream-stats';
 import { MAX_SHARED_HOLD_MS, WatchFleet } from '../../scripts/loadgen/watch-judge';
@@ -18,6 +19,8 @@ interface Scenario {
   loop?: (t: number) => { busy: number; behindMs: number };
   /** Points whose first receiver drops its media on purpose (the drill). */
   drilled?: (i: number) => boolean;
+  /** The watchdog's timings, when not the page's. */
+  watchdog?: Partial<MediaWatchdogOptions>;
 }
 
 interface SimPoint {
@@ -45,7 +48,7 @@ function simulate(s: Scenario): { points: SimPoint[]; fleet: WatchFleet } {
   const points: SimPoint[] = [];
   for (let i = 0; i < s.points; i++) {
     const p = {
-      watch: new PointWatch({ pointId: `p${i}`, log: () => undefined, fleet, now: () => now }),
+      watch: new PointWatch({ pointId: `p${i}`, log: () => undefined, fleet, now: () => now, watchdog: s.watchdog }),
       drilled: s.drilled?.(i) ?? false,
       rebuiltAt: [],
     } as unknown as SimPoint;
@@ -194,5 +197,18 @@ describe('PointWatch on the fleet', () => {
     }
     for (const p of points.slice(12)) expect(p.watch.rebuilds).toEqual([]);
     expect(fleet.sharedSilences().episodes).toBe(0);
+  });
+
+  test("a test's watchdog timings: the drill's two strikes stallMs apart, the page's 6 s by default", () => {
+    for (const watchdog of [undefined, { stallMs: 12_000 }]) {
+      const stallMs = watchdog?.stallMs ?? 6000;
+      const { points } = simulate({ points: 4, seconds: 40, flow: () => 'flows', drilled: (i) => i === 0, watchdog });
+      const p = points[0]!;
+      expect(reasons(p)).toEqual(['drill']);
+      // Stalled from its first look: a strike after stallMs, the rebuild at the second.
+      expect(p.watch.watchdog.stalls).toBe(2);
+      expect(p.rebuiltAt[0]).toBeGreaterThanOrEqual(2 * stallMs);
+      expect(p.rebuiltAt[0]).toBeLessThan(2 * stallMs + 2000);
+    }
   });
 });
