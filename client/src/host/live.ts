@@ -154,8 +154,13 @@ export function mountLiveConsole(
         talk.refresh();
         renderHands(ui, attached.hands, give);
         renderNumbers(ui, attached.numbers);
-        // After a reconnect while live, publish again (the server dropped the old transport).
-        if (attached.view.state === 'live' && (media.camera || media.mic)) await media.republish();
+        // After a reconnect while live, publish again (the server dropped the old transport);
+        // the camera button says so meanwhile, and again if that publish fails (catch below).
+        if (attached.view.state === 'live' && (media.camera || media.mic)) {
+          const publishing = media.republish();
+          allowGoLive();
+          await publishing;
+        }
       } catch (err) {
         allowGoLive();
         if (mediaUnavailable(err)) return;
