@@ -71,6 +71,30 @@ const keptOnSameDocument = (page: Page, where: 'storage' | 'name') =>
     [RELOADS_KEY, where] as const,
   );
 
+/**
+ * Counts, from the page's next load on, its calls of the boot script's reload of a started
+ * page (RELOAD_GLOBAL): `reloadsAsked` reads the count of the current document.
+ */
+async function countReloadsAsked(page: Page): Promise<void> {
+  await page.addInitScript((name) => {
+    let reload: unknown;
+    const asked = () => Reflect.set(window, '__reloadsAsked', Number(Reflect.get(window, '__reloadsAsked') ?? 0) + 1);
+    Object.defineProperty(window, name, {
+      configurable: true,
+      get: () =>
+        typeof reload === 'function'
+          ? () => {
+              asked();
+              return (reload as () => unknown)();
+            }
+          : reload,
+      set: (v: unknown) => (reload = v),
+    });
+  }, RELOAD_GLOBAL);
+}
+const reloadsAsked = (page: Page): Promise<number> =>
+  page.evaluate(() => Number(Reflect.get(window, '__reloadsAsked') ?? 0));
+
 /** A wait the boot script has set and not yet ended, on the page's clock. */
 type BootWait = { at: number; ms: number };
 
@@ -183,16 +207,24 @@ describe('pages in Chromium', () => {
 
   // Each test's pages and contexts are closed after it however it ended (a failed
   // expectation, a timeout), so that none goes on loading, reloading or sending into the
-  // next; then the errors its route handlers met fail it.
+  // next; their routes are removed first, so that no route handler starts on a closing
+  // page (one already running has its errors dropped); then the errors its route handlers
+  // met fail it.
   const opened: (Page | BrowserContext)[] = [];
   const newPage = async (): Promise<Page> => {
     const page = await browser.newPage();
     opened.push(page);
     return page;
   };
+  const close = async (p: Page | BrowserContext): Promise<void> => {
+    const pages = 'pages' in p ? p.pages() : [p];
+    for (const page of pages.filter((page) => !page.isClosed())) await page.unrouteAll({ behavior: 'ignoreErrors' });
+    if ('pages' in p) await p.unrouteAll({ behavior: 'ignoreErrors' });
+    await p.close();
+  };
   afterEach(async () => {
     try {
-      for (const p of opened.splice(0).reverse()) await p.close();
+      for (const p of opened.splice(0).reverse()) await close(p);
     } finally {
       expect(routeErrors.splice(0)).toEqual([]);
     }
@@ -364,6 +396,86 @@ describe('pages in Chromium', () => {
       await page.click('[data-testid=go-live]');
     };
     const LIVE = '[data-testid=host-status]:has-text("ĐANG PHÁT TRỰC TIẾP")';
+    /** Waits until the console's camera is open. */
+    const cameraOpen = (page: Page) =>
+      waitFor(
+        () =>
+          page.evaluate(() =>
+            (window as unknown as { briefingHost?: { tracks: () => MediaStreamTrack[] } }).briefingHost
+              ?.tracks()
+              .some((t) => t.kind === 'video' && t.readyState === 'live'),
+          ),
+        'the camera open',
+      );
+    /**
+     * What the console sends, as it sees it: the briefing's state, its open camera and
+     * microphone producers (their ids), its send transport's connection state.
+     */
+    const consoleOnAir = (page: Page) =>
+      page.evaluate(() => {
+        type Producer = { id: string; closed: boolean };
+        const host = (
+          window as unknown as {
+            briefingHost: {
+              view: () => { state: string } | undefined;
+              sender: () =>
+                { producer: (s: string) => Producer | undefined; transport?: { connectionState: string } } | undefined;
+            };
+          }
+        ).briefingHost;
+        const sender = host.sender();
+        const open = (s: string) => {
+          const p = sender?.producer(s);
+          return p && !p.closed ? p.id : undefined;
+        };
+        return {
+          state: host.view()?.state,
+          camera: open('host-camera'),
+          mic: open('host-mic'),
+          transport: sender?.transport?.connectionState,
+        };
+      });
+    /** The hall's producers the server lists for `b`'s briefing: [source, producer id], by source. */
+    const hallProducers = async (b: PreparedBriefing): Promise<[string, string][]> =>
+      (await (await o.orchestrator.realtime.broadcasts.get(b.sessionId)).view()).producers
+        .filter((p) => p.source.startsWith('host-'))
+        .map((p): [string, string] => [p.source, p.producerId])
+        .sort(([x], [y]) => x.localeCompare(y));
+    /**
+     * Waits until the console sends its camera and microphone on a connected transport and
+     * the server lists them, and no other, as the hall's: one camera, one microphone.
+     */
+    const onAirOnce = async (page: Page, b: PreparedBriefing): Promise<void> => {
+      const sent = await waitFor(
+        async () => {
+          const a = await consoleOnAir(page);
+          if (a.camera && a.mic && a.transport === 'connected') return { camera: a.camera, mic: a.mic };
+          return undefined;
+        },
+        "the console's camera and microphone published",
+        30_000,
+      );
+      await waitFor(
+        async () => {
+          const ids = (await hallProducers(b)).map(([, id]) => id);
+          return ids.includes(sent.camera) && ids.includes(sent.mic);
+        },
+        'the server listing them',
+        15_000,
+      );
+      expect(await hallProducers(b)).toEqual([
+        ['host-camera', sent.camera],
+        ['host-mic', sent.mic],
+      ]);
+    };
+    /** A new briefing's host console (hostPage), with its page errors. */
+    const consolePage = async () => {
+      const b = await prepareBriefing(o.baseUrl, ['HT-VQ']);
+      const page = await hostPage(b);
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      return { b, page, errors };
+    };
     /**
      * A new briefing's host console (hostPage), with its page errors and loads, whose chunk
      * that receives the floor's media (rtc/mediasoup.ts, the one exporting HANDLERS; the
@@ -372,10 +484,7 @@ describe('pages in Chromium', () => {
      * alike. mediasoup-client itself, a static import there, arrives.
      */
     const failingConsole = async (fails: (load: number) => boolean) => {
-      const b = await prepareBriefing(o.baseUrl, ['HT-VQ']);
-      const page = await hostPage(b);
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
+      const { b, page, errors } = await consolePage();
       const loads = countLoads(page);
       const failed = { n: 0 };
       await page.route(`**/bundle/${preloadedChunk('host', /\bas HANDLERS\b/)}`, (req) =>
@@ -410,21 +519,14 @@ describe('pages in Chromium', () => {
       // The chunk arrives in the first load, where the console goes live, and fails from the
       // second on.
       const { b, page, errors, loads, failed } = await failingConsole((load) => load > 1);
+      await countReloadsAsked(page);
       // A console attaching to a live briefing publishes again the camera and microphone it
       // holds by then: its socket connects once its camera is open.
       await page.routeWebSocket(
         (url) => url.pathname === '/socket.io/',
         (ws) =>
           answer(async () => {
-            await waitFor(
-              () =>
-                page.evaluate(() =>
-                  (window as unknown as { briefingHost?: { tracks: () => MediaStreamTrack[] } }).briefingHost
-                    ?.tracks()
-                    .some((t) => t.kind === 'video' && t.readyState === 'live'),
-                ),
-              'the camera open',
-            );
+            await cameraOpen(page);
             ws.connectToServer();
           }),
       );
@@ -447,9 +549,10 @@ describe('pages in Chromium', () => {
       );
       expect(await page.textContent(`${status} .vi`)).toContain('Tải lại trang khi có thể');
       expect(failed.n).toBeGreaterThan(0);
-      // No reload: the boot script's note would be up at once, its reload some 2 s later.
-      expect(await page.$(NOTE)).toBeNull();
-      await new Promise((r) => setTimeout(r, 3500));
+      // No reload: the console asks the boot script for one in the same call that says the
+      // failure (whose note would then be up at once, its reload some 2 s later), and it
+      // said the live warning instead.
+      expect(await reloadsAsked(page)).toBe(0);
       expect(await page.$(NOTE)).toBeNull();
       expect(loads.n).toBe(2);
       expect(await page.evaluate(() => Reflect.get(window, '__sameDocument'))).toBe(true);
@@ -469,29 +572,7 @@ describe('pages in Chromium', () => {
       expect(await page.textContent(`${status} .en`)).toContain('a point given the floor cannot be seen or heard here');
       // Still live, the hall's camera and microphone on air: the console's producers are the
       // ones the server lists, open, on a connected transport.
-      const onAir = await page.evaluate(() => {
-        type Producer = { id: string; closed: boolean };
-        const host = (
-          window as unknown as {
-            briefingHost: {
-              view: () => { state: string } | undefined;
-              sender: () =>
-                { producer: (s: string) => Producer | undefined; transport?: { connectionState: string } } | undefined;
-            };
-          }
-        ).briefingHost;
-        const sender = host.sender();
-        const open = (s: string) => {
-          const p = sender?.producer(s);
-          return p && !p.closed ? p.id : undefined;
-        };
-        return {
-          state: host.view()?.state,
-          camera: open('host-camera'),
-          mic: open('host-mic'),
-          transport: sender?.transport?.connectionState,
-        };
-      });
+      const onAir = await consoleOnAir(page);
       expect(onAir).toEqual({
         state: 'live',
         camera: expect.any(String),
@@ -506,14 +587,16 @@ describe('pages in Chromium', () => {
           ['host-mic', onAir.mic],
         ]),
       );
+      // Nor later, on this document.
+      expect(await reloadsAsked(page)).toBe(0);
+      expect(await page.$(NOTE)).toBeNull();
+      expect(loads.n).toBe(2);
+      expect(await page.evaluate(() => Reflect.get(window, '__sameDocument'))).toBe(true);
       expect(errors).toEqual([]);
     }, 90_000);
 
     test('the host console reloaded while live whose camera opens after it attaches goes on air again', async () => {
-      const b = await prepareBriefing(o.baseUrl, ['HT-VQ']);
-      const page = await hostPage(b);
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
+      const { b, page, errors } = await consolePage();
       // The camera and microphone answer only once the console has attached to the
       // briefing, as a slow camera does after a quick socket.
       await page.addInitScript(() => {
@@ -538,46 +621,59 @@ describe('pages in Chromium', () => {
       await page.reload();
       await openConsole(page);
       await page.waitForSelector(LIVE, { timeout: 30_000 });
-      // The reloaded console's camera and microphone are on air: its producers are open and
-      // the server lists them as the hall's.
-      const onAir = () =>
-        page.evaluate(() => {
-          type Producer = { id: string; closed: boolean };
-          const host = (
-            window as unknown as {
-              briefingHost: { sender: () => { producer: (s: string) => Producer | undefined } | undefined };
-            }
-          ).briefingHost;
-          const open = (s: string) => {
-            const p = host.sender()?.producer(s);
-            return p && !p.closed ? p.id : undefined;
-          };
-          return { camera: open('host-camera'), mic: open('host-mic') };
-        });
-      await waitFor(
-        async () => {
-          const a = await onAir();
-          return Boolean(a.camera && a.mic);
-        },
-        "the reloaded console's camera and microphone published",
-        30_000,
+      // The reloaded console's camera and microphone are on air, once: its producers are open
+      // and the server lists them, and no other, as the hall's.
+      await onAirOnce(page, b);
+      expect(errors).toEqual([]);
+    }, 90_000);
+
+    test('the host console whose publish fails while live is put on air again by its camera button', async () => {
+      const { b, page, errors } = await consolePage();
+      // Once armed, the console's first produce is held, then refused as by an SFU that is
+      // restarting: the answer says so and no producer is made. The console's socket
+      // connects once its camera is open, so that it publishes as it attaches.
+      let armed = false;
+      let refuse: (() => void) | undefined;
+      await page.routeWebSocket(
+        (url) => url.pathname === '/socket.io/',
+        (ws) =>
+          answer(async () => {
+            await cameraOpen(page);
+            const server = ws.connectToServer();
+            ws.onMessage((m) =>
+              answer(() => {
+                const produce = typeof m === 'string' ? /^42\/host,(\d+)\["rtc:produce",/.exec(m) : null;
+                if (!armed || !produce || refuse) return server.send(m);
+                const error = { code: 'unavailable', message: 'the media server is unavailable; retry later' };
+                refuse = () => answer(() => ws.send(`43/host,${produce[1]}${JSON.stringify([{ ok: false, error }])}`));
+              }),
+            );
+          }),
       );
-      const { camera, mic } = await onAir();
-      await waitFor(
-        async () => {
-          const view = await (await o.orchestrator.realtime.broadcasts.get(b.sessionId)).view();
-          const hall = view.producers.filter((p) => p.source.startsWith('host-')).map((p) => p.producerId);
-          return hall.includes(camera!) && hall.includes(mic!);
-        },
-        'the server listing them',
-        15_000,
-      );
-      // One camera and one microphone: the console published once.
-      const sources = (await (await o.orchestrator.realtime.broadcasts.get(b.sessionId)).view()).producers
-        .map((p) => p.source)
-        .filter((src) => src.startsWith('host-'))
-        .sort();
-      expect(sources).toEqual(['host-camera', 'host-mic']);
+      await page.goto(`${o.baseUrl}/host`);
+      await goLive(page);
+      await page.waitForSelector(LIVE, { timeout: 30_000 });
+      // Reloaded while live, the console publishes the hall's camera and microphone again as
+      // it attaches; while it does, the camera button offers nothing.
+      armed = true;
+      await page.reload();
+      await openConsole(page);
+      const held = await waitFor(() => refuse, 'the first produce', 30_000);
+      const CAMERA = '[data-testid=camera-on]';
+      await page.waitForSelector(`${CAMERA}:has-text("Turn camera and microphone off"):disabled`);
+      expect(await hallProducers(b)).toEqual([]);
+      // That publish fails: the console sends nothing, and its camera button says it can
+      // put the camera and microphone on air.
+      held();
+      await page.waitForSelector(`${CAMERA}:has-text("Put camera and microphone on air"):enabled`);
+      expect(await page.textContent(`${CAMERA} .vi`)).toBe('Phát camera và micro lên');
+      expect(await consoleOnAir(page)).toMatchObject({ state: 'live', camera: undefined, mic: undefined });
+      expect(await hallProducers(b)).toEqual([]);
+      // The button tries again: on air, once.
+      await page.click(CAMERA);
+      await onAirOnce(page, b);
+      await page.waitForSelector(`${CAMERA}:has-text("Turn camera and microphone off"):disabled`);
+      expect((await (await o.orchestrator.realtime.broadcasts.get(b.sessionId)).view()).state).toBe('live');
       expect(errors).toEqual([]);
     }, 90_000);
 
