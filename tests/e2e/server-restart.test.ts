@@ -64,14 +64,19 @@ describe('the server process is SIGKILLed and restarted mid-briefing', () => {
   let host: Page;
   const pages = new Map<string, Page>();
 
-  const ready = async () => {
+  const ready = async (timeoutMs = 60_000) => {
     await waitFor(
       async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.status === 200,
       'the server ready',
-      60_000,
+      timeoutMs,
       200,
     );
   };
+  /**
+   * How long the restarted server may take to be ready: a lobby due this long after the
+   * respawn falls after the server is back, or the test fails on the restart's time.
+   */
+  const RESTART_WITHIN_MS = 60_000;
 
   beforeAll(async () => {
     r = await startTestRedis();
@@ -120,8 +125,8 @@ describe('the server process is SIGKILLed and restarted mid-briefing', () => {
 
   test('points and host come back by themselves; the session is live; attendance, history and jobs survive', async () => {
     const http = request(base);
-    // Before: a headcount from a page, some health history, and a second session whose
-    // lobby is due while the server will be down.
+    // Before: a headcount from a page, some health history, a second session whose lobby
+    // is due while the server will be down and a third whose lobby is due after it is back.
     const speaker = pages.get(POINTS[0]!)!;
     await speaker.fill('[data-testid=headcount-input]', '73');
     await speaker.click('[data-testid=headcount-send]');
@@ -145,9 +150,6 @@ describe('the server process is SIGKILLed and restarted mid-briefing', () => {
       await http.post(`/api/v1/sessions/${created.body.id}/schedule`).set('Cookie', b.cookie).expect(200);
       return created.body.id as string;
     };
-    // One lobby due after the server is back.
-    const laterAt = Date.now() + 30_000;
-    const later = await schedule('Phiên sau nữa', laterAt);
     // A few health reports (one every 2 s) in the history.
     const detailBefore = await waitFor(
       async () => {
@@ -162,8 +164,13 @@ describe('the server process is SIGKILLed and restarted mid-briefing', () => {
     const consumers = new Map<string, string>();
     for (const [p, page] of pages) consumers.set(p, (await decoding(page, 'host-camera')).id);
     // One lobby due while the server is down: the crash follows at once, and the server
-    // is started again only once that time has passed.
+    // is started again only once that time has passed, at `respawnAt`.
     const lobbyAt = Date.now() + 5000;
+    const respawnAt = lobbyAt + 500;
+    // One lobby due after the server is back: a second past the time the restarted server
+    // has to be ready, so that it falls after the restart however long that takes here.
+    const laterAt = respawnAt + RESTART_WITHIN_MS + 1000;
+    const later = await schedule('Phiên sau nữa', laterAt);
     const next = { body: { id: await schedule('Phiên kế tiếp', lobbyAt) } };
 
     // The crash: no shutdown, no leave recorded, the workers die with their parent.
@@ -178,10 +185,10 @@ describe('the server process is SIGKILLed and restarted mid-briefing', () => {
       ),
     );
     // Down past the lobby's time (a time of day to pass, no event to wait on).
-    await new Promise((res) => setTimeout(res, Math.max(0, lobbyAt + 500 - Date.now())));
+    await new Promise((res) => setTimeout(res, Math.max(0, respawnAt - Date.now())));
     server = startServer(env);
     const restartedAt = Date.now();
-    await ready();
+    await ready(laterAt - 1000 - restartedAt);
     log(`server restart: ready ${Date.now() - restartedAt} ms after the new process was spawned`);
 
     // Every page decodes the hall again on a new consumer, without a reload.
@@ -239,7 +246,7 @@ describe('the server process is SIGKILLed and restarted mid-briefing', () => {
         return cur.state === 'lobby' ? cur : undefined;
       },
       'the later session in its lobby',
-      45_000,
+      Math.max(15_000, laterAt + 15_000 - Date.now()),
       250,
     );
     const laterOpenedAt = Date.parse(laterOpened.history.at(-1).at);
