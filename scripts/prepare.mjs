@@ -37,7 +37,12 @@ function ensureNpmDependencies() {
   const want = sha(lock);
   if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === want) return;
   step('installing npm dependencies (npm ci)…');
-  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: ROOT, stdio: 'inherit' });
+  // With NODE_ENV=production npm would leave out devDependencies, but the client bundle and
+  // the worker build need them (esbuild, mediasoup-client).
+  const r = spawnSync('npm', ['ci', '--include=dev', '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   if (r.status !== 0) fail('`npm ci` failed; see the messages above (is the npm registry reachable?).');
   fs.writeFileSync(stamp, want);
 }
