@@ -2,6 +2,7 @@
 // what keeps them safe is checked as text.
 import fs from 'node:fs';
 import path from 'node:path';
+import { DOCUMENT_MAX_BYTES } from '../../server/contract/documents';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const read = (f: string) => fs.readFileSync(path.join(ROOT, f), 'utf8');
@@ -105,5 +106,14 @@ describe('deployment files', () => {
     expect(coturn).toMatch(/- --tls-listening-port=/);
     for (const net of ['10.0.0.0-10.255.255.255', '127.0.0.0-127.255.255.255'])
       expect(coturn).toContain(`- --denied-peer-ip=${net}`);
+  });
+
+  test('nginx lets an agenda document of the largest size through', () => {
+    for (const conf of ['deploy/nginx-production.conf', 'deploy/nginx-cluster.conf']) {
+      const sizes = [...read(conf).matchAll(/^\s*client_max_body_size (\d+)m;$/gm)].map((m) => Number(m[1]));
+      expect({ conf, sizes: sizes.length }).toEqual({ conf, sizes: 1 });
+      // The upload is multipart: the file plus its form fields.
+      expect(sizes[0]! * 1024 * 1024).toBeGreaterThan(DOCUMENT_MAX_BYTES);
+    }
   });
 });
