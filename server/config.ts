@@ -8,12 +8,12 @@ import { secretWeakness } from './security/secret-strength';
 import { DEFAULT_TIME_ZONE, isTimeZone } from './contract/time-zone';
 import { boolFlag, ipv4OrV6, port, portRange, thresholdPair, wholeNumber } from './config/fields';
 import { checkClusterEnv, clusterConfig, clusterEnv, type ClusterConfig } from './config/cluster';
-import { checkNetEnv, netConfig, netEnv, type NetConfig } from './config/net';
+import { checkNetEnv, netConfig, netEnv, ROOT_PRIVILEGE, type NetConfig, type PortPrivilege } from './config/net';
 import { sipConfig, sipEnv } from './config/sip';
 import type { SipConfig } from './sip/gateway';
 
 export type { ClusterConfig } from './config/cluster';
-export type { NetConfig, TurnConfig } from './config/net';
+export type { NetConfig, PortPrivilege, TurnConfig } from './config/net';
 
 const MB = 1024 * 1024;
 
@@ -301,7 +301,11 @@ export class ConfigError extends Error {
   }
 }
 
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+/** `privilege`: whether the process may bind port 443 (the relay's default TLS port); as root unless said. */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  privilege: PortPrivilege = ROOT_PRIVILEGE,
+): Config {
   // Empty strings count as unset, as in most .env tooling.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = EnvSchema.safeParse(cleaned);
@@ -383,7 +387,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       listenIp: e.INGEST_LISTEN_IP ?? e.RTC_LISTEN_IP,
     },
     cluster: clusterConfig(e),
-    net: netConfig(e),
+    net: netConfig(e, privilege),
     sip: sipConfig(e),
   };
 }

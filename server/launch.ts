@@ -1,13 +1,15 @@
 // The server process (`npm start`, `npm run demo`, a container's command): config, the
-// address points reach, HTTPS (the operator's certificate or a local CA), embedded Redis
-// and coturn when asked, the orchestrator, the start-up lines, the first-run setup link,
-// signals. Every input is checked before anything starts: a bad certificate or variable
-// stops it with a message naming the variable, never with a half-started server. On
-// SIGINT or SIGTERM everything it started stops with it; SIGHUP reloads the certificate.
+// address points reach, HTTPS (the operator's certificate or a local CA; none with
+// TLS=proxy), embedded Redis and coturn when asked, the orchestrator, the start-up lines,
+// the first-run setup link, signals. Every input is checked before anything starts: a bad
+// certificate or variable stops it with a message naming the variable, never with a
+// half-started server. On SIGINT or SIGTERM everything it started stops with it; SIGHUP
+// reloads the certificate.
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { ConfigError, loadConfig, type Config } from './config';
+import { ConfigError, loadConfig, type Config, type PortPrivilege } from './config';
 import { createLogger } from './logger';
 import { caPage, type CaPage } from './net/ca-page';
 import { EmbeddedCoturn } from './net/coturn';
@@ -46,6 +48,27 @@ interface Tls {
   ca: LocalCa | undefined;
   /** Certificate and key for coturn's TLS listener. */
   files: { certFile: string; keyFile: string } | undefined;
+}
+
+/** CAP_NET_BIND_SERVICE's bit in /proc's capability masks. */
+const CAP_NET_BIND_SERVICE = 10n;
+
+/** Who this process runs as, the lowest port the kernel lets anyone bind, its ambient capabilities. */
+function readPortPrivilege(): PortPrivilege {
+  let unprivilegedPortStart: number | undefined;
+  let ambientBindService = false;
+  try {
+    unprivilegedPortStart = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim());
+    const ambient = /^CapAmb:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1];
+    ambientBindService = ambient !== undefined && ((BigInt(`0x${ambient}`) >> CAP_NET_BIND_SERVICE) & 1n) === 1n;
+  } catch {
+    // not Linux: the classic 1024, no capabilities
+  }
+  return {
+    uid: process.getuid?.(),
+    unprivilegedPortStart: Number.isInteger(unprivilegedPortStart) ? unprivilegedPortStart : undefined,
+    ambientBindService,
+  };
 }
 
 /** The host name or address in PUBLIC_URL (the address points reach when it is unset). */
@@ -138,7 +161,7 @@ function banner(s: {
 export async function launch(opts: LaunchOptions = {}): Promise<void> {
   let config: Config;
   try {
-    config = loadConfig();
+    config = loadConfig(undefined, readPortPrivilege());
   } catch (err) {
     if (err instanceof ConfigError) refuse(err.message);
     throw err;
@@ -148,6 +171,7 @@ export async function launch(opts: LaunchOptions = {}): Promise<void> {
   const tls = prepareTls(config, addressing);
   const logger = createLogger(config.log);
   for (const w of addressing.warnings) logger.warn(w);
+  if (config.net.turn.tlsPortWarning) logger.warn(config.net.turn.tlsPortWarning);
   // Before any child starts: the probe blocks, and its warning belongs to the start-up.
   checkChildTies(logger);
   let embedded: EmbeddedRedis | undefined;

@@ -59,6 +59,44 @@ export const netEnv = {
 
 type NetEnv = z.output<z.ZodObject<typeof netEnv>> & { PORT: number; PUBLIC_URL?: string | undefined };
 
+/** Whether this process may listen on TCP 443 (coturn, its child, inherits it). */
+export interface PortPrivilege {
+  /** process.getuid(); undefined where there is none. */
+  uid: number | undefined;
+  /** /proc/sys/net/ipv4/ip_unprivileged_port_start; undefined where it cannot be read (1024 then). */
+  unprivilegedPortStart: number | undefined;
+  /** CAP_NET_BIND_SERVICE in the ambient set (systemd AmbientCapabilities=): children get it too. */
+  ambientBindService: boolean;
+}
+
+/** As root: what the defaults assume when the caller does not say. */
+export const ROOT_PRIVILEGE: PortPrivilege = { uid: 0, unprivilegedPortStart: 1024, ambientBindService: false };
+
+export function mayBind443(p: PortPrivilege): boolean {
+  return p.uid === undefined || p.uid === 0 || p.ambientBindService || (p.unprivilegedPortStart ?? 1024) <= 443;
+}
+
+/**
+ * The embedded relay's TLS port when TURN_TLS_PORT is unset: 443, where firewalls that let
+ * out only HTTPS pass; 5349 when the web server holds 443 on the same address, or when this
+ * process may not bind 443 (then with a warning saying what that costs and how to fix it).
+ */
+export function defaultTurnTlsPort(o: { webPort: number; listenIp: string | undefined; privilege: PortPrivilege }): {
+  port: number;
+  warning?: string;
+} {
+  if (o.webPort === 443 && !o.listenIp) return { port: 5349 };
+  if (mayBind443(o.privilege)) return { port: 443 };
+  return {
+    port: 5349,
+    warning:
+      'TURN_TLS_PORT defaults to 5349: this process is not root and may not bind port 443, so points whose ' +
+      'firewall lets out only TCP 443 will not reach the relay. Run as root, or give node CAP_NET_BIND_SERVICE ' +
+      'as an ambient capability (AmbientCapabilities= in a systemd unit, as deploy/briefing.service does) ' +
+      'and the relay takes 443 (or set TURN_TLS_PORT=443).',
+  };
+}
+
 /** HTTPS, proxies and TURN (server/net/). */
 export interface NetConfig {
   /** PEM files given by the operator; reloaded on SIGHUP. */
@@ -82,8 +120,10 @@ export interface TurnConfig {
   /** Embedded: the address coturn listens on (a second address lets TLS take 443); default all. */
   listenIp: string | undefined;
   port: number;
-  /** Embedded: TURN over TLS; default 443 unless the web server holds it on the same address, then 5349. */
+  /** Embedded: TURN over TLS; default 443, else 5349 (defaultTurnTlsPort). */
   tlsPort: number;
+  /** Why the default TLS port is not 443 when that costs points something (logged at start). */
+  tlsPortWarning: string | undefined;
   relayPorts: [number, number];
   /** Lifetime of the credentials handed to a page. */
   credentialTtlSeconds: number;
@@ -120,7 +160,8 @@ export function checkNetEnv(env: NetEnv, ctx: z.RefinementCtx): void {
   }
 }
 
-export function netConfig(e: NetEnv): NetConfig {
+export function netConfig(e: NetEnv, privilege: PortPrivilege): NetConfig {
+  const tlsDefault = defaultTurnTlsPort({ webPort: e.PORT, listenIp: e.TURN_LISTEN_IP, privilege });
   return {
     tls: e.TLS_CERT && e.TLS_KEY ? { certFile: path.resolve(e.TLS_CERT), keyFile: path.resolve(e.TLS_KEY) } : undefined,
     localCa: !e.TLS_CERT && (e.PUBLIC_URL ?? '').startsWith('https:'),
@@ -132,7 +173,8 @@ export function netConfig(e: NetEnv): NetConfig {
       secret: e.TURN_SECRET,
       listenIp: e.TURN_LISTEN_IP,
       port: e.TURN_PORT,
-      tlsPort: e.TURN_TLS_PORT ?? (e.PORT === 443 && !e.TURN_LISTEN_IP ? 5349 : 443),
+      tlsPort: e.TURN_TLS_PORT ?? tlsDefault.port,
+      tlsPortWarning: e.TURN_TLS_PORT === undefined && e.TURN === 'embedded' ? tlsDefault.warning : undefined,
       relayPorts: e.TURN_RELAY_PORTS,
       credentialTtlSeconds: e.TURN_CREDENTIAL_TTL,
     },

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { ConfigError, loadConfig } from '../../server/config';
+import { ConfigError, loadConfig, type PortPrivilege } from '../../server/config';
+import { mayBind443 } from '../../server/config/net';
 import { isPublishedSecret } from '../../server/security/secret-strength';
 import { publishedDevSecret } from '../helpers/published-secret';
 
@@ -92,6 +93,7 @@ describe('config', () => {
     expect(loadConfig({ TURN: 'embedded' }).net.turn).toMatchObject({ mode: 'embedded', port: 3478, tlsPort: 443 });
     expect(loadConfig({ TURN: 'embedded', PORT: '443' }).net.turn.tlsPort).toBe(5349);
     expect(loadConfig({ TURN: 'embedded', PORT: '443', TURN_LISTEN_IP: '10.0.0.6' }).net.turn.tlsPort).toBe(443);
+    expect(loadConfig({ TURN: 'embedded' }).net.turn.tlsPortWarning).toBeUndefined();
     const ext = loadConfig({
       TURN_URLS: 'turn:relay.vn:3478?transport=udp,turns:relay.vn:443',
       TURN_SECRET: 's'.repeat(40),
@@ -100,6 +102,33 @@ describe('config', () => {
       mode: 'external',
       urls: ['turn:relay.vn:3478?transport=udp', 'turns:relay.vn:443'],
     });
+  });
+
+  test('TURN_TLS_PORT defaults to 5349 with one warning when the process may not bind 443', () => {
+    const user = { uid: 1000, unprivilegedPortStart: 1024, ambientBindService: false };
+    const turn = (env: Record<string, string>, privilege: PortPrivilege = user) => loadConfig(env, privilege).net.turn;
+    expect(turn({ TURN: 'embedded', PORT: '8443' })).toMatchObject({
+      tlsPort: 5349,
+      tlsPortWarning: expect.stringMatching(/only TCP 443 .*root.*CAP_NET_BIND_SERVICE.*TURN_TLS_PORT=443/),
+    });
+    // Root, an ambient CAP_NET_BIND_SERVICE (coturn inherits it), or a kernel that lets anyone
+    // bind 443: 443 as before.
+    const with443 = (p: Partial<PortPrivilege>) => turn({ TURN: 'embedded', PORT: '8443' }, { ...user, ...p }).tlsPort;
+    expect(with443({ uid: 0 })).toBe(443);
+    expect(with443({ ambientBindService: true })).toBe(443);
+    expect(with443({ unprivilegedPortStart: 443 })).toBe(443);
+    expect(with443({ unprivilegedPortStart: 0 })).toBe(443);
+    expect(with443({ unprivilegedPortStart: 444 })).toBe(5349);
+    expect(with443({ unprivilegedPortStart: undefined })).toBe(5349);
+    // Given: taken as it is, no warning; no relay: nothing to warn about.
+    expect(turn({ TURN: 'embedded', PORT: '8443', TURN_TLS_PORT: '443' })).toMatchObject({
+      tlsPort: 443,
+      tlsPortWarning: undefined,
+    });
+    expect(turn({ PORT: '8443' }).tlsPortWarning).toBeUndefined();
+    // The web server on 443: 5349 whoever runs it, and nothing lost by it.
+    expect(turn({ TURN: 'embedded', PORT: '443' })).toMatchObject({ tlsPort: 5349, tlsPortWarning: undefined });
+    expect(mayBind443({ uid: undefined, unprivilegedPortStart: undefined, ambientBindService: false })).toBe(true);
   });
 
   test('the message names every bad variable', () => {
