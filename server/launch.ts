@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config, type PortPrivilege } from './config';
 import { createLogger } from './logger';
-import { caPage, type CaPage } from './net/ca-page';
+import { caPage, plainCaUrl, type CaPage } from './net/ca-page';
 import { EmbeddedCoturn } from './net/coturn';
 import { ensureLocalCa, OpensslMissingError, type LocalCa } from './net/local-ca';
 import { readMachine, resolveAddressing, type Addressing } from './net/addresses';
@@ -137,11 +137,11 @@ function banner(s: {
     `  Readiness:            ${base}/readyz`,
   ];
   if (s.tls.ca && s.config.net.localCa) {
-    const plainCa = base.replace(/^https:/, 'http:');
+    const plainCa = plainCaUrl(base, s.config.net.httpRedirectPort);
     lines.push(
       `  Certificate authority: ${s.tls.ca.caFile}${s.tls.ca.created ? ' (created now)' : ''}`,
       `  CA fingerprint:       SHA-256 ${s.tls.ca.caFingerprint}`,
-      `  Points install it from ${plainCa}/ca (read them the fingerprint to check)`,
+      `  Points install it from ${plainCa} (read them the fingerprint to check)`,
     );
   }
   if (s.turnUrls.length) lines.push(`  TURN relay:           ${s.turnUrls.join(' ')}`);

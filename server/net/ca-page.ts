@@ -43,6 +43,17 @@ function html(fingerprint: string, publicUrl: string): string {
 `;
 }
 
+/**
+ * Where a technician opens the page before the CA is trusted: plain HTTP on
+ * HTTP_REDIRECT_PORT when there is one, else on PUBLIC_URL's own port, where the front
+ * door answers plain HTTP beside TLS (server/net/listener.ts).
+ */
+export function plainCaUrl(publicUrl: string, redirectPort: number | undefined): string {
+  const url = new URL(publicUrl);
+  const port = redirectPort ?? (url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80);
+  return `http://${url.hostname}${port === 80 ? '' : `:${port}`}/ca`;
+}
+
 export function caPage(caFile: string, fingerprint: string, publicUrl: string): CaPage {
   const page = html(fingerprint, publicUrl);
   const sendCert = (res: { setHeader(k: string, v: string): unknown; end(b: Buffer): unknown }) => {

@@ -4,6 +4,7 @@ import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { plainCaUrl } from '../../server/net/ca-page';
 import { certificateNames, ensureLocalCa } from '../../server/net/local-ca';
 import { loadKeyPair, spkiSha256, TlsConfigError, TlsCredentials } from '../../server/net/tls';
 
@@ -91,5 +92,15 @@ describe('local certificate authority and certificate checks', () => {
     expect(() => creds.reload()).toThrow(TlsConfigError);
     expect(creds.pair.leaf.serialNumber).toBe(seen[0]);
     fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  test("the CA page's plain-HTTP address: PUBLIC_URL's host and port, or HTTP_REDIRECT_PORT", () => {
+    // The front door answers plain HTTP on the HTTPS port itself: keep the port.
+    expect(plainCaUrl('https://192.168.10.20', undefined)).toBe('http://192.168.10.20:443/ca');
+    expect(plainCaUrl('https://192.168.10.20:8443', undefined)).toBe('http://192.168.10.20:8443/ca');
+    expect(plainCaUrl('https://[2001:db8::20]:8443', undefined)).toBe('http://[2001:db8::20]:8443/ca');
+    // A redirect port serves it too, and 80 needs no port in the URL.
+    expect(plainCaUrl('https://hall.local:8443', 80)).toBe('http://hall.local/ca');
+    expect(plainCaUrl('https://hall.local', 8080)).toBe('http://hall.local:8080/ca');
   });
 });
