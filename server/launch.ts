@@ -136,6 +136,8 @@ function banner(s: {
     `  Connection monitor:   ${base}/monitor`,
     `  Readiness:            ${base}/readyz`,
   ];
+  if (s.config.net.tlsMode === 'proxy')
+    lines.push('  HTTPS:                by the reverse proxy (TLS=proxy); plain HTTP here');
   if (s.tls.ca && s.config.net.localCa) {
     const plainCa = plainCaUrl(base, s.config.net.httpRedirectPort);
     lines.push(

@@ -1,4 +1,4 @@
-// The real-network section of the environment (TLS_*, TRUST_PROXY, TURN_*): its
+// The real-network section of the environment (TLS, TLS_*, TRUST_PROXY, TURN_*): its
 // variables, the rules between them, and the `NetConfig` made of them (server/net/).
 import path from 'node:path';
 import { z } from 'zod';
@@ -40,6 +40,7 @@ const turnUrls = z
 
 /** Real networks: HTTPS, proxies, TURN (server/net/). */
 export const netEnv = {
+  TLS: z.enum(['auto', 'proxy']).default('auto'),
   TLS_CERT: z.string().min(1).optional(),
   TLS_KEY: z.string().min(1).optional(),
   HTTP_REDIRECT_PORT: port(0).optional(),
@@ -99,6 +100,8 @@ export function defaultTurnTlsPort(o: { webPort: number; listenIp: string | unde
 
 /** HTTPS, proxies and TURN (server/net/). */
 export interface NetConfig {
+  /** auto: the server speaks HTTPS itself when PUBLIC_URL is https; proxy: a reverse proxy in front does, the server plain HTTP. */
+  tlsMode: 'auto' | 'proxy';
   /** PEM files given by the operator; reloaded on SIGHUP. */
   tls: { certFile: string; keyFile: string } | undefined;
   /** PUBLIC_URL is https and no certificate is given: a local CA under dataDir/tls signs one. */
@@ -130,6 +133,21 @@ export interface TurnConfig {
 }
 
 export function checkNetEnv(env: NetEnv, ctx: z.RefinementCtx): void {
+  if (env.TLS === 'proxy' && env.TLS_CERT) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['TLS_CERT'],
+      message:
+        'must be unset with TLS=proxy (the reverse proxy holds the certificate); set TLS=auto to serve HTTPS from the server',
+    });
+  }
+  if (env.TLS === 'proxy' && !env.PUBLIC_URL?.startsWith('https:')) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['PUBLIC_URL'],
+      message: "required and https:// with TLS=proxy: the reverse proxy's address, which links and QR codes carry",
+    });
+  }
   if ((env.TLS_CERT === undefined) !== (env.TLS_KEY === undefined)) {
     ctx.addIssue({
       code: 'custom',
@@ -163,8 +181,9 @@ export function checkNetEnv(env: NetEnv, ctx: z.RefinementCtx): void {
 export function netConfig(e: NetEnv, privilege: PortPrivilege): NetConfig {
   const tlsDefault = defaultTurnTlsPort({ webPort: e.PORT, listenIp: e.TURN_LISTEN_IP, privilege });
   return {
+    tlsMode: e.TLS,
     tls: e.TLS_CERT && e.TLS_KEY ? { certFile: path.resolve(e.TLS_CERT), keyFile: path.resolve(e.TLS_KEY) } : undefined,
-    localCa: !e.TLS_CERT && (e.PUBLIC_URL ?? '').startsWith('https:'),
+    localCa: e.TLS === 'auto' && !e.TLS_CERT && (e.PUBLIC_URL ?? '').startsWith('https:'),
     httpRedirectPort: e.HTTP_REDIRECT_PORT || undefined,
     trustProxy: e.TRUST_PROXY ?? ['loopback'],
     turn: {

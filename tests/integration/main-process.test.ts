@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -300,6 +301,89 @@ describe('the main process (npm start)', () => {
       await waitFor(() => /certificate not reloaded/.test(m.out()), 'the refusal', 10_000);
       expect(m.out()).toMatch(/TLS_KEY: .*does not match/);
       expect(await served()).toBe(serial(second.cert));
+      m.child.kill('SIGTERM');
+      expect(await m.exited).toBe(0);
+    } finally {
+      m.child.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  /** A GET as a reverse proxy sends it: plain HTTP, the browser's Host, X-Forwarded-*. */
+  const viaProxy = (port: number, pathname: string, headers: Record<string, string>) =>
+    new Promise<{ status: number; location?: string; body: string }>((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port, path: pathname, headers }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode!, location: res.headers.location, body }));
+      });
+      req.once('error', reject);
+    });
+
+  test('TLS=proxy: plain HTTP on PORT and no local CA; a request forwarded as https gets the page, not a redirect', async () => {
+    const port = await freePort();
+    const m = startMain({
+      DATA_DIR: path.join(dir, 'data'),
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      PUBLIC_URL: 'https://hoinghi.example.vn',
+      TLS: 'proxy',
+      TRUST_PROXY: '1',
+      RTC_LISTEN_IP: '127.0.0.1',
+      RTC_PORT: '0',
+      MEDIASOUP_WORKERS: '1',
+    });
+    try {
+      await waitFor(() => /is running/.test(m.out()), 'the server', 30_000);
+      expect(m.out()).toMatch(/Host console:\s+https:\/\/hoinghi\.example\.vn\/host/);
+      expect(m.out()).toMatch(/HTTPS: +by the reverse proxy \(TLS=proxy\)/);
+      expect(m.out()).not.toMatch(/Certificate authority/);
+      expect(fs.existsSync(path.join(dir, 'data', 'tls'))).toBe(false);
+      const forwarded = { Host: 'hoinghi.example.vn', 'X-Forwarded-Proto': 'https', 'X-Forwarded-For': '198.51.100.7' };
+      for (const page of ['/host', '/monitor']) {
+        const res = await viaProxy(port, page, forwarded);
+        expect({ page, status: res.status, location: res.location }).toEqual({
+          page,
+          status: 200,
+          location: undefined,
+        });
+        expect(res.body).toMatch(/^<!doctype html>/i);
+      }
+      // Plain HTTP straight to the port is served too (the health checks, Prometheus).
+      expect((await viaProxy(port, '/readyz', {})).status).toBe(200);
+      m.child.kill('SIGTERM');
+      expect(await m.exited).toBe(0);
+    } finally {
+      m.child.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  test('an https PUBLIC_URL and no certificate: the banner names a plain-HTTP /ca URL that serves the CA page', async () => {
+    const port = await freePort();
+    const redirectPort = await freePort();
+    const m = startMain({
+      DATA_DIR: path.join(dir, 'data'),
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      PUBLIC_URL: `https://127.0.0.1:${port}`,
+      HTTP_REDIRECT_PORT: String(redirectPort),
+      RTC_LISTEN_IP: '127.0.0.1',
+      RTC_PORT: '0',
+      MEDIASOUP_WORKERS: '1',
+    });
+    try {
+      const url = await waitFor(
+        () => /Points install it from (\S+)/.exec(m.out())?.[1],
+        'the CA line of the banner',
+        30_000,
+      );
+      // The redirect port when there is one; PUBLIC_URL's own port answers plain HTTP too.
+      expect(url).toBe(`http://127.0.0.1:${redirectPort}/ca`);
+      for (const at of [url, `http://127.0.0.1:${port}/ca`]) {
+        const res = await fetch(at, { redirect: 'manual' });
+        expect({ at, status: res.status }).toEqual({ at, status: 200 });
+        expect(await res.text()).toContain('data-testid="ca-fingerprint"');
+      }
       m.child.kill('SIGTERM');
       expect(await m.exited).toBe(0);
     } finally {

@@ -61,6 +61,10 @@ describe('config', () => {
     [{ TLS_CERT: '/etc/briefing/cert.pem' }, 'TLS_KEY'],
     [{ TLS_KEY: '/etc/briefing/key.pem' }, 'TLS_CERT'],
     [{ TLS_CERT: 'c.pem', TLS_KEY: 'k.pem', PUBLIC_URL: 'http://x.vn' }, 'PUBLIC_URL'],
+    [{ TLS: 'off' }, 'TLS'],
+    [{ TLS: 'proxy' }, 'PUBLIC_URL'],
+    [{ TLS: 'proxy', PUBLIC_URL: 'http://x.vn' }, 'PUBLIC_URL'],
+    [{ TLS: 'proxy', PUBLIC_URL: 'https://x.vn', TLS_CERT: 'c.pem', TLS_KEY: 'k.pem' }, 'TLS_CERT'],
     [{ TRUST_PROXY: '11' }, 'TRUST_PROXY'],
     [{ TRUST_PROXY: 'nginx' }, 'TRUST_PROXY'],
     [{ TRUST_PROXY: '10.0.0.1/33' }, 'TRUST_PROXY'],
@@ -86,6 +90,20 @@ describe('config', () => {
       'loopback',
     ]);
     expect(loadConfig({ TRUST_PROXY: '2001:db8::1/64' }).net.trustProxy).toEqual(['2001:db8::1/64']);
+  });
+
+  test('TLS: auto by default (HTTPS from the server, a local CA without TLS_CERT); proxy: plain HTTP, no CA', () => {
+    const auto = loadConfig({ PUBLIC_URL: 'https://x.vn' }).net;
+    expect(auto).toMatchObject({ tlsMode: 'auto', localCa: true, tls: undefined });
+    const proxy = loadConfig({ TLS: 'proxy', PUBLIC_URL: 'https://x.vn', TRUST_PROXY: '1' }).net;
+    expect(proxy).toMatchObject({ tlsMode: 'proxy', localCa: false, tls: undefined, trustProxy: 1 });
+    // The refusals name both variables and what to do.
+    expect(issuesOf({ TLS: 'proxy', PUBLIC_URL: 'http://x.vn' })).toEqual([
+      { variable: 'PUBLIC_URL', message: expect.stringMatching(/https:\/\/ with TLS=proxy/) },
+    ]);
+    expect(issuesOf({ TLS: 'proxy', PUBLIC_URL: 'https://x.vn', TLS_CERT: 'c.pem', TLS_KEY: 'k.pem' })).toEqual([
+      { variable: 'TLS_CERT', message: expect.stringMatching(/unset with TLS=proxy.*TLS=auto/) },
+    ]);
   });
 
   test('TURN: off by default; embedded takes TLS on 443 unless the web server holds it; external needs its secret', () => {

@@ -94,9 +94,13 @@ describe('deployment files', () => {
     expect(nginx).toMatch(/^\s*proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;$/m);
     expect(nginx).toMatch(/^\s*proxy_set_header Upgrade \$http_upgrade;$/m);
     expect(nginx).toMatch(/listen 80;\s+#[^\n]*\n\s+location \/ \{\s+return 308 https:/);
-    // The documented production command sets TRUST_PROXY=1, and the app takes it.
-    expect(compose).toMatch(/^# .*TRUST_PROXY=1 .*--profile production up -d$/m);
+    // nginx speaks plain HTTP to the app, which therefore serves plain HTTP (TLS=proxy: no
+    // local CA, no redirect to PUBLIC_URL) and believes one hop; PUBLIC_URL must be given.
+    expect(nginx).toMatch(/^\s*proxy_pass http:\/\/app:3000;$/m);
     const app = serviceBlock(compose, 'app');
+    expect(app).toMatch(/^\s+TLS: \$\{TLS:-proxy\}$/m);
+    expect(app).toMatch(/^\s+TRUST_PROXY: \$\{TRUST_PROXY:-1\}$/m);
+    expect(app).toMatch(/^\s+PUBLIC_URL: \$\{PUBLIC_URL:\?/m);
     for (const v of ['TRUST_PROXY', 'TURN_URLS', 'TURN_SECRET']) expect(app).toMatch(new RegExp(`${v}: \\$\\{${v}:`));
     const coturn = serviceBlock(compose, 'coturn');
     expect(coturn).toMatch(/profiles: \[turn, production\]/);
