@@ -27,7 +27,7 @@ export function startMain(
 } {
   const base = { ...process.env };
   delete base.REDIS_URL;
-  for (const k of Object.keys(base)) if (/^(TURN|TLS_|PUBLIC_URL|RTC_ANNOUNCED_IP|TRUST_PROXY)/.test(k)) delete base[k];
+  for (const k of Object.keys(base)) if (/^(TURN|TLS|PUBLIC_URL|RTC_ANNOUNCED_IP|TRUST_PROXY)/.test(k)) delete base[k];
   const [cmd, args] =
     how === 'npm start'
       ? ['npm', ['start', '--silent']]

@@ -323,15 +323,11 @@ describe('the main process (npm start)', () => {
   test('TLS=proxy: plain HTTP on PORT and no local CA; a request forwarded as https gets the page, not a redirect', async () => {
     const port = await freePort();
     const m = startMain({
-      DATA_DIR: path.join(dir, 'data'),
-      HOST: '127.0.0.1',
+      ...onLoopback(path.join(dir, 'data')),
       PORT: String(port),
       PUBLIC_URL: 'https://hoinghi.example.vn',
       TLS: 'proxy',
       TRUST_PROXY: '1',
-      RTC_LISTEN_IP: '127.0.0.1',
-      RTC_PORT: '0',
-      MEDIASOUP_WORKERS: '1',
     });
     try {
       await waitFor(() => /is running/.test(m.out()), 'the server', 30_000);
@@ -362,14 +358,10 @@ describe('the main process (npm start)', () => {
     const port = await freePort();
     const redirectPort = await freePort();
     const m = startMain({
-      DATA_DIR: path.join(dir, 'data'),
-      HOST: '127.0.0.1',
+      ...onLoopback(path.join(dir, 'data')),
       PORT: String(port),
       PUBLIC_URL: `https://127.0.0.1:${port}`,
       HTTP_REDIRECT_PORT: String(redirectPort),
-      RTC_LISTEN_IP: '127.0.0.1',
-      RTC_PORT: '0',
-      MEDIASOUP_WORKERS: '1',
     });
     try {
       const url = await waitFor(
