@@ -101,6 +101,9 @@ describe('deployment files', () => {
     expect(app).toMatch(/^\s+TLS: \$\{TLS:-proxy\}$/m);
     expect(app).toMatch(/^\s+TRUST_PROXY: \$\{TRUST_PROXY:-1\}$/m);
     expect(app).toMatch(/^\s+PUBLIC_URL: \$\{PUBLIC_URL:\?/m);
+    // Trusting one hop is safe only if nothing but the proxy reaches the app's port.
+    const published = [...app.matchAll(/^\s+- '([^']+):3000'$/gm)].map((m) => m[1]);
+    expect(published).toEqual(['${APP_PUBLISH:-127.0.0.1:3000}']);
     for (const v of ['TRUST_PROXY', 'TURN_URLS', 'TURN_SECRET']) expect(app).toMatch(new RegExp(`${v}: \\$\\{${v}:`));
     const coturn = serviceBlock(compose, 'coturn');
     expect(coturn).toMatch(/profiles: \[turn, production\]/);
