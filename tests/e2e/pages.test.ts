@@ -665,6 +665,8 @@ describe('pages in Chromium', () => {
       // That publish fails: the console sends nothing, and its camera button says it can
       // put the camera and microphone on air.
       held();
+      // The attach worked: what failed is going on air, and the status line says that.
+      await page.waitForSelector('[data-testid=host-status].bad:has-text("Cannot go on air")');
       await page.waitForSelector(`${CAMERA}:has-text("Put camera and microphone on air"):enabled`);
       expect(await page.textContent(`${CAMERA} .vi`)).toBe('Phát camera và micro lên');
       expect(await consoleOnAir(page)).toMatchObject({ state: 'live', camera: undefined, mic: undefined });

@@ -105,12 +105,23 @@ export function mountLiveConsole(
    */
   async function goOnAirIfLive(): Promise<void> {
     if (view?.state !== 'live' || media.sending || !(media.camera || media.mic)) return;
-    const publishing = media.publishAll();
+    await onAir(() => media.publishAll());
+  }
+
+  /**
+   * Puts the camera and microphone on air (a first publish, or again after the server
+   * dropped the transport). The camera button shows the publish while it runs; a failed one
+   * is said, and the button then offers to try again (HostMedia.sending is false).
+   */
+  async function onAir(publish: () => Promise<void>): Promise<void> {
+    const publishing = publish();
     allowGoLive();
     try {
       await publishing;
     } catch (err) {
       if (!mediaUnavailable(err)) ui.say(failed(['Không phát lên được', 'Cannot go on air'], err), 'bad');
+    } finally {
+      allowGoLive();
     }
   }
 
@@ -154,13 +165,8 @@ export function mountLiveConsole(
         talk.refresh();
         renderHands(ui, attached.hands, give);
         renderNumbers(ui, attached.numbers);
-        // After a reconnect while live, publish again (the server dropped the old transport);
-        // the camera button says so meanwhile, and again if that publish fails (catch below).
-        if (attached.view.state === 'live' && (media.camera || media.mic)) {
-          const publishing = media.republish();
-          allowGoLive();
-          await publishing;
-        }
+        // After a reconnect while live, publish again (the server dropped the old transport).
+        if (attached.view.state === 'live' && (media.camera || media.mic)) await onAir(() => media.republish());
       } catch (err) {
         allowGoLive();
         if (mediaUnavailable(err)) return;
@@ -187,7 +193,7 @@ export function mountLiveConsole(
     if (!mediaUnavailable(err)) throw err;
   };
   socket.on('rtc:reconnect', () => void media.receiver.start(floorProducers()).catch(reloadIfMediaUnavailable));
-  socket.on('rtc:republish', () => void media.republish().catch(reloadIfMediaUnavailable));
+  socket.on('rtc:republish', () => void onAir(() => media.republish()));
 
   function give(pointId: string): void {
     void act(() => request('floor:grant', { pointId }));
