@@ -132,17 +132,20 @@ const transcoders = () => transcoderPids().length;
     expect(phone.output()).toMatch(/Set audio decoder: PCMU 8000Hz/);
     expect(transcoders()).toBe(1);
     // On the monitor like any point: connected, and graded from its receiver reports.
-    const tile = await waitFor(
+    await waitFor(
       () => {
         const t = tiles.get('HT-CX');
-        return t?.connected && t.status === 'good' && t.lossPct !== null && t.rttMs !== null ? t : undefined;
+        return t?.connected && t.status === 'good' && t.lossPct !== null && t.lossPct < 2 && t.rttMs !== null
+          ? t
+          : undefined;
       },
-      'the monitor to show HT-CX connected and good',
+      'the monitor to show HT-CX connected and good, with under 2 % loss',
       // The grade needs the call's receiver reports over a few health windows; on a loaded
-      // machine the first windows can grade the transcoded leg's jitter as degraded.
+      // machine the first windows can grade the transcoded leg's jitter as degraded. The
+      // status moves only after several windows agree, so one window's loss can be above 2 %
+      // while the tile still says good: the loss is taken from a window that is below.
       45_000,
     );
-    expect(tile.lossPct).toBeLessThan(2);
     monitor.close();
   }, 300_000);
 
