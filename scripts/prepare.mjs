@@ -27,22 +27,25 @@ function checkNode() {
   if (major < 20) fail(`Node.js 20 or newer is required (this is ${process.versions.node}).`);
 }
 
-function sha(file) {
-  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-}
+// With NODE_ENV=production npm would leave out devDependencies, but the client bundle and
+// the worker build need them (esbuild, mediasoup-client). The arguments are part of the
+// stamp, so an install made with other ones (without --include=dev) is redone; the stamp
+// of such installs (.briefing-installed, the lock file's hash alone) is not read.
+const NPM_CI_ARGS = ['ci', '--include=dev', '--no-audit', '--no-fund', '--loglevel=error'];
 
 function ensureNpmDependencies() {
   const lock = path.join(ROOT, 'package-lock.json');
-  const stamp = path.join(ROOT, 'node_modules', '.briefing-installed');
-  const want = sha(lock);
-  if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === want) return;
+  const stamp = path.join(ROOT, 'node_modules', '.briefing-npm-ci');
+  const want = createHash('sha256')
+    .update(fs.readFileSync(lock))
+    .update(`\0npm ${NPM_CI_ARGS.join(' ')}`)
+    .digest('hex');
+  // A devDependency the bundle needs is looked for too: `npm prune --omit=dev` by hand keeps
+  // the stamp but not esbuild, and the build would fail later.
+  const complete = fs.existsSync(path.join(ROOT, 'node_modules', 'esbuild', 'package.json'));
+  if (complete && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === want) return;
   step('installing npm dependencies (npm ci)…');
-  // With NODE_ENV=production npm would leave out devDependencies, but the client bundle and
-  // the worker build need them (esbuild, mediasoup-client).
-  const r = spawnSync('npm', ['ci', '--include=dev', '--no-audit', '--no-fund', '--loglevel=error'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
+  const r = spawnSync('npm', NPM_CI_ARGS, { cwd: ROOT, stdio: 'inherit' });
   if (r.status !== 0) fail('`npm ci` failed; see the messages above (is the npm registry reachable?).');
   fs.writeFileSync(stamp, want);
 }
