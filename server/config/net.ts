@@ -148,6 +148,24 @@ export function checkNetEnv(env: NetEnv, ctx: z.RefinementCtx): void {
       message: "required and https:// with TLS=proxy: the reverse proxy's address, which links and QR codes carry",
     });
   }
+  if (env.TLS === 'proxy' && env.HTTP_REDIRECT_PORT) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['HTTP_REDIRECT_PORT'],
+      message:
+        'must be unset with TLS=proxy: the server speaks no HTTPS to redirect to; let the reverse proxy redirect http to https',
+    });
+  }
+  if (env.TLS === 'proxy' && env.TURN === 'embedded') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['TURN'],
+      message:
+        "cannot be embedded with TLS=proxy: the relay's turns: listener would carry a local CA's certificate, and " +
+        'with TLS=proxy no page offers points that CA. Use a relay with its own certificate: TURN_URLS and ' +
+        'TURN_SECRET (e.g. the coturn service in docker-compose.yml)',
+    });
+  }
   if ((env.TLS_CERT === undefined) !== (env.TLS_KEY === undefined)) {
     ctx.addIssue({
       code: 'custom',

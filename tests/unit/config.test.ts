@@ -65,6 +65,8 @@ describe('config', () => {
     [{ TLS: 'proxy' }, 'PUBLIC_URL'],
     [{ TLS: 'proxy', PUBLIC_URL: 'http://x.vn' }, 'PUBLIC_URL'],
     [{ TLS: 'proxy', PUBLIC_URL: 'https://x.vn', TLS_CERT: 'c.pem', TLS_KEY: 'k.pem' }, 'TLS_CERT'],
+    [{ TLS: 'proxy', PUBLIC_URL: 'https://x.vn', HTTP_REDIRECT_PORT: '80' }, 'HTTP_REDIRECT_PORT'],
+    [{ TLS: 'proxy', PUBLIC_URL: 'https://x.vn', TURN: 'embedded' }, 'TURN'],
     [{ TRUST_PROXY: '11' }, 'TRUST_PROXY'],
     [{ TRUST_PROXY: 'nginx' }, 'TRUST_PROXY'],
     [{ TRUST_PROXY: '10.0.0.1/33' }, 'TRUST_PROXY'],
@@ -104,6 +106,25 @@ describe('config', () => {
     expect(issuesOf({ TLS: 'proxy', PUBLIC_URL: 'https://x.vn', TLS_CERT: 'c.pem', TLS_KEY: 'k.pem' })).toEqual([
       { variable: 'TLS_CERT', message: expect.stringMatching(/unset with TLS=proxy.*TLS=auto/) },
     ]);
+    // A redirect port would be ignored (there is no HTTPS here to redirect to).
+    expect(issuesOf({ TLS: 'proxy', PUBLIC_URL: 'https://x.vn', HTTP_REDIRECT_PORT: '80' })).toEqual([
+      { variable: 'HTTP_REDIRECT_PORT', message: expect.stringMatching(/unset with TLS=proxy/) },
+    ]);
+    // The embedded relay's certificate would come from a local CA that no page offers.
+    expect(issuesOf({ TLS: 'proxy', PUBLIC_URL: 'https://x.vn', TURN: 'embedded' })).toEqual([
+      {
+        variable: 'TURN',
+        message: expect.stringMatching(/with TLS=proxy.*its own certificate: TURN_URLS and TURN_SECRET/),
+      },
+    ]);
+    expect(
+      loadConfig({
+        TLS: 'proxy',
+        PUBLIC_URL: 'https://x.vn',
+        TURN_URLS: 'turns:relay.vn:443',
+        TURN_SECRET: 'x'.repeat(32),
+      }).net.turn.mode,
+    ).toBe('external');
   });
 
   test('TURN: off by default; embedded takes TLS on 443 unless the web server holds it; external needs its secret', () => {
@@ -130,7 +151,7 @@ describe('config', () => {
       tlsPortWarning: expect.stringMatching(/only TCP 443 .*root.*CAP_NET_BIND_SERVICE.*TURN_TLS_PORT=443/),
     });
     // Root, an ambient CAP_NET_BIND_SERVICE (coturn inherits it), or a kernel that lets anyone
-    // bind 443: 443 as before.
+    // bind 443: 443.
     const with443 = (p: Partial<PortPrivilege>) => turn({ TURN: 'embedded', PORT: '8443' }, { ...user, ...p }).tlsPort;
     expect(with443({ uid: 0 })).toBe(443);
     expect(with443({ ambientBindService: true })).toBe(443);
