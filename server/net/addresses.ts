@@ -127,6 +127,13 @@ export function resolveAddressing(
         'for a local certificate authority, or TLS_CERT and TLS_KEY for your own certificate.',
     );
   }
+  if (config.net.tlsMode === 'proxy' && ['0.0.0.0', '::'].includes(config.host)) {
+    warnings.push(
+      `TLS=proxy with HOST=${config.host}: plain HTTP on port ${config.port} is served to the whole network, ` +
+        'not only to the reverse proxy. A proxy on this machine needs only HOST=127.0.0.1 (in a container, ' +
+        "publish the port on the host's loopback, as docker-compose.yml does).",
+    );
+  }
   return {
     config: {
       ...config,

@@ -94,6 +94,17 @@ describe('address detection', () => {
     expect(listen.config.rtc.announcedIp).toBeUndefined(); // mediasoup announces its listen address
   });
 
+  test('TLS=proxy on a wildcard HOST warns that plain HTTP reaches the whole network; on loopback it does not', () => {
+    const m = { interfaces: LAN, defaultIface: 'eth0' };
+    const env = { TLS: 'proxy', PUBLIC_URL: 'https://hoinghi.example.vn', PORT: '3000' };
+    const open = resolveAddressing(loadConfig(env), m);
+    expect(open.warnings).toEqual([expect.stringMatching(/plain HTTP .*port 3000 .*whole network.*HOST=127\.0\.0\.1/)]);
+    expect(resolveAddressing(loadConfig({ ...env, HOST: '::' }), m).warnings).toHaveLength(1);
+    expect(resolveAddressing(loadConfig({ ...env, HOST: '127.0.0.1' }), m).warnings).toEqual([]);
+    // TLS=auto serves HTTPS itself: nothing to say.
+    expect(resolveAddressing(loadConfig({ PUBLIC_URL: 'https://hoinghi.example.vn' }), m).warnings).toEqual([]);
+  });
+
   test('an https PUBLIC_URL without certificate asks for the local CA; with PORT 0 the URL is left to the listener', () => {
     expect(loadConfig({ PUBLIC_URL: 'https://10.1.2.3' }).net.localCa).toBe(true);
     expect(loadConfig({ PUBLIC_URL: 'http://10.1.2.3' }).net.localCa).toBe(false);
