@@ -308,29 +308,48 @@ describe('the main process (npm start)', () => {
     }
   }, 60_000);
 
-  /** A GET as a reverse proxy sends it: plain HTTP, the browser's Host, X-Forwarded-*. */
-  const viaProxy = (port: number, pathname: string, headers: Record<string, string>) =>
-    new Promise<{ status: number; location?: string; body: string }>((resolve, reject) => {
-      const req = http.get({ host: '127.0.0.1', port, path: pathname, headers }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode!, location: res.headers.location, body }));
-      });
+  /** A request as a reverse proxy sends it: plain HTTP, the browser's Host, X-Forwarded-*. */
+  const viaProxy = (port: number, pathname: string, headers: Record<string, string>, json?: unknown) =>
+    new Promise<{ status: number; location?: string; setCookie: string[]; body: string }>((resolve, reject) => {
+      const payload = json === undefined ? undefined : JSON.stringify(json);
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: pathname,
+          method: payload === undefined ? 'GET' : 'POST',
+          headers: payload === undefined ? headers : { ...headers, 'Content-Type': 'application/json' },
+        },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode!,
+              location: res.headers.location,
+              setCookie: res.headers['set-cookie'] ?? [],
+              body,
+            }),
+          );
+        },
+      );
       req.once('error', reject);
+      req.end(payload);
     });
 
-  test('TLS=proxy: plain HTTP on PORT and no local CA; a request forwarded as https gets the page, not a redirect', async () => {
+  test("TLS=proxy: plain HTTP, no local CA; through the proxy the pages, a Secure login, the point's address", async () => {
     const port = await freePort();
     const m = startMain({
       ...onLoopback(path.join(dir, 'data')),
+      ...ADMIN_ENV,
       PORT: String(port),
       PUBLIC_URL: 'https://hoinghi.example.vn',
       TLS: 'proxy',
       TRUST_PROXY: '1',
     });
     try {
-      await waitFor(() => /is running/.test(m.out()), 'the server', 30_000);
+      await waitFor(() => /is running/.test(m.out()), 'the server', 60_000);
       expect(m.out()).toMatch(/Host console:\s+https:\/\/hoinghi\.example\.vn\/host/);
       expect(m.out()).toMatch(/HTTPS: +by the reverse proxy \(TLS=proxy\)/);
       expect(m.out()).not.toMatch(/Certificate authority/);
@@ -345,6 +364,30 @@ describe('the main process (npm start)', () => {
         });
         expect(res.body).toMatch(/^<!doctype html>/i);
       }
+      // A login through the proxy, as the browser sends it: a Secure cookie that the next
+      // request carries back, and the point's own address (X-Forwarded-For from the one
+      // trusted hop) in the log, not the proxy's.
+      const browser = { ...forwarded, Origin: 'https://hoinghi.example.vn' };
+      const login = await viaProxy(port, '/api/v1/auth/login', browser, {
+        username: ADMIN_ENV.ADMIN_USERNAME,
+        password: ADMIN_ENV.ADMIN_PASSWORD,
+      });
+      expect(login.status).toBe(200);
+      expect(login.setCookie).toHaveLength(1);
+      expect(login.setCookie[0]).toMatch(/; Secure/i);
+      const cookie = login.setCookie[0]!.split(';')[0]!;
+      const me = await viaProxy(port, '/api/v1/auth/me', { ...forwarded, Cookie: cookie });
+      expect(JSON.parse(me.body)).toMatchObject({ user: { username: ADMIN_ENV.ADMIN_USERNAME } });
+      const loggedIn = await waitFor(
+        () =>
+          m
+            .out()
+            .split('\n')
+            .find((l) => l.includes('"msg":"logged in"')),
+        'the login logged',
+        10_000,
+      );
+      expect(JSON.parse(loggedIn)).toMatchObject({ address: '198.51.100.7' });
       // Plain HTTP straight to the port is served too (the health checks, Prometheus).
       expect((await viaProxy(port, '/readyz', {})).status).toBe(200);
       m.child.kill('SIGTERM');
@@ -352,7 +395,7 @@ describe('the main process (npm start)', () => {
     } finally {
       m.child.kill('SIGKILL');
     }
-  }, 60_000);
+  }, 120_000);
 
   test('an https PUBLIC_URL and no certificate: the banner names a plain-HTTP /ca URL that serves the CA page', async () => {
     const port = await freePort();
@@ -367,7 +410,7 @@ describe('the main process (npm start)', () => {
       const url = await waitFor(
         () => /Points install it from (\S+)/.exec(m.out())?.[1],
         'the CA line of the banner',
-        30_000,
+        60_000,
       );
       // The redirect port when there is one; PUBLIC_URL's own port answers plain HTTP too.
       expect(url).toBe(`http://127.0.0.1:${redirectPort}/ca`);
@@ -381,7 +424,7 @@ describe('the main process (npm start)', () => {
     } finally {
       m.child.kill('SIGKILL');
     }
-  }, 60_000);
+  }, 120_000);
 
   test('npm run demo: the reference briefing for the 420 points, with links and QR codes', async () => {
     const port = await freePort();
