@@ -450,8 +450,9 @@ async function runSteadyState(
     prev = { procs: now.procs, t: now.t, packets: now.packets.received };
   }
   // The time the window ran past its planned end for the drill: no host action, churn or
-  // `during` task in it, only the points' media and health reports.
-  const drillWaitSeconds = drillWaitLogged ? Math.max(0, Date.now() - steadyEnd) / 1000 : 0;
+  // `during` task in it, only the points' media and health reports. At most the cap
+  // (drillEnd): the scrape after the last sleep may end a little past it.
+  const drillWaitSeconds = drillWaitLogged ? Math.max(0, Math.min(Date.now(), drillEnd) - steadyEnd) / 1000 : 0;
   if (drillWaitLogged) log(`waited ${Math.round(drillWaitSeconds)} s for the drilled points' rebuild`);
   const checkins = await checkinsP;
   const hostActs = await hostActsP;
