@@ -7,7 +7,8 @@
 // (server/security/login-sockets.ts).
 //
 // Keys:
-//   auth:sess:<sid>           string  { userId, createdAt } JSON, expires after LOGIN_TTL_S idle
+//   auth:sess:<sid>           string  { userId, createdAt } JSON, expires LOGIN_TTL_S after its
+//                                     last use (the browser's cookie, LOGIN_TTL_S after the login)
 //   auth:user:<userId>        set     that user's session ids, to end them all at once
 //   auth:fail:…, auth:lock:…  the throttle's (login-throttle.ts)
 //   ratelimit:<prefix>:<ip>   string  express-rate-limit hits per address (expires)
@@ -127,7 +128,8 @@ export class Auth {
     const { userId } = JSON.parse(raw) as { userId: string };
     const account = await this.o.accounts.get(userId);
     if (!account || account.disabled) return undefined;
-    // Sliding expiry: an operator working all day stays logged in.
+    // The key's TTL restarts at each use, but the browser drops the cookie LOGIN_TTL_S after
+    // the login (setCookie: a fixed maxAge), so a login lasts that long, used or not.
     void this.o.redis.expire(AUTH_KEYS.session(sid), LOGIN_TTL_S).catch(() => undefined);
     return {
       userId: account.id,
