@@ -7,8 +7,8 @@
 // (server/security/login-sockets.ts).
 //
 // Keys:
-//   auth:sess:<sid>           string  { userId, createdAt } JSON, expires LOGIN_TTL_S after its
-//                                     last use (the browser's cookie, LOGIN_TTL_S after the login)
+//   auth:sess:<sid>           string  { userId, createdAt } JSON, expires LOGIN_TTL_S after the
+//                                     login, as the browser's cookie does (never renewed by use)
 //   auth:user:<userId>        set     that user's session ids, to end them all at once
 //   auth:fail:…, auth:lock:…  the throttle's (login-throttle.ts)
 //   ratelimit:<prefix>:<ip>   string  express-rate-limit hits per address (expires)
@@ -125,12 +125,13 @@ export class Auth {
     if (!sid) return undefined;
     const raw = await this.o.redis.get(AUTH_KEYS.session(sid));
     if (!raw) return undefined;
-    const { userId } = JSON.parse(raw) as { userId: string };
+    const { userId, createdAt } = JSON.parse(raw) as { userId: string; createdAt: string };
+    // A login lasts LOGIN_TTL_S from when it was made, used or not: the key expires then (set
+    // at login, never renewed), and a session older than that is refused even if its key
+    // lives on, so a client that keeps the cookie past its maxAge gains nothing.
+    if (!(Date.now() - Date.parse(createdAt) < LOGIN_TTL_S * 1000)) return undefined;
     const account = await this.o.accounts.get(userId);
     if (!account || account.disabled) return undefined;
-    // The key's TTL restarts at each use, but the browser drops the cookie LOGIN_TTL_S after
-    // the login (setCookie: a fixed maxAge), so a login lasts that long, used or not.
-    void this.o.redis.expire(AUTH_KEYS.session(sid), LOGIN_TTL_S).catch(() => undefined);
     return {
       userId: account.id,
       loginId: loginIdOf(sid),

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { io as connect, type Socket } from 'socket.io-client';
 import request from 'supertest';
+import { AUTH_KEYS, LOGIN_TTL_S } from '../../server/auth/auth';
 import { ACCOUNT_KEYS } from '../../server/domain/accounts/accounts';
 import { LOGIN_LIMIT } from '../../server/http/api/auth-routes';
 import { capturingLogger } from '../helpers/logs';
@@ -79,6 +80,26 @@ describe('accounts and logins', () => {
     expect(String(out.headers['set-cookie'])).toMatch(/briefing_sid=;/);
     expect((await me(cookie)).body.user).toBeNull();
     expect(await o.orchestrator.control.auth.authenticateCookie(cookie)).toBeUndefined();
+    expect((await request(o.baseUrl).get('/api/v1/points').set('Cookie', cookie)).status).toBe(401);
+  });
+
+  test('a login lasts LOGIN_TTL_S from when it was made, however much it is used', async () => {
+    const cookie = cookieOf(await login('admin'));
+    const key = AUTH_KEYS.session(cookie.split('=')[1]!.split('.')[0]!);
+    // Made a second ago, with the key's TTL set at login.
+    await new Promise((r) => setTimeout(r, 1100));
+    const before = await redis.ttl(key);
+    expect(before).toBeGreaterThan(LOGIN_TTL_S - 5);
+    expect(before).toBeLessThan(LOGIN_TTL_S);
+    // Using it does not push its end back.
+    expect((await me(cookie)).body.user).toMatchObject({ username: 'admin' });
+    expect(await redis.ttl(key)).toBeLessThanOrEqual(before);
+    // A session made longer ago than that is refused, even while its key lives on (a key
+    // whose TTL was renewed would).
+    const session = JSON.parse((await redis.get(key))!) as { createdAt: string };
+    const made = new Date(Date.now() - LOGIN_TTL_S * 1000 - 60_000).toISOString();
+    await redis.set(key, JSON.stringify({ ...session, createdAt: made }), 'KEEPTTL');
+    expect((await me(cookie)).body.user).toBeNull();
     expect((await request(o.baseUrl).get('/api/v1/points').set('Cookie', cookie)).status).toBe(401);
   });
 
