@@ -66,7 +66,8 @@ export class ProcessSupervisor {
       this.#schedule(this.#backoff.ended({ pid: child.pid, code, signal, output: lastLines(output()) }));
     };
     if (child.exitCode !== null || child.signalCode !== null) ended(child.exitCode, child.signalCode);
-    else child.once('exit', ended);
+    // 'close', not 'exit': it comes once stdout and stderr are drained, so the last lines logged are all there.
+    else child.once('close', ended);
   }
 
   #schedule(delayMs: number | undefined): void {
@@ -84,6 +85,8 @@ export class ProcessSupervisor {
       if (!this.#stopped) this.#schedule(this.#backoff.ended({ err: (err as Error).message }));
       return;
     }
+    // Started while stop() waited for it: the owner stops it next; no restart to count.
+    if (this.#stopped) return;
     this.#restarts += 1;
     const downMs = Date.now() - (this.#downSince ?? Date.now());
     this.#downSince = undefined;
