@@ -2,7 +2,9 @@
 // REDIS_URL and for tests, which each start their own on a free port so they can kill
 // and restart it without touching the machine's shared Redis. The server's own asks for
 // `restartOnExit`: a redis-server that ends on its own is started again on the same port
-// with the same AOF (server/platform/supervisor.ts), and its clients reconnect.
+// with the same AOF (server/platform/supervisor.ts), and its clients reconnect. The port
+// is taken below the kernel's ephemeral range, so that while redis-server is down no
+// outgoing connection (a client's reconnect to it included) is given it as a local port.
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -11,18 +13,22 @@ import type { Logger } from 'pino';
 import { ProcessSupervisor } from '../platform/supervisor';
 import { tiedSpawn } from '../platform/tied-spawn';
 
-export interface EmbeddedRedisOptions {
+interface EmbeddedRedisBase {
   /** Directory for the AOF and the server's log; created if missing. */
   dir: string;
-  /** Defaults to a free port on 127.0.0.1. */
+  /** Defaults to a free port on 127.0.0.1 below the ephemeral range (servicePort()). */
   port?: number;
-  logger?: Logger;
   /** Path or name of the binary; found on PATH by default. */
   binary?: string;
   startTimeoutMs?: number;
-  /** With a logger: start it again when it ends on its own after start-up (the server's; tests crash theirs). */
-  restartOnExit?: boolean;
 }
+
+export type EmbeddedRedisOptions = EmbeddedRedisBase &
+  (
+    | { logger?: Logger; restartOnExit?: false }
+    /** Start it again when it ends on its own after start-up (the server's; tests crash theirs); logged. */
+    | { logger: Logger; restartOnExit: true }
+  );
 
 export class RedisNotInstalledError extends Error {
   constructor(binary: string) {
@@ -46,6 +52,46 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+/** Where the kernel picks local ports of outgoing connections from (Linux; else the IANA range). */
+export function ephemeralPorts(): [number, number] {
+  try {
+    const [low, high] = fs
+      .readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (low && high && low <= high) return [low, high];
+  } catch {
+    // not Linux
+  }
+  return [49152, 65535];
+}
+
+function canListen(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free port on `host` below the ephemeral range, for a server that must get the same
+ * port back after a restart: an outgoing connection is never given one of these.
+ */
+export async function servicePort(host = '127.0.0.1'): Promise<number> {
+  const [ephemeralLow] = ephemeralPorts();
+  const high = ephemeralLow - 1;
+  // Above the well-known and most registered service ports where the range allows.
+  const low = high - 1024 > 20_000 ? 20_000 : 1024;
+  for (let i = 0; i < 200; i += 1) {
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    if (await canListen(port, host)) return port;
+  }
+  throw new Error(`no free port on ${host} between ${low} and ${high}`);
+}
+
 export class EmbeddedRedis {
   #child: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
@@ -56,14 +102,14 @@ export class EmbeddedRedis {
     readonly port: number,
     private readonly opts: EmbeddedRedisOptions,
   ) {
-    if (opts.restartOnExit && opts.logger) {
+    if (opts.restartOnExit) {
       this.#supervisor = new ProcessSupervisor('embedded redis-server', opts.logger, () => this.#spawn());
     }
   }
 
   static async start(opts: EmbeddedRedisOptions): Promise<EmbeddedRedis> {
     fs.mkdirSync(opts.dir, { recursive: true });
-    const r = new EmbeddedRedis(path.resolve(opts.dir), opts.port ?? (await freePort()), opts);
+    const r = new EmbeddedRedis(path.resolve(opts.dir), opts.port ?? (await servicePort()), opts);
     await r.#spawn();
     return r;
   }
@@ -122,7 +168,11 @@ export class EmbeddedRedis {
       log: this.opts.logger,
     });
     this.#child = child;
-    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    // 'close' as well: a binary that could not be run ends with an error and 'close', no 'exit'.
+    this.#exited = new Promise((resolve) => {
+      child.once('exit', () => resolve());
+      child.once('close', () => resolve());
+    });
     const log = this.opts.logger;
     let output = '';
     const ready = new Promise<void>((resolve, reject) => {
@@ -147,15 +197,20 @@ export class EmbeddedRedis {
       });
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
+        const inUse = /Address already in use/i.test(output) ? `: port ${this.port} is in use` : '';
         reject(
-          new Error(`redis-server exited during start-up (code ${code}, signal ${signal}):\n${output.slice(-2000)}`),
+          new Error(
+            `redis-server exited during start-up (code ${code}, signal ${signal})${inUse}:\n${output.slice(-2000)}`,
+          ),
         );
       });
     });
     try {
       await ready;
     } catch (err) {
+      // Gone before the next try (or stop()): it may hold the port and the AOF until then.
       child.kill('SIGKILL');
+      await this.#exited;
       throw err;
     }
     this.#supervisor?.watch(child, () => output);

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { EmbeddedRedis } from '../../server/redis/embedded-redis';
+import { EmbeddedRedis, ephemeralPorts, servicePort } from '../../server/redis/embedded-redis';
 import { waitFor } from '../helpers/orchestrator';
 import { aofText, startTestRedis, type TestRedis } from '../helpers/redis';
 
@@ -36,6 +37,37 @@ describe('embedded redis-server', () => {
     const pid = r.redis.pid!;
     await r.redis.stop();
     expect(() => process.kill(pid, 0)).toThrow();
+  });
+
+  test('its port is below the ephemeral range: no outgoing connection takes it while it is down', () => {
+    expect(r.redis.port).toBeLessThan(ephemeralPorts()[0]);
+  });
+
+  test('a port in use: the failed start says so', async () => {
+    const port = await servicePort();
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(port, '127.0.0.1', resolve));
+    try {
+      await expect(EmbeddedRedis.start({ dir: path.join(r.dir, 'busy'), port })).rejects.toThrow(
+        new RegExp(`port ${port} is in use`),
+      );
+    } finally {
+      holder.close();
+    }
+  });
+
+  test('a start that does not become ready: the process is gone when the error comes', async () => {
+    // Stands for a redis-server that never says it is ready: it writes its pid and waits.
+    const pidFile = path.join(r.dir, 'stuck.pid');
+    const binary = path.join(r.dir, 'stuck-redis-server');
+    fs.writeFileSync(binary, `#!/bin/sh\necho $$ > '${pidFile}'\nexec sleep 60\n`, { mode: 0o755 });
+    await expect(EmbeddedRedis.start({ dir: path.join(r.dir, 'stuck'), binary, startTimeoutMs: 3000 })).rejects.toThrow(
+      /did not become ready in time/,
+    );
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    expect(pid).toBeGreaterThan(0);
+    // Not even a zombie: it was waited for before the start failed.
+    expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
   });
 
   test('a missing binary gives an install hint', async () => {
