@@ -2,18 +2,16 @@
 // allocates a relay over UDP, TCP and TLS, and may relay to the SFU's address only; an
 // expired one, or one made with another secret, is refused by coturn itself. Plain TURN
 // requests (werift's STUN messages), loopback only.
-import dgram from 'node:dgram';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import tls from 'node:tls';
 import pino from 'pino';
 import { classes, makeIntegrityKey, Message, methods, parseMessage } from 'werift';
 import { EmbeddedCoturn } from '../../server/net/coturn';
 import { ensureLocalCa } from '../../server/net/local-ca';
 import { turnCredential } from '../../server/net/turn';
 import { freePort } from '../../server/redis/embedded-redis';
+import { allocate as allocateWith, type Relay, turnLink, type TurnTransport } from '../helpers/turn';
 
 describe('embedded coturn with time-limited credentials', () => {
   let dir: string;
@@ -53,75 +51,9 @@ describe('embedded coturn with time-limited credentials', () => {
     expect(fs.statSync(path.join(dir, 'turn', 'turnserver.conf')).mode & 0o777).toBe(0o600);
   });
 
-  /** Sends STUN messages to coturn over UDP, TCP or TLS and reads one answer each. */
-  const connect = async (transport: 'udp' | 'tcp' | 'tls') => {
-    if (transport === 'udp') {
-      const sock = dgram.createSocket('udp4');
-      return {
-        ask: (m: Message) =>
-          new Promise<Buffer>((resolve) => {
-            sock.once('message', resolve);
-            sock.send(m.bytes, port, '127.0.0.1');
-          }),
-        close: () => sock.close(),
-      };
-    }
-    const sock =
-      transport === 'tls'
-        ? tls.connect({ host: '127.0.0.1', port: tlsPort, ca: caPem, servername: 'localhost' })
-        : net.connect({ host: '127.0.0.1', port });
-    const ready = transport === 'tls' ? 'secureConnect' : 'connect';
-    await new Promise<void>((resolve, reject) => sock.once(ready, resolve).once('error', reject));
-    let buf = Buffer.alloc(0);
-    let waiting: ((b: Buffer) => void) | undefined;
-    sock.on('data', (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      // A STUN message over a stream: 20-byte header whose bytes 2-3 give the body length.
-      if (buf.length >= 20 && buf.length >= 20 + buf.readUInt16BE(2) && waiting) {
-        const n = 20 + buf.readUInt16BE(2);
-        const msg = buf.subarray(0, n);
-        buf = buf.subarray(n);
-        const w = waiting;
-        waiting = undefined;
-        w(msg);
-      }
-    });
-    return {
-      ask: (m: Message) =>
-        new Promise<Buffer>((resolve) => {
-          waiting = resolve;
-          sock.write(m.bytes);
-        }),
-      close: () => sock.destroy(),
-    };
-  };
-
-  /** A TURN Allocate with these credentials: what coturn answers (allocated, or its error code). */
-  const allocate = async (cred: { username: string; credential: string }, transport: 'udp' | 'tcp' | 'tls' = 'udp') => {
-    const link = await connect(transport);
-    const timer = setTimeout(() => link.close(), 5000);
-    const request = () =>
-      new Message(methods.ALLOCATE, classes.REQUEST).setAttribute('REQUESTED-TRANSPORT', 0x11000000);
-    try {
-      // The first answer is 401 with the realm and a nonce; then the authenticated request.
-      const challenge = parseMessage(await link.ask(request()))!;
-      const realm = challenge.getAttributeValue('REALM') as string;
-      const key = makeIntegrityKey(cred.username, realm, cred.credential);
-      const m = request()
-        .setAttribute('USERNAME', cred.username)
-        .setAttribute('REALM', realm)
-        .setAttribute('NONCE', challenge.getAttributeValue('NONCE') as Buffer)
-        .addMessageIntegrity(key)
-        .addFingerprint();
-      const answer = parseMessage(await link.ask(m))!;
-      if (answer.messageClass === classes.RESPONSE) return 'allocated';
-      const [code] = answer.getAttributeValue('ERROR-CODE') as [number, string];
-      return `error ${code}`;
-    } finally {
-      clearTimeout(timer);
-      link.close();
-    }
-  };
+  const relay = (): Relay => ({ host: '127.0.0.1', port, tlsPort, ca: caPem });
+  const allocate = (cred: { username: string; credential: string }, transport: TurnTransport = 'udp') =>
+    allocateWith(relay(), cred, transport);
 
   test('a fresh credential allocates a relay over UDP, TCP and TLS', async () => {
     const cred = turnCredential(coturn.secret, 'HT-CX', 600);
@@ -133,7 +65,7 @@ describe('embedded coturn with time-limited credentials', () => {
   /** Allocates over UDP, then asks permission to relay to each peer: what coturn answers. */
   const permissions = async (peers: [string, number][]) => {
     const cred = turnCredential(coturn.secret, 'HT-CX', 600);
-    const link = await connect('udp');
+    const link = await turnLink(relay(), 'udp');
     const timer = setTimeout(() => link.close(), 5000);
     try {
       const challenge = parseMessage(
