@@ -75,13 +75,15 @@ export function createMetrics(sources: MetricsSources) {
     },
   });
 
-  new client.Gauge({
-    name: 'embedded_process_restarts',
+  // A count that only rises: a counter, read from the supervisors at each scrape.
+  new client.Counter({
+    name: 'embedded_process_restarts_total',
     help: 'times each embedded service process (redis-server, coturn) was restarted after ending on its own',
     labelNames: ['process'],
     registers: [registry],
     collect() {
-      for (const [process, n] of Object.entries(sources.processRestarts?.() ?? {})) this.set({ process }, n);
+      this.reset();
+      for (const [process, n] of Object.entries(sources.processRestarts?.() ?? {})) this.inc({ process }, n);
     },
   });
 
