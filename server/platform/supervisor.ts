@@ -18,6 +18,9 @@ export const SERVICE_RESTARTS: RestartPolicy = {
   level: 'error',
 };
 
+/** How long after its exit a process's output may take to drain before it is restarted anyway. */
+export const DRAIN_MS = 1000;
+
 /** The last `n` non-empty lines of a process's output. */
 export function lastLines(output: string, n = 10): string {
   return output
@@ -60,14 +63,25 @@ export class ProcessSupervisor {
   /** The process is ready: an end of its own from now on is restarted. */
   watch(child: ChildProcess, output: () => string): void {
     this.#backoff.started();
+    let drain: NodeJS.Timeout | undefined;
+    let done = false;
     const ended = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (done) return;
+      done = true;
+      clearTimeout(drain);
       if (this.#stopped) return;
       this.#downSince ??= Date.now();
       this.#schedule(this.#backoff.ended({ pid: child.pid, code, signal, output: lastLines(output()) }));
     };
-    if (child.exitCode !== null || child.signalCode !== null) ended(child.exitCode, child.signalCode);
-    // 'close', not 'exit': it comes once stdout and stderr are drained, so the last lines logged are all there.
-    else child.once('close', ended);
+    if (child.exitCode !== null || child.signalCode !== null) return ended(child.exitCode, child.signalCode);
+    // 'close' comes once stdout and stderr are drained, so the last lines logged are all
+    // there; but a process of its own that outlives it (redis-server's rewrite or snapshot
+    // fork) holds them open: at most DRAIN_MS after 'exit', it is restarted all the same.
+    child.once('close', ended);
+    child.once('exit', (code, signal) => {
+      this.#downSince ??= Date.now();
+      drain = setTimeout(() => ended(code, signal), DRAIN_MS).unref();
+    });
   }
 
   #schedule(delayMs: number | undefined): void {

@@ -5,7 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import pino from 'pino';
-import { ProcessSupervisor } from '../../server/platform/supervisor';
+import { DRAIN_MS, ProcessSupervisor } from '../../server/platform/supervisor';
 
 interface Line {
   level: number;
@@ -70,6 +70,23 @@ test('an end of its own is logged once its output is drained, and it is started 
   expect(s.back()).toEqual([expect.objectContaining({ restarts: 1 })]);
   expect(s.sup.restarts).toBe(1);
   expect(s.sup.down).toBe(false);
+});
+
+test('an end whose output stays open (a fork of its own holds it) is restarted DRAIN_MS after the exit', async () => {
+  const s = supervised();
+  const child = fakeChild(103);
+  s.sup.watch(child, () => 'Background append only file rewriting started\n');
+  child.emit('exit', null, 'SIGKILL');
+  expect(s.sup.down).toBe(true);
+  await jest.advanceTimersByTimeAsync(DRAIN_MS - 1);
+  expect(s.ended()).toEqual([]);
+  await jest.advanceTimersByTimeAsync(1);
+  expect(s.ended()).toEqual([expect.objectContaining({ delayMs: 500, output: expect.stringContaining('rewriting') })]);
+  // The output closing later changes nothing: one end, one restart.
+  child.emit('close', null, 'SIGKILL');
+  await jest.advanceTimersByTimeAsync(500);
+  expect(s.ended()).toHaveLength(1);
+  expect(s.start).toHaveBeenCalledTimes(1);
 });
 
 test('stop() during the delay: it is not started again', async () => {
