@@ -132,39 +132,38 @@ export interface TurnConfig {
   credentialTtlSeconds: number;
 }
 
-export function checkNetEnv(env: NetEnv, ctx: z.RefinementCtx): void {
-  if (env.TLS === 'proxy' && env.TLS_CERT) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['TLS_CERT'],
-      message:
-        'must be unset with TLS=proxy (the reverse proxy holds the certificate); set TLS=auto to serve HTTPS from the server',
-    });
-  }
-  if (env.TLS === 'proxy' && !env.PUBLIC_URL?.startsWith('https:')) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['PUBLIC_URL'],
-      message: "required and https:// with TLS=proxy: the reverse proxy's address, which links and QR codes carry",
-    });
-  }
-  if (env.TLS === 'proxy' && env.HTTP_REDIRECT_PORT) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['HTTP_REDIRECT_PORT'],
-      message:
-        'must be unset with TLS=proxy: the server speaks no HTTPS to redirect to; let the reverse proxy redirect http to https',
-    });
-  }
-  if (env.TLS === 'proxy' && env.TURN === 'embedded') {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['TURN'],
-      message:
-        "cannot be embedded with TLS=proxy: the relay's turns: listener would carry a local CA's certificate, and " +
+/** With TLS=proxy: each variable whose value does not fit a reverse proxy in front, and why. */
+function proxyConflicts(env: NetEnv): [keyof NetEnv, string][] {
+  const rules: [keyof NetEnv, boolean, string][] = [
+    [
+      'TLS_CERT',
+      Boolean(env.TLS_CERT),
+      'must be unset with TLS=proxy (the reverse proxy holds the certificate); set TLS=auto to serve HTTPS from the server',
+    ],
+    [
+      'PUBLIC_URL',
+      !env.PUBLIC_URL?.startsWith('https:'),
+      "required and https:// with TLS=proxy: the reverse proxy's address, which links and QR codes carry",
+    ],
+    [
+      'HTTP_REDIRECT_PORT',
+      Boolean(env.HTTP_REDIRECT_PORT),
+      'must be unset with TLS=proxy: the server speaks no HTTPS to redirect to; let the reverse proxy redirect http to https',
+    ],
+    [
+      'TURN',
+      env.TURN === 'embedded',
+      "cannot be embedded with TLS=proxy: the relay's turns: listener would carry a local CA's certificate, and " +
         'with TLS=proxy no page offers points that CA. Use a relay with its own certificate: TURN_URLS and ' +
         'TURN_SECRET (e.g. the coturn service in docker-compose.yml)',
-    });
+    ],
+  ];
+  return rules.filter(([, bad]) => bad).map(([variable, , message]) => [variable, message]);
+}
+
+export function checkNetEnv(env: NetEnv, ctx: z.RefinementCtx): void {
+  if (env.TLS === 'proxy') {
+    for (const [variable, message] of proxyConflicts(env)) ctx.addIssue({ code: 'custom', path: [variable], message });
   }
   if ((env.TLS_CERT === undefined) !== (env.TLS_KEY === undefined)) {
     ctx.addIssue({
